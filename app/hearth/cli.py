@@ -1,0 +1,160 @@
+"""The ``hearth`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from hearth import __version__, paths
+from hearth.core.gguf_header import GGUFError
+from hearth.core.profile import ModelProfile, read_profile
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _mib(n: float) -> str:
+    return f"{n / 2**20:,.1f} MiB"
+
+
+def _print_profile(p: ModelProfile) -> None:
+    rows = [
+        ("file", p.path),
+        ("name", p.name or "-"),
+        ("architecture", p.architecture),
+        ("parameters", f"{p.parameters / 1e6:,.1f} M"),
+        (
+            "quantization",
+            p.dominant_type
+            + "  ("
+            + ", ".join(f"{k}: {v.tensors} tensors {_mib(v.bytes)}" for k, v in p.quantization.items())
+            + ")",
+        ),
+        ("layers", str(p.block_count)),
+        ("embedding", str(p.embedding_length)),
+        ("heads / kv heads", f"{p.head_count} / {p.head_count_kv} (head dim {p.head_dim_k})"),
+        ("context length", str(p.context_length)),
+        ("vocabulary", str(p.vocab_size)),
+        ("tied embeddings", "yes" if p.tied_embeddings else "no"),
+        ("chat template", "yes" if p.has_chat_template else "no"),
+        (
+            "layer bytes",
+            f"{_mib(min(p.layer_bytes))} to {_mib(max(p.layer_bytes))} each, "
+            f"{_mib(sum(p.layer_bytes))} in all",
+        ),
+        ("token embedding", _mib(p.token_embd_bytes)),
+        ("output head", _mib(p.output_bytes) if p.output_bytes else "tied to the token embedding"),
+        (
+            "KV cache (f16)",
+            f"{p.kv_bytes_per_token_per_layer('f16') * p.block_count / 1024:,.1f} KiB per token",
+        ),
+        ("tensor data", _mib(p.tensor_data_bytes)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    try:
+        profile = read_profile(args.file)
+    except GGUFError as exc:
+        print(f"hearth: {args.file}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(profile.to_json(), indent=2))
+    else:
+        _print_profile(profile)
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from hearth import synthetic
+
+    spec = synthetic.SPECS[args.size]
+    out = Path(args.out) if args.out else paths.models_dir() / f"hearth-synthetic-{spec.name}.gguf"
+    if out.exists() and not args.force:
+        print(out)
+        return 0
+    synthetic.write_model(out, spec, seed=args.seed)
+    print(out)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from hearth.chat_cli import run_chat
+
+    try:
+        profile = read_profile(args.model)
+    except GGUFError as exc:
+        print(f"hearth: {args.model}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return run_chat(args, profile)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hearth", description="Pool the computers of a home into one private AI."
+    )
+    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="chat with a GGUF model")
+    chat.add_argument("--model", required=True, help="path of a .gguf file")
+    chat.add_argument("--prompt", help="answer this one message and exit")
+    chat.add_argument("--system", default="", help="system prompt")
+    chat.add_argument("--max-tokens", type=int, default=512)
+    chat.add_argument("--temperature", type=float, default=0.8)
+    chat.add_argument("--seed", type=int, default=None)
+    chat.add_argument(
+        "--ctx", type=int, default=None, help="context length (default: the model's, at most 4096)"
+    )
+    chat.add_argument("--threads", type=int, default=None, help="CPU threads (default: llama.cpp's choice)")
+    chat.add_argument(
+        "--gpu-layers", type=int, default=0, help="layers to offload to a local GPU build (-1: all)"
+    )
+    chat.add_argument("--no-history", action="store_true", help="do not record the conversation")
+    chat.set_defaults(func=cmd_chat)
+
+    profile = sub.add_parser("profile", help="show what a GGUF model is and what it costs")
+    profile.add_argument("file")
+    profile.add_argument("--json", action="store_true")
+    profile.set_defaults(func=cmd_profile)
+
+    synth = sub.add_parser("synth", help="write a random-weight model for trying Hearth out")
+    synth.add_argument("size", choices=["tiny", "medium"])
+    synth.add_argument("--out", help="file to write (default: the models folder)")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--force", action="store_true", help="overwrite an existing file")
+    synth.set_defaults(func=cmd_synth)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    if args.command == "chat":
+        for name in ("max_tokens", "ctx", "threads"):
+            value = getattr(args, name)
+            if value is not None and value <= 0:
+                parser.error(f"--{name.replace('_', '-')} must be positive")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    return int(args.func(args) or 0)
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,1 @@
+"""Pure logic: no networking, no Qt, no subprocesses. Tested with plain pytest."""

@@ -1,0 +1,272 @@
+"""A bounded reader for the GGUF header and tensor table.
+
+Every count and length read from the file is checked against the bytes that remain before it is used,
+so a corrupt or hostile file fails fast with one clear message instead of allocating, looping or
+reading out of range. Tensor data is never read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import mmap
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
+
+GGUF_MAGIC = b"GGUF"
+SUPPORTED_VERSIONS = (2, 3)
+DEFAULT_ALIGNMENT = 32
+MAX_DIMS = 4
+# Arrays longer than this are summarised (type and length) rather than materialised: the profile needs
+# only their length (a 256k-token vocabulary) and keeping them would cost memory for nothing.
+MAX_KEPT_ARRAY = 1024
+MAX_ARRAY_NESTING = 2
+
+_SCALARS: dict[GGUFValueType, tuple[str, int]] = {
+    GGUFValueType.UINT8: ("<B", 1),
+    GGUFValueType.INT8: ("<b", 1),
+    GGUFValueType.UINT16: ("<H", 2),
+    GGUFValueType.INT16: ("<h", 2),
+    GGUFValueType.UINT32: ("<I", 4),
+    GGUFValueType.INT32: ("<i", 4),
+    GGUFValueType.FLOAT32: ("<f", 4),
+    GGUFValueType.BOOL: ("<?", 1),
+    GGUFValueType.UINT64: ("<Q", 8),
+    GGUFValueType.INT64: ("<q", 8),
+    GGUFValueType.FLOAT64: ("<d", 8),
+}
+_MIN_STRING = 8
+_MIN_KV = _MIN_STRING + 1 + 4 + 1  # key length + one key byte + value type + smallest value
+_MIN_TENSOR_INFO = _MIN_STRING + 1 + 4 + 8 + 4 + 8  # name, n_dims, one dim, type, offset
+
+
+class GGUFError(ValueError):
+    """The file is not a GGUF that Hearth can use; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class ArraySummary:
+    """A long array from the header: its element type and length, without its elements."""
+
+    element_type: str
+    length: int
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: tuple[int, ...]
+    ggml_type: GGMLQuantizationType
+    offset: int
+    nbytes: int
+
+    @property
+    def type_name(self) -> str:
+        return self.ggml_type.name
+
+
+@dataclass(frozen=True)
+class GGUFHeader:
+    path: str
+    file_size: int
+    version: int
+    alignment: int
+    data_offset: int
+    metadata: dict[str, Any] = field(repr=False)
+    tensors: tuple[TensorInfo, ...] = field(repr=False)
+
+    @property
+    def tensor_data_bytes(self) -> int:
+        """Bytes of all tensors, without the alignment padding between them."""
+        return sum(t.nbytes for t in self.tensors)
+
+
+class _Cursor:
+    def __init__(self, buf: mmap.mmap | bytes, size: int) -> None:
+        self._buf = buf
+        self.size = size
+        self.pos = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.size - self.pos
+
+    def take(self, n: int, what: str) -> bytes:
+        if n < 0 or n > self.remaining:
+            raise GGUFError(
+                f"truncated header: {what} needs {n} bytes at offset {self.pos}, only {self.remaining} left"
+            )
+        out = self._buf[self.pos : self.pos + n]
+        self.pos += n
+        return bytes(out)
+
+    def scalar(self, fmt: str, size: int, what: str) -> Any:
+        return struct.unpack(fmt, self.take(size, what))[0]
+
+    def u32(self, what: str) -> int:
+        return self.scalar("<I", 4, what)
+
+    def u64(self, what: str) -> int:
+        return self.scalar("<Q", 8, what)
+
+    def string(self, what: str) -> str:
+        n = self.u64(f"length of {what}")
+        if n > self.remaining:
+            raise GGUFError(f"absurd length {n} for {what} at offset {self.pos - 8}")
+        raw = self.take(n, what)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise GGUFError(f"{what} at offset {self.pos - n} is not valid UTF-8") from exc
+
+    def skip_string(self, what: str) -> None:
+        n = self.u64(f"length of {what}")
+        if n > self.remaining:
+            raise GGUFError(f"absurd length {n} for {what} at offset {self.pos - 8}")
+        self.pos += n
+
+
+def _value_type(raw: int, key: str) -> GGUFValueType:
+    try:
+        return GGUFValueType(raw)
+    except ValueError:
+        raise GGUFError(f"unknown value type {raw} for key '{key}'") from None
+
+
+def _read_value(cur: _Cursor, vtype: GGUFValueType, key: str, depth: int = 0) -> Any:
+    if vtype in _SCALARS:
+        fmt, size = _SCALARS[vtype]
+        return cur.scalar(fmt, size, f"value of '{key}'")
+    if vtype == GGUFValueType.STRING:
+        return cur.string(f"value of '{key}'")
+    if depth >= MAX_ARRAY_NESTING:
+        raise GGUFError(f"arrays nested too deeply in '{key}'")
+    etype = _value_type(cur.u32(f"array type of '{key}'"), key)
+    count = cur.u64(f"array length of '{key}'")
+    min_size = (
+        _SCALARS[etype][1] if etype in _SCALARS else (_MIN_STRING if etype == GGUFValueType.STRING else 12)
+    )
+    if count * min_size > cur.remaining:
+        raise GGUFError(f"absurd array length {count} for '{key}' ({cur.remaining} bytes left in file)")
+    if etype in _SCALARS and count > MAX_KEPT_ARRAY:
+        cur.pos += count * min_size
+        return ArraySummary(etype.name, count)
+    if etype == GGUFValueType.STRING and count > MAX_KEPT_ARRAY:
+        for _ in range(count):
+            cur.skip_string(f"element of '{key}'")
+        return ArraySummary(etype.name, count)
+    return [_read_value(cur, etype, key, depth + 1) for _ in range(count)]
+
+
+def _read_tensor_info(cur: _Cursor, index: int) -> tuple[str, tuple[int, ...], GGMLQuantizationType, int]:
+    name = cur.string(f"name of tensor {index}")
+    n_dims = cur.u32(f"dimension count of tensor '{name}'")
+    if not 1 <= n_dims <= MAX_DIMS:
+        raise GGUFError(f"tensor '{name}' has {n_dims} dimensions (1 to {MAX_DIMS} allowed)")
+    shape = tuple(cur.u64(f"shape of tensor '{name}'") for _ in range(n_dims))
+    if any(d == 0 for d in shape):
+        raise GGUFError(f"tensor '{name}' has an empty dimension {list(shape)}")
+    raw_type = cur.u32(f"type of tensor '{name}'")
+    try:
+        ttype = GGMLQuantizationType(raw_type)
+    except ValueError:
+        raise GGUFError(f"tensor '{name}' has unknown type {raw_type}") from None
+    if ttype not in GGML_QUANT_SIZES:
+        raise GGUFError(f"tensor '{name}' has unsupported type {ttype.name}")
+    offset = cur.u64(f"offset of tensor '{name}'")
+    return name, shape, ttype, offset
+
+
+def tensor_nbytes(shape: tuple[int, ...], ttype: GGMLQuantizationType, name: str = "?") -> int:
+    block, type_size = GGML_QUANT_SIZES[ttype]
+    if shape[0] % block:
+        raise GGUFError(
+            f"tensor '{name}' row of {shape[0]} is not a multiple of the {ttype.name} block ({block})"
+        )
+    elements = 1
+    for d in shape:
+        elements *= d
+    return elements // block * type_size
+
+
+def parse(data: mmap.mmap | bytes, size: int, path: str = "<memory>") -> GGUFHeader:
+    """Parse a GGUF header from a buffer of ``size`` bytes (the whole file, mapped)."""
+    cur = _Cursor(data, size)
+    magic = cur.take(4, "magic") if size >= 4 else b""
+    if magic != GGUF_MAGIC:
+        raise GGUFError(f"not a GGUF file (magic {magic!r}, expected {GGUF_MAGIC!r})")
+    version = cur.u32("version")
+    if version not in SUPPORTED_VERSIONS:
+        swapped = struct.unpack(">I", struct.pack("<I", version))[0]
+        if swapped in SUPPORTED_VERSIONS:
+            raise GGUFError("big-endian GGUF files are not supported")
+        raise GGUFError(f"unsupported GGUF version {version} (supported: 2, 3)")
+    n_tensors = cur.u64("tensor count")
+    n_kv = cur.u64("metadata count")
+    if n_kv * _MIN_KV > cur.remaining:
+        raise GGUFError(f"absurd metadata count {n_kv} for a file of {size} bytes")
+    if n_tensors * _MIN_TENSOR_INFO > cur.remaining:
+        raise GGUFError(f"absurd tensor count {n_tensors} for a file of {size} bytes")
+
+    metadata: dict[str, Any] = {}
+    for i in range(n_kv):
+        key = cur.string(f"key {i}")
+        if key in metadata:
+            raise GGUFError(f"duplicate metadata key '{key}'")
+        vtype = _value_type(cur.u32(f"value type of '{key}'"), key)
+        metadata[key] = _read_value(cur, vtype, key)
+
+    alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+    if (
+        not isinstance(alignment, int)
+        or isinstance(alignment, bool)
+        or alignment <= 0
+        or alignment & (alignment - 1)
+    ):
+        raise GGUFError(f"general.alignment must be a power of two, got {alignment!r}")
+
+    raw_infos = [_read_tensor_info(cur, i) for i in range(n_tensors)]
+    data_offset = -(-cur.pos // alignment) * alignment
+    data_size = size - data_offset
+    tensors: list[TensorInfo] = []
+    seen: set[str] = set()
+    for name, shape, ttype, offset in raw_infos:
+        if name in seen:
+            raise GGUFError(f"duplicate tensor name '{name}'")
+        seen.add(name)
+        if offset % alignment:
+            raise GGUFError(f"tensor '{name}' offset {offset} is not aligned to {alignment}")
+        nbytes = tensor_nbytes(shape, ttype, name)
+        if offset + nbytes > data_size:
+            raise GGUFError(
+                f"truncated tensor data: '{name}' ends at byte {data_offset + offset + nbytes}, "
+                f"file has {size}"
+            )
+        tensors.append(TensorInfo(name, shape, ttype, offset, nbytes))
+    ordered = sorted(tensors, key=lambda t: t.offset)
+    for a, b in itertools.pairwise(ordered):
+        if a.offset + a.nbytes > b.offset:
+            raise GGUFError(f"tensors '{a.name}' and '{b.name}' overlap in the data section")
+    return GGUFHeader(path, size, version, alignment, data_offset, metadata, tuple(tensors))
+
+
+def read_header(path: str | os.PathLike[str]) -> GGUFHeader:
+    """Read the header and tensor table of a GGUF file; raise GGUFError with one clear line if unusable."""
+    p = Path(path)
+    try:
+        with p.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                raise GGUFError("empty file")
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return parse(mm, size, str(p))
+    except IsADirectoryError:
+        raise GGUFError(f"{p} is a directory, not a GGUF file") from None
+    except FileNotFoundError:
+        raise GGUFError(f"{p}: no such file") from None
+    except PermissionError:
+        raise GGUFError(f"{p}: permission denied") from None

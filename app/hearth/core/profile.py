@@ -1,0 +1,183 @@
+"""What a model is and what it costs, read from the GGUF header alone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
+from hearth.core.gguf_header import ArraySummary, GGUFError, GGUFHeader, read_header
+
+_LAYER_RE = re.compile(r"^blk\.(\d+)\.")
+TOKEN_EMBD = "token_embd.weight"
+OUTPUT = "output.weight"
+CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl")
+
+
+@dataclass(frozen=True)
+class QuantShare:
+    tensors: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    path: str
+    name: str
+    architecture: str
+    file_size: int
+    block_count: int
+    embedding_length: int
+    feed_forward_length: int | None
+    head_count: int
+    head_count_kv: int
+    head_dim_k: int
+    head_dim_v: int
+    context_length: int
+    vocab_size: int
+    tied_embeddings: bool
+    has_chat_template: bool
+    parameters: int
+    layer_bytes: tuple[int, ...]
+    token_embd_bytes: int
+    output_bytes: int
+    other_bytes: int
+    tensor_data_bytes: int
+    quantization: dict[str, QuantShare] = field(default_factory=dict)
+
+    @property
+    def dominant_type(self) -> str:
+        """The tensor type that holds most of the bytes, the way people name a quantization."""
+        return max(self.quantization.items(), key=lambda kv: kv[1].bytes)[0] if self.quantization else "?"
+
+    def kv_bytes_per_token_per_layer(
+        self, cache_type_k: str = "f16", cache_type_v: str | None = None
+    ) -> float:
+        """Bytes of K and V cache that one token costs in one layer."""
+        k = self.head_count_kv * self.head_dim_k * cache_element_size(cache_type_k)
+        v = self.head_count_kv * self.head_dim_v * cache_element_size(cache_type_v or cache_type_k)
+        return k + v
+
+    def kv_bytes(self, n_ctx: int, layers: int | None = None, cache_type: str = "f16") -> int:
+        """KV cache bytes for ``n_ctx`` cells over ``layers`` layers (all layers by default)."""
+        n_layers = self.block_count if layers is None else layers
+        return round(self.kv_bytes_per_token_per_layer(cache_type) * n_ctx * n_layers)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["layer_bytes"] = list(self.layer_bytes)
+        out["dominant_type"] = self.dominant_type
+        out["kv_bytes_per_token_per_layer_f16"] = self.kv_bytes_per_token_per_layer("f16")
+        return out
+
+
+def cache_element_size(cache_type: str) -> float:
+    """Bytes per element of a KV cache type such as 'f16' or 'q8_0'."""
+    try:
+        qtype = GGMLQuantizationType[cache_type.upper()]
+    except KeyError:
+        raise ValueError(f"unknown cache type '{cache_type}' (known: {', '.join(CACHE_TYPES)})") from None
+    block, size = GGML_QUANT_SIZES[qtype]
+    return size / block
+
+
+def _int_key(md: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = md.get(key, default)
+    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+        # Some architectures give a per-layer list; the largest layer is the one that bounds memory.
+        value = max(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        if value is None:
+            raise GGUFError(f"missing metadata key '{key}'")
+        raise GGUFError(f"metadata key '{key}' should be an integer, got {type(value).__name__}")
+    if value < 0:
+        raise GGUFError(f"metadata key '{key}' is negative ({value})")
+    return value
+
+
+def profile_from_header(header: GGUFHeader) -> ModelProfile:
+    md = header.metadata
+    arch = md.get("general.architecture")
+    if not isinstance(arch, str) or not arch:
+        raise GGUFError("missing metadata key 'general.architecture'")
+    block_count = _int_key(md, f"{arch}.block_count")
+    if block_count == 0:
+        raise GGUFError(f"'{arch}.block_count' is zero")
+    n_embd = _int_key(md, f"{arch}.embedding_length")
+    n_head = _int_key(md, f"{arch}.attention.head_count")
+    if n_head == 0:
+        raise GGUFError(f"'{arch}.attention.head_count' is zero")
+    n_head_kv = _int_key(md, f"{arch}.attention.head_count_kv", n_head)
+    head_k = _int_key(md, f"{arch}.attention.key_length", n_embd // n_head)
+    head_v = _int_key(md, f"{arch}.attention.value_length", n_embd // n_head)
+    ctx = _int_key(md, f"{arch}.context_length", 0)
+    n_ff = md.get(f"{arch}.feed_forward_length")
+    n_ff = max(n_ff) if isinstance(n_ff, list) and n_ff else n_ff
+
+    layer_bytes = [0] * block_count
+    token_embd = output = other = params = 0
+    quant: dict[str, list[int]] = {}
+    token_embd_shape: tuple[int, ...] | None = None
+    for t in header.tensors:
+        elements = 1
+        for d in t.shape:
+            elements *= d
+        params += elements
+        share = quant.setdefault(t.type_name, [0, 0])
+        share[0] += 1
+        share[1] += t.nbytes
+        m = _LAYER_RE.match(t.name)
+        if m:
+            idx = int(m.group(1))
+            if idx >= block_count:
+                raise GGUFError(f"tensor '{t.name}' names layer {idx} but the model has {block_count} layers")
+            layer_bytes[idx] += t.nbytes
+        elif t.name == TOKEN_EMBD:
+            token_embd += t.nbytes
+            token_embd_shape = t.shape
+        elif t.name == OUTPUT:
+            output += t.nbytes
+        else:
+            other += t.nbytes
+    if token_embd_shape is None:
+        raise GGUFError(f"missing tensor '{TOKEN_EMBD}'")
+
+    tokens = md.get("tokenizer.ggml.tokens")
+    if isinstance(tokens, ArraySummary):
+        vocab = tokens.length
+    elif isinstance(tokens, list):
+        vocab = len(tokens)
+    else:
+        vocab = token_embd_shape[-1]
+    name = md.get("general.name")
+    return ModelProfile(
+        path=header.path,
+        name=name if isinstance(name, str) else "",
+        architecture=arch,
+        file_size=header.file_size,
+        block_count=block_count,
+        embedding_length=n_embd,
+        feed_forward_length=n_ff if isinstance(n_ff, int) else None,
+        head_count=n_head,
+        head_count_kv=n_head_kv,
+        head_dim_k=head_k,
+        head_dim_v=head_v,
+        context_length=ctx,
+        vocab_size=vocab,
+        tied_embeddings=output == 0,
+        has_chat_template=isinstance(md.get("tokenizer.chat_template"), str),
+        parameters=params,
+        layer_bytes=tuple(layer_bytes),
+        token_embd_bytes=token_embd,
+        output_bytes=output,
+        other_bytes=other,
+        tensor_data_bytes=header.tensor_data_bytes,
+        quantization={k: QuantShare(n, b) for k, (n, b) in sorted(quant.items())},
+    )
+
+
+def read_profile(path: str) -> ModelProfile:
+    """Profile a GGUF file; raises GGUFError with one clear line when the file is unusable."""
+    return profile_from_header(read_header(path))

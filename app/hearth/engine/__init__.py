@@ -1,0 +1,1 @@
+"""Running models: the supervised engine process and its llama.cpp runtime."""

@@ -1,0 +1,306 @@
+"""The supervised engine process, seen from the asyncio side.
+
+One request runs at a time. When the process dies, whatever waits on it gets ``EngineDied`` at once
+(the pipe closes; nothing polls), and the next request starts a fresh process and reloads the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+from hearth import paths
+from hearth.engine import messages as m
+
+READY_TIMEOUT_S = 60.0
+# How long a Cancel may take before the process is killed instead: llama.cpp cannot be interrupted
+# inside one long prompt evaluation, and the user asked for it to stop now.
+CANCEL_GRACE_S = 0.8
+
+
+class EngineError(RuntimeError):
+    """The engine refused or failed a request; the engine itself is still running."""
+
+
+class EngineDied(EngineError):
+    """The engine process exited; the next request starts a new one."""
+
+
+class _Exit:
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the engine process closed its output"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the engine process was killed by {name}"
+    if code == 134:
+        return "the engine process aborted (llama.cpp failure, exit 134)"
+    return f"the engine process exited with status {code}"
+
+
+def _log_tail(path: Path, max_bytes: int = 4096) -> str:
+    with contextlib.suppress(OSError), path.open("rb") as f:
+        f.seek(max(0, f.seek(0, os.SEEK_END) - max_bytes))
+        lines = [ln.strip() for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        if lines:
+            return lines[-1]
+    return ""
+
+
+class EngineClient:
+    """Start, load, stream, cancel and unload a model in a child process."""
+
+    def __init__(self, log_path: Path | None = None, env: dict[str, str] | None = None) -> None:
+        self.log_path = log_path or paths.state_dir() / "logs" / "engine.log"
+        self._env = env
+        self._proc: asyncio.subprocess.Process | None = None
+        self._events: asyncio.Queue[m.Event | _Exit] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._ids = itertools.count(1)
+        self._active: int | None = None
+        self._want: m.LoadModel | None = None
+        self._killed_for_cancel: int | None = None
+        self.ready: m.Ready | None = None
+        self.loaded: m.Loaded | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self.running and self._proc else None
+
+    async def start(self) -> m.Ready:
+        """Start the process if it is not running; returns its hello."""
+        if self.running and self.ready:
+            return self.ready
+        await self._reap()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "hearth.engine.process",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+                env=self._env,
+            )
+        self._events = asyncio.Queue()
+        self._reader = asyncio.create_task(self._read(self._proc, self._events))
+        try:
+            event = await asyncio.wait_for(self._next(), READY_TIMEOUT_S)
+        except TimeoutError:
+            await self.kill()
+            raise EngineDied(f"the engine process did not start within {READY_TIMEOUT_S:.0f} s") from None
+        if not isinstance(event, m.Ready):
+            await self.kill()
+            raise EngineError(f"the engine process sent {type(event).__name__} before its hello")
+        self.ready = event
+        self.loaded = None
+        return event
+
+    async def _read(self, proc: asyncio.subprocess.Process, events: asyncio.Queue[m.Event | _Exit]) -> None:
+        assert proc.stdout is not None
+        reason = ""
+        try:
+            while True:
+                prefix = await proc.stdout.readexactly(4)
+                body = await proc.stdout.readexactly(m.frame_length(prefix))
+                events.put_nowait(m.decode_event(body))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except m.ProtocolError as exc:
+            reason = f" after a malformed message ({exc})"
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+        code = await proc.wait()
+        detail = _log_tail(self.log_path)
+        quiet = code in (0, -signal.SIGKILL, -signal.SIGTERM, -signal.SIGINT)
+        message = (
+            _describe_exit(code) + reason + (f"; last log line: {detail}" if detail and not quiet else "")
+        )
+        events.put_nowait(_Exit(message))
+
+    async def _next(self) -> m.Event:
+        assert self._events is not None
+        event = await self._events.get()
+        if isinstance(event, _Exit):
+            # Keep the marker for anyone else still waiting on this process.
+            self._events.put_nowait(event)
+            self.ready = None
+            self.loaded = None
+            raise EngineDied(event.message)
+        return event
+
+    def _send(self, request: m.Request) -> None:
+        if not self.running or self._proc is None or self._proc.stdin is None:
+            raise EngineDied("the engine process is not running")
+        try:
+            self._proc.stdin.write(m.encode(request))
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise EngineDied(f"the engine process is gone ({exc})") from None
+
+    async def load(
+        self, request: m.LoadModel, on_progress: Callable[[float], None] | None = None
+    ) -> m.Loaded:
+        """Load a model (replacing any other); progress goes to ``on_progress`` as 0..1."""
+        async with self._lock:
+            return await self._load(request, on_progress)
+
+    async def _load(self, request: m.LoadModel, on_progress: Callable[[float], None] | None) -> m.Loaded:
+        await self.start()
+        self._want = request
+        self._send(request)
+        while True:
+            event = await self._next()
+            if isinstance(event, m.LoadProgress):
+                if on_progress:
+                    on_progress(event.fraction)
+            elif isinstance(event, m.Loaded):
+                self.loaded = event
+                return event
+            elif isinstance(event, m.Failure):
+                self._want = None
+                raise EngineError(event.message)
+
+    async def cancel_load(self) -> None:
+        """Ask a load in progress to stop; it then fails with 'loading was cancelled'."""
+        if self.running:
+            with contextlib.suppress(EngineDied):
+                self._send(m.CancelLoad())
+
+    async def generate(self, request: m.Generate, on_token: Callable[[m.Token], None]) -> m.Done:
+        """Run one request, handing each token to ``on_token`` as it is made; assigns ``request_id``."""
+        async with self._lock:
+            if not self.running or self.loaded is None:
+                if self._want is None:
+                    raise EngineError("no model is loaded")
+                await self._load(self._want, None)
+            request_id = next(self._ids)
+            self._active = request_id
+            self._send(_with_id(request, request_id))
+            started = loop_time = asyncio.get_running_loop().time
+            t0, first, count = started(), 0.0, 0
+            try:
+                while True:
+                    event = await self._next()
+                    if isinstance(event, m.Token) and event.request_id == request_id:
+                        if not first:
+                            first = loop_time()
+                        count += event.id >= 0
+                        on_token(event)
+                    elif isinstance(event, m.Done) and event.request_id == request_id:
+                        return event
+                    elif isinstance(event, m.Failure):
+                        raise EngineError(event.message)
+            except EngineDied:
+                if self._killed_for_cancel != request_id:
+                    raise
+                # The user's Stop outran llama.cpp and the process was ended for it: that is a stop.
+                now = loop_time()
+                return m.Done(
+                    request_id, "cancelled", 0, count, (first or now) - t0, now - first if first else 0.0
+                )
+            except asyncio.CancelledError:
+                await asyncio.shield(self._stop(request_id))
+                raise
+            finally:
+                self._active = None
+
+    async def cancel(self) -> None:
+        """Stop the request in flight; within ``CANCEL_GRACE_S`` or by killing the process."""
+        request_id = self._active
+        if request_id is None or not self.running:
+            return
+        with contextlib.suppress(EngineDied):
+            self._send(m.Cancel(request_id))
+        proc = self._proc
+
+        async def finished() -> None:
+            while self._active == request_id and self._proc is proc:
+                await asyncio.sleep(0.01)
+
+        try:
+            await asyncio.wait_for(finished(), CANCEL_GRACE_S)
+        except TimeoutError:
+            self._killed_for_cancel = request_id
+            await self.kill()
+
+    async def _stop(self, request_id: int) -> None:
+        # The awaiting task was cancelled: stop the engine's work and drain its events, or kill it.
+        with contextlib.suppress(EngineDied):
+            self._send(m.Cancel(request_id))
+
+        async def drain() -> None:
+            while True:
+                event = await self._next()
+                if isinstance(event, m.Done | m.Failure):
+                    return
+
+        try:
+            await asyncio.wait_for(drain(), CANCEL_GRACE_S)
+        except (TimeoutError, EngineDied):
+            await self.kill()
+
+    async def unload(self) -> None:
+        async with self._lock:
+            self._want = None
+            if not self.running:
+                self.loaded = None
+                return
+            self._send(m.Unload())
+            while not isinstance(await self._next(), m.Unloaded):
+                pass
+            self.loaded = None
+
+    async def kill(self) -> None:
+        """End the process at once (SIGKILL); the next request starts a new one."""
+        if self._proc and self._proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._proc.kill()
+        await self._reap()
+
+    async def _reap(self) -> None:
+        if self._proc is not None:
+            await self._proc.wait()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        self._reader = None
+        self.ready = None
+        self.loaded = None
+
+    async def close(self) -> None:
+        """Shut the process down, politely first."""
+        self._want = None
+        if self.running:
+            with contextlib.suppress(EngineDied):
+                self._send(m.Shutdown())
+            try:
+                assert self._proc is not None
+                await asyncio.wait_for(self._proc.wait(), 5.0)
+            except TimeoutError:
+                pass
+        await self.kill()
+
+
+def _with_id(request: m.Generate, request_id: int) -> m.Generate:
+    return msgspec.structs.replace(request, request_id=request_id)

@@ -1,0 +1,237 @@
+"""The model itself: load a GGUF with llama.cpp and stream tokens. Runs inside the engine process only."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import ctypes
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+import llama_cpp
+import llama_cpp.llama_cpp as llama_lib
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from hearth.core import llama_log
+from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Token
+
+_log_lines: deque[str] = deque(maxlen=4000)
+_log_lock = threading.Lock()
+
+
+@llama_lib.llama_log_callback
+def _on_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    line = text.decode("utf-8", errors="replace")
+    with _log_lock:
+        _log_lines.append(line)
+    sys.stderr.write(line)
+
+
+def install_log_capture() -> None:
+    """Route llama.cpp's log through this process's stderr and keep recent lines for allocation reports."""
+    llama_lib.llama_log_set(_on_log, ctypes.c_void_p(0))
+
+
+def _log_mark() -> int:
+    with _log_lock:
+        _log_lines.clear()
+        return 0
+
+
+def _log_since() -> list[str]:
+    with _log_lock:
+        return list(_log_lines)
+
+
+_FLOAT_CACHES = ("f32", "f16", "bf16")
+
+
+class LoadCancelled(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _model_params_hook(progress: Callable[[float], bool]) -> Iterator[None]:
+    """Give llama.cpp a load-progress callback.
+
+    ``Llama()`` builds its model parameters from ``llama_model_default_params`` and exposes no progress
+    hook, so the defaults are wrapped for the duration of one load.
+    """
+    original = llama_lib.llama_model_default_params
+
+    @llama_lib.llama_progress_callback
+    def on_progress(fraction: float, user_data: ctypes.c_void_p) -> bool:
+        return bool(progress(float(fraction)))
+
+    def params() -> llama_lib.llama_model_params:
+        p = original()
+        p.progress_callback = on_progress
+        return p
+
+    llama_lib.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        llama_lib.llama_model_default_params = original
+
+
+def _ggml_type(cache_type: str) -> int:
+    name = f"GGML_TYPE_{cache_type.upper()}"
+    value = getattr(llama_lib, name, None)
+    if value is None:
+        raise ValueError(f"unknown KV cache type '{cache_type}'")
+    return int(value)
+
+
+class LlamaRuntime:
+    """One loaded model and its chat formatting."""
+
+    def __init__(self) -> None:
+        self.llm: llama_cpp.Llama | None = None
+        self._formatter: Jinja2ChatFormatter | None = None
+        self.path = ""
+
+    def load(self, req: LoadModel, progress: Callable[[float], bool]) -> Loaded:
+        self.unload()
+        started = time.perf_counter()
+        cancelled = threading.Event()
+
+        def on_progress(fraction: float) -> bool:
+            keep_going = progress(fraction)
+            if not keep_going:
+                cancelled.set()
+            return keep_going
+
+        _log_mark()
+        with _model_params_hook(on_progress):
+            try:
+                llm = llama_cpp.Llama(
+                    req.path,
+                    n_ctx=req.n_ctx,
+                    n_batch=req.n_batch,
+                    n_threads=req.n_threads,
+                    n_threads_batch=req.n_threads,
+                    n_gpu_layers=req.n_gpu_layers,
+                    use_mmap=req.use_mmap,
+                    type_k=_ggml_type(req.cache_type),
+                    type_v=_ggml_type(req.cache_type),
+                    flash_attn=req.flash_attn if req.flash_attn is not None else req.cache_type not in _FLOAT_CACHES,
+                    verbose=False,
+                )
+            except ValueError as exc:
+                if cancelled.is_set():
+                    raise LoadCancelled() from None
+                raise RuntimeError(f"llama.cpp could not load {req.path}: {exc}") from None
+        self.llm = llm
+        self.path = req.path
+        template = llm.metadata.get("tokenizer.chat_template")
+        self._formatter = None
+        if template:
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=self._piece(llm.token_eos()),
+                bos_token=self._piece(llm.token_bos()),
+            )
+        return Loaded(
+            path=req.path,
+            n_ctx=llm.n_ctx(),
+            n_vocab=llm.n_vocab(),
+            has_chat_template=self._formatter is not None,
+            load_s=time.perf_counter() - started,
+            buffers=llama_log.buffer_sizes(_log_since()),
+        )
+
+    def _piece(self, token: int) -> str:
+        assert self.llm is not None
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    def unload(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+        self.llm = None
+        self._formatter = None
+        self.path = ""
+
+    def prompt_tokens(self, req: Generate) -> list[int]:
+        llm = self.llm
+        assert llm is not None
+        if req.messages is not None:
+            return self.chat_tokens(req.messages)
+        return llm.tokenize((req.prompt or "").encode("utf-8"), add_bos=True, special=True)
+
+    def chat_tokens(self, messages: list[ChatMessage]) -> list[int]:
+        llm = self.llm
+        assert llm is not None
+        as_dicts = [{"role": m.role, "content": m.content} for m in messages]
+        if self._formatter is not None:
+            rendered = self._formatter(messages=as_dicts)  # type: ignore[arg-type]
+            return llm.tokenize(
+                rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
+            )
+        # No template in the file: a plain transcript still gives a base model something sensible.
+        text = "".join(f"{m.role.capitalize()}: {m.content}\n" for m in messages) + "Assistant:"
+        return llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+
+    def generate(self, req: Generate, emit: Callable[[Token], None], cancelled: threading.Event) -> Done:
+        llm = self.llm
+        if llm is None:
+            raise RuntimeError("no model is loaded")
+        started = time.perf_counter()
+        tokens = self.prompt_tokens(req)
+        n_ctx = llm.n_ctx()
+        if len(tokens) >= n_ctx:
+            raise RuntimeError(f"the prompt has {len(tokens)} tokens but the context holds {n_ctx}")
+        if req.seed is not None:
+            llm.set_seed(req.seed)
+        vocab = llm._model.vocab
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        produced: list[int] = []
+        reason = "length"
+        first_at = 0.0
+        generator = llm.generate(
+            tokens,
+            top_k=req.top_k,
+            top_p=req.top_p,
+            min_p=req.min_p,
+            temp=req.temperature,
+            repeat_penalty=req.repeat_penalty,
+            reset=True,
+        )
+        try:
+            for token in generator:
+                if cancelled.is_set():
+                    reason = "cancelled"
+                    break
+                if not first_at:
+                    first_at = time.perf_counter()
+                if not req.ignore_eos and llama_lib.llama_vocab_is_eog(vocab, token):
+                    reason = "stop"
+                    break
+                piece = llm.detokenize([token], prev_tokens=tokens + produced)
+                produced.append(token)
+                emit(Token(req.request_id, token, decoder.decode(piece)))
+                if len(produced) >= req.max_tokens:
+                    reason = "length"
+                    break
+                if len(tokens) + len(produced) >= n_ctx:
+                    reason = "context"
+                    break
+        finally:
+            generator.close()
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            emit(Token(req.request_id, -1, tail))
+        ended = time.perf_counter()
+        return Done(
+            request_id=req.request_id,
+            reason=reason,
+            prompt_tokens=len(tokens),
+            completion_tokens=len(produced),
+            ttft_s=(first_at or ended) - started,
+            decode_s=ended - first_at if first_at else 0.0,
+        )

@@ -1,0 +1,166 @@
+"""Random-weight llama GGUF models for tests, benchmarks and trying Hearth without a download.
+
+The weights are noise, so the text is nonsense, but llama.cpp loads and runs these files exactly like
+real ones: same architecture, tensor layout, tokenizer kind (SentencePiece with byte fallback) and
+chat template. Files are deterministic for a given spec and seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import string
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import gguf
+import numpy as np
+from gguf import GGMLQuantizationType as QT
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+@dataclass(frozen=True)
+class SyntheticSpec:
+    name: str
+    n_layer: int
+    n_embd: int
+    n_ff: int
+    n_head: int
+    n_head_kv: int
+    n_vocab: int
+    n_ctx: int = 2048
+    matrix_type: QT = QT.F16
+    embd_type: QT = QT.F16
+    output_type: QT | None = QT.F16  # None: tied embeddings, no output.weight
+    chat_template: bool = True
+
+
+TINY = SyntheticSpec("tiny", n_layer=8, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, n_vocab=384, n_ctx=512)
+# Shapes of a small real model (grouped-query attention, 32k vocabulary); Q8_0 keeps it near 250 MB.
+MEDIUM = SyntheticSpec(
+    "medium",
+    n_layer=12,
+    n_embd=1024,
+    n_ff=2816,
+    n_head=16,
+    n_head_kv=4,
+    n_vocab=32000,
+    n_ctx=4096,
+    matrix_type=QT.Q8_0,
+    embd_type=QT.Q8_0,
+    output_type=QT.F16,
+)
+SPECS = {s.name: s for s in (TINY, MEDIUM)}
+
+
+def _vocab(n_vocab: int) -> tuple[list[str], list[float], list[int]]:
+    control = ["<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"]
+    types = [gguf.TokenType.UNKNOWN] + [gguf.TokenType.CONTROL] * 4
+    byte_tokens = [f"<0x{b:02X}>" for b in range(256)]
+    types += [gguf.TokenType.BYTE] * 256
+    pieces: list[str] = []
+    letters = string.ascii_lowercase
+    candidates = itertools.chain(
+        ["▁"],
+        (f"▁{c}" for c in letters),
+        (c for c in string.ascii_letters + string.digits + string.punctuation),
+        ("▁" + "".join(p) for n in (2, 3, 4) for p in itertools.product(letters, repeat=n)),
+    )
+    need = n_vocab - len(control) - len(byte_tokens)
+    if need < 0:
+        raise ValueError(f"vocabulary of {n_vocab} is smaller than the {len(control) + 256} fixed tokens")
+    pieces = list(itertools.islice(candidates, need))
+    if len(pieces) < need:
+        raise ValueError(f"cannot make {n_vocab} distinct tokens")
+    tokens = control + byte_tokens + pieces
+    types += [gguf.TokenType.NORMAL] * len(pieces)
+    scores = [0.0] * (len(control) + 256) + [-float(i) for i in range(len(pieces))]
+    return tokens, scores, [int(t) for t in types]
+
+
+def _add(writer: gguf.GGUFWriter, name: str, data: np.ndarray, qtype: QT) -> None:
+    if qtype in (QT.F32, QT.F16):
+        writer.add_tensor(name, gguf.quants.quantize(data, qtype))
+    else:
+        writer.add_tensor(name, gguf.quants.quantize(data, qtype), raw_dtype=qtype)
+
+
+def write_model(path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: int = 0) -> Path:
+    """Write a random-weight llama GGUF for ``spec``; returns the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    head_dim = spec.n_embd // spec.n_head
+
+    def w(rows: int, cols: int) -> np.ndarray:
+        # 1/sqrt(fan_in) keeps activations in range through every layer, so logits stay finite.
+        return (rng.standard_normal((rows, cols), dtype=np.float32) / np.sqrt(cols)).astype(np.float32)
+
+    tmp = out.with_name(out.name + ".partial")
+    writer = gguf.GGUFWriter(str(tmp), "llama")
+    writer.add_name(f"hearth-synthetic-{spec.name}")
+    writer.add_context_length(spec.n_ctx)
+    writer.add_embedding_length(spec.n_embd)
+    writer.add_block_count(spec.n_layer)
+    writer.add_feed_forward_length(spec.n_ff)
+    writer.add_head_count(spec.n_head)
+    writer.add_head_count_kv(spec.n_head_kv)
+    writer.add_rope_dimension_count(head_dim)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_vocab_size(spec.n_vocab)
+    tokens, scores, types = _vocab(spec.n_vocab)
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_unk_token_id(0)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+    if spec.chat_template:
+        writer.add_chat_template(CHATML_TEMPLATE)
+
+    ones = np.ones(spec.n_embd, dtype=np.float32)
+    _add(writer, "token_embd.weight", w(spec.n_vocab, spec.n_embd), spec.embd_type)
+    for i in range(spec.n_layer):
+        p = f"blk.{i}."
+        _add(writer, p + "attn_norm.weight", ones, QT.F32)
+        _add(writer, p + "attn_q.weight", w(spec.n_embd, spec.n_embd), spec.matrix_type)
+        _add(writer, p + "attn_k.weight", w(spec.n_head_kv * head_dim, spec.n_embd), spec.matrix_type)
+        _add(writer, p + "attn_v.weight", w(spec.n_head_kv * head_dim, spec.n_embd), spec.matrix_type)
+        _add(writer, p + "attn_output.weight", w(spec.n_embd, spec.n_embd), spec.matrix_type)
+        _add(writer, p + "ffn_norm.weight", ones, QT.F32)
+        _add(writer, p + "ffn_gate.weight", w(spec.n_ff, spec.n_embd), spec.matrix_type)
+        _add(writer, p + "ffn_up.weight", w(spec.n_ff, spec.n_embd), spec.matrix_type)
+        _add(writer, p + "ffn_down.weight", w(spec.n_embd, spec.n_ff), spec.matrix_type)
+    _add(writer, "output_norm.weight", ones, QT.F32)
+    if spec.output_type is not None:
+        _add(writer, "output.weight", w(spec.n_vocab, spec.n_embd), spec.output_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    os.replace(tmp, out)
+    return out
+
+
+def variant(spec: SyntheticSpec, **changes: object) -> SyntheticSpec:
+    """A spec with some fields changed, e.g. more layers or tied embeddings."""
+    return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def ensure_model(directory: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: int = 0) -> Path:
+    """Return a cached synthetic model in ``directory``, writing it first if it is missing."""
+    digest = hashlib.sha256(f"{spec!r}/{seed}".encode()).hexdigest()[:10]
+    path = Path(directory) / f"hearth-synthetic-{spec.name}-{digest}.gguf"
+    if not path.exists():
+        write_model(path, spec, seed)
+    return path

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from hearth.store.conversations import ConversationStore
+
+
+def hearth(*args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hearth", *args], input=stdin, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def store_for(home: Path) -> ConversationStore:
+    return ConversationStore(home / "conversations.sqlite3")
+
+
+def test_chat_with_a_prompt_prints_the_answer_and_records_it(tiny_model: Path, hearth_home: Path) -> None:
+    result = hearth(
+        "chat", "--model", str(tiny_model), "--prompt", "hi", "--max-tokens", "24", "--temperature", "0"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+    assert "tokens/s" in result.stderr and "first token" in result.stderr
+    store = store_for(hearth_home)
+    [conv] = store.conversations()
+    assert conv.title == "hi"
+    user, answer = store.messages(conv.id)
+    assert (user.role, user.content) == ("user", "hi")
+    assert answer.role == "assistant" and answer.status == "done"
+    assert answer.content == result.stdout[:-1]  # print() adds the final newline
+    assert answer.completion_tokens and answer.ttft_s is not None
+
+
+def test_no_history_records_nothing(tiny_model: Path, hearth_home: Path) -> None:
+    result = hearth("chat", "--model", str(tiny_model), "--prompt", "hi", "--max-tokens", "4", "--no-history")
+    assert result.returncode == 0, result.stderr
+    assert not (hearth_home / "conversations.sqlite3").exists()
+
+
+def test_interactive_chat_keeps_one_conversation(tiny_model: Path, hearth_home: Path) -> None:
+    result = hearth(
+        "chat",
+        "--model",
+        str(tiny_model),
+        "--max-tokens",
+        "8",
+        "--system",
+        "be kind",
+        stdin="hello\n\nagain\n/exit\n",
+    )
+    assert result.returncode == 0, result.stderr
+    [conv] = store_for(hearth_home).conversations()
+    assert conv.system_prompt == "be kind"
+    roles = [
+        (msg.role, msg.content if msg.role == "user" else "")
+        for msg in store_for(hearth_home).messages(conv.id)
+    ]
+    assert roles == [("user", "hello"), ("assistant", ""), ("user", "again"), ("assistant", "")]
+
+
+def test_bad_model_files_give_one_line_and_status_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\xff" * 16)
+    for args in (
+        ["profile", str(bad)],
+        ["chat", "--model", str(bad), "--prompt", "hi"],
+        ["profile", str(tmp_path / "no.gguf")],
+    ):
+        result = hearth(*args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert result.stderr.startswith("hearth: ")
+
+
+def test_profile_json_and_synth(tmp_path: Path) -> None:
+    out = tmp_path / "made.gguf"
+    made = hearth("synth", "tiny", "--out", str(out))
+    assert made.returncode == 0 and made.stdout.strip() == str(out)
+    result = hearth("profile", str(out), "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["block_count"] == 8 and data["architecture"] == "llama"
+    assert (
+        sum(data["layer_bytes"]) + data["token_embd_bytes"] + data["output_bytes"] + data["other_bytes"]
+        == data["tensor_data_bytes"]
+    )
+
+
+def test_kill_9_mid_answer_loses_nothing_shown(tiny_model: Path, hearth_home: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hearth",
+            "chat",
+            "--model",
+            str(tiny_model),
+            "--prompt",
+            "tell me everything",
+            "--max-tokens",
+            "15000",
+            "--ctx",
+            "16384",
+            "--temperature",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    shown = b""
+    deadline = time.monotonic() + 60
+    try:
+        while len(shown) < 300 and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                shown += chunk
+        assert len(shown) >= 300, "the answer ended before the test could interrupt it"
+        engines = psutil.Process(proc.pid).children()
+        assert engines, "the chat command runs its model in a child process"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        proc.kill()
+    # The orphaned engine notices its parent is gone and leaves on its own.
+    _, alive = psutil.wait_procs(engines, timeout=10)
+    assert not alive
+    store = store_for(hearth_home)
+    [conv] = store.conversations()
+    answer = store.messages(conv.id)[-1]
+    assert answer.status == "interrupted"
+    assert answer.content.encode().startswith(shown)
