@@ -49,6 +49,10 @@ def _log_since() -> list[str]:
 _FLOAT_CACHES = ("f32", "f16", "bf16")
 
 
+def _flash_attn(req: LoadModel) -> bool:
+    return req.flash_attn if req.flash_attn is not None else req.cache_type not in _FLOAT_CACHES
+
+
 class LoadCancelled(Exception):
     pass
 
@@ -118,7 +122,7 @@ class LlamaRuntime:
                     use_mmap=req.use_mmap,
                     type_k=_ggml_type(req.cache_type),
                     type_v=_ggml_type(req.cache_type),
-                    flash_attn=req.flash_attn if req.flash_attn is not None else req.cache_type not in _FLOAT_CACHES,
+                    flash_attn=_flash_attn(req),
                     verbose=False,
                 )
             except ValueError as exc:

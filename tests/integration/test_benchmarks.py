@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_engine_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.engine_overhead",
+            "--model",
+            str(tiny_model),
+            "--rounds",
+            "2",
+            "--tokens",
+            "24",
+            "--ctx",
+            "256",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    ratio = re.search(r"ratio engine/direct:\s+([0-9.]+)", result.stdout)
+    assert ratio and float(ratio.group(1)) > 0
