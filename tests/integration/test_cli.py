@@ -13,11 +13,12 @@ import psutil
 
 from hearth.store.conversations import ConversationStore
 
+# The console script that `uv run hearth` starts, installed beside this interpreter.
+HEARTH = str(Path(sys.executable).with_name("hearth"))
+
 
 def hearth(*args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hearth", *args], input=stdin, capture_output=True, text=True, timeout=timeout
-    )
+    return subprocess.run([HEARTH, *args], input=stdin, capture_output=True, text=True, timeout=timeout)
 
 
 def store_for(home: Path) -> ConversationStore:

@@ -193,6 +193,11 @@ def test_bad_requests_do_not_end_the_engine(tmp_path: Path, tiny_model: Path) ->
                 await client.generate(m.Generate(0, prompt="word " * 400), lambda t: None)
             done = await client.generate(m.Generate(0, prompt="hi", max_tokens=3), lambda t: None)
             assert done.completion_tokens <= 3 and client.pid == pid
+            await client.unload()
+            assert client.loaded is None
+            with pytest.raises(EngineError, match="no model is loaded"):
+                await client.generate(m.Generate(0, prompt="hi"), lambda t: None)
+            assert client.pid == pid
         finally:
             await client.close()
 

@@ -94,6 +94,9 @@ class _Inbox:
                 if isinstance(request, m.CancelLoad):
                     self.cancel_load.set()
                     continue
+                if isinstance(request, m.LoadModel):
+                    # Cleared here, in arrival order, so a CancelLoad sent right after this load counts.
+                    self.cancel_load.clear()
                 self.queue.put(request)
         except (OSError, m.ProtocolError):
             pass
@@ -114,7 +117,6 @@ def serve(stdin: BinaryIO, out_fd: int) -> None:
             break
         try:
             if isinstance(request, m.LoadModel):
-                inbox.cancel_load.clear()
 
                 def progress(fraction: float) -> bool:
                     outbox.send(m.LoadProgress(fraction))
