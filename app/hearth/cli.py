@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--force", action="store_true", help="overwrite an existing file")
     synth.set_defaults(func=cmd_synth)
+
+    from hearth.node_cli import add_commands
+
+    add_commands(sub)
     return parser
 
 

@@ -1,0 +1,129 @@
+"""The control channel's messages and its per-connection state machine (sans-I/O).
+
+A connection is only trusted after both sides' hellos: in TLS 1.3 a server that rejected the client's
+certificate says so only at the client's first read, so the hello is the proof that the handshake held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import msgspec
+
+from hearth.core import wire
+
+PROTOCOL_VERSION = 1
+MAX_BAD_MESSAGES = 5
+CLOSE_VERSION = 4001
+CLOSE_POLICY = 1008
+
+
+class Hello(msgspec.Struct, tag="hello", frozen=True):
+    protocol: int
+    app_version: str
+    llama_build: str
+    device_id: str
+    name: str
+
+
+class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
+    time: float
+    memory_total: int
+    memory_free: int
+    donated_bytes: int
+    cpu_count: int
+    cpu_percent: float
+    accelerator: str
+    backends: list[str]
+    gpu_percent: float | None = None
+
+
+class Error(msgspec.Struct, tag="error", frozen=True):
+    code: str
+    message: str
+
+
+ControlMessage = Hello | Telemetry | Error
+_decoder = wire.decoder(ControlMessage)
+
+
+def decode(data: str | bytes) -> ControlMessage:
+    return wire.decode(_decoder, data)
+
+
+class State(Enum):
+    AWAIT_HELLO = "await_hello"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Send:
+    message: ControlMessage
+
+
+@dataclass(frozen=True)
+class Close:
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Deliver:
+    message: ControlMessage
+
+
+Action = Send | Close | Deliver
+
+
+class ControlSession:
+    """One side of one control connection: feed it what arrives, do what it returns."""
+
+    def __init__(self, hello: Hello, expected_peer: str) -> None:
+        self.hello = hello
+        self.expected_peer = expected_peer
+        self.state = State.AWAIT_HELLO
+        self.peer: Hello | None = None
+        self.bad_messages = 0
+
+    def opening(self) -> Send:
+        return Send(self.hello)
+
+    def receive(self, data: str | bytes) -> list[Action]:
+        if self.state is State.CLOSED:
+            return []
+        try:
+            message = decode(data)
+        except wire.WireError as exc:
+            return self._bad("malformed", f"malformed message: {exc}")
+        if self.state is State.AWAIT_HELLO:
+            if not isinstance(message, Hello):
+                return self._close(CLOSE_POLICY, f"expected hello, got {type(message).__name__.lower()}")
+            if message.protocol != PROTOCOL_VERSION:
+                reason = (
+                    f"protocol version mismatch: this device speaks {PROTOCOL_VERSION} "
+                    f"(Hearth {self.hello.app_version}), the other {message.protocol} "
+                    f"(Hearth {message.app_version})"
+                )
+                return [Send(Error("version", reason)), *self._close(CLOSE_VERSION, reason)]
+            if message.device_id != self.expected_peer:
+                return self._close(CLOSE_POLICY, "hello names another device than its certificate")
+            self.peer = message
+            self.state = State.OPEN
+            return [Deliver(message)]
+        if isinstance(message, Hello):
+            return self._bad("out_of_order", "hello was already exchanged")
+        self.bad_messages = 0
+        return [Deliver(message)]
+
+    def _bad(self, code: str, text: str) -> list[Action]:
+        self.bad_messages += 1
+        if self.state is State.AWAIT_HELLO or self.bad_messages >= MAX_BAD_MESSAGES:
+            return [Send(Error(code, text)), *self._close(CLOSE_POLICY, f"too many bad messages ({text})")]
+        return [Send(Error(code, text))]
+
+    def _close(self, code: int, reason: str) -> list[Action]:
+        self.state = State.CLOSED
+        # A close frame holds at most 123 bytes of reason.
+        return [Close(code, reason.encode()[:120].decode(errors="ignore"))]

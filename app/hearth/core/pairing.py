@@ -1,0 +1,289 @@
+"""Pairing with a six-digit code: SPAKE2 bound to the certificates each side saw (sans-I/O).
+
+The initiator (the device where the user types the code) opens TLS to the acceptor's endpoint and
+sends its certificate. The acceptor shows a one-time code. Both run SPAKE2 with the code as password and
+with identities made of the two certificate fingerprints *as each side saw them*; then both prove they
+hold the same key, initiator first. A relay that terminates TLS with its own certificate makes the
+fingerprints differ, so the keys differ and the proofs fail; a guesser gets one try per code.
+
+Nothing here does I/O or reads the clock: callers pass ``now``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from enum import Enum
+
+import msgspec
+from spake2 import SPAKE2_A, SPAKE2_B
+from spake2.spake2 import SPAKEError
+
+from hearth.core import wire
+
+PAIRING_VERSION = 1
+CODE_DIGITS = 6
+CODE_TTL_S = 120.0
+FREE_FAILURES = 3
+BACKOFF_BASE_S = 10.0
+BACKOFF_MAX_S = 600.0
+FAILURE_MEMORY_S = 900.0
+_LABEL = b"hearth-pair-v1"
+
+
+class PairRequest(msgspec.Struct, tag="pair_request", frozen=True):
+    version: int
+    name: str
+    cert_pem: str
+    port: int = 0  # where the requester listens, so the acceptor can reach it later
+
+
+class PairChallenge(msgspec.Struct, tag="pair_challenge", frozen=True):
+    name: str
+    expires_in: float
+
+
+class PairSpake(msgspec.Struct, tag="spake", frozen=True):
+    message: bytes
+
+
+class PairConfirm(msgspec.Struct, tag="confirm", frozen=True):
+    mac: bytes
+
+
+class PairResult(msgspec.Struct, tag="result", frozen=True):
+    ok: bool
+    reason: str = ""
+
+
+PairMessage = PairRequest | PairChallenge | PairSpake | PairConfirm | PairResult
+_decoder = wire.decoder(PairMessage)
+
+
+def decode(data: str | bytes) -> PairMessage:
+    return wire.decode(_decoder, data)
+
+
+class PairingError(Exception):
+    """Pairing failed; the message is fit to show the user."""
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def normalize_code(text: str) -> str:
+    """What the user typed, without spaces or dashes; raises PairingError if it cannot be a code."""
+    digits = "".join(ch for ch in text if not ch.isspace() and ch != "-")
+    if len(digits) != CODE_DIGITS or not digits.isdigit():
+        raise PairingError(f"a pairing code is {CODE_DIGITS} digits")
+    return digits
+
+
+def fingerprint(cert_der: bytes) -> bytes:
+    return hashlib.sha256(cert_der).digest()
+
+
+def _transcript(id_a: bytes, id_b: bytes, msg_a: bytes, msg_b: bytes) -> bytes:
+    return b"".join(len(x).to_bytes(4, "big") + x for x in (_LABEL, id_a, id_b, msg_a, msg_b))
+
+
+def _mac(key: bytes, role: bytes, transcript: bytes) -> bytes:
+    return hmac.new(key, role + transcript, hashlib.sha256).digest()
+
+
+class Phase(Enum):
+    START = "start"
+    AWAIT_CHALLENGE = "await_challenge"
+    AWAIT_CODE = "await_code"
+    AWAIT_SPAKE = "await_spake"
+    AWAIT_CONFIRM = "await_confirm"
+    AWAIT_RESULT = "await_result"
+    PAIRED = "paired"
+    FAILED = "failed"
+
+
+class Initiator:
+    """The side where the user types the code."""
+
+    def __init__(
+        self, my_name: str, my_cert_pem: str, my_cert_der: bytes, peer_cert_der: bytes, my_port: int = 0
+    ) -> None:
+        self.phase = Phase.START
+        self._port = my_port
+        self._name = my_name
+        self._cert_pem = my_cert_pem
+        self._id_a = fingerprint(my_cert_der)
+        self._id_b = fingerprint(peer_cert_der)
+        self.peer_name = ""
+        self._spake: SPAKE2_A | None = None
+        self._msg_a = b""
+        self._key = b""
+        self._transcript = b""
+
+    def start(self) -> PairRequest:
+        self._expect(Phase.START)
+        self.phase = Phase.AWAIT_CHALLENGE
+        return PairRequest(PAIRING_VERSION, self._name, self._cert_pem, self._port)
+
+    def receive(self, message: PairMessage) -> PairMessage | None:
+        """Handle one message from the acceptor; returns the reply to send, if any."""
+        if isinstance(message, PairResult) and not message.ok:
+            self.phase = Phase.FAILED
+            raise PairingError(message.reason or "the other device refused to pair")
+        if self.phase is Phase.AWAIT_CHALLENGE and isinstance(message, PairChallenge):
+            self.peer_name = message.name
+            self.phase = Phase.AWAIT_CODE
+            return None
+        if self.phase is Phase.AWAIT_SPAKE and isinstance(message, PairSpake):
+            assert self._spake is not None
+            try:
+                self._key = self._spake.finish(message.message)
+            except (SPAKEError, ValueError) as exc:
+                self.phase = Phase.FAILED
+                raise PairingError(f"the other device sent a bad key exchange ({exc})") from None
+            self._transcript = _transcript(self._id_a, self._id_b, self._msg_a, message.message)
+            self.phase = Phase.AWAIT_CONFIRM
+            return PairConfirm(_mac(self._key, b"initiator", self._transcript))
+        if self.phase is Phase.AWAIT_CONFIRM and isinstance(message, PairConfirm):
+            if not hmac.compare_digest(message.mac, _mac(self._key, b"acceptor", self._transcript)):
+                self.phase = Phase.FAILED
+                raise PairingError("the other device could not prove it knows the code: not paired")
+            self.phase = Phase.PAIRED
+            return None
+        self.phase = Phase.FAILED
+        raise PairingError(f"unexpected {type(message).__name__} while {self.phase.value}")
+
+    def enter_code(self, code: str) -> PairSpake:
+        self._expect(Phase.AWAIT_CODE)
+        self._spake = SPAKE2_A(normalize_code(code).encode(), idA=self._id_a, idB=self._id_b)
+        self._msg_a = self._spake.start()
+        self.phase = Phase.AWAIT_SPAKE
+        return PairSpake(self._msg_a)
+
+    def _expect(self, phase: Phase) -> None:
+        if self.phase is not phase:
+            raise PairingError(f"pairing is {self.phase.value}, not {phase.value}")
+
+
+@dataclass
+class _Pending:
+    code: str
+    expires: float
+
+
+@dataclass
+class CodeBook:
+    """The acceptor's codes: one pending code per requesting device, burned on failure; back-off."""
+
+    pending: dict[bytes, _Pending] = field(default_factory=dict)
+    failures: list[float] = field(default_factory=list)
+    blocked_until: float = 0.0
+
+    def retry_after(self, now: float) -> float:
+        """Seconds until a new request is accepted (0: now)."""
+        return max(0.0, self.blocked_until - now)
+
+    def code_for(self, requester: bytes, now: float) -> tuple[str, float, bool]:
+        """The code for ``requester``: (code, seconds left, whether it is new and must be shown)."""
+        self.pending = {k: v for k, v in self.pending.items() if v.expires > now}
+        current = self.pending.get(requester)
+        if current:
+            return current.code, current.expires - now, False
+        entry = _Pending(new_code(), now + CODE_TTL_S)
+        self.pending[requester] = entry
+        return entry.code, CODE_TTL_S, True
+
+    def valid_code(self, requester: bytes, now: float) -> str | None:
+        entry = self.pending.get(requester)
+        return entry.code if entry and entry.expires > now else None
+
+    def burn(self, requester: bytes) -> None:
+        self.pending.pop(requester, None)
+
+    def record_failure(self, now: float) -> None:
+        self.failures = [t for t in self.failures if now - t < FAILURE_MEMORY_S] + [now]
+        extra = len(self.failures) - FREE_FAILURES
+        if extra >= 0:
+            self.blocked_until = now + min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**extra)
+
+    def record_success(self) -> None:
+        self.failures.clear()
+        self.blocked_until = 0.0
+
+
+class Acceptor:
+    """The side that shows the code. ``code_to_show`` is set when the user must be shown a new code."""
+
+    def __init__(self, my_name: str, my_cert_der: bytes, book: CodeBook) -> None:
+        self.phase = Phase.START
+        self._name = my_name
+        self._id_b = fingerprint(my_cert_der)
+        self._book = book
+        self.peer_name = ""
+        self.peer_cert_pem = ""
+        self.peer_port = 0
+        self._id_a = b""
+        self.code_to_show: str | None = None
+        self._key = b""
+        self._transcript = b""
+
+    def receive(
+        self, message: PairMessage, now: float, peer_cert_der: bytes | None = None
+    ) -> PairMessage | None:
+        """Handle one message; ``peer_cert_der`` is the DER of the certificate in a PairRequest."""
+        if self.phase is Phase.START and isinstance(message, PairRequest):
+            if message.version != PAIRING_VERSION:
+                return self._fail(
+                    f"pairing version {message.version} is not supported (this device: {PAIRING_VERSION})"
+                )
+            wait = self._book.retry_after(now)
+            if wait > 0:
+                return self._fail(f"too many wrong codes; try again in {wait:.0f} s")
+            if peer_cert_der is None:
+                return self._fail("the request carries no certificate")
+            self.peer_name = message.name
+            self.peer_cert_pem = message.cert_pem
+            self.peer_port = message.port
+            self._id_a = fingerprint(peer_cert_der)
+            code, left, is_new = self._book.code_for(self._id_a, now)
+            self.code_to_show = code if is_new else None
+            self.phase = Phase.AWAIT_SPAKE
+            return PairChallenge(self._name, left)
+        if self.phase is Phase.AWAIT_SPAKE and isinstance(message, PairSpake):
+            code = self._book.valid_code(self._id_a, now)
+            if code is None:
+                return self._fail("the code has expired; ask for a new one")
+            spake = SPAKE2_B(code.encode(), idA=self._id_a, idB=self._id_b)
+            msg_b = spake.start()
+            try:
+                self._key = spake.finish(message.message)
+            except (SPAKEError, ValueError):
+                return self._wrong_code(now)
+            self._transcript = _transcript(self._id_a, self._id_b, message.message, msg_b)
+            self.phase = Phase.AWAIT_CONFIRM
+            return PairSpake(msg_b)
+        if self.phase is Phase.AWAIT_CONFIRM and isinstance(message, PairConfirm):
+            if not hmac.compare_digest(message.mac, _mac(self._key, b"initiator", self._transcript)):
+                return self._wrong_code(now)
+            self._book.burn(self._id_a)
+            self._book.record_success()
+            self.phase = Phase.PAIRED
+            return PairConfirm(_mac(self._key, b"acceptor", self._transcript))
+        return self._fail(f"unexpected {type(message).__name__} while {self.phase.value}")
+
+    def abandon(self, now: float) -> None:
+        """The connection ended. A key exchange that was started and not finished counts as a wrong code."""
+        if self.phase is Phase.AWAIT_CONFIRM:
+            self._wrong_code(now)
+
+    def _wrong_code(self, now: float) -> PairResult:
+        self._book.burn(self._id_a)
+        self._book.record_failure(now)
+        return self._fail("wrong code; the code is no longer valid")
+
+    def _fail(self, reason: str) -> PairResult:
+        self.phase = Phase.FAILED
+        return PairResult(False, reason)

@@ -1,0 +1,159 @@
+"""How the ``hearth`` commands talk to the node running on this machine.
+
+A websocket on 127.0.0.1 with a random bearer token that only this user can read (``node.json`` in the
+state directory, mode 0600). Requests and answers are small JSON objects with an ``op``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http
+import itertools
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import Request, Response, Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from hearth import paths
+from hearth.core.pairing import PairingError
+from hearth.mesh.pairing_client import PairingAttempt
+from hearth.node import Node
+
+STATE_FILE = "node.json"
+
+
+class LocalApiError(Exception):
+    pass
+
+
+def _state_path() -> Path:
+    return paths.state_dir() / STATE_FILE
+
+
+class LocalApi:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.token = secrets.token_urlsafe(32)
+        self._server: Server | None = None
+
+    async def start(self) -> None:
+        self._server = await serve(
+            self._handle, "127.0.0.1", 0, process_request=self._authorize, server_header=None
+        )
+        port = next(iter(self._server.sockets)).getsockname()[1]
+        data = json.dumps(
+            {"port": port, "token": self.token, "pid": os.getpid(), "device_id": self.node.identity.device_id}
+        )
+        path = _state_path()
+        fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(data)
+        os.replace(path.with_suffix(".tmp"), path)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            _state_path().unlink()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def _authorize(self, connection: ServerConnection, request: Request) -> Response | None:
+        if not secrets.compare_digest(request.headers.get("Authorization", ""), f"Bearer {self.token}"):
+            return connection.respond(http.HTTPStatus.UNAUTHORIZED, "missing or wrong token\n")
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        attempts: dict[int, PairingAttempt] = {}
+        ids = itertools.count(1)
+        try:
+            async for raw in ws:
+                try:
+                    request = json.loads(raw)
+                    if not isinstance(request, dict):
+                        raise ValueError("a request is a JSON object")
+                    answer = await self._dispatch(request, attempts, ids)
+                except (ValueError, KeyError, TypeError, PairingError) as exc:
+                    answer = {"ok": False, "error": str(exc)}
+                await ws.send(json.dumps(answer))
+        except ConnectionClosed:
+            pass
+        finally:
+            for attempt in attempts.values():
+                await attempt.close()
+
+    async def _dispatch(
+        self, request: dict[str, Any], attempts: dict[int, PairingAttempt], ids: itertools.count[int]
+    ) -> dict[str, Any]:
+        op = request.get("op")
+        node = self.node
+        if op == "status":
+            ident = node.identity
+            return {
+                "ok": True,
+                "device_id": ident.device_id,
+                "short_id": ident.short_id,
+                "name": ident.name,
+                "port": node.port,
+                "key_warning": ident.key_warning,
+            }
+        if op == "devices":
+            return {"ok": True, "devices": node.devices()}
+        if op == "pair":
+            attempt = await node.request_pairing(str(request["device"]))
+            attempt_id = next(ids)
+            attempts[attempt_id] = attempt
+            return {
+                "ok": True,
+                "attempt": attempt_id,
+                "peer_name": attempt.peer_name,
+                "peer_id": attempt.peer_id,
+            }
+        if op == "pair_code":
+            attempt = attempts.pop(int(request["attempt"]))
+            await attempt.finish(str(request["code"]))
+            device = node.accept_attempt(attempt)
+            return {"ok": True, "device_id": device.device_id, "name": device.name}
+        if op == "forget":
+            device = node.forget(str(request["device"]))
+            if device is None:
+                return {"ok": False, "error": f"no paired device called '{request['device']}'"}
+            return {"ok": True, "device_id": device.device_id, "name": device.name}
+        return {"ok": False, "error": f"unknown op {op!r}"}
+
+
+class LocalClient:
+    """A connection to the node running on this machine."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self._ws = ws
+
+    @classmethod
+    async def open(cls) -> LocalClient:
+        try:
+            state = json.loads(_state_path().read_text())
+            ws = await connect(
+                f"ws://127.0.0.1:{int(state['port'])}",
+                additional_headers={"Authorization": f"Bearer {state['token']}"},
+                open_timeout=5,
+            )
+        except (FileNotFoundError, OSError, ValueError, KeyError, InvalidHandshake, TimeoutError):
+            raise LocalApiError("no Hearth node is running here; start one with `hearth node`") from None
+        return cls(ws)
+
+    async def call(self, op: str, **args: Any) -> dict[str, Any]:
+        try:
+            await self._ws.send(json.dumps({"op": op, **args}))
+            answer = json.loads(await self._ws.recv())
+        except ConnectionClosed:
+            raise LocalApiError("the node closed the connection") from None
+        if not answer.get("ok"):
+            raise LocalApiError(answer.get("error", "failed"))
+        return answer
+
+    async def close(self) -> None:
+        await self._ws.close()

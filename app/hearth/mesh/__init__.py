@@ -1,0 +1,1 @@
+"""Devices talking to devices: identity, trust, discovery, pairing and encrypted channels."""

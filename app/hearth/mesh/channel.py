@@ -1,0 +1,150 @@
+"""Control channels: websockets over pinned mutual TLS, driven by the sans-I/O ``ControlSession``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from hearth.core import control
+from hearth.core.control import Close, ControlMessage, ControlSession, Deliver, Send
+from hearth.mesh import tls
+from hearth.mesh.identity import Identity
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE = 256 * 1024
+HELLO_TIMEOUT_S = 10.0
+PING_INTERVAL_S = 2.0
+PING_TIMEOUT_S = 10.0
+
+Connection = ClientConnection | ServerConnection
+
+
+class ChannelError(Exception):
+    """The control channel could not be opened; the message says why."""
+
+
+class ControlChannel:
+    """An open control connection with one paired device, after both hellos."""
+
+    def __init__(self, ws: Connection, session: ControlSession, outgoing: bool) -> None:
+        self.ws = ws
+        self.session = session
+        self.outgoing = outgoing
+        self.opened_at = time.time()
+        self.telemetry: control.Telemetry | None = None
+        self.telemetry_count = 0
+        self.on_message: Callable[[ControlChannel, ControlMessage], None] | None = None
+
+    @property
+    def peer(self) -> control.Hello:
+        assert self.session.peer is not None
+        return self.session.peer
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer.device_id
+
+    @property
+    def latency_ms(self) -> float | None:
+        latency = self.ws.latency
+        return latency * 1000 if latency else None
+
+    async def send(self, message: ControlMessage) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await self.ws.send(control.wire.encode(message))
+
+    async def _apply(self, actions: list[control.Action]) -> bool:
+        """Carry out the session's actions; False once the connection must end."""
+        for action in actions:
+            if isinstance(action, Send):
+                await self.send(action.message)
+            elif isinstance(action, Close):
+                await self.ws.close(action.code, action.reason)
+                return False
+            elif isinstance(action, Deliver):
+                message = action.message
+                if isinstance(message, control.Telemetry):
+                    self.telemetry = message
+                    self.telemetry_count += 1
+                if self.on_message:
+                    self.on_message(self, message)
+        return True
+
+    async def run(self) -> None:
+        """Serve the connection until it closes."""
+        try:
+            async for data in self.ws:
+                if not await self._apply(self.session.receive(data)):
+                    break
+        except ConnectionClosed:
+            pass
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.ws.close(code, reason)
+
+
+async def open_session(
+    ws: Connection, hello: control.Hello, expected_peer: str, outgoing: bool
+) -> ControlChannel:
+    """Exchange hellos on a fresh connection; raises ChannelError with the reason if that fails."""
+    session = ControlSession(hello, expected_peer)
+    channel = ControlChannel(ws, session, outgoing)
+    try:
+        await ws.send(control.wire.encode(hello))
+        async with asyncio.timeout(HELLO_TIMEOUT_S):
+            data = await ws.recv()
+    except TimeoutError:
+        await ws.close(control.CLOSE_POLICY, "no hello")
+        raise ChannelError("the other device did not say hello in time") from None
+    except ConnectionClosed as exc:
+        raise ChannelError(_closed_reason(exc)) from None
+    actions = session.receive(data)
+    if not await channel._apply(actions):
+        refusal = next(
+            (a.message for a in actions if isinstance(a, Send) and isinstance(a.message, control.Error)), None
+        )
+        closing = next((a for a in actions if isinstance(a, Close)), None)
+        raise ChannelError(refusal.message if refusal else closing.reason if closing else "refused")
+    return channel
+
+
+def _closed_reason(exc: ConnectionClosed) -> str:
+    rcvd = exc.rcvd
+    if rcvd is not None and rcvd.reason:
+        return rcvd.reason
+    if rcvd is None:
+        # TLS 1.3: a server that refused our certificate shows it only now, as a dropped connection.
+        return "the other device closed the connection (not paired with this one, or forgotten)"
+    return f"closed ({rcvd.code})"
+
+
+async def dial(
+    address: str, identity: Identity, peer_cert_pem: str, expected_peer: str, hello: control.Hello
+) -> ControlChannel:
+    """Open a control channel to a paired device at ``host:port``."""
+    ctx = tls.pinned_client_context(identity, peer_cert_pem)
+    try:
+        ws = await connect(
+            f"wss://{address}/control",
+            ssl=ctx,
+            server_hostname="hearth",
+            max_size=MAX_MESSAGE,
+            open_timeout=10,
+            close_timeout=2,
+            ping_interval=PING_INTERVAL_S,
+            ping_timeout=PING_TIMEOUT_S,
+        )
+    except (OSError, InvalidHandshake, TimeoutError) as exc:
+        raise ChannelError(f"cannot reach {address}: {exc}") from None
+    seen = tls.peer_device_id(ws.transport.get_extra_info("ssl_object"))
+    if seen != expected_peer:
+        await ws.close(control.CLOSE_POLICY, "unexpected certificate")
+        raise ChannelError(f"{address} presented another device's certificate")
+    return await open_session(ws, hello, expected_peer, outgoing=True)

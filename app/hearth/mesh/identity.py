@@ -1,0 +1,196 @@
+"""This device's long-term key and self-signed certificate.
+
+The private key lives in the OS keyring. Where no secure keyring backend exists (headless Linux,
+containers) it falls back to a 0600 file in the state directory, and ``Identity.key_warning`` says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from hearth import paths
+from hearth.core.device_id import device_id, short_id
+
+log = logging.getLogger(__name__)
+KEYRING_SERVICE = "Hearth"
+CERT_FILE = "device-cert.pem"
+KEY_FILE = "device-key.pem"
+NAME_FILE = "device-name"
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    cert_pem: bytes
+    key_pem: bytes
+    key_storage: str  # "keyring" or "file"
+
+    @property
+    def cert_der(self) -> bytes:
+        return x509.load_pem_x509_certificate(self.cert_pem).public_bytes(serialization.Encoding.DER)
+
+    @property
+    def device_id(self) -> str:
+        return device_id(self.cert_der)
+
+    @property
+    def short_id(self) -> str:
+        return short_id(self.device_id)
+
+    @property
+    def key_warning(self) -> str | None:
+        if self.key_storage == "file":
+            return (
+                "no secure keyring is available: the device key is kept in a file readable only by this user"
+            )
+        return None
+
+    def write_chain(self, directory: Path) -> tuple[Path, Path, str]:
+        """Certificate and a password-protected copy of the key in ``directory``, for ``load_cert_chain``."""
+        password = secrets.token_urlsafe(24)
+        key = serialization.load_pem_private_key(self.key_pem, None)
+        encrypted = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(password.encode()),
+        )
+        cert_path = directory / "cert.pem"
+        key_path = directory / "key.pem"
+        cert_path.write_bytes(self.cert_pem)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(encrypted)
+        return cert_path, key_path, password
+
+
+def make_certificate() -> tuple[bytes, bytes]:
+    """A new P-256 key and a well-formed self-signed leaf certificate for it (PEM, PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "hearth"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Hearth"),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365 * 20))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+            critical=False,
+        )
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("hearth")]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def _secure_keyring() -> bool:
+    backend = keyring.get_keyring()
+    if isinstance(backend, keyring.backends.fail.Keyring):
+        return False
+    try:
+        return (
+            float(getattr(backend, "priority", 0)) > 0 and "plaintext" not in type(backend).__name__.lower()
+        )
+    except Exception:  # a broken backend reports nothing useful; treat it as absent
+        return False
+
+
+def _keyring_user(state: Path) -> str:
+    # One key per state directory, so that several nodes on one machine have several identities.
+    return f"device-key:{state.resolve()}"
+
+
+def _load_key(state: Path) -> tuple[bytes | None, str]:
+    if _secure_keyring():
+        try:
+            stored = keyring.get_password(KEYRING_SERVICE, _keyring_user(state))
+            if stored:
+                return stored.encode(), "keyring"
+        except keyring.errors.KeyringError as exc:
+            log.warning("keyring unavailable (%s); using the key file", exc)
+    key_path = paths.config_dir() / KEY_FILE
+    if key_path.exists():
+        return key_path.read_bytes(), "file"
+    return None, "file"
+
+
+def _store_key(state: Path, key_pem: bytes) -> str:
+    if _secure_keyring():
+        try:
+            keyring.set_password(KEYRING_SERVICE, _keyring_user(state), key_pem.decode())
+            return "keyring"
+        except keyring.errors.KeyringError as exc:
+            log.warning("keyring unavailable (%s); using a key file", exc)
+    key_path = paths.config_dir() / KEY_FILE
+    fd, tmp = tempfile.mkstemp(dir=key_path.parent)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key_pem)
+    os.replace(tmp, key_path)
+    return "file"
+
+
+def default_name() -> str:
+    return socket.gethostname().split(".")[0] or "hearth"
+
+
+def load_or_create(name: str | None = None) -> Identity:
+    """This device's identity, created on first use; ``name`` renames the device when given."""
+    state = paths.state_dir()
+    config = paths.config_dir()
+    cert_path = config / CERT_FILE
+    name_path = config / NAME_FILE
+    key_pem, storage = _load_key(state)
+    if key_pem is None or not cert_path.exists():
+        cert_pem, key_pem = make_certificate()
+        storage = _store_key(state, key_pem)
+        cert_path.write_bytes(cert_pem)
+    else:
+        cert_pem = cert_path.read_bytes()
+    if name:
+        name_path.write_text(name, encoding="utf-8")
+    stored_name = name_path.read_text(encoding="utf-8").strip() if name_path.exists() else ""
+    return Identity(
+        name=stored_name or default_name(), cert_pem=cert_pem, key_pem=key_pem, key_storage=storage
+    )

@@ -1,0 +1,105 @@
+"""The acceptor's side of pairing: the ``/pair`` path of a node's listening port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from hearth.core import pairing
+from hearth.core.device_id import device_id, short_id
+from hearth.core.pairing import Acceptor, CodeBook
+from hearth.mesh.identity import Identity
+from hearth.mesh.trust import TrustedDevice, TrustStore, cert_der_from_pem
+
+log = logging.getLogger(__name__)
+SESSION_LIMIT_S = pairing.CODE_TTL_S + 30
+CLOSE_DONE = 1000
+CLOSE_REFUSED = 4000
+
+
+@dataclass(frozen=True)
+class CodeShown:
+    requester_name: str
+    requester_id: str
+    code: str
+    expires_in: float
+
+    def describe(self) -> str:
+        spaced = f"{self.code[:3]} {self.code[3:]}"
+        return (
+            f"Pairing request from {self.requester_name} ({short_id(self.requester_id)}). "
+            f"Code: {spaced} (valid {self.expires_in:.0f} s)"
+        )
+
+
+class PairingEndpoint:
+    def __init__(
+        self,
+        identity: Identity,
+        trust: TrustStore,
+        show_code: Callable[[CodeShown], None],
+        on_paired: Callable[[TrustedDevice], None],
+    ) -> None:
+        self.identity = identity
+        self.trust = trust
+        self.book = CodeBook()
+        self.show_code = show_code
+        self.on_paired = on_paired
+
+    async def serve(self, ws: ServerConnection) -> None:
+        machine = Acceptor(self.identity.name, self.identity.cert_der, self.book)
+        try:
+            async with asyncio.timeout(SESSION_LIMIT_S):
+                async for data in ws:
+                    if not await self._step(ws, machine, data):
+                        return
+        except (TimeoutError, ConnectionClosed):
+            pass
+        finally:
+            machine.abandon(time.monotonic())
+
+    async def _step(self, ws: ServerConnection, machine: Acceptor, data: str | bytes) -> bool:
+        try:
+            message = pairing.decode(data)
+        except pairing.wire.WireError as exc:
+            await self._refuse(ws, machine, f"malformed pairing message: {exc}")
+            return False
+        peer_der = None
+        if isinstance(message, pairing.PairRequest):
+            try:
+                peer_der = cert_der_from_pem(message.cert_pem)
+            except ValueError:
+                await self._refuse(ws, machine, "the request's certificate is not readable")
+                return False
+        reply = machine.receive(message, time.monotonic(), peer_der)
+        if machine.code_to_show and peer_der is not None:
+            self.show_code(
+                CodeShown(machine.peer_name, device_id(peer_der), machine.code_to_show, pairing.CODE_TTL_S)
+            )
+        if machine.phase is pairing.Phase.PAIRED:
+            host = ws.remote_address[0] if ws.remote_address else ""
+            address = f"{host}:{machine.peer_port}" if host and machine.peer_port else ""
+            device = self.trust.add(machine.peer_name, machine.peer_cert_pem, address)
+        if reply is not None:
+            await ws.send(pairing.wire.encode(reply))
+        if machine.phase is pairing.Phase.PAIRED:
+            self.on_paired(device)
+            await ws.close(CLOSE_DONE, "paired")
+            return False
+        if machine.phase is pairing.Phase.FAILED:
+            reason = reply.reason if isinstance(reply, pairing.PairResult) else "refused"
+            log.info("pairing refused: %s", reason)
+            await ws.close(CLOSE_REFUSED, reason[:100])
+            return False
+        return True
+
+    async def _refuse(self, ws: ServerConnection, machine: Acceptor, reason: str) -> None:
+        machine.abandon(time.monotonic())
+        await ws.send(pairing.wire.encode(pairing.PairResult(False, reason[:200])))
+        await ws.close(CLOSE_REFUSED, reason[:100])

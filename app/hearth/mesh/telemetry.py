@@ -1,0 +1,40 @@
+"""What a device tells its paired peers once a second."""
+
+from __future__ import annotations
+
+import platform
+import time
+from functools import cache
+
+import psutil
+
+from hearth.core.control import Telemetry
+
+
+@cache
+def hardware() -> tuple[str, list[str]]:
+    """(accelerator shown to people, llama.cpp backends), read once from the llama.cpp build."""
+    try:
+        from hearth.engine import ggml
+
+        devs = ggml.devices()
+    except (OSError, AttributeError):  # no usable llama.cpp here: the node still runs, it just cannot compute
+        return "none", []
+    gpus = [d.description or d.name for d in devs if d.kind in ("GPU", "IGPU", "ACCEL")]
+    accelerator = ", ".join(gpus) if gpus else f"CPU ({platform.machine()})"
+    return accelerator, sorted({d.name.rstrip("0123456789") or d.name for d in devs})
+
+
+def sample(donated_bytes: int = 0) -> Telemetry:
+    mem = psutil.virtual_memory()
+    accelerator, backends = hardware()
+    return Telemetry(
+        time=time.time(),
+        memory_total=int(mem.total),
+        memory_free=int(mem.available),
+        donated_bytes=donated_bytes,
+        cpu_count=psutil.cpu_count() or 1,
+        cpu_percent=float(psutil.cpu_percent(interval=None)),
+        accelerator=accelerator,
+        backends=backends,
+    )

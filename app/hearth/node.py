@@ -1,0 +1,283 @@
+"""The per-device service: identity, trust, discovery, pairing, control channels, telemetry.
+
+The window and ``hearth node`` both run one. It is asyncio only; nothing here knows about Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+from hearth import __version__, paths
+from hearth.core import control
+from hearth.core.device_id import device_id as id_of
+from hearth.core.device_id import matches, short_id
+from hearth.mesh import channel as channels
+from hearth.mesh import telemetry, tls
+from hearth.mesh.discovery import Discovery, Neighbour, txt_record
+from hearth.mesh.identity import Identity, load_or_create
+from hearth.mesh.pairing_client import PairingAttempt, request_pairing
+from hearth.mesh.pairing_endpoint import CodeShown, PairingEndpoint
+from hearth.mesh.peers import Peers
+from hearth.mesh.trust import TrustedDevice, TrustStore
+
+log = logging.getLogger(__name__)
+DEFAULT_PORT = 47311
+TELEMETRY_PERIOD_S = 1.0
+CLOSE_NOT_PAIRED = 4003
+CLOSE_UNKNOWN_PATH = 4004
+
+
+@dataclass(frozen=True)
+class NodeOptions:
+    name: str | None = None
+    host: str | None = None  # listen and advertise here only; None: every interface
+    port: int = DEFAULT_PORT
+    discovery: bool = True
+
+
+class Node:
+    def __init__(self, options: NodeOptions, show_code: Callable[[CodeShown], None] | None = None) -> None:
+        self.options = options
+        self.show_code = show_code or (lambda shown: print(shown.describe(), flush=True))
+        self.identity: Identity = load_or_create(options.name)
+        self.trust = TrustStore(paths.config_dir() / "trust.json")
+        self.tls = tls.SwappableServerContext(self.identity, [d.cert_pem for d in self.trust.devices()])
+        self.pairing = PairingEndpoint(self.identity, self.trust, self._code_shown, self._paired)
+        self.peers = Peers(self.identity, self.trust, self.hello, self._address_of, self._on_message)
+        self.discovery: Discovery | None = None
+        self.port = 0
+        self.donated_bytes = 0
+        self.pending_codes: list[CodeShown] = []
+        self.last_sample: control.Telemetry | None = None
+        self.listeners: list[Callable[[str], None]] = []
+        self._server: Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.trust.on_change(self._trust_changed)
+
+    # --- life cycle ---
+
+    async def start(self) -> None:
+        self._server = await serve(
+            self._handle,
+            self.options.host,
+            self.options.port,
+            ssl=self.tls.listening,
+            max_size=channels.MAX_MESSAGE,
+            ping_interval=channels.PING_INTERVAL_S,
+            ping_timeout=channels.PING_TIMEOUT_S,
+            close_timeout=2,
+            server_header=None,
+        )
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        if self.options.discovery:
+            sample = telemetry.sample()
+            txt = txt_record(
+                self.identity.device_id, self.identity.name, sample.memory_total, sample.accelerator
+            )
+            self.discovery = Discovery(
+                self.identity.device_id,
+                self.identity.name,
+                self.port,
+                txt,
+                self.options.host,
+                self._neighbours_changed,
+            )
+            await self.discovery.start()
+        self._tasks.append(asyncio.create_task(self._telemetry_loop()))
+        self.peers.sync()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await self.peers.stop()
+        if self.discovery is not None:
+            await self.discovery.stop()
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(3):
+                    await self._server.wait_closed()
+
+    # --- incoming connections ---
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        path = ws.request.path if ws.request else ""
+        if path == "/pair":
+            await self.pairing.serve(ws)
+        elif path == "/control":
+            await self._serve_control(ws)
+        else:
+            await ws.close(CLOSE_UNKNOWN_PATH, "unknown path")
+
+    async def _serve_control(self, ws: ServerConnection) -> None:
+        der = tls.peer_certificate(ws.transport.get_extra_info("ssl_object"))
+        device = self.trust.get(id_of(der)) if der else None
+        # TLS already refused unknown certificates; this catches a device forgotten during the handshake.
+        if der is None or device is None or device.cert_der != der:
+            await ws.close(CLOSE_NOT_PAIRED, "not paired with this device")
+            return
+        try:
+            chan = await channels.open_session(ws, self.hello(), device.device_id, outgoing=False)
+        except channels.ChannelError as exc:
+            log.info("control channel from %s refused: %s", device.name, exc)
+            return
+        self._notify("devices")
+        await self.peers.serve(chan)
+        self._notify("devices")
+
+    # --- pieces wired together ---
+
+    def hello(self) -> control.Hello:
+        from hearth.engine import ggml
+
+        try:
+            build = ggml.build_id()
+        except OSError:
+            build = "none"
+        return control.Hello(
+            control.PROTOCOL_VERSION, __version__, build, self.identity.device_id, self.identity.name
+        )
+
+    def _address_of(self, dev_id: str) -> str | None:
+        if self.discovery is None:
+            return None
+        neighbour = self.discovery.by_device().get(dev_id)
+        return neighbour.address if neighbour else None
+
+    def _on_message(self, chan: channels.ControlChannel, message: control.ControlMessage) -> None:
+        if isinstance(message, control.Telemetry):
+            self._notify("telemetry")
+        elif isinstance(message, control.Error):
+            log.info("%s reports: %s", chan.peer.name, message.message)
+
+    def _trust_changed(self) -> None:
+        self.tls.update([d.cert_pem for d in self.trust.devices()])
+        self.peers.sync()
+        self._notify("devices")
+
+    def _neighbours_changed(self) -> None:
+        if self.discovery is not None:
+            for dev_id in self.discovery.by_device():
+                if self.trust.get(dev_id) and self.peers.channel(dev_id) is None:
+                    self.peers.poke(dev_id)
+        self._notify("devices")
+
+    def _code_shown(self, shown: CodeShown) -> None:
+        self.pending_codes = [c for c in self.pending_codes if c.requester_id != shown.requester_id]
+        self.pending_codes.append(shown)
+        self.show_code(shown)
+        self._notify("pairing")
+
+    def _paired(self, device: TrustedDevice) -> None:
+        self.pending_codes = [c for c in self.pending_codes if c.requester_id != device.device_id]
+        log.info("paired with %s", device.name)
+
+    def _notify(self, what: str) -> None:
+        for listener in list(self.listeners):
+            listener(what)
+
+    async def _telemetry_loop(self) -> None:
+        while True:
+            sample = telemetry.sample(self.donated_bytes)
+            self.last_sample = sample
+            for chan in self.peers.all_channels():
+                await chan.send(sample)
+            await asyncio.sleep(TELEMETRY_PERIOD_S)
+
+    # --- what the CLI and the window ask for ---
+
+    def resolve(self, target: str) -> str | None:
+        """An address ``host:port`` for a device named by name, ID prefix or address."""
+        neighbours = list(self.discovery.by_device().values()) if self.discovery else []
+        for n in neighbours:
+            if n.name == target or matches(n.device_id, target):
+                return n.address
+        paired = self.trust.find(target)
+        if paired is not None:
+            return self._address_of(paired.device_id) or paired.address or None
+        if ":" in target:
+            return target
+        return None
+
+    async def request_pairing(self, target: str) -> PairingAttempt:
+        address = self.resolve(target)
+        if address is None:
+            from hearth.core.pairing import PairingError
+
+            raise PairingError(f"no device called '{target}' is in sight; give its address as host:port")
+        return await request_pairing(address, self.identity, self.port)
+
+    def accept_attempt(self, attempt: PairingAttempt) -> TrustedDevice:
+        """Store the device an attempt has just paired with, and start talking to it."""
+        return self.trust.add(attempt.peer_name, attempt.peer_cert_pem, attempt.address)
+
+    def forget(self, target: str) -> TrustedDevice | None:
+        device = self.trust.find(target)
+        if device is not None:
+            self.trust.forget(device.device_id)
+        return device
+
+    def devices(self) -> list[dict[str, Any]]:
+        """This device first, then every paired or visible one, with what is known of each."""
+        me = self.last_sample or telemetry.sample(self.donated_bytes)
+        rows: list[dict[str, Any]] = [
+            {
+                "device_id": self.identity.device_id,
+                "short_id": self.identity.short_id,
+                "name": self.identity.name,
+                "this_device": True,
+                "paired": None,
+                "online": True,
+                "address": f"{self.options.host or '*'}:{self.port}",
+                "os": platform.system(),
+                "memory_total": me.memory_total,
+                "memory_free": me.memory_free,
+                "donated_bytes": me.donated_bytes,
+                "accelerator": me.accelerator,
+                "latency_ms": 0.0,
+                "telemetry_count": 0,
+                "telemetry_age_s": None,
+                "error": "",
+            }
+        ]
+        seen: dict[str, Neighbour] = self.discovery.by_device() if self.discovery else {}
+        ids = list(dict.fromkeys([*(d.device_id for d in self.trust.devices()), *seen]))
+        now = time.time()
+        for dev_id in ids:
+            paired = self.trust.get(dev_id)
+            n = seen.get(dev_id)
+            chan = self.peers.channel(dev_id)
+            t = chan.telemetry if chan else None
+            rows.append(
+                {
+                    "device_id": dev_id,
+                    "short_id": short_id(dev_id),
+                    "name": (chan.peer.name if chan else None)
+                    or (paired.name if paired else None)
+                    or (n.name if n else "?"),
+                    "this_device": False,
+                    "paired": paired is not None,
+                    "online": chan is not None or n is not None,
+                    "connected": chan is not None,
+                    "address": (n.address if n else "") or (paired.address if paired else ""),
+                    "os": n.os if n else "",
+                    "memory_total": t.memory_total if t else (n.memory_total if n else 0),
+                    "memory_free": t.memory_free if t else None,
+                    "donated_bytes": t.donated_bytes if t else None,
+                    "accelerator": t.accelerator if t else (n.accelerator if n else ""),
+                    "latency_ms": chan.latency_ms if chan else None,
+                    "telemetry_count": chan.telemetry_count if chan else 0,
+                    "telemetry_age_s": now - t.time if t else None,
+                    "error": self.peers.last_error.get(dev_id, "") if paired and not chan else "",
+                }
+            )
+        return rows

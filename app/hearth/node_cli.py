@@ -1,0 +1,182 @@
+"""``hearth node``, ``hearth id``, ``hearth devices``, ``hearth pair`` and ``hearth forget``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import signal
+import sys
+from typing import Any
+
+from hearth.core.pairing import PairingError, normalize_code
+from hearth.local_api import LocalApi, LocalApiError, LocalClient
+
+EXIT_FAILED = 1
+
+
+def cmd_node(args: argparse.Namespace) -> int:
+    from hearth.node import Node, NodeOptions
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+
+    async def run() -> None:
+        node = Node(
+            NodeOptions(name=args.name, host=args.host, port=args.port, discovery=not args.no_discovery)
+        )
+        api = LocalApi(node)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await node.start()
+        await api.start()
+        ident = node.identity
+        print(
+            f"Hearth node '{ident.name}' ({ident.device_id}) listening on {args.host or '*'}:{node.port}",
+            flush=True,
+        )
+        if ident.key_warning:
+            print(f"warning: {ident.key_warning}", flush=True)
+        await stop.wait()
+        await api.stop()
+        await node.stop()
+        print("stopped", flush=True)
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_id(args: argparse.Namespace) -> int:
+    from hearth.mesh.identity import load_or_create
+
+    ident = load_or_create()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "device_id": ident.device_id,
+                    "short_id": ident.short_id,
+                    "name": ident.name,
+                    "key_storage": ident.key_storage,
+                }
+            )
+        )
+        return 0
+    print(f"name       {ident.name}")
+    print(f"device ID  {ident.device_id}")
+    print(f"short ID   {ident.short_id}")
+    print(f"key        {'OS keyring' if ident.key_storage == 'keyring' else 'file (no secure keyring here)'}")
+    if ident.key_warning:
+        print(f"warning: {ident.key_warning}", file=sys.stderr)
+    return 0
+
+
+async def _with_node(op: str, **kwargs: Any) -> dict[str, Any]:
+    client = await LocalClient.open()
+    try:
+        return await client.call(op, **kwargs)
+    finally:
+        await client.close()
+
+
+def _gib(n: int | None) -> str:
+    return f"{n / 2**30:.1f} GiB" if n else "-"
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    try:
+        devices = asyncio.run(_with_node("devices"))["devices"]
+    except LocalApiError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(devices, indent=2))
+        return 0
+    print(f"{'NAME':<20} {'ID':<10} {'STATE':<12} {'MEMORY FREE/TOTAL':<20} {'ACCELERATOR':<24} LATENCY")
+    for d in devices:
+        state = (
+            "this device"
+            if d["this_device"]
+            else ("connected" if d.get("connected") else "paired" if d["paired"] else "not paired")
+        )
+        latency = f"{d['latency_ms']:.1f} ms" if d.get("latency_ms") else "-"
+        memory = f"{_gib(d.get('memory_free'))} / {_gib(d.get('memory_total'))}"
+        accelerator = d["accelerator"][:24]
+        name = d["name"][:20]
+        print(f"{name:<20} {d['short_id']:<10} {state:<12} {memory:<20} {accelerator:<24} {latency}")
+    return 0
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    async def run() -> dict[str, Any]:
+        client = await LocalClient.open()
+        try:
+            started = await client.call("pair", device=args.device)
+            print(f"{started['peer_name']} ({started['peer_id'][:9]}) shows a 6-digit code.", file=sys.stderr)
+            code = args.code
+            if code is None:
+                code = await asyncio.to_thread(_ask_code)
+            return await client.call("pair_code", attempt=started["attempt"], code=normalize_code(code))
+        finally:
+            await client.close()
+
+    try:
+        paired = asyncio.run(run())
+    except (LocalApiError, PairingError) as exc:
+        print(f"hearth: pairing failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"paired with {paired['name']} ({paired['device_id']})")
+    return 0
+
+
+def _ask_code() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("Code: ")
+    line = sys.stdin.readline()
+    if not line:
+        raise PairingError("no code was entered")
+    return line.strip()
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    try:
+        gone = asyncio.run(_with_node("forget", device=args.device))
+    except LocalApiError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"forgot {gone['name']} ({gone['device_id']})")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    from hearth.node import DEFAULT_PORT
+
+    node = sub.add_parser("node", help="run this device's Hearth service without a window")
+    node.add_argument("--name", help="the name other devices see (default: the host name)")
+    node.add_argument("--host", help="listen and advertise on this address only")
+    node.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"listening port (default {DEFAULT_PORT}; 0: any)"
+    )
+    node.add_argument("--no-discovery", action="store_true", help="do not advertise or browse with mDNS")
+    node.add_argument("-v", "--verbose", action="store_true")
+    node.set_defaults(func=cmd_node)
+
+    ident = sub.add_parser("id", help="show this device's ID")
+    ident.add_argument("--json", action="store_true")
+    ident.set_defaults(func=cmd_id)
+
+    devices = sub.add_parser("devices", help="list neighbours and paired devices (needs a running node)")
+    devices.add_argument("--json", action="store_true")
+    devices.set_defaults(func=cmd_devices)
+
+    pair = sub.add_parser("pair", help="pair with a device by name, ID prefix or host:port")
+    pair.add_argument("device")
+    pair.add_argument("--code", help="the code the other device shows (prompted for otherwise)")
+    pair.set_defaults(func=cmd_pair)
+
+    forget = sub.add_parser("forget", help="stop trusting a paired device, at once")
+    forget.add_argument("device")
+    forget.set_defaults(func=cmd_forget)
