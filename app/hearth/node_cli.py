@@ -21,6 +21,7 @@ def cmd_node(args: argparse.Namespace) -> int:
     from hearth.node import Node, NodeOptions
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
 
     async def run() -> None:
         node = Node(

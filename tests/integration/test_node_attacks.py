@@ -1,0 +1,229 @@
+"""A relaying man-in-the-middle, and thousands of malformed or out-of-order messages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from hearth.core import control, pairing
+from hearth.mesh import tls
+from hearth.mesh.channel import dial
+from hearth.mesh.identity import Identity, make_certificate
+from hearth.mesh.pairing_client import request_pairing
+from nodes import HEARTH, NodeProcess, env_for, pair, wait_until
+
+
+def _identity(name: str) -> Identity:
+    cert, key = make_certificate()
+    return Identity(name, cert, key, "file")
+
+
+@pytest.fixture
+def two_nodes(tmp_path: Path):
+    a = NodeProcess(tmp_path / "a", "alpha", "127.0.0.1").start()
+    b = NodeProcess(tmp_path / "b", "beta", "127.0.0.2").start()
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def test_a_relaying_man_in_the_middle_cannot_pair(two_nodes) -> None:
+    a, b = two_nodes
+    mallory = _identity("mallory")
+
+    async def scenario() -> tuple[int, str]:
+        async def relay(down: ServerConnection) -> None:
+            async with connect(f"wss://{b.address}/pair", ssl=tls.pairing_client_context()) as up:
+
+                async def pump(src, dst) -> None:
+                    try:
+                        async for message in src:
+                            await dst.send(message)
+                    except ConnectionClosed:
+                        pass
+                    await dst.close()
+
+                await asyncio.gather(pump(down, up), pump(up, down))
+
+        async with serve(relay, "127.0.0.3", 0, ssl=tls.server_context(mallory, [])) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            mark = len(b.lines)
+            proc = await asyncio.create_subprocess_exec(
+                *HEARTH,
+                "pair",
+                f"127.0.0.3:{port}",
+                env=env_for(a.home),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            # b shows its code for a's request, which reached it through the relay; a's user types it.
+            code = await asyncio.to_thread(b.code, mark)
+            _, err = await asyncio.wait_for(proc.communicate((code + "\n").encode()), 60)
+            return proc.returncode or 0, err.decode()
+
+    returncode, err = asyncio.run(scenario())
+    assert returncode == 1
+    assert "pairing failed" in err and "wrong code" in err
+    assert a.trust() == [] and b.trust() == []
+
+
+def _junk(rng: random.Random) -> str | bytes:
+    kind = rng.randrange(10)
+    if kind == 0:
+        return rng.randbytes(rng.randrange(1, 200))
+    if kind == 1:
+        return "".join(chr(rng.randrange(32, 0x2FF)) for _ in range(rng.randrange(0, 80)))
+    if kind == 2:
+        return json.dumps({"type": rng.choice(["nope", "reserve", "", "HELLO"]), "x": rng.random()})
+    if kind == 3:
+        return json.dumps({"type": "telemetry", "time": "now", "memory_total": -1})
+    if kind == 4:
+        return json.dumps(
+            {
+                "type": "hello",
+                "protocol": 1,
+                "app_version": "9",
+                "llama_build": "x",
+                "device_id": "d",
+                "name": "n",
+            }
+        )
+    if kind == 5:
+        return json.dumps([1, 2, 3])
+    if kind == 6:
+        return "[" * rng.randrange(1, 5000)
+    if kind == 7:
+        return json.dumps({"type": "telemetry"})
+    if kind == 8:
+        return json.dumps({"type": "error", "code": 5, "message": None})
+    return json.dumps({"type": "telemetry", **{f"k{i}": i for i in range(rng.randrange(50))}})
+
+
+def _pair_junk(rng: random.Random, cert_pem: str) -> str | bytes:
+    kind = rng.randrange(6)
+    if kind == 0:
+        return json.dumps({"type": "confirm", "mac": "AAAA"})
+    if kind == 1:
+        return json.dumps({"type": "spake", "message": "AAAA"})
+    if kind == 2:
+        return json.dumps({"type": "pair_request", "version": 1, "name": "x", "cert_pem": "not a cert"})
+    if kind == 3:
+        return json.dumps({"type": "pair_request", "version": 99, "name": "x", "cert_pem": cert_pem})
+    if kind == 4:
+        return rng.randbytes(rng.randrange(1, 300))
+    return _junk(rng)
+
+
+def test_ten_thousand_malformed_messages_leave_the_node_serving_its_peers(two_nodes) -> None:
+    a, b = two_nodes
+    assert pair(b, a).returncode == 0
+    assert wait_until(lambda: (b.device(a.device_id) or {}).get("connected"), 10)
+    fuzzer = _identity("fuzzer")
+    a_cert = (a.home / "config" / "device-cert.pem").read_text()
+    rng = random.Random(1234)
+    stats = {"control_sent": 0, "pair_sent": 0, "errors": 0, "closes": 0, "pair_refusals": 0}
+
+    async def become_paired() -> None:
+        mark = len(a.lines)
+        attempt = await request_pairing(a.address, fuzzer)
+        await attempt.finish(await asyncio.to_thread(a.code, mark))
+
+    async def control_fuzz(total: int) -> None:
+        hello = control.Hello(control.PROTOCOL_VERSION, "0", "fuzz", fuzzer.device_id, "fuzzer")
+        valid = control.wire.encode(control.Error("fuzz", "a valid message keeps the connection open"))
+        while stats["control_sent"] < total:
+            chan = await dial(a.address, fuzzer, a_cert, a.device_id, hello)
+
+            async def read(ws) -> None:
+                try:
+                    async for _ in ws:
+                        stats["errors"] += 1
+                except ConnectionClosed:
+                    pass
+
+            reader = asyncio.create_task(read(chan.ws))
+            # Mostly four bad messages and one good one (the connection stays up); now and then a burst
+            # of bad ones that must make the node close the connection.
+            burst = rng.random() < 0.05
+            try:
+                for i in range(2000):
+                    bad = burst or i % 5 != 4
+                    await chan.ws.send(_junk(rng) if bad else valid)
+                    stats["control_sent"] += bad
+                    if stats["control_sent"] >= total:
+                        break
+            except ConnectionClosed:
+                pass
+            await asyncio.sleep(0.05)
+            await chan.ws.close()
+            await reader
+            stats["closes"] += 1
+
+    async def pairing_fuzz(total: int) -> None:
+        sem = asyncio.Semaphore(8)
+
+        async def one() -> None:
+            async with sem, connect(f"wss://{a.address}/pair", ssl=tls.pairing_client_context()) as ws:
+                await ws.send(_pair_junk(rng, fuzzer.cert_pem.decode()))
+                stats["pair_sent"] += 1
+                try:
+                    reply = pairing.decode(await ws.recv())
+                    stats["pair_refusals"] += isinstance(reply, pairing.PairResult) and not reply.ok
+                except ConnectionClosed:
+                    stats["pair_refusals"] += 1
+
+        await asyncio.gather(*(one() for _ in range(total)))
+
+    async def scenario() -> None:
+        await become_paired()
+        await asyncio.gather(control_fuzz(9600), pairing_fuzz(400))
+
+    before = b.device(a.device_id)["telemetry_count"]
+    asyncio.run(asyncio.wait_for(scenario(), 240))
+    assert stats["control_sent"] + stats["pair_sent"] >= 10_000
+    assert stats["errors"] > 1000, stats
+    assert stats["pair_refusals"] == 400, stats
+    assert a.alive()
+    # The real peer was served throughout and still is.
+    assert wait_until(lambda: b.device(a.device_id)["telemetry_count"] > before + 2, 10)
+    assert (b.device(a.device_id) or {}).get("connected")
+    assert a.cli("devices", "--json").returncode == 0
+
+
+def test_unknown_paths_and_plain_http_get_nothing(two_nodes) -> None:
+    a, _ = two_nodes
+
+    async def scenario() -> tuple[int | None, bool]:
+        async with connect(f"wss://{a.address}/admin", ssl=tls.pairing_client_context()) as ws:
+            try:
+                await ws.recv()
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd else None
+        # /control without a client certificate: refused before any message.
+        async with connect(f"wss://{a.address}/control", ssl=tls.pairing_client_context()) as ws:
+            try:
+                await ws.recv()
+                got_message = True
+            except ConnectionClosed:
+                got_message = False
+        return code, got_message
+
+    code, got_message = asyncio.run(scenario())
+    assert code == 4004
+    assert not got_message
+    assert a.alive()
+
+
+if sys.platform != "linux":
+    pytestmark = pytest.mark.skip(
+        "uses 127.0.0.x addresses beyond 127.0.0.1, which only Linux routes by default"
+    )

@@ -1,0 +1,170 @@
+"""Real ``hearth node`` processes for integration tests, each with its own state directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HEARTH = [sys.executable, "-m", "hearth"]
+# A keyring backend that is never secure, so every test node keeps its key in its own HEARTH_HOME.
+TEST_ENV = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "PYTHONUNBUFFERED": "1"}
+
+
+def env_for(home: Path) -> dict[str, str]:
+    return {**os.environ, **TEST_ENV, "HEARTH_HOME": str(home)}
+
+
+class NodeProcess:
+    def __init__(
+        self, home: Path, name: str, host: str, *, discovery: bool = False, prefix: list[str] | None = None
+    ):
+        self.home = home
+        self.name = name
+        self.host = host
+        self.discovery = discovery
+        self.prefix = prefix or []
+        self.proc: subprocess.Popen[str] | None = None
+        self.lines: list[str] = []
+        self.times: list[float] = []  # when each line arrived (time.monotonic)
+        self._cond = threading.Condition()
+        self.port = 0
+        self.device_id = ""
+
+    def start(self, timeout: float = 30) -> NodeProcess:
+        args = [
+            *self.prefix,
+            *HEARTH,
+            "node",
+            "-v",
+            "--name",
+            self.name,
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+        ]
+        if not self.discovery:
+            args.append("--no-discovery")
+        self.lines = []
+        self.times = []
+        self.proc = subprocess.Popen(
+            args, env=env_for(self.home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
+        line = self.wait_for(r"listening on \S+:(\d+)", timeout)
+        match = re.search(r"\(([A-Z0-9-]+)\) listening on \S+:(\d+)", line)
+        assert match, line
+        self.device_id, self.port = match.group(1), int(match.group(2))
+        return self
+
+    def _pump(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with self._cond:
+                self.times.append(time.monotonic())
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float = 15, after: int = 0) -> str:
+        return self.wait_for_at(pattern, timeout, after)[0]
+
+    def wait_for_at(self, pattern: str, timeout: float = 15, after: int = 0) -> tuple[str, float]:
+        """The first line from index ``after`` on that matches, and when it arrived."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i in range(after, len(self.lines)):
+                    if re.search(pattern, self.lines[i]):
+                        return self.lines[i], self.times[i]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"{self.name}: no line matching {pattern!r} in:\n" + "\n".join(self.lines)
+                    )
+                self._cond.wait(min(left, 0.2))
+
+    def code(self, after: int = 0, timeout: float = 15) -> str:
+        line = self.wait_for(r"Code: \d{3} \d{3}", timeout, after)
+        match = re.search(r"Code: (\d{3}) (\d{3})", line)
+        assert match
+        return match.group(1) + match.group(2)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def cli(
+        self, *args: str, stdin: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.prefix, *HEARTH, *args],
+            env=env_for(self.home),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def devices(self) -> list[dict[str, Any]]:
+        result = self.cli("devices", "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def device(self, device_id: str) -> dict[str, Any] | None:
+        return next((d for d in self.devices() if d["device_id"] == device_id), None)
+
+    def trust(self) -> list[dict[str, Any]]:
+        path = self.home / "config" / "trust.json"
+        return json.loads(path.read_text())["devices"] if path.exists() else []
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def pair(a: NodeProcess, b: NodeProcess) -> subprocess.CompletedProcess[str]:
+    """Pair ``a`` (initiator) with ``b``: request, read the code ``b`` shows, type it into ``a``."""
+    mark = len(b.lines)
+    proc = subprocess.Popen(
+        [*a.prefix, *HEARTH, "pair", b.address],
+        env=env_for(a.home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        code = b.code(after=mark)
+        out, err = proc.communicate(code + "\n", timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def wait_until(predicate: Any, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
