@@ -8,6 +8,8 @@ import pytest
 from hearth import synthetic
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Never the developer's real keyring: this backend is never secure, so keys go to the test's HEARTH_HOME.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
 @pytest.fixture(autouse=True)

@@ -118,6 +118,9 @@ class LocalApi:
             await attempt.finish(str(request["code"]))
             device = node.accept_attempt(attempt)
             return {"ok": True, "device_id": device.device_id, "name": device.name}
+        if op == "add":
+            neighbour = await node.add_address(str(request["address"]))
+            return {"ok": True, "device_id": neighbour.device_id, "name": neighbour.name}
         if op == "forget":
             device = node.forget(str(request["device"]))
             if device is None:

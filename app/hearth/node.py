@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import platform
 import time
@@ -18,19 +19,22 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from hearth import __version__, paths
 from hearth.core import control
+from hearth.core.control import PROTOCOL_VERSION
 from hearth.core.device_id import device_id as id_of
 from hearth.core.device_id import matches, short_id
+from hearth.core.pairing import DeviceInfo, PairingError
 from hearth.mesh import channel as channels
 from hearth.mesh import telemetry, tls
 from hearth.mesh.discovery import Discovery, Neighbour, txt_record
 from hearth.mesh.identity import Identity, load_or_create
-from hearth.mesh.pairing_client import PairingAttempt, request_pairing
+from hearth.mesh.pairing_client import PairingAttempt, fetch_info, request_pairing
 from hearth.mesh.pairing_endpoint import CodeShown, PairingEndpoint
 from hearth.mesh.peers import Peers
 from hearth.mesh.trust import TrustedDevice, TrustStore
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 47311
+MANUAL_REFRESH_S = 5.0
 TELEMETRY_PERIOD_S = 1.0
 CLOSE_NOT_PAIRED = 4003
 CLOSE_UNKNOWN_PATH = 4004
@@ -51,7 +55,10 @@ class Node:
         self.identity: Identity = load_or_create(options.name)
         self.trust = TrustStore(paths.config_dir() / "trust.json")
         self.tls = tls.SwappableServerContext(self.identity, [d.cert_pem for d in self.trust.devices()])
-        self.pairing = PairingEndpoint(self.identity, self.trust, self._code_shown, self._paired)
+        self.pairing = PairingEndpoint(self.identity, self.trust, self._code_shown, self._paired, self._info)
+        self._manual_path = paths.config_dir() / "manual.json"
+        # Devices added by address, for networks where mDNS does not pass: address -> last answer.
+        self.manual: dict[str, Neighbour | None] = dict.fromkeys(self._load_manual())
         self.peers = Peers(self.identity, self.trust, self.hello, self._address_of, self._on_message)
         self.discovery: Discovery | None = None
         self.port = 0
@@ -93,6 +100,7 @@ class Node:
             )
             await self.discovery.start()
         self._tasks.append(asyncio.create_task(self._telemetry_loop()))
+        self._tasks.append(asyncio.create_task(self._manual_loop()))
         self.peers.sync()
 
     async def stop(self) -> None:
@@ -147,11 +155,70 @@ class Node:
             control.PROTOCOL_VERSION, __version__, build, self.identity.device_id, self.identity.name
         )
 
+    def _info(self) -> DeviceInfo:
+        sample = self.last_sample or telemetry.sample(self.donated_bytes)
+        ident = self.identity
+        return DeviceInfo(
+            ident.device_id,
+            ident.name,
+            platform.system(),
+            sample.memory_total,
+            sample.accelerator,
+            PROTOCOL_VERSION,
+        )
+
+    def neighbours(self) -> dict[str, Neighbour]:
+        """Devices in sight, by ID: found with mDNS or added by address."""
+        found = {n.device_id: n for n in self.manual.values() if n is not None}
+        if self.discovery is not None:
+            found.update(self.discovery.by_device())
+        return found
+
     def _address_of(self, dev_id: str) -> str | None:
-        if self.discovery is None:
-            return None
-        neighbour = self.discovery.by_device().get(dev_id)
+        neighbour = self.neighbours().get(dev_id)
         return neighbour.address if neighbour else None
+
+    def _load_manual(self) -> list[str]:
+        try:
+            return [str(a) for a in json.loads(self._manual_path.read_text())]
+        except (FileNotFoundError, ValueError, TypeError):
+            return []
+
+    async def add_address(self, address: str) -> Neighbour:
+        """Add a device by ``host:port``; it stays listed and is checked again every few seconds."""
+        neighbour = await self._ask(address)
+        self.manual[address] = neighbour
+        self._manual_path.write_text(json.dumps(sorted(self.manual)))
+        self._neighbours_changed()
+        return neighbour
+
+    async def _ask(self, address: str) -> Neighbour:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise PairingError(f"'{address}' is not host:port")
+        info = await fetch_info(address)
+        return Neighbour(
+            info.device_id,
+            info.name,
+            info.os,
+            info.memory_total,
+            info.accelerator,
+            info.protocol,
+            host,
+            int(port),
+        )
+
+    async def _manual_loop(self) -> None:
+        while True:
+            await asyncio.sleep(MANUAL_REFRESH_S)
+            for address in list(self.manual):
+                try:
+                    answer: Neighbour | None = await self._ask(address)
+                except PairingError:
+                    answer = None
+                if self.manual.get(address) != answer and address in self.manual:
+                    self.manual[address] = answer
+                    self._neighbours_changed()
 
     def _on_message(self, chan: channels.ControlChannel, message: control.ControlMessage) -> None:
         if isinstance(message, control.Telemetry):
@@ -165,10 +232,9 @@ class Node:
         self._notify("devices")
 
     def _neighbours_changed(self) -> None:
-        if self.discovery is not None:
-            for dev_id in self.discovery.by_device():
-                if self.trust.get(dev_id) and self.peers.channel(dev_id) is None:
-                    self.peers.poke(dev_id)
+        for dev_id in self.neighbours():
+            if self.trust.get(dev_id) and self.peers.channel(dev_id) is None:
+                self.peers.poke(dev_id)
         self._notify("devices")
 
     def _code_shown(self, shown: CodeShown) -> None:
@@ -197,8 +263,7 @@ class Node:
 
     def resolve(self, target: str) -> str | None:
         """An address ``host:port`` for a device named by name, ID prefix or address."""
-        neighbours = list(self.discovery.by_device().values()) if self.discovery else []
-        for n in neighbours:
+        for n in self.neighbours().values():
             if n.name == target or matches(n.device_id, target):
                 return n.address
         paired = self.trust.find(target)
@@ -211,8 +276,6 @@ class Node:
     async def request_pairing(self, target: str) -> PairingAttempt:
         address = self.resolve(target)
         if address is None:
-            from hearth.core.pairing import PairingError
-
             raise PairingError(f"no device called '{target}' is in sight; give its address as host:port")
         return await request_pairing(address, self.identity, self.port)
 
@@ -249,7 +312,7 @@ class Node:
                 "error": "",
             }
         ]
-        seen: dict[str, Neighbour] = self.discovery.by_device() if self.discovery else {}
+        seen = self.neighbours()
         ids = list(dict.fromkeys([*(d.device_id for d in self.trust.devices()), *seen]))
         now = time.time()
         for dev_id in ids:

@@ -152,6 +152,17 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    try:
+        added = asyncio.run(_with_node("add", address=args.address))
+    except LocalApiError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"added {added['name']} ({added['device_id']}) at {args.address}")
+    print(f"pair with: hearth pair {args.address}")
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     from hearth.node import DEFAULT_PORT
 
@@ -177,6 +188,10 @@ def add_commands(sub: Any) -> None:
     pair.add_argument("device")
     pair.add_argument("--code", help="the code the other device shows (prompted for otherwise)")
     pair.set_defaults(func=cmd_pair)
+
+    add = sub.add_parser("add", help="add a device by host:port where mDNS does not reach it")
+    add.add_argument("address")
+    add.set_defaults(func=cmd_add)
 
     forget = sub.add_parser("forget", help="stop trusting a paired device, at once")
     forget.add_argument("device")

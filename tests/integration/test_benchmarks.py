@@ -31,3 +31,15 @@ def test_engine_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> 
     assert result.returncode == 0, result.stderr
     ratio = re.search(r"ratio engine/direct:\s+([0-9.]+)", result.stdout)
     assert ratio and float(ratio.group(1)) > 0
+
+
+def test_discovery_pairing_benchmark_runs_and_prints_times() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.discovery_pairing", "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"time to pair: median\s+[0-9.]+ ms", result.stdout)

@@ -110,3 +110,55 @@ def test_a_restarted_node_keeps_identity_and_trust(node_pair) -> None:
     assert wait_until(lambda: (b.device(a.device_id) or {}).get("connected"), 20)
     key_file = b.home / "config" / "device-key.pem"
     assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_add_by_address_lists_a_device_that_mdns_cannot_reach(node_pair) -> None:
+    a, b = node_pair
+    added = a.cli("add", b.address)
+    assert added.returncode == 0, added.stderr
+    assert b.device_id in added.stdout
+    entry = a.device(b.device_id)
+    assert entry is not None and entry["name"] == "beta" and entry["paired"] is False
+    assert entry["address"] == b.address and entry["memory_total"] > 0
+    bad = a.cli("add", "127.0.0.2:1")
+    assert bad.returncode == 1 and "cannot reach" in bad.stderr
+    # The name now resolves for pairing too.
+    mark = len(b.lines)
+    import subprocess
+
+    from nodes import HEARTH, env_for
+
+    proc = subprocess.Popen(
+        [*HEARTH, "pair", "beta"],
+        env=env_for(a.home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    out, _ = proc.communicate(b.code(after=mark) + "\n", timeout=60)
+    assert proc.returncode == 0 and "paired with beta" in out
+
+
+def test_a_protocol_version_mismatch_is_refused_naming_both_versions(node_pair) -> None:
+    a, _ = node_pair
+    cert, key = make_certificate()
+    newer = Identity("newer", cert, key, "file")
+    a_cert = (a.home / "config" / "device-cert.pem").read_text()
+
+    async def scenario() -> str:
+        from hearth.mesh.pairing_client import request_pairing
+
+        mark = len(a.lines)
+        attempt = await request_pairing(a.address, newer)
+        await attempt.finish(await asyncio.to_thread(a.code, mark))
+        hello = control.Hello(control.PROTOCOL_VERSION + 1, "9.9.9", "x", newer.device_id, "newer")
+        with pytest.raises(ChannelError) as info:
+            await dial(a.address, newer, a_cert, a.device_id, hello)
+        return str(info.value)
+
+    message = asyncio.run(scenario())
+    # Refused on this side (speaking the newer version) as on the node's: both name both versions.
+    assert f"speaks {control.PROTOCOL_VERSION + 1}" in message
+    assert f"other {control.PROTOCOL_VERSION}" in message and "9.9.9" in message
+    assert a.wait_for(rf"other {control.PROTOCOL_VERSION + 1} \(Hearth 9.9.9\)", timeout=5)
+    assert not (a.device(newer.device_id) or {}).get("connected")

@@ -100,9 +100,9 @@ class ControlSession:
         if self.state is State.AWAIT_HELLO:
             if not isinstance(message, Hello):
                 return self._close(CLOSE_POLICY, f"expected hello, got {type(message).__name__.lower()}")
-            if message.protocol != PROTOCOL_VERSION:
+            if message.protocol != self.hello.protocol:
                 reason = (
-                    f"protocol version mismatch: this device speaks {PROTOCOL_VERSION} "
+                    f"protocol version mismatch: this device speaks {self.hello.protocol} "
                     f"(Hearth {self.hello.app_version}), the other {message.protocol} "
                     f"(Hearth {message.app_version})"
                 )

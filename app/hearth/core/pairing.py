@@ -58,7 +58,20 @@ class PairResult(msgspec.Struct, tag="result", frozen=True):
     reason: str = ""
 
 
-PairMessage = PairRequest | PairChallenge | PairSpake | PairConfirm | PairResult
+class InfoRequest(msgspec.Struct, tag="info_request", frozen=True):
+    """What a device is, for adding it by address where mDNS does not reach: the same as its TXT record."""
+
+
+class DeviceInfo(msgspec.Struct, tag="info", frozen=True):
+    device_id: str
+    name: str
+    os: str
+    memory_total: int
+    accelerator: str
+    protocol: int
+
+
+PairMessage = PairRequest | PairChallenge | PairSpake | PairConfirm | PairResult | InfoRequest | DeviceInfo
 _decoder = wire.decoder(PairMessage)
 
 

@@ -63,10 +63,9 @@ class PairingAttempt:
         await self._ws.close()
 
 
-async def request_pairing(address: str, identity: Identity, my_port: int = 0) -> PairingAttempt:
-    """Ask the device at ``host:port`` to pair; returns once it shows its code."""
+async def _open(address: str) -> ClientConnection:
     try:
-        ws = await connect(
+        return await connect(
             f"wss://{address}/pair",
             ssl=tls.pairing_client_context(),
             server_hostname="hearth",
@@ -75,6 +74,28 @@ async def request_pairing(address: str, identity: Identity, my_port: int = 0) ->
         )
     except (OSError, InvalidHandshake, TimeoutError) as exc:
         raise PairingError(f"cannot reach {address}: {exc}") from None
+
+
+async def fetch_info(address: str) -> pairing.DeviceInfo:
+    """What the device at ``host:port`` says it is (a hint, like its mDNS record), and whose key it holds."""
+    ws = await _open(address)
+    peer_der = tls.peer_certificate(ws.transport.get_extra_info("ssl_object"))
+    try:
+        await ws.send(pairing.wire.encode(pairing.InfoRequest()))
+        async with asyncio.timeout(STEP_TIMEOUT_S):
+            info = pairing.decode(await ws.recv())
+    except (ConnectionClosed, TimeoutError, pairing.wire.WireError) as exc:
+        raise PairingError(f"{address} did not describe itself ({exc})") from None
+    finally:
+        await ws.close()
+    if not isinstance(info, pairing.DeviceInfo) or not peer_der or device_id(peer_der) != info.device_id:
+        raise PairingError(f"{address} is not a Hearth device, or claims an ID that is not its own")
+    return info
+
+
+async def request_pairing(address: str, identity: Identity, my_port: int = 0) -> PairingAttempt:
+    """Ask the device at ``host:port`` to pair; returns once it shows its code."""
+    ws = await _open(address)
     peer_der = tls.peer_certificate(ws.transport.get_extra_info("ssl_object"))
     if not peer_der:
         await ws.close()

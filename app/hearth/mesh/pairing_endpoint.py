@@ -45,7 +45,9 @@ class PairingEndpoint:
         trust: TrustStore,
         show_code: Callable[[CodeShown], None],
         on_paired: Callable[[TrustedDevice], None],
+        info: Callable[[], pairing.DeviceInfo],
     ) -> None:
+        self.info = info
         self.identity = identity
         self.trust = trust
         self.book = CodeBook()
@@ -69,6 +71,10 @@ class PairingEndpoint:
             message = pairing.decode(data)
         except pairing.wire.WireError as exc:
             await self._refuse(ws, machine, f"malformed pairing message: {exc}")
+            return False
+        if isinstance(message, pairing.InfoRequest) and machine.phase is pairing.Phase.START:
+            await ws.send(pairing.wire.encode(self.info()))
+            await ws.close(CLOSE_DONE, "info")
             return False
         peer_der = None
         if isinstance(message, pairing.PairRequest):
