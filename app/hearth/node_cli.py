@@ -88,11 +88,10 @@ def _gib(n: int | None) -> str:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    try:
-        devices = asyncio.run(_with_node("devices"))["devices"]
-    except LocalApiError as exc:
-        print(f"hearth: {exc}", file=sys.stderr)
+    answer = _ask_node("devices")
+    if answer is None:
         return EXIT_FAILED
+    devices = answer["devices"]
     if args.json:
         print(json.dumps(devices, indent=2))
         return 0
@@ -142,21 +141,26 @@ def _ask_code() -> str:
     return line.strip()
 
 
-def cmd_forget(args: argparse.Namespace) -> int:
+def _ask_node(op: str, **kwargs: Any) -> dict[str, Any] | None:
+    """One request to the running node; prints the error and returns None when it fails."""
     try:
-        gone = asyncio.run(_with_node("forget", device=args.device))
+        return asyncio.run(_with_node(op, **kwargs))
     except LocalApiError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    gone = _ask_node("forget", device=args.device)
+    if gone is None:
         return EXIT_FAILED
     print(f"forgot {gone['name']} ({gone['device_id']})")
     return 0
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    try:
-        added = asyncio.run(_with_node("add", address=args.address))
-    except LocalApiError as exc:
-        print(f"hearth: {exc}", file=sys.stderr)
+    added = _ask_node("add", address=args.address)
+    if added is None:
         return EXIT_FAILED
     print(f"added {added['name']} ({added['device_id']}) at {args.address}")
     print(f"pair with: hearth pair {args.address}")

@@ -6,7 +6,6 @@ import asyncio
 import json
 import random
 import sys
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
@@ -18,7 +17,7 @@ from hearth.mesh import tls
 from hearth.mesh.channel import dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
-from nodes import HEARTH, NodeProcess, env_for, pair, wait_until
+from nodes import HEARTH, env_for, pair, wait_until
 
 
 def _identity(name: str) -> Identity:
@@ -26,17 +25,8 @@ def _identity(name: str) -> Identity:
     return Identity(name, cert, key, "file")
 
 
-@pytest.fixture
-def two_nodes(tmp_path: Path):
-    a = NodeProcess(tmp_path / "a", "alpha", "127.0.0.1").start()
-    b = NodeProcess(tmp_path / "b", "beta", "127.0.0.2").start()
-    yield a, b
-    a.stop()
-    b.stop()
-
-
-def test_a_relaying_man_in_the_middle_cannot_pair(two_nodes) -> None:
-    a, b = two_nodes
+def test_a_relaying_man_in_the_middle_cannot_pair(node_pair) -> None:
+    a, b = node_pair
     mallory = _identity("mallory")
 
     async def scenario() -> tuple[int, str]:
@@ -123,8 +113,8 @@ def _pair_junk(rng: random.Random, cert_pem: str) -> str | bytes:
     return _junk(rng)
 
 
-def test_ten_thousand_malformed_messages_leave_the_node_serving_its_peers(two_nodes) -> None:
-    a, b = two_nodes
+def test_ten_thousand_malformed_messages_leave_the_node_serving_its_peers(node_pair) -> None:
+    a, b = node_pair
     assert pair(b, a).returncode == 0
     assert wait_until(lambda: (b.device(a.device_id) or {}).get("connected"), 10)
     fuzzer = _identity("fuzzer")
@@ -199,8 +189,8 @@ def test_ten_thousand_malformed_messages_leave_the_node_serving_its_peers(two_no
     assert a.cli("devices", "--json").returncode == 0
 
 
-def test_unknown_paths_and_plain_http_get_nothing(two_nodes) -> None:
-    a, _ = two_nodes
+def test_unknown_paths_and_plain_http_get_nothing(node_pair) -> None:
+    a, _ = node_pair
 
     async def scenario() -> tuple[int | None, bool]:
         async with connect(f"wss://{a.address}/admin", ssl=tls.pairing_client_context()) as ws:

@@ -3,23 +3,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
 from hearth.core import control
 from hearth.mesh.channel import ChannelError, dial
 from hearth.mesh.identity import Identity, make_certificate
-from nodes import NodeProcess, pair, wait_until
-
-
-@pytest.fixture
-def node_pair(tmp_path: Path):
-    a = NodeProcess(tmp_path / "a", "alpha", "127.0.0.1").start()
-    b = NodeProcess(tmp_path / "b", "beta", "127.0.0.2").start()
-    yield a, b
-    a.stop()
-    b.stop()
+from nodes import pair, wait_until
 
 
 def test_right_code_pairs_and_telemetry_flows_at_1_hz(node_pair) -> None:
