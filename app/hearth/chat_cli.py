@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import Any
 
 from hearth import paths
 from hearth.chat import ChatSession, Sampling
 from hearth.core.profile import ModelProfile
 from hearth.engine import messages as m
-from hearth.engine.client import EngineClient, EngineError
+from hearth.engine.client import EngineClient, EngineDied, EngineError
+from hearth.local_api import LocalApiError, LocalClient
 from hearth.store.conversations import ConversationStore
 
 DEFAULT_CTX = 4096
@@ -30,18 +32,56 @@ def _show(text: str) -> None:
     sys.stdout.flush()
 
 
-async def _load(engine: EngineClient, args: argparse.Namespace, profile: ModelProfile) -> m.Loaded:
-    n_ctx = args.ctx or min(profile.context_length or DEFAULT_CTX, DEFAULT_CTX)
+class _Pool:
+    """The pooled devices, reserved through the node running here for as long as the chat lasts."""
+
+    def __init__(self, args: argparse.Namespace, n_ctx: int) -> None:
+        self.args = args
+        self.n_ctx = n_ctx
+        self.client: LocalClient | None = None
+
+    async def reserve(self, plan: str | None) -> dict[str, Any]:
+        if self.client is None:
+            self.client = await LocalClient.open()
+        pool = await self.client.call("pool", model=self.args.model, plan=plan, n_ctx=self.n_ctx)
+        print(f"pooled over {', '.join(['this device', *pool['devices']])}: {pool['plan']}", file=sys.stderr)
+        return pool
+
+    async def failures(self) -> list[str]:
+        if self.client is None:
+            return []
+        try:
+            return list((await self.client.call("pool_failures"))["failures"])
+        except LocalApiError:
+            return ["the local node is gone"]
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+
+def _request(args: argparse.Namespace, n_ctx: int, pool: dict[str, Any] | None) -> m.LoadModel:
+    if pool is None:
+        return m.LoadModel(args.model, n_ctx=n_ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers)
+    return m.LoadModel(
+        args.model,
+        n_ctx=n_ctx,
+        n_threads=args.threads,
+        n_gpu_layers=pool["n_gpu_layers"],
+        tensor_split=pool["tensor_split"],
+        rpc_servers=pool["endpoints"],
+    )
+
+
+async def _load(engine: EngineClient, request: m.LoadModel, label: str) -> m.Loaded:
     interactive = sys.stderr.isatty()
 
     def progress(fraction: float) -> None:
         if interactive:
-            sys.stderr.write(f"\rloading {profile.name or args.model}: {fraction * 100:3.0f}%")
+            sys.stderr.write(f"\rloading {label}: {fraction * 100:3.0f}%")
             sys.stderr.flush()
 
-    loaded = await engine.load(
-        m.LoadModel(args.model, n_ctx=n_ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers), progress
-    )
+    loaded = await engine.load(request, progress)
     if interactive:
         sys.stderr.write("\n")
     return loaded
@@ -52,23 +92,30 @@ def run_chat(args: argparse.Namespace, profile: ModelProfile) -> int:
     engine = EngineClient()
     sampling = Sampling(max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed)
     session = ChatSession(engine, args.model, store=store, system_prompt=args.system, sampling=sampling)
+    n_ctx = args.ctx or min(profile.context_length or DEFAULT_CTX, DEFAULT_CTX)
+    pool = _Pool(args, n_ctx) if args.pool else None
+    label = profile.name or args.model
     with asyncio.Runner() as runner:
         try:
             try:
-                runner.run(_load(engine, args, profile))
-            except EngineError as exc:
-                print(f"hearth: could not load {args.model}: {exc}", file=sys.stderr)
+                reserved = runner.run(pool.reserve(args.plan)) if pool else None
+                runner.run(_load(engine, _request(args, n_ctx, reserved), label))
+            except (EngineError, LocalApiError) as exc:
+                failed = runner.run(pool.failures()) if pool and isinstance(exc, EngineDied) else []
+                print(f"hearth: could not load {args.model}: {'; '.join(failed) or exc}", file=sys.stderr)
                 return EXIT_ENGINE
             if args.prompt is not None:
-                return _turn(runner, session, args.prompt, one_shot=True)
-            return _interactive(runner, session)
+                return _turn(runner, session, args.prompt, pool)
+            return _interactive(runner, session, pool, lambda p: _request(args, n_ctx, p), label)
         finally:
             runner.run(engine.close())
+            if pool is not None:
+                runner.run(pool.close())
             if store is not None:
                 store.close()
 
 
-def _turn(runner: asyncio.Runner, session: ChatSession, text: str, one_shot: bool = False) -> int:
+def _turn(runner: asyncio.Runner, session: ChatSession, text: str, pool: _Pool | None) -> int:
     try:
         done = runner.run(session.ask(text, _show))
     except KeyboardInterrupt:
@@ -76,14 +123,22 @@ def _turn(runner: asyncio.Runner, session: ChatSession, text: str, one_shot: boo
         print("\n[stopped]", file=sys.stderr)
         return EXIT_INTERRUPTED
     except EngineError as exc:
-        print(f"\nhearth: {exc}", file=sys.stderr)
+        failed = runner.run(pool.failures()) if pool and isinstance(exc, EngineDied) else []
+        reason = "; ".join(failed) if failed else str(exc)
+        print(f"\nhearth: the answer stopped: {reason}", file=sys.stderr)
         return EXIT_ENGINE
     print()
     print(_stats(done), file=sys.stderr)
     return 0
 
 
-def _interactive(runner: asyncio.Runner, session: ChatSession) -> int:
+def _interactive(
+    runner: asyncio.Runner,
+    session: ChatSession,
+    pool: _Pool | None,
+    request: Any,
+    label: str,
+) -> int:
     print("Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.", file=sys.stderr)
     while True:
         try:
@@ -96,4 +151,10 @@ def _interactive(runner: asyncio.Runner, session: ChatSession) -> int:
             continue
         if text in ("/exit", "/quit"):
             return 0
-        _turn(runner, session, text)
+        if _turn(runner, session, text, pool) == EXIT_ENGINE and pool is not None:
+            # A device failed: plan again over the devices that are still there.
+            try:
+                reserved = runner.run(pool.reserve(None))
+                runner.run(_load(session.engine, request(reserved), label))
+            except (EngineError, LocalApiError) as exc:
+                print(f"hearth: cannot pool again: {exc}", file=sys.stderr)

@@ -117,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--gpu-layers", type=int, default=0, help="layers to offload to a local GPU build (-1: all)"
     )
     chat.add_argument("--no-history", action="store_true", help="do not record the conversation")
+    chat.add_argument("--pool", action="store_true", help="spread the model over paired, donating devices")
+    chat.add_argument(
+        "--plan",
+        help='with --pool: layer ranges, e.g. "host:0-9,desktop:10-19,laptop:20-31" (default: automatic)',
+    )
     chat.set_defaults(func=cmd_chat)
 
     profile = sub.add_parser("profile", help="show what a GGUF model is and what it costs")
@@ -144,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     if args.command == "chat":
+        if args.plan and not args.pool:
+            parser.error("--plan needs --pool")
         for name in ("max_tokens", "ctx", "threads"):
             value = getattr(args, name)
             if value is not None and value <= 0:

@@ -20,8 +20,12 @@ from websockets.asyncio.server import Request, Response, Server, ServerConnectio
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from hearth import paths
+from hearth.core.gguf_header import GGUFError
 from hearth.core.pairing import PairingError
+from hearth.core.plan import parse_plan
+from hearth.core.profile import read_profile
 from hearth.mesh.pairing_client import PairingAttempt
+from hearth.mesh.pool import PoolError, PoolSession, auto_plan, open_pool
 from hearth.node import Node
 
 STATE_FILE = "node.json"
@@ -68,27 +72,28 @@ class LocalApi:
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
-        attempts: dict[int, PairingAttempt] = {}
-        ids = itertools.count(1)
+        conn = _Connection()
         try:
             async for raw in ws:
                 try:
                     request = json.loads(raw)
                     if not isinstance(request, dict):
                         raise ValueError("a request is a JSON object")
-                    answer = await self._dispatch(request, attempts, ids)
-                except (ValueError, KeyError, TypeError, PairingError) as exc:
+                    answer = await self._dispatch(request, conn)
+                except (ValueError, KeyError, TypeError, PairingError, PoolError, GGUFError) as exc:
                     answer = {"ok": False, "error": str(exc)}
                 await ws.send(json.dumps(answer))
         except ConnectionClosed:
             pass
         finally:
-            for attempt in attempts.values():
+            # What a client opened lives as long as its connection: a crashed chat frees its workers.
+            for attempt in conn.attempts.values():
                 await attempt.close()
+            if conn.pool is not None:
+                await conn.pool.close(self.node)
 
-    async def _dispatch(
-        self, request: dict[str, Any], attempts: dict[int, PairingAttempt], ids: itertools.count[int]
-    ) -> dict[str, Any]:
+    async def _dispatch(self, request: dict[str, Any], conn: _Connection) -> dict[str, Any]:
+        attempts, ids = conn.attempts, conn.ids
         op = request.get("op")
         node = self.node
         if op == "status":
@@ -126,7 +131,47 @@ class LocalApi:
             if device is None:
                 return {"ok": False, "error": f"no paired device called '{request['device']}'"}
             return {"ok": True, "device_id": device.device_id, "name": device.name}
+        if op == "pool":
+            return await self._pool(request, conn)
+        if op == "pool_failures":
+            return {"ok": True, "failures": conn.pool.failures(node) if conn.pool else []}
+        if op == "donate":
+            changes: dict[str, Any] = {"enabled": bool(request["enabled"])}
+            if request.get("max_memory") is not None:
+                changes["max_memory"] = int(request["max_memory"])
+            if request.get("threads") is not None:
+                changes["threads"] = int(request["threads"])
+            donation = await node.set_donation(**changes)
+            return {"ok": True, "enabled": donation.enabled, "donated_bytes": node.donated_bytes}
         return {"ok": False, "error": f"unknown op {op!r}"}
+
+    async def _pool(self, request: dict[str, Any], conn: _Connection) -> dict[str, Any]:
+        node = self.node
+        if conn.pool is not None:
+            await conn.pool.close(node)
+            conn.pool = None
+        profile = read_profile(str(request["model"]))
+        plan_text = request.get("plan")
+        plan = parse_plan(plan_text, profile.block_count) if plan_text else auto_plan(node, profile)
+        conn.pool = await open_pool(
+            node, profile, plan, int(request.get("n_ctx", 4096)), str(request.get("cache_type", "f16"))
+        )
+        n_gpu_layers, split = plan.llama_params()
+        return {
+            "ok": True,
+            "plan": str(plan),
+            "endpoints": conn.pool.endpoints,
+            "devices": [m.name for m in conn.pool.members],
+            "n_gpu_layers": n_gpu_layers,
+            "tensor_split": split,
+        }
+
+
+class _Connection:
+    def __init__(self) -> None:
+        self.attempts: dict[int, PairingAttempt] = {}
+        self.ids = itertools.count(1)
+        self.pool: PoolSession | None = None
 
 
 class LocalClient:

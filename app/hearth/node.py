@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ from hearth.mesh.pairing_client import PairingAttempt, fetch_info, request_pairi
 from hearth.mesh.pairing_endpoint import CodeShown, PairingEndpoint
 from hearth.mesh.peers import Peers
 from hearth.mesh.trust import TrustedDevice, TrustStore
+from hearth.mesh.workers import Reservation, Workers
+from hearth.settings import Donation, load_donation, update_donation
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 47311
@@ -59,10 +62,35 @@ class Node:
         self._manual_path = paths.config_dir() / "manual.json"
         # Devices added by address, for networks where mDNS does not pass: address -> last answer.
         self.manual: dict[str, Neighbour | None] = dict.fromkeys(self._load_manual())
-        self.peers = Peers(self.identity, self.trust, self.hello, self._address_of, self._on_message)
+        self.peers = Peers(
+            self.identity,
+            self.trust,
+            self.hello,
+            self._address_of,
+            self._on_message,
+            self._disconnected,
+            # Outgoing connections leave from the address this node was told to use, so that peers see
+            # (and reach back to) that address.
+            options.host,
+        )
+        self.donation: Donation = load_donation()
+        self.workers = Workers(
+            self.identity.name,
+            lambda: self.donation,
+            lambda: (self.last_sample or telemetry.sample()).memory_total,
+            lambda: self.hello().llama_build,
+            lambda: self.tls.current,
+            lambda dev_id: self.trust.get(dev_id) is not None,
+            self._worker_lost,
+            options.host,
+        )
+        # As a host: replies awaited from peers, and reservations their owners reported lost.
+        self._pending: dict[int, asyncio.Future[control.ControlMessage]] = {}
+        self._request_ids = itertools.count(1)
+        self.lost_reservations: dict[str, str] = {}
         self.discovery: Discovery | None = None
         self.port = 0
-        self.donated_bytes = 0
+        self._background: set[asyncio.Task[None]] = set()
         self.pending_codes: list[CodeShown] = []
         self.last_sample: control.Telemetry | None = None
         self.listeners: list[Callable[[str], None]] = []
@@ -106,6 +134,8 @@ class Node:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+        await self.workers.release_all("the device is shutting down")
+        self.workers.close()
         await self.peers.stop()
         if self.discovery is not None:
             await self.discovery.stop()
@@ -196,7 +226,7 @@ class Node:
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit():
             raise PairingError(f"'{address}' is not host:port")
-        info = await fetch_info(address)
+        info = await fetch_info(address, self.options.host)
         return Neighbour(
             info.device_id,
             info.name,
@@ -225,6 +255,72 @@ class Node:
             self._notify("telemetry")
         elif isinstance(message, control.Error):
             log.info("%s reports: %s", chan.peer.name, message.message)
+        elif isinstance(message, control.Reserve):
+            self._spawn(self._answer_reserve(chan, message))
+        elif isinstance(message, control.Release):
+            reservation = self.workers.reservations.get(message.reservation)
+            if reservation is not None and reservation.host_id == chan.peer_id:
+                self._spawn(self.workers.release(message.reservation))
+        elif isinstance(message, control.Reserved | control.Refused):
+            future = self._pending.pop(message.request_id, None)
+            if future is not None and not future.done():
+                future.set_result(message)
+        elif isinstance(message, control.WorkerLost):
+            self.lost_reservations[message.reservation] = message.reason
+            self._notify("pool")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _answer_reserve(self, chan: channels.ControlChannel, request: control.Reserve) -> None:
+        reply = await self.workers.reserve(chan.peer_id, request)
+        await chan.send(reply)
+        self._notify("donation")
+
+    def _worker_lost(self, reservation: Reservation, reason: str) -> None:
+        chan = self.peers.channel(reservation.host_id)
+        if chan is not None:
+            self._spawn(chan.send(control.WorkerLost(reservation.id, reason)))
+        self._notify("donation")
+
+    def _disconnected(self, dev_id: str) -> None:
+        # A host that is gone no longer needs its workers.
+        self._spawn(self.workers.release_host(dev_id, "the host disconnected"))
+
+    async def request(
+        self, dev_id: str, make: Callable[[int], control.ControlMessage], timeout: float
+    ) -> control.ControlMessage:
+        """Send a request to a paired device and wait for the reply with the same request ID."""
+        chan = self.peers.channel(dev_id)
+        if chan is None:
+            raise ConnectionError("not connected")
+        request_id = next(self._request_ids)
+        future: asyncio.Future[control.ControlMessage] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            await chan.send(make(request_id))
+            async with asyncio.timeout(timeout):
+                return await future
+        finally:
+            self._pending.pop(request_id, None)
+
+    async def set_donation(self, **changes: Any) -> Donation:
+        """Change what this device donates; switching it off stops every worker at once."""
+        self.donation = update_donation(**changes)
+        if not self.donation.enabled:
+            for reservation in await self.workers.release_all("donation was switched off"):
+                self._worker_lost(reservation, f"{self.identity.name} stopped donating")
+        self._notify("donation")
+        return self.donation
+
+    @property
+    def donated_bytes(self) -> int:
+        if not self.donation.enabled:
+            return 0
+        total = (self.last_sample or telemetry.sample()).memory_total
+        return self.donation.effective_memory(total)
 
     def _trust_changed(self) -> None:
         self.tls.update([d.cert_pem for d in self.trust.devices()])
@@ -277,7 +373,7 @@ class Node:
         address = self.resolve(target)
         if address is None:
             raise PairingError(f"no device called '{target}' is in sight; give its address as host:port")
-        return await request_pairing(address, self.identity, self.port)
+        return await request_pairing(address, self.identity, self.port, self.options.host)
 
     def accept_attempt(self, attempt: PairingAttempt) -> TrustedDevice:
         """Store the device an attempt has just paired with, and start talking to it."""

@@ -22,6 +22,14 @@ def cmd_node(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
+    from hearth.settings import parse_size, update_donation
+
+    try:
+        max_memory = parse_size(args.max_memory) if args.max_memory else 0
+    except ValueError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    update_donation(enabled=args.donate, max_memory=max_memory, threads=args.threads or 0)
 
     async def run() -> None:
         node = Node(
@@ -41,6 +49,12 @@ def cmd_node(args: argparse.Namespace) -> int:
         )
         if ident.key_warning:
             print(f"warning: {ident.key_warning}", flush=True)
+        if node.donation.enabled:
+            mib = node.donated_bytes // 2**20
+            print(
+                f"donating up to {mib} MiB and {node.donation.effective_threads()} threads to paired hosts",
+                flush=True,
+            )
         await stop.wait()
         await api.stop()
         await node.stop()
@@ -177,6 +191,9 @@ def add_commands(sub: Any) -> None:
         "--port", type=int, default=DEFAULT_PORT, help=f"listening port (default {DEFAULT_PORT}; 0: any)"
     )
     node.add_argument("--no-discovery", action="store_true", help="do not advertise or browse with mDNS")
+    node.add_argument("--donate", action="store_true", help="let paired hosts run model layers here")
+    node.add_argument("--max-memory", help="with --donate: at most this much memory, e.g. 8G (default: half)")
+    node.add_argument("--threads", type=int, help="with --donate: at most this many threads (default: all)")
     node.add_argument("-v", "--verbose", action="store_true")
     node.set_defaults(func=cmd_node)
 

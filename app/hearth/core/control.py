@@ -44,7 +44,39 @@ class Error(msgspec.Struct, tag="error", frozen=True):
     message: str
 
 
-ControlMessage = Hello | Telemetry | Error
+class Reserve(msgspec.Struct, tag="reserve", frozen=True):
+    """A host asks a donating device for a worker."""
+
+    request_id: int
+    memory_bytes: int
+    threads: int
+    llama_build: str
+
+
+class Reserved(msgspec.Struct, tag="reserved", frozen=True):
+    request_id: int
+    reservation: str
+    ticket: bytes
+    tunnel_port: int
+
+
+class Refused(msgspec.Struct, tag="refused", frozen=True):
+    request_id: int
+    reason: str
+
+
+class Release(msgspec.Struct, tag="release", frozen=True):
+    reservation: str
+
+
+class WorkerLost(msgspec.Struct, tag="worker_lost", frozen=True):
+    """The worker behind a reservation is gone (it crashed, or donation was switched off)."""
+
+    reservation: str
+    reason: str
+
+
+ControlMessage = Hello | Telemetry | Error | Reserve | Reserved | Refused | Release | WorkerLost
 _decoder = wire.decoder(ControlMessage)
 
 

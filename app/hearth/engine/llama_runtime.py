@@ -57,11 +57,15 @@ class LoadCancelled(Exception):
     pass
 
 
-@contextlib.contextmanager
-def _model_params_hook(progress: Callable[[float], bool]) -> Iterator[None]:
-    """Give llama.cpp a load-progress callback.
+class _BuftOverride(ctypes.Structure):
+    _fields_ = [("pattern", ctypes.c_char_p), ("buft", ctypes.c_void_p)]
 
-    ``Llama()`` builds its model parameters from ``llama_model_default_params`` and exposes no progress
+
+@contextlib.contextmanager
+def _model_params_hook(progress: Callable[[float], bool], rpc_servers: list[str]) -> Iterator[None]:
+    """Give llama.cpp a load-progress callback and, when pooling, its device list and output pinning.
+
+    ``Llama()`` builds its model parameters from ``llama_model_default_params`` and exposes neither
     hook, so the defaults are wrapped for the duration of one load.
     """
     original = llama_lib.llama_model_default_params
@@ -70,9 +74,23 @@ def _model_params_hook(progress: Callable[[float], bool]) -> Iterator[None]:
     def on_progress(fraction: float, user_data: ctypes.c_void_p) -> bool:
         return bool(progress(float(fraction)))
 
+    devices = overrides = None
+    if rpc_servers:
+        from hearth.engine import rpc
+
+        remote = [dev for endpoint in rpc_servers for dev in rpc.add_server(endpoint)]
+        devices = (ctypes.c_void_p * (len(remote) + 1))(*remote, None)
+        # Keep the output head on the host: otherwise the last worker sends back n_vocab logits a token.
+        overrides = (_BuftOverride * 2)(
+            _BuftOverride(rb"^output\.weight$", rpc.cpu_buffer_type()), _BuftOverride()
+        )
+
     def params() -> llama_lib.llama_model_params:
         p = original()
         p.progress_callback = on_progress
+        if devices is not None and overrides is not None:
+            p.devices = ctypes.cast(devices, ctypes.c_void_p)
+            p.tensor_buft_overrides = ctypes.cast(overrides, ctypes.c_void_p)
         return p
 
     llama_lib.llama_model_default_params = params
@@ -110,7 +128,7 @@ class LlamaRuntime:
             return keep_going
 
         _log_mark()
-        with _model_params_hook(on_progress):
+        with _model_params_hook(on_progress, req.rpc_servers):
             try:
                 llm = llama_cpp.Llama(
                     req.path,
@@ -119,6 +137,7 @@ class LlamaRuntime:
                     n_threads=req.n_threads,
                     n_threads_batch=req.n_threads,
                     n_gpu_layers=req.n_gpu_layers,
+                    tensor_split=req.tensor_split,
                     use_mmap=req.use_mmap,
                     type_k=_ggml_type(req.cache_type),
                     type_v=_ggml_type(req.cache_type),

@@ -36,6 +36,9 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
     flash_attn: bool | None = None
     n_gpu_layers: int = 0
     use_mmap: bool = True
+    # Pooling: RPC servers (127.0.0.1:port, through Hearth's tunnel) in pipeline order, and the split.
+    rpc_servers: list[str] = []
+    tensor_split: list[float] | None = None
 
 
 class Generate(msgspec.Struct, tag="generate", frozen=True):

@@ -126,9 +126,14 @@ def _closed_reason(exc: ConnectionClosed) -> str:
 
 
 async def dial(
-    address: str, identity: Identity, peer_cert_pem: str, expected_peer: str, hello: control.Hello
+    address: str,
+    identity: Identity,
+    peer_cert_pem: str,
+    expected_peer: str,
+    hello: control.Hello,
+    local_host: str | None = None,
 ) -> ControlChannel:
-    """Open a control channel to a paired device at ``host:port``."""
+    """Open a control channel to a paired device at ``host:port`` (from ``local_host`` when given)."""
     ctx = tls.pinned_client_context(identity, peer_cert_pem)
     try:
         ws = await connect(
@@ -140,6 +145,7 @@ async def dial(
             close_timeout=2,
             ping_interval=PING_INTERVAL_S,
             ping_timeout=PING_TIMEOUT_S,
+            local_addr=(local_host, 0) if local_host else None,
         )
     except (OSError, InvalidHandshake, TimeoutError) as exc:
         raise ChannelError(f"cannot reach {address}: {exc}") from None

@@ -63,7 +63,7 @@ class PairingAttempt:
         await self._ws.close()
 
 
-async def _open(address: str) -> ClientConnection:
+async def _open(address: str, local_host: str | None = None) -> ClientConnection:
     try:
         return await connect(
             f"wss://{address}/pair",
@@ -71,14 +71,15 @@ async def _open(address: str) -> ClientConnection:
             server_hostname="hearth",
             open_timeout=10,
             max_size=64 * 1024,
+            local_addr=(local_host, 0) if local_host else None,
         )
     except (OSError, InvalidHandshake, TimeoutError) as exc:
         raise PairingError(f"cannot reach {address}: {exc}") from None
 
 
-async def fetch_info(address: str) -> pairing.DeviceInfo:
+async def fetch_info(address: str, local_host: str | None = None) -> pairing.DeviceInfo:
     """What the device at ``host:port`` says it is (a hint, like its mDNS record), and whose key it holds."""
-    ws = await _open(address)
+    ws = await _open(address, local_host)
     peer_der = tls.peer_certificate(ws.transport.get_extra_info("ssl_object"))
     try:
         await ws.send(pairing.wire.encode(pairing.InfoRequest()))
@@ -93,9 +94,11 @@ async def fetch_info(address: str) -> pairing.DeviceInfo:
     return info
 
 
-async def request_pairing(address: str, identity: Identity, my_port: int = 0) -> PairingAttempt:
+async def request_pairing(
+    address: str, identity: Identity, my_port: int = 0, local_host: str | None = None
+) -> PairingAttempt:
     """Ask the device at ``host:port`` to pair; returns once it shows its code."""
-    ws = await _open(address)
+    ws = await _open(address, local_host)
     peer_der = tls.peer_certificate(ws.transport.get_extra_info("ssl_object"))
     if not peer_der:
         await ws.close()

@@ -28,7 +28,11 @@ class Peers:
         hello: Callable[[], control.Hello],
         address_of: Callable[[str], str | None],
         on_message: Callable[[ControlChannel, control.ControlMessage], None],
+        on_disconnect: Callable[[str], None] | None = None,
+        local_host: str | None = None,
     ) -> None:
+        self.local_host = local_host
+        self.on_disconnect = on_disconnect
         self.identity = identity
         self.trust = trust
         self.hello = hello
@@ -62,6 +66,8 @@ class Peers:
             if not chans:
                 self.channels.pop(channel.peer_id, None)
                 self.poke(channel.peer_id)
+                if self.on_disconnect:
+                    self.on_disconnect(channel.peer_id)
 
     def sync(self) -> None:
         """Match dialers to the trust store: start for new devices, stop and disconnect forgotten ones."""
@@ -98,7 +104,9 @@ class Peers:
             address = self.address_of(dev_id) or device.address
             if self.channel(dev_id) is None and address:
                 try:
-                    channel = await dial(address, self.identity, device.cert_pem, dev_id, self.hello())
+                    channel = await dial(
+                        address, self.identity, device.cert_pem, dev_id, self.hello(), self.local_host
+                    )
                 except ChannelError as exc:
                     self.last_error[dev_id] = str(exc)
                     log.debug("control channel to %s: %s", device.name, exc)

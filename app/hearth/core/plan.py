@@ -1,0 +1,120 @@
+"""Layer plans: which device holds which contiguous range of a model's layers, and how llama.cpp is
+told so exactly.
+
+llama.cpp keeps the first ``L + 1 - n_gpu_layers`` layers on the host CPU and spreads the rest over
+its device list by cumulative ``tensor_split`` shares, the output layer counting as layer ``L`` on the
+last device. Integer layer counts as shares reproduce a plan exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+HOST = "host"
+
+
+class PlanError(ValueError):
+    """A plan that cannot be run; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    device: str  # HOST, or a device name / ID prefix
+    start: int  # first layer
+    end: int  # one past the last layer
+
+    @property
+    def count(self) -> int:
+        return self.end - self.start
+
+    def __str__(self) -> str:
+        return f"{self.device}:{self.start}-{self.end - 1}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    n_layers: int
+    assignments: tuple[Assignment, ...]
+
+    @property
+    def host_layers(self) -> int:
+        return sum(a.count for a in self.assignments if a.device == HOST)
+
+    @property
+    def remote(self) -> tuple[Assignment, ...]:
+        return tuple(a for a in self.assignments if a.device != HOST and a.count > 0)
+
+    def llama_params(self) -> tuple[int, list[float] | None]:
+        """``(n_gpu_layers, tensor_split)`` that make llama.cpp place layers exactly as planned."""
+        remote = self.remote
+        if not remote:
+            return 0, None
+        split = [float(a.count) for a in remote]
+        split[-1] += 1  # the output layer rides with the last device's layers
+        return self.n_layers + 1 - self.host_layers, split
+
+    def __str__(self) -> str:
+        return ",".join(str(a) for a in self.assignments)
+
+
+_PART = re.compile(r"^\s*(?P<device>[^:,]+?)\s*:\s*(?P<start>\d+)\s*(?:-\s*(?P<end>\d+))?\s*$")
+
+
+def parse_plan(text: str, n_layers: int) -> Plan:
+    """Parse ``"host:0-9,DEVICE:10-19,OTHER:20-31"`` (inclusive ranges) and validate it."""
+    parts = [p for p in text.split(",") if p.strip()]
+    if not parts:
+        raise PlanError("the plan is empty")
+    assignments = []
+    for part in parts:
+        m = _PART.match(part)
+        if not m:
+            raise PlanError(f"'{part.strip()}' is not DEVICE:FIRST-LAST")
+        start = int(m.group("start"))
+        last = int(m.group("end")) if m.group("end") is not None else start
+        if last < start:
+            raise PlanError(f"'{part.strip()}': the range runs backwards")
+        assignments.append(Assignment(m.group("device"), start, last + 1))
+    return validate(Plan(n_layers, tuple(assignments)))
+
+
+def validate(plan: Plan) -> Plan:
+    """Contiguous, in order, every layer exactly once, each device once, the host first."""
+    expected = 0
+    seen: set[str] = set()
+    for i, a in enumerate(plan.assignments):
+        if a.start != expected:
+            what = (
+                "overlaps the one before"
+                if a.start < expected
+                else f"leaves layers {expected}-{a.start - 1} out"
+            )
+            raise PlanError(f"{a} {what}")
+        if a.device in seen:
+            raise PlanError(f"{a.device} appears twice; each device holds one contiguous range")
+        if a.device == HOST and i != 0 and a.count:
+            raise PlanError(
+                "the host's layers must come first (llama.cpp keeps the first layers on the host)"
+            )
+        seen.add(a.device)
+        expected = a.end
+    if expected != plan.n_layers:
+        raise PlanError(f"the plan covers layers 0-{expected - 1}, the model has 0-{plan.n_layers - 1}")
+    return plan
+
+
+def even_plan(n_layers: int, devices: list[str], weights: list[float] | None = None) -> Plan:
+    """Split ``n_layers`` over ``devices`` in order, in proportion to ``weights`` (equal by default)."""
+    if not devices:
+        raise PlanError("no devices to plan over")
+    w = weights or [1.0] * len(devices)
+    total = sum(w)
+    if total <= 0:
+        raise PlanError("the devices offer no memory")
+    bounds = [round(n_layers * sum(w[: i + 1]) / total) for i in range(len(devices))]
+    assignments, start = [], 0
+    for device, end in zip(devices, bounds, strict=True):
+        assignments.append(Assignment(device, start, end))
+        start = end
+    return validate(Plan(n_layers, tuple(a for a in assignments if a.count or a.device == HOST)))

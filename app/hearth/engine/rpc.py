@@ -1,0 +1,110 @@
+"""ggml's RPC backend: the worker's server, and the host's view of remote devices."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from functools import cache
+
+from hearth.engine.ggml import library
+
+# RDMA would carry tensors around Hearth's tunnel; the TCP path is the only one that may be used.
+os.environ["GGML_RPC_NO_RDMA"] = "1"
+
+# The RPC protocol of this llama.cpp pins the op table (GGML_OP_COUNT == 101 for protocol 7.0.0).
+GGML_OP_COUNT = 101
+# Ops that no llama-family model puts in an inference graph. The custom ops carry function pointers
+# in their parameters, which a worker must never call on a host's say-so.
+FORBIDDEN_OPS = frozenset(
+    {
+        "CUSTOM",
+        "MAP_CUSTOM1",
+        "MAP_CUSTOM2",
+        "MAP_CUSTOM3",
+        "OPT_STEP_ADAMW",
+        "OPT_STEP_SGD",
+        "CROSS_ENTROPY_LOSS",
+        "CROSS_ENTROPY_LOSS_BACK",
+    }
+)
+
+
+@cache
+def _rpc() -> ctypes.CDLL:
+    lib = library("libggml-rpc")
+    lib.ggml_backend_rpc_add_server.restype = ctypes.c_void_p
+    lib.ggml_backend_rpc_add_server.argtypes = [ctypes.c_char_p]
+    lib.ggml_backend_rpc_start_server.restype = None
+    lib.ggml_backend_rpc_start_server.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.c_size_t,
+        ctypes.c_void_p,
+    ]
+    return lib
+
+
+@cache
+def _base() -> ctypes.CDLL:
+    base = library("libggml-base")
+    base.ggml_backend_reg_dev_count.restype = ctypes.c_size_t
+    base.ggml_backend_reg_dev_count.argtypes = [ctypes.c_void_p]
+    base.ggml_backend_reg_dev_get.restype = ctypes.c_void_p
+    base.ggml_backend_reg_dev_get.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    base.ggml_op_name.restype = ctypes.c_char_p
+    base.ggml_op_name.argtypes = [ctypes.c_int]
+    base.ggml_backend_dev_buffer_type.restype = ctypes.c_void_p
+    base.ggml_backend_dev_buffer_type.argtypes = [ctypes.c_void_p]
+    return base
+
+
+def op_names() -> list[str]:
+    """ggml's op names by enum value, from the library itself."""
+    base = _base()
+    return [(base.ggml_op_name(i) or b"?").decode() for i in range(GGML_OP_COUNT)]
+
+
+def forbidden_op_ids() -> frozenset[int]:
+    names = op_names()
+    missing = FORBIDDEN_OPS - set(names)
+    if missing:
+        raise RuntimeError(
+            f"this ggml build has no ops named {sorted(missing)}; the op filter would be wrong"
+        )
+    return frozenset(i for i, name in enumerate(names) if name in FORBIDDEN_OPS or name.endswith("_BACK"))
+
+
+def add_server(endpoint: str) -> list[int]:
+    """Register a remote RPC server (``127.0.0.1:port``) and return its devices (ggml_backend_dev_t)."""
+    reg = _rpc().ggml_backend_rpc_add_server(endpoint.encode())
+    if not reg:
+        raise RuntimeError(f"could not reach the RPC server at {endpoint}")
+    base = _base()
+    return [base.ggml_backend_reg_dev_get(reg, i) for i in range(base.ggml_backend_reg_dev_count(reg))]
+
+
+def buffer_type(device: int) -> int:
+    return int(_base().ggml_backend_dev_buffer_type(device))
+
+
+def cpu_buffer_type() -> int:
+    from hearth.engine import ggml
+
+    ggml_lib, _ = ggml._bound()
+    for i in range(ggml_lib.ggml_backend_dev_count()):
+        dev = ggml_lib.ggml_backend_dev_get(i)
+        if ggml.devices()[i].kind == "CPU":
+            return buffer_type(dev)
+    raise RuntimeError("this llama.cpp build has no CPU device")
+
+
+def serve_forever(endpoint: str, cache_dir: str, threads: int) -> None:
+    """Run an RPC server on ``endpoint`` for this machine's first GPU, or its CPU; never returns."""
+    from hearth.engine import ggml
+
+    ggml_lib, _ = ggml._bound()
+    kinds = [d.kind for d in ggml.devices()]
+    index = next((i for i, k in enumerate(kinds) if k in ("GPU", "IGPU")), kinds.index("CPU"))
+    devices = (ctypes.c_void_p * 1)(ggml_lib.ggml_backend_dev_get(index))
+    _rpc().ggml_backend_rpc_start_server(endpoint.encode(), cache_dir.encode(), threads, 1, devices)

@@ -1,0 +1,55 @@
+"""Entry point of a worker: ``python -m hearth.engine.rpc_worker --threads N --cache-dir DIR``.
+
+A ggml RPC server on 127.0.0.1 only; the node's authenticated tunnel is the one way in. It prints
+``READY <port>`` once it can be reached and then serves until it is killed (ggml has no stop call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import time
+
+from hearth.engine import rpc
+
+READY_TIMEOUT_S = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--cache-dir", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.cache_dir, exist_ok=True)
+    port = _free_port()
+    import threading
+
+    def announce() -> None:
+        # The server binds inside the blocking call; say READY only once a connection would succeed.
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    pass
+            except OSError:
+                time.sleep(0.02)
+                continue
+            sys.stdout.write(f"READY {port}\n")
+            sys.stdout.flush()
+            return
+
+    threading.Thread(target=announce, daemon=True).start()
+    rpc.serve_forever(f"127.0.0.1:{port}", args.cache_dir, args.threads)
+    sys.exit(1)  # only reached when ggml refused to start the server
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The host's side of pooling: reserve workers for a plan and open a tunnel to each."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from hearth.core import control
+from hearth.core.memory import device_memory
+from hearth.core.plan import HOST, Assignment, Plan, PlanError, even_plan
+from hearth.core.profile import ModelProfile
+from hearth.mesh import tls
+from hearth.mesh.tunnel import TunnelClient
+
+if TYPE_CHECKING:
+    from hearth.node import Node
+
+log = logging.getLogger(__name__)
+RESERVE_TIMEOUT_S = 90.0
+
+
+class PoolError(Exception):
+    """The pool could not be formed; the message names the device and the reason."""
+
+
+@dataclass
+class Member:
+    device_id: str
+    name: str
+    assignment: Assignment
+    reservation: str
+    tunnel: TunnelClient
+
+
+@dataclass
+class PoolSession:
+    plan: Plan
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def endpoints(self) -> list[str]:
+        return [m.tunnel.endpoint for m in self.members]
+
+    def failures(self, node: Node) -> list[str]:
+        """What went wrong with each member that failed, named for people."""
+        out = []
+        for m in self.members:
+            lost = node.lost_reservations.get(m.reservation)
+            if lost:
+                out.append(f"{m.name}: {lost}")
+            elif node.peers.channel(m.device_id) is None:
+                out.append(f"{m.name}: the device is unreachable (its control channel is down)")
+            elif m.tunnel.failures:
+                out.append(m.tunnel.failures[-1])
+        return out
+
+    async def close(self, node: Node) -> None:
+        for m in self.members:
+            m.tunnel.close()
+            chan = node.peers.channel(m.device_id)
+            if chan is not None:
+                await chan.send(control.Release(m.reservation))
+        self.members.clear()
+
+
+def resolve_devices(node: Node, plan: Plan) -> dict[str, str]:
+    """Plan device names (names or ID prefixes) -> device IDs of paired, connected devices."""
+    out = {}
+    for a in plan.remote:
+        device = node.trust.find(a.device)
+        if device is None:
+            raise PoolError(f"'{a.device}' is not a paired device")
+        if node.peers.channel(device.device_id) is None:
+            raise PoolError(f"{device.name} is paired but not connected")
+        out[a.device] = device.device_id
+    return out
+
+
+def auto_plan(node: Node, profile: ModelProfile) -> Plan:
+    """A simple split by donated memory over the connected donating devices; the host takes a share too."""
+    donors = []
+    for chan in node.peers.all_channels():
+        t = chan.telemetry
+        if t is not None and t.donated_bytes > 0 and chan.peer.name not in [d for d, _ in donors]:
+            donors.append((chan.peer.name, float(t.donated_bytes)))
+    if not donors:
+        raise PoolError("no paired device is donating compute; start one with `hearth node --donate`")
+    sample = node.last_sample
+    host_share = float(sample.memory_free // 2) if sample else float(sum(w for _, w in donors) / len(donors))
+    names = [HOST] + [n for n, _ in donors]
+    return even_plan(profile.block_count, names, [host_share] + [w for _, w in donors])
+
+
+async def open_pool(
+    node: Node, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16", threads: int = 0
+) -> PoolSession:
+    """Reserve a worker on every remote device of ``plan`` and open the tunnels, in pipeline order."""
+    if plan.n_layers != profile.block_count:
+        raise PlanError(f"the plan is for {plan.n_layers} layers, the model has {profile.block_count}")
+    ids = resolve_devices(node, plan)
+    session = PoolSession(plan)
+    build = node.hello().llama_build
+    try:
+        for a in plan.remote:
+            dev_id = ids[a.device]
+            device = node.trust.get(dev_id)
+            chan = node.peers.channel(dev_id)
+            assert device is not None and chan is not None
+            need = device_memory(profile, a.start, a.end, n_ctx, cache_type).total
+            try:
+                reply = await node.request(
+                    dev_id,
+                    lambda rid, need=need: control.Reserve(rid, need, threads, build),
+                    RESERVE_TIMEOUT_S,
+                )
+            except TimeoutError:
+                raise PoolError(f"{device.name} did not answer the reservation") from None
+            if isinstance(reply, control.Refused):
+                raise PoolError(f"{device.name} refused: {reply.reason}")
+            if not isinstance(reply, control.Reserved):
+                raise PoolError(f"{device.name} answered {type(reply).__name__}")
+            host = chan.ws.remote_address[0]
+            ctx = tls.pinned_client_context(node.identity, device.cert_pem)
+            tunnel = TunnelClient(
+                (host, reply.tunnel_port), ctx, reply.ticket, device.name, node.options.host
+            )
+            session.members.append(Member(dev_id, device.name, a, reply.reservation, tunnel))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(session.close(node))
+        raise
+    return session
