@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -24,8 +25,16 @@ def env_for(home: Path) -> dict[str, str]:
 
 class NodeProcess:
     def __init__(
-        self, home: Path, name: str, host: str, *, discovery: bool = False, prefix: list[str] | None = None
-    ):
+        self,
+        home: Path,
+        name: str,
+        host: str,
+        *,
+        discovery: bool = False,
+        prefix: list[str] | None = None,
+        extra: list[str] | None = None,
+    ) -> None:
+        self.extra = extra or []
         self.home = home
         self.name = name
         self.host = host
@@ -53,6 +62,7 @@ class NodeProcess:
         ]
         if not self.discovery:
             args.append("--no-discovery")
+        args += self.extra
         self.lines = []
         self.times = []
         self.proc = subprocess.Popen(
@@ -113,6 +123,9 @@ class NodeProcess:
             timeout=timeout,
         )
 
+    def status(self) -> dict[str, Any]:
+        return asyncio.run(local_call(self.home, "status"))
+
     def devices(self) -> list[dict[str, Any]]:
         result = self.cli("devices", "--json")
         assert result.returncode == 0, result.stderr
@@ -139,6 +152,30 @@ class NodeProcess:
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+
+async def open_local(home: Path) -> Any:
+    """A LocalClient for the node whose state directory is ``home``."""
+    from hearth.local_api import LocalClient
+
+    previous = os.environ.get("HEARTH_HOME")
+    os.environ["HEARTH_HOME"] = str(home)
+    try:
+        return await LocalClient.open()
+    finally:
+        if previous is None:
+            os.environ.pop("HEARTH_HOME", None)
+        else:
+            os.environ["HEARTH_HOME"] = previous
+
+
+async def local_call(home: Path, op: str, **args: Any) -> dict[str, Any]:
+    """One request to a node's local API from this process."""
+    client = await open_local(home)
+    try:
+        return await client.call(op, **args)
+    finally:
+        await client.close()
 
 
 def pair(a: NodeProcess, b: NodeProcess) -> subprocess.CompletedProcess[str]:

@@ -105,6 +105,13 @@ class LocalApi:
                 "name": ident.name,
                 "port": node.port,
                 "key_warning": ident.key_warning,
+                "donating": node.donation.enabled,
+                "donated_bytes": node.donated_bytes,
+                "tunnel_port": node.workers.tunnel_port,
+                "workers": [
+                    {"host_id": r.host_id, "threads": r.threads, "rpc_connections": r.rpc_connections}
+                    for r in node.workers.reservations.values()
+                ],
             }
         if op == "devices":
             return {"ok": True, "devices": node.devices()}

@@ -29,7 +29,8 @@ class Assignment:
         return self.end - self.start
 
     def __str__(self) -> str:
-        return f"{self.device}:{self.start}-{self.end - 1}"
+        last = self.end - 1
+        return f"{self.device}:{self.start}" if last == self.start else f"{self.device}:{self.start}-{last}"
 
 
 @dataclass(frozen=True)

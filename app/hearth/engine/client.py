@@ -166,6 +166,11 @@ class EngineClient:
             return await self._load(request, on_progress)
 
     async def _load(self, request: m.LoadModel, on_progress: Callable[[float], None] | None) -> m.Loaded:
+        if self._want is not None and self._want.rpc_servers and self.running:
+            # A pooled model cannot be unloaded once its workers are gone (freeing a remote buffer over a
+            # dead link aborts llama.cpp); a fresh process holds nothing remote, and the workers free the
+            # buffers of a connection when it closes.
+            await self.kill()
         await self.start()
         self._want = request
         self._send(request)

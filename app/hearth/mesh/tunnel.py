@@ -42,6 +42,34 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return data
 
 
+def _read_burst(sock: socket.socket) -> bytes:
+    """What one wake-up can take: the first read, then whatever else is already there, without waiting.
+
+    llama.cpp writes a command as several small sends; forwarding them as one write halves the wake-ups
+    of every hop after this one.
+    """
+    data = sock.recv(CHUNK)
+    if not data:
+        return data
+    parts = [data]
+    size = len(data)
+    while size < CHUNK:
+        try:
+            if isinstance(sock, ssl.SSLSocket):
+                if not sock.pending():
+                    break
+                more = sock.recv(CHUNK - size)
+            else:
+                more = sock.recv(CHUNK - size, socket.MSG_DONTWAIT)
+        except (BlockingIOError, ssl.SSLWantReadError):
+            break
+        if not more:
+            break
+        parts.append(more)
+        size += len(more)
+    return b"".join(parts) if len(parts) > 1 else data
+
+
 def relay(
     client: socket.socket,
     server: socket.socket,
@@ -57,7 +85,7 @@ def relay(
             if not ready:
                 ready, _, _ = select.select(socks, [], [])
             for sock in ready:
-                data = sock.recv(CHUNK)
+                data = _read_burst(sock)
                 if not data:
                     return "client closed" if sock is client else "server closed"
                 if sock is client:

@@ -37,6 +37,7 @@ class Reservation:
     ledger: Ledger
     lock: threading.Lock = field(default_factory=threading.Lock)
     watcher: asyncio.Task[None] | None = None
+    rpc_connections: int = 0  # connections the RPC server accepted, as it reports them
 
 
 class Workers:
@@ -63,6 +64,10 @@ class Workers:
         self._by_ticket: dict[bytes, Reservation] = {}
         self._tunnel: TunnelServer | None = None
         self._forbidden_ops: frozenset[int] | None = None
+
+    @property
+    def tunnel_port(self) -> int | None:
+        return self._tunnel.port if self._tunnel else None
 
     @property
     def busy(self) -> bool:
@@ -153,8 +158,8 @@ class Workers:
         proc = reservation.proc
         assert proc.stdout is not None
         # Keep reading: the RPC server writes a line per connection, and a full pipe would stall it.
-        while await proc.stdout.readline():
-            pass
+        while line := await proc.stdout.readline():
+            reservation.rpc_connections += line.count(b"Accepted client connection")
         code = await proc.wait()
         if self.reservations.pop(reservation.id, None) is not None:
             self._by_ticket.pop(reservation.ticket, None)

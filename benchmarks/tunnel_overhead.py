@@ -1,0 +1,157 @@
+"""Pooled decode speed through Hearth's tunnels vs raw llama.cpp RPC, on loopback, interleaved.
+
+    uv run python -m benchmarks.tunnel_overhead [--rounds 4] [--tokens 64] [--plan host:0-3,A:4-7,B:8-11]
+
+Both sides run the medium synthetic model with the same split over two workers. Raw: llama.cpp's RPC
+client reaches two RPC servers directly. Hearth: a host node reserves workers on two donating nodes and
+llama.cpp reaches them through the mutual-TLS tunnels. Tokens/s are counted where the caller sees them.
+Target: ratio >= 0.95 (stretch 0.98). Also prints the first pooled load against a reload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks._common import median, medium_model
+from hearth.core.plan import parse_plan
+from hearth.engine import messages as m
+from hearth.engine.client import EngineClient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from nodes import NodeProcess, open_local, pair, wait_until  # noqa: E402
+
+PROMPT = "Once upon a time, in a house with three computers,"
+
+
+def raw_worker(threads: int, cache: Path) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hearth.engine.rpc_worker",
+            "--threads",
+            str(threads),
+            "--cache-dir",
+            str(cache),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        match = re.search(r"READY (\d+)", line)
+        if match:
+            # Keep draining, so that the server never blocks on a full pipe.
+            import threading
+
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+            return proc, int(match.group(1))
+    raise RuntimeError("the RPC worker did not start")
+
+
+async def decode(engine: EngineClient, n: int) -> float:
+    arrivals: list[float] = []
+    request = m.Generate(0, prompt=PROMPT, max_tokens=n, temperature=0.0, ignore_eos=True)
+    await engine.generate(request, lambda t: arrivals.append(time.perf_counter()))
+    return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--plan", default="host:0-3,A:4-7,B:8-11")
+    parser.add_argument("--worker-threads", type=int, default=1)
+    parser.add_argument("--ctx", type=int, default=1024)
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    model = args.model or medium_model()
+    from hearth.core.profile import read_profile
+
+    n_layers = read_profile(str(model)).block_count
+    plan = parse_plan(args.plan, n_layers)
+    n_gpu_layers, split = plan.llama_params()
+    print(f"model: {model.name}, plan {plan}, {args.tokens} tokens x {args.rounds} rounds")
+
+    with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
+        root = Path(tmp)
+        raw = [raw_worker(args.worker_threads, root / f"raw{i}") for i in range(2)]
+        donor = ["--donate", "--max-memory", "4G", "--threads", str(args.worker_threads)]
+        host = NodeProcess(root / "host", "host", "127.0.0.1").start()
+        workers = [
+            NodeProcess(root / "A", "A", "127.0.0.2", extra=donor).start(),
+            NodeProcess(root / "B", "B", "127.0.0.3", extra=donor).start(),
+        ]
+        raw_engine, hearth_engine = EngineClient(root / "raw.log"), EngineClient(root / "hearth.log")
+        client = None
+        try:
+            for w in workers:
+                assert pair(host, w).returncode == 0
+                assert wait_until(
+                    lambda w=w: ((host.device(w.device_id) or {}).get("donated_bytes") or 0) > 0, 15
+                )
+            client = await open_local(host.home)
+            await raw_engine.load(
+                m.LoadModel(
+                    str(model),
+                    n_ctx=args.ctx,
+                    rpc_servers=[f"127.0.0.1:{p}" for _, p in raw],
+                    n_gpu_layers=n_gpu_layers,
+                    tensor_split=split,
+                )
+            )
+            loads = []
+            for _ in range(2):
+                pool = await client.call("pool", model=str(model), plan=str(plan), n_ctx=args.ctx)
+                started = time.perf_counter()
+                await hearth_engine.load(
+                    m.LoadModel(
+                        str(model),
+                        n_ctx=args.ctx,
+                        rpc_servers=pool["endpoints"],
+                        n_gpu_layers=n_gpu_layers,
+                        tensor_split=split,
+                    )
+                )
+                loads.append(time.perf_counter() - started)
+            await decode(raw_engine, 8)
+            await decode(hearth_engine, 8)
+            raw_tps: list[float] = []
+            hearth_tps: list[float] = []
+            for r in range(args.rounds):
+                for side in ("raw", "hearth") if r % 2 == 0 else ("hearth", "raw"):
+                    if side == "raw":
+                        raw_tps.append(await decode(raw_engine, args.tokens))
+                    else:
+                        hearth_tps.append(await decode(hearth_engine, args.tokens))
+                print(f"round {r + 1}: raw RPC {raw_tps[-1]:6.2f} tok/s   Hearth {hearth_tps[-1]:6.2f} tok/s")
+        finally:
+            await raw_engine.close()
+            await hearth_engine.close()
+            if client is not None:
+                await client.close()
+            for node in (host, *workers):
+                node.stop()
+            for proc, _ in raw:
+                proc.kill()
+    r, h = median(raw_tps), median(hearth_tps)
+    print(f"raw llama.cpp RPC:     {r:.2f} tok/s (median)")
+    print(f"Hearth pooled tunnel:  {h:.2f} tok/s (median)")
+    print(f"ratio Hearth/raw:      {h / r:.3f}  (target >= 0.95, stretch 0.98)")
+    print(f"first pooled load:     {loads[0]:.2f} s;  reload: {loads[1]:.2f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,304 @@
+"""One model over a host and two donating worker nodes, through Hearth's tunnels, on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from hearth import synthetic
+from hearth.core import control, llama_log
+from hearth.core.profile import read_profile
+from hearth.engine import messages as m
+from hearth.engine.client import EngineClient
+from hearth.mesh import tls
+from hearth.mesh.channel import dial
+from hearth.mesh.identity import Identity, make_certificate
+from hearth.mesh.pairing_client import request_pairing
+from hearth.store.conversations import ConversationStore
+from nodes import HEARTH, NodeProcess, env_for, open_local, pair, wait_until
+
+PROMPT = "The quick brown fox"
+DONOR = ["--donate", "--max-memory", "512M", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Layers of about 1 MiB, so that llama.cpp's buffer sizes (logged in 0.01 MiB steps) resolve them.
+    spec = synthetic.variant(synthetic.TINY, n_embd=256, n_ff=512, name="small")
+    return synthetic.write_model(tmp_path_factory.mktemp("pool") / "small.gguf", spec)
+
+
+@pytest.fixture(scope="module")
+def pool_nodes(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("nodes")
+    host = NodeProcess(root / "alpha", "alpha", "127.0.0.1").start()
+    beta = NodeProcess(root / "beta", "beta", "127.0.0.2", extra=DONOR).start()
+    gamma = NodeProcess(root / "gamma", "gamma", "127.0.0.3", extra=DONOR).start()
+    try:
+        for worker in (beta, gamma):
+            assert pair(host, worker).returncode == 0
+        for worker in (beta, gamma):
+            assert wait_until(
+                lambda w=worker: ((host.device(w.device_id) or {}).get("donated_bytes") or 0) > 0, 15
+            )
+        yield host, beta, gamma
+    finally:
+        for node in (host, beta, gamma):
+            node.stop()
+
+
+def run(coro, timeout: float = 180):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def _generate(engine: EngineClient, n: int = 32) -> list[int]:
+    ids: list[int] = []
+    await engine.generate(
+        m.Generate(0, prompt=PROMPT, max_tokens=n, temperature=0.0, ignore_eos=True),
+        lambda t: ids.append(t.id),
+    )
+    return [i for i in ids if i >= 0]
+
+
+def test_pooled_greedy_output_equals_local_and_layers_land_as_planned(pool_nodes, small_model: Path) -> None:
+    host, _, _ = pool_nodes
+    profile = read_profile(str(small_model))
+    plans = ["host:0-1,beta:2-6,gamma:7", "beta:0-3,gamma:4-7", "host:0-5,beta:6,gamma:7"]
+
+    async def scenario() -> tuple[list[int], list[tuple[dict, list[int], dict[str, int]]]]:
+        engine = EngineClient()
+        client = await open_local(host.home)
+        try:
+            await engine.load(m.LoadModel(str(small_model), n_ctx=256))
+            local = await _generate(engine)
+            results = []
+            for plan in plans:
+                pool = await client.call("pool", model=str(small_model), plan=plan, n_ctx=256)
+                loaded = await engine.load(
+                    m.LoadModel(
+                        str(small_model),
+                        n_ctx=256,
+                        rpc_servers=pool["endpoints"],
+                        n_gpu_layers=pool["n_gpu_layers"],
+                        tensor_split=pool["tensor_split"],
+                    )
+                )
+                results.append((pool, await _generate(engine), loaded.buffers))
+            return local, results
+        finally:
+            await engine.close()
+            await client.close()
+
+    local, results = run(scenario())
+    assert len(local) == 32
+    for plan, (pool, ids, buffers) in zip(plans, results, strict=True):
+        assert pool["plan"] == plan
+        assert ids == local, plan
+        ranges = [part.split(":") for part in plan.split(",") if not part.startswith("host")]
+        for (name, span), endpoint in zip(ranges, pool["endpoints"], strict=True):
+            first, _, last = span.partition("-")
+            expected = sum(profile.layer_bytes[int(first) : int(last or first) + 1])
+            held = buffers[f"RPC0[{endpoint}] model"]
+            assert _close(held, expected), (plan, name, held, expected)
+            layers = int(last or first) - int(first) + 1
+            assert _close(buffers[f"RPC0[{endpoint}] KV"], profile.kv_bytes(256, layers)), (plan, name)
+        assert llama_log.total(buffers, "model") > 0
+
+
+def _close(logged: int, expected: int) -> bool:
+    # llama.cpp logs sizes in MiB with two decimals: within that rounding, or 2 %.
+    return abs(logged - expected) <= max(0.02 * expected, 0.006 * 2**20)
+
+
+def test_over_the_donation_is_refused_naming_the_device(pool_nodes, small_model: Path) -> None:
+    host, _, gamma = pool_nodes
+
+    async def scenario() -> str:
+        client = await open_local(gamma.home)
+        await client.call("donate", enabled=True, max_memory=2**20)
+        await client.close()
+        try:
+            host_client = await open_local(host.home)
+            try:
+                await host_client.call("pool", model=str(small_model), plan="host:0-3,gamma:4-7", n_ctx=256)
+            except Exception as exc:
+                return str(exc)
+            finally:
+                await host_client.close()
+            return "pooled"
+        finally:
+            client = await open_local(gamma.home)
+            await client.call("donate", enabled=True, max_memory=512 * 2**20)
+            await client.close()
+
+    message = run(scenario())
+    assert message.startswith("gamma refused: gamma donates 1 MiB")
+    assert "this plan needs" in message
+
+
+def test_nothing_but_the_reserving_host_gets_through_a_tunnel(
+    pool_nodes, small_model: Path, tmp_path: Path
+) -> None:
+    host, beta, _ = pool_nodes
+    stranger = Identity("stranger", *make_certificate(), "file")
+
+    async def scenario() -> tuple[list[str], int, int]:
+        # The stranger is even paired with beta: being paired is not enough, the ticket decides.
+        mark = len(beta.lines)
+        attempt = await request_pairing(beta.address, stranger)
+        await attempt.finish(await asyncio.to_thread(beta.code, mark))
+        client = await open_local(host.home)
+        try:
+            await client.call("pool", model=str(small_model), plan="host:0-3,beta:4-7", n_ctx=256)
+            status = await open_local(beta.home)
+            before = await status.call("status")
+            port = before["tunnel_port"]
+            seen_before = sum(w["rpc_connections"] for w in before["workers"])
+            hello = bytes([14]) + (4).to_bytes(8, "little") + b"\0\0\0\0"
+            beta_cert = (beta.home / "config" / "device-cert.pem").read_text()
+            outcomes = []
+            for label, ctx in (
+                ("plain TCP", None),
+                ("TLS without a certificate", tls.pairing_client_context()),
+                ("paired device, wrong ticket", tls.pinned_client_context(stranger, beta_cert)),
+            ):
+                outcomes.append(await asyncio.to_thread(_probe, label, beta.host, port, ctx, hello))
+            after = await status.call("status")
+            await status.close()
+            return outcomes, seen_before, sum(w["rpc_connections"] for w in after["workers"])
+        finally:
+            await client.close()
+
+    outcomes, before, after = run(scenario())
+    assert all(o.endswith("nothing") for o in outcomes), outcomes
+    assert after == before, "the RPC server saw a connection it should never have seen"
+
+
+def _probe(label: str, host: str, port: int, ctx: ssl.SSLContext | None, hello: bytes) -> str:
+    sock = socket.create_connection((host, port), timeout=5)
+    try:
+        if ctx is not None:
+            sock = ctx.wrap_socket(sock, server_hostname="hearth")
+        sock.sendall((os.urandom(32) if ctx is not None else b"") + hello)
+        ready, _, _ = select.select([sock], [], [], 3)
+        data = sock.recv(64) if ready else b""
+    except (OSError, ssl.SSLError):
+        data = b""
+    finally:
+        sock.close()
+    return f"{label}: {'got ' + data.hex() if data else 'nothing'}"
+
+
+def test_a_different_llama_build_is_refused_before_any_weight_moves(pool_nodes) -> None:
+    _, beta, _ = pool_nodes
+    other = Identity("other-build", *make_certificate(), "file")
+
+    async def scenario() -> control.ControlMessage:
+        mark = len(beta.lines)
+        attempt = await request_pairing(beta.address, other)
+        await attempt.finish(await asyncio.to_thread(beta.code, mark))
+        beta_cert = (beta.home / "config" / "device-cert.pem").read_text()
+        hello = control.Hello(
+            control.PROTOCOL_VERSION, "0.1.0", "llama.cpp from elsewhere", other.device_id, "other"
+        )
+        chan = await dial(beta.address, other, beta_cert, beta.device_id, hello)
+        await chan.send(control.Reserve(1, 2**20, 1, "llama.cpp from elsewhere"))
+        async with asyncio.timeout(10):
+            async for data in chan.ws:
+                message = control.decode(data)
+                if isinstance(message, control.Refused | control.Reserved):
+                    await chan.close()
+                    return message
+        raise AssertionError("no answer")
+
+    answer = run(scenario())
+    assert isinstance(answer, control.Refused)
+    assert "llama.cpp builds differ" in answer.reason and "llama.cpp from elsewhere" in answer.reason
+    assert "ggml" in answer.reason  # this device's own build is named too
+    assert beta.status()["workers"] == []
+
+
+def test_killing_a_worker_mid_answer_is_reported_and_a_new_plan_works(pool_nodes, small_model: Path) -> None:
+    host, beta, _ = pool_nodes
+    args = [
+        *HEARTH,
+        "chat",
+        "--model",
+        str(small_model),
+        "--pool",
+        "--plan",
+        "host:0-3,beta:4-7",
+        "--prompt",
+        "tell me everything",
+        "--max-tokens",
+        "15000",
+        "--ctx",
+        "8192",
+        "--temperature",
+        "0",
+    ]
+    proc = subprocess.Popen(args, env=env_for(host.home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    shown = b""
+    deadline = time.monotonic() + 60
+    while len(shown) < 200 and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            shown += chunk
+    assert len(shown) >= 200, "the pooled answer never got going"
+    assert beta.proc is not None
+    workers = [p for p in psutil.Process(beta.proc.pid).children() if "rpc_worker" in " ".join(p.cmdline())]
+    assert len(workers) == 1
+    killed_at = time.monotonic()
+    os.kill(workers[0].pid, signal.SIGKILL)
+    try:
+        proc.wait(timeout=15)
+    finally:
+        proc.kill()
+    reported_after = time.monotonic() - killed_at
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    shown += proc.stdout.read()
+    assert proc.returncode == 3
+    assert reported_after < 5.0
+    assert "beta" in stderr and "the answer stopped" in stderr, stderr
+    assert beta.alive()
+    store = ConversationStore(host.home / "conversations.sqlite3")
+    answer = store.messages(store.conversations()[0].id)[-1]
+    assert answer.status == "failed" and answer.error
+    assert answer.content.encode() == shown.rstrip(b"\n")
+    # The pool goes on without beta.
+    again = host.cli(
+        "chat",
+        "--model",
+        str(small_model),
+        "--pool",
+        "--plan",
+        "host:0-3,gamma:4-7",
+        "--prompt",
+        "hi",
+        "--max-tokens",
+        "8",
+        "--no-history",
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip()
+
+
+if sys.platform != "linux":
+    pytestmark = pytest.mark.skip(
+        "uses 127.0.0.x addresses beyond 127.0.0.1, which only Linux routes by default"
+    )

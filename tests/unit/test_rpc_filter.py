@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hearth.core import rpc_filter as rf
+from hearth.core.rpc_filter import Ledger, RpcFilter, RpcViolation
+
+
+def cmd(code: int, payload: bytes = b"") -> bytes:
+    return bytes([code]) + struct.pack("<Q", len(payload)) + payload
+
+
+def reply(payload: bytes) -> bytes:
+    return struct.pack("<Q", len(payload)) + payload
+
+
+def alloc(size: int) -> bytes:
+    return cmd(rf.ALLOC_BUFFER, struct.pack("<IQ", 0, size))
+
+
+def test_allocations_within_the_donation_pass_and_are_counted() -> None:
+    ledger = Ledger(1000)
+    f = RpcFilter(ledger, frozenset())
+    to_server, to_client = f.from_client(alloc(600))
+    assert to_server == alloc(600) and to_client == b""
+    assert f.from_server(reply(struct.pack("<QQ", 0xABC, 600))) == reply(struct.pack("<QQ", 0xABC, 600))
+    assert ledger.used_bytes == 600
+    f.from_client(cmd(rf.FREE_BUFFER, struct.pack("<Q", 0xABC)))
+    assert ledger.used_bytes == 0
+
+
+def test_an_allocation_over_the_donation_never_reaches_the_server() -> None:
+    ledger = Ledger(1000)
+    f = RpcFilter(ledger, frozenset())
+    f.from_client(alloc(600))
+    f.from_server(reply(struct.pack("<QQ", 1, 600)))
+    to_server, to_client = f.from_client(alloc(600))
+    assert to_server == b""
+    assert to_client == reply(struct.pack("<QQ", 0, 0))  # a null buffer: llama.cpp reports the failure
+    assert ledger.used_bytes == 600
+
+
+def test_a_refused_allocation_waits_for_earlier_replies() -> None:
+    f = RpcFilter(Ledger(100), frozenset())
+    to_server, _ = f.from_client(cmd(rf.GET_DEVICE_MEMORY, struct.pack("<I", 0)))
+    assert to_server
+    _, to_client = f.from_client(alloc(1000))
+    assert to_client == b""  # the device-memory reply is still owed first
+    out = f.from_server(reply(struct.pack("<QQ", 10**9, 2 * 10**9)))
+    assert out == reply(struct.pack("<QQ", 100, 100)) + reply(struct.pack("<QQ", 0, 0))
+
+
+def test_reported_memory_is_capped_to_what_is_left() -> None:
+    ledger = Ledger(2**30, used_bytes=2**29)
+    f = RpcFilter(ledger, frozenset())
+    f.from_client(cmd(rf.GET_DEVICE_MEMORY, struct.pack("<I", 0)))
+    out = f.from_server(reply(struct.pack("<QQ", 20 * 2**30, 32 * 2**30)))
+    assert struct.unpack("<QQQ", out) == (16, 2**29, 2**30)
+
+
+def _graph(ops: list[int]) -> bytes:
+    tensors = b""
+    for i, op in enumerate(ops):
+        t = bytearray(rf.RPC_TENSOR_SIZE)
+        struct.pack_into("<Q", t, 0, i + 1)
+        struct.pack_into("<I", t, rf.RPC_TENSOR_OP_OFFSET, op)
+        tensors += t
+    nodes = b"".join(struct.pack("<Q", i + 1) for i in range(len(ops)))
+    return struct.pack("<II", 0, len(ops)) + nodes + struct.pack("<I", len(ops)) + tensors
+
+
+def test_graphs_with_forbidden_ops_end_the_connection() -> None:
+    f = RpcFilter(Ledger(10), frozenset({77}))
+    ok = cmd(rf.GRAPH_COMPUTE, _graph([1, 2, 3]))
+    assert f.from_client(ok) == (ok, b"")
+    with pytest.raises(RpcViolation, match="op 77"):
+        f.from_client(cmd(rf.GRAPH_COMPUTE, _graph([1, 77])))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        bytes([200]) + struct.pack("<Q", 0),
+        cmd(rf.ALLOC_BUFFER, b"\0" * 5),
+        cmd(rf.GRAPH_COMPUTE, b"\1\0\0\0\xff\xff\xff\xff"),
+    ],
+)
+def test_malformed_commands_are_violations(bad: bytes) -> None:
+    with pytest.raises(RpcViolation):
+        RpcFilter(Ledger(10), frozenset()).from_client(bad)
+
+
+def test_large_payloads_stream_through_in_pieces() -> None:
+    f = RpcFilter(Ledger(10), frozenset())
+    big = cmd(6, b"x" * 100_000) + cmd(rf.GET_DEVICE_MEMORY, struct.pack("<I", 0))  # SET_TENSOR, then a query
+    out = b""
+    for i in range(0, len(big), 777):
+        out += f.from_client(big[i : i + 777])[0]
+    assert out == big
+    answer = reply(struct.pack("<QQ", 5, 5))
+    streamed = b"".join(f.from_server(answer[i : i + 3]) for i in range(0, len(answer), 3))
+    assert streamed == answer
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=64), max_size=10))
+def test_arbitrary_client_bytes_pass_or_are_violations(chunks) -> None:
+    f = RpcFilter(Ledger(1 << 20), frozenset({5}))
+    for chunk in chunks:
+        try:
+            f.from_client(chunk)
+        except RpcViolation:
+            return
