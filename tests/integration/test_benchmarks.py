@@ -43,3 +43,31 @@ def test_discovery_pairing_benchmark_runs_and_prints_times() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert re.search(r"time to pair: median\s+[0-9.]+ ms", result.stdout)
+
+
+def test_tunnel_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.tunnel_overhead",
+            "--model",
+            str(tiny_model),
+            "--plan",
+            "host:0-3,A:4-5,B:6-7",
+            "--rounds",
+            "1",
+            "--tokens",
+            "16",
+            "--ctx",
+            "256",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr
+    ratio = re.search(r"ratio Hearth/raw:\s+([0-9.]+)", result.stdout)
+    assert ratio and float(ratio.group(1)) > 0
+    assert re.search(r"first pooled load:\s+[0-9.]+ s;  reload: [0-9.]+ s", result.stdout)
