@@ -13,16 +13,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from benchmarks._common import median, medium_model
 from hearth.core.plan import parse_plan
 from hearth.engine import messages as m
+from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,29 +34,16 @@ from nodes import NodeProcess, open_local, pair, wait_until  # noqa: E402
 PROMPT = "Once upon a time, in a house with three computers,"
 
 
-def raw_worker(threads: int, cache: Path) -> tuple[subprocess.Popen[str], int]:
+def raw_worker(threads: int, cache: Path) -> tuple[subprocess.Popen[bytes], int]:
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hearth.engine.rpc_worker",
-            "--threads",
-            str(threads),
-            "--cache-dir",
-            str(cache),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+        rpc_worker.command(threads, str(cache)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     assert proc.stdout is not None
     for line in proc.stdout:
-        match = re.search(r"READY (\d+)", line)
+        match = rpc_worker.READY.search(line)
         if match:
             # Keep draining, so that the server never blocks on a full pipe.
-            import threading
-
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+            threading.Thread(target=proc.stdout.read, daemon=True).start()
             return proc, int(match.group(1))
     raise RuntimeError("the RPC worker did not start")
 

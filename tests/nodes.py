@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -196,6 +197,20 @@ def pair(a: NodeProcess, b: NodeProcess) -> subprocess.CompletedProcess[str]:
         if proc.poll() is None:
             proc.kill()
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def read_at_least(stream: Any, n: int, timeout: float = 60) -> bytes:
+    """Read a process's output until ``n`` bytes have come, it closes, or ``timeout`` runs out."""
+    got = b""
+    deadline = time.monotonic() + timeout
+    while len(got) < n and time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 1.0)
+        if ready:
+            chunk = os.read(stream.fileno(), 4096)
+            if not chunk:
+                break
+            got += chunk
+    return got
 
 
 def wait_until(predicate: Any, timeout: float, interval: float = 0.2) -> bool:

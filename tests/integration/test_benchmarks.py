@@ -8,53 +8,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_engine_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> None:
+def run_benchmark(name: str, args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``benchmarks/<name>.py`` briefly; it must finish and exit 0."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.engine_overhead",
-            "--model",
-            str(tiny_model),
-            "--rounds",
-            "2",
-            "--tokens",
-            "24",
-            "--ctx",
-            "256",
-        ],
+        [sys.executable, "-m", f"benchmarks.{name}", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_engine_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> None:
+    result = run_benchmark(
+        "engine_overhead",
+        ["--model", str(tiny_model), "--rounds", "2", "--tokens", "24", "--ctx", "256"],
+        timeout=180,
+    )
     ratio = re.search(r"ratio engine/direct:\s+([0-9.]+)", result.stdout)
     assert ratio and float(ratio.group(1)) > 0
 
 
 def test_discovery_pairing_benchmark_runs_and_prints_times() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.discovery_pairing", "--runs", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_benchmark("discovery_pairing", ["--runs", "1"], timeout=180)
     assert re.search(r"time to pair: median\s+[0-9.]+ ms", result.stdout)
 
 
 def test_tunnel_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> None:
-    result = subprocess.run(
+    result = run_benchmark(
+        "tunnel_overhead",
         [
-            sys.executable,
-            "-m",
-            "benchmarks.tunnel_overhead",
             "--model",
             str(tiny_model),
             "--plan",
-            "host:0-3,A:4-5,B:6-7",
+            "host:0-3, A:4-5, B:6-7",
             "--rounds",
             "1",
             "--tokens",
@@ -62,12 +51,8 @@ def test_tunnel_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> 
             "--ctx",
             "256",
         ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=240,
     )
-    assert result.returncode == 0, result.stderr
     ratio = re.search(r"ratio Hearth/raw:\s+([0-9.]+)", result.stdout)
     assert ratio and float(ratio.group(1)) > 0
     assert re.search(r"first pooled load:\s+[0-9.]+ s;  reload: [0-9.]+ s", result.stdout)

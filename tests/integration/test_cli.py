@@ -2,16 +2,15 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 
 from hearth.store.conversations import ConversationStore
+from nodes import read_at_least
 
 # The console script that `uv run hearth` starts, installed beside this interpreter.
 HEARTH = str(Path(sys.executable).with_name("hearth"))
@@ -120,16 +119,8 @@ def test_kill_9_mid_answer_loses_nothing_shown(tiny_model: Path, hearth_home: Pa
         stderr=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
-    shown = b""
-    deadline = time.monotonic() + 60
     try:
-        while len(shown) < 300 and time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
-            if ready:
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                if not chunk:
-                    break
-                shown += chunk
+        shown = read_at_least(proc.stdout, 300)
         assert len(shown) >= 300, "the answer ended before the test could interrupt it"
         engines = psutil.Process(proc.pid).children()
         assert engines, "the chat command runs its model in a child process"

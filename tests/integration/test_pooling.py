@@ -26,7 +26,7 @@ from hearth.mesh.channel import dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
 from hearth.store.conversations import ConversationStore
-from nodes import HEARTH, NodeProcess, env_for, open_local, pair, wait_until
+from nodes import HEARTH, NodeProcess, env_for, open_local, pair, read_at_least, wait_until
 
 PROMPT = "The quick brown fox"
 DONOR = ["--donate", "--max-memory", "512M", "--threads", "1"]
@@ -250,15 +250,7 @@ def test_killing_a_worker_mid_answer_is_reported_and_a_new_plan_works(pool_nodes
     ]
     proc = subprocess.Popen(args, env=env_for(host.home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
-    shown = b""
-    deadline = time.monotonic() + 60
-    while len(shown) < 200 and time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
-        if ready:
-            chunk = os.read(proc.stdout.fileno(), 4096)
-            if not chunk:
-                break
-            shown += chunk
+    shown = read_at_least(proc.stdout, 200)
     assert len(shown) >= 200, "the pooled answer never got going"
     assert beta.proc is not None
     workers = [p for p in psutil.Process(beta.proc.pid).children() if "rpc_worker" in " ".join(p.cmdline())]

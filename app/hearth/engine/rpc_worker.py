@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import sys
 import time
@@ -15,6 +16,20 @@ import time
 from hearth.engine import rpc
 
 READY_TIMEOUT_S = 30.0
+READY = re.compile(rb"READY (\d+)")
+
+
+def command(threads: int, cache_dir: str) -> list[str]:
+    """How to start a worker; it prints a line matching ``READY`` once it can be reached."""
+    return [
+        sys.executable,
+        "-m",
+        "hearth.engine.rpc_worker",
+        "--threads",
+        str(threads),
+        "--cache-dir",
+        cache_dir,
+    ]
 
 
 def _free_port() -> int:

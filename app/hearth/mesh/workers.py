@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import secrets
 import ssl
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,12 +15,12 @@ from hearth import paths
 from hearth.core import control
 from hearth.core.device_id import device_id
 from hearth.core.rpc_filter import Ledger, RpcFilter
+from hearth.engine import rpc_worker
 from hearth.mesh.tunnel import Grant, TunnelServer
 from hearth.settings import Donation
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 60.0
-_READY = re.compile(rb"READY (\d+)")
 
 
 @dataclass
@@ -129,13 +127,7 @@ class Workers:
         # One weight cache per host: the cache's hash is not cryptographic, so hosts do not share one.
         cache = paths.cache_dir() / "rpc" / host_id.replace("-", "")[:16]
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "hearth.engine.rpc_worker",
-            "--threads",
-            str(threads),
-            "--cache-dir",
-            str(cache),
+            *rpc_worker.command(threads, str(cache)),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
@@ -146,7 +138,7 @@ class Workers:
                     line = await proc.stdout.readline()
                     if not line:
                         raise RuntimeError(f"the worker exited with status {await proc.wait()}")
-                    match = _READY.search(line)
+                    match = rpc_worker.READY.search(line)
                     if match:
                         return proc, int(match.group(1))
         except (TimeoutError, RuntimeError):
