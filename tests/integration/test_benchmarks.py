@@ -56,3 +56,9 @@ def test_tunnel_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> 
     ratio = re.search(r"ratio Hearth/raw:\s+([0-9.]+)", result.stdout)
     assert ratio and float(ratio.group(1)) > 0
     assert re.search(r"first pooled load:\s+[0-9.]+ s;  reload: [0-9.]+ s", result.stdout)
+
+
+def test_planner_solve_benchmark_prints_the_solve_time() -> None:
+    result = run_benchmark("planner_solve", ["--repeat", "1"], timeout=120)
+    assert re.search(r"8 devices x 80 layers: auto plan in [0-9.]+ ms", result.stdout)
+    assert re.search(r"ratio auto / by memory \(predicted\): [0-9.]+", result.stdout)

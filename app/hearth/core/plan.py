@@ -56,7 +56,7 @@ class Plan:
         return self.n_layers + 1 - self.host_layers, split
 
     def __str__(self) -> str:
-        return ",".join(str(a) for a in self.assignments)
+        return ",".join(str(a) for a in self.assignments if a.count)
 
 
 _PART = re.compile(r"^\s*(?P<device>[^:,]+?)\s*:\s*(?P<start>\d+)\s*(?:-\s*(?P<end>\d+))?\s*$")

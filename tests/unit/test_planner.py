@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hearth.core.plan import PlanError, parse_plan
+from hearth.core.planner import DeviceSpec, auto_plan, brute_force, evaluate
+from hearth.core.profile import ModelProfile, QuantShare
+
+MIB = 2**20
+
+
+def profile(layer_bytes: list[int], head: int = 4 * MIB) -> ModelProfile:
+    return ModelProfile(
+        path="x.gguf",
+        name="m",
+        architecture="llama",
+        file_size=0,
+        block_count=len(layer_bytes),
+        embedding_length=256,
+        feed_forward_length=512,
+        head_count=4,
+        head_count_kv=2,
+        head_dim_k=64,
+        head_dim_v=64,
+        context_length=4096,
+        vocab_size=32000,
+        tied_embeddings=False,
+        has_chat_template=False,
+        parameters=0,
+        layer_bytes=tuple(layer_bytes),
+        token_embd_bytes=head,
+        output_bytes=head,
+        other_bytes=0,
+        tensor_data_bytes=sum(layer_bytes) + 2 * head,
+        quantization={"F16": QuantShare(1, 1)},
+    )
+
+
+HOST = DeviceSpec("host", 2048 * MIB, 20e9)
+
+
+def test_a_fast_roomy_device_takes_the_layers_and_a_slow_one_gets_nothing() -> None:
+    p = profile([100 * MIB] * 8)
+    fast = DeviceSpec("desktop", 4096 * MIB, 80e9, hop_s=0.0005)
+    slow = DeviceSpec("laptop", 4096 * MIB, 2e9, hop_s=0.002)
+    pred = auto_plan(p, DeviceSpec("host", 200 * MIB, 10e9), [slow, fast], n_ctx=512)
+    assert str(pred.plan) in ("host:0,desktop:1-7", "desktop:0-7")
+    assert "laptop" in pred.left_out and "not worth it" in pred.left_out["laptop"]
+    assert pred.tokens_per_s > 0
+
+
+def test_memory_caps_force_a_split_and_are_respected() -> None:
+    p = profile([100 * MIB] * 10)
+    a = DeviceSpec("a", 450 * MIB, 30e9, hop_s=0.001)
+    b = DeviceSpec("b", 450 * MIB, 30e9, hop_s=0.001)
+    pred = auto_plan(p, DeviceSpec("host", 300 * MIB, 30e9), [a, b], n_ctx=256)
+    for placement in pred.placements:
+        cap = {"host": 300 * MIB, "a": 450 * MIB, "b": 450 * MIB}[placement.device]
+        assert placement.memory.total <= cap
+    assert sum(pl.end - pl.start for pl in pred.placements) == 10
+
+
+def test_a_manual_plan_over_memory_names_the_device_and_the_overflow() -> None:
+    p = profile([100 * MIB] * 8)
+    small = DeviceSpec("laptop", 150 * MIB, 10e9, hop_s=0.001)
+    with pytest.raises(PlanError, match=r"laptop would need \d+ MiB but has 150 MiB: over by \d+ MiB"):
+        evaluate(p, HOST, [small], parse_plan("host:0-3,laptop:4-7", 8), n_ctx=512)
+    with pytest.raises(PlanError, match="not among the devices"):
+        evaluate(p, HOST, [small], parse_plan("host:0-3,desktop:4-7", 8), n_ctx=512)
+
+
+def test_nothing_fits_is_a_clear_error() -> None:
+    p = profile([500 * MIB] * 8)
+    with pytest.raises(PlanError, match="does not fit"):
+        auto_plan(p, DeviceSpec("host", 100 * MIB, 1e9), [DeviceSpec("a", 100 * MIB, 1e9, 0.001)], n_ctx=512)
+
+
+def test_evaluate_agrees_with_the_auto_plan_cost() -> None:
+    p = profile([80 * MIB, 120 * MIB, 100 * MIB, 90 * MIB, 110 * MIB, 100 * MIB])
+    remotes = [DeviceSpec("a", 400 * MIB, 25e9, 0.001), DeviceSpec("b", 300 * MIB, 40e9, 0.0005)]
+    pred = auto_plan(p, DeviceSpec("host", 250 * MIB, 15e9), remotes, n_ctx=512)
+    again = evaluate(p, DeviceSpec("host", 250 * MIB, 15e9), remotes, pred.plan, n_ctx=512)
+    assert again.seconds_per_token == pytest.approx(pred.seconds_per_token)
+
+
+_device = st.builds(
+    DeviceSpec,
+    name=st.just(""),
+    memory_bytes=st.integers(50, 1500).map(lambda m: m * MIB),
+    bytes_per_s=st.floats(1e9, 100e9),
+    hop_s=st.floats(0.0, 0.01),
+)
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    layers=st.lists(st.integers(20, 200).map(lambda m: m * MIB), min_size=1, max_size=7),
+    host=_device,
+    remotes=st.lists(_device, max_size=3),
+    n_ctx=st.sampled_from([256, 2048]),
+)
+def test_the_auto_plan_is_the_brute_force_optimum(layers, host, remotes, n_ctx) -> None:
+    p = profile(layers)
+    remotes = [DeviceSpec(f"d{i}", r.memory_bytes, r.bytes_per_s, r.hop_s) for i, r in enumerate(remotes)]
+    host = DeviceSpec("host", host.memory_bytes, host.bytes_per_s)
+    best = brute_force(p, host, remotes, n_ctx)
+    try:
+        pred = auto_plan(p, host, remotes, n_ctx)
+    except PlanError:
+        assert best == float("inf")
+        return
+    assert pred.seconds_per_token == pytest.approx(best, rel=1e-9)
+    assert evaluate(p, host, remotes, pred.plan, n_ctx).seconds_per_token == pytest.approx(best, rel=1e-9)
