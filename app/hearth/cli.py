@@ -137,8 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     synth.set_defaults(func=cmd_synth)
 
     from hearth.node_cli import add_commands
+    from hearth.plan_cli import add_command as add_plan
 
     add_commands(sub)
+    add_plan(sub)
     return parser
 
 

@@ -136,3 +136,42 @@ def test_kill_9_mid_answer_loses_nothing_shown(tiny_model: Path, hearth_home: Pa
     answer = store.messages(conv.id)[-1]
     assert answer.status == "interrupted"
     assert answer.content.encode().startswith(shown)
+
+
+def test_plan_from_a_devices_file(tiny_model: Path, tmp_path: Path) -> None:
+    devices = tmp_path / "devices.json"
+    devices.write_text(
+        json.dumps(
+            [
+                {"name": "host", "memory": "64M", "bandwidth_gbs": 10},
+                {"name": "desktop", "memory": "1G", "bandwidth_gbs": 40, "hop_ms": 0.5},
+            ]
+        )
+    )
+    result = hearth("plan", "--model", str(tiny_model), "--devices", str(devices), "--ctx", "256", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["tokens_per_s"] > 0
+    held = [r for r in report["devices"] if r["layers"]]
+    assert sum(r["layers"][1] - r["layers"][0] + 1 for r in held) == 8
+    assert all(r["free"] >= 0 for r in report["devices"])
+
+    tight = tmp_path / "tight.json"
+    tight.write_text(
+        json.dumps(
+            [
+                {"name": "host", "memory": "64M", "bandwidth_gbs": 10},
+                {"name": "laptop", "memory": "1M", "bandwidth_gbs": 5, "hop_ms": 1},
+            ]
+        )
+    )
+    over = hearth(
+        "plan", "--model", str(tiny_model), "--devices", str(tight), "--plan", "host:0-3,laptop:4-7"
+    )
+    assert over.returncode == 2
+    assert "laptop would need" in over.stderr and "over by" in over.stderr
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"name": "host", "memory": "lots"}]')
+    bad = hearth("plan", "--model", str(tiny_model), "--devices", str(broken))
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.startswith("hearth: ")

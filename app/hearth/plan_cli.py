@@ -1,0 +1,114 @@
+"""``hearth plan``: what each device would hold and how fast the model would answer, before loading."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import msgspec
+
+from hearth.core.gguf_header import GGUFError
+from hearth.core.plan import HOST, PlanError, parse_plan
+from hearth.core.planner import DeviceSpec, Prediction, auto_plan, evaluate
+from hearth.core.profile import read_profile
+from hearth.settings import parse_size
+
+MIB = 2**20
+
+
+class DeviceEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """One device in a ``--devices`` file; the first entry, or the one named "host", is this device."""
+
+    name: str
+    memory: str | int  # usable by the model: "8G", or bytes
+    bandwidth_gbs: float  # weights read per second while decoding, in GB/s
+    hop_ms: float = 0.0  # per-token cost of reaching it from the host
+
+
+def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
+    try:
+        with open(path, "rb") as f:
+            entries = msgspec.json.decode(f.read(), type=list[DeviceEntry])
+    except OSError as exc:
+        raise PlanError(f"cannot read {path}: {exc.strerror}") from None
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise PlanError(f"{path}: {exc}") from None
+    if not entries:
+        raise PlanError(f"{path} lists no devices")
+    specs = []
+    for e in entries:
+        memory = parse_size(e.memory) if isinstance(e.memory, str) else e.memory
+        if e.bandwidth_gbs <= 0 or memory < 0 or e.hop_ms < 0:
+            raise PlanError(f"{path}: '{e.name}' has a negative or zero figure")
+        specs.append(DeviceSpec(e.name, memory, e.bandwidth_gbs * 1e9, e.hop_ms / 1000))
+    host_index = next((i for i, s in enumerate(specs) if s.name == HOST), 0)
+    host = specs.pop(host_index)
+    return DeviceSpec(HOST, host.memory_bytes, host.bytes_per_s), specs
+
+
+def _report(pred: Prediction, devices: dict[str, DeviceSpec]) -> dict[str, Any]:
+    rows = []
+    for p in pred.placements:
+        cap = devices[p.device].memory_bytes
+        rows.append(
+            {
+                "device": p.device,
+                "layers": [p.start, p.end - 1] if p.end > p.start else None,
+                "weights": p.memory.weights,
+                "kv": p.memory.kv,
+                "compute": p.memory.compute,
+                "free": cap - p.memory.total,
+                "ms_per_token": p.seconds * 1000,
+            }
+        )
+    return {
+        "plan": str(pred.plan),
+        "tokens_per_s": pred.tokens_per_s,
+        "devices": rows,
+        "left_out": pred.left_out,
+    }
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    try:
+        profile = read_profile(args.model)
+        if not args.devices:
+            raise PlanError("give the devices with --devices FILE.json (live planning needs speed probes)")
+        host, remotes = load_devices(args.devices)
+        n_ctx = args.ctx or min(profile.context_length or 4096, 4096)
+        if args.plan:
+            pred = evaluate(profile, host, remotes, parse_plan(args.plan, profile.block_count), n_ctx)
+        else:
+            pred = auto_plan(profile, host, remotes, n_ctx)
+    except (GGUFError, PlanError, ValueError) as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return 2
+    report = _report(pred, {HOST: host, **{d.name: d for d in remotes}})
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"plan {report['plan']}  ·  {report['tokens_per_s']:.1f} tokens/s predicted  ·  context {n_ctx}")
+    print(f"{'DEVICE':<14} {'LAYERS':<9} {'WEIGHTS':>9} {'KV':>8} {'COMPUTE':>8} {'FREE':>9} {'MS/TOKEN':>9}")
+    for r in report["devices"]:
+        layers = f"{r['layers'][0]}-{r['layers'][1]}" if r["layers"] else "-"
+        print(
+            f"{r['device'][:14]:<14} {layers:<9} {r['weights'] / MIB:>7.0f}Mi {r['kv'] / MIB:>6.0f}Mi "
+            f"{r['compute'] / MIB:>6.0f}Mi {r['free'] / MIB:>7.0f}Mi {r['ms_per_token']:>9.2f}"
+        )
+    for name, why in report["left_out"].items():
+        print(f"{name}: {why}")
+    return 0
+
+
+def add_command(sub: Any) -> None:
+    plan = sub.add_parser("plan", help="show where a model's layers would go and how fast it would answer")
+    plan.add_argument("--model", required=True)
+    plan.add_argument(
+        "--ctx", type=int, default=None, help="context length (default: the model's, at most 4096)"
+    )
+    plan.add_argument("--devices", help="a JSON list of devices, for planning without the hardware")
+    plan.add_argument("--plan", help='check a plan such as "host:0-9,desktop:10-31" instead of choosing one')
+    plan.add_argument("--json", action="store_true")
+    plan.set_defaults(func=cmd_plan)
