@@ -82,6 +82,10 @@ class LocalApi:
                     answer = await self._dispatch(request, conn)
                 except (ValueError, KeyError, TypeError, PairingError, PoolError, GGUFError) as exc:
                     answer = {"ok": False, "error": str(exc)}
+                except (ConnectionError, TimeoutError, OSError) as exc:
+                    # A peer that vanished mid-request: the answer says so, the node carries on.
+                    reason = str(exc) or type(exc).__name__
+                    answer = {"ok": False, "error": f"a device stopped answering: {reason}"}
                 await ws.send(json.dumps(answer))
         except ConnectionClosed:
             pass
