@@ -25,7 +25,7 @@ from hearth.core.rpc_filter import RpcFilter, RpcViolation
 log = logging.getLogger(__name__)
 TICKET_BYTES = 32
 HANDSHAKE_TIMEOUT_S = 10.0
-CHUNK = 256 * 1024
+CHUNK = 64 * 1024
 
 
 def _nodelay(sock: socket.socket) -> None:
@@ -42,32 +42,31 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return data
 
 
-def _read_burst(sock: socket.socket) -> bytes:
-    """What one wake-up can take: the first read, then whatever else is already there, without waiting.
+def _read_burst(sock: socket.socket, buf: memoryview) -> int:
+    """Fill ``buf`` with what one wake-up can take: a first read, then whatever else is already there.
 
-    llama.cpp writes a command as several small sends; forwarding them as one write halves the wake-ups
-    of every hop after this one.
+    llama.cpp writes a command as several small sends; forwarding them as one write saves wake-ups at
+    every later hop. The buffer is reused: allocating a fresh one per read was measured to cost more
+    than everything else the relay does.
     """
-    data = sock.recv(CHUNK)
-    if not data:
-        return data
-    parts = [data]
-    size = len(data)
-    while size < CHUNK:
+    size = sock.recv_into(buf)
+    if not size:
+        return 0
+    plain = not isinstance(sock, ssl.SSLSocket)
+    while size < len(buf):
         try:
-            if isinstance(sock, ssl.SSLSocket):
-                if not sock.pending():
-                    break
-                more = sock.recv(CHUNK - size)
+            if plain:
+                more = sock.recv_into(buf[size:], 0, socket.MSG_DONTWAIT)
+            elif sock.pending():  # type: ignore[attr-defined]
+                more = sock.recv_into(buf[size:])
             else:
-                more = sock.recv(CHUNK - size, socket.MSG_DONTWAIT)
+                break
         except (BlockingIOError, ssl.SSLWantReadError):
             break
         if not more:
             break
-        parts.append(more)
-        size += len(more)
-    return b"".join(parts) if len(parts) > 1 else data
+        size += more
+    return size
 
 
 def relay(
@@ -79,15 +78,18 @@ def relay(
     """Copy bytes both ways until one side closes; returns why it ended. ``lock`` guards ``filt``."""
     socks = [client, server]
     guard = lock or contextlib.nullcontext()
+    buffers = {client: memoryview(bytearray(CHUNK)), server: memoryview(bytearray(CHUNK))}
     try:
         while True:
             ready = [s for s in socks if isinstance(s, ssl.SSLSocket) and s.pending()]
             if not ready:
                 ready, _, _ = select.select(socks, [], [])
             for sock in ready:
-                data = _read_burst(sock)
-                if not data:
+                buf = buffers[sock]
+                size = _read_burst(sock, buf)
+                if not size:
                     return "client closed" if sock is client else "server closed"
+                data = buf[:size]
                 if sock is client:
                     with guard:
                         to_server, to_client = filt.from_client(data) if filt else (data, b"")
