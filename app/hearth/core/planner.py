@@ -68,7 +68,17 @@ class _Model:
         # Per layer count: KV and compute buffers (the same figures as core.memory, tabulated once).
         self._kv = [profile.kv_bytes(n_ctx, n, cache_type) for n in range(self.L + 1)]
         self._compute = [compute_buffer(profile, n_ctx, n) for n in range(self.L + 1)]
-        self._host_extra = profile.token_embd_bytes + profile.output_bytes + profile.other_bytes
+        host_compute = [compute_buffer(profile, n_ctx, n, host=True) for n in range(self.L + 1)]
+        # What the host holds beyond a worker with the same layers: embeddings, head, logits, inputs.
+        self._host_extra = [
+            profile.token_embd_bytes
+            + profile.output_bytes
+            + profile.other_bytes
+            + profile.vocab_size * 4
+            + host_compute[n]
+            - self._compute[n]
+            for n in range(self.L + 1)
+        ]
 
     def memory(self, start: int, end: int, host: bool) -> DeviceMemory:
         return device_memory(self.profile, start, end, self.n_ctx, self.cache_type, host=host)
@@ -76,7 +86,7 @@ class _Model:
     def fits(self, dev: DeviceSpec, start: int, end: int, host: bool) -> bool:
         n = end - start
         total = self.prefix[end] - self.prefix[start] + self._kv[n] + self._compute[n]
-        return total + (self._host_extra if host else 0) <= dev.memory_bytes
+        return total + (self._host_extra[n] if host else 0) <= dev.memory_bytes
 
     def seconds(self, dev: DeviceSpec, start: int, end: int, host: bool) -> float:
         if host:
