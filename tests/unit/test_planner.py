@@ -113,3 +113,19 @@ def test_the_auto_plan_is_the_brute_force_optimum(layers, host, remotes, n_ctx) 
         return
     assert pred.seconds_per_token == pytest.approx(best, rel=1e-9)
     assert evaluate(p, host, remotes, pred.plan, n_ctx).seconds_per_token == pytest.approx(best, rel=1e-9)
+
+
+def test_the_fast_memory_check_agrees_with_the_memory_model() -> None:
+    from hearth.core.memory import device_memory
+    from hearth.core.planner import _Model
+
+    p = profile([80 * MIB, 120 * MIB, 100 * MIB, 90 * MIB, 110 * MIB])
+    for n_ctx in (256, 4096):
+        model = _Model(p, n_ctx, "f16")
+        for cap in (150 * MIB, 400 * MIB, 900 * MIB):
+            dev = DeviceSpec("d", cap, 1e9)
+            for start in range(6):
+                for end in range(start, 6):
+                    for host in (True, False):
+                        expected = device_memory(p, start, end, n_ctx, host=host).total <= cap
+                        assert model.fits(dev, start, end, host) == expected, (n_ctx, cap, start, end, host)
