@@ -15,36 +15,22 @@ import time
 
 from hearth.core.plan import HOST, even_plan
 from hearth.core.planner import DeviceSpec, auto_plan, evaluate
-from hearth.core.profile import ModelProfile, QuantShare
+from hearth.core.profile import ModelProfile, shaped_profile
 
 MIB = 2**20
 
 
 def model(n_layers: int) -> ModelProfile:
-    layer = 400 * MIB
-    return ModelProfile(
-        path="70b-shaped.gguf",
-        name="70B-shaped",
-        architecture="llama",
-        file_size=0,
-        block_count=n_layers,
+    """A 70B-shaped model at about 4.5 bits a weight."""
+    return shaped_profile(
+        [400 * MIB] * n_layers,
         embedding_length=8192,
         feed_forward_length=28672,
         head_count=64,
         head_count_kv=8,
-        head_dim_k=128,
-        head_dim_v=128,
-        context_length=8192,
         vocab_size=128256,
-        tied_embeddings=False,
-        has_chat_template=True,
-        parameters=0,
-        layer_bytes=(layer,) * n_layers,
-        token_embd_bytes=1000 * MIB,
-        output_bytes=1000 * MIB,
-        other_bytes=0,
-        tensor_data_bytes=0,
-        quantization={"Q4_K": QuantShare(1, 1)},
+        head_bytes=1000 * MIB,
+        name="70B-shaped",
     )
 
 

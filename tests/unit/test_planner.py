@@ -6,35 +6,20 @@ from hypothesis import strategies as st
 
 from hearth.core.plan import PlanError, parse_plan
 from hearth.core.planner import DeviceSpec, auto_plan, brute_force, evaluate
-from hearth.core.profile import ModelProfile, QuantShare
+from hearth.core.profile import ModelProfile, shaped_profile
 
 MIB = 2**20
 
 
 def profile(layer_bytes: list[int], head: int = 4 * MIB) -> ModelProfile:
-    return ModelProfile(
-        path="x.gguf",
-        name="m",
-        architecture="llama",
-        file_size=0,
-        block_count=len(layer_bytes),
+    return shaped_profile(
+        layer_bytes,
         embedding_length=256,
         feed_forward_length=512,
         head_count=4,
         head_count_kv=2,
-        head_dim_k=64,
-        head_dim_v=64,
-        context_length=4096,
         vocab_size=32000,
-        tied_embeddings=False,
-        has_chat_template=False,
-        parameters=0,
-        layer_bytes=tuple(layer_bytes),
-        token_embd_bytes=head,
-        output_bytes=head,
-        other_bytes=0,
-        tensor_data_bytes=sum(layer_bytes) + 2 * head,
-        quantization={"F16": QuantShare(1, 1)},
+        head_bytes=head,
     )
 
 

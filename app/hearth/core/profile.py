@@ -181,3 +181,41 @@ def profile_from_header(header: GGUFHeader) -> ModelProfile:
 def read_profile(path: str) -> ModelProfile:
     """Profile a GGUF file; raises GGUFError with one clear line when the file is unusable."""
     return profile_from_header(read_header(path))
+
+
+def shaped_profile(
+    layer_bytes: list[int] | tuple[int, ...],
+    *,
+    embedding_length: int,
+    feed_forward_length: int,
+    head_count: int,
+    head_count_kv: int,
+    vocab_size: int,
+    head_bytes: int,
+    name: str = "shaped",
+) -> ModelProfile:
+    """A profile from shapes and sizes alone, for planning a model that is not on disk."""
+    head_dim = embedding_length // head_count
+    return ModelProfile(
+        path="",
+        name=name,
+        architecture="llama",
+        file_size=0,
+        block_count=len(layer_bytes),
+        embedding_length=embedding_length,
+        feed_forward_length=feed_forward_length,
+        head_count=head_count,
+        head_count_kv=head_count_kv,
+        head_dim_k=head_dim,
+        head_dim_v=head_dim,
+        context_length=0,
+        vocab_size=vocab_size,
+        tied_embeddings=False,
+        has_chat_template=False,
+        parameters=0,
+        layer_bytes=tuple(layer_bytes),
+        token_embd_bytes=head_bytes,
+        output_bytes=head_bytes,
+        other_bytes=0,
+        tensor_data_bytes=sum(layer_bytes) + 2 * head_bytes,
+    )
