@@ -52,6 +52,7 @@ class Device:
     kind: str
     memory_free: int
     memory_total: int
+    handle: int  # the ggml_backend_dev_t, for calls that take a device
 
 
 @cache
@@ -92,6 +93,7 @@ def devices() -> list[Device]:
                 kind=DEVICE_TYPES.get(base.ggml_backend_dev_type(dev), "OTHER"),
                 memory_free=free.value,
                 memory_total=total.value,
+                handle=int(dev),
             )
         )
     return out

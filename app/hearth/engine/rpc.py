@@ -91,20 +91,19 @@ def buffer_type(device: int) -> int:
 def cpu_buffer_type() -> int:
     from hearth.engine import ggml
 
-    ggml_lib, _ = ggml._bound()
-    for i in range(ggml_lib.ggml_backend_dev_count()):
-        dev = ggml_lib.ggml_backend_dev_get(i)
-        if ggml.devices()[i].kind == "CPU":
-            return buffer_type(dev)
-    raise RuntimeError("this llama.cpp build has no CPU device")
+    cpu = next((d for d in ggml.devices() if d.kind == "CPU"), None)
+    if cpu is None:
+        raise RuntimeError("this llama.cpp build has no CPU device")
+    return buffer_type(cpu.handle)
 
 
 def serve_forever(endpoint: str, cache_dir: str, threads: int) -> None:
     """Run an RPC server on ``endpoint`` for this machine's first GPU, or its CPU; never returns."""
     from hearth.engine import ggml
 
-    ggml_lib, _ = ggml._bound()
-    kinds = [d.kind for d in ggml.devices()]
-    index = next((i for i, k in enumerate(kinds) if k in ("GPU", "IGPU")), kinds.index("CPU"))
-    devices = (ctypes.c_void_p * 1)(ggml_lib.ggml_backend_dev_get(index))
+    found = ggml.devices()
+    chosen = next((d for d in found if d.kind in ("GPU", "IGPU")), None) or next(
+        d for d in found if d.kind == "CPU"
+    )
+    devices = (ctypes.c_void_p * 1)(chosen.handle)
     _rpc().ggml_backend_rpc_start_server(endpoint.encode(), cache_dir.encode(), threads, 1, devices)
