@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineError
 from hearth.store.conversations import ConversationStore
 
 TITLE_CHARS = 60
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,11 @@ class Sampling:
 
 
 class ChatSession:
-    """One conversation. Without a store nothing is written (``--no-history``)."""
+    """One conversation. Without a store nothing is written (``--no-history``).
+
+    With an ``executor`` (one thread) every store call runs there, in order, so that a window's event
+    loop never waits on the disk; each piece of an answer is queued for writing before it is shown.
+    """
 
     def __init__(
         self,
@@ -34,6 +42,7 @@ class ChatSession:
         store: ConversationStore | None = None,
         system_prompt: str = "",
         sampling: Sampling | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.engine = engine
         self.model = model
@@ -42,34 +51,67 @@ class ChatSession:
         self.sampling = sampling or Sampling()
         self.history: list[m.ChatMessage] = []
         self.conversation_id: int | None = None
+        self.executor = executor
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.executor is None:
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def resume(self, conversation_id: int, messages: list[m.ChatMessage], system_prompt: str) -> None:
+        """Carry on a stored conversation."""
+        self.conversation_id = conversation_id
+        self.history = [msg for msg in messages if msg.role != "system"]
+        self.system_prompt = system_prompt
 
     def _messages(self) -> list[m.ChatMessage]:
         system = [m.ChatMessage("system", self.system_prompt)] if self.system_prompt else []
         return system + self.history
 
-    def _ensure_conversation(self, first_text: str) -> int | None:
+    async def _ensure_conversation(self, first_text: str) -> int | None:
         if self.store is None:
             return None
         if self.conversation_id is None:
             title = " ".join(first_text.split())[:TITLE_CHARS] or "New chat"
-            self.conversation_id = self.store.create_conversation(title, self.model, self.system_prompt)
+            self.conversation_id = await self._call(
+                self.store.create_conversation, title, self.model, self.system_prompt
+            )
         return self.conversation_id
+
+    async def regenerate(self, on_text: Callable[[str], None]) -> m.Done:
+        """Answer the last question again, replacing the last answer."""
+        if self.history and self.history[-1].role == "assistant":
+            self.history.pop()
+            if self.store is not None and self.conversation_id is not None:
+                await self._call(self.store.delete_last_answer, self.conversation_id)
+        if not self.history or self.history[-1].role != "user":
+            raise EngineError("there is no question to answer again")
+        return await self._answer(on_text)
 
     async def ask(self, text: str, on_text: Callable[[str], None]) -> m.Done:
         """Send a user message and stream the answer; each piece is stored before ``on_text`` sees it."""
-        conv = self._ensure_conversation(text)
+        conv = await self._ensure_conversation(text)
         self.history.append(m.ChatMessage("user", text))
+        if self.store is not None and conv is not None:
+            await self._call(self.store.add_message, conv, "user", text, self.model)
+        return await self._answer(on_text)
+
+    async def _answer(self, on_text: Callable[[str], None]) -> m.Done:
+        conv = self.conversation_id
         answer_id = None
         if self.store is not None and conv is not None:
-            self.store.add_message(conv, "user", text, self.model)
-            answer_id = self.store.begin_answer(conv, self.model)
+            answer_id = await self._call(self.store.begin_answer, conv, self.model)
         parts: list[str] = []
+        store, executor = self.store, self.executor
 
         def on_token(token: m.Token) -> None:
             if not token.text:
                 return
-            if self.store is not None and answer_id is not None:
-                self.store.append(answer_id, token.text)
+            if store is not None and answer_id is not None:
+                if executor is None:
+                    store.append(answer_id, token.text)
+                else:
+                    executor.submit(store.append, answer_id, token.text)
             parts.append(token.text)
             on_text(token.text)
 
@@ -91,18 +133,25 @@ class ChatSession:
             self.history.append(m.ChatMessage("assistant", "".join(parts)))
             if self.store is not None and answer_id is not None:
                 failed = isinstance(exc, EngineError)
-                self.store.finish(
-                    answer_id, "failed" if failed else "stopped", error=str(exc) if failed else None
-                )
+                status, error = ("failed", str(exc)) if failed else ("stopped", None)
+                if executor is None:
+                    self.store.finish(answer_id, status, error=error)
+                else:
+                    # Queued behind the answer's pieces; not awaited, since the turn may be cancelled.
+                    executor.submit(lambda: store.finish(answer_id, status, error=error))
             raise
         self.history.append(m.ChatMessage("assistant", "".join(parts)))
         if self.store is not None and answer_id is not None:
-            self.store.finish(
-                answer_id,
-                "stopped" if done.reason == "cancelled" else "done",
-                prompt_tokens=done.prompt_tokens,
-                completion_tokens=done.completion_tokens,
-                ttft_s=done.ttft_s,
-                tokens_per_s=done.decode_tokens_per_s,
-            )
+            await self._call(self._finish_done, answer_id, done)
         return done
+
+    def _finish_done(self, answer_id: int, done: m.Done) -> None:
+        assert self.store is not None
+        self.store.finish(
+            answer_id,
+            "stopped" if done.reason == "cancelled" else "done",
+            prompt_tokens=done.prompt_tokens,
+            completion_tokens=done.completion_tokens,
+            ttft_s=done.ttft_s,
+            tokens_per_s=done.decode_tokens_per_s,
+        )

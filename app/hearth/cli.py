@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+        # No command: open the window, as a double-click would.
+        args = parser.parse_args(["window"])
     if args.command == "chat":
         if args.plan and not args.pool:
             parser.error("--plan needs --pool")

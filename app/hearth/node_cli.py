@@ -181,16 +181,32 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: Any) -> None:
+def add_node_options(parser: argparse.ArgumentParser) -> None:
+    """Where this device's service listens and what it is called (``node`` and ``window``)."""
     from hearth.node import DEFAULT_PORT
 
-    node = sub.add_parser("node", help="run this device's Hearth service without a window")
-    node.add_argument("--name", help="the name other devices see (default: the host name)")
-    node.add_argument("--host", help="listen and advertise on this address only")
-    node.add_argument(
+    parser.add_argument("--name", help="the name other devices see (default: the host name)")
+    parser.add_argument("--host", help="listen and advertise on this address only")
+    parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"listening port (default {DEFAULT_PORT}; 0: any)"
     )
-    node.add_argument("--no-discovery", action="store_true", help="do not advertise or browse with mDNS")
+    parser.add_argument("--no-discovery", action="store_true", help="do not advertise or browse with mDNS")
+
+
+def cmd_window(args: argparse.Namespace) -> int:
+    from hearth.node import NodeOptions
+    from hearth.ui.app import run
+
+    return run(NodeOptions(name=args.name, host=args.host, port=args.port, discovery=not args.no_discovery))
+
+
+def add_commands(sub: Any) -> None:
+    window = sub.add_parser("window", help="open the Hearth window (what `hearth` alone does)")
+    add_node_options(window)
+    window.set_defaults(func=cmd_window)
+
+    node = sub.add_parser("node", help="run this device's Hearth service without a window")
+    add_node_options(node)
     node.add_argument("--donate", action="store_true", help="let paired hosts run model layers here")
     node.add_argument("--max-memory", help="with --donate: at most this much memory, e.g. 8G (default: half)")
     node.add_argument("--threads", type=int, help="with --donate: at most this many threads (default: all)")

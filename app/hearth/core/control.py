@@ -37,6 +37,7 @@ class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
     accelerator: str
     backends: list[str]
     gpu_percent: float | None = None
+    bytes_per_s: float = 0.0  # decode speed from this device's probe; 0: not measured yet
 
 
 class Error(msgspec.Struct, tag="error", frozen=True):

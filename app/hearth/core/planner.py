@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hearth.core.memory import DeviceMemory, compute_buffer, device_memory
 from hearth.core.plan import HOST, Assignment, Plan, PlanError, validate
@@ -48,6 +48,7 @@ class Prediction:
     placements: tuple[Placement, ...]
     seconds_per_token: float
     left_out: dict[str, str]  # device -> why it holds nothing
+    over: dict[str, str] = field(default_factory=dict)  # device -> how far over its memory it would be
 
     @property
     def tokens_per_s(self) -> float:
@@ -113,7 +114,7 @@ def _placements(model: _Model, devices: dict[str, DeviceSpec], plan: Plan) -> tu
     return tuple(out)
 
 
-def evaluate(
+def predict(
     profile: ModelProfile,
     host: DeviceSpec,
     remotes: list[DeviceSpec],
@@ -121,7 +122,7 @@ def evaluate(
     n_ctx: int,
     cache_type: str = "f16",
 ) -> Prediction:
-    """Memory and speed of a given plan; PlanError names the device that would overflow, by how much."""
+    """Memory and speed of a given plan, with every device that would overflow named in ``over``."""
     validate(plan)
     model = _Model(profile, n_ctx, cache_type)
     devices = {HOST: host, **{d.name: d for d in remotes}}
@@ -131,17 +132,32 @@ def evaluate(
         if a.device not in devices:
             raise PlanError(f"the plan names '{a.device}', which is not among the devices")
     placements = _placements(model, devices, plan)
+    over = {}
     for p in placements:
         cap = devices[p.device].memory_bytes
         if p.memory.total > cap:
-            over = (p.memory.total - cap) / MIB
-            need = p.memory.total / MIB
-            raise PlanError(
-                f"{p.device} would need {need:.0f} MiB but has {cap / MIB:.0f} MiB: over by {over:.0f} MiB"
+            over[p.device] = (
+                f"{p.device} would need {p.memory.total / MIB:.0f} MiB but has {cap / MIB:.0f} MiB: "
+                f"over by {(p.memory.total - cap) / MIB:.0f} MiB"
             )
     used = {p.device for p in placements if p.end > p.start}
     left = {d.name: "not in the plan" for d in remotes if d.name not in used}
-    return Prediction(plan, placements, sum(p.seconds for p in placements), left)
+    return Prediction(plan, placements, sum(p.seconds for p in placements), left, over)
+
+
+def evaluate(
+    profile: ModelProfile,
+    host: DeviceSpec,
+    remotes: list[DeviceSpec],
+    plan: Plan,
+    n_ctx: int,
+    cache_type: str = "f16",
+) -> Prediction:
+    """Like ``predict``, but PlanError names the first device that would overflow, by how much."""
+    prediction = predict(profile, host, remotes, plan, n_ctx, cache_type)
+    if prediction.over:
+        raise PlanError(next(iter(prediction.over.values())))
+    return prediction
 
 
 def auto_plan(

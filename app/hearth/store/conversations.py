@@ -72,7 +72,8 @@ class ConversationStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit: each write is its own transaction, which is what "nothing shown is lost" needs.
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+        # A window uses the store from one worker thread of its own, never the one that created it.
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process crash; only a power cut may drop the last commits.
@@ -139,6 +140,14 @@ class ConversationStore:
 
     def rename(self, conversation_id: int, title: str) -> None:
         self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+
+    def delete_last_answer(self, conversation_id: int) -> None:
+        """Drop the latest assistant message (to answer the same question again)."""
+        self._db.execute(
+            "DELETE FROM messages WHERE id = (SELECT MAX(id) FROM messages"
+            " WHERE conversation_id = ? AND role = 'assistant')",
+            (conversation_id,),
+        )
 
     def delete(self, conversation_id: int) -> None:
         self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))

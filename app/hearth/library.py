@@ -1,0 +1,70 @@
+"""The models this device knows: files in the models folder plus files the user imported by path.
+
+Importing validates the header (a file llama.cpp would reject is refused with the reason) and records
+the path; nothing is copied, since models are often tens of gigabytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from hearth import paths
+from hearth.core.gguf_header import GGUFError
+from hearth.core.profile import ModelProfile, read_profile
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    path: str
+    profile: ModelProfile | None
+    problem: str = ""  # why the file cannot be used any more (moved, damaged)
+
+
+class ModelLibrary:
+    def __init__(self, index: Path | None = None) -> None:
+        self._index = index or paths.config_dir() / "models.json"
+
+    def _imported(self) -> list[str]:
+        try:
+            data = json.loads(self._index.read_text(encoding="utf-8"))
+            return [str(p) for p in data] if isinstance(data, list) else []
+        except (FileNotFoundError, ValueError):
+            return []
+
+    def _save(self, imported: list[str]) -> None:
+        tmp = self._index.with_suffix(".tmp")
+        tmp.write_text(json.dumps(imported, indent=2), encoding="utf-8")
+        tmp.replace(self._index)
+
+    def paths(self) -> list[str]:
+        found = sorted(str(p) for p in paths.models_dir().glob("*.gguf"))
+        return list(dict.fromkeys([*found, *self._imported()]))
+
+    def entries(self) -> list[LibraryEntry]:
+        """Every known model with its profile; reads headers, so call it off the UI thread."""
+        out = []
+        for path in self.paths():
+            try:
+                out.append(LibraryEntry(path, read_profile(path)))
+            except FileNotFoundError:
+                out.append(LibraryEntry(path, None, "the file is gone"))
+            except (GGUFError, OSError) as exc:
+                out.append(LibraryEntry(path, None, str(exc)))
+        return out
+
+    def import_file(self, path: str) -> ModelProfile:
+        """Validate and remember a model file; GGUFError (or OSError) says why it is refused."""
+        resolved = str(Path(path).expanduser().resolve())
+        profile = read_profile(resolved)
+        if profile.block_count <= 0:
+            raise GGUFError("the model has no layers to run")
+        imported = self._imported()
+        if resolved not in imported and resolved not in self.paths():
+            self._save([*imported, resolved])
+        return profile
+
+    def remove(self, path: str) -> None:
+        """Forget an imported model (the file stays where it is)."""
+        self._save([p for p in self._imported() if p != path])

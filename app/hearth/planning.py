@@ -1,0 +1,59 @@
+"""What the planner may use on each device, from the node's live view of the devices.
+
+This device is the host: it may use its free memory less a headroom the system keeps. A paired device
+takes part when it is connected and donating: it may use what it donates, and never more than its free
+memory less the same headroom. Speed comes from each device's probe when it has reported one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hearth.core.plan import HOST
+from hearth.core.planner import DeviceSpec
+
+MIB = 2**20
+# Decode speed assumed for a device that has not reported a probe: a typical laptop's memory bandwidth.
+DEFAULT_BYTES_PER_S = 20e9
+
+
+def headroom(memory_total: int) -> int:
+    """Memory left to the operating system and other programs."""
+    return max(512 * MIB, memory_total // 10)
+
+
+@dataclass(frozen=True)
+class PlanningDevice:
+    key: str  # HOST for this device, else the device ID (what plans name)
+    name: str
+    memory_total: int
+    memory_free: int
+    usable: int
+    spec: DeviceSpec
+    accelerator: str = ""
+
+
+def planning_devices(rows: list[dict[str, Any]]) -> list[PlanningDevice]:
+    """This device first, then every connected, donating paired device."""
+    out = []
+    for row in rows:
+        total = int(row.get("memory_total") or 0)
+        free = int(row.get("memory_free") or 0)
+        spare = max(0, free - headroom(total))
+        speed = float(row.get("bytes_per_s") or 0) or DEFAULT_BYTES_PER_S
+        if row.get("this_device"):
+            key, usable, hop = HOST, spare, 0.0
+        elif row.get("paired") and row.get("connected") and (row.get("donated_bytes") or 0) > 0:
+            key, usable = str(row["device_id"]), min(int(row["donated_bytes"]), spare)
+            hop = float(row.get("latency_ms") or 0.0) / 1000
+        else:
+            continue
+        spec = DeviceSpec(key, usable, speed, hop)
+        out.append(
+            PlanningDevice(
+                key, str(row.get("name", key)), total, free, usable, spec, row.get("accelerator", "")
+            )
+        )
+    out.sort(key=lambda d: d.key != HOST)
+    return out

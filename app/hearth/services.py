@@ -1,0 +1,214 @@
+"""The one narrow async facade the window talks to: the node, the engine, the store, the models.
+
+Everything here is asyncio and knows nothing of Qt. Disk work (the conversation store, GGUF headers)
+runs on a worker thread so that the event loop, which in the window is the Qt thread, never waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from hearth import paths
+from hearth.chat import ChatSession, Sampling
+from hearth.core.load_progress import device_progress
+from hearth.core.plan import HOST, Plan
+from hearth.core.planner import Prediction, auto_plan, predict
+from hearth.core.profile import ModelProfile
+from hearth.engine import messages as m
+from hearth.engine.client import EngineClient, EngineDied, EngineError
+from hearth.library import ModelLibrary
+from hearth.mesh.pairing_client import PairingAttempt
+from hearth.mesh.pairing_endpoint import CodeShown
+from hearth.mesh.pool import PoolSession, open_pool
+from hearth.mesh.trust import TrustedDevice
+from hearth.node import Node, NodeOptions
+from hearth.planning import PlanningDevice, planning_devices
+from hearth.settings import Donation
+from hearth.store.conversations import ConversationStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class LoadedModel:
+    profile: ModelProfile
+    plan: Plan
+    n_ctx: int
+    devices: list[str]  # names of the devices serving it, this one first
+    pooled: bool
+    loaded: m.Loaded | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Services:
+    def __init__(self, options: NodeOptions, engine: EngineClient | None = None) -> None:
+        self.node = Node(options, show_code=self._code_shown)
+        self.engine = engine or EngineClient()
+        self.library = ModelLibrary()
+        self.disk = ThreadPoolExecutor(1, thread_name_prefix="hearth-disk")
+        self.store: ConversationStore | None = None
+        self.pool: PoolSession | None = None
+        self.model: LoadedModel | None = None
+        self.listeners: list[Callable[[str], None]] = []
+        self.node.listeners.append(self._notify)
+
+    async def start(self) -> None:
+        self.store = await self.on_disk(ConversationStore, paths.conversations_db())
+        await self.node.start()
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.engine.close()
+        await self._close_pool()
+        await self.node.stop()
+        if self.store is not None:
+            await self.on_disk(self.store.close)
+        self.disk.shutdown(wait=True)
+
+    async def on_disk(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on the disk thread (in order with every other disk call)."""
+        return await asyncio.get_running_loop().run_in_executor(self.disk, fn, *args)
+
+    def _notify(self, what: str) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(what)
+            except Exception:  # a broken view must not take the node down with it
+                log.exception("listener failed on %s", what)
+
+    def _code_shown(self, shown: CodeShown) -> None:
+        log.info("%s", shown.describe())
+
+    # --- devices and pairing ---
+
+    def devices(self) -> list[dict[str, Any]]:
+        return self.node.devices()
+
+    def pending_codes(self) -> list[CodeShown]:
+        return list(self.node.pending_codes)
+
+    async def pair(self, target: str) -> PairingAttempt:
+        return await self.node.request_pairing(target)
+
+    async def finish_pairing(self, attempt: PairingAttempt, code: str) -> TrustedDevice:
+        await attempt.finish(code)
+        return self.node.accept_attempt(attempt)
+
+    def forget(self, device_id: str) -> None:
+        self.node.forget(device_id)
+
+    # --- donation ---
+
+    @property
+    def donation(self) -> Donation:
+        return self.node.donation
+
+    async def set_donation(self, **changes: Any) -> Donation:
+        return await self.node.set_donation(**changes)
+
+    def donation_state(self) -> str:
+        """'idle', 'donating' (available to paired hosts) or 'busy' (a host is using a worker here)."""
+        if not self.node.donation.enabled:
+            return "idle"
+        return "busy" if self.node.workers.reservations else "donating"
+
+    # --- planning and loading ---
+
+    def planning_devices(self) -> list[PlanningDevice]:
+        return planning_devices(self.node.devices())
+
+    def predict(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> Prediction:
+        host, remotes = _specs(self.planning_devices())
+        return predict(profile, host, remotes, plan, n_ctx)
+
+    def auto_plan(self, profile: ModelProfile, n_ctx: int) -> Prediction:
+        host, remotes = _specs(self.planning_devices())
+        return auto_plan(profile, host, remotes, n_ctx)
+
+    async def load(
+        self,
+        profile: ModelProfile,
+        plan: Plan,
+        n_ctx: int,
+        on_progress: Callable[[dict[str, float]], None] | None = None,
+    ) -> LoadedModel:
+        """Reserve the plan's devices, then load; progress per plan device (``host`` for this one)."""
+        await self.unload()
+        names = {d.key: d.name for d in self.planning_devices()}
+        if plan.remote:
+            self.pool = await open_pool(self.node, profile, plan, n_ctx)
+        n_gpu_layers, split = plan.llama_params()
+        request = m.LoadModel(
+            profile.path,
+            n_ctx=n_ctx,
+            n_gpu_layers=n_gpu_layers,
+            tensor_split=split,
+            rpc_servers=self.pool.endpoints if self.pool else [],
+        )
+
+        def progress(fraction: float) -> None:
+            if on_progress is not None:
+                on_progress(device_progress(profile, plan, fraction))
+
+        try:
+            loaded = await self.engine.load(request, progress)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                # The user cancelled: a fresh engine process is certain to hold nothing half-loaded.
+                await self.engine.kill()
+            await self._close_pool()
+            raise
+        serving = [names.get(HOST, "this device")] + [names.get(a.device, a.device) for a in plan.remote]
+        self.model = LoadedModel(profile, plan, n_ctx, serving, bool(plan.remote), loaded)
+        self._notify("model")
+        return self.model
+
+    async def unload(self) -> None:
+        if self.model is not None and self.model.pooled:
+            await self.engine.kill()  # see EngineClient: a pooled model is not unloaded, its process goes
+        elif self.engine.running:
+            with contextlib.suppress(EngineError):
+                await self.engine.unload()
+        await self._close_pool()
+        if self.model is not None:
+            self.model = None
+            self._notify("model")
+
+    async def _close_pool(self) -> None:
+        if self.pool is not None:
+            with contextlib.suppress(Exception):
+                await self.pool.close(self.node)
+            self.pool = None
+
+    def explain(self, exc: BaseException) -> str:
+        """What went wrong, naming the device when a pooled answer or load failed because of one."""
+        if isinstance(exc, EngineDied) and self.pool is not None:
+            failed = self.pool.failures(self.node)
+            if failed:
+                return "; ".join(failed)
+        return str(exc) or type(exc).__name__
+
+    # --- chat ---
+
+    def chat(self, system_prompt: str = "", sampling: Sampling | None = None) -> ChatSession:
+        model = self.model.profile.path if self.model else ""
+        return ChatSession(
+            self.engine,
+            model,
+            store=self.store,
+            system_prompt=system_prompt,
+            sampling=sampling,
+            executor=self.disk,
+        )
+
+
+def _specs(devices: list[PlanningDevice]) -> tuple[Any, list[Any]]:
+    host = next(d.spec for d in devices if d.key == HOST)
+    return host, [d.spec for d in devices if d.key != HOST]

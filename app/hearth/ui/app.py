@@ -1,0 +1,66 @@
+"""``hearth`` with no command: the window, with the node's asyncio services on the Qt event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import qasync
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from hearth.local_api import LocalApi
+from hearth.node import NodeOptions
+from hearth.services import Services
+from hearth.ui import i18n
+from hearth.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+async def _main(app: QApplication, options: NodeOptions) -> int:
+    services = Services(options)
+    try:
+        await services.start()
+    except OSError as exc:
+        QMessageBox.critical(
+            None,
+            "Hearth",
+            app.translate(
+                "App", "Hearth could not start its service on port %1 (is Hearth already running?): %2"
+            )
+            .replace("%1", str(options.port))
+            .replace("%2", str(exc)),
+        )
+        await services.stop()
+        return 1
+    api = LocalApi(services.node)
+    await api.start()
+    quit_now = asyncio.Event()
+    window = MainWindow(services)
+    window.quit_requested.connect(quit_now.set)
+    window.start()
+    window.show()
+    signal.signal(signal.SIGINT, lambda *_: quit_now.set())
+    await quit_now.wait()
+    window.hide()
+    window.tray.icon.hide()
+    await api.stop()
+    await services.stop()
+    return 0
+
+
+def run(options: NodeOptions) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Hearth")
+    app.setDesktopFileName("hearth")
+    # The tray keeps a donating device running after its window closes; quitting is explicit.
+    app.setQuitOnLastWindowClosed(False)
+    i18n.install(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return loop.run_until_complete(_main(app, options))

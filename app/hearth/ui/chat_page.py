@@ -1,0 +1,331 @@
+"""The chat pane: conversations from the store, streaming answers rendered as Markdown."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hearth.chat import ChatSession, Sampling
+from hearth.engine import messages as m
+from hearth.services import Services
+from hearth.store import export
+from hearth.ui.tasks import describe, spawn
+
+RENDER_MS = 50
+
+
+class ChatPage(QWidget):
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.session: ChatSession | None = None
+        self.transcript: list[list[str]] = []  # [role, text, note]
+        self.turn: asyncio.Task[Any] | None = None
+        self.last_done: m.Done | None = None
+
+        self.list = QListWidget()
+        self.list.itemClicked.connect(self._open_item)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._menu)
+        new = QPushButton(self.tr("New chat"))
+        new.clicked.connect(self.new_chat)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(new)
+        left_layout.addWidget(self.list, 1)
+
+        self.model_label = QLabel()
+        self.system = QLineEdit()
+        self.system.setPlaceholderText(self.tr("System prompt (optional)"))
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(0.8)
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(1, 1_000_000)
+        self.max_tokens.setValue(2048)
+        self.view = QTextBrowser()
+        self.view.setOpenExternalLinks(False)
+        self.stats = QLabel()
+        self.composer = QPlainTextEdit()
+        self.composer.setPlaceholderText(self.tr("Ask something… (Ctrl+Enter sends)"))
+        self.composer.setFixedHeight(80)
+        self.send_button = QPushButton(self.tr("Send"))
+        self.send_button.clicked.connect(self._send_or_stop)
+        self.send_button.setShortcut("Ctrl+Return")
+        self.regenerate_button = QPushButton(self.tr("Regenerate"))
+        self.regenerate_button.clicked.connect(self.regenerate)
+
+        settings = QHBoxLayout()
+        settings.addWidget(self.system, 1)
+        settings.addWidget(QLabel(self.tr("Temperature")))
+        settings.addWidget(self.temperature)
+        settings.addWidget(QLabel(self.tr("Max tokens")))
+        settings.addWidget(self.max_tokens)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.stats, 1)
+        buttons.addWidget(self.regenerate_button)
+        buttons.addWidget(self.send_button)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.model_label)
+        right_layout.addLayout(settings)
+        right_layout.addWidget(self.view, 1)
+        right_layout.addWidget(self.composer)
+        right_layout.addLayout(buttons)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(RENDER_MS)
+        self._render_timer.timeout.connect(self.render)
+        self.model_changed()
+
+    # --- conversations ---
+
+    def reload_conversations(self) -> None:
+        store = self.services.store
+        if store is not None:
+            spawn(self.services.on_disk(store.conversations), self._error, self._fill)
+
+    def _fill(self, conversations: list[Any]) -> None:
+        current = self.session.conversation_id if self.session else None
+        self.list.clear()
+        for c in conversations:
+            item = QListWidgetItem(c.title)
+            item.setData(Qt.ItemDataRole.UserRole, c.id)
+            self.list.addItem(item)
+            if c.id == current:
+                self.list.setCurrentItem(item)
+
+    def new_chat(self) -> None:
+        if self.turn is not None:
+            return
+        self.session = None
+        self.transcript = []
+        self.stats.setText("")
+        self.list.clearSelection()
+        self.render()
+
+    def _open_item(self, item: QListWidgetItem) -> None:
+        if self.turn is None:
+            self.open_conversation(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def open_conversation(self, conversation_id: int) -> None:
+        store = self.services.store
+        assert store is not None
+
+        def read() -> tuple[Any, list[Any]]:
+            return store.conversation(conversation_id), store.messages(conversation_id)
+
+        spawn(self.services.on_disk(read), self._error, self._opened)
+
+    def _opened(self, found: tuple[Any, list[Any]]) -> None:
+        conversation, messages = found
+        if conversation is None:
+            return
+        self.session = self._new_session()
+        self.session.resume(
+            conversation.id, [m.ChatMessage(x.role, x.content) for x in messages], conversation.system_prompt
+        )
+        self.system.setText(conversation.system_prompt)
+        self.transcript = [[x.role, x.content, "" if x.status == "done" else x.status] for x in messages]
+        self.render()
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        conversation_id = int(item.data(Qt.ItemDataRole.UserRole))
+        menu = QMenu(self)
+        menu.addAction(self.tr("Rename…"), lambda: self.rename(conversation_id, item.text()))
+        menu.addAction(self.tr("Export as Markdown…"), lambda: self.export(conversation_id, "md"))
+        menu.addAction(self.tr("Export as JSON…"), lambda: self.export(conversation_id, "json"))
+        menu.addSeparator()
+        menu.addAction(self.tr("Delete"), lambda: self.delete(conversation_id))
+        menu.popup(self.list.mapToGlobal(pos))
+
+    def rename(self, conversation_id: int, current: str, title: str | None = None) -> None:
+        if title is None:
+            title, ok = QInputDialog.getText(self, self.tr("Rename"), self.tr("Title"), text=current)
+            if not ok:
+                return
+        title = title.strip() or current
+        assert self.services.store is not None
+        spawn(
+            self.services.on_disk(self.services.store.rename, conversation_id, title),
+            self._error,
+            lambda _: self.reload_conversations(),
+        )
+
+    def delete(self, conversation_id: int) -> None:
+        assert self.services.store is not None
+        if self.session and self.session.conversation_id == conversation_id:
+            self.new_chat()
+        spawn(
+            self.services.on_disk(self.services.store.delete, conversation_id),
+            self._error,
+            lambda _: self.reload_conversations(),
+        )
+
+    def export(self, conversation_id: int, kind: str, path: str | None = None) -> None:
+        if path is None:
+            pattern = self.tr("Markdown (*.md)") if kind == "md" else self.tr("JSON (*.json)")
+            path, _ = QFileDialog.getSaveFileName(self, self.tr("Export conversation"), "", pattern)
+            if not path:
+                return
+        store = self.services.store
+        assert store is not None
+        target = Path(path)
+
+        def write() -> None:
+            conversation = store.conversation(conversation_id)
+            if conversation is None:
+                raise ValueError("the conversation is gone")
+            messages = store.messages(conversation_id)
+            render = export.to_markdown if kind == "md" else export.to_json
+            target.write_text(render(conversation, messages), encoding="utf-8")
+
+        spawn(
+            self.services.on_disk(write),
+            self._error,
+            lambda _: self.stats.setText(self.tr("Exported to %1").replace("%1", str(target))),
+        )
+
+    # --- turns ---
+
+    def model_changed(self) -> None:
+        model = self.services.model
+        if model is None:
+            self.model_label.setText(self.tr("No model loaded: choose one on the Planner page."))
+        else:
+            name = model.profile.name or model.profile.path
+            self.model_label.setText(
+                self.tr("%1 on %2").replace("%1", name).replace("%2", ", ".join(model.devices))
+            )
+        self._update_buttons()
+
+    def _sampling(self) -> Sampling:
+        return Sampling(max_tokens=self.max_tokens.value(), temperature=self.temperature.value())
+
+    def _new_session(self) -> ChatSession:
+        return self.services.chat(self.system.text().strip(), self._sampling())
+
+    def _send_or_stop(self) -> None:
+        if self.turn is not None:
+            self.stop()
+        else:
+            self.send()
+
+    def send(self, text: str | None = None) -> None:
+        text = (text if text is not None else self.composer.toPlainText()).strip()
+        if not text or self.turn is not None or self.services.model is None:
+            return
+        self.composer.clear()
+        if self.session is None:
+            self.session = self._new_session()
+        self.session.system_prompt = self.system.text().strip()
+        self.session.sampling = self._sampling()
+        self.transcript.append(["user", text, ""])
+        self._start(self.session.ask(text, self._piece))
+
+    def regenerate(self) -> None:
+        if self.session is None or self.turn is not None or self.services.model is None:
+            return
+        if self.transcript and self.transcript[-1][0] == "assistant":
+            self.transcript.pop()
+        self.session.sampling = self._sampling()
+        self._start(self.session.regenerate(self._piece))
+
+    def _start(self, coro: Any) -> None:
+        self.transcript.append(["assistant", "", ""])
+        self._started = time.monotonic()
+        self.turn = spawn(self._run(coro), self._error)
+        self._update_buttons()
+        self.render()
+
+    async def _run(self, coro: Any) -> None:
+        try:
+            done = await coro
+            self.last_done = done
+            model = self.services.model
+            fill = (done.prompt_tokens + done.completion_tokens) / model.n_ctx if model else 0.0
+            devices = ", ".join(model.devices) if model else ""
+            self.stats.setText(
+                self.tr("%1 tokens/s · first token %2 ms · context %3 % · %4")
+                .replace("%1", f"{done.decode_tokens_per_s:.1f}")
+                .replace("%2", f"{done.ttft_s * 1000:.0f}")
+                .replace("%3", f"{fill * 100:.0f}")
+                .replace("%4", devices)
+            )
+            if done.reason == "cancelled":
+                self.transcript[-1][2] = "stopped"
+        except asyncio.CancelledError:
+            self.transcript[-1][2] = "stopped"
+        except Exception as exc:
+            self.transcript[-1][2] = "failed: " + self.services.explain(exc)
+            self.stats.setText(self.services.explain(exc))
+        finally:
+            self.turn = None
+            self._update_buttons()
+            self.render()
+            self.reload_conversations()
+
+    def stop(self) -> None:
+        if self.turn is not None:
+            # The engine stops between tokens (or is ended after a grace period); the turn then
+            # finishes as "stopped" with what was said so far.
+            spawn(self.services.engine.cancel(), self._error)
+
+    def _piece(self, text: str) -> None:
+        self.transcript[-1][1] += text
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def _update_buttons(self) -> None:
+        streaming = self.turn is not None
+        self.send_button.setText(self.tr("Stop") if streaming else self.tr("Send"))
+        has_model = self.services.model is not None
+        self.send_button.setEnabled(streaming or has_model)
+        self.regenerate_button.setEnabled(not streaming and has_model and self.session is not None)
+
+    def render(self) -> None:
+        names = {"user": self.tr("You"), "assistant": self.tr("Hearth"), "system": self.tr("System")}
+        parts = []
+        for role, text, note in self.transcript:
+            suffix = f" *({note})*" if note else ""
+            parts.append(f"**{names.get(role, role)}**{suffix}\n\n{text}\n")
+        self.view.setMarkdown("\n---\n\n".join(parts))
+        bar = self.view.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _error(self, exc: BaseException) -> None:
+        self.stats.setText(describe(exc))

@@ -1,0 +1,84 @@
+"""One device in the planner: its memory bar, what the plan puts there, load progress; a drop target."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from hearth.core.memory import DeviceMemory
+from hearth.ui import colors
+from hearth.ui.layer_strip import decode_range
+from hearth.ui.memory_bar import MemoryBar, Part, gib
+
+
+class DeviceColumn(QFrame):
+    dropped = Signal(int, int, int)  # first layer, one past the last, this column's index
+
+    def __init__(self, index: int, name: str, color: QColor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.index = index
+        self.setAcceptDrops(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumWidth(130)
+        layout = QVBoxLayout(self)
+        self.title = QLabel(f"<b>{index + 1}. {name}</b>")
+        self.title.setStyleSheet(f"border-bottom: 3px solid {color.name()}")
+        self.bar = MemoryBar(vertical=True)
+        self.layers = QLabel()
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.reason = QLabel()
+        self.reason.setWordWrap(True)
+        self.reason.setStyleSheet(f"color: {colors.OVER.name()}")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.hide()
+        for w in (self.title, self.bar, self.layers, self.detail, self.reason, self.progress):
+            layout.addWidget(w, 1 if w is self.bar else 0, Qt.AlignmentFlag.AlignHCenter)
+
+    def show_plan(
+        self,
+        layers: tuple[int, int] | None,
+        memory: DeviceMemory,
+        total: int,
+        free: int,
+        usable: int,
+        over: str,
+    ) -> None:
+        system = max(0, total - free)
+        parts = [
+            Part(self.tr("System"), system, colors.SYSTEM),
+            Part(self.tr("Weights"), memory.weights, colors.WEIGHTS),
+            Part(self.tr("KV cache"), memory.kv, colors.KV),
+            Part(self.tr("Compute"), memory.compute, colors.COMPUTE),
+        ]
+        self.bar.set_parts(parts, total, over=bool(over))
+        if layers is None:
+            self.layers.setText(self.tr("no layers"))
+        else:
+            self.layers.setText(
+                self.tr("layers %1–%2").replace("%1", str(layers[0])).replace("%2", str(layers[1]))
+            )
+        self.detail.setText(
+            self.tr("needs %1 of %2").replace("%1", gib(memory.total)).replace("%2", gib(usable))
+        )
+        self.reason.setText(over)
+        self.reason.setVisible(bool(over))
+
+    def set_progress(self, fraction: float | None) -> None:
+        self.progress.setVisible(fraction is not None)
+        if fraction is not None:
+            self.progress.setValue(round(fraction * 100))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if decode_range(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        layers = decode_range(event.mimeData())
+        if layers is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.dropped.emit(layers[0], layers[1], self.index)

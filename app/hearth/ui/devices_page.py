@@ -1,0 +1,171 @@
+"""Devices: a card for this device and for every paired or visible one, with live memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hearth.services import Services
+from hearth.ui import colors
+from hearth.ui.memory_bar import MemoryBar, Part, gib
+from hearth.ui.pairing_dialogs import PairDialog
+from hearth.ui.tasks import describe, spawn
+
+
+class DeviceCard(QFrame):
+    pair_clicked = Signal(str, str)
+    forget_clicked = Signal(str, str)
+
+    def __init__(self, device_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.device_id = device_id
+        self.name = ""
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel()
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.bar = MemoryBar()
+        self.memory = QLabel()
+        self.state = QLabel()
+        self.state.setWordWrap(True)
+        self.pair_button = QPushButton(self.tr("Pair…"))
+        self.pair_button.clicked.connect(lambda: self.pair_clicked.emit(self.device_id, self.name))
+        self.forget_button = QPushButton(self.tr("Forget"))
+        self.forget_button.clicked.connect(lambda: self.forget_clicked.emit(self.device_id, self.name))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.state, 1)
+        buttons.addWidget(self.pair_button)
+        buttons.addWidget(self.forget_button)
+        layout = QVBoxLayout(self)
+        for w in (self.title, self.info, self.bar, self.memory):
+            layout.addWidget(w)
+        layout.addLayout(buttons)
+
+    def show_row(self, row: dict[str, Any]) -> None:
+        self.name = str(row["name"])
+        mine = bool(row["this_device"])
+        badge = self.tr(" (this device)") if mine else ""
+        self.title.setText(f"<b>{self.name}</b>{badge} <small>{row['short_id']}</small>")
+        self.info.setText(" · ".join(x for x in (row.get("os") or "", row.get("accelerator") or "") if x))
+        total = int(row.get("memory_total") or 0)
+        free = row.get("memory_free")
+        donated = int(row.get("donated_bytes") or 0)
+        if free is None:
+            self.bar.set_parts([], max(total, 1))
+            self.memory.setText(self.tr("%1 memory").replace("%1", gib(total)) if total else "")
+        else:
+            used = max(0, total - int(free))
+            shared = min(donated, int(free))
+            self.bar.set_parts(
+                [
+                    Part(self.tr("Used"), used, colors.SYSTEM),
+                    Part(self.tr("Donated"), shared, colors.DONATED),
+                ],
+                total,
+            )
+            text = self.tr("%1 used · %2 free of %3").replace("%1", gib(used)).replace("%2", gib(int(free)))
+            text = text.replace("%3", gib(total))
+            if donated:
+                text += " · " + self.tr("donates %1").replace("%1", gib(donated))
+            self.memory.setText(text)
+        self.pair_button.setVisible(not mine and not row["paired"])
+        self.pair_button.setEnabled(bool(row.get("online")))
+        self.forget_button.setVisible(not mine and bool(row["paired"]))
+        if mine:
+            state = self.tr("Ready")
+        elif row["paired"] and row.get("connected"):
+            state = self.tr("Paired · connected · %1 ms").replace("%1", f"{row.get('latency_ms') or 0:.1f}")
+        elif row["paired"]:
+            state = self.tr("Paired · not reachable")
+            if row.get("error"):
+                state += f" ({row['error']})"
+        else:
+            state = self.tr("Not paired") if row.get("online") else self.tr("Not paired · offline")
+        self.state.setText(state)
+
+
+class DevicesPage(QWidget):
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.cards: dict[str, DeviceCard] = {}
+        self.dialog: PairDialog | None = None
+        add = QPushButton(self.tr("Add by address…"))
+        add.clicked.connect(self.add_by_address)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        header = QHBoxLayout()
+        header.addWidget(QLabel(self.tr("Devices in this home appear here by themselves.")), 1)
+        header.addWidget(add)
+        self.grid = QGridLayout()
+        holder = QWidget()
+        outer = QVBoxLayout(holder)
+        outer.addLayout(self.grid)
+        outer.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.status)
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    def refresh(self) -> None:
+        rows = self.services.devices()
+        ids = [r["device_id"] for r in rows]
+        for gone in set(self.cards) - set(ids):
+            self.cards.pop(gone).deleteLater()
+        for i, row in enumerate(rows):
+            card = self.cards.get(row["device_id"])
+            if card is None:
+                card = DeviceCard(row["device_id"])
+                card.pair_clicked.connect(self.pair)
+                card.forget_clicked.connect(self.forget)
+                self.cards[row["device_id"]] = card
+            self.grid.addWidget(card, i // 2, i % 2)
+            card.show_row(row)
+
+    def pair(self, device_id: str, name: str) -> None:
+        self.dialog = PairDialog(self.services, device_id, name, self)
+        self.dialog.finished.connect(lambda _: self.refresh())
+        self.dialog.open()
+
+    def forget(self, device_id: str, name: str) -> None:
+        answer = QMessageBox.question(
+            self,
+            self.tr("Forget %1?").replace("%1", name),
+            self.tr("%1 will no longer be trusted; pairing again needs a new code.").replace("%1", name),
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.services.forget(device_id)
+            self.refresh()
+
+    def add_by_address(self, address: str | None = None) -> None:
+        if not address:
+            address, ok = QInputDialog.getText(
+                self, self.tr("Add a device"), self.tr("Address (host:port) of a device running Hearth")
+            )
+            if not ok or not address.strip():
+                return
+        spawn(
+            self.services.node.add_address(address.strip()),
+            lambda exc: self.status.setText(self.tr("Could not add it: %1").replace("%1", describe(exc))),
+            lambda n: (self.status.setText(self.tr("Found %1").replace("%1", n.name)), self.refresh()),
+        )

@@ -1,0 +1,133 @@
+"""The main window: a page list on the left, the pages on the right; it follows the node's events."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import QHBoxLayout, QListWidget, QMainWindow, QMessageBox, QStackedWidget, QWidget
+
+from hearth.mesh.pairing_endpoint import CodeShown
+from hearth.services import Services
+from hearth.ui.chat_page import ChatPage
+from hearth.ui.devices_page import DevicesPage
+from hearth.ui.models_page import ModelsPage
+from hearth.ui.pairing_dialogs import CodeDialog
+from hearth.ui.planner_page import PlannerPage
+from hearth.ui.settings_page import SettingsPage
+from hearth.ui.tray import ICON, Tray
+
+# Telemetry arrives once a second per device; views redraw at most this often.
+REDRAW_MS = 250
+
+
+class MainWindow(QMainWindow):
+    quit_requested = Signal()
+
+    def __init__(self, services: Services, tray: Tray | None = None) -> None:
+        super().__init__()
+        self.services = services
+        self.tray = tray or Tray(services, self)
+        self.setWindowTitle("Hearth")
+        self.setWindowIcon(QIcon(str(ICON)))
+        self.resize(1100, 720)
+        self.devices = DevicesPage(services)
+        self.planner = PlannerPage(services)
+        self.chat = ChatPage(services)
+        self.models = ModelsPage(services)
+        self.settings = SettingsPage(services)
+        self.nav = QListWidget()
+        self.nav.setFixedWidth(150)
+        self.stack = QStackedWidget()
+        for label, page in (
+            (self.tr("Devices"), self.devices),
+            (self.tr("Planner"), self.planner),
+            (self.tr("Chat"), self.chat),
+            (self.tr("Models"), self.models),
+            (self.tr("Settings"), self.settings),
+        ):
+            self.nav.addItem(label)
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.code_dialogs: dict[str, CodeDialog] = {}
+        self._dirty: set[str] = set()
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(REDRAW_MS)
+        self._redraw.timeout.connect(self._apply_events)
+        services.listeners.append(self._event)
+        self.models.changed.connect(self.planner.reload_models)
+        self.planner.loaded.connect(lambda: self.nav.setCurrentRow(2))
+        self.settings.donation_changed.connect(self.tray.refresh)
+        self.tray.open_requested.connect(self.bring_up)
+        self.tray.quit_requested.connect(self.quit_requested.emit)
+
+    def start(self) -> None:
+        """Fill the pages once the services run."""
+        self.devices.refresh()
+        self.models.reload()
+        self.planner.reload_models()
+        self.chat.reload_conversations()
+        self.tray.show()
+
+    def bring_up(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def _event(self, what: str) -> None:
+        self._dirty.add(what)
+        if not self._redraw.isActive():
+            self._redraw.start()
+
+    def _apply_events(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        if dirty & {"devices", "telemetry"}:
+            self.devices.refresh()
+            self.planner.refresh_devices()
+        if "pairing" in dirty:
+            self._show_codes()
+        if "donation" in dirty:
+            self.tray.refresh()
+            self.settings.show_donation()
+        if "model" in dirty:
+            self.chat.model_changed()
+
+    def _show_codes(self) -> None:
+        for shown in self.services.pending_codes():
+            if shown.requester_id in self.code_dialogs:
+                continue
+            self.code_dialogs[shown.requester_id] = dialog = CodeDialog(shown, self)
+            dialog.finished.connect(lambda _, rid=shown.requester_id: self.code_dialogs.pop(rid, None))
+            dialog.open()
+            if not self.isVisible():
+                self.tray.notify(self.tr("Pairing request"), self._code_text(shown))
+
+    def _code_text(self, shown: CodeShown) -> str:
+        return (
+            self.tr("%1 wants to pair. Code: %2")
+            .replace("%1", shown.requester_name)
+            .replace("%2", f"{shown.code[:3]} {shown.code[3:]}")
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        donating = self.services.donation.enabled
+        if donating and self.tray.available():
+            event.ignore()
+            self.hide()
+            self.tray.notify("Hearth", self.tr("Hearth keeps donating from the tray."))
+            return
+        if donating:
+            QMessageBox.information(
+                self,
+                "Hearth",
+                self.tr("This desktop has no tray, so closing the window quits Hearth and stops donating."),
+            )
+        event.accept()
+        self.quit_requested.emit()

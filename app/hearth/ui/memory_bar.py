@@ -1,0 +1,69 @@
+"""A stacked memory bar: parts of a device's memory side by side, red when a plan would not fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from hearth.ui import colors
+
+GIB = 2**30
+
+
+@dataclass(frozen=True)
+class Part:
+    label: str
+    bytes: int
+    color: QColor
+
+
+def gib(n: float) -> str:
+    return f"{n / GIB:.1f} GiB"
+
+
+class MemoryBar(QWidget):
+    def __init__(self, vertical: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vertical = vertical
+        self.parts: list[Part] = []
+        self.capacity = 0
+        self.over = False
+        fixed, grow = QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding
+        if vertical:
+            self.setSizePolicy(fixed, grow)
+        else:
+            self.setSizePolicy(grow, fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(28, 160) if self.vertical else QSize(220, 14)
+
+    def set_parts(self, parts: list[Part], capacity: int, over: bool = False) -> None:
+        self.parts = [p for p in parts if p.bytes > 0]
+        self.capacity = max(capacity, sum(p.bytes for p in self.parts), 1)
+        self.over = over
+        self.setToolTip("\n".join(f"{p.label}: {gib(p.bytes)}" for p in self.parts))
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        painter.fillRect(rect, colors.FREE)
+        length = rect.height() if self.vertical else rect.width()
+        offset = 0.0
+        for part in self.parts:
+            size = length * part.bytes / self.capacity
+            if self.vertical:  # fills from the bottom up
+                seg = QRectF(rect.left(), rect.bottom() - offset - size, rect.width(), size)
+            else:
+                seg = QRectF(rect.left() + offset, rect.top(), size, rect.height())
+            painter.fillRect(seg, part.color)
+            offset += size
+        pen = QPen(colors.OVER if self.over else QColor("#80868b"), 2 if self.over else 1)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(rect)
+        painter.end()

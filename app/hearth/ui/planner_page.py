@@ -1,0 +1,313 @@
+"""The planner: pick a model, see where its layers go and what every device would hold, then load."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hearth.core.memory import DeviceMemory
+from hearth.core.plan import HOST, PlanError
+from hearth.core.plan_edit import PlanDraft
+from hearth.core.planner import Prediction
+from hearth.core.profile import ModelProfile
+from hearth.library import LibraryEntry
+from hearth.planning import PlanningDevice
+from hearth.services import Services
+from hearth.ui import colors
+from hearth.ui.device_column import DeviceColumn
+from hearth.ui.layer_strip import LayerStrip
+from hearth.ui.tasks import describe, spawn
+
+MIN_CTX = 256
+
+
+def context_steps(maximum: int) -> list[int]:
+    """Context lengths the slider offers: powers of two up to the model's own."""
+    steps, n = [], MIN_CTX
+    while n < maximum:
+        steps.append(n)
+        n *= 2
+    return [*steps, max(maximum, MIN_CTX)]
+
+
+class PlannerPage(QWidget):
+    loaded = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.entries: list[LibraryEntry] = []
+        self.profile: ModelProfile | None = None
+        self.devices: list[PlanningDevice] = []
+        self.draft: PlanDraft | None = None
+        self.prediction: Prediction | None = None
+        self.columns: list[DeviceColumn] = []
+        self._loading: asyncio.Task[Any] | None = None
+
+        self.model_box = QComboBox()
+        self.model_box.currentIndexChanged.connect(self._model_chosen)
+        self.card = QLabel()
+        self.card.setWordWrap(True)
+        self.strip = LayerStrip()
+        self.strip.changed.connect(self._draft_edited)
+        self.ctx_slider = QSlider(Qt.Orientation.Horizontal)
+        self.ctx_slider.valueChanged.connect(self._ctx_changed)
+        self.ctx_label = QLabel()
+        self.auto_button = QPushButton(self.tr("Auto plan"))
+        self.auto_button.clicked.connect(self.auto)
+        self.load_button = QPushButton(self.tr("Load"))
+        self.load_button.clicked.connect(self.load)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        self.speed = QLabel()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.columns_row = QHBoxLayout()
+        self.columns_row.addStretch(1)
+        columns = QWidget()
+        columns.setLayout(self.columns_row)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(columns)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Model")))
+        top.addWidget(self.model_box, 1)
+        ctx_row = QHBoxLayout()
+        ctx_row.addWidget(QLabel(self.tr("Context")))
+        ctx_row.addWidget(self.ctx_slider, 1)
+        ctx_row.addWidget(self.ctx_label)
+        actions = QHBoxLayout()
+        actions.addWidget(self.auto_button)
+        actions.addWidget(self.speed, 1)
+        actions.addWidget(self.load_button)
+        actions.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.card)
+        layout.addWidget(self.strip)
+        layout.addLayout(ctx_row)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(actions)
+        layout.addWidget(self.status)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.refresh_devices)
+        self.timer.start()
+
+    # --- models ---
+
+    def reload_models(self, select: str | None = None) -> None:
+        spawn(
+            self.services.on_disk(self.services.library.entries), self._error, lambda e: self._fill(e, select)
+        )
+
+    def _fill(self, entries: list[LibraryEntry], select: str | None) -> None:
+        current = select or (self.profile.path if self.profile else None)
+        self.entries = [e for e in entries if e.profile is not None]
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        for e in self.entries:
+            assert e.profile is not None
+            self.model_box.addItem(e.profile.name or e.path.rsplit("/", 1)[-1], e.path)
+        index = self.model_box.findData(current) if current else -1
+        self.model_box.blockSignals(False)
+        self.model_box.setCurrentIndex(max(index, 0) if self.entries else -1)
+        self._model_chosen(self.model_box.currentIndex())
+
+    def _model_chosen(self, index: int) -> None:
+        profile = self.entries[index].profile if 0 <= index < len(self.entries) else None
+        if profile is self.profile:
+            return
+        self.profile = profile
+        if profile is None:
+            self.card.setText(self.tr("No model yet: import a .gguf file on the Models page."))
+            self.strip.set_draft(None, [])
+            return
+        self.card.setText(
+            f"<b>{profile.name or profile.path}</b> · {profile.architecture} · "
+            f"{profile.parameters / 1e9:.2f} B · {profile.dominant_type} · "
+            + self.tr("%1 layers").replace("%1", str(profile.block_count))
+            + f" · {profile.file_size / 2**30:.2f} GiB · "
+            + self.tr("context %1").replace("%1", str(profile.context_length))
+        )
+        steps = context_steps(profile.context_length or 4096)
+        self.ctx_slider.blockSignals(True)
+        self.ctx_slider.setRange(0, len(steps) - 1)
+        self.ctx_slider.setValue(max(i for i, s in enumerate(steps) if s <= 4096 or i == 0))
+        self.ctx_slider.blockSignals(False)
+        self.devices = self.services.planning_devices()
+        self._rebuild_columns()
+        self.auto()
+
+    @property
+    def n_ctx(self) -> int:
+        steps = context_steps(self.profile.context_length if self.profile else 4096)
+        return steps[min(self.ctx_slider.value(), len(steps) - 1)]
+
+    def _ctx_changed(self) -> None:
+        self.ctx_label.setText(str(self.n_ctx))
+        self.update_prediction()
+
+    # --- devices ---
+
+    def refresh_devices(self) -> None:
+        devices = self.services.planning_devices()
+        changed = [d.key for d in devices] != [d.key for d in self.devices]
+        self.devices = devices
+        if changed and self.profile is not None:
+            self._rebuild_columns()
+            held = (
+                {d for d, c in zip(self.draft.devices, self.draft.counts, strict=True) if c}
+                if self.draft
+                else set()
+            )
+            if held <= {d.key for d in devices} and self.draft is not None:
+                self._set_draft(PlanDraft.from_plan(self.draft.plan(), [d.key for d in devices]))
+            else:
+                self.auto()
+        else:
+            self.update_prediction()
+
+    def _rebuild_columns(self) -> None:
+        for column in self.columns:
+            column.deleteLater()
+        self.columns = []
+        for i, d in enumerate(self.devices):
+            name = self.tr("%1 (this device)").replace("%1", d.name) if d.key == HOST else d.name
+            column = DeviceColumn(i, name, colors.device_color(i))
+            column.dropped.connect(self._dropped)
+            self.columns_row.insertWidget(i, column)
+            self.columns.append(column)
+
+    # --- the plan ---
+
+    def auto(self) -> None:
+        if self.profile is None:
+            return
+        keys = [d.key for d in self.devices]
+        try:
+            prediction = self.services.auto_plan(self.profile, self.n_ctx)
+            draft = PlanDraft.from_plan(prediction.plan, keys)
+        except PlanError as exc:
+            draft = PlanDraft(keys, [self.profile.block_count] + [0] * (len(keys) - 1))
+            self.status.setText(describe(exc))
+        self._set_draft(draft)
+
+    def _set_draft(self, draft: PlanDraft) -> None:
+        # Columns follow the devices' order; the draft may order the pipeline differently.
+        self.draft = draft
+        keys = [d.key for d in self.devices]
+        palette = [colors.device_color(keys.index(k)) if k in keys else colors.SYSTEM for k in draft.devices]
+        self.strip.set_draft(draft, palette)
+        self.update_prediction()
+
+    def _draft_edited(self) -> None:
+        self.update_prediction()
+
+    def _dropped(self, start: int, end: int, column: int) -> None:
+        if self.draft is None or not 0 <= column < len(self.devices):
+            return
+        target = self.draft.devices.index(self.devices[column].key)
+        try:
+            self.draft.move_layers(start, min(end, self.draft.n_layers), target)
+        except PlanError as exc:
+            self.status.setText(describe(exc))
+            return
+        self.strip.update()
+        self.update_prediction()
+
+    def update_prediction(self) -> None:
+        if self.profile is None or self.draft is None:
+            self.load_button.setEnabled(False)
+            return
+        self.ctx_label.setText(str(self.n_ctx))
+        try:
+            self.prediction = self.services.predict(self.profile, self.draft.plan(), self.n_ctx)
+        except PlanError as exc:
+            self.prediction = None
+            self.status.setText(describe(exc))
+            self.load_button.setEnabled(False)
+            return
+        placed = {p.device: p for p in self.prediction.placements}
+        for column, d in zip(self.columns, self.devices, strict=False):
+            p = placed.get(d.key)
+            memory = p.memory if p else DeviceMemory(0, 0, 0)
+            layers = (p.start, p.end - 1) if p and p.end > p.start else None
+            over = self.prediction.over.get(d.key, "").replace(d.key, d.name)
+            column.show_plan(layers, memory, d.memory_total, d.memory_free, d.usable, over)
+        self.speed.setText(
+            self.tr("predicted %1 tokens/s").replace("%1", f"{self.prediction.tokens_per_s:.1f}")
+        )
+        blocked = bool(self.prediction.over)
+        self.load_button.setEnabled(not blocked and self._loading is None)
+        self.load_button.setToolTip(self.tr("A device would run out of memory") if blocked else "")
+        if blocked:
+            self.status.setText("; ".join(self._named(v) for v in self.prediction.over.values()))
+        elif not self.status.text().startswith(self.tr("Loaded")):
+            self.status.setText("")
+
+    def _named(self, text: str) -> str:
+        for d in self.devices:
+            text = text.replace(d.key, d.name)
+        return text
+
+    # --- loading ---
+
+    def load(self) -> None:
+        if self.profile is None or self.draft is None or self._loading is not None:
+            return
+        plan = self.draft.plan()
+        self.load_button.setEnabled(False)
+        self.cancel_button.show()
+        self.status.setText(self.tr("Loading…"))
+        self._loading = spawn(
+            self.services.load(self.profile, plan, self.n_ctx, self._progress),
+            self._load_failed,
+            self._load_done,
+        )
+
+    def _progress(self, per_device: dict[str, float]) -> None:
+        for column, d in zip(self.columns, self.devices, strict=False):
+            column.set_progress(per_device.get(d.key))
+
+    def _load_done(self, model: Any) -> None:
+        self._finish_loading()
+        self.status.setText(self.tr("Loaded on %1").replace("%1", ", ".join(model.devices)))
+        self.loaded.emit()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self._finish_loading()
+        self.status.setText(
+            self.tr("Could not load: %1").replace("%1", self._named(self.services.explain(exc)))
+        )
+
+    def _finish_loading(self) -> None:
+        self._loading = None
+        self.cancel_button.hide()
+        for column in self.columns:
+            column.set_progress(None)
+        self.update_prediction()
+
+    def cancel(self) -> None:
+        if self._loading is not None:
+            self._loading.cancel()
+            self._finish_loading()
+            self.status.setText(self.tr("Loading cancelled"))
+
+    def _error(self, exc: BaseException) -> None:
+        self.status.setText(describe(exc))

@@ -1,0 +1,85 @@
+"""Settings: language, what this device donates, and a word on the theme."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hearth.services import Services
+from hearth.ui import i18n
+from hearth.ui.tasks import describe, spawn
+
+GIB = 2**30
+
+
+class SettingsPage(QWidget):
+    donation_changed = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.language = QComboBox()
+        for code, name in i18n.LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(i18n.current_language())))
+        self.language.currentIndexChanged.connect(self._language_chosen)
+        self.donate = QCheckBox(self.tr("Let paired devices use this device's compute"))
+        self.memory = QDoubleSpinBox()
+        self.memory.setRange(0.0, 4096.0)
+        self.memory.setSuffix(" GiB")
+        self.memory.setSpecialValueText(self.tr("half of this device's memory"))
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 1024)
+        self.threads.setSpecialValueText(self.tr("all cores"))
+        apply = QPushButton(self.tr("Apply"))
+        apply.clicked.connect(self.apply)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("Language"), self.language)
+        form.addRow(self.donate)
+        form.addRow(self.tr("Memory cap"), self.memory)
+        form.addRow(self.tr("Thread cap"), self.threads)
+        form.addRow(apply)
+        form.addRow(QLabel(self.tr("The theme follows the system's light or dark setting.")))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        self.show_donation()
+
+    def show_donation(self) -> None:
+        d = self.services.donation
+        self.donate.setChecked(d.enabled)
+        self.memory.setValue(d.max_memory / GIB)
+        self.threads.setValue(d.threads)
+
+    def apply(self) -> None:
+        changes = {
+            "enabled": self.donate.isChecked(),
+            "max_memory": int(self.memory.value() * GIB),
+            "threads": self.threads.value(),
+        }
+        spawn(self.services.set_donation(**changes), self._error, lambda _: self._applied())
+
+    def _applied(self) -> None:
+        self.status.setText(self.tr("Saved."))
+        self.donation_changed.emit()
+
+    def _language_chosen(self) -> None:
+        code = self.language.currentData()
+        i18n.set_language(code)
+        self.status.setText(self.tr("The language changes when Hearth next starts."))
+
+    def _error(self, exc: BaseException) -> None:
+        self.status.setText(describe(exc))

@@ -1,0 +1,90 @@
+"""The tray icon: donate on/off, open the window, quit; the icon shows idle, donating or busy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from hearth.services import Services
+from hearth.ui.tasks import spawn
+
+ICON = Path(__file__).resolve().parent / "icons" / "hearth.svg"
+STATE_COLORS = {"idle": "#9aa0a6", "donating": "#3fa66b", "busy": "#e0a030"}
+
+
+def state_icon(state: str, size: int = 64) -> QIcon:
+    """The Hearth icon with a dot in the state's colour."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    QSvgRenderer(str(ICON)).render(painter, QRectF(0, 0, size, size))
+    dot = size * 0.38
+    painter.setBrush(QColor(STATE_COLORS.get(state, "#9aa0a6")))
+    painter.setPen(QColor("white"))
+    painter.drawEllipse(QRectF(size - dot - 1, size - dot - 1, dot, dot))
+    painter.end()
+    return QIcon(pixmap)
+
+
+class Tray(QObject):
+    open_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, services: Services, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.icon = QSystemTrayIcon(self)
+        self.menu = QMenu()
+        self.status_action = self.menu.addAction("")
+        self.status_action.setEnabled(False)
+        self.donate_action = QAction(self.tr("Donate compute"), self.menu)
+        self.donate_action.setCheckable(True)
+        self.donate_action.toggled.connect(self._donate_toggled)
+        self.menu.addAction(self.donate_action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.tr("Open Hearth"), self.open_requested.emit)
+        self.menu.addAction(self.tr("Quit"), self.quit_requested.emit)
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self.state = ""
+        self.refresh()
+
+    @staticmethod
+    def available() -> bool:
+        return QSystemTrayIcon.isSystemTrayAvailable()
+
+    def show(self) -> None:
+        if self.available():
+            self.icon.show()
+
+    def refresh(self) -> None:
+        state = self.services.donation_state()
+        self.donate_action.blockSignals(True)
+        self.donate_action.setChecked(self.services.donation.enabled)
+        self.donate_action.blockSignals(False)
+        if state != self.state:
+            self.state = state
+            self.icon.setIcon(state_icon(state))
+        text = {
+            "idle": self.tr("Not donating"),
+            "donating": self.tr("Donating: ready for paired devices"),
+            "busy": self.tr("Donating: a paired device is using this one"),
+        }[state]
+        self.status_action.setText(text)
+        self.icon.setToolTip("Hearth — " + text)
+
+    def _donate_toggled(self, on: bool) -> None:
+        spawn(self.services.set_donation(enabled=on), None, lambda _: self.refresh())
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.open_requested.emit()
+
+    def notify(self, title: str, message: str) -> None:
+        if self.available() and self.icon.isVisible():
+            self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 120_000)
