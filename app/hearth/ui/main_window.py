@@ -124,10 +124,18 @@ class MainWindow(QMainWindow):
             self.tray.notify("Hearth", self.tr("Hearth keeps donating from the tray."))
             return
         if donating:
-            QMessageBox.information(
-                self,
+            # Said, not asked: the box does not block the event loop, and Hearth quits when it closes.
+            event.ignore()
+            box = QMessageBox(
+                QMessageBox.Icon.Information,
                 "Hearth",
                 self.tr("This desktop has no tray, so closing the window quits Hearth and stops donating."),
+                QMessageBox.StandardButton.Ok,
+                self,
             )
+            box.finished.connect(lambda _: self.quit_requested.emit())
+            box.open()
+            self.no_tray_notice = box
+            return
         event.accept()
         self.quit_requested.emit()

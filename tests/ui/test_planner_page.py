@@ -1,0 +1,149 @@
+"""The planner page against a real donating node: dragging, dropping, keys, red bars, live memory."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from conftest import close_window, open_window, pair_through_dialog, run, until
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from hearth.core.plan import HOST
+from hearth.core.profile import read_profile
+from hearth.ui.layer_strip import encode_range
+
+
+def _mouse(widget, kind: QEvent.Type, x: float, buttons: Qt.MouseButton) -> None:
+    pos = QPointF(x, widget.height() / 2)
+    event = QMouseEvent(
+        kind, pos, widget.mapToGlobal(pos), Qt.MouseButton.LeftButton, buttons, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def _drag(widget, x0: float, x1: float) -> None:
+    left = Qt.MouseButton.LeftButton
+    _mouse(widget, QEvent.Type.MouseButtonPress, x0, left)
+    for step in range(1, 5):
+        _mouse(widget, QEvent.Type.MouseMove, x0 + (x1 - x0) * step / 4, left)
+    _mouse(widget, QEvent.Type.MouseButtonRelease, x1, Qt.MouseButton.NoButton)
+
+
+def _drop(column, start: int, end: int) -> None:
+    """What Qt delivers when a selection dragged from the strip is let go over ``column``."""
+    mime = encode_range(start, end)
+    at = QPoint(column.width() // 2, column.height() // 2)
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPointF(at), Qt.DropAction.MoveAction, mime, buttons, mods)
+    column.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(at), Qt.DropAction.MoveAction, mime, buttons, mods)
+    column.dropEvent(drop)
+    assert drop.isAccepted()
+
+
+def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path) -> None:
+    profile = read_profile(str(tiny_model))
+
+    async def scenario() -> None:
+        services, window = await open_window(qtbot)
+        try:
+            beta = await pair_through_dialog(window, services, donor)
+            services.library.import_file(str(tiny_model))
+            page = window.planner
+            window.nav.setCurrentRow(1)
+            page.reload_models()
+            await until(lambda: page.profile is not None and len(page.columns) == 2, what="model and columns")
+            page.ctx_slider.setValue(0)  # 256: a few layers fit in what beta donates
+            assert page.n_ctx == 256
+            strip = page.strip
+            strip.resize(900, 48)
+            draft = page.draft
+            assert draft is not None and draft.devices == [HOST, beta]
+
+            # Keyboard: select layers 5-7 and send them to column 2 (beta).
+            strip.setFocus()
+            strip.cursor = strip._anchor = 5
+            QTest.keyClick(strip, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+            QTest.keyClick(strip, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+            QTest.keyClick(strip, Qt.Key.Key_2)
+            assert str(draft.plan()) == f"host:0-4,{beta}:5-7"
+            weights = page.columns[1].bar.parts[1]
+            assert weights.bytes == sum(profile.layer_bytes[5:8])
+
+            # Mouse: drag the boundary from 5 to 7.
+            x0 = strip.boundary_x(0, 1)
+            _drag(strip, x0, 7 * strip.cell_width())
+            assert str(draft.plan()) == f"host:0-6,{beta}:7"
+            assert page.columns[1].bar.parts[1].bytes == profile.layer_bytes[7]
+            assert page.load_button.isEnabled()
+
+            # Drop layers 3-4 onto beta's column: beta now holds three layers.
+            _drop(page.columns[1], 3, 5)
+            assert draft.counts == [5, 3]
+            assert page.columns[1].layers.text().endswith("5–7")
+
+            # Something that is not a layer range is refused.
+            foreign = QMimeData()
+            foreign.setText("3-5")
+            enter = QDragEnterEvent(
+                QPointF(1, 1), Qt.DropAction.MoveAction, foreign, Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            enter.ignore()
+            page.columns[0].dragEnterEvent(enter)
+            assert not enter.isAccepted()
+
+            # Keyboard boundary: Alt+Left on a host layer hands one more layer to beta.
+            strip.cursor = 0
+            QTest.keyClick(strip, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+            assert draft.counts == [4, 4]
+
+            # A longer context overflows what beta donates: red, the reason, Load disabled.
+            page.ctx_slider.setValue(1)
+            assert page.n_ctx == 512
+            column = page.columns[1]
+            assert column.bar.over
+            assert "over by" in column.reason.text() and donor.name in column.reason.text()
+            assert not page.load_button.isEnabled()
+            page.ctx_slider.setValue(0)
+            assert not column.bar.over and page.load_button.isEnabled()
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario(), timeout=90)
+
+
+def test_memory_bars_follow_telemetry(qtbot, loop, donor, tiny_model: Path) -> None:
+    async def scenario() -> None:
+        services, window = await open_window(qtbot)
+        try:
+            beta = await pair_through_dialog(window, services, donor)
+            card = window.devices.cards[beta]
+            seen = []
+            for _ in range(4):
+                row = next(r for r in services.devices() if r["device_id"] == beta)
+                count = row["telemetry_count"]
+                await until(
+                    lambda c=count: next(r for r in services.devices() if r["device_id"] == beta)[
+                        "telemetry_count"
+                    ]
+                    > c,
+                    timeout=3,
+                    what="the next telemetry message",
+                )
+                await asyncio.sleep(0.4)  # the window redraws within a quarter second
+                row = next(r for r in services.devices() if r["device_id"] == beta)
+                used = row["memory_total"] - row["memory_free"]
+                assert card.bar.parts[0].bytes == used
+                assert card.bar.capacity == row["memory_total"]
+                seen.append(row["telemetry_count"])
+            assert seen == sorted(set(seen)) and len(seen) == 4
+            assert "Paired · connected" in card.state.text()
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario(), timeout=90)

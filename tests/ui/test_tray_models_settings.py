@@ -1,0 +1,80 @@
+"""Tray, models and settings pages against the real node and files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import close_window, open_window, run, until
+
+from hearth.settings import Donation, load_donation
+from hearth.ui import i18n
+
+
+def test_tray_donate_toggle_changes_the_node(qtbot, loop) -> None:
+    async def scenario() -> None:
+        services, window = await open_window(qtbot)
+        try:
+            tray = window.tray
+            assert tray.state == "idle" and not tray.donate_action.isChecked()
+            tray.donate_action.trigger()
+            await until(lambda: services.node.donation.enabled, what="donation on")
+            assert services.node.donated_bytes > 0 and load_donation().enabled
+            await until(lambda: tray.state == "donating", what="the donating icon")
+            await until(lambda: window.settings.donate.isChecked(), what="the settings page to follow")
+            tray.donate_action.trigger()
+            await until(lambda: not services.node.donation.enabled, what="donation off")
+            await until(lambda: tray.state == "idle")
+            assert not load_donation().enabled
+
+            # Without a tray (as here), closing a donating window quits, and says so first.
+            assert not tray.available()
+            services.node.donation = Donation(enabled=True)
+            quits = []
+            window.quit_requested.connect(lambda: quits.append(1))
+            window.close()
+            await until(lambda: window.no_tray_notice.isVisible(), what="the notice")
+            assert "no tray" in window.no_tray_notice.text() and not quits
+            window.no_tray_notice.accept()
+            await until(lambda: quits == [1], what="quit after the notice")
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario())
+
+
+def test_import_explains_rejects(qtbot, loop, tiny_model: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\xff" * 64)
+    text = tmp_path / "notes.gguf"
+    text.write_text("not a model")
+
+    async def scenario() -> None:
+        services, window = await open_window(qtbot)
+        try:
+            page = window.models
+            for bad in (broken, text, tmp_path / "missing.gguf"):
+                page.import_file(str(bad))
+                await until(lambda b=bad: "was not imported" in page.status.text() and str(b) in page.status.text())
+            assert services.library.paths() == []
+            page.import_file(str(tiny_model))
+            await until(lambda: page.list.count() == 1, what="the model listed")
+            assert "8 layers" in page.list.item(0).text()
+            await until(lambda: window.planner.model_box.count() == 1, what="the planner offers it")
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario())
+
+
+def test_language_choice_is_kept(qtbot, loop) -> None:
+    async def scenario() -> None:
+        services, window = await open_window(qtbot)
+        try:
+            box = window.settings.language
+            box.setCurrentIndex(box.findData("ru"))
+            assert i18n.current_language() == "ru"
+            assert "next starts" in window.settings.status.text()
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario())
