@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import close_window, open_window, run, until
+from windows import close_window, open_window, run, until
 
 from hearth import synthetic
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import close_window, open_window, pair_through_dialog, run, until
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from windows import close_window, open_window, pair_through_dialog, run, until
 
 from hearth.core.plan import HOST
 from hearth.core.profile import read_profile
@@ -90,7 +90,10 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             foreign = QMimeData()
             foreign.setText("3-5")
             enter = QDragEnterEvent(
-                QPointF(1, 1), Qt.DropAction.MoveAction, foreign, Qt.MouseButton.LeftButton,
+                QPointF(1, 1),
+                Qt.DropAction.MoveAction,
+                foreign,
+                Qt.MouseButton.LeftButton,
                 Qt.KeyboardModifier.NoModifier,
             )
             enter.ignore()
@@ -128,10 +131,9 @@ def test_memory_bars_follow_telemetry(qtbot, loop, donor, tiny_model: Path) -> N
                 row = next(r for r in services.devices() if r["device_id"] == beta)
                 count = row["telemetry_count"]
                 await until(
-                    lambda c=count: next(r for r in services.devices() if r["device_id"] == beta)[
-                        "telemetry_count"
-                    ]
-                    > c,
+                    lambda c=count: (
+                        next(r for r in services.devices() if r["device_id"] == beta)["telemetry_count"] > c
+                    ),
                     timeout=3,
                     what="the next telemetry message",
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import close_window, open_window, run, until
+from windows import close_window, open_window, run, until
 
 from hearth.settings import Donation, load_donation
 from hearth.ui import i18n
@@ -54,7 +54,9 @@ def test_import_explains_rejects(qtbot, loop, tiny_model: Path, tmp_path: Path) 
             page = window.models
             for bad in (broken, text, tmp_path / "missing.gguf"):
                 page.import_file(str(bad))
-                await until(lambda b=bad: "was not imported" in page.status.text() and str(b) in page.status.text())
+                await until(
+                    lambda b=bad: "was not imported" in page.status.text() and str(b) in page.status.text()
+                )
             assert services.library.paths() == []
             page.import_file(str(tiny_model))
             await until(lambda: page.list.count() == 1, what="the model listed")
