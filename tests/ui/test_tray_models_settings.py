@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from PySide6.QtWidgets import QLabel
 from windows import close_window, open_window, run, until
 
 from hearth.settings import Donation, load_donation
 from hearth.ui import i18n
+from nodes import HEARTH, env_for
 
 
 def test_tray_donate_toggle_changes_the_node(qtbot, loop) -> None:
@@ -76,6 +79,34 @@ def test_language_choice_is_kept(qtbot, loop) -> None:
             box.setCurrentIndex(box.findData("ru"))
             assert i18n.current_language() == "ru"
             assert "next starts" in window.settings.status.text()
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario())
+
+
+def test_a_pairing_request_shows_the_code(qtbot, loop, donor) -> None:
+    async def scenario() -> None:
+        services, window = await open_window(qtbot)
+        try:
+            # The other device asks this one, from its terminal.
+            proc = await asyncio.create_subprocess_exec(
+                *HEARTH,
+                "pair",
+                f"127.0.0.1:{services.node.port}",
+                env=env_for(donor.home),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            await until(lambda: window.code_dialogs, what="the code dialog")
+            dialog = next(iter(window.code_dialogs.values()))
+            assert dialog.isVisible() and "beta" in dialog.findChild(QLabel).text()
+            code = dialog.code.text()
+            assert len(code) == 7 and code.replace(" ", "").isdigit()
+            _, err = await proc.communicate(code.encode() + b"\n")
+            assert proc.returncode == 0, err.decode()
+            assert services.node.trust.find("beta") is not None
         finally:
             await close_window(services, window)
 
