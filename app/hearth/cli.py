@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.set_defaults(func=cmd_profile)
 
     synth = sub.add_parser("synth", help="write a random-weight model for trying Hearth out")
-    synth.add_argument("size", choices=["tiny", "medium"])
+    synth.add_argument("size", choices=["tiny", "medium", "talkative"])
     synth.add_argument("--out", help="file to write (default: the models folder)")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--force", action="store_true", help="overwrite an existing file")

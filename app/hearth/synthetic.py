@@ -57,7 +57,10 @@ MEDIUM = SyntheticSpec(
     embd_type=QT.Q8_0,
     output_type=QT.F16,
 )
-SPECS = {s.name: s for s in (TINY, MEDIUM)}
+# Wide enough that greedy decoding (seed 0) runs to the length limit: long answers for the window's
+# Stop button, screenshots and the responsiveness benchmark.
+TALKATIVE = replace(TINY, name="talkative", n_embd=128, n_ff=256, n_ctx=8192)
+SPECS = {s.name: s for s in (TINY, MEDIUM, TALKATIVE)}
 
 
 def _vocab(n_vocab: int) -> tuple[list[str], list[float], list[int]]:

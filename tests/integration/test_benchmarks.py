@@ -62,3 +62,11 @@ def test_planner_solve_benchmark_prints_the_solve_time() -> None:
     result = run_benchmark("planner_solve", ["--repeat", "1"], timeout=120)
     assert re.search(r"8 devices x 80 layers: auto plan in [0-9.]+ ms", result.stdout)
     assert re.search(r"ratio auto / by memory \(predicted\): [0-9.]+", result.stdout)
+
+
+def test_ui_responsiveness_benchmark_runs_and_prints_the_lag() -> None:
+    result = run_benchmark("ui_responsiveness", ["--seconds", "1"], timeout=240)
+    assert re.search(r"paired nodes sending telemetry: 3", result.stdout)
+    lag = re.search(r"p99 event-loop lag while streaming: ([0-9.]+) ms", result.stdout)
+    assert lag and float(lag.group(1)) >= 0
+    assert "Fatal" not in result.stderr

@@ -10,13 +10,11 @@ from windows import close_window, open_window, run, until
 
 from hearth import synthetic
 
-# Wide enough that greedy decoding of this seed runs to the length limit instead of stopping early.
-TALKATIVE = synthetic.variant(synthetic.TINY, name="tiny-talkative", n_embd=128, n_ff=256, n_ctx=8192)
 
 
 @pytest.fixture(scope="module")
 def talkative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return synthetic.ensure_model(tmp_path_factory.mktemp("talkative"), TALKATIVE, seed=0)
+    return synthetic.ensure_model(tmp_path_factory.mktemp("talkative"), synthetic.TALKATIVE, seed=0)
 
 
 async def _load(window, path: Path) -> None:

@@ -1,0 +1,153 @@
+"""How responsive the window stays: the Qt thread's event-loop lag while an answer streams at full
+speed and three paired nodes send telemetry, side by side with the same window idle.
+
+    uv run python -m benchmarks.ui_responsiveness [--seconds 5]
+
+A precise 10 ms timer runs on the Qt thread; its lateness at each tick is the lag a click or a redraw
+would wait. The nodes are real processes on 127.0.0.2-4; the model is the talkative synthetic one,
+generating as fast as this machine allows. Target: p99 lag while streaming under 30 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+TICK_MS = 10
+TARGET_MS = 30.0
+
+
+class LagProbe:
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    async def measure(self, seconds: float) -> list[float]:
+        self.ticks = []
+        self.timer.start()
+        await asyncio.sleep(seconds)
+        self.timer.stop()
+        gaps = [b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
+        return [max(0.0, g * 1000 - TICK_MS) for g in gaps]
+
+
+def p(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def describe(name: str, lags: list[float]) -> str:
+    return (
+        f"{name:<26} ticks {len(lags) + 1:>5}  p50 {statistics.median(lags):6.2f} ms  "
+        f"p99 {p(lags, 0.99):6.2f} ms  max {max(lags):6.2f} ms"
+    )
+
+
+async def main(args: argparse.Namespace, workdir: Path) -> int:
+    from hearth import synthetic
+    from hearth.core.plan import HOST, Assignment, Plan
+    from hearth.core.profile import read_profile
+    from hearth.node import NodeOptions
+    from hearth.services import Services
+    from hearth.ui.main_window import MainWindow
+    from nodes import NodeProcess
+
+    model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
+    donors = [
+        NodeProcess(
+            workdir / f"n{i}", f"node{i}", f"127.0.0.{i + 2}", extra=["--donate", "--max-memory", "64M"]
+        )
+        for i in range(3)
+    ]
+    for d in donors:
+        d.start()
+    services = Services(NodeOptions(name="host", host="127.0.0.1", port=0, discovery=False))
+    await services.start()
+    window = MainWindow(services)
+    window.start()
+    window.show()
+    try:
+        for d in donors:
+            mark = len(d.lines)
+            attempt = await services.pair(d.address)
+            await services.finish_pairing(attempt, await asyncio.to_thread(d.code, mark))
+        deadline = time.monotonic() + 20
+        while len(services.planning_devices()) < 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        print(f"paired nodes sending telemetry: {len(services.planning_devices()) - 1}")
+        profile = read_profile(str(model))
+        window.planner.reload_models()
+        plan = Plan(profile.block_count, (Assignment(HOST, 0, profile.block_count),))
+        await services.load(profile, plan, 4096)
+        window.chat.model_changed()
+        window.nav.setCurrentRow(2)
+        probe = LagProbe()
+        idle = await probe.measure(args.seconds)
+        chat = window.chat
+        chat.temperature.setValue(0.0)
+        chat.max_tokens.setValue(100_000)
+        chat.send("Tell me everything you know")
+        while len(chat.transcript[-1][1]) == 0:
+            await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        tokens_before = len(chat.transcript[-1][1])
+        streaming = await probe.measure(args.seconds)
+        elapsed = time.perf_counter() - started
+        chars = len(chat.transcript[-1][1]) - tokens_before
+        still_streaming = chat.turn is not None
+        chat.stop()
+        while chat.turn is not None:
+            await asyncio.sleep(0.05)
+    finally:
+        window.hide()
+        window.deleteLater()
+        await services.stop()
+        for d in donors:
+            d.stop()
+    print(describe("idle (telemetry only)", idle))
+    print(describe("streaming + telemetry", streaming))
+    print(f"streamed {chars} characters in {elapsed:.1f} s; still streaming at the end: {still_streaming}")
+    ratio = p(streaming, 0.99) / p(idle, 0.99) if p(idle, 0.99) > 0 else float("inf")
+    print(f"p99 lag streaming / idle: {ratio:.2f}")
+    verdict = "met" if p(streaming, 0.99) < TARGET_MS else "NOT met"
+    worst = p(streaming, 0.99)
+    print(f"p99 event-loop lag while streaming: {worst:.2f} ms (target < {TARGET_MS:.0f} ms: {verdict})")
+    return 0
+
+
+def run() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each measurement")
+    args = parser.parse_args()
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["HEARTH_HOME"] = str(Path(tmp) / "home")
+        app = QApplication.instance() or QApplication(sys.argv)
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            return loop.run_until_complete(main(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    sys.exit(run())
