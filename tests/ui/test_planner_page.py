@@ -114,6 +114,28 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             assert not page.load_button.isEnabled()
             page.ctx_slider.setValue(0)
             assert not column.bar.over and page.load_button.isEnabled()
+
+            # Load the edited plan: beta's worker gets its layers through the tunnel, with progress.
+            seen: list[dict[str, float]] = []
+            shown = page._progress
+            page._progress = lambda per_device: (seen.append(per_device), shown(per_device))
+            page.load_button.click()
+            await until(lambda: services.model is not None, timeout=60, what="the pooled load")
+            assert services.model.pooled and services.model.devices == ["alpha", "beta"]
+            assert str(services.model.plan) == f"host:0-3,{beta}:4-7"
+            assert seen and seen[-1][HOST] == 1.0 and seen[-1][beta] == 1.0
+            assert page.status.text() == "Loaded on alpha, beta"
+            assert not any(c.progress.isVisible() for c in page.columns)
+
+            # The chat answers from the pool and names the devices that served it.
+            chat = window.chat
+            await until(lambda: chat.send_button.isEnabled(), what="the chat ready")
+            chat.temperature.setValue(0.0)
+            chat.max_tokens.setValue(8)
+            chat.send("hello")
+            await until(lambda: chat.turn is None, timeout=30, what="the pooled answer")
+            assert chat.transcript[-1][1] and chat.transcript[-1][2] == ""
+            assert chat.stats.text().endswith("alpha, beta")
         finally:
             await close_window(services, window)
 

@@ -100,6 +100,7 @@ class ChatPage(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([240, 760])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 

@@ -20,7 +20,7 @@ class DeviceColumn(QFrame):
         self.index = index
         self.setAcceptDrops(True)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumWidth(130)
+        self.setFixedWidth(170)
         layout = QVBoxLayout(self)
         self.title = QLabel(f"<b>{index + 1}. {name}</b>")
         self.title.setStyleSheet(f"border-bottom: 3px solid {color.name()}")
@@ -34,8 +34,12 @@ class DeviceColumn(QFrame):
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.hide()
-        for w in (self.title, self.bar, self.layers, self.detail, self.reason, self.progress):
-            layout.addWidget(w, 1 if w is self.bar else 0, Qt.AlignmentFlag.AlignHCenter)
+        for w in (self.title, self.layers, self.detail, self.reason):
+            w.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.title)
+        layout.addWidget(self.bar, 1, Qt.AlignmentFlag.AlignHCenter)
+        for w in (self.layers, self.detail, self.reason, self.progress):
+            layout.addWidget(w)
 
     def show_plan(
         self,

@@ -85,7 +85,7 @@ class DeviceCard(QFrame):
         self.pair_button.setEnabled(bool(row.get("online")))
         self.forget_button.setVisible(not mine and bool(row["paired"]))
         if mine:
-            state = self.tr("Ready")
+            state = self.tr("Donating to paired devices") if donated else self.tr("Not donating")
         elif row["paired"] and row.get("connected"):
             state = self.tr("Paired · connected · %1 ms").replace("%1", f"{row.get('latency_ms') or 0:.1f}")
         elif row["paired"]:

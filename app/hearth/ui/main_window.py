@@ -37,6 +37,7 @@ class MainWindow(QMainWindow):
         self.settings = SettingsPage(services)
         self.nav = QListWidget()
         self.nav.setFixedWidth(150)
+        self.nav.setSpacing(4)
         self.stack = QStackedWidget()
         for label, page in (
             (self.tr("Devices"), self.devices),
@@ -61,7 +62,10 @@ class MainWindow(QMainWindow):
         self._redraw.setSingleShot(True)
         self._redraw.setInterval(REDRAW_MS)
         self._redraw.timeout.connect(self._apply_events)
-        services.listeners.append(self._event)
+        listener = self._event
+        services.listeners.append(listener)
+        # The services outlive the window when it is deleted first (tests, scripts).
+        self.destroyed.connect(lambda: listener in services.listeners and services.listeners.remove(listener))
         self.models.changed.connect(self.planner.reload_models)
         self.planner.loaded.connect(lambda: self.nav.setCurrentRow(2))
         self.settings.donation_changed.connect(self.tray.refresh)

@@ -21,7 +21,14 @@ class Part:
 
 
 def gib(n: float) -> str:
-    return f"{n / GIB:.1f} GiB"
+    """A size as people read it: MiB below a gibibyte, GiB above."""
+    if n >= GIB:
+        return f"{n / GIB:.1f} GiB"
+    return f"{n / 2**20:.0f} MiB" if n >= 2**20 else f"{n / 1024:.0f} KiB"
+
+
+def params(n: int) -> str:
+    return f"{n / 1e9:.1f} B" if n >= 1e9 else f"{n / 1e6:.0f} M"
 
 
 class MemoryBar(QWidget):

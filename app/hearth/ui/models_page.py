@@ -16,14 +16,15 @@ from PySide6.QtWidgets import (
 from hearth.core.profile import ModelProfile
 from hearth.library import LibraryEntry
 from hearth.services import Services
+from hearth.ui.memory_bar import gib, params
 from hearth.ui.tasks import describe, spawn
 
 
 def summary(profile: ModelProfile) -> str:
     return (
         f"{profile.name or profile.path.rsplit('/', 1)[-1]} — {profile.architecture}, "
-        f"{profile.parameters / 1e9:.2f} B, {profile.dominant_type}, {profile.block_count} layers, "
-        f"{profile.file_size / 2**30:.2f} GiB"
+        f"{params(profile.parameters)}, {profile.dominant_type}, {profile.block_count} layers, "
+        f"{gib(profile.file_size)}"
     )
 
 

@@ -28,6 +28,7 @@ from hearth.services import Services
 from hearth.ui import colors
 from hearth.ui.device_column import DeviceColumn
 from hearth.ui.layer_strip import LayerStrip
+from hearth.ui.memory_bar import gib, params
 from hearth.ui.tasks import describe, spawn
 
 MIN_CTX = 256
@@ -140,9 +141,9 @@ class PlannerPage(QWidget):
             return
         self.card.setText(
             f"<b>{profile.name or profile.path}</b> · {profile.architecture} · "
-            f"{profile.parameters / 1e9:.2f} B · {profile.dominant_type} · "
+            f"{params(profile.parameters)} · {profile.dominant_type} · "
             + self.tr("%1 layers").replace("%1", str(profile.block_count))
-            + f" · {profile.file_size / 2**30:.2f} GiB · "
+            + f" · {gib(profile.file_size)} · "
             + self.tr("context %1").replace("%1", str(profile.context_length))
         )
         steps = context_steps(profile.context_length or 4096)

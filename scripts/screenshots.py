@@ -1,0 +1,114 @@
+"""Render every page of the window with a local pool of three nodes and a synthetic model; save PNGs.
+
+    uv run python scripts/screenshots.py [--out docs/screenshots]
+
+The other two nodes are real ``hearth node`` processes on 127.0.0.2 and 127.0.0.3, paired and donating;
+the model is loaded across all three and answers one question. Runs offscreen (or under Xvfb).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
+async def _until(condition, timeout: float = 60) -> None:  # noqa: ANN001
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("the window did not get there in time")
+        await asyncio.sleep(0.05)
+
+
+async def main(out: Path, workdir: Path) -> None:
+    from hearth import synthetic
+    from hearth.core.plan_edit import PlanDraft
+    from hearth.node import NodeOptions
+    from hearth.services import Services
+    from hearth.ui.main_window import MainWindow
+    from nodes import NodeProcess
+
+    model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
+    donors = [
+        NodeProcess(workdir / name, name, host, extra=["--donate", "--max-memory", "2G"])
+        for name, host in (("desktop", "127.0.0.2"), ("laptop", "127.0.0.3"))
+    ]
+    for d in donors:
+        d.start()
+    services = Services(NodeOptions(name="mac-mini", host="127.0.0.1", port=0, discovery=False))
+    await services.start()
+    window = MainWindow(services)
+    window.resize(1200, 760)
+    window.start()
+    window.show()
+    try:
+        for d in donors:
+            mark = len(d.lines)
+            attempt = await services.pair(d.address)
+            await services.finish_pairing(attempt, await asyncio.to_thread(d.code, mark))
+        await _until(lambda: len(services.planning_devices()) == 3)
+        window.models.import_file(str(model))
+        planner = window.planner
+        await _until(lambda: planner.profile is not None and len(planner.columns) == 3)
+        keys = [d.key for d in planner.devices]
+        planner._set_draft(PlanDraft(keys, [3, 3, 2]))
+        planner.strip.selection = (3, 5)
+        await asyncio.sleep(1.5)  # a telemetry round for every bar
+        shots = {"devices": 0, "planner": 1}
+        for name, row in shots.items():
+            window.nav.setCurrentRow(row)
+            await asyncio.sleep(0.3)
+            window.grab().save(str(out / f"{name}.png"))
+        planner.load_button.click()
+        await _until(lambda: services.model is not None)
+        chat = window.chat
+        await _until(lambda: chat.send_button.isEnabled())
+        chat.system.setText("You are a helpful assistant.")
+        chat.temperature.setValue(0.0)
+        chat.max_tokens.setValue(48)
+        chat.send("Which devices are answering me?")
+        await _until(lambda: chat.turn is None)
+        for name, row in (("chat", 2), ("models", 3), ("settings", 4)):
+            window.nav.setCurrentRow(row)
+            await asyncio.sleep(0.3)
+            window.grab().save(str(out / f"{name}.png"))
+    finally:
+        window.hide()
+        window.deleteLater()
+        await services.stop()
+        for d in donors:
+            d.stop()
+
+
+def run() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["HEARTH_HOME"] = str(Path(tmp) / "home")
+        app = QApplication.instance() or QApplication(sys.argv)
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            loop.run_until_complete(main(out, Path(tmp)))
+    print("\n".join(str(p) for p in sorted(out.glob("*.png"))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
