@@ -11,7 +11,6 @@ from windows import close_window, open_window, run, until
 from hearth import synthetic
 
 
-
 @pytest.fixture(scope="module")
 def talkative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthetic.ensure_model(tmp_path_factory.mktemp("talkative"), synthetic.TALKATIVE, seed=0)

@@ -1,0 +1,624 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ko">
+<context>
+    <name>App</name>
+    <message>
+        <location filename="../app/hearth/ui/app.py" line="30"/>
+        <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ChatPage</name>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="52"/>
+        <source>New chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="61"/>
+        <source>System prompt (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="73"/>
+        <source>Ask something… (Ctrl+Enter sends)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="75"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <source>Send</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="78"/>
+        <source>Regenerate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="83"/>
+        <source>Temperature</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="85"/>
+        <source>Max tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="170"/>
+        <source>Rename…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
+        <source>Export as Markdown…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
+        <source>Export as JSON…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="174"/>
+        <source>Delete</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <source>Rename</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <source>Title</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="202"/>
+        <source>Markdown (*.md)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="202"/>
+        <source>JSON (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="203"/>
+        <source>Export conversation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="221"/>
+        <source>Exported to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="229"/>
+        <source>No model loaded: choose one on the Planner page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="233"/>
+        <source>%1 on %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
+        <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <source>Stop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="322"/>
+        <source>You</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="322"/>
+        <source>Hearth</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="322"/>
+        <source>System</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CodeDialog</name>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="91"/>
+        <source>Pairing request</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="93"/>
+        <source>%1 wants to pair with this device. Type this code there:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="106"/>
+        <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DeviceCard</name>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="44"/>
+        <source>Pair…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="46"/>
+        <source>Forget</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="60"/>
+        <source> (this device)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="68"/>
+        <source>%1 memory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="74"/>
+        <source>Used</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="75"/>
+        <source>Donated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="79"/>
+        <source>%1 used · %2 free of %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
+        <source>donates %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="88"/>
+        <source>Donating to paired devices</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="88"/>
+        <source>Not donating</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <source>Paired · connected · %1 ms</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="92"/>
+        <source>Paired · not reachable</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="96"/>
+        <source>Not paired</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="96"/>
+        <source>Not paired · offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DeviceColumn</name>
+    <message>
+        <location filename="../app/hearth/ui/device_column.py" line="55"/>
+        <source>System</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/device_column.py" line="56"/>
+        <source>Weights</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/device_column.py" line="57"/>
+        <source>KV cache</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/device_column.py" line="58"/>
+        <source>Compute</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/device_column.py" line="62"/>
+        <source>no layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/device_column.py" line="65"/>
+        <source>layers %1–%2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/device_column.py" line="68"/>
+        <source>needs %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DevicesPage</name>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="106"/>
+        <source>Add by address…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="111"/>
+        <source>Devices in this home appear here by themselves.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="153"/>
+        <source>Forget %1?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="154"/>
+        <source>%1 will no longer be trusted; pairing again needs a new code.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="163"/>
+        <source>Add a device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="163"/>
+        <source>Address (host:port) of a device running Hearth</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
+        <source>Could not add it: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="170"/>
+        <source>Found %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>LayerStrip</name>
+    <message>
+        <location filename="../app/hearth/ui/layer_strip.py" line="199"/>
+        <source>Pick a model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/layer_strip.py" line="215"/>
+        <source>out</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="43"/>
+        <source>Devices</source>
+        <translation>기기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="44"/>
+        <source>Planner</source>
+        <translation>플래너</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="45"/>
+        <source>Chat</source>
+        <translation>채팅</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="46"/>
+        <source>Models</source>
+        <translation>모델</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="47"/>
+        <source>Settings</source>
+        <translation>설정</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="114"/>
+        <source>Pairing request</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="118"/>
+        <source>%1 wants to pair. Code: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="128"/>
+        <source>Hearth keeps donating from the tray.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="136"/>
+        <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ModelsPage</name>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="40"/>
+        <source>Import a .gguf file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="43"/>
+        <source>Models on this device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <source>%1 — cannot be used: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="67"/>
+        <source>Import a model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="67"/>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="71"/>
+        <source>Checking %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="75"/>
+        <source>%1 was not imported: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <source>Imported %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PairDialog</name>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="26"/>
+        <source>Pair with %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
+        <source>Asking %1… A code appears on that device.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="30"/>
+        <source>6-digit code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="38"/>
+        <source>Pair</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="50"/>
+        <source>Type the code shown on %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="61"/>
+        <source>Checking the code…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
+        <source>Paired with %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="73"/>
+        <source>Pairing failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PlannerPage</name>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="69"/>
+        <source>Auto plan</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="71"/>
+        <source>Load</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="73"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="88"/>
+        <source>Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="91"/>
+        <source>Context</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="139"/>
+        <source>No model yet: import a .gguf file on the Models page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="145"/>
+        <source>%1 layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="147"/>
+        <source>context %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="192"/>
+        <source>%1 (this device)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="255"/>
+        <source>predicted %1 tokens/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="259"/>
+        <source>A device would run out of memory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="262"/>
+        <source>Loaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="278"/>
+        <source>Loading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="291"/>
+        <source>Loaded on %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="297"/>
+        <source>Could not load: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <source>Loading cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="36"/>
+        <source>Let paired devices use this device&apos;s compute</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <source>half of this device&apos;s memory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="43"/>
+        <source>all cores</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
+        <source>Apply</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="49"/>
+        <source>Language</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="51"/>
+        <source>Memory cap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="52"/>
+        <source>Thread cap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="54"/>
+        <source>The theme follows the system&apos;s light or dark setting.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
+        <source>Saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <source>The language changes when Hearth next starts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <location filename="../app/hearth/ui/tray.py" line="45"/>
+        <source>Donate compute</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/tray.py" line="50"/>
+        <source>Open Hearth</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/tray.py" line="51"/>
+        <source>Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/tray.py" line="74"/>
+        <source>Not donating</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/tray.py" line="75"/>
+        <source>Donating: ready for paired devices</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/tray.py" line="76"/>
+        <source>Donating: a paired device is using this one</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+</TS>

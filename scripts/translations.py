@@ -1,0 +1,88 @@
+"""Refresh the translation sources from the window's code and compile them for the app.
+
+    uv run python scripts/translations.py [--check]
+
+``pyside6-lupdate`` collects every ``tr()`` string of ``app/hearth/ui`` into ``i18n/hearth_<lang>.ts``
+(keeping what translators wrote); ``pyside6-lrelease`` compiles each into
+``app/hearth/ui/translations/hearth_<lang>.qm``, which the app loads. ``--check`` only reports whether
+the sources are up to date with the code (exit 1 if not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+UI = ROOT / "app" / "hearth" / "ui"
+TS_DIR = ROOT / "i18n"
+QM_DIR = UI / "translations"
+LANGUAGES = ("ru", "zh_CN", "ko")
+
+
+def tool(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if not found:
+        raise SystemExit(f"{name} not found; it comes with PySide6")
+    return found
+
+
+def sources() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in UI.glob("*.py"))
+
+
+def strings(ts: Path) -> set[tuple[str, str]]:
+    """(context, source text) of every live message in a .ts file."""
+    out = set()
+    for context in ET.parse(ts).getroot().iter("context"):
+        name = context.findtext("name", "")
+        for message in context.iter("message"):
+            kind = message.find("translation")
+            if kind is None or kind.get("type") not in ("obsolete", "vanished"):
+                out.add((name, message.findtext("source", "")))
+    return out
+
+
+def update(ts: Path, language: str) -> None:
+    subprocess.run(
+        [tool("pyside6-lupdate"), *sources(), "-no-obsolete", "-target-language", language, "-ts", str(ts)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check that the .ts files are current")
+    args = parser.parse_args()
+    if args.check:
+        stale = []
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = Path(tmp) / "fresh.ts"
+            update(fresh, "en")
+            want = strings(fresh)
+            for language in LANGUAGES:
+                ts = TS_DIR / f"hearth_{language}.ts"
+                if not ts.exists() or strings(ts) != want:
+                    stale.append(ts.name)
+        print("out of date: " + ", ".join(stale) if stale else "translation sources are up to date")
+        return 1 if stale else 0
+    QM_DIR.mkdir(exist_ok=True)
+    for language in LANGUAGES:
+        ts = TS_DIR / f"hearth_{language}.ts"
+        update(ts, language)
+        qm = QM_DIR / f"hearth_{language}.qm"
+        subprocess.run([tool("pyside6-lrelease"), str(ts), "-qm", str(qm)], check=True, capture_output=True)
+        print(f"{ts.relative_to(ROOT)} -> {qm.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
