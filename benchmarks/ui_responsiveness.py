@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "ui"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
@@ -62,12 +63,11 @@ def describe(name: str, lags: list[float]) -> str:
 
 
 async def main(args: argparse.Namespace, workdir: Path) -> int:
+    from windows import open_window, pair_with
+
     from hearth import synthetic
     from hearth.core.plan import HOST, Assignment, Plan
     from hearth.core.profile import read_profile
-    from hearth.node import NodeOptions
-    from hearth.services import Services
-    from hearth.ui.main_window import MainWindow
     from nodes import NodeProcess
 
     model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
@@ -79,19 +79,9 @@ async def main(args: argparse.Namespace, workdir: Path) -> int:
     ]
     for d in donors:
         d.start()
-    services = Services(NodeOptions(name="host", host="127.0.0.1", port=0, discovery=False))
-    await services.start()
-    window = MainWindow(services)
-    window.start()
-    window.show()
+    services, window = await open_window(name="host")
     try:
-        for d in donors:
-            mark = len(d.lines)
-            attempt = await services.pair(d.address)
-            await services.finish_pairing(attempt, await asyncio.to_thread(d.code, mark))
-        deadline = time.monotonic() + 20
-        while len(services.planning_devices()) < 4 and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        await pair_with(services, donors)
         print(f"paired nodes sending telemetry: {len(services.planning_devices()) - 1}")
         profile = read_profile(str(model))
         window.planner.reload_models()

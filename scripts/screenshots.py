@@ -17,25 +17,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "ui"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
-async def _until(condition, timeout: float = 60) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError("the window did not get there in time")
-        await asyncio.sleep(0.05)
-
-
 async def main(out: Path, workdir: Path) -> None:
+    from windows import open_window, pair_with, until
+
     from hearth import synthetic
     from hearth.core.plan_edit import PlanDraft
-    from hearth.node import NodeOptions
-    from hearth.services import Services
-    from hearth.ui.main_window import MainWindow
     from nodes import NodeProcess
 
     model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
@@ -45,21 +36,13 @@ async def main(out: Path, workdir: Path) -> None:
     ]
     for d in donors:
         d.start()
-    services = Services(NodeOptions(name="mac-mini", host="127.0.0.1", port=0, discovery=False))
-    await services.start()
-    window = MainWindow(services)
+    services, window = await open_window(name="mac-mini")
     window.resize(1200, 760)
-    window.start()
-    window.show()
     try:
-        for d in donors:
-            mark = len(d.lines)
-            attempt = await services.pair(d.address)
-            await services.finish_pairing(attempt, await asyncio.to_thread(d.code, mark))
-        await _until(lambda: len(services.planning_devices()) == 3)
+        await pair_with(services, donors)
         window.models.import_file(str(model))
         planner = window.planner
-        await _until(lambda: planner.profile is not None and len(planner.columns) == 3)
+        await until(lambda: planner.profile is not None and len(planner.columns) == 3)
         keys = [d.key for d in planner.devices]
         planner._set_draft(PlanDraft(keys, [3, 3, 2]))
         planner.strip.selection = (3, 5)
@@ -70,14 +53,14 @@ async def main(out: Path, workdir: Path) -> None:
             await asyncio.sleep(0.3)
             window.grab().save(str(out / f"{name}.png"))
         planner.load_button.click()
-        await _until(lambda: services.model is not None)
+        await until(lambda: services.model is not None)
         chat = window.chat
-        await _until(lambda: chat.send_button.isEnabled())
+        await until(lambda: chat.send_button.isEnabled())
         chat.system.setText("You are a helpful assistant.")
         chat.temperature.setValue(0.0)
         chat.max_tokens.setValue(48)
         chat.send("Which devices are answering me?")
-        await _until(lambda: chat.turn is None)
+        await until(lambda: chat.turn is None)
         for name, row in (("chat", 2), ("models", 3), ("settings", 4)):
             window.nav.setCurrentRow(row)
             await asyncio.sleep(0.3)

@@ -34,7 +34,9 @@ class NodeProcess:
         discovery: bool = False,
         prefix: list[str] | None = None,
         extra: list[str] | None = None,
+        probe: bool = False,
     ) -> None:
+        self.probe = probe
         self.extra = extra or []
         self.home = home
         self.name = name
@@ -63,6 +65,9 @@ class NodeProcess:
         ]
         if not self.discovery:
             args.append("--no-discovery")
+        if not self.probe:
+            # Each test node has its own state folder: measuring each would cost seconds apiece.
+            args.append("--no-probe")
         args += self.extra
         self.lines = []
         self.times = []

@@ -49,6 +49,7 @@ class NodeOptions:
     host: str | None = None  # listen and advertise here only; None: every interface
     port: int = DEFAULT_PORT
     discovery: bool = True
+    probe: bool = True  # measure this device's decode speed (once per llama.cpp build and thread cap)
 
 
 class Node:
@@ -93,6 +94,7 @@ class Node:
         self._background: set[asyncio.Task[None]] = set()
         self.pending_codes: list[CodeShown] = []
         self.last_sample: control.Telemetry | None = None
+        self.speed = 0.0  # decode bytes per second from the probe; 0 until measured
         self.listeners: list[Callable[[str], None]] = []
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -129,6 +131,8 @@ class Node:
             await self.discovery.start()
         self._tasks.append(asyncio.create_task(self._telemetry_loop()))
         self._tasks.append(asyncio.create_task(self._manual_loop()))
+        if self.options.probe:
+            self._spawn(self._probe_speed())
         self.peers.sync()
 
     async def stop(self) -> None:
@@ -186,7 +190,7 @@ class Node:
         )
 
     def _info(self) -> DeviceInfo:
-        sample = self.last_sample or telemetry.sample(self.donated_bytes)
+        sample = self.last_sample or telemetry.sample(self.donated_bytes, self.speed)
         ident = self.identity
         return DeviceInfo(
             ident.device_id,
@@ -306,9 +310,21 @@ class Node:
         finally:
             self._pending.pop(request_id, None)
 
+    async def _probe_speed(self) -> None:
+        from hearth import probe
+
+        try:
+            self.speed = await probe.measure(self.hello().llama_build, self.donation.threads or None)
+        except Exception as exc:  # a device that cannot be measured is planned with a default speed
+            log.warning("speed probe failed: %s", exc)
+        self._notify("devices")
+
     async def set_donation(self, **changes: Any) -> Donation:
         """Change what this device donates; switching it off stops every worker at once."""
+        threads = self.donation.threads
         self.donation = update_donation(**changes)
+        if self.options.probe and self.donation.threads != threads:
+            self._spawn(self._probe_speed())
         if not self.donation.enabled:
             for reservation in await self.workers.release_all("donation was switched off"):
                 self._worker_lost(reservation, f"{self.identity.name} stopped donating")
@@ -349,7 +365,7 @@ class Node:
 
     async def _telemetry_loop(self) -> None:
         while True:
-            sample = telemetry.sample(self.donated_bytes)
+            sample = telemetry.sample(self.donated_bytes, self.speed)
             self.last_sample = sample
             for chan in self.peers.all_channels():
                 await chan.send(sample)
@@ -387,7 +403,7 @@ class Node:
 
     def devices(self) -> list[dict[str, Any]]:
         """This device first, then every paired or visible one, with what is known of each."""
-        me = self.last_sample or telemetry.sample(self.donated_bytes)
+        me = self.last_sample or telemetry.sample(self.donated_bytes, self.speed)
         rows: list[dict[str, Any]] = [
             {
                 "device_id": self.identity.device_id,
@@ -403,7 +419,7 @@ class Node:
                 "donated_bytes": me.donated_bytes,
                 "accelerator": me.accelerator,
                 "latency_ms": 0.0,
-                "bytes_per_s": me.bytes_per_s,
+                "bytes_per_s": self.speed,
                 "telemetry_count": 0,
                 "telemetry_age_s": None,
                 "error": "",

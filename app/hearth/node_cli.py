@@ -33,7 +33,13 @@ def cmd_node(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         node = Node(
-            NodeOptions(name=args.name, host=args.host, port=args.port, discovery=not args.no_discovery)
+            NodeOptions(
+                name=args.name,
+                host=args.host,
+                port=args.port,
+                discovery=not args.no_discovery,
+                probe=not args.no_probe,
+            )
         )
         api = LocalApi(node)
         stop = asyncio.Event()
@@ -191,13 +197,24 @@ def add_node_options(parser: argparse.ArgumentParser) -> None:
         "--port", type=int, default=DEFAULT_PORT, help=f"listening port (default {DEFAULT_PORT}; 0: any)"
     )
     parser.add_argument("--no-discovery", action="store_true", help="do not advertise or browse with mDNS")
+    parser.add_argument(
+        "--no-probe", action="store_true", help="do not measure this device's speed (plan with a default)"
+    )
 
 
 def cmd_window(args: argparse.Namespace) -> int:
     from hearth.node import NodeOptions
     from hearth.ui.app import run
 
-    return run(NodeOptions(name=args.name, host=args.host, port=args.port, discovery=not args.no_discovery))
+    return run(
+        NodeOptions(
+            name=args.name,
+            host=args.host,
+            port=args.port,
+            discovery=not args.no_discovery,
+            probe=not args.no_probe,
+        )
+    )
 
 
 def add_commands(sub: Any) -> None:

@@ -13,6 +13,7 @@ from hearth.core.gguf_header import GGUFError
 from hearth.core.plan import HOST, PlanError, parse_plan
 from hearth.core.planner import DeviceSpec, Prediction, auto_plan, evaluate
 from hearth.core.profile import read_profile
+from hearth.local_api import LocalApiError
 from hearth.settings import parse_size
 
 MIB = 2**20
@@ -48,6 +49,31 @@ def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
     return DeviceSpec(HOST, host.memory_bytes, host.bytes_per_s), specs
 
 
+def live_devices() -> tuple[DeviceSpec, list[DeviceSpec]]:
+    """This device and the paired donating devices, as the node running here sees them now."""
+    import asyncio
+    import dataclasses
+
+    from hearth.local_api import LocalClient
+    from hearth.planning import planning_devices
+
+    async def ask() -> list[dict[str, Any]]:
+        client = await LocalClient.open()
+        try:
+            return list((await client.call("devices"))["devices"])
+        finally:
+            await client.close()
+
+    devices = planning_devices(asyncio.run(ask()))
+    names = [d.name for d in devices]
+    specs = [
+        # Plans read better with names; an ID stands in where two devices share a name.
+        dataclasses.replace(d.spec, name=d.name) if names.count(d.name) == 1 and d.key != HOST else d.spec
+        for d in devices
+    ]
+    return specs[0], specs[1:]
+
+
 def _report(pred: Prediction, devices: dict[str, DeviceSpec]) -> dict[str, Any]:
     rows = []
     for p in pred.placements:
@@ -74,15 +100,13 @@ def _report(pred: Prediction, devices: dict[str, DeviceSpec]) -> dict[str, Any]:
 def cmd_plan(args: argparse.Namespace) -> int:
     try:
         profile = read_profile(args.model)
-        if not args.devices:
-            raise PlanError("give the devices with --devices FILE.json (live planning needs speed probes)")
-        host, remotes = load_devices(args.devices)
+        host, remotes = load_devices(args.devices) if args.devices else live_devices()
         n_ctx = args.ctx or min(profile.context_length or 4096, 4096)
         if args.plan:
             pred = evaluate(profile, host, remotes, parse_plan(args.plan, profile.block_count), n_ctx)
         else:
             pred = auto_plan(profile, host, remotes, n_ctx)
-    except (GGUFError, PlanError, ValueError) as exc:
+    except (GGUFError, PlanError, ValueError, LocalApiError) as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return 2
     report = _report(pred, {HOST: host, **{d.name: d for d in remotes}})
@@ -108,7 +132,11 @@ def add_command(sub: Any) -> None:
     plan.add_argument(
         "--ctx", type=int, default=None, help="context length (default: the model's, at most 4096)"
     )
-    plan.add_argument("--devices", help="a JSON list of devices, for planning without the hardware")
+    plan.add_argument(
+        "--devices",
+        help="a JSON list of devices, for planning without the hardware (default: the paired devices "
+        "that donate, as the node running here sees them)",
+    )
     plan.add_argument("--plan", help='check a plan such as "host:0-9,desktop:10-31" instead of choosing one')
     plan.add_argument("--json", action="store_true")
     plan.set_defaults(func=cmd_plan)

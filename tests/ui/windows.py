@@ -1,4 +1,4 @@
-"""Driving the window from tests: the asyncio loop on Qt, waiting, opening and pairing."""
+"""Driving the window from tests, benchmarks and scripts: waiting, opening, pairing."""
 
 from __future__ import annotations
 
@@ -25,14 +25,25 @@ async def until(condition: Callable[[], object], timeout: float = 15, what: str 
         await asyncio.sleep(0.05)
 
 
-async def open_window(qtbot) -> tuple[Services, MainWindow]:
-    services = Services(NodeOptions(name="alpha", host="127.0.0.1", port=0, discovery=False))
+async def open_window(qtbot=None, name: str = "alpha") -> tuple[Services, MainWindow]:
+    """This device's services on 127.0.0.1 (no mDNS) and its window, shown."""
+    services = Services(NodeOptions(name=name, host="127.0.0.1", port=0, discovery=False, probe=False))
     await services.start()
     window = MainWindow(services)
-    qtbot.addWidget(window)
+    if qtbot is not None:
+        qtbot.addWidget(window)
     window.start()
     window.show()
     return services, window
+
+
+async def pair_with(services: Services, procs: list[NodeProcess], timeout: float = 20) -> None:
+    """Pair with each node process (reading the code it prints) and wait for their telemetry."""
+    for proc in procs:
+        mark = len(proc.lines)
+        attempt = await services.pair(proc.address)
+        await services.finish_pairing(attempt, await asyncio.to_thread(proc.code, mark))
+    await until(lambda: len(services.planning_devices()) == len(procs) + 1, timeout, "donors in sight")
 
 
 async def close_window(services: Services, window: MainWindow) -> None:

@@ -25,7 +25,7 @@ def hardware() -> tuple[str, list[str]]:
     return accelerator, sorted({d.name.rstrip("0123456789") or d.name for d in devs})
 
 
-def sample(donated_bytes: int = 0) -> Telemetry:
+def sample(donated_bytes: int = 0, bytes_per_s: float = 0.0) -> Telemetry:
     mem = psutil.virtual_memory()
     accelerator, backends = hardware()
     return Telemetry(
@@ -37,4 +37,5 @@ def sample(donated_bytes: int = 0) -> Telemetry:
         cpu_percent=float(psutil.cpu_percent(interval=None)),
         accelerator=accelerator,
         backends=backends,
+        bytes_per_s=bytes_per_s,
     )

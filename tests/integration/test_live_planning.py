@@ -1,0 +1,74 @@
+"""Planning with the devices that are really there: speed probes and ``hearth plan`` on a live node."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hearth.probe import PROBE
+from nodes import NodeProcess, pair, wait_until
+
+
+def test_speed_probe_runs_once_per_build_and_reaches_the_planner(tmp_path: Path) -> None:
+    node = NodeProcess(tmp_path / "solo", "solo", "127.0.0.1", probe=True).start()
+    cache_dir = tmp_path / "solo" / "cache"
+    try:
+        node.wait_for(r"speed probe: [0-9.]+ GB/s", timeout=120)
+        cache = json.loads((cache_dir / "speed.json").read_text())
+        assert len(cache) == 1 and "threads" in next(iter(cache))
+        measured = next(iter(cache.values()))["bytes_per_s"]
+        assert measured > 1e8  # any computer reads weights faster than 100 MB/s
+        me = next(d for d in node.devices() if d["this_device"])
+        assert me["bytes_per_s"] == measured
+        assert any(p.name.startswith(f"hearth-synthetic-{PROBE.name}") for p in cache_dir.iterdir())
+    finally:
+        node.stop()
+    # Started again with the same llama.cpp build: the cached figure, without measuring again.
+    node.start()
+    try:
+        assert wait_until(lambda: next(d for d in node.devices() if d["this_device"])["bytes_per_s"], 10)
+        me = next(d for d in node.devices() if d["this_device"])
+        assert me["bytes_per_s"] == measured
+        assert not any("speed probe:" in ln for ln in node.lines)
+    finally:
+        node.stop()
+
+
+def test_hearth_plan_uses_the_live_devices(tmp_path: Path, tiny_model: Path) -> None:
+    host = NodeProcess(tmp_path / "host", "alpha", "127.0.0.1").start()
+    donor = NodeProcess(
+        tmp_path / "beta", "beta", "127.0.0.2", extra=["--donate", "--max-memory", "64M"]
+    ).start()
+    try:
+        assert pair(host, donor).returncode == 0
+
+        def beta_planned() -> bool:
+            result = host.cli("plan", "--model", str(tiny_model), "--json")
+            if result.returncode != 0:
+                return False
+            report.update(json.loads(result.stdout))
+            used = {d["device"] for d in report["devices"]}
+            return "beta" in used or "beta" in report["left_out"]
+
+        report: dict = {}
+        assert wait_until(beta_planned, timeout=20), report
+        assert report["devices"][0]["device"] == "host" and report["tokens_per_s"] > 0
+        # The same devices, with a plan given by hand: beta holds what it is given.
+        checked = host.cli("plan", "--model", str(tiny_model), "--plan", "host:0-3,beta:4-7", "--json")
+        assert checked.returncode == 0, checked.stderr
+        rows = {d["device"]: d for d in json.loads(checked.stdout)["devices"]}
+        assert rows["beta"]["layers"] == [4, 7] and rows["beta"]["free"] > 0
+        # More than beta donates at a long context is refused, naming beta and the overflow.
+        over = host.cli("plan", "--model", str(tiny_model), "--plan", "beta:0-7", "--ctx", "8192")
+        assert over.returncode == 2
+        assert "beta would need" in over.stderr and "over by" in over.stderr
+    finally:
+        host.stop()
+        donor.stop()
+
+
+def test_hearth_plan_without_a_node_says_how_to_start_one(tmp_path: Path, tiny_model: Path) -> None:
+    lonely = NodeProcess(tmp_path / "none", "none", "127.0.0.1")
+    result = lonely.cli("plan", "--model", str(tiny_model))
+    assert result.returncode == 2
+    assert "hearth node" in result.stderr
