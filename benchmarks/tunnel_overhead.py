@@ -13,46 +13,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from benchmarks._common import median, medium_model
+from benchmarks._common import decode, median, medium_model, raw_worker
 from hearth.core.plan import parse_plan
 from hearth.engine import messages as m
-from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from nodes import NodeProcess, open_local, pair, wait_until  # noqa: E402
-
-PROMPT = "Once upon a time, in a house with three computers,"
-
-
-def raw_worker(threads: int, cache: Path) -> tuple[subprocess.Popen[bytes], int]:
-    proc = subprocess.Popen(
-        rpc_worker.command(threads, str(cache)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        match = rpc_worker.READY.search(line)
-        if match:
-            # Keep draining, so that the server never blocks on a full pipe.
-            threading.Thread(target=proc.stdout.read, daemon=True).start()
-            return proc, int(match.group(1))
-    raise RuntimeError("the RPC worker did not start")
-
-
-async def decode(engine: EngineClient, n: int) -> float:
-    arrivals: list[float] = []
-    request = m.Generate(0, prompt=PROMPT, max_tokens=n, temperature=0.0, ignore_eos=True)
-    await engine.generate(request, lambda t: arrivals.append(time.perf_counter()))
-    return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
 
 
 async def main() -> None:

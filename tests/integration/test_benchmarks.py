@@ -70,3 +70,12 @@ def test_ui_responsiveness_benchmark_runs_and_prints_the_lag() -> None:
     lag = re.search(r"p99 event-loop lag while streaming: ([0-9.]+) ms", result.stdout)
     assert lag and float(lag.group(1)) >= 0
     assert "Fatal" not in result.stderr
+
+
+def test_planner_quality_benchmark_runs_and_prints_the_ratios(tiny_model: Path) -> None:
+    result = run_benchmark(
+        "planner_quality", ["--model", str(tiny_model), "--step", "4", "--tokens", "8"], timeout=300
+    )
+    assert re.search(r"auto / best measured: [0-9.]+", result.stdout)
+    assert re.search(r"auto / exo \(RAM\): [0-9.]+", result.stdout)
+    assert re.search(r"prediction error over all plans: median \d+ %", result.stdout)

@@ -1,0 +1,215 @@
+"""How good the planner's choice is: measured decode speed of its plan against the memory-proportional
+splits and against the best contiguous plan found by measuring them all, on unequal devices.
+
+    uv run python -m benchmarks.planner_quality [--step 2] [--tokens 48] [--quota 0.35]
+
+The host is the engine process (one thread); two llama.cpp RPC workers on loopback are the other
+devices: A with one thread, B with one thread and a CPU quota (cgroup v1 ``cpu.cfs_quota_us``, root
+only; without it B gets no quota and the devices differ less). Each device's speed is probed as a
+node does it (the probe model through llama.cpp, in a process with the device's threads and quota);
+the per-hop cost is measured once. Then every contiguous plan, with the host first and the workers in
+either order, on a grid of ``--step`` layers, is loaded and timed, together with Hearth's auto plan,
+llama.cpp's default split (layers by reported free memory: CPU workers report the same RAM, so an
+even split over the workers) and exo's RAM-proportional split (an even split over all three).
+Targets: auto >= 0.95 x best measured, and >= 1.2 x the memory-proportional splits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from benchmarks._common import decode, medium_model, raw_worker
+from hearth.core.plan import HOST, Assignment, Plan, even_plan
+from hearth.core.planner import DeviceSpec, auto_plan, predict
+from hearth.core.profile import ModelProfile, read_profile
+from hearth.engine import messages as m
+from hearth.engine.client import EngineClient
+from hearth.probe import PROBE
+from hearth.synthetic import ensure_model
+
+CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
+
+
+class Quota:
+    """A cgroup v1 CPU quota that processes can be put under; a no-op where that is not allowed."""
+
+    def __init__(self, share: float) -> None:
+        self.path: Path | None = None
+        if share >= 1.0 or not (CGROUP_ROOT / "cpu.cfs_quota_us").exists():
+            return
+        path = CGROUP_ROOT / f"hearth-bench-{uuid.uuid4().hex[:8]}"
+        try:
+            path.mkdir()
+            period = int((path / "cpu.cfs_period_us").read_text())
+            (path / "cpu.cfs_quota_us").write_text(str(int(period * share)))
+            self.path = path
+        except OSError:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+    def add(self, pid: int) -> None:
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(pid))
+
+    def close(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
+
+
+async def tokens_per_s(
+    engine: EngineClient, model: Path, plan: Plan, endpoints: dict[str, str], n: int
+) -> float:
+    n_gpu_layers, split = plan.llama_params()
+    servers = [endpoints[a.device] for a in plan.remote]
+    await engine.load(
+        m.LoadModel(
+            str(model),
+            n_ctx=512,
+            n_threads=1,
+            n_gpu_layers=n_gpu_layers,
+            tensor_split=split,
+            rpc_servers=servers,
+        )
+    )
+    await decode(engine, 4)  # warm up
+    return await decode(engine, n)
+
+
+async def probe_speed(threads: int, quota: Quota | None, log: Path) -> float:
+    """The probe a node runs, in a process with this device's threads and quota."""
+    model = ensure_model(log.parent, PROBE)
+    engine = EngineClient(log)
+    try:
+        ready = await engine.start()
+        if quota is not None:
+            quota.add(ready.pid)
+        await engine.load(m.LoadModel(str(model), n_ctx=256, n_threads=threads))
+        rate = await decode(engine, 24)
+    finally:
+        await engine.close()
+    return rate * sum(read_profile(str(model)).layer_bytes)
+
+
+def candidates(n_layers: int, step: int) -> list[Plan]:
+    """Contiguous plans, host first, workers A and B in either order, cut on a grid of ``step``."""
+    cuts = sorted({*range(0, n_layers + 1, step), n_layers})
+    plans = {}
+    for order in (("A", "B"), ("B", "A")):
+        for c1, c2 in itertools.combinations_with_replacement(cuts, 2):
+            parts = [(HOST, 0, c1), (order[0], c1, c2), (order[1], c2, n_layers)]
+            assignments = tuple(Assignment(d, s, e) for d, s, e in parts if e > s or d == HOST)
+            plan = Plan(n_layers, assignments)
+            plans[str(plan)] = plan
+    return list(plans.values())
+
+
+def memory_splits(n_layers: int) -> dict[str, Plan]:
+    llama_default = Plan(
+        n_layers,
+        (Assignment(HOST, 0, 0), Assignment("A", 0, n_layers // 2), Assignment("B", n_layers // 2, n_layers)),
+    )
+    return {
+        "llama.cpp default (free memory)": llama_default,
+        "exo (RAM)": even_plan(n_layers, [HOST, "A", "B"]),
+    }
+
+
+async def main(args: argparse.Namespace, work: Path) -> None:
+    model = args.model or medium_model()
+    profile: ModelProfile = read_profile(str(model))
+    L = profile.block_count
+    quota = Quota(args.quota)
+    if quota.path is None:
+        print("no CPU quota available (needs root and cgroup v1 cpu): B differs from A only by chance")
+    workers = {"A": raw_worker(1, work / "A"), "B": raw_worker(1, work / "B")}
+    quota.add(workers["B"][0].pid)
+    endpoints = {name: f"127.0.0.1:{port}" for name, (_, port) in workers.items()}
+    engine = EngineClient(work / "engine.log")
+    try:
+        speeds = {
+            HOST: await probe_speed(1, None, work / "probe-host.log"),
+            "A": await probe_speed(1, None, work / "probe-A.log"),
+            "B": await probe_speed(1, quota, work / "probe-B.log"),
+        }
+        # One hop: the last layer on A instead of the host costs a round trip (less the speed difference).
+        last = profile.layer_bytes[-1]
+        local = Plan(L, (Assignment(HOST, 0, L),))
+        one_remote = Plan(L, (Assignment(HOST, 0, L - 1), Assignment("A", L - 1, L)))
+        t_local = 1 / await tokens_per_s(engine, model, local, endpoints, args.tokens)
+        t_remote = 1 / await tokens_per_s(engine, model, one_remote, endpoints, args.tokens)
+        hop = max(0.0, t_remote - t_local - (last / speeds["A"] - last / speeds[HOST]))
+        print(
+            "probed speeds: "
+            + ", ".join(f"{k} {v / 1e9:.2f} GB/s" for k, v in speeds.items())
+            + f"; hop {hop * 1000:.2f} ms"
+        )
+        big = 1 << 40
+        host = DeviceSpec(HOST, big, speeds[HOST])
+        remotes = [DeviceSpec(n, big, speeds[n], hop) for n in ("A", "B")]
+        solve_started = time.perf_counter()
+        auto = auto_plan(profile, host, remotes, 512)
+        solve_ms = (time.perf_counter() - solve_started) * 1000
+        named = {"Hearth auto plan": auto.plan, **memory_splits(L)}
+        plans = {str(p): p for p in [*candidates(L, args.step), *named.values()]}
+        measured: dict[str, float] = {}
+        for i, (text, plan) in enumerate(plans.items()):
+            measured[text] = await tokens_per_s(engine, model, plan, endpoints, args.tokens)
+            print(f"[{i + 1}/{len(plans)}] {text:<28} {measured[text]:7.2f} tok/s", flush=True)
+        # The named plans again, so that drift over the run does not decide the comparison.
+        for text in {str(p) for p in named.values()}:
+            measured[text] = max(
+                measured[text], await tokens_per_s(engine, model, plans[text], endpoints, args.tokens)
+            )
+    finally:
+        await engine.close()
+        for proc, _ in workers.values():
+            proc.kill()
+            proc.wait()
+        quota.close()
+    best_text = max(measured, key=measured.__getitem__)
+    best = measured[best_text]
+    got = measured[str(auto.plan)]
+    print(f"\nmodel {model.name}, {L} layers; {len(plans)} plans measured; solved in {solve_ms:.1f} ms")
+    print(f"best measured plan: {best_text}: {best:.2f} tok/s")
+    for name, plan in named.items():
+        tps = measured[str(plan)]
+        predicted = predict(profile, host, remotes, plan, 512).tokens_per_s
+        error = (predicted - tps) / tps * 100
+        print(f"{name:<32} {plan!s:<26} {tps:7.2f} tok/s  predicted {predicted:7.2f} ({error:+.0f} %)")
+    print(f"auto / best measured: {got / best:.3f}  (target >= 0.95)")
+    for name, plan in memory_splits(L).items():
+        print(f"auto / {name}: {got / measured[str(plan)]:.3f}  (target >= 1.2)")
+    errors = [
+        abs(predict(profile, host, remotes, p, 512).tokens_per_s - measured[t]) / measured[t]
+        for t, p in plans.items()
+    ]
+    middle = sorted(errors)[len(errors) // 2]
+    print(f"prediction error over all plans: median {middle * 100:.0f} %, max {max(errors) * 100:.0f} %")
+
+
+def run() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="default: the medium synthetic model")
+    parser.add_argument("--step", type=int, default=2, help="layer grid of the measured plans")
+    parser.add_argument("--tokens", type=int, default=48)
+    parser.add_argument("--quota", type=float, default=0.35, help="CPU share of worker B")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
+        os.environ.setdefault("HEARTH_HOME", str(Path(tmp) / "home"))
+        asyncio.run(main(args, Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
