@@ -3,12 +3,13 @@ splits and against the best contiguous plan found by measuring them all, on uneq
 
     uv run python -m benchmarks.planner_quality [--step 2] [--tokens 48] [--quota 0.35]
 
-The host is the engine process (one thread); two llama.cpp RPC workers on loopback are the other
-devices: A with one thread, B with one thread and a CPU quota (cgroup v1 ``cpu.cfs_quota_us``, root
-only; without it B gets no quota and the devices differ less). Each device's speed is probed as a
-node does it (the probe model through llama.cpp, in a process with the device's threads and quota);
-the per-hop cost is measured once. Then every contiguous plan, with the host first and the workers in
-either order, on a grid of ``--step`` layers, is loaded and timed, together with Hearth's auto plan,
+The host is the engine process (one thread) with memory for only half of the layers
+(``--host-share``); two llama.cpp RPC workers on loopback are the other devices: A with one thread,
+B with one thread and a CPU quota (cgroup v1 ``cpu.cfs_quota_us``, root only; without it B gets no
+quota and the devices differ less). Each device's speed is probed as a node does it (the probe model
+through llama.cpp, in a process with the device's threads and quota); the per-hop cost is measured
+once. Then every contiguous plan that fits in memory, with the host first and the workers in either
+order, on a grid of ``--step`` layers, is loaded and timed, together with Hearth's auto plan,
 llama.cpp's default split (layers by reported free memory: CPU workers report the same RAM, so an
 even split over the workers) and exo's RAM-proportional split (an even split over all three).
 Targets: auto >= 0.95 x best measured, and >= 1.2 x the memory-proportional splits.
@@ -28,6 +29,7 @@ import uuid
 from pathlib import Path
 
 from benchmarks._common import decode, medium_model, raw_worker
+from hearth.core.memory import device_memory
 from hearth.core.plan import HOST, Assignment, Plan, even_plan
 from hearth.core.planner import DeviceSpec, auto_plan, predict
 from hearth.core.profile import ModelProfile, read_profile
@@ -49,7 +51,10 @@ class Quota:
         path = CGROUP_ROOT / f"hearth-bench-{uuid.uuid4().hex[:8]}"
         try:
             path.mkdir()
-            period = int((path / "cpu.cfs_period_us").read_text())
+            # A short period: with the default 100 ms a device that works a few ms per token escapes
+            # the quota in bursts, and the quota would only slow the sustained speed probe.
+            period = 10_000
+            (path / "cpu.cfs_period_us").write_text(str(period))
             (path / "cpu.cfs_quota_us").write_text(str(int(period * share)))
             self.path = path
         except OSError:
@@ -154,13 +159,16 @@ async def main(args: argparse.Namespace, work: Path) -> None:
             + f"; hop {hop * 1000:.2f} ms"
         )
         big = 1 << 40
-        host = DeviceSpec(HOST, big, speeds[HOST])
+        # The host has room for only part of the model, as in a household that needs the pool.
+        room = device_memory(profile, 0, max(0, round(L * args.host_share)), 512, host=True).total
+        host = DeviceSpec(HOST, room, speeds[HOST])
         remotes = [DeviceSpec(n, big, speeds[n], hop) for n in ("A", "B")]
         solve_started = time.perf_counter()
         auto = auto_plan(profile, host, remotes, 512)
         solve_ms = (time.perf_counter() - solve_started) * 1000
         named = {"Hearth auto plan": auto.plan, **memory_splits(L)}
-        plans = {str(p): p for p in [*candidates(L, args.step), *named.values()]}
+        fitting = [p for p in candidates(L, args.step) if not predict(profile, host, remotes, p, 512).over]
+        plans = {str(p): p for p in [*fitting, *named.values()]}
         measured: dict[str, float] = {}
         for i, (text, plan) in enumerate(plans.items()):
             measured[text] = await tokens_per_s(engine, model, plan, endpoints, args.tokens)
@@ -203,6 +211,9 @@ def run() -> int:
     parser.add_argument("--step", type=int, default=2, help="layer grid of the measured plans")
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--quota", type=float, default=0.35, help="CPU share of worker B")
+    parser.add_argument(
+        "--host-share", type=float, default=0.5, help="share of the layers the host has memory for"
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:

@@ -63,7 +63,7 @@ def describe(name: str, lags: list[float]) -> str:
 
 
 async def main(args: argparse.Namespace, workdir: Path) -> int:
-    from windows import open_window, pair_with
+    from windows import close_window, open_window, pair_with
 
     from hearth import synthetic
     from hearth.core.plan import HOST, Assignment, Plan
@@ -107,11 +107,8 @@ async def main(args: argparse.Namespace, workdir: Path) -> int:
         while chat.turn is not None:
             await asyncio.sleep(0.05)
     finally:
-        window.hide()
         window.deleteLater()
-        await services.stop()
-        for d in donors:
-            d.stop()
+        await close_window(services, window, tuple(donors))
     print(describe("idle (telemetry only)", idle))
     print(describe("streaming + telemetry", streaming))
     print(f"streamed {chars} characters in {elapsed:.1f} s; still streaming at the end: {still_streaming}")

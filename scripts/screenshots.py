@@ -23,7 +23,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 async def main(out: Path, workdir: Path) -> None:
-    from windows import open_window, pair_with, until
+    from windows import close_window, open_window, pair_with, until
 
     from hearth import synthetic
     from hearth.core.plan_edit import PlanDraft
@@ -66,11 +66,8 @@ async def main(out: Path, workdir: Path) -> None:
             await asyncio.sleep(0.3)
             window.grab().save(str(out / f"{name}.png"))
     finally:
-        window.hide()
         window.deleteLater()
-        await services.stop()
-        for d in donors:
-            d.stop()
+        await close_window(services, window, tuple(donors))
 
 
 def run() -> int:

@@ -9,16 +9,19 @@ import json
 import logging
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hearth.core.pairing import PairingError, normalize_code
 from hearth.local_api import LocalApi, LocalApiError, LocalClient
+
+if TYPE_CHECKING:
+    from hearth.node import NodeOptions
 
 EXIT_FAILED = 1
 
 
 def cmd_node(args: argparse.Namespace) -> int:
-    from hearth.node import Node, NodeOptions
+    from hearth.node import Node
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
@@ -32,15 +35,7 @@ def cmd_node(args: argparse.Namespace) -> int:
     update_donation(enabled=args.donate, max_memory=max_memory, threads=args.threads or 0)
 
     async def run() -> None:
-        node = Node(
-            NodeOptions(
-                name=args.name,
-                host=args.host,
-                port=args.port,
-                discovery=not args.no_discovery,
-                probe=not args.no_probe,
-            )
-        )
+        node = Node(node_options(args))
         api = LocalApi(node)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -202,19 +197,22 @@ def add_node_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def cmd_window(args: argparse.Namespace) -> int:
+def node_options(args: argparse.Namespace) -> NodeOptions:
     from hearth.node import NodeOptions
+
+    return NodeOptions(
+        name=args.name,
+        host=args.host,
+        port=args.port,
+        discovery=not args.no_discovery,
+        probe=not args.no_probe,
+    )
+
+
+def cmd_window(args: argparse.Namespace) -> int:
     from hearth.ui.app import run
 
-    return run(
-        NodeOptions(
-            name=args.name,
-            host=args.host,
-            port=args.port,
-            discovery=not args.no_discovery,
-            probe=not args.no_probe,
-        )
-    )
+    return run(node_options(args))
 
 
 def add_commands(sub: Any) -> None:

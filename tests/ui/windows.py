@@ -46,9 +46,11 @@ async def pair_with(services: Services, procs: list[NodeProcess], timeout: float
     await until(lambda: len(services.planning_devices()) == len(procs) + 1, timeout, "donors in sight")
 
 
-async def close_window(services: Services, window: MainWindow) -> None:
+async def close_window(services: Services, window: MainWindow, procs: tuple[NodeProcess, ...] = ()) -> None:
     window.hide()
     await services.stop()
+    for proc in procs:
+        proc.stop()
 
 
 async def pair_through_dialog(window: MainWindow, services: Services, proc: NodeProcess) -> str:
