@@ -1,18 +1,20 @@
 """How good the planner's choice is: measured decode speed of its plan against the memory-proportional
 splits and against the best contiguous plan found by measuring them all, on unequal devices.
 
-    uv run python -m benchmarks.planner_quality [--step 2] [--tokens 48] [--quota 0.35]
+    uv run python -m benchmarks.planner_quality [--step 2] [--tokens 32] [--quota 0.35] [--rounds 3]
 
 The host is the engine process (one thread) with memory for only half of the layers
-(``--host-share``); two llama.cpp RPC workers on loopback are the other devices: A with one thread,
-B with one thread and a CPU quota (cgroup v1 ``cpu.cfs_quota_us``, root only; without it B gets no
-quota and the devices differ less). Each device's speed is probed as a node does it (the probe model
-through llama.cpp, in a process with the device's threads and quota); the per-hop cost is measured
-once. Then every contiguous plan that fits in memory, with the host first and the workers in either
-order, on a grid of ``--step`` layers, is loaded and timed, together with Hearth's auto plan,
-llama.cpp's default split (layers by reported free memory: CPU workers report the same RAM, so an
-even split over the workers) and exo's RAM-proportional split (an even split over all three).
-Targets: auto >= 0.95 x best measured, and >= 1.2 x the memory-proportional splits.
+(``--host-share``); two llama.cpp RPC workers on loopback are the other devices: A with
+``--threads-a`` threads, B with one thread and a CPU quota (cgroup v1 ``cpu.cfs_quota_us``, root
+only; without it B gets no quota and the devices differ less). Each device's speed is probed as a
+node does it (the probe model through llama.cpp, in a process with the device's threads and quota);
+the per-token cost of a remote device is measured on the tiny model, where compute is negligible.
+Every contiguous plan that fits in memory, with the host first and the workers in either order, on a
+grid of ``--step`` layers, is timed once; then the fastest few and the compared plans (Hearth's auto
+plan, llama.cpp's default split by reported free memory, which is even over CPU workers since they
+report the same RAM, and exo's RAM-proportional split, even over all three) are timed again in
+interleaved rounds, and each plan's median decides, so that the machine's drift over the run does
+not. Targets: auto >= 0.95 x best measured, and >= 1.2 x the memory-proportional splits.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import math
 import os
 import sys
 import tempfile
@@ -28,7 +31,7 @@ import time
 import uuid
 from pathlib import Path
 
-from benchmarks._common import decode, medium_model, raw_worker
+from benchmarks._common import CACHE, decode, median, medium_model, raw_worker
 from hearth.core.memory import device_memory
 from hearth.core.plan import HOST, Assignment, Plan, even_plan
 from hearth.core.planner import DeviceSpec, auto_plan, predict
@@ -36,7 +39,7 @@ from hearth.core.profile import ModelProfile, read_profile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
 from hearth.probe import PROBE
-from hearth.synthetic import ensure_model
+from hearth.synthetic import TINY, ensure_model
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
 
@@ -51,9 +54,11 @@ class Quota:
         path = CGROUP_ROOT / f"hearth-bench-{uuid.uuid4().hex[:8]}"
         try:
             path.mkdir()
-            # A short period: with the default 100 ms a device that works a few ms per token escapes
-            # the quota in bursts, and the quota would only slow the sustained speed probe.
-            period = 10_000
+            # The shortest period the kernel takes (the quota must be at least 1 ms): with a longer
+            # one a device that works a few ms per token runs at full speed until the period's
+            # budget is spent, so the quota would slow the sustained speed probe far more than the
+            # short bursts of a pooled token.
+            period = max(1_000, math.ceil(1_000 / share))
             (path / "cpu.cfs_period_us").write_text(str(period))
             (path / "cpu.cfs_quota_us").write_text(str(int(period * share)))
             self.path = path
@@ -129,6 +134,47 @@ def memory_splits(n_layers: int) -> dict[str, Plan]:
     }
 
 
+async def hop_cost(engine: EngineClient, endpoints: dict[str, str], rounds: int) -> float:
+    """Per-token cost of one remote device: the tiny model with its last layer on A, against local."""
+    tiny = ensure_model(CACHE, TINY)
+    n = read_profile(str(tiny)).block_count
+    local = Plan(n, (Assignment(HOST, 0, n),))
+    remote = Plan(n, (Assignment(HOST, 0, n - 1), Assignment("A", n - 1, n)))
+    extra = []
+    for _ in range(rounds):
+        t_local = 1 / await tokens_per_s(engine, tiny, local, endpoints, 128)
+        t_remote = 1 / await tokens_per_s(engine, tiny, remote, endpoints, 128)
+        extra.append(t_remote - t_local)
+    return max(0.0, median(extra))
+
+
+async def measure(
+    engine: EngineClient,
+    model: Path,
+    plans: dict[str, Plan],
+    keep: set[str],
+    endpoints: dict[str, str],
+    args: argparse.Namespace,
+) -> dict[str, float]:
+    """One timing of every plan, then interleaved rounds of the fastest few and of ``keep``: medians."""
+    first: dict[str, float] = {}
+    for i, (text, plan) in enumerate(plans.items()):
+        first[text] = await tokens_per_s(engine, model, plan, endpoints, args.tokens)
+        print(f"[{i + 1}/{len(plans)}] {text:<28} {first[text]:7.2f} tok/s", flush=True)
+    fastest = sorted(first, key=first.__getitem__, reverse=True)[: args.finalists]
+    finalists = list(dict.fromkeys([*fastest, *sorted(keep)]))
+    samples = {text: [first[text]] for text in finalists}
+    for r in range(args.rounds):
+        # A different order each round, so that no plan always runs right after the same one.
+        order = finalists[r % len(finalists) :] + finalists[: r % len(finalists)]
+        for text in order:
+            samples[text].append(await tokens_per_s(engine, model, plans[text], endpoints, args.tokens))
+    print("again in interleaved rounds (median of each):")
+    for text in finalists:
+        print(f"  {text:<28} {median(samples[text]):7.2f} tok/s  ({len(samples[text])} runs)")
+    return {**first, **{text: median(values) for text, values in samples.items()}}
+
+
 async def main(args: argparse.Namespace, work: Path) -> None:
     model = args.model or medium_model()
     profile: ModelProfile = read_profile(str(model))
@@ -136,27 +182,21 @@ async def main(args: argparse.Namespace, work: Path) -> None:
     quota = Quota(args.quota)
     if quota.path is None:
         print("no CPU quota available (needs root and cgroup v1 cpu): B differs from A only by chance")
-    workers = {"A": raw_worker(1, work / "A"), "B": raw_worker(1, work / "B")}
+    workers = {"A": raw_worker(args.threads_a, work / "A"), "B": raw_worker(1, work / "B")}
     quota.add(workers["B"][0].pid)
     endpoints = {name: f"127.0.0.1:{port}" for name, (_, port) in workers.items()}
     engine = EngineClient(work / "engine.log")
     try:
         speeds = {
             HOST: await probe_speed(1, None, work / "probe-host.log"),
-            "A": await probe_speed(1, None, work / "probe-A.log"),
+            "A": await probe_speed(args.threads_a, None, work / "probe-A.log"),
             "B": await probe_speed(1, quota, work / "probe-B.log"),
         }
-        # One hop: the last layer on A instead of the host costs a round trip (less the speed difference).
-        last = profile.layer_bytes[-1]
-        local = Plan(L, (Assignment(HOST, 0, L),))
-        one_remote = Plan(L, (Assignment(HOST, 0, L - 1), Assignment("A", L - 1, L)))
-        t_local = 1 / await tokens_per_s(engine, model, local, endpoints, args.tokens)
-        t_remote = 1 / await tokens_per_s(engine, model, one_remote, endpoints, args.tokens)
-        hop = max(0.0, t_remote - t_local - (last / speeds["A"] - last / speeds[HOST]))
+        hop = await hop_cost(engine, endpoints, args.rounds)
         print(
             "probed speeds: "
             + ", ".join(f"{k} {v / 1e9:.2f} GB/s" for k, v in speeds.items())
-            + f"; hop {hop * 1000:.2f} ms"
+            + f"; a remote device costs {hop * 1000:.2f} ms a token"
         )
         big = 1 << 40
         # The host has room for only part of the model, as in a household that needs the pool.
@@ -169,15 +209,7 @@ async def main(args: argparse.Namespace, work: Path) -> None:
         named = {"Hearth auto plan": auto.plan, **memory_splits(L)}
         fitting = [p for p in candidates(L, args.step) if not predict(profile, host, remotes, p, 512).over]
         plans = {str(p): p for p in [*fitting, *named.values()]}
-        measured: dict[str, float] = {}
-        for i, (text, plan) in enumerate(plans.items()):
-            measured[text] = await tokens_per_s(engine, model, plan, endpoints, args.tokens)
-            print(f"[{i + 1}/{len(plans)}] {text:<28} {measured[text]:7.2f} tok/s", flush=True)
-        # The named plans again, so that drift over the run does not decide the comparison.
-        for text in {str(p) for p in named.values()}:
-            measured[text] = max(
-                measured[text], await tokens_per_s(engine, model, plans[text], endpoints, args.tokens)
-            )
+        measured = await measure(engine, model, plans, {str(p) for p in named.values()}, endpoints, args)
     finally:
         await engine.close()
         for proc, _ in workers.values():
@@ -209,7 +241,10 @@ def run() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="default: the medium synthetic model")
     parser.add_argument("--step", type=int, default=2, help="layer grid of the measured plans")
-    parser.add_argument("--tokens", type=int, default=48)
+    parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the finalists")
+    parser.add_argument("--finalists", type=int, default=4, help="fastest plans timed again")
+    parser.add_argument("--threads-a", type=int, default=2, help="threads of worker A")
     parser.add_argument("--quota", type=float, default=0.35, help="CPU share of worker B")
     parser.add_argument(
         "--host-share", type=float, default=0.5, help="share of the layers the host has memory for"
