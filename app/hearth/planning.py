@@ -2,7 +2,8 @@
 
 This device is the host: it may use its free memory less a headroom the system keeps. A paired device
 takes part when it is connected and donating: it may use what it donates, and never more than its free
-memory less the same headroom. Speed comes from each device's probe when it has reported one.
+memory less the same headroom. Speed comes from each device's probe when it has reported one. A remote
+device costs each token its link's round trip plus llama.cpp's own RPC step, as this device measured it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from hearth.core.planner import DeviceSpec
 MIB = 2**20
 # Decode speed assumed for a device that has not reported a probe: a typical laptop's memory bandwidth.
 DEFAULT_BYTES_PER_S = 20e9
+# RPC step assumed until this device has measured its own: about what one RPC server costs a token on
+# loopback on a fast machine.
+DEFAULT_RPC_STEP_S = 0.8e-3
 
 
 def headroom(memory_total: int) -> int:
@@ -37,6 +41,8 @@ class PlanningDevice:
 def planning_devices(rows: list[dict[str, Any]]) -> list[PlanningDevice]:
     """This device first, then every connected, donating paired device."""
     out = []
+    me = next((row for row in rows if row.get("this_device")), {})
+    step = float(me.get("rpc_step_ms") or 0.0) / 1000 or DEFAULT_RPC_STEP_S
     for row in rows:
         total = int(row.get("memory_total") or 0)
         free = int(row.get("memory_free") or 0)
@@ -46,7 +52,7 @@ def planning_devices(rows: list[dict[str, Any]]) -> list[PlanningDevice]:
             key, usable, hop = HOST, spare, 0.0
         elif row.get("paired") and row.get("connected") and (row.get("donated_bytes") or 0) > 0:
             key, usable = str(row["device_id"]), min(int(row["donated_bytes"]), spare)
-            hop = float(row.get("latency_ms") or 0.0) / 1000
+            hop = float(row.get("latency_ms") or 0.0) / 1000 + step
         else:
             continue
         spec = DeviceSpec(key, usable, speed, hop)

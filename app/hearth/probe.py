@@ -1,24 +1,34 @@
-"""How fast this device decodes: a short run of llama.cpp on a synthetic model, cached per build.
+"""How fast this device decodes, and what a remote device costs it: short runs of llama.cpp on
+synthetic models, cached per build.
 
 Decoding reads every weight of a device's layers once per token, so the planner's unit of speed is
 weight bytes per second. The probe model is about 90 MB of Q8_0 layers (more than a CPU cache holds)
 with a tiny vocabulary, so its time per token is the layers' time. It runs in an engine subprocess like
 any model, with the thread count the device would use, and the answer is kept per llama.cpp build and
 thread count: a different build or cap measures again.
+
+A remote device costs each token more than the network's round trip: llama.cpp's RPC commands, and a
+process woken on each side. That step is measured on loopback, on the tiny model (whose compute is
+negligible) with its last layer on a worker started here, against the same model run locally.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import statistics
 import time
 from pathlib import Path
 
 from gguf import GGMLQuantizationType as QT
 
 from hearth import paths, synthetic
+from hearth.core.plan import HOST, Assignment, Plan
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
+from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
 
 log = logging.getLogger(__name__)
@@ -37,6 +47,8 @@ PROBE = synthetic.SyntheticSpec(
     chat_template=False,
 )
 TOKENS = 24
+STEP_TOKENS = 64
+STEP_ROUNDS = 3
 
 
 def _cache_file() -> Path:
@@ -47,23 +59,31 @@ def _key(build: str, threads: int) -> str:
     return f"{build} / {threads} threads"
 
 
-def cached(build: str, threads: int) -> float | None:
-    """The measured bytes per second for this build and thread count, if measured before."""
+def _step_key(build: str) -> str:
+    return f"{build} / rpc step"
+
+
+def _read(key: str, field: str) -> float | None:
     try:
-        entry = json.loads(_cache_file().read_text(encoding="utf-8")).get(_key(build, threads))
-        return float(entry["bytes_per_s"]) if entry else None
+        entry = json.loads(_cache_file().read_text(encoding="utf-8")).get(key)
+        return float(entry[field]) if entry else None
     except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def _remember(build: str, threads: int, bytes_per_s: float) -> None:
+def cached(build: str, threads: int) -> float | None:
+    """The measured bytes per second for this build and thread count, if measured before."""
+    return _read(_key(build, threads), "bytes_per_s")
+
+
+def _remember(key: str, field: str, value: float) -> None:
     try:
         data = json.loads(_cache_file().read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             data = {}
     except (FileNotFoundError, ValueError):
         data = {}
-    data[_key(build, threads)] = {"bytes_per_s": bytes_per_s, "measured_at": time.time()}
+    data[key] = {field: value, "measured_at": time.time()}
     tmp = _cache_file().with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
     tmp.replace(_cache_file())
@@ -75,22 +95,66 @@ async def measure(build: str, threads: int | None = None, engine: EngineClient |
     known = cached(build, threads_key)
     if known:
         return known
-    import asyncio
-
     model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), PROBE)
     layer_bytes = sum(read_profile(str(model)).layer_bytes)
     own = engine is None
     client = engine or EngineClient(log_path=paths.state_dir() / "logs" / "probe.log")
     try:
         await client.load(m.LoadModel(str(model), n_ctx=256, n_threads=threads, use_mmap=True))
-        request = m.Generate(0, prompt="probe", max_tokens=TOKENS, temperature=0.0, ignore_eos=True)
-        done = await client.generate(request, lambda _: None)
+        rate = await _decode_rate(client, TOKENS)
     finally:
         if own:
             await client.close()
-    if done.decode_tokens_per_s <= 0:
-        raise RuntimeError("the speed probe produced no tokens")
-    speed = layer_bytes * done.decode_tokens_per_s
-    _remember(build, threads_key, speed)
+    speed = layer_bytes * rate
+    _remember(_key(build, threads_key), "bytes_per_s", speed)
     log.info("speed probe: %.1f GB/s of weights with %s threads", speed / 1e9, threads or "all")
     return speed
+
+
+async def _decode_rate(client: EngineClient, tokens: int) -> float:
+    request = m.Generate(0, prompt="probe", max_tokens=tokens, temperature=0.0, ignore_eos=True)
+    done = await client.generate(request, lambda _: None)
+    if done.decode_tokens_per_s <= 0:
+        raise RuntimeError("the probe produced no tokens")
+    return done.decode_tokens_per_s
+
+
+async def measure_rpc_step(build: str) -> float:
+    """Seconds a remote device adds to each token beyond the network's round trip; cached per build."""
+    known = _read(_step_key(build), "seconds")
+    if known is not None:
+        return known
+    model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), synthetic.TINY)
+    n = read_profile(str(model)).block_count
+    layers, split = Plan(n, (Assignment(HOST, 0, n - 1), Assignment("worker", n - 1, n))).llama_params()
+    proc, port = await rpc_worker.start(1, str(paths.cache_dir() / "rpc" / "probe"))
+    assert proc.stdout is not None
+    drain = asyncio.create_task(proc.stdout.read())
+    client = EngineClient(log_path=paths.state_dir() / "logs" / "probe.log")
+    local = m.LoadModel(str(model), n_ctx=256, n_threads=1)
+    remote = m.LoadModel(
+        str(model),
+        n_ctx=256,
+        n_threads=1,
+        n_gpu_layers=layers,
+        tensor_split=split,
+        rpc_servers=[f"127.0.0.1:{port}"],
+    )
+    extra = []
+    try:
+        # Alternated, so that the machine's drift over the rounds falls on both sides alike.
+        for _ in range(STEP_ROUNDS):
+            await client.load(local)
+            t_local = 1 / await _decode_rate(client, STEP_TOKENS)
+            await client.load(remote)
+            extra.append(1 / await _decode_rate(client, STEP_TOKENS) - t_local)
+    finally:
+        await client.close()
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        drain.cancel()
+    step = max(0.0, statistics.median(extra))
+    _remember(_step_key(build), "seconds", step)
+    log.info("rpc step: %.2f ms a token for each remote device", step * 1000)
+    return step

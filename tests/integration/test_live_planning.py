@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from hearth.probe import PROBE
 from nodes import NodeProcess, pair, wait_until
 
@@ -14,12 +16,19 @@ def test_speed_probe_runs_once_per_build_and_reaches_the_planner(tmp_path: Path)
     cache_dir = tmp_path / "solo" / "cache"
     try:
         node.wait_for(r"speed probe: [0-9.]+ GB/s", timeout=120)
+        node.wait_for(r"rpc step: [0-9.]+ ms", timeout=120)
         cache = json.loads((cache_dir / "speed.json").read_text())
-        assert len(cache) == 1 and "threads" in next(iter(cache))
-        measured = next(iter(cache.values()))["bytes_per_s"]
+        speed_key = next(k for k in cache if k.endswith("threads"))
+        step_key = next(k for k in cache if k.endswith("rpc step"))
+        assert len(cache) == 2
+        measured = cache[speed_key]["bytes_per_s"]
         assert measured > 1e8  # any computer reads weights faster than 100 MB/s
+        step = cache[step_key]["seconds"]
+        # Reaching a worker costs something, and on loopback less than a tenth of a second.
+        assert 0 < step < 0.1
+        assert wait_until(lambda: next(d for d in node.devices() if d["this_device"])["rpc_step_ms"], 10)
         me = next(d for d in node.devices() if d["this_device"])
-        assert me["bytes_per_s"] == measured
+        assert me["bytes_per_s"] == measured and me["rpc_step_ms"] == pytest.approx(step * 1000)
         assert any(p.name.startswith(f"hearth-synthetic-{PROBE.name}") for p in cache_dir.iterdir())
     finally:
         node.stop()
@@ -27,9 +36,10 @@ def test_speed_probe_runs_once_per_build_and_reaches_the_planner(tmp_path: Path)
     node.start()
     try:
         assert wait_until(lambda: next(d for d in node.devices() if d["this_device"])["bytes_per_s"], 10)
+        assert wait_until(lambda: next(d for d in node.devices() if d["this_device"])["rpc_step_ms"], 10)
         me = next(d for d in node.devices() if d["this_device"])
-        assert me["bytes_per_s"] == measured
-        assert not any("speed probe:" in ln for ln in node.lines)
+        assert me["bytes_per_s"] == measured and me["rpc_step_ms"] == pytest.approx(step * 1000)
+        assert not any("speed probe:" in ln or "rpc step:" in ln for ln in node.lines)
     finally:
         node.stop()
 

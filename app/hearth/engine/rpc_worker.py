@@ -7,6 +7,8 @@ A ggml RPC server on 127.0.0.1 only; the node's authenticated tunnel is the one 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import os
 import re
 import socket
@@ -16,6 +18,8 @@ import time
 from hearth.engine import rpc
 
 READY_TIMEOUT_S = 30.0
+# What a starter waits for READY: the interpreter and ggml's start-up come before the worker's own wait.
+START_TIMEOUT_S = 60.0
 READY = re.compile(rb"READY (\d+)")
 
 
@@ -30,6 +34,28 @@ def command(threads: int, cache_dir: str) -> list[str]:
         "--cache-dir",
         cache_dir,
     ]
+
+
+async def start(threads: int, cache_dir: str) -> tuple[asyncio.subprocess.Process, int]:
+    """Start a worker and wait until it can be reached: (process, port). Its stdout carries a line
+    per accepted connection; the caller keeps reading it so that the server never blocks on it."""
+    proc = await asyncio.create_subprocess_exec(
+        *command(threads, cache_dir), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    assert proc.stdout is not None
+    try:
+        async with asyncio.timeout(START_TIMEOUT_S):
+            while True:
+                line = await proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"the worker exited with status {await proc.wait()}")
+                match = READY.search(line)
+                if match:
+                    return proc, int(match.group(1))
+    except (TimeoutError, RuntimeError):
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        raise
 
 
 def _free_port() -> int:

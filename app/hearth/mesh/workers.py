@@ -20,7 +20,6 @@ from hearth.mesh.tunnel import Grant, TunnelServer
 from hearth.settings import Donation
 
 log = logging.getLogger(__name__)
-READY_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -126,25 +125,7 @@ class Workers:
     async def _start_worker(self, host_id: str, threads: int) -> tuple[asyncio.subprocess.Process, int]:
         # One weight cache per host: the cache's hash is not cryptographic, so hosts do not share one.
         cache = paths.cache_dir() / "rpc" / host_id.replace("-", "")[:16]
-        proc = await asyncio.create_subprocess_exec(
-            *rpc_worker.command(threads, str(cache)),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        assert proc.stdout is not None
-        try:
-            async with asyncio.timeout(READY_TIMEOUT_S):
-                while True:
-                    line = await proc.stdout.readline()
-                    if not line:
-                        raise RuntimeError(f"the worker exited with status {await proc.wait()}")
-                    match = rpc_worker.READY.search(line)
-                    if match:
-                        return proc, int(match.group(1))
-        except (TimeoutError, RuntimeError):
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            raise
+        return await rpc_worker.start(threads, str(cache))
 
     async def _watch(self, reservation: Reservation) -> None:
         proc = reservation.proc

@@ -1,0 +1,51 @@
+"""What the planner may use on each device, read from the node's rows of devices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hearth.core.plan import HOST
+from hearth.planning import DEFAULT_BYTES_PER_S, DEFAULT_RPC_STEP_S, headroom, planning_devices
+
+GIB = 2**30
+
+
+def row(**fields: Any) -> dict[str, Any]:
+    base = {"memory_total": 16 * GIB, "memory_free": 8 * GIB, "bytes_per_s": 0.0, "latency_ms": None}
+    return {**base, **fields}
+
+
+def donor(name: str, **fields: Any) -> dict[str, Any]:
+    defaults = {"paired": True, "connected": True, "donated_bytes": 4 * GIB}
+    return row(device_id=f"{name.upper()}-ID", name=name, **{**defaults, **fields})
+
+
+def test_this_device_first_then_the_connected_donating_paired_ones() -> None:
+    rows = [
+        donor("beta", latency_ms=2.0),
+        row(this_device=True, name="alpha", bytes_per_s=30e9, rpc_step_ms=1.5),
+        donor("gamma", donated_bytes=0),  # paired and connected, but not donating
+        donor("delta", connected=False),
+        donor("epsilon", paired=False),
+    ]
+    devices = planning_devices(rows)
+    assert [d.name for d in devices] == ["alpha", "beta"]
+    host, beta = devices
+    assert host.key == HOST and host.spec.hop_s == 0.0 and host.spec.bytes_per_s == 30e9
+    assert host.usable == 8 * GIB - headroom(16 * GIB)
+    # A remote device costs its round trip plus the RPC step this device measured.
+    assert beta.spec.hop_s == pytest.approx(0.002 + 0.0015)
+    assert beta.spec.bytes_per_s == DEFAULT_BYTES_PER_S  # it has not reported a probe yet
+    assert beta.usable == 4 * GIB
+
+
+def test_donation_is_capped_by_free_memory_less_headroom() -> None:
+    devices = planning_devices(
+        [row(this_device=True, name="alpha"), donor("beta", memory_free=2 * GIB, latency_ms=1.0)]
+    )
+    beta = devices[1]
+    assert beta.usable == 2 * GIB - headroom(16 * GIB)
+    # No step measured here yet: the planner still counts one.
+    assert beta.spec.hop_s == pytest.approx(0.001 + DEFAULT_RPC_STEP_S)
