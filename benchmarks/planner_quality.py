@@ -1,14 +1,14 @@
 """How good the planner's choice is: measured decode speed of its plan against the memory-proportional
 splits and against the best contiguous plan found by measuring them all, on unequal devices.
 
-    uv run python -m benchmarks.planner_quality [--step 2] [--tokens 32] [--quota 0.35] [--rounds 3]
+    uv run python -m benchmarks.planner_quality [--step 2] [--tokens 32] [--quota 0.2] [--rounds 3]
 
 The host is the engine process (one thread) with memory for only half of the layers
 (``--host-share``); two llama.cpp RPC workers on loopback are the other devices: A with
 ``--threads-a`` threads, B with one thread and a CPU quota (cgroup v1 ``cpu.cfs_quota_us``, root
 only; without it B gets no quota and the devices differ less). Each device's speed is probed as a
 node does it (the probe model through llama.cpp, in a process with the device's threads and quota);
-the per-token cost of a remote device is measured on the tiny model, where compute is negligible.
+the per-token cost of a remote device is the node's RPC step probe (loopback's round trip is negligible).
 Every contiguous plan that fits in memory, with the host first and the workers in either order, on a
 grid of ``--step`` layers, is timed once; then the fastest few and the compared plans (Hearth's auto
 plan, llama.cpp's default split by reported free memory, which is even over CPU workers since they
@@ -31,15 +31,15 @@ import time
 import uuid
 from pathlib import Path
 
-from benchmarks._common import CACHE, decode, median, medium_model, raw_worker
+from benchmarks._common import decode, median, medium_model, raw_worker
 from hearth.core.memory import device_memory
 from hearth.core.plan import HOST, Assignment, Plan, even_plan
 from hearth.core.planner import DeviceSpec, auto_plan, predict
 from hearth.core.profile import ModelProfile, read_profile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
-from hearth.probe import PROBE
-from hearth.synthetic import TINY, ensure_model
+from hearth.probe import PROBE, measure_rpc_step
+from hearth.synthetic import ensure_model
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
 
@@ -134,20 +134,6 @@ def memory_splits(n_layers: int) -> dict[str, Plan]:
     }
 
 
-async def hop_cost(engine: EngineClient, endpoints: dict[str, str], rounds: int) -> float:
-    """Per-token cost of one remote device: the tiny model with its last layer on A, against local."""
-    tiny = ensure_model(CACHE, TINY)
-    n = read_profile(str(tiny)).block_count
-    local = Plan(n, (Assignment(HOST, 0, n),))
-    remote = Plan(n, (Assignment(HOST, 0, n - 1), Assignment("A", n - 1, n)))
-    extra = []
-    for _ in range(rounds):
-        t_local = 1 / await tokens_per_s(engine, tiny, local, endpoints, 128)
-        t_remote = 1 / await tokens_per_s(engine, tiny, remote, endpoints, 128)
-        extra.append(t_remote - t_local)
-    return max(0.0, median(extra))
-
-
 async def measure(
     engine: EngineClient,
     model: Path,
@@ -192,7 +178,7 @@ async def main(args: argparse.Namespace, work: Path) -> None:
             "A": await probe_speed(args.threads_a, None, work / "probe-A.log"),
             "B": await probe_speed(1, quota, work / "probe-B.log"),
         }
-        hop = await hop_cost(engine, endpoints, args.rounds)
+        hop = await measure_rpc_step("planner-quality")  # as the node measures it
         print(
             "probed speeds: "
             + ", ".join(f"{k} {v / 1e9:.2f} GB/s" for k, v in speeds.items())
@@ -245,7 +231,7 @@ def run() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the finalists")
     parser.add_argument("--finalists", type=int, default=4, help="fastest plans timed again")
     parser.add_argument("--threads-a", type=int, default=2, help="threads of worker A")
-    parser.add_argument("--quota", type=float, default=0.35, help="CPU share of worker B")
+    parser.add_argument("--quota", type=float, default=0.2, help="CPU share of worker B")
     parser.add_argument(
         "--host-share", type=float, default=0.5, help="share of the layers the host has memory for"
     )
