@@ -29,7 +29,7 @@ async def _load(window, path: Path) -> None:
 
 def test_stream_stop_and_history_after_restart(qtbot, loop, talkative_model: Path) -> None:
     async def first_run() -> tuple[str, str]:
-        services, window = await open_window(qtbot)
+        services, window = await open_window()
         try:
             await _load(window, talkative_model)
             chat = window.chat
@@ -60,7 +60,7 @@ def test_stream_stop_and_history_after_restart(qtbot, loop, talkative_model: Pat
     assert title == "Tell me everything"
 
     async def second_run() -> None:
-        services, window = await open_window(qtbot)
+        services, window = await open_window()
         try:
             chat = window.chat
             await until(lambda: chat.list.count() == 1, what="history after the restart")
@@ -79,7 +79,7 @@ def test_stream_stop_and_history_after_restart(qtbot, loop, talkative_model: Pat
 
 def test_regenerate_rename_export_delete(qtbot, loop, tiny_model: Path, tmp_path: Path) -> None:
     async def scenario() -> None:
-        services, window = await open_window(qtbot)
+        services, window = await open_window()
         try:
             await _load(window, tiny_model)
             chat = window.chat

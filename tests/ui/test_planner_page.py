@@ -49,7 +49,7 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
     profile = read_profile(str(tiny_model))
 
     async def scenario() -> None:
-        services, window = await open_window(qtbot)
+        services, window = await open_window()
         try:
             beta = await pair_through_dialog(window, services, donor)
             services.library.import_file(str(tiny_model))
@@ -144,7 +144,7 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
 
 def test_memory_bars_follow_telemetry(qtbot, loop, donor, tiny_model: Path) -> None:
     async def scenario() -> None:
-        services, window = await open_window(qtbot)
+        services, window = await open_window()
         try:
             beta = await pair_through_dialog(window, services, donor)
             card = window.devices.cards[beta]

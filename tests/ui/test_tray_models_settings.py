@@ -15,7 +15,7 @@ from nodes import HEARTH, env_for
 
 def test_tray_donate_toggle_changes_the_node(qtbot, loop) -> None:
     async def scenario() -> None:
-        services, window = await open_window(qtbot)
+        services, window = await open_window()
         try:
             tray = window.tray
             assert tray.state == "idle" and not tray.donate_action.isChecked()
@@ -52,7 +52,7 @@ def test_import_explains_rejects(qtbot, loop, tiny_model: Path, tmp_path: Path) 
     text.write_text("not a model")
 
     async def scenario() -> None:
-        services, window = await open_window(qtbot)
+        services, window = await open_window()
         try:
             page = window.models
             for bad in (broken, text, tmp_path / "missing.gguf"):
@@ -73,7 +73,7 @@ def test_import_explains_rejects(qtbot, loop, tiny_model: Path, tmp_path: Path) 
 
 def test_language_choice_applies_at_the_next_start(qtbot, qapp, loop) -> None:
     async def pages(language_to_choose: str | None) -> list[str]:
-        services, window = await open_window(qtbot)
+        services, window = await open_window()
         try:
             if language_to_choose:
                 box = window.settings.language
@@ -108,7 +108,7 @@ def test_translation_sources_are_current() -> None:
 
 def test_a_pairing_request_shows_the_code(qtbot, loop, donor) -> None:
     async def scenario() -> None:
-        services, window = await open_window(qtbot)
+        services, window = await open_window()
         try:
             # The other device asks this one, from its terminal.
             proc = await asyncio.create_subprocess_exec(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable
 
@@ -25,13 +26,11 @@ async def until(condition: Callable[[], object], timeout: float = 15, what: str 
         await asyncio.sleep(0.05)
 
 
-async def open_window(qtbot=None, name: str = "alpha") -> tuple[Services, MainWindow]:
-    """This device's services on 127.0.0.1 (no mDNS) and its window, shown."""
+async def open_window(name: str = "alpha") -> tuple[Services, MainWindow]:
+    """This device's services on 127.0.0.1 (no mDNS) and its window, shown; ``close_window`` ends both."""
     services = Services(NodeOptions(name=name, host="127.0.0.1", port=0, discovery=False, probe=False))
     await services.start()
     window = MainWindow(services)
-    if qtbot is not None:
-        qtbot.addWidget(window)
     window.start()
     window.show()
     return services, window
@@ -51,6 +50,11 @@ async def close_window(services: Services, window: MainWindow, procs: tuple[Node
     await services.stop()
     for proc in procs:
         proc.stop()
+    # Delete the window now, at a point where Qt is not inside one of its handlers: left to the garbage
+    # collector it would go at a random moment, perhaps while its own timer fires during a later test.
+    window.deleteLater()
+    await asyncio.sleep(0.05)
+    gc.collect()
 
 
 async def pair_through_dialog(window: MainWindow, services: Services, proc: NodeProcess) -> str:
