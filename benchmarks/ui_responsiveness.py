@@ -107,7 +107,6 @@ async def main(args: argparse.Namespace, workdir: Path) -> int:
         while chat.turn is not None:
             await asyncio.sleep(0.05)
     finally:
-        window.deleteLater()
         await close_window(services, window, tuple(donors))
     print(describe("idle (telemetry only)", idle))
     print(describe("streaming + telemetry", streaming))

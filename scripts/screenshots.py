@@ -66,7 +66,6 @@ async def main(out: Path, workdir: Path) -> None:
             await asyncio.sleep(0.3)
             window.grab().save(str(out / f"{name}.png"))
     finally:
-        window.deleteLater()
         await close_window(services, window, tuple(donors))
 
 
