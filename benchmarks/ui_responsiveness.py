@@ -15,7 +15,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -123,16 +122,9 @@ def run() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each measurement")
     args = parser.parse_args()
-    import qasync
-    from PySide6.QtWidgets import QApplication
+    from windows import run_on_qt
 
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["HEARTH_HOME"] = str(Path(tmp) / "home")
-        app = QApplication.instance() or QApplication(sys.argv)
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        with loop:
-            return loop.run_until_complete(main(args, Path(tmp)))
+    return run_on_qt(lambda tmp: main(args, tmp))
 
 
 if __name__ == "__main__":

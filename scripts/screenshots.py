@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,16 +74,9 @@ def run() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    import qasync
-    from PySide6.QtWidgets import QApplication
+    from windows import run_on_qt
 
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["HEARTH_HOME"] = str(Path(tmp) / "home")
-        app = QApplication.instance() or QApplication(sys.argv)
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        with loop:
-            loop.run_until_complete(main(out, Path(tmp)))
+    run_on_qt(lambda tmp: main(out, tmp))
     print("\n".join(str(p) for p in sorted(out.glob("*.png"))))
     return 0
 

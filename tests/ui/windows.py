@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
 
 from hearth.core.plan import HOST
 from hearth.node import NodeOptions
@@ -73,3 +78,17 @@ async def pair_through_dialog(window: MainWindow, services: Services, proc: Node
         lambda: any(d.key != HOST for d in services.planning_devices()), what=f"{proc.name} donating in sight"
     )
     return next(d.key for d in services.planning_devices() if d.key != HOST)
+
+
+def run_on_qt(main: Callable[[Path], Coroutine[Any, Any, Any]]) -> Any:
+    """Outside pytest (benchmarks, scripts): ``main(tmp)`` on a qasync loop, Hearth's state in ``tmp``."""
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["HEARTH_HOME"] = str(Path(tmp) / "home")
+        app = QApplication.instance() or QApplication(sys.argv)
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            return loop.run_until_complete(main(Path(tmp)))
