@@ -95,7 +95,7 @@ class Node:
         self.pending_codes: list[CodeShown] = []
         self.last_sample: control.Telemetry | None = None
         self.speed = 0.0  # decode bytes per second from the probe; 0 until measured
-        self.rpc_step = 0.0  # seconds a remote device adds to a token here, beyond the network; 0: unknown
+        self.rpc_step: float | None = None  # seconds a remote device adds to a token here, beyond the network
         self.listeners: list[Callable[[str], None]] = []
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -317,7 +317,8 @@ class Node:
         build = self.hello().llama_build
         try:
             self.speed = await probe.measure(build, self.donation.threads or None)
-            self.rpc_step = self.rpc_step or await probe.measure_rpc_step(build)
+            if self.rpc_step is None:
+                self.rpc_step = await probe.measure_rpc_step(build)
         except Exception as exc:  # a device that cannot be measured is planned with defaults
             log.warning("speed probe failed: %s", exc)
         self._notify("devices")
@@ -423,7 +424,7 @@ class Node:
                 "accelerator": me.accelerator,
                 "latency_ms": 0.0,
                 "bytes_per_s": self.speed,
-                "rpc_step_ms": self.rpc_step * 1000,
+                "rpc_step_ms": None if self.rpc_step is None else self.rpc_step * 1000,
                 "telemetry_count": 0,
                 "telemetry_age_s": None,
                 "error": "",

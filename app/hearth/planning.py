@@ -42,7 +42,8 @@ def planning_devices(rows: list[dict[str, Any]]) -> list[PlanningDevice]:
     """This device first, then every connected, donating paired device."""
     out = []
     me = next((row for row in rows if row.get("this_device")), {})
-    step = float(me.get("rpc_step_ms") or 0.0) / 1000 or DEFAULT_RPC_STEP_S
+    step_ms = me.get("rpc_step_ms")
+    step = DEFAULT_RPC_STEP_S if step_ms is None else float(step_ms) / 1000
     for row in rows:
         total = int(row.get("memory_total") or 0)
         free = int(row.get("memory_free") or 0)

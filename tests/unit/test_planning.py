@@ -49,3 +49,8 @@ def test_donation_is_capped_by_free_memory_less_headroom() -> None:
     assert beta.usable == 2 * GIB - headroom(16 * GIB)
     # No step measured here yet: the planner still counts one.
     assert beta.spec.hop_s == pytest.approx(0.001 + DEFAULT_RPC_STEP_S)
+
+
+def test_a_measured_step_of_nothing_is_not_taken_for_unknown() -> None:
+    rows = [row(this_device=True, name="alpha", rpc_step_ms=0.0), donor("beta", latency_ms=1.0)]
+    assert planning_devices(rows)[1].spec.hop_s == pytest.approx(0.001)
