@@ -2,10 +2,13 @@
 
     uv run python -m benchmarks.tunnel_overhead [--rounds 4] [--tokens 64] [--plan host:0-3,A:4-7,B:8-11]
 
-Both sides run the medium synthetic model with the same split over two workers. Raw: llama.cpp's RPC
+All sides run the medium synthetic model with the same split over two workers. Raw: llama.cpp's RPC
 client reaches two RPC servers directly. Hearth: a host node reserves workers on two donating nodes and
-llama.cpp reaches them through the mutual-TLS tunnels. Tokens/s are counted where the caller sees them.
-Target: ratio >= 0.95 (stretch 0.98). Also prints the first pooled load against a reload.
+llama.cpp reaches them through the mutual-TLS tunnels. Bare hops: the same two hops as Hearth's path
+(one relay process on the host's side, one per worker) with Hearth's relay loop but no TLS, ticket or
+filter, which separates what any user-space hop costs on this machine from what the tunnel adds.
+Tokens/s are counted where the caller sees them. Target: Hearth/raw >= 0.95 (stretch 0.98). Also
+prints the first pooled load against a reload.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +31,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from nodes import NodeProcess, open_local, pair, wait_until  # noqa: E402
+
+
+def plain_relay(targets: list[int]) -> tuple[subprocess.Popen[bytes], list[int]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks._plain_relay", *map(str, targets)], stdout=subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    return proc, [int(p) for p in proc.stdout.readline().split()]
 
 
 async def main() -> None:
@@ -50,6 +62,9 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         root = Path(tmp)
         raw = [raw_worker(args.worker_threads, root / f"raw{i}") for i in range(2)]
+        hopped = [raw_worker(args.worker_threads, root / f"hop{i}") for i in range(2)]
+        relays = [plain_relay([port]) for _, port in hopped]
+        relays.append(plain_relay([ports[0] for _, ports in relays]))
         donor = ["--donate", "--max-memory", "4G", "--threads", str(args.worker_threads)]
         host = NodeProcess(root / "host", "host", "127.0.0.1").start()
         workers = [
@@ -57,6 +72,7 @@ async def main() -> None:
             NodeProcess(root / "B", "B", "127.0.0.3", extra=donor).start(),
         ]
         raw_engine, hearth_engine = EngineClient(root / "raw.log"), EngineClient(root / "hearth.log")
+        hop_engine = EngineClient(root / "hops.log")
         client = None
         try:
             for w in workers:
@@ -65,15 +81,16 @@ async def main() -> None:
                     lambda w=w: ((host.device(w.device_id) or {}).get("donated_bytes") or 0) > 0, 15
                 )
             client = await open_local(host.home)
-            await raw_engine.load(
-                m.LoadModel(
-                    str(model),
-                    n_ctx=args.ctx,
-                    rpc_servers=[f"127.0.0.1:{p}" for _, p in raw],
-                    n_gpu_layers=n_gpu_layers,
-                    tensor_split=split,
+            for engine, ports in ((raw_engine, [p for _, p in raw]), (hop_engine, relays[-1][1])):
+                await engine.load(
+                    m.LoadModel(
+                        str(model),
+                        n_ctx=args.ctx,
+                        rpc_servers=[f"127.0.0.1:{p}" for p in ports],
+                        n_gpu_layers=n_gpu_layers,
+                        tensor_split=split,
+                    )
                 )
-            )
             loads = []
             for _ in range(2):
                 pool = await client.call("pool", model=str(model), plan=str(plan), n_ctx=args.ctx)
@@ -88,29 +105,33 @@ async def main() -> None:
                     )
                 )
                 loads.append(time.perf_counter() - started)
-            await decode(raw_engine, 8)
-            await decode(hearth_engine, 8)
-            raw_tps: list[float] = []
-            hearth_tps: list[float] = []
+            engines = {"raw": raw_engine, "hops": hop_engine, "hearth": hearth_engine}
+            tps: dict[str, list[float]] = {side: [] for side in engines}
+            for engine in engines.values():
+                await decode(engine, 8)
             for r in range(args.rounds):
-                for side in ("raw", "hearth") if r % 2 == 0 else ("hearth", "raw"):
-                    if side == "raw":
-                        raw_tps.append(await decode(raw_engine, args.tokens))
-                    else:
-                        hearth_tps.append(await decode(hearth_engine, args.tokens))
-                print(f"round {r + 1}: raw RPC {raw_tps[-1]:6.2f} tok/s   Hearth {hearth_tps[-1]:6.2f} tok/s")
+                order = list(engines)[r % 3 :] + list(engines)[: r % 3]
+                for side in order if r % 2 == 0 else reversed(order):
+                    tps[side].append(await decode(engines[side], args.tokens))
+                print(
+                    f"round {r + 1}: raw RPC {tps['raw'][-1]:6.2f} tok/s   bare hops {tps['hops'][-1]:6.2f}"
+                    f"   Hearth {tps['hearth'][-1]:6.2f}"
+                )
         finally:
-            await raw_engine.close()
-            await hearth_engine.close()
+            for engine in (raw_engine, hop_engine, hearth_engine):
+                await engine.close()
             if client is not None:
                 await client.close()
             for node in (host, *workers):
                 node.stop()
-            for proc, _ in raw:
+            for proc, _ in (*raw, *hopped, *relays):
                 proc.kill()
-    r, h = median(raw_tps), median(hearth_tps)
+    r, b, h = (median(tps[side]) for side in ("raw", "hops", "hearth"))
     print(f"raw llama.cpp RPC:     {r:.2f} tok/s (median)")
+    print(f"bare hops, no TLS:     {b:.2f} tok/s (median)")
     print(f"Hearth pooled tunnel:  {h:.2f} tok/s (median)")
+    print(f"ratio bare hops/raw:   {b / r:.3f}  (two user-space hops, nothing else)")
+    print(f"ratio Hearth/bare:     {h / b:.3f}  (what TLS, ticket and filter add)")
     print(f"ratio Hearth/raw:      {h / r:.3f}  (target >= 0.95, stretch 0.98)")
     print(f"first pooled load:     {loads[0]:.2f} s;  reload: {loads[1]:.2f} s")
 
