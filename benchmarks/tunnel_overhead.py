@@ -38,7 +38,11 @@ def plain_relay(targets: list[int]) -> tuple[subprocess.Popen[bytes], list[int]]
         [sys.executable, "-m", "benchmarks._plain_relay", *map(str, targets)], stdout=subprocess.PIPE
     )
     assert proc.stdout is not None
-    return proc, [int(p) for p in proc.stdout.readline().split()]
+    ports = [int(p) for p in proc.stdout.readline().split()]
+    if len(ports) != len(targets):
+        proc.kill()
+        raise RuntimeError(f"the bare relay for ports {targets} did not start")
+    return proc, ports
 
 
 async def main() -> None:
