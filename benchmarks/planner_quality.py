@@ -31,7 +31,7 @@ import time
 import uuid
 from pathlib import Path
 
-from benchmarks._common import decode, median, medium_model, raw_worker
+from benchmarks._common import decode, median, medium_model, raw_worker, share_cores
 from hearth.core.memory import device_memory
 from hearth.core.plan import HOST, Assignment, Plan, even_plan
 from hearth.core.planner import DeviceSpec, auto_plan, predict
@@ -236,7 +236,7 @@ def run() -> int:
         "--host-share", type=float, default=0.5, help="share of the layers the host has memory for"
     )
     args = parser.parse_args()
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    share_cores()  # a host and two workers on this one machine
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         os.environ.setdefault("HEARTH_HOME", str(Path(tmp) / "home"))
         asyncio.run(main(args, Path(tmp)))

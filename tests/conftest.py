@@ -7,6 +7,9 @@ import pytest
 
 from hearth import synthetic
 
+# Tests put several devices (engines, workers, nodes) on one 2-core machine: OpenMP threads that spin
+# between ops would steal the cores the other processes need. Only the tests do this; Hearth itself
+# leaves llama.cpp's wait policy alone (a household device runs one engine at a time).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # Never the developer's real keyring: this backend is never secure, so keys go to the test's HEARTH_HOME.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -112,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--ctx", type=int, default=None, help="context length (default: the model's, at most 4096)"
     )
-    chat.add_argument("--threads", type=int, default=None, help="CPU threads (default: llama.cpp's choice)")
+    chat.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: one per physical core, as llama.cpp)"
+    )
     chat.add_argument(
         "--gpu-layers", type=int, default=0, help="layers to offload to a local GPU build (-1: all)"
     )
@@ -157,7 +158,6 @@ def main(argv: list[str] | None = None) -> int:
             value = getattr(args, name)
             if value is not None and value <= 0:
                 parser.error(f"--{name.replace('_', '-')} must be positive")
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     return int(args.func(args) or 0)
 
 

@@ -35,6 +35,13 @@ class LocalApiError(Exception):
     pass
 
 
+def _count(value: object, what: str, limit: int) -> int:
+    """A whole number from 0 to ``limit``; anything else (1e400, "8G", true, -1) is refused."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise ValueError(f"{what} must be a whole number from 0 to {limit}")
+    return value
+
+
 def _state_path() -> Path:
     return paths.state_dir() / STATE_FILE
 
@@ -149,9 +156,9 @@ class LocalApi:
         if op == "donate":
             changes: dict[str, Any] = {"enabled": bool(request["enabled"])}
             if request.get("max_memory") is not None:
-                changes["max_memory"] = int(request["max_memory"])
+                changes["max_memory"] = _count(request["max_memory"], "max_memory", 2**60)
             if request.get("threads") is not None:
-                changes["threads"] = int(request["threads"])
+                changes["threads"] = _count(request["threads"], "threads", 4096)
             donation = await node.set_donation(**changes)
             return {"ok": True, "enabled": donation.enabled, "donated_bytes": node.donated_bytes}
         return {"ok": False, "error": f"unknown op {op!r}"}

@@ -23,6 +23,7 @@ from hearth.core import control
 from hearth.core.control import PROTOCOL_VERSION
 from hearth.core.device_id import device_id as id_of
 from hearth.core.device_id import matches, short_id
+from hearth.core.names import clean_name
 from hearth.core.pairing import DeviceInfo, PairingError
 from hearth.mesh import channel as channels
 from hearth.mesh import telemetry, tls
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 47311
 MANUAL_REFRESH_S = 5.0
 TELEMETRY_PERIOD_S = 1.0
+MAX_SHOWN_CODES = 16
 CLOSE_NOT_PAIRED = 4003
 CLOSE_UNKNOWN_PATH = 4004
 
@@ -234,7 +236,7 @@ class Node:
         info = await fetch_info(address, self.options.host)
         return Neighbour(
             info.device_id,
-            info.name,
+            clean_name(info.name),
             info.os,
             info.memory_total,
             info.accelerator,
@@ -354,7 +356,11 @@ class Node:
         self._notify("devices")
 
     def _code_shown(self, shown: CodeShown) -> None:
-        self.pending_codes = [c for c in self.pending_codes if c.requester_id != shown.requester_id]
+        # Codes that ran out go with the next one shown; a flood keeps only the newest few.
+        now = time.monotonic()
+        self.pending_codes = [
+            c for c in self.pending_codes if c.requester_id != shown.requester_id and c.expires_at > now
+        ][-(MAX_SHOWN_CODES - 1) :]
         self.pending_codes.append(shown)
         self.show_code(shown)
         self._notify("pairing")

@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 
 from hearth import paths
+from hearth.engine.threads import default_threads
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -25,13 +26,13 @@ def parse_size(text: str) -> int:
 class Donation:
     enabled: bool = False
     max_memory: int = 0  # bytes; 0: half of this device's memory
-    threads: int = 0  # 0: every core
+    threads: int = 0  # 0: one per physical core, as llama.cpp itself chooses
 
     def effective_memory(self, total_memory: int) -> int:
         return self.max_memory or total_memory // 2
 
     def effective_threads(self) -> int:
-        return self.threads or os.cpu_count() or 1
+        return self.threads or default_threads()
 
 
 def _path() -> os.PathLike[str]:

@@ -29,6 +29,19 @@ def test_engine_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> 
     )
     ratio = re.search(r"ratio engine/direct:\s+([0-9.]+)", result.stdout)
     assert ratio and float(ratio.group(1)) > 0
+    # Both thread counts, each against llama-cpp-python in its own process.
+    row = re.compile(r"^hearth-synthetic-tiny\S*\.gguf\s+(\d+)\s+[0-9.]+ t/s\s+[0-9.]+ t/s\s+[0-9.]+$", re.M)
+    assert "1" in row.findall(result.stdout)
+
+
+def test_chat_decode_benchmark_runs_hearth_chat_and_llama_cpp_python(tiny_model: Path) -> None:
+    result = run_benchmark(
+        "chat_decode",
+        ["--model", str(tiny_model), "--rounds", "1", "--max-tokens", "16", "--ctx", "256", "--threads", "1"],
+        timeout=180,
+    )
+    assert re.search(r"round 1: llama-cpp-python\s+[0-9.]+ tok/s.*hearth chat\s+[0-9.]+ tok/s", result.stdout)
+    assert re.search(r"ratio hearth chat/llama-cpp-python: [0-9.]+", result.stdout)
 
 
 def test_discovery_pairing_benchmark_runs_and_prints_times() -> None:
@@ -55,6 +68,8 @@ def test_tunnel_overhead_benchmark_runs_and_prints_a_ratio(tiny_model: Path) -> 
     )
     ratio = re.search(r"ratio Hearth/raw:\s+([0-9.]+)", result.stdout)
     assert ratio and float(ratio.group(1)) > 0
+    assert re.search(r"ratio Hearth/bare:\s+[0-9.]+", result.stdout)
+    assert re.search(r"added per remote device per token vs local: raw RPC -?[0-9.]+ ms", result.stdout)
     assert re.search(r"first pooled load:\s+[0-9.]+ s;  reload: [0-9.]+ s", result.stdout)
 
 

@@ -17,7 +17,7 @@ from hearth.mesh import tls
 from hearth.mesh.channel import dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
-from nodes import HEARTH, env_for, pair, wait_until
+from nodes import HEARTH, env_for, open_local, pair, wait_until
 
 
 def _identity(name: str) -> Identity:
@@ -217,3 +217,26 @@ if sys.platform != "linux":
     pytestmark = pytest.mark.skip(
         "uses 127.0.0.x addresses beyond 127.0.0.1, which only Linux routes by default"
     )
+
+
+def test_local_api_refuses_out_of_range_numbers_and_keeps_serving(node_pair) -> None:
+    a, _ = node_pair
+
+    from hearth.local_api import LocalApiError
+
+    async def scenario() -> tuple[list[str], dict]:
+        client = await open_local(a.home)
+        try:
+            errors = []
+            for bad in ({"max_memory": 1e400}, {"max_memory": -1}, {"threads": "8"}, {"threads": True}):
+                with pytest.raises(LocalApiError) as info:
+                    await client.call("donate", enabled=True, **bad)
+                errors.append(str(info.value))
+            return errors, await client.call("status")
+        finally:
+            await client.close()
+
+    errors, status = asyncio.run(scenario())
+    assert all("must be a whole number" in e for e in errors), errors
+    assert status["ok"] and status["donating"] is False
+    assert not any("Traceback" in line for line in a.lines)

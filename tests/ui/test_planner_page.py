@@ -37,7 +37,7 @@ def _drop(column, start: int, end: int) -> None:
     mime = encode_range(start, end)
     at = QPoint(column.width() // 2, column.height() // 2)
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(QPointF(at), Qt.DropAction.MoveAction, mime, buttons, mods)
+    enter = QDragEnterEvent(at, Qt.DropAction.MoveAction, mime, buttons, mods)
     column.dragEnterEvent(enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(at), Qt.DropAction.MoveAction, mime, buttons, mods)
@@ -90,7 +90,7 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             foreign = QMimeData()
             foreign.setText("3-5")
             enter = QDragEnterEvent(
-                QPointF(1, 1),
+                QPoint(1, 1),
                 Qt.DropAction.MoveAction,
                 foreign,
                 Qt.MouseButton.LeftButton,

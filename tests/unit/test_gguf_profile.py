@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import re
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import gguf
@@ -213,3 +216,42 @@ def test_mutated_headers_never_escape_as_other_errors(tiny_model: Path, data: st
         profile_from_header(parse(bytes(blob), len(blob), "mutated"))
     except GGUFError as exc:
         assert str(exc)
+
+
+def _hostile_layers(block_count: int) -> bytes:
+    """A small file whose metadata claims ``block_count`` layers (a u64 key): tens of KB on disk."""
+    kvs = [
+        _kv_str("general.architecture", "llama"),
+        _s("llama.block_count") + struct.pack("<IQ", 10, block_count),
+        _kv_u32("llama.embedding_length", 4),
+        _kv_u32("llama.attention.head_count", 1),
+        *(_kv_str(f"pad.{i}", "x" * 200) for i in range(100)),
+    ]
+    return _gguf(kvs, [_tensor("token_embd.weight", [4, 2], 0, 0)], b"\0" * 32)
+
+
+@pytest.mark.parametrize("block_count", [2**62, 30_000_000])
+def test_hostile_layer_counts_fail_fast_and_small(block_count: int, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.gguf"
+    path.write_bytes(_hostile_layers(block_count))
+    assert path.stat().st_size > 20_000
+    # In a fresh process so that the peak memory is this file's alone.
+    probe = (
+        "import resource, sys, time\n"
+        "from hearth.core.profile import read_profile\n"
+        "from hearth.core.gguf_header import GGUFError\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "t = time.perf_counter()\n"
+        "try:\n"
+        "    read_profile(sys.argv[1])\n"
+        "except GGUFError as exc:\n"
+        "    print('error:', exc)\n"
+        "print('seconds', time.perf_counter() - t)\n"
+        "print('grew_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "error: 'llama.block_count' says" in out, out
+    assert float(re.search(r"seconds ([0-9.e-]+)", out).group(1)) < 0.1, out
+    assert int(re.search(r"grew_kib (\d+)", out).group(1)) < 50 * 1024, out

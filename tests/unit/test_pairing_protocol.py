@@ -167,3 +167,11 @@ def test_random_bytes_are_wire_errors(data: bytes) -> None:
         pairing.decode(data)
     except pairing.wire.WireError:
         pass
+
+
+def test_a_requester_name_with_control_characters_is_kept_escaped() -> None:
+    book = CodeBook()
+    acceptor = Acceptor("desktop", A_DER, book)
+    initiator = Initiator("x\r\x1b[2Kalpha", I_PEM, I_DER, A_DER)
+    acceptor.receive(initiator.start(), 0.0, I_DER)
+    assert acceptor.peer_name == "x\\r\\x1b[2Kalpha"

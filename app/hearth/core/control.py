@@ -12,6 +12,7 @@ from enum import Enum
 import msgspec
 
 from hearth.core import wire
+from hearth.core.names import clean_name
 
 PROTOCOL_VERSION = 1
 MAX_BAD_MESSAGES = 5
@@ -142,9 +143,9 @@ class ControlSession:
                 return [Send(Error("version", reason)), *self._close(CLOSE_VERSION, reason)]
             if message.device_id != self.expected_peer:
                 return self._close(CLOSE_POLICY, "hello names another device than its certificate")
-            self.peer = message
+            self.peer = msgspec.structs.replace(message, name=clean_name(message.name))
             self.state = State.OPEN
-            return [Deliver(message)]
+            return [Deliver(self.peer)]
         if isinstance(message, Hello):
             return self._bad("out_of_order", "hello was already exchanged")
         self.bad_messages = 0

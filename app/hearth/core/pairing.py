@@ -22,6 +22,7 @@ from spake2 import SPAKE2_A, SPAKE2_B
 from spake2.spake2 import SPAKEError
 
 from hearth.core import wire
+from hearth.core.names import clean_name
 
 PAIRING_VERSION = 1
 CODE_DIGITS = 6
@@ -147,7 +148,7 @@ class Initiator:
             self.phase = Phase.FAILED
             raise PairingError(message.reason or "the other device refused to pair")
         if self.phase is Phase.AWAIT_CHALLENGE and isinstance(message, PairChallenge):
-            self.peer_name = message.name
+            self.peer_name = clean_name(message.name)
             self.phase = Phase.AWAIT_CODE
             return None
         if self.phase is Phase.AWAIT_SPAKE and isinstance(message, PairSpake):
@@ -257,7 +258,7 @@ class Acceptor:
                 return self._fail(f"too many wrong codes; try again in {wait:.0f} s")
             if peer_cert_der is None:
                 return self._fail("the request carries no certificate")
-            self.peer_name = message.name
+            self.peer_name = clean_name(message.name)
             self.peer_cert_pem = message.cert_pem
             self.peer_port = message.port
             self._id_a = fingerprint(peer_cert_der)

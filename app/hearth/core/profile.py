@@ -105,6 +105,12 @@ def profile_from_header(header: GGUFHeader) -> ModelProfile:
     block_count = _int_key(md, f"{arch}.block_count")
     if block_count == 0:
         raise GGUFError(f"'{arch}.block_count' is zero")
+    # Every layer holds at least one tensor: a count beyond the tensor table is a lie, and believing it
+    # would allocate per-layer tables of that size.
+    if block_count > len(header.tensors):
+        raise GGUFError(
+            f"'{arch}.block_count' says {block_count} layers but the file has {len(header.tensors)} tensors"
+        )
     n_embd = _int_key(md, f"{arch}.embedding_length")
     n_head = _int_key(md, f"{arch}.attention.head_count")
     if n_head == 0:

@@ -17,6 +17,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from hearth.core import llama_log
 from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Token
+from hearth.engine.threads import resolve as resolve_threads
 
 _log_lines: deque[str] = deque(maxlen=4000)
 _log_lock = threading.Lock()
@@ -128,14 +129,15 @@ class LlamaRuntime:
             return keep_going
 
         _log_mark()
+        threads = resolve_threads(req.n_threads)
         with _model_params_hook(on_progress, req.rpc_servers):
             try:
                 llm = llama_cpp.Llama(
                     req.path,
                     n_ctx=req.n_ctx,
                     n_batch=req.n_batch,
-                    n_threads=req.n_threads,
-                    n_threads_batch=req.n_threads,
+                    n_threads=threads,
+                    n_threads_batch=threads,
                     n_gpu_layers=req.n_gpu_layers,
                     tensor_split=req.tensor_split,
                     use_mmap=req.use_mmap,
@@ -215,7 +217,7 @@ class LlamaRuntime:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         produced: list[int] = []
         reason = "length"
-        first_at = 0.0
+        first_at = last_at = 0.0
         generator = llm.generate(
             tokens,
             top_k=req.top_k,
@@ -230,13 +232,14 @@ class LlamaRuntime:
                 if cancelled.is_set():
                     reason = "cancelled"
                     break
-                if not first_at:
-                    first_at = time.perf_counter()
+                now = time.perf_counter()
+                first_at = first_at or now
                 if not req.ignore_eos and llama_lib.llama_vocab_is_eog(vocab, token):
                     reason = "stop"
                     break
                 piece = llm.detokenize([token], prev_tokens=tokens + produced)
                 produced.append(token)
+                last_at = now
                 emit(Token(req.request_id, token, decoder.decode(piece)))
                 if len(produced) >= req.max_tokens:
                     reason = "length"
@@ -256,5 +259,6 @@ class LlamaRuntime:
             prompt_tokens=len(tokens),
             completion_tokens=len(produced),
             ttft_s=(first_at or ended) - started,
-            decode_s=ended - first_at if first_at else 0.0,
+            # From the first token to the last one shown: the step that found the end adds no token.
+            decode_s=last_at - first_at if first_at else 0.0,
         )

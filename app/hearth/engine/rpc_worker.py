@@ -16,6 +16,7 @@ import sys
 import time
 
 from hearth.engine import rpc
+from hearth.engine.threads import default_threads
 
 READY_TIMEOUT_S = 30.0
 # What a starter waits for READY: the interpreter and ggml's start-up come before the worker's own wait.
@@ -66,7 +67,7 @@ def _free_port() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--threads", type=int, default=default_threads())
     parser.add_argument("--cache-dir", required=True)
     args = parser.parse_args()
     os.makedirs(args.cache_dir, exist_ok=True)

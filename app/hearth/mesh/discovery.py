@@ -20,6 +20,7 @@ from zeroconf import InterfaceChoice, IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from hearth.core.control import PROTOCOL_VERSION
+from hearth.core.names import clean_name
 
 log = logging.getLogger(__name__)
 SERVICE = "_hearth._tcp.local."
@@ -76,7 +77,7 @@ def parse_txt(props: dict[bytes, bytes | None], host: str, port: int) -> Neighbo
         return None
     return Neighbour(
         dev_id,
-        text("name", 64) or "?",
+        clean_name(text("name", 200)),
         text("os", 32),
         max(0, memory),
         text("acc", 120),

@@ -29,6 +29,7 @@ class CodeShown:
     requester_id: str
     code: str
     expires_in: float
+    expires_at: float = 0.0  # time.monotonic() when the code runs out
 
     def describe(self) -> str:
         spaced = f"{self.code[:3]} {self.code[3:]}"
@@ -86,7 +87,13 @@ class PairingEndpoint:
         reply = machine.receive(message, time.monotonic(), peer_der)
         if machine.code_to_show and peer_der is not None:
             self.show_code(
-                CodeShown(machine.peer_name, device_id(peer_der), machine.code_to_show, pairing.CODE_TTL_S)
+                CodeShown(
+                    machine.peer_name,
+                    device_id(peer_der),
+                    machine.code_to_show,
+                    pairing.CODE_TTL_S,
+                    time.monotonic() + pairing.CODE_TTL_S,
+                )
             )
         if machine.phase is pairing.Phase.PAIRED:
             host = ws.remote_address[0] if ws.remote_address else ""

@@ -1,0 +1,42 @@
+"""One session of the window in a process of its own: load a model, stream one answer, quit.
+
+    python tests/ui/window_session.py MODEL TOKENS
+
+Prints ``streamed N characters`` and ``none refs D`` (how far None's reference count moved) and then
+leaves through normal interpreter exit, as the app does, so the caller can check the exit status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from windows import close_window, open_window, run_on_qt, until
+
+from hearth.core.plan import HOST, Assignment, Plan
+from hearth.core.profile import read_profile
+
+
+async def session(model: Path, tokens: int) -> None:
+    services, window = await open_window(name="host")
+    try:
+        profile = read_profile(str(model))
+        whole = Plan(profile.block_count, (Assignment(HOST, 0, profile.block_count),))
+        await services.load(profile, whole, 512)
+        window.chat.model_changed()
+        chat = window.chat
+        chat.temperature.setValue(0.0)
+        chat.max_tokens.setValue(tokens)
+        before = sys.getrefcount(None)
+        chat.send("Tell me everything you know")
+        await until(lambda: chat.turn is None and chat.last_done is not None, timeout=120, what="the answer")
+        print(f"streamed {len(chat.transcript[-1][1])} characters, {chat.last_done.completion_tokens} tokens")
+        print(f"none refs {sys.getrefcount(None) - before}")
+    finally:
+        await close_window(services, window)
+        await asyncio.sleep(0)
+
+
+if __name__ == "__main__":
+    run_on_qt(lambda _tmp: session(Path(sys.argv[1]), int(sys.argv[2])))
