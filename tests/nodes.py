@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,8 +185,11 @@ async def local_call(home: Path, op: str, **args: Any) -> dict[str, Any]:
         await client.close()
 
 
-def pair(a: NodeProcess, b: NodeProcess) -> subprocess.CompletedProcess[str]:
-    """Pair ``a`` (initiator) with ``b``: request, read the code ``b`` shows, type it into ``a``."""
+def pair(
+    a: NodeProcess, b: NodeProcess, meanwhile: Callable[[], None] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Pair ``a`` (initiator) with ``b``: request, read the code ``b`` shows, type it into ``a``;
+    ``meanwhile`` runs while ``b`` shows the code, before it is typed."""
     mark = len(b.lines)
     proc = subprocess.Popen(
         [*a.prefix, *HEARTH, "pair", b.address],
@@ -197,6 +201,8 @@ def pair(a: NodeProcess, b: NodeProcess) -> subprocess.CompletedProcess[str]:
     )
     try:
         code = b.code(after=mark)
+        if meanwhile is not None:
+            meanwhile()
         out, err = proc.communicate(code + "\n", timeout=60)
     finally:
         if proc.poll() is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import socket
+import ssl
 import sys
 
 import pytest
@@ -45,7 +47,6 @@ def test_a_relaying_man_in_the_middle_cannot_pair(node_pair) -> None:
 
         async with serve(relay, "127.0.0.3", 0, ssl=tls.server_context(mallory, [])) as server:
             port = next(iter(server.sockets)).getsockname()[1]
-            mark = len(b.lines)
             proc = await asyncio.create_subprocess_exec(
                 *HEARTH,
                 "pair",
@@ -55,14 +56,15 @@ def test_a_relaying_man_in_the_middle_cannot_pair(node_pair) -> None:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )
-            # b shows its code for a's request, which reached it through the relay; a's user types it.
-            code = await asyncio.to_thread(b.code, mark)
-            _, err = await asyncio.wait_for(proc.communicate((code + "\n").encode()), 60)
+            # a's proof of its key names the relay's certificate (the one a saw), so b refuses it
+            # before any code exists: there is nothing to type and nothing counts against a.
+            _, err = await asyncio.wait_for(proc.communicate(b""), 60)
             return proc.returncode or 0, err.decode()
 
     returncode, err = asyncio.run(scenario())
     assert returncode == 1
-    assert "pairing failed" in err and "wrong code" in err
+    assert "pairing failed" in err and "could not prove" in err
+    assert not any("Pairing request from" in line for line in b.lines)
     assert a.trust() == [] and b.trust() == []
 
 
@@ -240,3 +242,42 @@ def test_local_api_refuses_out_of_range_numbers_and_keeps_serving(node_pair) -> 
     assert all("must be a whole number" in e for e in errors), errors
     assert status["ok"] and status["donating"] is False
     assert not any("Traceback" in line for line in a.lines)
+
+
+def test_a_copied_certificate_cannot_burn_the_real_requesters_code(node_pair) -> None:
+    a, b = node_pair
+    mallory = _identity("mallory")
+    a_cert_pem = ssl.DER_cert_to_PEM_cert(_server_certificate(a.address))
+
+    async def forged_request() -> str:
+        async with connect(f"wss://{b.address}/pair", ssl=tls.pairing_client_context()) as ws:
+            request = pairing.PairRequest(pairing.PAIRING_VERSION, "alpha", a_cert_pem)
+            await ws.send(pairing.wire.encode(request))
+            prove = pairing.decode(await ws.recv())
+            assert isinstance(prove, pairing.PairProve)
+            seen = pairing.fingerprint(_server_certificate(b.address))
+            # The right statement, signed with a key that is not a's.
+            forged = pairing.sign_proof(mallory.key_pem, pairing.proof_data(prove.nonce, seen))
+            await ws.send(pairing.wire.encode(pairing.PairProof(forged)))
+            result = pairing.decode(await ws.recv())
+            assert isinstance(result, pairing.PairResult) and not result.ok
+            return result.reason
+
+    reasons: list[str] = []
+
+    def attack() -> None:  # while a's request waits for its code
+        reasons.extend(asyncio.run(forged_request()) for _ in range(5))
+
+    result = pair(a, b, meanwhile=attack)
+    assert len(reasons) == 5 and all("could not prove" in r for r in reasons), reasons
+    assert result.returncode == 0, result.stderr
+    assert [d["name"] for d in b.trust()] == ["alpha"]
+
+
+def _server_certificate(address: str) -> bytes:
+    host, _, port = address.rpartition(":")
+    ctx = tls.pairing_client_context()
+    with socket.create_connection((host, int(port)), timeout=10) as raw, ctx.wrap_socket(raw) as s:
+        der = s.getpeercert(binary_form=True)
+    assert der
+    return der

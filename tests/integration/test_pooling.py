@@ -294,3 +294,33 @@ if sys.platform != "linux":
     pytestmark = pytest.mark.skip(
         "uses 127.0.0.x addresses beyond 127.0.0.1, which only Linux routes by default"
     )
+
+
+def test_a_killed_node_takes_its_worker_with_it(tmp_path: Path, small_model: Path) -> None:
+    host = NodeProcess(tmp_path / "alpha", "alpha", "127.0.0.1").start()
+    donor = NodeProcess(tmp_path / "delta", "delta", "127.0.0.4", extra=DONOR).start()
+    try:
+        assert pair(host, donor).returncode == 0
+        assert wait_until(lambda: ((host.device(donor.device_id) or {}).get("donated_bytes") or 0) > 0, 15)
+
+        async def scenario() -> tuple[list[psutil.Process], float]:
+            client = await open_local(host.home)
+            try:
+                # The reservation lasts while this connection is open.
+                await client.call("pool", model=str(small_model), plan="host:0-3,delta:4-7", n_ctx=256)
+                assert donor.proc is not None
+                node = psutil.Process(donor.proc.pid)
+                workers = [p for p in node.children() if "hearth.engine.rpc_worker" in p.cmdline()]
+                assert len(workers) == 1
+                donor.proc.kill()  # SIGKILL: the node gets no chance to clean up
+                killed = time.monotonic()
+                gone, _ = await asyncio.to_thread(psutil.wait_procs, workers, 2.0)
+                return gone, time.monotonic() - killed
+            finally:
+                await client.close()
+
+        gone, waited = run(scenario())
+        assert len(gone) == 1, f"the worker outlived its node by {waited:.1f} s"
+    finally:
+        host.stop()
+        donor.stop()

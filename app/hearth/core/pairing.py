@@ -1,7 +1,10 @@
 """Pairing with a six-digit code: SPAKE2 bound to the certificates each side saw (sans-I/O).
 
 The initiator (the device where the user types the code) opens TLS to the acceptor's endpoint and
-sends its certificate. The acceptor shows a one-time code. Both run SPAKE2 with the code as password and
+sends its certificate, then proves it holds that certificate's key by signing a fresh nonce together
+with the acceptor's fingerprint as it saw it. Only then does the acceptor show a one-time code, kept
+for that certificate: someone who copied a certificate off the network cannot claim its pending code
+(or burn it), and a relay cannot pass the proof on. Both run SPAKE2 with the code as password and
 with identities made of the two certificate fingerprints *as each side saw them*; then both prove they
 hold the same key, initiator first. A relay that terminates TLS with its own certificate makes the
 fingerprints differ, so the keys differ and the proofs fail; a guesser gets one try per code.
@@ -14,24 +17,35 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
 import msgspec
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from spake2 import SPAKE2_A, SPAKE2_B
 from spake2.spake2 import SPAKEError
 
 from hearth.core import wire
 from hearth.core.names import clean_name
 
-PAIRING_VERSION = 1
+PAIRING_VERSION = 2
 CODE_DIGITS = 6
 CODE_TTL_S = 120.0
+# Wrong codes one requester may make before it waits; beyond that the wait doubles.
 FREE_FAILURES = 3
+# Wrong codes from everyone together before every requester waits: only a flood of fresh identities
+# gets there, so one slow attacker cannot lock the real user out.
+GLOBAL_FREE_FAILURES = 20
 BACKOFF_BASE_S = 10.0
 BACKOFF_MAX_S = 600.0
 FAILURE_MEMORY_S = 900.0
-_LABEL = b"hearth-pair-v1"
+MAX_PENDING = 64
+NONCE_BYTES = 32
+_LABEL = b"hearth-pair-v2"
 
 
 class PairRequest(msgspec.Struct, tag="pair_request", frozen=True):
@@ -39,6 +53,16 @@ class PairRequest(msgspec.Struct, tag="pair_request", frozen=True):
     name: str
     cert_pem: str
     port: int = 0  # where the requester listens, so the acceptor can reach it later
+
+
+class PairProve(msgspec.Struct, tag="prove", frozen=True):
+    """The acceptor asks the requester to sign ``nonce`` with its certificate's key."""
+
+    nonce: bytes
+
+
+class PairProof(msgspec.Struct, tag="proof", frozen=True):
+    signature: bytes
 
 
 class PairChallenge(msgspec.Struct, tag="pair_challenge", frozen=True):
@@ -72,7 +96,17 @@ class DeviceInfo(msgspec.Struct, tag="info", frozen=True):
     protocol: int
 
 
-PairMessage = PairRequest | PairChallenge | PairSpake | PairConfirm | PairResult | InfoRequest | DeviceInfo
+PairMessage = (
+    PairRequest
+    | PairProve
+    | PairProof
+    | PairChallenge
+    | PairSpake
+    | PairConfirm
+    | PairResult
+    | InfoRequest
+    | DeviceInfo
+)
 _decoder = wire.decoder(PairMessage)
 
 
@@ -100,6 +134,30 @@ def fingerprint(cert_der: bytes) -> bytes:
     return hashlib.sha256(cert_der).digest()
 
 
+def proof_data(nonce: bytes, acceptor_fingerprint: bytes) -> bytes:
+    """What a requester signs: the acceptor's nonce and the acceptor as the requester saw it."""
+    return _transcript(_LABEL + b"-proof", acceptor_fingerprint, nonce, b"")
+
+
+def sign_proof(key_pem: bytes, data: bytes) -> bytes:
+    key = serialization.load_pem_private_key(key_pem, None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise PairingError("this device's key is not an elliptic-curve key")
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def proof_holds(cert_der: bytes, data: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` over ``data`` was made with the key of the certificate ``cert_der``."""
+    try:
+        public = x509.load_der_x509_certificate(cert_der).public_key()
+        if not isinstance(public, ec.EllipticCurvePublicKey):
+            return False
+        public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def _transcript(id_a: bytes, id_b: bytes, msg_a: bytes, msg_b: bytes) -> bytes:
     return b"".join(len(x).to_bytes(4, "big") + x for x in (_LABEL, id_a, id_b, msg_a, msg_b))
 
@@ -111,6 +169,7 @@ def _mac(key: bytes, role: bytes, transcript: bytes) -> bytes:
 class Phase(Enum):
     START = "start"
     AWAIT_CHALLENGE = "await_challenge"
+    AWAIT_PROOF = "await_proof"
     AWAIT_CODE = "await_code"
     AWAIT_SPAKE = "await_spake"
     AWAIT_CONFIRM = "await_confirm"
@@ -123,9 +182,16 @@ class Initiator:
     """The side where the user types the code."""
 
     def __init__(
-        self, my_name: str, my_cert_pem: str, my_cert_der: bytes, peer_cert_der: bytes, my_port: int = 0
+        self,
+        my_name: str,
+        my_cert_pem: str,
+        my_cert_der: bytes,
+        peer_cert_der: bytes,
+        sign: Callable[[bytes], bytes],
+        my_port: int = 0,
     ) -> None:
         self.phase = Phase.START
+        self._sign = sign
         self._port = my_port
         self._name = my_name
         self._cert_pem = my_cert_pem
@@ -147,6 +213,11 @@ class Initiator:
         if isinstance(message, PairResult) and not message.ok:
             self.phase = Phase.FAILED
             raise PairingError(message.reason or "the other device refused to pair")
+        if self.phase is Phase.AWAIT_CHALLENGE and isinstance(message, PairProve):
+            if len(message.nonce) != NONCE_BYTES:
+                self.phase = Phase.FAILED
+                raise PairingError("the other device sent a malformed proof request")
+            return PairProof(self._sign(proof_data(message.nonce, self._id_b)))
         if self.phase is Phase.AWAIT_CHALLENGE and isinstance(message, PairChallenge):
             self.peer_name = clean_name(message.name)
             self.phase = Phase.AWAIT_CODE
@@ -188,24 +259,45 @@ class _Pending:
     expires: float
 
 
+def _backoff(extra: int) -> float:
+    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**extra)
+
+
 @dataclass
 class CodeBook:
-    """The acceptor's codes: one pending code per requesting device, burned on failure; back-off."""
+    """The acceptor's codes: one pending code per proven requester, burned on failure.
+
+    Wrong codes make that requester wait (after ``FREE_FAILURES``, doubling); everyone waits only when
+    wrong codes from all requesters together pass ``GLOBAL_FREE_FAILURES``. Everything kept here expires,
+    so abandoned requests cost nothing after a while.
+    """
 
     pending: dict[bytes, _Pending] = field(default_factory=dict)
-    failures: list[float] = field(default_factory=list)
+    failures: dict[bytes, list[float]] = field(default_factory=dict)
+    blocked: dict[bytes, float] = field(default_factory=dict)
+    all_failures: list[float] = field(default_factory=list)
     blocked_until: float = 0.0
 
-    def retry_after(self, now: float) -> float:
-        """Seconds until a new request is accepted (0: now)."""
-        return max(0.0, self.blocked_until - now)
+    def retry_after(self, requester: bytes, now: float) -> float:
+        """Seconds until a request from ``requester`` is accepted (0: now)."""
+        return max(0.0, self.blocked_until - now, self.blocked.get(requester, 0.0) - now)
 
-    def code_for(self, requester: bytes, now: float) -> tuple[str, float, bool]:
-        """The code for ``requester``: (code, seconds left, whether it is new and must be shown)."""
+    def prune(self, now: float) -> None:
         self.pending = {k: v for k, v in self.pending.items() if v.expires > now}
+        recent = {k: [t for t in v if now - t < FAILURE_MEMORY_S] for k, v in self.failures.items()}
+        self.failures = {k: v for k, v in recent.items() if v}
+        self.blocked = {k: v for k, v in self.blocked.items() if v > now}
+        self.all_failures = [t for t in self.all_failures if now - t < FAILURE_MEMORY_S]
+
+    def code_for(self, requester: bytes, now: float) -> tuple[str, float, bool] | None:
+        """The code for ``requester``: (code, seconds left, whether it is new and must be shown); None
+        when too many requests are waiting for their codes already."""
+        self.prune(now)
         current = self.pending.get(requester)
         if current:
             return current.code, current.expires - now, False
+        if len(self.pending) >= MAX_PENDING:
+            return None
         entry = _Pending(new_code(), now + CODE_TTL_S)
         self.pending[requester] = entry
         return entry.code, CODE_TTL_S, True
@@ -217,15 +309,19 @@ class CodeBook:
     def burn(self, requester: bytes) -> None:
         self.pending.pop(requester, None)
 
-    def record_failure(self, now: float) -> None:
-        self.failures = [t for t in self.failures if now - t < FAILURE_MEMORY_S] + [now]
-        extra = len(self.failures) - FREE_FAILURES
-        if extra >= 0:
-            self.blocked_until = now + min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**extra)
+    def record_failure(self, requester: bytes, now: float) -> None:
+        self.prune(now)
+        mine = self.failures.setdefault(requester, [])
+        mine.append(now)
+        if len(mine) >= FREE_FAILURES:
+            self.blocked[requester] = now + _backoff(len(mine) - FREE_FAILURES)
+        self.all_failures.append(now)
+        if len(self.all_failures) >= GLOBAL_FREE_FAILURES:
+            self.blocked_until = now + _backoff(len(self.all_failures) - GLOBAL_FREE_FAILURES)
 
-    def record_success(self) -> None:
-        self.failures.clear()
-        self.blocked_until = 0.0
+    def record_success(self, requester: bytes) -> None:
+        self.failures.pop(requester, None)
+        self.blocked.pop(requester, None)
 
 
 class Acceptor:
@@ -243,6 +339,8 @@ class Acceptor:
         self.code_to_show: str | None = None
         self._key = b""
         self._transcript = b""
+        self._peer_der = b""
+        self._nonce = b""
 
     def receive(
         self, message: PairMessage, now: float, peer_cert_der: bytes | None = None
@@ -253,16 +351,27 @@ class Acceptor:
                 return self._fail(
                     f"pairing version {message.version} is not supported (this device: {PAIRING_VERSION})"
                 )
-            wait = self._book.retry_after(now)
-            if wait > 0:
-                return self._fail(f"too many wrong codes; try again in {wait:.0f} s")
             if peer_cert_der is None:
                 return self._fail("the request carries no certificate")
+            self._id_a = fingerprint(peer_cert_der)
+            wait = self._book.retry_after(self._id_a, now)
+            if wait > 0:
+                return self._fail(f"too many wrong codes; try again in {wait:.0f} s")
             self.peer_name = clean_name(message.name)
             self.peer_cert_pem = message.cert_pem
             self.peer_port = message.port
-            self._id_a = fingerprint(peer_cert_der)
-            code, left, is_new = self._book.code_for(self._id_a, now)
+            self._peer_der = peer_cert_der
+            self._nonce = secrets.token_bytes(NONCE_BYTES)
+            self.phase = Phase.AWAIT_PROOF
+            return PairProve(self._nonce)
+        if self.phase is Phase.AWAIT_PROOF and isinstance(message, PairProof):
+            if not proof_holds(self._peer_der, proof_data(self._nonce, self._id_b), message.signature):
+                # Nothing of the code book is touched: a copied certificate cannot burn its owner's code.
+                return self._fail("the request could not prove it holds its certificate's key")
+            found = self._book.code_for(self._id_a, now)
+            if found is None:
+                return self._fail("too many pairing requests are waiting; try again in a minute")
+            code, left, is_new = found
             self.code_to_show = code if is_new else None
             self.phase = Phase.AWAIT_SPAKE
             return PairChallenge(self._name, left)
@@ -283,10 +392,14 @@ class Acceptor:
             if not hmac.compare_digest(message.mac, _mac(self._key, b"initiator", self._transcript)):
                 return self._wrong_code(now)
             self._book.burn(self._id_a)
-            self._book.record_success()
+            self._book.record_success(self._id_a)
             self.phase = Phase.PAIRED
             return PairConfirm(_mac(self._key, b"acceptor", self._transcript))
         return self._fail(f"unexpected {type(message).__name__} while {self.phase.value}")
+
+    @property
+    def peer_cert_der(self) -> bytes:
+        return self._peer_der
 
     def abandon(self, now: float) -> None:
         """The connection ended. A key exchange that was started and not finished counts as a wrong code."""
@@ -295,7 +408,7 @@ class Acceptor:
 
     def _wrong_code(self, now: float) -> PairResult:
         self._book.burn(self._id_a)
-        self._book.record_failure(now)
+        self._book.record_failure(self._id_a, now)
         return self._fail("wrong code; the code is no longer valid")
 
     def _fail(self, reason: str) -> PairResult:

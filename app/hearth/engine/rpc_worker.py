@@ -13,6 +13,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 
 from hearth.engine import rpc
@@ -24,8 +25,9 @@ START_TIMEOUT_S = 60.0
 READY = re.compile(rb"READY (\d+)")
 
 
-def command(threads: int, cache_dir: str) -> list[str]:
-    """How to start a worker; it prints a line matching ``READY`` once it can be reached."""
+def command(threads: int, cache_dir: str, watch_parent: bool = False) -> list[str]:
+    """How to start a worker; it prints a line matching ``READY`` once it can be reached. With
+    ``watch_parent`` it ends when its stdin closes, which happens when its starter dies in any way."""
     return [
         sys.executable,
         "-m",
@@ -34,14 +36,20 @@ def command(threads: int, cache_dir: str) -> list[str]:
         str(threads),
         "--cache-dir",
         cache_dir,
+        *(["--watch-stdin"] if watch_parent else []),
     ]
 
 
 async def start(threads: int, cache_dir: str) -> tuple[asyncio.subprocess.Process, int]:
     """Start a worker and wait until it can be reached: (process, port). Its stdout carries a line
     per accepted connection; the caller keeps reading it so that the server never blocks on it."""
+    # The worker holds the read end of a pipe whose only writer is this process: when this process
+    # ends, even by SIGKILL, the kernel closes it and the worker exits instead of serving on, orphaned.
     proc = await asyncio.create_subprocess_exec(
-        *command(threads, cache_dir), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        *command(threads, cache_dir, watch_parent=True),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     assert proc.stdout is not None
     try:
@@ -59,6 +67,13 @@ async def start(threads: int, cache_dir: str) -> tuple[asyncio.subprocess.Proces
         raise
 
 
+def _exit_when_orphaned() -> None:
+    with contextlib.suppress(OSError):
+        while sys.stdin.buffer.read(4096):
+            pass
+    os._exit(0)  # ggml's server has no stop call; nothing here needs tidying
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -69,10 +84,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=default_threads())
     parser.add_argument("--cache-dir", required=True)
+    parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     args = parser.parse_args()
+    if args.watch_stdin:
+        threading.Thread(target=_exit_when_orphaned, daemon=True).start()
     os.makedirs(args.cache_dir, exist_ok=True)
     port = _free_port()
-    import threading
 
     def announce() -> None:
         # The server binds inside the blocking call; say READY only once a connection would succeed.

@@ -103,11 +103,22 @@ async def request_pairing(
     if not peer_der:
         await ws.close()
         raise PairingError(f"{address} did not present a certificate")
-    machine = Initiator(identity.name, identity.cert_pem.decode(), identity.cert_der, peer_der, my_port)
+    machine = Initiator(
+        identity.name,
+        identity.cert_pem.decode(),
+        identity.cert_der,
+        peer_der,
+        lambda data: pairing.sign_proof(identity.key_pem, data),
+        my_port,
+    )
     attempt = PairingAttempt(ws, machine, address, peer_der)
     try:
-        challenge = await attempt._exchange(machine.start())
-        machine.receive(challenge)
+        # The request, the proof that this device holds its key, then the code is on the other screen.
+        outgoing: pairing.PairMessage | None = machine.start()
+        while outgoing is not None:
+            outgoing = machine.receive(await attempt._exchange(outgoing))
+        if machine.phase is not pairing.Phase.AWAIT_CODE:
+            raise PairingError("the other device did not show a code")
     except PairingError:
         await attempt.close()
         raise

@@ -85,16 +85,17 @@ class PairingEndpoint:
                 await self._refuse(ws, machine, "the request's certificate is not readable")
                 return False
         reply = machine.receive(message, time.monotonic(), peer_der)
-        if machine.code_to_show and peer_der is not None:
+        if machine.code_to_show:
             self.show_code(
                 CodeShown(
                     machine.peer_name,
-                    device_id(peer_der),
+                    device_id(machine.peer_cert_der),
                     machine.code_to_show,
                     pairing.CODE_TTL_S,
                     time.monotonic() + pairing.CODE_TTL_S,
                 )
             )
+            machine.code_to_show = None
         if machine.phase is pairing.Phase.PAIRED:
             host = ws.remote_address[0] if ws.remote_address else ""
             address = f"{host}:{machine.peer_port}" if host and machine.peer_port else ""
