@@ -115,3 +115,26 @@ def test_arbitrary_client_bytes_pass_or_are_violations(chunks) -> None:
             f.from_client(chunk)
         except RpcViolation:
             return
+
+
+def test_hello_transport_capabilities_are_cleared_both_ways() -> None:
+    f = RpcFilter(Ledger(1000), frozenset())
+    caps = bytes(range(1, rf.CONN_CAPS_SIZE + 1))  # what an RDMA-capable end would advertise
+    hello = cmd(rf.HELLO, caps)
+    # Delivered a byte at a time, as TCP may.
+    to_server = b"".join(f.from_client(hello[i : i + 1])[0] for i in range(len(hello)))
+    assert to_server == cmd(rf.HELLO, bytes(rf.CONN_CAPS_SIZE))
+    answer = reply(bytes([3, 7, 0, 0]) + caps)
+    to_client = b"".join(f.from_server(answer[i : i + 1]) for i in range(len(answer)))
+    assert to_client == reply(bytes([3, 7, 0, 0]) + bytes(rf.CONN_CAPS_SIZE))
+    # The connection goes on normally after it.
+    assert f.from_client(alloc(10))[0] == alloc(10)
+
+
+def test_a_malformed_hello_ends_the_connection() -> None:
+    with pytest.raises(RpcViolation, match="malformed HELLO"):
+        RpcFilter(Ledger(1000), frozenset()).from_client(cmd(rf.HELLO, b"\x01" * 5))
+    f = RpcFilter(Ledger(1000), frozenset())
+    f.from_client(cmd(rf.HELLO, bytes(rf.CONN_CAPS_SIZE)))
+    with pytest.raises(RpcViolation, match="malformed HELLO reply"):
+        f.from_server(reply(b"\x03\x07"))

@@ -4,7 +4,8 @@ The RPC server trusts its client completely. The filter reads the client's comma
 server's replies as they pass and enforces the donation: allocations that would exceed the donated
 memory are answered with a failed allocation instead of reaching the server, the free memory reported
 is capped to what is left of the donation, and graphs that contain ops no llama model uses (custom ops
-carry function pointers) end the connection.
+carry function pointers) end the connection. HELLO's transport capabilities are cleared both ways, so
+neither end ever upgrades the connection to a transport (RDMA) that would bypass the tunnel.
 
 Framing (ggml RPC protocol 7): a request is ``cmd u8 | size u64 | payload``; a reply is
 ``size u64 | payload``, and only some commands have one.
@@ -26,7 +27,10 @@ CMD_COUNT = 19
 # Commands the server answers (ggml-rpc.cpp, rpc_serve_client).
 ANSWERED = frozenset({0, 1, 2, 3, 7, 8, 9, 11, 13, 14, 15})
 # Commands whose payload the filter must see whole; every other payload streams through.
-INSPECTED = frozenset({ALLOC_BUFFER, FREE_BUFFER, GRAPH_COMPUTE, GET_DEVICE_MEMORY})
+INSPECTED = frozenset({ALLOC_BUFFER, FREE_BUFFER, GRAPH_COMPUTE, GET_DEVICE_MEMORY, HELLO})
+# Replies the filter reads whole (and may rewrite) before passing them on.
+INSPECTED_REPLIES = frozenset({ALLOC_BUFFER, GET_DEVICE_MEMORY, HELLO})
+CONN_CAPS_SIZE = 24  # ggml-rpc transport.h; HELLO's request is the caps, its reply version(4) + caps
 MAX_INSPECTED_PAYLOAD = 256 * 1024 * 1024
 RPC_TENSOR_SIZE = 296
 RPC_TENSOR_OP_OFFSET = 52  # id u64, type u32, buffer u64, ne u32[4], nb u32[4], then op u32
@@ -135,6 +139,10 @@ class RpcFilter:
             self.ledger.used_bytes -= self.buffers.pop(ptr, 0)
         elif cmd == GRAPH_COMPUTE:
             self._check_graph(payload)
+        elif cmd == HELLO:
+            if len(payload) != CONN_CAPS_SIZE:
+                raise RpcViolation("malformed HELLO")
+            frame = frame[:9] + bytes(CONN_CAPS_SIZE)
         if cmd in ANSWERED:
             self._replies.append(_Reply(cmd))
         to_server += frame
@@ -177,7 +185,7 @@ class RpcFilter:
                     raise RpcViolation("the RPC server answered a command that has no answer")
                 (size,) = struct.unpack_from("<Q", self._out, 0)
                 cmd = self._replies[0].cmd
-                if cmd in (ALLOC_BUFFER, GET_DEVICE_MEMORY):
+                if cmd in INSPECTED_REPLIES:
                     if len(self._out) < 8 + size:
                         break
                     frame = bytes(self._out[: 8 + size])
@@ -206,6 +214,10 @@ class RpcFilter:
                 self.buffers[ptr] = size
                 self.ledger.used_bytes += size
             return frame
+        if cmd == HELLO:
+            if len(frame) != 8 + 4 + CONN_CAPS_SIZE:
+                raise RpcViolation("malformed HELLO reply")
+            return frame[:12] + bytes(CONN_CAPS_SIZE)
         if cmd == GET_DEVICE_MEMORY and len(frame) == 24:
             _, free, total = struct.unpack("<QQQ", frame)
             cap = self.ledger.cap_bytes
