@@ -106,6 +106,8 @@ class Node:
     # --- life cycle ---
 
     async def start(self) -> None:
+        # Folders and files left readable by an older Hearth (or a loose umask) become private.
+        await asyncio.to_thread(paths.secure_state)
         self._server = await serve(
             self._handle,
             self.options.host,

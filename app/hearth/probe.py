@@ -98,7 +98,7 @@ async def measure(build: str, threads: int | None = None, engine: EngineClient |
     model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), PROBE)
     layer_bytes = sum(read_profile(str(model)).layer_bytes)
     own = engine is None
-    client = engine or EngineClient(log_path=paths.state_dir() / "logs" / "probe.log")
+    client = engine or EngineClient(log_path=paths.logs_dir() / "probe.log")
     try:
         await client.load(m.LoadModel(str(model), n_ctx=256, n_threads=threads, use_mmap=True))
         rate = await _decode_rate(client, TOKENS)
@@ -130,7 +130,7 @@ async def measure_rpc_step(build: str) -> float:
     proc, port = await rpc_worker.start(1, str(paths.cache_dir() / "rpc" / "probe"))
     assert proc.stdout is not None
     drain = asyncio.create_task(proc.stdout.read())
-    client = EngineClient(log_path=paths.state_dir() / "logs" / "probe.log")
+    client = EngineClient(log_path=paths.logs_dir() / "probe.log")
     local = m.LoadModel(str(model), n_ctx=256, n_threads=1)
     remote = m.LoadModel(
         str(model),

@@ -66,7 +66,7 @@ class EngineClient:
     """Start, load, stream, cancel and unload a model in a child process."""
 
     def __init__(self, log_path: Path | None = None, env: dict[str, str] | None = None) -> None:
-        self.log_path = log_path or paths.state_dir() / "logs" / "engine.log"
+        self.log_path = log_path or paths.logs_dir() / "engine.log"
         self._env = env
         self._proc: asyncio.subprocess.Process | None = None
         self._events: asyncio.Queue[m.Event | _Exit] | None = None
@@ -92,8 +92,8 @@ class EngineClient:
         if self.running and self.ready:
             return self.ready
         await self._reap()
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
+        log = paths.open_log(self.log_path)
+        try:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
@@ -103,6 +103,8 @@ class EngineClient:
                 stderr=log,
                 env=self._env,
             )
+        finally:
+            os.close(log)
         self._events = asyncio.Queue()
         self._reader = asyncio.create_task(self._read(self._proc, self._events))
         try:

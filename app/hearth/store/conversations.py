@@ -7,6 +7,7 @@ opened are marked interrupted.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -74,6 +75,9 @@ class ConversationStore:
         # Autocommit: each write is its own transaction, which is what "nothing shown is lost" needs.
         # A window uses the store from one worker thread of its own, never the one that created it.
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
+        if os.name == "posix" and self.path.exists():
+            # Conversations are private; SQLite gives its -wal and -shm files the same mode.
+            os.chmod(self.path, 0o600)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process crash; only a power cut may drop the last commits.

@@ -1,0 +1,84 @@
+"""Hearth's state folder is private to its user, whoever else shares the machine."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from hearth import paths
+from hearth.store.conversations import ConversationStore
+
+OTHER_USER = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+needs_root = pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to act as another local user",
+)
+
+
+def _modes(root: Path) -> dict[str, int]:
+    found = {str(root): stat.S_IMODE(root.stat().st_mode)}
+    for path in root.rglob("*"):
+        found[str(path.relative_to(root))] = stat.S_IMODE(path.stat().st_mode)
+    return found
+
+
+def test_new_and_old_state_is_private(hearth_home: Path) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        hearth_home.mkdir(mode=0o755)
+        (hearth_home / "logs").mkdir(mode=0o755)
+        (hearth_home / "logs" / "engine.log").write_text("an older install's log\n")
+        store = ConversationStore(paths.conversations_db())
+        store.create_conversation("secret plans", "model", "")
+        store.close()
+        paths.secure_state()
+    finally:
+        os.umask(old_umask)
+    modes = _modes(hearth_home)
+    for name, mode in modes.items():
+        is_dir = (hearth_home / name).is_dir() if name != str(hearth_home) else True
+        assert mode == (0o700 if is_dir else 0o600), (name, oct(mode))
+
+
+@needs_root
+def test_another_local_user_reads_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A home that others may walk up to (pytest's own temp folders are private already), under a
+    # umask that would leave new files world-readable.
+    base = Path(tempfile.mkdtemp(prefix="hearth-shared-"))
+    base.chmod(0o755)
+    monkeypatch.setenv("HEARTH_HOME", str(base / "home"))
+    old_umask = os.umask(0o022)
+    try:
+        store = ConversationStore(paths.conversations_db())
+        store.create_conversation("secret plans", "model", "")
+        store.close()
+        fd = paths.open_log(paths.logs_dir() / "engine.log")
+        os.write(fd, b"private log line\n")
+        os.close(fd)
+        targets = [paths.conversations_db(), paths.logs_dir() / "engine.log"]
+        for target in targets:
+            result = subprocess.run([*OTHER_USER, "cat", str(target)], capture_output=True, timeout=10)
+            assert result.returncode != 0, target
+            assert b"secret" not in result.stdout and b"private" not in result.stdout
+        listing = subprocess.run([*OTHER_USER, "ls", str(base / "home")], capture_output=True, timeout=10)
+        assert listing.returncode != 0
+    finally:
+        os.umask(old_umask)
+        shutil.rmtree(base)
+
+
+def test_logs_are_rotated_once_they_grow(hearth_home: Path) -> None:
+    log = paths.logs_dir() / "engine.log"
+    for round_ in range(4):
+        fd = paths.open_log(log)
+        os.write(fd, bytes([65 + round_]) * (paths.LOG_MAX_BYTES + 1))
+        os.close(fd)
+    names = sorted(p.name for p in log.parent.iterdir())
+    assert names == ["engine.log", "engine.log.1", "engine.log.2"]
+    assert sum(p.stat().st_size for p in log.parent.iterdir()) <= 3 * (paths.LOG_MAX_BYTES + 1)
