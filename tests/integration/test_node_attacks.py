@@ -9,6 +9,7 @@ import socket
 import ssl
 import sys
 
+import psutil
 import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
@@ -281,3 +282,35 @@ def _server_certificate(address: str) -> bytes:
         der = s.getpeercert(binary_form=True)
     assert der
     return der
+
+
+def test_a_thousand_abandoned_pairing_requests_cost_no_memory(node_pair) -> None:
+    _, b = node_pair
+    b_fingerprint = pairing.fingerprint(_server_certificate(b.address))
+    identities = [_identity(f"x{i}") for i in range(500)]
+    huge_name = "\x1b[2K" + "n" * 50_000
+
+    async def abandon(identity: Identity, prove: bool) -> None:
+        async with connect(f"wss://{b.address}/pair", ssl=tls.pairing_client_context(), max_size=2**20) as ws:
+            request = pairing.PairRequest(pairing.PAIRING_VERSION, huge_name, identity.cert_pem.decode())
+            await ws.send(pairing.wire.encode(request))
+            challenge = pairing.decode(await ws.recv())
+            if prove and isinstance(challenge, pairing.PairProve):
+                data = pairing.proof_data(challenge.nonce, b_fingerprint)
+                proof = pairing.PairProof(pairing.sign_proof(identity.key_pem, data))
+                await ws.send(pairing.wire.encode(proof))
+                await ws.recv()  # the code is shown on b; the requester walks away
+
+    async def flood(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            await abandon(identities[i % len(identities)], prove=i % 2 == 0)
+
+    assert b.proc is not None
+    node = psutil.Process(b.proc.pid)
+    asyncio.run(flood(0, 100))  # warm up TLS, imports and allocator pools
+    before = node.memory_info().rss
+    asyncio.run(flood(100, 1000))
+    grown = node.memory_info().rss - before
+    assert grown < 5 * 2**20, f"the node grew by {grown / 2**20:.1f} MiB"
+    shown = [line for line in b.lines if "Pairing request from" in line]
+    assert shown and all(len(line) < 400 and "\x1b" not in line for line in shown)
