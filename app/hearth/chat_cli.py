@@ -27,9 +27,34 @@ def _stats(done: m.Done) -> str:
     )
 
 
+FLUSH_S = 0.03
+
+
+class _Screen:
+    """Writes an answer as it streams, flushing at most every ``FLUSH_S``: a terminal redraws at
+    screen speed anyway, and a flush per token wakes the terminal (or whatever reads the pipe) once
+    per token, taking a core from the model on a small machine."""
+
+    def __init__(self) -> None:
+        self._pending: asyncio.TimerHandle | None = None
+
+    def show(self, text: str) -> None:
+        sys.stdout.write(text)
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        sys.stdout.flush()
+
+
+_screen = _Screen()
+
+
 def _show(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    _screen.show(text)
 
 
 class _Pool:
@@ -117,7 +142,10 @@ def run_chat(args: argparse.Namespace, profile: ModelProfile) -> int:
 
 def _turn(runner: asyncio.Runner, session: ChatSession, text: str, pool: _Pool | None) -> int:
     try:
-        done = runner.run(session.ask(text, _show))
+        try:
+            done = runner.run(session.ask(text, _show))
+        finally:
+            _screen.flush()
     except KeyboardInterrupt:
         # The Runner cancelled the turn; the session stopped the engine and kept the partial answer.
         print("\n[stopped]", file=sys.stderr)
