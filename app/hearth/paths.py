@@ -42,13 +42,13 @@ def secure_state() -> None:
     if os.name != "posix":
         return
     root = state_dir()
+    # os.walk does not descend into linked folders; links themselves are left alone, so nothing
+    # outside the state folder changes mode.
     for folder, dirs, files in os.walk(root):
-        for d in dirs:
-            (Path(folder) / d).chmod(0o700)
-        for f in files:
-            path = Path(folder) / f
+        for name, mode in [*((d, 0o700) for d in dirs), *((f, 0o600) for f in files)]:
+            path = Path(folder) / name
             if not path.is_symlink():
-                path.chmod(0o600)
+                path.chmod(mode)
 
 
 def open_log(path: Path) -> int:

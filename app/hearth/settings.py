@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 
 from hearth import paths
-from hearth.engine.threads import default_threads
+from hearth.engine import threads as engine_threads
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -32,7 +32,7 @@ class Donation:
         return self.max_memory or total_memory // 2
 
     def effective_threads(self) -> int:
-        return self.threads or default_threads()
+        return engine_threads.resolve(self.threads)
 
 
 def _path() -> os.PathLike[str]:

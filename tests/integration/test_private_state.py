@@ -21,29 +21,31 @@ needs_root = pytest.mark.skipif(
 )
 
 
-def _modes(root: Path) -> dict[str, int]:
-    found = {str(root): stat.S_IMODE(root.stat().st_mode)}
-    for path in root.rglob("*"):
-        found[str(path.relative_to(root))] = stat.S_IMODE(path.stat().st_mode)
-    return found
+def _modes(root: Path) -> dict[Path, int]:
+    return {p: stat.S_IMODE(p.lstat().st_mode) for p in [root, *root.rglob("*")]}
 
 
-def test_new_and_old_state_is_private(hearth_home: Path) -> None:
+def test_new_and_old_state_is_private(hearth_home: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir(mode=0o755)
     old_umask = os.umask(0o022)
     try:
         hearth_home.mkdir(mode=0o755)
         (hearth_home / "logs").mkdir(mode=0o755)
         (hearth_home / "logs" / "engine.log").write_text("an older install's log\n")
+        # A link out of the state folder (say, models kept on another disk) is not followed.
+        (hearth_home / "models").symlink_to(outside)
         store = ConversationStore(paths.conversations_db())
         store.create_conversation("secret plans", "model", "")
         store.close()
         paths.secure_state()
     finally:
         os.umask(old_umask)
-    modes = _modes(hearth_home)
-    for name, mode in modes.items():
-        is_dir = (hearth_home / name).is_dir() if name != str(hearth_home) else True
-        assert mode == (0o700 if is_dir else 0o600), (name, oct(mode))
+    for path, mode in _modes(hearth_home).items():
+        if path.is_symlink():
+            continue
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o755
 
 
 @needs_root

@@ -8,7 +8,6 @@ leaves through normal interpreter exit, as the app does, so the caller can check
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -35,7 +34,6 @@ async def session(model: Path, tokens: int) -> None:
         print(f"none refs {sys.getrefcount(None) - before}")
     finally:
         await close_window(services, window)
-        await asyncio.sleep(0)
 
 
 if __name__ == "__main__":

@@ -240,3 +240,20 @@ def test_a_requester_name_with_control_characters_is_kept_escaped() -> None:
     initiator = _initiator("x\r\x1b[2Kalpha", I_PEM, I_DER, A_DER)
     acceptor.receive(initiator.start(), 0.0, I_DER)
     assert acceptor.peer_name == "x\\r\\x1b[2Kalpha"
+
+
+def test_the_requester_signs_one_proof_only() -> None:
+    initiator = _initiator("laptop", I_PEM, I_DER, A_DER)
+    initiator.start()
+    assert isinstance(initiator.receive(pairing.PairProve(b"\1" * pairing.NONCE_BYTES)), pairing.PairProof)
+    # A device that keeps asking gets no second signature and no endless exchange.
+    with pytest.raises(PairingError, match="unexpected PairProve"):
+        initiator.receive(pairing.PairProve(b"\2" * pairing.NONCE_BYTES))
+    assert initiator.phase is Phase.FAILED
+
+
+def test_a_malformed_proof_request_is_refused() -> None:
+    initiator = _initiator("laptop", I_PEM, I_DER, A_DER)
+    initiator.start()
+    with pytest.raises(PairingError, match="malformed proof request"):
+        initiator.receive(pairing.PairProve(b"short"))

@@ -192,6 +192,7 @@ class Initiator:
     ) -> None:
         self.phase = Phase.START
         self._sign = sign
+        self._proved = False
         self._port = my_port
         self._name = my_name
         self._cert_pem = my_cert_pem
@@ -213,10 +214,11 @@ class Initiator:
         if isinstance(message, PairResult) and not message.ok:
             self.phase = Phase.FAILED
             raise PairingError(message.reason or "the other device refused to pair")
-        if self.phase is Phase.AWAIT_CHALLENGE and isinstance(message, PairProve):
+        if self.phase is Phase.AWAIT_CHALLENGE and isinstance(message, PairProve) and not self._proved:
             if len(message.nonce) != NONCE_BYTES:
                 self.phase = Phase.FAILED
                 raise PairingError("the other device sent a malformed proof request")
+            self._proved = True
             return PairProof(self._sign(proof_data(message.nonce, self._id_b)))
         if self.phase is Phase.AWAIT_CHALLENGE and isinstance(message, PairChallenge):
             self.peer_name = clean_name(message.name)

@@ -113,10 +113,12 @@ async def request_pairing(
     )
     attempt = PairingAttempt(ws, machine, address, peer_der)
     try:
-        # The request, the proof that this device holds its key, then the code is on the other screen.
-        outgoing: pairing.PairMessage | None = machine.start()
-        while outgoing is not None:
-            outgoing = machine.receive(await attempt._exchange(outgoing))
+        # The request, then the proof that this device holds its key; then the code is on the other
+        # screen. The machine answers at most one proof request, so this takes two exchanges.
+        challenge = await attempt._exchange(machine.start())
+        proof = machine.receive(challenge)
+        if proof is not None:
+            machine.receive(await attempt._exchange(proof))
         if machine.phase is not pairing.Phase.AWAIT_CODE:
             raise PairingError("the other device did not show a code")
     except PairingError:

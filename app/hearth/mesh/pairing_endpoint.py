@@ -29,7 +29,7 @@ class CodeShown:
     requester_id: str
     code: str
     expires_in: float
-    expires_at: float = 0.0  # time.monotonic() when the code runs out
+    expires_at: float  # time.monotonic() when the code runs out
 
     def describe(self) -> str:
         spaced = f"{self.code[:3]} {self.code[3:]}"
