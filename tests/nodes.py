@@ -7,6 +7,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -231,3 +232,19 @@ def wait_until(predicate: Any, timeout: float, interval: float = 0.2) -> bool:
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+# Another local account: setpriv drops to nobody. Its programs must be readable by that account, so
+# probes run with the system's Python rather than the project's.
+OTHER_USER = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def can_act_as_other_user() -> bool:
+    return os.name == "posix" and os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+def as_other_user(script: str, *args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    """Run a Python ``script`` as another local account; its stdout comes back as text."""
+    command = [*OTHER_USER, SYSTEM_PYTHON, "-c", script, *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)

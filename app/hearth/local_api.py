@@ -108,6 +108,8 @@ class LocalApi:
         op = request.get("op")
         node = self.node
         if op == "status":
+            from hearth.engine.rpc import rdma_compiled
+
             ident = node.identity
             return {
                 "ok": True,
@@ -119,8 +121,15 @@ class LocalApi:
                 "donating": node.donation.enabled,
                 "donated_bytes": node.donated_bytes,
                 "tunnel_port": node.workers.tunnel_port,
+                "rdma_compiled": rdma_compiled(),
                 "workers": [
-                    {"host_id": r.host_id, "threads": r.threads, "rpc_connections": r.rpc_connections}
+                    {
+                        "host_id": r.host_id,
+                        "threads": r.threads,
+                        "rpc_connections": r.rpc_connections,
+                        "port": r.worker.port,
+                        "exposed": r.worker.exposed,
+                    }
                     for r in node.workers.reservations.values()
                 ],
             }

@@ -34,6 +34,8 @@ def cmd_node(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     update_donation(enabled=args.donate, max_memory=max_memory, threads=args.threads or 0)
 
+    from hearth.engine import rpc
+
     async def run() -> None:
         node = Node(node_options(args))
         api = LocalApi(node)
@@ -56,6 +58,8 @@ def cmd_node(args: argparse.Namespace) -> int:
                 f"donating up to {mib} MiB and {node.donation.effective_threads()} threads to paired hosts",
                 flush=True,
             )
+            if rpc.rdma_compiled():
+                print("this llama.cpp can use RDMA; Hearth keeps every worker on its TLS tunnel", flush=True)
         await stop.wait()
         await api.stop()
         await node.stop()

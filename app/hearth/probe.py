@@ -30,6 +30,7 @@ from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
+from hearth.mesh.tunnel import LocalEndpoint
 
 log = logging.getLogger(__name__)
 PROBE = synthetic.SyntheticSpec(
@@ -127,9 +128,12 @@ async def measure_rpc_step(build: str) -> float:
     model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), synthetic.TINY)
     n = read_profile(str(model)).block_count
     layers, split = Plan(n, (Assignment(HOST, 0, n - 1), Assignment("worker", n - 1, n))).llama_params()
-    proc, port = await rpc_worker.start(1, str(paths.cache_dir() / "rpc" / "probe"))
+    worker = await rpc_worker.start(1, str(paths.cache_dir() / "rpc" / "probe"))
+    proc = worker.proc
     assert proc.stdout is not None
     drain = asyncio.create_task(proc.stdout.read())
+    # The way a pooled load reaches a worker on this machine, without the TLS hop.
+    endpoint = LocalEndpoint(worker.connect, "the probe's worker")
     client = EngineClient(log_path=paths.logs_dir() / "probe.log")
     local = m.LoadModel(str(model), n_ctx=256, n_threads=1)
     remote = m.LoadModel(
@@ -138,7 +142,7 @@ async def measure_rpc_step(build: str) -> float:
         n_threads=1,
         n_gpu_layers=layers,
         tensor_split=split,
-        rpc_servers=[f"127.0.0.1:{port}"],
+        rpc_servers=[endpoint.endpoint],
     )
     extra = []
     try:
@@ -150,9 +154,11 @@ async def measure_rpc_step(build: str) -> float:
             extra.append(1 / await _decode_rate(client, STEP_TOKENS) - t_local)
     finally:
         await client.close()
+        endpoint.close()
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         await proc.wait()
+        worker.close()
         drain.cancel()
     step = max(0.0, statistics.median(extra))
     _remember(_step_key(build), "seconds", step)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import select
 import signal
@@ -26,7 +27,17 @@ from hearth.mesh.channel import dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
 from hearth.store.conversations import ConversationStore
-from nodes import HEARTH, NodeProcess, env_for, open_local, pair, read_at_least, wait_until
+from nodes import (
+    HEARTH,
+    NodeProcess,
+    as_other_user,
+    can_act_as_other_user,
+    env_for,
+    open_local,
+    pair,
+    read_at_least,
+    wait_until,
+)
 
 PROMPT = "The quick brown fox"
 DONOR = ["--donate", "--max-memory", "512M", "--threads", "1"]
@@ -198,6 +209,63 @@ def _probe(label: str, host: str, port: int, ctx: ssl.SSLContext | None, hello: 
     finally:
         sock.close()
     return f"{label}: {'got ' + data.hex() if data else 'nothing'}"
+
+
+# Connects to each labelled port on 127.0.0.1, sends RPC HELLO, and says what came back.
+HELLO_PROBE = r"""
+import json, select, socket, sys
+hello = bytes([14]) + (24).to_bytes(8, "little") + bytes(24)  # HELLO and its capabilities
+out = {}
+for label, port in zip(sys.argv[1::2], sys.argv[2::2]):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+    except OSError as exc:
+        out[label] = "unreachable: " + type(exc).__name__
+        continue
+    with s:
+        try:
+            s.sendall(hello)
+            data = s.recv(64) if select.select([s], [], [], 3)[0] else b""
+        except OSError:
+            data = b""
+    out[label] = "answered" if data else "nothing"
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not can_act_as_other_user(), reason="needs root and setpriv to act as another user")
+def test_another_local_user_gets_no_hello_from_a_worker_or_a_host_listener(
+    pool_nodes, small_model: Path
+) -> None:
+    host, beta, _ = pool_nodes
+
+    async def scenario() -> tuple[dict[str, str], dict[str, str], dict[str, object], int, int]:
+        client = await open_local(host.home)
+        status = await open_local(beta.home)
+        try:
+            pooled = await client.call("pool", model=str(small_model), plan="host:0-3,beta:4-7", n_ctx=256)
+            (worker,) = (await status.call("status"))["workers"]
+            ports = ["worker", str(worker["port"]), "host listener", pooled["endpoints"][0].split(":")[1]]
+            other = await asyncio.to_thread(as_other_user, HELLO_PROBE, *ports)
+            between = (await status.call("status"))["workers"][0]["rpc_connections"]
+            mine = await asyncio.to_thread(
+                subprocess.run, [sys.executable, "-c", HELLO_PROBE, *ports], capture_output=True, text=True
+            )
+            after = (await status.call("status"))["workers"][0]["rpc_connections"]
+            assert other.returncode == 0, other.stderr
+            return json.loads(other.stdout), json.loads(mine.stdout), worker, between, after
+        finally:
+            await status.close()
+            await client.close()
+
+    other, mine, worker, between, after = run(scenario())
+    assert worker["exposed"] is None, worker["exposed"]
+    # The worker's server is in a network namespace of its own: nobody outside reaches it at all.
+    assert other["worker"].startswith("unreachable") and mine["worker"].startswith("unreachable")
+    # The host's listener serves this user's processes (llama.cpp) and nobody else's.
+    assert other["host listener"] == "nothing"
+    assert mine["host listener"] == "answered"
+    assert between == worker["rpc_connections"] and after == between + 1
 
 
 def test_a_different_llama_build_is_refused_before_any_weight_moves(pool_nodes) -> None:

@@ -13,11 +13,10 @@ import pytest
 
 from hearth import paths
 from hearth.store.conversations import ConversationStore
+from nodes import OTHER_USER, can_act_as_other_user
 
-OTHER_USER = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
 needs_root = pytest.mark.skipif(
-    os.name != "posix" or os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root and setpriv to act as another local user",
+    not can_act_as_other_user(), reason="needs root and setpriv to act as another local user"
 )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 
 from hearth.core import rpc_filter as rf
 from hearth.core.rpc_filter import Ledger, RpcFilter, RpcViolation
+from hearth.engine import rpc
 
 
 def cmd(code: int, payload: bytes = b"") -> bytes:
@@ -138,3 +140,12 @@ def test_a_malformed_hello_ends_the_connection() -> None:
     f.from_client(cmd(rf.HELLO, bytes(rf.CONN_CAPS_SIZE)))
     with pytest.raises(RpcViolation, match="malformed HELLO reply"):
         f.from_server(reply(b"\x03\x07"))
+
+
+def test_the_build_says_whether_rdma_was_compiled_in(tmp_path: Path) -> None:
+    assert isinstance(rpc.rdma_compiled(), bool)
+    without, built_with = tmp_path / "plain.so", tmp_path / "rdma.so"
+    without.write_bytes(b"\x7fELF" + bytes(64) + b"ggml_backend_rpc_start_server\x00")
+    built_with.write_bytes(b"\x7fELF" + bytes(64) + b"ibv_post_send\x00" + bytes(64))
+    assert rpc.rdma_compiled(without) is False
+    assert rpc.rdma_compiled(built_with) is True

@@ -23,7 +23,8 @@ def _lib_dir() -> Path:
     return Path(llama_lib.__file__).resolve().parent / "lib"
 
 
-def _find(stem: str) -> Path:
+def library_path(stem: str) -> Path:
+    """The file of one of llama.cpp's libraries in this installation."""
     directory = _lib_dir()
     if sys.platform == "win32":
         patterns = [f"{stem.removeprefix('lib')}.dll"]
@@ -42,7 +43,7 @@ def _find(stem: str) -> Path:
 def library(stem: str) -> ctypes.CDLL:
     """``libggml``, ``libggml-base`` or ``libggml-rpc``, as already loaded by llama.cpp."""
     _ = llama_lib._lib  # make sure llama (and with it ggml) is loaded first
-    return ctypes.CDLL(str(_find(stem)), mode=getattr(ctypes, "RTLD_GLOBAL", 0))
+    return ctypes.CDLL(str(library_path(stem)), mode=getattr(ctypes, "RTLD_GLOBAL", 0))
 
 
 @dataclass(frozen=True)

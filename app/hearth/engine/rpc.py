@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 from functools import cache
+from pathlib import Path
 
 from hearth.engine.ggml import library
 
@@ -95,6 +96,21 @@ def cpu_buffer_type() -> int:
     if cpu is None:
         raise RuntimeError("this llama.cpp build has no CPU device")
     return buffer_type(cpu.handle)
+
+
+# Names only an RDMA-enabled ggml-rpc refers to: libibverbs (RoCE/InfiniBand) and Apple's librdma.
+RDMA_MARKERS = (b"ibv_post_send", b"libibverbs", b"librdma")
+
+
+@cache
+def rdma_compiled(path: Path | None = None) -> bool:
+    """Whether this ggml-rpc was built with an RDMA transport. Hearth keeps RDMA off either way
+    (``GGML_RPC_NO_RDMA``, and the tunnel's filter clears HELLO's capabilities); this says whether
+    there was anything to keep off."""
+    from hearth.engine.ggml import library_path
+
+    data = (path or library_path("libggml-rpc")).read_bytes()
+    return any(marker in data for marker in RDMA_MARKERS)
 
 
 def serve_forever(endpoint: str, cache_dir: str, threads: int) -> None:

@@ -1,7 +1,12 @@
 """Entry point of a worker: ``python -m hearth.engine.rpc_worker --threads N --cache-dir DIR``.
 
-A ggml RPC server on 127.0.0.1 only; the node's authenticated tunnel is the one way in. It prints
-``READY <port>`` once it can be reached and then serves until it is killed (ggml has no stop call).
+A ggml RPC server on 127.0.0.1 only; the node's authenticated tunnel is the one way in. Started by a
+node on Linux, the worker first moves into a network namespace of its own (``--connect-fd``): its
+127.0.0.1 is then unreachable from outside, and the node asks for each connection over a Unix
+socket, getting back one opened from inside. Elsewhere, or where the kernel refuses a namespace, the
+server listens on the machine's loopback, and the worker says why in a ``NOT ISOLATED:`` line. It
+prints ``READY <port>`` once it can be reached and then serves until it is killed (ggml has no stop
+call).
 """
 
 from __future__ import annotations
@@ -9,25 +14,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import socket
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 
-from hearth.engine import rpc
 from hearth.engine.threads import default_threads
 
+log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 30.0
 # What a starter waits for READY: the interpreter and ggml's start-up come before the worker's own wait.
 START_TIMEOUT_S = 60.0
 READY = re.compile(rb"READY (\d+)")
+NOT_ISOLATED = re.compile(rb"NOT ISOLATED: (.*)")
+CONNECT_TIMEOUT_S = 10.0
+# The status a worker exits with when it could not finish moving into its namespace.
+EXIT_NO_NAMESPACE = 3
 
 
-def command(threads: int, cache_dir: str, watch_parent: bool = False) -> list[str]:
+def command(
+    threads: int, cache_dir: str, watch_parent: bool = False, connect_fd: int | None = None
+) -> list[str]:
     """How to start a worker; it prints a line matching ``READY`` once it can be reached. With
-    ``watch_parent`` it ends when its stdin closes, which happens when its starter dies in any way."""
+    ``watch_parent`` it ends when its stdin closes, which happens when its starter dies in any way.
+    With ``connect_fd`` (a Unix socket) it isolates itself and hands out connections over that socket."""
     return [
         sys.executable,
         "-m",
@@ -37,33 +51,107 @@ def command(threads: int, cache_dir: str, watch_parent: bool = False) -> list[st
         "--cache-dir",
         cache_dir,
         *(["--watch-stdin"] if watch_parent else []),
+        *(["--connect-fd", str(connect_fd)] if connect_fd is not None else []),
     ]
 
 
-async def start(threads: int, cache_dir: str) -> tuple[asyncio.subprocess.Process, int]:
-    """Start a worker and wait until it can be reached: (process, port). Its stdout carries a line
-    per accepted connection; the caller keeps reading it so that the server never blocks on it."""
+@dataclass
+class Worker:
+    """A running worker, seen from its node."""
+
+    proc: asyncio.subprocess.Process
+    port: int
+    # Why the server listens on the machine's loopback, where every local account can reach it;
+    # None when it is in its own namespace and ``connect`` is the only way in.
+    exposed: str | None
+    _control: socket.socket | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def connect(self, timeout: float = CONNECT_TIMEOUT_S) -> socket.socket:
+        """A new connection to the worker's RPC server (blocking; safe from any thread)."""
+        if self._control is None:
+            return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        with self._lock:
+            self._control.settimeout(timeout)
+            self._control.sendall(b"c")
+            reply, fds, _, _ = socket.recv_fds(self._control, 1, 1)
+        if reply != b"+" or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            raise ConnectionError("the worker could not open a connection to its server")
+        sock = socket.socket(fileno=fds[0])
+        sock.settimeout(timeout)
+        return sock
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+
+
+# Set once the kernel refused a namespace here, so later workers do not try again.
+_no_namespace: str | None = None
+
+
+async def start(threads: int, cache_dir: str) -> Worker:
+    """Start a worker and wait until it can be reached. Its stdout carries a line per accepted
+    connection; the caller keeps reading it so that the server never blocks on it."""
+    global _no_namespace
+    if sys.platform != "linux":
+        return await _start(threads, cache_dir, exposed=f"{sys.platform} has no network namespaces")
+    if _no_namespace is None:
+        try:
+            return await _start(threads, cache_dir, exposed=None)
+        except _NoNamespace as exc:
+            _no_namespace = str(exc)
+    return await _start(threads, cache_dir, exposed=_no_namespace)
+
+
+class _NoNamespace(RuntimeError):
+    pass
+
+
+async def _start(threads: int, cache_dir: str, exposed: str | None) -> Worker:
+    """With ``exposed`` None the worker isolates itself, otherwise that is why it does not."""
+    isolate = exposed is None
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) if isolate else (None, None)
     # The worker holds the read end of a pipe whose only writer is this process: when this process
     # ends, even by SIGKILL, the kernel closes it and the worker exits instead of serving on, orphaned.
-    proc = await asyncio.create_subprocess_exec(
-        *command(threads, cache_dir, watch_parent=True),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *command(threads, cache_dir, True, theirs.fileno() if theirs else None),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            pass_fds=(theirs.fileno(),) if theirs else (),
+        )
+    except BaseException:
+        if ours is not None:
+            ours.close()
+        raise
+    finally:
+        if theirs is not None:
+            theirs.close()
     assert proc.stdout is not None
     try:
         async with asyncio.timeout(START_TIMEOUT_S):
             while True:
                 line = await proc.stdout.readline()
                 if not line:
-                    raise RuntimeError(f"the worker exited with status {await proc.wait()}")
-                match = READY.search(line)
-                if match:
-                    return proc, int(match.group(1))
-    except (TimeoutError, RuntimeError):
+                    code = await proc.wait()
+                    if code == EXIT_NO_NAMESPACE:
+                        raise _NoNamespace(exposed or "the worker could not isolate itself")
+                    raise RuntimeError(f"the worker exited with status {code}")
+                if refused := NOT_ISOLATED.search(line):
+                    exposed = refused.group(1).decode(errors="replace").strip()
+                if match := READY.search(line):
+                    if exposed is not None:
+                        log.warning("the worker listens on 127.0.0.1 for every local user: %s", exposed)
+                    return Worker(proc, int(match.group(1)), exposed, ours)
+    except BaseException:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
+        if ours is not None:
+            ours.close()
         raise
 
 
@@ -80,12 +168,42 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _hand_out_connections(control: socket.socket, port: int) -> None:
+    """Answer each request on ``control`` with a connection to the server, opened from in here."""
+    while True:
+        try:
+            if not control.recv(1):
+                os._exit(0)  # the node is gone
+        except OSError:
+            os._exit(0)
+        try:
+            conn = socket.create_connection(("127.0.0.1", port), timeout=CONNECT_TIMEOUT_S)
+        except OSError:
+            control.sendall(b"-")
+            continue
+        with conn:
+            socket.send_fds(control, [b"+"], [conn.fileno()])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=default_threads())
     parser.add_argument("--cache-dir", required=True)
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
+    parser.add_argument("--connect-fd", type=int, help="isolate, and hand out connections on this socket")
     args = parser.parse_args()
+    if args.connect_fd is not None:
+        # Before any thread exists: the kernel gives a user namespace only to a single-threaded process.
+        from hearth.engine.netns import NamespaceError, enter_private_network
+
+        try:
+            enter_private_network()
+        except NamespaceError as exc:
+            print(f"NOT ISOLATED: {exc}", flush=True)
+            if exc.moved:
+                sys.exit(EXIT_NO_NAMESPACE)  # unreachable from inside as well as from outside
+    from hearth.engine import rpc
+
     if args.watch_stdin:
         threading.Thread(target=_exit_when_orphaned, daemon=True).start()
     os.makedirs(args.cache_dir, exist_ok=True)
@@ -101,6 +219,9 @@ def main() -> None:
             except OSError:
                 time.sleep(0.02)
                 continue
+            if args.connect_fd is not None:
+                control = socket.socket(fileno=args.connect_fd)
+                threading.Thread(target=_hand_out_connections, args=(control, port), daemon=True).start()
             sys.stdout.write(f"READY {port}\n")
             sys.stdout.flush()
             return

@@ -1,9 +1,10 @@
 """The RPC tunnel: a byte stream from llama.cpp on the host to a worker's RPC server, over mutual TLS.
 
-Host side: one listener on 127.0.0.1 per reserved worker; every connection llama.cpp opens there
-becomes a TLS connection to the worker's node, which presents the reservation's ticket. Worker side:
-the node checks the peer's pinned certificate and the ticket, then connects to the worker's port on
-127.0.0.1 and relays through the RPC filter.
+Host side: one listener on 127.0.0.1 per reserved worker, serving only processes of this user;
+every connection llama.cpp opens there becomes a TLS connection to the worker's node, which presents
+the reservation's ticket. Worker side: the node checks the peer's pinned certificate and the ticket,
+then gets a connection to the worker's server (from inside the worker's own network namespace where
+the OS has them) and relays through the RPC filter.
 
 The relays run on plain threads with blocking sockets: one thread per connection, both directions,
 so that no event loop sits between a token and the wire. TCP_NODELAY on every hop.
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hearth.core.rpc_filter import RpcFilter, RpcViolation
+from hearth.mesh.local_peer import same_user
 
 log = logging.getLogger(__name__)
 TICKET_BYTES = 32
@@ -117,9 +119,9 @@ def relay(
 
 @dataclass(frozen=True)
 class Grant:
-    """What a valid ticket opens: the worker's local port and the rules for what passes."""
+    """What a valid ticket opens: a way to the worker's server and the rules for what passes."""
 
-    port: int
+    connect: Callable[[], socket.socket]
     make_filter: Callable[[], RpcFilter]
     lock: threading.Lock
 
@@ -173,7 +175,7 @@ class TunnelServer:
             grant = self._authorize(peer, _recv_exact(tls, TICKET_BYTES))
             if grant is None:
                 raise ConnectionError("no reservation for this device and ticket")
-            upstream = socket.create_connection(("127.0.0.1", grant.port), timeout=HANDSHAKE_TIMEOUT_S)
+            upstream = grant.connect()
         except (OSError, ssl.SSLError, ConnectionError) as exc:
             log.info("tunnel from %s refused: %s", addr[0], exc)
             with contextlib.suppress(OSError):
@@ -188,8 +190,52 @@ class TunnelServer:
         self._listener.close()
 
 
-class TunnelClient:
-    """The host's end for one worker: a 127.0.0.1 listener that llama.cpp's RPC client connects to."""
+class LocalEndpoint:
+    """A 127.0.0.1 listener for llama.cpp on this machine: each connection from a process of this
+    user is relayed to a fresh ``open_upstream()``; other accounts' connections are closed unread."""
+
+    def __init__(self, open_upstream: Callable[[], socket.socket], name: str) -> None:
+        self.name = name
+        self._open_upstream = open_upstream
+        self.failures: list[str] = []
+        self.refused = 0  # connections from other local accounts
+        self._listener = _Listener("127.0.0.1")
+        self.port = self._listener.port
+        self._listener.serve(self._handle, "hearth-tunnel-out")
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _handle(self, local: socket.socket, addr: tuple[str, int]) -> None:
+        if not same_user(local):
+            self.refused += 1
+            log.warning("refused a connection to the tunnel for %s from another local account", self.name)
+            with contextlib.suppress(OSError):
+                local.close()
+            return
+        _nodelay(local)
+        try:
+            upstream = self._open_upstream()
+            # Blocking: a timeout would make every read poll first, even the relay's non-waiting ones.
+            upstream.settimeout(None)
+            _nodelay(upstream)
+        except (OSError, ssl.SSLError) as exc:
+            self.failures.append(f"cannot reach {self.name}: {exc}")
+            with contextlib.suppress(OSError):
+                local.close()
+            return
+        ended = relay(local, upstream)
+        if ended.startswith(("broken", "server closed")):
+            self.failures.append(f"{self.name}: {ended}")
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+class TunnelClient(LocalEndpoint):
+    """The host's end for one worker: each connection becomes a TLS connection to the worker's node,
+    which is shown the reservation's ticket."""
 
     def __init__(
         self,
@@ -201,36 +247,18 @@ class TunnelClient:
     ) -> None:
         self.remote = remote
         self._source = (local_host, 0) if local_host else None
-        self.name = name
         self._context = context
         self._ticket = ticket
-        self.failures: list[str] = []
-        self._listener = _Listener("127.0.0.1")
-        self.port = self._listener.port
-        self._listener.serve(self._handle, "hearth-tunnel-out")
+        super().__init__(self._open_tls, name)
 
-    @property
-    def endpoint(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def _handle(self, local: socket.socket, addr: tuple[str, int]) -> None:
-        _nodelay(local)
+    def _open_tls(self) -> socket.socket:
+        raw = socket.create_connection(self.remote, timeout=HANDSHAKE_TIMEOUT_S, source_address=self._source)
         try:
-            raw = socket.create_connection(
-                self.remote, timeout=HANDSHAKE_TIMEOUT_S, source_address=self._source
-            )
             _nodelay(raw)
             tls = self._context.wrap_socket(raw, server_hostname="hearth")
             tls.sendall(self._ticket)
             tls.settimeout(None)
-        except (OSError, ssl.SSLError) as exc:
-            self.failures.append(f"cannot reach {self.name}: {exc}")
-            with contextlib.suppress(OSError):
-                local.close()
-            return
-        ended = relay(local, tls)
-        if ended.startswith(("broken", "server closed")):
-            self.failures.append(f"{self.name}: {ended}")
-
-    def close(self) -> None:
-        self._listener.close()
+        except BaseException:
+            raw.close()
+            raise
+        return tls

@@ -29,8 +29,7 @@ class Reservation:
     ticket: bytes
     memory: int
     threads: int
-    proc: asyncio.subprocess.Process
-    port: int
+    worker: rpc_worker.Worker
     ledger: Ledger
     lock: threading.Lock = field(default_factory=threading.Lock)
     watcher: asyncio.Task[None] | None = None
@@ -101,7 +100,7 @@ class Workers:
             )
         threads = max(1, min(request.threads or donation.effective_threads(), donation.effective_threads()))
         try:
-            proc, port = await self._start_worker(host_id, threads)
+            worker = await self._start_worker(host_id, threads)
         except (OSError, RuntimeError) as exc:
             return refuse(f"{self.name} could not start a worker: {exc}")
         reservation = Reservation(
@@ -110,8 +109,7 @@ class Workers:
             ticket=secrets.token_bytes(32),
             memory=request.memory_bytes,
             threads=threads,
-            proc=proc,
-            port=port,
+            worker=worker,
             # What actually gets allocated is held to the donation, less what other hosts reserved.
             ledger=Ledger(cap - self.used_memory()),
         )
@@ -119,21 +117,22 @@ class Workers:
         self._by_ticket[reservation.ticket] = reservation
         reservation.watcher = asyncio.create_task(self._watch(reservation))
         tunnel = self._ensure_tunnel()
-        log.info("worker for %s on port %d (%d threads)", host_id[:9], port, threads)
+        log.info("worker for %s on port %d (%d threads)", host_id[:9], worker.port, threads)
         return control.Reserved(request.request_id, reservation.id, reservation.ticket, tunnel.port)
 
-    async def _start_worker(self, host_id: str, threads: int) -> tuple[asyncio.subprocess.Process, int]:
+    async def _start_worker(self, host_id: str, threads: int) -> rpc_worker.Worker:
         # One weight cache per host: the cache's hash is not cryptographic, so hosts do not share one.
         cache = paths.cache_dir() / "rpc" / host_id.replace("-", "")[:16]
         return await rpc_worker.start(threads, str(cache))
 
     async def _watch(self, reservation: Reservation) -> None:
-        proc = reservation.proc
+        proc = reservation.worker.proc
         assert proc.stdout is not None
         # Keep reading: the RPC server writes a line per connection, and a full pipe would stall it.
         while line := await proc.stdout.readline():
             reservation.rpc_connections += line.count(b"Accepted client connection")
         code = await proc.wait()
+        reservation.worker.close()
         if self.reservations.pop(reservation.id, None) is not None:
             self._by_ticket.pop(reservation.ticket, None)
             reason = f"the worker on {self.name} exited (status {code})"
@@ -157,7 +156,9 @@ class Workers:
 
             self._forbidden_ops = forbidden_op_ids()
         forbidden = self._forbidden_ops
-        return Grant(reservation.port, lambda: RpcFilter(reservation.ledger, forbidden), reservation.lock)
+        return Grant(
+            reservation.worker.connect, lambda: RpcFilter(reservation.ledger, forbidden), reservation.lock
+        )
 
     async def release(self, reservation_id: str, reason: str = "released") -> None:
         reservation = self.reservations.pop(reservation_id, None)
@@ -166,8 +167,9 @@ class Workers:
         self._by_ticket.pop(reservation.ticket, None)
         log.info("worker for %s stopped: %s", reservation.host_id[:9], reason)
         with contextlib.suppress(ProcessLookupError):
-            reservation.proc.kill()
-        await reservation.proc.wait()
+            reservation.worker.proc.kill()
+        await reservation.worker.proc.wait()
+        reservation.worker.close()
         if reservation.watcher is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await reservation.watcher
