@@ -9,13 +9,12 @@ from typing import Any
 
 from hearth import paths
 from hearth.chat import ChatSession, Sampling
-from hearth.core.profile import ModelProfile
+from hearth.core.profile import ModelProfile, default_context
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
 from hearth.local_api import LocalApiError, LocalClient
 from hearth.store.conversations import ConversationStore
 
-DEFAULT_CTX = 4096
 EXIT_ENGINE = 3
 EXIT_INTERRUPTED = 130
 
@@ -117,7 +116,7 @@ def run_chat(args: argparse.Namespace, profile: ModelProfile) -> int:
     engine = EngineClient()
     sampling = Sampling(max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed)
     session = ChatSession(engine, args.model, store=store, system_prompt=args.system, sampling=sampling)
-    n_ctx = args.ctx or min(profile.context_length or DEFAULT_CTX, DEFAULT_CTX)
+    n_ctx = args.ctx or default_context(profile)
     pool = _Pool(args, n_ctx) if args.pool else None
     label = profile.name or args.model
     with asyncio.Runner() as runner:

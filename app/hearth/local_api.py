@@ -22,11 +22,12 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from hearth import paths
 from hearth.core.gguf_header import GGUFError
 from hearth.core.pairing import PairingError
-from hearth.core.plan import parse_plan
-from hearth.core.profile import read_profile
+from hearth.core.planner import DeviceSpec, Prediction
+from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.mesh.pairing_client import PairingAttempt
-from hearth.mesh.pool import PoolError, PoolSession, auto_plan, open_pool
+from hearth.mesh.pool import PoolError, PoolSession, open_pool
 from hearth.node import Node
+from hearth.planning import choose_plan, named_specs, plan_report, planning_devices
 
 STATE_FILE = "node.json"
 
@@ -158,6 +159,10 @@ class LocalApi:
             if device is None:
                 return {"ok": False, "error": f"no paired device called '{request['device']}'"}
             return {"ok": True, "device_id": device.device_id, "name": device.name}
+        if op == "plan":
+            profile = read_profile(str(request["model"]))
+            pred, host, remotes = self._choose(profile, request)
+            return {"ok": True, **plan_report(pred, host, remotes)}
         if op == "pool":
             return await self._pool(request, conn)
         if op == "pool_failures":
@@ -178,10 +183,9 @@ class LocalApi:
             await conn.pool.close(node)
             conn.pool = None
         profile = read_profile(str(request["model"]))
-        plan_text = request.get("plan")
-        plan = parse_plan(plan_text, profile.block_count) if plan_text else auto_plan(node, profile)
+        plan = self._choose(profile, request)[0].plan
         conn.pool = await open_pool(
-            node, profile, plan, int(request.get("n_ctx", 4096)), str(request.get("cache_type", "f16"))
+            node, profile, plan, self._n_ctx(profile, request), str(request.get("cache_type", "f16"))
         )
         n_gpu_layers, split = plan.llama_params()
         return {
@@ -192,6 +196,24 @@ class LocalApi:
             "n_gpu_layers": n_gpu_layers,
             "tensor_split": split,
         }
+
+    @staticmethod
+    def _n_ctx(profile: ModelProfile, request: dict[str, Any]) -> int:
+        n_ctx = request.get("n_ctx")
+        return default_context(profile) if n_ctx is None else max(1, _count(n_ctx, "n_ctx", 2**24))
+
+    def _choose(
+        self, profile: ModelProfile, request: dict[str, Any]
+    ) -> tuple[Prediction, DeviceSpec, list[DeviceSpec]]:
+        """The same choice for `hearth plan` and for a pool: the plan named, or the planner's best
+        over the devices as this node sees them now."""
+        host, remotes = named_specs(planning_devices(self.node.devices()))
+        plan_text = request.get("plan")
+        n_ctx = self._n_ctx(profile, request)
+        pred = choose_plan(
+            profile, host, remotes, n_ctx, str(plan_text) if plan_text else None, self.node.is_me
+        )
+        return pred, host, remotes
 
 
 class _Connection:

@@ -25,6 +25,7 @@ from hearth.core.device_id import device_id as id_of
 from hearth.core.device_id import matches, short_id
 from hearth.core.names import clean_name
 from hearth.core.pairing import DeviceInfo, PairingError
+from hearth.core.plan import HOST
 from hearth.mesh import channel as channels
 from hearth.mesh import telemetry, tls
 from hearth.mesh.discovery import Discovery, Neighbour, txt_record
@@ -384,6 +385,11 @@ class Node:
             await asyncio.sleep(TELEMETRY_PERIOD_S)
 
     # --- what the CLI and the window ask for ---
+
+    def is_me(self, text: str) -> bool:
+        """Whether ``text`` names this device: ``host``, its name, or its ID (a prefix will do)."""
+        ident = self.identity
+        return text == HOST or text == ident.name or matches(ident.device_id, text)
 
     def resolve(self, target: str) -> str | None:
         """An address ``host:port`` for a device named by name, ID prefix or address."""

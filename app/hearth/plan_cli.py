@@ -10,10 +10,11 @@ from typing import Any
 import msgspec
 
 from hearth.core.gguf_header import GGUFError
-from hearth.core.plan import HOST, PlanError, parse_plan
-from hearth.core.planner import DeviceSpec, Prediction, auto_plan, evaluate
-from hearth.core.profile import read_profile
+from hearth.core.plan import HOST, PlanError
+from hearth.core.planner import DeviceSpec
+from hearth.core.profile import default_context, read_profile
 from hearth.local_api import LocalApiError
+from hearth.planning import choose_plan, plan_report
 from hearth.settings import parse_size
 
 MIB = 2**20
@@ -49,67 +50,36 @@ def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
     return DeviceSpec(HOST, host.memory_bytes, host.bytes_per_s), specs
 
 
-def live_devices() -> tuple[DeviceSpec, list[DeviceSpec]]:
-    """This device and the paired donating devices, as the node running here sees them now."""
+def _ask_node(model: str, n_ctx: int, plan: str | None) -> dict[str, Any]:
     import asyncio
-    import dataclasses
 
     from hearth.local_api import LocalClient
-    from hearth.planning import planning_devices
 
-    async def ask() -> list[dict[str, Any]]:
+    async def ask() -> dict[str, Any]:
         client = await LocalClient.open()
         try:
-            return list((await client.call("devices"))["devices"])
+            answer = await client.call("plan", model=model, n_ctx=n_ctx, plan=plan)
+            answer.pop("ok", None)
+            return answer
         finally:
             await client.close()
 
-    devices = planning_devices(asyncio.run(ask()))
-    names = [d.name for d in devices]
-    specs = [
-        # Plans read better with names; an ID stands in where two devices share a name.
-        dataclasses.replace(d.spec, name=d.name) if names.count(d.name) == 1 and d.key != HOST else d.spec
-        for d in devices
-    ]
-    return specs[0], specs[1:]
-
-
-def _report(pred: Prediction, devices: dict[str, DeviceSpec]) -> dict[str, Any]:
-    rows = []
-    for p in pred.placements:
-        cap = devices[p.device].memory_bytes
-        rows.append(
-            {
-                "device": p.device,
-                "layers": [p.start, p.end - 1] if p.end > p.start else None,
-                "weights": p.memory.weights,
-                "kv": p.memory.kv,
-                "compute": p.memory.compute,
-                "free": cap - p.memory.total,
-                "ms_per_token": p.seconds * 1000,
-            }
-        )
-    return {
-        "plan": str(pred.plan),
-        "tokens_per_s": pred.tokens_per_s,
-        "devices": rows,
-        "left_out": pred.left_out,
-    }
+    return asyncio.run(ask())
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     try:
         profile = read_profile(args.model)
-        host, remotes = load_devices(args.devices) if args.devices else live_devices()
-        n_ctx = args.ctx or min(profile.context_length or 4096, 4096)
-        if args.plan:
-            pred = evaluate(profile, host, remotes, parse_plan(args.plan, profile.block_count), n_ctx)
+        n_ctx = args.ctx or default_context(profile)
+        if args.devices:
+            host, remotes = load_devices(args.devices)
+            report = plan_report(choose_plan(profile, host, remotes, n_ctx, args.plan), host, remotes)
         else:
-            pred = auto_plan(profile, host, remotes, n_ctx)
+            # The node plans over what it sees now, as it does for a pooled chat without --plan.
+            report = _ask_node(args.model, n_ctx, args.plan)
     except (GGUFError, PlanError, ValueError, LocalApiError) as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return 2
-    report = _report(pred, {HOST: host, **{d.name: d for d in remotes}})
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

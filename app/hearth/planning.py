@@ -8,11 +8,14 @@ device costs each token its link's round trip plus llama.cpp's own RPC step, as 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hearth.core.plan import HOST
-from hearth.core.planner import DeviceSpec
+from hearth.core.plan import HOST, parse_plan
+from hearth.core.planner import DeviceSpec, Prediction, auto_plan, evaluate
+from hearth.core.profile import ModelProfile
 
 MIB = 2**20
 # Decode speed assumed for a device that has not reported a probe: a typical laptop's memory bandwidth.
@@ -64,3 +67,53 @@ def planning_devices(rows: list[dict[str, Any]]) -> list[PlanningDevice]:
         )
     out.sort(key=lambda d: d.key != HOST)
     return out
+
+
+def named_specs(devices: list[PlanningDevice]) -> tuple[DeviceSpec, list[DeviceSpec]]:
+    """The host and the others as the planner takes them, named as plans name them: by device
+    name where it is unique, by ID where two devices share one."""
+    names = [d.name for d in devices]
+    specs = [
+        dataclasses.replace(d.spec, name=d.name) if names.count(d.name) == 1 and d.key != HOST else d.spec
+        for d in devices
+    ]
+    return specs[0], specs[1:]
+
+
+def choose_plan(
+    profile: ModelProfile,
+    host: DeviceSpec,
+    remotes: list[DeviceSpec],
+    n_ctx: int,
+    plan_text: str | None = None,
+    is_host: Callable[[str], bool] | None = None,
+) -> Prediction:
+    """The plan a user named, checked, or else the planner's best: what `hearth plan` shows and
+    what a pooled chat without ``--plan`` loads."""
+    if plan_text:
+        return evaluate(profile, host, remotes, parse_plan(plan_text, profile.block_count, is_host), n_ctx)
+    return auto_plan(profile, host, remotes, n_ctx)
+
+
+def plan_report(pred: Prediction, host: DeviceSpec, remotes: list[DeviceSpec]) -> dict[str, Any]:
+    """A prediction as `hearth plan` prints it (and as the node's local API returns it)."""
+    caps = {HOST: host.memory_bytes, **{d.name: d.memory_bytes for d in remotes}}
+    rows = []
+    for p in pred.placements:
+        rows.append(
+            {
+                "device": p.device,
+                "layers": [p.start, p.end - 1] if p.end > p.start else None,
+                "weights": p.memory.weights,
+                "kv": p.memory.kv,
+                "compute": p.memory.compute,
+                "free": caps[p.device] - p.memory.total,
+                "ms_per_token": p.seconds * 1000,
+            }
+        )
+    return {
+        "plan": str(pred.plan),
+        "tokens_per_s": pred.tokens_per_s,
+        "devices": rows,
+        "left_out": pred.left_out,
+    }

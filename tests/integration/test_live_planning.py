@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -63,10 +64,20 @@ def test_hearth_plan_uses_the_live_devices(tmp_path: Path, tiny_model: Path) -> 
         report: dict = {}
         assert wait_until(beta_planned, timeout=20), report
         assert report["devices"][0]["device"] == "host" and report["tokens_per_s"] > 0
-        # The same devices, with a plan given by hand: beta holds what it is given.
-        checked = host.cli("plan", "--model", str(tiny_model), "--plan", "host:0-3,beta:4-7", "--json")
+        # A pooled chat without --plan loads exactly the plan `hearth plan` shows.
+        chat = host.cli(
+            "chat", "--pool", "--model", str(tiny_model), "--prompt", "hi", "--max-tokens", "2", timeout=120
+        )
+        assert chat.returncode == 0, chat.stderr
+        pooled = re.search(r"pooled over [^:]*: (\S+)", chat.stderr)
+        assert pooled is not None, chat.stderr
+        assert pooled.group(1) == report["plan"]
+        # The same devices, with a plan given by hand (this device by its own name): beta holds what
+        # it is given.
+        checked = host.cli("plan", "--model", str(tiny_model), "--plan", "alpha:0-3,beta:4-7", "--json")
         assert checked.returncode == 0, checked.stderr
         rows = {d["device"]: d for d in json.loads(checked.stdout)["devices"]}
+        assert rows["host"]["layers"] == [0, 3]
         assert rows["beta"]["layers"] == [4, 7] and rows["beta"]["free"] > 0
         # More than beta donates at a long context is refused, naming beta and the overflow.
         over = host.cli("plan", "--model", str(tiny_model), "--plan", "beta:0-7", "--ctx", "8192")

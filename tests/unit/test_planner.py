@@ -3,9 +3,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from planner_oracle import brute_force
 
+from hearth.core.plan import HOST as HOST_NAME
 from hearth.core.plan import PlanError, parse_plan
-from hearth.core.planner import DeviceSpec, auto_plan, brute_force, evaluate
+from hearth.core.planner import DeviceSpec, auto_plan, evaluate
 from hearth.core.profile import ModelProfile, shaped_profile
 
 MIB = 2**20
@@ -102,11 +104,11 @@ def test_the_auto_plan_is_the_brute_force_optimum(layers, host, remotes, n_ctx) 
 
 def test_the_fast_memory_check_agrees_with_the_memory_model() -> None:
     from hearth.core.memory import device_memory
-    from hearth.core.planner import _Model
+    from hearth.core.planner import CostModel
 
     p = profile([80 * MIB, 120 * MIB, 100 * MIB, 90 * MIB, 110 * MIB])
     for n_ctx in (256, 4096):
-        model = _Model(p, n_ctx, "f16")
+        model = CostModel(p, n_ctx, "f16")
         for cap in (150 * MIB, 400 * MIB, 900 * MIB):
             dev = DeviceSpec("d", cap, 1e9)
             for start in range(6):
@@ -114,3 +116,14 @@ def test_the_fast_memory_check_agrees_with_the_memory_model() -> None:
                     for host in (True, False):
                         expected = device_memory(p, start, end, n_ctx, host=host).total <= cap
                         assert model.fits(dev, start, end, host) == expected, (n_ctx, cap, start, end, host)
+
+
+def test_a_plan_may_name_this_device_by_its_own_name_or_id() -> None:
+    def is_me(text: str) -> bool:
+        return text in ("alpha", "3f2a")
+
+    for me in ("host", "alpha", "3f2a"):
+        plan = parse_plan(f"{me}:0-3,beta:4-7", 8, is_me)
+        assert plan.assignments[0].device == HOST_NAME and plan.remote[0].device == "beta"
+    with pytest.raises(PlanError, match="host's layers must come first"):
+        parse_plan("beta:0-3,alpha:4-7", 8, is_me)

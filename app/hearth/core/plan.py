@@ -9,6 +9,7 @@ last device. Integer layer counts as shares reproduce a plan exactly.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 HOST = "host"
@@ -62,8 +63,9 @@ class Plan:
 _PART = re.compile(r"^\s*(?P<device>[^:,]+?)\s*:\s*(?P<start>\d+)\s*(?:-\s*(?P<end>\d+))?\s*$")
 
 
-def parse_plan(text: str, n_layers: int) -> Plan:
-    """Parse ``"host:0-9,DEVICE:10-19,OTHER:20-31"`` (inclusive ranges) and validate it."""
+def parse_plan(text: str, n_layers: int, is_host: Callable[[str], bool] | None = None) -> Plan:
+    """Parse ``"host:0-9,DEVICE:10-19,OTHER:20-31"`` (inclusive ranges) and validate it. A device for
+    which ``is_host`` says yes (this device's own name or ID) counts as ``host``."""
     parts = [p for p in text.split(",") if p.strip()]
     if not parts:
         raise PlanError("the plan is empty")
@@ -76,7 +78,10 @@ def parse_plan(text: str, n_layers: int) -> Plan:
         last = int(m.group("end")) if m.group("end") is not None else start
         if last < start:
             raise PlanError(f"'{part.strip()}': the range runs backwards")
-        assignments.append(Assignment(m.group("device"), start, last + 1))
+        device = m.group("device")
+        if is_host is not None and is_host(device):
+            device = HOST
+        assignments.append(Assignment(device, start, last + 1))
     return validate(Plan(n_layers, tuple(assignments)))
 
 

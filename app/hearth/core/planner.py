@@ -55,7 +55,7 @@ class Prediction:
         return 1.0 / self.seconds_per_token if self.seconds_per_token > 0 else 0.0
 
 
-class _Model:
+class CostModel:
     """Per-device costs and memory of candidate ranges, for one model and context."""
 
     def __init__(self, profile: ModelProfile, n_ctx: int, cache_type: str) -> None:
@@ -97,7 +97,7 @@ class _Model:
         return (self.prefix[end] - self.prefix[start]) / dev.bytes_per_s + dev.hop_s
 
 
-def _placements(model: _Model, devices: dict[str, DeviceSpec], plan: Plan) -> tuple[Placement, ...]:
+def _placements(model: CostModel, devices: dict[str, DeviceSpec], plan: Plan) -> tuple[Placement, ...]:
     out = []
     for a in plan.assignments:
         host = a.device == HOST
@@ -124,7 +124,7 @@ def predict(
 ) -> Prediction:
     """Memory and speed of a given plan, with every device that would overflow named in ``over``."""
     validate(plan)
-    model = _Model(profile, n_ctx, cache_type)
+    model = CostModel(profile, n_ctx, cache_type)
     devices = {HOST: host, **{d.name: d for d in remotes}}
     if plan.assignments[0].device != HOST:
         plan = Plan(plan.n_layers, (Assignment(HOST, 0, 0), *plan.assignments))
@@ -164,7 +164,7 @@ def auto_plan(
     profile: ModelProfile, host: DeviceSpec, remotes: list[DeviceSpec], n_ctx: int, cache_type: str = "f16"
 ) -> Prediction:
     """The fastest plan under the cost model that fits every device; PlanError if none fits."""
-    model = _Model(profile, n_ctx, cache_type)
+    model = CostModel(profile, n_ctx, cache_type)
     L = model.L
     D = len(remotes)
     inf = float("inf")
@@ -227,7 +227,7 @@ def auto_plan(
     return Prediction(plan, placements, dp[best_mask][L], left)
 
 
-def _why_left_out(model: _Model, dev: DeviceSpec, best: float) -> str:
+def _why_left_out(model: CostModel, dev: DeviceSpec, best: float) -> str:
     if not model.fits(dev, 0, 1, False):
         need = model.memory(0, 1, False).total / MIB
         return f"no room: one layer needs {need:.0f} MiB, it offers {dev.memory_bytes / MIB:.0f} MiB"
@@ -236,40 +236,10 @@ def _why_left_out(model: _Model, dev: DeviceSpec, best: float) -> str:
     )
 
 
-def _no_fit_reason(model: _Model, host: DeviceSpec, remotes: list[DeviceSpec]) -> str:
+def _no_fit_reason(model: CostModel, host: DeviceSpec, remotes: list[DeviceSpec]) -> str:
     total = model.memory(0, model.L, True).total
     offered = host.memory_bytes + sum(d.memory_bytes for d in remotes)
     return (
         f"the model does not fit: it needs about {total / MIB:.0f} MiB with this context, "
         f"the devices offer {offered / MIB:.0f} MiB together"
     )
-
-
-def brute_force(
-    profile: ModelProfile, host: DeviceSpec, remotes: list[DeviceSpec], n_ctx: int, cache_type: str = "f16"
-) -> float:
-    """Least cost over every contiguous plan, by enumeration (small cases only; the oracle for tests)."""
-    model = _Model(profile, n_ctx, cache_type)
-    L = model.L
-    best = float("inf")
-    for r in range(len(remotes) + 1):
-        for order in itertools.permutations(remotes, r):
-            # Cut points 0 <= c0 <= c1 <= ... <= L; each remote device gets at least one layer.
-            for cuts in itertools.combinations(range(L + 1), r):
-                bounds = [*cuts, L]
-                if any(bounds[i] >= bounds[i + 1] for i in range(r)):
-                    continue
-                host_end = bounds[0] if r else L
-                if not model.fits(host, 0, host_end, True):
-                    continue
-                cost = model.seconds(host, 0, host_end, True)
-                ok = True
-                for i, dev in enumerate(order):
-                    s, e = bounds[i], bounds[i + 1]
-                    if not model.fits(dev, s, e, False):
-                        ok = False
-                        break
-                    cost += model.seconds(dev, s, e, False)
-                if ok:
-                    best = min(best, cost)
-    return best

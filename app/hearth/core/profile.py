@@ -225,3 +225,12 @@ def shaped_profile(
         other_bytes=0,
         tensor_data_bytes=sum(layer_bytes) + 2 * head_bytes,
     )
+
+
+# Longer contexts cost memory on every device of a plan; users ask for more when they need it.
+DEFAULT_MAX_CONTEXT = 4096
+
+
+def default_context(profile: ModelProfile) -> int:
+    """The context a load gets when nobody chose one: the model's own, at most 4096 tokens."""
+    return min(profile.context_length or DEFAULT_MAX_CONTEXT, DEFAULT_MAX_CONTEXT)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from hearth.core import control
 from hearth.core.memory import device_memory
-from hearth.core.plan import HOST, Assignment, Plan, PlanError, even_plan
+from hearth.core.plan import Assignment, Plan, PlanError
 from hearth.core.profile import ModelProfile
 from hearth.mesh import tls
 from hearth.mesh.tunnel import TunnelClient
@@ -77,21 +77,6 @@ def resolve_devices(node: Node, plan: Plan) -> dict[str, str]:
             raise PoolError(f"{device.name} is paired but not connected")
         out[a.device] = device.device_id
     return out
-
-
-def auto_plan(node: Node, profile: ModelProfile) -> Plan:
-    """A simple split by donated memory over the connected donating devices; the host takes a share too."""
-    donors = []
-    for chan in node.peers.all_channels():
-        t = chan.telemetry
-        if t is not None and t.donated_bytes > 0 and chan.peer.name not in [d for d, _ in donors]:
-            donors.append((chan.peer.name, float(t.donated_bytes)))
-    if not donors:
-        raise PoolError("no paired device is donating compute; start one with `hearth node --donate`")
-    sample = node.last_sample
-    host_share = float(sample.memory_free // 2) if sample else float(sum(w for _, w in donors) / len(donors))
-    names = [HOST] + [n for n, _ in donors]
-    return even_plan(profile.block_count, names, [host_share] + [w for _, w in donors])
 
 
 async def open_pool(
