@@ -9,10 +9,10 @@ import threading
 import time
 from pathlib import Path
 
-from hearth import synthetic
 from hearth.engine import messages as m
 from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
+from hearth.models import synthetic
 
 CACHE = Path(os.environ.get("HEARTH_BENCH_CACHE", Path(__file__).resolve().parent.parent / ".hearth-cache"))
 

@@ -42,7 +42,7 @@ def make_netns() -> str | None:
 
 PAIR_SCRIPT = """
 import asyncio, json, sys, time
-from hearth.local_api import LocalClient
+from hearth.api.local import LocalClient
 async def main():
     client = await LocalClient.open()
     t0 = time.perf_counter()

@@ -38,8 +38,8 @@ from hearth.core.planner import DeviceSpec, auto_plan, predict
 from hearth.core.profile import ModelProfile, read_profile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
-from hearth.probe import PROBE, measure_rpc_step
-from hearth.synthetic import ensure_model
+from hearth.models.synthetic import ensure_model
+from hearth.service.probe import PROBE, measure_rpc_step
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
 

@@ -64,9 +64,9 @@ def describe(name: str, lags: list[float]) -> str:
 async def main(args: argparse.Namespace, workdir: Path) -> int:
     from windows import close_window, open_window, pair_with
 
-    from hearth import synthetic
     from hearth.core.plan import HOST, Assignment, Plan
     from hearth.core.profile import read_profile
+    from hearth.models import synthetic
     from nodes import NodeProcess
 
     model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)

@@ -24,8 +24,8 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 async def main(out: Path, workdir: Path) -> None:
     from windows import close_window, open_window, pair_with, until
 
-    from hearth import synthetic
     from hearth.core.plan_edit import PlanDraft
+    from hearth.models import synthetic
     from nodes import NodeProcess
 
     model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)

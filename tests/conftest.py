@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hearth import synthetic
+from hearth.models import synthetic
 
 # Tests put several devices (engines, workers, nodes) on one 2-core machine: OpenMP threads that spin
 # between ops would steal the cores the other processes need. Only the tests do this; Hearth itself

@@ -164,7 +164,7 @@ class NodeProcess:
 
 async def open_local(home: Path) -> Any:
     """A LocalClient for the node whose state directory is ``home``."""
-    from hearth.local_api import LocalClient
+    from hearth.api.local import LocalClient
 
     previous = os.environ.get("HEARTH_HOME")
     os.environ["HEARTH_HOME"] = str(home)

@@ -1,3 +1,3 @@
-from hearth.cli import entry
+from hearth.cli.main import entry
 
 entry()

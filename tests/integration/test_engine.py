@@ -11,11 +11,11 @@ from typing import Any
 import llama_cpp
 import pytest
 
-from hearth import synthetic
 from hearth.core import llama_log
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
+from hearth.models import synthetic
 
 CHATML_HI = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
 

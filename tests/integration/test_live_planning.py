@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hearth.probe import PROBE
+from hearth.service.probe import PROBE
 from nodes import NodeProcess, pair, wait_until
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from hearth import synthetic
 from hearth.core.memory import device_memory
 from hearth.core.plan import HOST, parse_plan
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
+from hearth.models import synthetic
 
 SHAPES = {
     "tiny": {},

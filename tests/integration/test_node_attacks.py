@@ -225,7 +225,7 @@ if sys.platform != "linux":
 def test_local_api_refuses_out_of_range_numbers_and_keeps_serving(node_pair) -> None:
     a, _ = node_pair
 
-    from hearth.local_api import LocalApiError
+    from hearth.api.local import LocalApiError
 
     async def scenario() -> tuple[list[str], dict]:
         client = await open_local(a.home)

@@ -17,7 +17,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from hearth import synthetic
 from hearth.core import control, llama_log
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
@@ -26,6 +25,7 @@ from hearth.mesh import tls
 from hearth.mesh.channel import dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
+from hearth.models import synthetic
 from hearth.store.conversations import ConversationStore
 from nodes import (
     HEARTH,

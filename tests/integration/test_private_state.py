@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hearth import paths
+from hearth.store import paths
 from hearth.store.conversations import ConversationStore
 from nodes import OTHER_USER, can_act_as_other_user
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from windows import close_window, open_window, run, until
 
-from hearth import synthetic
+from hearth.models import synthetic
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel
 from windows import close_window, open_window, run, until
 
-from hearth.settings import Donation, load_donation
+from hearth.store.settings import Donation, load_donation
 from hearth.ui import i18n
 from nodes import HEARTH, env_for
 

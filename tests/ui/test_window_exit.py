@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hearth import synthetic
+from hearth.models import synthetic
 
 HERE = Path(__file__).resolve().parent
 TOKENS = 1500

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from hearth.core.plan import HOST
-from hearth.node import NodeOptions
-from hearth.services import Services
+from hearth.service.app import Services
+from hearth.service.node import NodeOptions
 from hearth.ui.main_window import MainWindow
 from nodes import NodeProcess
 

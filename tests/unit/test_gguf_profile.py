@@ -12,9 +12,9 @@ from gguf import GGMLQuantizationType as QT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hearth import synthetic
 from hearth.core.gguf_header import GGUFError, parse, read_header
 from hearth.core.profile import cache_element_size, profile_from_header, read_profile
+from hearth.models import synthetic
 
 
 def test_byte_counts_add_up_to_the_tensor_data(tiny_model: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from hearth.core.plan import HOST
-from hearth.planning import DEFAULT_BYTES_PER_S, DEFAULT_RPC_STEP_S, headroom, planning_devices
+from hearth.service.planning import DEFAULT_BYTES_PER_S, DEFAULT_RPC_STEP_S, headroom, planning_devices
 
 GIB = 2**30
 

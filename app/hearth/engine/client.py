@@ -17,8 +17,8 @@ from pathlib import Path
 
 import msgspec
 
-from hearth import paths
 from hearth.engine import messages as m
+from hearth.store import paths
 
 READY_TIMEOUT_S = 60.0
 # How long a Cancel may take before the process is killed instead: llama.cpp cannot be interrupted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -33,10 +34,11 @@ class ChannelError(Exception):
 class ControlChannel:
     """An open control connection with one paired device, after both hellos."""
 
-    def __init__(self, ws: Connection, session: ControlSession, outgoing: bool) -> None:
+    def __init__(self, ws: Connection, session: ControlSession) -> None:
         self.ws = ws
         self.session = session
-        self.outgoing = outgoing
+        self._pending: dict[int, asyncio.Future[control.ControlMessage]] = {}
+        self._request_ids = itertools.count(1)
         self.opened_at = time.time()
         self.telemetry: control.Telemetry | None = None
         self.telemetry_count = 0
@@ -50,6 +52,25 @@ class ControlChannel:
     @property
     def peer_id(self) -> str:
         return self.peer.device_id
+
+    @property
+    def remote_host(self) -> str:
+        """The address the other device is reached at (the host part of the connection's peer)."""
+        return str(self.ws.remote_address[0])
+
+    async def request(
+        self, make: Callable[[int], control.ControlMessage], timeout: float
+    ) -> control.ControlMessage:
+        """Send ``make(request_id)`` and wait for the reply that carries the same request ID."""
+        request_id = next(self._request_ids)
+        future: asyncio.Future[control.ControlMessage] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            await self.send(make(request_id))
+            async with asyncio.timeout(timeout):
+                return await future
+        finally:
+            self._pending.pop(request_id, None)
 
     @property
     def latency_ms(self) -> float | None:
@@ -73,6 +94,11 @@ class ControlChannel:
                 if isinstance(message, control.Telemetry):
                     self.telemetry = message
                     self.telemetry_count += 1
+                elif isinstance(message, control.Reserved | control.Refused):
+                    future = self._pending.pop(message.request_id, None)
+                    if future is not None and not future.done():
+                        future.set_result(message)
+                    continue
                 if self.on_message:
                     self.on_message(self, message)
         return True
@@ -90,12 +116,10 @@ class ControlChannel:
         await self.ws.close(code, reason)
 
 
-async def open_session(
-    ws: Connection, hello: control.Hello, expected_peer: str, outgoing: bool
-) -> ControlChannel:
+async def open_session(ws: Connection, hello: control.Hello, expected_peer: str) -> ControlChannel:
     """Exchange hellos on a fresh connection; raises ChannelError with the reason if that fails."""
     session = ControlSession(hello, expected_peer)
-    channel = ControlChannel(ws, session, outgoing)
+    channel = ControlChannel(ws, session)
     try:
         await ws.send(control.wire.encode(hello))
         async with asyncio.timeout(HELLO_TIMEOUT_S):
@@ -153,4 +177,4 @@ async def dial(
     if seen != expected_peer:
         await ws.close(control.CLOSE_POLICY, "unexpected certificate")
         raise ChannelError(f"{address} presented another device's certificate")
-    return await open_session(ws, hello, expected_peer, outgoing=True)
+    return await open_session(ws, hello, expected_peer)

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hearth import paths
 from hearth.core.device_id import device_id, short_id
+from hearth.store import paths
 
 log = logging.getLogger(__name__)
 KEYRING_SERVICE = "Hearth"

@@ -5,21 +5,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from hearth.core import control
 from hearth.core.memory import device_memory
 from hearth.core.plan import Assignment, Plan, PlanError
 from hearth.core.profile import ModelProfile
 from hearth.mesh import tls
+from hearth.mesh.identity import Identity
+from hearth.mesh.peers import Peers
+from hearth.mesh.trust import TrustStore
 from hearth.mesh.tunnel import TunnelClient
-
-if TYPE_CHECKING:
-    from hearth.node import Node
 
 log = logging.getLogger(__name__)
 RESERVE_TIMEOUT_S = 90.0
+
+
+class Node(Protocol):
+    """What forming a pool needs from the node it runs in."""
+
+    identity: Identity
+    trust: TrustStore
+    peers: Peers
+    lost_reservations: dict[str, str]  # reservation -> why its device gave it up
+
+    @property
+    def bind_host(self) -> str | None: ...
+
+    def hello(self) -> control.Hello: ...
+
+    async def request(
+        self, dev_id: str, make: Callable[[int], control.ControlMessage], timeout: float
+    ) -> control.ControlMessage: ...
 
 
 class PoolError(Exception):
@@ -107,11 +126,9 @@ async def open_pool(
                 raise PoolError(f"{device.name} refused: {reply.reason}")
             if not isinstance(reply, control.Reserved):
                 raise PoolError(f"{device.name} answered {type(reply).__name__}")
-            host = chan.ws.remote_address[0]
+            host = chan.remote_host
             ctx = tls.pinned_client_context(node.identity, device.cert_pem)
-            tunnel = TunnelClient(
-                (host, reply.tunnel_port), ctx, reply.ticket, device.name, node.options.host
-            )
+            tunnel = TunnelClient((host, reply.tunnel_port), ctx, reply.ticket, device.name, node.bind_host)
             session.members.append(Member(dev_id, device.name, a, reply.reservation, tunnel))
     except BaseException:
         with contextlib.suppress(Exception):

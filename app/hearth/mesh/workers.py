@@ -11,13 +11,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hearth import paths
 from hearth.core import control
 from hearth.core.device_id import device_id
 from hearth.core.rpc_filter import Ledger, RpcFilter
 from hearth.engine import rpc_worker
 from hearth.mesh.tunnel import Grant, TunnelServer
-from hearth.settings import Donation
+from hearth.store import paths
+from hearth.store.settings import Donation
 
 log = logging.getLogger(__name__)
 

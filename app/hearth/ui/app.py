@@ -10,9 +10,9 @@ import sys
 import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from hearth.local_api import LocalApi
-from hearth.node import NodeOptions
-from hearth.services import Services
+from hearth.api.local import LocalApi
+from hearth.service.app import Services
+from hearth.service.node import NodeOptions
 from hearth.ui import i18n
 from hearth.ui.main_window import MainWindow
 

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hearth.chat import ChatSession, Sampling
 from hearth.engine import messages as m
-from hearth.services import Services
+from hearth.service.app import Services
+from hearth.service.chat import ChatSession, Sampling
 from hearth.store import export
 from hearth.ui.tasks import describe, spawn
 

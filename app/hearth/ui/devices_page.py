@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hearth.services import Services
+from hearth.service.app import Services
 from hearth.ui import colors
 from hearth.ui.memory_bar import MemoryBar, Part, gib
 from hearth.ui.pairing_dialogs import PairDialog

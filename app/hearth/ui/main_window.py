@@ -7,7 +7,7 @@ from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from hearth.mesh.pairing_endpoint import CodeShown
-from hearth.services import Services
+from hearth.service.app import Services
 from hearth.ui.chat_page import ChatPage
 from hearth.ui.devices_page import DevicesPage
 from hearth.ui.models_page import ModelsPage

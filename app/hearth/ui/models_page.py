@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.core.profile import ModelProfile
-from hearth.library import LibraryEntry
-from hearth.services import Services
+from hearth.models.library import LibraryEntry
+from hearth.service.app import Services
 from hearth.ui.memory_bar import gib, params
 from hearth.ui.tasks import describe, spawn
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBo
 
 from hearth.mesh.pairing_client import PairingAttempt
 from hearth.mesh.pairing_endpoint import CodeShown
-from hearth.services import Services
+from hearth.service.app import Services
 from hearth.ui.tasks import describe, spawn
 
 

@@ -22,9 +22,9 @@ from hearth.core.plan import HOST, PlanError
 from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import Prediction
 from hearth.core.profile import ModelProfile
-from hearth.library import LibraryEntry
-from hearth.planning import PlanningDevice
-from hearth.services import Services
+from hearth.models.library import LibraryEntry
+from hearth.service.app import Services
+from hearth.service.planning import PlanningDevice
 from hearth.ui import colors
 from hearth.ui.device_column import DeviceColumn
 from hearth.ui.layer_strip import LayerStrip

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hearth.services import Services
+from hearth.service.app import Services
 from hearth.ui import i18n
 from hearth.ui.tasks import describe, spawn
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from hearth.services import Services
+from hearth.service.app import Services
 from hearth.ui.tasks import spawn
 
 ICON = Path(__file__).resolve().parent / "icons" / "hearth.svg"

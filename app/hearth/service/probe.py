@@ -24,13 +24,14 @@ from pathlib import Path
 
 from gguf import GGMLQuantizationType as QT
 
-from hearth import paths, synthetic
 from hearth.core.plan import HOST, Assignment, Plan
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
 from hearth.mesh.tunnel import LocalEndpoint
+from hearth.models import synthetic
+from hearth.store import paths
 
 log = logging.getLogger(__name__)
 PROBE = synthetic.SyntheticSpec(

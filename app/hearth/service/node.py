@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
 import platform
@@ -18,7 +17,7 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from hearth import __version__, paths
+from hearth import __version__
 from hearth.core import control
 from hearth.core.control import PROTOCOL_VERSION
 from hearth.core.device_id import device_id as id_of
@@ -35,7 +34,8 @@ from hearth.mesh.pairing_endpoint import CodeShown, PairingEndpoint
 from hearth.mesh.peers import Peers
 from hearth.mesh.trust import TrustedDevice, TrustStore
 from hearth.mesh.workers import Reservation, Workers
-from hearth.settings import Donation, load_donation, update_donation
+from hearth.store import paths
+from hearth.store.settings import Donation, load_donation, update_donation
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 47311
@@ -89,8 +89,6 @@ class Node:
             options.host,
         )
         # As a host: replies awaited from peers, and reservations their owners reported lost.
-        self._pending: dict[int, asyncio.Future[control.ControlMessage]] = {}
-        self._request_ids = itertools.count(1)
         self.lost_reservations: dict[str, str] = {}
         self.discovery: Discovery | None = None
         self.port = 0
@@ -174,7 +172,7 @@ class Node:
             await ws.close(CLOSE_NOT_PAIRED, "not paired with this device")
             return
         try:
-            chan = await channels.open_session(ws, self.hello(), device.device_id, outgoing=False)
+            chan = await channels.open_session(ws, self.hello(), device.device_id)
         except channels.ChannelError as exc:
             log.info("control channel from %s refused: %s", device.name, exc)
             return
@@ -271,10 +269,6 @@ class Node:
             reservation = self.workers.reservations.get(message.reservation)
             if reservation is not None and reservation.host_id == chan.peer_id:
                 self._spawn(self.workers.release(message.reservation))
-        elif isinstance(message, control.Reserved | control.Refused):
-            future = self._pending.pop(message.request_id, None)
-            if future is not None and not future.done():
-                future.set_result(message)
         elif isinstance(message, control.WorkerLost):
             self.lost_reservations[message.reservation] = message.reason
             self._notify("pool")
@@ -306,18 +300,10 @@ class Node:
         chan = self.peers.channel(dev_id)
         if chan is None:
             raise ConnectionError("not connected")
-        request_id = next(self._request_ids)
-        future: asyncio.Future[control.ControlMessage] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = future
-        try:
-            await chan.send(make(request_id))
-            async with asyncio.timeout(timeout):
-                return await future
-        finally:
-            self._pending.pop(request_id, None)
+        return await chan.request(make, timeout)
 
     async def _probe_speed(self) -> None:
-        from hearth import probe
+        from hearth.service import probe
 
         build = self.hello().llama_build
         try:
@@ -385,6 +371,11 @@ class Node:
             await asyncio.sleep(TELEMETRY_PERIOD_S)
 
     # --- what the CLI and the window ask for ---
+
+    @property
+    def bind_host(self) -> str | None:
+        """The address this node listens on when the user chose one (connections go out from it too)."""
+        return self.options.host
 
     def is_me(self, text: str) -> bool:
         """Whether ``text`` names this device: ``host``, its name, or its ID (a prefix will do)."""

@@ -19,15 +19,15 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Request, Response, Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from hearth import paths
 from hearth.core.gguf_header import GGUFError
 from hearth.core.pairing import PairingError
 from hearth.core.planner import DeviceSpec, Prediction
 from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.mesh.pairing_client import PairingAttempt
 from hearth.mesh.pool import PoolError, PoolSession, open_pool
-from hearth.node import Node
-from hearth.planning import choose_plan, named_specs, plan_report, planning_devices
+from hearth.service.node import Node
+from hearth.service.planning import choose_plan, named_specs, plan_report, planning_devices
+from hearth.store import paths
 
 STATE_FILE = "node.json"
 

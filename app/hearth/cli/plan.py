@@ -9,13 +9,13 @@ from typing import Any
 
 import msgspec
 
+from hearth.api.local import LocalApiError
 from hearth.core.gguf_header import GGUFError
 from hearth.core.plan import HOST, PlanError
 from hearth.core.planner import DeviceSpec
 from hearth.core.profile import default_context, read_profile
-from hearth.local_api import LocalApiError
-from hearth.planning import choose_plan, plan_report
-from hearth.settings import parse_size
+from hearth.service.planning import choose_plan, plan_report
+from hearth.store.settings import parse_size
 
 MIB = 2**20
 
@@ -53,7 +53,7 @@ def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
 def _ask_node(model: str, n_ctx: int, plan: str | None) -> dict[str, Any]:
     import asyncio
 
-    from hearth.local_api import LocalClient
+    from hearth.api.local import LocalClient
 
     async def ask() -> dict[str, Any]:
         client = await LocalClient.open()

@@ -7,12 +7,12 @@ import asyncio
 import sys
 from typing import Any
 
-from hearth import paths
-from hearth.chat import ChatSession, Sampling
+from hearth.api.local import LocalApiError, LocalClient
 from hearth.core.profile import ModelProfile, default_context
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
-from hearth.local_api import LocalApiError, LocalClient
+from hearth.service.chat import ChatSession, Sampling
+from hearth.store import paths
 from hearth.store.conversations import ConversationStore
 
 EXIT_ENGINE = 3

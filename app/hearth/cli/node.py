@@ -11,21 +11,21 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
+from hearth.api.local import LocalApi, LocalApiError, LocalClient
 from hearth.core.pairing import PairingError, normalize_code
-from hearth.local_api import LocalApi, LocalApiError, LocalClient
 
 if TYPE_CHECKING:
-    from hearth.node import NodeOptions
+    from hearth.service.node import NodeOptions
 
 EXIT_FAILED = 1
 
 
 def cmd_node(args: argparse.Namespace) -> int:
-    from hearth.node import Node
+    from hearth.service.node import Node
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
-    from hearth.settings import parse_size, update_donation
+    from hearth.store.settings import parse_size, update_donation
 
     try:
         max_memory = parse_size(args.max_memory) if args.max_memory else 0
@@ -188,7 +188,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def add_node_options(parser: argparse.ArgumentParser) -> None:
     """Where this device's service listens and what it is called (``node`` and ``window``)."""
-    from hearth.node import DEFAULT_PORT
+    from hearth.service.node import DEFAULT_PORT
 
     parser.add_argument("--name", help="the name other devices see (default: the host name)")
     parser.add_argument("--host", help="listen and advertise on this address only")
@@ -202,7 +202,7 @@ def add_node_options(parser: argparse.ArgumentParser) -> None:
 
 
 def node_options(args: argparse.Namespace) -> NodeOptions:
-    from hearth.node import NodeOptions
+    from hearth.service.node import NodeOptions
 
     return NodeOptions(
         name=args.name,

@@ -7,8 +7,8 @@ import os
 import re
 from dataclasses import asdict, dataclass, replace
 
-from hearth import paths
 from hearth.engine import threads as engine_threads
+from hearth.store import paths
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}

@@ -7,9 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from hearth import __version__, paths
+from hearth import __version__
 from hearth.core.gguf_header import GGUFError
 from hearth.core.profile import ModelProfile, read_profile
+from hearth.store import paths
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -71,7 +72,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from hearth import synthetic
+    from hearth.models import synthetic
 
     spec = synthetic.SPECS[args.size]
     out = Path(args.out) if args.out else paths.models_dir() / f"hearth-synthetic-{spec.name}.gguf"
@@ -84,7 +85,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from hearth.chat_cli import run_chat
+    from hearth.cli.chat import run_chat
 
     try:
         profile = read_profile(args.model)
@@ -137,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--force", action="store_true", help="overwrite an existing file")
     synth.set_defaults(func=cmd_synth)
 
-    from hearth.node_cli import add_commands
-    from hearth.plan_cli import add_command as add_plan
+    from hearth.cli.node import add_commands
+    from hearth.cli.plan import add_command as add_plan
 
     add_commands(sub)
     add_plan(sub)

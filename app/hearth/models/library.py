@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from hearth import paths
 from hearth.core.gguf_header import GGUFError
 from hearth.core.profile import ModelProfile, read_profile
+from hearth.store import paths
 
 
 @dataclass(frozen=True)

@@ -14,23 +14,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from hearth import paths
-from hearth.chat import ChatSession, Sampling
 from hearth.core.load_progress import device_progress
 from hearth.core.plan import HOST, Plan
 from hearth.core.planner import Prediction, auto_plan, predict
 from hearth.core.profile import ModelProfile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
-from hearth.library import ModelLibrary
 from hearth.mesh.pairing_client import PairingAttempt
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.mesh.pool import PoolSession, open_pool
 from hearth.mesh.trust import TrustedDevice
-from hearth.node import Node, NodeOptions
-from hearth.planning import PlanningDevice, planning_devices
-from hearth.settings import Donation
+from hearth.models.library import ModelLibrary
+from hearth.service.chat import ChatSession, Sampling
+from hearth.service.node import Node, NodeOptions
+from hearth.service.planning import PlanningDevice, planning_devices
+from hearth.store import paths
 from hearth.store.conversations import ConversationStore
+from hearth.store.settings import Donation
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,0 +1,1 @@
+"""Ways for other programs to reach a node."""
