@@ -20,10 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from nodes import NodeProcess, env_for  # noqa: E402
+from harness.nodes import NodeProcess, env_for
 
 
 def make_netns() -> str | None:

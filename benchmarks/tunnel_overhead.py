@@ -25,14 +25,10 @@ import time
 from pathlib import Path
 
 from benchmarks._common import decode, median, medium_model, raw_worker, share_cores
+from harness.nodes import NodeProcess, open_local, pair, wait_until
 from hearth.core.plan import parse_plan
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from nodes import NodeProcess, open_local, pair, wait_until  # noqa: E402
 
 
 def plain_relay(targets: list[int]) -> tuple[subprocess.Popen[bytes], list[int]]:

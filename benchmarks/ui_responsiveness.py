@@ -18,9 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "ui"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
@@ -62,12 +59,11 @@ def describe(name: str, lags: list[float]) -> str:
 
 
 async def main(args: argparse.Namespace, workdir: Path) -> int:
-    from windows import close_window, open_window, pair_with
-
+    from harness.nodes import NodeProcess
+    from harness.windows import close_window, open_window, pair_with
     from hearth.core.plan import HOST, Assignment, Plan
     from hearth.core.profile import read_profile
     from hearth.models import synthetic
-    from nodes import NodeProcess
 
     model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
     donors = [
@@ -122,7 +118,7 @@ def run() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each measurement")
     args = parser.parse_args()
-    from windows import run_on_qt
+    from harness.windows import run_on_qt
 
     return run_on_qt(lambda tmp: main(args, tmp))
 

@@ -15,18 +15,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "ui"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 async def main(out: Path, workdir: Path) -> None:
-    from windows import close_window, open_window, pair_with, until
-
+    from harness.nodes import NodeProcess
+    from harness.windows import close_window, open_window, pair_with, until
     from hearth.core.plan_edit import PlanDraft
     from hearth.models import synthetic
-    from nodes import NodeProcess
 
     model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
     donors = [
@@ -74,7 +71,7 @@ def run() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from windows import run_on_qt
+    from harness.windows import run_on_qt
 
     run_on_qt(lambda tmp: main(out, tmp))
     print("\n".join(str(p) for p in sorted(out.glob("*.png"))))

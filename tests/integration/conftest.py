@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nodes import NodeProcess
+from harness.nodes import NodeProcess
 
 
 @pytest.fixture

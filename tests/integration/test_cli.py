@@ -9,8 +9,8 @@ from pathlib import Path
 
 import psutil
 
+from harness.nodes import read_at_least
 from hearth.store.conversations import ConversationStore
-from nodes import read_at_least
 
 # The console script that `uv run hearth` starts, installed beside this interpreter.
 HEARTH = str(Path(sys.executable).with_name("hearth"))

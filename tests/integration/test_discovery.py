@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nodes import NodeProcess
+from harness.nodes import NodeProcess
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform == "linux" and os.geteuid() == 0 and shutil.which("ip")),

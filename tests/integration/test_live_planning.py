@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.nodes import NodeProcess, pair, wait_until
 from hearth.service.probe import PROBE
-from nodes import NodeProcess, pair, wait_until
 
 
 def test_speed_probe_runs_once_per_build_and_reaches_the_planner(tmp_path: Path) -> None:

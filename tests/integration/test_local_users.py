@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.nodes import OTHER_USER, SYSTEM_PYTHON, can_act_as_other_user
 from hearth.engine import netns
 from hearth.mesh import local_peer
-from nodes import OTHER_USER, SYSTEM_PYTHON, can_act_as_other_user
 
 needs_other_user = pytest.mark.skipif(
     not can_act_as_other_user(), reason="needs root and setpriv to act as another local user"

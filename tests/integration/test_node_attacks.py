@@ -15,12 +15,12 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from harness.nodes import HEARTH, env_for, open_local, pair, wait_until
 from hearth.core import control, pairing
 from hearth.mesh import tls
 from hearth.mesh.channel import dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
-from nodes import HEARTH, env_for, open_local, pair, wait_until
 
 
 def _identity(name: str) -> Identity:

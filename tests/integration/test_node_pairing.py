@@ -6,10 +6,10 @@ import time
 
 import pytest
 
+from harness.nodes import pair, wait_until
 from hearth.core import control
 from hearth.mesh.channel import ChannelError, dial
 from hearth.mesh.identity import Identity, make_certificate
-from nodes import pair, wait_until
 
 
 def test_right_code_pairs_and_telemetry_flows_at_1_hz(node_pair) -> None:
@@ -116,7 +116,7 @@ def test_add_by_address_lists_a_device_that_mdns_cannot_reach(node_pair) -> None
     mark = len(b.lines)
     import subprocess
 
-    from nodes import HEARTH, env_for
+    from harness.nodes import HEARTH, env_for
 
     proc = subprocess.Popen(
         [*HEARTH, "pair", "beta"],

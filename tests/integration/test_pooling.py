@@ -17,17 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from hearth.core import control, llama_log
-from hearth.core.profile import read_profile
-from hearth.engine import messages as m
-from hearth.engine.client import EngineClient
-from hearth.mesh import tls
-from hearth.mesh.channel import dial
-from hearth.mesh.identity import Identity, make_certificate
-from hearth.mesh.pairing_client import request_pairing
-from hearth.models import synthetic
-from hearth.store.conversations import ConversationStore
-from nodes import (
+from harness.nodes import (
     HEARTH,
     NodeProcess,
     as_other_user,
@@ -38,6 +28,16 @@ from nodes import (
     read_at_least,
     wait_until,
 )
+from hearth.core import control, llama_log
+from hearth.core.profile import read_profile
+from hearth.engine import messages as m
+from hearth.engine.client import EngineClient
+from hearth.mesh import tls
+from hearth.mesh.channel import dial
+from hearth.mesh.identity import Identity, make_certificate
+from hearth.mesh.pairing_client import request_pairing
+from hearth.models import synthetic
+from hearth.store.conversations import ConversationStore
 
 PROMPT = "The quick brown fox"
 DONOR = ["--donate", "--max-memory", "512M", "--threads", "1"]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.nodes import OTHER_USER, can_act_as_other_user
 from hearth.store import paths
 from hearth.store.conversations import ConversationStore
-from nodes import OTHER_USER, can_act_as_other_user
 
 needs_root = pytest.mark.skipif(
     not can_act_as_other_user(), reason="needs root and setpriv to act as another local user"

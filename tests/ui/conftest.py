@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync
 
-from nodes import NodeProcess
+from harness.nodes import NodeProcess
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-from windows import close_window, open_window, run, until
 
+from harness.windows import close_window, open_window, run, until
 from hearth.models import synthetic
 
 
@@ -22,7 +22,9 @@ async def _load(window, path: Path) -> None:
     await until(lambda: page.profile is not None and page.profile.path == str(path), what="model chosen")
     assert page.load_button.isEnabled()
     page.load_button.click()
-    await until(lambda: window.services.model is not None, timeout=60, what="model loaded")
+    # The page hears of the load when the load's task has finished, a moment after the service.
+    await until(lambda: page.status.text().startswith("Loaded on"), timeout=60, what="model loaded")
+    assert window.services.model is not None
     assert page.status.text().startswith("Loaded on alpha")
     await until(lambda: window.chat.send_button.isEnabled(), what="the chat ready")
 

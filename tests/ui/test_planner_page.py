@@ -9,8 +9,8 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from windows import close_window, open_window, pair_through_dialog, run, until
 
+from harness.windows import close_window, open_window, pair_through_dialog, run, until
 from hearth.core.plan import HOST
 from hearth.core.profile import read_profile
 from hearth.ui.layer_strip import encode_range
@@ -66,7 +66,7 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
 
             # Keyboard: select layers 5-7 and send them to column 2 (beta).
             strip.setFocus()
-            strip.cursor = strip._anchor = 5
+            strip.current = strip._anchor = 5
             QTest.keyClick(strip, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
             QTest.keyClick(strip, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
             QTest.keyClick(strip, Qt.Key.Key_2)
@@ -101,7 +101,7 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             assert not enter.isAccepted()
 
             # Keyboard boundary: Alt+Left on a host layer hands one more layer to beta.
-            strip.cursor = 0
+            strip.current = 0
             QTest.keyClick(strip, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
             assert draft.counts == [4, 4]
 
@@ -120,8 +120,12 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             shown = page._progress
             page._progress = lambda per_device: (seen.append(per_device), shown(per_device))
             page.load_button.click()
-            await until(lambda: services.model is not None, timeout=60, what="the pooled load")
-            assert services.model.pooled and services.model.devices == ["alpha", "beta"]
+            await until(lambda: page.status.text().startswith("Loaded"), timeout=60, what="the pooled load")
+            assert (
+                services.model is not None
+                and services.model.pooled
+                and services.model.devices == ["alpha", "beta"]
+            )
             assert str(services.model.plan) == f"host:0-3,{beta}:4-7"
             assert seen and seen[-1][HOST] == 1.0 and seen[-1][beta] == 1.0
             assert page.status.text() == "Loaded on alpha, beta"

@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 
 from PySide6.QtWidgets import QLabel
-from windows import close_window, open_window, run, until
 
+from harness.nodes import HEARTH, env_for
+from harness.windows import close_window, open_window, run, until
 from hearth.store.settings import Donation, load_donation
 from hearth.ui import i18n
-from nodes import HEARTH, env_for
 
 
 def test_tray_donate_toggle_changes_the_node(qtbot, loop) -> None:

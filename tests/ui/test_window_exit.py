@@ -12,7 +12,7 @@ import pytest
 
 from hearth.models import synthetic
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
 TOKENS = 1500
 
 
@@ -24,13 +24,13 @@ def talkative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_window_streams_an_answer_and_exits_cleanly(talkative_model: Path, tmp_path: Path) -> None:
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]),
         "QT_QPA_PLATFORM": "offscreen",
         "HEARTH_HOME": str(tmp_path / "home"),
     }
     result = subprocess.run(
-        [sys.executable, str(HERE / "window_session.py"), str(talkative_model), str(TOKENS)],
+        [sys.executable, "-m", "harness.window_session", str(talkative_model), str(TOKENS)],
         env=env,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=240,

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.asyncio.server import Request, Response, Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.http11 import Request, Response
 
 from hearth.core.gguf_header import GGUFError
 from hearth.core.pairing import PairingError
@@ -155,10 +156,10 @@ class LocalApi:
             neighbour = await node.add_address(str(request["address"]))
             return {"ok": True, "device_id": neighbour.device_id, "name": neighbour.name}
         if op == "forget":
-            device = node.forget(str(request["device"]))
-            if device is None:
+            forgotten = node.forget(str(request["device"]))
+            if forgotten is None:
                 return {"ok": False, "error": f"no paired device called '{request['device']}'"}
-            return {"ok": True, "device_id": device.device_id, "name": device.name}
+            return {"ok": True, "device_id": forgotten.device_id, "name": forgotten.name}
         if op == "plan":
             profile = read_profile(str(request["model"]))
             pred, host, remotes = self._choose(profile, request)
@@ -248,9 +249,9 @@ class LocalClient:
             answer = json.loads(await self._ws.recv())
         except ConnectionClosed:
             raise LocalApiError("the node closed the connection") from None
-        if not answer.get("ok"):
-            raise LocalApiError(answer.get("error", "failed"))
-        return answer
+        if not isinstance(answer, dict) or not answer.get("ok"):
+            raise LocalApiError(answer.get("error", "failed") if isinstance(answer, dict) else "bad answer")
+        return dict(answer)
 
     async def close(self) -> None:
         await self._ws.close()

@@ -140,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from hearth.cli.node import add_commands
     from hearth.cli.plan import add_command as add_plan
+    from hearth.cli.window import add_command as add_window
 
+    add_window(sub)
     add_commands(sub)
     add_plan(sub)
     return parser

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hearth.api.local import LocalApi, LocalApiError, LocalClient
 from hearth.core.pairing import PairingError, normalize_code
+from hearth.core.units import MIB
 
 if TYPE_CHECKING:
     from hearth.service.node import NodeOptions
@@ -53,7 +54,7 @@ def cmd_node(args: argparse.Namespace) -> int:
         if ident.key_warning:
             print(f"warning: {ident.key_warning}", flush=True)
         if node.donation.enabled:
-            mib = node.donated_bytes // 2**20
+            mib = node.donated_bytes // MIB
             print(
                 f"donating up to {mib} MiB and {node.donation.effective_threads()} threads to paired hosts",
                 flush=True,
@@ -213,17 +214,7 @@ def node_options(args: argparse.Namespace) -> NodeOptions:
     )
 
 
-def cmd_window(args: argparse.Namespace) -> int:
-    from hearth.ui.app import run
-
-    return run(node_options(args))
-
-
 def add_commands(sub: Any) -> None:
-    window = sub.add_parser("window", help="open the Hearth window (what `hearth` alone does)")
-    add_node_options(window)
-    window.set_defaults(func=cmd_window)
-
     node = sub.add_parser("node", help="run this device's Hearth service without a window")
     add_node_options(node)
     node.add_argument("--donate", action="store_true", help="let paired hosts run model layers here")

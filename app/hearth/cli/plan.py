@@ -14,10 +14,9 @@ from hearth.core.gguf_header import GGUFError
 from hearth.core.plan import HOST, PlanError
 from hearth.core.planner import DeviceSpec
 from hearth.core.profile import default_context, read_profile
+from hearth.core.units import MIB
 from hearth.service.planning import choose_plan, plan_report
 from hearth.store.settings import parse_size
-
-MIB = 2**20
 
 
 class DeviceEntry(msgspec.Struct, forbid_unknown_fields=True):

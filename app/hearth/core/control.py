@@ -79,7 +79,7 @@ class WorkerLost(msgspec.Struct, tag="worker_lost", frozen=True):
 
 
 ControlMessage = Hello | Telemetry | Error | Reserve | Reserved | Refused | Release | WorkerLost
-_decoder = wire.decoder(ControlMessage)
+_decoder: msgspec.json.Decoder[ControlMessage] = wire.decoder(ControlMessage)
 
 
 def decode(data: str | bytes) -> ControlMessage:

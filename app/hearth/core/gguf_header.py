@@ -108,10 +108,10 @@ class _Cursor:
         return struct.unpack(fmt, self.take(size, what))[0]
 
     def u32(self, what: str) -> int:
-        return self.scalar("<I", 4, what)
+        return int(self.scalar("<I", 4, what))
 
     def u64(self, what: str) -> int:
-        return self.scalar("<Q", 8, what)
+        return int(self.scalar("<Q", 8, what))
 
     def string(self, what: str) -> str:
         n = self.u64(f"length of {what}")

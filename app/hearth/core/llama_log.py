@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from hearth.core.units import MIB
+
 _BUFFER_RE = re.compile(r"(\S+)\s+(model|KV|compute|output)\s+buffer size\s*=\s*([0-9]+(?:\.[0-9]+)?)\s*MiB")
-MIB = 1024 * 1024
 
 
 def buffer_sizes(lines: Iterable[str]) -> dict[str, int]:

@@ -107,7 +107,7 @@ PairMessage = (
     | InfoRequest
     | DeviceInfo
 )
-_decoder = wire.decoder(PairMessage)
+_decoder: msgspec.json.Decoder[PairMessage] = wire.decoder(PairMessage)
 
 
 def decode(data: str | bytes) -> PairMessage:
@@ -262,7 +262,7 @@ class _Pending:
 
 
 def _backoff(extra: int) -> float:
-    return min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**extra)
+    return float(min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**extra))
 
 
 @dataclass
@@ -378,10 +378,10 @@ class Acceptor:
             self.phase = Phase.AWAIT_SPAKE
             return PairChallenge(self._name, left)
         if self.phase is Phase.AWAIT_SPAKE and isinstance(message, PairSpake):
-            code = self._book.valid_code(self._id_a, now)
-            if code is None:
+            valid = self._book.valid_code(self._id_a, now)
+            if valid is None:
                 return self._fail("the code has expired; ask for a new one")
-            spake = SPAKE2_B(code.encode(), idA=self._id_a, idB=self._id_b)
+            spake = SPAKE2_B(valid.encode(), idA=self._id_a, idB=self._id_b)
             msg_b = spake.start()
             try:
                 self._key = spake.finish(message.message)

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from hearth.core.memory import DeviceMemory, compute_buffer, device_memory
 from hearth.core.plan import HOST, Assignment, Plan, PlanError, validate
 from hearth.core.profile import ModelProfile
-
-MIB = 2**20
+from hearth.core.units import MIB
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class RpcFilter:
 
     # --- client -> server ---
 
-    def from_client(self, data: bytes) -> tuple[bytes, bytes]:
+    def from_client(self, data: bytes | memoryview) -> tuple[bytes, bytes]:
         """Returns (bytes for the server, bytes for the client). Raises RpcViolation."""
         to_server = bytearray()
         to_client = bytearray()
@@ -165,7 +165,7 @@ class RpcFilter:
 
     # --- server -> client ---
 
-    def from_server(self, data: bytes) -> bytes:
+    def from_server(self, data: bytes | memoryview) -> bytes | memoryview:
         """Bytes for the client; replies to inspected commands are read and possibly rewritten."""
         out = bytearray(self._drain_synthetic())
         view = memoryview(data)

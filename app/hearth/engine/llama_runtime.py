@@ -23,7 +23,7 @@ _log_lines: deque[str] = deque(maxlen=4000)
 _log_lock = threading.Lock()
 
 
-@llama_lib.llama_log_callback
+@llama_lib.llama_log_callback  # type: ignore[untyped-decorator]  # ctypes callback type, untyped
 def _on_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     line = text.decode("utf-8", errors="replace")
     with _log_lock:
@@ -71,7 +71,7 @@ def _model_params_hook(progress: Callable[[float], bool], rpc_servers: list[str]
     """
     original = llama_lib.llama_model_default_params
 
-    @llama_lib.llama_progress_callback
+    @llama_lib.llama_progress_callback  # type: ignore[untyped-decorator]  # ctypes callback type, untyped
     def on_progress(fraction: float, user_data: ctypes.c_void_p) -> bool:
         return bool(progress(float(fraction)))
 
@@ -87,11 +87,12 @@ def _model_params_hook(progress: Callable[[float], bool], rpc_servers: list[str]
         )
 
     def params() -> llama_lib.llama_model_params:
-        p = original()
+        p: llama_lib.llama_model_params = original()
         p.progress_callback = on_progress
         if devices is not None and overrides is not None:
-            p.devices = ctypes.cast(devices, ctypes.c_void_p)
-            p.tensor_buft_overrides = ctypes.cast(overrides, ctypes.c_void_p)
+            # The bindings declare these as arrays; llama.cpp takes pointers, which is what is stored.
+            p.devices = ctypes.cast(devices, ctypes.c_void_p)  # type: ignore[assignment]
+            p.tensor_buft_overrides = ctypes.cast(overrides, ctypes.c_void_p)  # type: ignore[assignment]
         return p
 
     llama_lib.llama_model_default_params = params

@@ -133,8 +133,8 @@ class Failure(msgspec.Struct, tag="error", frozen=True):
 Event = Ready | LoadProgress | Loaded | Unloaded | Token | Done | Failure
 
 _encoder = msgspec.msgpack.Encoder()
-_request_decoder = msgspec.msgpack.Decoder(Request)
-_event_decoder = msgspec.msgpack.Decoder(Event)
+_request_decoder: msgspec.msgpack.Decoder[Request] = msgspec.msgpack.Decoder(Request)
+_event_decoder: msgspec.msgpack.Decoder[Event] = msgspec.msgpack.Decoder(Event)
 
 
 def encode(message: Request | Event) -> bytes:
@@ -145,7 +145,7 @@ def encode(message: Request | Event) -> bytes:
 
 def frame_length(prefix: bytes) -> int:
     """Length of the body that follows a 4-byte prefix; rejects absurd sizes before anything is read."""
-    (n,) = _LEN.unpack(prefix)
+    n = int(_LEN.unpack(prefix)[0])
     if n > MAX_FRAME:
         raise ProtocolError(f"frame of {n} bytes exceeds the {MAX_FRAME}-byte limit")
     return n

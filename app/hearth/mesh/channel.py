@@ -13,7 +13,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from hearth.core import control
+from hearth.core import control, wire
 from hearth.core.control import Close, ControlMessage, ControlSession, Deliver, Send
 from hearth.mesh import tls
 from hearth.mesh.identity import Identity
@@ -79,7 +79,7 @@ class ControlChannel:
 
     async def send(self, message: ControlMessage) -> None:
         with contextlib.suppress(ConnectionClosed):
-            await self.ws.send(control.wire.encode(message))
+            await self.ws.send(wire.encode(message))
 
     async def _apply(self, actions: list[control.Action]) -> bool:
         """Carry out the session's actions; False once the connection must end."""
@@ -121,7 +121,7 @@ async def open_session(ws: Connection, hello: control.Hello, expected_peer: str)
     session = ControlSession(hello, expected_peer)
     channel = ControlChannel(ws, session)
     try:
-        await ws.send(control.wire.encode(hello))
+        await ws.send(wire.encode(hello))
         async with asyncio.timeout(HELLO_TIMEOUT_S):
             data = await ws.recv()
     except TimeoutError:

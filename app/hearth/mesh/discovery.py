@@ -137,7 +137,9 @@ class Discovery:
             parsed_addresses=addresses,
         )
         # Probing and announcing go on in the background; the task is kept so that stop can end it.
-        self._registration = await self._zc.async_register_service(self._info, allow_name_change=True)
+        self._registration = asyncio.ensure_future(
+            await self._zc.async_register_service(self._info, allow_name_change=True)
+        )
         self._browser = AsyncServiceBrowser(self._zc.zeroconf, SERVICE, handlers=[self._on_state])
         self._spawn(self._probe_loop())
 

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from hearth.core import pairing
+from hearth.core import pairing, wire
 from hearth.core.device_id import device_id
 from hearth.core.pairing import Initiator, PairingError
 from hearth.mesh import tls
@@ -36,7 +36,7 @@ class PairingAttempt:
 
     async def _exchange(self, message: pairing.PairMessage) -> pairing.PairMessage:
         try:
-            await self._ws.send(pairing.wire.encode(message))
+            await self._ws.send(wire.encode(message))
             async with asyncio.timeout(STEP_TIMEOUT_S):
                 return pairing.decode(await self._ws.recv())
         except ConnectionClosed as exc:
@@ -44,7 +44,7 @@ class PairingAttempt:
             raise PairingError(reason) from None
         except TimeoutError:
             raise PairingError("the other device stopped answering") from None
-        except pairing.wire.WireError as exc:
+        except wire.WireError as exc:
             raise PairingError(f"the other device sent a malformed message ({exc})") from None
 
     async def finish(self, code: str) -> None:
@@ -82,10 +82,10 @@ async def fetch_info(address: str, local_host: str | None = None) -> pairing.Dev
     ws = await _open(address, local_host)
     peer_der = tls.peer_certificate(ws.transport.get_extra_info("ssl_object"))
     try:
-        await ws.send(pairing.wire.encode(pairing.InfoRequest()))
+        await ws.send(wire.encode(pairing.InfoRequest()))
         async with asyncio.timeout(STEP_TIMEOUT_S):
             info = pairing.decode(await ws.recv())
-    except (ConnectionClosed, TimeoutError, pairing.wire.WireError) as exc:
+    except (ConnectionClosed, TimeoutError, wire.WireError) as exc:
         raise PairingError(f"{address} did not describe itself ({exc})") from None
     finally:
         await ws.close()

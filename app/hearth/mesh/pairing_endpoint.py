@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from hearth.core import pairing
+from hearth.core import pairing, wire
 from hearth.core.device_id import device_id, short_id
 from hearth.core.pairing import Acceptor, CodeBook
 from hearth.mesh.identity import Identity
@@ -70,11 +70,11 @@ class PairingEndpoint:
     async def _step(self, ws: ServerConnection, machine: Acceptor, data: str | bytes) -> bool:
         try:
             message = pairing.decode(data)
-        except pairing.wire.WireError as exc:
+        except wire.WireError as exc:
             await self._refuse(ws, machine, f"malformed pairing message: {exc}")
             return False
         if isinstance(message, pairing.InfoRequest) and machine.phase is pairing.Phase.START:
-            await ws.send(pairing.wire.encode(self.info()))
+            await ws.send(wire.encode(self.info()))
             await ws.close(CLOSE_DONE, "info")
             return False
         peer_der = None
@@ -101,7 +101,7 @@ class PairingEndpoint:
             address = f"{host}:{machine.peer_port}" if host and machine.peer_port else ""
             device = self.trust.add(machine.peer_name, machine.peer_cert_pem, address)
         if reply is not None:
-            await ws.send(pairing.wire.encode(reply))
+            await ws.send(wire.encode(reply))
         if machine.phase is pairing.Phase.PAIRED:
             self.on_paired(device)
             await ws.close(CLOSE_DONE, "paired")
@@ -115,5 +115,5 @@ class PairingEndpoint:
 
     async def _refuse(self, ws: ServerConnection, machine: Acceptor, reason: str) -> None:
         machine.abandon(time.monotonic())
-        await ws.send(pairing.wire.encode(pairing.PairResult(False, reason[:200])))
+        await ws.send(wire.encode(pairing.PairResult(False, reason[:200])))
         await ws.close(CLOSE_REFUSED, reason[:100])

@@ -114,12 +114,12 @@ async def open_pool(
             chan = node.peers.channel(dev_id)
             assert device is not None and chan is not None
             need = device_memory(profile, a.start, a.end, n_ctx, cache_type).total
+
+            def reserve(rid: int, need: int = need) -> control.ControlMessage:
+                return control.Reserve(rid, need, threads, build)
+
             try:
-                reply = await node.request(
-                    dev_id,
-                    lambda rid, need=need: control.Reserve(rid, need, threads, build),
-                    RESERVE_TIMEOUT_S,
-                )
+                reply = await node.request(dev_id, reserve, RESERVE_TIMEOUT_S)
             except TimeoutError:
                 raise PoolError(f"{device.name} did not answer the reservation") from None
             if isinstance(reply, control.Refused):

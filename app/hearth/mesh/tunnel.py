@@ -78,12 +78,12 @@ def relay(
     lock: threading.Lock | None = None,
 ) -> str:
     """Copy bytes both ways until one side closes; returns why it ended. ``lock`` guards ``filt``."""
-    socks = [client, server]
+    socks: list[socket.socket] = [client, server]
     guard = lock or contextlib.nullcontext()
     buffers = {client: memoryview(bytearray(CHUNK)), server: memoryview(bytearray(CHUNK))}
     try:
         while True:
-            ready = [s for s in socks if isinstance(s, ssl.SSLSocket) and s.pending()]
+            ready: list[socket.socket] = [s for s in socks if isinstance(s, ssl.SSLSocket) and s.pending()]
             if not ready:
                 ready, _, _ = select.select(socks, [], [])
             for sock in ready:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from hearth.core import control
 from hearth.core.device_id import device_id
 from hearth.core.rpc_filter import Ledger, RpcFilter
+from hearth.core.units import MIB
 from hearth.engine import rpc_worker
 from hearth.mesh.tunnel import Grant, TunnelServer
 from hearth.store import paths
@@ -65,16 +66,11 @@ class Workers:
     def tunnel_port(self) -> int | None:
         return self._tunnel.port if self._tunnel else None
 
-    @property
-    def busy(self) -> bool:
-        return bool(self.reservations)
-
     def used_memory(self, except_host: str | None = None) -> int:
         return sum(r.memory for r in self.reservations.values() if r.host_id != except_host)
 
     async def reserve(self, host_id: str, request: control.Reserve) -> control.Reserved | control.Refused:
         donation = self._donation()
-        mib = 2**20
 
         def refuse(reason: str) -> control.Refused:
             return control.Refused(request.request_id, reason)
@@ -95,8 +91,8 @@ class Workers:
         left = cap - self.used_memory()
         if request.memory_bytes > left:
             return refuse(
-                f"{self.name} donates {cap // mib} MiB ({left // mib} MiB free of it); "
-                f"this plan needs {request.memory_bytes // mib} MiB there"
+                f"{self.name} donates {cap // MIB} MiB ({left // MIB} MiB free of it); "
+                f"this plan needs {request.memory_bytes // MIB} MiB there"
             )
         threads = max(1, min(request.threads or donation.effective_threads(), donation.effective_threads()))
         try:

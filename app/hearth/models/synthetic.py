@@ -104,7 +104,8 @@ def write_model(path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: 
 
     def w(rows: int, cols: int) -> np.ndarray:
         # 1/sqrt(fan_in) keeps activations in range through every layer, so logits stay finite.
-        return (rng.standard_normal((rows, cols), dtype=np.float32) / np.sqrt(cols)).astype(np.float32)
+        weights: np.ndarray = rng.standard_normal((rows, cols), dtype=np.float32) / np.sqrt(cols)
+        return weights.astype(np.float32)
 
     tmp = out.with_name(out.name + ".partial")
     writer = gguf.GGUFWriter(str(tmp), "llama")

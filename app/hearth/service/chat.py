@@ -131,11 +131,11 @@ class ChatSession:
             done = await self.engine.generate(request, on_token)
         except BaseException as exc:
             self.history.append(m.ChatMessage("assistant", "".join(parts)))
-            if self.store is not None and answer_id is not None:
+            if store is not None and answer_id is not None:
                 failed = isinstance(exc, EngineError)
                 status, error = ("failed", str(exc)) if failed else ("stopped", None)
                 if executor is None:
-                    self.store.finish(answer_id, status, error=error)
+                    store.finish(answer_id, status, error=error)
                 else:
                     # Queued behind the answer's pieces; not awaited, since the turn may be cancelled.
                     executor.submit(lambda: store.finish(answer_id, status, error=error))

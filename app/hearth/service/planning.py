@@ -16,8 +16,8 @@ from typing import Any
 from hearth.core.plan import HOST, parse_plan
 from hearth.core.planner import DeviceSpec, Prediction, auto_plan, evaluate
 from hearth.core.profile import ModelProfile
+from hearth.core.units import MIB
 
-MIB = 2**20
 # Decode speed assumed for a device that has not reported a probe: a typical laptop's memory bandwidth.
 DEFAULT_BYTES_PER_S = 20e9
 # RPC step assumed until this device has measured its own: about what one RPC server costs a token on

@@ -63,4 +63,4 @@ def run(options: NodeOptions) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        return loop.run_until_complete(_main(app, options))
+        return int(loop.run_until_complete(_main(app, options)))

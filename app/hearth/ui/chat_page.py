@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +106,7 @@ class ChatPage(QWidget):
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(RENDER_MS)
-        self._render_timer.timeout.connect(self.render)
+        self._render_timer.timeout.connect(self.render_messages)
         self.model_changed()
 
     # --- conversations ---
@@ -134,7 +133,7 @@ class ChatPage(QWidget):
         self.transcript = []
         self.stats.setText("")
         self.list.clearSelection()
-        self.render()
+        self.render_messages()
 
     def _open_item(self, item: QListWidgetItem) -> None:
         if self.turn is None:
@@ -159,7 +158,7 @@ class ChatPage(QWidget):
         )
         self.system.setText(conversation.system_prompt)
         self.transcript = [[x.role, x.content, "" if x.status == "done" else x.status] for x in messages]
-        self.render()
+        self.render_messages()
 
     def _menu(self, pos: QPoint) -> None:
         item = self.list.itemAt(pos)
@@ -268,10 +267,9 @@ class ChatPage(QWidget):
 
     def _start(self, coro: Any) -> None:
         self.transcript.append(["assistant", "", ""])
-        self._started = time.monotonic()
         self.turn = spawn(self._run(coro), self._error)
         self._update_buttons()
-        self.render()
+        self.render_messages()
 
     async def _run(self, coro: Any) -> None:
         try:
@@ -297,7 +295,7 @@ class ChatPage(QWidget):
         finally:
             self.turn = None
             self._update_buttons()
-            self.render()
+            self.render_messages()
             self.reload_conversations()
 
     def stop(self) -> None:
@@ -318,7 +316,7 @@ class ChatPage(QWidget):
         self.send_button.setEnabled(streaming or has_model)
         self.regenerate_button.setEnabled(not streaming and has_model and self.session is not None)
 
-    def render(self) -> None:
+    def render_messages(self) -> None:
         names = {"user": self.tr("You"), "assistant": self.tr("Hearth"), "system": self.tr("System")}
         parts = []
         for role, text, note in self.transcript:

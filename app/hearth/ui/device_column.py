@@ -38,8 +38,8 @@ class DeviceColumn(QFrame):
             w.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.title)
         layout.addWidget(self.bar, 1, Qt.AlignmentFlag.AlignHCenter)
-        for w in (self.layers, self.detail, self.reason, self.progress):
-            layout.addWidget(w)
+        for widget in (self.layers, self.detail, self.reason, self.progress):
+            layout.addWidget(widget)
 
     def show_plan(
         self,

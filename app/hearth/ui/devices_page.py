@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hearth.mesh.discovery import Neighbour
 from hearth.service.app import Services
 from hearth.ui import colors
 from hearth.ui.memory_bar import MemoryBar, Part, gib
@@ -164,8 +165,13 @@ class DevicesPage(QWidget):
             )
             if not ok or not address.strip():
                 return
+
+        def found(neighbour: Neighbour) -> None:
+            self.status.setText(self.tr("Found %1").replace("%1", neighbour.name))
+            self.refresh()
+
         spawn(
             self.services.node.add_address(address.strip()),
             lambda exc: self.status.setText(self.tr("Could not add it: %1").replace("%1", describe(exc))),
-            lambda n: (self.status.setText(self.tr("Found %1").replace("%1", n.name)), self.refresh()),
+            found,
         )

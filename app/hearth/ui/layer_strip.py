@@ -42,7 +42,7 @@ class LayerStrip(QWidget):
         self.draft: PlanDraft | None = None
         self.colors: list[QColor] = []
         self.selection: tuple[int, int] | None = None
-        self.cursor = 0
+        self.current = 0
         self._anchor = 0
         self._boundary: tuple[int, int] | None = None
         self._press: QPointF | None = None
@@ -59,7 +59,7 @@ class LayerStrip(QWidget):
         self.draft = draft
         self.colors = colors
         self.selection = None
-        self.cursor = 0
+        self.current = 0
         self.update()
 
     # --- geometry ---
@@ -101,13 +101,13 @@ class LayerStrip(QWidget):
     def send_selection(self, target: int) -> None:
         if self.draft is None or not 0 <= target < len(self.draft.devices):
             return
-        start, end = self.selection or (self.cursor, self.cursor + 1)
+        start, end = self.selection or (self.current, self.current + 1)
         self.draft.move_layers(start, end, target)
         self._edited()
 
     def _nudge_boundary(self, step: int) -> None:
         assert self.draft is not None
-        owner = self.draft.owner(self.cursor)
+        owner = self.draft.owner(self.current)
         bounds = self.draft.boundaries()
         after = [b for b in bounds if b[0] == owner]
         chosen = after[0] if after else next((b for b in bounds if b[1] == owner), None)
@@ -131,7 +131,7 @@ class LayerStrip(QWidget):
         layer = self.layer_at(x)
         if layer is None:
             return
-        self.cursor = layer
+        self.current = layer
         sel = self.selection
         self._press_in_selection = sel is not None and sel[0] <= layer < sel[1]
         if not self._press_in_selection:
@@ -159,7 +159,7 @@ class LayerStrip(QWidget):
         else:
             layer = self.layer_at(max(0.0, min(x, self.width() - 1.0)))
             if layer is not None:
-                self.cursor = layer
+                self.current = layer
                 self.selection = (min(self._anchor, layer), max(self._anchor, layer) + 1)
                 self.update()
 
@@ -179,11 +179,11 @@ class LayerStrip(QWidget):
         if step is not None and mods & Qt.KeyboardModifier.AltModifier:
             self._nudge_boundary(step)
         elif step is not None:
-            self.cursor = max(0, min(self.draft.n_layers - 1, self.cursor + step))
+            self.current = max(0, min(self.draft.n_layers - 1, self.current + step))
             if mods & Qt.KeyboardModifier.ShiftModifier:
-                self.selection = (min(self._anchor, self.cursor), max(self._anchor, self.cursor) + 1)
+                self.selection = (min(self._anchor, self.current), max(self._anchor, self.current) + 1)
             else:
-                self._anchor = self.cursor
+                self._anchor = self.current
                 self.selection = None
             self.update()
         elif Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
@@ -220,5 +220,5 @@ class LayerStrip(QWidget):
             painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         if self.hasFocus():
             painter.setPen(QPen(QColor("#202124"), 1, Qt.PenStyle.DashLine))
-            painter.drawRect(self.cell_rect(self.cursor).adjusted(1, 2, -1, -2))
+            painter.drawRect(self.cell_rect(self.current).adjusted(1, 2, -1, -2))
         painter.end()

@@ -65,7 +65,12 @@ class MainWindow(QMainWindow):
         listener = self._event
         services.listeners.append(listener)
         # The services outlive the window when it is deleted first (tests, scripts).
-        self.destroyed.connect(lambda: listener in services.listeners and services.listeners.remove(listener))
+
+        def unlisten() -> None:
+            if listener in services.listeners:
+                services.listeners.remove(listener)
+
+        self.destroyed.connect(unlisten)
         self.models.changed.connect(self.planner.reload_models)
         self.planner.loaded.connect(lambda: self.nav.setCurrentRow(2))
         self.settings.donation_changed.connect(self.tray.refresh)

@@ -1,6 +1,6 @@
 """One session of the window in a process of its own: load a model, stream one answer, quit.
 
-    python tests/ui/window_session.py MODEL TOKENS
+    python -m harness.window_session MODEL TOKENS
 
 Prints ``streamed N characters`` and ``none refs D`` (how far None's reference count moved) and then
 leaves through normal interpreter exit, as the app does, so the caller can check the exit status.
@@ -11,8 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from windows import close_window, open_window, run_on_qt, until
-
+from harness.windows import close_window, open_window, run_on_qt, until
 from hearth.core.plan import HOST, Assignment, Plan
 from hearth.core.profile import read_profile
 

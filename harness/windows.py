@@ -10,16 +10,18 @@ import tempfile
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from harness.nodes import NodeProcess
 from hearth.core.plan import HOST
 from hearth.service.app import Services
 from hearth.service.node import NodeOptions
 from hearth.ui.main_window import MainWindow
-from nodes import NodeProcess
+
+T = TypeVar("T")
 
 
-def run(loop: asyncio.AbstractEventLoop, coro, timeout: float = 60):
+def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
     return loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
 
