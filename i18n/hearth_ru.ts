@@ -12,123 +12,123 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="52"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="51"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="61"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="60"/>
         <source>System prompt (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="73"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="72"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="75"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="74"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
         <source>Send</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="78"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="77"/>
         <source>Regenerate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="83"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="82"/>
         <source>Temperature</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="85"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="84"/>
         <source>Max tokens</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="170"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="169"/>
         <source>Rename…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="170"/>
         <source>Export as Markdown…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
         <source>Export as JSON…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="174"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="173"/>
         <source>Delete</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
         <source>Rename</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
         <source>Title</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="202"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="201"/>
         <source>Markdown (*.md)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="202"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="201"/>
         <source>JSON (*.json)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="203"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="202"/>
         <source>Export conversation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="221"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="220"/>
         <source>Exported to %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="229"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="228"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="233"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="232"/>
         <source>%1 on %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="282"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
         <source>Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="322"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="320"/>
         <source>You</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="322"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="320"/>
         <source>Hearth</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="322"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="320"/>
         <source>System</source>
         <translation type="unfinished"></translation>
     </message>
@@ -295,12 +295,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="174"/>
         <source>Could not add it: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="170"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
         <source>Found %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -321,47 +321,47 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="43"/>
+        <location filename="../app/hearth/ui/main_window.py" line="44"/>
         <source>Devices</source>
         <translation>Устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="44"/>
+        <location filename="../app/hearth/ui/main_window.py" line="45"/>
         <source>Planner</source>
         <translation>Планировщик</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="45"/>
+        <location filename="../app/hearth/ui/main_window.py" line="46"/>
         <source>Chat</source>
         <translation>Чат</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="46"/>
+        <location filename="../app/hearth/ui/main_window.py" line="47"/>
         <source>Models</source>
         <translation>Модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="47"/>
+        <location filename="../app/hearth/ui/main_window.py" line="48"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="114"/>
+        <location filename="../app/hearth/ui/main_window.py" line="120"/>
         <source>Pairing request</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="118"/>
+        <location filename="../app/hearth/ui/main_window.py" line="124"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="128"/>
+        <location filename="../app/hearth/ui/main_window.py" line="134"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="136"/>
+        <location filename="../app/hearth/ui/main_window.py" line="142"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -500,37 +500,42 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="255"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="256"/>
         <source>predicted %1 tokens/s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="259"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="260"/>
         <source>A device would run out of memory</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="262"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="269"/>
         <source>Loaded</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="278"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="274"/>
+        <source>%1 would need %2 but has %3: over by %4</source>
+        <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="294"/>
         <source>Loading…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="291"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="307"/>
         <source>Loaded on %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="297"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
         <source>Could not load: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="327"/>
         <source>Loading cancelled</source>
         <translation type="unfinished"></translation>
     </message>

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from harness.windows import close_window, open_window, pair_through_dialog, run, until
 from hearth.core.plan import HOST
 from hearth.core.profile import read_profile
+from hearth.service.device_view import DeviceView
 from hearth.ui.layer_strip import encode_range
 
 
@@ -153,22 +154,24 @@ def test_memory_bars_follow_telemetry(qtbot, loop, donor, tiny_model: Path) -> N
             beta = await pair_through_dialog(window, services, donor)
             card = window.devices.cards[beta]
             seen = []
+
+            def beta_row() -> DeviceView:
+                return next(r for r in services.devices() if r.device_id == beta)
+
             for _ in range(4):
-                row = next(r for r in services.devices() if r["device_id"] == beta)
-                count = row["telemetry_count"]
+                count = beta_row().telemetry_count
                 await until(
-                    lambda c=count: (
-                        next(r for r in services.devices() if r["device_id"] == beta)["telemetry_count"] > c
-                    ),
+                    lambda c=count: beta_row().telemetry_count > c,
                     timeout=3,
                     what="the next telemetry message",
                 )
                 await asyncio.sleep(0.4)  # the window redraws within a quarter second
-                row = next(r for r in services.devices() if r["device_id"] == beta)
-                used = row["memory_total"] - row["memory_free"]
+                row = beta_row()
+                assert row.memory_free is not None
+                used = row.memory_total - row.memory_free
                 assert card.bar.parts[0].bytes == used
-                assert card.bar.capacity == row["memory_total"]
-                seen.append(row["telemetry_count"])
+                assert card.bar.capacity == row.memory_total
+                seen.append(row.telemetry_count)
             assert seen == sorted(set(seen)) and len(seen) == 4
             assert "Paired · connected" in card.state.text()
         finally:

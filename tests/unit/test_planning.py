@@ -7,17 +7,19 @@ from typing import Any
 import pytest
 
 from hearth.core.plan import HOST
+from hearth.service.device_view import DeviceView
 from hearth.service.planning import DEFAULT_BYTES_PER_S, DEFAULT_RPC_STEP_S, headroom, planning_devices
 
 GIB = 2**30
 
 
-def row(**fields: Any) -> dict[str, Any]:
-    base = {"memory_total": 16 * GIB, "memory_free": 8 * GIB, "bytes_per_s": 0.0, "latency_ms": None}
-    return {**base, **fields}
+def row(**fields: Any) -> DeviceView:
+    base: dict[str, Any] = {"device_id": "ALPHA-ID", "short_id": "ALPH", "name": "alpha"}
+    base.update(memory_total=16 * GIB, memory_free=8 * GIB, bytes_per_s=0.0, latency_ms=None)
+    return DeviceView(**{**base, **fields})
 
 
-def donor(name: str, **fields: Any) -> dict[str, Any]:
+def donor(name: str, **fields: Any) -> DeviceView:
     defaults = {"paired": True, "connected": True, "donated_bytes": 4 * GIB}
     return row(device_id=f"{name.upper()}-ID", name=name, **{**defaults, **fields})
 

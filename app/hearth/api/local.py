@@ -15,17 +15,17 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.http11 import Request, Response
 
-from hearth.core.gguf_header import GGUFError
-from hearth.core.pairing import PairingError
+from hearth.core.errors import HearthError
 from hearth.core.planner import DeviceSpec, Prediction
 from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.mesh.pairing_client import PairingAttempt
-from hearth.mesh.pool import PoolError, PoolSession, open_pool
+from hearth.mesh.pool import PoolSession, open_pool
 from hearth.service.node import Node
 from hearth.service.planning import choose_plan, named_specs, plan_report, planning_devices
 from hearth.store import paths
@@ -33,7 +33,7 @@ from hearth.store import paths
 STATE_FILE = "node.json"
 
 
-class LocalApiError(Exception):
+class LocalApiError(HearthError):
     pass
 
 
@@ -89,7 +89,7 @@ class LocalApi:
                     if not isinstance(request, dict):
                         raise ValueError("a request is a JSON object")
                     answer = await self._dispatch(request, conn)
-                except (ValueError, KeyError, TypeError, PairingError, PoolError, GGUFError) as exc:
+                except (HearthError, ValueError, KeyError, TypeError) as exc:
                     answer = {"ok": False, "error": str(exc)}
                 except (ConnectionError, TimeoutError, OSError) as exc:
                     # A peer that vanished mid-request: the answer says so, the node carries on.
@@ -136,7 +136,7 @@ class LocalApi:
                 ],
             }
         if op == "devices":
-            return {"ok": True, "devices": node.devices()}
+            return {"ok": True, "devices": msgspec.to_builtins(node.devices())}
         if op == "pair":
             attempt = await node.request_pairing(str(request["device"]))
             attempt_id = next(ids)

@@ -17,6 +17,8 @@ from typing import Any
 
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
 
+from hearth.core.errors import HearthError
+
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
 DEFAULT_ALIGNMENT = 32
@@ -44,7 +46,7 @@ _MIN_KV = _MIN_STRING + 1 + 4 + 1  # key length + one key byte + value type + sm
 _MIN_TENSOR_INFO = _MIN_STRING + 1 + 4 + 8 + 4 + 8  # name, n_dims, one dim, type, offset
 
 
-class GGUFError(ValueError):
+class GGUFError(HearthError, ValueError):
     """The file is not a GGUF that Hearth can use; the message says why in one line."""
 
 

@@ -30,6 +30,7 @@ from spake2 import SPAKE2_A, SPAKE2_B
 from spake2.spake2 import SPAKEError
 
 from hearth.core import wire
+from hearth.core.errors import HearthError
 from hearth.core.names import clean_name
 
 PAIRING_VERSION = 2
@@ -114,7 +115,7 @@ def decode(data: str | bytes) -> PairMessage:
     return wire.decode(_decoder, data)
 
 
-class PairingError(Exception):
+class PairingError(HearthError):
     """Pairing failed; the message is fit to show the user."""
 
 

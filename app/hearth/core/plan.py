@@ -12,10 +12,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hearth.core.errors import HearthError
+
 HOST = "host"
 
 
-class PlanError(ValueError):
+class PlanError(HearthError, ValueError):
     """A plan that cannot be run; the message names the problem."""
 
 

@@ -42,12 +42,32 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class Overflow:
+    """A device that a plan would not fit on: the memory it would need and the memory it has."""
+
+    device: str  # as the plan names it
+    need: int
+    cap: int
+
+    @property
+    def excess(self) -> int:
+        return self.need - self.cap
+
+    def message(self, name: str | None = None) -> str:
+        """In English, for the command line; the window words it in the user's language."""
+        return (
+            f"{name or self.device} would need {self.need / MIB:.0f} MiB but has {self.cap / MIB:.0f} MiB: "
+            f"over by {self.excess / MIB:.0f} MiB"
+        )
+
+
+@dataclass(frozen=True)
 class Prediction:
     plan: Plan
     placements: tuple[Placement, ...]
     seconds_per_token: float
     left_out: dict[str, str]  # device -> why it holds nothing
-    over: dict[str, str] = field(default_factory=dict)  # device -> how far over its memory it would be
+    over: dict[str, Overflow] = field(default_factory=dict)  # device -> what it would lack
 
     @property
     def tokens_per_s(self) -> float:
@@ -135,10 +155,7 @@ def predict(
     for p in placements:
         cap = devices[p.device].memory_bytes
         if p.memory.total > cap:
-            over[p.device] = (
-                f"{p.device} would need {p.memory.total / MIB:.0f} MiB but has {cap / MIB:.0f} MiB: "
-                f"over by {(p.memory.total - cap) / MIB:.0f} MiB"
-            )
+            over[p.device] = Overflow(p.device, p.memory.total, cap)
     used = {p.device for p in placements if p.end > p.start}
     left = {d.name: "not in the plan" for d in remotes if d.name not in used}
     return Prediction(plan, placements, sum(p.seconds for p in placements), left, over)
@@ -155,7 +172,7 @@ def evaluate(
     """Like ``predict``, but PlanError names the first device that would overflow, by how much."""
     prediction = predict(profile, host, remotes, plan, n_ctx, cache_type)
     if prediction.over:
-        raise PlanError(next(iter(prediction.over.values())))
+        raise PlanError(next(iter(prediction.over.values())).message())
     return prediction
 
 

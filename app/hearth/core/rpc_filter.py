@@ -17,6 +17,8 @@ import struct
 from collections import deque
 from dataclasses import dataclass, field
 
+from hearth.core.errors import HearthError
+
 ALLOC_BUFFER = 0
 FREE_BUFFER = 4
 SET_TENSOR_HASH = 7
@@ -37,7 +39,7 @@ RPC_TENSOR_OP_OFFSET = 52  # id u64, type u32, buffer u64, ne u32[4], nb u32[4],
 _FAILED_ALLOC = struct.pack("<QQQ", 16, 0, 0)
 
 
-class RpcViolation(Exception):
+class RpcViolation(HearthError):
     """The client broke the donation's rules; the connection must end."""
 
 

@@ -6,11 +6,13 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from hearth.core.errors import HearthError
+
 MAX_MESSAGE = 256 * 1024
 T = TypeVar("T")
 
 
-class WireError(ValueError):
+class WireError(HearthError, ValueError):
     """A message that is not valid JSON, too large, or not of a known shape."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import msgspec
 
+from hearth.core.errors import HearthError
 from hearth.engine import messages as m
 from hearth.store import paths
 
@@ -26,7 +27,7 @@ READY_TIMEOUT_S = 60.0
 CANCEL_GRACE_S = 0.8
 
 
-class EngineError(RuntimeError):
+class EngineError(HearthError, RuntimeError):
     """The engine refused or failed a request; the engine itself is still running."""
 
 

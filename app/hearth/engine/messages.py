@@ -10,11 +10,13 @@ import struct
 
 import msgspec
 
+from hearth.core.errors import HearthError
+
 MAX_FRAME = 16 * 1024 * 1024
 _LEN = struct.Struct(">I")
 
 
-class ProtocolError(ValueError):
+class ProtocolError(HearthError, ValueError):
     """A frame that is too large or does not decode into a known message."""
 
 

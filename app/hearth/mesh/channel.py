@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from hearth.core import control, wire
 from hearth.core.control import Close, ControlMessage, ControlSession, Deliver, Send
+from hearth.core.errors import HearthError
 from hearth.mesh import tls
 from hearth.mesh.identity import Identity
 
@@ -27,7 +28,7 @@ PING_TIMEOUT_S = 10.0
 Connection = ClientConnection | ServerConnection
 
 
-class ChannelError(Exception):
+class ChannelError(HearthError):
     """The control channel could not be opened; the message says why."""
 
 

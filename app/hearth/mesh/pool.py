@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hearth.core import control
+from hearth.core.errors import HearthError
 from hearth.core.memory import device_memory
 from hearth.core.plan import Assignment, Plan, PlanError
 from hearth.core.profile import ModelProfile
@@ -41,7 +42,7 @@ class Node(Protocol):
     ) -> control.ControlMessage: ...
 
 
-class PoolError(Exception):
+class PoolError(HearthError):
     """The pool could not be formed; the message names the device and the reason."""
 
 

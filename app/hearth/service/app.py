@@ -26,6 +26,8 @@ from hearth.mesh.pool import PoolSession, open_pool
 from hearth.mesh.trust import TrustedDevice
 from hearth.models.library import ModelLibrary
 from hearth.service.chat import ChatSession, Sampling
+from hearth.service.device_view import DeviceView
+from hearth.service.events import Event
 from hearth.service.node import Node, NodeOptions
 from hearth.service.planning import PlanningDevice, planning_devices
 from hearth.store import paths
@@ -56,7 +58,7 @@ class Services:
         self.store: ConversationStore | None = None
         self.pool: PoolSession | None = None
         self.model: LoadedModel | None = None
-        self.listeners: list[Callable[[str], None]] = []
+        self.listeners: list[Callable[[Event], None]] = []
         self.node.listeners.append(self._notify)
 
     async def start(self) -> None:
@@ -76,7 +78,7 @@ class Services:
         """Run ``fn`` on the disk thread (in order with every other disk call)."""
         return await asyncio.get_running_loop().run_in_executor(self.disk, fn, *args)
 
-    def _notify(self, what: str) -> None:
+    def _notify(self, what: Event) -> None:
         for listener in list(self.listeners):
             try:
                 listener(what)
@@ -88,7 +90,7 @@ class Services:
 
     # --- devices and pairing ---
 
-    def devices(self) -> list[dict[str, Any]]:
+    def devices(self) -> list[DeviceView]:
         return self.node.devices()
 
     def pending_codes(self) -> list[CodeShown]:
@@ -167,7 +169,7 @@ class Services:
             raise
         serving = [names.get(HOST, "this device")] + [names.get(a.device, a.device) for a in plan.remote]
         self.model = LoadedModel(profile, plan, n_ctx, serving, bool(plan.remote), loaded)
-        self._notify("model")
+        self._notify(Event.MODEL)
         return self.model
 
     async def unload(self) -> None:
@@ -179,7 +181,7 @@ class Services:
         await self._close_pool()
         if self.model is not None:
             self.model = None
-            self._notify("model")
+            self._notify(Event.MODEL)
 
     async def _close_pool(self) -> None:
         if self.pool is not None:

@@ -21,7 +21,7 @@ from hearth import __version__
 from hearth.core import control
 from hearth.core.control import PROTOCOL_VERSION
 from hearth.core.device_id import device_id as id_of
-from hearth.core.device_id import matches, short_id
+from hearth.core.device_id import matches
 from hearth.core.names import clean_name
 from hearth.core.pairing import DeviceInfo, PairingError
 from hearth.core.plan import HOST
@@ -34,6 +34,8 @@ from hearth.mesh.pairing_endpoint import CodeShown, PairingEndpoint
 from hearth.mesh.peers import Peers
 from hearth.mesh.trust import TrustedDevice, TrustStore
 from hearth.mesh.workers import Reservation, Workers
+from hearth.service.device_view import DeviceView, other_devices, this_device
+from hearth.service.events import Event
 from hearth.store import paths
 from hearth.store.settings import Donation, load_donation, update_donation
 
@@ -97,7 +99,7 @@ class Node:
         self.last_sample: control.Telemetry | None = None
         self.speed = 0.0  # decode bytes per second from the probe; 0 until measured
         self.rpc_step: float | None = None  # seconds a remote device adds to a token here, beyond the network
-        self.listeners: list[Callable[[str], None]] = []
+        self.listeners: list[Callable[[Event], None]] = []
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.trust.on_change(self._trust_changed)
@@ -176,9 +178,9 @@ class Node:
         except channels.ChannelError as exc:
             log.info("control channel from %s refused: %s", device.name, exc)
             return
-        self._notify("devices")
+        self._notify(Event.DEVICES)
         await self.peers.serve(chan)
-        self._notify("devices")
+        self._notify(Event.DEVICES)
 
     # --- pieces wired together ---
 
@@ -260,7 +262,7 @@ class Node:
 
     def _on_message(self, chan: channels.ControlChannel, message: control.ControlMessage) -> None:
         if isinstance(message, control.Telemetry):
-            self._notify("telemetry")
+            self._notify(Event.TELEMETRY)
         elif isinstance(message, control.Error):
             log.info("%s reports: %s", chan.peer.name, message.message)
         elif isinstance(message, control.Reserve):
@@ -271,7 +273,7 @@ class Node:
                 self._spawn(self.workers.release(message.reservation))
         elif isinstance(message, control.WorkerLost):
             self.lost_reservations[message.reservation] = message.reason
-            self._notify("pool")
+            self._notify(Event.POOL)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -281,13 +283,13 @@ class Node:
     async def _answer_reserve(self, chan: channels.ControlChannel, request: control.Reserve) -> None:
         reply = await self.workers.reserve(chan.peer_id, request)
         await chan.send(reply)
-        self._notify("donation")
+        self._notify(Event.DONATION)
 
     def _worker_lost(self, reservation: Reservation, reason: str) -> None:
         chan = self.peers.channel(reservation.host_id)
         if chan is not None:
             self._spawn(chan.send(control.WorkerLost(reservation.id, reason)))
-        self._notify("donation")
+        self._notify(Event.DONATION)
 
     def _disconnected(self, dev_id: str) -> None:
         # A host that is gone no longer needs its workers.
@@ -312,7 +314,7 @@ class Node:
                 self.rpc_step = await probe.measure_rpc_step(build)
         except Exception as exc:  # a device that cannot be measured is planned with defaults
             log.warning("speed probe failed: %s", exc)
-        self._notify("devices")
+        self._notify(Event.DEVICES)
 
     async def set_donation(self, **changes: Any) -> Donation:
         """Change what this device donates; switching it off stops every worker at once."""
@@ -323,7 +325,7 @@ class Node:
         if not self.donation.enabled:
             for reservation in await self.workers.release_all("donation was switched off"):
                 self._worker_lost(reservation, f"{self.identity.name} stopped donating")
-        self._notify("donation")
+        self._notify(Event.DONATION)
         return self.donation
 
     @property
@@ -336,13 +338,13 @@ class Node:
     def _trust_changed(self) -> None:
         self.tls.update([d.cert_pem for d in self.trust.devices()])
         self.peers.sync()
-        self._notify("devices")
+        self._notify(Event.DEVICES)
 
     def _neighbours_changed(self) -> None:
         for dev_id in self.neighbours():
             if self.trust.get(dev_id) and self.peers.channel(dev_id) is None:
                 self.peers.poke(dev_id)
-        self._notify("devices")
+        self._notify(Event.DEVICES)
 
     def _code_shown(self, shown: CodeShown) -> None:
         # Codes that ran out go with the next one shown; a flood keeps only the newest few.
@@ -352,13 +354,13 @@ class Node:
         ][-(MAX_SHOWN_CODES - 1) :]
         self.pending_codes.append(shown)
         self.show_code(shown)
-        self._notify("pairing")
+        self._notify(Event.PAIRING)
 
     def _paired(self, device: TrustedDevice) -> None:
         self.pending_codes = [c for c in self.pending_codes if c.requester_id != device.device_id]
         log.info("paired with %s", device.name)
 
-    def _notify(self, what: str) -> None:
+    def _notify(self, what: Event) -> None:
         for listener in list(self.listeners):
             listener(what)
 
@@ -410,61 +412,11 @@ class Node:
             self.trust.forget(device.device_id)
         return device
 
-    def devices(self) -> list[dict[str, Any]]:
+    def devices(self) -> list[DeviceView]:
         """This device first, then every paired or visible one, with what is known of each."""
         me = self.last_sample or telemetry.sample(self.donated_bytes, self.speed)
-        rows: list[dict[str, Any]] = [
-            {
-                "device_id": self.identity.device_id,
-                "short_id": self.identity.short_id,
-                "name": self.identity.name,
-                "this_device": True,
-                "paired": None,
-                "online": True,
-                "address": f"{self.options.host or '*'}:{self.port}",
-                "os": platform.system(),
-                "memory_total": me.memory_total,
-                "memory_free": me.memory_free,
-                "donated_bytes": me.donated_bytes,
-                "accelerator": me.accelerator,
-                "latency_ms": 0.0,
-                "bytes_per_s": self.speed,
-                "rpc_step_ms": None if self.rpc_step is None else self.rpc_step * 1000,
-                "telemetry_count": 0,
-                "telemetry_age_s": None,
-                "error": "",
-            }
+        address = f"{self.options.host or '*'}:{self.port}"
+        return [
+            this_device(self.identity, address, me, self.speed, self.rpc_step),
+            *other_devices(self.trust, self.peers, self.neighbours()),
         ]
-        seen = self.neighbours()
-        ids = list(dict.fromkeys([*(d.device_id for d in self.trust.devices()), *seen]))
-        now = time.time()
-        for dev_id in ids:
-            paired = self.trust.get(dev_id)
-            n = seen.get(dev_id)
-            chan = self.peers.channel(dev_id)
-            t = chan.telemetry if chan else None
-            rows.append(
-                {
-                    "device_id": dev_id,
-                    "short_id": short_id(dev_id),
-                    "name": (chan.peer.name if chan else None)
-                    or (paired.name if paired else None)
-                    or (n.name if n else "?"),
-                    "this_device": False,
-                    "paired": paired is not None,
-                    "online": chan is not None or n is not None,
-                    "connected": chan is not None,
-                    "address": (n.address if n else "") or (paired.address if paired else ""),
-                    "os": n.os if n else "",
-                    "memory_total": t.memory_total if t else (n.memory_total if n else 0),
-                    "memory_free": t.memory_free if t else None,
-                    "donated_bytes": t.donated_bytes if t else None,
-                    "accelerator": t.accelerator if t else (n.accelerator if n else ""),
-                    "latency_ms": chan.latency_ms if chan else None,
-                    "bytes_per_s": t.bytes_per_s if t else 0.0,
-                    "telemetry_count": chan.telemetry_count if chan else 0,
-                    "telemetry_age_s": now - t.time if t else None,
-                    "error": self.peers.last_error.get(dev_id, "") if paired and not chan else "",
-                }
-            )
-        return rows

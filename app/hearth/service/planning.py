@@ -17,6 +17,7 @@ from hearth.core.plan import HOST, parse_plan
 from hearth.core.planner import DeviceSpec, Prediction, auto_plan, evaluate
 from hearth.core.profile import ModelProfile
 from hearth.core.units import MIB
+from hearth.service.device_view import DeviceView
 
 # Decode speed assumed for a device that has not reported a probe: a typical laptop's memory bandwidth.
 DEFAULT_BYTES_PER_S = 20e9
@@ -41,30 +42,26 @@ class PlanningDevice:
     accelerator: str = ""
 
 
-def planning_devices(rows: list[dict[str, Any]]) -> list[PlanningDevice]:
+def planning_devices(rows: list[DeviceView]) -> list[PlanningDevice]:
     """This device first, then every connected, donating paired device."""
     out = []
-    me = next((row for row in rows if row.get("this_device")), {})
-    step_ms = me.get("rpc_step_ms")
-    step = DEFAULT_RPC_STEP_S if step_ms is None else float(step_ms) / 1000
+    me = next((row for row in rows if row.this_device), None)
+    step_ms = me.rpc_step_ms if me else None
+    step = DEFAULT_RPC_STEP_S if step_ms is None else step_ms / 1000
     for row in rows:
-        total = int(row.get("memory_total") or 0)
-        free = int(row.get("memory_free") or 0)
-        spare = max(0, free - headroom(total))
-        speed = float(row.get("bytes_per_s") or 0) or DEFAULT_BYTES_PER_S
-        if row.get("this_device"):
+        free = row.memory_free or 0
+        spare = max(0, free - headroom(row.memory_total))
+        speed = row.bytes_per_s or DEFAULT_BYTES_PER_S
+        donated = row.donated_bytes or 0
+        if row.this_device:
             key, usable, hop = HOST, spare, 0.0
-        elif row.get("paired") and row.get("connected") and (row.get("donated_bytes") or 0) > 0:
-            key, usable = str(row["device_id"]), min(int(row["donated_bytes"]), spare)
-            hop = float(row.get("latency_ms") or 0.0) / 1000 + step
+        elif row.paired and row.connected and donated > 0:
+            key, usable = row.device_id, min(donated, spare)
+            hop = (row.latency_ms or 0.0) / 1000 + step
         else:
             continue
         spec = DeviceSpec(key, usable, speed, hop)
-        out.append(
-            PlanningDevice(
-                key, str(row.get("name", key)), total, free, usable, spec, row.get("accelerator", "")
-            )
-        )
+        out.append(PlanningDevice(key, row.name, row.memory_total, free, usable, spec, row.accelerator))
     out.sort(key=lambda d: d.key != HOST)
     return out
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from hearth.mesh.discovery import Neighbour
 from hearth.service.app import Services
+from hearth.service.device_view import DeviceView
 from hearth.ui import colors
 from hearth.ui.memory_bar import MemoryBar, Part, gib
 from hearth.ui.pairing_dialogs import PairDialog
@@ -55,21 +54,21 @@ class DeviceCard(QFrame):
             layout.addWidget(w)
         layout.addLayout(buttons)
 
-    def show_row(self, row: dict[str, Any]) -> None:
-        self.name = str(row["name"])
-        mine = bool(row["this_device"])
+    def show_row(self, row: DeviceView) -> None:
+        self.name = row.name
+        mine = row.this_device
         badge = self.tr(" (this device)") if mine else ""
-        self.title.setText(f"<b>{self.name}</b>{badge} <small>{row['short_id']}</small>")
-        self.info.setText(" · ".join(x for x in (row.get("os") or "", row.get("accelerator") or "") if x))
-        total = int(row.get("memory_total") or 0)
-        free = row.get("memory_free")
-        donated = int(row.get("donated_bytes") or 0)
+        self.title.setText(f"<b>{self.name}</b>{badge} <small>{row.short_id}</small>")
+        self.info.setText(" · ".join(x for x in (row.os, row.accelerator) if x))
+        total = row.memory_total
+        free = row.memory_free
+        donated = row.donated_bytes or 0
         if free is None:
             self.bar.set_parts([], max(total, 1))
             self.memory.setText(self.tr("%1 memory").replace("%1", gib(total)) if total else "")
         else:
-            used = max(0, total - int(free))
-            shared = min(donated, int(free))
+            used = max(0, total - free)
+            shared = min(donated, free)
             self.bar.set_parts(
                 [
                     Part(self.tr("Used"), used, colors.SYSTEM),
@@ -77,24 +76,24 @@ class DeviceCard(QFrame):
                 ],
                 total,
             )
-            text = self.tr("%1 used · %2 free of %3").replace("%1", gib(used)).replace("%2", gib(int(free)))
+            text = self.tr("%1 used · %2 free of %3").replace("%1", gib(used)).replace("%2", gib(free))
             text = text.replace("%3", gib(total))
             if donated:
                 text += " · " + self.tr("donates %1").replace("%1", gib(donated))
             self.memory.setText(text)
-        self.pair_button.setVisible(not mine and not row["paired"])
-        self.pair_button.setEnabled(bool(row.get("online")))
-        self.forget_button.setVisible(not mine and bool(row["paired"]))
+        self.pair_button.setVisible(not mine and not row.paired)
+        self.pair_button.setEnabled(row.online)
+        self.forget_button.setVisible(not mine and row.paired)
         if mine:
             state = self.tr("Donating to paired devices") if donated else self.tr("Not donating")
-        elif row["paired"] and row.get("connected"):
-            state = self.tr("Paired · connected · %1 ms").replace("%1", f"{row.get('latency_ms') or 0:.1f}")
-        elif row["paired"]:
+        elif row.paired and row.connected:
+            state = self.tr("Paired · connected · %1 ms").replace("%1", f"{row.latency_ms or 0:.1f}")
+        elif row.paired:
             state = self.tr("Paired · not reachable")
-            if row.get("error"):
-                state += f" ({row['error']})"
+            if row.error:
+                state += f" ({row.error})"
         else:
-            state = self.tr("Not paired") if row.get("online") else self.tr("Not paired · offline")
+            state = self.tr("Not paired") if row.online else self.tr("Not paired · offline")
         self.state.setText(state)
 
 
@@ -130,16 +129,16 @@ class DevicesPage(QWidget):
 
     def refresh(self) -> None:
         rows = self.services.devices()
-        ids = [r["device_id"] for r in rows]
+        ids = [r.device_id for r in rows]
         for gone in set(self.cards) - set(ids):
             self.cards.pop(gone).deleteLater()
         for i, row in enumerate(rows):
-            card = self.cards.get(row["device_id"])
+            card = self.cards.get(row.device_id)
             if card is None:
-                card = DeviceCard(row["device_id"])
+                card = DeviceCard(row.device_id)
                 card.pair_clicked.connect(self.pair)
                 card.forget_clicked.connect(self.forget)
-                self.cards[row["device_id"]] = card
+                self.cards[row.device_id] = card
             self.grid.addWidget(card, i // 2, i % 2)
             card.show_row(row)
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QMainWindow, QMessageBox
 
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.service.app import Services
+from hearth.service.events import Event
 from hearth.ui.chat_page import ChatPage
 from hearth.ui.devices_page import DevicesPage
 from hearth.ui.models_page import ModelsPage
@@ -57,7 +58,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.code_dialogs: dict[str, CodeDialog] = {}
-        self._dirty: set[str] = set()
+        self._dirty: set[Event] = set()
         self._redraw = QTimer(self)
         self._redraw.setSingleShot(True)
         self._redraw.setInterval(REDRAW_MS)
@@ -90,22 +91,22 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def _event(self, what: str) -> None:
+    def _event(self, what: Event) -> None:
         self._dirty.add(what)
         if not self._redraw.isActive():
             self._redraw.start()
 
     def _apply_events(self) -> None:
         dirty, self._dirty = self._dirty, set()
-        if dirty & {"devices", "telemetry"}:
+        if dirty & {Event.DEVICES, Event.TELEMETRY}:
             self.devices.refresh()
             self.planner.refresh_devices()
-        if "pairing" in dirty:
+        if Event.PAIRING in dirty:
             self._show_codes()
-        if "donation" in dirty:
+        if Event.DONATION in dirty:
             self.tray.refresh()
             self.settings.show_donation()
-        if "model" in dirty:
+        if Event.MODEL in dirty:
             self.chat.model_changed()
 
     def _show_codes(self) -> None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from hearth.core.memory import DeviceMemory
 from hearth.core.plan import HOST, PlanError
 from hearth.core.plan_edit import PlanDraft
-from hearth.core.planner import Prediction
+from hearth.core.planner import Overflow, Prediction
 from hearth.core.profile import ModelProfile
 from hearth.models.library import LibraryEntry
 from hearth.service.app import Services
@@ -249,7 +249,8 @@ class PlannerPage(QWidget):
             p = placed.get(d.key)
             memory = p.memory if p else DeviceMemory(0, 0, 0)
             layers = (p.start, p.end - 1) if p and p.end > p.start else None
-            over = self.prediction.over.get(d.key, "").replace(d.key, d.name)
+            overflow = self.prediction.over.get(d.key)
+            over = self._overflow_text(overflow, d.name) if overflow else ""
             column.show_plan(layers, memory, d.memory_total, d.memory_free, d.usable, over)
         self.speed.setText(
             self.tr("predicted %1 tokens/s").replace("%1", f"{self.prediction.tokens_per_s:.1f}")
@@ -258,9 +259,24 @@ class PlannerPage(QWidget):
         self.load_button.setEnabled(not blocked and self._loading is None)
         self.load_button.setToolTip(self.tr("A device would run out of memory") if blocked else "")
         if blocked:
-            self.status.setText("; ".join(self._named(v) for v in self.prediction.over.values()))
+            names = {d.key: d.name for d in self.devices}
+            self.status.setText(
+                "; ".join(
+                    self._overflow_text(o, names.get(o.device, o.device))
+                    for o in self.prediction.over.values()
+                )
+            )
         elif not self.status.text().startswith(self.tr("Loaded")):
             self.status.setText("")
+
+    def _overflow_text(self, overflow: Overflow, name: str) -> str:
+        return (
+            self.tr("%1 would need %2 but has %3: over by %4")
+            .replace("%1", name)
+            .replace("%2", gib(overflow.need))
+            .replace("%3", gib(overflow.cap))
+            .replace("%4", gib(overflow.excess))
+        )
 
     def _named(self, text: str) -> str:
         for d in self.devices:
