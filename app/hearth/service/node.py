@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import platform
 import time
@@ -22,14 +21,14 @@ from hearth.core import control
 from hearth.core.control import PROTOCOL_VERSION
 from hearth.core.device_id import device_id as id_of
 from hearth.core.device_id import matches
-from hearth.core.names import clean_name
 from hearth.core.pairing import DeviceInfo, PairingError
 from hearth.core.plan import HOST
 from hearth.mesh import channel as channels
 from hearth.mesh import telemetry, tls
+from hearth.mesh.address_book import AddressBook
 from hearth.mesh.discovery import Discovery, Neighbour, txt_record
 from hearth.mesh.identity import Identity, load_or_create
-from hearth.mesh.pairing_client import PairingAttempt, fetch_info, request_pairing
+from hearth.mesh.pairing_client import PairingAttempt, request_pairing
 from hearth.mesh.pairing_endpoint import CodeShown, PairingEndpoint
 from hearth.mesh.peers import Peers
 from hearth.mesh.trust import TrustedDevice, TrustStore
@@ -41,7 +40,6 @@ from hearth.store.settings import Donation, load_donation, update_donation
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 47311
-MANUAL_REFRESH_S = 5.0
 TELEMETRY_PERIOD_S = 1.0
 MAX_SHOWN_CODES = 16
 CLOSE_NOT_PAIRED = 4003
@@ -65,9 +63,10 @@ class Node:
         self.trust = TrustStore(paths.config_dir() / "trust.json")
         self.tls = tls.SwappableServerContext(self.identity, [d.cert_pem for d in self.trust.devices()])
         self.pairing = PairingEndpoint(self.identity, self.trust, self._code_shown, self._paired, self._info)
-        self._manual_path = paths.config_dir() / "manual.json"
         # Devices added by address, for networks where mDNS does not pass: address -> last answer.
-        self.manual: dict[str, Neighbour | None] = dict.fromkeys(self._load_manual())
+        self.address_book = AddressBook(
+            paths.config_dir() / "manual.json", options.host, self._neighbours_changed
+        )
         self.peers = Peers(
             self.identity,
             self.trust,
@@ -136,7 +135,7 @@ class Node:
             )
             await self.discovery.start()
         self._tasks.append(asyncio.create_task(self._telemetry_loop()))
-        self._tasks.append(asyncio.create_task(self._manual_loop()))
+        self._tasks.append(asyncio.create_task(self.address_book.run()))
         if self.options.probe:
             self._spawn(self._probe_speed())
         self.peers.sync()
@@ -209,7 +208,7 @@ class Node:
 
     def neighbours(self) -> dict[str, Neighbour]:
         """Devices in sight, by ID: found with mDNS or added by address."""
-        found = {n.device_id: n for n in self.manual.values() if n is not None}
+        found = {n.device_id: n for n in self.address_book.neighbours()}
         if self.discovery is not None:
             found.update(self.discovery.by_device())
         return found
@@ -218,47 +217,9 @@ class Node:
         neighbour = self.neighbours().get(dev_id)
         return neighbour.address if neighbour else None
 
-    def _load_manual(self) -> list[str]:
-        try:
-            return [str(a) for a in json.loads(self._manual_path.read_text())]
-        except (FileNotFoundError, ValueError, TypeError):
-            return []
-
     async def add_address(self, address: str) -> Neighbour:
         """Add a device by ``host:port``; it stays listed and is checked again every few seconds."""
-        neighbour = await self._ask(address)
-        self.manual[address] = neighbour
-        self._manual_path.write_text(json.dumps(sorted(self.manual)))
-        self._neighbours_changed()
-        return neighbour
-
-    async def _ask(self, address: str) -> Neighbour:
-        host, _, port = address.rpartition(":")
-        if not host or not port.isdigit():
-            raise PairingError(f"'{address}' is not host:port")
-        info = await fetch_info(address, self.options.host)
-        return Neighbour(
-            info.device_id,
-            clean_name(info.name),
-            info.os,
-            info.memory_total,
-            info.accelerator,
-            info.protocol,
-            host,
-            int(port),
-        )
-
-    async def _manual_loop(self) -> None:
-        while True:
-            await asyncio.sleep(MANUAL_REFRESH_S)
-            for address in list(self.manual):
-                try:
-                    answer: Neighbour | None = await self._ask(address)
-                except PairingError:
-                    answer = None
-                if self.manual.get(address) != answer and address in self.manual:
-                    self.manual[address] = answer
-                    self._neighbours_changed()
+        return await self.address_book.add(address)
 
     def _on_message(self, chan: channels.ControlChannel, message: control.ControlMessage) -> None:
         if isinstance(message, control.Telemetry):
