@@ -235,12 +235,19 @@ def test_local_api_refuses_out_of_range_numbers_and_keeps_serving(node_pair) -> 
                 with pytest.raises(LocalApiError) as info:
                     await client.call("donate", enabled=True, **bad)
                 errors.append(str(info.value))
+            # Missing fields and unknown pairing attempts are named, not reported as a bare key.
+            for op, args in (("plan", {}), ("pair_code", {"attempt": 7, "code": "123456"})):
+                with pytest.raises(LocalApiError) as info:
+                    await client.call(op, **args)
+                errors.append(str(info.value))
             return errors, await client.call("status")
         finally:
             await client.close()
 
     errors, status = asyncio.run(scenario())
-    assert all("must be a whole number" in e for e in errors), errors
+    assert all("must be a whole number" in e for e in errors[:4]), errors
+    assert errors[4] == "the request lacks 'model'"
+    assert errors[5] == "no pairing attempt 7 is open on this connection"
     assert status["ok"] and status["donating"] is False
     assert not any("Traceback" in line for line in a.lines)
 

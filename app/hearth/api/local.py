@@ -89,7 +89,9 @@ class LocalApi:
                     if not isinstance(request, dict):
                         raise ValueError("a request is a JSON object")
                     answer = await self._dispatch(request, conn)
-                except (HearthError, ValueError, KeyError, TypeError) as exc:
+                except KeyError as exc:
+                    answer = {"ok": False, "error": f"the request lacks {exc.args[0]!r}"}
+                except (HearthError, ValueError, TypeError) as exc:
                     answer = {"ok": False, "error": str(exc)}
                 except (ConnectionError, TimeoutError, OSError) as exc:
                     # A peer that vanished mid-request: the answer says so, the node carries on.
@@ -148,7 +150,10 @@ class LocalApi:
                 "peer_id": attempt.peer_id,
             }
         if op == "pair_code":
-            attempt = attempts.pop(int(request["attempt"]))
+            attempt_id = int(request["attempt"])
+            if attempt_id not in attempts:
+                return {"ok": False, "error": f"no pairing attempt {attempt_id} is open on this connection"}
+            attempt = attempts.pop(attempt_id)
             await attempt.finish(str(request["code"]))
             device = node.accept_attempt(attempt)
             return {"ok": True, "device_id": device.device_id, "name": device.name}

@@ -11,7 +11,8 @@ from hearth.api.local import LocalApiError, LocalClient
 from hearth.core.profile import ModelProfile, default_context
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
-from hearth.service.chat import ChatSession, Sampling
+from hearth.engine.messages import Sampling
+from hearth.service.chat import ChatSession
 from hearth.store import paths
 from hearth.store.conversations import ConversationStore
 

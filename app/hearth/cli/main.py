@@ -58,11 +58,18 @@ def _print_profile(p: ModelProfile) -> None:
         print(f"{k:<{width}}  {v}")
 
 
-def cmd_profile(args: argparse.Namespace) -> int:
+def _read_model(path: str) -> ModelProfile | None:
+    """The model's profile, or None after saying on stderr why the file is not a usable GGUF."""
     try:
-        profile = read_profile(args.file)
+        return read_profile(path)
     except GGUFError as exc:
-        print(f"hearth: {args.file}: {exc}", file=sys.stderr)
+        print(f"hearth: {path}: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    profile = _read_model(args.file)
+    if profile is None:
         return EXIT_BAD_INPUT
     if args.json:
         print(json.dumps(profile.to_json(), indent=2))
@@ -87,12 +94,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from hearth.cli.chat import run_chat
 
-    try:
-        profile = read_profile(args.model)
-    except GGUFError as exc:
-        print(f"hearth: {args.model}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return run_chat(args, profile)
+    profile = _read_model(args.model)
+    return EXIT_BAD_INPUT if profile is None else run_chat(args, profile)
 
 
 def build_parser() -> argparse.ArgumentParser:

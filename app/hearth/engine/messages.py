@@ -43,10 +43,9 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
     tensor_split: list[float] | None = None
 
 
-class Generate(msgspec.Struct, tag="generate", frozen=True):
-    request_id: int
-    messages: list[ChatMessage] | None = None
-    prompt: str | None = None
+class Sampling(msgspec.Struct, frozen=True, kw_only=True):
+    """How an answer is drawn; a chat keeps one for all its answers."""
+
     max_tokens: int = 512
     temperature: float = 0.8
     top_k: int = 40
@@ -54,6 +53,12 @@ class Generate(msgspec.Struct, tag="generate", frozen=True):
     min_p: float = 0.05
     repeat_penalty: float = 1.0
     seed: int | None = None
+
+
+class Generate(Sampling, tag="generate", frozen=True):
+    request_id: int
+    messages: list[ChatMessage] | None = None
+    prompt: str | None = None
     ignore_eos: bool = False
 
 

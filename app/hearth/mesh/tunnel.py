@@ -198,7 +198,6 @@ class LocalEndpoint:
         self.name = name
         self._open_upstream = open_upstream
         self.failures: list[str] = []
-        self.refused = 0  # connections from other local accounts
         self._listener = _Listener("127.0.0.1")
         self.port = self._listener.port
         self._listener.serve(self._handle, "hearth-tunnel-out")
@@ -209,7 +208,6 @@ class LocalEndpoint:
 
     def _handle(self, local: socket.socket, addr: tuple[str, int]) -> None:
         if not same_user(local):
-            self.refused += 1
             log.warning("refused a connection to the tunnel for %s from another local account", self.name)
             with contextlib.suppress(OSError):
                 local.close()

@@ -20,16 +20,17 @@ from hearth.core.planner import Prediction, auto_plan, predict
 from hearth.core.profile import ModelProfile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
+from hearth.engine.messages import Sampling
 from hearth.mesh.pairing_client import PairingAttempt
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.mesh.pool import PoolSession, open_pool
 from hearth.mesh.trust import TrustedDevice
 from hearth.models.library import ModelLibrary
-from hearth.service.chat import ChatSession, Sampling
+from hearth.service.chat import ChatSession
 from hearth.service.device_view import DeviceView
 from hearth.service.events import Event
 from hearth.service.node import Node, NodeOptions
-from hearth.service.planning import PlanningDevice, planning_devices
+from hearth.service.planning import PlanningDevice, keyed_specs, planning_devices
 from hearth.store import paths
 from hearth.store.conversations import ConversationStore
 from hearth.store.settings import Donation
@@ -127,11 +128,11 @@ class Services:
         return planning_devices(self.node.devices())
 
     def predict(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> Prediction:
-        host, remotes = _specs(self.planning_devices())
+        host, remotes = keyed_specs(self.planning_devices())
         return predict(profile, host, remotes, plan, n_ctx)
 
     def auto_plan(self, profile: ModelProfile, n_ctx: int) -> Prediction:
-        host, remotes = _specs(self.planning_devices())
+        host, remotes = keyed_specs(self.planning_devices())
         return auto_plan(profile, host, remotes, n_ctx)
 
     async def load(
@@ -209,8 +210,3 @@ class Services:
             sampling=sampling,
             executor=self.disk,
         )
-
-
-def _specs(devices: list[PlanningDevice]) -> tuple[Any, list[Any]]:
-    host = next(d.spec for d in devices if d.key == HOST)
-    return host, [d.spec for d in devices if d.key != HOST]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import Any, TypeVar
+
+import msgspec
 
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineError
@@ -14,17 +15,6 @@ from hearth.store.conversations import ConversationStore
 
 TITLE_CHARS = 60
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Sampling:
-    max_tokens: int = 512
-    temperature: float = 0.8
-    top_k: int = 40
-    top_p: float = 0.95
-    min_p: float = 0.05
-    repeat_penalty: float = 1.0
-    seed: int | None = None
 
 
 class ChatSession:
@@ -41,14 +31,14 @@ class ChatSession:
         *,
         store: ConversationStore | None = None,
         system_prompt: str = "",
-        sampling: Sampling | None = None,
+        sampling: m.Sampling | None = None,
         executor: Executor | None = None,
     ) -> None:
         self.engine = engine
         self.model = model
         self.store = store
         self.system_prompt = system_prompt
-        self.sampling = sampling or Sampling()
+        self.sampling = sampling or m.Sampling()
         self.history: list[m.ChatMessage] = []
         self.conversation_id: int | None = None
         self.executor = executor
@@ -115,18 +105,7 @@ class ChatSession:
             parts.append(token.text)
             on_text(token.text)
 
-        s = self.sampling
-        request = m.Generate(
-            0,
-            messages=self._messages(),
-            max_tokens=s.max_tokens,
-            temperature=s.temperature,
-            top_k=s.top_k,
-            top_p=s.top_p,
-            min_p=s.min_p,
-            repeat_penalty=s.repeat_penalty,
-            seed=s.seed,
-        )
+        request = m.Generate(0, messages=self._messages(), **msgspec.structs.asdict(self.sampling))
         try:
             done = await self.engine.generate(request, on_token)
         except BaseException as exc:

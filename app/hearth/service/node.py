@@ -63,7 +63,6 @@ class Node:
         self.trust = TrustStore(paths.config_dir() / "trust.json")
         self.tls = tls.SwappableServerContext(self.identity, [d.cert_pem for d in self.trust.devices()])
         self.pairing = PairingEndpoint(self.identity, self.trust, self._code_shown, self._paired, self._info)
-        # Devices added by address, for networks where mDNS does not pass: address -> last answer.
         self.address_book = AddressBook(
             paths.config_dir() / "manual.json", options.host, self._neighbours_changed
         )
@@ -89,7 +88,7 @@ class Node:
             self._worker_lost,
             options.host,
         )
-        # As a host: replies awaited from peers, and reservations their owners reported lost.
+        # As a host: reservations that their devices reported lost, with the reason.
         self.lost_reservations: dict[str, str] = {}
         self.discovery: Discovery | None = None
         self.port = 0

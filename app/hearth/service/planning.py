@@ -66,6 +66,11 @@ def planning_devices(rows: list[DeviceView]) -> list[PlanningDevice]:
     return out
 
 
+def keyed_specs(devices: list[PlanningDevice]) -> tuple[DeviceSpec, list[DeviceSpec]]:
+    """The host and the others as the planner takes them, named by key (``host``, device IDs)."""
+    return devices[0].spec, [d.spec for d in devices[1:]]
+
+
 def named_specs(devices: list[PlanningDevice]) -> tuple[DeviceSpec, list[DeviceSpec]]:
     """The host and the others as the planner takes them, named as plans name them: by device
     name where it is unique, by ID where two devices share one."""

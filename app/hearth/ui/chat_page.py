@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.engine import messages as m
+from hearth.engine.messages import Sampling
 from hearth.service.app import Services
-from hearth.service.chat import ChatSession, Sampling
+from hearth.service.chat import ChatSession
 from hearth.store import export
 from hearth.ui.tasks import describe, spawn
 
