@@ -1,7 +1,8 @@
 """How the ``hearth`` commands talk to the node running on this machine.
 
 A websocket on 127.0.0.1 with a random bearer token that only this user can read (``node.json`` in the
-state directory, mode 0600). Requests and answers are small JSON objects with an ``op``.
+state directory, mode 0600). Requests and answers are small JSON objects with an ``op``
+(``local_messages`` lists them); each op is one call into the service the window uses too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import itertools
 import json
 import os
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,11 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.http11 import Request, Response
 
+from hearth.api import local_messages as msg
 from hearth.core.errors import HearthError
-from hearth.core.planner import DeviceSpec, Prediction
-from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.mesh.pairing_client import PairingAttempt
-from hearth.mesh.pool import PoolSession, open_pool
-from hearth.service.node import Node
-from hearth.service.planning import choose_plan, named_specs, plan_report, planning_devices
+from hearth.mesh.pool import PoolSession
+from hearth.service.app import Services
 from hearth.store import paths
 
 STATE_FILE = "node.json"
@@ -37,20 +37,27 @@ class LocalApiError(HearthError):
     pass
 
 
-def _count(value: object, what: str, limit: int) -> int:
-    """A whole number from 0 to ``limit``; anything else (1e400, "8G", true, -1) is refused."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
-        raise ValueError(f"{what} must be a whole number from 0 to {limit}")
-    return value
-
-
 def _state_path() -> Path:
     return paths.state_dir() / STATE_FILE
 
 
+class _Connection:
+    """What one client opened: it lives as long as the connection, so a crashed chat frees its workers."""
+
+    def __init__(self) -> None:
+        self.attempts: dict[int, PairingAttempt] = {}
+        self.ids = itertools.count(1)
+        self.pool: PoolSession | None = None
+
+
+Handler = Callable[["LocalApi", Any, _Connection], Awaitable[msgspec.Struct]]
+
+
 class LocalApi:
-    def __init__(self, node: Node) -> None:
-        self.node = node
+    """The service, op by op, for the ``hearth`` commands and scripts on this machine."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self.token = secrets.token_urlsafe(32)
         self._server: Server | None = None
 
@@ -60,7 +67,12 @@ class LocalApi:
         )
         port = next(iter(self._server.sockets)).getsockname()[1]
         data = json.dumps(
-            {"port": port, "token": self.token, "pid": os.getpid(), "device_id": self.node.identity.device_id}
+            {
+                "port": port,
+                "token": self.token,
+                "pid": os.getpid(),
+                "device_id": self.services.node.identity.device_id,
+            }
         )
         path = _state_path()
         fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -85,12 +97,7 @@ class LocalApi:
         try:
             async for raw in ws:
                 try:
-                    request = json.loads(raw)
-                    if not isinstance(request, dict):
-                        raise ValueError("a request is a JSON object")
-                    answer = await self._dispatch(request, conn)
-                except KeyError as exc:
-                    answer = {"ok": False, "error": f"the request lacks {exc.args[0]!r}"}
+                    answer = {"ok": True, **msgspec.to_builtins(await self._dispatch(raw, conn))}
                 except (HearthError, ValueError, TypeError) as exc:
                     answer = {"ok": False, "error": str(exc)}
                 except (ConnectionError, TimeoutError, OSError) as exc:
@@ -101,132 +108,86 @@ class LocalApi:
         except ConnectionClosed:
             pass
         finally:
-            # What a client opened lives as long as its connection: a crashed chat frees its workers.
             for attempt in conn.attempts.values():
                 await attempt.close()
             if conn.pool is not None:
-                await conn.pool.close(self.node)
+                await self.services.release(conn.pool)
 
-    async def _dispatch(self, request: dict[str, Any], conn: _Connection) -> dict[str, Any]:
-        attempts, ids = conn.attempts, conn.ids
-        op = request.get("op")
-        node = self.node
-        if op == "status":
-            from hearth.engine.rpc import rdma_compiled
+    async def _dispatch(self, raw: str | bytes, conn: _Connection) -> msgspec.Struct:
+        # The standard parser, not msgspec's, so that numbers such as 1e400 arrive and are refused by name.
+        request = json.loads(raw)
+        if not isinstance(request, dict):
+            raise ValueError("a request is a JSON object")
+        op = request.pop("op", None)
+        if not isinstance(op, str) or op not in _OPS:
+            raise ValueError(f"unknown op {op!r}")
+        kind, handler = _OPS[op]
+        try:
+            args = msgspec.convert(request, kind, strict=True)
+        except msgspec.ValidationError as exc:
+            raise ValueError(msg.explain(exc, kind)) from None
+        return await handler(self, args, conn)
 
-            ident = node.identity
-            return {
-                "ok": True,
-                "device_id": ident.device_id,
-                "short_id": ident.short_id,
-                "name": ident.name,
-                "port": node.port,
-                "key_warning": ident.key_warning,
-                "donating": node.donation.enabled,
-                "donated_bytes": node.donated_bytes,
-                "tunnel_port": node.workers.tunnel_port,
-                "rdma_compiled": rdma_compiled(),
-                "workers": [
-                    {
-                        "host_id": r.host_id,
-                        "threads": r.threads,
-                        "rpc_connections": r.rpc_connections,
-                        "port": r.worker.port,
-                        "exposed": r.worker.exposed,
-                    }
-                    for r in node.workers.reservations.values()
-                ],
-            }
-        if op == "devices":
-            return {"ok": True, "devices": msgspec.to_builtins(node.devices())}
-        if op == "pair":
-            attempt = await node.request_pairing(str(request["device"]))
-            attempt_id = next(ids)
-            attempts[attempt_id] = attempt
-            return {
-                "ok": True,
-                "attempt": attempt_id,
-                "peer_name": attempt.peer_name,
-                "peer_id": attempt.peer_id,
-            }
-        if op == "pair_code":
-            attempt_id = int(request["attempt"])
-            if attempt_id not in attempts:
-                return {"ok": False, "error": f"no pairing attempt {attempt_id} is open on this connection"}
-            attempt = attempts.pop(attempt_id)
-            await attempt.finish(str(request["code"]))
-            device = node.accept_attempt(attempt)
-            return {"ok": True, "device_id": device.device_id, "name": device.name}
-        if op == "add":
-            neighbour = await node.add_address(str(request["address"]))
-            return {"ok": True, "device_id": neighbour.device_id, "name": neighbour.name}
-        if op == "forget":
-            forgotten = node.forget(str(request["device"]))
-            if forgotten is None:
-                return {"ok": False, "error": f"no paired device called '{request['device']}'"}
-            return {"ok": True, "device_id": forgotten.device_id, "name": forgotten.name}
-        if op == "plan":
-            profile = read_profile(str(request["model"]))
-            pred, host, remotes = self._choose(profile, request)
-            return {"ok": True, **plan_report(pred, host, remotes)}
-        if op == "pool":
-            return await self._pool(request, conn)
-        if op == "pool_failures":
-            return {"ok": True, "failures": conn.pool.failures(node) if conn.pool else []}
-        if op == "donate":
-            changes: dict[str, Any] = {"enabled": bool(request["enabled"])}
-            if request.get("max_memory") is not None:
-                changes["max_memory"] = _count(request["max_memory"], "max_memory", 2**60)
-            if request.get("threads") is not None:
-                changes["threads"] = _count(request["threads"], "threads", 4096)
-            donation = await node.set_donation(**changes)
-            return {"ok": True, "enabled": donation.enabled, "donated_bytes": node.donated_bytes}
-        return {"ok": False, "error": f"unknown op {op!r}"}
+    async def _status(self, _: msg.Status, conn: _Connection) -> msgspec.Struct:
+        return self.services.status()
 
-    async def _pool(self, request: dict[str, Any], conn: _Connection) -> dict[str, Any]:
-        node = self.node
+    async def _devices(self, _: msg.Devices, conn: _Connection) -> msgspec.Struct:
+        return msg.DevicesAnswer(self.services.devices())
+
+    async def _pair(self, request: msg.Pair, conn: _Connection) -> msgspec.Struct:
+        attempt = await self.services.pair(request.device)
+        attempt_id = next(conn.ids)
+        conn.attempts[attempt_id] = attempt
+        return msg.PairStarted(attempt_id, attempt.peer_name, attempt.peer_id)
+
+    async def _pair_code(self, request: msg.PairCode, conn: _Connection) -> msgspec.Struct:
+        attempt = conn.attempts.pop(request.attempt, None)
+        if attempt is None:
+            raise LocalApiError(f"no pairing attempt {request.attempt} is open on this connection")
+        device = await self.services.finish_pairing(attempt, request.code)
+        return msg.DeviceNamed(device.device_id, device.name)
+
+    async def _add(self, request: msg.Add, conn: _Connection) -> msgspec.Struct:
+        neighbour = await self.services.add_address(request.address)
+        return msg.DeviceNamed(neighbour.device_id, neighbour.name)
+
+    async def _forget(self, request: msg.Forget, conn: _Connection) -> msgspec.Struct:
+        device = self.services.forget(request.device)
+        return msg.DeviceNamed(device.device_id, device.name)
+
+    async def _plan(self, request: msg.PlanRequest, conn: _Connection) -> msgspec.Struct:
+        return (await self.services.choose(request.model, request.n_ctx, request.plan)).report()
+
+    async def _pool(self, request: msg.Pool, conn: _Connection) -> msgspec.Struct:
         if conn.pool is not None:
-            await conn.pool.close(node)
+            await self.services.release(conn.pool)
             conn.pool = None
-        profile = read_profile(str(request["model"]))
-        plan = self._choose(profile, request)[0].plan
-        conn.pool = await open_pool(
-            node, profile, plan, self._n_ctx(profile, request), str(request.get("cache_type", "f16"))
-        )
+        choice = await self.services.choose(request.model, request.n_ctx, request.plan)
+        conn.pool = await self.services.reserve(choice, request.cache_type)
+        plan = conn.pool.plan
         n_gpu_layers, split = plan.llama_params()
-        return {
-            "ok": True,
-            "plan": str(plan),
-            "endpoints": conn.pool.endpoints,
-            "devices": [m.name for m in conn.pool.members],
-            "n_gpu_layers": n_gpu_layers,
-            "tensor_split": split,
-        }
+        devices = [m.name for m in conn.pool.members]
+        return msg.PoolAnswer(str(plan), conn.pool.endpoints, devices, n_gpu_layers, split)
 
-    @staticmethod
-    def _n_ctx(profile: ModelProfile, request: dict[str, Any]) -> int:
-        n_ctx = request.get("n_ctx")
-        return default_context(profile) if n_ctx is None else max(1, _count(n_ctx, "n_ctx", 2**24))
+    async def _pool_failures(self, _: msg.PoolFailures, conn: _Connection) -> msgspec.Struct:
+        return msg.Failures(self.services.failures(conn.pool) if conn.pool else [])
 
-    def _choose(
-        self, profile: ModelProfile, request: dict[str, Any]
-    ) -> tuple[Prediction, DeviceSpec, list[DeviceSpec]]:
-        """The same choice for `hearth plan` and for a pool: the plan named, or the planner's best
-        over the devices as this node sees them now."""
-        host, remotes = named_specs(planning_devices(self.node.devices()))
-        plan_text = request.get("plan")
-        n_ctx = self._n_ctx(profile, request)
-        pred = choose_plan(
-            profile, host, remotes, n_ctx, str(plan_text) if plan_text else None, self.node.is_me
-        )
-        return pred, host, remotes
+    async def _donate(self, request: msg.Donate, conn: _Connection) -> msgspec.Struct:
+        return await self.services.donate(request.enabled, request.max_memory, request.threads)
 
 
-class _Connection:
-    def __init__(self) -> None:
-        self.attempts: dict[int, PairingAttempt] = {}
-        self.ids = itertools.count(1)
-        self.pool: PoolSession | None = None
+_OPS: dict[str, tuple[type[msg.Request], Handler]] = {
+    "status": (msg.Status, LocalApi._status),
+    "devices": (msg.Devices, LocalApi._devices),
+    "pair": (msg.Pair, LocalApi._pair),
+    "pair_code": (msg.PairCode, LocalApi._pair_code),
+    "add": (msg.Add, LocalApi._add),
+    "forget": (msg.Forget, LocalApi._forget),
+    "plan": (msg.PlanRequest, LocalApi._plan),
+    "pool": (msg.Pool, LocalApi._pool),
+    "pool_failures": (msg.PoolFailures, LocalApi._pool_failures),
+    "donate": (msg.Donate, LocalApi._donate),
+}
 
 
 class LocalClient:

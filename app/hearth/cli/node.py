@@ -22,7 +22,7 @@ EXIT_FAILED = 1
 
 
 def cmd_node(args: argparse.Namespace) -> int:
-    from hearth.service.node import Node
+    from hearth.service.app import Services
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
@@ -38,13 +38,14 @@ def cmd_node(args: argparse.Namespace) -> int:
     from hearth.engine import rpc
 
     async def run() -> None:
-        node = Node(node_options(args))
-        api = LocalApi(node)
+        services = Services(node_options(args), show_code=lambda shown: print(shown.describe(), flush=True))
+        node = services.node
+        api = LocalApi(services)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await node.start()
+        await services.start()
         await api.start()
         ident = node.identity
         print(
@@ -63,7 +64,7 @@ def cmd_node(args: argparse.Namespace) -> int:
                 print("this llama.cpp can use RDMA; Hearth keeps every worker on its TLS tunnel", flush=True)
         await stop.wait()
         await api.stop()
-        await node.stop()
+        await services.stop()
         print("stopped", flush=True)
 
     asyncio.run(run())

@@ -15,7 +15,7 @@ from hearth.core.plan import HOST, PlanError
 from hearth.core.planner import DeviceSpec
 from hearth.core.profile import default_context, read_profile
 from hearth.core.units import MIB
-from hearth.service.planning import choose_plan, plan_report
+from hearth.service.planning import PlanReport, choose_plan, plan_report
 from hearth.store.settings import parse_size
 
 
@@ -49,19 +49,19 @@ def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
     return DeviceSpec(HOST, host.memory_bytes, host.bytes_per_s), specs
 
 
-def _ask_node(model: str, n_ctx: int, plan: str | None) -> dict[str, Any]:
+def _ask_node(model: str, n_ctx: int, plan: str | None) -> PlanReport:
     import asyncio
 
     from hearth.api.local import LocalClient
 
-    async def ask() -> dict[str, Any]:
+    async def ask() -> PlanReport:
         client = await LocalClient.open()
         try:
             answer = await client.call("plan", model=model, n_ctx=n_ctx, plan=plan)
-            answer.pop("ok", None)
-            return answer
         finally:
             await client.close()
+        del answer["ok"]
+        return msgspec.convert(answer, PlanReport)
 
     return asyncio.run(ask())
 
@@ -80,17 +80,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"hearth: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(msgspec.to_builtins(report), indent=2))
         return 0
-    print(f"plan {report['plan']}  ·  {report['tokens_per_s']:.1f} tokens/s predicted  ·  context {n_ctx}")
+    print(f"plan {report.plan}  ·  {report.tokens_per_s:.1f} tokens/s predicted  ·  context {n_ctx}")
     print(f"{'DEVICE':<14} {'LAYERS':<9} {'WEIGHTS':>9} {'KV':>8} {'COMPUTE':>8} {'FREE':>9} {'MS/TOKEN':>9}")
-    for r in report["devices"]:
-        layers = f"{r['layers'][0]}-{r['layers'][1]}" if r["layers"] else "-"
+    for r in report.devices:
+        layers = f"{r.layers[0]}-{r.layers[1]}" if r.layers else "-"
         print(
-            f"{r['device'][:14]:<14} {layers:<9} {r['weights'] / MIB:>7.0f}Mi {r['kv'] / MIB:>6.0f}Mi "
-            f"{r['compute'] / MIB:>6.0f}Mi {r['free'] / MIB:>7.0f}Mi {r['ms_per_token']:>9.2f}"
+            f"{r.device[:14]:<14} {layers:<9} {r.weights / MIB:>7.0f}Mi {r.kv / MIB:>6.0f}Mi "
+            f"{r.compute / MIB:>6.0f}Mi {r.free / MIB:>7.0f}Mi {r.ms_per_token:>9.2f}"
         )
-    for name, why in report["left_out"].items():
+    for name, why in report.left_out.items():
         print(f"{name}: {why}")
     return 0
 

@@ -14,13 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from hearth.core.errors import HearthError
 from hearth.core.load_progress import device_progress
 from hearth.core.plan import HOST, Plan
 from hearth.core.planner import Prediction, auto_plan, predict
-from hearth.core.profile import ModelProfile
+from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.engine import messages as m
+from hearth.engine import rpc
 from hearth.engine.client import EngineClient, EngineDied, EngineError
 from hearth.engine.messages import Sampling
+from hearth.mesh.discovery import Neighbour
 from hearth.mesh.pairing_client import PairingAttempt
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.mesh.pool import PoolSession, open_pool
@@ -30,7 +33,15 @@ from hearth.service.chat import ChatSession
 from hearth.service.device_view import DeviceView
 from hearth.service.events import Event
 from hearth.service.node import Node, NodeOptions
-from hearth.service.planning import PlanningDevice, keyed_specs, planning_devices
+from hearth.service.planning import (
+    PlanChoice,
+    PlanningDevice,
+    choose_plan,
+    keyed_specs,
+    named_specs,
+    planning_devices,
+)
+from hearth.service.status import DonationStatus, NodeStatus, WorkerStatus
 from hearth.store import paths
 from hearth.store.conversations import ConversationStore
 from hearth.store.settings import Donation
@@ -50,9 +61,20 @@ class LoadedModel:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class ServiceError(HearthError):
+    """A request the service cannot carry out; the message says why, for the user."""
+
+
 class Services:
-    def __init__(self, options: NodeOptions, engine: EngineClient | None = None) -> None:
-        self.node = Node(options, show_code=self._code_shown)
+    """The application: what the window, the local API (and so the CLI) and the HTTP API call."""
+
+    def __init__(
+        self,
+        options: NodeOptions,
+        engine: EngineClient | None = None,
+        show_code: Callable[[CodeShown], None] | None = None,
+    ) -> None:
+        self.node = Node(options, show_code=show_code or self._code_shown)
         self.engine = engine or EngineClient()
         self.library = ModelLibrary()
         self.disk = ThreadPoolExecutor(1, thread_name_prefix="hearth-disk")
@@ -104,8 +126,35 @@ class Services:
         await attempt.finish(code)
         return self.node.accept_attempt(attempt)
 
-    def forget(self, device_id: str) -> None:
-        self.node.forget(device_id)
+    async def add_address(self, address: str) -> Neighbour:
+        """Add a device by ``host:port``; it stays listed and is checked again every few seconds."""
+        return await self.node.add_address(address)
+
+    def forget(self, target: str) -> TrustedDevice:
+        """Stop trusting a device (named by name or ID prefix) at once."""
+        device = self.node.forget(target)
+        if device is None:
+            raise ServiceError(f"no paired device called '{target}'")
+        return device
+
+    def status(self) -> NodeStatus:
+        node, ident = self.node, self.node.identity
+        workers = [
+            WorkerStatus(r.host_id, r.threads, r.rpc_connections, r.worker.port, r.worker.exposed)
+            for r in node.workers.reservations.values()
+        ]
+        return NodeStatus(
+            ident.device_id,
+            ident.short_id,
+            ident.name,
+            node.port,
+            ident.key_warning,
+            node.donation.enabled,
+            node.donated_bytes,
+            node.workers.tunnel_port,
+            rpc.rdma_compiled(),
+            workers,
+        )
 
     # --- donation ---
 
@@ -115,6 +164,18 @@ class Services:
 
     async def set_donation(self, **changes: Any) -> Donation:
         return await self.node.set_donation(**changes)
+
+    async def donate(
+        self, enabled: bool, max_memory: int | None = None, threads: int | None = None
+    ) -> DonationStatus:
+        """Switch donation on or off; limits left as None keep their stored value."""
+        changes: dict[str, Any] = {"enabled": enabled}
+        if max_memory is not None:
+            changes["max_memory"] = max_memory
+        if threads is not None:
+            changes["threads"] = threads
+        donation = await self.node.set_donation(**changes)
+        return DonationStatus(donation.enabled, self.node.donated_bytes)
 
     def donation_state(self) -> str:
         """'idle', 'donating' (available to paired hosts) or 'busy' (a host is using a worker here)."""
@@ -134,6 +195,29 @@ class Services:
     def auto_plan(self, profile: ModelProfile, n_ctx: int) -> Prediction:
         host, remotes = keyed_specs(self.planning_devices())
         return auto_plan(profile, host, remotes, n_ctx)
+
+    async def choose(self, model: str, n_ctx: int | None = None, plan_text: str | None = None) -> PlanChoice:
+        """The plan named, checked, or the planner's best over the devices as this node sees them now:
+        what `hearth plan` prints and what a pool without a named plan loads. Devices are named as
+        plans name them (by name where unique), and this device's own name or ID works too."""
+        profile = await self.on_disk(read_profile, model)
+        n_ctx = n_ctx or default_context(profile)
+        host, remotes = named_specs(self.planning_devices())
+        pred = choose_plan(profile, host, remotes, n_ctx, plan_text, self.node.is_me)
+        return PlanChoice(profile, n_ctx, pred, host, remotes)
+
+    async def reserve(self, choice: PlanChoice, cache_type: str = "f16") -> PoolSession:
+        """Reserve the plan's remote devices for an engine that runs elsewhere on this machine
+        (``hearth chat --pool``); the caller releases them with ``release``."""
+        return await open_pool(self.node, choice.profile, choice.prediction.plan, choice.n_ctx, cache_type)
+
+    async def release(self, pool: PoolSession) -> None:
+        await pool.close(self.node)
+
+    def failures(self, pool: PoolSession | None = None) -> list[str]:
+        """What went wrong with each device of a pool (by default the loaded model's), named for people."""
+        pool = pool or self.pool
+        return pool.failures(self.node) if pool is not None else []
 
     async def load(
         self,
@@ -192,8 +276,8 @@ class Services:
 
     def explain(self, exc: BaseException) -> str:
         """What went wrong, naming the device when a pooled answer or load failed because of one."""
-        if isinstance(exc, EngineDied) and self.pool is not None:
-            failed = self.pool.failures(self.node)
+        if isinstance(exc, EngineDied):
+            failed = self.failures()
             if failed:
                 return "; ".join(failed)
         return str(exc) or type(exc).__name__

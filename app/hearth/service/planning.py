@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+import msgspec
 
 from hearth.core.plan import HOST, parse_plan
 from hearth.core.planner import DeviceSpec, Prediction, auto_plan, evaluate
@@ -97,25 +98,51 @@ def choose_plan(
     return auto_plan(profile, host, remotes, n_ctx)
 
 
-def plan_report(pred: Prediction, host: DeviceSpec, remotes: list[DeviceSpec]) -> dict[str, Any]:
+class PlanRow(msgspec.Struct, frozen=True):
+    device: str
+    layers: tuple[int, int] | None  # first and last layer held; None for a device that holds none
+    weights: int
+    kv: int
+    compute: int
+    free: int  # what the device would have left of what it may use; negative when over
+    ms_per_token: float
+
+
+class PlanReport(msgspec.Struct, frozen=True):
     """A prediction as `hearth plan` prints it (and as the node's local API returns it)."""
+
+    plan: str
+    tokens_per_s: float
+    devices: list[PlanRow]
+    left_out: dict[str, str]
+
+
+def plan_report(pred: Prediction, host: DeviceSpec, remotes: list[DeviceSpec]) -> PlanReport:
     caps = {HOST: host.memory_bytes, **{d.name: d.memory_bytes for d in remotes}}
-    rows = []
-    for p in pred.placements:
-        rows.append(
-            {
-                "device": p.device,
-                "layers": [p.start, p.end - 1] if p.end > p.start else None,
-                "weights": p.memory.weights,
-                "kv": p.memory.kv,
-                "compute": p.memory.compute,
-                "free": caps[p.device] - p.memory.total,
-                "ms_per_token": p.seconds * 1000,
-            }
+    rows = [
+        PlanRow(
+            p.device,
+            (p.start, p.end - 1) if p.end > p.start else None,
+            p.memory.weights,
+            p.memory.kv,
+            p.memory.compute,
+            caps[p.device] - p.memory.total,
+            p.seconds * 1000,
         )
-    return {
-        "plan": str(pred.plan),
-        "tokens_per_s": pred.tokens_per_s,
-        "devices": rows,
-        "left_out": pred.left_out,
-    }
+        for p in pred.placements
+    ]
+    return PlanReport(str(pred.plan), pred.tokens_per_s, rows, dict(pred.left_out))
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    """A plan chosen for a model at a context, with the devices it was chosen over."""
+
+    profile: ModelProfile
+    n_ctx: int
+    prediction: Prediction
+    host: DeviceSpec
+    remotes: list[DeviceSpec]
+
+    def report(self) -> PlanReport:
+        return plan_report(self.prediction, self.host, self.remotes)

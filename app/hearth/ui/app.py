@@ -35,7 +35,7 @@ async def _main(app: QApplication, options: NodeOptions) -> int:
         )
         await services.stop()
         return 1
-    api = LocalApi(services.node)
+    api = LocalApi(services)
     await api.start()
     quit_now = asyncio.Event()
     window = MainWindow(services)

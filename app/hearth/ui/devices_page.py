@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.mesh.discovery import Neighbour
-from hearth.service.app import Services
+from hearth.service.app import ServiceError, Services
 from hearth.service.device_view import DeviceView
 from hearth.ui import colors
 from hearth.ui.memory_bar import MemoryBar, Part, gib
@@ -154,7 +156,8 @@ class DevicesPage(QWidget):
             self.tr("%1 will no longer be trusted; pairing again needs a new code.").replace("%1", name),
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.services.forget(device_id)
+            with contextlib.suppress(ServiceError):  # already forgotten elsewhere (`hearth forget`)
+                self.services.forget(device_id)
             self.refresh()
 
     def add_by_address(self, address: str | None = None) -> None:
