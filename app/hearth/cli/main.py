@@ -143,11 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from hearth.cli.node import add_commands
     from hearth.cli.plan import add_command as add_plan
+    from hearth.cli.serve import add_command as add_serve
     from hearth.cli.window import add_command as add_window
 
     add_window(sub)
     add_commands(sub)
     add_plan(sub)
+    add_serve(sub)
     return parser
 
 
@@ -157,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         # No command: open the window, as a double-click would.
         args = parser.parse_args(["window"])
+    if args.command in ("chat", "serve") and (args.ctx or 1) <= 0:
+        parser.error("--ctx must be positive")
     if args.command == "chat":
         if args.plan and not args.pool:
             parser.error("--plan needs --pool")

@@ -9,21 +9,22 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from hearth.api.local import LocalApi, LocalApiError, LocalClient
+from hearth.api.local import LocalApiError, LocalClient
 from hearth.core.pairing import PairingError, normalize_code
 from hearth.core.units import MIB
 
 if TYPE_CHECKING:
+    from hearth.service.app import Services
     from hearth.service.node import NodeOptions
+    from hearth.store.settings import ApiSettings
 
 EXIT_FAILED = 1
 
 
 def cmd_node(args: argparse.Namespace) -> int:
-    from hearth.service.app import Services
-
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
     from hearth.store.settings import parse_size, update_donation
@@ -35,40 +36,67 @@ def cmd_node(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     update_donation(enabled=args.donate, max_memory=max_memory, threads=args.threads or 0)
 
+    asyncio.run(run_service(args, _said_donation, http=False))
+    return 0
+
+
+async def _said_donation(services: Services) -> None:
     from hearth.engine import rpc
 
-    async def run() -> None:
-        services = Services(node_options(args), show_code=lambda shown: print(shown.describe(), flush=True))
-        node = services.node
-        api = LocalApi(services)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await services.start()
+    node = services.node
+    if node.donation.enabled:
+        mib = node.donated_bytes // MIB
+        print(
+            f"donating up to {mib} MiB and {node.donation.effective_threads()} threads to paired hosts",
+            flush=True,
+        )
+        if rpc.rdma_compiled():
+            print("this llama.cpp can use RDMA; Hearth keeps every worker on its TLS tunnel", flush=True)
+
+
+async def run_service(
+    args: argparse.Namespace,
+    started: Callable[[Services], Awaitable[None]],
+    http: bool,
+    api_settings: ApiSettings | None = None,
+) -> None:
+    """Run this device's service without a window until SIGINT or SIGTERM (``node`` and ``serve``):
+    the local API always, the HTTP API for other apps with ``http``."""
+    from hearth.api.local import LocalApi
+    from hearth.api.running import Apis
+    from hearth.service.app import Services
+
+    services = Services(node_options(args), show_code=lambda shown: print(shown.describe(), flush=True))
+    if api_settings is not None:
+        services.api_settings = api_settings
+    api: Apis | LocalApi = Apis(services) if http else LocalApi(services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await services.start()
+    try:
         await api.start()
-        ident = node.identity
+        node, ident = services.node, services.node.identity
         print(
             f"Hearth node '{ident.name}' ({ident.device_id}) listening on {args.host or '*'}:{node.port}",
             flush=True,
         )
         if ident.key_warning:
             print(f"warning: {ident.key_warning}", flush=True)
-        if node.donation.enabled:
-            mib = node.donated_bytes // MIB
-            print(
-                f"donating up to {mib} MiB and {node.donation.effective_threads()} threads to paired hosts",
-                flush=True,
-            )
-            if rpc.rdma_compiled():
-                print("this llama.cpp can use RDMA; Hearth keeps every worker on its TLS tunnel", flush=True)
-        await stop.wait()
+        # What the command does once the service runs (loading a model) ends early on a signal.
+        work = asyncio.ensure_future(started(services))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if work.done():
+            work.result()  # its failure ends the command
+        else:
+            work.cancel()
+        await stopping
+    finally:
         await api.stop()
         await services.stop()
         print("stopped", flush=True)
-
-    asyncio.run(run())
-    return 0
 
 
 def cmd_id(args: argparse.Namespace) -> int:

@@ -31,6 +31,10 @@ class EngineError(HearthError, RuntimeError):
     """The engine refused or failed a request; the engine itself is still running."""
 
 
+class PromptTooLong(EngineError):
+    """The prompt does not fit the loaded model's context; shorten it or load with a longer one."""
+
+
 class EngineDied(EngineError):
     """The engine process exited; the next request starts a new one."""
 
@@ -218,7 +222,7 @@ class EngineClient:
                     elif isinstance(event, m.Done) and event.request_id == request_id:
                         return event
                     elif isinstance(event, m.Failure):
-                        raise EngineError(event.message)
+                        raise (PromptTooLong if event.kind == "context" else EngineError)(event.message)
             except EngineDied:
                 if self._killed_for_cancel != request_id:
                     raise

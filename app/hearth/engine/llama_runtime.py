@@ -16,6 +16,7 @@ import llama_cpp.llama_cpp as llama_lib
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from hearth.core import llama_log
+from hearth.core.stop_text import StopScanner
 from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Token
 from hearth.engine.threads import resolve as resolve_threads
 
@@ -52,6 +53,10 @@ _FLOAT_CACHES = ("f32", "f16", "bf16")
 
 def _flash_attn(req: LoadModel) -> bool:
     return req.flash_attn if req.flash_attn is not None else req.cache_type not in _FLOAT_CACHES
+
+
+class PromptTooLong(ValueError):
+    """The prompt does not fit the context the model was loaded with."""
 
 
 class LoadCancelled(Exception):
@@ -211,11 +216,12 @@ class LlamaRuntime:
         tokens = self.prompt_tokens(req)
         n_ctx = llm.n_ctx()
         if len(tokens) >= n_ctx:
-            raise RuntimeError(f"the prompt has {len(tokens)} tokens but the context holds {n_ctx}")
+            raise PromptTooLong(f"the prompt has {len(tokens)} tokens but the context holds {n_ctx}")
         if req.seed is not None:
             llm.set_seed(req.seed)
         vocab = llm._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = StopScanner(req.stop)
         produced: list[int] = []
         reason = "length"
         first_at = last_at = 0.0
@@ -241,7 +247,10 @@ class LlamaRuntime:
                 piece = llm.detokenize([token], prev_tokens=tokens + produced)
                 produced.append(token)
                 last_at = now
-                emit(Token(req.request_id, token, decoder.decode(piece)))
+                emit(Token(req.request_id, token, stops.feed(decoder.decode(piece))))
+                if stops.stopped:
+                    reason = "stop"
+                    break
                 if len(produced) >= req.max_tokens:
                     reason = "length"
                     break
@@ -250,7 +259,7 @@ class LlamaRuntime:
                     break
         finally:
             generator.close()
-        tail = decoder.decode(b"", final=True)
+        tail = stops.feed(decoder.decode(b"", final=True)) + stops.flush()
         if tail:
             emit(Token(req.request_id, -1, tail))
         ended = time.perf_counter()

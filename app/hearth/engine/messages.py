@@ -53,6 +53,7 @@ class Sampling(msgspec.Struct, frozen=True, kw_only=True):
     min_p: float = 0.05
     repeat_penalty: float = 1.0
     seed: int | None = None
+    stop: list[str] = []  # the answer ends before the first of these; none of it is sent
 
 
 class Generate(Sampling, tag="generate", frozen=True):
@@ -135,6 +136,7 @@ class Done(msgspec.Struct, tag="done", frozen=True):
 class Failure(msgspec.Struct, tag="error", frozen=True):
     message: str
     request_id: int | None = None
+    kind: str = ""  # "context": the prompt does not fit the context (the request, not the engine, is wrong)
 
 
 Event = Ready | LoadProgress | Loaded | Unloaded | Token | Done | Failure

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import llama_cpp
 
 from hearth.engine import messages as m
-from hearth.engine.llama_runtime import LlamaRuntime, LoadCancelled, install_log_capture
+from hearth.engine.llama_runtime import LlamaRuntime, LoadCancelled, PromptTooLong, install_log_capture
 
 
 class _Outbox:
@@ -134,6 +134,8 @@ def serve(stdin: BinaryIO, out_fd: int) -> None:
                     inbox.end()
         except LoadCancelled:
             outbox.send(m.Failure("loading was cancelled"))
+        except PromptTooLong as exc:
+            outbox.send(m.Failure(str(exc), getattr(request, "request_id", None), kind="context"))
         except Exception as exc:  # one bad request must not end the engine; the client gets the reason
             request_id = getattr(request, "request_id", None)
             outbox.send(m.Failure(f"{type(exc).__name__}: {exc}", request_id))

@@ -11,12 +11,9 @@ import logging
 import os
 import secrets
 import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import keyring
-import keyring.backends.fail
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,9 +21,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hearth.core.device_id import device_id, short_id
 from hearth.store import paths
+from hearth.store import secrets as secret_store
 
 log = logging.getLogger(__name__)
-KEYRING_SERVICE = "Hearth"
 CERT_FILE = "device-cert.pem"
 KEY_FILE = "device-key.pem"
 NAME_FILE = "device-name"
@@ -124,51 +121,8 @@ def make_certificate() -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
-def _secure_keyring() -> bool:
-    backend = keyring.get_keyring()
-    if isinstance(backend, keyring.backends.fail.Keyring):
-        return False
-    try:
-        return (
-            float(getattr(backend, "priority", 0)) > 0 and "plaintext" not in type(backend).__name__.lower()
-        )
-    except Exception:  # a broken backend reports nothing useful; treat it as absent
-        return False
-
-
-def _keyring_user(state: Path) -> str:
-    # One key per state directory, so that several nodes on one machine have several identities.
-    return f"device-key:{state.resolve()}"
-
-
-def _load_key(state: Path) -> tuple[bytes | None, str]:
-    if _secure_keyring():
-        try:
-            stored = keyring.get_password(KEYRING_SERVICE, _keyring_user(state))
-            if stored:
-                return stored.encode(), "keyring"
-        except keyring.errors.KeyringError as exc:
-            log.warning("keyring unavailable (%s); using the key file", exc)
-    key_path = paths.config_dir() / KEY_FILE
-    if key_path.exists():
-        return key_path.read_bytes(), "file"
-    return None, "file"
-
-
-def _store_key(state: Path, key_pem: bytes) -> str:
-    if _secure_keyring():
-        try:
-            keyring.set_password(KEYRING_SERVICE, _keyring_user(state), key_pem.decode())
-            return "keyring"
-        except keyring.errors.KeyringError as exc:
-            log.warning("keyring unavailable (%s); using a key file", exc)
-    key_path = paths.config_dir() / KEY_FILE
-    fd, tmp = tempfile.mkstemp(dir=key_path.parent)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key_pem)
-    os.replace(tmp, key_path)
-    return "file"
+# One key per state directory, so that several nodes on one machine have several identities.
+_KEY_KIND = "device-key"
 
 
 def default_name() -> str:
@@ -177,14 +131,14 @@ def default_name() -> str:
 
 def load_or_create(name: str | None = None) -> Identity:
     """This device's identity, created on first use; ``name`` renames the device when given."""
-    state = paths.state_dir()
     config = paths.config_dir()
     cert_path = config / CERT_FILE
     name_path = config / NAME_FILE
-    key_pem, storage = _load_key(state)
+    stored, storage = secret_store.load(_KEY_KIND, KEY_FILE)
+    key_pem = stored.encode() if stored else None
     if key_pem is None or not cert_path.exists():
         cert_pem, key_pem = make_certificate()
-        storage = _store_key(state, key_pem)
+        storage = secret_store.save(_KEY_KIND, KEY_FILE, key_pem.decode())
         cert_path.write_bytes(cert_pem)
     else:
         cert_pem = cert_path.read_bytes()

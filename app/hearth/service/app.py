@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
+
+import msgspec
 
 from hearth.core.errors import HearthError
 from hearth.core.load_progress import device_progress
-from hearth.core.plan import HOST, Plan
+from hearth.core.plan import HOST, Plan, even_plan
 from hearth.core.planner import Prediction, auto_plan, predict
 from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.engine import messages as m
@@ -42,9 +46,10 @@ from hearth.service.planning import (
     planning_devices,
 )
 from hearth.service.status import DonationStatus, NodeStatus, WorkerStatus
-from hearth.store import paths
+from hearth.service.turns import Turns, Who
+from hearth.store import api_key, paths
 from hearth.store.conversations import ConversationStore
-from hearth.store.settings import Donation
+from hearth.store.settings import ApiSettings, Donation, load_api, update_api
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,6 +64,14 @@ class LoadedModel:
     pooled: bool
     loaded: m.Loaded | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ApiStatus(msgspec.Struct, frozen=True):
+    """Where the HTTP API for other apps listens (``url``), or why it does not (``error``)."""
+
+    url: str = ""
+    port: int = 0
+    error: str = ""
 
 
 class ServiceError(HearthError):
@@ -83,6 +96,9 @@ class Services:
         self.model: LoadedModel | None = None
         self.listeners: list[Callable[[Event], None]] = []
         self.node.listeners.append(self._notify)
+        self.turns = Turns(on_change=lambda: self._notify(Event.TURNS))
+        self.api_settings: ApiSettings = load_api()
+        self.api_status = ApiStatus()
 
     async def start(self) -> None:
         self.store = await self.on_disk(ConversationStore, paths.conversations_db())
@@ -196,15 +212,39 @@ class Services:
         host, remotes = keyed_specs(self.planning_devices())
         return auto_plan(profile, host, remotes, n_ctx)
 
-    async def choose(self, model: str, n_ctx: int | None = None, plan_text: str | None = None) -> PlanChoice:
+    async def choose(
+        self, model: str, n_ctx: int | None = None, plan_text: str | None = None, pooled: bool = True
+    ) -> PlanChoice:
         """The plan named, checked, or the planner's best over the devices as this node sees them now:
         what `hearth plan` prints and what a pool without a named plan loads. Devices are named as
-        plans name them (by name where unique), and this device's own name or ID works too."""
+        plans name them (by name where unique), and this device's own name or ID works too. Not
+        ``pooled``: every layer on this device."""
         profile = await self.on_disk(read_profile, model)
         n_ctx = n_ctx or default_context(profile)
+        if not pooled:
+            plan_text = str(even_plan(profile.block_count, [HOST]))
         host, remotes = named_specs(self.planning_devices())
         pred = choose_plan(profile, host, remotes, n_ctx, plan_text, self.node.is_me)
         return PlanChoice(profile, n_ctx, pred, host, remotes)
+
+    async def settle(self, timeout: float) -> None:
+        """Give paired devices in sight up to ``timeout`` seconds to connect and report their memory
+        (a node that has just started knows nothing of them yet)."""
+
+        def settled() -> bool:
+            rows = [d for d in self.devices() if d.paired and not d.this_device and d.online]
+            return all(d.connected and d.memory_free is not None for d in rows)
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                # Discovery needs a moment even to show a device as online.
+                await asyncio.sleep(min(1.0, timeout))
+                while not settled():
+                    await asyncio.sleep(0.2)
+
+    def served_name(self) -> str:
+        """The loaded model as other apps name it: its file name without ``.gguf``."""
+        return Path(self.model.profile.path).stem if self.model else ""
 
     async def reserve(self, choice: PlanChoice, cache_type: str = "f16") -> PoolSession:
         """Reserve the plan's remote devices for an engine that runs elsewhere on this machine
@@ -282,14 +322,58 @@ class Services:
                 return "; ".join(failed)
         return str(exc) or type(exc).__name__
 
+    # --- the HTTP API for other apps ---
+
+    def set_api_settings(self, **changes: Any) -> ApiSettings:
+        """Change how other apps reach this device's model; the API restarts to match."""
+        self.api_settings = update_api(**changes)
+        self._notify(Event.API)
+        return self.api_settings
+
+    async def api_key(self) -> str:
+        return await self.on_disk(api_key.load_or_create)
+
+    async def regenerate_api_key(self) -> str:
+        key = await self.on_disk(api_key.regenerate)
+        self._notify(Event.API)
+        return key
+
+    def report_api(self, status: ApiStatus) -> None:
+        """Called by the HTTP API when it starts, stops or cannot listen."""
+        self.api_status = status
+        self._notify(Event.API)
+
+    # --- answering ---
+
+    async def generate(
+        self, request: m.Generate, on_token: Callable[[m.Token], None], who: Who = Who.API
+    ) -> m.Done:
+        """Run one request on the loaded model once it is this request's turn (first come, first
+        served; ``LineFull`` when too many wait). Cancelling the caller stops the answer at once."""
+        async with self.turns.turn(who):
+            return await self.engine.generate(request, on_token)
+
+    async def stop_answer(self, who: Who, task: asyncio.Task[Any]) -> None:
+        """Stop ``who``'s answer: an answer under way ends as "stopped" with what was said; one still
+        waiting for its turn is withdrawn."""
+        if self.turns.serving is who:
+            await self.engine.cancel()
+        else:
+            task.cancel()
+
     # --- chat ---
 
-    def chat(self, system_prompt: str = "", sampling: Sampling | None = None) -> ChatSession:
+    def chat(
+        self, system_prompt: str = "", sampling: Sampling | None = None, who: Who = Who.CHAT
+    ) -> ChatSession:
+        """A conversation with the loaded model. Other apps' conversations are kept in the history
+        only when the user asked for that."""
         model = self.model.profile.path if self.model else ""
+        keep = who is Who.CHAT or self.api_settings.keep_history
         return ChatSession(
-            self.engine,
+            functools.partial(self.generate, who=who),
             model,
-            store=self.store,
+            store=self.store if keep else None,
             system_prompt=system_prompt,
             sampling=sampling,
             executor=self.disk,

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
 import msgspec
 
 from hearth.engine import messages as m
-from hearth.engine.client import EngineClient, EngineError
+from hearth.engine.client import EngineError
 from hearth.store.conversations import ConversationStore
 
 TITLE_CHARS = 60
 T = TypeVar("T")
+# Runs one request on the model, handing each token over as it comes (an engine's, or the service's
+# that first waits for the model's turn).
+Generator = Callable[[m.Generate, Callable[[m.Token], None]], Awaitable[m.Done]]
 
 
 class ChatSession:
@@ -26,7 +29,7 @@ class ChatSession:
 
     def __init__(
         self,
-        engine: EngineClient,
+        generate: Generator,
         model: str,
         *,
         store: ConversationStore | None = None,
@@ -34,7 +37,7 @@ class ChatSession:
         sampling: m.Sampling | None = None,
         executor: Executor | None = None,
     ) -> None:
-        self.engine = engine
+        self.generate = generate
         self.model = model
         self.store = store
         self.system_prompt = system_prompt
@@ -67,6 +70,21 @@ class ChatSession:
                 self.store.create_conversation, title, self.model, self.system_prompt
             )
         return self.conversation_id
+
+    async def reply(self, messages: list[m.ChatMessage], on_text: Callable[[str], None]) -> m.Done:
+        """Answer a conversation given whole, as another app sends it: the messages go to the model
+        as they are; with a store, they are kept as a new conversation."""
+        self.system_prompt = ""
+        self.history = list(messages)
+        if self.store is not None:
+            first = next((x.content for x in messages if x.role == "user"), "")
+            self.system_prompt = next((x.content for x in messages if x.role == "system"), "")
+            conv = await self._ensure_conversation(first)
+            self.system_prompt = ""
+            for x in messages:
+                if x.role in ("user", "assistant") and conv is not None:
+                    await self._call(self.store.add_message, conv, x.role, x.content, self.model)
+        return await self._answer(on_text)
 
     async def regenerate(self, on_text: Callable[[str], None]) -> m.Done:
         """Answer the last question again, replacing the last answer."""
@@ -107,7 +125,7 @@ class ChatSession:
 
         request = m.Generate(0, messages=self._messages(), **msgspec.structs.asdict(self.sampling))
         try:
-            done = await self.engine.generate(request, on_token)
+            done = await self.generate(request, on_token)
         except BaseException as exc:
             self.history.append(m.ChatMessage("assistant", "".join(parts)))
             if store is not None and answer_id is not None:

@@ -12,3 +12,5 @@ class Event(StrEnum):
     PAIRING = "pairing"  # a pairing code is to be shown, or is no longer
     POOL = "pool"  # a device of the loaded pool gave up its worker
     MODEL = "model"  # a model was loaded or unloaded
+    TURNS = "turns"  # who the model is answering, or how many wait for it, changed
+    API = "api"  # the HTTP API for other apps started, stopped or changed its settings

@@ -1,4 +1,4 @@
-"""User settings that outlive a run: what this device donates to paired hosts."""
+"""User settings that outlive a run: what this device donates to paired hosts, the API for other apps."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import json
 import os
 import re
 from dataclasses import asdict, dataclass, replace
+from typing import Any, TypeVar
 
 from hearth.engine import threads as engine_threads
 from hearth.store import paths
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+T = TypeVar("T")
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
@@ -35,29 +37,79 @@ class Donation:
         return engine_threads.resolve(self.threads)
 
 
+DEFAULT_API_PORT = 47312
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The HTTP API other apps use (OpenAI's shape)."""
+
+    enabled: bool = True
+    port: int = DEFAULT_API_PORT
+    lan: bool = False  # listen on every interface too; then every request needs the key
+    host: str = ""  # listen on this address only ("" : 127.0.0.1, or every interface with ``lan``)
+    origins: tuple[str, ...] = ()  # web pages allowed to call it (CORS); none by default
+    keep_history: bool = False  # write its conversations to the chat history
+
+    @property
+    def needs_key(self) -> bool:
+        return self.lan or self.host not in ("", "127.0.0.1", "::1", "localhost")
+
+    @property
+    def listen_host(self) -> str | None:
+        """The address to bind; None: every interface."""
+        if self.host:
+            return self.host
+        return None if self.lan else "127.0.0.1"
+
+
 def _path() -> os.PathLike[str]:
     return paths.config_dir() / "settings.json"
 
 
-def load_donation() -> Donation:
+def _load_all() -> dict[str, Any]:
     try:
-        data = json.loads(open(_path(), encoding="utf-8").read()).get("donation", {})
-        return Donation(**{k: v for k, v in data.items() if k in Donation.__dataclass_fields__})
-    except (FileNotFoundError, ValueError, TypeError):
-        return Donation()
-
-
-def save_donation(donation: Donation) -> None:
-    try:
-        data = json.loads(open(_path(), encoding="utf-8").read())
+        with open(_path(), encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
     except (FileNotFoundError, ValueError):
-        data = {}
-    data["donation"] = asdict(donation)
+        return {}
+
+
+def _load(section: str, kind: type[T]) -> T:
+    data = _load_all().get(section, {})
+    fields = kind.__dataclass_fields__  # type: ignore[attr-defined]
+    try:
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in fields}
+        return kind(**values)
+    except (TypeError, AttributeError):
+        return kind()
+
+
+def _save(section: str, value: Any) -> None:
+    data = _load_all()
+    data[section] = asdict(value)
     with open(_path(), "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2)
 
 
+def load_donation() -> Donation:
+    return _load("donation", Donation)
+
+
 def update_donation(**changes: object) -> Donation:
     donation = replace(load_donation(), **changes)  # type: ignore[arg-type]
-    save_donation(donation)
+    _save("donation", donation)
     return donation
+
+
+def load_api() -> ApiSettings:
+    return _load("api", ApiSettings)
+
+
+def update_api(**changes: object) -> ApiSettings:
+    if "origins" in changes:
+        changes["origins"] = tuple(changes["origins"])  # type: ignore[arg-type]
+    settings = replace(load_api(), **changes)  # type: ignore[arg-type]
+    _save("api", settings)
+    return settings

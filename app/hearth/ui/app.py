@@ -10,7 +10,7 @@ import sys
 import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from hearth.api.local import LocalApi
+from hearth.api.running import Apis
 from hearth.service.app import Services
 from hearth.service.node import NodeOptions
 from hearth.ui import i18n
@@ -35,7 +35,7 @@ async def _main(app: QApplication, options: NodeOptions) -> int:
         )
         await services.stop()
         return 1
-    api = LocalApi(services)
+    api = Apis(services)
     await api.start()
     quit_now = asyncio.Event()
     window = MainWindow(services)

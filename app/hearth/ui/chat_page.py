@@ -30,6 +30,7 @@ from hearth.engine import messages as m
 from hearth.engine.messages import Sampling
 from hearth.service.app import Services
 from hearth.service.chat import ChatSession
+from hearth.service.turns import Who
 from hearth.store import export
 from hearth.ui.tasks import describe, spawn
 
@@ -303,7 +304,7 @@ class ChatPage(QWidget):
         if self.turn is not None:
             # The engine stops between tokens (or is ended after a grace period); the turn then
             # finishes as "stopped" with what was said so far.
-            spawn(self.services.engine.cancel(), self._error)
+            spawn(self.services.stop_answer(Who.CHAT, self.turn), self._error)
 
     def _piece(self, text: str) -> None:
         self.transcript[-1][1] += text

@@ -1,0 +1,353 @@
+"""The OpenAI-compatible HTTP API other apps use: the loaded model, served through the service.
+
+It runs on the app's own event loop (aiohttp), answers from whatever model the service has loaded
+(local or pooled) and takes turns at it with the window's chat. By default it listens on 127.0.0.1
+only and needs no key; open to the network, every request needs the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from hearth.api import openai_messages as oai
+from hearth.engine import messages as m
+from hearth.engine.client import EngineError, PromptTooLong
+from hearth.service.app import ApiStatus, Services
+from hearth.service.events import Event
+from hearth.service.turns import LineFull, Who
+
+log = logging.getLogger(__name__)
+MAX_BODY = 8 * 2**20
+RETRY_AFTER_S = 2
+_SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+Pieces = asyncio.Queue[str | m.Done | BaseException]
+
+
+def _error(status: int, message: str, kind: str, code: str | None = None, **headers: str) -> web.Response:
+    body = oai.ErrorAnswer(oai.ErrorBody(message, kind, None, code))
+    return web.Response(
+        status=status, body=msgspec.json.encode(body), content_type="application/json", headers=headers
+    )
+
+
+def _json(data: Any) -> web.Response:
+    return web.Response(body=msgspec.json.encode(data), content_type="application/json")
+
+
+def _host_is_loopback(host_header: str) -> bool:
+    host = host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+    if host.startswith("[") and "]" in host:
+        host = host[1 : host.index("]")]
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OpenAiApi:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._runner: web.AppRunner | None = None
+        self._settings = services.api_settings
+        self._key = ""
+        self._restarting: asyncio.Task[None] | None = None
+        services.listeners.append(self._on_event)
+
+    # --- life cycle ---
+
+    async def start(self) -> None:
+        settings = self._settings = self.services.api_settings
+        if not settings.enabled:
+            self.services.report_api(ApiStatus())
+            return
+        self._key = await self.services.api_key() if settings.needs_key else ""
+        app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
+        app.router.add_get("/health", self._health)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/v1/models/{model}", self._model)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/completions", self._completions)
+        # A client that goes away cancels its handler, and so its answer, at once.
+        runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        await runner.setup()
+        host = settings.listen_host
+        try:
+            await web.TCPSite(runner, host, settings.port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            why = f"cannot listen on {host or '*'}:{settings.port}: {exc.strerror or exc}"
+            log.warning("API for other apps: %s", why)
+            self.services.report_api(ApiStatus(error=why))
+            return
+        self._runner = runner
+        port = settings.port or _bound_port(runner)
+        shown = "127.0.0.1" if host is None else host
+        self.services.report_api(ApiStatus(url=f"http://{_bracket(shown)}:{port}/v1", port=port))
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self.services.report_api(ApiStatus())
+
+    def _on_event(self, what: Event) -> None:
+        if what is Event.API and self.services.api_settings != self._settings:
+            self._settings = self.services.api_settings
+            self._restarting = asyncio.ensure_future(self._restart())
+
+    async def _restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    # --- every request ---
+
+    @web.middleware
+    async def _guard(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        settings = self._settings
+        if not settings.needs_key and not _host_is_loopback(request.host):
+            # A web page that renamed itself to 127.0.0.1 (DNS rebinding) gets nothing.
+            return _error(403, "this API answers requests to 127.0.0.1 only", "invalid_request_error")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin not in settings.origins:
+            why = f"web pages from {origin} may not use Hearth (Settings → Other apps)"
+            return _error(403, why, "invalid_request_error")
+        cors = (
+            {
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Vary": "Origin",
+            }
+            if origin
+            else {}
+        )
+        if request.method == "OPTIONS":
+            return web.Response(status=204, headers=cors)
+        if settings.needs_key and not secrets.compare_digest(
+            request.headers.get("Authorization", "").encode(), f"Bearer {self._key}".encode()
+        ):
+            why = "a valid API key is needed (Settings → Other apps)"
+            return _error(401, why, "invalid_request_error", "invalid_api_key")
+        if request.method == "POST" and request.content_type != "application/json":
+            return _error(415, "send the request as application/json", "invalid_request_error")
+        response = await handler(request)
+        response.headers.update(cors)
+        return response
+
+    # --- what is served ---
+
+    def _served(self) -> tuple[str, int] | None:
+        model = self.services.model
+        return (Path(model.profile.path).stem, model.n_ctx) if model is not None else None
+
+    def _check_model(self, name: str) -> tuple[str, int] | web.Response:
+        served = self._served()
+        if served is None:
+            return _error(
+                404,
+                "no model is loaded in Hearth: load one in the window, or run `hearth serve --model FILE`",
+                "invalid_request_error",
+                "model_not_found",
+            )
+        if name not in (served[0], served[0] + ".gguf"):
+            return _error(
+                404,
+                f"the model '{name}' is not loaded; Hearth is serving '{served[0]}'",
+                "invalid_request_error",
+                "model_not_found",
+            )
+        return served
+
+    async def _health(self, request: web.Request) -> web.Response:
+        turns = self.services.turns
+        served = self._served()
+        return _json(
+            {
+                "status": "ok",
+                "model": served[0] if served else None,
+                "busy": turns.serving is not None,
+                "waiting": turns.waiting,
+            }
+        )
+
+    async def _models(self, request: web.Request) -> web.Response:
+        served = self._served()
+        cards = [oai.ModelCard(served[0], served[1])] if served else []
+        return _json(oai.ModelList(cards))
+
+    async def _model(self, request: web.Request) -> web.Response:
+        checked = self._check_model(request.match_info["model"])
+        if isinstance(checked, web.Response):
+            return checked
+        return _json(oai.ModelCard(*checked))
+
+    async def _decode(self, request: web.Request, kind: type[oai._Generation]) -> oai._Generation:
+        try:
+            return msgspec.json.decode(await request.read(), type=kind)
+        except msgspec.ValidationError as exc:
+            raise oai.BadRequest(str(exc)) from None
+        except msgspec.DecodeError as exc:
+            raise oai.BadRequest(f"the body is not JSON: {exc}") from None
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        try:
+            req = await self._decode(request, oai.ChatRequest)
+            assert isinstance(req, oai.ChatRequest)
+            checked = self._check_model(req.model)
+            if isinstance(checked, web.Response):
+                return checked
+            name, n_ctx = checked
+            messages = req.chat_messages()
+            session = self.services.chat(sampling=req.sampling(n_ctx), who=Who.API)
+        except oai.BadRequest as exc:
+            return _error(400, str(exc), "invalid_request_error")
+        cid = oai.completion_id("chatcmpl")
+
+        def piece(text: str) -> dict[str, Any]:
+            return oai.chat_chunk(cid, name, {"role": "assistant", "content": text}, None)
+
+        def last(done: m.Done) -> list[dict[str, Any]]:
+            chunks = [oai.chat_chunk(cid, name, {}, oai.finish_reason(done))]
+            if req.include_usage:
+                chunks.append(oai.chat_chunk(cid, name, {}, None, oai.Usage.of(done)))
+            return chunks
+
+        return await self._answer(
+            request,
+            lambda on_text: session.reply(messages, on_text),
+            req.stream,
+            piece,
+            last,
+            lambda text, done: oai.chat_answer(cid, name, text, done),
+        )
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        try:
+            req = await self._decode(request, oai.CompletionRequest)
+            assert isinstance(req, oai.CompletionRequest)
+            checked = self._check_model(req.model)
+            if isinstance(checked, web.Response):
+                return checked
+            name, n_ctx = checked
+            sampling = req.sampling(n_ctx)
+            generate = m.Generate(0, prompt=req.text(), **msgspec.structs.asdict(sampling))
+        except oai.BadRequest as exc:
+            return _error(400, str(exc), "invalid_request_error")
+        cid = oai.completion_id("cmpl")
+
+        def run(on_text: Callable[[str], None]) -> Awaitable[m.Done]:
+            def on_token(token: m.Token) -> None:
+                if token.text:
+                    on_text(token.text)
+
+            return self.services.generate(generate, on_token, Who.API)
+
+        def last(done: m.Done) -> list[dict[str, Any]]:
+            chunks = [oai.text_answer(cid, name, "", oai.finish_reason(done))]
+            if req.include_usage:
+                chunks.append(oai.text_answer(cid, name, None, None, oai.Usage.of(done)))
+            return chunks
+
+        return await self._answer(
+            request,
+            run,
+            req.stream,
+            lambda text: oai.text_answer(cid, name, text, None),
+            last,
+            lambda text, done: oai.text_answer(cid, name, text, oai.finish_reason(done), oai.Usage.of(done)),
+        )
+
+    async def _answer(
+        self,
+        request: web.Request,
+        run: Callable[[Callable[[str], None]], Awaitable[m.Done]],
+        stream: bool,
+        chunk: Callable[[str], dict[str, Any]],
+        last_chunks: Callable[[m.Done], list[dict[str, Any]]],
+        whole: Callable[[str, m.Done], dict[str, Any]],
+    ) -> web.StreamResponse:
+        """Run an answer; errors before its first piece become HTTP errors, later ones end the stream."""
+        pieces: Pieces = asyncio.Queue()
+
+        async def produce() -> None:
+            try:
+                pieces.put_nowait(await run(pieces.put_nowait))
+            except Exception as exc:
+                pieces.put_nowait(exc)
+
+        task = asyncio.ensure_future(produce())
+        try:
+            item: str | m.Done | BaseException = await pieces.get()
+            if isinstance(item, BaseException):
+                return self._failed(item)
+            if not stream:
+                parts: list[str] = []
+                while isinstance(item, str):
+                    parts.append(item)
+                    item = await pieces.get()
+                if isinstance(item, BaseException):
+                    return self._failed(item)
+                return _json(whole("".join(parts), item))
+            response = web.StreamResponse(headers=_SSE_HEADERS)
+            await response.prepare(request)
+            while True:
+                if isinstance(item, str):
+                    await response.write(_event(chunk(item)))
+                elif isinstance(item, m.Done):
+                    for data in last_chunks(item):
+                        await response.write(_event(data))
+                    break
+                else:
+                    error = oai.ErrorAnswer(oai.ErrorBody(self.services.explain(item), "server_error"))
+                    await response.write(_event(msgspec.to_builtins(error)))
+                    break
+                item = await pieces.get()
+            await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+            return response
+        finally:
+            if not task.done():
+                # The client went away (or the handler failed): the answer stops and the model is free.
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.shield(task)
+
+    def _failed(self, exc: BaseException) -> web.Response:
+        if isinstance(exc, LineFull):
+            retry = {"Retry-After": str(RETRY_AFTER_S)}
+            return _error(429, str(exc), "rate_limit_exceeded", "queue_full", **retry)
+        if isinstance(exc, PromptTooLong):
+            return _error(400, str(exc), "invalid_request_error", "context_length_exceeded")
+        if isinstance(exc, EngineError):
+            return _error(500, self.services.explain(exc), "server_error")
+        log.exception("API request failed", exc_info=exc)
+        return _error(500, str(exc) or type(exc).__name__, "server_error")
+
+
+def _event(data: Any) -> bytes:
+    return b"data: " + json.dumps(data, ensure_ascii=False).encode() + b"\n\n"
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    return int(runner.addresses[0][1]) if runner.addresses else 0
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

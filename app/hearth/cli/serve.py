@@ -1,0 +1,76 @@
+"""``hearth serve``: a device without a window that loads a model and serves it to other apps."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import sys
+from typing import TYPE_CHECKING, Any
+
+from hearth.cli.node import EXIT_FAILED, add_node_options, run_service
+from hearth.core.errors import HearthError
+
+if TYPE_CHECKING:
+    from hearth.service.app import Services
+
+SETTLE_S = 10.0  # how long paired devices get to connect before a pooled plan is chosen
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hearth.store.settings import load_api
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    changes: dict[str, Any] = {"enabled": True, "lan": args.lan}
+    if args.api_port is not None:
+        changes["port"] = args.api_port
+    if args.api_host is not None:
+        changes["host"] = args.api_host
+    # For this run only: the window's saved settings stay as the user left them.
+    settings = dataclasses.replace(load_api(), **changes)
+
+    async def load(services: Services) -> None:
+        pooled = bool(args.pool or args.plan)
+        if pooled:
+            await services.settle(SETTLE_S)
+        choice = await services.choose(args.model, args.ctx, args.plan, pooled=pooled)
+        print(f"loading {args.model} with plan {choice.prediction.plan} (context {choice.n_ctx})", flush=True)
+        await services.load(choice.profile, choice.prediction.plan, choice.n_ctx)
+        status = services.api_status
+        if status.error:
+            raise HearthError(f"the model is loaded but other apps cannot reach it: {status.error}")
+        print(f"serving {services.served_name()} at {status.url}", flush=True)
+        if settings.needs_key:
+            print("every request needs the key: `hearth serve` shows it with --show-key", flush=True)
+        if args.show_key:
+            print(f"key: {await services.api_key()}", flush=True)
+
+    try:
+        asyncio.run(run_service(args, load, http=True, api_settings=settings))
+    except HearthError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def add_command(sub: Any) -> None:
+    from hearth.store.settings import DEFAULT_API_PORT
+
+    serve = sub.add_parser(
+        "serve", help="load a model and serve it to other apps (OpenAI-compatible API), without a window"
+    )
+    serve.add_argument("--model", required=True, help="path of a .gguf file")
+    serve.add_argument("--ctx", type=int, help="context length (default: the model's, at most 4096)")
+    serve.add_argument("--pool", action="store_true", help="spread the model over paired, donating devices")
+    serve.add_argument("--plan", help='layer ranges, e.g. "host:0-9,desktop:10-31" (implies --pool)')
+    serve.add_argument("--api-port", type=int, help=f"port for other apps (default {DEFAULT_API_PORT})")
+    serve.add_argument("--api-host", default=None, help="listen for other apps on this address only")
+    serve.add_argument(
+        "--lan", action="store_true", help="let devices on the network use it too (with the key)"
+    )
+    serve.add_argument("--show-key", action="store_true", help="print the key other apps must send")
+    add_node_options(serve)
+    serve.add_argument("-v", "--verbose", action="store_true")
+    serve.set_defaults(func=cmd_serve)
