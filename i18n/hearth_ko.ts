@@ -12,123 +12,136 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="51"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="53"/>
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="60"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="62"/>
         <source>System prompt (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="72"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="77"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="74"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="79"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="331"/>
         <source>Send</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="77"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="82"/>
         <source>Regenerate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="82"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
         <source>Temperature</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="84"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="89"/>
         <source>Max tokens</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="169"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="175"/>
         <source>Rename…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="170"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="176"/>
         <source>Export as Markdown…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
         <source>Export as JSON…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="173"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
         <source>Delete</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Rename</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Title</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="201"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="207"/>
         <source>Markdown (*.md)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="201"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="207"/>
         <source>JSON (*.json)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="202"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="208"/>
         <source>Export conversation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="220"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="226"/>
         <source>Exported to %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="228"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="234"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="232"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="238"/>
         <source>%1 on %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="282"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <source>Answering another app…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="321"/>
+        <source>%n more waiting</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="331"/>
         <source>Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="320"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>You</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="320"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>Hearth</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="320"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>System</source>
         <translation type="unfinished"></translation>
     </message>
@@ -154,72 +167,72 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="44"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="46"/>
         <source>Pair…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="46"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="48"/>
         <source>Forget</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="60"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="62"/>
         <source> (this device)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="68"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="70"/>
         <source>%1 memory</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="74"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="76"/>
         <source>Used</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="75"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
         <source>Donated</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="79"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="81"/>
         <source>%1 used · %2 free of %3</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="84"/>
         <source>donates %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="88"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
         <source>Donating to paired devices</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="88"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
         <source>Not donating</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="92"/>
         <source>Paired · connected · %1 ms</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="92"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="94"/>
         <source>Paired · not reachable</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="96"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="98"/>
         <source>Not paired</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="96"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="98"/>
         <source>Not paired · offline</source>
         <translation type="unfinished"></translation>
     </message>
@@ -265,42 +278,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="106"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
         <source>Add by address…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="111"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="113"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="153"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="155"/>
         <source>Forget %1?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="154"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="163"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="166"/>
         <source>Add a device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="163"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="166"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="174"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="177"/>
         <source>Could not add it: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Found %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -346,22 +359,22 @@
         <translation>설정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="120"/>
+        <location filename="../app/hearth/ui/main_window.py" line="124"/>
         <source>Pairing request</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="124"/>
+        <location filename="../app/hearth/ui/main_window.py" line="128"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="134"/>
+        <location filename="../app/hearth/ui/main_window.py" line="138"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="142"/>
+        <location filename="../app/hearth/ui/main_window.py" line="146"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -406,6 +419,104 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Imported %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>OtherAppsBox</name>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="25"/>
+        <source>Other apps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="28"/>
+        <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="30"/>
+        <source>Also let other devices on the network use it (they need the key)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="34"/>
+        <source>none (web pages may not call it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
+        <source>Keep other apps&apos; conversations in the chat history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <source>Show</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="48"/>
+        <source>Copy key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
+        <source>New key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="55"/>
+        <source>Copy example</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <source>Apply</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="70"/>
+        <source>Port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <source>Web pages allowed (origins, comma-separated)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="74"/>
+        <source>Address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
+        <source>Key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <source>Try it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
+        <source>Not listening: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
+        <source>%1 (this device only)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="99"/>
+        <source>Off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="117"/>
+        <source>Saved.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -543,52 +654,52 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="36"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="37"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
         <source>half of this device&apos;s memory</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="43"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
         <source>all cores</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Apply</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="49"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>Language</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="51"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="52"/>
         <source>Memory cap</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="52"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
         <source>Thread cap</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="54"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
         <source>The theme follows the system&apos;s light or dark setting.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
         <source>Saved.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
         <source>The language changes when Hearth next starts.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -96,3 +96,14 @@ def test_planner_quality_benchmark_runs_and_prints_the_ratios(tiny_model: Path) 
     assert re.search(r"auto / best measured: [0-9.]+", result.stdout)
     assert re.search(r"auto / exo \(RAM\): [0-9.]+", result.stdout)
     assert re.search(r"prediction error over all plans: median \d+ %", result.stdout)
+
+
+def test_api_overhead_benchmark_runs_hearth_serve_and_the_engine(tiny_model: Path) -> None:
+    result = run_benchmark(
+        "api_overhead",
+        ["--model", str(tiny_model), "--rounds", "1", "--tokens", "16", "--ctx", "256"],
+        timeout=180,
+    )
+    assert re.search(r"round 1: engine\s+[0-9.]+ tok/s.*API\s+[0-9.]+ tok/s", result.stdout)
+    assert re.search(r"ratio API/engine: [0-9.]+", result.stdout)
+    assert re.search(r"first token added: -?[0-9.]+ ms", result.stdout)

@@ -30,6 +30,7 @@ from hearth.service.turns import LineFull, Who
 log = logging.getLogger(__name__)
 MAX_BODY = 8 * 2**20
 RETRY_AFTER_S = 2
+SEND_EVERY_S = 0.02
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
@@ -65,7 +66,7 @@ class OpenAiApi:
         self._runner: web.AppRunner | None = None
         self._settings = services.api_settings
         self._key = ""
-        self._restarting: asyncio.Task[None] | None = None
+        self._changing: asyncio.Task[None] | None = None
         services.listeners.append(self._on_event)
 
     # --- life cycle ---
@@ -106,13 +107,21 @@ class OpenAiApi:
         self.services.report_api(ApiStatus())
 
     def _on_event(self, what: Event) -> None:
-        if what is Event.API and self.services.api_settings != self._settings:
+        if what is not Event.API:
+            return
+        if self.services.api_settings != self._settings:
             self._settings = self.services.api_settings
-            self._restarting = asyncio.ensure_future(self._restart())
+            self._changing = asyncio.ensure_future(self._restart())
+        elif self._settings.needs_key and self._runner is not None:
+            # Perhaps a new key: the old one stops working at once.
+            self._changing = asyncio.ensure_future(self._reload_key())
 
     async def _restart(self) -> None:
         await self.stop()
         await self.start()
+
+    async def _reload_key(self) -> None:
+        self._key = await self.services.api_key()
 
     # --- every request ---
 
@@ -307,18 +316,25 @@ class OpenAiApi:
                 return _json(whole("".join(parts), item))
             response = web.StreamResponse(headers=_SSE_HEADERS)
             await response.prepare(request)
-            while True:
-                if isinstance(item, str):
-                    await response.write(_event(chunk(item)))
-                elif isinstance(item, m.Done):
-                    for data in last_chunks(item):
-                        await response.write(_event(data))
-                    break
-                else:
-                    error = oai.ErrorAnswer(oai.ErrorBody(self.services.explain(item), "server_error"))
-                    await response.write(_event(msgspec.to_builtins(error)))
-                    break
+            text = ""
+            while isinstance(item, str):
+                text += item
+                if pieces.empty():
+                    await response.write(_event(chunk(text)))
+                    text = ""
+                    # The first piece goes at once; later ones gather for a moment, so that the client
+                    # wakes once per interval rather than once per token (which, on a small machine,
+                    # takes a core from the model).
+                    await asyncio.sleep(SEND_EVERY_S)
                 item = await pieces.get()
+            if text:
+                await response.write(_event(chunk(text)))
+            if isinstance(item, m.Done):
+                for data in last_chunks(item):
+                    await response.write(_event(data))
+            else:
+                error = oai.ErrorAnswer(oai.ErrorBody(self.services.explain(item), "server_error"))
+                await response.write(_event(msgspec.to_builtins(error)))
             await response.write(b"data: [DONE]\n\n")
             await response.write_eof()
             return response

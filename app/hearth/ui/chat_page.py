@@ -70,6 +70,9 @@ class ChatPage(QWidget):
         self.view = QTextBrowser()
         self.view.setOpenExternalLinks(False)
         self.stats = QLabel()
+        self.activity = QLabel()  # when another app is being answered, or this chat waits for its turn
+        self.activity.setObjectName("modelActivity")
+        self.activity.hide()
         self.composer = QPlainTextEdit()
         self.composer.setPlaceholderText(self.tr("Ask something… (Ctrl+Enter sends)"))
         self.composer.setFixedHeight(80)
@@ -94,6 +97,7 @@ class ChatPage(QWidget):
         right_layout.addWidget(self.model_label)
         right_layout.addLayout(settings)
         right_layout.addWidget(self.view, 1)
+        right_layout.addWidget(self.activity)
         right_layout.addWidget(self.composer)
         right_layout.addLayout(buttons)
 
@@ -305,6 +309,17 @@ class ChatPage(QWidget):
             # The engine stops between tokens (or is ended after a grace period); the turn then
             # finishes as "stopped" with what was said so far.
             spawn(self.services.stop_answer(Who.CHAT, self.turn), self._error)
+
+    def turns_changed(self) -> None:
+        turns = self.services.turns
+        if turns.serving is Who.API:
+            text = self.tr("Answering another app…")
+            if turns.waiting:
+                text += " " + self.tr("%n more waiting", "", turns.waiting)
+            self.activity.setText(text)
+        elif turns.serving is None and turns.waiting:
+            self.activity.setText(self.tr("%n more waiting", "", turns.waiting))
+        self.activity.setVisible(turns.serving is Who.API or (turns.serving is None and turns.waiting > 0))
 
     def _piece(self, text: str) -> None:
         self.transcript[-1][1] += text

@@ -108,6 +108,10 @@ class MainWindow(QMainWindow):
             self.settings.show_donation()
         if Event.MODEL in dirty:
             self.chat.model_changed()
+        if dirty & {Event.API, Event.MODEL}:
+            self.settings.other_apps.show_status()
+        if Event.TURNS in dirty:
+            self.chat.turns_changed()
 
     def _show_codes(self) -> None:
         for shown in self.services.pending_codes():

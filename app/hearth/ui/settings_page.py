@@ -1,4 +1,4 @@
-"""Settings: language, what this device donates, and a word on the theme."""
+"""Settings: language, what this device donates, the API for other apps, and a word on the theme."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from hearth.service.app import Services
 from hearth.ui import i18n
+from hearth.ui.other_apps import OtherAppsBox
 from hearth.ui.tasks import describe, spawn
 
 GIB = 2**30
@@ -52,9 +53,11 @@ class SettingsPage(QWidget):
         form.addRow(self.tr("Thread cap"), self.threads)
         form.addRow(apply)
         form.addRow(QLabel(self.tr("The theme follows the system's light or dark setting.")))
+        self.other_apps = OtherAppsBox(services)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.status)
+        layout.addWidget(self.other_apps)
         layout.addStretch(1)
         self.show_donation()
 

@@ -1,0 +1,126 @@
+"""Settings → Other apps: the OpenAI-compatible API that editors, scripts and chat front-ends use."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from hearth.service.app import Services
+from hearth.ui.tasks import describe, spawn
+
+
+class OtherAppsBox(QGroupBox):
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("Other apps"))
+        self.services = services
+        self.enabled = QCheckBox(
+            self.tr("Let apps on this device use the loaded model (OpenAI-compatible API)")
+        )
+        self.lan = QCheckBox(self.tr("Also let other devices on the network use it (they need the key)"))
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.origins = QLineEdit()
+        self.origins.setPlaceholderText(self.tr("none (web pages may not call it)"))
+        self.keep_history = QCheckBox(self.tr("Keep other apps' conversations in the chat history"))
+        self.address = QLabel()
+        self.address.setObjectName("apiAddress")
+        self.address.setWordWrap(True)
+        self.key = QLineEdit()
+        self.key.setReadOnly(True)
+        self.key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key.setObjectName("apiKey")
+        show_key = QPushButton(self.tr("Show"))
+        show_key.setCheckable(True)
+        show_key.toggled.connect(
+            lambda on: self.key.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
+        )
+        copy_key = QPushButton(self.tr("Copy key"))
+        copy_key.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.key.text()))
+        self.regenerate = QPushButton(self.tr("New key"))
+        self.regenerate.clicked.connect(self._new_key)
+        self.example = QLabel()
+        self.example.setObjectName("apiExample")
+        self.example.setWordWrap(True)
+        copy_example = QPushButton(self.tr("Copy example"))
+        copy_example.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.example.text()))
+        self.apply_button = QPushButton(self.tr("Apply"))
+        self.apply_button.clicked.connect(self.apply)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key, 1)
+        key_row.addWidget(show_key)
+        key_row.addWidget(copy_key)
+        key_row.addWidget(self.regenerate)
+        form = QFormLayout(self)
+        form.addRow(self.enabled)
+        form.addRow(self.lan)
+        form.addRow(self.tr("Port"), self.port)
+        form.addRow(self.tr("Web pages allowed (origins, comma-separated)"), self.origins)
+        form.addRow(self.keep_history)
+        form.addRow(self.apply_button)
+        form.addRow(self.tr("Address"), self.address)
+        form.addRow(self.tr("Key"), key_row)
+        form.addRow(self.tr("Try it"), self.example)
+        form.addRow(copy_example)
+        form.addRow(self.status)
+        self.show_settings()
+        spawn(services.api_key(), self._error, self._show_key)
+
+    def show_settings(self) -> None:
+        s = self.services.api_settings
+        self.enabled.setChecked(s.enabled)
+        self.lan.setChecked(s.lan)
+        self.port.setValue(s.port)
+        self.origins.setText(", ".join(s.origins))
+        self.keep_history.setChecked(s.keep_history)
+        self.show_status()
+
+    def show_status(self) -> None:
+        status, settings = self.services.api_status, self.services.api_settings
+        if status.error:
+            self.address.setText(self.tr("Not listening: %1").replace("%1", status.error))
+        elif status.url:
+            where = self.tr("%1 (this device only)") if not settings.needs_key else "%1"
+            self.address.setText(where.replace("%1", status.url))
+        else:
+            self.address.setText(self.tr("Off"))
+        url = status.url or f"http://127.0.0.1:{settings.port}/v1"
+        model = self.services.served_name() or "MODEL"
+        auth = ' -H "Authorization: Bearer $HEARTH_KEY"' if settings.needs_key else ""
+        self.example.setText(
+            f'curl {url}/chat/completions -H "Content-Type: application/json"{auth} '
+            f'-d \'{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello"}}]}}\''
+        )
+
+    def apply(self) -> None:
+        origins = [o.strip() for o in self.origins.text().split(",") if o.strip()]
+        self.services.set_api_settings(
+            enabled=self.enabled.isChecked(),
+            lan=self.lan.isChecked(),
+            port=self.port.value(),
+            origins=origins,
+            keep_history=self.keep_history.isChecked(),
+        )
+        self.status.setText(self.tr("Saved."))
+
+    def _new_key(self) -> None:
+        spawn(self.services.regenerate_api_key(), self._error, self._show_key)
+
+    def _show_key(self, key: str) -> None:
+        self.key.setText(key)
+
+    def _error(self, exc: BaseException) -> None:
+        self.status.setText(describe(exc))
