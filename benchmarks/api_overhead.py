@@ -34,12 +34,13 @@ TARGET_FIRST_MS = 5.0
 SETTLE_S = 0.5
 
 
-def start_server(model: Path, ctx: int, home: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(model: Path, ctx: int, threads: int | None, home: Path) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "HEARTH_HOME": str(home), "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "hearth", "serve", "--model", str(model), "--ctx", str(ctx)),
             *("--host", "127.0.0.1", "--port", "0", "--api-port", "0", "--no-discovery", "--no-probe"),
+            *(("--threads", str(threads)) if threads else ()),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -98,12 +99,12 @@ def _rates(sent: float, arrivals: list[float], tokens: int = 0) -> tuple[float, 
 
 async def bench(model: Path, args: argparse.Namespace) -> tuple[float, float, float, float]:
     with tempfile.TemporaryDirectory() as home:
-        server, url = start_server(model, args.ctx, Path(home))
+        server, url = start_server(model, args.ctx, args.threads, Path(home))
         engine = EngineClient(log_path=Path(home) / "direct-engine.log")
         # One connection kept open, as OpenAI's client keeps its connections.
         http = aiohttp.ClientSession()
         try:
-            await engine.load(m.LoadModel(str(model), n_ctx=args.ctx))
+            await engine.load(m.LoadModel(str(model), n_ctx=args.ctx, n_threads=args.threads))
             # One unmeasured answer each: first-use costs (page faults, allocator) out of the way.
             await through_api(http, url, model, 8)
             await direct(engine, 8)
@@ -139,6 +140,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--ctx", type=int, default=1024)
+    parser.add_argument("--threads", type=int, help="both sides (default: llama.cpp's own choice)")
     args = parser.parse_args()
     models = args.model or [p for p in (medium_model(), real_model()) if p is not None]
     rows = []

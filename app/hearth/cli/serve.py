@@ -37,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             await services.settle(SETTLE_S)
         choice = await services.choose(args.model, args.ctx, args.plan, pooled=pooled)
         print(f"loading {args.model} with plan {choice.prediction.plan} (context {choice.n_ctx})", flush=True)
-        await services.load(choice.profile, choice.prediction.plan, choice.n_ctx)
+        await services.load(choice.profile, choice.prediction.plan, choice.n_ctx, threads=args.threads)
         status = services.api_status
         if status.error:
             raise HearthError(f"the model is loaded but other apps cannot reach it: {status.error}")
@@ -63,6 +63,9 @@ def add_command(sub: Any) -> None:
     )
     serve.add_argument("--model", required=True, help="path of a .gguf file")
     serve.add_argument("--ctx", type=int, help="context length (default: the model's, at most 4096)")
+    serve.add_argument(
+        "--threads", type=int, help="CPU threads (default: one per physical core, as llama.cpp)"
+    )
     serve.add_argument("--pool", action="store_true", help="spread the model over paired, donating devices")
     serve.add_argument("--plan", help='layer ranges, e.g. "host:0-9,desktop:10-31" (implies --pool)')
     serve.add_argument("--api-port", type=int, help=f"port for other apps (default {DEFAULT_API_PORT})")

@@ -265,8 +265,10 @@ class Services:
         plan: Plan,
         n_ctx: int,
         on_progress: Callable[[dict[str, float]], None] | None = None,
+        threads: int | None = None,
     ) -> LoadedModel:
-        """Reserve the plan's devices, then load; progress per plan device (``host`` for this one)."""
+        """Reserve the plan's devices, then load; progress per plan device (``host`` for this one).
+        ``threads`` None: as many as llama.cpp itself would use."""
         await self.unload()
         names = {d.key: d.name for d in self.planning_devices()}
         if plan.remote:
@@ -275,6 +277,7 @@ class Services:
         request = m.LoadModel(
             profile.path,
             n_ctx=n_ctx,
+            n_threads=threads,
             n_gpu_layers=n_gpu_layers,
             tensor_split=split,
             rpc_servers=self.pool.endpoints if self.pool else [],
