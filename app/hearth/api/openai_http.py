@@ -23,8 +23,9 @@ from aiohttp import web
 from hearth.api import openai_messages as oai
 from hearth.engine import messages as m
 from hearth.engine.client import EngineError, PromptTooLong
-from hearth.service.app import ApiStatus, Services
+from hearth.service.app import Services
 from hearth.service.events import Event
+from hearth.service.status import ApiStatus
 from hearth.service.turns import LineFull, Who
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ class OpenAiApi:
             return checked
         return _json(oai.ModelCard(*checked))
 
-    async def _decode(self, request: web.Request, kind: type[oai._Generation]) -> oai._Generation:
+    async def _decode(self, request: web.Request, kind: type[oai.Generation]) -> oai.Generation:
         try:
             return msgspec.json.decode(await request.read(), type=kind)
         except msgspec.ValidationError as exc:

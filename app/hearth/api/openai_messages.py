@@ -48,7 +48,7 @@ class InMessage(msgspec.Struct):
         return "".join(part.text or "" for part in self.content)
 
 
-class _Generation(msgspec.Struct, kw_only=True):
+class Generation(msgspec.Struct, kw_only=True):
     model: str
     stream: bool = False
     stream_options: StreamOptions | None = None
@@ -80,7 +80,7 @@ class _Generation(msgspec.Struct, kw_only=True):
         )
 
 
-class ChatRequest(_Generation, kw_only=True):
+class ChatRequest(Generation, kw_only=True):
     messages: list[InMessage]
     max_completion_tokens: Positive | None = None
 
@@ -96,7 +96,7 @@ class ChatRequest(_Generation, kw_only=True):
         return sampling
 
 
-class CompletionRequest(_Generation, kw_only=True):
+class CompletionRequest(Generation, kw_only=True):
     prompt: str | list[str]
     max_tokens: Positive | None = 16  # OpenAI's default for completions
 

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import msgspec
-
 from hearth.core.errors import HearthError
 from hearth.core.load_progress import device_progress
 from hearth.core.plan import HOST, Plan, even_plan
@@ -45,7 +43,7 @@ from hearth.service.planning import (
     named_specs,
     planning_devices,
 )
-from hearth.service.status import DonationStatus, NodeStatus, WorkerStatus
+from hearth.service.status import ApiStatus, DonationStatus, NodeStatus, WorkerStatus
 from hearth.service.turns import Turns, Who
 from hearth.store import api_key, paths
 from hearth.store.conversations import ConversationStore
@@ -64,14 +62,6 @@ class LoadedModel:
     pooled: bool
     loaded: m.Loaded | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class ApiStatus(msgspec.Struct, frozen=True):
-    """Where the HTTP API for other apps listens (``url``), or why it does not (``error``)."""
-
-    url: str = ""
-    port: int = 0
-    error: str = ""
 
 
 class ServiceError(HearthError):

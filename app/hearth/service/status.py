@@ -1,4 +1,4 @@
-"""This node's own state, as `hearth node`'s callers ask for it: who it is and what it lends out."""
+"""This node's own state, as its callers ask for it: who it is, what it lends out, where its API listens."""
 
 from __future__ import annotations
 
@@ -31,3 +31,11 @@ class NodeStatus(msgspec.Struct, frozen=True):
 class DonationStatus(msgspec.Struct, frozen=True):
     enabled: bool
     donated_bytes: int
+
+
+class ApiStatus(msgspec.Struct, frozen=True):
+    """Where the HTTP API for other apps listens (``url``), or why it does not (``error``)."""
+
+    url: str = ""
+    port: int = 0
+    error: str = ""
