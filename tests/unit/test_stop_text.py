@@ -36,8 +36,14 @@ def test_the_earliest_of_several_stops_wins() -> None:
     st.lists(st.text(alphabet="ab\n", max_size=4), max_size=12),
     st.lists(st.text(alphabet="ab\n", min_size=1, max_size=3), max_size=3),
 )
-def test_streamed_equals_whole_text_cut_at_the_first_stop(pieces: list[str], stops: list[str]) -> None:
+def test_streamed_equals_whole_text_cut_at_the_first_complete_stop(
+    pieces: list[str], stops: list[str]
+) -> None:
     whole = "".join(pieces)
-    cuts = [i for i in (whole.find(s) for s in stops) if i >= 0]
-    expected = whole[: min(cuts)] if cuts else whole
-    assert _run(pieces, stops) == (expected, bool(cuts))
+    found = [(i + len(s), i) for s in stops if (i := whole.find(s)) >= 0]
+    expected = whole[: min(found)[1]] if found else whole
+    assert _run(pieces, stops) == (expected, bool(found))
+
+
+def test_a_stop_complete_before_a_longer_one_that_began_earlier_wins() -> None:
+    assert _run(["\nb", "\n"], ["b", "\nb\n"]) == ("\n", True)

@@ -20,11 +20,12 @@ class StopScanner:
         if not self._stops:
             return text
         held = self._held + text
-        cut = min((i for i in (held.find(s) for s in self._stops) if i >= 0), default=-1)
-        if cut >= 0:
+        # The stop that is complete first ends the answer (of two ending together, the longer).
+        found = [(i + len(s), i) for s in self._stops if (i := held.find(s)) >= 0]
+        if found:
             self.stopped = True
             self._held = ""
-            return held[:cut]
+            return held[: min(found)[1]]
         keep = max((_overlap(held, s) for s in self._stops), default=0)
         self._held = held[len(held) - keep :] if keep else ""
         return held[: len(held) - keep]
