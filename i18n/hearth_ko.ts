@@ -115,14 +115,14 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>Answering another app…</source>
-        <translation type="unfinished"></translation>
+        <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
         <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <location filename="../app/hearth/ui/chat_page.py" line="321"/>
         <source>%n more waiting</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
@@ -427,97 +427,97 @@
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="25"/>
         <source>Other apps</source>
-        <translation type="unfinished"></translation>
+        <translation>다른 앱</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="28"/>
         <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
-        <translation type="unfinished"></translation>
+        <translation>이 기기의 앱이 불러온 모델을 사용하도록 허용 (OpenAI 호환 API)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="30"/>
         <source>Also let other devices on the network use it (they need the key)</source>
-        <translation type="unfinished"></translation>
+        <translation>네트워크의 다른 기기도 사용하도록 허용 (키 필요)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="34"/>
         <source>none (web pages may not call it)</source>
-        <translation type="unfinished"></translation>
+        <translation>없음 (웹 페이지는 호출할 수 없음)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="35"/>
         <source>Keep other apps&apos; conversations in the chat history</source>
-        <translation type="unfinished"></translation>
+        <translation>다른 앱의 대화를 채팅 기록에 보관</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="43"/>
         <source>Show</source>
-        <translation type="unfinished"></translation>
+        <translation>보기</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="48"/>
         <source>Copy key</source>
-        <translation type="unfinished"></translation>
+        <translation>키 복사</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="50"/>
         <source>New key</source>
-        <translation type="unfinished"></translation>
+        <translation>새 키</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="55"/>
         <source>Copy example</source>
-        <translation type="unfinished"></translation>
+        <translation>예시 복사</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="57"/>
         <source>Apply</source>
-        <translation type="unfinished"></translation>
+        <translation>적용</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="70"/>
         <source>Port</source>
-        <translation type="unfinished"></translation>
+        <translation>포트</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Web pages allowed (origins, comma-separated)</source>
-        <translation type="unfinished"></translation>
+        <translation>허용된 웹 페이지 (출처, 쉼표로 구분)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="74"/>
         <source>Address</source>
-        <translation type="unfinished"></translation>
+        <translation>주소</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="75"/>
         <source>Key</source>
-        <translation type="unfinished"></translation>
+        <translation>키</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="76"/>
         <source>Try it</source>
-        <translation type="unfinished"></translation>
+        <translation>사용해 보기</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="94"/>
         <source>Not listening: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>수신 대기 안 함: %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="96"/>
         <source>%1 (this device only)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (이 기기만)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="99"/>
         <source>Off</source>
-        <translation type="unfinished"></translation>
+        <translation>꺼짐</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="117"/>
         <source>Saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>저장됨.</translation>
     </message>
 </context>
 <context>
@@ -671,7 +671,7 @@
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Apply</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">적용</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="50"/>
@@ -694,12 +694,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Saved.</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">저장됨.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>The language changes when Hearth next starts.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -115,16 +115,16 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>Answering another app…</source>
-        <translation type="unfinished"></translation>
+        <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
         <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <location filename="../app/hearth/ui/chat_page.py" line="321"/>
         <source>%n more waiting</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>ещё %n ждёт</numerusform>
+            <numerusform>ещё %n ждут</numerusform>
+            <numerusform>ещё %n ждут</numerusform>
         </translation>
     </message>
     <message>
@@ -429,97 +429,97 @@
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="25"/>
         <source>Other apps</source>
-        <translation type="unfinished"></translation>
+        <translation>Другие приложения</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="28"/>
         <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
-        <translation type="unfinished"></translation>
+        <translation>Разрешить приложениям на этом устройстве пользоваться загруженной моделью (API, совместимый с OpenAI)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="30"/>
         <source>Also let other devices on the network use it (they need the key)</source>
-        <translation type="unfinished"></translation>
+        <translation>Разрешить и другим устройствам в сети (им нужен ключ)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="34"/>
         <source>none (web pages may not call it)</source>
-        <translation type="unfinished"></translation>
+        <translation>нет (веб-страницам нельзя)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="35"/>
         <source>Keep other apps&apos; conversations in the chat history</source>
-        <translation type="unfinished"></translation>
+        <translation>Сохранять разговоры других приложений в истории чата</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="43"/>
         <source>Show</source>
-        <translation type="unfinished"></translation>
+        <translation>Показать</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="48"/>
         <source>Copy key</source>
-        <translation type="unfinished"></translation>
+        <translation>Копировать ключ</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="50"/>
         <source>New key</source>
-        <translation type="unfinished"></translation>
+        <translation>Новый ключ</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="55"/>
         <source>Copy example</source>
-        <translation type="unfinished"></translation>
+        <translation>Копировать пример</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="57"/>
         <source>Apply</source>
-        <translation type="unfinished"></translation>
+        <translation>Применить</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="70"/>
         <source>Port</source>
-        <translation type="unfinished"></translation>
+        <translation>Порт</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Web pages allowed (origins, comma-separated)</source>
-        <translation type="unfinished"></translation>
+        <translation>Разрешённые веб-страницы (источники через запятую)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="74"/>
         <source>Address</source>
-        <translation type="unfinished"></translation>
+        <translation>Адрес</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="75"/>
         <source>Key</source>
-        <translation type="unfinished"></translation>
+        <translation>Ключ</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="76"/>
         <source>Try it</source>
-        <translation type="unfinished"></translation>
+        <translation>Попробовать</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="94"/>
         <source>Not listening: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Не принимает запросы: %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="96"/>
         <source>%1 (this device only)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (только это устройство)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="99"/>
         <source>Off</source>
-        <translation type="unfinished"></translation>
+        <translation>Выключено</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="117"/>
         <source>Saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>Сохранено.</translation>
     </message>
 </context>
 <context>
@@ -673,7 +673,7 @@
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Apply</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">Применить</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="50"/>
@@ -696,12 +696,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Saved.</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">Сохранено.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>The language changes when Hearth next starts.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -115,14 +115,14 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>Answering another app…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
         <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <location filename="../app/hearth/ui/chat_page.py" line="321"/>
         <source>%n more waiting</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
@@ -427,97 +427,97 @@
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="25"/>
         <source>Other apps</source>
-        <translation type="unfinished"></translation>
+        <translation>其他应用</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="28"/>
         <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
-        <translation type="unfinished"></translation>
+        <translation>允许本设备上的应用使用已加载的模型（兼容 OpenAI 的 API）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="30"/>
         <source>Also let other devices on the network use it (they need the key)</source>
-        <translation type="unfinished"></translation>
+        <translation>也允许网络中的其他设备使用（需要密钥）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="34"/>
         <source>none (web pages may not call it)</source>
-        <translation type="unfinished"></translation>
+        <translation>无（网页不可调用）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="35"/>
         <source>Keep other apps&apos; conversations in the chat history</source>
-        <translation type="unfinished"></translation>
+        <translation>在聊天记录中保存其他应用的对话</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="43"/>
         <source>Show</source>
-        <translation type="unfinished"></translation>
+        <translation>显示</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="48"/>
         <source>Copy key</source>
-        <translation type="unfinished"></translation>
+        <translation>复制密钥</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="50"/>
         <source>New key</source>
-        <translation type="unfinished"></translation>
+        <translation>新密钥</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="55"/>
         <source>Copy example</source>
-        <translation type="unfinished"></translation>
+        <translation>复制示例</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="57"/>
         <source>Apply</source>
-        <translation type="unfinished"></translation>
+        <translation>应用</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="70"/>
         <source>Port</source>
-        <translation type="unfinished"></translation>
+        <translation>端口</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Web pages allowed (origins, comma-separated)</source>
-        <translation type="unfinished"></translation>
+        <translation>允许的网页（来源，以逗号分隔）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="74"/>
         <source>Address</source>
-        <translation type="unfinished"></translation>
+        <translation>地址</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="75"/>
         <source>Key</source>
-        <translation type="unfinished"></translation>
+        <translation>密钥</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="76"/>
         <source>Try it</source>
-        <translation type="unfinished"></translation>
+        <translation>试一试</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="94"/>
         <source>Not listening: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>未在监听：%1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="96"/>
         <source>%1 (this device only)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（仅本设备）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="99"/>
         <source>Off</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="117"/>
         <source>Saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>已保存。</translation>
     </message>
 </context>
 <context>
@@ -671,7 +671,7 @@
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Apply</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">应用</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="50"/>
@@ -694,12 +694,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Saved.</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">已保存。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>The language changes when Hearth next starts.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -34,6 +34,17 @@ def _ask(client: openai.OpenAI, text: str = QUESTION, **kw) -> openai.types.chat
     )
 
 
+def _hearth_chat(proc: NodeProcess) -> str:
+    """The greedy answer `hearth chat` gives on this machine, the same question and length as ``_ask``."""
+    chat = proc.cli(
+        *("chat", "--model", str(SMOL), "--prompt", QUESTION, "--temperature", "0", "--max-tokens", "24"),
+        "--no-history",
+        timeout=120,
+    )
+    assert chat.returncode == 0, chat.stderr
+    return chat.stdout.strip("\n")
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     assert SMOL is not None
@@ -165,21 +176,7 @@ def test_two_clients_at_once_both_get_their_whole_answer(served) -> None:
 
 def test_greedy_answers_through_the_api_equal_hearth_chat(served) -> None:
     proc, url = served
-    chat = proc.cli(
-        "chat",
-        "--model",
-        str(SMOL),
-        "--prompt",
-        QUESTION,
-        "--temperature",
-        "0",
-        "--max-tokens",
-        "24",
-        "--no-history",
-        timeout=120,
-    )
-    assert chat.returncode == 0, chat.stderr
-    assert _ask(_client(url)).choices[0].message.content == chat.stdout.strip("\n")
+    assert _ask(_client(url)).choices[0].message.content == _hearth_chat(proc)
 
 
 def test_open_to_the_network_every_request_needs_the_key(tmp_path: Path) -> None:
@@ -209,21 +206,7 @@ def test_pooled_answers_through_the_api_equal_local_chat(tmp_path: Path) -> None
         proc, url = serve(tmp_path / "alpha", "alpha", "127.0.0.1", SMOL, "--plan", "alpha:0-14,beta:15-29")
         try:
             assert any("plan host:0-14,beta:15-29" in line for line in proc.lines), proc.lines
-            local = proc.cli(
-                "chat",
-                "--model",
-                str(SMOL),
-                "--prompt",
-                QUESTION,
-                "--temperature",
-                "0",
-                "--max-tokens",
-                "24",
-                "--no-history",
-                timeout=120,
-            )
-            assert local.returncode == 0, local.stderr
-            assert _ask(_client(url)).choices[0].message.content == local.stdout.strip("\n")
+            assert _ask(_client(url)).choices[0].message.content == _hearth_chat(proc)
         finally:
             proc.stop()
     finally:

@@ -14,7 +14,6 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -68,6 +67,7 @@ class OpenAiApi:
         self._settings = services.api_settings
         self._key = ""
         self._changing: asyncio.Task[None] | None = None
+        self._restarting = asyncio.Lock()  # settings changed twice in a row: one restart after the other
         services.listeners.append(self._on_event)
 
     # --- life cycle ---
@@ -118,8 +118,9 @@ class OpenAiApi:
             self._changing = asyncio.ensure_future(self._reload_key())
 
     async def _restart(self) -> None:
-        await self.stop()
-        await self.start()
+        async with self._restarting:
+            await self.stop()
+            await self.start()
 
     async def _reload_key(self) -> None:
         self._key = await self.services.api_key()
@@ -165,7 +166,7 @@ class OpenAiApi:
 
     def _served(self) -> tuple[str, int] | None:
         model = self.services.model
-        return (Path(model.profile.path).stem, model.n_ctx) if model is not None else None
+        return (self.services.served_name(), model.n_ctx) if model is not None else None
 
     def _check_model(self, name: str) -> tuple[str, int] | web.Response:
         served = self._served()

@@ -25,8 +25,7 @@ EXIT_FAILED = 1
 
 
 def cmd_node(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    log_to_terminal(args.verbose)
     from hearth.store.settings import parse_size, update_donation
 
     try:
@@ -38,6 +37,12 @@ def cmd_node(args: argparse.Namespace) -> int:
 
     asyncio.run(run_service(args, _said_donation, http=False))
     return 0
+
+
+def log_to_terminal(verbose: bool) -> None:
+    """What a service without a window logs: warnings, or with ``-v`` what it does."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
 async def _said_donation(services: Services) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from hearth.cli.node import EXIT_FAILED, add_node_options, run_service
+from hearth.cli.node import EXIT_FAILED, add_node_options, log_to_terminal, run_service
 from hearth.core.errors import HearthError
 
 if TYPE_CHECKING:
@@ -21,8 +20,7 @@ SETTLE_S = 10.0  # how long paired devices get to connect before a pooled plan i
 def cmd_serve(args: argparse.Namespace) -> int:
     from hearth.store.settings import load_api
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    log_to_terminal(args.verbose)
     changes: dict[str, Any] = {"enabled": True, "lan": args.lan}
     if args.api_port is not None:
         changes["port"] = args.api_port

@@ -168,9 +168,6 @@ class Services:
     def donation(self) -> Donation:
         return self.node.donation
 
-    async def set_donation(self, **changes: Any) -> Donation:
-        return await self.node.set_donation(**changes)
-
     async def donate(
         self, enabled: bool, max_memory: int | None = None, threads: int | None = None
     ) -> DonationStatus:

@@ -68,12 +68,10 @@ class SettingsPage(QWidget):
         self.threads.setValue(d.threads)
 
     def apply(self) -> None:
-        changes = {
-            "enabled": self.donate.isChecked(),
-            "max_memory": int(self.memory.value() * GIB),
-            "threads": self.threads.value(),
-        }
-        spawn(self.services.set_donation(**changes), self._error, lambda _: self._applied())
+        donate = self.services.donate(
+            self.donate.isChecked(), int(self.memory.value() * GIB), self.threads.value()
+        )
+        spawn(donate, self._error, lambda _: self._applied())
 
     def _applied(self) -> None:
         self.status.setText(self.tr("Saved."))

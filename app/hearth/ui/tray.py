@@ -79,7 +79,7 @@ class Tray(QObject):
         self.icon.setToolTip("Hearth — " + text)
 
     def _donate_toggled(self, on: bool) -> None:
-        spawn(self.services.set_donation(enabled=on), None, lambda _: self.refresh())
+        spawn(self.services.donate(on), None, lambda _: self.refresh())
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
