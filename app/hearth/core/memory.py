@@ -1,4 +1,25 @@
-"""What a device will hold for its part of a plan: weights, KV cache, compute buffers."""
+"""What a device will hold for its part of a plan: weights, KV cache, compute buffers.
+
+The compute buffer is where llama.cpp's graph allocator places the activations of one micro-batch
+(``n_ubatch`` tokens, the worst case it reserves for). Tensors are freed after their last use and their
+space reused, so the buffer is the largest set of activations alive at one time, not their sum. This
+module follows the graph llama.cpp builds for a layer and names which tensors are alive together:
+
+- **Inputs** that stay until their last use: one attention mask per kind of attention a device runs
+  (full context, sliding window), ``n_kv × n_tokens`` in f32, or f16 with flash attention; on the host
+  also the token embeddings of the micro-batch.
+- **Attention**: the layer input and its norm, Q and the attention output; without flash attention
+  also K and V as computed and the scores of every head over the whole cache (``n_kv × n_tokens ×
+  n_head`` f32), which is what grows with the context.
+- **Feed-forward**: gate, up and their product (three ``n_ff`` rows per token) beside the residual.
+  The masks stay alive through it, except after a device's last attention of that kind.
+- **Output head** (the host; Hearth keeps the head there): logits for every token of the micro-batch,
+  ``n_vocab × n_tokens`` f32, because llama.cpp reserves for a prompt whose every token asks for
+  logits. With a 262,144-token vocabulary that alone is 512 MiB.
+
+The KV cache has ``n_ctx`` cells (padded to 256) in every layer, sliding-window layers included:
+llama.cpp's default, kept by Hearth, is a full-size cache for those layers too.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +28,10 @@ from dataclasses import dataclass
 from hearth.core.profile import ModelProfile
 
 F32 = 4
+F16 = 2
+N_UBATCH = 512  # llama.cpp's micro-batch, which Hearth does not change
+KV_PAD = 256  # llama.cpp rounds the context up to a multiple of this
+FLOAT_CACHES = ("f32", "f16", "bf16")
 
 
 @dataclass(frozen=True)
@@ -20,37 +45,93 @@ class DeviceMemory:
         return self.weights + self.kv + self.compute
 
 
-def compute_buffer(
-    profile: ModelProfile, n_ctx: int, layers: int, n_ubatch: int = 512, host: bool = False
-) -> int:
-    """llama.cpp's compute buffer on a device holding ``layers`` layers (flash attention off).
+def uses_flash_attention(cache_type: str, flash_attn: bool | None = None) -> bool:
+    """Hearth's rule: flash attention when asked, else exactly when the KV cache is quantized (llama.cpp
+    needs it for a quantized V cache)."""
+    return flash_attn if flash_attn is not None else cache_type not in FLOAT_CACHES
 
-    The buffer is the peak of one micro-batch's graph, reused layer after layer, so it does not grow
-    with the layer count. The peak is either the attention step (scores and mask over the whole context,
-    per head, plus the projections) or the feed-forward step. Fitted to the sizes llama.cpp reports for
-    llama models of several shapes and contexts; the host also holds the micro-batch's embeddings.
-    """
-    tokens = min(n_ubatch, n_ctx)
+
+def context_cells(n_ctx: int) -> int:
+    """The KV cells llama.cpp allocates for a requested context."""
+    return -(-max(n_ctx, 1) // KV_PAD) * KV_PAD
+
+
+# Extra width-of-the-model rows per micro-batch token where a graph keeps more than the residual stream:
+# where the embeddings enter (Gemma scales them into a second tensor) and in a model's last layer (only
+# the rows that produce logits are kept, a copy). Unknown architectures get the larger figures.
+_FIRST_ROWS = {"llama": 1}
+_LAST_ROWS = {"llama": 1}
+
+
+def compute_buffer(
+    profile: ModelProfile,
+    start: int,
+    end: int,
+    n_ctx: int,
+    *,
+    cache_type: str = "f16",
+    flash_attn: bool | None = None,
+    host: bool = False,
+    n_ubatch: int = N_UBATCH,
+) -> int:
+    """llama.cpp's compute buffer on a device holding layers ``[start, end)``; the host also runs the
+    embedding lookup and the output head."""
+    n_kv = context_cells(n_ctx)
+    tokens = min(n_ubatch, n_kv)
+    fa = uses_flash_attention(cache_type, flash_attn)
     n_embd = profile.embedding_length
-    if layers <= 0:
-        # A host that holds no layer still prepares the inputs (embeddings, the attention mask) for the
-        # devices; this rule is an upper bound (measured 75-100 % of it), not a fit.
-        return tokens * (F32 * n_ctx + 16 * n_embd) if host else 0
-    ff = profile.feed_forward_length or 4 * n_embd
-    n_embd_kv = profile.head_count_kv * profile.head_dim_k
-    attention = tokens * (n_ctx * (F32 * profile.head_count + F32) + 16 * n_embd + 8 * n_embd_kv)
-    feed_forward = tokens * (16 * ff + 4 * n_embd_kv)
-    return max(attention, feed_forward) + (tokens * n_embd * F32 if host else 0)
+    row = tokens * n_embd * F32
+    mask = n_kv * tokens * (F16 if fa else F32)
+    last = profile.block_count
+
+    peak = 0
+    if end > start:
+        q_and_out = profile.head_count * (profile.head_dim_k + profile.head_dim_v)
+        attention = tokens * F32 * (2 * n_embd + q_and_out)
+        if not fa:
+            k_and_v = profile.head_count_kv * (profile.head_dim_k + profile.head_dim_v)
+            attention += tokens * F32 * (k_and_v + n_kv * profile.head_count)
+        ff = profile.feed_forward_length or 4 * n_embd
+        feed_forward = tokens * F32 * (3 * ff + 2 * n_embd)
+        # The host builds every mask for the whole graph; a worker holds copies of the kinds its layers
+        # use, each freed after its last use.
+        kinds_now = profile.attention_kinds(0, last) if host else profile.attention_kinds(start, end)
+        kinds_after = profile.attention_kinds(0, last) if host else profile.attention_kinds(start + 1, end)
+        peaks = [mask * kinds_now + attention, mask * kinds_after + feed_forward]
+        if end == last and row > mask:
+            # The last attention's mask leaves a hole too small for the rows kept for the logits.
+            peaks.append(mask + feed_forward + row * _LAST_ROWS.get(profile.architecture, 2))
+        # Positions and the rows each token writes into the KV cache, per kind of attention.
+        small_inputs = tokens * (8 + 16 * kinds_now)
+        peak = max(peaks) + small_inputs
+        if host or start == 0:
+            peak += row * _FIRST_ROWS.get(profile.architecture, 2)
+    elif host:
+        # A host without layers still builds every mask and the embeddings for the devices.
+        peak = mask * profile.attention_kinds(0, last) + 2 * row
+    if host:
+        logits = tokens * profile.vocab_size * F32
+        peak = max(peak, logits + 2 * row + (row if end == last else 0))
+    return peak
 
 
 def device_memory(
-    profile: ModelProfile, start: int, end: int, n_ctx: int, cache_type: str = "f16", host: bool = False
+    profile: ModelProfile,
+    start: int,
+    end: int,
+    n_ctx: int,
+    cache_type: str = "f16",
+    host: bool = False,
+    flash_attn: bool | None = None,
 ) -> DeviceMemory:
-    """Memory for layers ``[start, end)``; the host also holds the token embedding and output head."""
-    layers = end - start
+    """Memory for layers ``[start, end)``; the host also holds the token embedding and output head and
+    the logits of the last token."""
     weights = sum(profile.layer_bytes[start:end])
-    compute = compute_buffer(profile, n_ctx, layers, host=host)
+    compute = compute_buffer(
+        profile, start, end, n_ctx, cache_type=cache_type, flash_attn=flash_attn, host=host
+    )
     if host:
         weights += profile.token_embd_bytes + profile.output_bytes + profile.other_bytes
-        compute += profile.vocab_size * F32  # the logits of the last token
-    return DeviceMemory(weights, profile.kv_bytes(n_ctx, layers, cache_type), compute)
+        compute += profile.vocab_size * F32
+    kv = profile.kv_bytes(context_cells(n_ctx), end - start, cache_type)
+    return DeviceMemory(weights, kv, compute)

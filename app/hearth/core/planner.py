@@ -18,7 +18,7 @@ import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
-from hearth.core.memory import DeviceMemory, compute_buffer, device_memory
+from hearth.core.memory import F32, DeviceMemory, compute_buffer, context_cells
 from hearth.core.plan import HOST, Assignment, Plan, PlanError, validate
 from hearth.core.profile import ModelProfile
 from hearth.core.units import MIB
@@ -84,29 +84,27 @@ class CostModel:
         self.L = profile.block_count
         self.prefix = [0, *itertools.accumulate(profile.layer_bytes)]
         self._head = profile.output_bytes or profile.token_embd_bytes  # tied embeddings serve as the head
-
-        # Per layer count: KV and compute buffers (the same figures as core.memory, tabulated once).
-        self._kv = [profile.kv_bytes(n_ctx, n, cache_type) for n in range(self.L + 1)]
-        self._compute = [compute_buffer(profile, n_ctx, n) for n in range(self.L + 1)]
-        host_compute = [compute_buffer(profile, n_ctx, n, host=True) for n in range(self.L + 1)]
-        # What the host holds beyond a worker with the same layers: embeddings, head, logits, inputs.
-        self._host_extra = [
-            profile.token_embd_bytes
-            + profile.output_bytes
-            + profile.other_bytes
-            + profile.vocab_size * 4
-            + host_compute[n]
-            - self._compute[n]
-            for n in range(self.L + 1)
-        ]
+        self._host_weights = profile.token_embd_bytes + profile.output_bytes + profile.other_bytes
+        self._kv = [profile.kv_bytes(context_cells(n_ctx), n, cache_type) for n in range(self.L + 1)]
+        self._memory: dict[tuple[int, int, bool], DeviceMemory] = {}
 
     def memory(self, start: int, end: int, host: bool) -> DeviceMemory:
-        return device_memory(self.profile, start, end, self.n_ctx, self.cache_type, host=host)
+        """The same figures as ``core.memory.device_memory``, from running sums and remembered."""
+        key = (start, end, host)
+        known = self._memory.get(key)
+        if known is None:
+            compute = compute_buffer(
+                self.profile, start, end, self.n_ctx, cache_type=self.cache_type, host=host
+            )
+            weights = self.prefix[end] - self.prefix[start]
+            if host:
+                weights += self._host_weights
+                compute += self.profile.vocab_size * F32
+            known = self._memory[key] = DeviceMemory(weights, self._kv[end - start], compute)
+        return known
 
     def fits(self, dev: DeviceSpec, start: int, end: int, host: bool) -> bool:
-        n = end - start
-        total = self.prefix[end] - self.prefix[start] + self._kv[n] + self._compute[n]
-        return total + (self._host_extra[n] if host else 0) <= dev.memory_bytes
+        return self.memory(start, end, host).total <= dev.memory_bytes
 
     def seconds(self, dev: DeviceSpec, start: int, end: int, host: bool) -> float:
         if host:

@@ -46,6 +46,18 @@ class ModelProfile:
     other_bytes: int
     tensor_data_bytes: int
     quantization: dict[str, QuantShare] = field(default_factory=dict)
+    # Per layer: True where attention only sees a sliding window; empty when no layer does.
+    swa_layers: tuple[bool, ...] = ()
+    sliding_window: int = 0
+
+    def attention_kinds(self, start: int, end: int) -> int:
+        """How many kinds of attention (full, sliding window) layers ``[start, end)`` use; llama.cpp
+        builds one mask per kind."""
+        if end <= start:
+            return 0
+        if not self.swa_layers:
+            return 1
+        return len(set(self.swa_layers[start:end]))
 
     @property
     def dominant_type(self) -> str:
@@ -81,6 +93,38 @@ def cache_element_size(cache_type: str) -> float:
         raise ValueError(f"unknown cache type '{cache_type}' (known: {', '.join(CACHE_TYPES)})") from None
     block, size = GGML_QUANT_SIZES[qtype]
     return size / block
+
+
+# Architectures whose sliding-window layers llama.cpp places by a repeating pattern when the file does not
+# list them: (period, whether the full-attention layer comes first in each period).
+_SWA_PATTERNS = {
+    "gemma2": (2, False),
+    "gemma3": (6, False),
+    "gemma-embedding": (6, False),
+    "gemma3n": (5, False),
+    "cohere2": (4, False),
+    "exaone4": (4, False),
+    "olmo2": (4, False),
+    "llama4": (4, False),
+    "gpt-oss": (2, False),
+}
+
+
+def _swa_layers(md: dict[str, Any], arch: str, block_count: int) -> tuple[tuple[bool, ...], int]:
+    window = md.get(f"{arch}.attention.sliding_window")
+    if not isinstance(window, int) or isinstance(window, bool) or window <= 0:
+        return (), 0
+    listed = md.get(f"{arch}.attention.sliding_window_pattern")
+    if isinstance(listed, list) and len(listed) == block_count and all(isinstance(v, bool) for v in listed):
+        return tuple(listed), window
+    period, dense_first = _SWA_PATTERNS.get(arch, (0, False))
+    if isinstance(listed, int) and not isinstance(listed, bool):
+        period = listed
+    if period <= 0:
+        return (True,) * block_count, window
+    if dense_first:
+        return tuple(i % period != 0 for i in range(block_count)), window
+    return tuple(i % period < period - 1 for i in range(block_count)), window
 
 
 def _int_key(md: dict[str, Any], key: str, default: int | None = None) -> int:
@@ -158,6 +202,7 @@ def profile_from_header(header: GGUFHeader) -> ModelProfile:
     else:
         vocab = token_embd_shape[-1]
     name = md.get("general.name")
+    swa_layers, sliding_window = _swa_layers(md, arch, block_count)
     return ModelProfile(
         path=header.path,
         name=name if isinstance(name, str) else "",
@@ -181,6 +226,8 @@ def profile_from_header(header: GGUFHeader) -> ModelProfile:
         other_bytes=other,
         tensor_data_bytes=header.tensor_data_bytes,
         quantization={k: QuantShare(n, b) for k, (n, b) in sorted(quant.items())},
+        swa_layers=swa_layers,
+        sliding_window=sliding_window,
     )
 
 

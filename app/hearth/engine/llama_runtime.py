@@ -16,6 +16,7 @@ import llama_cpp.llama_cpp as llama_lib
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from hearth.core import llama_log
+from hearth.core.memory import uses_flash_attention
 from hearth.core.stop_text import StopScanner
 from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Token
 from hearth.engine.threads import resolve as resolve_threads
@@ -46,13 +47,6 @@ def _log_mark() -> int:
 def _log_since() -> list[str]:
     with _log_lock:
         return list(_log_lines)
-
-
-_FLOAT_CACHES = ("f32", "f16", "bf16")
-
-
-def _flash_attn(req: LoadModel) -> bool:
-    return req.flash_attn if req.flash_attn is not None else req.cache_type not in _FLOAT_CACHES
 
 
 class PromptTooLong(ValueError):
@@ -86,9 +80,15 @@ def _model_params_hook(progress: Callable[[float], bool], rpc_servers: list[str]
 
         remote = [dev for endpoint in rpc_servers for dev in rpc.add_server(endpoint)]
         devices = (ctypes.c_void_p * (len(remote) + 1))(*remote, None)
-        # Keep the output head on the host: otherwise the last worker sends back n_vocab logits a token.
-        overrides = (_BuftOverride * 2)(
-            _BuftOverride(rb"^output\.weight$", rpc.cpu_buffer_type()), _BuftOverride()
+        # Keep the output head on the host: otherwise the last worker holds it and sends back n_vocab
+        # logits a token. A model with tied embeddings uses the token embedding as its head; llama.cpp
+        # places that copy with the output layer unless the embedding's name is pinned too (the input
+        # copy is on the host already, so pinning keeps one copy).
+        cpu = rpc.cpu_buffer_type()
+        overrides = (_BuftOverride * 3)(
+            _BuftOverride(rb"^output\.weight$", cpu),
+            _BuftOverride(rb"^token_embd\.weight$", cpu),
+            _BuftOverride(),
         )
 
     def params() -> llama_lib.llama_model_params:
@@ -149,7 +149,7 @@ class LlamaRuntime:
                     use_mmap=req.use_mmap,
                     type_k=_ggml_type(req.cache_type),
                     type_v=_ggml_type(req.cache_type),
-                    flash_attn=_flash_attn(req),
+                    flash_attn=uses_flash_attention(req.cache_type, req.flash_attn),
                     verbose=False,
                 )
             except ValueError as exc:

@@ -40,6 +40,11 @@ class SyntheticSpec:
     embd_type: QT = QT.F16
     output_type: QT | None = QT.F16  # None: tied embeddings, no output.weight
     chat_template: bool = True
+    # "llama", or "gemma3": sliding-window attention on five layers of every six, Q/K norms and norms
+    # after attention and feed-forward, like the real family.
+    architecture: str = "llama"
+    head_dim: int | None = None  # K and V size per head; n_embd // n_head when None
+    sliding_window: int = 0  # gemma3 only; 0 means every layer attends to the whole context
 
 
 TINY = SyntheticSpec("tiny", n_layer=8, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, n_vocab=384, n_ctx=512)
@@ -60,7 +65,23 @@ MEDIUM = SyntheticSpec(
 # Wide enough that greedy decoding (seed 0) runs to the length limit: long answers for the window's
 # Stop button, screenshots and the responsiveness benchmark.
 TALKATIVE = replace(TINY, name="talkative", n_embd=128, n_ff=256, n_ctx=8192)
-SPECS = {s.name: s for s in (TINY, MEDIUM, TALKATIVE)}
+# What makes memory hard to predict in a Gemma 3 class model, at a size tests can afford: a 262,144-token
+# vocabulary, sliding-window attention, a tied output head and heads wider than n_embd / n_head.
+WIDE_VOCAB = SyntheticSpec(
+    "wide-vocab",
+    n_layer=6,
+    n_embd=64,
+    n_ff=256,
+    n_head=4,
+    n_head_kv=1,
+    n_vocab=262144,
+    n_ctx=32768,
+    head_dim=32,
+    output_type=None,
+    architecture="gemma3",
+    sliding_window=512,
+)
+SPECS = {s.name: s for s in (TINY, MEDIUM, TALKATIVE, WIDE_VOCAB)}
 
 
 def _vocab(n_vocab: int) -> tuple[list[str], list[float], list[int]]:
@@ -100,7 +121,10 @@ def write_model(path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    head_dim = spec.n_embd // spec.n_head
+    if spec.architecture not in ("llama", "gemma3"):
+        raise ValueError(f"synthetic models are llama or gemma3, not '{spec.architecture}'")
+    gemma = spec.architecture == "gemma3"
+    head_dim = spec.head_dim or spec.n_embd // spec.n_head
 
     def w(rows: int, cols: int) -> np.ndarray:
         # 1/sqrt(fan_in) keeps activations in range through every layer, so logits stay finite.
@@ -108,7 +132,7 @@ def write_model(path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: 
         return weights.astype(np.float32)
 
     tmp = out.with_name(out.name + ".partial")
-    writer = gguf.GGUFWriter(str(tmp), "llama")
+    writer = gguf.GGUFWriter(str(tmp), spec.architecture)
     writer.add_name(f"hearth-synthetic-{spec.name}")
     writer.add_context_length(spec.n_ctx)
     writer.add_embedding_length(spec.n_embd)
@@ -117,6 +141,10 @@ def write_model(path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: 
     writer.add_head_count(spec.n_head)
     writer.add_head_count_kv(spec.n_head_kv)
     writer.add_rope_dimension_count(head_dim)
+    writer.add_key_length(head_dim)
+    writer.add_value_length(head_dim)
+    if gemma and spec.sliding_window:
+        writer.add_sliding_window(spec.sliding_window)
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(spec.n_vocab)
     tokens, scores, types = _vocab(spec.n_vocab)
@@ -137,14 +165,20 @@ def write_model(path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: 
     for i in range(spec.n_layer):
         p = f"blk.{i}."
         _add(writer, p + "attn_norm.weight", ones, QT.F32)
-        _add(writer, p + "attn_q.weight", w(spec.n_embd, spec.n_embd), spec.matrix_type)
+        _add(writer, p + "attn_q.weight", w(spec.n_head * head_dim, spec.n_embd), spec.matrix_type)
         _add(writer, p + "attn_k.weight", w(spec.n_head_kv * head_dim, spec.n_embd), spec.matrix_type)
         _add(writer, p + "attn_v.weight", w(spec.n_head_kv * head_dim, spec.n_embd), spec.matrix_type)
-        _add(writer, p + "attn_output.weight", w(spec.n_embd, spec.n_embd), spec.matrix_type)
+        _add(writer, p + "attn_output.weight", w(spec.n_embd, spec.n_head * head_dim), spec.matrix_type)
         _add(writer, p + "ffn_norm.weight", ones, QT.F32)
         _add(writer, p + "ffn_gate.weight", w(spec.n_ff, spec.n_embd), spec.matrix_type)
         _add(writer, p + "ffn_up.weight", w(spec.n_ff, spec.n_embd), spec.matrix_type)
         _add(writer, p + "ffn_down.weight", w(spec.n_embd, spec.n_ff), spec.matrix_type)
+        if gemma:
+            head_ones = np.ones(head_dim, dtype=np.float32)
+            _add(writer, p + "attn_q_norm.weight", head_ones, QT.F32)
+            _add(writer, p + "attn_k_norm.weight", head_ones, QT.F32)
+            _add(writer, p + "post_attention_norm.weight", ones, QT.F32)
+            _add(writer, p + "post_ffw_norm.weight", ones, QT.F32)
     _add(writer, "output_norm.weight", ones, QT.F32)
     if spec.output_type is not None:
         _add(writer, "output.weight", w(spec.n_vocab, spec.n_embd), spec.output_type)
