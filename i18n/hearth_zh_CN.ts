@@ -28,7 +28,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="79"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="331"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Send</source>
         <translation type="unfinished"></translation>
     </message>
@@ -103,45 +103,50 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="238"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="237"/>
         <source>%1 on %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="240"/>
+        <source>continues text; not tuned for chat</source>
+        <translation>续写文本；未针对对话调优</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="291"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
         <source>Answering another app…</source>
         <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <location filename="../app/hearth/ui/chat_page.py" line="321"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="324"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="331"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>You</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>Hearth</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>System</source>
         <translation type="unfinished"></translation>
     </message>
@@ -392,32 +397,37 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <location filename="../app/hearth/ui/models_page.py" line="57"/>
         <source>%1 — cannot be used: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="67"/>
+        <location filename="../app/hearth/ui/models_page.py" line="61"/>
+        <source>continues text; not tuned for chat</source>
+        <translation>续写文本；未针对对话调优</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="69"/>
         <source>Import a model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="67"/>
+        <location filename="../app/hearth/ui/models_page.py" line="69"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="71"/>
+        <location filename="../app/hearth/ui/models_page.py" line="73"/>
         <source>Checking %1…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="75"/>
+        <location filename="../app/hearth/ui/models_page.py" line="77"/>
         <source>%1 was not imported: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Imported %1</source>
         <translation type="unfinished"></translation>
     </message>

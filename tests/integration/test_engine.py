@@ -227,3 +227,29 @@ def test_load_reports_progress_and_sigabrt_is_explained(tiny_model: Path) -> Non
     assert progress and progress[-1] == pytest.approx(1.0)
     assert progress == sorted(progress)
     assert "SIGABRT" in message
+
+
+def test_a_file_without_a_chat_template_is_formatted_by_its_turn_markers(tmp_path: Path) -> None:
+    spec = synthetic.variant(synthetic.TINY, chat_template=False, name="base")
+    bare = synthetic.write_model(tmp_path / "base.gguf", spec)
+    templated = synthetic.write_model(tmp_path / "tuned.gguf", synthetic.TINY)
+    question = m.Generate(0, messages=[m.ChatMessage("user", "hi")], max_tokens=24, temperature=0.0)
+
+    async def scenario() -> tuple[m.Loaded, list[int], m.Loaded, list[int]]:
+        client = EngineClient()
+        try:
+            bare_loaded = await client.load(m.LoadModel(str(bare), n_ctx=512))
+            bare_ids, _, _ = await engine_tokens(client, question)
+            tuned_loaded = await client.load(m.LoadModel(str(templated), n_ctx=512))
+            tuned_ids, _, _ = await engine_tokens(client, question)
+            return bare_loaded, bare_ids, tuned_loaded, tuned_ids
+        finally:
+            await client.close()
+
+    bare_loaded, bare_ids, tuned_loaded, tuned_ids = run(scenario())
+    assert not bare_loaded.has_chat_template and bare_loaded.chat_format == "chatml"
+    assert tuned_loaded.chat_format == "model"
+    # llama.cpp's built-in ChatML renders the conversation as the file's template does; the prompt starts
+    # with the vocabulary's BOS, as llama.cpp's own server does for a built-in template.
+    assert bare_ids == direct_greedy(bare, CHATML_HI, 24, add_bos=True) and len(bare_ids) > 5
+    assert tuned_ids == direct_greedy(templated, CHATML_HI, 24, add_bos=False)

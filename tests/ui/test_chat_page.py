@@ -114,3 +114,25 @@ def test_regenerate_rename_export_delete(qtbot, loop, tiny_model: Path, tmp_path
             await close_window(services, window)
 
     run(loop, scenario(), timeout=120)
+
+
+def test_a_base_model_says_it_continues_text(qtbot, loop, tmp_path: Path) -> None:
+    base = synthetic.write_model(
+        tmp_path / "base.gguf", synthetic.variant(synthetic.TINY, chat_template=False, name="base")
+    )
+
+    async def scenario() -> tuple[str, str, str]:
+        services, window = await open_window()
+        try:
+            await _load(window, base)
+            await until(lambda: window.models.list.count() == 1, what="the model listed")
+            window.chat.send("hi")
+            await until(lambda: window.chat.send_button.text() == "Send", timeout=30, what="the answer")
+            return window.models.list.item(0).text(), window.chat.model_label.text(), window.chat.stats.text()
+        finally:
+            await close_window(services, window)
+
+    listed, header, stats = run(loop, scenario())
+    assert "continues text; not tuned for chat" in listed
+    assert "continues text; not tuned for chat" in header
+    assert "tokens/s" in stats  # it still answers, formatted by its turn markers

@@ -39,7 +39,7 @@ def _print_profile(p: ModelProfile) -> None:
         ("context length", str(p.context_length)),
         ("vocabulary", str(p.vocab_size)),
         ("tied embeddings", "yes" if p.tied_embeddings else "no"),
-        ("chat template", "yes" if p.has_chat_template else "no"),
+        ("chat template", "yes" if p.has_chat_template else "no: continues text; not tuned for chat"),
         (
             "layer bytes",
             f"{_mib(min(p.layer_bytes))} to {_mib(max(p.layer_bytes))} each, "

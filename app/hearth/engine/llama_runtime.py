@@ -115,12 +115,49 @@ def _ggml_type(cache_type: str) -> int:
     return int(value)
 
 
+TRANSCRIPT = "transcript"
+# A file without a chat template whose vocabulary has one of these turn markers was tuned (or converted)
+# with that format; llama.cpp formats it under the built-in template's name.
+_TURN_MARKERS = (
+    ("<|im_start|>", "chatml"),
+    ("<start_of_turn>", "gemma"),
+    ("<|start_header_id|>", "llama3"),
+    ("<|user|>", "phi3"),
+    ("[INST]", "llama2"),
+)
+
+
+def _builtin_template(llm: llama_cpp.Llama) -> str | None:
+    for marker, name in _TURN_MARKERS:
+        if len(llm.tokenize(marker.encode("utf-8"), add_bos=False, special=True)) == 1:
+            return name
+    return None
+
+
+def _apply_builtin(name: str, messages: list[ChatMessage]) -> str:
+    encoded = [(m.role.encode("utf-8"), m.content.encode("utf-8")) for m in messages]
+    chat = (llama_lib.llama_chat_message * len(encoded))(
+        *(llama_lib.llama_chat_message(role, content) for role, content in encoded)
+    )
+    size = 256 + 2 * sum(len(r) + len(c) for r, c in encoded)
+    for _ in range(2):
+        buf = ctypes.create_string_buffer(size)
+        n = llama_lib.llama_chat_apply_template(name.encode(), chat, len(encoded), True, buf, size)
+        if n < 0:
+            raise RuntimeError(f"llama.cpp does not know the chat template '{name}'")
+        if n <= size:
+            return buf.raw[:n].decode("utf-8", errors="replace")
+        size = n
+    raise RuntimeError(f"the '{name}' chat template kept growing")
+
+
 class LlamaRuntime:
     """One loaded model and its chat formatting."""
 
     def __init__(self) -> None:
         self.llm: llama_cpp.Llama | None = None
         self._formatter: Jinja2ChatFormatter | None = None
+        self._builtin: str | None = None
         self.path = ""
 
     def load(self, req: LoadModel, progress: Callable[[float], bool]) -> Loaded:
@@ -166,11 +203,13 @@ class LlamaRuntime:
                 eos_token=self._piece(llm.token_eos()),
                 bos_token=self._piece(llm.token_bos()),
             )
+        self._builtin = None if template else _builtin_template(llm)
         return Loaded(
             path=req.path,
             n_ctx=llm.n_ctx(),
             n_vocab=llm.n_vocab(),
             has_chat_template=self._formatter is not None,
+            chat_format="model" if template else self._builtin or TRANSCRIPT,
             load_s=time.perf_counter() - started,
             buffers=llama_log.buffer_sizes(_log_since()),
         )
@@ -186,6 +225,7 @@ class LlamaRuntime:
             self.llm.close()
         self.llm = None
         self._formatter = None
+        self._builtin = None
         self.path = ""
 
     def prompt_tokens(self, req: Generate) -> list[int]:
@@ -204,7 +244,10 @@ class LlamaRuntime:
             return llm.tokenize(
                 rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
             )
-        # No template in the file: a plain transcript still gives a base model something sensible.
+        if self._builtin is not None:
+            text = _apply_builtin(self._builtin, messages)
+            return llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+        # No template and no turn markers: a plain transcript still gives a base model something sensible.
         text = "".join(f"{m.role.capitalize()}: {m.content}\n" for m in messages) + "Assistant:"
         return llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
 

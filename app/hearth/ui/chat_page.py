@@ -234,9 +234,12 @@ class ChatPage(QWidget):
             self.model_label.setText(self.tr("No model loaded: choose one on the Planner page."))
         else:
             name = model.profile.name or model.profile.path
-            self.model_label.setText(
-                self.tr("%1 on %2").replace("%1", name).replace("%2", ", ".join(model.devices))
-            )
+            text = self.tr("%1 on %2").replace("%1", name).replace("%2", ", ".join(model.devices))
+            if not model.profile.has_chat_template:
+                # A base model: the chat still works, but the user should not expect an assistant.
+                note = self.tr("continues text; not tuned for chat")
+                text = f"{text} — {note}"
+            self.model_label.setText(text)
         self._update_buttons()
 
     def _sampling(self) -> Sampling:

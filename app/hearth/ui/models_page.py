@@ -53,11 +53,13 @@ class ModelsPage(QWidget):
     def _fill(self, entries: list[LibraryEntry]) -> None:
         self.list.clear()
         for e in entries:
-            text = (
-                summary(e.profile)
-                if e.profile
-                else self.tr("%1 — cannot be used: %2").replace("%1", e.path).replace("%2", e.problem)
-            )
+            if e.profile is None:
+                text = self.tr("%1 — cannot be used: %2").replace("%1", e.path).replace("%2", e.problem)
+            elif e.profile.has_chat_template:
+                text = summary(e.profile)
+            else:
+                note = self.tr("continues text; not tuned for chat")
+                text = f"{summary(e.profile)} — {note}"
             self.list.addItem(text)
             self.list.item(self.list.count() - 1).setToolTip(e.path)
 
