@@ -38,8 +38,7 @@ from hearth.core.planner import DeviceSpec, auto_plan, predict
 from hearth.core.profile import ModelProfile, read_profile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
-from hearth.models.synthetic import ensure_model
-from hearth.service.probe import PROBE, measure_rpc_step
+from hearth.service.probe import measure_rpc_step, weights_per_s
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
 
@@ -97,17 +96,14 @@ async def tokens_per_s(
 
 async def probe_speed(threads: int, quota: Quota | None, log: Path) -> float:
     """The probe a node runs, in a process with this device's threads and quota."""
-    model = ensure_model(log.parent, PROBE)
     engine = EngineClient(log)
     try:
         ready = await engine.start()
         if quota is not None:
             quota.add(ready.pid)
-        await engine.load(m.LoadModel(str(model), n_ctx=256, n_threads=threads))
-        rate = await decode(engine, 24)
+        return await weights_per_s(engine, threads)
     finally:
         await engine.close()
-    return rate * sum(read_profile(str(model)).layer_bytes)
 
 
 def candidates(n_layers: int, step: int) -> list[Plan]:

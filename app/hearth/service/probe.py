@@ -49,6 +49,7 @@ PROBE = synthetic.SyntheticSpec(
     chat_template=False,
 )
 TOKENS = 24
+ROUNDS = 3
 STEP_TOKENS = 64
 STEP_ROUNDS = 3
 
@@ -97,20 +98,28 @@ async def measure(build: str, threads: int | None = None, engine: EngineClient |
     known = cached(build, threads_key)
     if known:
         return known
-    model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), PROBE)
-    layer_bytes = sum(read_profile(str(model)).layer_bytes)
     own = engine is None
     client = engine or EngineClient(log_path=paths.logs_dir() / "probe.log")
     try:
-        await client.load(m.LoadModel(str(model), n_ctx=256, n_threads=threads, use_mmap=True))
-        rate = await _decode_rate(client, TOKENS)
+        speed = await weights_per_s(client, threads)
     finally:
         if own:
             await client.close()
-    speed = layer_bytes * rate
     _remember(_key(build, threads_key), "bytes_per_s", speed)
     log.info("speed probe: %.1f GB/s of weights with %s threads", speed / 1e9, threads or "all")
     return speed
+
+
+async def weights_per_s(client: EngineClient, threads: int | None = None) -> float:
+    """Load the probe model in ``client`` and decode: weight bytes read per second. A warm-up run, then the
+    median of a few short runs: one run of a fraction of a second is at the mercy of whatever else the
+    machine does at that moment."""
+    model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), PROBE)
+    layer_bytes = sum(read_profile(str(model)).layer_bytes)
+    await client.load(m.LoadModel(str(model), n_ctx=256, n_threads=threads, use_mmap=True))
+    await _decode_rate(client, 4)
+    rates = [await _decode_rate(client, TOKENS) for _ in range(ROUNDS)]
+    return layer_bytes * statistics.median(rates)
 
 
 async def _decode_rate(client: EngineClient, tokens: int) -> float:
