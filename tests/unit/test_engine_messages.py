@@ -28,7 +28,7 @@ def test_requests_and_events_round_trip() -> None:
     events = [
         m.Ready(1, "0.3.36", True),
         m.LoadProgress(0.5),
-        m.Loaded("/x.gguf", 128, 384, True, 0.1, {"CPU KV": 1024}),
+        m.Loaded("/x.gguf", 128, 384, True, 0.1, {"CPU KV": 1024}, "chatml"),
         m.Token(3, 42, "ab"),
         m.Done(3, "length", 4, 5, 0.01, 0.02),
         m.Failure("nope", 3),

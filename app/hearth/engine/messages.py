@@ -101,11 +101,11 @@ class Loaded(msgspec.Struct, tag="loaded", frozen=True):
     n_vocab: int
     has_chat_template: bool
     load_s: float
+    # Buffer sizes llama.cpp reported while loading, in bytes, keyed like "CPU model" or "CPU KV".
+    buffers: dict[str, int] = {}
     # How chat messages become a prompt: "model" (the file's own template), the name of one of llama.cpp's
     # built-in templates that matches the vocabulary's turn markers, or "transcript" (plain text).
     chat_format: str = "model"
-    # Buffer sizes llama.cpp reported while loading, in bytes, keyed like "CPU model" or "CPU KV".
-    buffers: dict[str, int] = {}
 
 
 class Unloaded(msgspec.Struct, tag="unloaded", frozen=True):
