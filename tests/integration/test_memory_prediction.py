@@ -100,7 +100,7 @@ def _measure(
     return asyncio.run(asyncio.wait_for(scenario(), 600))
 
 
-def _misses(rows: list[Row], profile: ModelProfile, slack: int = 0) -> list[str]:
+def _misses(rows: list[Row], slack: int = 0) -> list[str]:
     """Every figure off by more than 5 % (or llama.cpp's log rounding); compute and totals may also be
     off by ``slack`` bytes."""
     out = []
@@ -140,7 +140,7 @@ def test_real_smollm2_memory_per_device(rpc_workers: list[str]) -> None:
     plans = ["", "host:0-9,A:10-19,B:20-29", "A:0-14,B:15-29", "host:0-14,A:15,B:16-29"]
     rows = _measure(path, profile, plans, CONTEXTS, CACHES, rpc_workers)
     assert len(rows) == 3 * 2 * (1 + 3 * 3)
-    misses = _misses(rows, profile, slack=_row(profile))
+    misses = _misses(rows, slack=_row(profile))
     assert not misses, "\n".join(misses)
     # The logits of a whole micro-batch dominate the host: 49,152 x 512 x 4 bytes.
     host = [r for r in rows if r.device == HOST and r.n_ctx == 512]
@@ -156,7 +156,7 @@ def test_wide_vocabulary_sliding_window_tied_memory_per_device(
     assert profile.swa_layers == (True, True, True, True, True, False)
     plans = ["", "host:0-1,A:2-3,B:4-5", "A:0-2,B:3-5", "host:0-2,A:3,B:4-5"]
     rows = _measure(path, profile, plans, CONTEXTS, CACHES, rpc_workers)
-    misses = _misses(rows, profile, slack=2 * _row(profile))
+    misses = _misses(rows, slack=2 * _row(profile))
     assert not misses, "\n".join(misses)
     # 512 MiB of logits on the host, which the old model put at 1 MiB.
     assert all(r.actual.compute > 512 * MIB for r in rows if r.device == HOST)
@@ -178,5 +178,5 @@ def test_llama_shapes_memory_per_device(shape: str, rpc_workers: list[str], tmp_
     plans = ["host:0-2,A:3-5,B:6-7", "host:0,A:1-6,B:7", "host:0-5,A:6,B:7"]
     rows = _measure(path, profile, plans, [512, 2048], ["f16"], rpc_workers)
     assert len(rows) == 3 * 2 * 3
-    misses = _misses(rows, profile, slack=_row(profile))
+    misses = _misses(rows, slack=_row(profile))
     assert not misses, "\n".join(misses)

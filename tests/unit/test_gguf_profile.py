@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hearth.core.gguf_header import GGUFError, parse, read_header
-from hearth.core.profile import cache_element_size, profile_from_header, read_profile
+from hearth.core.profile import cache_element_size, profile_from_header, read_profile, sliding_window_layers
 from hearth.models import synthetic
 
 
@@ -255,3 +255,33 @@ def test_hostile_layer_counts_fail_fast_and_small(block_count: int, tmp_path: Pa
     assert "error: 'llama.block_count' says" in out, out
     assert float(re.search(r"seconds ([0-9.e-]+)", out).group(1)) < 0.1, out
     assert int(re.search(r"grew_kib (\d+)", out).group(1)) < 50 * 1024, out
+
+
+def test_sliding_window_layers_follow_llama_cpp() -> None:
+    # No window: no sliding-window layer, whatever else the file says.
+    assert sliding_window_layers({"gemma3.attention.sliding_window_pattern": 6}, "gemma3", 12) == ((), 0)
+    assert sliding_window_layers({"gemma3.attention.sliding_window": 0}, "gemma3", 12) == ((), 0)
+    window = {"gemma3.attention.sliding_window": 512}
+    # Gemma 3's own period: five sliding-window layers, then one full.
+    layers, size = sliding_window_layers(window, "gemma3", 12)
+    assert size == 512 and layers == (True,) * 5 + (False,) + (True,) * 5 + (False,)
+    # A period in the file wins over the architecture's.
+    layers, _ = sliding_window_layers({**window, "gemma3.attention.sliding_window_pattern": 2}, "gemma3", 4)
+    assert layers == (True, False, True, False)
+    # A per-layer list in the file wins over both; a list of the wrong length is not believed.
+    listed = {**window, "gemma3.attention.sliding_window_pattern": [False, True, True, False]}
+    assert sliding_window_layers(listed, "gemma3", 4)[0] == (False, True, True, False)
+    short = {**window, "gemma3.attention.sliding_window_pattern": [True]}
+    assert sliding_window_layers(short, "gemma3", 7)[0] == (True,) * 5 + (False, True)
+    # An architecture llama.cpp has no period for: every layer slides.
+    unknown = {"newarch.attention.sliding_window": 128}
+    assert sliding_window_layers(unknown, "newarch", 3) == ((True, True, True), 128)
+
+
+def test_attention_kinds_count_masks_per_range(tiny_model: Path) -> None:
+    from dataclasses import replace
+
+    plain = read_profile(str(tiny_model))
+    assert (plain.attention_kinds(0, 8), plain.attention_kinds(3, 3)) == (1, 0)
+    mixed = replace(plain, swa_layers=(True, True, False, True, True, False, True, True))
+    assert [mixed.attention_kinds(s, e) for s, e in ((0, 2), (1, 3), (5, 6), (0, 8))] == [1, 2, 1, 2]

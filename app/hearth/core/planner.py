@@ -18,7 +18,7 @@ import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
-from hearth.core.memory import F32, DeviceMemory, compute_buffer, context_cells
+from hearth.core.memory import DeviceMemory, device_memory
 from hearth.core.plan import HOST, Assignment, Plan, PlanError, validate
 from hearth.core.profile import ModelProfile
 from hearth.core.units import MIB
@@ -84,23 +84,16 @@ class CostModel:
         self.L = profile.block_count
         self.prefix = [0, *itertools.accumulate(profile.layer_bytes)]
         self._head = profile.output_bytes or profile.token_embd_bytes  # tied embeddings serve as the head
-        self._host_weights = profile.token_embd_bytes + profile.output_bytes + profile.other_bytes
-        self._kv = [profile.kv_bytes(context_cells(n_ctx), n, cache_type) for n in range(self.L + 1)]
         self._memory: dict[tuple[int, int, bool], DeviceMemory] = {}
 
     def memory(self, start: int, end: int, host: bool) -> DeviceMemory:
-        """The same figures as ``core.memory.device_memory``, from running sums and remembered."""
+        """``core.memory.device_memory``, remembered: the solver asks for the same ranges many times."""
         key = (start, end, host)
         known = self._memory.get(key)
         if known is None:
-            compute = compute_buffer(
-                self.profile, start, end, self.n_ctx, cache_type=self.cache_type, host=host
+            known = self._memory[key] = device_memory(
+                self.profile, start, end, self.n_ctx, self.cache_type, host=host
             )
-            weights = self.prefix[end] - self.prefix[start]
-            if host:
-                weights += self._host_weights
-                compute += self.profile.vocab_size * F32
-            known = self._memory[key] = DeviceMemory(weights, self._kv[end - start], compute)
         return known
 
     def fits(self, dev: DeviceSpec, start: int, end: int, host: bool) -> bool:

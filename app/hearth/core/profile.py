@@ -110,7 +110,9 @@ _SWA_PATTERNS = {
 }
 
 
-def _swa_layers(md: dict[str, Any], arch: str, block_count: int) -> tuple[tuple[bool, ...], int]:
+def sliding_window_layers(md: dict[str, Any], arch: str, block_count: int) -> tuple[tuple[bool, ...], int]:
+    """Which layers attend only to a sliding window, and the window, as llama.cpp reads them: a per-layer
+    list in the file, a period in the file, or the architecture's own period."""
     window = md.get(f"{arch}.attention.sliding_window")
     if not isinstance(window, int) or isinstance(window, bool) or window <= 0:
         return (), 0
@@ -202,7 +204,7 @@ def profile_from_header(header: GGUFHeader) -> ModelProfile:
     else:
         vocab = token_embd_shape[-1]
     name = md.get("general.name")
-    swa_layers, sliding_window = _swa_layers(md, arch, block_count)
+    swa_layers, sliding_window = sliding_window_layers(md, arch, block_count)
     return ModelProfile(
         path=header.path,
         name=name if isinstance(name, str) else "",
