@@ -31,3 +31,24 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(model_dir: Path) -> Path:
     return synthetic.ensure_model(model_dir, synthetic.TINY)
+
+
+@pytest.fixture
+def fake_hub(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The hub stand-in on 127.0.0.1 with ``test/tiny-GGUF`` (the tiny model as Q8_0, and split in
+    two as Q4_K_M) and a gated ``test/gated-GGUF``; ``HF_ENDPOINT`` points at it, no token is set."""
+    from harness.fake_hub import FakeHub
+
+    split_dir = tiny_model.parent / "split"
+    if not split_dir.exists():
+        synthetic.write_model(split_dir / "Tiny-Q4_K_M.gguf", synthetic.TINY, parts=2)
+    files = {"Tiny-Q8_0.gguf": tiny_model.read_bytes()}
+    files |= {p.name: p.read_bytes() for p in sorted(split_dir.glob("*.gguf"))}
+    hub = FakeHub().start()
+    hub.add("test/tiny-GGUF", files)
+    hub.add("test/gated-GGUF", {"Gated-Q8_0.gguf": files["Tiny-Q8_0.gguf"]}, gated=True)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_TOKEN", "")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # never a developer's own hub token
+    yield hub
+    hub.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import re
 from pathlib import Path
 
@@ -64,6 +65,14 @@ def test_hearth_plan_uses_the_live_devices(tmp_path: Path, tiny_model: Path) -> 
         report: dict = {}
         assert wait_until(beta_planned, timeout=20), report
         assert report["devices"][0]["device"] == "host" and report["tokens_per_s"] > 0
+        # The models list judges fit over the same live devices, through the node.
+        (host.home / "models").mkdir(exist_ok=True)
+        shutil.copy(tiny_model, host.home / "models" / "tiny.gguf")
+        listed = host.cli("models", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        answer = json.loads(listed.stdout)
+        assert answer["devices"] == "this device and 1 paired device(s) that donate"
+        assert answer["models"][0]["fit"]["plan"] == report["plan"]
         # A pooled chat without --plan loads exactly the plan `hearth plan` shows.
         chat = host.cli(
             "chat", "--pool", "--model", str(tiny_model), "--prompt", "hi", "--max-tokens", "2", timeout=120

@@ -48,6 +48,7 @@ def test_every_op_has_a_request_type_and_a_handler() -> None:
         "pool",
         "pool_failures",
         "donate",
+        "planning_devices",
     }
     for kind, handler in _OPS.values():
         assert issubclass(kind, msg.Request) and callable(handler)

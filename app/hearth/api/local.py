@@ -28,6 +28,7 @@ from hearth.core.errors import HearthError
 from hearth.mesh.pairing_client import PairingAttempt
 from hearth.mesh.pool import PoolSession
 from hearth.service.app import Services
+from hearth.service.planning import named_specs
 from hearth.store import paths
 
 STATE_FILE = "node.json"
@@ -172,6 +173,10 @@ class LocalApi:
     async def _pool_failures(self, _: msg.PoolFailures, conn: _Connection) -> msgspec.Struct:
         return msg.Failures(self.services.failures(conn.pool) if conn.pool else [])
 
+    async def _planning_devices(self, _: msg.PlanningDevicesRequest, conn: _Connection) -> msgspec.Struct:
+        host, remotes = named_specs(self.services.planning_devices())
+        return msg.PlanningDevices(host, remotes)
+
     async def _donate(self, request: msg.Donate, conn: _Connection) -> msgspec.Struct:
         return await self.services.donate(request.enabled, request.max_memory, request.threads)
 
@@ -187,6 +192,7 @@ _OPS: dict[str, tuple[type[msg.Request], Handler]] = {
     "pool": (msg.Pool, LocalApi._pool),
     "pool_failures": (msg.PoolFailures, LocalApi._pool_failures),
     "donate": (msg.Donate, LocalApi._donate),
+    "planning_devices": (msg.PlanningDevicesRequest, LocalApi._planning_devices),
 }
 
 

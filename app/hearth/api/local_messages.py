@@ -12,6 +12,7 @@ from typing import Annotated
 
 import msgspec
 
+from hearth.core.planner import DeviceSpec
 from hearth.service.device_view import DeviceView
 
 Threads = Annotated[int, msgspec.Meta(ge=0, le=4096)]
@@ -62,6 +63,10 @@ class PoolFailures(Request):
     pass
 
 
+class PlanningDevicesRequest(Request):
+    pass
+
+
 class Donate(Request):
     enabled: bool
     max_memory: Bytes | None = None
@@ -81,6 +86,13 @@ class PairStarted(msgspec.Struct, frozen=True):
 class DeviceNamed(msgspec.Struct, frozen=True):
     device_id: str
     name: str
+
+
+class PlanningDevices(msgspec.Struct, frozen=True):
+    """The devices the planner may use now, named as plans name them: this one, then the others."""
+
+    host: DeviceSpec
+    remotes: list[DeviceSpec]
 
 
 class PoolAnswer(msgspec.Struct, frozen=True):

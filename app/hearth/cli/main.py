@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--force", action="store_true", help="overwrite an existing file")
     synth.set_defaults(func=cmd_synth)
 
+    from hearth.cli.models import add_command as add_models
     from hearth.cli.node import add_commands
     from hearth.cli.plan import add_command as add_plan
     from hearth.cli.serve import add_command as add_serve
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_window(sub)
     add_commands(sub)
     add_plan(sub)
+    add_models(sub)
     add_serve(sub)
     return parser
 

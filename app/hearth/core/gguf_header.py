@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import mmap
 import os
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,26 @@ _SCALARS: dict[GGUFValueType, tuple[str, int]] = {
 _MIN_STRING = 8
 _MIN_KV = _MIN_STRING + 1 + 4 + 1  # key length + one key byte + value type + smallest value
 _MIN_TENSOR_INFO = _MIN_STRING + 1 + 4 + 8 + 4 + 8  # name, n_dims, one dim, type, offset
+
+
+# llama.cpp's name for part N of a model split over several files (llama_split_path).
+_SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$")
+
+
+def split_parts(name: str) -> list[str]:
+    """Every file of the model whose (first) file is ``name``, in order: ``name`` alone unless it is
+    part 1 of a split model (``…-00001-of-00003.gguf``). Works on bare names and paths alike."""
+    m = _SPLIT_RE.match(name)
+    if not m or int(m["no"]) != 1 or int(m["count"]) < 2:
+        return [name]
+    count = int(m["count"])
+    return [f"{m['stem']}-{i:05d}-of-{count:05d}.gguf" for i in range(1, count + 1)]
+
+
+def is_later_part(name: str) -> bool:
+    """Part 2 or later of a split model: loaded through part 1, never on its own."""
+    m = _SPLIT_RE.match(name)
+    return m is not None and int(m["no"]) > 1
 
 
 class GGUFError(HearthError, ValueError):
@@ -87,11 +108,24 @@ class GGUFHeader:
         return sum(t.nbytes for t in self.tensors)
 
 
+class NeedMoreBytes(GGUFError):
+    """The buffer holds only the start of the file and the header goes on past it."""
+
+    def __init__(self, needed: int) -> None:
+        super().__init__(f"the header goes on past the first {needed} bytes read")
+        self.needed = needed
+
+
 class _Cursor:
-    def __init__(self, buf: mmap.mmap | bytes, size: int) -> None:
+    def __init__(self, buf: mmap.mmap | bytes, size: int, available: int | None = None) -> None:
         self._buf = buf
-        self.size = size
+        self.size = size  # of the whole file: what sanity checks measure against
+        self.available = size if available is None else available  # of the buffer
         self.pos = 0
+
+    def need(self, end: int) -> None:
+        if end > self.available:
+            raise NeedMoreBytes(end)
 
     @property
     def remaining(self) -> int:
@@ -102,6 +136,7 @@ class _Cursor:
             raise GGUFError(
                 f"truncated header: {what} needs {n} bytes at offset {self.pos}, only {self.remaining} left"
             )
+        self.need(self.pos + n)
         out = self._buf[self.pos : self.pos + n]
         self.pos += n
         return bytes(out)
@@ -195,9 +230,12 @@ def tensor_nbytes(shape: tuple[int, ...], ttype: GGMLQuantizationType, name: str
     return elements // block * type_size
 
 
-def parse(data: mmap.mmap | bytes, size: int, path: str = "<memory>") -> GGUFHeader:
-    """Parse a GGUF header from a buffer of ``size`` bytes (the whole file, mapped)."""
-    cur = _Cursor(data, size)
+def parse(
+    data: mmap.mmap | bytes, size: int, path: str = "<memory>", available: int | None = None
+) -> GGUFHeader:
+    """Parse a GGUF header from a buffer of ``size`` bytes (the whole file, mapped), or from the first
+    ``available`` bytes of a file of ``size`` bytes: NeedMoreBytes then says how many the header needs."""
+    cur = _Cursor(data, size, available)
     magic = cur.take(4, "magic") if size >= 4 else b""
     if magic != GGUF_MAGIC:
         raise GGUFError(f"not a GGUF file (magic {magic!r}, expected {GGUF_MAGIC!r})")
@@ -232,6 +270,7 @@ def parse(data: mmap.mmap | bytes, size: int, path: str = "<memory>") -> GGUFHea
         raise GGUFError(f"general.alignment must be a power of two, got {alignment!r}")
 
     raw_infos = [_read_tensor_info(cur, i) for i in range(n_tensors)]
+    cur.need(cur.pos)  # a long array skipped at the very end
     data_offset = -(-cur.pos // alignment) * alignment
     data_size = size - data_offset
     tensors: list[TensorInfo] = []

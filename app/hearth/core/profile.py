@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
-from hearth.core.gguf_header import ArraySummary, GGUFError, GGUFHeader, read_header
+from hearth.core.gguf_header import (
+    ArraySummary,
+    GGUFError,
+    GGUFHeader,
+    is_later_part,
+    read_header,
+    split_parts,
+)
 
 _LAYER_RE = re.compile(r"^blk\.(\d+)\.")
 TOKEN_EMBD = "token_embd.weight"
@@ -49,6 +58,7 @@ class ModelProfile:
     # Per layer: True where attention only sees a sliding window; empty when no layer does.
     swa_layers: tuple[bool, ...] = ()
     sliding_window: int = 0
+    license: str = ""  # as the file states it (general.license), "" when it does not
 
     def attention_kinds(self, start: int, end: int) -> int:
         """How many kinds of attention (full, sliding window) layers ``[start, end)`` use; llama.cpp
@@ -143,8 +153,15 @@ def _int_key(md: dict[str, Any], key: str, default: int | None = None) -> int:
     return value
 
 
-def profile_from_header(header: GGUFHeader) -> ModelProfile:
+def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> ModelProfile:
+    """The profile of a model from its header; ``more``: the headers of its other parts when it is
+    split over several files (metadata comes from the first, tensors from every part)."""
     md = header.metadata
+    parts = (header, *more)
+    count = _int_key(md, "split.count", 1)
+    if max(count, 1) != len(parts):
+        raise GGUFError(f"the model is split into {count} files, {len(parts)} were read")
+    all_tensors = [t for part in parts for t in part.tensors]
     arch = md.get("general.architecture")
     if not isinstance(arch, str) or not arch:
         raise GGUFError("missing metadata key 'general.architecture'")
@@ -153,9 +170,9 @@ def profile_from_header(header: GGUFHeader) -> ModelProfile:
         raise GGUFError(f"'{arch}.block_count' is zero")
     # Every layer holds at least one tensor: a count beyond the tensor table is a lie, and believing it
     # would allocate per-layer tables of that size.
-    if block_count > len(header.tensors):
+    if block_count > len(all_tensors):
         raise GGUFError(
-            f"'{arch}.block_count' says {block_count} layers but the file has {len(header.tensors)} tensors"
+            f"'{arch}.block_count' says {block_count} layers but the file has {len(all_tensors)} tensors"
         )
     n_embd = _int_key(md, f"{arch}.embedding_length")
     n_head = _int_key(md, f"{arch}.attention.head_count")
@@ -172,7 +189,7 @@ def profile_from_header(header: GGUFHeader) -> ModelProfile:
     token_embd = output = other = params = 0
     quant: dict[str, list[int]] = {}
     token_embd_shape: tuple[int, ...] | None = None
-    for t in header.tensors:
+    for t in all_tensors:
         elements = 1
         for d in t.shape:
             elements *= d
@@ -209,7 +226,7 @@ def profile_from_header(header: GGUFHeader) -> ModelProfile:
         path=header.path,
         name=name if isinstance(name, str) else "",
         architecture=arch,
-        file_size=header.file_size,
+        file_size=sum(part.file_size for part in parts),
         block_count=block_count,
         embedding_length=n_embd,
         feed_forward_length=n_ff if isinstance(n_ff, int) else None,
@@ -226,16 +243,23 @@ def profile_from_header(header: GGUFHeader) -> ModelProfile:
         token_embd_bytes=token_embd,
         output_bytes=output,
         other_bytes=other,
-        tensor_data_bytes=header.tensor_data_bytes,
+        tensor_data_bytes=sum(part.tensor_data_bytes for part in parts),
         quantization={k: QuantShare(n, b) for k, (n, b) in sorted(quant.items())},
         swa_layers=swa_layers,
         sliding_window=sliding_window,
+        license=lic if isinstance(lic := md.get("general.license"), str) else "",
     )
 
 
 def read_profile(path: str) -> ModelProfile:
-    """Profile a GGUF file; raises GGUFError with one clear line when the file is unusable."""
-    return profile_from_header(read_header(path))
+    """Profile a GGUF file (with its other parts when it is the first of a split model); raises
+    GGUFError with one clear line when the file is unusable."""
+    if is_later_part(Path(path).name):
+        raise GGUFError("this is a later part of a split model: open its first part (…-00001-of-…)")
+    first = read_header(path)
+    if _int_key(first.metadata, "split.count", 1) <= 1:
+        return profile_from_header(first)
+    return profile_from_header(first, [read_header(p) for p in split_parts(path)[1:]])
 
 
 def shaped_profile(

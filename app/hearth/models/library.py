@@ -1,7 +1,9 @@
-"""The models this device knows: files in the models folder plus files the user imported by path.
+"""The models this device knows: files in the models folder (downloads live there, one folder per
+hub repository) plus files the user imported by path.
 
 Importing validates the header (a file llama.cpp would reject is refused with the reason) and records
-the path; nothing is copied, since models are often tens of gigabytes.
+the path; nothing is copied, since models are often tens of gigabytes. A model split over several files
+is listed once, by its first part.
 """
 
 from __future__ import annotations
@@ -10,9 +12,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from hearth.core.gguf_header import GGUFError
+from hearth.core.errors import HearthError
+from hearth.core.gguf_header import GGUFError, is_later_part, split_parts
 from hearth.core.profile import ModelProfile, read_profile
 from hearth.store import paths
+
+
+class LibraryError(HearthError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class ModelLibrary:
         tmp.replace(self._index)
 
     def paths(self) -> list[str]:
-        found = sorted(str(p) for p in paths.models_dir().glob("*.gguf"))
+        found = sorted(str(p) for p in paths.models_dir().rglob("*.gguf") if not is_later_part(p.name))
         return list(dict.fromkeys([*found, *self._imported()]))
 
     def entries(self) -> list[LibraryEntry]:
@@ -68,3 +75,27 @@ class ModelLibrary:
     def remove(self, path: str) -> None:
         """Forget an imported model (the file stays where it is)."""
         self._save([p for p in self._imported() if p != path])
+
+    def delete(self, path: str) -> list[str]:
+        """Take a model out of the library: a file in the models folder is deleted with every part of
+        it (and the folders it leaves empty); an imported file is only forgotten. Returns what was
+        deleted."""
+        folder = paths.models_dir().resolve()
+        target = Path(path).resolve()
+        if folder not in target.parents:
+            if path not in self._imported():
+                raise LibraryError(f"{path} is not in the library")
+            self.remove(path)
+            return []
+        deleted = []
+        for part in split_parts(str(target)):
+            try:
+                Path(part).unlink()
+                deleted.append(part)
+            except FileNotFoundError:
+                pass
+        parent = target.parent
+        while parent != folder and folder in parent.parents and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+        return deleted

@@ -117,8 +117,11 @@ def _add(writer: gguf.GGUFWriter, name: str, data: np.ndarray, qtype: QT) -> Non
         writer.add_tensor(name, gguf.quants.quantize(data, qtype), raw_dtype=qtype)
 
 
-def write_model(path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: int = 0) -> Path:
-    """Write a random-weight llama GGUF for ``spec``; returns the path."""
+def write_model(
+    path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: int = 0, parts: int = 1
+) -> Path:
+    """Write a random-weight llama GGUF for ``spec``; returns the path. ``parts`` > 1: split over that
+    many files as llama.cpp's gguf-split names them (``stem-00001-of-0000N.gguf``, the path returned)."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -133,7 +136,13 @@ def write_model(path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: 
         return weights.astype(np.float32)
 
     tmp = out.with_name(out.name + ".partial")
-    writer = gguf.GGUFWriter(str(tmp), spec.architecture)
+    per_part = 0
+    if parts > 1:
+        tensors = 2 + spec.n_layer * (13 if gemma else 9) + (spec.output_type is not None)
+        per_part = -(-tensors // parts)
+    writer = gguf.GGUFWriter(
+        str(tmp) if parts == 1 else str(out), spec.architecture, split_max_tensors=per_part
+    )
     writer.add_name(f"hearth-synthetic-{spec.name}")
     writer.add_context_length(spec.n_ctx)
     writer.add_embedding_length(spec.n_embd)
@@ -187,6 +196,8 @@ def write_model(path: str | os.PathLike[str], spec: SyntheticSpec = TINY, seed: 
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+    if parts > 1:
+        return writer.format_shard_names(out)[0]
     os.replace(tmp, out)
     return out
 

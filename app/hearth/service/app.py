@@ -30,10 +30,16 @@ from hearth.mesh.pairing_client import PairingAttempt
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.mesh.pool import PoolSession, open_pool
 from hearth.mesh.trust import TrustedDevice
+from hearth.models import resolve
+from hearth.models.catalog import CatalogModel, load_catalog
+from hearth.models.hub import Hub, HubRepo, RemoteModel
 from hearth.models.library import ModelLibrary
+from hearth.models.remote_profile import remote_profile
 from hearth.service.chat import ChatSession
 from hearth.service.device_view import DeviceView
+from hearth.service.downloads import DownloadJob, Downloads, State
 from hearth.service.events import Event
+from hearth.service.fit import Fit, fit
 from hearth.service.node import Node, NodeOptions
 from hearth.service.planning import (
     PlanChoice,
@@ -89,12 +95,15 @@ class Services:
         self.turns = Turns(on_change=lambda: self._notify(Event.TURNS))
         self.api_settings: ApiSettings = load_api()
         self.api_status = ApiStatus()
+        self.downloads = Downloads(paths.models_dir, self.hub, self._download_changed)
+        self._catalog: list[CatalogModel] | None = None
 
     async def start(self) -> None:
         self.store = await self.on_disk(ConversationStore, paths.conversations_db())
         await self.node.start()
 
     async def stop(self) -> None:
+        await self.downloads.close()
         with contextlib.suppress(Exception):
             await self.engine.close()
         await self._close_pool()
@@ -311,6 +320,63 @@ class Services:
             if failed:
                 return "; ".join(failed)
         return str(exc) or type(exc).__name__
+
+    # --- getting models ---
+
+    def hub(self) -> Hub:
+        """The hub as configured now (``HF_ENDPOINT``, ``HF_TOKEN``)."""
+        return Hub()
+
+    def catalog(self) -> list[CatalogModel]:
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        return self._catalog
+
+    async def search_hub(self, text: str, limit: int = 20) -> list[HubRepo]:
+        return await asyncio.to_thread(self.hub().search, text, limit)
+
+    async def hub_models(self, repo: str) -> list[RemoteModel]:
+        """The GGUF models of a hub repository."""
+        return await asyncio.to_thread(self.hub().models, repo)
+
+    async def catalog_model(self, entry: CatalogModel, quant: str = "") -> RemoteModel:
+        return await asyncio.to_thread(resolve.from_catalog, self.hub(), entry, quant)
+
+    async def remote_profile(self, model: RemoteModel) -> ModelProfile:
+        """A hub model's profile from its header (a few Range requests, remembered)."""
+        return await remote_profile(self.hub(), model, paths.cache_dir() / "hub-headers")
+
+    def fit(self, profile: ModelProfile, n_ctx: int | None = None) -> Fit:
+        """Whether ``profile`` fits this device, the paired devices together, or neither, as the
+        planner would place it over the devices as this node sees them now."""
+        host, remotes = named_specs(self.planning_devices())
+        return fit(profile, host, remotes, n_ctx)
+
+    def download(self, model: RemoteModel) -> DownloadJob:
+        """Start or resume downloading ``model`` into the models folder."""
+        return self.downloads.start(model)
+
+    async def pause_download(self, key: str) -> None:
+        await self.downloads.pause(key)
+
+    def resume_download(self, key: str) -> DownloadJob:
+        return self.downloads.resume(key)
+
+    async def cancel_download(self, key: str) -> None:
+        await self.downloads.cancel(key)
+
+    def _download_changed(self, job: DownloadJob) -> None:
+        self._notify(Event.DOWNLOADS)
+        if job.state is State.DONE:
+            self._notify(Event.LIBRARY)
+
+    async def delete_model(self, path: str) -> list[str]:
+        """Delete a downloaded model (every part), or forget an imported one."""
+        if self.model is not None and self.model.profile.path == path:
+            raise ServiceError("the model is loaded: unload it before deleting it")
+        deleted = await self.on_disk(self.library.delete, path)
+        self._notify(Event.LIBRARY)
+        return deleted
 
     # --- the HTTP API for other apps ---
 

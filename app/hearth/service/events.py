@@ -14,3 +14,5 @@ class Event(StrEnum):
     MODEL = "model"  # a model was loaded or unloaded
     TURNS = "turns"  # who the model is answering, or how many wait for it, changed
     API = "api"  # the HTTP API for other apps started, stopped or changed its settings
+    DOWNLOADS = "downloads"  # a download started, progressed, paused, failed or finished
+    LIBRARY = "library"  # a model was added to this device's library or removed from it

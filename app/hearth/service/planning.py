@@ -67,6 +67,15 @@ def planning_devices(rows: list[DeviceView]) -> list[PlanningDevice]:
     return out
 
 
+def this_device_alone() -> DeviceSpec:
+    """This device as the planner sees it when no node runs to say more (free memory now, the
+    assumed speed): what fit badges use without a node."""
+    import psutil
+
+    memory = psutil.virtual_memory()
+    return DeviceSpec(HOST, max(0, memory.available - headroom(memory.total)), DEFAULT_BYTES_PER_S)
+
+
 def keyed_specs(devices: list[PlanningDevice]) -> tuple[DeviceSpec, list[DeviceSpec]]:
     """The host and the others as the planner takes them, named by key (``host``, device IDs)."""
     return devices[0].spec, [d.spec for d in devices[1:]]

@@ -1,0 +1,68 @@
+"""The curated catalog: instruct GGUF models Hearth suggests, from small to 70B class.
+
+It is a data file shipped with the app (``catalog.json``), read with a schema so that a broken entry is
+reported by name instead of half-shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from hearth.core.errors import HearthError
+
+CATALOG = Path(__file__).with_name("catalog.json")
+
+
+class CatalogFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    quant: str
+    file: str  # path inside the repository; for a split model, its first part
+    size: int  # bytes, as the hub lists them (all parts together)
+    sha256: str | None = None  # when given, the hub's LFS hash must agree
+
+
+class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str
+    name: str
+    family: str
+    parameters_b: float
+    license: str
+    context: int
+    repo: str
+    files: list[CatalogFile]
+    summary: str = ""
+
+    def file(self, quant: str = "") -> CatalogFile:
+        """The file of ``quant`` (case-insensitive), or the first (the recommended one)."""
+        for f in self.files:
+            if f.quant.lower() == quant.lower():
+                return f
+        if quant:
+            have = ", ".join(f.quant for f in self.files)
+            raise CatalogError(f"{self.name} comes as {have}, not {quant}")
+        return self.files[0]
+
+
+class _Catalog(msgspec.Struct, forbid_unknown_fields=True):
+    about: str
+    models: list[CatalogModel]
+
+
+class CatalogError(HearthError):
+    pass
+
+
+def load_catalog(path: Path = CATALOG) -> list[CatalogModel]:
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=_Catalog).models
+    except OSError as exc:
+        raise CatalogError(f"cannot read the model catalog {path}: {exc.strerror}") from None
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise CatalogError(f"the model catalog {path} is damaged: {exc}") from None
+
+
+def matching(models: list[CatalogModel], text: str) -> list[CatalogModel]:
+    """Catalog entries whose id, name, family or repository contains every word of ``text``."""
+    words = text.lower().split()
+    return [m for m in models if all(w in f"{m.id} {m.name} {m.family} {m.repo}".lower() for w in words)]

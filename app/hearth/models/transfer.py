@@ -1,0 +1,279 @@
+"""Hearth's own transfer of model files: resumable, verified, atomic.
+
+Each file streams into ``<name>.partial`` beside where it will live; a later attempt (after a cancel, a
+lost connection, a crash or a restart) asks only for the bytes after what the partial file holds, with an
+HTTP Range request. The SHA-256 is computed while the bytes stream (a resumed file re-reads its partial
+bytes first) and checked against the hub's LFS hash; only then are the files renamed into place, every
+part of a split model together, so the library never sees half a model or a damaged one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+
+from hearth.core.units import GIB
+from hearth.models.hub import (
+    Hub,
+    HubError,
+    HubUnreachable,
+    NeedsAccess,
+    NotOnHub,
+    RemoteFile,
+    RemoteModel,
+    need_access_message,
+)
+
+PARTIAL = ".partial"
+CHUNK = 1 << 20
+PROGRESS_EVERY_S = 0.2
+# A slow link still reaches the disk this often, so a crash or a power cut loses little.
+WRITE_EVERY_S = 0.5
+SPEED_WINDOW_S = 5.0
+
+
+class NoDiskSpace(HubError):
+    pass
+
+
+class HashMismatch(HubError):
+    pass
+
+
+@dataclass(frozen=True)
+class Progress:
+    name: str  # the model's (first) file
+    done: int
+    total: int
+    bytes_per_s: float
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        return (self.total - self.done) / self.bytes_per_s if self.bytes_per_s > 0 else None
+
+
+def local_path(folder: Path, file: RemoteFile) -> Path:
+    """Where a hub file lives in the models folder: ``owner/repo/name``."""
+    return folder.joinpath(*file.repo.split("/"), *file.name.split("/"))
+
+
+def partial_path(path: Path) -> Path:
+    return path.with_name(path.name + PARTIAL)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _existing_dir(path: Path) -> Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def _timeout() -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=None, sock_connect=20, sock_read=60)
+
+
+class _Meter:
+    """Bytes done over the whole model, with a speed over the last few seconds."""
+
+    def __init__(self, name: str, total: int, done: int, report: Callable[[Progress], None] | None) -> None:
+        self.name, self.total, self.done, self._report = name, total, done, report
+        self._samples: collections.deque[tuple[float, int]] = collections.deque([(time.monotonic(), done)])
+        self._last = 0.0
+
+    def add(self, n: int, force: bool = False) -> None:
+        self.done += n
+        now = time.monotonic()
+        self._samples.append((now, self.done))
+        while len(self._samples) > 2 and now - self._samples[0][0] > SPEED_WINDOW_S:
+            self._samples.popleft()
+        if self._report and (force or now - self._last >= PROGRESS_EVERY_S):
+            self._last = now
+            t0, d0 = self._samples[0]
+            speed = (self.done - d0) / (now - t0) if now > t0 else 0.0
+            self._report(Progress(self.name, self.done, self.total, speed))
+
+
+def _hash_into(path: Path, hasher: Any) -> None:
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            hasher.update(chunk)
+
+
+def _write(out: IO[bytes], hasher: Any, chunk: bytes) -> None:
+    out.write(chunk)
+    hasher.update(chunk)
+
+
+def _lost(file: RemoteFile, done: int, exc: BaseException | None = None) -> HubUnreachable:
+    why = f" ({type(exc).__name__})" if exc else ""
+    return HubUnreachable(
+        f"the connection was lost while downloading {file.name}{why}, after {done / GIB:.2f} of "
+        f"{file.size / GIB:.2f} GiB; resume to continue from there"
+    )
+
+
+async def _fetch(
+    session: aiohttp.ClientSession, hub: Hub, file: RemoteFile, partial: Path, meter: _Meter
+) -> str:
+    """Complete ``partial`` from the hub; returns its SHA-256."""
+    loop = asyncio.get_running_loop()
+    hasher = hashlib.sha256()
+    have = _size(partial)
+    if have > file.size:
+        partial.unlink()
+        have = 0
+    if have:
+        await asyncio.to_thread(_hash_into, partial, hasher)
+    if have == file.size:
+        return hasher.hexdigest()
+    headers = {**hub.headers(), "Range": f"bytes={have}-", "Accept-Encoding": "identity"}
+    try:
+        async with session.get(hub.url(file), headers=headers) as response:
+            if response.status in (401, 403):
+                raise NeedsAccess(need_access_message(file.repo))
+            if response.status == 404:
+                raise NotOnHub(f"{file.name} is not in {file.repo} any more (the hub answered 404)")
+            if response.status == 416:
+                # The partial file is not a prefix of what the hub has now: start again.
+                partial.unlink(missing_ok=True)
+                raise HubUnreachable(f"the hub refused to resume {file.name}; try again to start it afresh")
+            if response.status >= 400:
+                raise HubError(f"the hub answered {response.status} for {file.name}; try again later")
+            if response.status == 200 and have:
+                # The server ignored Range and sends the whole file.
+                meter.add(-have)
+                have = 0
+                hasher = hashlib.sha256()
+            with partial.open("r+b" if have else "wb") as out:
+                out.seek(have)
+                out.truncate()
+                pending = bytearray()
+                written_at = time.monotonic()
+                writing: asyncio.Future[None] | None = None
+                try:
+                    async for piece in response.content.iter_any():
+                        pending += piece
+                        meter.add(len(piece))
+                        if len(pending) >= CHUNK or time.monotonic() - written_at >= WRITE_EVERY_S:
+                            chunk, have = bytes(pending), have + len(pending)
+                            pending.clear()
+                            # Hashing and writing a megabyte off the event loop (the window's thread).
+                            writing = loop.run_in_executor(None, _write, out, hasher, chunk)
+                            await asyncio.shield(writing)
+                            written_at = time.monotonic()
+                finally:
+                    # Whatever arrived is kept, even when the transfer is cancelled or cut, after the
+                    # write under way: a resume asks only for what is missing.
+                    if writing is not None and not writing.done():
+                        await asyncio.wait([writing])
+                    _write(out, hasher, bytes(pending))
+                    have += len(pending)
+                    out.flush()
+                    os.fsync(out.fileno())
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise _lost(file, have, exc) from None
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise NoDiskSpace(
+                f"the disk filled up while downloading {file.name}; free some space, then resume"
+            ) from None
+        raise
+    if have != file.size:
+        raise _lost(file, have)
+    return hasher.hexdigest()
+
+
+def check_space(model: RemoteModel, folder: Path) -> None:
+    """Refuse before starting when the disk cannot hold what is still to come."""
+    missing = sum(
+        f.size - _size(partial_path(local_path(folder, f)))
+        for f in model.parts
+        if not local_path(folder, f).exists()
+    )
+    where = _existing_dir(folder)
+    free = shutil.disk_usage(where).free
+    if missing > free:
+        raise NoDiskSpace(
+            f"{model.name} needs {missing / GIB:.2f} GiB more, but only {free / GIB:.2f} GiB are free on the "
+            f"disk holding {where}; free some space and try again"
+        )
+
+
+async def download(
+    hub: Hub, model: RemoteModel, folder: Path, on_progress: Callable[[Progress], None] | None = None
+) -> Path:
+    """Download every part of ``model`` into ``folder``, resuming what an earlier attempt left; returns
+    the path of its first part. Cancelling keeps the partial files for the next attempt."""
+    check_space(model, folder)
+    targets = [(f, local_path(folder, f)) for f in model.parts]
+    done = sum(f.size if path.exists() else _size(partial_path(path)) for f, path in targets)
+    meter = _Meter(model.name, model.size, done, on_progress)
+    fetched: list[tuple[Path, Path]] = []
+    async with aiohttp.ClientSession(timeout=_timeout()) as session:
+        for file, path in targets:
+            if path.exists():
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = partial_path(path)
+            digest = await _fetch(session, hub, file, partial, meter)
+            if file.sha256 and digest != file.sha256:
+                partial.unlink(missing_ok=True)
+                raise HashMismatch(
+                    f"{file.name} arrived damaged (SHA-256 {digest[:12]}…, the hub says "
+                    f"{file.sha256[:12]}…); it was removed; download it again"
+                )
+            fetched.append((partial, path))
+    for partial, path in fetched:
+        os.replace(partial, path)
+    meter.add(0, force=True)
+    return targets[0][1]
+
+
+def discard(model: RemoteModel, folder: Path) -> None:
+    """Remove what a cancelled download left (its partial files)."""
+    for f in model.parts:
+        with contextlib.suppress(FileNotFoundError):
+            partial_path(local_path(folder, f)).unlink()
+
+
+async def fetch_prefix(hub: Hub, file: RemoteFile, n: int) -> bytes:
+    """The first ``n`` bytes of a hub file (a Range request), for reading a model's header."""
+    headers = {**hub.headers(), "Range": f"bytes=0-{n - 1}", "Accept-Encoding": "identity"}
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=_timeout()) as session,
+            session.get(hub.url(file), headers=headers) as response,
+        ):
+            if response.status in (401, 403):
+                raise NeedsAccess(need_access_message(file.repo))
+            if response.status == 404:
+                raise NotOnHub(f"{file.name} is not in {file.repo} (the hub answered 404)")
+            if response.status >= 400:
+                raise HubError(f"the hub answered {response.status} for {file.name}")
+            return await response.content.read(n)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise HubUnreachable(
+            f"cannot reach {hub.endpoint} ({type(exc).__name__}): check the network"
+        ) from None
