@@ -14,9 +14,13 @@ from pathlib import Path
 from harness.windows import close_window, open_window, run_on_qt, until
 from hearth.core.plan import HOST, Assignment, Plan
 from hearth.core.profile import read_profile
+from hearth.store import paths
 
 
 async def session(model: Path, tokens: int) -> None:
+    # In the library, as a user's model would be (an empty library opens the window on the catalog,
+    # whose background work would blur the reference count measured below).
+    (paths.models_dir() / model.name).symlink_to(model)
     services, window = await open_window(name="host")
     try:
         profile = read_profile(str(model))

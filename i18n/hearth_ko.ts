@@ -65,7 +65,7 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="179"/>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
+        <translation>삭제</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="184"/>
@@ -324,6 +324,95 @@
     </message>
 </context>
 <context>
+    <name>DownloadRow</name>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="39"/>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="58"/>
+        <source>%1 of %2</source>
+        <translation>%2 중 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="62"/>
+        <source>%1/s</source>
+        <translation>%1/초</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
+        <source>%1 left</source>
+        <translation>%1 남음</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="67"/>
+        <source>Paused at %1</source>
+        <translation>일시 중지됨: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
+        <source>Stopped: %1</source>
+        <translation>중단됨: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
+        <source>Done: %1</source>
+        <translation>완료: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <source>Pause</source>
+        <translation>일시 중지</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <source>Resume</source>
+        <translation>이어받기</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsView</name>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="89"/>
+        <source>No downloads. Pick a model from the catalog or a hub search.</source>
+        <translation>다운로드가 없습니다. 카탈로그에서 모델을 고르거나 허브에서 검색하세요.</translation>
+    </message>
+</context>
+<context>
+    <name>HubList</name>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Model</source>
+        <translation>모델</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Quantization</source>
+        <translation>양자화</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Size</source>
+        <translation>크기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Fits</source>
+        <translation>적합성</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="60"/>
+        <source>checking…</source>
+        <translation>확인 중…</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="90"/>
+        <source>unknown: %1</source>
+        <translation>알 수 없음: %1</translation>
+    </message>
+</context>
+<context>
     <name>LayerStrip</name>
     <message>
         <location filename="../app/hearth/ui/layer_strip.py" line="199"/>
@@ -364,22 +453,22 @@
         <translation>설정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="124"/>
+        <location filename="../app/hearth/ui/main_window.py" line="139"/>
         <source>Pairing request</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="128"/>
+        <location filename="../app/hearth/ui/main_window.py" line="143"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="138"/>
+        <location filename="../app/hearth/ui/main_window.py" line="153"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="146"/>
+        <location filename="../app/hearth/ui/main_window.py" line="161"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -387,49 +476,223 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="40"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Import a .gguf file…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="43"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Models on this device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="57"/>
+        <location filename="../app/hearth/ui/models_page.py" line="62"/>
+        <source>On this device</source>
+        <translation>이 기기에 있음</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="63"/>
+        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <source>Catalog</source>
+        <translation>카탈로그</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="64"/>
+        <source>Search the hub</source>
+        <translation>허브 검색</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="66"/>
+        <source>Downloads</source>
+        <translation>다운로드</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <source>Plan and chat</source>
+        <translation>계획 후 대화</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="89"/>
+        <source>Show in folder</source>
+        <translation>폴더에서 보기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="91"/>
+        <source>Delete</source>
+        <translation>삭제</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="116"/>
         <source>%1 — cannot be used: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="61"/>
+        <location filename="../app/hearth/ui/models_page.py" line="120"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="69"/>
+        <location filename="../app/hearth/ui/models_page.py" line="126"/>
+        <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
+        <translation>이 기기에는 아직 모델이 없습니다. 카탈로그 탭에서 기기에 맞는 모델을 추천합니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <source>yes</source>
+        <translation>있음</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <source>no: continues text; not tuned for chat</source>
+        <translation>없음: 텍스트를 이어 쓸 뿐, 대화용으로 조정되지 않았습니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <source>Architecture</source>
+        <translation>아키텍처</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <source>Parameters</source>
+        <translation>매개변수</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <source>Size</source>
+        <translation>크기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <source>Quantization</source>
+        <translation>양자화</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <source>Layers</source>
+        <translation>레이어</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <source>Context length</source>
+        <translation>컨텍스트 길이</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <source>Licence</source>
+        <translation>라이선스</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <source>not stated in the file</source>
+        <translation>파일에 명시되지 않음</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <source>Chat template</source>
+        <translation>대화 템플릿</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <source>File</source>
+        <translation>파일</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="177"/>
+        <source>Delete %1 from this device?</source>
+        <translation>이 기기에서 %1을(를) 삭제할까요?</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="178"/>
+        <source>Delete model</source>
+        <translation>모델 삭제</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="185"/>
+        <source>Deleted %1</source>
+        <translation>%1 삭제됨</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>Import a model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="69"/>
+        <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="73"/>
+        <location filename="../app/hearth/ui/models_page.py" line="197"/>
         <source>Checking %1…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="77"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>%1 was not imported: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>Imported %1</source>
         <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="218"/>
+        <location filename="../app/hearth/ui/models_page.py" line="283"/>
+        <source>Download</source>
+        <translation>다운로드</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="243"/>
+        <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
+        <translation>작은 모델부터 70B급까지의 지시 모델입니다. 각 모델이 이 기기에 맞는지, 페어링된 기기를 합쳐야 맞는지, 어디에도 맞지 않는지 표시합니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="258"/>
+        <source>Asking the hub for %1…</source>
+        <translation>허브에서 %1 확인 중…</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="267"/>
+        <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
+        <translation>Hearth에 오신 것을 환영합니다. 먼저 모델을 고르세요. &quot;이 기기에서 실행 가능&quot;으로 표시된 모델은 이 기기 혼자 실행하고, 나머지는 페어링된 기기가 필요합니다. 작은 모델은 몇 분이면 받을 수 있습니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
+        <translation>Hugging Face에서 GGUF 모델 검색 (예: &quot;qwen 7b&quot;)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="277"/>
+        <source>Search text</source>
+        <translation>검색어</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <source>Search</source>
+        <translation>검색</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <source>Search results</source>
+        <translation>검색 결과</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="304"/>
+        <source>Searching the hub for %1…</source>
+        <translation>허브에서 %1 검색 중…</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/models_page.py" line="326"/>
+        <source>%n model file(s) found</source>
+        <translation>
+            <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="337"/>
+        <source>Downloading %1</source>
+        <translation>%1 다운로드 중</translation>
     </message>
 </context>
 <context>
@@ -588,12 +851,12 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="73"/>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>취소</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="88"/>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>모델</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="91"/>
@@ -745,6 +1008,31 @@
         <location filename="../app/hearth/ui/tray.py" line="76"/>
         <source>Donating: a paired device is using this one</source>
         <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>widget</name>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="27"/>
+        <source>fits this device</source>
+        <translation>이 기기에서 실행 가능</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
+        <source>fits with your paired devices (%n devices)</source>
+        <translation>
+            <numerusform>페어링된 기기와 함께 실행 가능 (기기 %n대)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
+        <source>too large</source>
+        <translation>너무 큼</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="32"/>
+        <source>about %1 tokens/s</source>
+        <translation>초당 약 %1 토큰</translation>
     </message>
 </context>
 </TS>

@@ -65,7 +65,7 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="179"/>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
+        <translation>Удалить</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="184"/>
@@ -326,6 +326,95 @@
     </message>
 </context>
 <context>
+    <name>DownloadRow</name>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="39"/>
+        <source>Cancel</source>
+        <translation>Отменить</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="58"/>
+        <source>%1 of %2</source>
+        <translation>%1 из %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="62"/>
+        <source>%1/s</source>
+        <translation>%1/с</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
+        <source>%1 left</source>
+        <translation>осталось %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="67"/>
+        <source>Paused at %1</source>
+        <translation>Приостановлено: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
+        <source>Stopped: %1</source>
+        <translation>Остановлено: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
+        <source>Done: %1</source>
+        <translation>Готово: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <source>Pause</source>
+        <translation>Пауза</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <source>Resume</source>
+        <translation>Продолжить</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsView</name>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="89"/>
+        <source>No downloads. Pick a model from the catalog or a hub search.</source>
+        <translation>Загрузок нет. Выберите модель в каталоге или найдите её на хабе.</translation>
+    </message>
+</context>
+<context>
+    <name>HubList</name>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Model</source>
+        <translation>Модель</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Quantization</source>
+        <translation>Квантование</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Size</source>
+        <translation>Размер</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Fits</source>
+        <translation>Помещается</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="60"/>
+        <source>checking…</source>
+        <translation>проверка…</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="90"/>
+        <source>unknown: %1</source>
+        <translation>неизвестно: %1</translation>
+    </message>
+</context>
+<context>
     <name>LayerStrip</name>
     <message>
         <location filename="../app/hearth/ui/layer_strip.py" line="199"/>
@@ -366,22 +455,22 @@
         <translation>Настройки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="124"/>
+        <location filename="../app/hearth/ui/main_window.py" line="139"/>
         <source>Pairing request</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="128"/>
+        <location filename="../app/hearth/ui/main_window.py" line="143"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="138"/>
+        <location filename="../app/hearth/ui/main_window.py" line="153"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="146"/>
+        <location filename="../app/hearth/ui/main_window.py" line="161"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -389,49 +478,225 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="40"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Import a .gguf file…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="43"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Models on this device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="57"/>
+        <location filename="../app/hearth/ui/models_page.py" line="62"/>
+        <source>On this device</source>
+        <translation>На этом устройстве</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="63"/>
+        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <source>Catalog</source>
+        <translation>Каталог</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="64"/>
+        <source>Search the hub</source>
+        <translation>Поиск на хабе</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="66"/>
+        <source>Downloads</source>
+        <translation>Загрузки</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <source>Plan and chat</source>
+        <translation>Спланировать и общаться</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="89"/>
+        <source>Show in folder</source>
+        <translation>Показать в папке</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="91"/>
+        <source>Delete</source>
+        <translation>Удалить</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="116"/>
         <source>%1 — cannot be used: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="61"/>
+        <location filename="../app/hearth/ui/models_page.py" line="120"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="69"/>
+        <location filename="../app/hearth/ui/models_page.py" line="126"/>
+        <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
+        <translation>На этом устройстве пока нет моделей. Во вкладке «Каталог» есть модели, которые подойдут вашим устройствам.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <source>yes</source>
+        <translation>да</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <source>no: continues text; not tuned for chat</source>
+        <translation>нет: продолжает текст; не обучена для диалога</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <source>Architecture</source>
+        <translation>Архитектура</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <source>Parameters</source>
+        <translation>Параметры</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <source>Size</source>
+        <translation>Размер</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <source>Quantization</source>
+        <translation>Квантование</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <source>Layers</source>
+        <translation>Слои</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <source>Context length</source>
+        <translation>Длина контекста</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <source>Licence</source>
+        <translation>Лицензия</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <source>not stated in the file</source>
+        <translation>в файле не указана</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <source>Chat template</source>
+        <translation>Шаблон диалога</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <source>File</source>
+        <translation>Файл</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="177"/>
+        <source>Delete %1 from this device?</source>
+        <translation>Удалить %1 с этого устройства?</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="178"/>
+        <source>Delete model</source>
+        <translation>Удаление модели</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="185"/>
+        <source>Deleted %1</source>
+        <translation>Удалено: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>Import a model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="69"/>
+        <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="73"/>
+        <location filename="../app/hearth/ui/models_page.py" line="197"/>
         <source>Checking %1…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="77"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>%1 was not imported: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>Imported %1</source>
         <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="218"/>
+        <location filename="../app/hearth/ui/models_page.py" line="283"/>
+        <source>Download</source>
+        <translation>Скачать</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="243"/>
+        <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
+        <translation>Инструктивные модели — от маленьких до класса 70B. Для каждой указано, поместится ли она на этом устройстве, на сопряжённых устройствах вместе или нигде.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="258"/>
+        <source>Asking the hub for %1…</source>
+        <translation>Запрос к хабу: %1…</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="267"/>
+        <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
+        <translation>Добро пожаловать в Hearth. Начните с модели: помеченные «помещается на этом устройстве» работают здесь сами по себе, остальным нужны сопряжённые устройства. Небольшие модели скачиваются за минуты.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
+        <translation>Поиск GGUF-моделей на Hugging Face, например «qwen 7b»</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="277"/>
+        <source>Search text</source>
+        <translation>Текст поиска</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <source>Search</source>
+        <translation>Найти</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <source>Search results</source>
+        <translation>Результаты поиска</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="304"/>
+        <source>Searching the hub for %1…</source>
+        <translation>Поиск на хабе: %1…</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/models_page.py" line="326"/>
+        <source>%n model file(s) found</source>
+        <translation>
+            <numerusform>Найден %n файл модели</numerusform>
+            <numerusform>Найдено %n файла модели</numerusform>
+            <numerusform>Найдено %n файлов модели</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="337"/>
+        <source>Downloading %1</source>
+        <translation>Скачивается %1</translation>
     </message>
 </context>
 <context>
@@ -590,12 +855,12 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="73"/>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>Отменить</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="88"/>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>Модель</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="91"/>
@@ -747,6 +1012,33 @@
         <location filename="../app/hearth/ui/tray.py" line="76"/>
         <source>Donating: a paired device is using this one</source>
         <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>widget</name>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="27"/>
+        <source>fits this device</source>
+        <translation>помещается на этом устройстве</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
+        <source>fits with your paired devices (%n devices)</source>
+        <translation>
+            <numerusform>помещается на сопряжённых устройствах (%n устройство)</numerusform>
+            <numerusform>помещается на сопряжённых устройствах (%n устройства)</numerusform>
+            <numerusform>помещается на сопряжённых устройствах (%n устройств)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
+        <source>too large</source>
+        <translation>слишком велика</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="32"/>
+        <source>about %1 tokens/s</source>
+        <translation>около %1 токенов/с</translation>
     </message>
 </context>
 </TS>

@@ -65,7 +65,7 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="179"/>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
+        <translation>删除</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="184"/>
@@ -324,6 +324,95 @@
     </message>
 </context>
 <context>
+    <name>DownloadRow</name>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="39"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="58"/>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="62"/>
+        <source>%1/s</source>
+        <translation>%1/秒</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
+        <source>%1 left</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="67"/>
+        <source>Paused at %1</source>
+        <translation>已暂停：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
+        <source>Stopped: %1</source>
+        <translation>已停止：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
+        <source>Done: %1</source>
+        <translation>完成：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsView</name>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="89"/>
+        <source>No downloads. Pick a model from the catalog or a hub search.</source>
+        <translation>没有下载任务。请从目录中选择模型，或在模型库中搜索。</translation>
+    </message>
+</context>
+<context>
+    <name>HubList</name>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <source>Fits</source>
+        <translation>能否运行</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="60"/>
+        <source>checking…</source>
+        <translation>检查中…</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="90"/>
+        <source>unknown: %1</source>
+        <translation>未知：%1</translation>
+    </message>
+</context>
+<context>
     <name>LayerStrip</name>
     <message>
         <location filename="../app/hearth/ui/layer_strip.py" line="199"/>
@@ -364,22 +453,22 @@
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="124"/>
+        <location filename="../app/hearth/ui/main_window.py" line="139"/>
         <source>Pairing request</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="128"/>
+        <location filename="../app/hearth/ui/main_window.py" line="143"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="138"/>
+        <location filename="../app/hearth/ui/main_window.py" line="153"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="146"/>
+        <location filename="../app/hearth/ui/main_window.py" line="161"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -387,49 +476,223 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="40"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Import a .gguf file…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="43"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Models on this device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="57"/>
+        <location filename="../app/hearth/ui/models_page.py" line="62"/>
+        <source>On this device</source>
+        <translation>本设备上</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="63"/>
+        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <source>Catalog</source>
+        <translation>目录</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="64"/>
+        <source>Search the hub</source>
+        <translation>搜索模型库</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="66"/>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <source>Plan and chat</source>
+        <translation>规划并聊天</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="89"/>
+        <source>Show in folder</source>
+        <translation>在文件夹中显示</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="91"/>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="116"/>
         <source>%1 — cannot be used: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="61"/>
+        <location filename="../app/hearth/ui/models_page.py" line="120"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="69"/>
+        <location filename="../app/hearth/ui/models_page.py" line="126"/>
+        <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
+        <translation>本设备上还没有模型。“目录”标签页会推荐适合您设备的模型。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <source>yes</source>
+        <translation>有</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <source>no: continues text; not tuned for chat</source>
+        <translation>没有：只会续写文本，未针对对话调优</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <source>Layers</source>
+        <translation>层数</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <source>not stated in the file</source>
+        <translation>文件中未注明</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <source>Chat template</source>
+        <translation>对话模板</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="177"/>
+        <source>Delete %1 from this device?</source>
+        <translation>要从本设备删除 %1 吗？</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="178"/>
+        <source>Delete model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="185"/>
+        <source>Deleted %1</source>
+        <translation>已删除 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>Import a model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="69"/>
+        <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="73"/>
+        <location filename="../app/hearth/ui/models_page.py" line="197"/>
         <source>Checking %1…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="77"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>%1 was not imported: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>Imported %1</source>
         <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="218"/>
+        <location filename="../app/hearth/ui/models_page.py" line="283"/>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="243"/>
+        <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
+        <translation>从小型到 70B 级别的指令模型。每个模型都会注明：本设备能否运行、需与已配对设备合力运行，还是都无法运行。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="258"/>
+        <source>Asking the hub for %1…</source>
+        <translation>正在向模型库查询 %1…</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="267"/>
+        <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
+        <translation>欢迎使用 Hearth。先选一个模型吧：标有“本设备可运行”的模型在这台设备上就能独立运行，其他模型需要已配对的设备一起运行。小模型几分钟即可下载完成。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
+        <translation>在 Hugging Face 上搜索 GGUF 模型，例如“qwen 7b”</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="277"/>
+        <source>Search text</source>
+        <translation>搜索内容</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <source>Search results</source>
+        <translation>搜索结果</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="304"/>
+        <source>Searching the hub for %1…</source>
+        <translation>正在模型库中搜索 %1…</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/models_page.py" line="326"/>
+        <source>%n model file(s) found</source>
+        <translation>
+            <numerusform>找到 %n 个模型文件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="337"/>
+        <source>Downloading %1</source>
+        <translation>正在下载 %1</translation>
     </message>
 </context>
 <context>
@@ -588,12 +851,12 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="73"/>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>取消</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="88"/>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>模型</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="91"/>
@@ -745,6 +1008,31 @@
         <location filename="../app/hearth/ui/tray.py" line="76"/>
         <source>Donating: a paired device is using this one</source>
         <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>widget</name>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="27"/>
+        <source>fits this device</source>
+        <translation>本设备可运行</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
+        <source>fits with your paired devices (%n devices)</source>
+        <translation>
+            <numerusform>需与已配对设备合力运行（%n 台设备）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
+        <source>too large</source>
+        <translation>太大，无法运行</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="32"/>
+        <source>about %1 tokens/s</source>
+        <translation>约 %1 词元/秒</translation>
     </message>
 </context>
 </TS>

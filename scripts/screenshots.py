@@ -3,7 +3,8 @@
     uv run python scripts/screenshots.py [--out docs/screenshots]
 
 The other two nodes are real ``hearth node`` processes on 127.0.0.2 and 127.0.0.3, paired and donating;
-the model is loaded across all three and answers one question. Runs offscreen (or under Xvfb).
+the model is loaded across all three and answers one question. The Models page searches a hub stand-in
+on 127.0.0.1 (nothing leaves the machine). Runs offscreen (or under Xvfb).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ async def main(out: Path, workdir: Path) -> None:
     from hearth.core.plan_edit import PlanDraft
     from hearth.models import synthetic
 
+    from harness.fake_hub import FakeHub
+
     model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
+    hub = FakeHub().start()
+    hub.add("hearth/talkative-demo-GGUF", {"talkative-demo-Q8_0.gguf": model.read_bytes()})
+    os.environ["HF_ENDPOINT"] = hub.url
     donors = [
         NodeProcess(workdir / name, name, host, extra=["--donate", "--max-memory", "2G"])
         for name, host in (("desktop", "127.0.0.2"), ("laptop", "127.0.0.3"))
@@ -57,12 +63,21 @@ async def main(out: Path, workdir: Path) -> None:
         chat.max_tokens.setValue(48)
         chat.send("Which devices are answering me?")
         await until(lambda: chat.turn is None)
-        for name, row in (("chat", 2), ("models", 3), ("settings", 4)):
+        for name, row in (("chat", 2), ("settings", 4)):
             window.nav.setCurrentRow(row)
             await asyncio.sleep(0.3)
             window.grab().save(str(out / f"{name}.png"))
+        window.nav.setCurrentRow(3)
+        window.models.tabs.setCurrentIndex(2)
+        window.models.search("demo")
+        results = window.models.results
+        await until(lambda: results.topLevelItemCount() == 1 and "…" not in results.topLevelItem(0).text(3))
+        results.setCurrentItem(results.topLevelItem(0))
+        await asyncio.sleep(0.3)
+        window.grab().save(str(out / "models.png"))
     finally:
         await close_window(services, window, tuple(donors))
+        hub.stop()
 
 
 def run() -> int:

@@ -13,6 +13,9 @@ from hearth.models import synthetic
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # Never the developer's real keyring: this backend is never secure, so keys go to the test's HEARTH_HOME.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+# Never the real hub: a test that reaches for it without the stand-in (the fake_hub fixture) finds
+# nothing listening on loopback, and the window's catalog says it cannot reach the hub.
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 import msgspec
 
 from hearth.core.errors import HearthError
+from hearth.core.gguf_header import split_parts
+from hearth.models.hub import RemoteFile, RemoteModel
 
 CATALOG = Path(__file__).with_name("catalog.json")
 
@@ -32,6 +34,18 @@ class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     repo: str
     files: list[CatalogFile]
     summary: str = ""
+
+    def remote(self, quant: str = "") -> RemoteModel:
+        """The file of ``quant`` as the catalog describes it, for showing and judging without asking
+        the hub for a listing; a download asks (``hearth.models.resolve``) for exact sizes and hashes."""
+        f = self.file(quant)
+        names = split_parts(f.file)
+        sizes = [f.size] + [0] * (len(names) - 1)  # the catalog knows only the total
+        parts = tuple(
+            RemoteFile(self.repo, n, s, f.sha256 if i == 0 else None)
+            for i, (n, s) in enumerate(zip(names, sizes, strict=True))
+        )
+        return RemoteModel(self.repo, parts, license=self.license)
 
     def file(self, quant: str = "") -> CatalogFile:
         """The file of ``quant`` (case-insensitive), or the first (the recommended one)."""

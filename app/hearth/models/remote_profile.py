@@ -23,17 +23,18 @@ MAX_HEADER = 256 << 20
 
 
 async def _remote_header(hub: Hub, file: RemoteFile) -> GGUFHeader:
-    n = min(FIRST_READ, file.size)
+    n = FIRST_READ
     while True:
-        data = await fetch_prefix(hub, file, n)
+        # The hub states the file's size with every answer: a catalog's rounded figure never counts.
+        data, size = await fetch_prefix(hub, file, n)
         try:
-            return parse(data, file.size, file.name, available=len(data))
+            return parse(data, size, file.name, available=len(data))
         except NeedMoreBytes as more:
-            if len(data) < n or n >= min(MAX_HEADER, file.size):
+            if len(data) < n or n >= min(MAX_HEADER, size):
                 raise GGUFError(
                     f"{file.name}: the header does not end in its first {len(data)} bytes"
                 ) from None
-            n = min(max(more.needed + (1 << 20), 2 * n), MAX_HEADER, file.size)
+            n = min(max(more.needed + (1 << 20), 2 * n), MAX_HEADER, size)
 
 
 def _cache_key(model: RemoteModel) -> str:

@@ -258,8 +258,9 @@ def discard(model: RemoteModel, folder: Path) -> None:
             partial_path(local_path(folder, f)).unlink()
 
 
-async def fetch_prefix(hub: Hub, file: RemoteFile, n: int) -> bytes:
-    """The first ``n`` bytes of a hub file (a Range request), for reading a model's header."""
+async def fetch_prefix(hub: Hub, file: RemoteFile, n: int) -> tuple[bytes, int]:
+    """The first ``n`` bytes of a hub file (a Range request), for reading a model's header, and the
+    file's whole size as the hub states it."""
     headers = {**hub.headers(), "Range": f"bytes=0-{n - 1}", "Accept-Encoding": "identity"}
     try:
         async with (
@@ -272,8 +273,10 @@ async def fetch_prefix(hub: Hub, file: RemoteFile, n: int) -> bytes:
                 raise NotOnHub(f"{file.name} is not in {file.repo} (the hub answered 404)")
             if response.status >= 400:
                 raise HubError(f"the hub answered {response.status} for {file.name}")
-            return await response.content.read(n)
+            total = response.headers.get("Content-Range", "").rpartition("/")[2]
+            data = await response.content.read(n)
+            size = int(total) if total.isdigit() else (response.content_length or len(data))
+            return data, size
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise HubUnreachable(
-            f"cannot reach {hub.endpoint} ({type(exc).__name__}): check the network"
-        ) from None
+        why = type(exc).__name__
+        raise HubUnreachable(f"cannot reach {hub.endpoint} ({why}): check the network") from None

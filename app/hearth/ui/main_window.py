@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
 
         self.destroyed.connect(unlisten)
         self.models.changed.connect(self.planner.reload_models)
+        self.models.plan_requested.connect(self._plan_model)
+        self.models.library_empty.connect(self._first_run)
         self.planner.loaded.connect(lambda: self.nav.setCurrentRow(2))
         self.settings.donation_changed.connect(self.tray.refresh)
         self.tray.open_requested.connect(self.bring_up)
@@ -85,6 +87,14 @@ class MainWindow(QMainWindow):
         self.planner.reload_models()
         self.chat.reload_conversations()
         self.tray.show()
+
+    def _plan_model(self, path: str) -> None:
+        self.planner.reload_models(path)
+        self.nav.setCurrentRow(1)
+
+    def _first_run(self) -> None:
+        self.nav.setCurrentRow(3)
+        self.models.show_first_run()
 
     def bring_up(self) -> None:
         self.show()
@@ -112,6 +122,11 @@ class MainWindow(QMainWindow):
             self.settings.other_apps.show_status()
         if Event.TURNS in dirty:
             self.chat.turns_changed()
+        if Event.DOWNLOADS in dirty:
+            self.models.downloads_changed()
+        if Event.LIBRARY in dirty:
+            self.models.reload()
+            self.planner.reload_models()
 
     def _show_codes(self) -> None:
         for shown in self.services.pending_codes():

@@ -1,23 +1,41 @@
-"""The model library: what is on this device, and importing a .gguf file (checked before it is kept)."""
+"""Models: what is on this device, the catalog, a hub search, and the downloads under way.
+
+Every row of the catalog and the search says whether the model fits this device, the household's
+paired devices together, or neither, as the planner would place it now.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
+    QMessageBox,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from hearth.core.profile import ModelProfile
+from hearth.models.catalog import CatalogModel
+from hearth.models.hub import HubRepo, RemoteModel
 from hearth.models.library import LibraryEntry
 from hearth.service.app import Services
+from hearth.ui.downloads_view import DownloadsView
+from hearth.ui.hub_list import HubList
 from hearth.ui.memory_bar import gib, params
 from hearth.ui.tasks import describe, spawn
+
+# Hub repositories whose files a search lists.
+SEARCH_REPOS = 10
 
 
 def summary(profile: ModelProfile) -> str:
@@ -29,28 +47,69 @@ def summary(profile: ModelProfile) -> str:
 
 
 class ModelsPage(QWidget):
-    changed = Signal(str)  # a model was imported: its path
+    changed = Signal(str)  # a model was imported or downloaded: its path
+    plan_requested = Signal(str)  # the user wants to plan (and then chat with) this model
+    library_empty = Signal()  # the first look at the library found nothing
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        self.list = QListWidget()
+        self.entries: list[LibraryEntry] = []
+        self.catalog_rows: dict[int, CatalogModel] = {}
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._library_tab(), self.tr("On this device"))
+        self.tabs.addTab(self._catalog_tab(), self.tr("Catalog"))
+        self.tabs.addTab(self._search_tab(), self.tr("Search the hub"))
+        self.downloads = DownloadsView(services)
+        self.tabs.addTab(self.downloads, self.tr("Downloads"))
+        self.tabs.currentChanged.connect(self._tab_shown)
+        self._first_fill = True
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.status)
+
+    def _tab_shown(self, index: int) -> None:
+        if index == 1:
+            self.fill_catalog()
+
+    # --- the library ---
+
+    def _library_tab(self) -> QWidget:
+        self.list = QListWidget()
+        self.list.setAccessibleName(self.tr("Models on this device"))
+        self.list.currentRowChanged.connect(self._show_card)
+        self.card = QLabel()
+        self.card.setWordWrap(True)
         import_button = QPushButton(self.tr("Import a .gguf file…"))
         import_button.clicked.connect(lambda: self.import_file())
-        top = QHBoxLayout()
-        top.addWidget(QLabel(self.tr("Models on this device")), 1)
-        top.addWidget(import_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        self.plan_button = QPushButton(self.tr("Plan and chat"))
+        self.plan_button.clicked.connect(self._plan)
+        self.folder_button = QPushButton(self.tr("Show in folder"))
+        self.folder_button.clicked.connect(self._show_in_folder)
+        self.delete_button = QPushButton(self.tr("Delete"))
+        self.delete_button.clicked.connect(self._delete)
+        self.library_hint = QLabel()
+        self.library_hint.setWordWrap(True)
+        actions = QHBoxLayout()
+        for button in (self.plan_button, self.folder_button, self.delete_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(import_button)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.library_hint)
         layout.addWidget(self.list, 1)
-        layout.addWidget(self.status)
+        layout.addWidget(self.card)
+        layout.addLayout(actions)
+        return tab
 
     def reload(self) -> None:
         spawn(self.services.on_disk(self.services.library.entries), self._error, self._fill)
 
     def _fill(self, entries: list[LibraryEntry]) -> None:
+        self.entries = entries
         self.list.clear()
         for e in entries:
             if e.profile is None:
@@ -62,6 +121,71 @@ class ModelsPage(QWidget):
                 text = f"{summary(e.profile)} — {note}"
             self.list.addItem(text)
             self.list.item(self.list.count() - 1).setToolTip(e.path)
+        empty = not entries
+        self.library_hint.setText(
+            self.tr("No models on this device yet. The Catalog tab suggests models that fit your devices.")
+            if empty
+            else ""
+        )
+        self.library_hint.setVisible(empty)
+        self._show_card(self.list.currentRow())
+        if self._first_fill and empty:
+            self.library_empty.emit()
+        self._first_fill = False
+
+    def _entry(self) -> LibraryEntry | None:
+        row = self.list.currentRow()
+        return self.entries[row] if 0 <= row < len(self.entries) else None
+
+    def _show_card(self, _: int = -1) -> None:
+        entry = self._entry()
+        for button in (self.plan_button, self.folder_button, self.delete_button):
+            button.setEnabled(entry is not None)
+        self.plan_button.setEnabled(entry is not None and entry.profile is not None)
+        if entry is None or entry.profile is None:
+            self.card.setText("")
+            return
+        p = entry.profile
+        yes, no = self.tr("yes"), self.tr("no: continues text; not tuned for chat")
+        rows = [
+            (self.tr("Architecture"), p.architecture),
+            (self.tr("Parameters"), params(p.parameters)),
+            (self.tr("Size"), gib(p.file_size)),
+            (self.tr("Quantization"), p.dominant_type),
+            (self.tr("Layers"), str(p.block_count)),
+            (self.tr("Context length"), str(p.context_length)),
+            (self.tr("Licence"), p.license or self.tr("not stated in the file")),
+            (self.tr("Chat template"), yes if p.has_chat_template else no),
+            (self.tr("File"), entry.path),
+        ]
+        self.card.setText("<br>".join(f"<b>{k}</b>: {v}" for k, v in rows))
+
+    def _plan(self) -> None:
+        entry = self._entry()
+        if entry is not None:
+            self.plan_requested.emit(entry.path)
+
+    def _show_in_folder(self) -> None:
+        entry = self._entry()
+        if entry is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(entry.path)))
+
+    def _delete(self) -> None:
+        entry = self._entry()
+        if entry is None:
+            return
+        question = self.tr("Delete %1 from this device?").replace("%1", Path(entry.path).name)
+        answer = QMessageBox.question(self, self.tr("Delete model"), question)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.delete(entry.path)
+
+    def delete(self, path: str) -> None:
+        def deleted(_: object) -> None:
+            self.status.setText(self.tr("Deleted %1").replace("%1", path))
+            self.changed.emit("")
+
+        spawn(self.services.delete_model(path), self._error, deleted)
 
     def import_file(self, path: str | None = None) -> None:
         if path is None:
@@ -83,6 +207,139 @@ class ModelsPage(QWidget):
         self.status.setText(self.tr("Imported %1").replace("%1", summary(profile)))
         self.reload()
         self.changed.emit(profile.path)
+
+    # --- the catalog ---
+
+    def _catalog_tab(self) -> QWidget:
+        self.catalog = HubList(self.services)
+        self.catalog.setAccessibleName(self.tr("Catalog"))
+        self.catalog_note = QLabel()
+        self.catalog_note.setWordWrap(True)
+        self.catalog_download = download = QPushButton(self.tr("Download"))
+        download.clicked.connect(self._download_from_catalog)
+        self.catalog.chosen.connect(lambda m: download.setEnabled(m is not None))
+        download.setEnabled(False)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.catalog_note)
+        layout.addWidget(self.catalog, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(download)
+        layout.addLayout(row)
+        return tab
+
+    def fill_catalog(self) -> None:
+        """Show the catalog (once per start: fits are judged over the devices seen then)."""
+        if self.catalog.topLevelItemCount():
+            return
+        try:
+            catalog = self.services.catalog()
+        except Exception as exc:
+            self.catalog_note.setText(describe(exc))
+            return
+        self.catalog_note.setText(
+            self.tr(
+                "Instruct models from small to 70B class. Each says whether it fits this device, "
+                "your paired devices together, or neither."
+            )
+        )
+        for entry in catalog:
+            for file in entry.files:
+                item = self.catalog.add(entry.name, entry.remote(file.quant), entry.summary)
+                self.catalog_rows[id(item)] = entry
+
+    def _download_from_catalog(self) -> None:
+        items = self.catalog.selectedItems()
+        if not items:
+            return
+        entry = self.catalog_rows[id(items[0])]
+        quant = items[0].text(1)
+        self.status.setText(self.tr("Asking the hub for %1…").replace("%1", entry.name))
+        spawn(self.services.catalog_model(entry, quant), self._error, self.download)
+
+    def show_first_run(self) -> None:
+        """An empty library: open on the catalog with a word on where to start."""
+        self.tabs.setCurrentIndex(1)
+        self.fill_catalog()
+        self.catalog_note.setText(
+            self.tr(
+                'Welcome to Hearth. Start with a model: those marked "fits this device" run here '
+                "alone, the others need your paired devices. Small ones download in minutes."
+            )
+        )
+
+    # --- the hub ---
+
+    def _search_tab(self) -> QWidget:
+        self.query = QLineEdit()
+        self.query.setPlaceholderText(self.tr('Search GGUF models on Hugging Face, e.g. "qwen 7b"'))
+        self.query.setAccessibleName(self.tr("Search text"))
+        self.query.returnPressed.connect(lambda: self.search())
+        search = QPushButton(self.tr("Search"))
+        search.clicked.connect(lambda: self.search())
+        self.results = HubList(self.services)
+        self.results.setAccessibleName(self.tr("Search results"))
+        self.result_download = download = QPushButton(self.tr("Download"))
+        download.setEnabled(False)
+        self.results.chosen.connect(lambda m: download.setEnabled(m is not None))
+        download.clicked.connect(lambda: self._download_selected(self.results))
+        top = QHBoxLayout()
+        top.addWidget(self.query, 1)
+        top.addWidget(search)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(download)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addLayout(top)
+        layout.addWidget(self.results, 1)
+        layout.addLayout(row)
+        return tab
+
+    def search(self, text: str | None = None) -> None:
+        text = self.query.text().strip() if text is None else text
+        self.query.setText(text)
+        self.results.clear()
+        self.status.setText(self.tr("Searching the hub for %1…").replace("%1", text))
+
+        async def find() -> list[tuple[HubRepo, list[RemoteModel] | str]]:
+            found: list[tuple[HubRepo, list[RemoteModel] | str]] = []
+            for repo in await self.services.search_hub(text, SEARCH_REPOS):
+                try:
+                    found.append((repo, await self.services.hub_models(repo.repo)))
+                except Exception as exc:  # one repository that fails does not hide the others
+                    found.append((repo, describe(exc)))
+            return found
+
+        spawn(find(), self._error, self._show_results)
+
+    def _show_results(self, found: list[tuple[HubRepo, list[RemoteModel] | str]]) -> None:
+        count = 0
+        for repo, models in found:
+            if isinstance(models, str):
+                self.results.add_failed(repo.repo, models)
+                continue
+            for model in models:
+                self.results.add(f"{repo.repo} · {model.name}", model)
+                count += 1
+        self.status.setText(self.tr("%n model file(s) found", "", count))
+
+    def _download_selected(self, source: HubList) -> None:
+        model = source.selected()
+        if model is not None:
+            self.download(model)
+
+    # --- downloads ---
+
+    def download(self, model: RemoteModel) -> None:
+        self.services.download(model)
+        self.status.setText(self.tr("Downloading %1").replace("%1", model.name))
+        self.tabs.setCurrentWidget(self.downloads)
+        self.downloads.refresh()
+
+    def downloads_changed(self) -> None:
+        self.downloads.refresh()
 
     def _error(self, exc: BaseException) -> None:
         self.status.setText(describe(exc))
