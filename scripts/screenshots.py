@@ -21,12 +21,11 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 async def main(out: Path, workdir: Path) -> None:
+    from harness.fake_hub import FakeHub
     from harness.nodes import NodeProcess
     from harness.windows import close_window, open_window, pair_with, until
     from hearth.core.plan_edit import PlanDraft
     from hearth.models import synthetic
-
-    from harness.fake_hub import FakeHub
 
     model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
     hub = FakeHub().start()
