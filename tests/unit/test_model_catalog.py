@@ -1,0 +1,78 @@
+"""The shipped catalog, file-name rules for hub models, and reading a header from a file's first bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hearth.core.gguf_header import NeedMoreBytes, is_later_part, parse, read_header, split_parts
+from hearth.models.catalog import CatalogError, load_catalog, matching
+from hearth.models.hub import quant_of
+
+
+def test_the_shipped_catalog_is_sound() -> None:
+    catalog = load_catalog()
+    assert len(catalog) >= 10
+    assert len({m.id for m in catalog}) == len(catalog)
+    sizes = [m.parameters_b for m in catalog]
+    assert sizes == sorted(sizes) and sizes[0] < 1 and sizes[-1] >= 70  # small to 70B class
+    assert len({m.family for m in catalog}) >= 4
+    for m in catalog:
+        assert m.repo.count("/") == 1 and m.license and m.context > 0 and m.files
+        for f in m.files:
+            assert quant_of(f.file) == f.quant, f.file
+            assert f.size > 0 and not is_later_part(f.file)
+        assert {f.quant for f in m.files} & {"Q4_K_M"}
+    assert any(len(split_parts(f.file)) > 1 for m in catalog for f in m.files)  # a split one is offered
+    assert [m.id for m in matching(catalog, "qwen 7b")] == ["qwen2.5-7b-instruct"]
+
+
+def test_a_damaged_catalog_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "catalog.json"
+    bad.write_text('{"about": "", "models": [{"id": "x"}]}')
+    with pytest.raises(CatalogError, match="damaged"):
+        load_catalog(bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "quant"),
+    [
+        ("Llama-3.2-3B-Instruct-Q4_K_M.gguf", "Q4_K_M"),
+        ("qwen2.5-7b-instruct-q5_k_m-00001-of-00002.gguf", "Q5_K_M"),
+        ("model-IQ4_XS.gguf", "IQ4_XS"),
+        ("gemma-2-9b-it-f16.gguf", "F16"),
+        ("model.Q8_0.gguf", "Q8_0"),
+        ("plain.gguf", ""),
+    ],
+)
+def test_quantization_from_file_names(name: str, quant: str) -> None:
+    assert quant_of(name) == quant
+
+
+def test_split_part_names() -> None:
+    assert split_parts("a/m-00001-of-00003.gguf") == [
+        "a/m-00001-of-00003.gguf",
+        "a/m-00002-of-00003.gguf",
+        "a/m-00003-of-00003.gguf",
+    ]
+    assert split_parts("m-00002-of-00003.gguf") == ["m-00002-of-00003.gguf"]
+    assert split_parts("m.gguf") == ["m.gguf"]
+    assert is_later_part("m-00002-of-00003.gguf") and not is_later_part("m-00001-of-00003.gguf")
+
+
+def test_a_header_read_from_the_first_bytes_asks_for_more_until_it_ends(tiny_model: Path) -> None:
+    data = tiny_model.read_bytes()
+    whole = read_header(tiny_model)
+    n = 64
+    for _ in range(20):
+        try:
+            header = parse(data[:n], len(data), "prefix", available=n)
+            break
+        except NeedMoreBytes as more:
+            assert more.needed > n
+            n = max(more.needed, 2 * n)
+    else:
+        pytest.fail("the header never ended")
+    assert n < 2 * whole.data_offset  # the weights were never needed
+    assert header.tensors == whole.tensors and header.metadata == whole.metadata
