@@ -6,7 +6,7 @@
     <message>
         <location filename="../app/hearth/ui/app.py" line="30"/>
         <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth가 포트 %1에서 서비스를 시작하지 못했습니다(Hearth가 이미 실행 중인가요?): %2</translation>
     </message>
 </context>
 <context>
@@ -14,53 +14,53 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="53"/>
         <source>New chat</source>
-        <translation type="unfinished"></translation>
+        <translation>새 대화</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="62"/>
         <source>System prompt (optional)</source>
-        <translation type="unfinished"></translation>
+        <translation>시스템 프롬프트(선택 사항)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="77"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
-        <translation type="unfinished"></translation>
+        <translation>무엇이든 물어보세요… (Ctrl+Enter로 보내기)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="79"/>
         <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Send</source>
-        <translation type="unfinished"></translation>
+        <translation>보내기</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="82"/>
         <source>Regenerate</source>
-        <translation type="unfinished"></translation>
+        <translation>다시 생성</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="87"/>
         <source>Temperature</source>
-        <translation type="unfinished"></translation>
+        <translation>온도</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="89"/>
         <source>Max tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>최대 토큰</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="175"/>
         <source>Rename…</source>
-        <translation type="unfinished"></translation>
+        <translation>이름 바꾸기…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="176"/>
         <source>Export as Markdown…</source>
-        <translation type="unfinished"></translation>
+        <translation>Markdown으로 내보내기…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="177"/>
         <source>Export as JSON…</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON으로 내보내기…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="179"/>
@@ -70,42 +70,42 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Rename</source>
-        <translation type="unfinished"></translation>
+        <translation>이름 바꾸기</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Title</source>
-        <translation type="unfinished"></translation>
+        <translation>제목</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="207"/>
         <source>Markdown (*.md)</source>
-        <translation type="unfinished"></translation>
+        <translation>Markdown (*.md)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="207"/>
         <source>JSON (*.json)</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON (*.json)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="208"/>
         <source>Export conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>대화 내보내기</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="226"/>
         <source>Exported to %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1(으)로 내보냈습니다</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="234"/>
         <source>No model loaded: choose one on the Planner page.</source>
-        <translation type="unfinished"></translation>
+        <translation>불러온 모델이 없습니다. 플래너 페이지에서 고르세요.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="237"/>
         <source>%1 on %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%2에서 실행 중인 %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="240"/>
@@ -115,7 +115,7 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="291"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
-        <translation type="unfinished"></translation>
+        <translation>초당 %1 토큰 · 첫 토큰 %2ms · 컨텍스트 %3% · %4</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="319"/>
@@ -133,22 +133,22 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>중지</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>You</source>
-        <translation type="unfinished"></translation>
+        <translation>나</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>Hearth</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>System</source>
-        <translation type="unfinished"></translation>
+        <translation>시스템</translation>
     </message>
 </context>
 <context>
@@ -156,17 +156,17 @@
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="91"/>
         <source>Pairing request</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링 요청</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="93"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
-        <translation type="unfinished"></translation>
+        <translation>%1에서 이 기기와 페어링하려고 합니다. 그 기기에 이 코드를 입력하세요:</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="106"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
-        <translation type="unfinished"></translation>
+        <translation>본인 소유의 기기와만 페어링하세요. 코드는 %1초 동안 유효합니다.</translation>
     </message>
 </context>
 <context>
@@ -174,72 +174,72 @@
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="46"/>
         <source>Pair…</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="48"/>
         <source>Forget</source>
-        <translation type="unfinished"></translation>
+        <translation>삭제</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="62"/>
         <source> (this device)</source>
-        <translation type="unfinished"></translation>
+        <translation> (이 기기)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="70"/>
         <source>%1 memory</source>
-        <translation type="unfinished"></translation>
+        <translation>메모리 %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="76"/>
         <source>Used</source>
-        <translation type="unfinished"></translation>
+        <translation>사용 중</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="77"/>
         <source>Donated</source>
-        <translation type="unfinished"></translation>
+        <translation>공유됨</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
         <source>%1 used · %2 free of %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 사용 · %3 중 %2 여유</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="84"/>
         <source>donates %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 공유</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="90"/>
         <source>Donating to paired devices</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링된 기기에 연산 자원 공유 중</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="90"/>
         <source>Not donating</source>
-        <translation type="unfinished"></translation>
+        <translation>공유하지 않음</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="92"/>
         <source>Paired · connected · %1 ms</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링됨 · 연결됨 · %1ms</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="94"/>
         <source>Paired · not reachable</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링됨 · 연결할 수 없음</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="98"/>
         <source>Not paired</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링 안 됨</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="98"/>
         <source>Not paired · offline</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링 안 됨 · 오프라인</translation>
     </message>
 </context>
 <context>
@@ -247,37 +247,37 @@
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="55"/>
         <source>System</source>
-        <translation type="unfinished"></translation>
+        <translation>시스템</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="56"/>
         <source>Weights</source>
-        <translation type="unfinished"></translation>
+        <translation>가중치</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="57"/>
         <source>KV cache</source>
-        <translation type="unfinished"></translation>
+        <translation>KV 캐시</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="58"/>
         <source>Compute</source>
-        <translation type="unfinished"></translation>
+        <translation>연산 버퍼</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="62"/>
         <source>no layers</source>
-        <translation type="unfinished"></translation>
+        <translation>레이어 없음</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="65"/>
         <source>layers %1–%2</source>
-        <translation type="unfinished"></translation>
+        <translation>레이어 %1–%2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="68"/>
         <source>needs %1 of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 중 %1 필요</translation>
     </message>
 </context>
 <context>
@@ -285,42 +285,42 @@
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="108"/>
         <source>Add by address…</source>
-        <translation type="unfinished"></translation>
+        <translation>주소로 추가…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="113"/>
         <source>Devices in this home appear here by themselves.</source>
-        <translation type="unfinished"></translation>
+        <translation>이 집의 기기는 여기에 자동으로 나타납니다.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="155"/>
         <source>Forget %1?</source>
-        <translation type="unfinished"></translation>
+        <translation>%1을(를) 삭제할까요?</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1은(는) 더 이상 신뢰되지 않습니다. 다시 페어링하려면 새 코드가 필요합니다.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="166"/>
         <source>Add a device</source>
-        <translation type="unfinished"></translation>
+        <translation>기기 추가</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="166"/>
         <source>Address (host:port) of a device running Hearth</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth가 실행 중인 기기의 주소(호스트:포트)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="177"/>
         <source>Could not add it: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>추가하지 못했습니다: %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Found %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 찾음</translation>
     </message>
 </context>
 <context>
@@ -382,32 +382,32 @@
 <context>
     <name>HubList</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Fits</source>
         <translation>적합성</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="60"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="61"/>
         <source>checking…</source>
         <translation>확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="90"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="91"/>
         <source>unknown: %1</source>
         <translation>알 수 없음: %1</translation>
     </message>
@@ -417,12 +417,12 @@
     <message>
         <location filename="../app/hearth/ui/layer_strip.py" line="199"/>
         <source>Pick a model</source>
-        <translation type="unfinished"></translation>
+        <translation>모델 선택</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/layer_strip.py" line="215"/>
         <source>out</source>
-        <translation type="unfinished"></translation>
+        <translation>출력</translation>
     </message>
 </context>
 <context>
@@ -455,22 +455,22 @@
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="139"/>
         <source>Pairing request</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링 요청</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="143"/>
         <source>%1 wants to pair. Code: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1에서 페어링을 요청합니다. 코드: %2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="153"/>
         <source>Hearth keeps donating from the tray.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth는 트레이에서 계속 자원을 공유합니다.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="161"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
-        <translation type="unfinished"></translation>
+        <translation>이 데스크톱에는 트레이가 없어 창을 닫으면 Hearth가 종료되고 공유도 중지됩니다.</translation>
     </message>
 </context>
 <context>
@@ -478,12 +478,12 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Import a .gguf file…</source>
-        <translation type="unfinished"></translation>
+        <translation>.gguf 파일 가져오기…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Models on this device</source>
-        <translation type="unfinished"></translation>
+        <translation>이 기기의 모델</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="62"/>
@@ -524,7 +524,7 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="116"/>
         <source>%1 — cannot be used: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 — 사용할 수 없음: %2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="120"/>
@@ -614,27 +614,27 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>Import a model</source>
-        <translation type="unfinished"></translation>
+        <translation>모델 가져오기</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>GGUF 모델 (*.gguf);;모든 파일 (*)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="197"/>
         <source>Checking %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 확인 중…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>%1 was not imported: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1을(를) 가져오지 못했습니다: %2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>Imported %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 가져옴</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="218"/>
@@ -798,42 +798,42 @@
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="26"/>
         <source>Pair with %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1과(와) 페어링</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
         <source>Asking %1… A code appears on that device.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1에 요청 중… 그 기기에 코드가 표시됩니다.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="30"/>
         <source>6-digit code</source>
-        <translation type="unfinished"></translation>
+        <translation>6자리 코드</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="38"/>
         <source>Pair</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="50"/>
         <source>Type the code shown on %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1에 표시된 코드를 입력하세요.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="61"/>
         <source>Checking the code…</source>
-        <translation type="unfinished"></translation>
+        <translation>코드 확인 중…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
         <source>Paired with %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1과(와) 페어링되었습니다.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="73"/>
         <source>Pairing failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링 실패: %1</translation>
     </message>
 </context>
 <context>
@@ -841,12 +841,12 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="69"/>
         <source>Auto plan</source>
-        <translation type="unfinished"></translation>
+        <translation>자동 계획</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="71"/>
         <source>Load</source>
-        <translation type="unfinished"></translation>
+        <translation>불러오기</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="73"/>
@@ -861,42 +861,42 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="91"/>
         <source>Context</source>
-        <translation type="unfinished"></translation>
+        <translation>컨텍스트</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="139"/>
-        <source>No model yet: import a .gguf file on the Models page.</source>
-        <translation type="unfinished"></translation>
+        <source>No model yet: download or import one on the Models page.</source>
+        <translation>아직 모델이 없습니다. 모델 페이지에서 .gguf 파일을 받거나 가져오세요.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="145"/>
         <source>%1 layers</source>
-        <translation type="unfinished"></translation>
+        <translation>레이어 %1개</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="147"/>
         <source>context %1</source>
-        <translation type="unfinished"></translation>
+        <translation>컨텍스트 %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="192"/>
         <source>%1 (this device)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (이 기기)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="256"/>
         <source>predicted %1 tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="260"/>
         <source>A device would run out of memory</source>
-        <translation type="unfinished"></translation>
+        <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="269"/>
         <source>Loaded</source>
-        <translation type="unfinished"></translation>
+        <translation>불러옴</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="274"/>
@@ -906,22 +906,22 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="294"/>
         <source>Loading…</source>
-        <translation type="unfinished"></translation>
+        <translation>불러오는 중…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="307"/>
         <source>Loaded on %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1에 불러옴</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="313"/>
         <source>Could not load: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="327"/>
         <source>Loading cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>불러오기 취소됨</translation>
     </message>
 </context>
 <context>
@@ -929,52 +929,52 @@
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="37"/>
         <source>Let paired devices use this device&apos;s compute</source>
-        <translation type="unfinished"></translation>
+        <translation>페어링된 기기가 이 기기의 연산 자원을 쓰도록 허용</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="41"/>
         <source>half of this device&apos;s memory</source>
-        <translation type="unfinished"></translation>
+        <translation>이 기기 메모리의 절반</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="44"/>
         <source>all cores</source>
-        <translation type="unfinished"></translation>
+        <translation>모든 코어</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Apply</source>
-        <translation type="unfinished">적용</translation>
+        <translation>적용</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>Language</source>
-        <translation type="unfinished"></translation>
+        <translation>언어</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="52"/>
         <source>Memory cap</source>
-        <translation type="unfinished"></translation>
+        <translation>메모리 한도</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="53"/>
         <source>Thread cap</source>
-        <translation type="unfinished"></translation>
+        <translation>스레드 한도</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="55"/>
         <source>The theme follows the system&apos;s light or dark setting.</source>
-        <translation type="unfinished"></translation>
+        <translation>테마는 시스템의 밝은/어두운 설정을 따릅니다.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Saved.</source>
-        <translation type="unfinished">저장됨.</translation>
+        <translation>저장했습니다.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>The language changes when Hearth next starts.</source>
-        <translation type="unfinished"></translation>
+        <translation>언어는 Hearth를 다음에 시작할 때 바뀝니다.</translation>
     </message>
 </context>
 <context>
@@ -982,32 +982,32 @@
     <message>
         <location filename="../app/hearth/ui/tray.py" line="45"/>
         <source>Donate compute</source>
-        <translation type="unfinished"></translation>
+        <translation>연산 자원 공유</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="50"/>
         <source>Open Hearth</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth 열기</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="51"/>
         <source>Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>종료</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="74"/>
         <source>Not donating</source>
-        <translation type="unfinished"></translation>
+        <translation>공유하지 않음</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="75"/>
         <source>Donating: ready for paired devices</source>
-        <translation type="unfinished"></translation>
+        <translation>공유 중: 페어링된 기기를 위해 준비됨</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="76"/>
         <source>Donating: a paired device is using this one</source>
-        <translation type="unfinished"></translation>
+        <translation>공유 중: 페어링된 기기가 이 기기를 사용하고 있음</translation>
     </message>
 </context>
 <context>

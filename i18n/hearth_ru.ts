@@ -6,7 +6,7 @@
     <message>
         <location filename="../app/hearth/ui/app.py" line="30"/>
         <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth не смог запустить службу на порту %1 (может быть, Hearth уже запущен?): %2</translation>
     </message>
 </context>
 <context>
@@ -14,53 +14,53 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="53"/>
         <source>New chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Новый диалог</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="62"/>
         <source>System prompt (optional)</source>
-        <translation type="unfinished"></translation>
+        <translation>Системная подсказка (необязательно)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="77"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
-        <translation type="unfinished"></translation>
+        <translation>Спросите что-нибудь… (Ctrl+Enter — отправить)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="79"/>
         <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Send</source>
-        <translation type="unfinished"></translation>
+        <translation>Отправить</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="82"/>
         <source>Regenerate</source>
-        <translation type="unfinished"></translation>
+        <translation>Ответить заново</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="87"/>
         <source>Temperature</source>
-        <translation type="unfinished"></translation>
+        <translation>Температура</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="89"/>
         <source>Max tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>Макс. токенов</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="175"/>
         <source>Rename…</source>
-        <translation type="unfinished"></translation>
+        <translation>Переименовать…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="176"/>
         <source>Export as Markdown…</source>
-        <translation type="unfinished"></translation>
+        <translation>Экспорт в Markdown…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="177"/>
         <source>Export as JSON…</source>
-        <translation type="unfinished"></translation>
+        <translation>Экспорт в JSON…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="179"/>
@@ -70,42 +70,42 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Rename</source>
-        <translation type="unfinished"></translation>
+        <translation>Переименовать</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Title</source>
-        <translation type="unfinished"></translation>
+        <translation>Название</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="207"/>
         <source>Markdown (*.md)</source>
-        <translation type="unfinished"></translation>
+        <translation>Markdown (*.md)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="207"/>
         <source>JSON (*.json)</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON (*.json)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="208"/>
         <source>Export conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>Экспорт диалога</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="226"/>
         <source>Exported to %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Экспортировано в %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="234"/>
         <source>No model loaded: choose one on the Planner page.</source>
-        <translation type="unfinished"></translation>
+        <translation>Модель не загружена: выберите её на странице «Планировщик».</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="237"/>
         <source>%1 on %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 на %2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="240"/>
@@ -115,7 +115,7 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="291"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 токенов/с · первый токен %2 мс · контекст %3 % · %4</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="319"/>
@@ -135,22 +135,22 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>Остановить</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>You</source>
-        <translation type="unfinished"></translation>
+        <translation>Вы</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>Hearth</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>System</source>
-        <translation type="unfinished"></translation>
+        <translation>Система</translation>
     </message>
 </context>
 <context>
@@ -158,17 +158,17 @@
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="91"/>
         <source>Pairing request</source>
-        <translation type="unfinished"></translation>
+        <translation>Запрос на сопряжение</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="93"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 хочет сопрячься с этим устройством. Введите там этот код:</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="106"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
-        <translation type="unfinished"></translation>
+        <translation>Сопрягайте только свои устройства. Код действует %1 с.</translation>
     </message>
 </context>
 <context>
@@ -176,72 +176,72 @@
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="46"/>
         <source>Pair…</source>
-        <translation type="unfinished"></translation>
+        <translation>Сопрячь…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="48"/>
         <source>Forget</source>
-        <translation type="unfinished"></translation>
+        <translation>Забыть</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="62"/>
         <source> (this device)</source>
-        <translation type="unfinished"></translation>
+        <translation> (это устройство)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="70"/>
         <source>%1 memory</source>
-        <translation type="unfinished"></translation>
+        <translation>Память: %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="76"/>
         <source>Used</source>
-        <translation type="unfinished"></translation>
+        <translation>Занято</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="77"/>
         <source>Donated</source>
-        <translation type="unfinished"></translation>
+        <translation>Отдано</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
         <source>%1 used · %2 free of %3</source>
-        <translation type="unfinished"></translation>
+        <translation>занято %1 · свободно %2 из %3</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="84"/>
         <source>donates %1</source>
-        <translation type="unfinished"></translation>
+        <translation>отдаёт %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="90"/>
         <source>Donating to paired devices</source>
-        <translation type="unfinished"></translation>
+        <translation>Отдаёт ресурсы сопряжённым устройствам</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="90"/>
         <source>Not donating</source>
-        <translation type="unfinished"></translation>
+        <translation>Не отдаёт ресурсы</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="92"/>
         <source>Paired · connected · %1 ms</source>
-        <translation type="unfinished"></translation>
+        <translation>Сопряжено · подключено · %1 мс</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="94"/>
         <source>Paired · not reachable</source>
-        <translation type="unfinished"></translation>
+        <translation>Сопряжено · недоступно</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="98"/>
         <source>Not paired</source>
-        <translation type="unfinished"></translation>
+        <translation>Не сопряжено</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="98"/>
         <source>Not paired · offline</source>
-        <translation type="unfinished"></translation>
+        <translation>Не сопряжено · не в сети</translation>
     </message>
 </context>
 <context>
@@ -249,37 +249,37 @@
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="55"/>
         <source>System</source>
-        <translation type="unfinished"></translation>
+        <translation>Система</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="56"/>
         <source>Weights</source>
-        <translation type="unfinished"></translation>
+        <translation>Веса</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="57"/>
         <source>KV cache</source>
-        <translation type="unfinished"></translation>
+        <translation>KV-кэш</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="58"/>
         <source>Compute</source>
-        <translation type="unfinished"></translation>
+        <translation>Вычисления</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="62"/>
         <source>no layers</source>
-        <translation type="unfinished"></translation>
+        <translation>нет слоёв</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="65"/>
         <source>layers %1–%2</source>
-        <translation type="unfinished"></translation>
+        <translation>слои %1–%2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="68"/>
         <source>needs %1 of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>нужно %1 из %2</translation>
     </message>
 </context>
 <context>
@@ -287,42 +287,42 @@
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="108"/>
         <source>Add by address…</source>
-        <translation type="unfinished"></translation>
+        <translation>Добавить по адресу…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="113"/>
         <source>Devices in this home appear here by themselves.</source>
-        <translation type="unfinished"></translation>
+        <translation>Устройства этого дома появляются здесь сами.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="155"/>
         <source>Forget %1?</source>
-        <translation type="unfinished"></translation>
+        <translation>Забыть %1?</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 больше не будет доверенным; для нового сопряжения понадобится новый код.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="166"/>
         <source>Add a device</source>
-        <translation type="unfinished"></translation>
+        <translation>Добавить устройство</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="166"/>
         <source>Address (host:port) of a device running Hearth</source>
-        <translation type="unfinished"></translation>
+        <translation>Адрес (хост:порт) устройства, на котором запущен Hearth</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="177"/>
         <source>Could not add it: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Не удалось добавить: %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Found %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Найдено: %1</translation>
     </message>
 </context>
 <context>
@@ -384,32 +384,32 @@
 <context>
     <name>HubList</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Fits</source>
         <translation>Помещается</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="60"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="61"/>
         <source>checking…</source>
         <translation>проверка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="90"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="91"/>
         <source>unknown: %1</source>
         <translation>неизвестно: %1</translation>
     </message>
@@ -419,12 +419,12 @@
     <message>
         <location filename="../app/hearth/ui/layer_strip.py" line="199"/>
         <source>Pick a model</source>
-        <translation type="unfinished"></translation>
+        <translation>Выберите модель</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/layer_strip.py" line="215"/>
         <source>out</source>
-        <translation type="unfinished"></translation>
+        <translation>выход</translation>
     </message>
 </context>
 <context>
@@ -457,22 +457,22 @@
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="139"/>
         <source>Pairing request</source>
-        <translation type="unfinished"></translation>
+        <translation>Запрос на сопряжение</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="143"/>
         <source>%1 wants to pair. Code: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 хочет сопрячься. Код: %2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="153"/>
         <source>Hearth keeps donating from the tray.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth продолжает отдавать ресурсы из области уведомлений.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="161"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
-        <translation type="unfinished"></translation>
+        <translation>На этом рабочем столе нет области уведомлений, поэтому закрытие окна завершит Hearth и прекратит отдачу ресурсов.</translation>
     </message>
 </context>
 <context>
@@ -480,12 +480,12 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Import a .gguf file…</source>
-        <translation type="unfinished"></translation>
+        <translation>Импортировать файл .gguf…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Models on this device</source>
-        <translation type="unfinished"></translation>
+        <translation>Модели на этом устройстве</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="62"/>
@@ -526,7 +526,7 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="116"/>
         <source>%1 — cannot be used: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 — нельзя использовать: %2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="120"/>
@@ -616,27 +616,27 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>Import a model</source>
-        <translation type="unfinished"></translation>
+        <translation>Импорт модели</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Модели GGUF (*.gguf);;Все файлы (*)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="197"/>
         <source>Checking %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>Проверка %1…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>%1 was not imported: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 не импортирован: %2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>Imported %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Импортировано: %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="218"/>
@@ -802,42 +802,42 @@
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="26"/>
         <source>Pair with %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Сопряжение с %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
         <source>Asking %1… A code appears on that device.</source>
-        <translation type="unfinished"></translation>
+        <translation>Запрос к %1… На том устройстве появится код.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="30"/>
         <source>6-digit code</source>
-        <translation type="unfinished"></translation>
+        <translation>6-значный код</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="38"/>
         <source>Pair</source>
-        <translation type="unfinished"></translation>
+        <translation>Сопрячь</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="50"/>
         <source>Type the code shown on %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Введите код, показанный на %1.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="61"/>
         <source>Checking the code…</source>
-        <translation type="unfinished"></translation>
+        <translation>Проверка кода…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
         <source>Paired with %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Сопряжено с %1.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="73"/>
         <source>Pairing failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Сопряжение не удалось: %1</translation>
     </message>
 </context>
 <context>
@@ -845,12 +845,12 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="69"/>
         <source>Auto plan</source>
-        <translation type="unfinished"></translation>
+        <translation>Автоплан</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="71"/>
         <source>Load</source>
-        <translation type="unfinished"></translation>
+        <translation>Загрузить</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="73"/>
@@ -865,42 +865,42 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="91"/>
         <source>Context</source>
-        <translation type="unfinished"></translation>
+        <translation>Контекст</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="139"/>
-        <source>No model yet: import a .gguf file on the Models page.</source>
-        <translation type="unfinished"></translation>
+        <source>No model yet: download or import one on the Models page.</source>
+        <translation>Моделей пока нет: скачайте или импортируйте файл .gguf на странице «Модели».</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="145"/>
         <source>%1 layers</source>
-        <translation type="unfinished"></translation>
+        <translation>слоёв: %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="147"/>
         <source>context %1</source>
-        <translation type="unfinished"></translation>
+        <translation>контекст %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="192"/>
         <source>%1 (this device)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (это устройство)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="256"/>
         <source>predicted %1 tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="260"/>
         <source>A device would run out of memory</source>
-        <translation type="unfinished"></translation>
+        <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="269"/>
         <source>Loaded</source>
-        <translation type="unfinished"></translation>
+        <translation>Загружено</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="274"/>
@@ -910,22 +910,22 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="294"/>
         <source>Loading…</source>
-        <translation type="unfinished"></translation>
+        <translation>Загрузка…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="307"/>
         <source>Loaded on %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Загружено на %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="313"/>
         <source>Could not load: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="327"/>
         <source>Loading cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>Загрузка отменена</translation>
     </message>
 </context>
 <context>
@@ -933,52 +933,52 @@
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="37"/>
         <source>Let paired devices use this device&apos;s compute</source>
-        <translation type="unfinished"></translation>
+        <translation>Разрешить сопряжённым устройствам использовать ресурсы этого устройства</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="41"/>
         <source>half of this device&apos;s memory</source>
-        <translation type="unfinished"></translation>
+        <translation>половина памяти этого устройства</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="44"/>
         <source>all cores</source>
-        <translation type="unfinished"></translation>
+        <translation>все ядра</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Apply</source>
-        <translation type="unfinished">Применить</translation>
+        <translation>Применить</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>Language</source>
-        <translation type="unfinished"></translation>
+        <translation>Язык</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="52"/>
         <source>Memory cap</source>
-        <translation type="unfinished"></translation>
+        <translation>Предел памяти</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="53"/>
         <source>Thread cap</source>
-        <translation type="unfinished"></translation>
+        <translation>Предел потоков</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="55"/>
         <source>The theme follows the system&apos;s light or dark setting.</source>
-        <translation type="unfinished"></translation>
+        <translation>Тема следует светлой или тёмной настройке системы.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Saved.</source>
-        <translation type="unfinished">Сохранено.</translation>
+        <translation>Сохранено.</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>The language changes when Hearth next starts.</source>
-        <translation type="unfinished"></translation>
+        <translation>Язык сменится при следующем запуске Hearth.</translation>
     </message>
 </context>
 <context>
@@ -986,32 +986,32 @@
     <message>
         <location filename="../app/hearth/ui/tray.py" line="45"/>
         <source>Donate compute</source>
-        <translation type="unfinished"></translation>
+        <translation>Отдавать ресурсы</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="50"/>
         <source>Open Hearth</source>
-        <translation type="unfinished"></translation>
+        <translation>Открыть Hearth</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="51"/>
         <source>Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>Выход</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="74"/>
         <source>Not donating</source>
-        <translation type="unfinished"></translation>
+        <translation>Не отдаёт ресурсы</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="75"/>
         <source>Donating: ready for paired devices</source>
-        <translation type="unfinished"></translation>
+        <translation>Отдаёт ресурсы: готово для сопряжённых устройств</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="76"/>
         <source>Donating: a paired device is using this one</source>
-        <translation type="unfinished"></translation>
+        <translation>Отдаёт ресурсы: сопряжённое устройство использует это</translation>
     </message>
 </context>
 <context>

@@ -6,7 +6,7 @@
     <message>
         <location filename="../app/hearth/ui/app.py" line="30"/>
         <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth 无法在端口 %1 上启动服务（Hearth 是否已在运行？）：%2</translation>
     </message>
 </context>
 <context>
@@ -14,53 +14,53 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="53"/>
         <source>New chat</source>
-        <translation type="unfinished"></translation>
+        <translation>新对话</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="62"/>
         <source>System prompt (optional)</source>
-        <translation type="unfinished"></translation>
+        <translation>系统提示词（可选）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="77"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
-        <translation type="unfinished"></translation>
+        <translation>问点什么…（Ctrl+Enter 发送）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="79"/>
         <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Send</source>
-        <translation type="unfinished"></translation>
+        <translation>发送</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="82"/>
         <source>Regenerate</source>
-        <translation type="unfinished"></translation>
+        <translation>重新生成</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="87"/>
         <source>Temperature</source>
-        <translation type="unfinished"></translation>
+        <translation>温度</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="89"/>
         <source>Max tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>最大词元数</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="175"/>
         <source>Rename…</source>
-        <translation type="unfinished"></translation>
+        <translation>重命名…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="176"/>
         <source>Export as Markdown…</source>
-        <translation type="unfinished"></translation>
+        <translation>导出为 Markdown…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="177"/>
         <source>Export as JSON…</source>
-        <translation type="unfinished"></translation>
+        <translation>导出为 JSON…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="179"/>
@@ -70,42 +70,42 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Rename</source>
-        <translation type="unfinished"></translation>
+        <translation>重命名</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Title</source>
-        <translation type="unfinished"></translation>
+        <translation>标题</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="207"/>
         <source>Markdown (*.md)</source>
-        <translation type="unfinished"></translation>
+        <translation>Markdown (*.md)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="207"/>
         <source>JSON (*.json)</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON (*.json)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="208"/>
         <source>Export conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>导出对话</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="226"/>
         <source>Exported to %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已导出到 %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="234"/>
         <source>No model loaded: choose one on the Planner page.</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未加载模型：请在“规划”页面选择一个。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="237"/>
         <source>%1 on %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1，运行于 %2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="240"/>
@@ -115,7 +115,7 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="291"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 词元/秒 · 首个词元 %2 毫秒 · 上下文 %3% · %4</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="319"/>
@@ -133,22 +133,22 @@
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>停止</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>You</source>
-        <translation type="unfinished"></translation>
+        <translation>你</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>Hearth</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="340"/>
         <source>System</source>
-        <translation type="unfinished"></translation>
+        <translation>系统</translation>
     </message>
 </context>
 <context>
@@ -156,17 +156,17 @@
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="91"/>
         <source>Pairing request</source>
-        <translation type="unfinished"></translation>
+        <translation>配对请求</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="93"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 想与本设备配对。请在那台设备上输入此代码：</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="106"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
-        <translation type="unfinished"></translation>
+        <translation>只与您自己的设备配对。此代码 %1 秒内有效。</translation>
     </message>
 </context>
 <context>
@@ -174,72 +174,72 @@
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="46"/>
         <source>Pair…</source>
-        <translation type="unfinished"></translation>
+        <translation>配对…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="48"/>
         <source>Forget</source>
-        <translation type="unfinished"></translation>
+        <translation>忘记</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="62"/>
         <source> (this device)</source>
-        <translation type="unfinished"></translation>
+        <translation>（本设备）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="70"/>
         <source>%1 memory</source>
-        <translation type="unfinished"></translation>
+        <translation>内存 %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="76"/>
         <source>Used</source>
-        <translation type="unfinished"></translation>
+        <translation>已用</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="77"/>
         <source>Donated</source>
-        <translation type="unfinished"></translation>
+        <translation>已共享</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
         <source>%1 used · %2 free of %3</source>
-        <translation type="unfinished"></translation>
+        <translation>已用 %1 · 可用 %2 / 共 %3</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="84"/>
         <source>donates %1</source>
-        <translation type="unfinished"></translation>
+        <translation>共享 %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="90"/>
         <source>Donating to paired devices</source>
-        <translation type="unfinished"></translation>
+        <translation>正在向已配对设备共享算力</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="90"/>
         <source>Not donating</source>
-        <translation type="unfinished"></translation>
+        <translation>未共享</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="92"/>
         <source>Paired · connected · %1 ms</source>
-        <translation type="unfinished"></translation>
+        <translation>已配对 · 已连接 · %1 毫秒</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="94"/>
         <source>Paired · not reachable</source>
-        <translation type="unfinished"></translation>
+        <translation>已配对 · 无法连接</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="98"/>
         <source>Not paired</source>
-        <translation type="unfinished"></translation>
+        <translation>未配对</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="98"/>
         <source>Not paired · offline</source>
-        <translation type="unfinished"></translation>
+        <translation>未配对 · 离线</translation>
     </message>
 </context>
 <context>
@@ -247,37 +247,37 @@
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="55"/>
         <source>System</source>
-        <translation type="unfinished"></translation>
+        <translation>系统</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="56"/>
         <source>Weights</source>
-        <translation type="unfinished"></translation>
+        <translation>权重</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="57"/>
         <source>KV cache</source>
-        <translation type="unfinished"></translation>
+        <translation>KV 缓存</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="58"/>
         <source>Compute</source>
-        <translation type="unfinished"></translation>
+        <translation>计算缓冲</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="62"/>
         <source>no layers</source>
-        <translation type="unfinished"></translation>
+        <translation>无层</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="65"/>
         <source>layers %1–%2</source>
-        <translation type="unfinished"></translation>
+        <translation>第 %1–%2 层</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/device_column.py" line="68"/>
         <source>needs %1 of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>需要 %1 / 共 %2</translation>
     </message>
 </context>
 <context>
@@ -285,42 +285,42 @@
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="108"/>
         <source>Add by address…</source>
-        <translation type="unfinished"></translation>
+        <translation>按地址添加…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="113"/>
         <source>Devices in this home appear here by themselves.</source>
-        <translation type="unfinished"></translation>
+        <translation>家中的设备会自动出现在这里。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="155"/>
         <source>Forget %1?</source>
-        <translation type="unfinished"></translation>
+        <translation>要忘记 %1 吗？</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
-        <translation type="unfinished"></translation>
+        <translation>将不再信任 %1；再次配对需要新的代码。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="166"/>
         <source>Add a device</source>
-        <translation type="unfinished"></translation>
+        <translation>添加设备</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="166"/>
         <source>Address (host:port) of a device running Hearth</source>
-        <translation type="unfinished"></translation>
+        <translation>运行 Hearth 的设备地址（主机:端口）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="177"/>
         <source>Could not add it: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法添加：%1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Found %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已找到 %1</translation>
     </message>
 </context>
 <context>
@@ -382,32 +382,32 @@
 <context>
     <name>HubList</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="53"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
         <source>Fits</source>
         <translation>能否运行</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="60"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="61"/>
         <source>checking…</source>
         <translation>检查中…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="90"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="91"/>
         <source>unknown: %1</source>
         <translation>未知：%1</translation>
     </message>
@@ -417,12 +417,12 @@
     <message>
         <location filename="../app/hearth/ui/layer_strip.py" line="199"/>
         <source>Pick a model</source>
-        <translation type="unfinished"></translation>
+        <translation>选择模型</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/layer_strip.py" line="215"/>
         <source>out</source>
-        <translation type="unfinished"></translation>
+        <translation>输出</translation>
     </message>
 </context>
 <context>
@@ -455,22 +455,22 @@
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="139"/>
         <source>Pairing request</source>
-        <translation type="unfinished"></translation>
+        <translation>配对请求</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="143"/>
         <source>%1 wants to pair. Code: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 请求配对。代码：%2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="153"/>
         <source>Hearth keeps donating from the tray.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hearth 会在托盘中继续共享算力。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/main_window.py" line="161"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
-        <translation type="unfinished"></translation>
+        <translation>此桌面没有系统托盘，因此关闭窗口会退出 Hearth 并停止共享算力。</translation>
     </message>
 </context>
 <context>
@@ -478,12 +478,12 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Import a .gguf file…</source>
-        <translation type="unfinished"></translation>
+        <translation>导入 .gguf 文件…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Models on this device</source>
-        <translation type="unfinished"></translation>
+        <translation>本设备上的模型</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="62"/>
@@ -524,7 +524,7 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="116"/>
         <source>%1 — cannot be used: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 — 无法使用：%2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="120"/>
@@ -614,27 +614,27 @@
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>Import a model</source>
-        <translation type="unfinished"></translation>
+        <translation>导入模型</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="197"/>
         <source>Checking %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在检查 %1…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>%1 was not imported: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>未导入 %1：%2</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>Imported %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已导入 %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="218"/>
@@ -798,42 +798,42 @@
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="26"/>
         <source>Pair with %1</source>
-        <translation type="unfinished"></translation>
+        <translation>与 %1 配对</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
         <source>Asking %1… A code appears on that device.</source>
-        <translation type="unfinished"></translation>
+        <translation>正在请求 %1… 那台设备上会显示代码。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="30"/>
         <source>6-digit code</source>
-        <translation type="unfinished"></translation>
+        <translation>6 位代码</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="38"/>
         <source>Pair</source>
-        <translation type="unfinished"></translation>
+        <translation>配对</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="50"/>
         <source>Type the code shown on %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>请输入 %1 上显示的代码。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="61"/>
         <source>Checking the code…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在验证代码…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
         <source>Paired with %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>已与 %1 配对。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="73"/>
         <source>Pairing failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>配对失败：%1</translation>
     </message>
 </context>
 <context>
@@ -841,12 +841,12 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="69"/>
         <source>Auto plan</source>
-        <translation type="unfinished"></translation>
+        <translation>自动规划</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="71"/>
         <source>Load</source>
-        <translation type="unfinished"></translation>
+        <translation>加载</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="73"/>
@@ -861,42 +861,42 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="91"/>
         <source>Context</source>
-        <translation type="unfinished"></translation>
+        <translation>上下文</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="139"/>
-        <source>No model yet: import a .gguf file on the Models page.</source>
-        <translation type="unfinished"></translation>
+        <source>No model yet: download or import one on the Models page.</source>
+        <translation>还没有模型：请在“模型”页面下载或导入 .gguf 文件。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="145"/>
         <source>%1 layers</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 层</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="147"/>
         <source>context %1</source>
-        <translation type="unfinished"></translation>
+        <translation>上下文 %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="192"/>
         <source>%1 (this device)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（本设备）</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="256"/>
         <source>predicted %1 tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>预计 %1 词元/秒</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="260"/>
         <source>A device would run out of memory</source>
-        <translation type="unfinished"></translation>
+        <translation>有设备内存将不足</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="269"/>
         <source>Loaded</source>
-        <translation type="unfinished"></translation>
+        <translation>已加载</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="274"/>
@@ -906,22 +906,22 @@
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="294"/>
         <source>Loading…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在加载…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="307"/>
         <source>Loaded on %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已加载到 %1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="313"/>
         <source>Could not load: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法加载：%1</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/planner_page.py" line="327"/>
         <source>Loading cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>已取消加载</translation>
     </message>
 </context>
 <context>
@@ -929,52 +929,52 @@
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="37"/>
         <source>Let paired devices use this device&apos;s compute</source>
-        <translation type="unfinished"></translation>
+        <translation>允许已配对设备使用本设备的算力</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="41"/>
         <source>half of this device&apos;s memory</source>
-        <translation type="unfinished"></translation>
+        <translation>本设备内存的一半</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="44"/>
         <source>all cores</source>
-        <translation type="unfinished"></translation>
+        <translation>所有核心</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Apply</source>
-        <translation type="unfinished">应用</translation>
+        <translation>应用</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>Language</source>
-        <translation type="unfinished"></translation>
+        <translation>语言</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="52"/>
         <source>Memory cap</source>
-        <translation type="unfinished"></translation>
+        <translation>内存上限</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="53"/>
         <source>Thread cap</source>
-        <translation type="unfinished"></translation>
+        <translation>线程上限</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="55"/>
         <source>The theme follows the system&apos;s light or dark setting.</source>
-        <translation type="unfinished"></translation>
+        <translation>主题跟随系统的浅色或深色设置。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Saved.</source>
-        <translation type="unfinished">已保存。</translation>
+        <translation>已保存。</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>The language changes when Hearth next starts.</source>
-        <translation type="unfinished"></translation>
+        <translation>语言将在 Hearth 下次启动时更改。</translation>
     </message>
 </context>
 <context>
@@ -982,32 +982,32 @@
     <message>
         <location filename="../app/hearth/ui/tray.py" line="45"/>
         <source>Donate compute</source>
-        <translation type="unfinished"></translation>
+        <translation>共享算力</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="50"/>
         <source>Open Hearth</source>
-        <translation type="unfinished"></translation>
+        <translation>打开 Hearth</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="51"/>
         <source>Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>退出</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="74"/>
         <source>Not donating</source>
-        <translation type="unfinished"></translation>
+        <translation>未共享</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="75"/>
         <source>Donating: ready for paired devices</source>
-        <translation type="unfinished"></translation>
+        <translation>共享中：已为已配对设备就绪</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/tray.py" line="76"/>
         <source>Donating: a paired device is using this one</source>
-        <translation type="unfinished"></translation>
+        <translation>共享中：已配对设备正在使用本设备</translation>
     </message>
 </context>
 <context>

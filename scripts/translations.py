@@ -5,7 +5,8 @@
 ``pyside6-lupdate`` collects every ``tr()`` string of ``app/hearth/ui`` into ``i18n/hearth_<lang>.ts``
 (keeping what translators wrote); ``pyside6-lrelease`` compiles each into
 ``app/hearth/ui/translations/hearth_<lang>.qm``, which the app loads. ``--check`` only reports whether
-the sources are up to date with the code (exit 1 if not).
+the sources are up to date with the code and every entry is translated, with nothing obsolete left
+(exit 1 if not, naming what is wrong).
 """
 
 from __future__ import annotations
@@ -49,6 +50,27 @@ def strings(ts: Path) -> set[tuple[str, str]]:
     return out
 
 
+def problems(ts: Path) -> list[str]:
+    """Entries of a .ts file that are untranslated (unfinished, or a plural form left empty) or
+    obsolete."""
+    out = []
+    for message in ET.parse(ts).getroot().iter("message"):
+        kind = message.find("translation")
+        source = message.findtext("source", "")
+        if kind is None:
+            continue
+        if kind.get("type") in ("obsolete", "vanished"):
+            out.append(f"obsolete: {source!r}")
+        elif kind.get("type") == "unfinished":
+            out.append(f"unfinished: {source!r}")
+        elif message.get("numerus") == "yes":
+            if not [f for f in kind.iter("numerusform") if (f.text or "").strip()]:
+                out.append(f"unfinished plural: {source!r}")
+        elif not (kind.text or "").strip():
+            out.append(f"empty: {source!r}")
+    return out
+
+
 def update(ts: Path, language: str) -> None:
     subprocess.run(
         [tool("pyside6-lupdate"), *sources(), "-no-obsolete", "-target-language", language, "-ts", str(ts)],
@@ -71,8 +93,10 @@ def main() -> int:
             for language in LANGUAGES:
                 ts = TS_DIR / f"hearth_{language}.ts"
                 if not ts.exists() or strings(ts) != want:
-                    stale.append(ts.name)
-        print("out of date: " + ", ".join(stale) if stale else "translation sources are up to date")
+                    stale.append(f"{ts.name}: out of date with the code (run this script without --check)")
+                elif found := problems(ts):
+                    stale += [f"{ts.name}: {p}" for p in found]
+        print("\n".join(stale) if stale else "translation sources are up to date and complete")
         return 1 if stale else 0
     QM_DIR.mkdir(exist_ok=True)
     for language in LANGUAGES:

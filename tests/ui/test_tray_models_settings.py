@@ -132,3 +132,26 @@ def test_a_pairing_request_shows_the_code(qtbot, loop, donor) -> None:
             await close_window(services, window)
 
     run(loop, scenario())
+
+
+def test_translation_check_names_what_is_missing(tmp_path: Path) -> None:
+    from scripts.translations import problems
+
+    ts = tmp_path / "hearth_xx.ts"
+    ts.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><TS version="2.1" language="xx"><context><name>C</name>'
+        "<message><source>Done</source><translation>Fait</translation></message>"
+        '<message><source>Send</source><translation type="unfinished"></translation></message>'
+        '<message><source>Old</source><translation type="obsolete">Vieux</translation></message>'
+        '<message numerus="yes"><source>%n files</source><translation><numerusform></numerusform>'
+        "</translation></message>"
+        "<message><source>Blank</source><translation></translation></message>"
+        "</context></TS>",
+        encoding="utf-8",
+    )
+    assert problems(ts) == [
+        "unfinished: 'Send'",
+        "obsolete: 'Old'",
+        "unfinished plural: '%n files'",
+        "empty: 'Blank'",
+    ]

@@ -136,7 +136,7 @@ class PlannerPage(QWidget):
             return
         self.profile = profile
         if profile is None:
-            self.card.setText(self.tr("No model yet: import a .gguf file on the Models page."))
+            self.card.setText(self.tr("No model yet: download or import one on the Models page."))
             self.strip.set_draft(None, [])
             return
         self.card.setText(
