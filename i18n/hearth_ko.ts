@@ -407,7 +407,12 @@
         <translation>확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="91"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="93"/>
+        <source>unknown: the hub cannot be reached</source>
+        <translation>알 수 없음: 허브에 연결할 수 없음</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
         <source>unknown: %1</source>
         <translation>알 수 없음: %1</translation>
     </message>

@@ -409,7 +409,12 @@
         <translation>проверка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="91"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="93"/>
+        <source>unknown: the hub cannot be reached</source>
+        <translation>неизвестно: хаб недоступен</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
         <source>unknown: %1</source>
         <translation>неизвестно: %1</translation>
     </message>

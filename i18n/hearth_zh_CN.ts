@@ -407,7 +407,12 @@
         <translation>检查中…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="91"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="93"/>
+        <source>unknown: the hub cannot be reached</source>
+        <translation>未知：无法连接模型库</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
         <source>unknown: %1</source>
         <translation>未知：%1</translation>
     </message>

@@ -11,7 +11,7 @@ import asyncio
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
-from hearth.models.hub import RemoteModel
+from hearth.models.hub import HubUnreachable, RemoteModel
 from hearth.service.app import Services
 from hearth.service.fit import Fit, Verdict
 from hearth.ui.memory_bar import gib
@@ -83,12 +83,18 @@ class HubList(QTreeWidget):
                 profile = await self.services.remote_profile(model)
             return fit_text(self, self.services.fit(profile))
 
-        def put(text: str) -> None:
+        def put(text: str, detail: str = "") -> None:
             if not _deleted(item):
                 item.setText(3, text)
-                item.setToolTip(3, text)
+                item.setToolTip(3, detail or text)
 
-        spawn(judge(), lambda exc: put(self.tr("unknown: %1").replace("%1", describe(exc))), put)
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, HubUnreachable):
+                put(self.tr("unknown: the hub cannot be reached"), describe(exc))
+            else:
+                put(self.tr("unknown: %1").replace("%1", describe(exc)))
+
+        spawn(judge(), failed, put)
 
 
 def _deleted(item: QTreeWidgetItem) -> bool:
