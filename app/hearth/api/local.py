@@ -227,3 +227,12 @@ class LocalClient:
 
     async def close(self) -> None:
         await self._ws.close()
+
+    @classmethod
+    async def once(cls, op: str, **args: Any) -> dict[str, Any]:
+        """One request to the node on a connection of its own."""
+        client = await cls.open()
+        try:
+            return await client.call(op, **args)
+        finally:
+            await client.close()

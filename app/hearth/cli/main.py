@@ -161,10 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         # No command: open the window, as a double-click would.
         args = parser.parse_args(["window"])
-    if args.command in ("chat", "serve"):
-        for name in ("ctx", "threads"):
-            if (getattr(args, name) or 1) <= 0:
-                parser.error(f"--{name} must be positive")
+    for name in ("ctx", "threads", "limit"):
+        if (getattr(args, name, None) or 1) <= 0:
+            parser.error(f"--{name} must be positive")
     if args.command == "chat":
         if args.plan and not args.pool:
             parser.error("--plan needs --pool")

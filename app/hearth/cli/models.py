@@ -14,10 +14,11 @@ from typing import Any
 
 import msgspec
 
-from hearth.api.local import LocalApiError
+from hearth.api.local import LocalApiError, LocalClient
 from hearth.core.errors import HearthError
 from hearth.core.planner import DeviceSpec
 from hearth.core.profile import ModelProfile
+from hearth.core.units import human_size
 from hearth.models.catalog import load_catalog, matching
 from hearth.models.hub import Hub, RemoteModel
 from hearth.models.library import ModelLibrary
@@ -32,10 +33,6 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-def _gib(n: int) -> str:
-    return f"{n / 2**30:.2f} GiB"
-
-
 def _devices(args: argparse.Namespace) -> tuple[DeviceSpec, list[DeviceSpec], str]:
     """The devices fit badges are computed over, and a line that says which they are."""
     if args.devices:
@@ -44,22 +41,12 @@ def _devices(args: argparse.Namespace) -> tuple[DeviceSpec, list[DeviceSpec], st
         host, remotes = load_devices(args.devices)
         return host, remotes, f"devices from {args.devices}"
     try:
-        answer = asyncio.run(_ask_node())
+        answer = asyncio.run(LocalClient.once("planning_devices"))
     except LocalApiError:
         return this_device_alone(), [], "no node runs here: this device alone"
     host = msgspec.convert(answer["host"], DeviceSpec)
     remotes = msgspec.convert(answer["remotes"], list[DeviceSpec])
     return host, remotes, f"this device and {len(remotes)} paired device(s) that donate"
-
-
-async def _ask_node() -> dict[str, Any]:
-    from hearth.api.local import LocalClient
-
-    client = await LocalClient.open()
-    try:
-        return await client.call("planning_devices")
-    finally:
-        await client.close()
 
 
 def _fit_row(name: str, size: int, result: Fit | str, **extra: Any) -> dict[str, Any]:
@@ -83,7 +70,7 @@ def _print_rows(rows: list[dict[str, Any]], about: str, as_json: bool) -> None:
     for r in rows:
         speed = r["fit"]["tokens_per_s"] if r["fit"] and r["fit"]["tokens_per_s"] else 0
         tps = f"  ~{speed:.1f} tokens/s" if speed else ""
-        print(f"{r['name']}  {_gib(r['size'])}  [{r['badge']}]{tps}")
+        print(f"{r['name']}  {human_size(r['size'])}  [{r['badge']}]{tps}")
         if r.get("where"):
             print(f"    {r['where']}")
 
@@ -159,7 +146,9 @@ class _Bar:
 def cmd_pull(args: argparse.Namespace) -> int:
     hub = Hub()
     model = resolve(hub, args.model, load_catalog(), args.quant or "")
-    print(f"{model.repo}/{model.name}: {_gib(model.size)} in {len(model.parts)} file(s)", file=sys.stderr)
+    print(
+        f"{model.repo}/{model.name}: {human_size(model.size)} in {len(model.parts)} file(s)", file=sys.stderr
+    )
     bar = _Bar(model, args.json)
     try:
         path = asyncio.run(download(hub, model, paths.models_dir(), bar))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hearth.api.local import LocalApiError, LocalClient
 from hearth.core.pairing import PairingError, normalize_code
-from hearth.core.units import MIB
+from hearth.core.units import MIB, human_size
 
 if TYPE_CHECKING:
     from hearth.service.app import Services
@@ -129,16 +129,8 @@ def cmd_id(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_node(op: str, **kwargs: Any) -> dict[str, Any]:
-    client = await LocalClient.open()
-    try:
-        return await client.call(op, **kwargs)
-    finally:
-        await client.close()
-
-
 def _gib(n: int | None) -> str:
-    return f"{n / 2**30:.1f} GiB" if n else "-"
+    return human_size(n) if n else "-"
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
@@ -198,7 +190,7 @@ def _ask_code() -> str:
 def _ask_node(op: str, **kwargs: Any) -> dict[str, Any] | None:
     """One request to the running node; prints the error and returns None when it fails."""
     try:
-        return asyncio.run(_with_node(op, **kwargs))
+        return asyncio.run(LocalClient.once(op, **kwargs))
     except LocalApiError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return None

@@ -54,16 +54,9 @@ def _ask_node(model: str, n_ctx: int, plan: str | None) -> PlanReport:
 
     from hearth.api.local import LocalClient
 
-    async def ask() -> PlanReport:
-        client = await LocalClient.open()
-        try:
-            answer = await client.call("plan", model=model, n_ctx=n_ctx, plan=plan)
-        finally:
-            await client.close()
-        del answer["ok"]
-        return msgspec.convert(answer, PlanReport)
-
-    return asyncio.run(ask())
+    answer = asyncio.run(LocalClient.once("plan", model=model, n_ctx=n_ctx, plan=plan))
+    del answer["ok"]
+    return msgspec.convert(answer, PlanReport)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

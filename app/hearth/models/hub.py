@@ -67,6 +67,11 @@ class RemoteModel:
     def quant(self) -> str:
         return quant_of(self.name)
 
+    @property
+    def key(self) -> str:
+        """``repo/first file``: one model among every repository's."""
+        return f"{self.repo}/{self.name}"
+
 
 @dataclass(frozen=True)
 class HubRepo:

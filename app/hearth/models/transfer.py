@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import aiohttp
 
-from hearth.core.units import GIB
+from hearth.core.units import human_size
 from hearth.models.hub import (
     Hub,
     HubError,
@@ -129,9 +129,19 @@ def _write(out: IO[bytes], hasher: Any, chunk: bytes) -> None:
 def _lost(file: RemoteFile, done: int, exc: BaseException | None = None) -> HubUnreachable:
     why = f" ({type(exc).__name__})" if exc else ""
     return HubUnreachable(
-        f"the connection was lost while downloading {file.name}{why}, after {done / GIB:.2f} of "
-        f"{file.size / GIB:.2f} GiB; resume to continue from there"
+        f"the connection was lost while downloading {file.name}{why}, after {human_size(done)} of "
+        f"{human_size(file.size)}; resume to continue from there"
     )
+
+
+def _refuse(status: int, file: RemoteFile) -> None:
+    """The error for a hub answer that carries no file."""
+    if status in (401, 403):
+        raise NeedsAccess(need_access_message(file.repo))
+    if status == 404:
+        raise NotOnHub(f"{file.name} is not in {file.repo} (the hub answered 404)")
+    if status >= 400:
+        raise HubError(f"the hub answered {status} for {file.name}; try again later")
 
 
 async def _fetch(
@@ -151,16 +161,11 @@ async def _fetch(
     headers = {**hub.headers(), "Range": f"bytes={have}-", "Accept-Encoding": "identity"}
     try:
         async with session.get(hub.url(file), headers=headers) as response:
-            if response.status in (401, 403):
-                raise NeedsAccess(need_access_message(file.repo))
-            if response.status == 404:
-                raise NotOnHub(f"{file.name} is not in {file.repo} any more (the hub answered 404)")
             if response.status == 416:
                 # The partial file is not a prefix of what the hub has now: start again.
                 partial.unlink(missing_ok=True)
                 raise HubUnreachable(f"the hub refused to resume {file.name}; try again to start it afresh")
-            if response.status >= 400:
-                raise HubError(f"the hub answered {response.status} for {file.name}; try again later")
+            _refuse(response.status, file)
             if response.status == 200 and have:
                 # The server ignored Range and sends the whole file.
                 meter.add(-have)
@@ -216,8 +221,8 @@ def check_space(model: RemoteModel, folder: Path) -> None:
     free = shutil.disk_usage(where).free
     if missing > free:
         raise NoDiskSpace(
-            f"{model.name} needs {missing / GIB:.2f} GiB more, but only {free / GIB:.2f} GiB are free on the "
-            f"disk holding {where}; free some space and try again"
+            f"{model.name} needs {human_size(missing)} more, but only {human_size(free)} are free on "
+            f"the disk holding {where}; free some space and try again"
         )
 
 
@@ -267,12 +272,7 @@ async def fetch_prefix(hub: Hub, file: RemoteFile, n: int) -> tuple[bytes, int]:
             aiohttp.ClientSession(timeout=_timeout()) as session,
             session.get(hub.url(file), headers=headers) as response,
         ):
-            if response.status in (401, 403):
-                raise NeedsAccess(need_access_message(file.repo))
-            if response.status == 404:
-                raise NotOnHub(f"{file.name} is not in {file.repo} (the hub answered 404)")
-            if response.status >= 400:
-                raise HubError(f"the hub answered {response.status} for {file.name}")
+            _refuse(response.status, file)
             total = response.headers.get("Content-Range", "").rpartition("/")[2]
             data = await response.content.read(n)
             size = int(total) if total.isdigit() else (response.content_length or len(data))

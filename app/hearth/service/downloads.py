@@ -35,7 +35,7 @@ class DownloadJob:
 
     @property
     def key(self) -> str:
-        return f"{self.model.repo}/{self.model.name}"
+        return self.model.key
 
 
 class Downloads:
@@ -52,7 +52,7 @@ class Downloads:
 
     def start(self, model: RemoteModel) -> DownloadJob:
         """Start (or resume) downloading ``model``; a download already running is left to run."""
-        key = f"{model.repo}/{model.name}"
+        key = model.key
         job = self.jobs.get(key)
         if job is not None and job.state is State.RUNNING:
             return job
@@ -78,13 +78,6 @@ class Downloads:
         else:
             job.state, job.path = State.DONE, str(path)
         self._on_change(job)
-
-    async def wait(self, key: str) -> DownloadJob:
-        job = self.jobs[key]
-        if job.task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(job.task)
-        return job
 
     async def pause(self, key: str) -> None:
         """Stop the transfer; what arrived stays for ``resume``."""

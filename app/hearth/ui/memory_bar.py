@@ -8,9 +8,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from hearth.core.units import human_size
 from hearth.ui import colors
-
-GIB = 2**30
 
 
 @dataclass(frozen=True)
@@ -21,10 +20,7 @@ class Part:
 
 
 def gib(n: float) -> str:
-    """A size as people read it: MiB below a gibibyte, GiB above."""
-    if n >= GIB:
-        return f"{n / GIB:.1f} GiB"
-    return f"{n / 2**20:.0f} MiB" if n >= 2**20 else f"{n / 1024:.0f} KiB"
+    return human_size(n)
 
 
 def params(n: int) -> str:
