@@ -161,16 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         # No command: open the window, as a double-click would.
         args = parser.parse_args(["window"])
-    for name in ("ctx", "threads", "limit"):
-        if (getattr(args, name, None) or 1) <= 0:
-            parser.error(f"--{name} must be positive")
-    if args.command == "chat":
-        if args.plan and not args.pool:
-            parser.error("--plan needs --pool")
-        for name in ("max_tokens", "ctx", "threads"):
-            value = getattr(args, name)
-            if value is not None and value <= 0:
-                parser.error(f"--{name.replace('_', '-')} must be positive")
+    for name in ("ctx", "threads", "limit", "max_tokens"):
+        value = getattr(args, name, None)
+        if value is not None and value <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
+    if args.command == "chat" and args.plan and not args.pool:
+        parser.error("--plan needs --pool")
     return int(args.func(args) or 0)
 
 
