@@ -56,3 +56,20 @@ def test_donation_is_capped_by_free_memory_less_headroom() -> None:
 def test_a_measured_step_of_nothing_is_not_taken_for_unknown() -> None:
     rows = [row(this_device=True, name="alpha", rpc_step_ms=0.0), donor("beta", latency_ms=1.0)]
     assert planning_devices(rows)[1].spec.hop_s == pytest.approx(0.001)
+
+
+def test_what_the_loaded_model_holds_counts_as_free_once() -> None:
+    # The loaded model's KV and compute on this device, and its layers on beta, left the devices' reports
+    # of free memory; the next load frees them first, so they are not counted a second time.
+    rows = [row(this_device=True, name="alpha", memory_free=6 * GIB), donor("beta", memory_free=1 * GIB)]
+    held = {HOST: 2 * GIB, "BETA-ID": 3 * GIB}
+    host, beta = planning_devices(rows, held)
+    assert host.memory_free == 8 * GIB and host.usable == 8 * GIB - headroom(16 * GIB)
+    assert beta.memory_free == 4 * GIB and beta.usable == 4 * GIB - headroom(16 * GIB)
+    # Never more than the device has.
+    assert planning_devices(rows, {HOST: 40 * GIB})[0].memory_free == 16 * GIB
+
+
+def test_devices_named_as_gone_are_left_out() -> None:
+    rows = [row(this_device=True, name="alpha"), donor("beta"), donor("gamma")]
+    assert [d.name for d in planning_devices(rows, without={"BETA-ID"})] == ["alpha", "gamma"]

@@ -66,15 +66,19 @@ class PoolSession:
 
     def failures(self, node: Node) -> list[str]:
         """What went wrong with each member that failed, named for people."""
+        return [reason for _, reason in self.failed(node)]
+
+    def failed(self, node: Node) -> list[tuple[Member, str]]:
+        """The members that failed, each with what went wrong."""
         out = []
         for m in self.members:
             lost = node.lost_reservations.get(m.reservation)
             if lost:
-                out.append(f"{m.name}: {lost}")
+                out.append((m, f"{m.name}: {lost}"))
             elif node.peers.channel(m.device_id) is None:
-                out.append(f"{m.name}: the device is unreachable (its control channel is down)")
+                out.append((m, f"{m.name}: the device is unreachable (its control channel is down)"))
             elif m.tunnel.failures:
-                out.append(m.tunnel.failures[-1])
+                out.append((m, m.tunnel.failures[-1]))
         return out
 
     async def close(self, node: Node) -> None:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from hearth.core.errors import HearthError
 from hearth.core.load_progress import device_progress
-from hearth.core.plan import HOST, Plan, even_plan
+from hearth.core.plan import HOST, Plan, PlanError, even_plan
 from hearth.core.planner import Prediction, auto_plan, predict
 from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.engine import messages as m
@@ -53,7 +53,15 @@ from hearth.service.status import ApiStatus, DonationStatus, NodeStatus, WorkerS
 from hearth.service.turns import Turns, Who
 from hearth.store import api_key, paths
 from hearth.store.conversations import ConversationStore
-from hearth.store.settings import ApiSettings, Donation, load_api, update_api
+from hearth.store.settings import (
+    ApiSettings,
+    Donation,
+    Pooling,
+    load_api,
+    load_pooling,
+    update_api,
+    update_pooling,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,6 +76,21 @@ class LoadedModel:
     pooled: bool
     loaded: m.Loaded | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # What it holds on each device (by plan key) that the devices' free memory no longer counts.
+    held: dict[str, int] = field(default_factory=dict)
+    tokens_per_s: float = 0.0  # as predicted when it was loaded
+
+
+@dataclass
+class LostDevices:
+    """A pooled model that stopped because devices of its plan left: what to plan again, without whom."""
+
+    profile: ModelProfile
+    n_ctx: int
+    device_ids: list[str]
+    names: list[str]
+    reasons: list[str]
+    replan_failed: str = ""  # why planning again on its own did not work, when it was tried
 
 
 class ServiceError(HearthError):
@@ -90,7 +113,10 @@ class Services:
         self.store: ConversationStore | None = None
         self.pool: PoolSession | None = None
         self.model: LoadedModel | None = None
+        self.lost: LostDevices | None = None
+        self._pool_failing: asyncio.Task[None] | None = None
         self.listeners: list[Callable[[Event], None]] = []
+        self.node.listeners.append(self._watch_pool)
         self.node.listeners.append(self._notify)
         self.turns = Turns(on_change=lambda: self._notify(Event.TURNS))
         self.api_settings: ApiSettings = load_api()
@@ -198,7 +224,11 @@ class Services:
     # --- planning and loading ---
 
     def planning_devices(self) -> list[PlanningDevice]:
-        return planning_devices(self.node.devices())
+        """The devices a plan may use now. While a pooled model is lost, the devices that left are
+        not offered again until the user loads something."""
+        held = self.model.held if self.model else None
+        without = self.lost.device_ids if self.lost else ()
+        return planning_devices(self.node.devices(), held, without)
 
     def predict(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> Prediction:
         host, remotes = keyed_specs(self.planning_devices())
@@ -265,8 +295,10 @@ class Services:
     ) -> LoadedModel:
         """Reserve the plan's devices, then load; progress per plan device (``host`` for this one).
         ``threads`` None: as many as llama.cpp itself would use."""
+        devices = self.planning_devices()
+        expected = self._expectation(profile, plan, n_ctx)
         await self.unload()
-        names = {d.key: d.name for d in self.planning_devices()}
+        names = {d.key: d.name for d in devices}
         if plan.remote:
             self.pool = await open_pool(self.node, profile, plan, n_ctx)
         n_gpu_layers, split = plan.llama_params()
@@ -292,9 +324,95 @@ class Services:
             await self._close_pool()
             raise
         serving = [names.get(HOST, "this device")] + [names.get(a.device, a.device) for a in plan.remote]
-        self.model = LoadedModel(profile, plan, n_ctx, serving, bool(plan.remote), loaded)
+        held, tokens_per_s = expected
+        self.model = LoadedModel(
+            profile, plan, n_ctx, serving, bool(plan.remote), loaded, held=held, tokens_per_s=tokens_per_s
+        )
+        self.lost = None
         self._notify(Event.MODEL)
         return self.model
+
+    def _expectation(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> tuple[dict[str, int], float]:
+        """What a load will hold on each device, and its predicted speed. This device maps the weights
+        from the file (pages the system counts as free), so only its KV cache and compute buffers
+        count; a remote device copies its weights into memory."""
+        try:
+            prediction = self.predict(profile, plan, n_ctx)
+        except PlanError:
+            return {}, 0.0
+        held = {
+            p.device: (p.memory.kv + p.memory.compute if p.device == HOST else p.memory.total)
+            for p in prediction.placements
+        }
+        return held, prediction.tokens_per_s
+
+    # --- devices of the loaded plan that leave ---
+
+    def _watch_pool(self, what: Event) -> None:
+        if what not in (Event.DEVICES, Event.POOL) or self.pool is None or self.model is None:
+            return
+        if self._pool_failing is None and self.pool.failed(self.node):
+            self._pool_failing = asyncio.ensure_future(self._pool_failed())
+
+    async def _pool_failed(self) -> None:
+        try:
+            model, pool = self.model, self.pool
+            if model is None or pool is None:
+                return
+            failed = pool.failed(self.node)
+            self.lost = LostDevices(
+                model.profile,
+                model.n_ctx,
+                [member.device_id for member, _ in failed],
+                [member.name for member, _ in failed],
+                [reason for _, reason in failed],
+            )
+            log.warning("the pooled model stopped: %s", "; ".join(self.lost.reasons))
+            # llama.cpp cannot go on without a device of its graph: the engine and the pool go.
+            await self.unload()
+        finally:
+            self._pool_failing = None
+        if self.pooling.replan_automatically:
+            try:
+                await self.replan()
+            except Exception as exc:
+                if self.lost is not None:
+                    self.lost.replan_failed = self.explain(exc)
+                self._notify(Event.MODEL)
+
+    @property
+    def pooling(self) -> Pooling:
+        return load_pooling()
+
+    def set_pooling(self, **changes: Any) -> Pooling:
+        return update_pooling(**changes)
+
+    def replan_proposal(self) -> Prediction:
+        """The best plan for the lost model over the devices that are left."""
+        if self.lost is None:
+            raise ServiceError("No model stopped for want of a device.")
+        return self.auto_plan(self.lost.profile, self.lost.n_ctx)
+
+    async def replan(self) -> LoadedModel:
+        """Load the lost model again on the best plan over the devices that are left."""
+        lost = self.lost
+        proposal = self.replan_proposal()
+        assert lost is not None
+        return await self.load(lost.profile, proposal.plan, lost.n_ctx)
+
+    def better_plan(self, gain: float = 1.15) -> Prediction | None:
+        """A plan for the loaded model that devices now in sight would make at least ``gain`` times
+        faster than the loaded one was predicted to be, using a device it does not use; else None."""
+        model = self.model
+        if model is None or not model.tokens_per_s:
+            return None
+        try:
+            best = self.auto_plan(model.profile, model.n_ctx)
+        except PlanError:
+            return None
+        used = {a.device for a in model.plan.remote}
+        new = {a.device for a in best.plan.remote} - used
+        return best if new and best.tokens_per_s >= model.tokens_per_s * gain else None
 
     async def unload(self) -> None:
         if self.model is not None and self.model.pooled:
@@ -316,7 +434,7 @@ class Services:
     def explain(self, exc: BaseException) -> str:
         """What went wrong, naming the device when a pooled answer or load failed because of one."""
         if isinstance(exc, EngineDied):
-            failed = self.failures()
+            failed = self.failures() or (self.lost.reasons if self.lost else [])
             if failed:
                 return "; ".join(failed)
         return str(exc) or type(exc).__name__

@@ -254,6 +254,7 @@ class Node:
     def _disconnected(self, dev_id: str) -> None:
         # A host that is gone no longer needs its workers.
         self._spawn(self.workers.release_host(dev_id, "the host disconnected"))
+        self._notify(Event.DEVICES)
 
     async def request(
         self, dev_id: str, make: Callable[[int], control.ControlMessage], timeout: float

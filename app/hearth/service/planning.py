@@ -9,7 +9,7 @@ device costs each token its link's round trip plus llama.cpp's own RPC step, as 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import msgspec
@@ -43,24 +43,34 @@ class PlanningDevice:
     accelerator: str = ""
 
 
-def planning_devices(rows: list[DeviceView]) -> list[PlanningDevice]:
-    """This device first, then every connected, donating paired device."""
+def planning_devices(
+    rows: list[DeviceView], held: Mapping[str, int] | None = None, without: Collection[str] = ()
+) -> list[PlanningDevice]:
+    """This device first, then every connected, donating paired device not in ``without``.
+
+    ``held``: what the loaded model holds on each device (by plan key). Loading another model
+    frees it first, so it counts as free; a device's own report no longer does."""
     out = []
+    held = held or {}
     me = next((row for row in rows if row.this_device), None)
     step_ms = me.rpc_step_ms if me else None
     step = DEFAULT_RPC_STEP_S if step_ms is None else step_ms / 1000
     for row in rows:
-        free = row.memory_free or 0
-        spare = max(0, free - headroom(row.memory_total))
-        speed = row.bytes_per_s or DEFAULT_BYTES_PER_S
         donated = row.donated_bytes or 0
         if row.this_device:
-            key, usable, hop = HOST, spare, 0.0
-        elif row.paired and row.connected and donated > 0:
-            key, usable = row.device_id, min(donated, spare)
-            hop = (row.latency_ms or 0.0) / 1000 + step
+            key = HOST
+        elif row.paired and row.connected and donated > 0 and row.device_id not in without:
+            key = row.device_id
         else:
             continue
+        free = min(row.memory_total, (row.memory_free or 0) + held.get(key, 0))
+        spare = max(0, free - headroom(row.memory_total))
+        speed = row.bytes_per_s or DEFAULT_BYTES_PER_S
+        if key == HOST:
+            usable, hop = spare, 0.0
+        else:
+            usable = min(donated, spare)
+            hop = (row.latency_ms or 0.0) / 1000 + step
         spec = DeviceSpec(key, usable, speed, hop)
         out.append(PlanningDevice(key, row.name, row.memory_total, free, usable, spec, row.accelerator))
     out.sort(key=lambda d: d.key != HOST)

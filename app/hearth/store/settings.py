@@ -1,4 +1,5 @@
-"""User settings that outlive a run: what this device donates to paired hosts, the API for other apps."""
+"""User settings that outlive a run: what this device donates to paired hosts, the API for other apps,
+what a host does when a device of its plan leaves."""
 
 from __future__ import annotations
 
@@ -63,6 +64,13 @@ class ApiSettings:
         return None if self.lan else "127.0.0.1"
 
 
+@dataclass(frozen=True)
+class Pooling:
+    """What the host does when a device of the loaded plan leaves."""
+
+    replan_automatically: bool = False  # load the best plan over the devices left, without asking
+
+
 def _path() -> os.PathLike[str]:
     return paths.config_dir() / "settings.json"
 
@@ -113,3 +121,13 @@ def update_api(**changes: object) -> ApiSettings:
     settings = replace(load_api(), **changes)  # type: ignore[arg-type]
     _save("api", settings)
     return settings
+
+
+def load_pooling() -> Pooling:
+    return _load("pooling", Pooling)
+
+
+def update_pooling(**changes: object) -> Pooling:
+    pooling = replace(load_pooling(), **changes)  # type: ignore[arg-type]
+    _save("pooling", pooling)
+    return pooling

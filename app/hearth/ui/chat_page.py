@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -38,6 +38,8 @@ RENDER_MS = 50
 
 
 class ChatPage(QWidget):
+    replan_requested = Signal()  # the user wants the Planner's proposal for the devices there are now
+
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
@@ -58,6 +60,18 @@ class ChatPage(QWidget):
         left_layout.addWidget(self.list, 1)
 
         self.model_label = QLabel()
+        # Devices that came or went: what it means for the loaded model, with the button to act on it.
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setObjectName("planNotice")
+        self.notice_button = QPushButton(self.tr("Open the Planner"))
+        self.notice_button.clicked.connect(self.replan_requested.emit)
+        notice_row = QHBoxLayout()
+        notice_row.addWidget(self.notice, 1)
+        notice_row.addWidget(self.notice_button)
+        self.notice_box = QWidget()
+        self.notice_box.setLayout(notice_row)
+        self.notice_box.hide()
         self.system = QLineEdit()
         self.system.setPlaceholderText(self.tr("System prompt (optional)"))
         self.temperature = QDoubleSpinBox()
@@ -95,6 +109,7 @@ class ChatPage(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.model_label)
+        right_layout.addWidget(self.notice_box)
         right_layout.addLayout(settings)
         right_layout.addWidget(self.view, 1)
         right_layout.addWidget(self.activity)
@@ -240,7 +255,29 @@ class ChatPage(QWidget):
                 note = self.tr("continues text; not tuned for chat")
                 text = f"{text} — {note}"
             self.model_label.setText(text)
+        self.devices_changed()
         self._update_buttons()
+
+    def devices_changed(self) -> None:
+        """Say when devices of the plan left, or when one that came would make the model faster."""
+        lost = self.services.lost
+        text = ""
+        if self.services.model is None and lost is not None:
+            text = self.tr(
+                "%1 left, so the model stopped. The Planner proposes a plan over the devices left."
+            ).replace("%1", ", ".join(lost.names))
+            if lost.replan_failed:
+                text += " " + self.tr("Planning again did not work: %1").replace("%1", lost.replan_failed)
+        elif self.services.model is not None:
+            better = self.services.better_plan()
+            if better is not None:
+                text = (
+                    self.tr("Devices that joined would make this model faster: %1 tokens/s instead of %2.")
+                    .replace("%1", f"{better.tokens_per_s:.1f}")
+                    .replace("%2", f"{self.services.model.tokens_per_s:.1f}")
+                )
+        self.notice.setText(text)
+        self.notice_box.setVisible(bool(text))
 
     def _sampling(self) -> Sampling:
         return Sampling(max_tokens=self.max_tokens.value(), temperature=self.temperature.value())

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.models.plan_requested.connect(self._plan_model)
         self.models.library_empty.connect(self._first_run)
         self.planner.loaded.connect(lambda: self.nav.setCurrentRow(2))
+        self.chat.replan_requested.connect(self._replan)
         self.settings.donation_changed.connect(self.tray.refresh)
         self.tray.open_requested.connect(self.bring_up)
         self.tray.quit_requested.connect(self.quit_requested.emit)
@@ -90,6 +91,13 @@ class MainWindow(QMainWindow):
 
     def _plan_model(self, path: str) -> None:
         self.planner.reload_models(path)
+        self.nav.setCurrentRow(1)
+
+    def _replan(self) -> None:
+        if self.services.model is None:
+            self.planner.propose_after_loss()
+        else:
+            self.planner.propose_better()
         self.nav.setCurrentRow(1)
 
     def _first_run(self) -> None:
@@ -111,6 +119,8 @@ class MainWindow(QMainWindow):
         if dirty & {Event.DEVICES, Event.TELEMETRY}:
             self.devices.refresh()
             self.planner.refresh_devices()
+        if Event.DEVICES in dirty and Event.MODEL not in dirty:
+            self.chat.devices_changed()
         if Event.PAIRING in dirty:
             self._show_codes()
         if Event.DONATION in dirty:
@@ -118,6 +128,8 @@ class MainWindow(QMainWindow):
             self.settings.show_donation()
         if Event.MODEL in dirty:
             self.chat.model_changed()
+            if self.services.model is None and self.services.lost is not None:
+                self.planner.propose_after_loss()
         if dirty & {Event.API, Event.MODEL}:
             self.settings.other_apps.show_status()
         if Event.TURNS in dirty:

@@ -56,6 +56,8 @@ class PlannerPage(QWidget):
         self.prediction: Prediction | None = None
         self.columns: list[DeviceColumn] = []
         self._loading: asyncio.Task[Any] | None = None
+        self._proposal: tuple[str, int, str] | None = None  # model path, context, what to say
+        self._note = ""  # what the status line says while nothing else needs saying
 
         self.model_box = QComboBox()
         self.model_box.currentIndexChanged.connect(self._model_chosen)
@@ -112,6 +114,23 @@ class PlannerPage(QWidget):
 
     # --- models ---
 
+    def propose(self, path: str, n_ctx: int, note: str) -> None:
+        """Show the best plan for ``path`` at ``n_ctx`` over the devices there are now, saying ``note``."""
+        self._proposal = (path, n_ctx, note)
+        self.reload_models(path)
+
+    def propose_after_loss(self) -> None:
+        lost = self.services.lost
+        if lost is not None:
+            note = self.tr("%1 left. The plan below uses the devices that are left: Load to go on.")
+            self.propose(lost.profile.path, lost.n_ctx, note.replace("%1", ", ".join(lost.names)))
+
+    def propose_better(self) -> None:
+        model = self.services.model
+        if model is not None:
+            note = self.tr("A faster plan with the devices that joined.")
+            self.propose(model.profile.path, model.n_ctx, note)
+
     def reload_models(self, select: str | None = None) -> None:
         spawn(
             self.services.on_disk(self.services.library.entries), self._error, lambda e: self._fill(e, select)
@@ -129,12 +148,24 @@ class PlannerPage(QWidget):
         self.model_box.blockSignals(False)
         self.model_box.setCurrentIndex(max(index, 0) if self.entries else -1)
         self._model_chosen(self.model_box.currentIndex())
+        proposal, self._proposal = self._proposal, None
+        if proposal is not None and self.profile is not None and self.profile.path == proposal[0]:
+            _, n_ctx, note = proposal
+            steps = context_steps(self.profile.context_length or 4096)
+            self.ctx_slider.blockSignals(True)
+            self.ctx_slider.setValue(max(i for i, s in enumerate(steps) if s <= n_ctx or i == 0))
+            self.ctx_slider.blockSignals(False)
+            self.devices = self.services.planning_devices()
+            self._rebuild_columns()
+            self._note = note
+            self.auto()
 
     def _model_chosen(self, index: int) -> None:
         profile = self.entries[index].profile if 0 <= index < len(self.entries) else None
         if profile is self.profile:
             return
         self.profile = profile
+        self._note = ""
         if profile is None:
             self.card.setText(self.tr("No model yet: download or import one on the Models page."))
             self.strip.set_draft(None, [])
@@ -267,7 +298,7 @@ class PlannerPage(QWidget):
                 )
             )
         elif not self.status.text().startswith(self.tr("Loaded")):
-            self.status.setText("")
+            self.status.setText(self._note)
 
     def _overflow_text(self, overflow: Overflow, name: str) -> str:
         return (
@@ -289,6 +320,7 @@ class PlannerPage(QWidget):
         if self.profile is None or self.draft is None or self._loading is not None:
             return
         plan = self.draft.plan()
+        self._note = ""
         self.load_button.setEnabled(False)
         self.cancel_button.show()
         self.status.setText(self.tr("Loading…"))

@@ -1,0 +1,96 @@
+"""A device of the loaded plan goes away: the chat names it and the Planner proposes a plan without it."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.nodes import NodeProcess
+from harness.windows import close_window, open_window, pair_with, run, until
+from hearth.core.plan import HOST, parse_plan
+from hearth.core.profile import read_profile
+from hearth.store.settings import load_pooling
+
+
+@pytest.fixture
+def roomy_donor(tmp_path: Path) -> Iterator[NodeProcess]:
+    """A node on 127.0.0.2 that donates enough to hold half of the tiny model."""
+    proc = NodeProcess(
+        tmp_path / "beta", "beta", "127.0.0.2", extra=["--donate", "--max-memory", "2G", "--threads", "1"]
+    ).start()
+    yield proc
+    proc.stop()
+
+
+async def _pooled(services, donor: NodeProcess, model: Path) -> str:
+    await pair_with(services, [donor])
+    beta = next(d.key for d in services.planning_devices() if d.key != HOST)
+    profile = read_profile(str(model))
+    await services.load(profile, parse_plan(f"host:0-3,{beta}:4-7", profile.block_count), 512)
+    assert services.model is not None and services.model.devices == ["alpha", "beta"]
+    return beta
+
+
+def test_a_device_that_leaves_is_named_and_the_planner_proposes_the_rest(
+    qtbot, loop, roomy_donor: NodeProcess, tiny_model: Path
+) -> None:
+    async def scenario() -> None:
+        services, window = await open_window()
+        try:
+            window.models.import_file(str(tiny_model))
+            beta = await _pooled(services, roomy_donor, tiny_model)
+            chat = window.chat
+            await until(lambda: chat.send_button.isEnabled(), what="the chat ready")
+            assert chat.notice_box.isHidden()
+
+            roomy_donor.stop(signal.SIGKILL)
+            await until(lambda: services.model is None, timeout=20, what="the pool to be given up")
+            await until(lambda: not chat.notice_box.isHidden(), what="the chat to say so")
+            assert "beta" in chat.notice.text() and not chat.send_button.isEnabled()
+
+            planner = window.planner
+            await until(lambda: planner.status.text().startswith("beta left"), what="the proposal")
+            assert planner.draft is not None and beta not in planner.draft.devices
+            assert [d.key for d in planner.devices] == [HOST] and len(planner.columns) == 1
+            assert planner.load_button.isEnabled() and planner.n_ctx == 512
+
+            chat.notice_button.click()  # "Open the Planner"
+            assert window.stack.currentWidget() is planner
+            planner.load_button.click()
+            await until(lambda: services.model is not None, timeout=60, what="the load over what is left")
+            assert services.model is not None and services.model.devices == ["alpha"]
+            assert str(services.model.plan) == "host:0-7" and services.lost is None
+            await until(lambda: chat.notice_box.isHidden(), what="the notice to go")
+            chat.temperature.setValue(0.0)
+            chat.max_tokens.setValue(4)
+            chat.send("hello")
+            await until(lambda: chat.turn is None, timeout=30, what="an answer from this device alone")
+            assert chat.transcript[-1][1] and chat.transcript[-1][2] == ""
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario(), timeout=120)
+
+
+def test_replanning_by_itself_when_settings_say_so(
+    qtbot, loop, roomy_donor: NodeProcess, tiny_model: Path
+) -> None:
+    async def scenario() -> None:
+        services, window = await open_window()
+        try:
+            window.settings.replan.click()
+            assert load_pooling().replan_automatically
+            await _pooled(services, roomy_donor, tiny_model)
+            roomy_donor.stop(signal.SIGKILL)
+            await until(lambda: services.model is None, timeout=20, what="the pool to be given up")
+            await until(lambda: services.model is not None, timeout=60, what="the load over what is left")
+            assert services.model is not None and services.model.devices == ["alpha"]
+            await until(lambda: window.chat.send_button.isEnabled(), what="the chat ready again")
+            assert window.chat.notice_box.isHidden()
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario(), timeout=120)
