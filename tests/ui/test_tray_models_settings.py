@@ -71,30 +71,6 @@ def test_import_explains_rejects(qtbot, loop, tiny_model: Path, tmp_path: Path) 
     run(loop, scenario())
 
 
-def test_language_choice_applies_at_the_next_start(qtbot, qapp, loop) -> None:
-    async def pages(language_to_choose: str | None) -> list[str]:
-        services, window = await open_window()
-        try:
-            if language_to_choose:
-                box = window.settings.language
-                box.setCurrentIndex(box.findData(language_to_choose))
-                assert "next starts" in window.settings.status.text()
-            return [window.nav.item(i).text() for i in range(window.nav.count())]
-        finally:
-            await close_window(services, window)
-
-    assert i18n.install(qapp) == "en"
-    assert run(loop, pages("ru"))[:2] == ["Devices", "Planner"]
-    assert i18n.current_language() == "ru"
-    try:
-        assert i18n.install(qapp) == "ru"  # what the app does when it starts
-        assert run(loop, pages(None)) == ["Устройства", "Планировщик", "Чат", "Модели", "Настройки"]
-        assert i18n.install(qapp, "ko") == "ko"
-        assert run(loop, pages(None))[0] == "기기"
-    finally:
-        i18n.install(qapp, "en")
-
-
 def test_translation_sources_are_current() -> None:
     import subprocess
     import sys

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -37,6 +39,19 @@ from hearth.ui.tasks import describe, spawn
 RENDER_MS = 50
 
 
+@dataclass
+class ChatState:
+    """What the chat pane holds that a copy of it (in another language) takes over."""
+
+    session: ChatSession | None
+    transcript: list[list[str]]
+    system: str
+    draft: str
+    temperature: float
+    max_tokens: int
+    stats: str
+
+
 class ChatPage(QWidget):
     replan_requested = Signal()  # the user wants the Planner's proposal for the devices there are now
 
@@ -49,6 +64,7 @@ class ChatPage(QWidget):
         self.last_done: m.Done | None = None
 
         self.list = QListWidget()
+        self.list.setAccessibleName(self.tr("Conversations"))
         self.list.itemClicked.connect(self._open_item)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
@@ -74,6 +90,7 @@ class ChatPage(QWidget):
         self.notice_box.hide()
         self.system = QLineEdit()
         self.system.setPlaceholderText(self.tr("System prompt (optional)"))
+        self.system.setAccessibleName(self.tr("System prompt"))
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
@@ -83,6 +100,7 @@ class ChatPage(QWidget):
         self.max_tokens.setValue(2048)
         self.view = QTextBrowser()
         self.view.setOpenExternalLinks(False)
+        self.view.setAccessibleName(self.tr("Conversation"))
         self.stats = QLabel()
         self.activity = QLabel()  # when another app is being answered, or this chat waits for its turn
         self.activity.setObjectName("modelActivity")
@@ -90,18 +108,27 @@ class ChatPage(QWidget):
         self.composer = QPlainTextEdit()
         self.composer.setPlaceholderText(self.tr("Ask something… (Ctrl+Enter sends)"))
         self.composer.setFixedHeight(80)
+        self.composer.setAccessibleName(self.tr("Message"))
+        # Tab leaves the box (a chat message rarely needs a tab character): the keyboard reaches Send.
+        self.composer.setTabChangesFocus(True)
+        # The box takes Ctrl+Enter as a key of its own before any shortcut sees it, so it is caught here.
+        self.composer.installEventFilter(self)
         self.send_button = QPushButton(self.tr("Send"))
         self.send_button.clicked.connect(self._send_or_stop)
-        self.send_button.setShortcut("Ctrl+Return")
         self.regenerate_button = QPushButton(self.tr("Regenerate"))
         self.regenerate_button.clicked.connect(self.regenerate)
 
         settings = QHBoxLayout()
         settings.addWidget(self.system, 1)
-        settings.addWidget(QLabel(self.tr("Temperature")))
-        settings.addWidget(self.temperature)
-        settings.addWidget(QLabel(self.tr("Max tokens")))
-        settings.addWidget(self.max_tokens)
+        for text, control in (
+            (self.tr("Temperature"), self.temperature),
+            (self.tr("Max tokens"), self.max_tokens),
+        ):
+            label = QLabel(text)
+            label.setBuddy(control)
+            control.setAccessibleName(text)
+            settings.addWidget(label)
+            settings.addWidget(control)
         buttons = QHBoxLayout()
         buttons.addWidget(self.stats, 1)
         buttons.addWidget(self.regenerate_button)
@@ -129,6 +156,36 @@ class ChatPage(QWidget):
         self._render_timer.setInterval(RENDER_MS)
         self._render_timer.timeout.connect(self.render_messages)
         self.model_changed()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.composer and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            if enter and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self._send_or_stop()
+                return True
+        return super().eventFilter(watched, event)
+
+    def keep(self) -> ChatState:
+        return ChatState(
+            self.session,
+            self.transcript,
+            self.system.text(),
+            self.composer.toPlainText(),
+            self.temperature.value(),
+            self.max_tokens.value(),
+            self.stats.text(),
+        )
+
+    def restore(self, state: ChatState) -> None:
+        self.session, self.transcript = state.session, state.transcript
+        self.system.setText(state.system)
+        self.composer.setPlainText(state.draft)
+        self.temperature.setValue(state.temperature)
+        self.max_tokens.setValue(state.max_tokens)
+        self.stats.setText(state.stats)
+        self.render_messages()
+        self._update_buttons()
 
     # --- conversations ---
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -106,7 +106,7 @@ class DevicesPage(QWidget):
         self.cards: dict[str, DeviceCard] = {}
         self.dialog: PairDialog | None = None
         add = QPushButton(self.tr("Add by address…"))
-        add.clicked.connect(self.add_by_address)
+        add.clicked.connect(lambda: self.add_by_address())
         self.status = QLabel()
         self.status.setWordWrap(True)
         header = QHBoxLayout()
@@ -120,6 +120,7 @@ class DevicesPage(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(holder)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the cards' buttons take the keyboard, not the frame
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(scroll, 1)
@@ -160,13 +161,21 @@ class DevicesPage(QWidget):
                 self.services.forget(device_id)
             self.refresh()
 
+    def _address_given(self, text: str) -> None:
+        if text.strip():
+            self.add_by_address(text)
+
     def add_by_address(self, address: str | None = None) -> None:
         if not address:
-            address, ok = QInputDialog.getText(
-                self, self.tr("Add a device"), self.tr("Address (host:port) of a device running Hearth")
-            )
-            if not ok or not address.strip():
-                return
+            # Asked without a nested event loop: the node keeps running while the box is open.
+            box = QInputDialog(self)
+            box.setWindowTitle(self.tr("Add a device"))
+            box.setLabelText(self.tr("Address (host:port) of a device running Hearth"))
+            box.textValueSelected.connect(self._address_given)
+            box.finished.connect(box.deleteLater)
+            self.address_box = box
+            box.open()
+            return
 
         def found(neighbour: Neighbour) -> None:
             self.status.setText(self.tr("Found %1").replace("%1", neighbour.name))

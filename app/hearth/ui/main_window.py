@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from hearth.mesh.pairing_endpoint import CodeShown
@@ -19,6 +19,8 @@ from hearth.ui.tray import ICON, Tray
 
 # Telemetry arrives once a second per device; views redraw at most this often.
 REDRAW_MS = 250
+# How soon a language change waiting for an answer or a load looks again.
+RETRY_MS = 300
 
 
 class MainWindow(QMainWindow):
@@ -31,26 +33,19 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Hearth")
         self.setWindowIcon(QIcon(str(ICON)))
         self.resize(1100, 720)
-        self.devices = DevicesPage(services)
-        self.planner = PlannerPage(services)
-        self.chat = ChatPage(services)
-        self.models = ModelsPage(services)
-        self.settings = SettingsPage(services)
         self.nav = QListWidget()
         self.nav.setFixedWidth(150)
         self.nav.setSpacing(4)
+        self.nav.setAccessibleName(self.tr("Pages"))
         self.stack = QStackedWidget()
-        for label, page in (
-            (self.tr("Devices"), self.devices),
-            (self.tr("Planner"), self.planner),
-            (self.tr("Chat"), self.chat),
-            (self.tr("Models"), self.models),
-            (self.tr("Settings"), self.settings),
-        ):
-            self.nav.addItem(label)
-            self.stack.addWidget(page)
+        self._build_pages()
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
+        for row in range(self.nav.count()):
+            # Ctrl+1 … Ctrl+5 (⌘ on a Mac): the page, with the keyboard in its first control.
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{row + 1}"), self)
+            shortcut.activated.connect(lambda row=row: self.go_to(row))
+        self.models.library_empty.connect(self._first_run)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.addWidget(self.nav)
@@ -72,22 +67,88 @@ class MainWindow(QMainWindow):
                 services.listeners.remove(listener)
 
         self.destroyed.connect(unlisten)
-        self.models.changed.connect(self.planner.reload_models)
-        self.models.plan_requested.connect(self._plan_model)
-        self.models.library_empty.connect(self._first_run)
-        self.planner.loaded.connect(lambda: self.nav.setCurrentRow(2))
-        self.chat.replan_requested.connect(self._replan)
-        self.settings.donation_changed.connect(self.tray.refresh)
         self.tray.open_requested.connect(self.bring_up)
         self.tray.quit_requested.connect(self.quit_requested.emit)
+        self._retranslating = False
 
-    def start(self) -> None:
-        """Fill the pages once the services run."""
+    def _build_pages(self) -> None:
+        self.devices = DevicesPage(self.services)
+        self.planner = PlannerPage(self.services)
+        self.chat = ChatPage(self.services)
+        self.models = ModelsPage(self.services)
+        self.settings = SettingsPage(self.services)
+        self.nav.clear()
+        for label, page in (
+            (self.tr("Devices"), self.devices),
+            (self.tr("Planner"), self.planner),
+            (self.tr("Chat"), self.chat),
+            (self.tr("Models"), self.models),
+            (self.tr("Settings"), self.settings),
+        ):
+            self.nav.addItem(label)
+            self.stack.addWidget(page)
+        self.models.changed.connect(self.planner.reload_models)
+        self.models.plan_requested.connect(self._plan_model)
+        self.planner.loaded.connect(self._loaded)
+        self.chat.replan_requested.connect(self._replan)
+        self.settings.donation_changed.connect(self.tray.refresh)
+
+    def go_to(self, row: int) -> None:
+        """Show page ``row`` and put the keyboard in its first control."""
+        self.nav.setCurrentRow(row)
+        page = self.stack.currentWidget()
+        widget = page.nextInFocusChain() if page else None
+        for _ in range(500):  # the chain is a ring; bounded all the same
+            if page is None or widget is None or widget is page:
+                break
+            if page.isAncestorOf(widget) and widget.isVisible() and widget.isEnabled():
+                if widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                    widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                    return
+            widget = widget.nextInFocusChain()
+
+    def _loaded(self) -> None:
+        self.nav.setCurrentRow(2)
+        self.chat.composer.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _fill_pages(self) -> None:
         self.devices.refresh()
         self.models.reload()
         self.planner.reload_models()
         self.chat.reload_conversations()
+
+    def start(self) -> None:
+        """Fill the pages once the services run."""
+        self._fill_pages()
         self.tray.show()
+
+    def changeEvent(self, event: QEvent) -> None:
+        # Installing a translation sends this to every widget; the pages are made again in the new
+        # language once the event has gone round (a page may be the one whose control chose it).
+        if event.type() == QEvent.Type.LanguageChange and not self._retranslating:
+            self._retranslating = True
+            QTimer.singleShot(0, self.retranslate)
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Make every page again in the language now installed, keeping what the user was doing."""
+        if self.chat.turn is not None or self.planner.busy:
+            QTimer.singleShot(RETRY_MS, self.retranslate)  # an answer or a load finishes first
+            return
+        self._retranslating = False
+        row = self.nav.currentRow()
+        chat, planner, models = self.chat.keep(), self.planner.keep(), self.models.tabs.currentIndex()
+        for page in (self.devices, self.planner, self.chat, self.models, self.settings):
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self._build_pages()
+        self.chat.restore(chat)
+        self.planner.restore(planner)
+        self.models.tabs.setCurrentIndex(models)
+        self.models.seen_library()
+        self._fill_pages()
+        self.nav.setCurrentRow(row)
+        self.tray.retranslate()
 
     def _plan_model(self, path: str) -> None:
         self.planner.reload_models(path)

@@ -38,14 +38,6 @@ from hearth.ui.tasks import describe, spawn
 SEARCH_REPOS = 10
 
 
-def summary(profile: ModelProfile) -> str:
-    return (
-        f"{profile.name or profile.path.rsplit('/', 1)[-1]} — {profile.architecture}, "
-        f"{params(profile.parameters)}, {profile.dominant_type}, {profile.block_count} layers, "
-        f"{gib(profile.file_size)}"
-    )
-
-
 class ModelsPage(QWidget):
     changed = Signal(str)  # a model was imported or downloaded: its path
     plan_requested = Signal(str)  # the user wants to plan (and then chat with) this model
@@ -59,6 +51,7 @@ class ModelsPage(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.tabs = QTabWidget()
+        self.tabs.setAccessibleName(self.tr("Models"))
         self.tabs.addTab(self._library_tab(), self.tr("On this device"))
         self.tabs.addTab(self._catalog_tab(), self.tr("Catalog"))
         self.tabs.addTab(self._search_tab(), self.tr("Search the hub"))
@@ -78,6 +71,7 @@ class ModelsPage(QWidget):
 
     def _library_tab(self) -> QWidget:
         self.list = QListWidget()
+        self.list.setAccessibleName(self.tr("Models on this device"))
         self.list.setAccessibleName(self.tr("Models on this device"))
         self.list.currentRowChanged.connect(self._show_card)
         self.card = QLabel()
@@ -115,10 +109,10 @@ class ModelsPage(QWidget):
             if e.profile is None:
                 text = self.tr("%1 — cannot be used: %2").replace("%1", e.path).replace("%2", e.problem)
             elif e.profile.has_chat_template:
-                text = summary(e.profile)
+                text = self.summary(e.profile)
             else:
                 note = self.tr("continues text; not tuned for chat")
-                text = f"{summary(e.profile)} — {note}"
+                text = f"{self.summary(e.profile)} — {note}"
             self.list.addItem(text)
             self.list.item(self.list.count() - 1).setToolTip(e.path)
         empty = not entries
@@ -204,7 +198,7 @@ class ModelsPage(QWidget):
         )
 
     def _imported(self, profile: ModelProfile) -> None:
-        self.status.setText(self.tr("Imported %1").replace("%1", summary(profile)))
+        self.status.setText(self.tr("Imported %1").replace("%1", self.summary(profile)))
         self.reload()
         self.changed.emit(profile.path)
 
@@ -257,6 +251,17 @@ class ModelsPage(QWidget):
         quant = items[0].text(1)
         self.status.setText(self.tr("Asking the hub for %1…").replace("%1", entry.name))
         spawn(self.services.catalog_model(entry, quant), self._error, self.download)
+
+    def summary(self, profile: ModelProfile) -> str:
+        layers = self.tr("%n layers", "", profile.block_count)
+        return (
+            f"{profile.name or profile.path.rsplit('/', 1)[-1]} — {profile.architecture}, "
+            f"{params(profile.parameters)}, {profile.dominant_type}, {layers}, {gib(profile.file_size)}"
+        )
+
+    def seen_library(self) -> None:
+        """The first look at the library has been taken (by an earlier copy of this page)."""
+        self._first_fill = False
 
     def show_first_run(self) -> None:
         """An empty library: open on the catalog with a word on where to start."""

@@ -40,6 +40,7 @@ class OtherAppsBox(QGroupBox):
         self.key.setReadOnly(True)
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setObjectName("apiKey")
+        self.key.setAccessibleName(self.tr("Key"))
         show_key = QPushButton(self.tr("Show"))
         show_key.setCheckable(True)
         show_key.toggled.connect(

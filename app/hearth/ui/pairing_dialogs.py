@@ -38,6 +38,11 @@ class PairDialog(QDialog):
         self.ok.setText(self.tr("Pair"))
         self.ok.setEnabled(False)
         self.ok.clicked.connect(self.submit)
+        self.ok.setDefault(True)
+        # Enter in the code field submits; Cancel must not become the default when the field is
+        # disabled during the check and the focus lands on it, or that same Enter would cancel.
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setAutoDefault(False)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         for w in (self.message, self.code, self.buttons):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -34,6 +35,16 @@ from hearth.ui.tasks import describe, spawn
 MIN_CTX = 256
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """What the page is to show once the library is read: a model, its context, a plan, a note."""
+
+    path: str
+    n_ctx: int
+    note: str = ""
+    draft: PlanDraft | None = None  # None: the planner's best
+
+
 def context_steps(maximum: int) -> list[int]:
     """Context lengths the slider offers: powers of two up to the model's own."""
     steps, n = [], MIN_CTX
@@ -56,7 +67,7 @@ class PlannerPage(QWidget):
         self.prediction: Prediction | None = None
         self.columns: list[DeviceColumn] = []
         self._loading: asyncio.Task[Any] | None = None
-        self._proposal: tuple[str, int, str] | None = None  # model path, context, what to say
+        self._proposal: Proposal | None = None
         self._note = ""  # what the status line says while nothing else needs saying
 
         self.model_box = QComboBox()
@@ -85,8 +96,12 @@ class PlannerPage(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(columns)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing in it takes keys: Tab goes on to Load
 
         top = QHBoxLayout()
+        self.model_box.setAccessibleName(self.tr("Model"))
+        self.ctx_slider.setAccessibleName(self.tr("Context"))
+        self.strip.setAccessibleName(self.tr("Layers of the model"))
         top.addWidget(QLabel(self.tr("Model")))
         top.addWidget(self.model_box, 1)
         ctx_row = QHBoxLayout()
@@ -116,8 +131,21 @@ class PlannerPage(QWidget):
 
     def propose(self, path: str, n_ctx: int, note: str) -> None:
         """Show the best plan for ``path`` at ``n_ctx`` over the devices there are now, saying ``note``."""
-        self._proposal = (path, n_ctx, note)
+        self._proposal = Proposal(path, n_ctx, note)
         self.reload_models(path)
+
+    @property
+    def busy(self) -> bool:
+        return self._loading is not None
+
+    def keep(self) -> Proposal | None:
+        """What this page shows, for a copy of it to show again."""
+        if self.profile is None:
+            return None
+        return Proposal(self.profile.path, self.n_ctx, self._note, self.draft)
+
+    def restore(self, kept: Proposal | None) -> None:
+        self._proposal = kept
 
     def propose_after_loss(self) -> None:
         lost = self.services.lost
@@ -149,16 +177,19 @@ class PlannerPage(QWidget):
         self.model_box.setCurrentIndex(max(index, 0) if self.entries else -1)
         self._model_chosen(self.model_box.currentIndex())
         proposal, self._proposal = self._proposal, None
-        if proposal is not None and self.profile is not None and self.profile.path == proposal[0]:
-            _, n_ctx, note = proposal
+        if proposal is not None and self.profile is not None and self.profile.path == proposal.path:
             steps = context_steps(self.profile.context_length or 4096)
             self.ctx_slider.blockSignals(True)
-            self.ctx_slider.setValue(max(i for i, s in enumerate(steps) if s <= n_ctx or i == 0))
+            self.ctx_slider.setValue(max(i for i, s in enumerate(steps) if s <= proposal.n_ctx or i == 0))
             self.ctx_slider.blockSignals(False)
             self.devices = self.services.planning_devices()
             self._rebuild_columns()
-            self._note = note
-            self.auto()
+            self._note = proposal.note
+            draft = proposal.draft
+            if draft is not None and set(draft.devices) == {d.key for d in self.devices}:
+                self._set_draft(draft)
+            else:
+                self.auto()
 
     def _model_chosen(self, index: int) -> None:
         profile = self.entries[index].profile if 0 <= index < len(self.entries) else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -86,7 +86,9 @@ class SettingsPage(QWidget):
     def _language_chosen(self) -> None:
         code = self.language.currentData()
         i18n.set_language(code)
-        self.status.setText(self.tr("The language changes when Hearth next starts."))
+        app = QCoreApplication.instance()
+        if app is not None:
+            i18n.install(app, code)  # every window hears of it and speaks the new language
 
     def _error(self, exc: BaseException) -> None:
         self.status.setText(describe(exc))

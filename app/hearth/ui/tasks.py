@@ -7,6 +7,9 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import shiboken6
+from PySide6.QtCore import QObject
+
 log = logging.getLogger(__name__)
 _running: set[asyncio.Task[Any]] = set()
 
@@ -22,7 +25,7 @@ def spawn(
 
     def finished(t: asyncio.Task[Any]) -> None:
         _running.discard(t)
-        if t.cancelled():
+        if t.cancelled() or not all(_alive(cb) for cb in (on_error, on_done)):
             return
         exc = t.exception()
         if exc is not None:
@@ -35,6 +38,12 @@ def spawn(
 
     task.add_done_callback(finished)
     return task
+
+
+def _alive(callback: Callable[..., None] | None) -> bool:
+    """False when the callback belongs to a widget that is gone (a page made again in another language)."""
+    owner = getattr(callback, "__self__", None)
+    return not isinstance(owner, QObject) or shiboken6.isValid(owner)
 
 
 def describe(exc: BaseException) -> str:

@@ -42,16 +42,22 @@ class Tray(QObject):
         self.menu = QMenu()
         self.status_action = self.menu.addAction("")
         self.status_action.setEnabled(False)
-        self.donate_action = QAction(self.tr("Donate compute"), self.menu)
+        self.donate_action = QAction(self.menu)
         self.donate_action.setCheckable(True)
         self.donate_action.toggled.connect(self._donate_toggled)
         self.menu.addAction(self.donate_action)
         self.menu.addSeparator()
-        self.menu.addAction(self.tr("Open Hearth"), self.open_requested.emit)
-        self.menu.addAction(self.tr("Quit"), self.quit_requested.emit)
+        self.open_action = self.menu.addAction("", self.open_requested.emit)
+        self.quit_action = self.menu.addAction("", self.quit_requested.emit)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self.state = ""
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.donate_action.setText(self.tr("Donate compute"))
+        self.open_action.setText(self.tr("Open Hearth"))
+        self.quit_action.setText(self.tr("Quit"))
         self.refresh()
 
     @staticmethod
