@@ -6,9 +6,11 @@ import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QGuiApplication
 
 from harness.windows import close_window, open_window, run, until
 from hearth.models import synthetic
+from hearth.ui.chat_page import code_block_at
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +101,26 @@ def test_regenerate_rename_export_delete(qtbot, loop, tiny_model: Path, tmp_path
             conv = chat.session.conversation_id
             assert [m.role for m in store.messages(conv)] == ["user", "assistant"]
 
+            assert chat.context_meter.value() > 0 and "%" in chat.context_meter.text()
+            chat.copy_button.click()
+            assert QGuiApplication.clipboard().text() == first
+
+            # Edit the question: it goes back to the box, the exchange leaves the screen and the history.
+            chat.edit_button.click()
+            await until(lambda: chat.composer.toPlainText() == "hello", what="the question back in the box")
+            assert chat.transcript == [] and store.messages(conv) == []
+            chat.composer.setPlainText("hello again")
+            chat.send_button.click()
+            await until(lambda: chat.turn is None and len(chat.transcript) == 2, what="the edited question")
+            assert next((m.role, m.content) for m in store.messages(conv)) == ("user", "hello again")
+
             chat.rename(conv, "hello", "Greetings")
             await until(lambda: chat.list.count() == 1 and chat.list.item(0).text() == "Greetings")
             md, js = tmp_path / "c.md", tmp_path / "c.json"
             chat.export(conv, "md", str(md))
             chat.export(conv, "json", str(js))
             await until(lambda: md.exists() and js.exists(), what="exports")
-            assert md.read_text().startswith("# Greetings") and first in md.read_text()
+            assert md.read_text().startswith("# Greetings") and "hello again" in md.read_text()
             assert '"role": "assistant"' in js.read_text()
             chat.delete(conv)
             await until(lambda: chat.list.count() == 0, what="the conversation deleted")
@@ -136,3 +151,23 @@ def test_a_base_model_says_it_continues_text(qtbot, loop, tmp_path: Path) -> Non
     assert "continues text; not tuned for chat" in listed
     assert "continues text; not tuned for chat" in header
     assert "tokens/s" in stats  # it still answers, formatted by its turn markers
+
+
+def test_a_code_block_is_copied_whole(qtbot, loop) -> None:
+    async def scenario() -> None:
+        services, window = await open_window()
+        try:
+            chat = window.chat
+            chat.transcript = [
+                ["user", "code?", ""],
+                ["assistant", "Here:\n\n```python\nprint(1)\nx = 2\n```\n\nDone.", "stopped"],
+            ]
+            chat.render_messages()
+            assert "(stopped)" in chat.view.toPlainText()
+            inside = chat.view.document().find("x = 2")
+            assert code_block_at(inside) == "print(1)\nx = 2"
+            assert code_block_at(chat.view.document().find("Done")) == ""
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario())

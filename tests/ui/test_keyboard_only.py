@@ -90,7 +90,9 @@ def test_pair_plan_load_and_chat_without_a_mouse(
 
             for row in range(5):
                 await keys.press(Qt.Key(Qt.Key.Key_1 + row), Qt.KeyboardModifier.ControlModifier)
-                assert window.nav.currentRow() == row and window.stack.currentWidget().isAncestorOf(keys.focus)
+                assert window.nav.currentRow() == row and window.stack.currentWidget().isAncestorOf(
+                    keys.focus
+                )
                 assert not unnamed(window), (row, unnamed(window))
 
             # Devices: add the other device by its address, then pair with the code it shows.

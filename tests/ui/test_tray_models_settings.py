@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QLabel
 from harness.nodes import HEARTH, env_for
 from harness.windows import close_window, open_window, run, until
 from hearth.store.settings import Donation, load_donation
-from hearth.ui import i18n
 
 
 def test_tray_donate_toggle_changes_the_node(qtbot, loop) -> None:

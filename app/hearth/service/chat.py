@@ -96,6 +96,17 @@ class ChatSession:
             raise EngineError("there is no question to answer again")
         return await self._answer(on_text)
 
+    async def take_back(self) -> str:
+        """Withdraw the last question and its answer, returning the question (to edit and ask again)."""
+        last = max((i for i, x in enumerate(self.history) if x.role == "user"), default=None)
+        if last is None:
+            raise EngineError("there is no question to take back")
+        question = self.history[last].content
+        del self.history[last:]
+        if self.store is not None and self.conversation_id is not None:
+            await self._call(self.store.delete_last_exchange, self.conversation_id)
+        return question
+
     async def ask(self, text: str, on_text: Callable[[str], None]) -> m.Done:
         """Send a user message and stream the answer; each piece is stored before ``on_text`` sees it."""
         conv = await self._ensure_conversation(text)

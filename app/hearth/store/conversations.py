@@ -153,6 +153,14 @@ class ConversationStore:
             (conversation_id,),
         )
 
+    def delete_last_exchange(self, conversation_id: int) -> None:
+        """Drop the latest question and everything after it (to ask it again, edited)."""
+        self._db.execute(
+            "DELETE FROM messages WHERE conversation_id = ? AND id >= (SELECT MAX(id) FROM messages"
+            " WHERE conversation_id = ? AND role = 'user')",
+            (conversation_id, conversation_id),
+        )
+
     def delete(self, conversation_id: int) -> None:
         self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 

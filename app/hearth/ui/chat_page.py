@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QTextBlock, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -37,6 +38,25 @@ from hearth.store import export
 from hearth.ui.tasks import describe, spawn
 
 RENDER_MS = 50
+
+
+def code_block_at(cursor: QTextCursor) -> str:
+    """The text of the fenced code block under ``cursor`` (Markdown rendered by Qt), or ""."""
+    block = cursor.block()
+
+    def is_code(b: QTextBlock) -> bool:
+        return b.isValid() and b.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence)
+
+    if not is_code(block):
+        return ""
+    first = block
+    while is_code(first.previous()):
+        first = first.previous()
+    lines, b = [], first
+    while is_code(b):
+        lines.append(b.text())
+        b = b.next()
+    return "\n".join(lines)
 
 
 @dataclass
@@ -101,6 +121,8 @@ class ChatPage(QWidget):
         self.view = QTextBrowser()
         self.view.setOpenExternalLinks(False)
         self.view.setAccessibleName(self.tr("Conversation"))
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._view_menu)
         self.stats = QLabel()
         self.activity = QLabel()  # when another app is being answered, or this chat waits for its turn
         self.activity.setObjectName("modelActivity")
@@ -117,6 +139,17 @@ class ChatPage(QWidget):
         self.send_button.clicked.connect(self._send_or_stop)
         self.regenerate_button = QPushButton(self.tr("Regenerate"))
         self.regenerate_button.clicked.connect(self.regenerate)
+        self.edit_button = QPushButton(self.tr("Edit question"))
+        self.edit_button.setToolTip(self.tr("Take back the last question and its answer to change it"))
+        self.edit_button.clicked.connect(self.edit_last)
+        self.copy_button = QPushButton(self.tr("Copy answer"))
+        self.copy_button.clicked.connect(self.copy_answer)
+        self.context_meter = QProgressBar()
+        self.context_meter.setRange(0, 100)
+        self.context_meter.setValue(0)
+        self.context_meter.setFixedWidth(140)
+        self.context_meter.setFormat(self.tr("context %p%"))
+        self.context_meter.setAccessibleName(self.tr("Context used"))
 
         settings = QHBoxLayout()
         settings.addWidget(self.system, 1)
@@ -131,6 +164,9 @@ class ChatPage(QWidget):
             settings.addWidget(control)
         buttons = QHBoxLayout()
         buttons.addWidget(self.stats, 1)
+        buttons.addWidget(self.context_meter)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.edit_button)
         buttons.addWidget(self.regenerate_button)
         buttons.addWidget(self.send_button)
         right = QWidget()
@@ -368,6 +404,41 @@ class ChatPage(QWidget):
         self.session.sampling = self._sampling()
         self._start(self.session.regenerate(self._piece))
 
+    def edit_last(self) -> None:
+        """Put the last question back in the box, its answer gone, to be changed and sent again."""
+        if self.session is None or self.turn is not None:
+            return
+        spawn(self.session.take_back(), self._error, self._taken_back)
+
+    def _taken_back(self, question: str) -> None:
+        last = max((i for i, x in enumerate(self.transcript) if x[0] == "user"), default=len(self.transcript))
+        del self.transcript[last:]
+        self.composer.setPlainText(question)
+        self.composer.setFocus()
+        self.render_messages()
+        self._update_buttons()
+        self.reload_conversations()
+
+    def copy_answer(self) -> None:
+        answers = [text for role, text, _ in self.transcript if role == "assistant" and text]
+        if answers:
+            QGuiApplication.clipboard().setText(answers[-1])
+
+    def _view_menu(self, pos: QPoint) -> None:
+        menu = self.view.createStandardContextMenu(pos)
+        code = code_block_at(self.view.cursorForPosition(pos))
+        if code:
+            action = QAction(self.tr("Copy code block"), menu)
+            action.triggered.connect(lambda: QGuiApplication.clipboard().setText(code))
+            first = menu.actions()[0] if menu.actions() else None
+            if first is None:
+                menu.addAction(action)
+            else:
+                menu.insertAction(first, action)
+                menu.insertSeparator(first)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+        self.view_menu = menu
+
     def _start(self, coro: Any) -> None:
         self.transcript.append(["assistant", "", ""])
         self.turn = spawn(self._run(coro), self._error)
@@ -381,15 +452,18 @@ class ChatPage(QWidget):
             model = self.services.model
             fill = (done.prompt_tokens + done.completion_tokens) / model.n_ctx if model else 0.0
             devices = ", ".join(model.devices) if model else ""
-            self.stats.setText(
+            stats = (
                 self.tr("%1 tokens/s · first token %2 ms · context %3 % · %4")
                 .replace("%1", f"{done.decode_tokens_per_s:.1f}")
                 .replace("%2", f"{done.ttft_s * 1000:.0f}")
                 .replace("%3", f"{fill * 100:.0f}")
                 .replace("%4", devices)
             )
+            self.context_meter.setValue(min(100, round(fill * 100)))
             if done.reason == "cancelled":
                 self.transcript[-1][2] = "stopped"
+                stats = self.tr("Stopped") + " · " + stats
+            self.stats.setText(stats)
         except asyncio.CancelledError:
             self.transcript[-1][2] = "stopped"
         except Exception as exc:
@@ -429,16 +503,29 @@ class ChatPage(QWidget):
         has_model = self.services.model is not None
         self.send_button.setEnabled(streaming or has_model)
         self.regenerate_button.setEnabled(not streaming and has_model and self.session is not None)
+        asked = any(role == "user" for role, _, _ in self.transcript)
+        self.edit_button.setEnabled(not streaming and self.session is not None and asked)
+        self.copy_button.setEnabled(any(role == "assistant" and text for role, text, _ in self.transcript))
 
     def render_messages(self) -> None:
         names = {"user": self.tr("You"), "assistant": self.tr("Hearth"), "system": self.tr("System")}
         parts = []
         for role, text, note in self.transcript:
-            suffix = f" *({note})*" if note else ""
+            suffix = f" *({self._note(note)})*" if note else ""
             parts.append(f"**{names.get(role, role)}**{suffix}\n\n{text}\n")
         self.view.setMarkdown("\n---\n\n".join(parts))
         bar = self.view.verticalScrollBar()
         bar.setValue(bar.maximum())
+
+    def _note(self, note: str) -> str:
+        """A stored answer's state (``stopped``, ``failed: why``) as the reader's language says it."""
+        if note == "stopped":
+            return self.tr("stopped")
+        if note.startswith("failed: "):
+            return self.tr("failed: %1").replace("%1", note.removeprefix("failed: "))
+        if note == "failed":
+            return self.tr("failed")
+        return note
 
     def _error(self, exc: BaseException) -> None:
         self.stats.setText(describe(exc))
