@@ -12,159 +12,249 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="53"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
+        <source>Conversations</source>
+        <translation>대화 목록</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="91"/>
         <source>New chat</source>
         <translation>새 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="62"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="103"/>
+        <source>Open the Planner</source>
+        <translation>플래너 열기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="112"/>
         <source>System prompt (optional)</source>
         <translation>시스템 프롬프트(선택 사항)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="77"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
+        <source>System prompt</source>
+        <translation>시스템 프롬프트</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
+        <source>Conversation</source>
+        <translation>대화</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="131"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>무엇이든 물어보세요… (Ctrl+Enter로 보내기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="79"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
+        <source>Message</source>
+        <translation>메시지</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="138"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
         <source>Send</source>
         <translation>보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="82"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="140"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="142"/>
+        <source>Edit question</source>
+        <translation>질문 수정</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <source>Take back the last question and its answer to change it</source>
+        <translation>마지막 질문과 그 답변을 되돌려 질문을 고칠 수 있게 합니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="145"/>
+        <source>Copy answer</source>
+        <translation>답변 복사</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
+        <source>context %p%</source>
+        <translation>컨텍스트 %p%</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
+        <source>Context used</source>
+        <translation>사용한 컨텍스트</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="157"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="89"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
         <source>Max tokens</source>
         <translation>최대 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="175"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="283"/>
         <source>Rename…</source>
         <translation>이름 바꾸기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="176"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
         <source>Export as Markdown…</source>
         <translation>Markdown으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
         <source>Export as JSON…</source>
         <translation>JSON으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
         <source>Rename</source>
         <translation>이름 바꾸기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
         <source>Title</source>
         <translation>제목</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="207"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="207"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="208"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>Export conversation</source>
         <translation>대화 내보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="226"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Exported to %1</source>
         <translation>%1(으)로 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="234"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="342"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>불러온 모델이 없습니다. 플래너 페이지에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="237"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="345"/>
         <source>%1 on %2</source>
         <translation>%2에서 실행 중인 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="240"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="291"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
+        <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
+        <translation>%1 기기가 빠져서 모델이 멈췄습니다. 플래너가 남은 기기로 새 계획을 제안합니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
+        <source>Planning again did not work: %1</source>
+        <translation>다시 계획하지 못했습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
+        <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
+        <translation>새로 들어온 기기를 쓰면 이 모델이 더 빨라집니다: 초당 %2 대신 %1 토큰.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="431"/>
+        <source>Copy code block</source>
+        <translation>코드 블록 복사</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>초당 %1 토큰 · 첫 토큰 %2ms · 컨텍스트 %3% · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="465"/>
+        <source>Stopped</source>
+        <translation>중지됨</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="487"/>
         <source>Answering another app…</source>
         <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="321"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="324"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="489"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="492"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>You</source>
         <translation>나</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>System</source>
         <translation>시스템</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="523"/>
+        <source>stopped</source>
+        <translation>중지됨</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="525"/>
+        <source>failed: %1</source>
+        <translation>실패: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="527"/>
+        <source>failed</source>
+        <translation>실패</translation>
     </message>
 </context>
 <context>
     <name>CodeDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="91"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="96"/>
         <source>Pairing request</source>
         <translation>페어링 요청</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="93"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
         <translation>%1에서 이 기기와 페어링하려고 합니다. 그 기기에 이 코드를 입력하세요:</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="106"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="111"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
         <translation>본인 소유의 기기와만 페어링하세요. 코드는 %1초 동안 유효합니다.</translation>
     </message>
@@ -293,32 +383,32 @@
         <translation>이 집의 기기는 여기에 자동으로 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="155"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>Forget %1?</source>
         <translation>%1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1은(는) 더 이상 신뢰되지 않습니다. 다시 페어링하려면 새 코드가 필요합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="166"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Add a device</source>
         <translation>기기 추가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="166"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Hearth가 실행 중인 기기의 주소(호스트:포트)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="177"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
         <source>Could not add it: %1</source>
         <translation>추가하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
         <source>Found %1</source>
         <translation>%1 찾음</translation>
     </message>
@@ -433,47 +523,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="44"/>
+        <location filename="../app/hearth/ui/main_window.py" line="42"/>
+        <source>Pages</source>
+        <translation>페이지</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="85"/>
         <source>Devices</source>
         <translation>기기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="45"/>
+        <location filename="../app/hearth/ui/main_window.py" line="86"/>
         <source>Planner</source>
         <translation>플래너</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="46"/>
+        <location filename="../app/hearth/ui/main_window.py" line="87"/>
         <source>Chat</source>
         <translation>채팅</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="47"/>
+        <location filename="../app/hearth/ui/main_window.py" line="88"/>
         <source>Models</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="48"/>
+        <location filename="../app/hearth/ui/main_window.py" line="89"/>
         <source>Settings</source>
         <translation>설정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="139"/>
+        <location filename="../app/hearth/ui/main_window.py" line="224"/>
         <source>Pairing request</source>
         <translation>페어링 요청</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="143"/>
+        <location filename="../app/hearth/ui/main_window.py" line="228"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1에서 페어링을 요청합니다. 코드: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="153"/>
+        <location filename="../app/hearth/ui/main_window.py" line="238"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth는 트레이에서 계속 자원을 공유합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="161"/>
+        <location filename="../app/hearth/ui/main_window.py" line="246"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>이 데스크톱에는 트레이가 없어 창을 닫으면 Hearth가 종료되고 공유도 중지됩니다.</translation>
     </message>
@@ -481,221 +576,234 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="79"/>
         <source>Import a .gguf file…</source>
         <translation>.gguf 파일 가져오기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="74"/>
+        <location filename="../app/hearth/ui/models_page.py" line="75"/>
         <source>Models on this device</source>
         <translation>이 기기의 모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="62"/>
+        <location filename="../app/hearth/ui/models_page.py" line="54"/>
+        <source>Models</source>
+        <translation>모델</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="55"/>
         <source>On this device</source>
         <translation>이 기기에 있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="63"/>
-        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <location filename="../app/hearth/ui/models_page.py" line="56"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>Catalog</source>
         <translation>카탈로그</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="64"/>
+        <location filename="../app/hearth/ui/models_page.py" line="57"/>
         <source>Search the hub</source>
         <translation>허브 검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="66"/>
+        <location filename="../app/hearth/ui/models_page.py" line="59"/>
         <source>Downloads</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Plan and chat</source>
         <translation>계획 후 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="89"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Show in folder</source>
         <translation>폴더에서 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="91"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="116"/>
+        <location filename="../app/hearth/ui/models_page.py" line="110"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 사용할 수 없음: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="120"/>
+        <location filename="../app/hearth/ui/models_page.py" line="114"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="126"/>
+        <location filename="../app/hearth/ui/models_page.py" line="120"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>이 기기에는 아직 모델이 없습니다. 카탈로그 탭에서 기기에 맞는 모델을 추천합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="143"/>
         <source>yes</source>
         <translation>있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="143"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>없음: 텍스트를 이어 쓸 뿐, 대화용으로 조정되지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="145"/>
         <source>Architecture</source>
         <translation>아키텍처</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="146"/>
         <source>Parameters</source>
         <translation>매개변수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="147"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <location filename="../app/hearth/ui/models_page.py" line="148"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
         <source>Layers</source>
         <translation>레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="150"/>
         <source>Context length</source>
         <translation>컨텍스트 길이</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
         <source>Licence</source>
         <translation>라이선스</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
         <source>not stated in the file</source>
         <translation>파일에 명시되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>Chat template</source>
         <translation>대화 템플릿</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>File</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="177"/>
+        <location filename="../app/hearth/ui/models_page.py" line="171"/>
         <source>Delete %1 from this device?</source>
         <translation>이 기기에서 %1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="178"/>
+        <location filename="../app/hearth/ui/models_page.py" line="172"/>
         <source>Delete model</source>
         <translation>모델 삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="185"/>
+        <location filename="../app/hearth/ui/models_page.py" line="179"/>
         <source>Deleted %1</source>
         <translation>%1 삭제됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="193"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>Import a model</source>
         <translation>모델 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="193"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 모델 (*.gguf);;모든 파일 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="197"/>
+        <location filename="../app/hearth/ui/models_page.py" line="191"/>
         <source>Checking %1…</source>
         <translation>%1 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="195"/>
         <source>%1 was not imported: %2</source>
         <translation>%1을(를) 가져오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="207"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>Imported %1</source>
         <translation>%1 가져옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="218"/>
-        <location filename="../app/hearth/ui/models_page.py" line="283"/>
+        <location filename="../app/hearth/ui/models_page.py" line="212"/>
+        <location filename="../app/hearth/ui/models_page.py" line="288"/>
         <source>Download</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="243"/>
+        <location filename="../app/hearth/ui/models_page.py" line="237"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>작은 모델부터 70B급까지의 지시 모델입니다. 각 모델이 이 기기에 맞는지, 페어링된 기기를 합쳐야 맞는지, 어디에도 맞지 않는지 표시합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="258"/>
+        <location filename="../app/hearth/ui/models_page.py" line="252"/>
         <source>Asking the hub for %1…</source>
         <translation>허브에서 %1 확인 중…</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/models_page.py" line="256"/>
+        <source>%n layers</source>
+        <translation>
+            <numerusform>레이어 %n개</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="267"/>
+        <location filename="../app/hearth/ui/models_page.py" line="272"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Hearth에 오신 것을 환영합니다. 먼저 모델을 고르세요. &quot;이 기기에서 실행 가능&quot;으로 표시된 모델은 이 기기 혼자 실행하고, 나머지는 페어링된 기기가 필요합니다. 작은 모델은 몇 분이면 받을 수 있습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <location filename="../app/hearth/ui/models_page.py" line="281"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Hugging Face에서 GGUF 모델 검색 (예: &quot;qwen 7b&quot;)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="277"/>
+        <location filename="../app/hearth/ui/models_page.py" line="282"/>
         <source>Search text</source>
         <translation>검색어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <location filename="../app/hearth/ui/models_page.py" line="284"/>
         <source>Search</source>
         <translation>검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <location filename="../app/hearth/ui/models_page.py" line="287"/>
         <source>Search results</source>
         <translation>검색 결과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="304"/>
+        <location filename="../app/hearth/ui/models_page.py" line="309"/>
         <source>Searching the hub for %1…</source>
         <translation>허브에서 %1 검색 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="326"/>
+        <location filename="../app/hearth/ui/models_page.py" line="331"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="337"/>
+        <location filename="../app/hearth/ui/models_page.py" line="342"/>
         <source>Downloading %1</source>
         <translation>%1 다운로드 중</translation>
     </message>
@@ -728,72 +836,73 @@
         <translation>다른 앱의 대화를 채팅 기록에 보관</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
         <source>Show</source>
         <translation>보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="48"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="49"/>
         <source>Copy key</source>
         <translation>키 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="51"/>
         <source>New key</source>
         <translation>새 키</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="55"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
         <source>Copy example</source>
         <translation>예시 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="58"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="70"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Port</source>
         <translation>포트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>허용된 웹 페이지 (출처, 쉼표로 구분)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="74"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
         <source>Address</source>
         <translation>주소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
         <source>Key</source>
         <translation>키</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
         <source>Try it</source>
         <translation>사용해 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
         <source>Not listening: %1</source>
         <translation>수신 대기 안 함: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="97"/>
         <source>%1 (this device only)</source>
         <translation>%1 (이 기기만)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="99"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="100"/>
         <source>Off</source>
         <translation>꺼짐</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="117"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="118"/>
         <source>Saved.</source>
         <translation>저장됨.</translation>
     </message>
@@ -821,22 +930,22 @@
         <translation>페어링</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="50"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="55"/>
         <source>Type the code shown on %1.</source>
         <translation>%1에 표시된 코드를 입력하세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="61"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="66"/>
         <source>Checking the code…</source>
         <translation>코드 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="72"/>
         <source>Paired with %1.</source>
         <translation>%1과(와) 페어링되었습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="73"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="78"/>
         <source>Pairing failed: %1</source>
         <translation>페어링 실패: %1</translation>
     </message>
@@ -844,87 +953,104 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="69"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
         <source>Auto plan</source>
         <translation>자동 계획</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="71"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
         <source>Load</source>
         <translation>불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="73"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="88"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="105"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="91"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="103"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
         <source>Context</source>
         <translation>컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="139"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="104"/>
+        <source>Layers of the model</source>
+        <translation>모델의 레이어</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="153"/>
+        <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
+        <translation>%1 기기가 빠졌습니다. 아래 계획은 남은 기기만 씁니다. 계속하려면 불러오기를 누르세요.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="159"/>
+        <source>A faster plan with the devices that joined.</source>
+        <translation>새로 들어온 기기를 쓴 더 빠른 계획입니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="201"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>아직 모델이 없습니다. 모델 페이지에서 .gguf 파일을 받거나 가져오세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="145"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="207"/>
         <source>%1 layers</source>
         <translation>레이어 %1개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="147"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
         <source>context %1</source>
         <translation>컨텍스트 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="192"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="254"/>
         <source>%1 (this device)</source>
         <translation>%1 (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="256"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="318"/>
         <source>predicted %1 tokens/s</source>
         <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="260"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
         <source>A device would run out of memory</source>
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="269"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="331"/>
         <source>Loaded</source>
         <translation>불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="274"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="336"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="294"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="357"/>
         <source>Loading…</source>
         <translation>불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="307"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="370"/>
         <source>Loaded on %1</source>
         <translation>%1에 불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="376"/>
         <source>Could not load: %1</source>
         <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="327"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
         <source>Loading cancelled</source>
         <translation>불러오기 취소됨</translation>
     </message>
@@ -932,85 +1058,100 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="37"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="39"/>
+        <source>As the system</source>
+        <translation>시스템 설정대로</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <source>Light</source>
+        <translation>밝게</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <source>Dark</source>
+        <translation>어둡게</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="46"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>페어링된 기기가 이 기기의 연산 자원을 쓰도록 허용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>half of this device&apos;s memory</source>
         <translation>이 기기 메모리의 절반</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
         <source>all cores</source>
         <translation>모든 코어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
+        <source>When a device of the plan leaves, load the best plan over the devices left</source>
+        <translation>계획에 든 기기가 빠지면 남은 기기로 가장 좋은 계획을 불러오기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="52"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="65"/>
+        <source>Theme</source>
+        <translation>테마</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="67"/>
         <source>Memory cap</source>
         <translation>메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
         <source>Thread cap</source>
         <translation>스레드 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
-        <source>The theme follows the system&apos;s light or dark setting.</source>
-        <translation>테마는 시스템의 밝은/어두운 설정을 따릅니다.</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
         <source>Saved.</source>
         <translation>저장했습니다.</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
-        <source>The language changes when Hearth next starts.</source>
-        <translation>언어는 Hearth를 다음에 시작할 때 바뀝니다.</translation>
     </message>
 </context>
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="45"/>
+        <location filename="../app/hearth/ui/tray.py" line="58"/>
         <source>Donate compute</source>
         <translation>연산 자원 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="50"/>
+        <location filename="../app/hearth/ui/tray.py" line="59"/>
         <source>Open Hearth</source>
         <translation>Hearth 열기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="51"/>
+        <location filename="../app/hearth/ui/tray.py" line="60"/>
         <source>Quit</source>
         <translation>종료</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="74"/>
+        <location filename="../app/hearth/ui/tray.py" line="80"/>
         <source>Not donating</source>
         <translation>공유하지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="75"/>
+        <location filename="../app/hearth/ui/tray.py" line="81"/>
         <source>Donating: ready for paired devices</source>
         <translation>공유 중: 페어링된 기기를 위해 준비됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="76"/>
+        <location filename="../app/hearth/ui/tray.py" line="82"/>
         <source>Donating: a paired device is using this one</source>
         <translation>공유 중: 페어링된 기기가 이 기기를 사용하고 있음</translation>
     </message>

@@ -12,119 +12,194 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="53"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
+        <source>Conversations</source>
+        <translation>Разговоры</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="91"/>
         <source>New chat</source>
         <translation>Новый диалог</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="62"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="103"/>
+        <source>Open the Planner</source>
+        <translation>Открыть планировщик</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="112"/>
         <source>System prompt (optional)</source>
         <translation>Системная подсказка (необязательно)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="77"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
+        <source>System prompt</source>
+        <translation>Системная подсказка</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
+        <source>Conversation</source>
+        <translation>Разговор</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="131"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>Спросите что-нибудь… (Ctrl+Enter — отправить)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="79"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
+        <source>Message</source>
+        <translation>Сообщение</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="138"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
         <source>Send</source>
         <translation>Отправить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="82"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="140"/>
         <source>Regenerate</source>
         <translation>Ответить заново</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="142"/>
+        <source>Edit question</source>
+        <translation>Изменить вопрос</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <source>Take back the last question and its answer to change it</source>
+        <translation>Вернуть последний вопрос в поле ввода и убрать ответ на него, чтобы изменить вопрос</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="145"/>
+        <source>Copy answer</source>
+        <translation>Копировать ответ</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
+        <source>context %p%</source>
+        <translation>контекст %p%</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
+        <source>Context used</source>
+        <translation>Заполнение контекста</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="157"/>
         <source>Temperature</source>
         <translation>Температура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="89"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
         <source>Max tokens</source>
         <translation>Макс. токенов</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="175"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="283"/>
         <source>Rename…</source>
         <translation>Переименовать…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="176"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
         <source>Export as Markdown…</source>
         <translation>Экспорт в Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
         <source>Export as JSON…</source>
         <translation>Экспорт в JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
         <source>Rename</source>
         <translation>Переименовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
         <source>Title</source>
         <translation>Название</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="207"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="207"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="208"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>Export conversation</source>
         <translation>Экспорт диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="226"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Exported to %1</source>
         <translation>Экспортировано в %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="234"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="342"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>Модель не загружена: выберите её на странице «Планировщик».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="237"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="345"/>
         <source>%1 on %2</source>
         <translation>%1 на %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="240"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="291"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
+        <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
+        <translation>%1 отключилось, поэтому модель остановлена. Планировщик предлагает план для оставшихся устройств.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
+        <source>Planning again did not work: %1</source>
+        <translation>Не удалось спланировать заново: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
+        <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
+        <translation>С новыми устройствами модель работала бы быстрее: %1 токенов/с вместо %2.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="431"/>
+        <source>Copy code block</source>
+        <translation>Копировать блок кода</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>%1 токенов/с · первый токен %2 мс · контекст %3 % · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="465"/>
+        <source>Stopped</source>
+        <translation>Остановлено</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="487"/>
         <source>Answering another app…</source>
         <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="321"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="324"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="489"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="492"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>ещё %n ждёт</numerusform>
@@ -133,40 +208,55 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
         <source>Stop</source>
         <translation>Остановить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>You</source>
         <translation>Вы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>System</source>
         <translation>Система</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="523"/>
+        <source>stopped</source>
+        <translation>остановлено</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="525"/>
+        <source>failed: %1</source>
+        <translation>ошибка: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="527"/>
+        <source>failed</source>
+        <translation>ошибка</translation>
     </message>
 </context>
 <context>
     <name>CodeDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="91"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="96"/>
         <source>Pairing request</source>
         <translation>Запрос на сопряжение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="93"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
         <translation>%1 хочет сопрячься с этим устройством. Введите там этот код:</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="106"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="111"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
         <translation>Сопрягайте только свои устройства. Код действует %1 с.</translation>
     </message>
@@ -295,32 +385,32 @@
         <translation>Устройства этого дома появляются здесь сами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="155"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>Forget %1?</source>
         <translation>Забыть %1?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1 больше не будет доверенным; для нового сопряжения понадобится новый код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="166"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Add a device</source>
         <translation>Добавить устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="166"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Адрес (хост:порт) устройства, на котором запущен Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="177"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
         <source>Could not add it: %1</source>
         <translation>Не удалось добавить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
         <source>Found %1</source>
         <translation>Найдено: %1</translation>
     </message>
@@ -435,47 +525,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="44"/>
+        <location filename="../app/hearth/ui/main_window.py" line="42"/>
+        <source>Pages</source>
+        <translation>Разделы</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="85"/>
         <source>Devices</source>
         <translation>Устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="45"/>
+        <location filename="../app/hearth/ui/main_window.py" line="86"/>
         <source>Planner</source>
         <translation>Планировщик</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="46"/>
+        <location filename="../app/hearth/ui/main_window.py" line="87"/>
         <source>Chat</source>
         <translation>Чат</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="47"/>
+        <location filename="../app/hearth/ui/main_window.py" line="88"/>
         <source>Models</source>
         <translation>Модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="48"/>
+        <location filename="../app/hearth/ui/main_window.py" line="89"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="139"/>
+        <location filename="../app/hearth/ui/main_window.py" line="224"/>
         <source>Pairing request</source>
         <translation>Запрос на сопряжение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="143"/>
+        <location filename="../app/hearth/ui/main_window.py" line="228"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1 хочет сопрячься. Код: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="153"/>
+        <location filename="../app/hearth/ui/main_window.py" line="238"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth продолжает отдавать ресурсы из области уведомлений.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="161"/>
+        <location filename="../app/hearth/ui/main_window.py" line="246"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>На этом рабочем столе нет области уведомлений, поэтому закрытие окна завершит Hearth и прекратит отдачу ресурсов.</translation>
     </message>
@@ -483,214 +578,229 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="79"/>
         <source>Import a .gguf file…</source>
         <translation>Импортировать файл .gguf…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="74"/>
+        <location filename="../app/hearth/ui/models_page.py" line="75"/>
         <source>Models on this device</source>
         <translation>Модели на этом устройстве</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="62"/>
+        <location filename="../app/hearth/ui/models_page.py" line="54"/>
+        <source>Models</source>
+        <translation>Модели</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="55"/>
         <source>On this device</source>
         <translation>На этом устройстве</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="63"/>
-        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <location filename="../app/hearth/ui/models_page.py" line="56"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>Catalog</source>
         <translation>Каталог</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="64"/>
+        <location filename="../app/hearth/ui/models_page.py" line="57"/>
         <source>Search the hub</source>
         <translation>Поиск на хабе</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="66"/>
+        <location filename="../app/hearth/ui/models_page.py" line="59"/>
         <source>Downloads</source>
         <translation>Загрузки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Plan and chat</source>
         <translation>Спланировать и общаться</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="89"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Show in folder</source>
         <translation>Показать в папке</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="91"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="116"/>
+        <location filename="../app/hearth/ui/models_page.py" line="110"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — нельзя использовать: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="120"/>
+        <location filename="../app/hearth/ui/models_page.py" line="114"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="126"/>
+        <location filename="../app/hearth/ui/models_page.py" line="120"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>На этом устройстве пока нет моделей. Во вкладке «Каталог» есть модели, которые подойдут вашим устройствам.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="143"/>
         <source>yes</source>
         <translation>да</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="143"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>нет: продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="145"/>
         <source>Architecture</source>
         <translation>Архитектура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="146"/>
         <source>Parameters</source>
         <translation>Параметры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="147"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <location filename="../app/hearth/ui/models_page.py" line="148"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
         <source>Layers</source>
         <translation>Слои</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="150"/>
         <source>Context length</source>
         <translation>Длина контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
         <source>Licence</source>
         <translation>Лицензия</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
         <source>not stated in the file</source>
         <translation>в файле не указана</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>Chat template</source>
         <translation>Шаблон диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="177"/>
+        <location filename="../app/hearth/ui/models_page.py" line="171"/>
         <source>Delete %1 from this device?</source>
         <translation>Удалить %1 с этого устройства?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="178"/>
+        <location filename="../app/hearth/ui/models_page.py" line="172"/>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="185"/>
+        <location filename="../app/hearth/ui/models_page.py" line="179"/>
         <source>Deleted %1</source>
         <translation>Удалено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="193"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>Import a model</source>
         <translation>Импорт модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="193"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>Модели GGUF (*.gguf);;Все файлы (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="197"/>
+        <location filename="../app/hearth/ui/models_page.py" line="191"/>
         <source>Checking %1…</source>
         <translation>Проверка %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="195"/>
         <source>%1 was not imported: %2</source>
         <translation>%1 не импортирован: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="207"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>Imported %1</source>
         <translation>Импортировано: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="218"/>
-        <location filename="../app/hearth/ui/models_page.py" line="283"/>
+        <location filename="../app/hearth/ui/models_page.py" line="212"/>
+        <location filename="../app/hearth/ui/models_page.py" line="288"/>
         <source>Download</source>
         <translation>Скачать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="243"/>
+        <location filename="../app/hearth/ui/models_page.py" line="237"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>Инструктивные модели — от маленьких до класса 70B. Для каждой указано, поместится ли она на этом устройстве, на сопряжённых устройствах вместе или нигде.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="258"/>
+        <location filename="../app/hearth/ui/models_page.py" line="252"/>
         <source>Asking the hub for %1…</source>
         <translation>Запрос к хабу: %1…</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/models_page.py" line="256"/>
+        <source>%n layers</source>
+        <translation>
+            <numerusform>%n слой</numerusform>
+            <numerusform>%n слоя</numerusform>
+            <numerusform>%n слоёв</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="267"/>
+        <location filename="../app/hearth/ui/models_page.py" line="272"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Добро пожаловать в Hearth. Начните с модели: помеченные «помещается на этом устройстве» работают здесь сами по себе, остальным нужны сопряжённые устройства. Небольшие модели скачиваются за минуты.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <location filename="../app/hearth/ui/models_page.py" line="281"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Поиск GGUF-моделей на Hugging Face, например «qwen 7b»</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="277"/>
+        <location filename="../app/hearth/ui/models_page.py" line="282"/>
         <source>Search text</source>
         <translation>Текст поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <location filename="../app/hearth/ui/models_page.py" line="284"/>
         <source>Search</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <location filename="../app/hearth/ui/models_page.py" line="287"/>
         <source>Search results</source>
         <translation>Результаты поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="304"/>
+        <location filename="../app/hearth/ui/models_page.py" line="309"/>
         <source>Searching the hub for %1…</source>
         <translation>Поиск на хабе: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="326"/>
+        <location filename="../app/hearth/ui/models_page.py" line="331"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>Найден %n файл модели</numerusform>
@@ -699,7 +809,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="337"/>
+        <location filename="../app/hearth/ui/models_page.py" line="342"/>
         <source>Downloading %1</source>
         <translation>Скачивается %1</translation>
     </message>
@@ -732,72 +842,73 @@
         <translation>Сохранять разговоры других приложений в истории чата</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
         <source>Show</source>
         <translation>Показать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="48"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="49"/>
         <source>Copy key</source>
         <translation>Копировать ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="51"/>
         <source>New key</source>
         <translation>Новый ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="55"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
         <source>Copy example</source>
         <translation>Копировать пример</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="58"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="70"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Port</source>
         <translation>Порт</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>Разрешённые веб-страницы (источники через запятую)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="74"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
         <source>Address</source>
         <translation>Адрес</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
         <source>Key</source>
         <translation>Ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
         <source>Try it</source>
         <translation>Попробовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
         <source>Not listening: %1</source>
         <translation>Не принимает запросы: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="97"/>
         <source>%1 (this device only)</source>
         <translation>%1 (только это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="99"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="100"/>
         <source>Off</source>
         <translation>Выключено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="117"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="118"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>
@@ -825,22 +936,22 @@
         <translation>Сопрячь</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="50"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="55"/>
         <source>Type the code shown on %1.</source>
         <translation>Введите код, показанный на %1.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="61"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="66"/>
         <source>Checking the code…</source>
         <translation>Проверка кода…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="72"/>
         <source>Paired with %1.</source>
         <translation>Сопряжено с %1.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="73"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="78"/>
         <source>Pairing failed: %1</source>
         <translation>Сопряжение не удалось: %1</translation>
     </message>
@@ -848,87 +959,104 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="69"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
         <source>Auto plan</source>
         <translation>Автоплан</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="71"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
         <source>Load</source>
         <translation>Загрузить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="73"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="88"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="105"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="91"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="103"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
         <source>Context</source>
         <translation>Контекст</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="139"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="104"/>
+        <source>Layers of the model</source>
+        <translation>Слои модели</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="153"/>
+        <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
+        <translation>%1 отключилось. План ниже использует оставшиеся устройства: нажмите «Загрузить», чтобы продолжить.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="159"/>
+        <source>A faster plan with the devices that joined.</source>
+        <translation>Более быстрый план с новыми устройствами.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="201"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>Моделей пока нет: скачайте или импортируйте файл .gguf на странице «Модели».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="145"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="207"/>
         <source>%1 layers</source>
         <translation>слоёв: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="147"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
         <source>context %1</source>
         <translation>контекст %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="192"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="254"/>
         <source>%1 (this device)</source>
         <translation>%1 (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="256"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="318"/>
         <source>predicted %1 tokens/s</source>
         <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="260"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
         <source>A device would run out of memory</source>
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="269"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="331"/>
         <source>Loaded</source>
         <translation>Загружено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="274"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="336"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="294"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="357"/>
         <source>Loading…</source>
         <translation>Загрузка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="307"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="370"/>
         <source>Loaded on %1</source>
         <translation>Загружено на %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="376"/>
         <source>Could not load: %1</source>
         <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="327"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
         <source>Loading cancelled</source>
         <translation>Загрузка отменена</translation>
     </message>
@@ -936,85 +1064,100 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="37"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="39"/>
+        <source>As the system</source>
+        <translation>Как в системе</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <source>Light</source>
+        <translation>Светлая</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <source>Dark</source>
+        <translation>Тёмная</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="46"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>Разрешить сопряжённым устройствам использовать ресурсы этого устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>half of this device&apos;s memory</source>
         <translation>половина памяти этого устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
         <source>all cores</source>
         <translation>все ядра</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
+        <source>When a device of the plan leaves, load the best plan over the devices left</source>
+        <translation>Если устройство из плана отключится, загружать лучший план для оставшихся устройств</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="52"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="65"/>
+        <source>Theme</source>
+        <translation>Тема</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="67"/>
         <source>Memory cap</source>
         <translation>Предел памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
         <source>Thread cap</source>
         <translation>Предел потоков</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
-        <source>The theme follows the system&apos;s light or dark setting.</source>
-        <translation>Тема следует светлой или тёмной настройке системы.</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
-        <source>The language changes when Hearth next starts.</source>
-        <translation>Язык сменится при следующем запуске Hearth.</translation>
     </message>
 </context>
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="45"/>
+        <location filename="../app/hearth/ui/tray.py" line="58"/>
         <source>Donate compute</source>
         <translation>Отдавать ресурсы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="50"/>
+        <location filename="../app/hearth/ui/tray.py" line="59"/>
         <source>Open Hearth</source>
         <translation>Открыть Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="51"/>
+        <location filename="../app/hearth/ui/tray.py" line="60"/>
         <source>Quit</source>
         <translation>Выход</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="74"/>
+        <location filename="../app/hearth/ui/tray.py" line="80"/>
         <source>Not donating</source>
         <translation>Не отдаёт ресурсы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="75"/>
+        <location filename="../app/hearth/ui/tray.py" line="81"/>
         <source>Donating: ready for paired devices</source>
         <translation>Отдаёт ресурсы: готово для сопряжённых устройств</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="76"/>
+        <location filename="../app/hearth/ui/tray.py" line="82"/>
         <source>Donating: a paired device is using this one</source>
         <translation>Отдаёт ресурсы: сопряжённое устройство использует это</translation>
     </message>

@@ -12,159 +12,249 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="53"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
+        <source>Conversations</source>
+        <translation>对话列表</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="91"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="62"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="103"/>
+        <source>Open the Planner</source>
+        <translation>打开规划器</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="112"/>
         <source>System prompt (optional)</source>
         <translation>系统提示词（可选）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="77"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
+        <source>Conversation</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="131"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>问点什么…（Ctrl+Enter 发送）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="79"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="138"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="82"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="140"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="142"/>
+        <source>Edit question</source>
+        <translation>编辑问题</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <source>Take back the last question and its answer to change it</source>
+        <translation>撤回最后一个问题及其回答，以便修改后重新发送</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="145"/>
+        <source>Copy answer</source>
+        <translation>复制回答</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
+        <source>context %p%</source>
+        <translation>上下文 %p%</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
+        <source>Context used</source>
+        <translation>已用上下文</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="157"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="89"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
         <source>Max tokens</source>
         <translation>最大词元数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="175"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="283"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="176"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
         <source>Export as Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
         <source>Export as JSON…</source>
         <translation>导出为 JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
         <source>Rename</source>
         <translation>重命名</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="207"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="207"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="208"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>Export conversation</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="226"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
         <source>Exported to %1</source>
         <translation>已导出到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="234"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="342"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>尚未加载模型：请在“规划”页面选择一个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="237"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="345"/>
         <source>%1 on %2</source>
         <translation>%1，运行于 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="240"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="291"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
+        <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
+        <translation>%1 已离开，模型因此停止。规划器为剩下的设备给出了新方案。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
+        <source>Planning again did not work: %1</source>
+        <translation>重新规划失败：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
+        <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
+        <translation>新加入的设备可让此模型更快：每秒 %1 个词元，而不是 %2 个。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="431"/>
+        <source>Copy code block</source>
+        <translation>复制代码块</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>%1 词元/秒 · 首个词元 %2 毫秒 · 上下文 %3% · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="465"/>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="487"/>
         <source>Answering another app…</source>
         <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="321"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="324"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="489"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="492"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="340"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>System</source>
         <translation>系统</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="523"/>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="525"/>
+        <source>failed: %1</source>
+        <translation>失败：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="527"/>
+        <source>failed</source>
+        <translation>失败</translation>
     </message>
 </context>
 <context>
     <name>CodeDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="91"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="96"/>
         <source>Pairing request</source>
         <translation>配对请求</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="93"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
         <translation>%1 想与本设备配对。请在那台设备上输入此代码：</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="106"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="111"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
         <translation>只与您自己的设备配对。此代码 %1 秒内有效。</translation>
     </message>
@@ -293,32 +383,32 @@
         <translation>家中的设备会自动出现在这里。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="155"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>Forget %1?</source>
         <translation>要忘记 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>将不再信任 %1；再次配对需要新的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="166"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Add a device</source>
         <translation>添加设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="166"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>运行 Hearth 的设备地址（主机:端口）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="177"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
         <source>Could not add it: %1</source>
         <translation>无法添加：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
         <source>Found %1</source>
         <translation>已找到 %1</translation>
     </message>
@@ -433,47 +523,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="44"/>
+        <location filename="../app/hearth/ui/main_window.py" line="42"/>
+        <source>Pages</source>
+        <translation>页面</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="85"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="45"/>
+        <location filename="../app/hearth/ui/main_window.py" line="86"/>
         <source>Planner</source>
         <translation>规划器</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="46"/>
+        <location filename="../app/hearth/ui/main_window.py" line="87"/>
         <source>Chat</source>
         <translation>聊天</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="47"/>
+        <location filename="../app/hearth/ui/main_window.py" line="88"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="48"/>
+        <location filename="../app/hearth/ui/main_window.py" line="89"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="139"/>
+        <location filename="../app/hearth/ui/main_window.py" line="224"/>
         <source>Pairing request</source>
         <translation>配对请求</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="143"/>
+        <location filename="../app/hearth/ui/main_window.py" line="228"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1 请求配对。代码：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="153"/>
+        <location filename="../app/hearth/ui/main_window.py" line="238"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth 会在托盘中继续共享算力。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="161"/>
+        <location filename="../app/hearth/ui/main_window.py" line="246"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>此桌面没有系统托盘，因此关闭窗口会退出 Hearth 并停止共享算力。</translation>
     </message>
@@ -481,221 +576,234 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="79"/>
         <source>Import a .gguf file…</source>
         <translation>导入 .gguf 文件…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="74"/>
+        <location filename="../app/hearth/ui/models_page.py" line="75"/>
         <source>Models on this device</source>
         <translation>本设备上的模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="62"/>
+        <location filename="../app/hearth/ui/models_page.py" line="54"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="55"/>
         <source>On this device</source>
         <translation>本设备上</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="63"/>
-        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <location filename="../app/hearth/ui/models_page.py" line="56"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>Catalog</source>
         <translation>目录</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="64"/>
+        <location filename="../app/hearth/ui/models_page.py" line="57"/>
         <source>Search the hub</source>
         <translation>搜索模型库</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="66"/>
+        <location filename="../app/hearth/ui/models_page.py" line="59"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Plan and chat</source>
         <translation>规划并聊天</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="89"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Show in folder</source>
         <translation>在文件夹中显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="91"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="116"/>
+        <location filename="../app/hearth/ui/models_page.py" line="110"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 无法使用：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="120"/>
+        <location filename="../app/hearth/ui/models_page.py" line="114"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="126"/>
+        <location filename="../app/hearth/ui/models_page.py" line="120"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>本设备上还没有模型。“目录”标签页会推荐适合您设备的模型。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="143"/>
         <source>yes</source>
         <translation>有</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="143"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>没有：只会续写文本，未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="145"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="146"/>
         <source>Parameters</source>
         <translation>参数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="147"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <location filename="../app/hearth/ui/models_page.py" line="148"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
         <source>Layers</source>
         <translation>层数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="150"/>
         <source>Context length</source>
         <translation>上下文长度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
         <source>not stated in the file</source>
         <translation>文件中未注明</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>Chat template</source>
         <translation>对话模板</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="177"/>
+        <location filename="../app/hearth/ui/models_page.py" line="171"/>
         <source>Delete %1 from this device?</source>
         <translation>要从本设备删除 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="178"/>
+        <location filename="../app/hearth/ui/models_page.py" line="172"/>
         <source>Delete model</source>
         <translation>删除模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="185"/>
+        <location filename="../app/hearth/ui/models_page.py" line="179"/>
         <source>Deleted %1</source>
         <translation>已删除 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="193"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>Import a model</source>
         <translation>导入模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="193"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="197"/>
+        <location filename="../app/hearth/ui/models_page.py" line="191"/>
         <source>Checking %1…</source>
         <translation>正在检查 %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="195"/>
         <source>%1 was not imported: %2</source>
         <translation>未导入 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="207"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>Imported %1</source>
         <translation>已导入 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="218"/>
-        <location filename="../app/hearth/ui/models_page.py" line="283"/>
+        <location filename="../app/hearth/ui/models_page.py" line="212"/>
+        <location filename="../app/hearth/ui/models_page.py" line="288"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="243"/>
+        <location filename="../app/hearth/ui/models_page.py" line="237"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>从小型到 70B 级别的指令模型。每个模型都会注明：本设备能否运行、需与已配对设备合力运行，还是都无法运行。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="258"/>
+        <location filename="../app/hearth/ui/models_page.py" line="252"/>
         <source>Asking the hub for %1…</source>
         <translation>正在向模型库查询 %1…</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/models_page.py" line="256"/>
+        <source>%n layers</source>
+        <translation>
+            <numerusform>%n 层</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="267"/>
+        <location filename="../app/hearth/ui/models_page.py" line="272"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>欢迎使用 Hearth。先选一个模型吧：标有“本设备可运行”的模型在这台设备上就能独立运行，其他模型需要已配对的设备一起运行。小模型几分钟即可下载完成。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <location filename="../app/hearth/ui/models_page.py" line="281"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>在 Hugging Face 上搜索 GGUF 模型，例如“qwen 7b”</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="277"/>
+        <location filename="../app/hearth/ui/models_page.py" line="282"/>
         <source>Search text</source>
         <translation>搜索内容</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <location filename="../app/hearth/ui/models_page.py" line="284"/>
         <source>Search</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <location filename="../app/hearth/ui/models_page.py" line="287"/>
         <source>Search results</source>
         <translation>搜索结果</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="304"/>
+        <location filename="../app/hearth/ui/models_page.py" line="309"/>
         <source>Searching the hub for %1…</source>
         <translation>正在模型库中搜索 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="326"/>
+        <location filename="../app/hearth/ui/models_page.py" line="331"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>找到 %n 个模型文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="337"/>
+        <location filename="../app/hearth/ui/models_page.py" line="342"/>
         <source>Downloading %1</source>
         <translation>正在下载 %1</translation>
     </message>
@@ -728,72 +836,73 @@
         <translation>在聊天记录中保存其他应用的对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
         <source>Show</source>
         <translation>显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="48"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="49"/>
         <source>Copy key</source>
         <translation>复制密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="51"/>
         <source>New key</source>
         <translation>新密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="55"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
         <source>Copy example</source>
         <translation>复制示例</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="58"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="70"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Port</source>
         <translation>端口</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>允许的网页（来源，以逗号分隔）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="74"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
         <source>Key</source>
         <translation>密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
         <source>Try it</source>
         <translation>试一试</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
         <source>Not listening: %1</source>
         <translation>未在监听：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="97"/>
         <source>%1 (this device only)</source>
         <translation>%1（仅本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="99"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="100"/>
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="117"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="118"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>
@@ -821,22 +930,22 @@
         <translation>配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="50"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="55"/>
         <source>Type the code shown on %1.</source>
         <translation>请输入 %1 上显示的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="61"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="66"/>
         <source>Checking the code…</source>
         <translation>正在验证代码…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="72"/>
         <source>Paired with %1.</source>
         <translation>已与 %1 配对。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="73"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="78"/>
         <source>Pairing failed: %1</source>
         <translation>配对失败：%1</translation>
     </message>
@@ -844,87 +953,104 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="69"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
         <source>Auto plan</source>
         <translation>自动规划</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="71"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
         <source>Load</source>
         <translation>加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="73"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="88"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="105"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="91"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="103"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
         <source>Context</source>
         <translation>上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="139"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="104"/>
+        <source>Layers of the model</source>
+        <translation>模型的各层</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="153"/>
+        <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
+        <translation>%1 已离开。下面的方案只用剩下的设备：点击“加载”继续。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="159"/>
+        <source>A faster plan with the devices that joined.</source>
+        <translation>加入新设备后更快的方案。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="201"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>还没有模型：请在“模型”页面下载或导入 .gguf 文件。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="145"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="207"/>
         <source>%1 layers</source>
         <translation>%1 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="147"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
         <source>context %1</source>
         <translation>上下文 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="192"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="254"/>
         <source>%1 (this device)</source>
         <translation>%1（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="256"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="318"/>
         <source>predicted %1 tokens/s</source>
         <translation>预计 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="260"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
         <source>A device would run out of memory</source>
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="269"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="331"/>
         <source>Loaded</source>
         <translation>已加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="274"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="336"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="294"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="357"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="307"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="370"/>
         <source>Loaded on %1</source>
         <translation>已加载到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="376"/>
         <source>Could not load: %1</source>
         <translation>无法加载：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="327"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
         <source>Loading cancelled</source>
         <translation>已取消加载</translation>
     </message>
@@ -932,85 +1058,100 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="37"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="39"/>
+        <source>As the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="46"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>允许已配对设备使用本设备的算力</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>half of this device&apos;s memory</source>
         <translation>本设备内存的一半</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
         <source>all cores</source>
         <translation>所有核心</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
+        <source>When a device of the plan leaves, load the best plan over the devices left</source>
+        <translation>方案中的设备离开时，自动用剩下的设备加载最佳方案</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="52"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="65"/>
+        <source>Theme</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="67"/>
         <source>Memory cap</source>
         <translation>内存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
         <source>Thread cap</source>
         <translation>线程上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
-        <source>The theme follows the system&apos;s light or dark setting.</source>
-        <translation>主题跟随系统的浅色或深色设置。</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
-        <source>The language changes when Hearth next starts.</source>
-        <translation>语言将在 Hearth 下次启动时更改。</translation>
     </message>
 </context>
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="45"/>
+        <location filename="../app/hearth/ui/tray.py" line="58"/>
         <source>Donate compute</source>
         <translation>共享算力</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="50"/>
+        <location filename="../app/hearth/ui/tray.py" line="59"/>
         <source>Open Hearth</source>
         <translation>打开 Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="51"/>
+        <location filename="../app/hearth/ui/tray.py" line="60"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="74"/>
+        <location filename="../app/hearth/ui/tray.py" line="80"/>
         <source>Not donating</source>
         <translation>未共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="75"/>
+        <location filename="../app/hearth/ui/tray.py" line="81"/>
         <source>Donating: ready for paired devices</source>
         <translation>共享中：已为已配对设备就绪</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="76"/>
+        <location filename="../app/hearth/ui/tray.py" line="82"/>
         <source>Donating: a paired device is using this one</source>
         <translation>共享中：已配对设备正在使用本设备</translation>
     </message>

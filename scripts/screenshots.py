@@ -1,10 +1,13 @@
-"""Render every page of the window with a local pool of three nodes and a synthetic model; save PNGs.
+"""Render every page of the window in English, Russian and Chinese, light and dark; save PNGs.
 
-    uv run python scripts/screenshots.py [--out docs/screenshots]
+    uv run python -m scripts.screenshots [--out docs/screenshots] [--scale 2] [--languages en ru]
+                                         [--offscreen]
 
-The other two nodes are real ``hearth node`` processes on 127.0.0.2 and 127.0.0.3, paired and donating;
-the model is loaded across all three and answers one question. The Models page searches a hub stand-in
-on 127.0.0.1 (nothing leaves the machine). Runs offscreen (or under Xvfb).
+A real window on a virtual X screen (Xvfb, started here when there is no DISPLAY), grabbed from the
+screen as a person would see it; ``--offscreen`` draws into memory instead. The other two nodes are real
+``hearth node`` processes on 127.0.0.2 and 127.0.0.3, paired and donating; the model is loaded across all
+three and answers one question. The Models page searches a hub stand-in on 127.0.0.1 (nothing leaves the
+machine). Files: ``PAGE-LANGUAGE-THEME.png``, with ``@2x`` for ``--scale 2``.
 """
 
 from __future__ import annotations
@@ -12,24 +15,38 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
-async def main(out: Path, workdir: Path) -> None:
+LANGUAGES = ("en", "ru", "zh_CN")
+THEMES = ("light", "dark")
+PAGES = ("devices", "planner", "chat", "models", "settings")
+
+
+async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> None:
+    from PySide6.QtWidgets import QApplication
+
     from harness.fake_hub import FakeHub
     from harness.nodes import NodeProcess
+    from harness.real_model import smollm2
     from harness.windows import close_window, open_window, pair_with, until
     from hearth.core.plan_edit import PlanDraft
     from hearth.models import synthetic
+    from hearth.ui import i18n, theme
 
-    model = synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    # A real model when the dev dependencies are there (its answers make sense), else a synthetic one.
+    model = smollm2() or synthetic.ensure_model(workdir / "models", synthetic.TALKATIVE)
     hub = FakeHub().start()
-    hub.add("hearth/talkative-demo-GGUF", {"talkative-demo-Q8_0.gguf": model.read_bytes()})
+    hub.add("hearth/demo-GGUF", {model.name: model.read_bytes()})
     os.environ["HF_ENDPOINT"] = hub.url
     donors = [
         NodeProcess(workdir / name, name, host, extra=["--donate", "--max-memory", "2G"])
@@ -37,6 +54,8 @@ async def main(out: Path, workdir: Path) -> None:
     ]
     for d in donors:
         d.start()
+    i18n.install(app, "en")
+    theme.apply(app)
     services, window = await open_window(name="mac-mini")
     window.resize(1200, 760)
     try:
@@ -45,49 +64,96 @@ async def main(out: Path, workdir: Path) -> None:
         planner = window.planner
         await until(lambda: planner.profile is not None and len(planner.columns) == 3)
         keys = [d.key for d in planner.devices]
-        planner._set_draft(PlanDraft(keys, [3, 3, 2]))
-        planner.strip.selection = (3, 5)
-        await asyncio.sleep(1.5)  # a telemetry round for every bar
-        shots = {"devices": 0, "planner": 1}
-        for name, row in shots.items():
-            window.nav.setCurrentRow(row)
-            await asyncio.sleep(0.3)
-            window.grab().save(str(out / f"{name}.png"))
+        n = planner.profile.block_count
+        planner._set_draft(PlanDraft(keys, [n - 2 * (n // 3), n // 3, n // 3]))
         planner.load_button.click()
-        await until(lambda: services.model is not None)
+        await until(lambda: services.model is not None, timeout=60)
         chat = window.chat
         await until(lambda: chat.send_button.isEnabled())
         chat.system.setText("You are a helpful assistant.")
         chat.temperature.setValue(0.0)
         chat.max_tokens.setValue(48)
-        chat.send("Which devices are answering me?")
-        await until(lambda: chat.turn is None)
-        for name, row in (("chat", 2), ("settings", 4)):
-            window.nav.setCurrentRow(row)
-            await asyncio.sleep(0.3)
-            window.grab().save(str(out / f"{name}.png"))
-        window.nav.setCurrentRow(3)
-        window.models.tabs.setCurrentIndex(2)
-        window.models.search("demo")
-        results = window.models.results
-        await until(lambda: results.topLevelItemCount() == 1 and "…" not in results.topLevelItem(0).text(3))
-        results.setCurrentItem(results.topLevelItem(0))
-        await asyncio.sleep(0.3)
-        window.grab().save(str(out / "models.png"))
+        chat.send("What is the capital of France? Answer in one sentence.")
+        await until(lambda: chat.turn is None, timeout=60)
+        for language in languages:
+            i18n.install(app, language)
+            await until(lambda: not window._retranslating, what="the window in the new language")
+            window.models.search("demo")
+            await until(lambda: found(window.models.results), what="the hub's answer, its fit judged")
+            window.models.results.setCurrentItem(window.models.results.topLevelItem(0))
+            for choice in THEMES:
+                theme.choose(choice)
+                for row, page in enumerate(PAGES):
+                    window.nav.setCurrentRow(row)
+                    if page == "models":
+                        window.models.tabs.setCurrentIndex(2)
+                    await asyncio.sleep(0.4)  # a redraw, and a telemetry round for the bars
+                    grab(window).save(str(out / f"{page}-{language}-{choice}{suffix}.png"))
     finally:
+        i18n.install(app, "en")
         await close_window(services, window, tuple(donors))
         hub.stop()
+
+
+def found(results: Any) -> bool:
+    return results.topLevelItemCount() == 1 and "…" not in results.topLevelItem(0).text(3)
+
+
+def grab(window: Any) -> Any:
+    """The window as the screen shows it (under X), or as it draws itself (offscreen)."""
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.platformName() == "xcb":
+        screen = window.screen()
+        return screen.grabWindow(window.winId())
+    return window.grab()
+
+
+def virtual_screen() -> subprocess.Popen[bytes] | None:
+    """Start Xvfb on a free display when there is no screen to draw on; None when one exists."""
+    if os.environ.get("DISPLAY") or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return None
+    for number in range(90, 110):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists():
+            break
+    proc = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit("Xvfb did not start: install it (Debian: apt install xvfb) or pass --offscreen")
+        time.sleep(0.1)
+    os.environ["DISPLAY"] = f":{number}"
+    return proc
 
 
 def run() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--scale", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--languages", nargs="+", default=list(LANGUAGES), choices=LANGUAGES)
+    parser.add_argument("--offscreen", action="store_true", help="draw into memory, without a screen")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from harness.windows import run_on_qt
+    if args.offscreen:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ["QT_SCALE_FACTOR"] = str(args.scale)  # before Qt starts: it reads it once
+    xvfb = virtual_screen()
+    if xvfb is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    try:
+        from harness.windows import run_on_qt
 
-    run_on_qt(lambda tmp: main(out, tmp))
+        suffix = "@2x" if args.scale == 2 else ""
+        run_on_qt(lambda tmp: main(out, tmp, suffix, args.languages))
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
     print("\n".join(str(p) for p in sorted(out.glob("*.png"))))
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import platform
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -116,6 +117,10 @@ def test_pair_plan_load_and_chat_without_a_mouse(
             except AssertionError:
                 raise AssertionError(dialog.message.text()) from None
             await until(lambda: len(services.planning_devices()) == 2, timeout=20, what="beta donating")
+            # Added by address, unseen by mDNS: its system is known once it is connected.
+            beta_row = next(d for d in services.devices() if d.name == "beta")
+            assert beta_row.os == platform.system()
+            await until(lambda: platform.system() in window.devices.cards[beta_row.device_id].info.text())
 
             # Planner: the layer strip, then layers 4-7 to the second device, then Load.
             await keys.press(Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)

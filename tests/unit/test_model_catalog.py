@@ -28,6 +28,13 @@ def test_the_shipped_catalog_is_sound() -> None:
     assert [m.id for m in matching(catalog, "qwen 7b")] == ["qwen2.5-7b-instruct"]
 
 
+def test_every_summary_is_said_in_every_language_of_the_window() -> None:
+    for model in load_catalog():
+        assert model.summary and set(model.summaries) == {"ru", "zh_CN", "ko"}, model.id
+        assert all(text and text != model.summary for text in model.summaries.values()), model.id
+        assert model.summary_in("ru") == model.summaries["ru"] and model.summary_in("en") == model.summary
+
+
 def test_a_damaged_catalog_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "catalog.json"
     bad.write_text('{"about": "", "models": [{"id": "x"}]}')

@@ -39,6 +39,7 @@ class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
     backends: list[str]
     gpu_percent: float | None = None
     bytes_per_s: float = 0.0  # decode speed from this device's probe; 0: not measured yet
+    os: str = ""  # platform.system(): what a device added by address, unseen by mDNS, runs
 
 
 class Error(msgspec.Struct, tag="error", frozen=True):

@@ -38,4 +38,5 @@ def sample(donated_bytes: int = 0, bytes_per_s: float = 0.0) -> Telemetry:
         accelerator=accelerator,
         backends=backends,
         bytes_per_s=bytes_per_s,
+        os=platform.system(),
     )

@@ -34,6 +34,10 @@ class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     repo: str
     files: list[CatalogFile]
     summary: str = ""
+    summaries: dict[str, str] = {}  # the summary in other languages, by language code (ru, zh_CN, ko)
+
+    def summary_in(self, language: str) -> str:
+        return self.summaries.get(language, self.summary)
 
     def remote(self, quant: str = "") -> RemoteModel:
         """The file of ``quant`` as the catalog describes it, for showing and judging without asking

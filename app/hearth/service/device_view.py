@@ -84,7 +84,7 @@ def other_devices(trust: TrustStore, peers: Peers, seen: dict[str, Neighbour]) -
                 online=chan is not None or n is not None,
                 connected=chan is not None,
                 address=(n.address if n else "") or (paired.address if paired else ""),
-                os=n.os if n else "",
+                os=(n.os if n else "") or (t.os if t else ""),
                 memory_total=t.memory_total if t else (n.memory_total if n else 0),
                 memory_free=t.memory_free if t else None,
                 donated_bytes=t.donated_bytes if t else None,

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from hearth.api.running import Apis
 from hearth.service.app import Services
 from hearth.service.node import NodeOptions
-from hearth.ui import i18n
+from hearth.ui import i18n, theme
 from hearth.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def run(options: NodeOptions) -> int:
     # The tray keeps a donating device running after its window closes; quitting is explicit.
     app.setQuitOnLastWindowClosed(False)
     i18n.install(app)
+    theme.apply(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:

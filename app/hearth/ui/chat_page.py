@@ -69,7 +69,7 @@ class ChatState:
     draft: str
     temperature: float
     max_tokens: int
-    stats: str
+    last_done: m.Done | None
 
 
 class ChatPage(QWidget):
@@ -210,7 +210,7 @@ class ChatPage(QWidget):
             self.composer.toPlainText(),
             self.temperature.value(),
             self.max_tokens.value(),
-            self.stats.text(),
+            self.last_done,
         )
 
     def restore(self, state: ChatState) -> None:
@@ -219,7 +219,8 @@ class ChatPage(QWidget):
         self.composer.setPlainText(state.draft)
         self.temperature.setValue(state.temperature)
         self.max_tokens.setValue(state.max_tokens)
-        self.stats.setText(state.stats)
+        if state.last_done is not None:
+            self._show_stats(state.last_done)
         self.render_messages()
         self._update_buttons()
 
@@ -449,21 +450,9 @@ class ChatPage(QWidget):
         try:
             done = await coro
             self.last_done = done
-            model = self.services.model
-            fill = (done.prompt_tokens + done.completion_tokens) / model.n_ctx if model else 0.0
-            devices = ", ".join(model.devices) if model else ""
-            stats = (
-                self.tr("%1 tokens/s · first token %2 ms · context %3 % · %4")
-                .replace("%1", f"{done.decode_tokens_per_s:.1f}")
-                .replace("%2", f"{done.ttft_s * 1000:.0f}")
-                .replace("%3", f"{fill * 100:.0f}")
-                .replace("%4", devices)
-            )
-            self.context_meter.setValue(min(100, round(fill * 100)))
             if done.reason == "cancelled":
                 self.transcript[-1][2] = "stopped"
-                stats = self.tr("Stopped") + " · " + stats
-            self.stats.setText(stats)
+            self._show_stats(done)
         except asyncio.CancelledError:
             self.transcript[-1][2] = "stopped"
         except Exception as exc:
@@ -474,6 +463,22 @@ class ChatPage(QWidget):
             self._update_buttons()
             self.render_messages()
             self.reload_conversations()
+
+    def _show_stats(self, done: m.Done) -> None:
+        model = self.services.model
+        fill = (done.prompt_tokens + done.completion_tokens) / model.n_ctx if model else 0.0
+        devices = ", ".join(model.devices) if model else ""
+        stats = (
+            self.tr("%1 tokens/s · first token %2 ms · context %3 % · %4")
+            .replace("%1", f"{done.decode_tokens_per_s:.1f}")
+            .replace("%2", f"{done.ttft_s * 1000:.0f}")
+            .replace("%3", f"{fill * 100:.0f}")
+            .replace("%4", devices)
+        )
+        self.context_meter.setValue(min(100, round(fill * 100)))
+        if done.reason == "cancelled":
+            stats = self.tr("Stopped") + " · " + stats
+        self.stats.setText(stats)
 
     def stop(self) -> None:
         if self.turn is not None:

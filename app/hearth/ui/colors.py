@@ -10,7 +10,6 @@ WEIGHTS = QColor("#3b82c4")
 KV = QColor("#8e6bbf")
 COMPUTE = QColor("#e0a030")
 DONATED = QColor("#3fa66b")
-FREE = QColor("#e6e8ea")
 OVER = QColor("#d93025")
 
 

@@ -24,6 +24,7 @@ class DeviceColumn(QFrame):
         layout = QVBoxLayout(self)
         self.title = QLabel(f"<b>{index + 1}. {name}</b>")
         self.title.setStyleSheet(f"border-bottom: 3px solid {color.name()}")
+        self.title.setWordWrap(True)  # "(this device)" is long in some languages
         self.bar = MemoryBar(vertical=True)
         self.layers = QLabel()
         self.detail = QLabel()

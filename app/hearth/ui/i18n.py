@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
-from hearth.store import paths
+from hearth.ui import prefs
 
 LANGUAGES = {"en": "English", "ru": "Русский", "zh_CN": "简体中文", "ko": "한국어"}
 # Compiled from the .ts sources in the repository's i18n/ folder by scripts/translations.py.
 QM_DIR = Path(__file__).resolve().parent / "translations"
 _installed: list[QTranslator] = []
-
-
-def _settings() -> Path:
-    return paths.config_dir() / "ui.json"
-
-
-def _read() -> dict[str, str]:
-    try:
-        data = json.loads(_settings().read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (FileNotFoundError, ValueError):
-        return {}
+_active = ["en"]
 
 
 def current_language() -> str:
-    chosen = _read().get("language")
+    chosen = prefs.read().get("language")
     if chosen in LANGUAGES:
         return chosen
     system = QLocale.system().name()
@@ -40,9 +28,7 @@ def current_language() -> str:
 def set_language(code: str) -> None:
     if code not in LANGUAGES:
         raise ValueError(f"no language {code!r}")
-    data = _read()
-    data["language"] = code
-    _settings().write_text(json.dumps(data), encoding="utf-8")
+    prefs.write("language", code)
 
 
 def install(app: QCoreApplication, code: str | None = None) -> str:
@@ -56,4 +42,10 @@ def install(app: QCoreApplication, code: str | None = None) -> str:
         if translator.load(str(QM_DIR / f"hearth_{code}.qm")):
             app.installTranslator(translator)
             _installed.append(translator)
+    _active[0] = code
     return code
+
+
+def active() -> str:
+    """The language the window speaks now."""
+    return _active[0]

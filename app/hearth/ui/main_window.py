@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.service.app import Services
 from hearth.service.events import Event
+from hearth.ui import theme
 from hearth.ui.chat_page import ChatPage
 from hearth.ui.devices_page import DevicesPage
 from hearth.ui.models_page import ModelsPage
@@ -21,6 +22,7 @@ from hearth.ui.tray import ICON, Tray
 REDRAW_MS = 250
 # How soon a language change waiting for an answer or a load looks again.
 RETRY_MS = 300
+NAV_ICONS = ("devices", "planner", "chat", "models", "settings")
 
 
 class MainWindow(QMainWindow):
@@ -34,8 +36,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(ICON)))
         self.resize(1100, 720)
         self.nav = QListWidget()
-        self.nav.setFixedWidth(150)
+        self.nav.setFixedWidth(170)
         self.nav.setSpacing(4)
+        self.nav.setIconSize(QSize(22, 22))
         self.nav.setAccessibleName(self.tr("Pages"))
         self.stack = QStackedWidget()
         self._build_pages()
@@ -87,6 +90,13 @@ class MainWindow(QMainWindow):
         ):
             self.nav.addItem(label)
             self.stack.addWidget(page)
+        self._nav_icons()
+
+    def _nav_icons(self) -> None:
+        for row, name in enumerate(NAV_ICONS):
+            item = self.nav.item(row)
+            if item is not None:
+                item.setIcon(theme.icon(name))
         self.models.changed.connect(self.planner.reload_models)
         self.models.plan_requested.connect(self._plan_model)
         self.planner.loaded.connect(self._loaded)
@@ -128,6 +138,8 @@ class MainWindow(QMainWindow):
         if event.type() == QEvent.Type.LanguageChange and not self._retranslating:
             self._retranslating = True
             QTimer.singleShot(0, self.retranslate)
+        elif event.type() == QEvent.Type.PaletteChange:
+            self._nav_icons()  # drawn in the text colour, which light and dark differ in
         super().changeEvent(event)
 
     def retranslate(self) -> None:

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from hearth.core.units import human_size
-from hearth.ui import colors
+from hearth.ui import colors, theme
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class MemoryBar(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
-        painter.fillRect(rect, colors.FREE)
+        painter.fillRect(rect, theme.free_color(self.palette()))
         length = rect.height() if self.vertical else rect.width()
         offset = 0.0
         for part in self.parts:

@@ -29,6 +29,7 @@ from hearth.models.catalog import CatalogModel
 from hearth.models.hub import HubRepo, RemoteModel
 from hearth.models.library import LibraryEntry
 from hearth.service.app import Services
+from hearth.ui import i18n
 from hearth.ui.downloads_view import DownloadsView
 from hearth.ui.hub_list import HubList
 from hearth.ui.memory_bar import gib, params
@@ -240,7 +241,7 @@ class ModelsPage(QWidget):
         )
         for entry in catalog:
             for file in entry.files:
-                item = self.catalog.add(entry.name, entry.remote(file.quant), entry.summary)
+                item = self.catalog.add(entry.name, entry.remote(file.quant), entry.summary_in(i18n.active()))
                 self.catalog_rows[id(item)] = entry
 
     def _download_from_catalog(self) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.service.app import Services
-from hearth.ui import i18n
+from hearth.ui import i18n, theme
 from hearth.ui.other_apps import OtherAppsBox
 from hearth.ui.tasks import describe, spawn
 
@@ -34,6 +34,15 @@ class SettingsPage(QWidget):
             self.language.addItem(name, code)
         self.language.setCurrentIndex(max(0, self.language.findData(i18n.current_language())))
         self.language.currentIndexChanged.connect(self._language_chosen)
+        self.theme = QComboBox()
+        for code, name in (
+            ("system", self.tr("As the system")),
+            ("light", self.tr("Light")),
+            ("dark", self.tr("Dark")),
+        ):
+            self.theme.addItem(name, code)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(theme.chosen())))
+        self.theme.currentIndexChanged.connect(lambda _: theme.choose(self.theme.currentData()))
         self.donate = QCheckBox(self.tr("Let paired devices use this device's compute"))
         self.memory = QDoubleSpinBox()
         self.memory.setRange(0.0, 4096.0)
@@ -53,12 +62,12 @@ class SettingsPage(QWidget):
         self.status.setWordWrap(True)
         form = QFormLayout()
         form.addRow(self.tr("Language"), self.language)
+        form.addRow(self.tr("Theme"), self.theme)
         form.addRow(self.donate)
         form.addRow(self.tr("Memory cap"), self.memory)
         form.addRow(self.tr("Thread cap"), self.threads)
         form.addRow(apply)
         form.addRow(self.replan)
-        form.addRow(QLabel(self.tr("The theme follows the system's light or dark setting.")))
         self.other_apps = OtherAppsBox(services)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
