@@ -53,7 +53,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="138"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
         <source>Send</source>
         <translation>보내기</translation>
     </message>
@@ -98,145 +98,145 @@
         <translation>최대 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="283"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
         <source>Rename…</source>
         <translation>이름 바꾸기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
         <source>Export as Markdown…</source>
         <translation>Markdown으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
         <source>Export as JSON…</source>
         <translation>JSON으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
         <source>Rename</source>
         <translation>이름 바꾸기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
         <source>Title</source>
         <translation>제목</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
         <source>Export conversation</source>
         <translation>대화 내보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="335"/>
         <source>Exported to %1</source>
         <translation>%1(으)로 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="342"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>불러온 모델이 없습니다. 플래너 페이지에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="345"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="346"/>
         <source>%1 on %2</source>
         <translation>%2에서 실행 중인 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="349"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 기기가 빠져서 모델이 멈췄습니다. 플래너가 남은 기기로 새 계획을 제안합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="366"/>
         <source>Planning again did not work: %1</source>
         <translation>다시 계획하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="371"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>새로 들어온 기기를 쓰면 이 모델이 더 빨라집니다: 초당 %2 대신 %1 토큰.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="431"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="434"/>
         <source>Copy code block</source>
         <translation>코드 블록 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="474"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>초당 %1 토큰 · 첫 토큰 %2ms · 컨텍스트 %3% · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="465"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="482"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="487"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
         <source>Answering another app…</source>
         <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="489"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="492"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="499"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
         <source>You</source>
         <translation>나</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="523"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="530"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="525"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
         <source>failed: %1</source>
         <translation>실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="527"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
         <source>failed</source>
         <translation>실패</translation>
     </message>
@@ -335,37 +335,37 @@
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="55"/>
+        <location filename="../app/hearth/ui/device_column.py" line="56"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="56"/>
+        <location filename="../app/hearth/ui/device_column.py" line="57"/>
         <source>Weights</source>
         <translation>가중치</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="57"/>
+        <location filename="../app/hearth/ui/device_column.py" line="58"/>
         <source>KV cache</source>
         <translation>KV 캐시</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="58"/>
+        <location filename="../app/hearth/ui/device_column.py" line="59"/>
         <source>Compute</source>
         <translation>연산 버퍼</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="62"/>
+        <location filename="../app/hearth/ui/device_column.py" line="63"/>
         <source>no layers</source>
         <translation>레이어 없음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="65"/>
+        <location filename="../app/hearth/ui/device_column.py" line="66"/>
         <source>layers %1–%2</source>
         <translation>레이어 %1–%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="68"/>
+        <location filename="../app/hearth/ui/device_column.py" line="69"/>
         <source>needs %1 of %2</source>
         <translation>%2 중 %1 필요</translation>
     </message>
@@ -523,52 +523,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="42"/>
+        <location filename="../app/hearth/ui/main_window.py" line="51"/>
         <source>Pages</source>
         <translation>페이지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="85"/>
+        <location filename="../app/hearth/ui/main_window.py" line="101"/>
         <source>Devices</source>
         <translation>기기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="86"/>
+        <location filename="../app/hearth/ui/main_window.py" line="102"/>
         <source>Planner</source>
         <translation>플래너</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="87"/>
+        <location filename="../app/hearth/ui/main_window.py" line="103"/>
         <source>Chat</source>
         <translation>채팅</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="88"/>
+        <location filename="../app/hearth/ui/main_window.py" line="104"/>
         <source>Models</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="89"/>
+        <location filename="../app/hearth/ui/main_window.py" line="105"/>
         <source>Settings</source>
         <translation>설정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="224"/>
+        <location filename="../app/hearth/ui/main_window.py" line="248"/>
         <source>Pairing request</source>
         <translation>페어링 요청</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="228"/>
+        <location filename="../app/hearth/ui/main_window.py" line="252"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1에서 페어링을 요청합니다. 코드: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="238"/>
+        <location filename="../app/hearth/ui/main_window.py" line="262"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth는 트레이에서 계속 자원을 공유합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="246"/>
+        <location filename="../app/hearth/ui/main_window.py" line="270"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>이 데스크톱에는 트레이가 없어 창을 닫으면 Hearth가 종료되고 공유도 중지됩니다.</translation>
     </message>
@@ -576,234 +576,234 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="79"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Import a .gguf file…</source>
         <translation>.gguf 파일 가져오기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="74"/>
-        <location filename="../app/hearth/ui/models_page.py" line="75"/>
+        <location filename="../app/hearth/ui/models_page.py" line="76"/>
+        <location filename="../app/hearth/ui/models_page.py" line="77"/>
         <source>Models on this device</source>
         <translation>이 기기의 모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="54"/>
+        <location filename="../app/hearth/ui/models_page.py" line="56"/>
         <source>Models</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="55"/>
+        <location filename="../app/hearth/ui/models_page.py" line="57"/>
         <source>On this device</source>
         <translation>이 기기에 있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="56"/>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="58"/>
+        <location filename="../app/hearth/ui/models_page.py" line="213"/>
         <source>Catalog</source>
         <translation>카탈로그</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="57"/>
+        <location filename="../app/hearth/ui/models_page.py" line="59"/>
         <source>Search the hub</source>
         <translation>허브 검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <location filename="../app/hearth/ui/models_page.py" line="61"/>
         <source>Downloads</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Plan and chat</source>
         <translation>계획 후 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Show in folder</source>
         <translation>폴더에서 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="110"/>
+        <location filename="../app/hearth/ui/models_page.py" line="112"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 사용할 수 없음: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="114"/>
+        <location filename="../app/hearth/ui/models_page.py" line="116"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="120"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>이 기기에는 아직 모델이 없습니다. 카탈로그 탭에서 기기에 맞는 모델을 추천합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="143"/>
+        <location filename="../app/hearth/ui/models_page.py" line="147"/>
         <source>yes</source>
         <translation>있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="143"/>
+        <location filename="../app/hearth/ui/models_page.py" line="147"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>없음: 텍스트를 이어 쓸 뿐, 대화용으로 조정되지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="145"/>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
         <source>Architecture</source>
         <translation>아키텍처</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="146"/>
+        <location filename="../app/hearth/ui/models_page.py" line="150"/>
         <source>Parameters</source>
         <translation>매개변수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="147"/>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="148"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>Layers</source>
         <translation>레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="150"/>
+        <location filename="../app/hearth/ui/models_page.py" line="154"/>
         <source>Context length</source>
         <translation>컨텍스트 길이</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Licence</source>
         <translation>라이선스</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>not stated in the file</source>
         <translation>파일에 명시되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Chat template</source>
         <translation>대화 템플릿</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>File</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="171"/>
+        <location filename="../app/hearth/ui/models_page.py" line="175"/>
         <source>Delete %1 from this device?</source>
         <translation>이 기기에서 %1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="172"/>
+        <location filename="../app/hearth/ui/models_page.py" line="176"/>
         <source>Delete model</source>
         <translation>모델 삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="179"/>
+        <location filename="../app/hearth/ui/models_page.py" line="183"/>
         <source>Deleted %1</source>
         <translation>%1 삭제됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="191"/>
         <source>Import a model</source>
         <translation>모델 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="191"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 모델 (*.gguf);;모든 파일 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="191"/>
+        <location filename="../app/hearth/ui/models_page.py" line="195"/>
         <source>Checking %1…</source>
         <translation>%1 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <location filename="../app/hearth/ui/models_page.py" line="199"/>
         <source>%1 was not imported: %2</source>
         <translation>%1을(를) 가져오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="205"/>
         <source>Imported %1</source>
         <translation>%1 가져옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="212"/>
-        <location filename="../app/hearth/ui/models_page.py" line="288"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
+        <location filename="../app/hearth/ui/models_page.py" line="292"/>
         <source>Download</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="237"/>
+        <location filename="../app/hearth/ui/models_page.py" line="241"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>작은 모델부터 70B급까지의 지시 모델입니다. 각 모델이 이 기기에 맞는지, 페어링된 기기를 합쳐야 맞는지, 어디에도 맞지 않는지 표시합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="252"/>
+        <location filename="../app/hearth/ui/models_page.py" line="256"/>
         <source>Asking the hub for %1…</source>
         <translation>허브에서 %1 확인 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="256"/>
+        <location filename="../app/hearth/ui/models_page.py" line="260"/>
         <source>%n layers</source>
         <translation>
             <numerusform>레이어 %n개</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="272"/>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Hearth에 오신 것을 환영합니다. 먼저 모델을 고르세요. &quot;이 기기에서 실행 가능&quot;으로 표시된 모델은 이 기기 혼자 실행하고, 나머지는 페어링된 기기가 필요합니다. 작은 모델은 몇 분이면 받을 수 있습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="281"/>
+        <location filename="../app/hearth/ui/models_page.py" line="285"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Hugging Face에서 GGUF 모델 검색 (예: &quot;qwen 7b&quot;)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <location filename="../app/hearth/ui/models_page.py" line="286"/>
         <source>Search text</source>
         <translation>검색어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="284"/>
+        <location filename="../app/hearth/ui/models_page.py" line="288"/>
         <source>Search</source>
         <translation>검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="287"/>
+        <location filename="../app/hearth/ui/models_page.py" line="291"/>
         <source>Search results</source>
         <translation>검색 결과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="309"/>
+        <location filename="../app/hearth/ui/models_page.py" line="313"/>
         <source>Searching the hub for %1…</source>
         <translation>허브에서 %1 검색 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="331"/>
+        <location filename="../app/hearth/ui/models_page.py" line="335"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="342"/>
+        <location filename="../app/hearth/ui/models_page.py" line="346"/>
         <source>Downloading %1</source>
         <translation>%1 다운로드 중</translation>
     </message>
@@ -953,104 +953,109 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="78"/>
+        <source>Get a model</source>
+        <translation>모델 받기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
         <source>Auto plan</source>
         <translation>자동 계획</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="88"/>
         <source>Load</source>
         <translation>불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="105"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="106"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="109"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="103"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="107"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="112"/>
         <source>Context</source>
         <translation>컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="104"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
         <source>Layers of the model</source>
         <translation>모델의 레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="153"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="160"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 기기가 빠졌습니다. 아래 계획은 남은 기기만 씁니다. 계속하려면 불러오기를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="159"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="166"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>새로 들어온 기기를 쓴 더 빠른 계획입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="201"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>아직 모델이 없습니다. 모델 페이지에서 .gguf 파일을 받거나 가져오세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="207"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="215"/>
         <source>%1 layers</source>
         <translation>레이어 %1개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="217"/>
         <source>context %1</source>
         <translation>컨텍스트 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="254"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="262"/>
         <source>%1 (this device)</source>
         <translation>%1 (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="318"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
         <source>predicted %1 tokens/s</source>
         <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
         <source>A device would run out of memory</source>
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="331"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="339"/>
         <source>Loaded</source>
         <translation>불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="336"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="344"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="357"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="365"/>
         <source>Loading…</source>
         <translation>불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="370"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="378"/>
         <source>Loaded on %1</source>
         <translation>%1에 불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="376"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
         <source>Could not load: %1</source>
         <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
         <source>Loading cancelled</source>
         <translation>불러오기 취소됨</translation>
     </message>
@@ -1154,6 +1159,49 @@
         <location filename="../app/hearth/ui/tray.py" line="82"/>
         <source>Donating: a paired device is using this one</source>
         <translation>공유 중: 페어링된 기기가 이 기기를 사용하고 있음</translation>
+    </message>
+</context>
+<context>
+    <name>Welcome</name>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="35"/>
+        <source>Add another device</source>
+        <translation>다른 기기 추가</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="37"/>
+        <source>Choose a model</source>
+        <translation>모델 고르기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="39"/>
+        <source>Skip</source>
+        <translation>건너뛰기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="40"/>
+        <source>Hide this guide; it does not come back</source>
+        <translation>이 안내를 숨깁니다. 다시 나타나지 않습니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="56"/>
+        <source>Welcome to Hearth</source>
+        <translation>Hearth에 오신 것을 환영합니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="60"/>
+        <source>Hearth runs AI models on the computers in your home and pools them when one is not enough. Nothing you type leaves your home. Start with this device alone, or add another one first: it needs Hearth running too.</source>
+        <translation>Hearth는 집에 있는 컴퓨터에서 AI 모델을 돌리고, 한 대로 부족하면 여러 대를 합칩니다. 입력한 내용은 집 밖으로 나가지 않습니다. 이 기기 하나로 시작하거나 다른 기기를 먼저 추가하세요. 그 기기에도 Hearth가 실행 중이어야 합니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="68"/>
+        <source>Pick a model on the Catalog tab: those marked &quot;fits this device&quot; run here alone, the others need paired devices. Download it, then Plan and chat.</source>
+        <translation>카탈로그 탭에서 모델을 고르세요. &quot;이 기기에서 실행 가능&quot; 표시가 있는 모델은 이 기기 하나로 돌아가고, 나머지는 페어링한 기기가 필요합니다. 내려받은 뒤 &quot;계획 후 대화&quot;를 누르세요.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="81"/>
+        <source>This device: %1 · %2 free · %3</source>
+        <translation>이 기기: %1 · 여유 %2 · %3</translation>
     </message>
 </context>
 <context>

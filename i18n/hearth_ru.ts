@@ -53,7 +53,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="138"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
         <source>Send</source>
         <translation>Отправить</translation>
     </message>
@@ -98,108 +98,108 @@
         <translation>Макс. токенов</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="283"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
         <source>Rename…</source>
         <translation>Переименовать…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
         <source>Export as Markdown…</source>
         <translation>Экспорт в Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
         <source>Export as JSON…</source>
         <translation>Экспорт в JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
         <source>Rename</source>
         <translation>Переименовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="292"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
         <source>Title</source>
         <translation>Название</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="315"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
         <source>Export conversation</source>
         <translation>Экспорт диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="334"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="335"/>
         <source>Exported to %1</source>
         <translation>Экспортировано в %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="342"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>Модель не загружена: выберите её на странице «Планировщик».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="345"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="346"/>
         <source>%1 on %2</source>
         <translation>%1 на %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="349"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 отключилось, поэтому модель остановлена. Планировщик предлагает план для оставшихся устройств.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="366"/>
         <source>Planning again did not work: %1</source>
         <translation>Не удалось спланировать заново: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="371"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>С новыми устройствами модель работала бы быстрее: %1 токенов/с вместо %2.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="431"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="434"/>
         <source>Copy code block</source>
         <translation>Копировать блок кода</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="474"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>%1 токенов/с · первый токен %2 мс · контекст %3 % · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="465"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="482"/>
         <source>Stopped</source>
         <translation>Остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="487"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
         <source>Answering another app…</source>
         <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="489"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="492"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="499"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>ещё %n ждёт</numerusform>
@@ -208,37 +208,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="502"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
         <source>Stop</source>
         <translation>Остановить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
         <source>You</source>
         <translation>Вы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="523"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="530"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="525"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
         <source>failed: %1</source>
         <translation>ошибка: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="527"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
         <source>failed</source>
         <translation>ошибка</translation>
     </message>
@@ -337,37 +337,37 @@
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="55"/>
+        <location filename="../app/hearth/ui/device_column.py" line="56"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="56"/>
+        <location filename="../app/hearth/ui/device_column.py" line="57"/>
         <source>Weights</source>
         <translation>Веса</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="57"/>
+        <location filename="../app/hearth/ui/device_column.py" line="58"/>
         <source>KV cache</source>
         <translation>KV-кэш</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="58"/>
+        <location filename="../app/hearth/ui/device_column.py" line="59"/>
         <source>Compute</source>
         <translation>Вычисления</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="62"/>
+        <location filename="../app/hearth/ui/device_column.py" line="63"/>
         <source>no layers</source>
         <translation>нет слоёв</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="65"/>
+        <location filename="../app/hearth/ui/device_column.py" line="66"/>
         <source>layers %1–%2</source>
         <translation>слои %1–%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="68"/>
+        <location filename="../app/hearth/ui/device_column.py" line="69"/>
         <source>needs %1 of %2</source>
         <translation>нужно %1 из %2</translation>
     </message>
@@ -525,52 +525,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="42"/>
+        <location filename="../app/hearth/ui/main_window.py" line="51"/>
         <source>Pages</source>
         <translation>Разделы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="85"/>
+        <location filename="../app/hearth/ui/main_window.py" line="101"/>
         <source>Devices</source>
         <translation>Устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="86"/>
+        <location filename="../app/hearth/ui/main_window.py" line="102"/>
         <source>Planner</source>
         <translation>Планировщик</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="87"/>
+        <location filename="../app/hearth/ui/main_window.py" line="103"/>
         <source>Chat</source>
         <translation>Чат</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="88"/>
+        <location filename="../app/hearth/ui/main_window.py" line="104"/>
         <source>Models</source>
         <translation>Модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="89"/>
+        <location filename="../app/hearth/ui/main_window.py" line="105"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="224"/>
+        <location filename="../app/hearth/ui/main_window.py" line="248"/>
         <source>Pairing request</source>
         <translation>Запрос на сопряжение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="228"/>
+        <location filename="../app/hearth/ui/main_window.py" line="252"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1 хочет сопрячься. Код: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="238"/>
+        <location filename="../app/hearth/ui/main_window.py" line="262"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth продолжает отдавать ресурсы из области уведомлений.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="246"/>
+        <location filename="../app/hearth/ui/main_window.py" line="270"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>На этом рабочем столе нет области уведомлений, поэтому закрытие окна завершит Hearth и прекратит отдачу ресурсов.</translation>
     </message>
@@ -578,190 +578,190 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="79"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Import a .gguf file…</source>
         <translation>Импортировать файл .gguf…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="74"/>
-        <location filename="../app/hearth/ui/models_page.py" line="75"/>
+        <location filename="../app/hearth/ui/models_page.py" line="76"/>
+        <location filename="../app/hearth/ui/models_page.py" line="77"/>
         <source>Models on this device</source>
         <translation>Модели на этом устройстве</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="54"/>
+        <location filename="../app/hearth/ui/models_page.py" line="56"/>
         <source>Models</source>
         <translation>Модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="55"/>
+        <location filename="../app/hearth/ui/models_page.py" line="57"/>
         <source>On this device</source>
         <translation>На этом устройстве</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="56"/>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="58"/>
+        <location filename="../app/hearth/ui/models_page.py" line="213"/>
         <source>Catalog</source>
         <translation>Каталог</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="57"/>
+        <location filename="../app/hearth/ui/models_page.py" line="59"/>
         <source>Search the hub</source>
         <translation>Поиск на хабе</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <location filename="../app/hearth/ui/models_page.py" line="61"/>
         <source>Downloads</source>
         <translation>Загрузки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Plan and chat</source>
         <translation>Спланировать и общаться</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Show in folder</source>
         <translation>Показать в папке</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="110"/>
+        <location filename="../app/hearth/ui/models_page.py" line="112"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — нельзя использовать: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="114"/>
+        <location filename="../app/hearth/ui/models_page.py" line="116"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="120"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>На этом устройстве пока нет моделей. Во вкладке «Каталог» есть модели, которые подойдут вашим устройствам.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="143"/>
+        <location filename="../app/hearth/ui/models_page.py" line="147"/>
         <source>yes</source>
         <translation>да</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="143"/>
+        <location filename="../app/hearth/ui/models_page.py" line="147"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>нет: продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="145"/>
+        <location filename="../app/hearth/ui/models_page.py" line="149"/>
         <source>Architecture</source>
         <translation>Архитектура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="146"/>
+        <location filename="../app/hearth/ui/models_page.py" line="150"/>
         <source>Parameters</source>
         <translation>Параметры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="147"/>
+        <location filename="../app/hearth/ui/models_page.py" line="151"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="148"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>Layers</source>
         <translation>Слои</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="150"/>
+        <location filename="../app/hearth/ui/models_page.py" line="154"/>
         <source>Context length</source>
         <translation>Длина контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Licence</source>
         <translation>Лицензия</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>not stated in the file</source>
         <translation>в файле не указана</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Chat template</source>
         <translation>Шаблон диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="171"/>
+        <location filename="../app/hearth/ui/models_page.py" line="175"/>
         <source>Delete %1 from this device?</source>
         <translation>Удалить %1 с этого устройства?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="172"/>
+        <location filename="../app/hearth/ui/models_page.py" line="176"/>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="179"/>
+        <location filename="../app/hearth/ui/models_page.py" line="183"/>
         <source>Deleted %1</source>
         <translation>Удалено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="191"/>
         <source>Import a model</source>
         <translation>Импорт модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="191"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>Модели GGUF (*.gguf);;Все файлы (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="191"/>
+        <location filename="../app/hearth/ui/models_page.py" line="195"/>
         <source>Checking %1…</source>
         <translation>Проверка %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <location filename="../app/hearth/ui/models_page.py" line="199"/>
         <source>%1 was not imported: %2</source>
         <translation>%1 не импортирован: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="205"/>
         <source>Imported %1</source>
         <translation>Импортировано: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="212"/>
-        <location filename="../app/hearth/ui/models_page.py" line="288"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
+        <location filename="../app/hearth/ui/models_page.py" line="292"/>
         <source>Download</source>
         <translation>Скачать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="237"/>
+        <location filename="../app/hearth/ui/models_page.py" line="241"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>Инструктивные модели — от маленьких до класса 70B. Для каждой указано, поместится ли она на этом устройстве, на сопряжённых устройствах вместе или нигде.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="252"/>
+        <location filename="../app/hearth/ui/models_page.py" line="256"/>
         <source>Asking the hub for %1…</source>
         <translation>Запрос к хабу: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="256"/>
+        <location filename="../app/hearth/ui/models_page.py" line="260"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n слой</numerusform>
@@ -770,37 +770,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="272"/>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Добро пожаловать в Hearth. Начните с модели: помеченные «помещается на этом устройстве» работают здесь сами по себе, остальным нужны сопряжённые устройства. Небольшие модели скачиваются за минуты.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="281"/>
+        <location filename="../app/hearth/ui/models_page.py" line="285"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Поиск GGUF-моделей на Hugging Face, например «qwen 7b»</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <location filename="../app/hearth/ui/models_page.py" line="286"/>
         <source>Search text</source>
         <translation>Текст поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="284"/>
+        <location filename="../app/hearth/ui/models_page.py" line="288"/>
         <source>Search</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="287"/>
+        <location filename="../app/hearth/ui/models_page.py" line="291"/>
         <source>Search results</source>
         <translation>Результаты поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="309"/>
+        <location filename="../app/hearth/ui/models_page.py" line="313"/>
         <source>Searching the hub for %1…</source>
         <translation>Поиск на хабе: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="331"/>
+        <location filename="../app/hearth/ui/models_page.py" line="335"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>Найден %n файл модели</numerusform>
@@ -809,7 +809,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="342"/>
+        <location filename="../app/hearth/ui/models_page.py" line="346"/>
         <source>Downloading %1</source>
         <translation>Скачивается %1</translation>
     </message>
@@ -959,104 +959,109 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="78"/>
+        <source>Get a model</source>
+        <translation>Выбрать модель</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
         <source>Auto plan</source>
         <translation>Автоплан</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="88"/>
         <source>Load</source>
         <translation>Загрузить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="105"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="106"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="109"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="103"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="107"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="112"/>
         <source>Context</source>
         <translation>Контекст</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="104"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
         <source>Layers of the model</source>
         <translation>Слои модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="153"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="160"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 отключилось. План ниже использует оставшиеся устройства: нажмите «Загрузить», чтобы продолжить.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="159"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="166"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>Более быстрый план с новыми устройствами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="201"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>Моделей пока нет: скачайте или импортируйте файл .gguf на странице «Модели».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="207"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="215"/>
         <source>%1 layers</source>
         <translation>слоёв: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="217"/>
         <source>context %1</source>
         <translation>контекст %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="254"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="262"/>
         <source>%1 (this device)</source>
         <translation>%1 (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="318"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
         <source>predicted %1 tokens/s</source>
         <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
         <source>A device would run out of memory</source>
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="331"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="339"/>
         <source>Loaded</source>
         <translation>Загружено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="336"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="344"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="357"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="365"/>
         <source>Loading…</source>
         <translation>Загрузка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="370"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="378"/>
         <source>Loaded on %1</source>
         <translation>Загружено на %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="376"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
         <source>Could not load: %1</source>
         <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
         <source>Loading cancelled</source>
         <translation>Загрузка отменена</translation>
     </message>
@@ -1160,6 +1165,49 @@
         <location filename="../app/hearth/ui/tray.py" line="82"/>
         <source>Donating: a paired device is using this one</source>
         <translation>Отдаёт ресурсы: сопряжённое устройство использует это</translation>
+    </message>
+</context>
+<context>
+    <name>Welcome</name>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="35"/>
+        <source>Add another device</source>
+        <translation>Добавить устройство</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="37"/>
+        <source>Choose a model</source>
+        <translation>Выбрать модель</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="39"/>
+        <source>Skip</source>
+        <translation>Пропустить</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="40"/>
+        <source>Hide this guide; it does not come back</source>
+        <translation>Скрыть это руководство; больше оно не появится</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="56"/>
+        <source>Welcome to Hearth</source>
+        <translation>Добро пожаловать в Hearth</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="60"/>
+        <source>Hearth runs AI models on the computers in your home and pools them when one is not enough. Nothing you type leaves your home. Start with this device alone, or add another one first: it needs Hearth running too.</source>
+        <translation>Hearth запускает ИИ-модели на компьютерах у вас дома и объединяет их, когда одного не хватает. Ничто из написанного вами не покидает дом. Начните с одного этого устройства или сначала добавьте другое: на нём тоже должен работать Hearth.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="68"/>
+        <source>Pick a model on the Catalog tab: those marked &quot;fits this device&quot; run here alone, the others need paired devices. Download it, then Plan and chat.</source>
+        <translation>Выберите модель на вкладке «Каталог»: модели с пометкой «помещается на этом устройстве» работают здесь без помощи, остальным нужны сопряжённые устройства. Скачайте модель, затем нажмите «Спланировать и общаться».</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="81"/>
+        <source>This device: %1 · %2 free · %3</source>
+        <translation>Это устройство: %1 · свободно %2 · %3</translation>
     </message>
 </context>
 <context>

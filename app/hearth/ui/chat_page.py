@@ -340,7 +340,7 @@ class ChatPage(QWidget):
     def model_changed(self) -> None:
         model = self.services.model
         if model is None:
-            self.model_label.setText(self.tr("No model loaded: choose one on the Planner page."))
+            self.model_label.setText("")  # the notice says what to do, with the button to do it
         else:
             name = model.profile.name or model.profile.path
             text = self.tr("%1 on %2").replace("%1", name).replace("%2", ", ".join(model.devices))
@@ -356,7 +356,9 @@ class ChatPage(QWidget):
         """Say when devices of the plan left, or when one that came would make the model faster."""
         lost = self.services.lost
         text = ""
-        if self.services.model is None and lost is not None:
+        if self.services.model is None and lost is None:
+            text = self.tr("No model loaded: choose one on the Planner page.")
+        elif self.services.model is None and lost is not None:
             text = self.tr(
                 "%1 left, so the model stopped. The Planner proposes a plan over the devices left."
             ).replace("%1", ", ".join(lost.names))

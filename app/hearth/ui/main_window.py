@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.service.app import Services
 from hearth.service.events import Event
-from hearth.ui import theme
+from hearth.ui import theme, welcome
 from hearth.ui.chat_page import ChatPage
 from hearth.ui.devices_page import DevicesPage
 from hearth.ui.models_page import ModelsPage
@@ -17,6 +25,7 @@ from hearth.ui.pairing_dialogs import CodeDialog
 from hearth.ui.planner_page import PlannerPage
 from hearth.ui.settings_page import SettingsPage
 from hearth.ui.tray import ICON, Tray
+from hearth.ui.welcome import Welcome
 
 # Telemetry arrives once a second per device; views redraw at most this often.
 REDRAW_MS = 250
@@ -49,10 +58,17 @@ class MainWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{row + 1}"), self)
             shortcut.activated.connect(lambda row=row: self.go_to(row))
         self.models.library_empty.connect(self._first_run)
+        self.welcome = Welcome(services)
+        self.welcome.hide()
+        self.welcome.add_device.connect(lambda: self.go_to(0))
+        self.welcome.pick_model.connect(self._first_run)
+        right = QVBoxLayout()
+        right.addWidget(self.welcome)
+        right.addWidget(self.stack, 1)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
+        layout.addLayout(right, 1)
         self.setCentralWidget(central)
 
         self.code_dialogs: dict[str, CodeDialog] = {}
@@ -99,8 +115,10 @@ class MainWindow(QMainWindow):
                 item.setIcon(theme.icon(name))
         self.models.changed.connect(self.planner.reload_models)
         self.models.plan_requested.connect(self._plan_model)
+        self.models.has_models.connect(self._has_models)
         self.planner.loaded.connect(self._loaded)
         self.chat.replan_requested.connect(self._replan)
+        self.planner.models_requested.connect(self._first_run)
         self.settings.donation_changed.connect(self.tray.refresh)
 
     def go_to(self, row: int) -> None:
@@ -173,9 +191,15 @@ class MainWindow(QMainWindow):
             self.planner.propose_better()
         self.nav.setCurrentRow(1)
 
+    def _has_models(self) -> None:
+        if self.welcome.isVisible():
+            self.welcome.finish()  # the guide has done its work
+
     def _first_run(self) -> None:
         self.nav.setCurrentRow(3)
         self.models.show_first_run()
+        if welcome.wanted():
+            self.welcome.show()
 
     def bring_up(self) -> None:
         self.show()

@@ -43,6 +43,7 @@ class ModelsPage(QWidget):
     changed = Signal(str)  # a model was imported or downloaded: its path
     plan_requested = Signal(str)  # the user wants to plan (and then chat with) this model
     library_empty = Signal()  # the first look at the library found nothing
+    has_models = Signal()  # a look at the library found at least one model
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,6 +127,8 @@ class ModelsPage(QWidget):
         self._show_card(self.list.currentRow())
         if self._first_fill and empty:
             self.library_empty.emit()
+        if not empty:
+            self.has_models.emit()
         self._first_fill = False
 
     def _entry(self) -> LibraryEntry | None:

@@ -56,6 +56,7 @@ def context_steps(maximum: int) -> list[int]:
 
 class PlannerPage(QWidget):
     loaded = Signal()
+    models_requested = Signal()  # the library is empty and the user wants to get a model
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +75,9 @@ class PlannerPage(QWidget):
         self.model_box.currentIndexChanged.connect(self._model_chosen)
         self.card = QLabel()
         self.card.setWordWrap(True)
+        self.models_button = QPushButton(self.tr("Get a model"))
+        self.models_button.clicked.connect(self.models_requested.emit)
+        self.models_button.hide()
         self.strip = LayerStrip()
         self.strip.changed.connect(self._draft_edited)
         self.ctx_slider = QSlider(Qt.Orientation.Horizontal)
@@ -115,7 +119,10 @@ class PlannerPage(QWidget):
         actions.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.card)
+        card_row = QHBoxLayout()
+        card_row.addWidget(self.card, 1)
+        card_row.addWidget(self.models_button)
+        layout.addLayout(card_row)
         layout.addWidget(self.strip)
         layout.addLayout(ctx_row)
         layout.addWidget(scroll, 1)
@@ -193,7 +200,8 @@ class PlannerPage(QWidget):
 
     def _model_chosen(self, index: int) -> None:
         profile = self.entries[index].profile if 0 <= index < len(self.entries) else None
-        if profile is self.profile:
+        self.models_button.setVisible(profile is None)
+        if profile is self.profile and profile is not None:
             return
         self.profile = profile
         self._note = ""
