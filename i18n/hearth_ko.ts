@@ -242,6 +242,114 @@
     </message>
 </context>
 <context>
+    <name>Cli</name>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="73"/>
+        <source>this device</source>
+        <translation>이 기기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="75"/>
+        <source>pooled over %1: %2</source>
+        <translation>%1 기기를 합쳐 실행: %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="138"/>
+        <source>could not load %1: %2</source>
+        <translation>%1을(를) 불러오지 못했습니다: %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="160"/>
+        <source>stopped</source>
+        <translation>중지됨</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="166"/>
+        <source>the answer stopped: %1</source>
+        <translation>답변이 멈췄습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="183"/>
+        <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
+        <translation>메시지를 입력하고 Enter를 누르세요. Ctrl-C는 답변을 멈추고, /exit 또는 Ctrl-D는 나갑니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="204"/>
+        <source>cannot pool again: %1</source>
+        <translation>기기를 다시 합치지 못했습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/models.py" line="70"/>
+        <source>nothing found</source>
+        <translation>찾은 것이 없습니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/models.py" line="158"/>
+        <source>paused: run the same command again to resume</source>
+        <translation>일시 중지됨: 같은 명령을 다시 실행하면 이어서 받습니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="166"/>
+        <source>%1 shows a 6-digit code.</source>
+        <translation>%1에 6자리 코드가 표시됩니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="177"/>
+        <source>pairing failed: %1</source>
+        <translation>페어링 실패: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="179"/>
+        <source>paired with %1</source>
+        <translation>%1과(와) 페어링했습니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="185"/>
+        <source>Code: </source>
+        <translation>코드: </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="188"/>
+        <source>no code was entered</source>
+        <translation>코드를 입력하지 않았습니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="205"/>
+        <source>forgot %1</source>
+        <translation>%1을(를) 지웠습니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="214"/>
+        <source>added %1 at %2</source>
+        <translation>%1을(를) %2 주소로 추가했습니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <source>pair with: %1</source>
+        <translation>페어링하려면: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/plan.py" line="80"/>
+        <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
+        <translation>계획 %1  ·  예상 초당 %2 토큰  ·  컨텍스트 %3</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="39"/>
+        <source>loading %1 with plan %2 (context %3)</source>
+        <translation>%1을(를) 계획 %2(컨텍스트 %3)로 불러오는 중</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="50"/>
+        <source>serving %1 at %2</source>
+        <translation>%1을(를) %2에서 제공 중</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="57"/>
+        <source>every request needs the key: `hearth serve` shows it with --show-key</source>
+        <translation>모든 요청에 키가 필요합니다: `hearth serve`에 --show-key를 붙이면 보여 줍니다</translation>
+    </message>
+</context>
+<context>
     <name>CodeDialog</name>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="96"/>

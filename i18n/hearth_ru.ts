@@ -244,6 +244,114 @@
     </message>
 </context>
 <context>
+    <name>Cli</name>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="73"/>
+        <source>this device</source>
+        <translation>это устройство</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="75"/>
+        <source>pooled over %1: %2</source>
+        <translation>объединено: %1; план %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="138"/>
+        <source>could not load %1: %2</source>
+        <translation>не удалось загрузить %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="160"/>
+        <source>stopped</source>
+        <translation>остановлено</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="166"/>
+        <source>the answer stopped: %1</source>
+        <translation>ответ прервался: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="183"/>
+        <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
+        <translation>Введите сообщение и нажмите Enter. Ctrl-C останавливает ответ; /exit или Ctrl-D — выход.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="204"/>
+        <source>cannot pool again: %1</source>
+        <translation>не удалось снова объединить устройства: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/models.py" line="70"/>
+        <source>nothing found</source>
+        <translation>ничего не найдено</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/models.py" line="158"/>
+        <source>paused: run the same command again to resume</source>
+        <translation>приостановлено: запустите ту же команду ещё раз, чтобы продолжить</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="166"/>
+        <source>%1 shows a 6-digit code.</source>
+        <translation>%1 показывает 6-значный код.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="177"/>
+        <source>pairing failed: %1</source>
+        <translation>сопряжение не удалось: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="179"/>
+        <source>paired with %1</source>
+        <translation>сопряжено с %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="185"/>
+        <source>Code: </source>
+        <translation>Код: </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="188"/>
+        <source>no code was entered</source>
+        <translation>код не введён</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="205"/>
+        <source>forgot %1</source>
+        <translation>забыто: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="214"/>
+        <source>added %1 at %2</source>
+        <translation>добавлено: %1 по адресу %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <source>pair with: %1</source>
+        <translation>для сопряжения: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/plan.py" line="80"/>
+        <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
+        <translation>план %1  ·  прогноз %2 токенов/с  ·  контекст %3</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="39"/>
+        <source>loading %1 with plan %2 (context %3)</source>
+        <translation>загрузка %1 по плану %2 (контекст %3)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="50"/>
+        <source>serving %1 at %2</source>
+        <translation>%1 доступна по адресу %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="57"/>
+        <source>every request needs the key: `hearth serve` shows it with --show-key</source>
+        <translation>каждому запросу нужен ключ: `hearth serve` покажет его с --show-key</translation>
+    </message>
+</context>
+<context>
     <name>CodeDialog</name>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="96"/>

@@ -242,6 +242,114 @@
     </message>
 </context>
 <context>
+    <name>Cli</name>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="73"/>
+        <source>this device</source>
+        <translation>本设备</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="75"/>
+        <source>pooled over %1: %2</source>
+        <translation>合并运行于 %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="138"/>
+        <source>could not load %1: %2</source>
+        <translation>无法加载 %1：%2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="160"/>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="166"/>
+        <source>the answer stopped: %1</source>
+        <translation>回答中断：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="183"/>
+        <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
+        <translation>输入消息后按 Enter。Ctrl-C 停止回答；/exit 或 Ctrl-D 退出。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/chat.py" line="204"/>
+        <source>cannot pool again: %1</source>
+        <translation>无法重新合并设备：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/models.py" line="70"/>
+        <source>nothing found</source>
+        <translation>未找到任何结果</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/models.py" line="158"/>
+        <source>paused: run the same command again to resume</source>
+        <translation>已暂停：再次运行同一命令即可继续</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="166"/>
+        <source>%1 shows a 6-digit code.</source>
+        <translation>%1 上显示了一个 6 位数字的代码。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="177"/>
+        <source>pairing failed: %1</source>
+        <translation>配对失败：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="179"/>
+        <source>paired with %1</source>
+        <translation>已与 %1 配对</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="185"/>
+        <source>Code: </source>
+        <translation>代码：</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="188"/>
+        <source>no code was entered</source>
+        <translation>未输入代码</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="205"/>
+        <source>forgot %1</source>
+        <translation>已忘记 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="214"/>
+        <source>added %1 at %2</source>
+        <translation>已添加 %1，地址 %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <source>pair with: %1</source>
+        <translation>配对命令：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/plan.py" line="80"/>
+        <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
+        <translation>方案 %1  ·  预计每秒 %2 个词元  ·  上下文 %3</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="39"/>
+        <source>loading %1 with plan %2 (context %3)</source>
+        <translation>正在按方案 %2 加载 %1（上下文 %3）</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="50"/>
+        <source>serving %1 at %2</source>
+        <translation>%1 已在 %2 提供服务</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="57"/>
+        <source>every request needs the key: `hearth serve` shows it with --show-key</source>
+        <translation>每个请求都需要密钥：用 `hearth serve --show-key` 可查看</translation>
+    </message>
+</context>
+<context>
     <name>CodeDialog</name>
     <message>
         <location filename="../app/hearth/ui/pairing_dialogs.py" line="96"/>

@@ -2,9 +2,10 @@
 
     uv run python scripts/translations.py [--check]
 
-``pyside6-lupdate`` collects every ``tr()`` string of ``app/hearth/ui`` into ``i18n/hearth_<lang>.ts``
-(keeping what translators wrote); ``pyside6-lrelease`` compiles each into
-``app/hearth/ui/translations/hearth_<lang>.qm``, which the app loads. ``--check`` only reports whether
+``pyside6-lupdate`` collects every ``tr()`` string of ``app/hearth/ui`` and every ``translate("Cli", …)``
+of ``app/hearth/cli`` into ``i18n/hearth_<lang>.ts`` (keeping what translators wrote);
+``pyside6-lrelease`` compiles each into ``app/hearth/translations/hearth_<lang>.qm``, which the window
+and the command line load. ``--check`` only reports whether
 the sources are up to date with the code and every entry is translated, with nothing obsolete left
 (exit 1 if not, naming what is wrong).
 """
@@ -22,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 UI = ROOT / "app" / "hearth" / "ui"
 TS_DIR = ROOT / "i18n"
-QM_DIR = UI / "translations"
+CLI = ROOT / "app" / "hearth" / "cli"
+QM_DIR = ROOT / "app" / "hearth" / "translations"
 LANGUAGES = ("ru", "zh_CN", "ko")
 
 
@@ -35,7 +37,7 @@ def tool(name: str) -> str:
 
 
 def sources() -> list[str]:
-    return sorted(str(p.relative_to(ROOT)) for p in UI.glob("*.py"))
+    return sorted(str(p.relative_to(ROOT)) for folder in (UI, CLI) for p in folder.glob("*.py"))
 
 
 def strings(ts: Path) -> set[tuple[str, str]]:

@@ -138,6 +138,25 @@ def test_kill_9_mid_answer_loses_nothing_shown(tiny_model: Path, hearth_home: Pa
     assert answer.content.encode().startswith(shown)
 
 
+def test_messages_follow_the_language_of_the_environment(tiny_model: Path, tmp_path: Path) -> None:
+    devices = tmp_path / "devices.json"
+    devices.write_text(json.dumps([{"name": "host", "memory": "1G", "bandwidth_gbs": 10}]))
+    said = {}
+    for lang in ("C.UTF-8", "ru_RU.UTF-8", "zh_CN.UTF-8", "ko_KR.UTF-8"):
+        result = subprocess.run(
+            [sys.executable, "-m", "hearth", "plan", "--model", str(tiny_model), "--devices", str(devices)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "LANG": lang, "LC_ALL": "", "LANGUAGE": ""},
+        )
+        assert result.returncode == 0, result.stderr
+        said[lang] = result.stdout.splitlines()[0]
+    assert "tokens/s predicted" in said["C.UTF-8"]
+    assert "прогноз" in said["ru_RU.UTF-8"] and "контекст" in said["ru_RU.UTF-8"]
+    assert "预计" in said["zh_CN.UTF-8"] and "예상" in said["ko_KR.UTF-8"]
+
+
 def test_plan_from_a_devices_file(tiny_model: Path, tmp_path: Path) -> None:
     devices = tmp_path / "devices.json"
     devices.write_text(

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from hearth.api.local import LocalApiError, LocalClient
+from hearth.cli.say import translate
 from hearth.core.profile import ModelProfile, default_context
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
@@ -69,7 +70,11 @@ class _Pool:
         if self.client is None:
             self.client = await LocalClient.open()
         pool = await self.client.call("pool", model=self.args.model, plan=plan, n_ctx=self.n_ctx)
-        print(f"pooled over {', '.join(['this device', *pool['devices']])}: {pool['plan']}", file=sys.stderr)
+        devices = ", ".join([translate("Cli", "this device"), *pool["devices"]])
+        print(
+            translate("Cli", "pooled over %1: %2").replace("%1", devices).replace("%2", pool["plan"]),
+            file=sys.stderr,
+        )
         return pool
 
     async def failures(self) -> list[str]:
@@ -129,7 +134,9 @@ def run_chat(args: argparse.Namespace, profile: ModelProfile) -> int:
                 runner.run(_load(engine, _request(args, n_ctx, reserved), label))
             except (EngineError, LocalApiError) as exc:
                 failed = runner.run(pool.failures()) if pool and isinstance(exc, EngineDied) else []
-                print(f"hearth: could not load {args.model}: {'; '.join(failed) or exc}", file=sys.stderr)
+                why = "; ".join(failed) or str(exc)
+                said = translate("Cli", "could not load %1: %2").replace("%1", args.model).replace("%2", why)
+                print(f"hearth: {said}", file=sys.stderr)
                 return EXIT_ENGINE
             if args.prompt is not None:
                 return _turn(runner, session, args.prompt, pool)
@@ -150,12 +157,14 @@ def _turn(runner: asyncio.Runner, session: ChatSession, text: str, pool: _Pool |
             _screen.flush()
     except KeyboardInterrupt:
         # The Runner cancelled the turn; the session stopped the engine and kept the partial answer.
-        print("\n[stopped]", file=sys.stderr)
+        print("\n[" + translate("Cli", "stopped") + "]", file=sys.stderr)
         return EXIT_INTERRUPTED
     except EngineError as exc:
         failed = runner.run(pool.failures()) if pool and isinstance(exc, EngineDied) else []
         reason = "; ".join(failed) if failed else str(exc)
-        print(f"\nhearth: the answer stopped: {reason}", file=sys.stderr)
+        print(
+            "\nhearth: " + translate("Cli", "the answer stopped: %1").replace("%1", reason), file=sys.stderr
+        )
         return EXIT_ENGINE
     print()
     print(_stats(done), file=sys.stderr)
@@ -170,7 +179,10 @@ def _interactive(
     request: Any,
     label: str,
 ) -> int:
-    print("Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.", file=sys.stderr)
+    print(
+        translate("Cli", "Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves."),
+        file=sys.stderr,
+    )
     while True:
         try:
             text = input("> ")
@@ -188,4 +200,7 @@ def _interactive(
                 reserved = runner.run(pool.reserve(None))
                 runner.run(_load(engine, request(reserved), label))
             except (EngineError, LocalApiError) as exc:
-                print(f"hearth: cannot pool again: {exc}", file=sys.stderr)
+                print(
+                    "hearth: " + translate("Cli", "cannot pool again: %1").replace("%1", str(exc)),
+                    file=sys.stderr,
+                )

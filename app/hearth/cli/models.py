@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from hearth.api.local import LocalApiError, LocalClient
+from hearth.cli.say import translate
 from hearth.core.errors import HearthError
 from hearth.core.planner import DeviceSpec
 from hearth.core.profile import ModelProfile
@@ -66,7 +67,7 @@ def _print_rows(rows: list[dict[str, Any]], about: str, as_json: bool) -> None:
         return
     print(f"fit over {about}")
     if not rows:
-        print("nothing found")
+        print(translate("Cli", "nothing found"))
     for r in rows:
         speed = r["fit"]["tokens_per_s"] if r["fit"] and r["fit"]["tokens_per_s"] else 0
         tps = f"  ~{speed:.1f} tokens/s" if speed else ""
@@ -154,7 +155,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         path = asyncio.run(download(hub, model, paths.models_dir(), bar))
     except KeyboardInterrupt:
         bar.close()
-        print("paused: run the same command again to resume", file=sys.stderr)
+        print(translate("Cli", "paused: run the same command again to resume"), file=sys.stderr)
         raise
     finally:
         bar.close()

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from hearth.api.local import LocalApiError, LocalClient
+from hearth.cli.say import translate
 from hearth.core.pairing import PairingError, normalize_code
 from hearth.core.units import MIB, human_size
 
@@ -161,7 +162,8 @@ def cmd_pair(args: argparse.Namespace) -> int:
         client = await LocalClient.open()
         try:
             started = await client.call("pair", device=args.device)
-            print(f"{started['peer_name']} ({started['peer_id'][:9]}) shows a 6-digit code.", file=sys.stderr)
+            who = f"{started['peer_name']} ({started['peer_id'][:9]})"
+            print(translate("Cli", "%1 shows a 6-digit code.").replace("%1", who), file=sys.stderr)
             code = args.code
             if code is None:
                 code = await asyncio.to_thread(_ask_code)
@@ -172,18 +174,18 @@ def cmd_pair(args: argparse.Namespace) -> int:
     try:
         paired = asyncio.run(run())
     except (LocalApiError, PairingError) as exc:
-        print(f"hearth: pairing failed: {exc}", file=sys.stderr)
+        print("hearth: " + translate("Cli", "pairing failed: %1").replace("%1", str(exc)), file=sys.stderr)
         return EXIT_FAILED
-    print(f"paired with {paired['name']} ({paired['device_id']})")
+    print(translate("Cli", "paired with %1").replace("%1", f"{paired['name']} ({paired['device_id']})"))
     return 0
 
 
 def _ask_code() -> str:
     if sys.stdin.isatty():
-        return getpass.getpass("Code: ")
+        return getpass.getpass(translate("Cli", "Code: "))
     line = sys.stdin.readline()
     if not line:
-        raise PairingError("no code was entered")
+        raise PairingError(translate("Cli", "no code was entered"))
     return line.strip()
 
 
@@ -200,7 +202,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     gone = _ask_node("forget", device=args.device)
     if gone is None:
         return EXIT_FAILED
-    print(f"forgot {gone['name']} ({gone['device_id']})")
+    print(translate("Cli", "forgot %1").replace("%1", f"{gone['name']} ({gone['device_id']})"))
     return 0
 
 
@@ -208,8 +210,9 @@ def cmd_add(args: argparse.Namespace) -> int:
     added = _ask_node("add", address=args.address)
     if added is None:
         return EXIT_FAILED
-    print(f"added {added['name']} ({added['device_id']}) at {args.address}")
-    print(f"pair with: hearth pair {args.address}")
+    who = f"{added['name']} ({added['device_id']})"
+    print(translate("Cli", "added %1 at %2").replace("%1", who).replace("%2", args.address))
+    print(translate("Cli", "pair with: %1").replace("%1", f"hearth pair {args.address}"))
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from hearth.api.local import LocalApiError
+from hearth.cli.say import translate
 from hearth.core.gguf_header import GGUFError
 from hearth.core.plan import HOST, PlanError
 from hearth.core.planner import DeviceSpec
@@ -75,7 +76,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(msgspec.to_builtins(report), indent=2))
         return 0
-    print(f"plan {report.plan}  ·  {report.tokens_per_s:.1f} tokens/s predicted  ·  context {n_ctx}")
+    print(
+        translate("Cli", "plan %1  ·  %2 tokens/s predicted  ·  context %3")
+        .replace("%1", str(report.plan))
+        .replace("%2", f"{report.tokens_per_s:.1f}")
+        .replace("%3", str(n_ctx))
+    )
     print(f"{'DEVICE':<14} {'LAYERS':<9} {'WEIGHTS':>9} {'KV':>8} {'COMPUTE':>8} {'FREE':>9} {'MS/TOKEN':>9}")
     for r in report.devices:
         layers = f"{r.layers[0]}-{r.layers[1]}" if r.layers else "-"

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from hearth.cli.node import EXIT_FAILED, add_node_options, log_to_terminal, run_service
+from hearth.cli.say import translate
 from hearth.core.errors import HearthError
 
 if TYPE_CHECKING:
@@ -34,14 +35,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if pooled:
             await services.settle(SETTLE_S)
         choice = await services.choose(args.model, args.ctx, args.plan, pooled=pooled)
-        print(f"loading {args.model} with plan {choice.prediction.plan} (context {choice.n_ctx})", flush=True)
+        print(
+            translate("Cli", "loading %1 with plan %2 (context %3)")
+            .replace("%1", args.model)
+            .replace("%2", str(choice.prediction.plan))
+            .replace("%3", str(choice.n_ctx)),
+            flush=True,
+        )
         await services.load(choice.profile, choice.prediction.plan, choice.n_ctx, threads=args.threads)
         status = services.api_status
         if status.error:
             raise HearthError(f"the model is loaded but other apps cannot reach it: {status.error}")
-        print(f"serving {services.served_name()} at {status.url}", flush=True)
+        said = (
+            translate("Cli", "serving %1 at %2")
+            .replace("%1", services.served_name())
+            .replace("%2", status.url)
+        )
+        print(said, flush=True)
         if settings.needs_key:
-            print("every request needs the key: `hearth serve` shows it with --show-key", flush=True)
+            print(
+                translate("Cli", "every request needs the key: `hearth serve` shows it with --show-key"),
+                flush=True,
+            )
         if args.show_key:
             print(f"key: {await services.api_key()}", flush=True)
 

@@ -10,7 +10,7 @@ from hearth.ui import prefs
 
 LANGUAGES = {"en": "English", "ru": "Русский", "zh_CN": "简体中文", "ko": "한국어"}
 # Compiled from the .ts sources in the repository's i18n/ folder by scripts/translations.py.
-QM_DIR = Path(__file__).resolve().parent / "translations"
+QM_DIR = Path(__file__).resolve().parent.parent / "translations"
 _installed: list[QTranslator] = []
 _active = ["en"]
 
