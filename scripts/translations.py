@@ -4,15 +4,17 @@
 
 ``pyside6-lupdate`` collects every ``tr()`` string of ``app/hearth/ui`` and every ``translate("Cli", …)``
 of ``app/hearth/cli`` into ``i18n/hearth_<lang>.ts`` (keeping what translators wrote);
-``pyside6-lrelease`` compiles each into ``app/hearth/translations/hearth_<lang>.qm``, which the window
-and the command line load. ``--check`` only reports whether
-the sources are up to date with the code and every entry is translated, with nothing obsolete left
-(exit 1 if not, naming what is wrong).
+``pyside6-lrelease`` compiles each into ``app/hearth/translations/hearth_<lang>.qm`` for the window, and
+the command line's messages go to ``app/hearth/translations/cli_<lang>.json`` (read without Qt).
+``--check`` only reports whether the sources are up to date with the code and every entry is
+translated, with nothing obsolete left, and the compiled catalogs current (exit 1 if not, naming
+what is wrong).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -49,6 +51,22 @@ def strings(ts: Path) -> set[tuple[str, str]]:
             kind = message.find("translation")
             if kind is None or kind.get("type") not in ("obsolete", "vanished"):
                 out.add((name, message.findtext("source", "")))
+    return out
+
+
+def cli_messages(ts: Path) -> dict[str, str | list[str]]:
+    """The command line's part of a catalog (context "Cli"), for reading without Qt: source text to
+    translation, or to its plural forms."""
+    out: dict[str, str | list[str]] = {}
+    for context in ET.parse(ts).getroot().iter("context"):
+        if context.findtext("name", "") != "Cli":
+            continue
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            if translation is None or translation.get("type"):
+                continue
+            forms = [f.text or "" for f in translation.iter("numerusform")]
+            out[message.findtext("source", "")] = forms if forms else translation.text or ""
     return out
 
 
@@ -98,6 +116,9 @@ def main() -> int:
                     stale.append(f"{ts.name}: out of date with the code (run this script without --check)")
                 elif found := problems(ts):
                     stale += [f"{ts.name}: {p}" for p in found]
+                cli = QM_DIR / f"cli_{language}.json"
+                if not cli.exists() or json.loads(cli.read_text(encoding="utf-8")) != cli_messages(ts):
+                    stale.append(f"{cli.name}: out of date with {ts.name} (run this script without --check)")
         print("\n".join(stale) if stale else "translation sources are up to date and complete")
         return 1 if stale else 0
     QM_DIR.mkdir(exist_ok=True)
@@ -106,7 +127,9 @@ def main() -> int:
         update(ts, language)
         qm = QM_DIR / f"hearth_{language}.qm"
         subprocess.run([tool("pyside6-lrelease"), str(ts), "-qm", str(qm)], check=True, capture_output=True)
-        print(f"{ts.relative_to(ROOT)} -> {qm.relative_to(ROOT)}")
+        cli = QM_DIR / f"cli_{language}.json"
+        cli.write_text(json.dumps(cli_messages(ts), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"{ts.relative_to(ROOT)} -> {qm.relative_to(ROOT)}, {cli.name}")
     return 0
 
 

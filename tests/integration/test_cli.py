@@ -194,3 +194,18 @@ def test_plan_from_a_devices_file(tiny_model: Path, tmp_path: Path) -> None:
     broken.write_text('[{"name": "host", "memory": "lots"}]')
     bad = hearth("plan", "--model", str(tiny_model), "--devices", str(broken))
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.startswith("hearth: ")
+
+
+def test_self_test_checks_what_a_support_request_needs(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HEARTH_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [HEARTH, "self-test", "--engine", "--json"], capture_output=True, text=True, timeout=300, env=env
+    )
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    assert result.returncode == 0, result.stdout
+    for name in ("llama.cpp", "RPC support", "ggml loaded once", "Qt platform", "data folder", "engine"):
+        assert checks[name]["ok"], checks[name]
+    assert "libggml-rpc" in checks["RPC support"]["detail"]
+    assert "each once" in checks["ggml loaded once"]["detail"]
+    text = subprocess.run([HEARTH, "self-test"], capture_output=True, text=True, timeout=300, env=env)
+    assert text.returncode == 0 and "ok   RPC support" in text.stdout

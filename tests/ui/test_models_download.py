@@ -30,7 +30,7 @@ def test_first_run_search_download_pause_resume_cancel(qtbot, loop, fake_hub) ->
             # An empty library opens the window on the Models page, on the catalog.
             await until(lambda: window.stack.currentWidget() is page, what="the Models page")
             assert page.tabs.currentIndex() == 1 and page.catalog.topLevelItemCount() > 10
-            assert "Welcome to Hearth" in page.catalog_note.text()
+            assert window.welcome.isVisible() and "Welcome to Hearth" in window.welcome.title.text()
             # The catalog's repositories are not on the stand-in: each row says why it cannot judge.
             await until(
                 lambda: "unknown" in page.catalog.topLevelItem(0).text(3), what="the catalog's first verdict"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hearth.cli.say import language
+from hearth.cli.say import language, plural_form
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,9 @@ from hearth.cli.say import language
 )
 def test_the_language_asked_for(wanted: list[str], code: str | None) -> None:
     assert language(wanted) == code
+
+
+@pytest.mark.parametrize(("n", "form"), [(1, 0), (21, 0), (11, 2), (2, 1), (4, 1), (12, 2), (5, 2), (0, 2)])
+def test_russian_plurals_follow_qts_numerus_rules(n: int, form: int) -> None:
+    assert plural_form("ru", n) == form
+    assert plural_form("ko", n) == 0

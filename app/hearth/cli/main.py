@@ -91,6 +91,12 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from hearth.cli.selftest import cmd_self_test as run
+
+    return run(args)
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from hearth.cli.chat import run_chat
 
@@ -140,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--force", action="store_true", help="overwrite an existing file")
     synth.set_defaults(func=cmd_synth)
+
+    check = sub.add_parser("self-test", help="check this installation; what a support request needs")
+    check.add_argument("--engine", action="store_true", help="also answer with a tiny model in an engine")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=cmd_self_test)
 
     from hearth.cli.models import add_command as add_models
     from hearth.cli.node import add_commands

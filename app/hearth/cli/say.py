@@ -1,18 +1,19 @@
-"""The command line's messages in the reader's language, from the same catalogs as the window's.
+"""The command line's messages in the reader's language, from the same translations as the window's.
 
 The language is the one the environment asks for (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``,
-as gettext reads them), else the system's; Qt's compiled catalogs are read without starting Qt.
-Messages are written ``translate("Cli", "... %1 ...")`` so that the translation tools find them.
+as gettext reads them); with none set, English. Messages are written ``translate("Cli", "… %1 …")`` so
+that the translation tools find them; ``scripts/translations.py`` writes the "Cli" part of each
+language's catalog as ``hearth/translations/cli_<lang>.json``, which this reads without Qt.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-QM_DIR = Path(__file__).resolve().parent.parent / "translations"
+CATALOGS = Path(__file__).resolve().parent.parent / "translations"
 SHIPPED = ("ru", "zh_CN", "ko")
 
 
@@ -30,32 +31,39 @@ def language(wanted: list[str]) -> str | None:
     return None
 
 
-def _wanted() -> list[str] | None:
+def _wanted() -> list[str]:
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)
         if value:
             return value.split(":")
-    return None
+    return []
+
+
+def plural_form(code: str, n: int) -> int:
+    """Which of a message's plural forms ``n`` takes, as Qt's numerus rules number them."""
+    if code == "ru":
+        if n % 10 == 1 and n % 100 != 11:
+            return 0
+        return 1 if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else 2
+    return 0
 
 
 @cache
-def _translator() -> Any:
-    wanted = _wanted()
-    if wanted is None:
-        from PySide6.QtCore import QLocale
-
-        wanted = list(QLocale.system().uiLanguages())
-    code = language(wanted)
+def _catalog() -> tuple[str, dict[str, str | list[str]]]:
+    code = language(_wanted())
     if code is None:
-        return None
-    from PySide6.QtCore import QTranslator
+        return "en", {}
+    try:
+        data = json.loads((CATALOGS / f"cli_{code}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "en", {}
+    return code, data if isinstance(data, dict) else {}
 
-    translator = QTranslator()
-    return translator if translator.load(str(QM_DIR / f"hearth_{code}.qm")) else None
 
-
-def translate(context: str, text: str, disambiguation: str | None = None, n: int = -1) -> str:
+def translate(context: str, text: str, n: int = -1) -> str:
     """``text`` in the reader's language; ``%n`` becomes ``n`` (and picks the plural form)."""
-    translator = _translator()
-    said = (translator.translate(context, text, disambiguation, n) if translator else "") or text
+    code, messages = _catalog() if context == "Cli" else ("en", {})
+    said = messages.get(text) or text
+    if isinstance(said, list):
+        said = said[min(plural_form(code, n), len(said) - 1)] if said else text
     return said.replace("%n", str(n)) if n >= 0 else said

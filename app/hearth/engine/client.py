@@ -11,13 +11,13 @@ import contextlib
 import itertools
 import os
 import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 
 from hearth.core.errors import HearthError
+from hearth.core.launch import module_command
 from hearth.engine import messages as m
 from hearth.store import paths
 
@@ -100,9 +100,7 @@ class EngineClient:
         log = paths.open_log(self.log_path)
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "hearth.engine.process",
+                *module_command("hearth.engine.process"),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from hearth.core.launch import module_command
 from hearth.engine.threads import default_threads
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,7 @@ def command(
     ``watch_parent`` it ends when its stdin closes, which happens when its starter dies in any way.
     With ``connect_fd`` (a Unix socket) it isolates itself and hands out connections over that socket."""
     return [
-        sys.executable,
-        "-m",
-        "hearth.engine.rpc_worker",
+        *module_command("hearth.engine.rpc_worker"),
         "--threads",
         str(threads),
         "--cache-dir",

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from hearth.api.running import Apis
 from hearth.service.app import Services
 from hearth.service.node import NodeOptions
-from hearth.ui import i18n, theme
+from hearth.ui import i18n, platform_check, theme
+from hearth.ui.app_icon import app_icon
 from hearth.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,15 @@ async def _main(app: QApplication, options: NodeOptions) -> int:
 
 
 def run(options: NodeOptions) -> int:
+    if platform_check.uses_xcb() and (missing := platform_check.missing_xcb_libraries()):
+        print(platform_check.xcb_advice(missing), file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Hearth")
     app.setDesktopFileName("hearth")
+    app.setWindowIcon(app_icon())
     # The tray keeps a donating device running after its window closes; quitting is explicit.
     app.setQuitOnLastWindowClosed(False)
     i18n.install(app)

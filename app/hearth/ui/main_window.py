@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -18,13 +18,14 @@ from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.service.app import Services
 from hearth.service.events import Event
 from hearth.ui import theme, welcome
+from hearth.ui.app_icon import app_icon
 from hearth.ui.chat_page import ChatPage
 from hearth.ui.devices_page import DevicesPage
 from hearth.ui.models_page import ModelsPage
 from hearth.ui.pairing_dialogs import CodeDialog
 from hearth.ui.planner_page import PlannerPage
 from hearth.ui.settings_page import SettingsPage
-from hearth.ui.tray import ICON, Tray
+from hearth.ui.tray import Tray
 from hearth.ui.welcome import Welcome
 
 # Telemetry arrives once a second per device; views redraw at most this often.
@@ -42,7 +43,7 @@ class MainWindow(QMainWindow):
         self.services = services
         self.tray = tray or Tray(services, self)
         self.setWindowTitle("Hearth")
-        self.setWindowIcon(QIcon(str(ICON)))
+        self.setWindowIcon(app_icon())
         self.resize(1100, 720)
         self.nav = QListWidget()
         self.nav.setFixedWidth(170)
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow):
         self.models.show_first_run()
         if welcome.wanted():
             self.welcome.show()
+            self.models.catalog_note.setText("")  # the guide says it already
 
     def bring_up(self) -> None:
         self.show()

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from hearth.service.app import Services
+from hearth.ui import theme
+from hearth.ui.app_icon import tray_icon
 from hearth.ui.tasks import spawn
-
-ICON = Path(__file__).resolve().parent / "icons" / "hearth.svg"
-STATE_COLORS = {"idle": "#9aa0a6", "donating": "#3fa66b", "busy": "#e0a030"}
-
-
-def state_icon(state: str, size: int = 64) -> QIcon:
-    """The Hearth icon with a dot in the state's colour."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    QSvgRenderer(str(ICON)).render(painter, QRectF(0, 0, size, size))
-    dot = size * 0.38
-    painter.setBrush(QColor(STATE_COLORS.get(state, "#9aa0a6")))
-    painter.setPen(QColor("white"))
-    painter.drawEllipse(QRectF(size - dot - 1, size - dot - 1, dot, dot))
-    painter.end()
-    return QIcon(pixmap)
 
 
 class Tray(QObject):
@@ -75,7 +56,7 @@ class Tray(QObject):
         self.donate_action.blockSignals(False)
         if state != self.state:
             self.state = state
-            self.icon.setIcon(state_icon(state))
+            self.icon.setIcon(tray_icon(state, dark_panel=theme.is_dark()))
         text = {
             "idle": self.tr("Not donating"),
             "donating": self.tr("Donating: ready for paired devices"),

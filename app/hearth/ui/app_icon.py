@@ -1,0 +1,60 @@
+"""Hearth's own icon and the tray's, drawn from the SVGs in ``hearth/resources`` at any size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+APP_SVG = RESOURCES / "hearth.svg"
+TRAY_SVG = RESOURCES / "tray.svg"
+STATES = ("idle", "donating", "busy")
+STATE_COLORS = {"idle": "#9aa0a6", "donating": "#3fa66b", "busy": "#e0a030"}
+# The house in the tray: dark on a light panel, light on a dark one.
+HOUSE = {False: "#3b2f2a", True: "#f3e9e4"}
+
+
+def _render(svg: bytes, size: int) -> QPixmap:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    QSvgRenderer(QByteArray(svg)).render(painter, QRectF(0, 0, size, size))
+    painter.end()
+    return pixmap
+
+
+def app_pixmap(size: int) -> QPixmap:
+    return _render(APP_SVG.read_bytes(), size)
+
+
+def app_icon() -> QIcon:
+    """The window's and the installers' icon, sharp at every size a 1× or 2× screen asks for."""
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        icon.addPixmap(app_pixmap(size))
+    return icon
+
+
+def tray_pixmap(state: str, dark_panel: bool = False, size: int = 64) -> QPixmap:
+    """The tray's house with a dot in the state's colour (grey idle, green donating, amber busy)."""
+    svg = TRAY_SVG.read_text(encoding="utf-8").replace("HOUSE", HOUSE[dark_panel])
+    pixmap = _render(svg.encode(), size)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    dot = size * 0.38
+    painter.setBrush(QColor(STATE_COLORS.get(state, STATE_COLORS["idle"])))
+    painter.setPen(QColor("white"))
+    painter.drawEllipse(QRectF(size - dot - 1, size - dot - 1, dot, dot))
+    painter.end()
+    return pixmap
+
+
+def tray_icon(state: str, dark_panel: bool = False) -> QIcon:
+    icon = QIcon()
+    for size in (16, 22, 24, 32, 48, 64):
+        icon.addPixmap(tray_pixmap(state, dark_panel, size))
+    return icon

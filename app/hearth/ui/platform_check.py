@@ -1,0 +1,73 @@
+"""Whether Qt's window can start here, asked before Qt is: Qt's own answer to a missing X11 library
+is "could not load the Qt platform plugin xcb" and an abort, which tells a user nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+# Debian and Ubuntu packages that hold what Qt's X11 plugin needs beyond the wheel or the bundle.
+XCB_PACKAGES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libEGL.so.1": "libegl1",
+    "libfontconfig.so.1": "libfontconfig1",
+}
+
+
+def uses_xcb() -> bool:
+    """Whether Qt will pick its X11 plugin: Linux, not told otherwise, and not on a Wayland session."""
+    chosen = os.environ.get("QT_QPA_PLATFORM", "")
+    if sys.platform != "linux":
+        return False
+    if chosen:
+        return chosen.split(":")[0] == "xcb"
+    return not os.environ.get("WAYLAND_DISPLAY")
+
+
+def missing_xcb_libraries(plugin: Path | None = None) -> list[str]:
+    """System libraries that Qt's X11 plugin needs and this machine lacks (asked of ldd)."""
+    if plugin is None:
+        import PySide6
+
+        plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    ldd = shutil.which("ldd")
+    if sys.platform != "linux" or not plugin.exists() or ldd is None:
+        return []
+    try:
+        out = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return sorted({line.split()[0] for line in out.splitlines() if "not found" in line})
+
+
+def xcb_advice(missing: list[str]) -> str:
+    packages = sorted({XCB_PACKAGES.get(lib, lib) for lib in missing})
+    return (
+        f"Hearth's window cannot start: Qt's X11 plugin needs {', '.join(missing)}, which this system "
+        f"lacks. On Debian or Ubuntu: sudo apt install {' '.join(packages)}. "
+        "The command line works without it (hearth --help)."
+    )
+
+
+def _probe() -> int:
+    """Start Qt's platform plugin and name it (run as a separate process: a failure ends it)."""
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication([])
+    print(app.platformName())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_probe() if "--probe" in sys.argv else 2)
