@@ -4,7 +4,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../app/hearth/ui/app.py" line="30"/>
+        <location filename="../app/hearth/ui/app.py" line="31"/>
         <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
         <translation>Hearth가 포트 %1에서 서비스를 시작하지 못했습니다(Hearth가 이미 실행 중인가요?): %2</translation>
     </message>
@@ -631,52 +631,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="51"/>
+        <location filename="../app/hearth/ui/main_window.py" line="52"/>
         <source>Pages</source>
         <translation>페이지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="101"/>
+        <location filename="../app/hearth/ui/main_window.py" line="102"/>
         <source>Devices</source>
         <translation>기기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="102"/>
+        <location filename="../app/hearth/ui/main_window.py" line="103"/>
         <source>Planner</source>
         <translation>플래너</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="103"/>
+        <location filename="../app/hearth/ui/main_window.py" line="104"/>
         <source>Chat</source>
         <translation>채팅</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="104"/>
+        <location filename="../app/hearth/ui/main_window.py" line="105"/>
         <source>Models</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="105"/>
+        <location filename="../app/hearth/ui/main_window.py" line="106"/>
         <source>Settings</source>
         <translation>설정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="248"/>
+        <location filename="../app/hearth/ui/main_window.py" line="250"/>
         <source>Pairing request</source>
         <translation>페어링 요청</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="252"/>
+        <location filename="../app/hearth/ui/main_window.py" line="254"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1에서 페어링을 요청합니다. 코드: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="262"/>
+        <location filename="../app/hearth/ui/main_window.py" line="264"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth는 트레이에서 계속 자원을 공유합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="270"/>
+        <location filename="../app/hearth/ui/main_window.py" line="272"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>이 데스크톱에는 트레이가 없어 창을 닫으면 Hearth가 종료되고 공유도 중지됩니다.</translation>
     </message>
@@ -706,7 +706,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="213"/>
+        <location filename="../app/hearth/ui/models_page.py" line="224"/>
         <source>Catalog</source>
         <translation>카탈로그</translation>
     </message>
@@ -722,196 +722,211 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <source>Import an MLX folder…</source>
+        <translation>MLX 폴더 가져오기…</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
+        <translation>config.json과 .safetensors 가중치가 든 폴더(mlx-lm 형식)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="88"/>
         <source>Plan and chat</source>
         <translation>계획 후 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="90"/>
         <source>Show in folder</source>
         <translation>폴더에서 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <location filename="../app/hearth/ui/models_page.py" line="92"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="112"/>
+        <location filename="../app/hearth/ui/models_page.py" line="118"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 사용할 수 없음: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="116"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="128"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>이 기기에는 아직 모델이 없습니다. 카탈로그 탭에서 기기에 맞는 모델을 추천합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="147"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>yes</source>
         <translation>있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="147"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>없음: 텍스트를 이어 쓸 뿐, 대화용으로 조정되지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Architecture</source>
         <translation>아키텍처</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="150"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Parameters</source>
         <translation>매개변수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Layers</source>
         <translation>레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Context length</source>
         <translation>컨텍스트 길이</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Licence</source>
         <translation>라이선스</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>not stated in the file</source>
         <translation>파일에 명시되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>Chat template</source>
         <translation>대화 템플릿</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="163"/>
         <source>File</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="175"/>
+        <location filename="../app/hearth/ui/models_page.py" line="181"/>
         <source>Delete %1 from this device?</source>
         <translation>이 기기에서 %1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="176"/>
+        <location filename="../app/hearth/ui/models_page.py" line="182"/>
         <source>Delete model</source>
         <translation>모델 삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="183"/>
+        <location filename="../app/hearth/ui/models_page.py" line="189"/>
         <source>Deleted %1</source>
         <translation>%1 삭제됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="191"/>
+        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <source>Import an MLX model folder</source>
+        <translation>MLX 모델 폴더 가져오기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="202"/>
         <source>Import a model</source>
         <translation>모델 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="191"/>
+        <location filename="../app/hearth/ui/models_page.py" line="202"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 모델 (*.gguf);;모든 파일 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <location filename="../app/hearth/ui/models_page.py" line="206"/>
         <source>Checking %1…</source>
         <translation>%1 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="199"/>
+        <location filename="../app/hearth/ui/models_page.py" line="210"/>
         <source>%1 was not imported: %2</source>
         <translation>%1을(를) 가져오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="205"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
         <source>Imported %1</source>
         <translation>%1 가져옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="216"/>
-        <location filename="../app/hearth/ui/models_page.py" line="292"/>
+        <location filename="../app/hearth/ui/models_page.py" line="227"/>
+        <location filename="../app/hearth/ui/models_page.py" line="303"/>
         <source>Download</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="241"/>
+        <location filename="../app/hearth/ui/models_page.py" line="252"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>작은 모델부터 70B급까지의 지시 모델입니다. 각 모델이 이 기기에 맞는지, 페어링된 기기를 합쳐야 맞는지, 어디에도 맞지 않는지 표시합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="256"/>
+        <location filename="../app/hearth/ui/models_page.py" line="267"/>
         <source>Asking the hub for %1…</source>
         <translation>허브에서 %1 확인 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="260"/>
+        <location filename="../app/hearth/ui/models_page.py" line="271"/>
         <source>%n layers</source>
         <translation>
             <numerusform>레이어 %n개</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <location filename="../app/hearth/ui/models_page.py" line="287"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Hearth에 오신 것을 환영합니다. 먼저 모델을 고르세요. &quot;이 기기에서 실행 가능&quot;으로 표시된 모델은 이 기기 혼자 실행하고, 나머지는 페어링된 기기가 필요합니다. 작은 모델은 몇 분이면 받을 수 있습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="285"/>
+        <location filename="../app/hearth/ui/models_page.py" line="296"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Hugging Face에서 GGUF 모델 검색 (예: &quot;qwen 7b&quot;)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <location filename="../app/hearth/ui/models_page.py" line="297"/>
         <source>Search text</source>
         <translation>검색어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="288"/>
+        <location filename="../app/hearth/ui/models_page.py" line="299"/>
         <source>Search</source>
         <translation>검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="291"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Search results</source>
         <translation>검색 결과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="313"/>
+        <location filename="../app/hearth/ui/models_page.py" line="324"/>
         <source>Searching the hub for %1…</source>
         <translation>허브에서 %1 검색 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="335"/>
+        <location filename="../app/hearth/ui/models_page.py" line="346"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="346"/>
+        <location filename="../app/hearth/ui/models_page.py" line="357"/>
         <source>Downloading %1</source>
         <translation>%1 다운로드 중</translation>
     </message>
@@ -1128,42 +1143,47 @@
         <translation>%1 (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
+        <translation>MLX 모델은 이 Mac에서만 실행됩니다. 여러 기기에 나눠 돌리려면 이 모델의 GGUF를 쓰세요.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
         <source>predicted %1 tokens/s</source>
         <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="334"/>
         <source>A device would run out of memory</source>
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="339"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
         <source>Loaded</source>
         <translation>불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="344"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="348"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="365"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
         <source>Loading…</source>
         <translation>불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="378"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
         <source>Loaded on %1</source>
         <translation>%1에 불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="388"/>
         <source>Could not load: %1</source>
         <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="402"/>
         <source>Loading cancelled</source>
         <translation>불러오기 취소됨</translation>
     </message>
@@ -1239,32 +1259,32 @@
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="58"/>
+        <location filename="../app/hearth/ui/tray.py" line="39"/>
         <source>Donate compute</source>
         <translation>연산 자원 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="59"/>
+        <location filename="../app/hearth/ui/tray.py" line="40"/>
         <source>Open Hearth</source>
         <translation>Hearth 열기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="60"/>
+        <location filename="../app/hearth/ui/tray.py" line="41"/>
         <source>Quit</source>
         <translation>종료</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="80"/>
+        <location filename="../app/hearth/ui/tray.py" line="61"/>
         <source>Not donating</source>
         <translation>공유하지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="81"/>
+        <location filename="../app/hearth/ui/tray.py" line="62"/>
         <source>Donating: ready for paired devices</source>
         <translation>공유 중: 페어링된 기기를 위해 준비됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="82"/>
+        <location filename="../app/hearth/ui/tray.py" line="63"/>
         <source>Donating: a paired device is using this one</source>
         <translation>공유 중: 페어링된 기기가 이 기기를 사용하고 있음</translation>
     </message>

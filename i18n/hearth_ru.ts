@@ -4,7 +4,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../app/hearth/ui/app.py" line="30"/>
+        <location filename="../app/hearth/ui/app.py" line="31"/>
         <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
         <translation>Hearth не смог запустить службу на порту %1 (может быть, Hearth уже запущен?): %2</translation>
     </message>
@@ -633,52 +633,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="51"/>
+        <location filename="../app/hearth/ui/main_window.py" line="52"/>
         <source>Pages</source>
         <translation>Разделы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="101"/>
+        <location filename="../app/hearth/ui/main_window.py" line="102"/>
         <source>Devices</source>
         <translation>Устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="102"/>
+        <location filename="../app/hearth/ui/main_window.py" line="103"/>
         <source>Planner</source>
         <translation>Планировщик</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="103"/>
+        <location filename="../app/hearth/ui/main_window.py" line="104"/>
         <source>Chat</source>
         <translation>Чат</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="104"/>
+        <location filename="../app/hearth/ui/main_window.py" line="105"/>
         <source>Models</source>
         <translation>Модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="105"/>
+        <location filename="../app/hearth/ui/main_window.py" line="106"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="248"/>
+        <location filename="../app/hearth/ui/main_window.py" line="250"/>
         <source>Pairing request</source>
         <translation>Запрос на сопряжение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="252"/>
+        <location filename="../app/hearth/ui/main_window.py" line="254"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1 хочет сопрячься. Код: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="262"/>
+        <location filename="../app/hearth/ui/main_window.py" line="264"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth продолжает отдавать ресурсы из области уведомлений.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="270"/>
+        <location filename="../app/hearth/ui/main_window.py" line="272"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>На этом рабочем столе нет области уведомлений, поэтому закрытие окна завершит Hearth и прекратит отдачу ресурсов.</translation>
     </message>
@@ -708,7 +708,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="213"/>
+        <location filename="../app/hearth/ui/models_page.py" line="224"/>
         <source>Catalog</source>
         <translation>Каталог</translation>
     </message>
@@ -724,152 +724,167 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <source>Import an MLX folder…</source>
+        <translation>Импортировать папку MLX…</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
+        <translation>Папка с config.json и весами .safetensors (формат mlx-lm)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="88"/>
         <source>Plan and chat</source>
         <translation>Спланировать и общаться</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="90"/>
         <source>Show in folder</source>
         <translation>Показать в папке</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <location filename="../app/hearth/ui/models_page.py" line="92"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="112"/>
+        <location filename="../app/hearth/ui/models_page.py" line="118"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — нельзя использовать: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="116"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="128"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>На этом устройстве пока нет моделей. Во вкладке «Каталог» есть модели, которые подойдут вашим устройствам.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="147"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>yes</source>
         <translation>да</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="147"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>нет: продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Architecture</source>
         <translation>Архитектура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="150"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Parameters</source>
         <translation>Параметры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Layers</source>
         <translation>Слои</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Context length</source>
         <translation>Длина контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Licence</source>
         <translation>Лицензия</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>not stated in the file</source>
         <translation>в файле не указана</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>Chat template</source>
         <translation>Шаблон диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="163"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="175"/>
+        <location filename="../app/hearth/ui/models_page.py" line="181"/>
         <source>Delete %1 from this device?</source>
         <translation>Удалить %1 с этого устройства?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="176"/>
+        <location filename="../app/hearth/ui/models_page.py" line="182"/>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="183"/>
+        <location filename="../app/hearth/ui/models_page.py" line="189"/>
         <source>Deleted %1</source>
         <translation>Удалено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="191"/>
+        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <source>Import an MLX model folder</source>
+        <translation>Импорт папки модели MLX</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="202"/>
         <source>Import a model</source>
         <translation>Импорт модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="191"/>
+        <location filename="../app/hearth/ui/models_page.py" line="202"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>Модели GGUF (*.gguf);;Все файлы (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <location filename="../app/hearth/ui/models_page.py" line="206"/>
         <source>Checking %1…</source>
         <translation>Проверка %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="199"/>
+        <location filename="../app/hearth/ui/models_page.py" line="210"/>
         <source>%1 was not imported: %2</source>
         <translation>%1 не импортирован: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="205"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
         <source>Imported %1</source>
         <translation>Импортировано: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="216"/>
-        <location filename="../app/hearth/ui/models_page.py" line="292"/>
+        <location filename="../app/hearth/ui/models_page.py" line="227"/>
+        <location filename="../app/hearth/ui/models_page.py" line="303"/>
         <source>Download</source>
         <translation>Скачать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="241"/>
+        <location filename="../app/hearth/ui/models_page.py" line="252"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>Инструктивные модели — от маленьких до класса 70B. Для каждой указано, поместится ли она на этом устройстве, на сопряжённых устройствах вместе или нигде.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="256"/>
+        <location filename="../app/hearth/ui/models_page.py" line="267"/>
         <source>Asking the hub for %1…</source>
         <translation>Запрос к хабу: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="260"/>
+        <location filename="../app/hearth/ui/models_page.py" line="271"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n слой</numerusform>
@@ -878,37 +893,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <location filename="../app/hearth/ui/models_page.py" line="287"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Добро пожаловать в Hearth. Начните с модели: помеченные «помещается на этом устройстве» работают здесь сами по себе, остальным нужны сопряжённые устройства. Небольшие модели скачиваются за минуты.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="285"/>
+        <location filename="../app/hearth/ui/models_page.py" line="296"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Поиск GGUF-моделей на Hugging Face, например «qwen 7b»</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <location filename="../app/hearth/ui/models_page.py" line="297"/>
         <source>Search text</source>
         <translation>Текст поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="288"/>
+        <location filename="../app/hearth/ui/models_page.py" line="299"/>
         <source>Search</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="291"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Search results</source>
         <translation>Результаты поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="313"/>
+        <location filename="../app/hearth/ui/models_page.py" line="324"/>
         <source>Searching the hub for %1…</source>
         <translation>Поиск на хабе: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="335"/>
+        <location filename="../app/hearth/ui/models_page.py" line="346"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>Найден %n файл модели</numerusform>
@@ -917,7 +932,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="346"/>
+        <location filename="../app/hearth/ui/models_page.py" line="357"/>
         <source>Downloading %1</source>
         <translation>Скачивается %1</translation>
     </message>
@@ -1134,42 +1149,47 @@
         <translation>%1 (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
+        <translation>Модели MLX работают только на этом Mac; чтобы распределить модель по вашим устройствам, используйте её версию GGUF.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
         <source>predicted %1 tokens/s</source>
         <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="334"/>
         <source>A device would run out of memory</source>
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="339"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
         <source>Loaded</source>
         <translation>Загружено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="344"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="348"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="365"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
         <source>Loading…</source>
         <translation>Загрузка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="378"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
         <source>Loaded on %1</source>
         <translation>Загружено на %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="388"/>
         <source>Could not load: %1</source>
         <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="402"/>
         <source>Loading cancelled</source>
         <translation>Загрузка отменена</translation>
     </message>
@@ -1245,32 +1265,32 @@
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="58"/>
+        <location filename="../app/hearth/ui/tray.py" line="39"/>
         <source>Donate compute</source>
         <translation>Отдавать ресурсы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="59"/>
+        <location filename="../app/hearth/ui/tray.py" line="40"/>
         <source>Open Hearth</source>
         <translation>Открыть Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="60"/>
+        <location filename="../app/hearth/ui/tray.py" line="41"/>
         <source>Quit</source>
         <translation>Выход</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="80"/>
+        <location filename="../app/hearth/ui/tray.py" line="61"/>
         <source>Not donating</source>
         <translation>Не отдаёт ресурсы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="81"/>
+        <location filename="../app/hearth/ui/tray.py" line="62"/>
         <source>Donating: ready for paired devices</source>
         <translation>Отдаёт ресурсы: готово для сопряжённых устройств</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="82"/>
+        <location filename="../app/hearth/ui/tray.py" line="63"/>
         <source>Donating: a paired device is using this one</source>
         <translation>Отдаёт ресурсы: сопряжённое устройство использует это</translation>
     </message>

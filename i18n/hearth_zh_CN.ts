@@ -4,7 +4,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../app/hearth/ui/app.py" line="30"/>
+        <location filename="../app/hearth/ui/app.py" line="31"/>
         <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
         <translation>Hearth 无法在端口 %1 上启动服务（Hearth 是否已在运行？）：%2</translation>
     </message>
@@ -631,52 +631,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="51"/>
+        <location filename="../app/hearth/ui/main_window.py" line="52"/>
         <source>Pages</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="101"/>
+        <location filename="../app/hearth/ui/main_window.py" line="102"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="102"/>
+        <location filename="../app/hearth/ui/main_window.py" line="103"/>
         <source>Planner</source>
         <translation>规划器</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="103"/>
+        <location filename="../app/hearth/ui/main_window.py" line="104"/>
         <source>Chat</source>
         <translation>聊天</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="104"/>
+        <location filename="../app/hearth/ui/main_window.py" line="105"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="105"/>
+        <location filename="../app/hearth/ui/main_window.py" line="106"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="248"/>
+        <location filename="../app/hearth/ui/main_window.py" line="250"/>
         <source>Pairing request</source>
         <translation>配对请求</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="252"/>
+        <location filename="../app/hearth/ui/main_window.py" line="254"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1 请求配对。代码：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="262"/>
+        <location filename="../app/hearth/ui/main_window.py" line="264"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth 会在托盘中继续共享算力。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="270"/>
+        <location filename="../app/hearth/ui/main_window.py" line="272"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>此桌面没有系统托盘，因此关闭窗口会退出 Hearth 并停止共享算力。</translation>
     </message>
@@ -706,7 +706,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="213"/>
+        <location filename="../app/hearth/ui/models_page.py" line="224"/>
         <source>Catalog</source>
         <translation>目录</translation>
     </message>
@@ -722,196 +722,211 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <source>Import an MLX folder…</source>
+        <translation>导入 MLX 文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
+        <translation>包含 config.json 和 .safetensors 权重的文件夹（mlx-lm 格式）</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="88"/>
         <source>Plan and chat</source>
         <translation>规划并聊天</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="90"/>
         <source>Show in folder</source>
         <translation>在文件夹中显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <location filename="../app/hearth/ui/models_page.py" line="92"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="112"/>
+        <location filename="../app/hearth/ui/models_page.py" line="118"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 无法使用：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="116"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="128"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>本设备上还没有模型。“目录”标签页会推荐适合您设备的模型。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="147"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>yes</source>
         <translation>有</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="147"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>没有：只会续写文本，未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="149"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="150"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Parameters</source>
         <translation>参数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="151"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Layers</source>
         <translation>层数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Context length</source>
         <translation>上下文长度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>not stated in the file</source>
         <translation>文件中未注明</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>Chat template</source>
         <translation>对话模板</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="163"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="175"/>
+        <location filename="../app/hearth/ui/models_page.py" line="181"/>
         <source>Delete %1 from this device?</source>
         <translation>要从本设备删除 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="176"/>
+        <location filename="../app/hearth/ui/models_page.py" line="182"/>
         <source>Delete model</source>
         <translation>删除模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="183"/>
+        <location filename="../app/hearth/ui/models_page.py" line="189"/>
         <source>Deleted %1</source>
         <translation>已删除 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="191"/>
+        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <source>Import an MLX model folder</source>
+        <translation>导入 MLX 模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="202"/>
         <source>Import a model</source>
         <translation>导入模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="191"/>
+        <location filename="../app/hearth/ui/models_page.py" line="202"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <location filename="../app/hearth/ui/models_page.py" line="206"/>
         <source>Checking %1…</source>
         <translation>正在检查 %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="199"/>
+        <location filename="../app/hearth/ui/models_page.py" line="210"/>
         <source>%1 was not imported: %2</source>
         <translation>未导入 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="205"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
         <source>Imported %1</source>
         <translation>已导入 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="216"/>
-        <location filename="../app/hearth/ui/models_page.py" line="292"/>
+        <location filename="../app/hearth/ui/models_page.py" line="227"/>
+        <location filename="../app/hearth/ui/models_page.py" line="303"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="241"/>
+        <location filename="../app/hearth/ui/models_page.py" line="252"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>从小型到 70B 级别的指令模型。每个模型都会注明：本设备能否运行、需与已配对设备合力运行，还是都无法运行。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="256"/>
+        <location filename="../app/hearth/ui/models_page.py" line="267"/>
         <source>Asking the hub for %1…</source>
         <translation>正在向模型库查询 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="260"/>
+        <location filename="../app/hearth/ui/models_page.py" line="271"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n 层</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <location filename="../app/hearth/ui/models_page.py" line="287"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>欢迎使用 Hearth。先选一个模型吧：标有“本设备可运行”的模型在这台设备上就能独立运行，其他模型需要已配对的设备一起运行。小模型几分钟即可下载完成。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="285"/>
+        <location filename="../app/hearth/ui/models_page.py" line="296"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>在 Hugging Face 上搜索 GGUF 模型，例如“qwen 7b”</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <location filename="../app/hearth/ui/models_page.py" line="297"/>
         <source>Search text</source>
         <translation>搜索内容</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="288"/>
+        <location filename="../app/hearth/ui/models_page.py" line="299"/>
         <source>Search</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="291"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Search results</source>
         <translation>搜索结果</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="313"/>
+        <location filename="../app/hearth/ui/models_page.py" line="324"/>
         <source>Searching the hub for %1…</source>
         <translation>正在模型库中搜索 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="335"/>
+        <location filename="../app/hearth/ui/models_page.py" line="346"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>找到 %n 个模型文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="346"/>
+        <location filename="../app/hearth/ui/models_page.py" line="357"/>
         <source>Downloading %1</source>
         <translation>正在下载 %1</translation>
     </message>
@@ -1128,42 +1143,47 @@
         <translation>%1（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
+        <translation>MLX 模型只在这台 Mac 上运行；要把模型分到多台设备上运行，请使用它的 GGUF 版本。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
         <source>predicted %1 tokens/s</source>
         <translation>预计 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="334"/>
         <source>A device would run out of memory</source>
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="339"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
         <source>Loaded</source>
         <translation>已加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="344"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="348"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="365"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="378"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
         <source>Loaded on %1</source>
         <translation>已加载到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="388"/>
         <source>Could not load: %1</source>
         <translation>无法加载：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="402"/>
         <source>Loading cancelled</source>
         <translation>已取消加载</translation>
     </message>
@@ -1239,32 +1259,32 @@
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="58"/>
+        <location filename="../app/hearth/ui/tray.py" line="39"/>
         <source>Donate compute</source>
         <translation>共享算力</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="59"/>
+        <location filename="../app/hearth/ui/tray.py" line="40"/>
         <source>Open Hearth</source>
         <translation>打开 Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="60"/>
+        <location filename="../app/hearth/ui/tray.py" line="41"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="80"/>
+        <location filename="../app/hearth/ui/tray.py" line="61"/>
         <source>Not donating</source>
         <translation>未共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="81"/>
+        <location filename="../app/hearth/ui/tray.py" line="62"/>
         <source>Donating: ready for paired devices</source>
         <translation>共享中：已为已配对设备就绪</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="82"/>
+        <location filename="../app/hearth/ui/tray.py" line="63"/>
         <source>Donating: a paired device is using this one</source>
         <translation>共享中：已配对设备正在使用本设备</translation>
     </message>

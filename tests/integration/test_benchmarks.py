@@ -107,3 +107,13 @@ def test_api_overhead_benchmark_runs_hearth_serve_and_the_engine(tiny_model: Pat
     assert re.search(r"round 1: engine\s+[0-9.]+ tok/s.*API\s+[0-9.]+ tok/s", result.stdout)
     assert re.search(r"ratio API/engine: [0-9.]+", result.stdout)
     assert re.search(r"first token added: -?[0-9.]+ ms", result.stdout)
+
+
+def test_mlx_benchmark_runs_both_backends_side_by_side() -> None:
+    import pytest
+
+    pytest.importorskip("mlx_lm", reason="MLX is not installed here")
+    result = run_benchmark("mlx_vs_llamacpp", ["--rounds", "1", "--tokens", "8", "--ctx", "256"], timeout=300)
+    assert re.search(r"round 1 mlx-lm\s+[0-9.]+\s+Hearth MLX\s+[0-9.]+\s+llama-cpp-python", result.stdout)
+    ratio = re.search(r"ratio Hearth MLX / mlx-lm: ([0-9.]+)", result.stdout)
+    assert ratio and float(ratio.group(1)) > 0

@@ -115,6 +115,23 @@ def compute_buffer(
     return peak
 
 
+# mlx-lm grows its KV cache in steps of this many tokens, and prefills the prompt in chunks this long.
+MLX_KV_STEP = 256
+MLX_PREFILL = 2048
+
+
+def mlx_memory(profile: ModelProfile, n_ctx: int) -> DeviceMemory:
+    """An MLX model on one device: every weight; a float16 KV cache for the whole context, in mlx-lm's
+    steps; and the largest transient, a prefill chunk's logits and activations in float16."""
+    cells = -(-n_ctx // MLX_KV_STEP) * MLX_KV_STEP
+    kv = 2 * profile.block_count * profile.head_count_kv * profile.head_dim_k * cells * 2
+    chunk = min(n_ctx, MLX_PREFILL)
+    compute = (
+        chunk * (profile.vocab_size + 4 * profile.embedding_length + (profile.feed_forward_length or 0)) * 2
+    )
+    return DeviceMemory(profile.tensor_data_bytes, kv, compute)
+
+
 def device_memory(
     profile: ModelProfile,
     start: int,
@@ -126,6 +143,8 @@ def device_memory(
 ) -> DeviceMemory:
     """Memory for layers ``[start, end)``; the host also holds the token embedding and output head and
     the logits of the last token."""
+    if profile.format == "mlx":
+        return mlx_memory(profile, n_ctx)
     weights = sum(profile.layer_bytes[start:end])
     compute = compute_buffer(
         profile, start, end, n_ctx, cache_type=cache_type, flash_attn=flash_attn, host=host

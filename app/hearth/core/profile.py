@@ -59,6 +59,7 @@ class ModelProfile:
     swa_layers: tuple[bool, ...] = ()
     sliding_window: int = 0
     license: str = ""  # as the file states it (general.license), "" when it does not
+    format: str = "gguf"  # "gguf" (llama.cpp) or "mlx" (an MLX folder, run by mlx-lm on one device)
 
     def attention_kinds(self, start: int, end: int) -> int:
         """How many kinds of attention (full, sliding window) layers ``[start, end)`` use; llama.cpp

@@ -41,6 +41,8 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
     # Pooling: RPC servers (127.0.0.1:port, through Hearth's tunnel) in pipeline order, and the split.
     rpc_servers: list[str] = []
     tensor_split: list[float] | None = None
+    # "llama": llama.cpp, a GGUF here or spread over devices; "mlx": mlx-lm, an MLX folder on this device.
+    backend: str = "llama"
 
 
 class Sampling(msgspec.Struct, frozen=True, kw_only=True):

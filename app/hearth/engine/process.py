@@ -17,6 +17,7 @@ import llama_cpp
 
 from hearth.engine import messages as m
 from hearth.engine.llama_runtime import LlamaRuntime, LoadCancelled, PromptTooLong, install_log_capture
+from hearth.engine.mlx_runtime import MlxRuntime
 
 
 class _Outbox:
@@ -109,7 +110,9 @@ class _Inbox:
 def serve(stdin: BinaryIO, out_fd: int) -> None:
     outbox = _Outbox(out_fd)
     inbox = _Inbox(stdin, outbox)
-    runtime = LlamaRuntime()
+    llama = LlamaRuntime()
+    runtime: LlamaRuntime | MlxRuntime = llama
+    mlx: MlxRuntime | None = None
     outbox.send(m.Ready(os.getpid(), llama_cpp.__version__, bool(llama_cpp.llama_supports_rpc())))
     while True:
         request = inbox.queue.get()
@@ -122,6 +125,11 @@ def serve(stdin: BinaryIO, out_fd: int) -> None:
                     outbox.send(m.LoadProgress(fraction))
                     return not inbox.cancel_load.is_set()
 
+                runtime.unload()  # one model in the engine, whichever backend holds it
+                if request.backend == "mlx":
+                    runtime = mlx = mlx or MlxRuntime()
+                else:
+                    runtime = llama
                 outbox.send(runtime.load(request, progress))
             elif isinstance(request, m.Unload):
                 runtime.unload()

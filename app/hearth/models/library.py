@@ -9,17 +9,28 @@ is listed once, by its first part.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from hearth.core.errors import HearthError
 from hearth.core.gguf_header import GGUFError, is_later_part, split_parts
 from hearth.core.profile import ModelProfile, read_profile
+from hearth.models.mlx_model import is_mlx_model, read_mlx_profile
 from hearth.store import paths
 
 
 class LibraryError(HearthError):
     pass
+
+
+def profile_of(path: str) -> ModelProfile:
+    """A GGUF file's profile, or an MLX folder's; GGUFError (or OSError) says why it is unusable."""
+    if Path(path).is_dir():
+        if not is_mlx_model(path):
+            raise GGUFError(f"{path} is a folder but not an MLX model (config.json and .safetensors)")
+        return read_mlx_profile(path)
+    return read_profile(path)
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,9 @@ class ModelLibrary:
         tmp.replace(self._index)
 
     def paths(self) -> list[str]:
-        found = sorted(str(p) for p in paths.models_dir().rglob("*.gguf") if not is_later_part(p.name))
+        root = paths.models_dir()
+        found = sorted(str(p) for p in root.rglob("*.gguf") if not is_later_part(p.name))
+        found += sorted(str(p.parent) for p in root.rglob("config.json") if is_mlx_model(p.parent))
         return list(dict.fromkeys([*found, *self._imported()]))
 
     def entries(self) -> list[LibraryEntry]:
@@ -54,7 +67,7 @@ class ModelLibrary:
         out = []
         for path in self.paths():
             try:
-                out.append(LibraryEntry(path, read_profile(path)))
+                out.append(LibraryEntry(path, profile_of(path)))
             except FileNotFoundError:
                 out.append(LibraryEntry(path, None, "the file is gone"))
             except (GGUFError, OSError) as exc:
@@ -64,7 +77,7 @@ class ModelLibrary:
     def import_file(self, path: str) -> ModelProfile:
         """Validate and remember a model file; GGUFError (or OSError) says why it is refused."""
         resolved = str(Path(path).expanduser().resolve())
-        profile = read_profile(resolved)
+        profile = profile_of(resolved)
         if profile.block_count <= 0:
             raise GGUFError("the model has no layers to run")
         imported = self._imported()
@@ -88,7 +101,10 @@ class ModelLibrary:
             self.remove(path)
             return []
         deleted = []
-        for part in split_parts(str(target)):
+        if target.is_dir():  # an MLX model: its folder holds the whole of it
+            shutil.rmtree(target)
+            deleted.append(str(target))
+        for part in [] if deleted else split_parts(str(target)):
             try:
                 Path(part).unlink()
                 deleted.append(part)

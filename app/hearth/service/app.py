@@ -309,6 +309,7 @@ class Services:
             n_gpu_layers=n_gpu_layers,
             tensor_split=split,
             rpc_servers=self.pool.endpoints if self.pool else [],
+            backend="mlx" if profile.format == "mlx" else "llama",
         )
 
         def progress(fraction: float) -> None:

@@ -80,6 +80,11 @@ class ModelsPage(QWidget):
         self.card.setWordWrap(True)
         import_button = QPushButton(self.tr("Import a .gguf file…"))
         import_button.clicked.connect(lambda: self.import_file())
+        import_folder = QPushButton(self.tr("Import an MLX folder…"))
+        import_folder.setToolTip(
+            self.tr("A folder with config.json and .safetensors weights (mlx-lm's format)")
+        )
+        import_folder.clicked.connect(self.import_folder)
         self.plan_button = QPushButton(self.tr("Plan and chat"))
         self.plan_button.clicked.connect(self._plan)
         self.folder_button = QPushButton(self.tr("Show in folder"))
@@ -93,6 +98,7 @@ class ModelsPage(QWidget):
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(import_button)
+        actions.addWidget(import_folder)
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.addWidget(self.library_hint)
@@ -184,6 +190,11 @@ class ModelsPage(QWidget):
             self.changed.emit("")
 
         spawn(self.services.delete_model(path), self._error, deleted)
+
+    def import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Import an MLX model folder"))
+        if folder:
+            self.import_file(folder)
 
     def import_file(self, path: str | None = None) -> None:
         if path is None:

@@ -306,6 +306,10 @@ class PlannerPage(QWidget):
         if self.profile is None or self.draft is None:
             self.load_button.setEnabled(False)
             return
+        if self.profile.format == "mlx" and len(self.devices) > 1 and not self._note:
+            self._note = self.tr(
+                "MLX models run on this Mac alone; to pool this model over your devices, use its GGUF."
+            )
         self.ctx_label.setText(str(self.n_ctx))
         try:
             self.prediction = self.services.predict(self.profile, self.draft.plan(), self.n_ctx)

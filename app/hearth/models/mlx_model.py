@@ -1,0 +1,143 @@
+"""MLX models (mlx-lm's format): a folder with ``config.json``, ``*.safetensors`` and a tokenizer.
+
+Read without MLX: the profile comes from ``config.json`` and the safetensors headers (a length and a
+JSON table of every tensor's dtype, shape and byte range), so any machine can list and plan one; only
+a Mac (or Linux with ``mlx[cpu]``) runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+from hearth.core.gguf_header import GGUFError
+from hearth.core.profile import ModelProfile, QuantShare
+
+_LAYER = re.compile(r"^(?:model\.|language_model\.model\.)?layers\.(\d+)\.")
+DTYPE_BYTES = {"F32": 4, "F16": 2, "BF16": 2, "U32": 4, "I32": 4, "U8": 1, "I8": 1, "F64": 8, "I64": 8}
+
+
+class MlxModelError(GGUFError):
+    """The folder is not a usable MLX model; the message says what is wrong."""
+
+
+def is_mlx_model(path: str | Path) -> bool:
+    folder = Path(path)
+    return folder.is_dir() and (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
+
+
+def safetensors_header(path: Path) -> dict[str, dict[str, Any]]:
+    """The tensor table of a .safetensors file (name -> dtype, shape, data_offsets)."""
+    with path.open("rb") as f:
+        prefix = f.read(8)
+        if len(prefix) < 8:
+            raise MlxModelError(f"{path.name} is too short to be a safetensors file")
+        (length,) = struct.unpack("<Q", prefix)
+        if length > 100 * 2**20:
+            raise MlxModelError(f"{path.name}: a {length}-byte header is not a safetensors file")
+        try:
+            table = json.loads(f.read(length))
+        except ValueError as exc:
+            raise MlxModelError(f"{path.name}: the header is not JSON ({exc})") from None
+    if not isinstance(table, dict):
+        raise MlxModelError(f"{path.name}: the header is not a table of tensors")
+    table.pop("__metadata__", None)
+    return table
+
+
+def read_mlx_profile(path: str | Path) -> ModelProfile:
+    folder = Path(path)
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MlxModelError(f"{folder} has no config.json") from None
+    except ValueError as exc:
+        raise MlxModelError(f"{folder}/config.json is not JSON ({exc})") from None
+    text = config.get("text_config", config)  # multimodal configs nest the language model's
+    try:
+        layers = int(text["num_hidden_layers"])
+        hidden = int(text["hidden_size"])
+        heads = int(text["num_attention_heads"])
+        vocab = int(text["vocab_size"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MlxModelError(f"{folder}/config.json lacks {exc}") from None
+    kv_heads = int(text.get("num_key_value_heads") or heads)
+    head_dim = int(text.get("head_dim") or hidden // heads)
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise MlxModelError(f"{folder} has no .safetensors weights")
+
+    layer_bytes = [0] * layers
+    embed = head = other = params = 0
+    kinds: dict[str, QuantShare] = {}
+    for file in files:
+        for name, info in safetensors_header(file).items():
+            start, end = info["data_offsets"]
+            size = int(end) - int(start)
+            dtype = str(info["dtype"])
+            count = 1
+            for n in info["shape"]:
+                count *= int(n)
+            # Packed 4- or 8-bit weights are U32 words holding several values each.
+            params += (
+                count * (32 // int(config.get("quantization", {}).get("bits", 32)))
+                if dtype == "U32"
+                else count
+            )
+            share = kinds.get(dtype, QuantShare(0, 0))
+            kinds[dtype] = QuantShare(share.tensors + 1, share.bytes + size)
+            match = _LAYER.match(name)
+            if match and int(match.group(1)) < layers:
+                layer_bytes[int(match.group(1))] += size
+            elif "embed_tokens" in name:
+                embed += size
+            elif "lm_head" in name:
+                head += size
+            else:
+                other += size
+    quant = config.get("quantization")
+    if quant:
+        kinds = {
+            f"MLX {quant.get('bits', '?')}-bit": QuantShare(
+                sum(k.tensors for k in kinds.values()), sum(k.bytes for k in kinds.values())
+            )
+        }
+    tokenizer_config = folder / "tokenizer_config.json"
+    template = (folder / "chat_template.jinja").exists()
+    if tokenizer_config.exists():
+        try:
+            template = template or bool(
+                json.loads(tokenizer_config.read_text(encoding="utf-8")).get("chat_template")
+            )
+        except ValueError:
+            pass
+    total = embed + head + other + sum(layer_bytes)
+    return ModelProfile(
+        path=str(folder),
+        name=str(config.get("_name_or_path") or folder.name),
+        architecture=str(text.get("model_type", config.get("model_type", "?"))),
+        file_size=sum(f.stat().st_size for f in folder.iterdir() if f.is_file()),
+        block_count=layers,
+        embedding_length=hidden,
+        feed_forward_length=text.get("intermediate_size"),
+        head_count=heads,
+        head_count_kv=kv_heads,
+        head_dim_k=head_dim,
+        head_dim_v=head_dim,
+        context_length=int(text.get("max_position_embeddings") or 4096),
+        vocab_size=vocab,
+        tied_embeddings=bool(text.get("tie_word_embeddings", config.get("tie_word_embeddings", False))),
+        has_chat_template=template,
+        parameters=params,
+        layer_bytes=tuple(layer_bytes),
+        token_embd_bytes=embed,
+        output_bytes=head,
+        other_bytes=other,
+        tensor_data_bytes=total,
+        quantization=kinds,
+        sliding_window=int(text.get("sliding_window") or 0),
+        format="mlx",
+    )

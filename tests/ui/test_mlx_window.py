@@ -1,0 +1,47 @@
+"""The window loads an MLX model and chats with it (Linux with mlx[cpu]); the Planner keeps it on this
+device and says why when other devices are in sight."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.windows import close_window, open_window, pair_with, run, until
+from hearth.core.plan import HOST
+from hearth.models import synthetic_mlx
+
+pytest.importorskip("mlx.core", reason="MLX is not installed here")
+pytest.importorskip("mlx_lm", reason="mlx-lm is not installed here")
+
+
+def test_load_and_chat_with_an_mlx_model(qtbot, loop, donor, tmp_path: Path) -> None:
+    folder = synthetic_mlx.write_model(tmp_path / "tiny-mlx")
+
+    async def scenario() -> None:
+        services, window = await open_window()
+        try:
+            await pair_with(services, [donor])
+            window.models.import_file(str(folder))
+            await until(lambda: window.models.list.count() == 1, what="the MLX model listed")
+            planner = window.planner
+            await until(lambda: planner.profile is not None and len(planner.columns) == 2, what="the planner")
+            assert planner.profile is not None and planner.profile.format == "mlx"
+            assert planner.draft is not None and str(planner.draft.plan()) == f"{HOST}:0-1"
+            assert "MLX" in planner.status.text() and "GGUF" in planner.status.text()
+            planner.load_button.click()
+            await until(lambda: services.model is not None, timeout=60, what="the MLX model loaded")
+            assert services.model is not None and services.model.devices == ["alpha"]
+            chat = window.chat
+            await until(lambda: chat.send_button.isEnabled(), what="the chat ready")
+            chat.temperature.setValue(0.0)
+            chat.max_tokens.setValue(8)
+            chat.send("w1 w2 w3")
+            await until(lambda: chat.turn is None, timeout=60, what="the answer")
+            role, text, note = chat.transcript[-1]
+            assert role == "assistant" and text.strip() and note == ""
+            assert "tokens/s" in chat.stats.text()
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario(), timeout=120)
