@@ -91,6 +91,8 @@ def test_switching_to_russian_retranslates_every_page_at_once(qtbot, qapp, loop,
             await until(lambda: window.planner.draft is not None, what="the plan shown again")
             assert window.planner.draft is not None and before is not None
             assert window.planner.draft.counts == before.counts
+            # Numbers as Russian writes them: a decimal comma.
+            assert re.search(r"\d,\d", window.planner.speed.text()), window.planner.speed.text()
 
             left = []
             for row in range(window.nav.count()):

@@ -35,6 +35,7 @@ from hearth.service.app import Services
 from hearth.service.chat import ChatSession
 from hearth.service.turns import Who
 from hearth.store import export
+from hearth.ui.memory_bar import number
 from hearth.ui.tasks import describe, spawn
 
 RENDER_MS = 50
@@ -369,8 +370,8 @@ class ChatPage(QWidget):
             if better is not None:
                 text = (
                     self.tr("Devices that joined would make this model faster: %1 tokens/s instead of %2.")
-                    .replace("%1", f"{better.tokens_per_s:.1f}")
-                    .replace("%2", f"{self.services.model.tokens_per_s:.1f}")
+                    .replace("%1", number(better.tokens_per_s))
+                    .replace("%2", number(self.services.model.tokens_per_s))
                 )
         self.notice.setText(text)
         self.notice_box.setVisible(bool(text))
@@ -472,7 +473,7 @@ class ChatPage(QWidget):
         devices = ", ".join(model.devices) if model else ""
         stats = (
             self.tr("%1 tokens/s · first token %2 ms · context %3 % · %4")
-            .replace("%1", f"{done.decode_tokens_per_s:.1f}")
+            .replace("%1", number(done.decode_tokens_per_s))
             .replace("%2", f"{done.ttft_s * 1000:.0f}")
             .replace("%3", f"{fill * 100:.0f}")
             .replace("%4", devices)

@@ -22,7 +22,7 @@ from hearth.mesh.discovery import Neighbour
 from hearth.service.app import ServiceError, Services
 from hearth.service.device_view import DeviceView
 from hearth.ui import colors
-from hearth.ui.memory_bar import MemoryBar, Part, gib
+from hearth.ui.memory_bar import MemoryBar, Part, gib, number
 from hearth.ui.pairing_dialogs import PairDialog
 from hearth.ui.tasks import describe, spawn
 
@@ -89,7 +89,7 @@ class DeviceCard(QFrame):
         if mine:
             state = self.tr("Donating to paired devices") if donated else self.tr("Not donating")
         elif row.paired and row.connected:
-            state = self.tr("Paired · connected · %1 ms").replace("%1", f"{row.latency_ms or 0:.1f}")
+            state = self.tr("Paired · connected · %1 ms").replace("%1", number(row.latency_ms or 0))
         elif row.paired:
             state = self.tr("Paired · not reachable")
             if row.error:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 from hearth.models.hub import HubUnreachable, RemoteModel
 from hearth.service.app import Services
 from hearth.service.fit import Fit, Verdict
-from hearth.ui.memory_bar import gib
+from hearth.ui.memory_bar import gib, number
 from hearth.ui.tasks import describe, spawn
 
 MODEL_ROLE = Qt.ItemDataRole.UserRole
@@ -29,7 +29,7 @@ def fit_text(widget: QWidget, fit: Fit) -> str:
         text = widget.tr("fits with your paired devices (%n devices)", "", fit.devices)
     else:
         return widget.tr("too large")
-    speed = widget.tr("about %1 tokens/s").replace("%1", f"{fit.tokens_per_s:.1f}")
+    speed = widget.tr("about %1 tokens/s").replace("%1", number(fit.tokens_per_s))
     return f"{text} · {speed}"
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QLocale, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from hearth.core.units import human_size
-from hearth.ui import colors, theme
+from hearth.ui import colors, i18n, theme
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,18 @@ class Part:
     color: QColor
 
 
+def _locale() -> QLocale:
+    return QLocale(i18n.active())
+
+
+def number(value: float, decimals: int = 1) -> str:
+    """A number as the window's language writes it (173,1 in Russian, 173.1 in English)."""
+    return _locale().toString(float(value), "f", decimals)
+
+
 def gib(n: float) -> str:
-    return human_size(n)
+    """A size as people read it, with the language's decimal sign (the units are the same everywhere)."""
+    return human_size(n).replace(".", _locale().decimalPoint())
 
 
 def params(n: int) -> str:

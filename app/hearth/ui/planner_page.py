@@ -29,7 +29,7 @@ from hearth.service.planning import PlanningDevice
 from hearth.ui import colors
 from hearth.ui.device_column import DeviceColumn
 from hearth.ui.layer_strip import LayerStrip
-from hearth.ui.memory_bar import gib, params
+from hearth.ui.memory_bar import gib, number, params
 from hearth.ui.tasks import describe, spawn
 
 MIN_CTX = 256
@@ -327,7 +327,7 @@ class PlannerPage(QWidget):
             over = self._overflow_text(overflow, d.name) if overflow else ""
             column.show_plan(layers, memory, d.memory_total, d.memory_free, d.usable, over)
         self.speed.setText(
-            self.tr("predicted %1 tokens/s").replace("%1", f"{self.prediction.tokens_per_s:.1f}")
+            self.tr("predicted %1 tokens/s").replace("%1", number(self.prediction.tokens_per_s))
         )
         blocked = bool(self.prediction.over)
         self.load_button.setEnabled(not blocked and self._loading is None)
