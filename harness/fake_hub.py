@@ -25,6 +25,7 @@ class FakeRepo:
     gated: bool = False
     license: str = "apache-2.0"
     downloads: int = 100
+    plain: frozenset[str] = frozenset()  # files kept in git, not LFS: the hub lists no SHA-256 for them
 
 
 @dataclass
@@ -76,11 +77,14 @@ class FakeHub:
     async def _info(self, request: web.Request) -> web.Response:
         name, repo = self._repo(request)
         siblings = [
-            {
-                "rfilename": f,
-                "size": len(data),
-                "lfs": {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134},
-            }
+            {"rfilename": f, "size": len(data)}
+            | (
+                {}
+                if f in repo.plain
+                else {
+                    "lfs": {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+                }
+            )
             for f, data in repo.files.items()
         ]
         return web.json_response(

@@ -20,10 +20,15 @@ def test_the_shipped_catalog_is_sound() -> None:
     assert len({m.family for m in catalog}) >= 4
     for m in catalog:
         assert m.repo.count("/") == 1 and m.license and m.context > 0 and m.files
+        if m.format == "mlx":  # an MLX build: one repository per quantization, named in it
+            assert m.repo.startswith("mlx-community/") and all(f.quant in m.repo for f in m.files), m.id
+            assert all(f.file.endswith(".safetensors") for f in m.files)
+            continue
         for f in m.files:
             assert quant_of(f.file) == f.quant, f.file
             assert f.size > 0 and not is_later_part(f.file)
         assert {f.quant for f in m.files} & {"Q4_K_M"}
+    assert {m.format for m in catalog} == {"gguf", "mlx"}
     assert any(len(split_parts(f.file)) > 1 for m in catalog for f in m.files)  # a split one is offered
     assert [m.id for m in matching(catalog, "qwen 7b")] == ["qwen2.5-7b-instruct"]
 

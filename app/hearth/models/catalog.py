@@ -35,6 +35,7 @@ class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     files: list[CatalogFile]
     summary: str = ""
     summaries: dict[str, str] = {}  # the summary in other languages, by language code (ru, zh_CN, ko)
+    format: str = "gguf"  # "mlx": an MLX build (mlx-community), offered where MLX runs
 
     def summary_in(self, language: str) -> str:
         return self.summaries.get(language, self.summary)
@@ -49,7 +50,7 @@ class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             RemoteFile(self.repo, n, s, f.sha256 if i == 0 else None)
             for i, (n, s) in enumerate(zip(names, sizes, strict=True))
         )
-        return RemoteModel(self.repo, parts, license=self.license)
+        return RemoteModel(self.repo, parts, license=self.license, format=self.format)
 
     def file(self, quant: str = "") -> CatalogFile:
         """The file of ``quant`` (case-insensitive), or the first (the recommended one)."""

@@ -37,6 +37,24 @@ class HubUnreachable(HubError):
     pass
 
 
+# What an MLX model's folder needs besides its weights: mlx-lm's loader reads these.
+MLX_SIDE_FILES = frozenset(
+    {
+        "config.json",
+        "model.safetensors.index.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "added_tokens.json",
+        "tokenizer.model",
+        "vocab.json",
+        "merges.txt",
+        "chat_template.jinja",
+        "generation_config.json",
+    }
+)
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     repo: str
@@ -48,12 +66,14 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class RemoteModel:
-    """One model in a repository: a GGUF file, or every part of a split one (first part first)."""
+    """One model in a repository: a GGUF file, or every part of a split one (first part first); or an
+    MLX model, every file its folder needs (weights first)."""
 
     repo: str
     parts: tuple[RemoteFile, ...]
     gated: bool = False
     license: str = ""
+    format: str = "gguf"  # or "mlx"
 
     @property
     def name(self) -> str:
@@ -127,8 +147,8 @@ class Hub:
         except Exception as exc:
             raise _unreachable(self.endpoint, exc) from None
 
-    def models(self, repo: str, revision: str = "main") -> list[RemoteModel]:
-        """Every GGUF model in ``repo`` (a split model once, with all its parts) (blocking)."""
+    def _listing(self, repo: str, revision: str) -> tuple[dict[str, RemoteFile], bool, str]:
+        """Every file of ``repo`` with its size and LFS hash, whether it is gated, its licence."""
         try:
             info = self._api.model_info(repo, revision=revision, files_metadata=True)
         except GatedRepoError:
@@ -148,9 +168,22 @@ class Hub:
                 revision,
             )
             for s in info.siblings or []
-            if s.rfilename.endswith(".gguf")
         }
-        license = str(getattr(info.card_data, "license", None) or "")
+        return files, bool(info.gated), str(getattr(info.card_data, "license", None) or "")
+
+    def mlx_model(self, repo: str, revision: str = "main") -> RemoteModel:
+        """The MLX model in ``repo``: its weights, config and tokenizer files (blocking)."""
+        files, gated, license = self._listing(repo, revision)
+        weights = sorted(n for n in files if n.endswith(".safetensors") and "/" not in n)
+        if "config.json" not in files or not weights:
+            raise NotOnHub(f"{repo} holds no MLX model (config.json and .safetensors weights)")
+        wanted = [*weights, *sorted(n for n in files if n in MLX_SIDE_FILES)]
+        return RemoteModel(repo, tuple(files[n] for n in wanted), gated, license, format="mlx")
+
+    def models(self, repo: str, revision: str = "main") -> list[RemoteModel]:
+        """Every GGUF model in ``repo`` (a split model once, with all its parts) (blocking)."""
+        listing, gated, license = self._listing(repo, revision)
+        files = {name: file for name, file in listing.items() if name.endswith(".gguf")}
         out = []
         for name in sorted(files):
             base = name.rsplit("/", 1)[-1]
@@ -158,7 +191,7 @@ class Hub:
                 continue
             parts = split_parts(name)
             if all(p in files for p in parts):
-                out.append(RemoteModel(repo, tuple(files[p] for p in parts), bool(info.gated), license))
+                out.append(RemoteModel(repo, tuple(files[p] for p in parts), gated, license))
         return out
 
     def model(self, repo: str, want: str = "") -> RemoteModel:

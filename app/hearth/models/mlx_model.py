@@ -56,6 +56,35 @@ def read_mlx_profile(path: str | Path) -> ModelProfile:
         raise MlxModelError(f"{folder} has no config.json") from None
     except ValueError as exc:
         raise MlxModelError(f"{folder}/config.json is not JSON ({exc})") from None
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise MlxModelError(f"{folder} has no .safetensors weights")
+    tokenizer_config = {}
+    if (folder / "tokenizer_config.json").exists():
+        try:
+            tokenizer_config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        except ValueError:
+            pass
+    return mlx_profile(
+        str(folder),
+        folder.name,
+        config,
+        [safetensors_header(f) for f in files],
+        bool(tokenizer_config.get("chat_template")) or (folder / "chat_template.jinja").exists(),
+        sum(f.stat().st_size for f in folder.iterdir() if f.is_file()),
+    )
+
+
+def mlx_profile(
+    path: str,
+    name: str,
+    config: dict[str, Any],
+    headers: list[dict[str, dict[str, Any]]],
+    chat_template: bool,
+    file_size: int,
+) -> ModelProfile:
+    """An MLX model's profile from its config and its weights' tensor tables (read here or from the hub)."""
+    folder = path
     text = config.get("text_config", config)  # multimodal configs nest the language model's
     try:
         layers = int(text["num_hidden_layers"])
@@ -63,18 +92,14 @@ def read_mlx_profile(path: str | Path) -> ModelProfile:
         heads = int(text["num_attention_heads"])
         vocab = int(text["vocab_size"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise MlxModelError(f"{folder}/config.json lacks {exc}") from None
+        raise MlxModelError(f"{folder}: config.json lacks {exc}") from None
     kv_heads = int(text.get("num_key_value_heads") or heads)
     head_dim = int(text.get("head_dim") or hidden // heads)
-    files = sorted(folder.glob("*.safetensors"))
-    if not files:
-        raise MlxModelError(f"{folder} has no .safetensors weights")
-
     layer_bytes = [0] * layers
     embed = head = other = params = 0
     kinds: dict[str, QuantShare] = {}
-    for file in files:
-        for name, info in safetensors_header(file).items():
+    for table in headers:
+        for tensor, info in table.items():
             start, end = info["data_offsets"]
             size = int(end) - int(start)
             dtype = str(info["dtype"])
@@ -89,12 +114,12 @@ def read_mlx_profile(path: str | Path) -> ModelProfile:
             )
             share = kinds.get(dtype, QuantShare(0, 0))
             kinds[dtype] = QuantShare(share.tensors + 1, share.bytes + size)
-            match = _LAYER.match(name)
+            match = _LAYER.match(tensor)
             if match and int(match.group(1)) < layers:
                 layer_bytes[int(match.group(1))] += size
-            elif "embed_tokens" in name:
+            elif "embed_tokens" in tensor:
                 embed += size
-            elif "lm_head" in name:
+            elif "lm_head" in tensor:
                 head += size
             else:
                 other += size
@@ -105,21 +130,12 @@ def read_mlx_profile(path: str | Path) -> ModelProfile:
                 sum(k.tensors for k in kinds.values()), sum(k.bytes for k in kinds.values())
             )
         }
-    tokenizer_config = folder / "tokenizer_config.json"
-    template = (folder / "chat_template.jinja").exists()
-    if tokenizer_config.exists():
-        try:
-            template = template or bool(
-                json.loads(tokenizer_config.read_text(encoding="utf-8")).get("chat_template")
-            )
-        except ValueError:
-            pass
     total = embed + head + other + sum(layer_bytes)
     return ModelProfile(
-        path=str(folder),
-        name=str(config.get("_name_or_path") or folder.name),
+        path=path,
+        name=str(config.get("_name_or_path") or name),
         architecture=str(text.get("model_type", config.get("model_type", "?"))),
-        file_size=sum(f.stat().st_size for f in folder.iterdir() if f.is_file()),
+        file_size=file_size,
         block_count=layers,
         embedding_length=hidden,
         feed_forward_length=text.get("intermediate_size"),
@@ -130,7 +146,7 @@ def read_mlx_profile(path: str | Path) -> ModelProfile:
         context_length=int(text.get("max_position_embeddings") or 4096),
         vocab_size=vocab,
         tied_embeddings=bool(text.get("tie_word_embeddings", config.get("tie_word_embeddings", False))),
-        has_chat_template=template,
+        has_chat_template=chat_template,
         parameters=params,
         layer_bytes=tuple(layer_bytes),
         token_embd_bytes=embed,

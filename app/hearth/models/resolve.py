@@ -10,6 +10,8 @@ from hearth.models.hub import Hub, HubError, NotOnHub, RemoteModel
 def from_catalog(hub: Hub, entry: CatalogModel, quant: str = "") -> RemoteModel:
     """The hub's files for a catalog entry (blocking). The hub's names and hashes are the truth; a
     hash pinned in the catalog must agree with them."""
+    if entry.format == "mlx":
+        return hub.mlx_model(entry.repo)
     wanted = entry.file(quant)
     try:
         model = hub.model(entry.repo, wanted.file)

@@ -22,7 +22,7 @@ from hearth.core.plan import HOST, Plan, PlanError, even_plan
 from hearth.core.planner import Prediction, auto_plan, predict
 from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.engine import messages as m
-from hearth.engine import rpc
+from hearth.engine import mlx_runtime, rpc
 from hearth.engine.client import EngineClient, EngineDied, EngineError
 from hearth.engine.messages import Sampling
 from hearth.mesh.discovery import Neighbour
@@ -447,8 +447,11 @@ class Services:
         return Hub()
 
     def catalog(self) -> list[CatalogModel]:
+        """The catalog's models for this device: MLX builds only where MLX runs (Apple Silicon, or
+        Linux with mlx[cpu])."""
         if self._catalog is None:
-            self._catalog = load_catalog()
+            mlx = mlx_runtime.available()
+            self._catalog = [m for m in load_catalog() if m.format != "mlx" or mlx]
         return self._catalog
 
     async def search_hub(self, text: str, limit: int = 20) -> list[HubRepo]:

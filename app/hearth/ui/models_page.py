@@ -74,7 +74,6 @@ class ModelsPage(QWidget):
     def _library_tab(self) -> QWidget:
         self.list = QListWidget()
         self.list.setAccessibleName(self.tr("Models on this device"))
-        self.list.setAccessibleName(self.tr("Models on this device"))
         self.list.currentRowChanged.connect(self._show_card)
         self.card = QLabel()
         self.card.setWordWrap(True)
