@@ -12,231 +12,231 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="88"/>
         <source>Conversations</source>
         <translation>대화 목록</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="91"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="92"/>
         <source>New chat</source>
         <translation>새 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="103"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="104"/>
         <source>Open the Planner</source>
         <translation>플래너 열기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="112"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
         <source>System prompt (optional)</source>
         <translation>시스템 프롬프트(선택 사항)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="114"/>
         <source>System prompt</source>
         <translation>시스템 프롬프트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="124"/>
         <source>Conversation</source>
         <translation>대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="131"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>무엇이든 물어보세요… (Ctrl+Enter로 보내기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="134"/>
         <source>Message</source>
         <translation>메시지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="138"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="139"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
         <source>Send</source>
         <translation>보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="140"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="141"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="142"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
         <source>Edit question</source>
         <translation>질문 수정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="144"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>마지막 질문과 그 답변을 되돌려 질문을 고칠 수 있게 합니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="145"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="146"/>
         <source>Copy answer</source>
         <translation>답변 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
         <source>context %p%</source>
         <translation>컨텍스트 %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
         <source>Context used</source>
         <translation>사용한 컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="157"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="159"/>
         <source>Max tokens</source>
         <translation>최대 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
         <source>Rename…</source>
         <translation>이름 바꾸기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
         <source>Export as Markdown…</source>
         <translation>Markdown으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
         <source>Export as JSON…</source>
         <translation>JSON으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="289"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
         <source>Rename</source>
         <translation>이름 바꾸기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
         <source>Title</source>
         <translation>제목</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <source>Export conversation</source>
         <translation>대화 내보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="335"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="336"/>
         <source>Exported to %1</source>
         <translation>%1(으)로 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="361"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>불러온 모델이 없습니다. 플래너 페이지에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="346"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="347"/>
         <source>%1 on %2</source>
         <translation>%2에서 실행 중인 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="349"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="350"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="364"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 기기가 빠져서 모델이 멈췄습니다. 플래너가 남은 기기로 새 계획을 제안합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="366"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
         <source>Planning again did not work: %1</source>
         <translation>다시 계획하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="371"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="372"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>새로 들어온 기기를 쓰면 이 모델이 더 빨라집니다: 초당 %2 대신 %1 토큰.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="434"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="435"/>
         <source>Copy code block</source>
         <translation>코드 블록 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="474"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="475"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>초당 %1 토큰 · 첫 토큰 %2ms · 컨텍스트 %3% · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="482"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="483"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="495"/>
         <source>Answering another app…</source>
         <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="499"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="497"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="500"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
         <source>You</source>
         <translation>나</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="530"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="533"/>
         <source>failed: %1</source>
         <translation>실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="535"/>
         <source>failed</source>
         <translation>실패</translation>
     </message>
@@ -244,37 +244,37 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="73"/>
+        <location filename="../app/hearth/cli/chat.py" line="74"/>
         <source>this device</source>
         <translation>이 기기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="75"/>
+        <location filename="../app/hearth/cli/chat.py" line="76"/>
         <source>pooled over %1: %2</source>
         <translation>%1 기기를 합쳐 실행: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="138"/>
+        <location filename="../app/hearth/cli/chat.py" line="142"/>
         <source>could not load %1: %2</source>
         <translation>%1을(를) 불러오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="160"/>
+        <location filename="../app/hearth/cli/chat.py" line="164"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="166"/>
+        <location filename="../app/hearth/cli/chat.py" line="170"/>
         <source>the answer stopped: %1</source>
         <translation>답변이 멈췄습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="183"/>
+        <location filename="../app/hearth/cli/chat.py" line="187"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>메시지를 입력하고 Enter를 누르세요. Ctrl-C는 답변을 멈추고, /exit 또는 Ctrl-D는 나갑니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="204"/>
+        <location filename="../app/hearth/cli/chat.py" line="208"/>
         <source>cannot pool again: %1</source>
         <translation>기기를 다시 합치지 못했습니다: %1</translation>
     </message>
@@ -684,13 +684,12 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="80"/>
         <source>Import a .gguf file…</source>
         <translation>.gguf 파일 가져오기…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="76"/>
-        <location filename="../app/hearth/ui/models_page.py" line="77"/>
         <source>Models on this device</source>
         <translation>이 기기의 모델</translation>
     </message>
@@ -706,7 +705,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="224"/>
+        <location filename="../app/hearth/ui/models_page.py" line="223"/>
         <source>Catalog</source>
         <translation>카탈로그</translation>
     </message>
@@ -721,212 +720,212 @@
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="82"/>
         <source>Import an MLX folder…</source>
         <translation>MLX 폴더 가져오기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="84"/>
         <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
         <translation>config.json과 .safetensors 가중치가 든 폴더(mlx-lm 형식)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="88"/>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
         <source>Plan and chat</source>
         <translation>계획 후 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="90"/>
+        <location filename="../app/hearth/ui/models_page.py" line="89"/>
         <source>Show in folder</source>
         <translation>폴더에서 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="92"/>
+        <location filename="../app/hearth/ui/models_page.py" line="91"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="118"/>
+        <location filename="../app/hearth/ui/models_page.py" line="117"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 사용할 수 없음: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="121"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="128"/>
+        <location filename="../app/hearth/ui/models_page.py" line="127"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>이 기기에는 아직 모델이 없습니다. 카탈로그 탭에서 기기에 맞는 모델을 추천합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>yes</source>
         <translation>있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>없음: 텍스트를 이어 쓸 뿐, 대화용으로 조정되지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="154"/>
         <source>Architecture</source>
         <translation>아키텍처</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Parameters</source>
         <translation>매개변수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Layers</source>
         <translation>레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Context length</source>
         <translation>컨텍스트 길이</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Licence</source>
         <translation>라이선스</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>not stated in the file</source>
         <translation>파일에 명시되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="162"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Chat template</source>
         <translation>대화 템플릿</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="163"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>File</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="181"/>
+        <location filename="../app/hearth/ui/models_page.py" line="180"/>
         <source>Delete %1 from this device?</source>
         <translation>이 기기에서 %1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="182"/>
+        <location filename="../app/hearth/ui/models_page.py" line="181"/>
         <source>Delete model</source>
         <translation>모델 삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="189"/>
+        <location filename="../app/hearth/ui/models_page.py" line="188"/>
         <source>Deleted %1</source>
         <translation>%1 삭제됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <location filename="../app/hearth/ui/models_page.py" line="194"/>
         <source>Import an MLX model folder</source>
         <translation>MLX 모델 폴더 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="202"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>Import a model</source>
         <translation>모델 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="202"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 모델 (*.gguf);;모든 파일 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="206"/>
+        <location filename="../app/hearth/ui/models_page.py" line="205"/>
         <source>Checking %1…</source>
         <translation>%1 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="210"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>%1 was not imported: %2</source>
         <translation>%1을(를) 가져오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="216"/>
+        <location filename="../app/hearth/ui/models_page.py" line="215"/>
         <source>Imported %1</source>
         <translation>%1 가져옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="227"/>
-        <location filename="../app/hearth/ui/models_page.py" line="303"/>
+        <location filename="../app/hearth/ui/models_page.py" line="226"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Download</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="252"/>
+        <location filename="../app/hearth/ui/models_page.py" line="251"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>작은 모델부터 70B급까지의 지시 모델입니다. 각 모델이 이 기기에 맞는지, 페어링된 기기를 합쳐야 맞는지, 어디에도 맞지 않는지 표시합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="267"/>
+        <location filename="../app/hearth/ui/models_page.py" line="266"/>
         <source>Asking the hub for %1…</source>
         <translation>허브에서 %1 확인 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="271"/>
+        <location filename="../app/hearth/ui/models_page.py" line="270"/>
         <source>%n layers</source>
         <translation>
             <numerusform>레이어 %n개</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="287"/>
+        <location filename="../app/hearth/ui/models_page.py" line="286"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Hearth에 오신 것을 환영합니다. 먼저 모델을 고르세요. &quot;이 기기에서 실행 가능&quot;으로 표시된 모델은 이 기기 혼자 실행하고, 나머지는 페어링된 기기가 필요합니다. 작은 모델은 몇 분이면 받을 수 있습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="296"/>
+        <location filename="../app/hearth/ui/models_page.py" line="295"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Hugging Face에서 GGUF 모델 검색 (예: &quot;qwen 7b&quot;)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="297"/>
+        <location filename="../app/hearth/ui/models_page.py" line="296"/>
         <source>Search text</source>
         <translation>검색어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="299"/>
+        <location filename="../app/hearth/ui/models_page.py" line="298"/>
         <source>Search</source>
         <translation>검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="301"/>
         <source>Search results</source>
         <translation>검색 결과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="324"/>
+        <location filename="../app/hearth/ui/models_page.py" line="323"/>
         <source>Searching the hub for %1…</source>
         <translation>허브에서 %1 검색 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="346"/>
+        <location filename="../app/hearth/ui/models_page.py" line="345"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="357"/>
+        <location filename="../app/hearth/ui/models_page.py" line="356"/>
         <source>Downloading %1</source>
         <translation>%1 다운로드 중</translation>
     </message>
@@ -1076,114 +1075,124 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="78"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
         <source>Get a model</source>
         <translation>모델 받기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
         <source>Auto plan</source>
         <translation>자동 계획</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="88"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
         <source>Load</source>
         <translation>불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
+        <source>Use its GGUF</source>
+        <translation>GGUF 버전 쓰기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="99"/>
+        <source>The same model as GGUF, from this device&apos;s library: it pools</source>
+        <translation>이 기기 라이브러리에 있는 같은 모델의 GGUF 버전: 여러 기기에 나눠 돌릴 수 있습니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="106"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="109"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="107"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="112"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
         <source>Context</source>
         <translation>컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
         <source>Layers of the model</source>
         <translation>모델의 레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="160"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="173"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 기기가 빠졌습니다. 아래 계획은 남은 기기만 씁니다. 계속하려면 불러오기를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="166"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="179"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>새로 들어온 기기를 쓴 더 빠른 계획입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="222"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>아직 모델이 없습니다. 모델 페이지에서 .gguf 파일을 받거나 가져오세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="215"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
         <source>%1 layers</source>
         <translation>레이어 %1개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="217"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="230"/>
         <source>context %1</source>
         <translation>컨텍스트 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="262"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="275"/>
         <source>%1 (this device)</source>
         <translation>%1 (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 모델은 이 Mac에서만 실행됩니다. 여러 기기에 나눠 돌리려면 이 모델의 GGUF를 쓰세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="345"/>
         <source>predicted %1 tokens/s</source>
         <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="334"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="349"/>
         <source>A device would run out of memory</source>
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="358"/>
         <source>Loaded</source>
         <translation>불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="348"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
         <source>Loading…</source>
         <translation>불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
         <source>Loaded on %1</source>
         <translation>%1에 불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="388"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
         <source>Could not load: %1</source>
         <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="402"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
         <source>Loading cancelled</source>
         <translation>불러오기 취소됨</translation>
     </message>

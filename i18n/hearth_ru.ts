@@ -12,194 +12,194 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="88"/>
         <source>Conversations</source>
         <translation>Разговоры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="91"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="92"/>
         <source>New chat</source>
         <translation>Новый диалог</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="103"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="104"/>
         <source>Open the Planner</source>
         <translation>Открыть планировщик</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="112"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
         <source>System prompt (optional)</source>
         <translation>Системная подсказка (необязательно)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="114"/>
         <source>System prompt</source>
         <translation>Системная подсказка</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="124"/>
         <source>Conversation</source>
         <translation>Разговор</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="131"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>Спросите что-нибудь… (Ctrl+Enter — отправить)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="134"/>
         <source>Message</source>
         <translation>Сообщение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="138"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="139"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
         <source>Send</source>
         <translation>Отправить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="140"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="141"/>
         <source>Regenerate</source>
         <translation>Ответить заново</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="142"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
         <source>Edit question</source>
         <translation>Изменить вопрос</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="144"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>Вернуть последний вопрос в поле ввода и убрать ответ на него, чтобы изменить вопрос</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="145"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="146"/>
         <source>Copy answer</source>
         <translation>Копировать ответ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
         <source>context %p%</source>
         <translation>контекст %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
         <source>Context used</source>
         <translation>Заполнение контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="157"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
         <source>Temperature</source>
         <translation>Температура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="159"/>
         <source>Max tokens</source>
         <translation>Макс. токенов</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
         <source>Rename…</source>
         <translation>Переименовать…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
         <source>Export as Markdown…</source>
         <translation>Экспорт в Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
         <source>Export as JSON…</source>
         <translation>Экспорт в JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="289"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
         <source>Rename</source>
         <translation>Переименовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
         <source>Title</source>
         <translation>Название</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <source>Export conversation</source>
         <translation>Экспорт диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="335"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="336"/>
         <source>Exported to %1</source>
         <translation>Экспортировано в %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="361"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>Модель не загружена: выберите её на странице «Планировщик».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="346"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="347"/>
         <source>%1 on %2</source>
         <translation>%1 на %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="349"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="350"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="364"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 отключилось, поэтому модель остановлена. Планировщик предлагает план для оставшихся устройств.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="366"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
         <source>Planning again did not work: %1</source>
         <translation>Не удалось спланировать заново: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="371"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="372"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>С новыми устройствами модель работала бы быстрее: %1 токенов/с вместо %2.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="434"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="435"/>
         <source>Copy code block</source>
         <translation>Копировать блок кода</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="474"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="475"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>%1 токенов/с · первый токен %2 мс · контекст %3 % · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="482"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="483"/>
         <source>Stopped</source>
         <translation>Остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="495"/>
         <source>Answering another app…</source>
         <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="499"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="497"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="500"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>ещё %n ждёт</numerusform>
@@ -208,37 +208,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
         <source>Stop</source>
         <translation>Остановить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
         <source>You</source>
         <translation>Вы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="530"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="533"/>
         <source>failed: %1</source>
         <translation>ошибка: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="535"/>
         <source>failed</source>
         <translation>ошибка</translation>
     </message>
@@ -246,37 +246,37 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="73"/>
+        <location filename="../app/hearth/cli/chat.py" line="74"/>
         <source>this device</source>
         <translation>это устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="75"/>
+        <location filename="../app/hearth/cli/chat.py" line="76"/>
         <source>pooled over %1: %2</source>
         <translation>объединено: %1; план %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="138"/>
+        <location filename="../app/hearth/cli/chat.py" line="142"/>
         <source>could not load %1: %2</source>
         <translation>не удалось загрузить %1: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="160"/>
+        <location filename="../app/hearth/cli/chat.py" line="164"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="166"/>
+        <location filename="../app/hearth/cli/chat.py" line="170"/>
         <source>the answer stopped: %1</source>
         <translation>ответ прервался: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="183"/>
+        <location filename="../app/hearth/cli/chat.py" line="187"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>Введите сообщение и нажмите Enter. Ctrl-C останавливает ответ; /exit или Ctrl-D — выход.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="204"/>
+        <location filename="../app/hearth/cli/chat.py" line="208"/>
         <source>cannot pool again: %1</source>
         <translation>не удалось снова объединить устройства: %1</translation>
     </message>
@@ -686,13 +686,12 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="80"/>
         <source>Import a .gguf file…</source>
         <translation>Импортировать файл .gguf…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="76"/>
-        <location filename="../app/hearth/ui/models_page.py" line="77"/>
         <source>Models on this device</source>
         <translation>Модели на этом устройстве</translation>
     </message>
@@ -708,7 +707,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="224"/>
+        <location filename="../app/hearth/ui/models_page.py" line="223"/>
         <source>Catalog</source>
         <translation>Каталог</translation>
     </message>
@@ -723,168 +722,168 @@
         <translation>Загрузки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="82"/>
         <source>Import an MLX folder…</source>
         <translation>Импортировать папку MLX…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="84"/>
         <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
         <translation>Папка с config.json и весами .safetensors (формат mlx-lm)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="88"/>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
         <source>Plan and chat</source>
         <translation>Спланировать и общаться</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="90"/>
+        <location filename="../app/hearth/ui/models_page.py" line="89"/>
         <source>Show in folder</source>
         <translation>Показать в папке</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="92"/>
+        <location filename="../app/hearth/ui/models_page.py" line="91"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="118"/>
+        <location filename="../app/hearth/ui/models_page.py" line="117"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — нельзя использовать: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="121"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="128"/>
+        <location filename="../app/hearth/ui/models_page.py" line="127"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>На этом устройстве пока нет моделей. Во вкладке «Каталог» есть модели, которые подойдут вашим устройствам.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>yes</source>
         <translation>да</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>нет: продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="154"/>
         <source>Architecture</source>
         <translation>Архитектура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Parameters</source>
         <translation>Параметры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Layers</source>
         <translation>Слои</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Context length</source>
         <translation>Длина контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Licence</source>
         <translation>Лицензия</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>not stated in the file</source>
         <translation>в файле не указана</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="162"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Chat template</source>
         <translation>Шаблон диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="163"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="181"/>
+        <location filename="../app/hearth/ui/models_page.py" line="180"/>
         <source>Delete %1 from this device?</source>
         <translation>Удалить %1 с этого устройства?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="182"/>
+        <location filename="../app/hearth/ui/models_page.py" line="181"/>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="189"/>
+        <location filename="../app/hearth/ui/models_page.py" line="188"/>
         <source>Deleted %1</source>
         <translation>Удалено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <location filename="../app/hearth/ui/models_page.py" line="194"/>
         <source>Import an MLX model folder</source>
         <translation>Импорт папки модели MLX</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="202"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>Import a model</source>
         <translation>Импорт модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="202"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>Модели GGUF (*.gguf);;Все файлы (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="206"/>
+        <location filename="../app/hearth/ui/models_page.py" line="205"/>
         <source>Checking %1…</source>
         <translation>Проверка %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="210"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>%1 was not imported: %2</source>
         <translation>%1 не импортирован: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="216"/>
+        <location filename="../app/hearth/ui/models_page.py" line="215"/>
         <source>Imported %1</source>
         <translation>Импортировано: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="227"/>
-        <location filename="../app/hearth/ui/models_page.py" line="303"/>
+        <location filename="../app/hearth/ui/models_page.py" line="226"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Download</source>
         <translation>Скачать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="252"/>
+        <location filename="../app/hearth/ui/models_page.py" line="251"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>Инструктивные модели — от маленьких до класса 70B. Для каждой указано, поместится ли она на этом устройстве, на сопряжённых устройствах вместе или нигде.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="267"/>
+        <location filename="../app/hearth/ui/models_page.py" line="266"/>
         <source>Asking the hub for %1…</source>
         <translation>Запрос к хабу: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="271"/>
+        <location filename="../app/hearth/ui/models_page.py" line="270"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n слой</numerusform>
@@ -893,37 +892,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="287"/>
+        <location filename="../app/hearth/ui/models_page.py" line="286"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Добро пожаловать в Hearth. Начните с модели: помеченные «помещается на этом устройстве» работают здесь сами по себе, остальным нужны сопряжённые устройства. Небольшие модели скачиваются за минуты.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="296"/>
+        <location filename="../app/hearth/ui/models_page.py" line="295"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Поиск GGUF-моделей на Hugging Face, например «qwen 7b»</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="297"/>
+        <location filename="../app/hearth/ui/models_page.py" line="296"/>
         <source>Search text</source>
         <translation>Текст поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="299"/>
+        <location filename="../app/hearth/ui/models_page.py" line="298"/>
         <source>Search</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="301"/>
         <source>Search results</source>
         <translation>Результаты поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="324"/>
+        <location filename="../app/hearth/ui/models_page.py" line="323"/>
         <source>Searching the hub for %1…</source>
         <translation>Поиск на хабе: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="346"/>
+        <location filename="../app/hearth/ui/models_page.py" line="345"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>Найден %n файл модели</numerusform>
@@ -932,7 +931,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="357"/>
+        <location filename="../app/hearth/ui/models_page.py" line="356"/>
         <source>Downloading %1</source>
         <translation>Скачивается %1</translation>
     </message>
@@ -1082,114 +1081,124 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="78"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
         <source>Get a model</source>
         <translation>Выбрать модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
         <source>Auto plan</source>
         <translation>Автоплан</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="88"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
         <source>Load</source>
         <translation>Загрузить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
+        <source>Use its GGUF</source>
+        <translation>Взять её GGUF</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="99"/>
+        <source>The same model as GGUF, from this device&apos;s library: it pools</source>
+        <translation>Та же модель в формате GGUF из библиотеки этого устройства: её можно распределить по устройствам</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="106"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="109"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="107"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="112"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
         <source>Context</source>
         <translation>Контекст</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
         <source>Layers of the model</source>
         <translation>Слои модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="160"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="173"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 отключилось. План ниже использует оставшиеся устройства: нажмите «Загрузить», чтобы продолжить.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="166"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="179"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>Более быстрый план с новыми устройствами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="222"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>Моделей пока нет: скачайте или импортируйте файл .gguf на странице «Модели».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="215"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
         <source>%1 layers</source>
         <translation>слоёв: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="217"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="230"/>
         <source>context %1</source>
         <translation>контекст %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="262"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="275"/>
         <source>%1 (this device)</source>
         <translation>%1 (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>Модели MLX работают только на этом Mac; чтобы распределить модель по вашим устройствам, используйте её версию GGUF.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="345"/>
         <source>predicted %1 tokens/s</source>
         <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="334"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="349"/>
         <source>A device would run out of memory</source>
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="358"/>
         <source>Loaded</source>
         <translation>Загружено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="348"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
         <source>Loading…</source>
         <translation>Загрузка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
         <source>Loaded on %1</source>
         <translation>Загружено на %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="388"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
         <source>Could not load: %1</source>
         <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="402"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
         <source>Loading cancelled</source>
         <translation>Загрузка отменена</translation>
     </message>

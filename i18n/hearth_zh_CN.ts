@@ -12,231 +12,231 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="87"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="88"/>
         <source>Conversations</source>
         <translation>对话列表</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="91"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="92"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="103"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="104"/>
         <source>Open the Planner</source>
         <translation>打开规划器</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="112"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
         <source>System prompt (optional)</source>
         <translation>系统提示词（可选）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="114"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="124"/>
         <source>Conversation</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="131"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>问点什么…（Ctrl+Enter 发送）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="134"/>
         <source>Message</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="138"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="139"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="140"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="141"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="142"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
         <source>Edit question</source>
         <translation>编辑问题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="144"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>撤回最后一个问题及其回答，以便修改后重新发送</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="145"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="146"/>
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
         <source>context %p%</source>
         <translation>上下文 %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
         <source>Context used</source>
         <translation>已用上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="157"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="159"/>
         <source>Max tokens</source>
         <translation>最大词元数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="284"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
         <source>Export as Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
         <source>Export as JSON…</source>
         <translation>导出为 JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="289"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
         <source>Rename</source>
         <translation>重命名</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="293"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="316"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <source>Export conversation</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="335"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="336"/>
         <source>Exported to %1</source>
         <translation>已导出到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="360"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="361"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>尚未加载模型：请在“规划”页面选择一个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="346"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="347"/>
         <source>%1 on %2</source>
         <translation>%1，运行于 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="349"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="350"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="364"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 已离开，模型因此停止。规划器为剩下的设备给出了新方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="366"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
         <source>Planning again did not work: %1</source>
         <translation>重新规划失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="371"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="372"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>新加入的设备可让此模型更快：每秒 %1 个词元，而不是 %2 个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="434"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="435"/>
         <source>Copy code block</source>
         <translation>复制代码块</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="474"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="475"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>%1 词元/秒 · 首个词元 %2 毫秒 · 上下文 %3% · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="482"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="483"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="495"/>
         <source>Answering another app…</source>
         <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="499"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="497"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="500"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="509"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="530"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="533"/>
         <source>failed: %1</source>
         <translation>失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="535"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -244,37 +244,37 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="73"/>
+        <location filename="../app/hearth/cli/chat.py" line="74"/>
         <source>this device</source>
         <translation>本设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="75"/>
+        <location filename="../app/hearth/cli/chat.py" line="76"/>
         <source>pooled over %1: %2</source>
         <translation>合并运行于 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="138"/>
+        <location filename="../app/hearth/cli/chat.py" line="142"/>
         <source>could not load %1: %2</source>
         <translation>无法加载 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="160"/>
+        <location filename="../app/hearth/cli/chat.py" line="164"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="166"/>
+        <location filename="../app/hearth/cli/chat.py" line="170"/>
         <source>the answer stopped: %1</source>
         <translation>回答中断：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="183"/>
+        <location filename="../app/hearth/cli/chat.py" line="187"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>输入消息后按 Enter。Ctrl-C 停止回答；/exit 或 Ctrl-D 退出。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="204"/>
+        <location filename="../app/hearth/cli/chat.py" line="208"/>
         <source>cannot pool again: %1</source>
         <translation>无法重新合并设备：%1</translation>
     </message>
@@ -684,13 +684,12 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="80"/>
         <source>Import a .gguf file…</source>
         <translation>导入 .gguf 文件…</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="76"/>
-        <location filename="../app/hearth/ui/models_page.py" line="77"/>
         <source>Models on this device</source>
         <translation>本设备上的模型</translation>
     </message>
@@ -706,7 +705,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="224"/>
+        <location filename="../app/hearth/ui/models_page.py" line="223"/>
         <source>Catalog</source>
         <translation>目录</translation>
     </message>
@@ -721,212 +720,212 @@
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="82"/>
         <source>Import an MLX folder…</source>
         <translation>导入 MLX 文件夹…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="84"/>
         <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
         <translation>包含 config.json 和 .safetensors 权重的文件夹（mlx-lm 格式）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="88"/>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
         <source>Plan and chat</source>
         <translation>规划并聊天</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="90"/>
+        <location filename="../app/hearth/ui/models_page.py" line="89"/>
         <source>Show in folder</source>
         <translation>在文件夹中显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="92"/>
+        <location filename="../app/hearth/ui/models_page.py" line="91"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="118"/>
+        <location filename="../app/hearth/ui/models_page.py" line="117"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 无法使用：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="121"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="128"/>
+        <location filename="../app/hearth/ui/models_page.py" line="127"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>本设备上还没有模型。“目录”标签页会推荐适合您设备的模型。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>yes</source>
         <translation>有</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="152"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>没有：只会续写文本，未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="154"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Parameters</source>
         <translation>参数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Layers</source>
         <translation>层数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Context length</source>
         <translation>上下文长度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>not stated in the file</source>
         <translation>文件中未注明</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="162"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Chat template</source>
         <translation>对话模板</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="163"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="181"/>
+        <location filename="../app/hearth/ui/models_page.py" line="180"/>
         <source>Delete %1 from this device?</source>
         <translation>要从本设备删除 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="182"/>
+        <location filename="../app/hearth/ui/models_page.py" line="181"/>
         <source>Delete model</source>
         <translation>删除模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="189"/>
+        <location filename="../app/hearth/ui/models_page.py" line="188"/>
         <source>Deleted %1</source>
         <translation>已删除 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="195"/>
+        <location filename="../app/hearth/ui/models_page.py" line="194"/>
         <source>Import an MLX model folder</source>
         <translation>导入 MLX 模型文件夹</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="202"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>Import a model</source>
         <translation>导入模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="202"/>
+        <location filename="../app/hearth/ui/models_page.py" line="201"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="206"/>
+        <location filename="../app/hearth/ui/models_page.py" line="205"/>
         <source>Checking %1…</source>
         <translation>正在检查 %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="210"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>%1 was not imported: %2</source>
         <translation>未导入 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="216"/>
+        <location filename="../app/hearth/ui/models_page.py" line="215"/>
         <source>Imported %1</source>
         <translation>已导入 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="227"/>
-        <location filename="../app/hearth/ui/models_page.py" line="303"/>
+        <location filename="../app/hearth/ui/models_page.py" line="226"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="252"/>
+        <location filename="../app/hearth/ui/models_page.py" line="251"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>从小型到 70B 级别的指令模型。每个模型都会注明：本设备能否运行、需与已配对设备合力运行，还是都无法运行。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="267"/>
+        <location filename="../app/hearth/ui/models_page.py" line="266"/>
         <source>Asking the hub for %1…</source>
         <translation>正在向模型库查询 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="271"/>
+        <location filename="../app/hearth/ui/models_page.py" line="270"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n 层</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="287"/>
+        <location filename="../app/hearth/ui/models_page.py" line="286"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>欢迎使用 Hearth。先选一个模型吧：标有“本设备可运行”的模型在这台设备上就能独立运行，其他模型需要已配对的设备一起运行。小模型几分钟即可下载完成。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="296"/>
+        <location filename="../app/hearth/ui/models_page.py" line="295"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>在 Hugging Face 上搜索 GGUF 模型，例如“qwen 7b”</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="297"/>
+        <location filename="../app/hearth/ui/models_page.py" line="296"/>
         <source>Search text</source>
         <translation>搜索内容</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="299"/>
+        <location filename="../app/hearth/ui/models_page.py" line="298"/>
         <source>Search</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="301"/>
         <source>Search results</source>
         <translation>搜索结果</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="324"/>
+        <location filename="../app/hearth/ui/models_page.py" line="323"/>
         <source>Searching the hub for %1…</source>
         <translation>正在模型库中搜索 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="346"/>
+        <location filename="../app/hearth/ui/models_page.py" line="345"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>找到 %n 个模型文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="357"/>
+        <location filename="../app/hearth/ui/models_page.py" line="356"/>
         <source>Downloading %1</source>
         <translation>正在下载 %1</translation>
     </message>
@@ -1076,114 +1075,124 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="78"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
         <source>Get a model</source>
         <translation>获取模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
         <source>Auto plan</source>
         <translation>自动规划</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="88"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
         <source>Load</source>
         <translation>加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
+        <source>Use its GGUF</source>
+        <translation>改用其 GGUF 版本</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="99"/>
+        <source>The same model as GGUF, from this device&apos;s library: it pools</source>
+        <translation>本设备库中同一模型的 GGUF 版本：可以分到多台设备上运行</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="106"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="109"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="107"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="112"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
         <source>Context</source>
         <translation>上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="108"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
         <source>Layers of the model</source>
         <translation>模型的各层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="160"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="173"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 已离开。下面的方案只用剩下的设备：点击“加载”继续。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="166"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="179"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>加入新设备后更快的方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="209"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="222"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>还没有模型：请在“模型”页面下载或导入 .gguf 文件。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="215"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
         <source>%1 layers</source>
         <translation>%1 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="217"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="230"/>
         <source>context %1</source>
         <translation>上下文 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="262"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="275"/>
         <source>%1 (this device)</source>
         <translation>%1（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 模型只在这台 Mac 上运行；要把模型分到多台设备上运行，请使用它的 GGUF 版本。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="330"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="345"/>
         <source>predicted %1 tokens/s</source>
         <translation>预计 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="334"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="349"/>
         <source>A device would run out of memory</source>
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="358"/>
         <source>Loaded</source>
         <translation>已加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="348"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
         <source>Loaded on %1</source>
         <translation>已加载到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="388"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
         <source>Could not load: %1</source>
         <translation>无法加载：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="402"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
         <source>Loading cancelled</source>
         <translation>已取消加载</translation>
     </message>

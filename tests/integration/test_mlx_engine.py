@@ -123,3 +123,20 @@ def test_cancel_unload_and_a_dead_engine(mlx_model: Path) -> None:
             await client.close()
 
     asyncio.run(scenario())
+
+
+def test_hearth_chat_runs_an_mlx_folder(mlx_model: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HEARTH_HOME": str(tmp_path / "home")}
+    args = ["chat", "--model", str(mlx_model), "--prompt", "w1 w2", "--max-tokens", "6", "--temperature", "0"]
+    result = subprocess.run(
+        [sys.executable, "-m", "hearth", *args, "--no-history"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() and "tokens" in result.stderr

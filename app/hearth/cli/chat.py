@@ -13,6 +13,7 @@ from hearth.core.profile import ModelProfile, default_context
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
 from hearth.engine.messages import Sampling
+from hearth.models.mlx_model import is_mlx_model
 from hearth.service.chat import ChatSession
 from hearth.store import paths
 from hearth.store.conversations import ConversationStore
@@ -92,7 +93,10 @@ class _Pool:
 
 def _request(args: argparse.Namespace, n_ctx: int, pool: dict[str, Any] | None) -> m.LoadModel:
     if pool is None:
-        return m.LoadModel(args.model, n_ctx=n_ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers)
+        backend = "mlx" if is_mlx_model(args.model) else "llama"
+        return m.LoadModel(
+            args.model, n_ctx=n_ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers, backend=backend
+        )
     return m.LoadModel(
         args.model,
         n_ctx=n_ctx,

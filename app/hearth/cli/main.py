@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hearth import __version__
 from hearth.core.gguf_header import GGUFError
-from hearth.core.profile import ModelProfile, read_profile
+from hearth.core.profile import ModelProfile
 from hearth.store import paths
 
 EXIT_BAD_INPUT = 2
@@ -59,9 +59,12 @@ def _print_profile(p: ModelProfile) -> None:
 
 
 def _read_model(path: str) -> ModelProfile | None:
-    """The model's profile, or None after saying on stderr why the file is not a usable GGUF."""
+    """The model's profile (a GGUF file or an MLX folder), or None after saying on stderr why it is
+    not usable."""
+    from hearth.models.library import profile_of
+
     try:
-        return read_profile(path)
+        return profile_of(path)
     except GGUFError as exc:
         print(f"hearth: {path}: {exc}", file=sys.stderr)
         return None

@@ -20,7 +20,7 @@ from hearth.core.errors import HearthError
 from hearth.core.load_progress import device_progress
 from hearth.core.plan import HOST, Plan, PlanError, even_plan
 from hearth.core.planner import Prediction, auto_plan, predict
-from hearth.core.profile import ModelProfile, default_context, read_profile
+from hearth.core.profile import ModelProfile, default_context
 from hearth.engine import messages as m
 from hearth.engine import mlx_runtime, rpc
 from hearth.engine.client import EngineClient, EngineDied, EngineError
@@ -33,7 +33,7 @@ from hearth.mesh.trust import TrustedDevice
 from hearth.models import resolve
 from hearth.models.catalog import CatalogModel, load_catalog
 from hearth.models.hub import Hub, HubRepo, RemoteModel
-from hearth.models.library import ModelLibrary
+from hearth.models.library import ModelLibrary, profile_of
 from hearth.models.remote_profile import remote_profile
 from hearth.service.chat import ChatSession
 from hearth.service.device_view import DeviceView
@@ -245,7 +245,7 @@ class Services:
         what `hearth plan` prints and what a pool without a named plan loads. Devices are named as
         plans name them (by name where unique), and this device's own name or ID works too. Not
         ``pooled``: every layer on this device."""
-        profile = await self.on_disk(read_profile, model)
+        profile = await self.on_disk(profile_of, model)
         n_ctx = n_ctx or default_context(profile)
         if not pooled:
             plan_text = str(even_plan(profile.block_count, [HOST]))

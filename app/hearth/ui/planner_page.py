@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,13 @@ class Proposal:
     n_ctx: int
     note: str = ""
     draft: PlanDraft | None = None  # None: the planner's best
+
+
+def same_model_key(name: str) -> str:
+    """A model's name without what tells its builds apart (format, quantization, spacing):
+    "Qwen2.5-0.5B-Instruct-4bit" and "Qwen2.5 0.5B Instruct" both give "qwen2505binstruct"."""
+    key = re.sub(r"[^a-z0-9]", "", name.lower().replace("(mlx)", ""))
+    return re.sub(r"(mlx|gguf|\d+bit|q\d+k?[msl]?|f16|bf16)+$", "", key)
 
 
 def context_steps(maximum: int) -> list[int]:
@@ -87,6 +95,10 @@ class PlannerPage(QWidget):
         self.auto_button.clicked.connect(self.auto)
         self.load_button = QPushButton(self.tr("Load"))
         self.load_button.clicked.connect(self.load)
+        self.twin_button = QPushButton(self.tr("Use its GGUF"))
+        self.twin_button.setToolTip(self.tr("The same model as GGUF, from this device's library: it pools"))
+        self.twin_button.clicked.connect(self._use_twin)
+        self.twin_button.hide()
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
@@ -115,6 +127,7 @@ class PlannerPage(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(self.auto_button)
         actions.addWidget(self.speed, 1)
+        actions.addWidget(self.twin_button)
         actions.addWidget(self.load_button)
         actions.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
@@ -306,6 +319,8 @@ class PlannerPage(QWidget):
         if self.profile is None or self.draft is None:
             self.load_button.setEnabled(False)
             return
+        twin = self._gguf_twin() if self.profile.format == "mlx" and len(self.devices) > 1 else None
+        self.twin_button.setVisible(twin is not None)
         if self.profile.format == "mlx" and len(self.devices) > 1 and not self._note:
             self._note = self.tr(
                 "MLX models run on this Mac alone; to pool this model over your devices, use its GGUF."
@@ -342,6 +357,27 @@ class PlannerPage(QWidget):
             )
         elif not self.status.text().startswith(self.tr("Loaded")):
             self.status.setText(self._note)
+
+    def _gguf_twin(self) -> LibraryEntry | None:
+        """The library's GGUF of the MLX model chosen, matched by name without quantization marks."""
+        if self.profile is None:
+            return None
+        want = same_model_key(self.profile.name or self.profile.path.rsplit("/", 1)[-1])
+        return next(
+            (
+                e
+                for e in self.entries
+                if e.profile is not None
+                and e.profile.format == "gguf"
+                and same_model_key(e.profile.name) == want
+            ),
+            None,
+        )
+
+    def _use_twin(self) -> None:
+        twin = self._gguf_twin()
+        if twin is not None:
+            self.model_box.setCurrentIndex(self.model_box.findData(twin.path))
 
     def _overflow_text(self, overflow: Overflow, name: str) -> str:
         return (
