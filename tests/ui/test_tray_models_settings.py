@@ -130,3 +130,35 @@ def test_translation_check_names_what_is_missing(tmp_path: Path) -> None:
         "unfinished plural: '%n files'",
         "empty: 'Blank'",
     ]
+
+
+def test_the_theme_follows_the_choice_in_settings(qtbot, qapp, loop) -> None:
+    from PySide6.QtCore import SIGNAL
+    from PySide6.QtGui import QPalette
+
+    from hearth.ui import theme
+
+    style, palette = qapp.style().name(), qapp.palette()
+
+    async def scenario() -> None:
+        services, window = await open_window()
+        try:
+            box = window.settings.theme
+            for choice, dark in (("dark", True), ("light", False), ("dark", True)):
+                box.setCurrentIndex(box.findData(choice))
+                await asyncio.sleep(0.05)
+                lightness = qapp.palette().color(QPalette.ColorRole.Window).lightness()
+                assert (lightness < 128) is dark and qapp.style().name() == "fusion"
+                assert not window.nav.item(0).icon().isNull()
+            assert theme.chosen() == "dark"
+            # Redrawing the icons for a new palette does not wire the pages a second time.
+            assert window.planner.receivers(SIGNAL("loaded()")) == 1
+            assert window.models.receivers(SIGNAL("changed(QString)")) == 1
+        finally:
+            await close_window(services, window)
+
+    try:
+        run(loop, scenario())
+    finally:
+        qapp.setStyle(style)
+        qapp.setPalette(palette)

@@ -334,15 +334,16 @@ class Services:
         return self.model
 
     def _expectation(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> tuple[dict[str, int], float]:
-        """What a load will hold on each device, and its predicted speed. This device maps the weights
-        from the file (pages the system counts as free), so only its KV cache and compute buffers
-        count; a remote device copies its weights into memory."""
+        """What a load will hold on each device, and its predicted speed. llama.cpp maps this device's
+        weights from the file (pages the system counts as free), so only its KV cache and compute
+        buffers count; a remote device copies its weights into memory, and so does MLX."""
         try:
             prediction = self.predict(profile, plan, n_ctx)
         except PlanError:
             return {}, 0.0
+        mapped = profile.format == "gguf"
         held = {
-            p.device: (p.memory.kv + p.memory.compute if p.device == HOST else p.memory.total)
+            p.device: (p.memory.kv + p.memory.compute if p.device == HOST and mapped else p.memory.total)
             for p in prediction.placements
         }
         return held, prediction.tokens_per_s

@@ -107,13 +107,6 @@ class MainWindow(QMainWindow):
         ):
             self.nav.addItem(label)
             self.stack.addWidget(page)
-        self._nav_icons()
-
-    def _nav_icons(self) -> None:
-        for row, name in enumerate(NAV_ICONS):
-            item = self.nav.item(row)
-            if item is not None:
-                item.setIcon(theme.icon(name))
         self.models.changed.connect(self.planner.reload_models)
         self.models.plan_requested.connect(self._plan_model)
         self.models.has_models.connect(self._has_models)
@@ -121,6 +114,13 @@ class MainWindow(QMainWindow):
         self.chat.replan_requested.connect(self._replan)
         self.planner.models_requested.connect(self._first_run)
         self.settings.donation_changed.connect(self.tray.refresh)
+        self._nav_icons()
+
+    def _nav_icons(self) -> None:
+        for row, name in enumerate(NAV_ICONS):
+            item = self.nav.item(row)
+            if item is not None:
+                item.setIcon(theme.icon(name))
 
     def go_to(self, row: int) -> None:
         """Show page ``row`` and put the keyboard in its first control."""
