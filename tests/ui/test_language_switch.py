@@ -70,6 +70,11 @@ def test_switching_to_russian_retranslates_every_page_at_once(qtbot, qapp, loop,
         try:
             window.models.import_file(str(tiny_model))
             await until(lambda: window.planner.profile is not None, what="a model in the planner")
+            window.planner.load()
+            await until(lambda: window.chat.send_button.isEnabled(), timeout=60, what="the model loaded")
+            window.chat.max_tokens.setValue(4)
+            window.chat.send("hello")
+            await until(lambda: window.chat.turn is None and window.chat.last_done, what="an answer")
             window.nav.setCurrentRow(2)
             window.chat.composer.setPlainText("a question half typed")
             window.nav.setCurrentRow(4)
@@ -88,6 +93,7 @@ def test_switching_to_russian_retranslates_every_page_at_once(qtbot, qapp, loop,
             assert window.nav.currentRow() == 4 and window.stack.currentWidget() is window.settings
             assert window.settings.language.currentData() == "ru"
             assert window.chat.composer.toPlainText() == "a question half typed"
+            assert "токенов/с" in window.chat.stats.text() and len(window.chat.transcript) == 2
             await until(lambda: window.planner.draft is not None, what="the plan shown again")
             assert window.planner.draft is not None and before is not None
             assert window.planner.draft.counts == before.counts
@@ -113,6 +119,9 @@ def test_switching_to_russian_retranslates_every_page_at_once(qtbot, qapp, loop,
             box.setCurrentIndex(box.findData("en"))
             await until(lambda: window.nav.item(0).text() == "Devices", what="the window in English")
             assert window.chat.composer.toPlainText() == "a question half typed"
+            # Kept through a second rebuild too: the answer's stats and the context meter.
+            assert "tokens/s" in window.chat.stats.text() and window.chat.context_meter.value() >= 0
+            assert window.chat.last_done is not None
         finally:
             await close_window(services, window)
 

@@ -220,6 +220,7 @@ class ChatPage(QWidget):
         self.composer.setPlainText(state.draft)
         self.temperature.setValue(state.temperature)
         self.max_tokens.setValue(state.max_tokens)
+        self.last_done = state.last_done
         if state.last_done is not None:
             self._show_stats(state.last_done)
         self.render_messages()

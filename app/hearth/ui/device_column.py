@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from hearth.core.memory import DeviceMemory
@@ -23,7 +23,14 @@ class DeviceColumn(QFrame):
         self.setFixedWidth(170)
         layout = QVBoxLayout(self)
         self.title = QLabel(f"<b>{index + 1}. {name}</b>")
-        self.title.setStyleSheet(f"border-bottom: 3px solid {color.name()}")
+        # The device's colour as a bar under the name, not a style sheet on the label: a label with a
+        # style sheet keeps the text colour of the palette it was made under when the theme changes.
+        self.underline = QFrame()
+        self.underline.setFixedHeight(3)
+        self.underline.setAutoFillBackground(True)
+        palette = self.underline.palette()
+        palette.setColor(QPalette.ColorRole.Window, color)
+        self.underline.setPalette(palette)
         self.title.setWordWrap(True)  # "(this device)" is long in some languages
         self.bar = MemoryBar(vertical=True)
         self.layers = QLabel()
@@ -38,6 +45,7 @@ class DeviceColumn(QFrame):
         for w in (self.title, self.layers, self.detail, self.reason):
             w.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.title)
+        layout.addWidget(self.underline)
         layout.addWidget(self.bar, 1, Qt.AlignmentFlag.AlignHCenter)
         for widget in (self.layers, self.detail, self.reason, self.progress):
             layout.addWidget(widget)
