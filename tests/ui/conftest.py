@@ -25,11 +25,21 @@ def loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
     asyncio.set_event_loop(None)
 
 
-@pytest.fixture
-def donor(tmp_path: Path) -> Iterator[NodeProcess]:
-    """A real node process on 127.0.0.2 donating 4 MiB and one thread."""
+def _beta(tmp_path: Path, memory: str) -> Iterator[NodeProcess]:
     proc = NodeProcess(
-        tmp_path / "beta", "beta", "127.0.0.2", extra=["--donate", "--max-memory", "4M", "--threads", "1"]
+        tmp_path / "beta", "beta", "127.0.0.2", extra=["--donate", "--max-memory", memory, "--threads", "1"]
     ).start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def donor(tmp_path: Path) -> Iterator[NodeProcess]:
+    """A real node process "beta" on 127.0.0.2 donating 4 MiB and one thread."""
+    yield from _beta(tmp_path, "4M")
+
+
+@pytest.fixture
+def roomy_donor(tmp_path: Path) -> Iterator[NodeProcess]:
+    """The same, donating enough to hold half of the tiny model."""
+    yield from _beta(tmp_path, "2G")

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from harness.nodes import NodeProcess
 from harness.windows import close_window, open_window, pair_with, run, until
 from hearth.core.plan import HOST, parse_plan
 from hearth.core.profile import read_profile
 from hearth.store.settings import load_pooling
-
-
-@pytest.fixture
-def roomy_donor(tmp_path: Path) -> Iterator[NodeProcess]:
-    """A node on 127.0.0.2 that donates enough to hold half of the tiny model."""
-    proc = NodeProcess(
-        tmp_path / "beta", "beta", "127.0.0.2", extra=["--donate", "--max-memory", "2G", "--threads", "1"]
-    ).start()
-    yield proc
-    proc.stop()
 
 
 async def _pooled(services, donor: NodeProcess, model: Path) -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import platform
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
@@ -17,15 +16,6 @@ from harness.windows import close_window, open_window, run, until
 from hearth.core.plan import HOST
 
 NO = Qt.KeyboardModifier.NoModifier
-
-
-@pytest.fixture
-def roomy_donor(tmp_path: Path) -> Iterator[NodeProcess]:
-    proc = NodeProcess(
-        tmp_path / "beta", "beta", "127.0.0.2", extra=["--donate", "--max-memory", "2G", "--threads", "1"]
-    ).start()
-    yield proc
-    proc.stop()
 
 
 def unnamed(window: QWidget) -> list[str]:

@@ -11,7 +11,6 @@ import pytest
 from harness.windows import close_window, open_window, pair_with, run, until
 from hearth.core.plan import HOST
 from hearth.models import synthetic_mlx
-from hearth.ui.planner_page import same_model_key
 
 pytest.importorskip("mlx.core", reason="MLX is not installed here")
 pytest.importorskip("mlx_lm", reason="mlx-lm is not installed here")
@@ -77,15 +76,3 @@ def test_the_planner_offers_the_gguf_of_the_same_model(
             await close_window(services, window)
 
     run(loop, scenario(), timeout=60)
-
-
-@pytest.mark.parametrize(
-    ("mlx", "gguf"),
-    [
-        ("Qwen2.5-0.5B-Instruct-4bit", "Qwen2.5 0.5B Instruct"),
-        ("Llama-3.2-3B-Instruct-8bit", "Llama 3.2 3B Instruct"),
-    ],
-)
-def test_builds_of_one_model_share_a_key(mlx: str, gguf: str) -> None:
-    assert same_model_key(mlx) == same_model_key(gguf)
-    assert same_model_key("Qwen2.5 7B Instruct") != same_model_key(gguf)

@@ -9,6 +9,7 @@ import pytest
 from hearth.core.gguf_header import NeedMoreBytes, is_later_part, parse, read_header, split_parts
 from hearth.models.catalog import CatalogError, load_catalog, matching
 from hearth.models.hub import quant_of
+from hearth.models.library import same_model_key
 
 
 def test_the_shipped_catalog_is_sound() -> None:
@@ -88,3 +89,47 @@ def test_a_header_read_from_the_first_bytes_asks_for_more_until_it_ends(tiny_mod
         pytest.fail("the header never ended")
     assert n < 2 * whole.data_offset  # the weights were never needed
     assert header.tensors == whole.tensors and header.metadata == whole.metadata
+
+
+def test_a_damaged_mlx_folder_is_refused_with_the_reason(tmp_path: Path) -> None:
+    import json
+    import re
+
+    from hearth.core.gguf_header import GGUFError
+    from hearth.models.library import profile_of
+
+    folder = tmp_path / "broken-mlx"
+    folder.mkdir()
+    config = {"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4, "vocab_size": 10}
+    (folder / "config.json").write_text(json.dumps(config))
+    weights = folder / "model.safetensors"
+    table = {"model.layers.0.mlp.w": {"dtype": "F16", "shape": [2, "x"], "data_offsets": [0, 8]}}
+    header = json.dumps(table).encode()
+    weights.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 8)
+    with pytest.raises(GGUFError, match=re.escape("malformed entry for 'model.layers.0.mlp.w'")):
+        profile_of(str(folder))
+    weights.write_bytes(b"\xff" * 8)
+    with pytest.raises(GGUFError, match="not a safetensors file"):
+        profile_of(str(folder))
+    weights.write_bytes((5).to_bytes(8, "little") + b"[1,2]")
+    with pytest.raises(GGUFError, match="not a table of tensors"):
+        profile_of(str(folder))
+    weights.write_bytes((2).to_bytes(8, "little") + b"{}")  # sound weights: now the config is wrong
+    (folder / "config.json").write_text(json.dumps({**config, "num_attention_heads": 0}))
+    with pytest.raises(GGUFError, match=re.escape("config.json does not describe a model")):
+        profile_of(str(folder))
+    (folder / "config.json").write_text("[]")
+    with pytest.raises(GGUFError, match=re.escape("config.json does not describe a model")):
+        profile_of(str(folder))
+
+
+@pytest.mark.parametrize(
+    ("mlx", "gguf"),
+    [
+        ("Qwen2.5-0.5B-Instruct-4bit", "Qwen2.5 0.5B Instruct"),
+        ("Llama-3.2-3B-Instruct-8bit", "Llama 3.2 3B Instruct"),
+    ],
+)
+def test_builds_of_one_model_share_a_key(mlx: str, gguf: str) -> None:
+    assert same_model_key(mlx) == same_model_key(gguf)
+    assert same_model_key("Qwen2.5 7B Instruct") != same_model_key(gguf)

@@ -18,6 +18,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from hearth.core import llama_log
 from hearth.core.memory import uses_flash_attention
 from hearth.core.stop_text import StopScanner
+from hearth.engine.answer import check_fits, finish
 from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Token
 from hearth.engine.threads import resolve as resolve_threads
 
@@ -47,10 +48,6 @@ def _log_mark() -> int:
 def _log_since() -> list[str]:
     with _log_lock:
         return list(_log_lines)
-
-
-class PromptTooLong(ValueError):
-    """The prompt does not fit the context the model was loaded with."""
 
 
 class LoadCancelled(Exception):
@@ -258,8 +255,7 @@ class LlamaRuntime:
         started = time.perf_counter()
         tokens = self.prompt_tokens(req)
         n_ctx = llm.n_ctx()
-        if len(tokens) >= n_ctx:
-            raise PromptTooLong(f"the prompt has {len(tokens)} tokens but the context holds {n_ctx}")
+        check_fits(len(tokens), n_ctx)
         if req.seed is not None:
             llm.set_seed(req.seed)
         vocab = llm._model.vocab
@@ -302,16 +298,15 @@ class LlamaRuntime:
                     break
         finally:
             generator.close()
-        tail = stops.feed(decoder.decode(b"", final=True)) + stops.flush()
-        if tail:
-            emit(Token(req.request_id, -1, tail))
-        ended = time.perf_counter()
-        return Done(
-            request_id=req.request_id,
+        return finish(
+            req,
+            stops,
+            decoder.decode(b"", final=True),
+            emit,
             reason=reason,
             prompt_tokens=len(tokens),
             completion_tokens=len(produced),
-            ttft_s=(first_at or ended) - started,
-            # From the first token to the last one shown: the step that found the end adds no token.
-            decode_s=last_at - first_at if first_at else 0.0,
+            started=started,
+            first_at=first_at,
+            last_at=last_at,
         )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hearth.core.stop_text import StopScanner
-from hearth.engine.llama_runtime import PromptTooLong
+from hearth.engine.answer import check_fits, finish
 from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Token
 
 
@@ -83,8 +83,7 @@ class MlxRuntime:
 
         started = time.perf_counter()
         tokens = self.prompt_tokens(req)
-        if len(tokens) >= self.n_ctx:
-            raise PromptTooLong(f"the prompt has {len(tokens)} tokens but the context holds {self.n_ctx}")
+        check_fits(len(tokens), self.n_ctx)
         if req.seed is not None:
             mx.random.seed(req.seed)
         sampler = make_sampler(temp=req.temperature, top_p=req.top_p, min_p=req.min_p, top_k=req.top_k)
@@ -122,15 +121,15 @@ class MlxRuntime:
                 reason = "stop"
                 break
         detokenizer.finalize()
-        tail = stops.feed(detokenizer.last_segment) + stops.flush()
-        if tail:
-            emit(Token(req.request_id, -1, tail))
-        ended = time.perf_counter()
-        return Done(
-            request_id=req.request_id,
+        return finish(
+            req,
+            stops,
+            detokenizer.last_segment,
+            emit,
             reason=reason,
             prompt_tokens=len(tokens),
             completion_tokens=produced,
-            ttft_s=(first_at or ended) - started,
-            decode_s=last_at - first_at if first_at else 0.0,
+            started=started,
+            first_at=first_at,
+            last_at=last_at,
         )

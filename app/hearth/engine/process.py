@@ -16,7 +16,8 @@ from typing import BinaryIO
 import llama_cpp
 
 from hearth.engine import messages as m
-from hearth.engine.llama_runtime import LlamaRuntime, LoadCancelled, PromptTooLong, install_log_capture
+from hearth.engine.answer import PromptTooLong
+from hearth.engine.llama_runtime import LlamaRuntime, LoadCancelled, install_log_capture
 from hearth.engine.mlx_runtime import MlxRuntime
 
 

@@ -9,6 +9,7 @@ is listed once, by its first part.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,13 @@ def profile_of(path: str) -> ModelProfile:
             raise GGUFError(f"{path} is a folder but not an MLX model (config.json and .safetensors)")
         return read_mlx_profile(path)
     return read_profile(path)
+
+
+def same_model_key(name: str) -> str:
+    """A model's name without what tells its builds apart (format, quantization, spacing):
+    "Qwen2.5-0.5B-Instruct-4bit" and "Qwen2.5 0.5B Instruct" both give "qwen2505binstruct"."""
+    key = re.sub(r"[^a-z0-9]", "", name.lower().replace("(mlx)", ""))
+    return re.sub(r"(mlx|gguf|\d+bit|q\d+k?[msl]?|f16|bf16)+$", "", key)
 
 
 @dataclass(frozen=True)

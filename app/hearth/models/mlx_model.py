@@ -29,23 +29,49 @@ def is_mlx_model(path: str | Path) -> bool:
     return folder.is_dir() and (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
 
 
-def safetensors_header(path: Path) -> dict[str, dict[str, Any]]:
-    """The tensor table of a .safetensors file (name -> dtype, shape, data_offsets)."""
-    with path.open("rb") as f:
-        prefix = f.read(8)
-        if len(prefix) < 8:
-            raise MlxModelError(f"{path.name} is too short to be a safetensors file")
-        (length,) = struct.unpack("<Q", prefix)
-        if length > 100 * 2**20:
-            raise MlxModelError(f"{path.name}: a {length}-byte header is not a safetensors file")
-        try:
-            table = json.loads(f.read(length))
-        except ValueError as exc:
-            raise MlxModelError(f"{path.name}: the header is not JSON ({exc})") from None
+# A safetensors file starts with the length of its JSON header (8 bytes, little-endian).
+MAX_SAFETENSORS_HEADER = 100 * 2**20
+
+
+def header_length(prefix: bytes, name: str) -> int:
+    """The length of a safetensors header from the file's first 8 bytes."""
+    if len(prefix) < 8:
+        raise MlxModelError(f"{name} is too short to be a safetensors file")
+    (length,) = struct.unpack("<Q", prefix[:8])
+    if length > MAX_SAFETENSORS_HEADER:
+        raise MlxModelError(f"{name}: a {length}-byte header is not a safetensors file")
+    return int(length)
+
+
+def parse_header(data: bytes, name: str) -> dict[str, dict[str, Any]]:
+    """The tensor table (name -> dtype, shape, data_offsets) from a header's JSON."""
+    try:
+        table = json.loads(data)
+    except ValueError as exc:
+        raise MlxModelError(f"{name}: the header is not JSON ({exc})") from None
     if not isinstance(table, dict):
-        raise MlxModelError(f"{path.name}: the header is not a table of tensors")
+        raise MlxModelError(f"{name}: the header is not a table of tensors")
     table.pop("__metadata__", None)
     return table
+
+
+def safetensors_header(path: Path) -> dict[str, dict[str, Any]]:
+    """The tensor table of a .safetensors file on this device."""
+    with path.open("rb") as f:
+        length = header_length(f.read(8), path.name)
+        return parse_header(f.read(length), path.name)
+
+
+def _tensor(name: str, info: Any) -> tuple[str, int, int]:
+    """A tensor's dtype, byte size and element count; MlxModelError for an entry that is not one."""
+    try:
+        start, end = (int(x) for x in info["data_offsets"])
+        count = 1
+        for n in info["shape"]:
+            count *= int(n)
+        return str(info["dtype"]), end - start, count
+    except (KeyError, TypeError, ValueError):
+        raise MlxModelError(f"the weights' table has a malformed entry for {name!r}") from None
 
 
 def read_mlx_profile(path: str | Path) -> ModelProfile:
@@ -85,33 +111,28 @@ def mlx_profile(
 ) -> ModelProfile:
     """An MLX model's profile from its config and its weights' tensor tables (read here or from the hub)."""
     folder = path
-    text = config.get("text_config", config)  # multimodal configs nest the language model's
     try:
+        text = config.get("text_config", config)  # multimodal configs nest the language model's
         layers = int(text["num_hidden_layers"])
         hidden = int(text["hidden_size"])
         heads = int(text["num_attention_heads"])
         vocab = int(text["vocab_size"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MlxModelError(f"{folder}: config.json lacks {exc}") from None
-    kv_heads = int(text.get("num_key_value_heads") or heads)
-    head_dim = int(text.get("head_dim") or hidden // heads)
+        kv_heads = int(text.get("num_key_value_heads") or heads)
+        head_dim = int(text.get("head_dim") or hidden // heads)
+        quant = config.get("quantization")
+        bits = int(quant.get("bits", 32)) if isinstance(quant, dict) else 32
+        if not (layers > 0 and heads > 0 and 0 < bits <= 32):
+            raise ValueError("layers, heads or bits out of range")
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:
+        raise MlxModelError(f"{folder}: config.json does not describe a model ({exc})") from None
     layer_bytes = [0] * layers
     embed = head = other = params = 0
     kinds: dict[str, QuantShare] = {}
     for table in headers:
         for tensor, info in table.items():
-            start, end = info["data_offsets"]
-            size = int(end) - int(start)
-            dtype = str(info["dtype"])
-            count = 1
-            for n in info["shape"]:
-                count *= int(n)
+            dtype, size, count = _tensor(tensor, info)
             # Packed 4- or 8-bit weights are U32 words holding several values each.
-            params += (
-                count * (32 // int(config.get("quantization", {}).get("bits", 32)))
-                if dtype == "U32"
-                else count
-            )
+            params += count * (32 // bits) if dtype == "U32" else count
             share = kinds.get(dtype, QuantShare(0, 0))
             kinds[dtype] = QuantShare(share.tensors + 1, share.bytes + size)
             match = _LAYER.match(tensor)
@@ -123,8 +144,7 @@ def mlx_profile(
                 head += size
             else:
                 other += size
-    quant = config.get("quantization")
-    if quant:
+    if isinstance(quant, dict):
         kinds = {
             f"MLX {quant.get('bits', '?')}-bit": QuantShare(
                 sum(k.tensors for k in kinds.values()), sum(k.bytes for k in kinds.values())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import msgspec
 from hearth.core.gguf_header import GGUFError, GGUFHeader, NeedMoreBytes, parse
 from hearth.core.profile import ModelProfile, profile_from_header
 from hearth.models.hub import Hub, HubError, RemoteFile, RemoteModel
-from hearth.models.mlx_model import mlx_profile
+from hearth.models.mlx_model import header_length, mlx_profile, parse_header
 from hearth.models.transfer import fetch_prefix
 
 FIRST_READ = 4 << 20
@@ -57,16 +56,8 @@ async def _remote_json(hub: Hub, model: RemoteModel, name: str) -> dict[str, Any
 async def _remote_safetensors(hub: Hub, file: RemoteFile) -> dict[str, dict[str, Any]]:
     """A safetensors file's tensor table: its 8-byte length, then the table, and never the weights."""
     head, _ = await fetch_prefix(hub, file, 8)
-    (length,) = struct.unpack("<Q", head[:8].ljust(8, b"\0"))
-    if length > MAX_HEADER:
-        raise GGUFError(f"{file.name}: a {length}-byte header is not a safetensors file")
-    data, _ = await fetch_prefix(hub, file, 8 + length)
-    try:
-        table: dict[str, dict[str, Any]] = json.loads(data[8:])
-    except ValueError as exc:
-        raise GGUFError(f"{file.name}: the header is not JSON ({exc})") from None
-    table.pop("__metadata__", None)
-    return table
+    data, _ = await fetch_prefix(hub, file, 8 + header_length(head, file.name))
+    return parse_header(data[8:], file.name)
 
 
 async def _remote_mlx_profile(hub: Hub, model: RemoteModel) -> ModelProfile:

@@ -101,14 +101,20 @@ def _save(section: str, value: Any) -> None:
         json.dump(data, f, indent=2)
 
 
+def _update(section: str, kind: type[T], changes: dict[str, object]) -> T:
+    """The section with ``changes`` applied, saved; lists become tuples as every setting keeps them."""
+    changed = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
+    value = replace(_load(section, kind), **changed)  # type: ignore[type-var]
+    _save(section, value)
+    return value
+
+
 def load_donation() -> Donation:
     return _load("donation", Donation)
 
 
 def update_donation(**changes: object) -> Donation:
-    donation = replace(load_donation(), **changes)  # type: ignore[arg-type]
-    _save("donation", donation)
-    return donation
+    return _update("donation", Donation, changes)
 
 
 def load_api() -> ApiSettings:
@@ -116,11 +122,7 @@ def load_api() -> ApiSettings:
 
 
 def update_api(**changes: object) -> ApiSettings:
-    if "origins" in changes:
-        changes["origins"] = tuple(changes["origins"])  # type: ignore[arg-type]
-    settings = replace(load_api(), **changes)  # type: ignore[arg-type]
-    _save("api", settings)
-    return settings
+    return _update("api", ApiSettings, changes)
 
 
 def load_pooling() -> Pooling:
@@ -128,6 +130,4 @@ def load_pooling() -> Pooling:
 
 
 def update_pooling(**changes: object) -> Pooling:
-    pooling = replace(load_pooling(), **changes)  # type: ignore[arg-type]
-    _save("pooling", pooling)
-    return pooling
+    return _update("pooling", Pooling, changes)

@@ -17,7 +17,8 @@ STATE_COLORS = {"idle": "#9aa0a6", "donating": "#3fa66b", "busy": "#e0a030"}
 HOUSE = {False: "#3b2f2a", True: "#f3e9e4"}
 
 
-def _render(svg: bytes, size: int) -> QPixmap:
+def svg_pixmap(svg: bytes, size: int) -> QPixmap:
+    """An SVG drawn into a square of ``size`` pixels, smooth, on a transparent background."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -27,22 +28,27 @@ def _render(svg: bytes, size: int) -> QPixmap:
     return pixmap
 
 
+def svg_icon(svg: bytes, sizes: tuple[int, ...] = (16, 24, 32, 48, 64)) -> QIcon:
+    """An SVG as an icon drawn at each size, so that a 1× or a 2× screen gets sharp pixels."""
+    icon = QIcon()
+    for size in sizes:
+        icon.addPixmap(svg_pixmap(svg, size))
+    return icon
+
+
 def app_pixmap(size: int) -> QPixmap:
-    return _render(APP_SVG.read_bytes(), size)
+    return svg_pixmap(APP_SVG.read_bytes(), size)
 
 
 def app_icon() -> QIcon:
-    """The window's and the installers' icon, sharp at every size a 1× or 2× screen asks for."""
-    icon = QIcon()
-    for size in (16, 24, 32, 48, 64, 128, 256):
-        icon.addPixmap(app_pixmap(size))
-    return icon
+    """The window's and the installers' icon."""
+    return svg_icon(APP_SVG.read_bytes(), (16, 24, 32, 48, 64, 128, 256))
 
 
 def tray_pixmap(state: str, dark_panel: bool = False, size: int = 64) -> QPixmap:
     """The tray's house with a dot in the state's colour (grey idle, green donating, amber busy)."""
     svg = TRAY_SVG.read_text(encoding="utf-8").replace("HOUSE", HOUSE[dark_panel])
-    pixmap = _render(svg.encode(), size)
+    pixmap = svg_pixmap(svg.encode(), size)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     dot = size * 0.38

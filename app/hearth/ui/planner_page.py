@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,7 @@ from hearth.core.plan import HOST, PlanError
 from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import Overflow, Prediction
 from hearth.core.profile import ModelProfile
-from hearth.models.library import LibraryEntry
+from hearth.models.library import LibraryEntry, same_model_key
 from hearth.service.app import Services
 from hearth.service.planning import PlanningDevice
 from hearth.ui import colors
@@ -44,13 +43,6 @@ class Proposal:
     n_ctx: int
     note: str = ""
     draft: PlanDraft | None = None  # None: the planner's best
-
-
-def same_model_key(name: str) -> str:
-    """A model's name without what tells its builds apart (format, quantization, spacing):
-    "Qwen2.5-0.5B-Instruct-4bit" and "Qwen2.5 0.5B Instruct" both give "qwen2505binstruct"."""
-    key = re.sub(r"[^a-z0-9]", "", name.lower().replace("(mlx)", ""))
-    return re.sub(r"(mlx|gguf|\d+bit|q\d+k?[msl]?|f16|bf16)+$", "", key)
 
 
 def context_steps(maximum: int) -> list[int]:

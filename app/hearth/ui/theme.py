@@ -6,12 +6,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from hearth.ui import prefs
+from hearth.ui.app_icon import svg_icon
 
 CHOICES = ("system", "light", "dark")
 ICONS = Path(__file__).resolve().parent / "icons"
@@ -97,14 +97,4 @@ def icon(name: str, color: str = "") -> QIcon:
     every size a 1× or 2× screen asks for."""
     color = color or QApplication.palette().color(QPalette.ColorRole.WindowText).name()
     svg = (ICONS / f"{name}.svg").read_text(encoding="utf-8").replace("currentColor", color)
-    renderer = QSvgRenderer(QByteArray(svg.encode()))
-    out = QIcon()
-    for size in (16, 24, 32, 48, 64):
-        pixmap = QPixmap(size, size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        renderer.render(painter, QRectF(0, 0, size, size))
-        painter.end()
-        out.addPixmap(pixmap)
-    return out
+    return svg_icon(svg.encode())
