@@ -1,14 +1,16 @@
 """How good the planner's choice is: measured decode speed of its plan against the memory-proportional
 splits and against the best contiguous plan found by measuring them all, on unequal devices.
 
-    uv run python -m benchmarks.planner_quality [--step 2] [--tokens 32] [--quota 0.2] [--rounds 3]
+    uv run python -m benchmarks.planner_quality [--step 2] [--tokens 32] [--share 0.25] [--rounds 3]
 
 The host is the engine process (one thread) with memory for only half of the layers
 (``--host-share``); two llama.cpp RPC workers on loopback are the other devices: A with
-``--threads-a`` threads, B with one thread and a CPU quota (cgroup v1 ``cpu.cfs_quota_us``, root
-only; without it B gets no quota and the devices differ less). Each device's speed is probed as a
-node does it (the probe model through llama.cpp, in a process with the device's threads and quota);
-the per-token cost of a remote device is the node's RPC step probe (loopback's round trip is negligible).
+``--threads-a`` threads, B with one thread behind a relay that stretches every piece of its work to
+``1 / --share`` of its time (``benchmarks/_slow_device.py``), so that B is slow for one layer as for
+many, as a slower computer is. The host's and A's speeds are probed as a node does it (the probe model
+through llama.cpp, in a process with the device's threads); B's is the one-thread probe times the
+share. The per-token cost of a remote device is the node's RPC step probe (loopback's round trip is
+negligible).
 Every contiguous plan that fits in memory, with the host first and the workers in either order, on a
 grid of ``--step`` layers, is timed once; then the fastest few and the compared plans (Hearth's auto
 plan, llama.cpp's default split by reported free memory, which is even over CPU workers since they
@@ -21,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
-import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from benchmarks._common import decode, median, medium_model, raw_worker, share_cores
@@ -40,39 +40,14 @@ from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
 from hearth.service.probe import measure_rpc_step, weights_per_s
 
-CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
 
-
-class Quota:
-    """A cgroup v1 CPU quota that processes can be put under; a no-op where that is not allowed."""
-
-    def __init__(self, share: float) -> None:
-        self.path: Path | None = None
-        if share >= 1.0 or not (CGROUP_ROOT / "cpu.cfs_quota_us").exists():
-            return
-        path = CGROUP_ROOT / f"hearth-bench-{uuid.uuid4().hex[:8]}"
-        try:
-            path.mkdir()
-            # The shortest period the kernel takes (the quota must be at least 1 ms): with a longer
-            # one a device that works a few ms per token runs at full speed until the period's
-            # budget is spent, so the quota would slow the sustained speed probe far more than the
-            # short bursts of a pooled token.
-            period = max(1_000, math.ceil(1_000 / share))
-            (path / "cpu.cfs_period_us").write_text(str(period))
-            (path / "cpu.cfs_quota_us").write_text(str(int(period * share)))
-            self.path = path
-        except OSError:
-            with contextlib.suppress(OSError):
-                path.rmdir()
-
-    def add(self, pid: int) -> None:
-        if self.path is not None:
-            (self.path / "cgroup.procs").write_text(str(pid))
-
-    def close(self) -> None:
-        if self.path is not None:
-            with contextlib.suppress(OSError):
-                self.path.rmdir()
+def slow_device(share: float, port: int) -> tuple[subprocess.Popen[bytes], int]:
+    """A worker seen through ``_slow_device``: ``share`` times as fast as the worker itself."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks._slow_device", str(share), str(port)], stdout=subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    return proc, int(proc.stdout.readline())
 
 
 async def tokens_per_s(
@@ -94,13 +69,10 @@ async def tokens_per_s(
     return await decode(engine, n)
 
 
-async def probe_speed(threads: int, quota: Quota | None, log: Path) -> float:
-    """The probe a node runs, in a process with this device's threads and quota."""
+async def probe_speed(threads: int, log: Path) -> float:
+    """The probe a node runs, in a process with this device's threads."""
     engine = EngineClient(log)
     try:
-        ready = await engine.start()
-        if quota is not None:
-            quota.add(ready.pid)
         return await weights_per_s(engine, threads)
     finally:
         await engine.close()
@@ -161,18 +133,20 @@ async def main(args: argparse.Namespace, work: Path) -> None:
     model = args.model or medium_model()
     profile: ModelProfile = read_profile(str(model))
     L = profile.block_count
-    quota = Quota(args.quota)
-    if quota.path is None:
-        print("no CPU quota available (needs root and cgroup v1 cpu): B differs from A only by chance")
     workers = {"A": raw_worker(args.threads_a, work / "A"), "B": raw_worker(1, work / "B")}
-    quota.add(workers["B"][0].pid)
-    endpoints = {name: f"127.0.0.1:{port}" for name, (_, port) in workers.items()}
+    procs = [proc for proc, _ in workers.values()]
+    relay, relay_port = slow_device(args.share, workers["B"][1])
+    procs.append(relay)
+    ports = {"A": workers["A"][1], "B": relay_port}
+    endpoints = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
     engine = EngineClient(work / "engine.log")
     try:
+        one_thread = await probe_speed(1, work / "probe-host.log")
         speeds = {
-            HOST: await probe_speed(1, None, work / "probe-host.log"),
-            "A": await probe_speed(args.threads_a, None, work / "probe-A.log"),
-            "B": await probe_speed(1, quota, work / "probe-B.log"),
+            HOST: one_thread,
+            "A": await probe_speed(args.threads_a, work / "probe-A.log"),
+            # B's worker runs one thread behind the relay: the probe's one-thread speed, stretched.
+            "B": one_thread * args.share,
         }
         hop = await measure_rpc_step("planner-quality")  # as the node measures it
         print(
@@ -194,10 +168,9 @@ async def main(args: argparse.Namespace, work: Path) -> None:
         measured = await measure(engine, model, plans, {str(p) for p in named.values()}, endpoints, args)
     finally:
         await engine.close()
-        for proc, _ in workers.values():
+        for proc in procs:
             proc.kill()
             proc.wait()
-        quota.close()
     best_text = max(measured, key=measured.__getitem__)
     best = measured[best_text]
     got = measured[str(auto.plan)]
@@ -232,7 +205,7 @@ def run() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the finalists")
     parser.add_argument("--finalists", type=int, default=4, help="fastest plans timed again")
     parser.add_argument("--threads-a", type=int, default=2, help="threads of worker A")
-    parser.add_argument("--quota", type=float, default=0.2, help="CPU share of worker B")
+    parser.add_argument("--share", type=float, default=0.25, help="B's speed as a share of one thread")
     parser.add_argument(
         "--host-share", type=float, default=0.5, help="share of the layers the host has memory for"
     )
