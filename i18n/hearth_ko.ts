@@ -53,7 +53,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="139"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>Send</source>
         <translation>보내기</translation>
     </message>
@@ -98,145 +98,145 @@
         <translation>최대 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
         <source>Rename…</source>
         <translation>이름 바꾸기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
         <source>Export as Markdown…</source>
         <translation>Markdown으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
         <source>Export as JSON…</source>
         <translation>JSON으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="289"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="290"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
         <source>Rename</source>
         <translation>이름 바꾸기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
         <source>Title</source>
         <translation>제목</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
         <source>Export conversation</source>
         <translation>대화 내보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="336"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>Exported to %1</source>
         <translation>%1(으)로 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="361"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>불러온 모델이 없습니다. 플래너 페이지에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="347"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
         <source>%1 on %2</source>
         <translation>%2에서 실행 중인 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="350"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="351"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="364"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="365"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 기기가 빠져서 모델이 멈췄습니다. 플래너가 남은 기기로 새 계획을 제안합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
         <source>Planning again did not work: %1</source>
         <translation>다시 계획하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="372"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="373"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>새로 들어온 기기를 쓰면 이 모델이 더 빨라집니다: 초당 %2 대신 %1 토큰.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="435"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="436"/>
         <source>Copy code block</source>
         <translation>코드 블록 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="475"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="476"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>초당 %1 토큰 · 첫 토큰 %2ms · 컨텍스트 %3% · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="483"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="484"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="495"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
         <source>Answering another app…</source>
         <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="497"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="500"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="498"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="501"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
         <source>You</source>
         <translation>나</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="533"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
         <source>failed: %1</source>
         <translation>실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="535"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
         <source>failed</source>
         <translation>실패</translation>
     </message>
@@ -329,9 +329,14 @@
         <translation>페어링하려면: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="80"/>
+        <location filename="../app/hearth/cli/plan.py" line="97"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>계획 %1  ·  예상 초당 %2 토큰  ·  컨텍스트 %3</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/plan.py" line="112"/>
+        <source>Compute buffers as llama.cpp sizes them for this plan.</source>
+        <translation>계산 버퍼는 llama.cpp가 이 계획에 대해 계산한 크기입니다.</translation>
     </message>
     <message>
         <location filename="../app/hearth/cli/serve.py" line="39"/>
@@ -443,37 +448,37 @@
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="56"/>
+        <location filename="../app/hearth/ui/device_column.py" line="64"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="57"/>
+        <location filename="../app/hearth/ui/device_column.py" line="65"/>
         <source>Weights</source>
         <translation>가중치</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="58"/>
+        <location filename="../app/hearth/ui/device_column.py" line="66"/>
         <source>KV cache</source>
         <translation>KV 캐시</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="59"/>
+        <location filename="../app/hearth/ui/device_column.py" line="67"/>
         <source>Compute</source>
         <translation>연산 버퍼</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="63"/>
+        <location filename="../app/hearth/ui/device_column.py" line="71"/>
         <source>no layers</source>
         <translation>레이어 없음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="66"/>
+        <location filename="../app/hearth/ui/device_column.py" line="74"/>
         <source>layers %1–%2</source>
         <translation>레이어 %1–%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="69"/>
+        <location filename="../app/hearth/ui/device_column.py" line="77"/>
         <source>needs %1 of %2</source>
         <translation>%2 중 %1 필요</translation>
     </message>
@@ -1075,124 +1080,129 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
         <source>Get a model</source>
         <translation>모델 받기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
         <source>Auto plan</source>
         <translation>자동 계획</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
         <source>Load</source>
         <translation>불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
         <source>Use its GGUF</source>
         <translation>GGUF 버전 쓰기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="99"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="95"/>
         <source>The same model as GGUF, from this device&apos;s library: it pools</source>
         <translation>이 기기 라이브러리에 있는 같은 모델의 GGUF 버전: 여러 기기에 나눠 돌릴 수 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="114"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="115"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
         <source>Context</source>
         <translation>컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
         <source>Layers of the model</source>
         <translation>모델의 레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="173"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="169"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 기기가 빠졌습니다. 아래 계획은 남은 기기만 씁니다. 계속하려면 불러오기를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="179"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="175"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>새로 들어온 기기를 쓴 더 빠른 계획입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="222"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="218"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>아직 모델이 없습니다. 모델 페이지에서 .gguf 파일을 받거나 가져오세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="224"/>
         <source>%1 layers</source>
         <translation>레이어 %1개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="230"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
         <source>context %1</source>
         <translation>컨텍스트 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="275"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="271"/>
         <source>%1 (this device)</source>
         <translation>%1 (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 모델은 이 Mac에서만 실행됩니다. 여러 기기에 나눠 돌리려면 이 모델의 GGUF를 쓰세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="345"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="361"/>
         <source>predicted %1 tokens/s</source>
         <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="349"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="363"/>
+        <source>memory as llama.cpp sizes it</source>
+        <translation>메모리는 llama.cpp 계산 기준</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
         <source>A device would run out of memory</source>
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="358"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="375"/>
         <source>Loaded</source>
         <translation>불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="422"/>
         <source>Loading…</source>
         <translation>불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="435"/>
         <source>Loaded on %1</source>
         <translation>%1에 불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
         <source>Could not load: %1</source>
         <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="455"/>
         <source>Loading cancelled</source>
         <translation>불러오기 취소됨</translation>
     </message>

@@ -53,7 +53,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="139"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>Send</source>
         <translation>Отправить</translation>
     </message>
@@ -98,108 +98,108 @@
         <translation>Макс. токенов</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
         <source>Rename…</source>
         <translation>Переименовать…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
         <source>Export as Markdown…</source>
         <translation>Экспорт в Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
         <source>Export as JSON…</source>
         <translation>Экспорт в JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="289"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="290"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
         <source>Rename</source>
         <translation>Переименовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
         <source>Title</source>
         <translation>Название</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
         <source>Export conversation</source>
         <translation>Экспорт диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="336"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>Exported to %1</source>
         <translation>Экспортировано в %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="361"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>Модель не загружена: выберите её на странице «Планировщик».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="347"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
         <source>%1 on %2</source>
         <translation>%1 на %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="350"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="351"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="364"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="365"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 отключилось, поэтому модель остановлена. Планировщик предлагает план для оставшихся устройств.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
         <source>Planning again did not work: %1</source>
         <translation>Не удалось спланировать заново: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="372"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="373"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>С новыми устройствами модель работала бы быстрее: %1 токенов/с вместо %2.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="435"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="436"/>
         <source>Copy code block</source>
         <translation>Копировать блок кода</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="475"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="476"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>%1 токенов/с · первый токен %2 мс · контекст %3 % · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="483"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="484"/>
         <source>Stopped</source>
         <translation>Остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="495"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
         <source>Answering another app…</source>
         <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="497"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="500"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="498"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="501"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>ещё %n ждёт</numerusform>
@@ -208,37 +208,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>Stop</source>
         <translation>Остановить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
         <source>You</source>
         <translation>Вы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="533"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
         <source>failed: %1</source>
         <translation>ошибка: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="535"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
         <source>failed</source>
         <translation>ошибка</translation>
     </message>
@@ -331,9 +331,14 @@
         <translation>для сопряжения: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="80"/>
+        <location filename="../app/hearth/cli/plan.py" line="97"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>план %1  ·  прогноз %2 токенов/с  ·  контекст %3</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/plan.py" line="112"/>
+        <source>Compute buffers as llama.cpp sizes them for this plan.</source>
+        <translation>Вычислительные буферы — по расчёту llama.cpp для этого плана.</translation>
     </message>
     <message>
         <location filename="../app/hearth/cli/serve.py" line="39"/>
@@ -445,37 +450,37 @@
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="56"/>
+        <location filename="../app/hearth/ui/device_column.py" line="64"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="57"/>
+        <location filename="../app/hearth/ui/device_column.py" line="65"/>
         <source>Weights</source>
         <translation>Веса</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="58"/>
+        <location filename="../app/hearth/ui/device_column.py" line="66"/>
         <source>KV cache</source>
         <translation>KV-кэш</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="59"/>
+        <location filename="../app/hearth/ui/device_column.py" line="67"/>
         <source>Compute</source>
         <translation>Вычисления</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="63"/>
+        <location filename="../app/hearth/ui/device_column.py" line="71"/>
         <source>no layers</source>
         <translation>нет слоёв</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="66"/>
+        <location filename="../app/hearth/ui/device_column.py" line="74"/>
         <source>layers %1–%2</source>
         <translation>слои %1–%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="69"/>
+        <location filename="../app/hearth/ui/device_column.py" line="77"/>
         <source>needs %1 of %2</source>
         <translation>нужно %1 из %2</translation>
     </message>
@@ -1081,124 +1086,129 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
         <source>Get a model</source>
         <translation>Выбрать модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
         <source>Auto plan</source>
         <translation>Автоплан</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
         <source>Load</source>
         <translation>Загрузить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
         <source>Use its GGUF</source>
         <translation>Взять её GGUF</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="99"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="95"/>
         <source>The same model as GGUF, from this device&apos;s library: it pools</source>
         <translation>Та же модель в формате GGUF из библиотеки этого устройства: её можно распределить по устройствам</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="114"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="115"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
         <source>Context</source>
         <translation>Контекст</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
         <source>Layers of the model</source>
         <translation>Слои модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="173"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="169"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 отключилось. План ниже использует оставшиеся устройства: нажмите «Загрузить», чтобы продолжить.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="179"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="175"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>Более быстрый план с новыми устройствами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="222"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="218"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>Моделей пока нет: скачайте или импортируйте файл .gguf на странице «Модели».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="224"/>
         <source>%1 layers</source>
         <translation>слоёв: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="230"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
         <source>context %1</source>
         <translation>контекст %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="275"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="271"/>
         <source>%1 (this device)</source>
         <translation>%1 (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>Модели MLX работают только на этом Mac; чтобы распределить модель по вашим устройствам, используйте её версию GGUF.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="345"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="361"/>
         <source>predicted %1 tokens/s</source>
         <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="349"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="363"/>
+        <source>memory as llama.cpp sizes it</source>
+        <translation>память — по расчёту llama.cpp</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
         <source>A device would run out of memory</source>
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="358"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="375"/>
         <source>Loaded</source>
         <translation>Загружено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="422"/>
         <source>Loading…</source>
         <translation>Загрузка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="435"/>
         <source>Loaded on %1</source>
         <translation>Загружено на %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
         <source>Could not load: %1</source>
         <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="455"/>
         <source>Loading cancelled</source>
         <translation>Загрузка отменена</translation>
     </message>

@@ -53,7 +53,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="139"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
@@ -98,145 +98,145 @@
         <translation>最大词元数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="285"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
         <source>Export as Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
         <source>Export as JSON…</source>
         <translation>导出为 JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="289"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="290"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
         <source>Rename</source>
         <translation>重命名</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="294"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="317"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
         <source>Export conversation</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="336"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>Exported to %1</source>
         <translation>已导出到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="361"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>尚未加载模型：请在“规划”页面选择一个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="347"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
         <source>%1 on %2</source>
         <translation>%1，运行于 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="350"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="351"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="364"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="365"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 已离开，模型因此停止。规划器为剩下的设备给出了新方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
         <source>Planning again did not work: %1</source>
         <translation>重新规划失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="372"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="373"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>新加入的设备可让此模型更快：每秒 %1 个词元，而不是 %2 个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="435"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="436"/>
         <source>Copy code block</source>
         <translation>复制代码块</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="475"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="476"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>%1 词元/秒 · 首个词元 %2 毫秒 · 上下文 %3% · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="483"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="484"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="495"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
         <source>Answering another app…</source>
         <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="497"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="500"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="498"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="501"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="510"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="519"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="533"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
         <source>failed: %1</source>
         <translation>失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="535"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -329,9 +329,14 @@
         <translation>配对命令：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="80"/>
+        <location filename="../app/hearth/cli/plan.py" line="97"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>方案 %1  ·  预计每秒 %2 个词元  ·  上下文 %3</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/plan.py" line="112"/>
+        <source>Compute buffers as llama.cpp sizes them for this plan.</source>
+        <translation>计算缓冲区按 llama.cpp 为此方案计算的大小。</translation>
     </message>
     <message>
         <location filename="../app/hearth/cli/serve.py" line="39"/>
@@ -443,37 +448,37 @@
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="56"/>
+        <location filename="../app/hearth/ui/device_column.py" line="64"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="57"/>
+        <location filename="../app/hearth/ui/device_column.py" line="65"/>
         <source>Weights</source>
         <translation>权重</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="58"/>
+        <location filename="../app/hearth/ui/device_column.py" line="66"/>
         <source>KV cache</source>
         <translation>KV 缓存</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="59"/>
+        <location filename="../app/hearth/ui/device_column.py" line="67"/>
         <source>Compute</source>
         <translation>计算缓冲</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="63"/>
+        <location filename="../app/hearth/ui/device_column.py" line="71"/>
         <source>no layers</source>
         <translation>无层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="66"/>
+        <location filename="../app/hearth/ui/device_column.py" line="74"/>
         <source>layers %1–%2</source>
         <translation>第 %1–%2 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="69"/>
+        <location filename="../app/hearth/ui/device_column.py" line="77"/>
         <source>needs %1 of %2</source>
         <translation>需要 %1 / 共 %2</translation>
     </message>
@@ -1075,124 +1080,129 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="86"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
         <source>Get a model</source>
         <translation>获取模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
         <source>Auto plan</source>
         <translation>自动规划</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
         <source>Load</source>
         <translation>加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
         <source>Use its GGUF</source>
         <translation>改用其 GGUF 版本</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="99"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="95"/>
         <source>The same model as GGUF, from this device&apos;s library: it pools</source>
         <translation>本设备库中同一模型的 GGUF 版本：可以分到多台设备上运行</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="102"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="114"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="115"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
         <source>Context</source>
         <translation>上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
         <source>Layers of the model</source>
         <translation>模型的各层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="173"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="169"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 已离开。下面的方案只用剩下的设备：点击“加载”继续。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="179"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="175"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>加入新设备后更快的方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="222"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="218"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>还没有模型：请在“模型”页面下载或导入 .gguf 文件。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="224"/>
         <source>%1 layers</source>
         <translation>%1 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="230"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
         <source>context %1</source>
         <translation>上下文 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="275"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="271"/>
         <source>%1 (this device)</source>
         <translation>%1（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="326"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 模型只在这台 Mac 上运行；要把模型分到多台设备上运行，请使用它的 GGUF 版本。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="345"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="361"/>
         <source>predicted %1 tokens/s</source>
         <translation>预计 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="349"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="363"/>
+        <source>memory as llama.cpp sizes it</source>
+        <translation>内存按 llama.cpp 的计算</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
         <source>A device would run out of memory</source>
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="358"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="375"/>
         <source>Loaded</source>
         <translation>已加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="384"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="422"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="435"/>
         <source>Loaded on %1</source>
         <translation>已加载到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
         <source>Could not load: %1</source>
         <translation>无法加载：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="455"/>
         <source>Loading cancelled</source>
         <translation>已取消加载</translation>
     </message>

@@ -174,6 +174,10 @@ def test_plan_from_a_devices_file(tiny_model: Path, tmp_path: Path) -> None:
     held = [r for r in report["devices"] if r["layers"]]
     assert sum(r["layers"][1] - r["layers"][0] + 1 for r in held) == 8
     assert all(r["free"] >= 0 for r in report["devices"])
+    # The compute buffers shown are llama.cpp's own sizing of this plan, and the table says so.
+    assert report["sized_by_llama"] is True
+    table = hearth("plan", "--model", str(tiny_model), "--devices", str(devices), "--ctx", "256")
+    assert "Compute buffers as llama.cpp sizes them" in table.stdout
 
     tight = tmp_path / "tight.json"
     tight.write_text(

@@ -65,6 +65,7 @@ def test_hearth_plan_uses_the_live_devices(tmp_path: Path, tiny_model: Path) -> 
         report: dict = {}
         assert wait_until(beta_planned, timeout=20), report
         assert report["devices"][0]["device"] == "host" and report["tokens_per_s"] > 0
+        assert report["sized_by_llama"] is True
         # The models list judges fit over the same live devices, through the node.
         (host.home / "models").mkdir(exist_ok=True)
         shutil.copy(tiny_model, host.home / "models" / "tiny.gguf")

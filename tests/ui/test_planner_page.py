@@ -116,6 +116,13 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             page.ctx_slider.setValue(0)
             assert not column.bar.over and page.load_button.isEnabled()
 
+            # Once the plan settles, llama.cpp's dry run sizes its compute buffers and the bars show them.
+            await until(lambda: "llama.cpp" in page.speed.text(), what="llama.cpp's sizing")
+            figures = await services.memory_check.compute(profile, draft.plan(), page.n_ctx)
+            assert figures is not None and figures[beta] > 0
+            assert column.bar.parts[3].bytes == figures[beta]
+            assert page.columns[0].bar.parts[3].bytes == figures[HOST]
+
             # Load the edited plan: beta's worker gets its layers through the tunnel, with progress.
             seen: list[dict[str, float]] = []
             shown = page._progress

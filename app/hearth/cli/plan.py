@@ -13,10 +13,11 @@ from hearth.api.local import LocalApiError
 from hearth.cli.say import translate
 from hearth.core.gguf_header import GGUFError
 from hearth.core.plan import HOST, PlanError
-from hearth.core.planner import DeviceSpec
-from hearth.core.profile import default_context, read_profile
+from hearth.core.planner import DeviceSpec, Prediction
+from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.core.units import MIB
-from hearth.service.planning import PlanReport, choose_plan, plan_report
+from hearth.service.memory_check import MemoryCheck
+from hearth.service.planning import PlanReport, choose_sized, plan_report
 from hearth.store.settings import parse_size
 
 
@@ -50,6 +51,22 @@ def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
     return DeviceSpec(HOST, host.memory_bytes, host.bytes_per_s), specs
 
 
+def _choose_here(
+    profile: ModelProfile, host: DeviceSpec, remotes: list[DeviceSpec], n_ctx: int, plan: str | None
+) -> Prediction:
+    """The plan over the devices of a file, sized by llama.cpp in an engine process of this command."""
+    import asyncio
+
+    async def choose() -> Prediction:
+        check = MemoryCheck()
+        try:
+            return await choose_sized(profile, host, remotes, n_ctx, check, plan)
+        finally:
+            await check.close()
+
+    return asyncio.run(choose())
+
+
 def _ask_node(model: str, n_ctx: int, plan: str | None) -> PlanReport:
     import asyncio
 
@@ -66,7 +83,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         n_ctx = args.ctx or default_context(profile)
         if args.devices:
             host, remotes = load_devices(args.devices)
-            report = plan_report(choose_plan(profile, host, remotes, n_ctx, args.plan), host, remotes)
+            report = plan_report(_choose_here(profile, host, remotes, n_ctx, args.plan), host, remotes)
         else:
             # The node plans over what it sees now, as it does for a pooled chat without --plan.
             report = _ask_node(args.model, n_ctx, args.plan)
@@ -91,6 +108,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
     for name, why in report.left_out.items():
         print(f"{name}: {why}")
+    if report.sized_by_llama:
+        print(translate("Cli", "Compute buffers as llama.cpp sizes them for this plan."))
     return 0
 
 

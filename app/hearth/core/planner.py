@@ -14,8 +14,10 @@ minimum: O(2^(D-1) · D · L) for D devices and L layers.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hearth.core.memory import DeviceMemory, device_memory
@@ -68,6 +70,8 @@ class Prediction:
     seconds_per_token: float
     left_out: dict[str, str]  # device -> why it holds nothing
     over: dict[str, Overflow] = field(default_factory=dict)  # device -> what it would lack
+    # True once the compute buffers are llama.cpp's own sizing (``with_compute``), not the estimate.
+    sized_by_llama: bool = False
 
     @property
     def tokens_per_s(self) -> float:
@@ -152,6 +156,23 @@ def predict(
     used = {p.device for p in placements if p.end > p.start}
     left = {d.name: "not in the plan" for d in remotes if d.name not in used}
     return Prediction(plan, placements, sum(p.seconds for p in placements), left, over)
+
+
+def with_compute(pred: Prediction, compute: Mapping[str, int], caps: Mapping[str, int]) -> Prediction:
+    """``pred`` with each device's compute buffer as llama.cpp's dry run sized it, and the devices that
+    would overflow with those figures (``caps``: what each device may use, by the plan's names)."""
+    placements = tuple(
+        dataclasses.replace(
+            p, memory=dataclasses.replace(p.memory, compute=compute.get(p.device, p.memory.compute))
+        )
+        for p in pred.placements
+    )
+    over = {
+        p.device: Overflow(p.device, p.memory.total, caps[p.device])
+        for p in placements
+        if p.device in caps and p.memory.total > caps[p.device]
+    }
+    return dataclasses.replace(pred, placements=placements, over=over, sized_by_llama=True)
 
 
 def evaluate(

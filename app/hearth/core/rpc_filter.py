@@ -7,8 +7,7 @@ is capped to what is left of the donation, and graphs that contain ops no llama 
 carry function pointers) end the connection. HELLO's transport capabilities are cleared both ways, so
 neither end ever upgrades the connection to a transport (RDMA) that would bypass the tunnel.
 
-Framing (ggml RPC protocol 7): a request is ``cmd u8 | size u64 | payload``; a reply is
-``size u64 | payload``, and only some commands have one.
+Framing as in ``core.rpc_protocol``.
 """
 
 from __future__ import annotations
@@ -18,23 +17,18 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from hearth.core.errors import HearthError
+from hearth.core.rpc_protocol import ANSWERED, CMD_COUNT, CONN_CAPS_SIZE, RPC_TENSOR_SIZE, Cmd
 
-ALLOC_BUFFER = 0
-FREE_BUFFER = 4
-SET_TENSOR_HASH = 7
-GRAPH_COMPUTE = 10
-GET_DEVICE_MEMORY = 11
-HELLO = 14
-CMD_COUNT = 19
-# Commands the server answers (ggml-rpc.cpp, rpc_serve_client).
-ANSWERED = frozenset({0, 1, 2, 3, 7, 8, 9, 11, 13, 14, 15})
+ALLOC_BUFFER = Cmd.ALLOC_BUFFER
+FREE_BUFFER = Cmd.FREE_BUFFER
+GRAPH_COMPUTE = Cmd.GRAPH_COMPUTE
+GET_DEVICE_MEMORY = Cmd.GET_DEVICE_MEMORY
+HELLO = Cmd.HELLO
 # Commands whose payload the filter must see whole; every other payload streams through.
 INSPECTED = frozenset({ALLOC_BUFFER, FREE_BUFFER, GRAPH_COMPUTE, GET_DEVICE_MEMORY, HELLO})
 # Replies the filter reads whole (and may rewrite) before passing them on.
 INSPECTED_REPLIES = frozenset({ALLOC_BUFFER, GET_DEVICE_MEMORY, HELLO})
-CONN_CAPS_SIZE = 24  # ggml-rpc transport.h; HELLO's request is the caps, its reply version(4) + caps
 MAX_INSPECTED_PAYLOAD = 256 * 1024 * 1024
-RPC_TENSOR_SIZE = 296
 RPC_TENSOR_OP_OFFSET = 52  # id u64, type u32, buffer u64, ne u32[4], nb u32[4], then op u32
 _FAILED_ALLOC = struct.pack("<QQQ", 16, 0, 0)
 

@@ -191,6 +191,18 @@ class EngineClient:
                 self._want = None
                 raise EngineError(event.message)
 
+    async def estimate(self, request: m.Estimate) -> m.Estimated:
+        """llama.cpp's dry run of a load: no model is loaded, none is unloaded."""
+        async with self._lock:
+            await self.start()
+            self._send(request)
+            while True:
+                event = await self._next()
+                if isinstance(event, m.Estimated):
+                    return event
+                if isinstance(event, m.Failure):
+                    raise EngineError(event.message)
+
     async def cancel_load(self) -> None:
         """Ask a load in progress to stop; it then fails with 'loading was cancelled'."""
         if self.running:

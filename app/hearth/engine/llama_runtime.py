@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
+import msgspec
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from hearth.core import llama_log
@@ -59,8 +60,11 @@ class _BuftOverride(ctypes.Structure):
 
 
 @contextlib.contextmanager
-def _model_params_hook(progress: Callable[[float], bool], rpc_servers: list[str]) -> Iterator[None]:
-    """Give llama.cpp a load-progress callback and, when pooling, its device list and output pinning.
+def _model_params_hook(
+    progress: Callable[[float], bool], rpc_servers: list[str], no_alloc: bool = False
+) -> Iterator[None]:
+    """Give llama.cpp a load-progress callback and, when pooling, its device list and output pinning;
+    with ``no_alloc``, a dry run that allocates nothing and reports what it would.
 
     ``Llama()`` builds its model parameters from ``llama_model_default_params`` and exposes neither
     hook, so the defaults are wrapped for the duration of one load.
@@ -91,6 +95,7 @@ def _model_params_hook(progress: Callable[[float], bool], rpc_servers: list[str]
     def params() -> llama_lib.llama_model_params:
         p: llama_lib.llama_model_params = original()
         p.progress_callback = on_progress
+        p.no_alloc = no_alloc
         if devices is not None and overrides is not None:
             # The bindings declare these as arrays; llama.cpp takes pointers, which is what is stored.
             p.devices = ctypes.cast(devices, ctypes.c_void_p)  # type: ignore[assignment]
@@ -148,6 +153,43 @@ def _apply_builtin(name: str, messages: list[ChatMessage]) -> str:
     raise RuntimeError(f"the '{name}' chat template kept growing")
 
 
+def _open(
+    req: LoadModel, progress: Callable[[float], bool], rpc_servers: list[str], no_alloc: bool = False
+) -> llama_cpp.Llama:
+    threads = resolve_threads(req.n_threads)
+    with _model_params_hook(progress, rpc_servers, no_alloc):
+        return llama_cpp.Llama(
+            req.path,
+            n_ctx=req.n_ctx,
+            n_batch=req.n_batch,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_gpu_layers=req.n_gpu_layers,
+            tensor_split=req.tensor_split,
+            use_mmap=req.use_mmap,
+            type_k=_ggml_type(req.cache_type),
+            type_v=_ggml_type(req.cache_type),
+            flash_attn=uses_flash_attention(req.cache_type, req.flash_attn),
+            verbose=False,
+        )
+
+
+def dry_run(req: LoadModel, rpc_servers: list[str]) -> dict[str, int]:
+    """The buffers llama.cpp would allocate for ``req`` over ``rpc_servers``, keyed as ``Loaded.buffers``
+    (weights and KV caches read 0: a dry run sizes only the compute buffers from its graphs)."""
+    _log_mark()
+    # llama.cpp aborts a dry run over a mapped file; unmapped, it still reads no weights.
+    req = msgspec.structs.replace(req, use_mmap=False)
+    try:
+        llm = _open(req, lambda _: True, rpc_servers, no_alloc=True)
+    except ValueError as exc:
+        raise RuntimeError(f"llama.cpp could not size {req.path}: {exc}") from None
+    try:
+        return llama_log.buffer_sizes(_log_since())
+    finally:
+        llm.close()
+
+
 class LlamaRuntime:
     """One loaded model and its chat formatting."""
 
@@ -169,27 +211,12 @@ class LlamaRuntime:
             return keep_going
 
         _log_mark()
-        threads = resolve_threads(req.n_threads)
-        with _model_params_hook(on_progress, req.rpc_servers):
-            try:
-                llm = llama_cpp.Llama(
-                    req.path,
-                    n_ctx=req.n_ctx,
-                    n_batch=req.n_batch,
-                    n_threads=threads,
-                    n_threads_batch=threads,
-                    n_gpu_layers=req.n_gpu_layers,
-                    tensor_split=req.tensor_split,
-                    use_mmap=req.use_mmap,
-                    type_k=_ggml_type(req.cache_type),
-                    type_v=_ggml_type(req.cache_type),
-                    flash_attn=uses_flash_attention(req.cache_type, req.flash_attn),
-                    verbose=False,
-                )
-            except ValueError as exc:
-                if cancelled.is_set():
-                    raise LoadCancelled() from None
-                raise RuntimeError(f"llama.cpp could not load {req.path}: {exc}") from None
+        try:
+            llm = _open(req, on_progress, req.rpc_servers)
+        except ValueError as exc:
+            if cancelled.is_set():
+                raise LoadCancelled() from None
+            raise RuntimeError(f"llama.cpp could not load {req.path}: {exc}") from None
         self.llm = llm
         self.path = req.path
         template = llm.metadata.get("tokenizer.chat_template")

@@ -81,7 +81,15 @@ class Shutdown(msgspec.Struct, tag="shutdown", frozen=True):
     pass
 
 
-Request = LoadModel | Generate | Cancel | CancelLoad | Unload | Shutdown
+class Estimate(msgspec.Struct, tag="estimate", frozen=True):
+    """What ``load`` would allocate on each device, asked of llama.cpp without allocating anything.
+    ``load.rpc_servers`` is not used: the engine stands in for ``remote_devices`` devices itself."""
+
+    load: LoadModel
+    remote_devices: int = 0
+
+
+Request = LoadModel | Generate | Cancel | CancelLoad | Unload | Shutdown | Estimate
 
 
 # --- events (engine -> client) ---
@@ -144,7 +152,15 @@ class Failure(msgspec.Struct, tag="error", frozen=True):
     kind: str = ""  # "context": the prompt does not fit the context (the request, not the engine, is wrong)
 
 
-Event = Ready | LoadProgress | Loaded | Unloaded | Token | Done | Failure
+class Estimated(msgspec.Struct, tag="estimated", frozen=True):
+    """Compute buffers (llama.cpp's compute and output buffers), in bytes: this device's, then each
+    remote device's in plan order."""
+
+    host: int
+    remotes: list[int]
+
+
+Event = Ready | LoadProgress | Loaded | Unloaded | Token | Done | Failure | Estimated
 
 _encoder = msgspec.msgpack.Encoder()
 _request_decoder: msgspec.msgpack.Decoder[Request] = msgspec.msgpack.Decoder(Request)

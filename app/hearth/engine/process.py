@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 import llama_cpp
 
+from hearth.engine import dry_run
 from hearth.engine import messages as m
 from hearth.engine.answer import PromptTooLong
 from hearth.engine.llama_runtime import LlamaRuntime, LoadCancelled, install_log_capture
@@ -132,6 +133,8 @@ def serve(stdin: BinaryIO, out_fd: int) -> None:
                 else:
                     runtime = llama
                 outbox.send(runtime.load(request, progress))
+            elif isinstance(request, m.Estimate):
+                outbox.send(dry_run.estimate(request))
             elif isinstance(request, m.Unload):
                 runtime.unload()
                 outbox.send(m.Unloaded())

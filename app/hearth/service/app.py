@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from hearth.core.errors import HearthError
 from hearth.core.load_progress import device_progress
 from hearth.core.plan import HOST, Plan, PlanError, even_plan
-from hearth.core.planner import Prediction, auto_plan, predict
+from hearth.core.planner import DeviceSpec, Prediction, auto_plan, predict
 from hearth.core.profile import ModelProfile, default_context
 from hearth.engine import messages as m
 from hearth.engine import mlx_runtime, rpc
@@ -40,14 +40,17 @@ from hearth.service.device_view import DeviceView
 from hearth.service.downloads import DownloadJob, Downloads, State
 from hearth.service.events import Event
 from hearth.service.fit import Fit, fit
+from hearth.service.memory_check import MemoryCheck
 from hearth.service.node import Node, NodeOptions
 from hearth.service.planning import (
     PlanChoice,
     PlanningDevice,
-    choose_plan,
+    caps,
+    choose_sized,
     keyed_specs,
     named_specs,
     planning_devices,
+    size,
 )
 from hearth.service.status import ApiStatus, DonationStatus, NodeStatus, WorkerStatus
 from hearth.service.turns import Turns, Who
@@ -108,6 +111,7 @@ class Services:
     ) -> None:
         self.node = Node(options, show_code=show_code or self._code_shown)
         self.engine = engine or EngineClient()
+        self.memory_check = MemoryCheck()
         self.library = ModelLibrary()
         self.disk = ThreadPoolExecutor(1, thread_name_prefix="hearth-disk")
         self.store: ConversationStore | None = None
@@ -132,6 +136,7 @@ class Services:
         await self.downloads.close()
         with contextlib.suppress(Exception):
             await self.engine.close()
+        await self.memory_check.close()
         await self._close_pool()
         await self.node.stop()
         if self.store is not None:
@@ -250,8 +255,25 @@ class Services:
         if not pooled:
             plan_text = str(even_plan(profile.block_count, [HOST]))
         host, remotes = named_specs(self.planning_devices())
-        pred = choose_plan(profile, host, remotes, n_ctx, plan_text, self.node.is_me)
-        return PlanChoice(profile, n_ctx, pred, host, remotes)
+        sized = await choose_sized(
+            profile, host, remotes, n_ctx, self.memory_check, plan_text, self.node.is_me
+        )
+        return PlanChoice(profile, n_ctx, sized, host, remotes)
+
+    async def sized(
+        self,
+        profile: ModelProfile,
+        prediction: Prediction,
+        n_ctx: int,
+        host: DeviceSpec | None = None,
+        remotes: list[DeviceSpec] | None = None,
+    ) -> Prediction:
+        """``prediction`` with each device's compute buffer as llama.cpp's dry run sizes it, and what
+        would overflow then; as it was when llama.cpp cannot say. ``host`` and ``remotes``: the devices
+        it was made over (by default the planning devices, by key)."""
+        if host is None or remotes is None:
+            host, remotes = keyed_specs(self.planning_devices())
+        return await size(self.memory_check, profile, prediction, n_ctx, caps(host, remotes))
 
     async def settle(self, timeout: float) -> None:
         """Give paired devices in sight up to ``timeout`` seconds to connect and report their memory
@@ -296,7 +318,7 @@ class Services:
         """Reserve the plan's devices, then load; progress per plan device (``host`` for this one).
         ``threads`` None: as many as llama.cpp itself would use."""
         devices = self.planning_devices()
-        expected = self._expectation(profile, plan, n_ctx)
+        expected = await self._expectation(profile, plan, n_ctx)
         await self.unload()
         names = {d.key: d.name for d in devices}
         if plan.remote:
@@ -333,12 +355,14 @@ class Services:
         self._notify(Event.MODEL)
         return self.model
 
-    def _expectation(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> tuple[dict[str, int], float]:
+    async def _expectation(
+        self, profile: ModelProfile, plan: Plan, n_ctx: int
+    ) -> tuple[dict[str, int], float]:
         """What a load will hold on each device, and its predicted speed. llama.cpp maps this device's
         weights from the file (pages the system counts as free), so only its KV cache and compute
         buffers count; a remote device copies its weights into memory, and so does MLX."""
         try:
-            prediction = self.predict(profile, plan, n_ctx)
+            prediction = await self.sized(profile, self.predict(profile, plan, n_ctx), n_ctx)
         except PlanError:
             return {}, 0.0
         mapped = profile.format == "gguf"

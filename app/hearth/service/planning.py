@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import msgspec
 
-from hearth.core.plan import HOST, parse_plan
-from hearth.core.planner import DeviceSpec, Prediction, auto_plan, evaluate
+from hearth.core.plan import HOST, PlanError, parse_plan
+from hearth.core.planner import DeviceSpec, Overflow, Prediction, auto_plan, evaluate, with_compute
 from hearth.core.profile import ModelProfile
 from hearth.core.units import MIB
 from hearth.service.device_view import DeviceView
+from hearth.service.memory_check import MemoryCheck
 
 # Decode speed assumed for a device that has not reported a probe: a typical laptop's memory bandwidth.
 DEFAULT_BYTES_PER_S = 20e9
@@ -117,6 +118,63 @@ def choose_plan(
     return auto_plan(profile, host, remotes, n_ctx)
 
 
+def caps(host: DeviceSpec, remotes: list[DeviceSpec]) -> dict[str, int]:
+    """What each device may use, by the names the plan uses."""
+    return {HOST: host.memory_bytes, **{d.name: d.memory_bytes for d in remotes}}
+
+
+def shrunk(
+    host: DeviceSpec, remotes: list[DeviceSpec], over: Mapping[str, Overflow]
+) -> tuple[DeviceSpec, list[DeviceSpec]]:
+    """The devices with as much less room as llama.cpp found a plan to need beyond the estimate, to
+    plan again with."""
+
+    def less(d: DeviceSpec) -> DeviceSpec:
+        o = over.get(d.name)
+        return dataclasses.replace(d, memory_bytes=max(0, d.memory_bytes - o.excess)) if o else d
+
+    return less(host), [less(d) for d in remotes]
+
+
+# How many times a plan is made again when llama.cpp sizes the planner's pick bigger than it fits.
+REPLANS = 3
+
+
+async def size(
+    check: MemoryCheck, profile: ModelProfile, prediction: Prediction, n_ctx: int, room: Mapping[str, int]
+) -> Prediction:
+    """``prediction`` with each device's compute buffer as llama.cpp's dry run sizes it, and what would
+    overflow then (``room``: what each device may use); as it was when llama.cpp cannot say."""
+    figures = await check.compute(profile, prediction.plan, n_ctx)
+    return prediction if figures is None else with_compute(prediction, figures, room)
+
+
+async def choose_sized(
+    profile: ModelProfile,
+    host: DeviceSpec,
+    remotes: list[DeviceSpec],
+    n_ctx: int,
+    check: MemoryCheck,
+    plan_text: str | None = None,
+    is_host: Callable[[str], bool] | None = None,
+) -> Prediction:
+    """``choose_plan``, sized by llama.cpp. When the planner's own pick would not fit as sized, it
+    plans again with that much less room on the devices that were short."""
+    room = caps(host, remotes)
+    chosen = choose_plan(profile, host, remotes, n_ctx, plan_text, is_host)
+    sized = await size(check, profile, chosen, n_ctx, room)
+    for _ in range(REPLANS):
+        if plan_text or not sized.over or not sized.sized_by_llama:
+            break
+        host, remotes = shrunk(host, remotes, sized.over)
+        try:
+            again = auto_plan(profile, host, remotes, n_ctx)
+        except PlanError:
+            break
+        sized = await size(check, profile, again, n_ctx, room)
+    return sized
+
+
 class PlanRow(msgspec.Struct, frozen=True):
     device: str
     layers: tuple[int, int] | None  # first and last layer held; None for a device that holds none
@@ -134,10 +192,12 @@ class PlanReport(msgspec.Struct, frozen=True):
     tokens_per_s: float
     devices: list[PlanRow]
     left_out: dict[str, str]
+    # True when the compute buffers are llama.cpp's own sizing, False when they are the estimate.
+    sized_by_llama: bool = False
 
 
 def plan_report(pred: Prediction, host: DeviceSpec, remotes: list[DeviceSpec]) -> PlanReport:
-    caps = {HOST: host.memory_bytes, **{d.name: d.memory_bytes for d in remotes}}
+    room = caps(host, remotes)
     rows = [
         PlanRow(
             p.device,
@@ -145,12 +205,12 @@ def plan_report(pred: Prediction, host: DeviceSpec, remotes: list[DeviceSpec]) -
             p.memory.weights,
             p.memory.kv,
             p.memory.compute,
-            caps[p.device] - p.memory.total,
+            room[p.device] - p.memory.total,
             p.seconds * 1000,
         )
         for p in pred.placements
     ]
-    return PlanReport(str(pred.plan), pred.tokens_per_s, rows, dict(pred.left_out))
+    return PlanReport(str(pred.plan), pred.tokens_per_s, rows, dict(pred.left_out), pred.sized_by_llama)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,9 @@ from hearth.ui.layer_strip import LayerStrip
 from hearth.ui.memory_bar import gib, number, params
 from hearth.ui.tasks import describe, spawn
 
+# How long the plan must stay as it is before llama.cpp is asked to size it.
+SIZE_AFTER_S = 0.25
+
 MIN_CTX = 256
 
 
@@ -68,6 +71,7 @@ class PlannerPage(QWidget):
         self.prediction: Prediction | None = None
         self.columns: list[DeviceColumn] = []
         self._loading: asyncio.Task[Any] | None = None
+        self._sizing: asyncio.Task[Any] | None = None
         self._proposal: Proposal | None = None
         self._note = ""  # what the status line says while nothing else needs saying
 
@@ -325,26 +329,47 @@ class PlannerPage(QWidget):
             self.status.setText(describe(exc))
             self.load_button.setEnabled(False)
             return
-        placed = {p.device: p for p in self.prediction.placements}
+        self._show(self.prediction)
+        if self._sizing is not None:
+            self._sizing.cancel()
+        self._sizing = spawn(self._size(self.profile, self.prediction, self.n_ctx), None, self._sized)
+
+    async def _size(
+        self, profile: ModelProfile, prediction: Prediction, n_ctx: int
+    ) -> tuple[Any, Prediction]:
+        # A strip being dragged changes the plan many times a second: size the one it settles on.
+        await asyncio.sleep(SIZE_AFTER_S)
+        return (profile.path, prediction.plan, n_ctx), await self.services.sized(profile, prediction, n_ctx)
+
+    def _sized(self, result: tuple[Any, Prediction]) -> None:
+        key, sized = result
+        if self.profile is None or self.draft is None or not sized.sized_by_llama:
+            return
+        if key == (self.profile.path, self.draft.plan(), self.n_ctx):
+            self.prediction = sized
+            self._show(sized)
+
+    def _show(self, prediction: Prediction) -> None:
+        placed = {p.device: p for p in prediction.placements}
         for column, d in zip(self.columns, self.devices, strict=False):
             p = placed.get(d.key)
             memory = p.memory if p else DeviceMemory(0, 0, 0)
             layers = (p.start, p.end - 1) if p and p.end > p.start else None
-            overflow = self.prediction.over.get(d.key)
+            overflow = prediction.over.get(d.key)
             over = self._overflow_text(overflow, d.name) if overflow else ""
             column.show_plan(layers, memory, d.memory_total, d.memory_free, d.usable, over)
-        self.speed.setText(
-            self.tr("predicted %1 tokens/s").replace("%1", number(self.prediction.tokens_per_s))
-        )
-        blocked = bool(self.prediction.over)
+        speed = self.tr("predicted %1 tokens/s").replace("%1", number(prediction.tokens_per_s))
+        if prediction.sized_by_llama:
+            speed += " · " + self.tr("memory as llama.cpp sizes it")
+        self.speed.setText(speed)
+        blocked = bool(prediction.over)
         self.load_button.setEnabled(not blocked and self._loading is None)
         self.load_button.setToolTip(self.tr("A device would run out of memory") if blocked else "")
         if blocked:
             names = {d.key: d.name for d in self.devices}
             self.status.setText(
                 "; ".join(
-                    self._overflow_text(o, names.get(o.device, o.device))
-                    for o in self.prediction.over.values()
+                    self._overflow_text(o, names.get(o.device, o.device)) for o in prediction.over.values()
                 )
             )
         elif not self.status.text().startswith(self.tr("Loaded")):

@@ -1,0 +1,79 @@
+"""What a load would allocate on each device, from llama.cpp itself, before any device is reserved.
+
+llama.cpp's dry run (``no_alloc``) builds and reserves the same graphs as a real load and reports the
+compute buffer each device would get; its graph allocator reuses freed space in ways no formula
+follows exactly. The remote devices of the plan are played by stand-ins on 127.0.0.1 in this process
+(``core.rpc_standin``: made-up answers, no memory, no compute), so a plan can be sized for devices
+that are not reserved, or not even connected. The stand-ins stay up for the life of the process:
+ggml registers an RPC server for good, so the same endpoints are reused by every dry run.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+
+from hearth.core.rpc_standin import StandIn, StandInError
+from hearth.engine.llama_runtime import dry_run
+from hearth.engine.messages import Estimate, Estimated
+
+log = logging.getLogger(__name__)
+MAX_STAND_INS = 64
+
+
+def _serve(conn: socket.socket) -> None:
+    device = StandIn()
+    with conn:
+        try:
+            while data := conn.recv(1 << 16):
+                conn.sendall(device.receive(data))
+        except (OSError, StandInError) as exc:
+            log.debug("stand-in connection ended: %s", exc)
+
+
+def _listen(listener: socket.socket) -> None:
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=_serve, args=(conn,), name="stand-in", daemon=True).start()
+
+
+class _StandIns:
+    def __init__(self) -> None:
+        self._endpoints: list[str] = []
+        self._lock = threading.Lock()
+
+    def endpoints(self, n: int) -> list[str]:
+        if n > MAX_STAND_INS:
+            raise ValueError(f"a plan over {n} remote devices; Hearth sizes at most {MAX_STAND_INS}")
+        with self._lock:
+            while len(self._endpoints) < n:
+                listener = socket.create_server(("127.0.0.1", 0))
+                threading.Thread(target=_listen, args=(listener,), name="stand-ins", daemon=True).start()
+                self._endpoints.append(f"127.0.0.1:{listener.getsockname()[1]}")
+            return self._endpoints[:n]
+
+
+_stand_ins = _StandIns()
+
+
+def estimate(request: Estimate) -> Estimated:
+    endpoints = _stand_ins.endpoints(request.remote_devices)
+    buffers = dry_run(request.load, endpoints)
+    # llama.cpp names a remote buffer by the server's device: "RPC<device>[<endpoint>]".
+    remote = {f"RPC0[{endpoint}]": i for i, endpoint in enumerate(endpoints)}
+    host, remotes = 0, [0] * len(endpoints)
+    for key, size in buffers.items():
+        device, kind = key.rsplit(" ", 1)
+        if kind not in ("compute", "output"):
+            continue
+        index = remote.get(device)
+        if index is None:
+            host += size
+        else:
+            remotes[index] += size
+    return Estimated(host, remotes)

@@ -1,0 +1,130 @@
+"""llama.cpp's own sizing of a plan's compute buffers, in an engine process kept for it.
+
+``core.memory`` estimates a device's compute buffer from the graph's shape; llama.cpp's allocator then
+packs the graph's tensors its own way, which on small models can be a few percent either side. Its
+dry run says exactly what each device would get, in about a tenth of a second, without reserving or
+even reaching any device. The planner searches with the estimate; the plan a user sees, loads, or
+asks for is then sized by the dry run.
+
+The dry runs use an engine process of their own, so that a model being loaded or answering in the
+main engine neither waits for them nor is disturbed; it ends after a minute without use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from hearth.core.plan import HOST, Plan
+from hearth.core.profile import ModelProfile
+from hearth.engine import messages as m
+from hearth.engine.client import EngineClient, EngineDied, EngineError
+
+log = logging.getLogger(__name__)
+IDLE_S = 60.0
+TIMEOUT_S = 30.0
+REMEMBERED = 256
+
+_Key = tuple[str, int, str, int, str]
+
+
+class MemoryCheck:
+    def __init__(self, log_path: Path | None = None) -> None:
+        self._log_path = log_path
+        self._engine: EngineClient | None = None
+        self._known: OrderedDict[_Key, dict[str, int]] = OrderedDict()
+        self._idle: asyncio.TimerHandle | None = None
+        self._running: dict[_Key, asyncio.Future[dict[str, int]]] = {}
+        self._closed = False
+        self._ending: asyncio.Future[None] | None = None
+
+    async def compute(
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16"
+    ) -> dict[str, int] | None:
+        """Compute buffer bytes per device of ``plan`` (``HOST`` for this one), or None when llama.cpp
+        could not size it (the reason is logged; the estimate stands)."""
+        if profile.format != "gguf":
+            return None
+        key = (profile.path, profile.file_size, str(plan), n_ctx, cache_type)
+        known = self._known.get(key)
+        if known is not None:
+            self._known.move_to_end(key)
+            return known
+        running = self._running.get(key)
+        if running is None:
+            # Shielded: a caller that gives up (a newer plan on the strip) leaves the answer to the cache.
+            sizing = self._size(key, profile, plan, n_ctx, cache_type)
+            running = self._running[key] = asyncio.ensure_future(sizing)
+        try:
+            return await asyncio.shield(running)
+        except (EngineError, EngineDied, TimeoutError) as exc:
+            log.warning("llama.cpp could not size %s as %s: %s", profile.path, plan, exc)
+            return None
+
+    async def _size(
+        self, key: _Key, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str
+    ) -> dict[str, int]:
+        try:
+            n_gpu_layers, split = plan.llama_params()
+            request = m.Estimate(
+                m.LoadModel(
+                    profile.path,
+                    n_ctx=n_ctx,
+                    cache_type=cache_type,
+                    n_gpu_layers=n_gpu_layers,
+                    tensor_split=split,
+                ),
+                remote_devices=len(plan.remote),
+            )
+            engine = self._engine = self._engine or EngineClient(self._log_path)
+            self._keep_alive()
+            try:
+                async with asyncio.timeout(TIMEOUT_S):
+                    sized = await engine.estimate(request)
+            except BaseException:
+                await engine.kill()  # an answer left in flight must not reach the next request
+                raise
+            figures = {HOST: sized.host}
+            figures.update({a.device: size for a, size in zip(plan.remote, sized.remotes, strict=True)})
+            self._known[key] = figures
+            if len(self._known) > REMEMBERED:
+                self._known.popitem(last=False)
+            return figures
+        finally:
+            self._running.pop(key, None)
+            self._keep_alive()
+
+    def _keep_alive(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        if not self._closed:
+            self._idle = asyncio.get_running_loop().call_later(IDLE_S, self._idle_close)
+
+    def _idle_close(self) -> None:
+        # A dry run under way re-arms the timer when it ends; the next one starts a new engine.
+        if not self._running:
+            self._ending = asyncio.ensure_future(self._end_engine())
+
+    def _end_engine(self) -> Coroutine[Any, Any, None]:
+        engine, self._engine = self._engine, None  # at once: a dry run starting now gets a new one
+
+        async def end() -> None:
+            if engine is not None:
+                with contextlib.suppress(Exception):
+                    await engine.close()
+
+        return end()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        for running in list(self._running.values()):
+            running.cancel()
+        await self._end_engine()
