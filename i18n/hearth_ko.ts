@@ -710,7 +710,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="223"/>
+        <location filename="../app/hearth/ui/models_page.py" line="229"/>
         <source>Catalog</source>
         <translation>카탈로그</translation>
     </message>
@@ -800,137 +800,147 @@
         <translation>레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <source>%1 a layer, %2 for each token</source>
+        <translation>레이어당 %1개, 토큰마다 %2개</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="163"/>
+        <source>Experts</source>
+        <translation>전문가</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="165"/>
         <source>Context length</source>
         <translation>컨텍스트 길이</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="166"/>
         <source>Licence</source>
         <translation>라이선스</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="166"/>
         <source>not stated in the file</source>
         <translation>파일에 명시되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="167"/>
         <source>Chat template</source>
         <translation>대화 템플릿</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="162"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>File</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="180"/>
+        <location filename="../app/hearth/ui/models_page.py" line="186"/>
         <source>Delete %1 from this device?</source>
         <translation>이 기기에서 %1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="181"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>Delete model</source>
         <translation>모델 삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="188"/>
+        <location filename="../app/hearth/ui/models_page.py" line="194"/>
         <source>Deleted %1</source>
         <translation>%1 삭제됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="194"/>
+        <location filename="../app/hearth/ui/models_page.py" line="200"/>
         <source>Import an MLX model folder</source>
         <translation>MLX 모델 폴더 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>Import a model</source>
         <translation>모델 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 모델 (*.gguf);;모든 파일 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="205"/>
+        <location filename="../app/hearth/ui/models_page.py" line="211"/>
         <source>Checking %1…</source>
         <translation>%1 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="215"/>
         <source>%1 was not imported: %2</source>
         <translation>%1을(를) 가져오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <location filename="../app/hearth/ui/models_page.py" line="221"/>
         <source>Imported %1</source>
         <translation>%1 가져옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="226"/>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="232"/>
+        <location filename="../app/hearth/ui/models_page.py" line="308"/>
         <source>Download</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="251"/>
+        <location filename="../app/hearth/ui/models_page.py" line="257"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>작은 모델부터 70B급까지의 지시 모델입니다. 각 모델이 이 기기에 맞는지, 페어링된 기기를 합쳐야 맞는지, 어디에도 맞지 않는지 표시합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="266"/>
+        <location filename="../app/hearth/ui/models_page.py" line="272"/>
         <source>Asking the hub for %1…</source>
         <translation>허브에서 %1 확인 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="270"/>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
         <source>%n layers</source>
         <translation>
             <numerusform>레이어 %n개</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <location filename="../app/hearth/ui/models_page.py" line="292"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Hearth에 오신 것을 환영합니다. 먼저 모델을 고르세요. &quot;이 기기에서 실행 가능&quot;으로 표시된 모델은 이 기기 혼자 실행하고, 나머지는 페어링된 기기가 필요합니다. 작은 모델은 몇 분이면 받을 수 있습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="295"/>
+        <location filename="../app/hearth/ui/models_page.py" line="301"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Hugging Face에서 GGUF 모델 검색 (예: &quot;qwen 7b&quot;)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="296"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Search text</source>
         <translation>검색어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="298"/>
+        <location filename="../app/hearth/ui/models_page.py" line="304"/>
         <source>Search</source>
         <translation>검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="301"/>
+        <location filename="../app/hearth/ui/models_page.py" line="307"/>
         <source>Search results</source>
         <translation>검색 결과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="323"/>
+        <location filename="../app/hearth/ui/models_page.py" line="329"/>
         <source>Searching the hub for %1…</source>
         <translation>허브에서 %1 검색 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="345"/>
+        <location filename="../app/hearth/ui/models_page.py" line="351"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="356"/>
+        <location filename="../app/hearth/ui/models_page.py" line="362"/>
         <source>Downloading %1</source>
         <translation>%1 다운로드 중</translation>
     </message>

@@ -712,7 +712,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="223"/>
+        <location filename="../app/hearth/ui/models_page.py" line="229"/>
         <source>Catalog</source>
         <translation>Каталог</translation>
     </message>
@@ -802,93 +802,103 @@
         <translation>Слои</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <source>%1 a layer, %2 for each token</source>
+        <translation>%1 на слой, %2 на каждый токен</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="163"/>
+        <source>Experts</source>
+        <translation>Эксперты</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="165"/>
         <source>Context length</source>
         <translation>Длина контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="166"/>
         <source>Licence</source>
         <translation>Лицензия</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="166"/>
         <source>not stated in the file</source>
         <translation>в файле не указана</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="167"/>
         <source>Chat template</source>
         <translation>Шаблон диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="162"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="180"/>
+        <location filename="../app/hearth/ui/models_page.py" line="186"/>
         <source>Delete %1 from this device?</source>
         <translation>Удалить %1 с этого устройства?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="181"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="188"/>
+        <location filename="../app/hearth/ui/models_page.py" line="194"/>
         <source>Deleted %1</source>
         <translation>Удалено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="194"/>
+        <location filename="../app/hearth/ui/models_page.py" line="200"/>
         <source>Import an MLX model folder</source>
         <translation>Импорт папки модели MLX</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>Import a model</source>
         <translation>Импорт модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>Модели GGUF (*.gguf);;Все файлы (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="205"/>
+        <location filename="../app/hearth/ui/models_page.py" line="211"/>
         <source>Checking %1…</source>
         <translation>Проверка %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="215"/>
         <source>%1 was not imported: %2</source>
         <translation>%1 не импортирован: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <location filename="../app/hearth/ui/models_page.py" line="221"/>
         <source>Imported %1</source>
         <translation>Импортировано: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="226"/>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="232"/>
+        <location filename="../app/hearth/ui/models_page.py" line="308"/>
         <source>Download</source>
         <translation>Скачать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="251"/>
+        <location filename="../app/hearth/ui/models_page.py" line="257"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>Инструктивные модели — от маленьких до класса 70B. Для каждой указано, поместится ли она на этом устройстве, на сопряжённых устройствах вместе или нигде.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="266"/>
+        <location filename="../app/hearth/ui/models_page.py" line="272"/>
         <source>Asking the hub for %1…</source>
         <translation>Запрос к хабу: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="270"/>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n слой</numerusform>
@@ -897,37 +907,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <location filename="../app/hearth/ui/models_page.py" line="292"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Добро пожаловать в Hearth. Начните с модели: помеченные «помещается на этом устройстве» работают здесь сами по себе, остальным нужны сопряжённые устройства. Небольшие модели скачиваются за минуты.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="295"/>
+        <location filename="../app/hearth/ui/models_page.py" line="301"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Поиск GGUF-моделей на Hugging Face, например «qwen 7b»</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="296"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Search text</source>
         <translation>Текст поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="298"/>
+        <location filename="../app/hearth/ui/models_page.py" line="304"/>
         <source>Search</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="301"/>
+        <location filename="../app/hearth/ui/models_page.py" line="307"/>
         <source>Search results</source>
         <translation>Результаты поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="323"/>
+        <location filename="../app/hearth/ui/models_page.py" line="329"/>
         <source>Searching the hub for %1…</source>
         <translation>Поиск на хабе: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="345"/>
+        <location filename="../app/hearth/ui/models_page.py" line="351"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>Найден %n файл модели</numerusform>
@@ -936,7 +946,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="356"/>
+        <location filename="../app/hearth/ui/models_page.py" line="362"/>
         <source>Downloading %1</source>
         <translation>Скачивается %1</translation>
     </message>

@@ -710,7 +710,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="223"/>
+        <location filename="../app/hearth/ui/models_page.py" line="229"/>
         <source>Catalog</source>
         <translation>目录</translation>
     </message>
@@ -800,137 +800,147 @@
         <translation>层数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <source>%1 a layer, %2 for each token</source>
+        <translation>每层 %1 个，每个词元用 %2 个</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="163"/>
+        <source>Experts</source>
+        <translation>专家</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="165"/>
         <source>Context length</source>
         <translation>上下文长度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="166"/>
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="166"/>
         <source>not stated in the file</source>
         <translation>文件中未注明</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="167"/>
         <source>Chat template</source>
         <translation>对话模板</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="162"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="180"/>
+        <location filename="../app/hearth/ui/models_page.py" line="186"/>
         <source>Delete %1 from this device?</source>
         <translation>要从本设备删除 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="181"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>Delete model</source>
         <translation>删除模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="188"/>
+        <location filename="../app/hearth/ui/models_page.py" line="194"/>
         <source>Deleted %1</source>
         <translation>已删除 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="194"/>
+        <location filename="../app/hearth/ui/models_page.py" line="200"/>
         <source>Import an MLX model folder</source>
         <translation>导入 MLX 模型文件夹</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>Import a model</source>
         <translation>导入模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="201"/>
+        <location filename="../app/hearth/ui/models_page.py" line="207"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="205"/>
+        <location filename="../app/hearth/ui/models_page.py" line="211"/>
         <source>Checking %1…</source>
         <translation>正在检查 %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="215"/>
         <source>%1 was not imported: %2</source>
         <translation>未导入 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <location filename="../app/hearth/ui/models_page.py" line="221"/>
         <source>Imported %1</source>
         <translation>已导入 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="226"/>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="232"/>
+        <location filename="../app/hearth/ui/models_page.py" line="308"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="251"/>
+        <location filename="../app/hearth/ui/models_page.py" line="257"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>从小型到 70B 级别的指令模型。每个模型都会注明：本设备能否运行、需与已配对设备合力运行，还是都无法运行。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="266"/>
+        <location filename="../app/hearth/ui/models_page.py" line="272"/>
         <source>Asking the hub for %1…</source>
         <translation>正在向模型库查询 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="270"/>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n 层</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <location filename="../app/hearth/ui/models_page.py" line="292"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>欢迎使用 Hearth。先选一个模型吧：标有“本设备可运行”的模型在这台设备上就能独立运行，其他模型需要已配对的设备一起运行。小模型几分钟即可下载完成。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="295"/>
+        <location filename="../app/hearth/ui/models_page.py" line="301"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>在 Hugging Face 上搜索 GGUF 模型，例如“qwen 7b”</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="296"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Search text</source>
         <translation>搜索内容</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="298"/>
+        <location filename="../app/hearth/ui/models_page.py" line="304"/>
         <source>Search</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="301"/>
+        <location filename="../app/hearth/ui/models_page.py" line="307"/>
         <source>Search results</source>
         <translation>搜索结果</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="323"/>
+        <location filename="../app/hearth/ui/models_page.py" line="329"/>
         <source>Searching the hub for %1…</source>
         <translation>正在模型库中搜索 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="345"/>
+        <location filename="../app/hearth/ui/models_page.py" line="351"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>找到 %n 个模型文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="356"/>
+        <location filename="../app/hearth/ui/models_page.py" line="362"/>
         <source>Downloading %1</source>
         <translation>正在下载 %1</translation>
     </message>

@@ -200,6 +200,8 @@ SHAPES = {
     "tiny": {},
     "small": {"n_embd": 256, "n_ff": 512},
     "wide": {"n_embd": 512, "n_ff": 1536, "n_head": 8, "n_head_kv": 2},
+    # A mixture of experts, as Mixtral: four experts a layer, two for each token.
+    "experts": {"n_embd": 128, "n_ff": 256, "n_expert": 4, "n_expert_used": 2},
 }
 
 

@@ -153,6 +153,24 @@ def test_a_base_model_says_it_continues_text(qtbot, loop, tmp_path: Path) -> Non
     assert "tokens/s" in stats  # it still answers, formatted by its turn markers
 
 
+def test_a_mixture_of_experts_says_so_on_its_card(qtbot, loop, tmp_path: Path) -> None:
+    spec = synthetic.variant(synthetic.TINY, name="experts", n_expert=4, n_expert_used=2)
+    path = synthetic.write_model(tmp_path / "experts.gguf", spec)
+
+    async def scenario() -> str:
+        services, window = await open_window()
+        try:
+            window.models.import_file(str(path))
+            await until(lambda: window.models.list.count() == 1, what="the model listed")
+            window.models.list.setCurrentRow(0)
+            return window.models.card.text()
+        finally:
+            await close_window(services, window)
+
+    card = run(loop, scenario())
+    assert "<b>Experts</b>: 4 a layer, 2 for each token" in card
+
+
 def test_a_code_block_is_copied_whole(qtbot, loop) -> None:
     async def scenario() -> None:
         services, window = await open_window()

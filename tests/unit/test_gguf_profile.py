@@ -285,3 +285,26 @@ def test_attention_kinds_count_masks_per_range(tiny_model: Path) -> None:
     assert (plain.attention_kinds(0, 8), plain.attention_kinds(3, 3)) == (1, 0)
     mixed = replace(plain, swa_layers=(True, True, False, True, True, False, True, True))
     assert [mixed.attention_kinds(s, e) for s, e in ((0, 2), (1, 3), (5, 6), (0, 8))] == [1, 2, 1, 2]
+
+
+def test_a_mixture_of_experts_reads_only_its_experts_share(tmp_path: Path) -> None:
+    spec = synthetic.variant(synthetic.TINY, name="experts", n_expert=4, n_expert_used=1)
+    profile = read_profile(str(synthetic.write_model(tmp_path / "experts.gguf", spec)))
+    assert (profile.expert_count, profile.expert_used_count) == (4, 1)
+    # Gate, up and down for each of four experts, in f16: all of it held, a quarter of it read a token.
+    experts = 4 * 3 * spec.n_ff * spec.n_embd * 2
+    assert profile.expert_bytes == (experts,) * spec.n_layer
+    assert profile.read_bytes(0, 2) == sum(profile.layer_bytes[:2]) - 2 * 0.75 * experts
+    dense = read_profile(str(synthetic.write_model(tmp_path / "dense.gguf", synthetic.TINY)))
+    assert dense.expert_bytes == () and dense.read_bytes(0, 8) == sum(dense.layer_bytes)
+
+
+def test_an_impossible_expert_count_is_a_clear_error(tmp_path: Path) -> None:
+    spec = synthetic.variant(synthetic.TINY, name="experts", n_expert=4, n_expert_used=2)
+    path = synthetic.write_model(tmp_path / "experts.gguf", spec)
+    data = path.read_bytes()
+    key = b"llama.expert_used_count"
+    at = data.index(key) + len(key) + 4  # the value follows the key and its u32 type
+    path.write_bytes(data[:at] + struct.pack("<I", 9) + data[at + 4 :])
+    with pytest.raises(GGUFError, match="expert_used_count' is 9 of 4"):
+        read_profile(str(path))

@@ -127,3 +127,24 @@ def test_a_plan_may_name_this_device_by_its_own_name_or_id() -> None:
         assert plan.assignments[0].device == HOST_NAME and plan.remote[0].device == "beta"
     with pytest.raises(PlanError, match="host's layers must come first"):
         parse_plan("beta:0-3,alpha:4-7", 8, is_me)
+
+
+def test_a_mixture_of_experts_costs_a_token_only_its_experts_reads() -> None:
+    import dataclasses
+
+    dense = shaped_profile(
+        [4_000_000] * 8,
+        embedding_length=512,
+        feed_forward_length=1024,
+        head_count=8,
+        head_count_kv=8,
+        vocab_size=1000,
+        head_bytes=0,
+    )
+    # Three quarters of each layer are experts, and a token goes through one expert of four.
+    experts = dataclasses.replace(dense, expert_count=4, expert_used_count=1, expert_bytes=(3_000_000,) * 8)
+    host = DeviceSpec(HOST_NAME, 1 << 40, 1e9)
+    slow = auto_plan(dense, host, [], 512)
+    fast = auto_plan(experts, host, [], 512)
+    assert slow.seconds_per_token == pytest.approx(32e-3)
+    assert fast.seconds_per_token == pytest.approx((8 * (1_000_000 + 750_000)) / 1e9)

@@ -11,8 +11,9 @@ module follows the graph llama.cpp builds for a layer and names which tensors ar
 - **Attention**: the layer input and its norm, Q and the attention output; without flash attention
   also K and V as computed and the scores of every head over the whole cache (``n_kv × n_tokens ×
   n_head`` f32), which is what grows with the context.
-- **Feed-forward**: gate, up and their product (three ``n_ff`` rows per token) beside the residual.
-  The masks stay alive through it, except after a device's last attention of that kind.
+- **Feed-forward**: gate, up and their product (three ``n_ff`` rows per token) beside the residual; in
+  a mixture of experts that for each expert a token uses, with each expert's output and the router's
+  scores. The masks stay alive through it, except after a device's last attention of that kind.
 - **Output head** (the host; Hearth keeps the head there): logits for every token of the micro-batch,
   ``n_vocab × n_tokens`` f32, because llama.cpp reserves for a prompt whose every token asks for
   logits. With a 262,144-token vocabulary that alone is 512 MiB.
@@ -92,7 +93,14 @@ def compute_buffer(
             k_and_v = profile.head_count_kv * (profile.head_dim_k + profile.head_dim_v)
             attention += tokens * F32 * (k_and_v + n_kv * profile.head_count)
         ff = profile.feed_forward_length or 4 * n_embd
-        feed_forward = tokens * F32 * (3 * ff + 2 * n_embd)
+        if profile.expert_count:
+            # Each token through its experts: gate, up and their product per expert, each expert's
+            # output before they are weighed and summed, and the router's scores over every expert.
+            used = profile.expert_used_count
+            per_token = used * (3 * ff + n_embd) + 2 * profile.expert_count + 2 * n_embd
+        else:
+            per_token = 3 * ff + 2 * n_embd
+        feed_forward = tokens * F32 * per_token
         # The host builds every mask for the whole graph; a worker holds copies of the kinds its layers
         # use, each freed after its last use.
         kinds_now = profile.attention_kinds(0, last) if host else profile.attention_kinds(start, end)

@@ -86,7 +86,8 @@ class CostModel:
         self.n_ctx = n_ctx
         self.cache_type = cache_type
         self.L = profile.block_count
-        self.prefix = [0, *itertools.accumulate(profile.layer_bytes)]
+        # What a token reads per layer: in a mixture of experts, only its experts' share of them.
+        self.prefix = [0.0, *itertools.accumulate(profile.read_bytes(i, i + 1) for i in range(self.L))]
         self._head = profile.output_bytes or profile.token_embd_bytes  # tied embeddings serve as the head
         self._memory: dict[tuple[int, int, bool], DeviceMemory] = {}
 

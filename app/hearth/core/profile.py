@@ -20,6 +20,9 @@ from hearth.core.gguf_header import (
 )
 
 _LAYER_RE = re.compile(r"^blk\.(\d+)\.")
+# A layer's routed experts (ffn_gate_exps, ffn_up_exps, ffn_down_exps, ffn_gate_up_exps); shared experts
+# (ffn_*_shexp) run for every token like a dense feed-forward.
+_EXPERTS_RE = re.compile(r"^blk\.\d+\.ffn_\w+_exps\.")
 TOKEN_EMBD = "token_embd.weight"
 OUTPUT = "output.weight"
 CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl")
@@ -60,6 +63,20 @@ class ModelProfile:
     sliding_window: int = 0
     license: str = ""  # as the file states it (general.license), "" when it does not
     format: str = "gguf"  # "gguf" (llama.cpp) or "mlx" (an MLX folder, run by mlx-lm on one device)
+    # Mixture of experts: experts per layer, how many each token goes through, and per layer the bytes
+    # of the expert tensors, of which a token reads only its experts' share. Zero and empty when dense.
+    expert_count: int = 0
+    expert_used_count: int = 0
+    expert_bytes: tuple[int, ...] = ()
+
+    def read_bytes(self, start: int, end: int) -> float:
+        """Weight bytes a token reads in layers ``[start, end)``: every layer's dense tensors and, in a
+        mixture of experts, the share of the expert tensors its experts hold."""
+        total = float(sum(self.layer_bytes[start:end]))
+        if self.expert_count and self.expert_bytes:
+            unused = 1 - min(self.expert_used_count, self.expert_count) / self.expert_count
+            total -= unused * sum(self.expert_bytes[start:end])
+        return total
 
     def attention_kinds(self, start: int, end: int) -> int:
         """How many kinds of attention (full, sliding window) layers ``[start, end)`` use; llama.cpp
@@ -91,6 +108,7 @@ class ModelProfile:
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["layer_bytes"] = list(self.layer_bytes)
+        out["expert_bytes"] = list(self.expert_bytes)
         out["dominant_type"] = self.dominant_type
         out["kv_bytes_per_token_per_layer_f16"] = self.kv_bytes_per_token_per_layer("f16")
         return out
@@ -187,6 +205,7 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
     n_ff = max(n_ff) if isinstance(n_ff, list) and n_ff else n_ff
 
     layer_bytes = [0] * block_count
+    expert_bytes = [0] * block_count
     token_embd = output = other = params = 0
     quant: dict[str, list[int]] = {}
     token_embd_shape: tuple[int, ...] | None = None
@@ -204,6 +223,8 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
             if idx >= block_count:
                 raise GGUFError(f"tensor '{t.name}' names layer {idx} but the model has {block_count} layers")
             layer_bytes[idx] += t.nbytes
+            if _EXPERTS_RE.match(t.name):
+                expert_bytes[idx] += t.nbytes
         elif t.name == TOKEN_EMBD:
             token_embd += t.nbytes
             token_embd_shape = t.shape
@@ -223,6 +244,14 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
         vocab = token_embd_shape[-1]
     name = md.get("general.name")
     swa_layers, sliding_window = sliding_window_layers(md, arch, block_count)
+    experts = _int_key(md, f"{arch}.expert_count", 0)
+    experts_used = _int_key(md, f"{arch}.expert_used_count", 0) if experts else 0
+    if experts and not 0 < experts_used <= experts:
+        raise GGUFError(f"'{arch}.expert_used_count' is {experts_used} of {experts} experts")
+    # Some families give the experts' feed-forward width separately from the dense layers'.
+    n_ff_experts = md.get(f"{arch}.expert_feed_forward_length")
+    if experts and isinstance(n_ff_experts, int) and not isinstance(n_ff_experts, bool) and n_ff_experts > 0:
+        n_ff = n_ff_experts
     return ModelProfile(
         path=header.path,
         name=name if isinstance(name, str) else "",
@@ -249,6 +278,9 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
         swa_layers=swa_layers,
         sliding_window=sliding_window,
         license=lic if isinstance(lic := md.get("general.license"), str) else "",
+        expert_count=experts,
+        expert_used_count=experts_used,
+        expert_bytes=tuple(expert_bytes) if experts else (),
     )
 
 

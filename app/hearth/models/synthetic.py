@@ -45,6 +45,9 @@ class SyntheticSpec:
     architecture: str = "llama"
     head_dim: int | None = None  # K and V size per head; n_embd // n_head when None
     sliding_window: int = 0  # gemma3 only; 0 means every layer attends to the whole context
+    # Mixture of experts (llama only, as Mixtral): experts per layer of n_ff each, and how many a token uses.
+    n_expert: int = 0
+    n_expert_used: int = 0
 
 
 TINY = SyntheticSpec("tiny", n_layer=8, n_embd=64, n_ff=128, n_head=4, n_head_kv=2, n_vocab=384, n_ctx=512)
@@ -128,6 +131,8 @@ def write_model(
     if spec.architecture not in ("llama", "gemma3"):
         raise ValueError(f"synthetic models are llama or gemma3, not '{spec.architecture}'")
     gemma = spec.architecture == "gemma3"
+    if spec.n_expert and (gemma or not 0 < spec.n_expert_used <= spec.n_expert):
+        raise ValueError("a synthetic mixture of experts is a llama with 0 < n_expert_used <= n_expert")
     head_dim = spec.head_dim or spec.n_embd // spec.n_head
 
     def w(rows: int, cols: int) -> np.ndarray:
@@ -138,7 +143,8 @@ def write_model(
     tmp = out.with_name(out.name + ".partial")
     per_part = 0
     if parts > 1:
-        tensors = 2 + spec.n_layer * (13 if gemma else 9) + (spec.output_type is not None)
+        per_layer = 13 if gemma else 9 + bool(spec.n_expert)  # experts add the router
+        tensors = 2 + spec.n_layer * per_layer + (spec.output_type is not None)
         per_part = -(-tensors // parts)
     writer = gguf.GGUFWriter(
         str(tmp) if parts == 1 else str(out), spec.architecture, split_max_tensors=per_part
@@ -155,6 +161,9 @@ def write_model(
     writer.add_value_length(head_dim)
     if gemma and spec.sliding_window:
         writer.add_sliding_window(spec.sliding_window)
+    if spec.n_expert:
+        writer.add_expert_count(spec.n_expert)
+        writer.add_expert_used_count(spec.n_expert_used)
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(spec.n_vocab)
     tokens, scores, types = _vocab(spec.n_vocab)
@@ -180,9 +189,16 @@ def write_model(
         _add(writer, p + "attn_v.weight", w(spec.n_head_kv * head_dim, spec.n_embd), spec.matrix_type)
         _add(writer, p + "attn_output.weight", w(spec.n_embd, spec.n_head * head_dim), spec.matrix_type)
         _add(writer, p + "ffn_norm.weight", ones, QT.F32)
-        _add(writer, p + "ffn_gate.weight", w(spec.n_ff, spec.n_embd), spec.matrix_type)
-        _add(writer, p + "ffn_up.weight", w(spec.n_ff, spec.n_embd), spec.matrix_type)
-        _add(writer, p + "ffn_down.weight", w(spec.n_embd, spec.n_ff), spec.matrix_type)
+        if spec.n_expert:
+            _add(writer, p + "ffn_gate_inp.weight", w(spec.n_expert, spec.n_embd), QT.F32)
+            wide, narrow = (spec.n_ff, spec.n_embd), (spec.n_embd, spec.n_ff)
+            for name, (rows, cols) in {"gate": wide, "up": wide, "down": narrow}.items():
+                experts = np.stack([w(rows, cols) for _ in range(spec.n_expert)])
+                _add(writer, p + f"ffn_{name}_exps.weight", experts, spec.matrix_type)
+        else:
+            _add(writer, p + "ffn_gate.weight", w(spec.n_ff, spec.n_embd), spec.matrix_type)
+            _add(writer, p + "ffn_up.weight", w(spec.n_ff, spec.n_embd), spec.matrix_type)
+            _add(writer, p + "ffn_down.weight", w(spec.n_embd, spec.n_ff), spec.matrix_type)
         if gemma:
             head_ones = np.ones(head_dim, dtype=np.float32)
             _add(writer, p + "attn_q_norm.weight", head_ones, QT.F32)

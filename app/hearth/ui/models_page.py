@@ -156,6 +156,12 @@ class ModelsPage(QWidget):
             (self.tr("Size"), gib(p.file_size)),
             (self.tr("Quantization"), p.dominant_type),
             (self.tr("Layers"), str(p.block_count)),
+        ]
+        if p.expert_count:
+            experts = self.tr("%1 a layer, %2 for each token")
+            experts = experts.replace("%1", str(p.expert_count)).replace("%2", str(p.expert_used_count))
+            rows.append((self.tr("Experts"), experts))
+        rows += [
             (self.tr("Context length"), str(p.context_length)),
             (self.tr("Licence"), p.license or self.tr("not stated in the file")),
             (self.tr("Chat template"), yes if p.has_chat_template else no),
