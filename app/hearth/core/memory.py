@@ -12,8 +12,8 @@ module follows the graph llama.cpp builds for a layer and names which tensors ar
   also K and V as computed and the scores of every head over the whole cache (``n_kv × n_tokens ×
   n_head`` f32), which is what grows with the context.
 - **Feed-forward**: gate, up and their product (three ``n_ff`` rows per token) beside the residual; in
-  a mixture of experts that for each expert a token uses, with each expert's output and the router's
-  scores. The masks stay alive through it, except after a device's last attention of that kind.
+  a mixture of experts that for each expert a token uses, and the router's scores. The masks stay
+  alive through it, except after a device's last attention of that kind.
 - **Output head** (the host; Hearth keeps the head there): logits for every token of the micro-batch,
   ``n_vocab × n_tokens`` f32, because llama.cpp reserves for a prompt whose every token asks for
   logits. With a 262,144-token vocabulary that alone is 512 MiB.
@@ -94,10 +94,9 @@ def compute_buffer(
             attention += tokens * F32 * (k_and_v + n_kv * profile.head_count)
         ff = profile.feed_forward_length or 4 * n_embd
         if profile.expert_count:
-            # Each token through its experts: gate, up and their product per expert, each expert's
-            # output before they are weighed and summed, and the router's scores over every expert.
-            used = profile.expert_used_count
-            per_token = used * (3 * ff + n_embd) + 2 * profile.expert_count + 2 * n_embd
+            # Each token through its experts: gate, up and their product for each expert it uses (the
+            # experts' outputs come after gate and up are freed), and the router's scores.
+            per_token = profile.expert_used_count * 3 * ff + 2 * profile.expert_count + 2 * n_embd
         else:
             per_token = 3 * ff + 2 * n_embd
         feed_forward = tokens * F32 * per_token
