@@ -10,7 +10,9 @@ The host is the engine process (one thread) with memory for only half of the lay
 many, as a slower computer is. The host's and A's speeds are probed as a node does it (the probe model
 through llama.cpp, in a process with the device's threads); B's is the one-thread probe times the
 share. The per-token cost of a remote device is the node's RPC step probe (loopback's round trip is
-negligible).
+negligible). The auto plan comes from the probes taken before the run, as a node would have them; the
+devices are probed again after each pass over the plans, and the predictions printed at the end use
+the median of every probe, since one probe on a shared machine is at the mercy of the moment.
 Every contiguous plan that fits in memory, with the host first and the workers in either order, on a
 grid of ``--step`` layers, is timed once; then the fastest few and the compared plans (Hearth's auto
 plan, llama.cpp's default split by reported free memory, which is even over CPU workers since they
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from benchmarks._common import decode, median, medium_model, raw_worker, share_cores
@@ -67,6 +70,31 @@ async def tokens_per_s(
     )
     await decode(engine, 4)  # warm up
     return await decode(engine, n)
+
+
+async def probe_all(args: argparse.Namespace, work: Path, i: int) -> dict[str, float]:
+    """The host's and A's speeds, B's, and the RPC step, probed as a node probes them."""
+    one_thread = await probe_speed(1, work / f"probe-host-{i}.log")
+    probed = {
+        HOST: one_thread,
+        "A": await probe_speed(args.threads_a, work / f"probe-A-{i}.log"),
+        # B's worker runs one thread behind the relay: the probe's one-thread speed, stretched.
+        "B": one_thread * args.share,
+        "hop": await measure_rpc_step(f"planner-quality-{i}"),  # a new key: measured, not remembered
+    }
+    print(
+        "probe: "
+        + ", ".join(f"{k} {v / 1e9:.2f} GB/s" for k, v in probed.items() if k != "hop")
+        + f"; a remote device costs {probed['hop'] * 1000:.2f} ms a token",
+        flush=True,
+    )
+    return probed
+
+
+def specs(probes: list[dict[str, float]], room: int, big: int) -> tuple[DeviceSpec, list[DeviceSpec]]:
+    """The devices as the planner takes them, from the median of each probed figure."""
+    mid = {key: median([p[key] for p in probes]) for key in probes[0]}
+    return DeviceSpec(HOST, room, mid[HOST]), [DeviceSpec(n, big, mid[n], mid["hop"]) for n in ("A", "B")]
 
 
 async def probe_speed(threads: int, log: Path) -> float:
@@ -109,12 +137,15 @@ async def measure(
     keep: set[str],
     endpoints: dict[str, str],
     args: argparse.Namespace,
+    probe_again: Callable[[], Awaitable[None]],
 ) -> dict[str, float]:
-    """One timing of every plan, then interleaved rounds of the fastest few and of ``keep``: medians."""
+    """One timing of every plan, then interleaved rounds of the fastest few and of ``keep``: medians.
+    The devices are probed again after the first pass and after each round."""
     first: dict[str, float] = {}
     for i, (text, plan) in enumerate(plans.items()):
         first[text] = await tokens_per_s(engine, model, plan, endpoints, args.tokens)
         print(f"[{i + 1}/{len(plans)}] {text:<28} {first[text]:7.2f} tok/s", flush=True)
+    await probe_again()
     fastest = sorted(first, key=first.__getitem__, reverse=True)[: args.finalists]
     finalists = list(dict.fromkeys([*fastest, *sorted(keep)]))
     samples = {text: [first[text]] for text in finalists}
@@ -123,6 +154,7 @@ async def measure(
         order = finalists[r % len(finalists) :] + finalists[: r % len(finalists)]
         for text in order:
             samples[text].append(await tokens_per_s(engine, model, plans[text], endpoints, args.tokens))
+        await probe_again()
     print("again in interleaved rounds (median of each):")
     for text in finalists:
         print(f"  {text:<28} {median(samples[text]):7.2f} tok/s  ({len(samples[text])} runs)")
@@ -141,36 +173,39 @@ async def main(args: argparse.Namespace, work: Path) -> None:
     endpoints = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
     engine = EngineClient(work / "engine.log")
     try:
-        one_thread = await probe_speed(1, work / "probe-host.log")
-        speeds = {
-            HOST: one_thread,
-            "A": await probe_speed(args.threads_a, work / "probe-A.log"),
-            # B's worker runs one thread behind the relay: the probe's one-thread speed, stretched.
-            "B": one_thread * args.share,
-        }
-        hop = await measure_rpc_step("planner-quality")  # as the node measures it
-        print(
-            "probed speeds: "
-            + ", ".join(f"{k} {v / 1e9:.2f} GB/s" for k, v in speeds.items())
-            + f"; a remote device costs {hop * 1000:.2f} ms a token"
-        )
+        probes = [await probe_all(args, work, 0), await probe_all(args, work, 1)]
         big = 1 << 40
         # The host has room for only part of the model, as in a household that needs the pool.
         room = device_memory(profile, 0, max(0, round(L * args.host_share)), 512, host=True).total
-        host = DeviceSpec(HOST, room, speeds[HOST])
-        remotes = [DeviceSpec(n, big, speeds[n], hop) for n in ("A", "B")]
+        # The auto plan from the probes a node would have before the run.
+        host, remotes = specs(probes, room, big)
         solve_started = time.perf_counter()
         auto = auto_plan(profile, host, remotes, 512)
         solve_ms = (time.perf_counter() - solve_started) * 1000
         named = {"Hearth auto plan": auto.plan, **memory_splits(L)}
         fitting = [p for p in candidates(L, args.step) if not predict(profile, host, remotes, p, 512).over]
         plans = {str(p): p for p in [*fitting, *named.values()]}
-        measured = await measure(engine, model, plans, {str(p) for p in named.values()}, endpoints, args)
+
+        async def probe_again() -> None:
+            probes.append(await probe_all(args, work, len(probes)))
+
+        measured = await measure(
+            engine, model, plans, {str(p) for p in named.values()}, endpoints, args, probe_again
+        )
     finally:
         await engine.close()
         for proc in procs:
             proc.kill()
             proc.wait()
+    # Predictions from every probe taken over the run, as medians: one probe on a shared machine is at
+    # the mercy of what else runs at that moment, and the plans were timed over minutes.
+    host, remotes = specs(probes, room, big)
+    print(
+        "probed speeds (median of "
+        + f"{len(probes)} probes over the run): "
+        + ", ".join(f"{d.name} {d.bytes_per_s / 1e9:.2f} GB/s" for d in [host, *remotes])
+        + f"; a remote device costs {remotes[0].hop_s * 1000:.2f} ms a token"
+    )
     best_text = max(measured, key=measured.__getitem__)
     best = measured[best_text]
     got = measured[str(auto.plan)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from harness.plans import pooled_load
 from hearth.core.plan import parse_plan
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
@@ -38,16 +39,7 @@ def test_pooled_experts_answer_exactly_as_alone(rpc_workers: list[str], tmp_path
             pooled = []
             for text in plans:
                 plan = parse_plan(text, profile.block_count)
-                n_gpu_layers, split = plan.llama_params()
-                loaded = await client.load(
-                    m.LoadModel(
-                        str(path),
-                        n_ctx=512,
-                        rpc_servers=rpc_workers[: len(plan.remote)],
-                        n_gpu_layers=n_gpu_layers,
-                        tensor_split=split,
-                    )
-                )
+                loaded = await client.load(pooled_load(path, plan, rpc_workers))
                 pooled.append((await _greedy(client), loaded.buffers))
             return alone, pooled
         finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.plans import pooled_load
 from harness.real_model import smollm2
 from hearth.core.plan import parse_plan
 from hearth.core.profile import read_profile
@@ -65,16 +66,7 @@ def test_pooled_over_two_workers_answers_exactly_as_alone(rpc_workers: list[str]
             pooled, buffers = [], []
             for text in plans:
                 plan = parse_plan(text, profile.block_count)
-                n_gpu_layers, split = plan.llama_params()
-                loaded = await client.load(
-                    m.LoadModel(
-                        str(SMOL),
-                        n_ctx=512,
-                        rpc_servers=rpc_workers[: len(plan.remote)],
-                        n_gpu_layers=n_gpu_layers,
-                        tensor_split=split,
-                    )
-                )
+                loaded = await client.load(pooled_load(SMOL, plan, rpc_workers))
                 pooled.append((await _answer(client, question))[0])
                 buffers.append(loaded.buffers)
             return alone, pooled, buffers

@@ -1,0 +1,20 @@
+"""Loads that spread a model over RPC workers exactly as a plan says, for tests that compare them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hearth.core.plan import Plan
+from hearth.engine import messages as m
+
+
+def pooled_load(path: Path, plan: Plan, workers: list[str], n_ctx: int = 512) -> m.LoadModel:
+    """``plan``'s remote devices played by ``workers`` in pipeline order."""
+    n_gpu_layers, split = plan.llama_params()
+    return m.LoadModel(
+        str(path),
+        n_ctx=n_ctx,
+        rpc_servers=workers[: len(plan.remote)],
+        n_gpu_layers=n_gpu_layers,
+        tensor_split=split,
+    )
