@@ -4,9 +4,9 @@
 
 Listens on 127.0.0.1, prints its port, and relays every connection to the worker on PORT. The worker
 answers a request once its work is done; the relay holds each answer back so that the time from the
-last request to the answer grows from ``t`` to ``t / SHARE``. The worker behind it then behaves like a
-device ``SHARE`` times as fast at every time scale, from one layer's burst to a sustained run, which a
-CPU quota does not do: a quota lets short bursts run at full speed.
+first request after the previous answer to this answer grows from ``t`` to ``t / SHARE``. The worker
+behind it then behaves like a device ``SHARE`` times as fast at every time scale, from one layer's
+burst to a sustained run, which a CPU quota does not do: a quota lets short bursts run at full speed.
 """
 
 from __future__ import annotations
@@ -31,8 +31,11 @@ class _Stretch:
 
     def request(self) -> None:
         with self.lock:
-            self.asked = time.perf_counter()
-            self.waiting = True
+            # From the first request after an answer: the host sends a burst (inputs, the graph, the
+            # read of its output) and waits; the worker is busy from the first of them.
+            if not self.waiting:
+                self.asked = time.perf_counter()
+                self.waiting = True
 
     def hold(self) -> float:
         """Seconds to hold back the first bytes of an answer."""
