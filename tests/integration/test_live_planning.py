@@ -13,7 +13,7 @@ from harness.nodes import NodeProcess, pair, wait_until
 from hearth.service.probe import PROBE
 
 
-def test_speed_probe_runs_once_per_build_and_reaches_the_planner(tmp_path: Path) -> None:
+def test_speed_probe_runs_once_per_build_a_day_and_reaches_the_planner(tmp_path: Path) -> None:
     node = NodeProcess(tmp_path / "solo", "solo", "127.0.0.1", probe=True).start()
     cache_dir = tmp_path / "solo" / "cache"
     try:
@@ -42,6 +42,21 @@ def test_speed_probe_runs_once_per_build_and_reaches_the_planner(tmp_path: Path)
         me = next(d for d in node.devices() if d["this_device"])
         assert me["bytes_per_s"] == measured and me["rpc_step_ms"] == pytest.approx(step * 1000)
         assert not any("speed probe:" in ln or "rpc step:" in ln for ln in node.lines)
+    finally:
+        node.stop()
+    # Two days later the probe is taken again and the planner gets the median of the probes kept.
+    cache[speed_key]["measured_at"] -= 2 * 24 * 3600
+    (cache_dir / "speed.json").write_text(json.dumps(cache))
+    node.start()
+    try:
+        node.wait_for(r"speed probe: [0-9.]+ GB/s", timeout=120)
+        again = json.loads((cache_dir / "speed.json").read_text())[speed_key]
+        assert len(again["samples"]) == 2 and again["samples"][0] == measured
+        assert again["bytes_per_s"] == pytest.approx(sum(again["samples"]) / 2)
+        typical = again["bytes_per_s"]
+        assert wait_until(
+            lambda: next(d for d in node.devices() if d["this_device"])["bytes_per_s"] == typical, 10
+        )
     finally:
         node.stop()
 

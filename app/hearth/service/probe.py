@@ -5,7 +5,9 @@ Decoding reads every weight of a device's layers once per token, so the planner'
 weight bytes per second. The probe model is about 90 MB of Q8_0 layers (more than a CPU cache holds)
 with a tiny vocabulary, so its time per token is the layers' time. It runs in an engine subprocess like
 any model, with the thread count the device would use, and the answer is kept per llama.cpp build and
-thread count: a different build or cap measures again.
+thread count: a different build or cap measures again. One probe can catch the machine busy with
+something else, so the last few are kept, the planner takes their median, and a probe more than a day
+old is taken again when the node starts.
 
 A remote device costs each token more than the network's round trip: llama.cpp's RPC commands, and a
 process woken on each side. That step is measured on loopback, on the tiny model (whose compute is
@@ -21,6 +23,7 @@ import logging
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from gguf import GGMLQuantizationType as QT
 
@@ -50,6 +53,8 @@ PROBE = synthetic.SyntheticSpec(
 )
 TOKENS = 24
 ROUNDS = 3
+SAMPLES = 5  # probes kept per build and thread count
+STALE_S = 24 * 3600  # a node that starts probes again when its newest probe is older than this
 STEP_TOKENS = 64
 STEP_ROUNDS = 3
 
@@ -79,25 +84,36 @@ def cached(build: str, threads: int) -> float | None:
     return _read(_key(build, threads), "bytes_per_s")
 
 
-def _remember(key: str, field: str, value: float) -> None:
+def _samples(key: str) -> tuple[list[float], float]:
+    """The probes kept for ``key`` and when the newest was taken (0 when none)."""
+    try:
+        entry = json.loads(_cache_file().read_text(encoding="utf-8")).get(key) or {}
+        samples = [float(v) for v in entry.get("samples", [entry["bytes_per_s"]])]
+        return samples[-SAMPLES:], float(entry.get("measured_at", 0))
+    except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError):
+        return [], 0.0
+
+
+def _remember(key: str, field: str, value: float, **more: Any) -> None:
     try:
         data = json.loads(_cache_file().read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             data = {}
     except (FileNotFoundError, ValueError):
         data = {}
-    data[key] = {field: value, "measured_at": time.time()}
+    data[key] = {field: value, "measured_at": time.time(), **more}
     tmp = _cache_file().with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
     tmp.replace(_cache_file())
 
 
 async def measure(build: str, threads: int | None = None, engine: EngineClient | None = None) -> float:
-    """Decode weight bytes per second of this device through llama.cpp; cached per build and threads."""
-    threads_key = threads or 0
-    known = cached(build, threads_key)
-    if known:
-        return known
+    """Decode weight bytes per second of this device through llama.cpp: the median of the last few
+    probes for this build and thread count, probing again when there are none or the newest is stale."""
+    key = _key(build, threads or 0)
+    samples, measured_at = _samples(key)
+    if samples and time.time() - measured_at < STALE_S:
+        return statistics.median(samples)
     own = engine is None
     client = engine or EngineClient(log_path=paths.logs_dir() / "probe.log")
     try:
@@ -105,9 +121,17 @@ async def measure(build: str, threads: int | None = None, engine: EngineClient |
     finally:
         if own:
             await client.close()
-    _remember(_key(build, threads_key), "bytes_per_s", speed)
-    log.info("speed probe: %.1f GB/s of weights with %s threads", speed / 1e9, threads or "all")
-    return speed
+    samples = [*samples, speed][-SAMPLES:]
+    typical = statistics.median(samples)
+    _remember(key, "bytes_per_s", typical, samples=samples)
+    log.info(
+        "speed probe: %.1f GB/s of weights with %s threads (median of %d probes: %.1f GB/s)",
+        speed / 1e9,
+        threads or "all",
+        len(samples),
+        typical / 1e9,
+    )
+    return typical
 
 
 async def weights_per_s(client: EngineClient, threads: int | None = None) -> float:
