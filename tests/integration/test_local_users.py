@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import select
 import shutil
 import socket
@@ -38,6 +39,12 @@ def _accept_from(connect: list[str]) -> tuple[bool, bool]:
             proc.wait()
 
 
+def _reachable_by_others() -> str:
+    """A temporary folder the other account can enter: some systems keep /tmp to root alone."""
+    candidates = (tempfile.gettempdir(), "/var/tmp", "/dev/shm")
+    return next((d for d in candidates if os.path.isdir(d) and os.stat(d).st_mode & 0o001), candidates[0])
+
+
 HOLD = "import socket, sys, time; x=socket.create_connection(('127.0.0.1', int(sys.argv[1]))); time.sleep(9)"
 
 
@@ -55,7 +62,7 @@ def test_another_users_connections_are_recognised() -> None:
 @needs_other_user
 def test_an_unprivileged_worker_gets_a_namespace_nobody_else_reaches() -> None:
     # Root would get a bare network namespace; an ordinary account needs a user namespace around it.
-    folder = Path(tempfile.mkdtemp(prefix="hearth-netns-"))
+    folder = Path(tempfile.mkdtemp(prefix="hearth-netns-", dir=_reachable_by_others()))
     try:
         folder.chmod(0o755)
         shutil.copy(netns.__file__, folder / "netns.py")

@@ -122,6 +122,9 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             assert figures is not None and figures[beta] > 0
             assert column.bar.parts[3].bytes == figures[beta]
             assert page.columns[0].bar.parts[3].bytes == figures[HOST]
+            # The page refreshes every second: a plan llama.cpp has sized stays sized, with no flicker.
+            page.refresh_devices()
+            assert "llama.cpp" in page.speed.text() and column.bar.parts[3].bytes == figures[beta]
 
             # Load the edited plan: beta's worker gets its layers through the tunnel, with progress.
             seen: list[dict[str, float]] = []

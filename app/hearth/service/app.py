@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from hearth.core.errors import HearthError
 from hearth.core.load_progress import device_progress
 from hearth.core.plan import HOST, Plan, PlanError, even_plan
-from hearth.core.planner import DeviceSpec, Prediction, auto_plan, predict
+from hearth.core.planner import DeviceSpec, Prediction, auto_plan, predict, with_compute
 from hearth.core.profile import ModelProfile, default_context
 from hearth.engine import messages as m
 from hearth.engine import mlx_runtime, rpc
@@ -274,6 +274,14 @@ class Services:
         if host is None or remotes is None:
             host, remotes = keyed_specs(self.planning_devices())
         return await size(self.memory_check, profile, prediction, n_ctx, caps(host, remotes))
+
+    def sized_at_hand(self, profile: ModelProfile, prediction: Prediction, n_ctx: int) -> Prediction:
+        """``prediction`` sized as llama.cpp already sized its plan, without waiting; as it is when
+        llama.cpp has not been asked yet (``sized``)."""
+        figures = self.memory_check.known(profile, prediction.plan, n_ctx)
+        if figures is None:
+            return prediction
+        return with_compute(prediction, figures, caps(*keyed_specs(self.planning_devices())))
 
     async def settle(self, timeout: float) -> None:
         """Give paired devices in sight up to ``timeout`` seconds to connect and report their memory

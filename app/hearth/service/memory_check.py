@@ -33,6 +33,10 @@ REMEMBERED = 256
 _Key = tuple[str, int, str, int, str]
 
 
+def _key(profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str) -> _Key:
+    return (profile.path, profile.file_size, str(plan), n_ctx, cache_type)
+
+
 class MemoryCheck:
     def __init__(self, log_path: Path | None = None) -> None:
         self._log_path = log_path
@@ -43,6 +47,16 @@ class MemoryCheck:
         self._closed = False
         self._ending: asyncio.Future[None] | None = None
 
+    def known(
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16"
+    ) -> dict[str, int] | None:
+        """What llama.cpp already said of this plan, without asking again; None when not yet asked."""
+        key = _key(profile, plan, n_ctx, cache_type)
+        known = self._known.get(key)
+        if known is not None:
+            self._known.move_to_end(key)
+        return known
+
     async def compute(
         self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16"
     ) -> dict[str, int] | None:
@@ -50,10 +64,9 @@ class MemoryCheck:
         could not size it (the reason is logged; the estimate stands)."""
         if profile.format != "gguf":
             return None
-        key = (profile.path, profile.file_size, str(plan), n_ctx, cache_type)
-        known = self._known.get(key)
+        key = _key(profile, plan, n_ctx, cache_type)
+        known = self.known(profile, plan, n_ctx, cache_type)
         if known is not None:
-            self._known.move_to_end(key)
             return known
         running = self._running.get(key)
         if running is None:

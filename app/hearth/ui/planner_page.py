@@ -323,16 +323,20 @@ class PlannerPage(QWidget):
             )
         self.ctx_label.setText(str(self.n_ctx))
         try:
-            self.prediction = self.services.predict(self.profile, self.draft.plan(), self.n_ctx)
+            estimate = self.services.predict(self.profile, self.draft.plan(), self.n_ctx)
         except PlanError as exc:
             self.prediction = None
             self.status.setText(describe(exc))
             self.load_button.setEnabled(False)
             return
+        # Sized at once when llama.cpp has seen this plan (the bars do not flicker back to the estimate
+        # on every refresh), else shown as estimated until it has.
+        self.prediction = self.services.sized_at_hand(self.profile, estimate, self.n_ctx)
         self._show(self.prediction)
         if self._sizing is not None:
             self._sizing.cancel()
-        self._sizing = spawn(self._size(self.profile, self.prediction, self.n_ctx), None, self._sized)
+        if not self.prediction.sized_by_llama:
+            self._sizing = spawn(self._size(self.profile, estimate, self.n_ctx), None, self._sized)
 
     async def _size(
         self, profile: ModelProfile, prediction: Prediction, n_ctx: int
