@@ -3,10 +3,10 @@
     python -m benchmarks._slow_device SHARE PORT
 
 Listens on 127.0.0.1, prints its port, and relays every connection to the worker on PORT. The worker
-answers a request once its work is done; the relay holds each answer back so that the time from the
-first request after the previous answer to this answer grows from ``t`` to ``t / SHARE``. The worker
-behind it then behaves like a device ``SHARE`` times as fast at every time scale, from one layer's
-burst to a sustained run, which a CPU quota does not do: a quota lets short bursts run at full speed.
+answers once its work is done; the relay holds the answer after each graph back so that the time from
+the graph's arrival to the answer grows from ``t`` to ``t / SHARE``. The worker behind it then behaves
+like a device ``SHARE`` times as fast at every time scale, from one layer to a sustained run, which a
+CPU quota does not do: a quota lets short bursts run at full speed.
 """
 
 from __future__ import annotations
@@ -17,23 +17,48 @@ import threading
 import time
 from collections.abc import Callable
 
+from hearth.core.rpc_protocol import Cmd
+
 CHUNK = 1 << 16
 
 
 class _Stretch:
-    """When the worker was last asked, and whether the answer to that has been held back yet."""
+    """When the worker was given a graph to compute, and whether its answer has been held back yet.
+
+    Reads the host's requests as ggml RPC frames (``cmd u8 | size u64 | payload``): the worker's work
+    starts when a whole graph has arrived, and the next answer comes once it is done. Inputs the host
+    sends ahead of time (it may send them while it computes its own layers) do not count."""
 
     def __init__(self, share: float) -> None:
         self.factor = 1 / share - 1
         self.asked = 0.0
         self.waiting = False
         self.lock = threading.Lock()
+        self._head = bytearray()
+        self._cmd = -1
+        self._left = 0
 
-    def request(self) -> None:
-        with self.lock:
-            # From the first request after an answer: the host sends a burst (inputs, the graph, the
-            # read of its output) and waits; the worker is busy from the first of them.
-            if not self.waiting:
+    def request(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if self._left:
+                n = min(self._left, len(view))
+                view, self._left = view[n:], self._left - n
+                if not self._left:
+                    self._complete()
+                continue
+            take = min(9 - len(self._head), len(view))
+            self._head += view[:take]
+            view = view[take:]
+            if len(self._head) == 9:
+                self._cmd, self._left = self._head[0], int.from_bytes(self._head[1:], "little")
+                self._head.clear()
+                if not self._left:
+                    self._complete()
+
+    def _complete(self) -> None:
+        if self._cmd in (Cmd.GRAPH_COMPUTE, Cmd.GRAPH_RECOMPUTE):
+            with self.lock:
                 self.asked = time.perf_counter()
                 self.waiting = True
 
@@ -46,10 +71,10 @@ class _Stretch:
             return (time.perf_counter() - self.asked) * self.factor
 
 
-def _pump(src: socket.socket, dst: socket.socket, on_data: Callable[[], None]) -> None:
+def _pump(src: socket.socket, dst: socket.socket, on_data: Callable[[bytes], None]) -> None:
     try:
         while data := src.recv(CHUNK):
-            on_data()
+            on_data(data)
             dst.sendall(data)
     except OSError:
         pass
@@ -67,7 +92,7 @@ def _serve(conn: socket.socket, target: int, share: float) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     stretch = _Stretch(share)
 
-    def answer() -> None:
+    def answer(_: bytes) -> None:
         delay = stretch.hold()
         if delay > 0:
             time.sleep(delay)
