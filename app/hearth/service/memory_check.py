@@ -24,6 +24,7 @@ from hearth.core.plan import HOST, Plan
 from hearth.core.profile import ModelProfile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
+from hearth.store import paths
 
 log = logging.getLogger(__name__)
 IDLE_S = 60.0
@@ -94,7 +95,9 @@ class MemoryCheck:
                 ),
                 remote_devices=len(plan.remote),
             )
-            engine = self._engine = self._engine or EngineClient(self._log_path)
+            # A log of its own: the main engine's log stays that engine's, and so do its error messages.
+            log_path = self._log_path or paths.logs_dir() / "sizing.log"
+            engine = self._engine = self._engine or EngineClient(log_path)
             self._keep_alive()
             try:
                 async with asyncio.timeout(TIMEOUT_S):
