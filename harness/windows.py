@@ -16,6 +16,7 @@ from harness.nodes import NodeProcess
 from hearth.core.plan import HOST
 from hearth.service.app import Services
 from hearth.service.node import NodeOptions
+from hearth.ui.chat_page import ChatPage
 from hearth.ui.main_window import MainWindow
 
 T = TypeVar("T")
@@ -31,6 +32,16 @@ async def until(condition: Callable[[], object], timeout: float = 15, what: str 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
         await asyncio.sleep(0.05)
+
+
+async def ask_greedily(
+    chat: ChatPage, question: str, max_tokens: int = 8, timeout: float = 30, what: str = "the answer"
+) -> None:
+    """Send ``question`` from the chat page, greedy and short, and wait for the answer to end."""
+    chat.temperature.setValue(0.0)
+    chat.max_tokens.setValue(max_tokens)
+    chat.send(question)
+    await until(lambda: chat.turn is None, timeout=timeout, what=what)
 
 
 async def open_window(name: str = "alpha") -> tuple[Services, MainWindow]:

@@ -36,7 +36,7 @@ async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> N
     from harness.fake_hub import FakeHub
     from harness.nodes import NodeProcess
     from harness.real_model import smollm2
-    from harness.windows import close_window, open_window, pair_with, until
+    from harness.windows import ask_greedily, close_window, open_window, pair_with, until
     from hearth.core.plan_edit import PlanDraft
     from hearth.models import synthetic
     from hearth.ui import i18n, theme
@@ -71,10 +71,7 @@ async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> N
         chat = window.chat
         await until(lambda: chat.send_button.isEnabled())
         chat.system.setText("You are a helpful assistant.")
-        chat.temperature.setValue(0.0)
-        chat.max_tokens.setValue(48)
-        chat.send("What is the capital of France? Answer in one sentence.")
-        await until(lambda: chat.turn is None, timeout=60)
+        await ask_greedily(chat, "What is the capital of France? Answer in one sentence.", 48, timeout=60)
         for language in languages:
             i18n.install(app, language)
             await asyncio.sleep(0.5)  # the change reaches the window as a posted event

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QGuiApplication
 
-from harness.windows import close_window, open_window, run, until
+from harness.windows import ask_greedily, close_window, open_window, run, until
 from hearth.models import synthetic
 from hearth.ui.chat_page import code_block_at
 
@@ -87,10 +87,7 @@ def test_regenerate_rename_export_delete(qtbot, loop, tiny_model: Path, tmp_path
         try:
             await _load(window, tiny_model)
             chat = window.chat
-            chat.temperature.setValue(0.0)
-            chat.max_tokens.setValue(16)
-            chat.send("hello")
-            await until(lambda: chat.turn is None, what="the first answer")
+            await ask_greedily(chat, "hello", 16, what="the first answer")
             first = chat.transcript[-1][1]
             chat.regenerate()
             await until(lambda: chat.turn is None, what="the second answer")

@@ -6,7 +6,7 @@ import signal
 from pathlib import Path
 
 from harness.nodes import NodeProcess
-from harness.windows import close_window, open_window, pair_with, run, until
+from harness.windows import ask_greedily, close_window, open_window, pair_with, run, until
 from hearth.core.plan import HOST, parse_plan
 from hearth.core.profile import read_profile
 from hearth.store.settings import load_pooling
@@ -51,10 +51,7 @@ def test_a_device_that_leaves_is_named_and_the_planner_proposes_the_rest(
             assert services.model is not None and services.model.devices == ["alpha"]
             assert str(services.model.plan) == "host:0-7" and services.lost is None
             await until(lambda: chat.notice_box.isHidden(), what="the notice to go")
-            chat.temperature.setValue(0.0)
-            chat.max_tokens.setValue(4)
-            chat.send("hello")
-            await until(lambda: chat.turn is None, timeout=30, what="an answer from this device alone")
+            await ask_greedily(chat, "hello", 4, what="an answer from this device alone")
             assert chat.transcript[-1][1] and chat.transcript[-1][2] == ""
         finally:
             await close_window(services, window)

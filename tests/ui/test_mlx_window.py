@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.windows import close_window, open_window, pair_with, run, until
+from harness.windows import ask_greedily, close_window, open_window, pair_with, run, until
 from hearth.core.plan import HOST
 from hearth.models import synthetic_mlx
 
@@ -36,10 +36,7 @@ def test_load_and_chat_with_an_mlx_model(qtbot, loop, donor, tmp_path: Path) -> 
             assert services.model is not None and services.model.devices == ["alpha"]
             chat = window.chat
             await until(lambda: chat.send_button.isEnabled(), what="the chat ready")
-            chat.temperature.setValue(0.0)
-            chat.max_tokens.setValue(8)
-            chat.send("w1 w2 w3")
-            await until(lambda: chat.turn is None, timeout=60, what="the answer")
+            await ask_greedily(chat, "w1 w2 w3", timeout=60)
             role, text, note = chat.transcript[-1]
             assert role == "assistant" and text.strip() and note == ""
             assert "tokens/s" in chat.stats.text()

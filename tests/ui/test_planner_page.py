@@ -10,7 +10,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from harness.windows import close_window, open_window, pair_through_dialog, run, until
+from harness.windows import ask_greedily, close_window, open_window, pair_through_dialog, run, until
 from hearth.core.plan import HOST
 from hearth.core.profile import read_profile
 from hearth.service.device_view import DeviceView
@@ -145,10 +145,7 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             # The chat answers from the pool and names the devices that served it.
             chat = window.chat
             await until(lambda: chat.send_button.isEnabled(), what="the chat ready")
-            chat.temperature.setValue(0.0)
-            chat.max_tokens.setValue(8)
-            chat.send("hello")
-            await until(lambda: chat.turn is None, timeout=30, what="the pooled answer")
+            await ask_greedily(chat, "hello", what="the pooled answer")
             assert chat.transcript[-1][1] and chat.transcript[-1][2] == ""
             assert chat.stats.text().endswith("alpha, beta")
         finally:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from hearth.core import rpc_filter as rf
 from hearth.core.rpc_filter import Ledger, RpcFilter, RpcViolation
+from hearth.core.rpc_protocol import Cmd
 from hearth.engine import rpc
 
 
@@ -21,7 +22,7 @@ def reply(payload: bytes) -> bytes:
 
 
 def alloc(size: int) -> bytes:
-    return cmd(rf.ALLOC_BUFFER, struct.pack("<IQ", 0, size))
+    return cmd(Cmd.ALLOC_BUFFER, struct.pack("<IQ", 0, size))
 
 
 def test_allocations_within_the_donation_pass_and_are_counted() -> None:
@@ -31,7 +32,7 @@ def test_allocations_within_the_donation_pass_and_are_counted() -> None:
     assert to_server == alloc(600) and to_client == b""
     assert f.from_server(reply(struct.pack("<QQ", 0xABC, 600))) == reply(struct.pack("<QQ", 0xABC, 600))
     assert ledger.used_bytes == 600
-    f.from_client(cmd(rf.FREE_BUFFER, struct.pack("<Q", 0xABC)))
+    f.from_client(cmd(Cmd.FREE_BUFFER, struct.pack("<Q", 0xABC)))
     assert ledger.used_bytes == 0
 
 
@@ -48,7 +49,7 @@ def test_an_allocation_over_the_donation_never_reaches_the_server() -> None:
 
 def test_a_refused_allocation_waits_for_earlier_replies() -> None:
     f = RpcFilter(Ledger(100), frozenset())
-    to_server, _ = f.from_client(cmd(rf.GET_DEVICE_MEMORY, struct.pack("<I", 0)))
+    to_server, _ = f.from_client(cmd(Cmd.GET_DEVICE_MEMORY, struct.pack("<I", 0)))
     assert to_server
     _, to_client = f.from_client(alloc(1000))
     assert to_client == b""  # the device-memory reply is still owed first
@@ -59,7 +60,7 @@ def test_a_refused_allocation_waits_for_earlier_replies() -> None:
 def test_reported_memory_is_capped_to_what_is_left() -> None:
     ledger = Ledger(2**30, used_bytes=2**29)
     f = RpcFilter(ledger, frozenset())
-    f.from_client(cmd(rf.GET_DEVICE_MEMORY, struct.pack("<I", 0)))
+    f.from_client(cmd(Cmd.GET_DEVICE_MEMORY, struct.pack("<I", 0)))
     out = f.from_server(reply(struct.pack("<QQ", 20 * 2**30, 32 * 2**30)))
     assert struct.unpack("<QQQ", out) == (16, 2**29, 2**30)
 
@@ -77,18 +78,18 @@ def _graph(ops: list[int]) -> bytes:
 
 def test_graphs_with_forbidden_ops_end_the_connection() -> None:
     f = RpcFilter(Ledger(10), frozenset({77}))
-    ok = cmd(rf.GRAPH_COMPUTE, _graph([1, 2, 3]))
+    ok = cmd(Cmd.GRAPH_COMPUTE, _graph([1, 2, 3]))
     assert f.from_client(ok) == (ok, b"")
     with pytest.raises(RpcViolation, match="op 77"):
-        f.from_client(cmd(rf.GRAPH_COMPUTE, _graph([1, 77])))
+        f.from_client(cmd(Cmd.GRAPH_COMPUTE, _graph([1, 77])))
 
 
 @pytest.mark.parametrize(
     "bad",
     [
         bytes([200]) + struct.pack("<Q", 0),
-        cmd(rf.ALLOC_BUFFER, b"\0" * 5),
-        cmd(rf.GRAPH_COMPUTE, b"\1\0\0\0\xff\xff\xff\xff"),
+        cmd(Cmd.ALLOC_BUFFER, b"\0" * 5),
+        cmd(Cmd.GRAPH_COMPUTE, b"\1\0\0\0\xff\xff\xff\xff"),
     ],
 )
 def test_malformed_commands_are_violations(bad: bytes) -> None:
@@ -98,7 +99,7 @@ def test_malformed_commands_are_violations(bad: bytes) -> None:
 
 def test_large_payloads_stream_through_in_pieces() -> None:
     f = RpcFilter(Ledger(10), frozenset())
-    big = cmd(6, b"x" * 100_000) + cmd(rf.GET_DEVICE_MEMORY, struct.pack("<I", 0))  # SET_TENSOR, then a query
+    big = cmd(Cmd.SET_TENSOR, b"x" * 100_000) + cmd(Cmd.GET_DEVICE_MEMORY, struct.pack("<I", 0))
     out = b""
     for i in range(0, len(big), 777):
         out += f.from_client(big[i : i + 777])[0]
@@ -122,10 +123,10 @@ def test_arbitrary_client_bytes_pass_or_are_violations(chunks) -> None:
 def test_hello_transport_capabilities_are_cleared_both_ways() -> None:
     f = RpcFilter(Ledger(1000), frozenset())
     caps = bytes(range(1, rf.CONN_CAPS_SIZE + 1))  # what an RDMA-capable end would advertise
-    hello = cmd(rf.HELLO, caps)
+    hello = cmd(Cmd.HELLO, caps)
     # Delivered a byte at a time, as TCP may.
     to_server = b"".join(f.from_client(hello[i : i + 1])[0] for i in range(len(hello)))
-    assert to_server == cmd(rf.HELLO, bytes(rf.CONN_CAPS_SIZE))
+    assert to_server == cmd(Cmd.HELLO, bytes(rf.CONN_CAPS_SIZE))
     answer = reply(bytes([3, 7, 0, 0]) + caps)
     to_client = b"".join(f.from_server(answer[i : i + 1]) for i in range(len(answer)))
     assert to_client == reply(bytes([3, 7, 0, 0]) + bytes(rf.CONN_CAPS_SIZE))
@@ -135,9 +136,9 @@ def test_hello_transport_capabilities_are_cleared_both_ways() -> None:
 
 def test_a_malformed_hello_ends_the_connection() -> None:
     with pytest.raises(RpcViolation, match="malformed HELLO"):
-        RpcFilter(Ledger(1000), frozenset()).from_client(cmd(rf.HELLO, b"\x01" * 5))
+        RpcFilter(Ledger(1000), frozenset()).from_client(cmd(Cmd.HELLO, b"\x01" * 5))
     f = RpcFilter(Ledger(1000), frozenset())
-    f.from_client(cmd(rf.HELLO, bytes(rf.CONN_CAPS_SIZE)))
+    f.from_client(cmd(Cmd.HELLO, bytes(rf.CONN_CAPS_SIZE)))
     with pytest.raises(RpcViolation, match="malformed HELLO reply"):
         f.from_server(reply(b"\x03\x07"))
 

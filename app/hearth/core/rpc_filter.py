@@ -19,15 +19,12 @@ from dataclasses import dataclass, field
 from hearth.core.errors import HearthError
 from hearth.core.rpc_protocol import ANSWERED, CMD_COUNT, CONN_CAPS_SIZE, RPC_TENSOR_SIZE, Cmd
 
-ALLOC_BUFFER = Cmd.ALLOC_BUFFER
-FREE_BUFFER = Cmd.FREE_BUFFER
-GRAPH_COMPUTE = Cmd.GRAPH_COMPUTE
-GET_DEVICE_MEMORY = Cmd.GET_DEVICE_MEMORY
-HELLO = Cmd.HELLO
 # Commands whose payload the filter must see whole; every other payload streams through.
-INSPECTED = frozenset({ALLOC_BUFFER, FREE_BUFFER, GRAPH_COMPUTE, GET_DEVICE_MEMORY, HELLO})
+INSPECTED = frozenset(
+    {Cmd.ALLOC_BUFFER, Cmd.FREE_BUFFER, Cmd.GRAPH_COMPUTE, Cmd.GET_DEVICE_MEMORY, Cmd.HELLO}
+)
 # Replies the filter reads whole (and may rewrite) before passing them on.
-INSPECTED_REPLIES = frozenset({ALLOC_BUFFER, GET_DEVICE_MEMORY, HELLO})
+INSPECTED_REPLIES = frozenset({Cmd.ALLOC_BUFFER, Cmd.GET_DEVICE_MEMORY, Cmd.HELLO})
 MAX_INSPECTED_PAYLOAD = 256 * 1024 * 1024
 RPC_TENSOR_OP_OFFSET = 52  # id u64, type u32, buffer u64, ne u32[4], nb u32[4], then op u32
 _FAILED_ALLOC = struct.pack("<QQQ", 16, 0, 0)
@@ -118,7 +115,7 @@ class RpcFilter:
 
     def _command(self, cmd: int, frame: bytes, to_server: bytearray, to_client: bytearray) -> None:
         payload = frame[9:]
-        if cmd == ALLOC_BUFFER:
+        if cmd == Cmd.ALLOC_BUFFER:
             if len(payload) != 12:
                 raise RpcViolation("malformed ALLOC_BUFFER")
             _device, size = struct.unpack("<IQ", payload)
@@ -128,14 +125,14 @@ class RpcFilter:
                 to_client += self._drain_synthetic()
                 return
             self.pending_alloc.append(size)
-        elif cmd == FREE_BUFFER:
+        elif cmd == Cmd.FREE_BUFFER:
             if len(payload) != 8:
                 raise RpcViolation("malformed FREE_BUFFER")
             (ptr,) = struct.unpack("<Q", payload)
             self.ledger.used_bytes -= self.buffers.pop(ptr, 0)
-        elif cmd == GRAPH_COMPUTE:
+        elif cmd == Cmd.GRAPH_COMPUTE:
             self._check_graph(payload)
-        elif cmd == HELLO:
+        elif cmd == Cmd.HELLO:
             if len(payload) != CONN_CAPS_SIZE:
                 raise RpcViolation("malformed HELLO")
             frame = frame[:9] + bytes(CONN_CAPS_SIZE)
@@ -203,18 +200,18 @@ class RpcFilter:
         return bytes(out)
 
     def _reply(self, cmd: int, frame: bytes) -> bytes:
-        if cmd == ALLOC_BUFFER and len(frame) == 24:
+        if cmd == Cmd.ALLOC_BUFFER and len(frame) == 24:
             _, ptr, size = struct.unpack("<QQQ", frame)
             self.pending_alloc.popleft()
             if ptr:
                 self.buffers[ptr] = size
                 self.ledger.used_bytes += size
             return frame
-        if cmd == HELLO:
+        if cmd == Cmd.HELLO:
             if len(frame) != 8 + 4 + CONN_CAPS_SIZE:
                 raise RpcViolation("malformed HELLO reply")
             return frame[:12] + bytes(CONN_CAPS_SIZE)
-        if cmd == GET_DEVICE_MEMORY and len(frame) == 24:
+        if cmd == Cmd.GET_DEVICE_MEMORY and len(frame) == 24:
             _, free, total = struct.unpack("<QQQ", frame)
             cap = self.ledger.cap_bytes
             left = max(0, cap - self.ledger.used_bytes)

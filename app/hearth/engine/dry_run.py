@@ -15,6 +15,7 @@ import socket
 import threading
 
 from hearth.core.rpc_standin import StandIn, StandInError
+from hearth.engine import rpc
 from hearth.engine.llama_runtime import dry_run
 from hearth.engine.messages import Estimate, Estimated
 
@@ -23,7 +24,7 @@ MAX_STAND_INS = 64
 
 
 def _serve(conn: socket.socket) -> None:
-    device = StandIn()
+    device = StandIn(alignment=rpc.cpu_alignment())
     with conn:
         try:
             while data := conn.recv(1 << 16):
@@ -67,13 +68,21 @@ def estimate(request: Estimate) -> Estimated:
     # llama.cpp names a remote buffer by the server's device: "RPC<device>[<endpoint>]".
     remote = {f"RPC0[{endpoint}]": i for i, endpoint in enumerate(endpoints)}
     host, remotes = 0, [0] * len(endpoints)
+    reported: set[int] = set()
     for key, size in buffers.items():
         device, kind = key.rsplit(" ", 1)
+        index = remote.get(device)
+        if index is not None:
+            reported.add(index)
         if kind not in ("compute", "output"):
             continue
-        index = remote.get(device)
         if index is None:
             host += size
         else:
             remotes[index] += size
+    if len(reported) < len(endpoints):
+        # Every device of a plan holds layers, so llama.cpp names each; anything else would put their
+        # buffers on this device without a word.
+        missing = [endpoints[i] for i in range(len(endpoints)) if i not in reported]
+        raise RuntimeError(f"llama.cpp's dry run reported nothing for {', '.join(missing)}")
     return Estimated(host, remotes)

@@ -57,6 +57,8 @@ def _base() -> ctypes.CDLL:
     base.ggml_op_name.argtypes = [ctypes.c_int]
     base.ggml_backend_dev_buffer_type.restype = ctypes.c_void_p
     base.ggml_backend_dev_buffer_type.argtypes = [ctypes.c_void_p]
+    base.ggml_backend_buft_get_alignment.restype = ctypes.c_size_t
+    base.ggml_backend_buft_get_alignment.argtypes = [ctypes.c_void_p]
     return base
 
 
@@ -96,6 +98,11 @@ def cpu_buffer_type() -> int:
     if cpu is None:
         raise RuntimeError("this llama.cpp build has no CPU device")
     return buffer_type(cpu.handle)
+
+
+def cpu_alignment() -> int:
+    """The alignment of this build's CPU buffers: what a CPU worker tells a host."""
+    return int(_base().ggml_backend_buft_get_alignment(cpu_buffer_type()))
 
 
 # Names only an RDMA-enabled ggml-rpc refers to: libibverbs (RoCE/InfiniBand) and Apple's librdma.
