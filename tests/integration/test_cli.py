@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 
 from harness.nodes import read_at_least
+from hearth.engine import backends
 from hearth.store.conversations import ConversationStore
 
 # The console script that `uv run hearth` starts, installed beside this interpreter.
@@ -211,5 +212,11 @@ def test_self_test_checks_what_a_support_request_needs(tmp_path: Path) -> None:
         assert checks[name]["ok"], checks[name]
     assert "libggml-rpc" in checks["RPC support"]["detail"]
     assert "each once" in checks["ggml loaded once"]["detail"]
+    # The CPU variant that runs here, the buffers weights go to, and the backends found.
+    found = backends.load()
+    assert checks["CPU backend"]["ok"] and "weights in CPU" in checks["CPU backend"]["detail"]
+    if found.cpu_variant:
+        assert f"variant '{found.cpu_variant}'" in checks["CPU backend"]["detail"]
+    assert "CPU" in checks["backends"]["detail"] and "RPC" in checks["backends"]["detail"]
     text = subprocess.run([HEARTH, "self-test"], capture_output=True, text=True, timeout=300, env=env)
     assert text.returncode == 0 and "ok   RPC support" in text.stdout

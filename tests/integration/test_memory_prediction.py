@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gguf import GGMLQuantizationType as QT
 
 from harness.real_model import smollm2
 from hearth.core.memory import DeviceMemory, device_memory
 from hearth.core.plan import HOST, parse_plan
 from hearth.core.planner import DeviceSpec, Prediction, auto_plan
 from hearth.core.profile import ModelProfile, read_profile
+from hearth.core.repack import NO_REPACK, RepackRules
 from hearth.core.units import MIB
+from hearth.engine import backends
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
 from hearth.models import synthetic
@@ -65,6 +68,8 @@ def _measure(
     contexts: list[int],
     caches: list[str],
     workers: list[str],
+    mmap: bool = False,
+    repack: RepackRules = NO_REPACK,
 ) -> list[Row]:
     async def scenario() -> list[Row]:
         engine = EngineClient()
@@ -93,11 +98,20 @@ def _measure(
                         sized = await check.compute(profile, whole, n_ctx, cache)
                         assert sized is not None, "llama.cpp's dry run failed"
                         loaded = await engine.load(
-                            m.LoadModel(str(path), n_ctx=n_ctx, use_mmap=False, cache_type=cache, **extra)
+                            m.LoadModel(str(path), n_ctx=n_ctx, use_mmap=mmap, cache_type=cache, **extra)
                         )
                         for device, (start, end) in ranges.items():
                             prefix = "CPU" if device == HOST else f"RPC0[{endpoints[device]}]"
-                            predicted = device_memory(profile, start, end, n_ctx, cache, host=device == HOST)
+                            predicted = device_memory(
+                                profile,
+                                start,
+                                end,
+                                n_ctx,
+                                cache,
+                                host=device == HOST,
+                                repack=repack,
+                                mmap=mmap,
+                            )
                             rows.append(
                                 Row(
                                     text or "local",
@@ -266,3 +280,55 @@ def test_a_plan_that_llama_cpp_sizes_bigger_than_the_estimate_is_made_again() ->
     assert estimate.total - estimate.compute + sized_first[HOST] > room
     assert chosen.sized_by_llama and not chosen.over
     assert str(chosen.plan) == "host:0-13,desktop:14-29"
+
+
+# The quantizations that llama.cpp's CPU backend repacks on some CPUs (Q4_0, Q4_K, IQ4_NL on AVX2 and
+# Arm; Q8_0 and Q6_K on Arm only), each written with its own kind of head.
+QUANTS: dict[str, dict[str, Any]] = {
+    "q4_0": {"matrix_type": QT.Q4_0, "output_type": QT.Q4_0},
+    "q4_k_m": {"matrix_type": QT.Q4_K, "output_type": QT.Q6_K},
+    "q8_0": {"matrix_type": QT.Q8_0, "output_type": QT.Q8_0},
+    "iq4_nl": {"matrix_type": QT.IQ4_NL, "output_type": QT.IQ4_NL},
+}
+
+
+@pytest.mark.parametrize("quant", sorted(QUANTS))
+def test_quantized_weights_memory_as_this_cpu_repacks_them(
+    quant: str, rpc_workers: list[str], tmp_path: Path
+) -> None:
+    """Whatever this CPU's llama.cpp variant repacks: a mapped local load (as Hearth loads) holds the
+    copies beside the mapping, a pooled plan's host holds its layers' copies instead of the originals,
+    and the prediction says so on every device."""
+    spec = synthetic.variant(synthetic.QUANTIZED, name=quant, **QUANTS[quant])
+    path = synthetic.write_model(tmp_path / f"{quant}.gguf", spec)
+    profile = read_profile(str(path))
+    rules = backends.repack_rules()
+    local = _measure(path, profile, [""], [512, 2048], ["f16"], rpc_workers, mmap=True, repack=rules)
+    pooled = _measure(path, profile, ["host:0-2,A:3-4,B:5"], [512], ["f16"], rpc_workers, repack=rules)
+    misses = _misses(local + pooled, sized=True) + _misses(local + pooled, slack=_row(profile))
+    assert not misses, "\n".join(misses)
+    expected = profile.repacked_bytes(rules, 0, profile.block_count, output=True)
+    assert all(r.predicted.repacked == expected for r in local)
+
+
+def test_a_mapped_q4_0_model_holds_llama_cpps_repacked_copy_beside_its_file(tmp_path: Path) -> None:
+    rules = backends.repack_rules()
+    if "Q4_0" not in rules.types:
+        pytest.skip("this CPU's llama.cpp variant repacks no Q4_0 (it needs AVX2 or Arm's dot products)")
+    spec = synthetic.variant(synthetic.QUANTIZED, name="q4_0", **QUANTS["q4_0"])
+    path = synthetic.write_model(tmp_path / "q4_0.gguf", spec)
+    profile = read_profile(str(path))
+
+    async def load() -> dict[str, int]:
+        engine = EngineClient()
+        try:
+            return (await engine.load(m.LoadModel(str(path), n_ctx=512))).buffers
+        finally:
+            await engine.close()
+
+    buffers = asyncio.run(asyncio.wait_for(load(), 120))
+    repacked = buffers.get("CPU_REPACK model", 0)
+    # Every matrix and the head: most of a Q4_0 model, on top of the whole file's mapping.
+    assert repacked > 0.8 * profile.tensor_data_bytes, buffers
+    assert abs(repacked - profile.repacked_bytes(rules, 0, profile.block_count, output=True)) <= LOG_STEP
+    assert buffers.get("CPU_Mapped model", 0) > 0.95 * profile.tensor_data_bytes, buffers

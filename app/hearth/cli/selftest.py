@@ -26,6 +26,8 @@ from hearth.core.launch import module_command
 from hearth.ui import platform_check
 
 LIBRARY_STEMS = ("libllama", "libggml", "libggml-base", "libggml-cpu", "libggml-rpc", "ggml", "llama")
+# A portable build's CPU backend is one module per instruction-set level (libggml-cpu-haswell, …).
+_CPU_VARIANT = re.compile(r"^(?:lib)?ggml-cpu-[\w.]+$")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,35 @@ def _rpc() -> tuple[bool, str]:
     return True, str(path)
 
 
+def _backends() -> tuple[bool, str]:
+    from hearth.engine import backends
+
+    found = backends.load()
+    where = ", ".join(found.modules) or "compiled in"
+    return True, f"{', '.join(found.registered)} ({where}, from {found.directory})"
+
+
+def _cpu() -> tuple[bool, str]:
+    from hearth.core.repack import rules_for
+    from hearth.engine import backends
+
+    found = backends.load()
+    features = backends.cpu_features()
+    sets = [k for k, v in features.items() if v == "1" and k not in ("REPACK", "OPENMP", "LLAMAFILE")]
+    variant = f"variant '{found.cpu_variant}'" if found.cpu_variant else "one build"
+    extra = backends.cpu_weight_buffers()
+    rules = rules_for(features)
+    weights = "CPU"
+    if extra:
+        weights += ", " + ", ".join(extra)
+        if rules:
+            weights += f" (repacks {', '.join(rules.types)})"
+    detail = f"{variant} [{' '.join(sets) or 'baseline'}]; weights in {weights}"
+    if found.skipped:
+        detail += f"; left out: {'; '.join(found.skipped)}"
+    return True, detail
+
+
 def _accelerator() -> tuple[bool, str]:
     from hearth.engine import ggml
 
@@ -74,7 +105,8 @@ def loaded_libraries(paths: list[str]) -> dict[str, list[str]]:
     for path in paths:
         name = Path(path).name
         match = re.match(r"^((?:lib)?(?:ggml|llama)[\w-]*?)(?:\.so[\d.]*|(?:\.\d+)*\.dylib|\.dll)$", name)
-        if match and match.group(1).removeprefix("lib") in {s.removeprefix("lib") for s in LIBRARY_STEMS}:
+        known = {s.removeprefix("lib") for s in LIBRARY_STEMS}
+        if match and (match.group(1).removeprefix("lib") in known or _CPU_VARIANT.match(match.group(1))):
             found.setdefault(match.group(1), set()).add(os.path.realpath(path))
     return {k: sorted(v) for k, v in sorted(found.items())}
 
@@ -173,6 +205,8 @@ def run_checks(engine: bool = False) -> list[Check]:
         Check("version", True, f"hearth {__version__} · Python {sys.version.split()[0]} · {sys.platform}"),
         _run("llama.cpp", _llama),
         _run("RPC support", _rpc),
+        _run("backends", _backends),
+        _run("CPU backend", _cpu),
         _run("accelerator", _accelerator, fatal=False),
         _run("ggml loaded once", _once),
         _run("Qt platform", _qt),

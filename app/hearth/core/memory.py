@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hearth.core.profile import ModelProfile
+from hearth.core.repack import NO_REPACK, RepackRules
 
 F32 = 4
 F16 = 2
@@ -40,6 +41,9 @@ class DeviceMemory:
     weights: int
     kv: int
     compute: int
+    # Of the weights, the copies the CPU backend made in its repacked layout (core.repack): memory of
+    # its own, where mapped weights are file pages the system can drop.
+    repacked: int = 0
 
     @property
     def total(self) -> int:
@@ -147,12 +151,22 @@ def device_memory(
     cache_type: str = "f16",
     host: bool = False,
     flash_attn: bool | None = None,
+    repack: RepackRules = NO_REPACK,
+    mmap: bool = True,
 ) -> DeviceMemory:
     """Memory for layers ``[start, end)``; the host also holds the token embedding and output head and
-    the logits of the last token."""
+    the logits of the last token. ``repack``: what the host's CPU backend repacks; with the file mapped
+    (``mmap``) those copies come on top of the mapping (``core.repack``)."""
     if profile.format == "mlx":
         return mlx_memory(profile, n_ctx)
     weights = sum(profile.layer_bytes[start:end])
+    repacked = 0
+    if host and mmap and repack:
+        # A load that keeps every layer here leaves the output head to the CPU's own choice of buffer
+        # (a pooled load pins it to a plain host buffer, which never repacks).
+        local = start == 0 and end == profile.block_count
+        repacked = profile.repacked_bytes(repack, start, end, output=local)
+        weights += repacked
     compute = compute_buffer(
         profile, start, end, n_ctx, cache_type=cache_type, flash_attn=flash_attn, host=host
     )
@@ -160,4 +174,4 @@ def device_memory(
         weights += profile.token_embd_bytes + profile.output_bytes + profile.other_bytes
         compute += profile.vocab_size * F32
     kv = profile.kv_bytes(context_cells(n_ctx), end - start, cache_type)
-    return DeviceMemory(weights, kv, compute)
+    return DeviceMemory(weights, kv, compute, repacked)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from hearth.core.memory import DeviceMemory, device_memory
 from hearth.core.plan import HOST, Assignment, Plan, PlanError, validate
 from hearth.core.profile import ModelProfile
+from hearth.core.repack import NO_REPACK, RepackRules
 from hearth.core.units import MIB
 
 
@@ -32,6 +33,8 @@ class DeviceSpec:
     memory_bytes: int  # what this plan may use there: donated (or free) memory less headroom
     bytes_per_s: float  # weights read per second while decoding, from the speed probe
     hop_s: float = 0.0  # per-token cost of reaching it from the host; 0 for the host
+    # The weights its CPU backend copies into a repacked layout (the host's; a worker's are plain).
+    repack: RepackRules = NO_REPACK
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,13 @@ class Prediction:
 class CostModel:
     """Per-device costs and memory of candidate ranges, for one model and context."""
 
-    def __init__(self, profile: ModelProfile, n_ctx: int, cache_type: str) -> None:
+    def __init__(
+        self, profile: ModelProfile, n_ctx: int, cache_type: str, repack: RepackRules = NO_REPACK
+    ) -> None:
         self.profile = profile
         self.n_ctx = n_ctx
         self.cache_type = cache_type
+        self.repack = repack
         self.L = profile.block_count
         # What a token reads per layer: in a mixture of experts, only its experts' share of them.
         self.prefix = [0.0, *itertools.accumulate(profile.read_bytes(i, i + 1) for i in range(self.L))]
@@ -97,7 +103,7 @@ class CostModel:
         known = self._memory.get(key)
         if known is None:
             known = self._memory[key] = device_memory(
-                self.profile, start, end, self.n_ctx, self.cache_type, host=host
+                self.profile, start, end, self.n_ctx, self.cache_type, host=host, repack=self.repack
             )
         return known
 
@@ -141,7 +147,7 @@ def predict(
     validate(plan)
     if profile.format == "mlx" and any(a.device != HOST and a.end > a.start for a in plan.assignments):
         raise PlanError("an MLX model runs on this device alone; pooling needs the model as GGUF")
-    model = CostModel(profile, n_ctx, cache_type)
+    model = CostModel(profile, n_ctx, cache_type, host.repack)
     devices = {HOST: host, **{d.name: d for d in remotes}}
     if plan.assignments[0].device != HOST:
         plan = Plan(plan.n_layers, (Assignment(HOST, 0, 0), *plan.assignments))
@@ -197,7 +203,7 @@ def auto_plan(
     """The fastest plan under the cost model that fits every device; PlanError if none fits."""
     if profile.format == "mlx":
         remotes = []  # MLX runs on this device alone: pooling is llama.cpp's
-    model = CostModel(profile, n_ctx, cache_type)
+    model = CostModel(profile, n_ctx, cache_type, host.repack)
     L = model.L
     D = len(remotes)
     inf = float("inf")

@@ -18,6 +18,7 @@ from hearth.core.gguf_header import (
     read_header,
     split_parts,
 )
+from hearth.core.repack import Matrix, RepackRules
 
 _LAYER_RE = re.compile(r"^blk\.(\d+)\.")
 # A layer's routed experts (ffn_gate_exps, ffn_up_exps, ffn_down_exps, ffn_gate_up_exps); shared experts
@@ -68,6 +69,19 @@ class ModelProfile:
     expert_count: int = 0
     expert_used_count: int = 0
     expert_bytes: tuple[int, ...] = ()
+    # Per layer, the weight matrices (and the output head's, when it has its own): what a CPU may repack.
+    layer_matrices: tuple[tuple[Matrix, ...], ...] = ()
+    output_matrix: Matrix | None = None
+
+    def repacked_bytes(self, rules: RepackRules, start: int, end: int, output: bool = False) -> int:
+        """Bytes the CPU backend copies into its repacked layout for layers ``[start, end)`` (and the
+        output head with ``output``)."""
+        if not rules:
+            return 0
+        total = sum(rules.repacked_bytes(layer) for layer in self.layer_matrices[start:end])
+        if output and self.output_matrix is not None:
+            total += rules.repacked_bytes((self.output_matrix,))
+        return total
 
     def read_bytes(self, start: int, end: int) -> float:
         """Weight bytes a token reads in layers ``[start, end)``: every layer's dense tensors and, in a
@@ -208,6 +222,8 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
     expert_bytes = [0] * block_count
     token_embd = output = other = params = 0
     quant: dict[str, list[int]] = {}
+    matrices: list[list[Matrix]] = [[] for _ in range(block_count)]
+    output_matrix: Matrix | None = None
     token_embd_shape: tuple[int, ...] | None = None
     for t in all_tensors:
         elements = 1
@@ -223,6 +239,8 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
             if idx >= block_count:
                 raise GGUFError(f"tensor '{t.name}' names layer {idx} but the model has {block_count} layers")
             layer_bytes[idx] += t.nbytes
+            if _is_matrix(t.shape):
+                matrices[idx].append(Matrix(t.type_name, t.shape[1], t.nbytes))
             if _EXPERTS_RE.match(t.name):
                 expert_bytes[idx] += t.nbytes
         elif t.name == TOKEN_EMBD:
@@ -230,6 +248,8 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
             token_embd_shape = t.shape
         elif t.name == OUTPUT:
             output += t.nbytes
+            if _is_matrix(t.shape):
+                output_matrix = Matrix(t.type_name, t.shape[1], t.nbytes)
         else:
             other += t.nbytes
     if token_embd_shape is None:
@@ -281,7 +301,14 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
         expert_count=experts,
         expert_used_count=experts_used,
         expert_bytes=tuple(expert_bytes) if experts else (),
+        layer_matrices=tuple(tuple(layer) for layer in matrices),
+        output_matrix=output_matrix,
     )
+
+
+def _is_matrix(shape: tuple[int, ...]) -> bool:
+    # Matrices are 2-D; a mixture of experts stacks its experts' matrices as a third dimension.
+    return len(shape) in (2, 3)
 
 
 def read_profile(path: str) -> ModelProfile:

@@ -58,6 +58,9 @@ class Device:
 
 @cache
 def _bound() -> tuple[ctypes.CDLL, ctypes.CDLL]:
+    from hearth.engine import backends
+
+    backends.load()
     base = library("libggml-base")
     ggml = library("libggml")
     ggml.ggml_backend_dev_count.restype = ctypes.c_size_t

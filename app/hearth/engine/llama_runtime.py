@@ -19,6 +19,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from hearth.core import llama_log
 from hearth.core.memory import uses_flash_attention
 from hearth.core.stop_text import StopScanner
+from hearth.engine import backends
 from hearth.engine.answer import check_fits, finish
 from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Token
 from hearth.engine.threads import resolve as resolve_threads
@@ -156,6 +157,7 @@ def _apply_builtin(name: str, messages: list[ChatMessage]) -> str:
 def _open(
     req: LoadModel, progress: Callable[[float], bool], rpc_servers: list[str], no_alloc: bool = False
 ) -> llama_cpp.Llama:
+    backends.load()
     threads = resolve_threads(req.n_threads)
     with _model_params_hook(progress, rpc_servers, no_alloc):
         return llama_cpp.Llama(

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import llama_cpp
 
-from hearth.engine import dry_run
+from hearth.engine import backends, dry_run
 from hearth.engine import messages as m
 from hearth.engine.answer import PromptTooLong
 from hearth.engine.llama_runtime import LlamaRuntime, LoadCancelled, install_log_capture
@@ -115,7 +115,8 @@ def serve(stdin: BinaryIO, out_fd: int) -> None:
     llama = LlamaRuntime()
     runtime: LlamaRuntime | MlxRuntime = llama
     mlx: MlxRuntime | None = None
-    outbox.send(m.Ready(os.getpid(), llama_cpp.__version__, bool(llama_cpp.llama_supports_rpc())))
+    found = backends.load()  # before llama.cpp's first call, which would look for backends elsewhere
+    outbox.send(m.Ready(os.getpid(), llama_cpp.__version__, "RPC" in found.registered))
     while True:
         request = inbox.queue.get()
         if request is None or isinstance(request, m.Shutdown):

@@ -32,6 +32,9 @@ FORBIDDEN_OPS = frozenset(
 
 @cache
 def _rpc() -> ctypes.CDLL:
+    from hearth.engine import backends
+
+    backends.load()  # the RPC module is one of them: opened again here, it is the same library
     lib = library("libggml-rpc")
     lib.ggml_backend_rpc_add_server.restype = ctypes.c_void_p
     lib.ggml_backend_rpc_add_server.argtypes = [ctypes.c_char_p]

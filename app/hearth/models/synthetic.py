@@ -84,6 +84,11 @@ WIDE_VOCAB = SyntheticSpec(
     architecture="gemma3",
     sliding_window=512,
 )
+# Rows wide enough for the K-quants' 256-value blocks, every matrix's row count a multiple of 8: what the
+# tests of quantized and repacked weights write in Q4_0, Q4_K (with a Q6_K head, as Q4_K_M), Q8_0, IQ4_NL.
+QUANTIZED = SyntheticSpec(
+    "quantized", n_layer=6, n_embd=256, n_ff=768, n_head=4, n_head_kv=2, n_vocab=512, n_ctx=1024
+)
 # What `hearth synth` offers (the wide-vocabulary model is for memory tests: 1 GiB of logits buffers).
 SPECS = {s.name: s for s in (TINY, MEDIUM, TALKATIVE)}
 
@@ -113,9 +118,43 @@ def _vocab(n_vocab: int) -> tuple[list[str], list[float], list[int]]:
     return tokens, scores, [int(t) for t in types]
 
 
+# Types the gguf package cannot quantize to: byte offsets of each block's float16 scales (and E8M0
+# exponent for MXFP4), which are set to small finite values; the rest of each block is random.
+_SCALES = {
+    QT.Q2_K: (80, 82),
+    QT.Q3_K: (108,),
+    QT.Q4_K: (0, 2),
+    QT.Q5_K: (0, 2),
+    QT.Q6_K: (208,),
+    QT.IQ4_NL: (0,),
+    QT.IQ4_XS: (0,),
+}
+
+
+def _random_blocks(data: np.ndarray, qtype: QT) -> np.ndarray:
+    """Blocks of ``qtype`` for a tensor shaped like ``data``: random quants under scales that keep
+    activations in range. Random weights need no real quantizer, only valid blocks."""
+    block, size = gguf.GGML_QUANT_SIZES[qtype]
+    cols = data.shape[-1]
+    if cols % block:
+        raise ValueError(f"{qtype.name} needs rows of a multiple of {block} values, not {cols}")
+    n_blocks = data.size // block
+    rng = np.random.default_rng(int(abs(float(data.flat[0])) * 1e6) + data.size)
+    raw = rng.integers(0, 256, size=(n_blocks, size), dtype=np.uint8)
+    if qtype == QT.MXFP4:
+        raw[:, 0] = 120  # 2^-7: a scale of E8M0 form
+    else:
+        scale = np.frombuffer(np.float16(1.0 / (8 * np.sqrt(cols))).tobytes(), dtype=np.uint8)
+        for offset in _SCALES[qtype]:
+            raw[:, offset : offset + 2] = scale
+    return raw.reshape(*data.shape[:-1], cols // block * size)
+
+
 def _add(writer: gguf.GGUFWriter, name: str, data: np.ndarray, qtype: QT) -> None:
     if qtype in (QT.F32, QT.F16):
         writer.add_tensor(name, gguf.quants.quantize(data, qtype))
+    elif qtype in _SCALES or qtype == QT.MXFP4:
+        writer.add_tensor(name, _random_blocks(data, qtype), raw_dtype=qtype)
     else:
         writer.add_tensor(name, gguf.quants.quantize(data, qtype), raw_dtype=qtype)
 

@@ -368,14 +368,19 @@ class Services:
     ) -> tuple[dict[str, int], float]:
         """What a load will hold on each device, and its predicted speed. llama.cpp maps this device's
         weights from the file (pages the system counts as free), so only its KV cache and compute
-        buffers count; a remote device copies its weights into memory, and so does MLX."""
+        buffers count, and the copies its CPU repacks; a remote device copies its weights into
+        memory, and so does MLX."""
         try:
             prediction = await self.sized(profile, self.predict(profile, plan, n_ctx), n_ctx)
         except PlanError:
             return {}, 0.0
         mapped = profile.format == "gguf"
         held = {
-            p.device: (p.memory.kv + p.memory.compute if p.device == HOST and mapped else p.memory.total)
+            p.device: (
+                p.memory.kv + p.memory.compute + p.memory.repacked
+                if p.device == HOST and mapped
+                else p.memory.total
+            )
             for p in prediction.placements
         }
         return held, prediction.tokens_per_s

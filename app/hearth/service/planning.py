@@ -17,6 +17,7 @@ import msgspec
 from hearth.core.plan import HOST, PlanError, parse_plan
 from hearth.core.planner import DeviceSpec, Overflow, Prediction, auto_plan, evaluate, with_compute
 from hearth.core.profile import ModelProfile
+from hearth.core.repack import NO_REPACK, RepackRules
 from hearth.core.units import MIB
 from hearth.service.device_view import DeviceView
 from hearth.service.memory_check import MemoryCheck
@@ -72,7 +73,7 @@ def planning_devices(
         else:
             usable = min(donated, spare)
             hop = (row.latency_ms or 0.0) / 1000 + step
-        spec = DeviceSpec(key, usable, speed, hop)
+        spec = DeviceSpec(key, usable, speed, hop, repack=host_repack() if key == HOST else NO_REPACK)
         out.append(PlanningDevice(key, row.name, row.memory_total, free, usable, spec, row.accelerator))
     out.sort(key=lambda d: d.key != HOST)
     return out
@@ -84,7 +85,15 @@ def this_device_alone() -> DeviceSpec:
     import psutil
 
     memory = psutil.virtual_memory()
-    return DeviceSpec(HOST, max(0, memory.available - headroom(memory.total)), DEFAULT_BYTES_PER_S)
+    usable = max(0, memory.available - headroom(memory.total))
+    return DeviceSpec(HOST, usable, DEFAULT_BYTES_PER_S, repack=host_repack())
+
+
+def host_repack() -> RepackRules:
+    """What this device's CPU repacks: llama.cpp's copies count in the host's memory."""
+    from hearth.engine import backends
+
+    return backends.repack_rules()
 
 
 def keyed_specs(devices: list[PlanningDevice]) -> tuple[DeviceSpec, list[DeviceSpec]]:

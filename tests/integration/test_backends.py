@@ -1,0 +1,47 @@
+"""llama.cpp's backends as Hearth loads them: the CPU variant that fits this CPU, never the AMX one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from hearth.core.repack import rules_for
+from hearth.engine import backends
+
+
+def test_the_cpu_variant_is_the_best_that_runs_here_and_never_the_amx_one() -> None:
+    found = backends.load()
+    assert "CPU" in found.registered and "RPC" in found.registered
+    variants, _ = backends.module_files(Path(found.directory), "cpu")
+    if not variants:
+        pytest.skip("this llama.cpp has its CPU backend compiled in (built without GGML_BACKEND_DL)")
+    names = {backends.variant_name(p) for p in variants}
+    assert {"x64", "haswell"} <= names or {"armv8.0_1"} <= names, names
+    scores = {
+        backends.variant_name(p): backends.score(p)
+        for p in variants
+        if backends.variant_name(p) not in backends.SKIPPED_CPU_VARIANTS
+    }
+    assert scores[found.cpu_variant] == max(scores.values()) > 0, scores
+    assert any(s.startswith("sapphirerapids: ") and "20824" in s for s in found.skipped)
+    if sys.platform == "linux":
+        maps = Path("/proc/self/maps").read_text()
+        assert f"libggml-cpu-{found.cpu_variant}.so" in maps
+        assert "libggml-cpu-sapphirerapids" not in maps  # not even opened to be scored
+
+
+def test_the_reported_features_are_the_loaded_variants_and_decide_repacking() -> None:
+    found = backends.load()
+    features = backends.cpu_features()
+    assert features.get("REPACK") == "1", features
+    levels = {"haswell": "AVX2", "skylakex": "AVX512", "icelake": "AVX512_VNNI", "zen4": "AVX512_BF16"}
+    if found.cpu_variant in levels:
+        assert features.get(levels[found.cpu_variant]) == "1", features
+    if found.cpu_variant in ("x64", "sse42"):
+        assert "AVX2" not in features
+    rules = rules_for(features)
+    assert ("Q4_0" in rules.types) == (features.get("AVX2") == "1" or features.get("NEON") == "1")
+    assert backends.repack_rules() == rules
+    assert "CPU_REPACK" in backends.cpu_weight_buffers()
