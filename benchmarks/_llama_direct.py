@@ -9,7 +9,9 @@
         "tokens": ...} on stderr.
 
 Only the thread count and the context length are set, to the same values as the Hearth side; every other
-setting is llama-cpp-python's default. The environment is the caller's, as for Hearth's processes.
+setting is llama-cpp-python's default. The environment is the caller's, as for Hearth's processes. A
+portable build (backends as modules) has its backends loaded from its own folder first, as any program
+using that build must; a build with them compiled in is used as it is.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import time
 import llama_cpp
 
 from benchmarks._common import PROMPT
+from hearth.engine import backends
 
 
 def _llama(args: argparse.Namespace) -> llama_cpp.Llama:
+    backends.load()
     return llama_cpp.Llama(
         args.model, n_ctx=args.ctx, n_threads=args.threads, n_threads_batch=args.threads, verbose=False
     )

@@ -30,7 +30,7 @@ TARGET = 0.97
 class DirectProcess:
     """llama-cpp-python with its defaults, in its own process, answering decode requests."""
 
-    def __init__(self, model: Path, threads: int, ctx: int) -> None:
+    def __init__(self, model: Path, threads: int, ctx: int, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "benchmarks._llama_direct", "serve", "--model", str(model)),
@@ -39,6 +39,7 @@ class DirectProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
         if "ready" not in self._answer():
             raise RuntimeError("llama-cpp-python did not load the model")

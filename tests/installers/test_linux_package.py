@@ -8,9 +8,16 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+
+from hearth.core.launch import RUN_MODULE
+from hearth.core.plan import parse_plan
+from hearth.engine import messages as m
+from hearth.engine import rpc_worker
+from hearth.models import synthetic
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -29,8 +36,15 @@ def _script(*args: str, timeout: float) -> str:
 
 
 @pytest.fixture(scope="module")
-def deb() -> Path:
-    _script("installers/build-bundle.sh", timeout=1200)
+def bundle() -> Path:
+    out = _script("installers/build-bundle.sh", timeout=1200)
+    path = ROOT / out.strip().splitlines()[-1]
+    assert (path / "hearth").is_file()
+    return path
+
+
+@pytest.fixture(scope="module")
+def deb(bundle: Path) -> Path:
     out = _script("installers/linux/build-deb.sh", timeout=600)
     path = Path(out.strip().splitlines()[-1])
     assert path.exists() and path.name.endswith(".deb")
@@ -55,7 +69,11 @@ def test_the_deb_installs_what_a_desktop_needs(deb: Path, tmp_path: Path) -> Non
         match = re.match(r"^(lib(?:ggml|llama)[\w-]*?)\.so", path.name)
         if match and path.is_file():  # links (PyInstaller's, beside the executable) count as their target
             libraries.setdefault(match.group(1), set()).add(path.resolve())
-    assert {"libllama", "libggml", "libggml-base", "libggml-cpu", "libggml-rpc"} <= set(libraries)
+    assert {"libllama", "libggml", "libggml-base", "libggml-rpc", "libggml-cpu-haswell"} <= set(libraries)
+    assert {"libggml-cpu-x64", "libggml-cpu-skylakex", "libggml-cpu-zen4"} <= set(libraries)
+    # What only the tests use stays out of the bundle off macOS.
+    for test_only in ("mlx", "mlx_lm", "transformers"):
+        assert not list(bundle.rglob(test_only)), f"{test_only} is in the bundle"
     for name, copies in libraries.items():
         if name == "libllama":
             continue  # libllama.so, which llama_cpp opens, and libllama.so.0, its SONAME: loaded as one
@@ -81,3 +99,97 @@ def test_the_deb_installs_what_a_desktop_needs(deb: Path, tmp_path: Path) -> Non
     )
     assert smoke.returncode == 0, smoke.stdout[-3000:] + smoke.stderr[-3000:]
     assert "smoke test passed" in smoke.stdout
+
+
+QEMU = shutil.which("qemu-x86_64")
+
+
+class _Frames:
+    """The engine's protocol over a process's pipes (the engine runs under an emulator here, so
+    ``EngineClient``, which starts its own, cannot be used)."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+
+    def send(self, request: m.Request) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(m.encode(request))
+        self.proc.stdin.flush()
+
+    def next(self) -> m.Event:
+        assert self.proc.stdout is not None
+        prefix = self.proc.stdout.read(4)
+        assert len(prefix) == 4, f"the engine exited with status {self.proc.wait(timeout=30)}"
+        return m.decode_event(self.proc.stdout.read(m.frame_length(prefix)))
+
+    def until(self, kind: type) -> m.Event:
+        for _ in range(10_000):
+            event = self.next()
+            assert not isinstance(event, m.Failure), event.message
+            if isinstance(event, kind):
+                return event
+        raise AssertionError(f"no {kind.__name__}")
+
+
+def _answer(engine: _Frames, model: Path, **load: object) -> list[int]:
+    engine.until(m.Ready)
+    engine.send(m.LoadModel(str(model), n_ctx=256, n_threads=1, **load))  # type: ignore[arg-type]
+    engine.until(m.Loaded)
+    engine.send(m.Generate(1, prompt="hello", max_tokens=6, temperature=0.0, ignore_eos=True))
+    tokens = []
+    for _ in range(100):
+        event = engine.next()
+        assert not isinstance(event, m.Failure), event.message
+        if isinstance(event, m.Token):
+            tokens.append(event.token)
+        if isinstance(event, m.Done):
+            return tokens
+    raise AssertionError("no end to the answer")
+
+
+@pytest.mark.skipif(QEMU is None, reason="needs Debian's qemu-user (qemu-x86_64) to emulate an older CPU")
+def test_the_bundles_engine_and_worker_answer_on_a_cpu_without_avx512(bundle: Path, tmp_path: Path) -> None:
+    """Haswell-v4: AVX2 but no AVX-512. A build tuned to a newer build machine dies there with an
+    illegal instruction; the bundle picks the CPU variant for the CPU at hand. The emulated engine
+    pools over an emulated worker and gives the greedy answer the engine here gives alone."""
+    assert QEMU is not None
+    model = synthetic.ensure_model(tmp_path, synthetic.TINY)
+    hearth = str(bundle / "hearth")
+    emulated = [QEMU, "-cpu", "Haswell-v4", hearth, RUN_MODULE]
+    env = {**os.environ, "HEARTH_HOME": str(tmp_path / "home"), "OMP_WAIT_POLICY": "PASSIVE"}
+    worker = subprocess.Popen(
+        [*emulated, "hearth.engine.rpc_worker", "--threads", "1", "--cache-dir", str(tmp_path / "cache")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    engine = _Frames([*emulated, "hearth.engine.process"], env)
+    try:
+        assert worker.stdout is not None
+        port = None
+        for line in iter(worker.stdout.readline, b""):
+            if found := rpc_worker.READY.search(line):
+                port = int(found.group(1))
+                break
+        assert port is not None, (
+            f"the emulated worker did not start: {worker.stderr.read() if worker.stderr else ''}"
+        )
+        threading.Thread(target=worker.stdout.read, daemon=True).start()
+        n_gpu_layers, split = parse_plan("host:0-3,w:4-7", 8).llama_params()
+        pooled = _answer(
+            engine, model, rpc_servers=[f"127.0.0.1:{port}"], n_gpu_layers=n_gpu_layers, tensor_split=split
+        )
+    finally:
+        engine.proc.kill()
+        worker.kill()
+        engine.proc.wait(timeout=30)
+        worker.wait(timeout=30)
+    here = _Frames(
+        [sys.executable, "-m", "hearth.engine.process"], {**os.environ, "HEARTH_HOME": str(tmp_path)}
+    )
+    try:
+        local = _answer(here, model)
+    finally:
+        here.proc.kill()
+        here.proc.wait(timeout=30)
+    assert len(pooled) == 6 and pooled == local

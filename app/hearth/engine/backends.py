@@ -15,9 +15,11 @@ as it is.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -144,6 +146,40 @@ def load() -> Backends:
 
     if ggml.ggml_backend_reg_count():
         return Backends("", (), registered(), (), str(directory))
+    with _quiet(base):
+        return _load_modules(ggml, directory, registered)
+
+
+_LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+
+def _log_line(level: int, text: bytes, user_data: int | None) -> None:
+    log.debug("%s", (text or b"").decode("utf-8", errors="replace").rstrip())
+
+
+_to_log = _LogCallback(_log_line)  # kept here: ggml holds the pointer while modules load
+
+
+@contextlib.contextmanager
+def _quiet(base: ctypes.CDLL) -> Iterator[None]:
+    """ggml reports each module it loads on stderr: into this log instead, then its logger as it was
+    (the engine process routes ggml's log into its own file before this runs)."""
+    base.ggml_log_get.restype = None
+    base.ggml_log_get.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p)]
+    base.ggml_log_set.restype = None
+    base.ggml_log_set.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    callback, user_data = ctypes.c_void_p(), ctypes.c_void_p()
+    base.ggml_log_get(ctypes.byref(callback), ctypes.byref(user_data))
+    base.ggml_log_set(ctypes.cast(_to_log, ctypes.c_void_p), None)
+    try:
+        yield
+    finally:
+        base.ggml_log_set(callback, user_data)
+
+
+def _load_modules(
+    ggml: ctypes.CDLL, directory: Path, registered: Callable[[], tuple[str, ...]]
+) -> Backends:
     modules: list[str] = []
     cpu_variant = ""
     skipped: list[str] = []
