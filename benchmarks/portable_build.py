@@ -48,10 +48,11 @@ def build_native(target: Path) -> Path:
     ]
     env = {**os.environ, "CMAKE_ARGS": shlex.join(args)}
     print(f"building llama-cpp-python {version} for this CPU into {target} (once) …", flush=True)
-    # No cache: a cached wheel would be the portable build, whatever CMAKE_ARGS says.
+    # No cache: a cached wheel would be the portable build, whatever CMAKE_ARGS says; no config: the
+    # project's own build variables would replace these.
     subprocess.run(
         [
-            *("uv", "pip", "install", "--no-cache", "--no-deps", "--python", sys.executable),
+            *("uv", "pip", "install", "--no-cache", "--no-config", "--no-deps", "--python", sys.executable),
             *("--target", str(target), f"llama-cpp-python=={version}"),
         ],
         check=True,
@@ -59,6 +60,16 @@ def build_native(target: Path) -> Path:
     )
     marker.touch()
     return target
+
+
+def check_native(target: Path) -> None:
+    """The folder must hold a build with its CPU backend compiled in, not one more portable build."""
+    probe = "import llama_cpp.llama_cpp as l, sys; sys.exit(0 if l.llama_supports_rpc() else 3)"
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    lib = target / "llama_cpp" / "lib"
+    if list(lib.glob("libggml-cpu-*")) or list(lib.glob("ggml-cpu-*")):
+        raise SystemExit(f"{target} holds a portable build (CPU variants as modules), not a native one")
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True)
 
 
 async def measure(model: Path, threads: int, native: Path, args: argparse.Namespace) -> tuple[float, float]:
@@ -95,6 +106,7 @@ async def main() -> None:
     parser.add_argument("--threads", type=int, action="append", help="thread counts (default: 1, all)")
     args = parser.parse_args()
     native = args.native or build_native(CACHE / "native-llama-cpp")
+    check_native(native)
     found = backends.load()
     print(
         f"portable build: CPU variant '{found.cpu_variant or 'compiled in'}' of {', '.join(found.registered)}"
