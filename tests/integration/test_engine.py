@@ -13,6 +13,7 @@ import pytest
 
 from hearth.core import llama_log
 from hearth.core.profile import read_profile
+from hearth.engine import backends
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
 from hearth.models import synthetic
@@ -24,9 +25,15 @@ def run(coro: Coroutine[Any, Any, Any], timeout: float = 120.0) -> Any:
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
+def direct_llama(model: Path) -> llama_cpp.Llama:
+    """llama-cpp-python used directly, in this process, its backends loaded as this build needs."""
+    backends.load()
+    return llama_cpp.Llama(str(model), n_ctx=512, verbose=False)
+
+
 def direct_greedy(model: Path, text: str, n: int, *, add_bos: bool = True) -> list[int]:
     """The oracle: llama-cpp-python used directly, in this process."""
-    llm = llama_cpp.Llama(str(model), n_ctx=512, verbose=False)
+    llm = direct_llama(model)
     try:
         prompt = llm.tokenize(text.encode(), add_bos=add_bos, special=True)
         out: list[int] = []
@@ -66,14 +73,14 @@ def test_greedy_output_equals_direct_llama_cpp(tiny_model: Path) -> None:
     assert loaded.has_chat_template and loaded.n_vocab == synthetic.TINY.n_vocab
     assert len(ids) > 10
     assert ids == direct_greedy(tiny_model, "The quick brown fox", 48)
-    llm = llama_cpp.Llama(str(tiny_model), n_ctx=512, verbose=False)
+    llm = direct_llama(tiny_model)
     assert text == llm.detokenize(ids, prev_tokens=llm.tokenize(b"The quick brown fox")).decode(
         "utf-8", "replace"
     )
     llm.close()
     # The chat path renders the model's own template (ChatML here), without an extra BOS.
     assert chat_ids == direct_greedy(tiny_model, CHATML_HI, 48, add_bos=False)
-    llm = llama_cpp.Llama(str(tiny_model), n_ctx=512, verbose=False)
+    llm = direct_llama(tiny_model)
     assert chat_done.prompt_tokens == len(llm.tokenize(CHATML_HI.encode(), add_bos=False, special=True))
     llm.close()
 

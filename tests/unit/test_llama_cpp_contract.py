@@ -11,7 +11,7 @@ import llama_cpp
 import llama_cpp.llama as llama_module
 import llama_cpp.llama_cpp as llama_lib
 
-from hearth.engine import llama_runtime
+from hearth.engine import backends, llama_runtime
 
 
 def test_llama_builds_its_model_parameters_from_the_replaceable_default() -> None:
@@ -30,6 +30,7 @@ def test_model_parameters_have_the_fields_the_engine_sets() -> None:
 
 def test_a_loaded_model_exposes_its_vocabulary_handle(tiny_model: Path) -> None:
     # Generation asks llama_vocab_is_eog(llm._model.vocab, token) to stop at any end-of-generation token.
+    backends.load()  # a portable build's backends are modules that something must load first
     llm = llama_cpp.Llama(str(tiny_model), n_ctx=64, verbose=False)
     try:
         vocab = llm._model.vocab
