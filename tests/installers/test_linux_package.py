@@ -141,7 +141,7 @@ def _answer(engine: _Frames, model: Path, **load: object) -> list[int]:
         event = engine.next()
         assert not isinstance(event, m.Failure), event.message
         if isinstance(event, m.Token):
-            tokens.append(event.token)
+            tokens.append(event.id)
         if isinstance(event, m.Done):
             return tokens
     raise AssertionError("no end to the answer")
