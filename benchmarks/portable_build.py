@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import platform
 import shlex
 import subprocess
 import sys
@@ -40,12 +41,9 @@ def build_native(target: Path) -> Path:
     marker = target / f".built-{version}"
     if marker.exists():
         return target
-    args = [
-        "-DGGML_RPC=ON",
-        "-DGGML_NATIVE=ON",
-        f"-DCMAKE_C_FLAGS={NATIVE_FLAGS}",
-        f"-DCMAKE_CXX_FLAGS={NATIVE_FLAGS}",
-    ]
+    args = ["-DGGML_RPC=ON", "-DGGML_NATIVE=ON"]
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        args += [f"-DCMAKE_C_FLAGS={NATIVE_FLAGS}", f"-DCMAKE_CXX_FLAGS={NATIVE_FLAGS}"]
     env = {**os.environ, "CMAKE_ARGS": shlex.join(args)}
     print(f"building llama-cpp-python {version} for this CPU into {target} (once) …", flush=True)
     # No cache: a cached wheel would be the portable build, whatever CMAKE_ARGS says; no config: the

@@ -9,7 +9,7 @@ from gguf import GGMLQuantizationType as QT
 
 from hearth.core.memory import device_memory
 from hearth.core.profile import read_profile
-from hearth.core.repack import NO_REPACK, Matrix, RepackRules, rules_for
+from hearth.core.repack import NO_REPACK, Matrix, rules_for
 from hearth.models import synthetic
 
 AVX2 = {"AVX": "1", "AVX2": "1", "FMA": "1", "F16C": "1", "REPACK": "1"}
@@ -62,13 +62,46 @@ def test_repacked_copies_count_on_the_host_of_a_mapped_load_only(q4_0: Path) -> 
     mapped = device_memory(profile, 0, L, 512, host=True, repack=rules)
     layers = sum(sum(m.nbytes for m in layer) for layer in profile.layer_matrices)
     assert profile.output_matrix is not None
-    assert mapped.repacked == layers + profile.output_matrix.nbytes  # a local load repacks its head too
+    assert mapped.repacked == layers + profile.output_matrix.nbytes
     assert mapped.weights == plain.weights + mapped.repacked
     # Read without a mapping, the weights go straight into the repacked buffer: nothing is doubled.
     assert device_memory(profile, 0, L, 512, host=True, repack=rules, mmap=False) == plain
-    # A pooled host pins the head to a plain buffer; a worker's weights are never repacked.
+    # A pooled host repacks its layers and the head, which it always computes; a worker never repacks.
     pooled = device_memory(profile, 0, 2, 512, host=True, repack=rules)
-    assert pooled.repacked == sum(sum(m.nbytes for m in layer) for layer in profile.layer_matrices[:2])
+    first_two = sum(sum(m.nbytes for m in layer) for layer in profile.layer_matrices[:2])
+    assert pooled.repacked == first_two + profile.output_matrix.nbytes
     assert device_memory(profile, 2, L, 512, repack=rules).repacked == 0
     assert device_memory(profile, 0, L, 512, host=True, repack=NO_REPACK).repacked == 0
-    assert RepackRules({}) == NO_REPACK
+    # A GPU build gives a local load's CPU layers the GPU's host buffer instead; pooled, they repack.
+    gpu_build = rules_for(AVX2, local_loads=False)
+    assert device_memory(profile, 0, L, 512, host=True, repack=gpu_build).repacked == 0
+    assert device_memory(profile, 0, 2, 512, host=True, repack=gpu_build).repacked == pooled.repacked
+    # Rules are plain values: a device's spec that holds them can be compared and hashed.
+    assert hash(rules) == hash(rules_for(dict(AVX2))) and rules != NO_REPACK
+
+
+def test_a_tied_head_is_a_repacked_copy_of_the_embedding_even_when_read_into_memory(
+    tmp_path: Path,
+) -> None:
+    spec = synthetic.variant(
+        synthetic.QUANTIZED, matrix_type=QT.Q4_0, embd_type=QT.Q4_0, output_type=None, name="tied"
+    )
+    profile = read_profile(str(synthetic.write_model(tmp_path / "tied.gguf", spec)))
+    assert profile.tied_embeddings and profile.output_matrix is not None
+    assert profile.output_matrix.nbytes == profile.token_embd_bytes
+    rules = rules_for(AVX2)
+    unmapped = device_memory(profile, 0, 2, 512, host=True, repack=rules, mmap=False)
+    assert unmapped.repacked == rules.repacked_bytes([profile.output_matrix]) > 0
+
+
+def test_only_the_stacked_experts_count_as_three_dimensional_matrices(tmp_path: Path) -> None:
+    spec = synthetic.variant(
+        synthetic.QUANTIZED, matrix_type=QT.Q4_0, n_expert=4, n_expert_used=2, n_ff=256, name="moe"
+    )
+    profile = read_profile(str(synthetic.write_model(tmp_path / "moe.gguf", spec)))
+    layer = profile.layer_matrices[0]
+    assert len(layer) == 4 + 1 + 3  # attention's four, the router, the three expert stacks
+    assert [m.type_name for m in layer].count("F32") == 1  # the router, which no CPU repacks
+    stacks = [m for m in layer if m.nbytes > 0 and m.type_name == "Q4_0"][4:]
+    assert sum(m.nbytes for m in stacks) == profile.expert_bytes[0]
+    assert rules_for(AVX2).repacked_bytes(layer) == sum(m.nbytes for m in layer if m.type_name == "Q4_0")

@@ -28,6 +28,7 @@ from hearth.ui import platform_check
 LIBRARY_STEMS = ("libllama", "libggml", "libggml-base", "libggml-cpu", "libggml-rpc", "ggml", "llama")
 # A portable build's CPU backend is one module per instruction-set level (libggml-cpu-haswell, …).
 _CPU_VARIANT = re.compile(r"^(?:lib)?ggml-cpu-[\w.]+$")
+_LIBRARY_FILE = re.compile(r"^((?:lib)?(?:ggml|llama)[\w.-]*?)(?:\.so[\d.]*|(?:\.\d+)*\.dylib|\.dll)$")
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,12 @@ def _llama() -> tuple[bool, str]:
 
 
 def _rpc() -> tuple[bool, str]:
-    from hearth.engine import ggml, rpc
+    from hearth.engine import backends, ggml, rpc
 
     path = ggml.library_path("libggml-rpc")
     rpc.op_names()  # binds the RPC library as llama.cpp loaded it
+    if "RPC" not in backends.load().registered:
+        return False, f"{path} is there but its backend did not load: pooling cannot work"
     return True, str(path)
 
 
@@ -83,6 +86,9 @@ def _cpu() -> tuple[bool, str]:
         weights += ", " + ", ".join(extra)
         if rules:
             weights += f" (repacks {', '.join(rules.types)})"
+    pinned = backends.gpu_host_buffers()
+    if pinned:
+        weights += f"; a local load's CPU layers in {', '.join(pinned)}"
     detail = f"{variant} [{' '.join(sets) or 'baseline'}]; weights in {weights}"
     if found.skipped:
         detail += f"; left out: {'; '.join(found.skipped)}"
@@ -104,7 +110,7 @@ def loaded_libraries(paths: list[str]) -> dict[str, list[str]]:
     found: dict[str, set[str]] = {}
     for path in paths:
         name = Path(path).name
-        match = re.match(r"^((?:lib)?(?:ggml|llama)[\w-]*?)(?:\.so[\d.]*|(?:\.\d+)*\.dylib|\.dll)$", name)
+        match = _LIBRARY_FILE.match(name)
         known = {s.removeprefix("lib") for s in LIBRARY_STEMS}
         if match and (match.group(1).removeprefix("lib") in known or _CPU_VARIANT.match(match.group(1))):
             found.setdefault(match.group(1), set()).add(os.path.realpath(path))

@@ -161,11 +161,14 @@ def device_memory(
         return mlx_memory(profile, n_ctx)
     weights = sum(profile.layer_bytes[start:end])
     repacked = 0
-    if host and mmap and repack:
-        # A load that keeps every layer here leaves the output head to the CPU's own choice of buffer
-        # (a pooled load pins it to a plain host buffer, which never repacks).
-        local = start == 0 and end == profile.block_count
-        repacked = profile.repacked_bytes(repack, start, end, output=local)
+    local = start == 0 and end == profile.block_count
+    if host and repack and (repack.local_loads or not local):
+        # The host computes the output head in every plan Hearth makes. Mapped, every repacked matrix
+        # is a copy beside the file; read into memory, only a tied head's is (core.repack).
+        if mmap:
+            repacked = profile.repacked_bytes(repack, start, end, output=True)
+        elif profile.tied_embeddings:
+            repacked = profile.repacked_bytes(repack, 0, 0, output=True)
         weights += repacked
     compute = compute_buffer(
         profile, start, end, n_ctx, cache_type=cache_type, flash_attn=flash_attn, host=host

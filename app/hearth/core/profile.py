@@ -224,6 +224,7 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
     quant: dict[str, list[int]] = {}
     matrices: list[list[Matrix]] = [[] for _ in range(block_count)]
     output_matrix: Matrix | None = None
+    embd_matrix: Matrix | None = None
     token_embd_shape: tuple[int, ...] | None = None
     for t in all_tensors:
         elements = 1
@@ -239,13 +240,14 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
             if idx >= block_count:
                 raise GGUFError(f"tensor '{t.name}' names layer {idx} but the model has {block_count} layers")
             layer_bytes[idx] += t.nbytes
-            if _is_matrix(t.shape):
+            if _is_matrix(t.shape, experts=bool(_EXPERTS_RE.match(t.name))):
                 matrices[idx].append(Matrix(t.type_name, t.shape[1], t.nbytes))
             if _EXPERTS_RE.match(t.name):
                 expert_bytes[idx] += t.nbytes
         elif t.name == TOKEN_EMBD:
             token_embd += t.nbytes
             token_embd_shape = t.shape
+            embd_matrix = Matrix(t.type_name, t.shape[1], t.nbytes) if _is_matrix(t.shape) else None
         elif t.name == OUTPUT:
             output += t.nbytes
             if _is_matrix(t.shape):
@@ -302,13 +304,15 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
         expert_used_count=experts_used,
         expert_bytes=tuple(expert_bytes) if experts else (),
         layer_matrices=tuple(tuple(layer) for layer in matrices),
-        output_matrix=output_matrix,
+        # A tied head is the token embedding, which llama.cpp duplicates for the head's product.
+        output_matrix=output_matrix if output else embd_matrix,
     )
 
 
-def _is_matrix(shape: tuple[int, ...]) -> bool:
-    # Matrices are 2-D; a mixture of experts stacks its experts' matrices as a third dimension.
-    return len(shape) in (2, 3)
+def _is_matrix(shape: tuple[int, ...], experts: bool = False) -> bool:
+    # llama.cpp repacks 2-D matrices, and the 3-D stacks of a mixture of experts' matrices (other 3-D
+    # weights, such as MLA's attention factors, are multiplied as batches and stay as they are).
+    return len(shape) == 2 or (experts and len(shape) == 3)
 
 
 def read_profile(path: str) -> ModelProfile:

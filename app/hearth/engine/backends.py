@@ -18,19 +18,23 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from hearth.core.errors import HearthError
 from hearth.core.repack import NO_REPACK, RepackRules, rules_for
 
 log = logging.getLogger(__name__)
 
 # Variants that are never loaded, with the reason. The Sapphire Rapids variant enables AMX, whose
 # repacked weights crash the first decode on CPUs with AMX (SIGSEGV: ggml-org/llama.cpp#20824, also
-# ollama#17006). Remove the entry once the vendored llama.cpp has the upstream fix; the next best
+# ollama#17006). Remove the entry once the vendored llama.cpp has the upstream fix, and teach
+# core/repack.py the AMX buffer's rules then (its copies would count like CPU_REPACK's); the next best
 # variant (zen4 or icelake: AVX-512 with VNNI and BF16) runs those CPUs correctly meanwhile.
 SKIPPED_CPU_VARIANTS = {"sapphirerapids": "AMX crashes the first decode (ggml-org/llama.cpp#20824)"}
 
@@ -124,9 +128,22 @@ def best_cpu_variant(candidates: list[Path]) -> tuple[Path | None, list[str]]:
     return (best[1] if best else None), skipped
 
 
-@cache
+class BackendError(HearthError, OSError):
+    """llama.cpp's backends could not be loaded as this installation needs them."""
+
+
+_load_lock = threading.Lock()
+
+
 def load() -> Backends:
-    """Load this installation's backends into the process (once); what was loaded."""
+    """Load this installation's backends into the process (once); what was loaded. Safe from any
+    thread: ggml registers a module as often as it is asked to, so only one caller may."""
+    with _load_lock:
+        return _load_once()
+
+
+@cache
+def _load_once() -> Backends:
     from hearth.engine.ggml import library, library_path
 
     ggml = library("libggml")
@@ -145,9 +162,28 @@ def load() -> Backends:
         return tuple((base.ggml_backend_reg_name(r) or b"?").decode() for r in regs)
 
     if ggml.ggml_backend_reg_count():
+        if module_files(directory, "cpu")[0]:
+            # Something called into llama.cpp first, and ggml's own loader chose from the executable's
+            # folder and the working directory: the AMX variant, or a file someone put there.
+            raise BackendError(
+                f"llama.cpp's backends ({', '.join(registered())}) were loaded before Hearth chose them "
+                f"from {directory}; this is a bug in Hearth, please report it"
+            )
         return Backends("", (), registered(), (), str(directory))
+    _safe_dll_search(directory)
     with _quiet(base):
         return _load_modules(ggml, directory, registered)
+
+
+def _safe_dll_search(directory: Path) -> None:
+    """On Windows, a module's own dependencies (a GPU backend's runtime) are looked for in the system
+    folders and Hearth's library folder only, never the working directory or PATH."""
+    if sys.platform != "win32":
+        return
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    load_library_search_default_dirs = 0x00001000
+    kernel32.SetDefaultDllDirectories(load_library_search_default_dirs)
+    os.add_dll_directory(str(directory))
 
 
 _LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
@@ -177,9 +213,7 @@ def _quiet(base: ctypes.CDLL) -> Iterator[None]:
         base.ggml_log_set(callback, user_data)
 
 
-def _load_modules(
-    ggml: ctypes.CDLL, directory: Path, registered: Callable[[], tuple[str, ...]]
-) -> Backends:
+def _load_modules(ggml: ctypes.CDLL, directory: Path, registered: Callable[[], tuple[str, ...]]) -> Backends:
     modules: list[str] = []
     cpu_variant = ""
     skipped: list[str] = []
@@ -200,7 +234,7 @@ def _load_modules(
             log.info("backend module %s did not load here", chosen.name)
     found = registered()
     if "CPU" not in found:
-        raise RuntimeError(
+        raise BackendError(
             f"no CPU backend of llama.cpp could be loaded from {directory}"
             + (f" (left out: {'; '.join(skipped)})" if skipped else "")
         )
@@ -225,7 +259,7 @@ def _cpu_proc(name: str) -> tuple[int, int, int | None]:
     base.ggml_backend_reg_get_proc_address.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
     dev = ggml.ggml_backend_dev_by_type(0)  # GGML_BACKEND_DEVICE_TYPE_CPU
     if not dev:
-        raise RuntimeError("llama.cpp has no CPU device")
+        raise BackendError("llama.cpp has no CPU device")
     reg = base.ggml_backend_dev_backend_reg(dev)
     return int(dev), int(reg), base.ggml_backend_reg_get_proc_address(reg, name.encode())
 
@@ -252,10 +286,38 @@ def cpu_features() -> dict[str, str]:
 def repack_rules() -> RepackRules:
     """What this device's CPU backend repacks (``core.repack``); nothing when llama.cpp cannot say."""
     try:
-        return rules_for(cpu_features())
-    except (OSError, RuntimeError) as exc:
+        features = cpu_features()
+        others = [b for b in cpu_weight_buffers() if b != "CPU_REPACK"]
+        local_loads = not gpu_host_buffers()
+    except OSError as exc:
         log.warning("cannot read the CPU backend's features, so repacking is not counted: %s", exc)
         return NO_REPACK
+    if others:
+        log.warning(
+            "the CPU backend also places weights in %s, which Hearth's memory model does not count",
+            ", ".join(others),
+        )
+    return rules_for(features, local_loads=local_loads)
+
+
+@cache
+def gpu_host_buffers() -> tuple[str, ...]:
+    """The pinned host buffer types of this machine's GPUs (``CUDA_Host``, …): llama.cpp offers them to
+    a local load's CPU layers before the repacked one."""
+    from hearth.engine import ggml
+
+    base = ggml.library("libggml-base")
+    base.ggml_backend_dev_host_buffer_type.restype = ctypes.c_void_p
+    base.ggml_backend_dev_host_buffer_type.argtypes = [ctypes.c_void_p]
+    base.ggml_backend_buft_name.restype = ctypes.c_char_p
+    base.ggml_backend_buft_name.argtypes = [ctypes.c_void_p]
+    names = []
+    for dev in ggml.devices():
+        if dev.kind in ("GPU", "IGPU") and not dev.name.startswith("RPC"):
+            buft = base.ggml_backend_dev_host_buffer_type(dev.handle)
+            if buft:
+                names.append((base.ggml_backend_buft_name(buft) or b"?").decode())
+    return tuple(names)
 
 
 @cache
