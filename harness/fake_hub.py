@@ -26,6 +26,14 @@ class FakeRepo:
     license: str = "apache-2.0"
     downloads: int = 100
     plain: frozenset[str] = frozenset()  # files kept in git, not LFS: the hub lists no SHA-256 for them
+    # file -> the size the listing states, when it should lie (the bytes served stay the file's)
+    declared: dict[str, int] = field(default_factory=dict)
+    sha: str = "0" * 40  # the commit the listing names
+
+
+def git_blob_id(data: bytes) -> str:
+    """A file's id in git (SHA-1 of "blob <size>\\0" and the bytes), as the hub lists it."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 @dataclass
@@ -40,6 +48,10 @@ class FakeHub:
     ignore_range: bool = False
     sent: dict[str, int] = field(default_factory=dict)  # file -> bytes of it sent so far
     requests: list[str] = field(default_factory=list)
+    # URL path -> bytes, served outside any repository: what a hostile mirror answers for a listed name
+    # that climbs out of its repository ("../../x.gguf" reaches the server as "/x.gguf").
+    loose: dict[str, bytes] = field(default_factory=dict)
+    revisions: list[str] = field(default_factory=list)  # the revision each download asked for
 
     def __post_init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -77,12 +89,16 @@ class FakeHub:
     async def _info(self, request: web.Request) -> web.Response:
         name, repo = self._repo(request)
         siblings = [
-            {"rfilename": f, "size": len(data)}
+            {"rfilename": f, "size": repo.declared.get(f, len(data)), "blobId": git_blob_id(data)}
             | (
                 {}
                 if f in repo.plain
                 else {
-                    "lfs": {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+                    "lfs": {
+                        "sha256": hashlib.sha256(data).hexdigest(),
+                        "size": repo.declared.get(f, len(data)),
+                        "pointerSize": 134,
+                    }
                 }
             )
             for f, data in repo.files.items()
@@ -90,7 +106,7 @@ class FakeHub:
         return web.json_response(
             {
                 "id": name,
-                "sha": "0" * 40,
+                "sha": repo.sha,
                 "gated": "manual" if repo.gated else False,
                 "cardData": {"license": repo.license},
                 "tags": ["gguf"],
@@ -102,6 +118,7 @@ class FakeHub:
         _, repo = self._repo(request)
         filename = request.match_info["file"]
         self.requests.append(f"{request.method} {filename} {request.headers.get('Range', '')}")
+        self.revisions.append(request.match_info["rev"])
         if repo.gated and request.headers.get("Authorization") != f"Bearer {self.token}":
             raise web.HTTPUnauthorized(
                 headers={"X-Error-Code": "GatedRepo"}, text="Access to this model is restricted."
@@ -109,12 +126,24 @@ class FakeHub:
         data = repo.files.get(filename)
         if data is None:
             raise web.HTTPNotFound(headers={"X-Error-Code": "EntryNotFound"}, text="Entry not found")
+        return await self._send(request, filename, data)
+
+    async def _loose(self, request: web.Request) -> web.StreamResponse:
+        data = self.loose.get(request.path)
+        if data is None:
+            # Not counted: huggingface_hub asks for endpoints of its own that the hub stand-in lacks.
+            raise web.HTTPNotFound(text="Not found")
+        self.requests.append(f"{request.method} {request.path} {request.headers.get('Range', '')}")
+        return await self._send(request, request.path, data)
+
+    async def _send(self, request: web.Request, filename: str, original: bytes) -> web.StreamResponse:
+        data = original
         if filename in self.corrupt:
             middle = len(data) // 2
             data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
         start, end = 0, len(data)
         status = 200
-        headers = {"ETag": f'"{hashlib.sha256(repo.files[filename]).hexdigest()}"', "Accept-Ranges": "bytes"}
+        headers = {"ETag": f'"{hashlib.sha256(original).hexdigest()}"', "Accept-Ranges": "bytes"}
         wanted = request.headers.get("Range", "")
         if wanted.startswith("bytes=") and not self.ignore_range:
             first, _, last = wanted[6:].partition("-")
@@ -160,7 +189,9 @@ class FakeHub:
             app.router.add_get("/api/models", self._search)
             app.router.add_get("/api/models/{owner}/{name}", self._info)
             app.router.add_get("/api/models/{owner}/{name}/revision/{rev}", self._info)
-            app.router.add_route("*", "/{owner}/{name}/resolve/{rev}/{file}", self._resolve)
+            # A file may sit in a folder of its repository, as on the real hub.
+            app.router.add_route("*", "/{owner}/{name}/resolve/{rev}/{file:.+}", self._resolve)
+            app.router.add_route("*", "/{path:.*}", self._loose)  # last: only what nothing else answers
             self._runner = web.AppRunner(app)
             loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -4,7 +4,12 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../app/hearth/ui/app.py" line="31"/>
+        <location filename="../app/hearth/ui/app.py" line="29"/>
+        <source>Hearth cannot start: %1</source>
+        <translation>Hearth를 시작할 수 없습니다: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/app.py" line="38"/>
         <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
         <translation>Hearth가 포트 %1에서 서비스를 시작하지 못했습니다(Hearth가 이미 실행 중인가요?): %2</translation>
     </message>
@@ -12,231 +17,231 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="88"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="107"/>
         <source>Conversations</source>
         <translation>대화 목록</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="92"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="111"/>
         <source>New chat</source>
         <translation>새 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="104"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
         <source>Open the Planner</source>
         <translation>플래너 열기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
         <source>System prompt (optional)</source>
         <translation>시스템 프롬프트(선택 사항)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="114"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
         <source>System prompt</source>
         <translation>시스템 프롬프트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="124"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
         <source>Conversation</source>
         <translation>대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>무엇이든 물어보세요… (Ctrl+Enter로 보내기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="134"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
         <source>Message</source>
         <translation>메시지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="139"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
         <source>Send</source>
         <translation>보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="141"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="160"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="162"/>
         <source>Edit question</source>
         <translation>질문 수정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="144"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="163"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>마지막 질문과 그 답변을 되돌려 질문을 고칠 수 있게 합니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="146"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="165"/>
         <source>Copy answer</source>
         <translation>답변 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
         <source>context %p%</source>
         <translation>컨텍스트 %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
         <source>Context used</source>
         <translation>사용한 컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="159"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
         <source>Max tokens</source>
         <translation>최대 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="305"/>
         <source>Rename…</source>
         <translation>이름 바꾸기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="306"/>
         <source>Export as Markdown…</source>
         <translation>Markdown으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="307"/>
         <source>Export as JSON…</source>
         <translation>JSON으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="290"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="309"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
         <source>Rename</source>
         <translation>이름 바꾸기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
         <source>Title</source>
         <translation>제목</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="338"/>
         <source>Export conversation</source>
         <translation>대화 내보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="356"/>
         <source>Exported to %1</source>
         <translation>%1(으)로 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="381"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>불러온 모델이 없습니다. 플래너 페이지에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
         <source>%1 on %2</source>
         <translation>%2에서 실행 중인 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="351"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="370"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="365"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 기기가 빠져서 모델이 멈췄습니다. 플래너가 남은 기기로 새 계획을 제안합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="388"/>
         <source>Planning again did not work: %1</source>
         <translation>다시 계획하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="373"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="393"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>새로 들어온 기기를 쓰면 이 모델이 더 빨라집니다: 초당 %2 대신 %1 토큰.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="436"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
         <source>Copy code block</source>
         <translation>코드 블록 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="476"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>초당 %1 토큰 · 첫 토큰 %2ms · 컨텍스트 %3% · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="484"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="504"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="516"/>
         <source>Answering another app…</source>
         <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="498"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="501"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="521"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>You</source>
         <translation>나</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="554"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
         <source>failed: %1</source>
         <translation>실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
         <source>failed</source>
         <translation>실패</translation>
     </message>
@@ -244,22 +249,22 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="74"/>
+        <location filename="../app/hearth/cli/chat.py" line="75"/>
         <source>this device</source>
         <translation>이 기기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="76"/>
+        <location filename="../app/hearth/cli/chat.py" line="77"/>
         <source>pooled over %1: %2</source>
         <translation>%1 기기를 합쳐 실행: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="142"/>
+        <location filename="../app/hearth/cli/chat.py" line="143"/>
         <source>could not load %1: %2</source>
         <translation>%1을(를) 불러오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="164"/>
+        <location filename="../app/hearth/cli/chat.py" line="165"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
@@ -269,12 +274,12 @@
         <translation>답변이 멈췄습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="187"/>
+        <location filename="../app/hearth/cli/chat.py" line="186"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>메시지를 입력하고 Enter를 누르세요. Ctrl-C는 답변을 멈추고, /exit 또는 Ctrl-D는 나갑니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="208"/>
+        <location filename="../app/hearth/cli/chat.py" line="207"/>
         <source>cannot pool again: %1</source>
         <translation>기기를 다시 합치지 못했습니다: %1</translation>
     </message>
@@ -289,67 +294,67 @@
         <translation>일시 중지됨: 같은 명령을 다시 실행하면 이어서 받습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="166"/>
+        <location filename="../app/hearth/cli/node.py" line="167"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1에 6자리 코드가 표시됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="177"/>
+        <location filename="../app/hearth/cli/node.py" line="178"/>
         <source>pairing failed: %1</source>
         <translation>페어링 실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="179"/>
+        <location filename="../app/hearth/cli/node.py" line="180"/>
         <source>paired with %1</source>
         <translation>%1과(와) 페어링했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="185"/>
+        <location filename="../app/hearth/cli/node.py" line="186"/>
         <source>Code: </source>
         <translation>코드: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="188"/>
+        <location filename="../app/hearth/cli/node.py" line="189"/>
         <source>no code was entered</source>
         <translation>코드를 입력하지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="205"/>
+        <location filename="../app/hearth/cli/node.py" line="206"/>
         <source>forgot %1</source>
         <translation>%1을(를) 지웠습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="214"/>
+        <location filename="../app/hearth/cli/node.py" line="215"/>
         <source>added %1 at %2</source>
         <translation>%1을(를) %2 주소로 추가했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <location filename="../app/hearth/cli/node.py" line="216"/>
         <source>pair with: %1</source>
         <translation>페어링하려면: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="97"/>
+        <location filename="../app/hearth/cli/plan.py" line="99"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>계획 %1  ·  예상 초당 %2 토큰  ·  컨텍스트 %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="112"/>
+        <location filename="../app/hearth/cli/plan.py" line="115"/>
         <source>Compute buffers as llama.cpp sizes them for this plan.</source>
         <translation>계산 버퍼는 llama.cpp가 이 계획에 대해 계산한 크기입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="39"/>
+        <location filename="../app/hearth/cli/serve.py" line="41"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>%1을(를) 계획 %2(컨텍스트 %3)로 불러오는 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="50"/>
+        <location filename="../app/hearth/cli/serve.py" line="52"/>
         <source>serving %1 at %2</source>
         <translation>%1을(를) %2에서 제공 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="57"/>
+        <location filename="../app/hearth/cli/serve.py" line="56"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>모든 요청에 키가 필요합니다: `hearth serve`에 --show-key를 붙이면 보여 줍니다</translation>
     </message>
@@ -357,17 +362,17 @@
 <context>
     <name>CodeDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="96"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
         <source>Pairing request</source>
         <translation>페어링 요청</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="100"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
         <translation>%1에서 이 기기와 페어링하려고 합니다. 그 기기에 이 코드를 입력하세요:</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="111"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="112"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
         <translation>본인 소유의 기기와만 페어링하세요. 코드는 %1초 동안 유효합니다.</translation>
     </message>
@@ -375,37 +380,37 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="46"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="47"/>
         <source>Pair…</source>
         <translation>페어링…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="48"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="49"/>
         <source>Forget</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="62"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="63"/>
         <source> (this device)</source>
         <translation> (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="70"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="71"/>
         <source>%1 memory</source>
         <translation>메모리 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="76"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
         <source>Used</source>
         <translation>사용 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
         <source>Donated</source>
         <translation>공유됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="81"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
         <source>%1 used · %2 free of %3</source>
         <translation>%1 사용 · %3 중 %2 여유</translation>
     </message>
@@ -448,37 +453,37 @@
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="64"/>
+        <location filename="../app/hearth/ui/device_column.py" line="66"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="65"/>
+        <location filename="../app/hearth/ui/device_column.py" line="67"/>
         <source>Weights</source>
         <translation>가중치</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="66"/>
+        <location filename="../app/hearth/ui/device_column.py" line="68"/>
         <source>KV cache</source>
         <translation>KV 캐시</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="67"/>
+        <location filename="../app/hearth/ui/device_column.py" line="69"/>
         <source>Compute</source>
         <translation>연산 버퍼</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="71"/>
+        <location filename="../app/hearth/ui/device_column.py" line="73"/>
         <source>no layers</source>
         <translation>레이어 없음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="74"/>
+        <location filename="../app/hearth/ui/device_column.py" line="75"/>
         <source>layers %1–%2</source>
         <translation>레이어 %1–%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="77"/>
+        <location filename="../app/hearth/ui/device_column.py" line="76"/>
         <source>needs %1 of %2</source>
         <translation>%2 중 %1 필요</translation>
     </message>
@@ -506,22 +511,22 @@
         <translation>%1은(는) 더 이상 신뢰되지 않습니다. 다시 페어링하려면 새 코드가 필요합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="171"/>
         <source>Add a device</source>
         <translation>기기 추가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Hearth가 실행 중인 기기의 주소(호스트:포트)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="185"/>
         <source>Could not add it: %1</source>
         <translation>추가하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="180"/>
         <source>Found %1</source>
         <translation>%1 찾음</translation>
     </message>
@@ -529,47 +534,47 @@
 <context>
     <name>DownloadRow</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="39"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="41"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="58"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="60"/>
         <source>%1 of %2</source>
         <translation>%2 중 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="62"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
         <source>%1/s</source>
         <translation>%1/초</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="66"/>
         <source>%1 left</source>
         <translation>%1 남음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="67"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
         <source>Paused at %1</source>
         <translation>일시 중지됨: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
         <source>Stopped: %1</source>
         <translation>중단됨: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
         <source>Done: %1</source>
         <translation>완료: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
         <source>Pause</source>
         <translation>일시 중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
         <source>Resume</source>
         <translation>이어받기</translation>
     </message>
@@ -577,7 +582,7 @@
 <context>
     <name>DownloadsView</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="89"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="91"/>
         <source>No downloads. Pick a model from the catalog or a hub search.</source>
         <translation>다운로드가 없습니다. 카탈로그에서 모델을 고르거나 허브에서 검색하세요.</translation>
     </message>
@@ -585,37 +590,37 @@
 <context>
     <name>HubList</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Fits</source>
         <translation>적합성</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="61"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="63"/>
         <source>checking…</source>
         <translation>확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="93"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
         <source>unknown: the hub cannot be reached</source>
         <translation>알 수 없음: 허브에 연결할 수 없음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="97"/>
         <source>unknown: %1</source>
         <translation>알 수 없음: %1</translation>
     </message>
@@ -636,52 +641,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="52"/>
+        <location filename="../app/hearth/ui/main_window.py" line="53"/>
         <source>Pages</source>
         <translation>페이지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="102"/>
+        <location filename="../app/hearth/ui/main_window.py" line="103"/>
         <source>Devices</source>
         <translation>기기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="103"/>
+        <location filename="../app/hearth/ui/main_window.py" line="104"/>
         <source>Planner</source>
         <translation>플래너</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="104"/>
+        <location filename="../app/hearth/ui/main_window.py" line="105"/>
         <source>Chat</source>
         <translation>채팅</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="105"/>
+        <location filename="../app/hearth/ui/main_window.py" line="106"/>
         <source>Models</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="106"/>
+        <location filename="../app/hearth/ui/main_window.py" line="107"/>
         <source>Settings</source>
         <translation>설정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="250"/>
+        <location filename="../app/hearth/ui/main_window.py" line="251"/>
         <source>Pairing request</source>
         <translation>페어링 요청</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="254"/>
+        <location filename="../app/hearth/ui/main_window.py" line="255"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1에서 페어링을 요청합니다. 코드: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="264"/>
+        <location filename="../app/hearth/ui/main_window.py" line="263"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth는 트레이에서 계속 자원을 공유합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="272"/>
+        <location filename="../app/hearth/ui/main_window.py" line="271"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>이 데스크톱에는 트레이가 없어 창을 닫으면 Hearth가 종료되고 공유도 중지됩니다.</translation>
     </message>
@@ -689,118 +694,118 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="80"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Import a .gguf file…</source>
         <translation>.gguf 파일 가져오기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="76"/>
+        <location filename="../app/hearth/ui/models_page.py" line="77"/>
         <source>Models on this device</source>
         <translation>이 기기의 모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="56"/>
+        <location filename="../app/hearth/ui/models_page.py" line="57"/>
         <source>Models</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="57"/>
+        <location filename="../app/hearth/ui/models_page.py" line="58"/>
         <source>On this device</source>
         <translation>이 기기에 있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="229"/>
+        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <location filename="../app/hearth/ui/models_page.py" line="227"/>
         <source>Catalog</source>
         <translation>카탈로그</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <location filename="../app/hearth/ui/models_page.py" line="60"/>
         <source>Search the hub</source>
         <translation>허브 검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="61"/>
+        <location filename="../app/hearth/ui/models_page.py" line="62"/>
         <source>Downloads</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="82"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Import an MLX folder…</source>
         <translation>MLX 폴더 가져오기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="84"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
         <translation>config.json과 .safetensors 가중치가 든 폴더(mlx-lm 형식)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <location filename="../app/hearth/ui/models_page.py" line="88"/>
         <source>Plan and chat</source>
         <translation>계획 후 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="89"/>
+        <location filename="../app/hearth/ui/models_page.py" line="90"/>
         <source>Show in folder</source>
         <translation>폴더에서 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="91"/>
+        <location filename="../app/hearth/ui/models_page.py" line="92"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="117"/>
+        <location filename="../app/hearth/ui/models_page.py" line="118"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 사용할 수 없음: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="121"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="127"/>
+        <location filename="../app/hearth/ui/models_page.py" line="128"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>이 기기에는 아직 모델이 없습니다. 카탈로그 탭에서 기기에 맞는 모델을 추천합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>yes</source>
         <translation>있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>없음: 텍스트를 이어 쓸 뿐, 대화용으로 조정되지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Architecture</source>
         <translation>아키텍처</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Parameters</source>
         <translation>매개변수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Layers</source>
         <translation>레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>%1 a layer, %2 for each token</source>
         <translation>레이어당 %1개, 토큰마다 %2개</translation>
     </message>
@@ -835,12 +840,12 @@
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="186"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>Delete %1 from this device?</source>
         <translation>이 기기에서 %1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="188"/>
         <source>Delete model</source>
         <translation>모델 삭제</translation>
     </message>
@@ -870,77 +875,77 @@
         <translation>%1 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <location filename="../app/hearth/ui/models_page.py" line="214"/>
         <source>%1 was not imported: %2</source>
         <translation>%1을(를) 가져오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="221"/>
+        <location filename="../app/hearth/ui/models_page.py" line="219"/>
         <source>Imported %1</source>
         <translation>%1 가져옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="232"/>
-        <location filename="../app/hearth/ui/models_page.py" line="308"/>
+        <location filename="../app/hearth/ui/models_page.py" line="230"/>
+        <location filename="../app/hearth/ui/models_page.py" line="306"/>
         <source>Download</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="257"/>
+        <location filename="../app/hearth/ui/models_page.py" line="255"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>작은 모델부터 70B급까지의 지시 모델입니다. 각 모델이 이 기기에 맞는지, 페어링된 기기를 합쳐야 맞는지, 어디에도 맞지 않는지 표시합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="272"/>
+        <location filename="../app/hearth/ui/models_page.py" line="270"/>
         <source>Asking the hub for %1…</source>
         <translation>허브에서 %1 확인 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <location filename="../app/hearth/ui/models_page.py" line="274"/>
         <source>%n layers</source>
         <translation>
             <numerusform>레이어 %n개</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="292"/>
+        <location filename="../app/hearth/ui/models_page.py" line="290"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Hearth에 오신 것을 환영합니다. 먼저 모델을 고르세요. &quot;이 기기에서 실행 가능&quot;으로 표시된 모델은 이 기기 혼자 실행하고, 나머지는 페어링된 기기가 필요합니다. 작은 모델은 몇 분이면 받을 수 있습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="301"/>
+        <location filename="../app/hearth/ui/models_page.py" line="299"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Hugging Face에서 GGUF 모델 검색 (예: &quot;qwen 7b&quot;)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="300"/>
         <source>Search text</source>
         <translation>검색어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="304"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Search</source>
         <translation>검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="307"/>
+        <location filename="../app/hearth/ui/models_page.py" line="305"/>
         <source>Search results</source>
         <translation>검색 결과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="329"/>
+        <location filename="../app/hearth/ui/models_page.py" line="327"/>
         <source>Searching the hub for %1…</source>
         <translation>허브에서 %1 검색 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="351"/>
+        <location filename="../app/hearth/ui/models_page.py" line="349"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="362"/>
+        <location filename="../app/hearth/ui/models_page.py" line="360"/>
         <source>Downloading %1</source>
         <translation>%1 다운로드 중</translation>
     </message>
@@ -948,98 +953,98 @@
 <context>
     <name>OtherAppsBox</name>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="25"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="26"/>
         <source>Other apps</source>
         <translation>다른 앱</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="28"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="29"/>
         <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
         <translation>이 기기의 앱이 불러온 모델을 사용하도록 허용 (OpenAI 호환 API)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="30"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="31"/>
         <source>Also let other devices on the network use it (they need the key)</source>
         <translation>네트워크의 다른 기기도 사용하도록 허용 (키 필요)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="34"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
         <source>none (web pages may not call it)</source>
         <translation>없음 (웹 페이지는 호출할 수 없음)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="36"/>
         <source>Keep other apps&apos; conversations in the chat history</source>
         <translation>다른 앱의 대화를 채팅 기록에 보관</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="45"/>
         <source>Show</source>
         <translation>보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="49"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
         <source>Copy key</source>
         <translation>키 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="51"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="52"/>
         <source>New key</source>
         <translation>새 키</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
         <source>Copy example</source>
         <translation>예시 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="58"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="59"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
         <source>Port</source>
         <translation>포트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="73"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>허용된 웹 페이지 (출처, 쉼표로 구분)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
         <source>Address</source>
         <translation>주소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
         <source>Key</source>
         <translation>키</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="78"/>
         <source>Try it</source>
         <translation>사용해 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
         <source>Not listening: %1</source>
         <translation>수신 대기 안 함: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="97"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="98"/>
         <source>%1 (this device only)</source>
         <translation>%1 (이 기기만)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="100"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="101"/>
         <source>Off</source>
         <translation>꺼짐</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="118"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
         <source>Saved.</source>
         <translation>저장됨.</translation>
     </message>
@@ -1047,42 +1052,42 @@
 <context>
     <name>PairDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="26"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="28"/>
         <source>Pair with %1</source>
         <translation>%1과(와) 페어링</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="29"/>
         <source>Asking %1… A code appears on that device.</source>
         <translation>%1에 요청 중… 그 기기에 코드가 표시됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="30"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="32"/>
         <source>6-digit code</source>
         <translation>6자리 코드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="38"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="40"/>
         <source>Pair</source>
         <translation>페어링</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="55"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="57"/>
         <source>Type the code shown on %1.</source>
         <translation>%1에 표시된 코드를 입력하세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="66"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="68"/>
         <source>Checking the code…</source>
         <translation>코드 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="72"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="74"/>
         <source>Paired with %1.</source>
         <translation>%1과(와) 페어링되었습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="78"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="80"/>
         <source>Pairing failed: %1</source>
         <translation>페어링 실패: %1</translation>
     </message>
@@ -1090,129 +1095,129 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
         <source>Get a model</source>
         <translation>모델 받기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
         <source>Auto plan</source>
         <translation>자동 계획</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
         <source>Load</source>
         <translation>불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
         <source>Use its GGUF</source>
         <translation>GGUF 버전 쓰기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="95"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="97"/>
         <source>The same model as GGUF, from this device&apos;s library: it pools</source>
         <translation>이 기기 라이브러리에 있는 같은 모델의 GGUF 버전: 여러 기기에 나눠 돌릴 수 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="100"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="114"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="115"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
         <source>Context</source>
         <translation>컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
         <source>Layers of the model</source>
         <translation>모델의 레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="169"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="171"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 기기가 빠졌습니다. 아래 계획은 남은 기기만 씁니다. 계속하려면 불러오기를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="175"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="177"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>새로 들어온 기기를 쓴 더 빠른 계획입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="218"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="220"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>아직 모델이 없습니다. 모델 페이지에서 .gguf 파일을 받거나 가져오세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="224"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
         <source>%1 layers</source>
         <translation>레이어 %1개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
         <source>context %1</source>
         <translation>컨텍스트 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="271"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="273"/>
         <source>%1 (this device)</source>
         <translation>%1 (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="324"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 모델은 이 Mac에서만 실행됩니다. 여러 기기에 나눠 돌리려면 이 모델의 GGUF를 쓰세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="361"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
         <source>predicted %1 tokens/s</source>
         <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="363"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>메모리는 llama.cpp 계산 기준</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="373"/>
         <source>A device would run out of memory</source>
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="375"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="381"/>
         <source>Loaded</source>
         <translation>불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="422"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="428"/>
         <source>Loading…</source>
         <translation>불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="435"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
         <source>Loaded on %1</source>
         <translation>%1에 불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
         <source>Could not load: %1</source>
         <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="455"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="459"/>
         <source>Loading cancelled</source>
         <translation>불러오기 취소됨</translation>
     </message>
@@ -1220,67 +1225,72 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="39"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
         <source>As the system</source>
         <translation>시스템 설정대로</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
         <source>Light</source>
         <translation>밝게</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="42"/>
         <source>Dark</source>
         <translation>어둡게</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="46"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="47"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>페어링된 기기가 이 기기의 연산 자원을 쓰도록 허용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="54"/>
         <source>half of this device&apos;s memory</source>
         <translation>이 기기 메모리의 절반</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
         <source>all cores</source>
         <translation>모든 코어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>계획에 든 기기가 빠지면 남은 기기로 가장 좋은 계획을 불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="63"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="65"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="69"/>
         <source>Theme</source>
         <translation>테마</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="67"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
         <source>Memory cap</source>
         <translation>메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
         <source>Thread cap</source>
         <translation>스레드 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
+        <translation>격리되지 않음: 이 컴퓨터의 다른 계정이 페어링된 기기를 위해 실행하는 작업 프로세스에 접근할 수 있습니다(%1).</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
         <source>Saved.</source>
         <translation>저장했습니다.</translation>
     </message>
@@ -1288,32 +1298,32 @@
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="39"/>
+        <location filename="../app/hearth/ui/tray.py" line="40"/>
         <source>Donate compute</source>
         <translation>연산 자원 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="40"/>
+        <location filename="../app/hearth/ui/tray.py" line="41"/>
         <source>Open Hearth</source>
         <translation>Hearth 열기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="41"/>
+        <location filename="../app/hearth/ui/tray.py" line="42"/>
         <source>Quit</source>
         <translation>종료</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="61"/>
+        <location filename="../app/hearth/ui/tray.py" line="62"/>
         <source>Not donating</source>
         <translation>공유하지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="62"/>
+        <location filename="../app/hearth/ui/tray.py" line="63"/>
         <source>Donating: ready for paired devices</source>
         <translation>공유 중: 페어링된 기기를 위해 준비됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="63"/>
+        <location filename="../app/hearth/ui/tray.py" line="64"/>
         <source>Donating: a paired device is using this one</source>
         <translation>공유 중: 페어링된 기기가 이 기기를 사용하고 있음</translation>
     </message>
@@ -1321,42 +1331,42 @@
 <context>
     <name>Welcome</name>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="35"/>
+        <location filename="../app/hearth/ui/welcome.py" line="37"/>
         <source>Add another device</source>
         <translation>다른 기기 추가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="37"/>
+        <location filename="../app/hearth/ui/welcome.py" line="39"/>
         <source>Choose a model</source>
         <translation>모델 고르기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="39"/>
+        <location filename="../app/hearth/ui/welcome.py" line="41"/>
         <source>Skip</source>
         <translation>건너뛰기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="40"/>
+        <location filename="../app/hearth/ui/welcome.py" line="42"/>
         <source>Hide this guide; it does not come back</source>
         <translation>이 안내를 숨깁니다. 다시 나타나지 않습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="56"/>
+        <location filename="../app/hearth/ui/welcome.py" line="58"/>
         <source>Welcome to Hearth</source>
         <translation>Hearth에 오신 것을 환영합니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="60"/>
+        <location filename="../app/hearth/ui/welcome.py" line="62"/>
         <source>Hearth runs AI models on the computers in your home and pools them when one is not enough. Nothing you type leaves your home. Start with this device alone, or add another one first: it needs Hearth running too.</source>
         <translation>Hearth는 집에 있는 컴퓨터에서 AI 모델을 돌리고, 한 대로 부족하면 여러 대를 합칩니다. 입력한 내용은 집 밖으로 나가지 않습니다. 이 기기 하나로 시작하거나 다른 기기를 먼저 추가하세요. 그 기기에도 Hearth가 실행 중이어야 합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="68"/>
+        <location filename="../app/hearth/ui/welcome.py" line="70"/>
         <source>Pick a model on the Catalog tab: those marked &quot;fits this device&quot; run here alone, the others need paired devices. Download it, then Plan and chat.</source>
         <translation>카탈로그 탭에서 모델을 고르세요. &quot;이 기기에서 실행 가능&quot; 표시가 있는 모델은 이 기기 하나로 돌아가고, 나머지는 페어링한 기기가 필요합니다. 내려받은 뒤 &quot;계획 후 대화&quot;를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="81"/>
+        <location filename="../app/hearth/ui/welcome.py" line="82"/>
         <source>This device: %1 · %2 free · %3</source>
         <translation>이 기기: %1 · 여유 %2 · %3</translation>
     </message>
@@ -1364,24 +1374,24 @@
 <context>
     <name>widget</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="27"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
         <source>fits this device</source>
         <translation>이 기기에서 실행 가능</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
         <source>fits with your paired devices (%n devices)</source>
         <translation>
             <numerusform>페어링된 기기와 함께 실행 가능 (기기 %n대)</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="33"/>
         <source>too large</source>
         <translation>너무 큼</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="32"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="34"/>
         <source>about %1 tokens/s</source>
         <translation>초당 약 %1 토큰</translation>
     </message>

@@ -4,7 +4,12 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../app/hearth/ui/app.py" line="31"/>
+        <location filename="../app/hearth/ui/app.py" line="29"/>
+        <source>Hearth cannot start: %1</source>
+        <translation>Hearth не может запуститься: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/app.py" line="38"/>
         <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
         <translation>Hearth не смог запустить службу на порту %1 (может быть, Hearth уже запущен?): %2</translation>
     </message>
@@ -12,194 +17,194 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="88"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="107"/>
         <source>Conversations</source>
         <translation>Разговоры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="92"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="111"/>
         <source>New chat</source>
         <translation>Новый диалог</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="104"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
         <source>Open the Planner</source>
         <translation>Открыть планировщик</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
         <source>System prompt (optional)</source>
         <translation>Системная подсказка (необязательно)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="114"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
         <source>System prompt</source>
         <translation>Системная подсказка</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="124"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
         <source>Conversation</source>
         <translation>Разговор</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>Спросите что-нибудь… (Ctrl+Enter — отправить)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="134"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
         <source>Message</source>
         <translation>Сообщение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="139"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
         <source>Send</source>
         <translation>Отправить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="141"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="160"/>
         <source>Regenerate</source>
         <translation>Ответить заново</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="162"/>
         <source>Edit question</source>
         <translation>Изменить вопрос</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="144"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="163"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>Вернуть последний вопрос в поле ввода и убрать ответ на него, чтобы изменить вопрос</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="146"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="165"/>
         <source>Copy answer</source>
         <translation>Копировать ответ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
         <source>context %p%</source>
         <translation>контекст %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
         <source>Context used</source>
         <translation>Заполнение контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
         <source>Temperature</source>
         <translation>Температура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="159"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
         <source>Max tokens</source>
         <translation>Макс. токенов</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="305"/>
         <source>Rename…</source>
         <translation>Переименовать…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="306"/>
         <source>Export as Markdown…</source>
         <translation>Экспорт в Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="307"/>
         <source>Export as JSON…</source>
         <translation>Экспорт в JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="290"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="309"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
         <source>Rename</source>
         <translation>Переименовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
         <source>Title</source>
         <translation>Название</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="338"/>
         <source>Export conversation</source>
         <translation>Экспорт диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="356"/>
         <source>Exported to %1</source>
         <translation>Экспортировано в %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="381"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>Модель не загружена: выберите её на странице «Планировщик».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
         <source>%1 on %2</source>
         <translation>%1 на %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="351"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="370"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="365"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 отключилось, поэтому модель остановлена. Планировщик предлагает план для оставшихся устройств.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="388"/>
         <source>Planning again did not work: %1</source>
         <translation>Не удалось спланировать заново: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="373"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="393"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>С новыми устройствами модель работала бы быстрее: %1 токенов/с вместо %2.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="436"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
         <source>Copy code block</source>
         <translation>Копировать блок кода</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="476"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>%1 токенов/с · первый токен %2 мс · контекст %3 % · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="484"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="504"/>
         <source>Stopped</source>
         <translation>Остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="516"/>
         <source>Answering another app…</source>
         <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="498"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="501"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="521"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>ещё %n ждёт</numerusform>
@@ -208,37 +213,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
         <source>Stop</source>
         <translation>Остановить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>You</source>
         <translation>Вы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="554"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
         <source>failed: %1</source>
         <translation>ошибка: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
         <source>failed</source>
         <translation>ошибка</translation>
     </message>
@@ -246,22 +251,22 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="74"/>
+        <location filename="../app/hearth/cli/chat.py" line="75"/>
         <source>this device</source>
         <translation>это устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="76"/>
+        <location filename="../app/hearth/cli/chat.py" line="77"/>
         <source>pooled over %1: %2</source>
         <translation>объединено: %1; план %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="142"/>
+        <location filename="../app/hearth/cli/chat.py" line="143"/>
         <source>could not load %1: %2</source>
         <translation>не удалось загрузить %1: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="164"/>
+        <location filename="../app/hearth/cli/chat.py" line="165"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
@@ -271,12 +276,12 @@
         <translation>ответ прервался: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="187"/>
+        <location filename="../app/hearth/cli/chat.py" line="186"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>Введите сообщение и нажмите Enter. Ctrl-C останавливает ответ; /exit или Ctrl-D — выход.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="208"/>
+        <location filename="../app/hearth/cli/chat.py" line="207"/>
         <source>cannot pool again: %1</source>
         <translation>не удалось снова объединить устройства: %1</translation>
     </message>
@@ -291,67 +296,67 @@
         <translation>приостановлено: запустите ту же команду ещё раз, чтобы продолжить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="166"/>
+        <location filename="../app/hearth/cli/node.py" line="167"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 показывает 6-значный код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="177"/>
+        <location filename="../app/hearth/cli/node.py" line="178"/>
         <source>pairing failed: %1</source>
         <translation>сопряжение не удалось: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="179"/>
+        <location filename="../app/hearth/cli/node.py" line="180"/>
         <source>paired with %1</source>
         <translation>сопряжено с %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="185"/>
+        <location filename="../app/hearth/cli/node.py" line="186"/>
         <source>Code: </source>
         <translation>Код: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="188"/>
+        <location filename="../app/hearth/cli/node.py" line="189"/>
         <source>no code was entered</source>
         <translation>код не введён</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="205"/>
+        <location filename="../app/hearth/cli/node.py" line="206"/>
         <source>forgot %1</source>
         <translation>забыто: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="214"/>
+        <location filename="../app/hearth/cli/node.py" line="215"/>
         <source>added %1 at %2</source>
         <translation>добавлено: %1 по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <location filename="../app/hearth/cli/node.py" line="216"/>
         <source>pair with: %1</source>
         <translation>для сопряжения: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="97"/>
+        <location filename="../app/hearth/cli/plan.py" line="99"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>план %1  ·  прогноз %2 токенов/с  ·  контекст %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="112"/>
+        <location filename="../app/hearth/cli/plan.py" line="115"/>
         <source>Compute buffers as llama.cpp sizes them for this plan.</source>
         <translation>Вычислительные буферы — по расчёту llama.cpp для этого плана.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="39"/>
+        <location filename="../app/hearth/cli/serve.py" line="41"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>загрузка %1 по плану %2 (контекст %3)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="50"/>
+        <location filename="../app/hearth/cli/serve.py" line="52"/>
         <source>serving %1 at %2</source>
         <translation>%1 доступна по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="57"/>
+        <location filename="../app/hearth/cli/serve.py" line="56"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>каждому запросу нужен ключ: `hearth serve` покажет его с --show-key</translation>
     </message>
@@ -359,17 +364,17 @@
 <context>
     <name>CodeDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="96"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
         <source>Pairing request</source>
         <translation>Запрос на сопряжение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="100"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
         <translation>%1 хочет сопрячься с этим устройством. Введите там этот код:</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="111"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="112"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
         <translation>Сопрягайте только свои устройства. Код действует %1 с.</translation>
     </message>
@@ -377,37 +382,37 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="46"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="47"/>
         <source>Pair…</source>
         <translation>Сопрячь…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="48"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="49"/>
         <source>Forget</source>
         <translation>Забыть</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="62"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="63"/>
         <source> (this device)</source>
         <translation> (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="70"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="71"/>
         <source>%1 memory</source>
         <translation>Память: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="76"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
         <source>Used</source>
         <translation>Занято</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
         <source>Donated</source>
         <translation>Отдано</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="81"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
         <source>%1 used · %2 free of %3</source>
         <translation>занято %1 · свободно %2 из %3</translation>
     </message>
@@ -450,37 +455,37 @@
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="64"/>
+        <location filename="../app/hearth/ui/device_column.py" line="66"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="65"/>
+        <location filename="../app/hearth/ui/device_column.py" line="67"/>
         <source>Weights</source>
         <translation>Веса</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="66"/>
+        <location filename="../app/hearth/ui/device_column.py" line="68"/>
         <source>KV cache</source>
         <translation>KV-кэш</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="67"/>
+        <location filename="../app/hearth/ui/device_column.py" line="69"/>
         <source>Compute</source>
         <translation>Вычисления</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="71"/>
+        <location filename="../app/hearth/ui/device_column.py" line="73"/>
         <source>no layers</source>
         <translation>нет слоёв</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="74"/>
+        <location filename="../app/hearth/ui/device_column.py" line="75"/>
         <source>layers %1–%2</source>
         <translation>слои %1–%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="77"/>
+        <location filename="../app/hearth/ui/device_column.py" line="76"/>
         <source>needs %1 of %2</source>
         <translation>нужно %1 из %2</translation>
     </message>
@@ -508,22 +513,22 @@
         <translation>%1 больше не будет доверенным; для нового сопряжения понадобится новый код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="171"/>
         <source>Add a device</source>
         <translation>Добавить устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Адрес (хост:порт) устройства, на котором запущен Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="185"/>
         <source>Could not add it: %1</source>
         <translation>Не удалось добавить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="180"/>
         <source>Found %1</source>
         <translation>Найдено: %1</translation>
     </message>
@@ -531,47 +536,47 @@
 <context>
     <name>DownloadRow</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="39"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="41"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="58"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="60"/>
         <source>%1 of %2</source>
         <translation>%1 из %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="62"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
         <source>%1/s</source>
         <translation>%1/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="66"/>
         <source>%1 left</source>
         <translation>осталось %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="67"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
         <source>Paused at %1</source>
         <translation>Приостановлено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
         <source>Stopped: %1</source>
         <translation>Остановлено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
         <source>Done: %1</source>
         <translation>Готово: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
         <source>Pause</source>
         <translation>Пауза</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
         <source>Resume</source>
         <translation>Продолжить</translation>
     </message>
@@ -579,7 +584,7 @@
 <context>
     <name>DownloadsView</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="89"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="91"/>
         <source>No downloads. Pick a model from the catalog or a hub search.</source>
         <translation>Загрузок нет. Выберите модель в каталоге или найдите её на хабе.</translation>
     </message>
@@ -587,37 +592,37 @@
 <context>
     <name>HubList</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Fits</source>
         <translation>Помещается</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="61"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="63"/>
         <source>checking…</source>
         <translation>проверка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="93"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
         <source>unknown: the hub cannot be reached</source>
         <translation>неизвестно: хаб недоступен</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="97"/>
         <source>unknown: %1</source>
         <translation>неизвестно: %1</translation>
     </message>
@@ -638,52 +643,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="52"/>
+        <location filename="../app/hearth/ui/main_window.py" line="53"/>
         <source>Pages</source>
         <translation>Разделы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="102"/>
+        <location filename="../app/hearth/ui/main_window.py" line="103"/>
         <source>Devices</source>
         <translation>Устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="103"/>
+        <location filename="../app/hearth/ui/main_window.py" line="104"/>
         <source>Planner</source>
         <translation>Планировщик</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="104"/>
+        <location filename="../app/hearth/ui/main_window.py" line="105"/>
         <source>Chat</source>
         <translation>Чат</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="105"/>
+        <location filename="../app/hearth/ui/main_window.py" line="106"/>
         <source>Models</source>
         <translation>Модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="106"/>
+        <location filename="../app/hearth/ui/main_window.py" line="107"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="250"/>
+        <location filename="../app/hearth/ui/main_window.py" line="251"/>
         <source>Pairing request</source>
         <translation>Запрос на сопряжение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="254"/>
+        <location filename="../app/hearth/ui/main_window.py" line="255"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1 хочет сопрячься. Код: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="264"/>
+        <location filename="../app/hearth/ui/main_window.py" line="263"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth продолжает отдавать ресурсы из области уведомлений.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="272"/>
+        <location filename="../app/hearth/ui/main_window.py" line="271"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>На этом рабочем столе нет области уведомлений, поэтому закрытие окна завершит Hearth и прекратит отдачу ресурсов.</translation>
     </message>
@@ -691,118 +696,118 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="80"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Import a .gguf file…</source>
         <translation>Импортировать файл .gguf…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="76"/>
+        <location filename="../app/hearth/ui/models_page.py" line="77"/>
         <source>Models on this device</source>
         <translation>Модели на этом устройстве</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="56"/>
+        <location filename="../app/hearth/ui/models_page.py" line="57"/>
         <source>Models</source>
         <translation>Модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="57"/>
+        <location filename="../app/hearth/ui/models_page.py" line="58"/>
         <source>On this device</source>
         <translation>На этом устройстве</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="229"/>
+        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <location filename="../app/hearth/ui/models_page.py" line="227"/>
         <source>Catalog</source>
         <translation>Каталог</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <location filename="../app/hearth/ui/models_page.py" line="60"/>
         <source>Search the hub</source>
         <translation>Поиск на хабе</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="61"/>
+        <location filename="../app/hearth/ui/models_page.py" line="62"/>
         <source>Downloads</source>
         <translation>Загрузки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="82"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Import an MLX folder…</source>
         <translation>Импортировать папку MLX…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="84"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
         <translation>Папка с config.json и весами .safetensors (формат mlx-lm)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <location filename="../app/hearth/ui/models_page.py" line="88"/>
         <source>Plan and chat</source>
         <translation>Спланировать и общаться</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="89"/>
+        <location filename="../app/hearth/ui/models_page.py" line="90"/>
         <source>Show in folder</source>
         <translation>Показать в папке</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="91"/>
+        <location filename="../app/hearth/ui/models_page.py" line="92"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="117"/>
+        <location filename="../app/hearth/ui/models_page.py" line="118"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — нельзя использовать: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="121"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="127"/>
+        <location filename="../app/hearth/ui/models_page.py" line="128"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>На этом устройстве пока нет моделей. Во вкладке «Каталог» есть модели, которые подойдут вашим устройствам.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>yes</source>
         <translation>да</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>нет: продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Architecture</source>
         <translation>Архитектура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Parameters</source>
         <translation>Параметры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Layers</source>
         <translation>Слои</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>%1 a layer, %2 for each token</source>
         <translation>%1 на слой, %2 на каждый токен</translation>
     </message>
@@ -837,12 +842,12 @@
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="186"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>Delete %1 from this device?</source>
         <translation>Удалить %1 с этого устройства?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="188"/>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
     </message>
@@ -872,33 +877,33 @@
         <translation>Проверка %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <location filename="../app/hearth/ui/models_page.py" line="214"/>
         <source>%1 was not imported: %2</source>
         <translation>%1 не импортирован: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="221"/>
+        <location filename="../app/hearth/ui/models_page.py" line="219"/>
         <source>Imported %1</source>
         <translation>Импортировано: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="232"/>
-        <location filename="../app/hearth/ui/models_page.py" line="308"/>
+        <location filename="../app/hearth/ui/models_page.py" line="230"/>
+        <location filename="../app/hearth/ui/models_page.py" line="306"/>
         <source>Download</source>
         <translation>Скачать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="257"/>
+        <location filename="../app/hearth/ui/models_page.py" line="255"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>Инструктивные модели — от маленьких до класса 70B. Для каждой указано, поместится ли она на этом устройстве, на сопряжённых устройствах вместе или нигде.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="272"/>
+        <location filename="../app/hearth/ui/models_page.py" line="270"/>
         <source>Asking the hub for %1…</source>
         <translation>Запрос к хабу: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <location filename="../app/hearth/ui/models_page.py" line="274"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n слой</numerusform>
@@ -907,37 +912,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="292"/>
+        <location filename="../app/hearth/ui/models_page.py" line="290"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Добро пожаловать в Hearth. Начните с модели: помеченные «помещается на этом устройстве» работают здесь сами по себе, остальным нужны сопряжённые устройства. Небольшие модели скачиваются за минуты.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="301"/>
+        <location filename="../app/hearth/ui/models_page.py" line="299"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Поиск GGUF-моделей на Hugging Face, например «qwen 7b»</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="300"/>
         <source>Search text</source>
         <translation>Текст поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="304"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Search</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="307"/>
+        <location filename="../app/hearth/ui/models_page.py" line="305"/>
         <source>Search results</source>
         <translation>Результаты поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="329"/>
+        <location filename="../app/hearth/ui/models_page.py" line="327"/>
         <source>Searching the hub for %1…</source>
         <translation>Поиск на хабе: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="351"/>
+        <location filename="../app/hearth/ui/models_page.py" line="349"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>Найден %n файл модели</numerusform>
@@ -946,7 +951,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="362"/>
+        <location filename="../app/hearth/ui/models_page.py" line="360"/>
         <source>Downloading %1</source>
         <translation>Скачивается %1</translation>
     </message>
@@ -954,98 +959,98 @@
 <context>
     <name>OtherAppsBox</name>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="25"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="26"/>
         <source>Other apps</source>
         <translation>Другие приложения</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="28"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="29"/>
         <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
         <translation>Разрешить приложениям на этом устройстве пользоваться загруженной моделью (API, совместимый с OpenAI)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="30"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="31"/>
         <source>Also let other devices on the network use it (they need the key)</source>
         <translation>Разрешить и другим устройствам в сети (им нужен ключ)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="34"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
         <source>none (web pages may not call it)</source>
         <translation>нет (веб-страницам нельзя)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="36"/>
         <source>Keep other apps&apos; conversations in the chat history</source>
         <translation>Сохранять разговоры других приложений в истории чата</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="45"/>
         <source>Show</source>
         <translation>Показать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="49"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
         <source>Copy key</source>
         <translation>Копировать ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="51"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="52"/>
         <source>New key</source>
         <translation>Новый ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
         <source>Copy example</source>
         <translation>Копировать пример</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="58"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="59"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
         <source>Port</source>
         <translation>Порт</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="73"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>Разрешённые веб-страницы (источники через запятую)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
         <source>Address</source>
         <translation>Адрес</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
         <source>Key</source>
         <translation>Ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="78"/>
         <source>Try it</source>
         <translation>Попробовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
         <source>Not listening: %1</source>
         <translation>Не принимает запросы: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="97"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="98"/>
         <source>%1 (this device only)</source>
         <translation>%1 (только это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="100"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="101"/>
         <source>Off</source>
         <translation>Выключено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="118"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>
@@ -1053,42 +1058,42 @@
 <context>
     <name>PairDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="26"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="28"/>
         <source>Pair with %1</source>
         <translation>Сопряжение с %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="29"/>
         <source>Asking %1… A code appears on that device.</source>
         <translation>Запрос к %1… На том устройстве появится код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="30"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="32"/>
         <source>6-digit code</source>
         <translation>6-значный код</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="38"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="40"/>
         <source>Pair</source>
         <translation>Сопрячь</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="55"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="57"/>
         <source>Type the code shown on %1.</source>
         <translation>Введите код, показанный на %1.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="66"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="68"/>
         <source>Checking the code…</source>
         <translation>Проверка кода…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="72"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="74"/>
         <source>Paired with %1.</source>
         <translation>Сопряжено с %1.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="78"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="80"/>
         <source>Pairing failed: %1</source>
         <translation>Сопряжение не удалось: %1</translation>
     </message>
@@ -1096,129 +1101,129 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
         <source>Get a model</source>
         <translation>Выбрать модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
         <source>Auto plan</source>
         <translation>Автоплан</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
         <source>Load</source>
         <translation>Загрузить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
         <source>Use its GGUF</source>
         <translation>Взять её GGUF</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="95"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="97"/>
         <source>The same model as GGUF, from this device&apos;s library: it pools</source>
         <translation>Та же модель в формате GGUF из библиотеки этого устройства: её можно распределить по устройствам</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="100"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="114"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="115"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
         <source>Context</source>
         <translation>Контекст</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
         <source>Layers of the model</source>
         <translation>Слои модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="169"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="171"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 отключилось. План ниже использует оставшиеся устройства: нажмите «Загрузить», чтобы продолжить.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="175"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="177"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>Более быстрый план с новыми устройствами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="218"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="220"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>Моделей пока нет: скачайте или импортируйте файл .gguf на странице «Модели».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="224"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
         <source>%1 layers</source>
         <translation>слоёв: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
         <source>context %1</source>
         <translation>контекст %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="271"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="273"/>
         <source>%1 (this device)</source>
         <translation>%1 (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="324"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>Модели MLX работают только на этом Mac; чтобы распределить модель по вашим устройствам, используйте её версию GGUF.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="361"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
         <source>predicted %1 tokens/s</source>
         <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="363"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>память — по расчёту llama.cpp</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="373"/>
         <source>A device would run out of memory</source>
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="375"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="381"/>
         <source>Loaded</source>
         <translation>Загружено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="422"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="428"/>
         <source>Loading…</source>
         <translation>Загрузка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="435"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
         <source>Loaded on %1</source>
         <translation>Загружено на %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
         <source>Could not load: %1</source>
         <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="455"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="459"/>
         <source>Loading cancelled</source>
         <translation>Загрузка отменена</translation>
     </message>
@@ -1226,67 +1231,72 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="39"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
         <source>Light</source>
         <translation>Светлая</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="42"/>
         <source>Dark</source>
         <translation>Тёмная</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="46"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="47"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>Разрешить сопряжённым устройствам использовать ресурсы этого устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="54"/>
         <source>half of this device&apos;s memory</source>
         <translation>половина памяти этого устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
         <source>all cores</source>
         <translation>все ядра</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>Если устройство из плана отключится, загружать лучший план для оставшихся устройств</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="63"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="65"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="69"/>
         <source>Theme</source>
         <translation>Тема</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="67"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
         <source>Memory cap</source>
         <translation>Предел памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
         <source>Thread cap</source>
         <translation>Предел потоков</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
+        <translation>Без изоляции: другие учётные записи на этом компьютере могут обращаться к рабочим процессам, которые он запускает для сопряжённых устройств (%1).</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>
@@ -1294,32 +1304,32 @@
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="39"/>
+        <location filename="../app/hearth/ui/tray.py" line="40"/>
         <source>Donate compute</source>
         <translation>Отдавать ресурсы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="40"/>
+        <location filename="../app/hearth/ui/tray.py" line="41"/>
         <source>Open Hearth</source>
         <translation>Открыть Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="41"/>
+        <location filename="../app/hearth/ui/tray.py" line="42"/>
         <source>Quit</source>
         <translation>Выход</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="61"/>
+        <location filename="../app/hearth/ui/tray.py" line="62"/>
         <source>Not donating</source>
         <translation>Не отдаёт ресурсы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="62"/>
+        <location filename="../app/hearth/ui/tray.py" line="63"/>
         <source>Donating: ready for paired devices</source>
         <translation>Отдаёт ресурсы: готово для сопряжённых устройств</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="63"/>
+        <location filename="../app/hearth/ui/tray.py" line="64"/>
         <source>Donating: a paired device is using this one</source>
         <translation>Отдаёт ресурсы: сопряжённое устройство использует это</translation>
     </message>
@@ -1327,42 +1337,42 @@
 <context>
     <name>Welcome</name>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="35"/>
+        <location filename="../app/hearth/ui/welcome.py" line="37"/>
         <source>Add another device</source>
         <translation>Добавить устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="37"/>
+        <location filename="../app/hearth/ui/welcome.py" line="39"/>
         <source>Choose a model</source>
         <translation>Выбрать модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="39"/>
+        <location filename="../app/hearth/ui/welcome.py" line="41"/>
         <source>Skip</source>
         <translation>Пропустить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="40"/>
+        <location filename="../app/hearth/ui/welcome.py" line="42"/>
         <source>Hide this guide; it does not come back</source>
         <translation>Скрыть это руководство; больше оно не появится</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="56"/>
+        <location filename="../app/hearth/ui/welcome.py" line="58"/>
         <source>Welcome to Hearth</source>
         <translation>Добро пожаловать в Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="60"/>
+        <location filename="../app/hearth/ui/welcome.py" line="62"/>
         <source>Hearth runs AI models on the computers in your home and pools them when one is not enough. Nothing you type leaves your home. Start with this device alone, or add another one first: it needs Hearth running too.</source>
         <translation>Hearth запускает ИИ-модели на компьютерах у вас дома и объединяет их, когда одного не хватает. Ничто из написанного вами не покидает дом. Начните с одного этого устройства или сначала добавьте другое: на нём тоже должен работать Hearth.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="68"/>
+        <location filename="../app/hearth/ui/welcome.py" line="70"/>
         <source>Pick a model on the Catalog tab: those marked &quot;fits this device&quot; run here alone, the others need paired devices. Download it, then Plan and chat.</source>
         <translation>Выберите модель на вкладке «Каталог»: модели с пометкой «помещается на этом устройстве» работают здесь без помощи, остальным нужны сопряжённые устройства. Скачайте модель, затем нажмите «Спланировать и общаться».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="81"/>
+        <location filename="../app/hearth/ui/welcome.py" line="82"/>
         <source>This device: %1 · %2 free · %3</source>
         <translation>Это устройство: %1 · свободно %2 · %3</translation>
     </message>
@@ -1370,12 +1380,12 @@
 <context>
     <name>widget</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="27"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
         <source>fits this device</source>
         <translation>помещается на этом устройстве</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
         <source>fits with your paired devices (%n devices)</source>
         <translation>
             <numerusform>помещается на сопряжённых устройствах (%n устройство)</numerusform>
@@ -1384,12 +1394,12 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="33"/>
         <source>too large</source>
         <translation>слишком велика</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="32"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="34"/>
         <source>about %1 tokens/s</source>
         <translation>около %1 токенов/с</translation>
     </message>

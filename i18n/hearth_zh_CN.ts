@@ -4,7 +4,12 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../app/hearth/ui/app.py" line="31"/>
+        <location filename="../app/hearth/ui/app.py" line="29"/>
+        <source>Hearth cannot start: %1</source>
+        <translation>Hearth 无法启动：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/app.py" line="38"/>
         <source>Hearth could not start its service on port %1 (is Hearth already running?): %2</source>
         <translation>Hearth 无法在端口 %1 上启动服务（Hearth 是否已在运行？）：%2</translation>
     </message>
@@ -12,231 +17,231 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="88"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="107"/>
         <source>Conversations</source>
         <translation>对话列表</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="92"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="111"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="104"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
         <source>Open the Planner</source>
         <translation>打开规划器</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="113"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
         <source>System prompt (optional)</source>
         <translation>系统提示词（可选）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="114"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="124"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
         <source>Conversation</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>问点什么…（Ctrl+Enter 发送）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="134"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
         <source>Message</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="139"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="141"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="160"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="162"/>
         <source>Edit question</source>
         <translation>编辑问题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="144"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="163"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>撤回最后一个问题及其回答，以便修改后重新发送</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="146"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="165"/>
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="152"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
         <source>context %p%</source>
         <translation>上下文 %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
         <source>Context used</source>
         <translation>已用上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="159"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
         <source>Max tokens</source>
         <translation>最大词元数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="286"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="305"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="287"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="306"/>
         <source>Export as Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="288"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="307"/>
         <source>Export as JSON…</source>
         <translation>导出为 JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="290"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="309"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
         <source>Rename</source>
         <translation>重命名</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="295"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="318"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="319"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="338"/>
         <source>Export conversation</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="356"/>
         <source>Exported to %1</source>
         <translation>已导出到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="381"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>尚未加载模型：请在“规划”页面选择一个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="348"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
         <source>%1 on %2</source>
         <translation>%1，运行于 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="351"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="370"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="365"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 已离开，模型因此停止。规划器为剩下的设备给出了新方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="368"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="388"/>
         <source>Planning again did not work: %1</source>
         <translation>重新规划失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="373"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="393"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>新加入的设备可让此模型更快：每秒 %1 个词元，而不是 %2 个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="436"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
         <source>Copy code block</source>
         <translation>复制代码块</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="476"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
         <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
         <translation>%1 词元/秒 · 首个词元 %2 毫秒 · 上下文 %3% · %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="484"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="504"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="516"/>
         <source>Answering another app…</source>
         <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="498"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="501"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="521"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="511"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="520"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="532"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="554"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="534"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
         <source>failed: %1</source>
         <translation>失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -244,22 +249,22 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="74"/>
+        <location filename="../app/hearth/cli/chat.py" line="75"/>
         <source>this device</source>
         <translation>本设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="76"/>
+        <location filename="../app/hearth/cli/chat.py" line="77"/>
         <source>pooled over %1: %2</source>
         <translation>合并运行于 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="142"/>
+        <location filename="../app/hearth/cli/chat.py" line="143"/>
         <source>could not load %1: %2</source>
         <translation>无法加载 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="164"/>
+        <location filename="../app/hearth/cli/chat.py" line="165"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
@@ -269,12 +274,12 @@
         <translation>回答中断：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="187"/>
+        <location filename="../app/hearth/cli/chat.py" line="186"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>输入消息后按 Enter。Ctrl-C 停止回答；/exit 或 Ctrl-D 退出。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="208"/>
+        <location filename="../app/hearth/cli/chat.py" line="207"/>
         <source>cannot pool again: %1</source>
         <translation>无法重新合并设备：%1</translation>
     </message>
@@ -289,67 +294,67 @@
         <translation>已暂停：再次运行同一命令即可继续</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="166"/>
+        <location filename="../app/hearth/cli/node.py" line="167"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 上显示了一个 6 位数字的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="177"/>
+        <location filename="../app/hearth/cli/node.py" line="178"/>
         <source>pairing failed: %1</source>
         <translation>配对失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="179"/>
+        <location filename="../app/hearth/cli/node.py" line="180"/>
         <source>paired with %1</source>
         <translation>已与 %1 配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="185"/>
+        <location filename="../app/hearth/cli/node.py" line="186"/>
         <source>Code: </source>
         <translation>代码：</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="188"/>
+        <location filename="../app/hearth/cli/node.py" line="189"/>
         <source>no code was entered</source>
         <translation>未输入代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="205"/>
+        <location filename="../app/hearth/cli/node.py" line="206"/>
         <source>forgot %1</source>
         <translation>已忘记 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="214"/>
+        <location filename="../app/hearth/cli/node.py" line="215"/>
         <source>added %1 at %2</source>
         <translation>已添加 %1，地址 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <location filename="../app/hearth/cli/node.py" line="216"/>
         <source>pair with: %1</source>
         <translation>配对命令：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="97"/>
+        <location filename="../app/hearth/cli/plan.py" line="99"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>方案 %1  ·  预计每秒 %2 个词元  ·  上下文 %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="112"/>
+        <location filename="../app/hearth/cli/plan.py" line="115"/>
         <source>Compute buffers as llama.cpp sizes them for this plan.</source>
         <translation>计算缓冲区按 llama.cpp 为此方案计算的大小。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="39"/>
+        <location filename="../app/hearth/cli/serve.py" line="41"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>正在按方案 %2 加载 %1（上下文 %3）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="50"/>
+        <location filename="../app/hearth/cli/serve.py" line="52"/>
         <source>serving %1 at %2</source>
         <translation>%1 已在 %2 提供服务</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="57"/>
+        <location filename="../app/hearth/cli/serve.py" line="56"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>每个请求都需要密钥：用 `hearth serve --show-key` 可查看</translation>
     </message>
@@ -357,17 +362,17 @@
 <context>
     <name>CodeDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="96"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
         <source>Pairing request</source>
         <translation>配对请求</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="100"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
         <translation>%1 想与本设备配对。请在那台设备上输入此代码：</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="111"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="112"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
         <translation>只与您自己的设备配对。此代码 %1 秒内有效。</translation>
     </message>
@@ -375,37 +380,37 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="46"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="47"/>
         <source>Pair…</source>
         <translation>配对…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="48"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="49"/>
         <source>Forget</source>
         <translation>忘记</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="62"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="63"/>
         <source> (this device)</source>
         <translation>（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="70"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="71"/>
         <source>%1 memory</source>
         <translation>内存 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="76"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
         <source>Used</source>
         <translation>已用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
         <source>Donated</source>
         <translation>已共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="81"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
         <source>%1 used · %2 free of %3</source>
         <translation>已用 %1 · 可用 %2 / 共 %3</translation>
     </message>
@@ -448,37 +453,37 @@
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="64"/>
+        <location filename="../app/hearth/ui/device_column.py" line="66"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="65"/>
+        <location filename="../app/hearth/ui/device_column.py" line="67"/>
         <source>Weights</source>
         <translation>权重</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="66"/>
+        <location filename="../app/hearth/ui/device_column.py" line="68"/>
         <source>KV cache</source>
         <translation>KV 缓存</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="67"/>
+        <location filename="../app/hearth/ui/device_column.py" line="69"/>
         <source>Compute</source>
         <translation>计算缓冲</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="71"/>
+        <location filename="../app/hearth/ui/device_column.py" line="73"/>
         <source>no layers</source>
         <translation>无层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="74"/>
+        <location filename="../app/hearth/ui/device_column.py" line="75"/>
         <source>layers %1–%2</source>
         <translation>第 %1–%2 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="77"/>
+        <location filename="../app/hearth/ui/device_column.py" line="76"/>
         <source>needs %1 of %2</source>
         <translation>需要 %1 / 共 %2</translation>
     </message>
@@ -506,22 +511,22 @@
         <translation>将不再信任 %1；再次配对需要新的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="171"/>
         <source>Add a device</source>
         <translation>添加设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>运行 Hearth 的设备地址（主机:端口）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="185"/>
         <source>Could not add it: %1</source>
         <translation>无法添加：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="180"/>
         <source>Found %1</source>
         <translation>已找到 %1</translation>
     </message>
@@ -529,47 +534,47 @@
 <context>
     <name>DownloadRow</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="39"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="41"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="58"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="60"/>
         <source>%1 of %2</source>
         <translation>%1 / %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="62"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
         <source>%1/s</source>
         <translation>%1/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="66"/>
         <source>%1 left</source>
         <translation>剩余 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="67"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
         <source>Paused at %1</source>
         <translation>已暂停：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
         <source>Stopped: %1</source>
         <translation>已停止：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
         <source>Done: %1</source>
         <translation>完成：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
@@ -577,7 +582,7 @@
 <context>
     <name>DownloadsView</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="89"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="91"/>
         <source>No downloads. Pick a model from the catalog or a hub search.</source>
         <translation>没有下载任务。请从目录中选择模型，或在模型库中搜索。</translation>
     </message>
@@ -585,37 +590,37 @@
 <context>
     <name>HubList</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="54"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
         <source>Fits</source>
         <translation>能否运行</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="61"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="63"/>
         <source>checking…</source>
         <translation>检查中…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="93"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
         <source>unknown: the hub cannot be reached</source>
         <translation>未知：无法连接模型库</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="97"/>
         <source>unknown: %1</source>
         <translation>未知：%1</translation>
     </message>
@@ -636,52 +641,52 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="52"/>
+        <location filename="../app/hearth/ui/main_window.py" line="53"/>
         <source>Pages</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="102"/>
+        <location filename="../app/hearth/ui/main_window.py" line="103"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="103"/>
+        <location filename="../app/hearth/ui/main_window.py" line="104"/>
         <source>Planner</source>
         <translation>规划器</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="104"/>
+        <location filename="../app/hearth/ui/main_window.py" line="105"/>
         <source>Chat</source>
         <translation>聊天</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="105"/>
+        <location filename="../app/hearth/ui/main_window.py" line="106"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="106"/>
+        <location filename="../app/hearth/ui/main_window.py" line="107"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="250"/>
+        <location filename="../app/hearth/ui/main_window.py" line="251"/>
         <source>Pairing request</source>
         <translation>配对请求</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="254"/>
+        <location filename="../app/hearth/ui/main_window.py" line="255"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1 请求配对。代码：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="264"/>
+        <location filename="../app/hearth/ui/main_window.py" line="263"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth 会在托盘中继续共享算力。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="272"/>
+        <location filename="../app/hearth/ui/main_window.py" line="271"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>此桌面没有系统托盘，因此关闭窗口会退出 Hearth 并停止共享算力。</translation>
     </message>
@@ -689,118 +694,118 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="80"/>
+        <location filename="../app/hearth/ui/models_page.py" line="81"/>
         <source>Import a .gguf file…</source>
         <translation>导入 .gguf 文件…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="76"/>
+        <location filename="../app/hearth/ui/models_page.py" line="77"/>
         <source>Models on this device</source>
         <translation>本设备上的模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="56"/>
+        <location filename="../app/hearth/ui/models_page.py" line="57"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="57"/>
+        <location filename="../app/hearth/ui/models_page.py" line="58"/>
         <source>On this device</source>
         <translation>本设备上</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="58"/>
-        <location filename="../app/hearth/ui/models_page.py" line="229"/>
+        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <location filename="../app/hearth/ui/models_page.py" line="227"/>
         <source>Catalog</source>
         <translation>目录</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="59"/>
+        <location filename="../app/hearth/ui/models_page.py" line="60"/>
         <source>Search the hub</source>
         <translation>搜索模型库</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="61"/>
+        <location filename="../app/hearth/ui/models_page.py" line="62"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="82"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Import an MLX folder…</source>
         <translation>导入 MLX 文件夹…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="84"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
         <translation>包含 config.json 和 .safetensors 权重的文件夹（mlx-lm 格式）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="87"/>
+        <location filename="../app/hearth/ui/models_page.py" line="88"/>
         <source>Plan and chat</source>
         <translation>规划并聊天</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="89"/>
+        <location filename="../app/hearth/ui/models_page.py" line="90"/>
         <source>Show in folder</source>
         <translation>在文件夹中显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="91"/>
+        <location filename="../app/hearth/ui/models_page.py" line="92"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="117"/>
+        <location filename="../app/hearth/ui/models_page.py" line="118"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 无法使用：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="121"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="127"/>
+        <location filename="../app/hearth/ui/models_page.py" line="128"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>本设备上还没有模型。“目录”标签页会推荐适合您设备的模型。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>yes</source>
         <translation>有</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="152"/>
+        <location filename="../app/hearth/ui/models_page.py" line="153"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>没有：只会续写文本，未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="154"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="156"/>
         <source>Parameters</source>
         <translation>参数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Layers</source>
         <translation>层数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>%1 a layer, %2 for each token</source>
         <translation>每层 %1 个，每个词元用 %2 个</translation>
     </message>
@@ -835,12 +840,12 @@
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="186"/>
+        <location filename="../app/hearth/ui/models_page.py" line="187"/>
         <source>Delete %1 from this device?</source>
         <translation>要从本设备删除 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="188"/>
         <source>Delete model</source>
         <translation>删除模型</translation>
     </message>
@@ -870,77 +875,77 @@
         <translation>正在检查 %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="215"/>
+        <location filename="../app/hearth/ui/models_page.py" line="214"/>
         <source>%1 was not imported: %2</source>
         <translation>未导入 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="221"/>
+        <location filename="../app/hearth/ui/models_page.py" line="219"/>
         <source>Imported %1</source>
         <translation>已导入 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="232"/>
-        <location filename="../app/hearth/ui/models_page.py" line="308"/>
+        <location filename="../app/hearth/ui/models_page.py" line="230"/>
+        <location filename="../app/hearth/ui/models_page.py" line="306"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="257"/>
+        <location filename="../app/hearth/ui/models_page.py" line="255"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>从小型到 70B 级别的指令模型。每个模型都会注明：本设备能否运行、需与已配对设备合力运行，还是都无法运行。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="272"/>
+        <location filename="../app/hearth/ui/models_page.py" line="270"/>
         <source>Asking the hub for %1…</source>
         <translation>正在向模型库查询 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="276"/>
+        <location filename="../app/hearth/ui/models_page.py" line="274"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n 层</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="292"/>
+        <location filename="../app/hearth/ui/models_page.py" line="290"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>欢迎使用 Hearth。先选一个模型吧：标有“本设备可运行”的模型在这台设备上就能独立运行，其他模型需要已配对的设备一起运行。小模型几分钟即可下载完成。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="301"/>
+        <location filename="../app/hearth/ui/models_page.py" line="299"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>在 Hugging Face 上搜索 GGUF 模型，例如“qwen 7b”</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="300"/>
         <source>Search text</source>
         <translation>搜索内容</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="304"/>
+        <location filename="../app/hearth/ui/models_page.py" line="302"/>
         <source>Search</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="307"/>
+        <location filename="../app/hearth/ui/models_page.py" line="305"/>
         <source>Search results</source>
         <translation>搜索结果</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="329"/>
+        <location filename="../app/hearth/ui/models_page.py" line="327"/>
         <source>Searching the hub for %1…</source>
         <translation>正在模型库中搜索 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="351"/>
+        <location filename="../app/hearth/ui/models_page.py" line="349"/>
         <source>%n model file(s) found</source>
         <translation>
             <numerusform>找到 %n 个模型文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="362"/>
+        <location filename="../app/hearth/ui/models_page.py" line="360"/>
         <source>Downloading %1</source>
         <translation>正在下载 %1</translation>
     </message>
@@ -948,98 +953,98 @@
 <context>
     <name>OtherAppsBox</name>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="25"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="26"/>
         <source>Other apps</source>
         <translation>其他应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="28"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="29"/>
         <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
         <translation>允许本设备上的应用使用已加载的模型（兼容 OpenAI 的 API）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="30"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="31"/>
         <source>Also let other devices on the network use it (they need the key)</source>
         <translation>也允许网络中的其他设备使用（需要密钥）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="34"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
         <source>none (web pages may not call it)</source>
         <translation>无（网页不可调用）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="36"/>
         <source>Keep other apps&apos; conversations in the chat history</source>
         <translation>在聊天记录中保存其他应用的对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="45"/>
         <source>Show</source>
         <translation>显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="49"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
         <source>Copy key</source>
         <translation>复制密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="51"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="52"/>
         <source>New key</source>
         <translation>新密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
         <source>Copy example</source>
         <translation>复制示例</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="58"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="59"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
         <source>Port</source>
         <translation>端口</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="73"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>允许的网页（来源，以逗号分隔）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="75"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
         <source>Key</source>
         <translation>密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="78"/>
         <source>Try it</source>
         <translation>试一试</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
         <source>Not listening: %1</source>
         <translation>未在监听：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="97"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="98"/>
         <source>%1 (this device only)</source>
         <translation>%1（仅本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="100"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="101"/>
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="118"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>
@@ -1047,42 +1052,42 @@
 <context>
     <name>PairDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="26"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="28"/>
         <source>Pair with %1</source>
         <translation>与 %1 配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="29"/>
         <source>Asking %1… A code appears on that device.</source>
         <translation>正在请求 %1… 那台设备上会显示代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="30"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="32"/>
         <source>6-digit code</source>
         <translation>6 位代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="38"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="40"/>
         <source>Pair</source>
         <translation>配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="55"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="57"/>
         <source>Type the code shown on %1.</source>
         <translation>请输入 %1 上显示的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="66"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="68"/>
         <source>Checking the code…</source>
         <translation>正在验证代码…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="72"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="74"/>
         <source>Paired with %1.</source>
         <translation>已与 %1 配对。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="78"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="80"/>
         <source>Pairing failed: %1</source>
         <translation>配对失败：%1</translation>
     </message>
@@ -1090,129 +1095,129 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="82"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
         <source>Get a model</source>
         <translation>获取模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="90"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
         <source>Auto plan</source>
         <translation>自动规划</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
         <source>Load</source>
         <translation>加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
         <source>Use its GGUF</source>
         <translation>改用其 GGUF 版本</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="95"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="97"/>
         <source>The same model as GGUF, from this device&apos;s library: it pools</source>
         <translation>本设备库中同一模型的 GGUF 版本：可以分到多台设备上运行</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="100"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="114"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="115"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
         <source>Context</source>
         <translation>上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
         <source>Layers of the model</source>
         <translation>模型的各层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="169"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="171"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 已离开。下面的方案只用剩下的设备：点击“加载”继续。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="175"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="177"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>加入新设备后更快的方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="218"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="220"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>还没有模型：请在“模型”页面下载或导入 .gguf 文件。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="224"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
         <source>%1 layers</source>
         <translation>%1 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
         <source>context %1</source>
         <translation>上下文 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="271"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="273"/>
         <source>%1 (this device)</source>
         <translation>%1（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="322"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="324"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 模型只在这台 Mac 上运行；要把模型分到多台设备上运行，请使用它的 GGUF 版本。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="361"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
         <source>predicted %1 tokens/s</source>
         <translation>预计 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="363"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>内存按 llama.cpp 的计算</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="373"/>
         <source>A device would run out of memory</source>
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="375"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="381"/>
         <source>Loaded</source>
         <translation>已加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="422"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="428"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="435"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
         <source>Loaded on %1</source>
         <translation>已加载到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
         <source>Could not load: %1</source>
         <translation>无法加载：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="455"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="459"/>
         <source>Loading cancelled</source>
         <translation>已取消加载</translation>
     </message>
@@ -1220,67 +1225,72 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="39"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
         <source>As the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="42"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="46"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="47"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>允许已配对设备使用本设备的算力</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="54"/>
         <source>half of this device&apos;s memory</source>
         <translation>本设备内存的一半</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="53"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
         <source>all cores</source>
         <translation>所有核心</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="55"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>方案中的设备离开时，自动用剩下的设备加载最佳方案</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="63"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="65"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="69"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="67"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
         <source>Memory cap</source>
         <translation>内存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
         <source>Thread cap</source>
         <translation>线程上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
+        <translation>未隔离：此电脑上的其他帐户可以访问它为已配对设备运行的工作进程（%1）。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>
@@ -1288,32 +1298,32 @@
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="39"/>
+        <location filename="../app/hearth/ui/tray.py" line="40"/>
         <source>Donate compute</source>
         <translation>共享算力</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="40"/>
+        <location filename="../app/hearth/ui/tray.py" line="41"/>
         <source>Open Hearth</source>
         <translation>打开 Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="41"/>
+        <location filename="../app/hearth/ui/tray.py" line="42"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="61"/>
+        <location filename="../app/hearth/ui/tray.py" line="62"/>
         <source>Not donating</source>
         <translation>未共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="62"/>
+        <location filename="../app/hearth/ui/tray.py" line="63"/>
         <source>Donating: ready for paired devices</source>
         <translation>共享中：已为已配对设备就绪</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/tray.py" line="63"/>
+        <location filename="../app/hearth/ui/tray.py" line="64"/>
         <source>Donating: a paired device is using this one</source>
         <translation>共享中：已配对设备正在使用本设备</translation>
     </message>
@@ -1321,42 +1331,42 @@
 <context>
     <name>Welcome</name>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="35"/>
+        <location filename="../app/hearth/ui/welcome.py" line="37"/>
         <source>Add another device</source>
         <translation>添加另一台设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="37"/>
+        <location filename="../app/hearth/ui/welcome.py" line="39"/>
         <source>Choose a model</source>
         <translation>选择模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="39"/>
+        <location filename="../app/hearth/ui/welcome.py" line="41"/>
         <source>Skip</source>
         <translation>跳过</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="40"/>
+        <location filename="../app/hearth/ui/welcome.py" line="42"/>
         <source>Hide this guide; it does not come back</source>
         <translation>隐藏本指引，之后不再显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="56"/>
+        <location filename="../app/hearth/ui/welcome.py" line="58"/>
         <source>Welcome to Hearth</source>
         <translation>欢迎使用 Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="60"/>
+        <location filename="../app/hearth/ui/welcome.py" line="62"/>
         <source>Hearth runs AI models on the computers in your home and pools them when one is not enough. Nothing you type leaves your home. Start with this device alone, or add another one first: it needs Hearth running too.</source>
         <translation>Hearth 在你家里的电脑上运行 AI 模型，一台不够时就把几台合起来用。你输入的内容不会离开你的家。可以先只用这台设备，也可以先添加另一台：那台设备上也需要运行 Hearth。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="68"/>
+        <location filename="../app/hearth/ui/welcome.py" line="70"/>
         <source>Pick a model on the Catalog tab: those marked &quot;fits this device&quot; run here alone, the others need paired devices. Download it, then Plan and chat.</source>
         <translation>在“目录”标签页中选择一个模型：标有“本设备可运行”的模型可以只在这台设备上运行，其他模型需要已配对的设备。下载后点击“规划并聊天”。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="81"/>
+        <location filename="../app/hearth/ui/welcome.py" line="82"/>
         <source>This device: %1 · %2 free · %3</source>
         <translation>本设备：%1 · 可用 %2 · %3</translation>
     </message>
@@ -1364,24 +1374,24 @@
 <context>
     <name>widget</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="27"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
         <source>fits this device</source>
         <translation>本设备可运行</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
         <source>fits with your paired devices (%n devices)</source>
         <translation>
             <numerusform>需与已配对设备合力运行（%n 台设备）</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="33"/>
         <source>too large</source>
         <translation>太大，无法运行</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="32"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="34"/>
         <source>about %1 tokens/s</source>
         <translation>约 %1 词元/秒</translation>
     </message>

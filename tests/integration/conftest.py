@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from harness.filtered_workers import FilteredWorkers
 from harness.nodes import NodeProcess
-from hearth.engine import rpc_worker
 
 
 @pytest.fixture
@@ -23,23 +21,11 @@ def node_pair(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def rpc_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    """Two of Hearth's RPC workers on 127.0.0.1 (no tunnel, no node): their endpoints."""
-    root = tmp_path_factory.mktemp("rpc")
-    procs, endpoints = [], []
+    """Two of Hearth's RPC workers on 127.0.0.1, each behind the filter a donor's tunnel relays
+    through (no TLS, no node): their endpoints. Every graph the tests send them is checked."""
+    workers = FilteredWorkers(tmp_path_factory.mktemp("rpc"))
     try:
-        for i in range(2):
-            proc = subprocess.Popen(rpc_worker.command(1, str(root / f"cache{i}")), stdout=subprocess.PIPE)
-            procs.append(proc)
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                match = rpc_worker.READY.search(line)
-                if match:
-                    endpoints.append(f"127.0.0.1:{int(match.group(1))}")
-                    threading.Thread(target=proc.stdout.read, daemon=True).start()
-                    break
-        assert len(endpoints) == 2, "an RPC worker did not start"
-        yield endpoints
+        yield workers.endpoints
+        assert workers.seen.refusals == [], workers.seen.refusals
     finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
+        workers.close()

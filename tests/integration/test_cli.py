@@ -220,3 +220,18 @@ def test_self_test_checks_what_a_support_request_needs(tmp_path: Path) -> None:
     assert "CPU" in checks["backends"]["detail"] and "RPC" in checks["backends"]["detail"]
     text = subprocess.run([HEARTH, "self-test"], capture_output=True, text=True, timeout=300, env=env)
     assert text.returncode == 0 and "ok   RPC support" in text.stdout
+
+
+def test_a_device_whose_key_cannot_be_read_stops_instead_of_becoming_another(hearth_home: Path) -> None:
+    from hearth.mesh import identity
+
+    assert hearth("id").returncode == 0  # a file key: the tests' keyring is never secure
+    cert = (hearth_home / "config" / identity.CERT_FILE).read_bytes()
+    (hearth_home / "config" / identity.KEY_FILE).unlink()
+    for command in (("id",), ("node", "--port", "0", "--no-discovery", "--no-probe")):
+        done = hearth(*command, timeout=30)
+        assert done.returncode == 1, done
+        assert done.stderr.startswith("hearth: ") and "Traceback" not in done.stderr, done.stderr
+        assert str(hearth_home / "config" / identity.CERT_FILE) in done.stderr, done.stderr
+    assert (hearth_home / "config" / identity.CERT_FILE).read_bytes() == cert
+    assert not (hearth_home / "config" / identity.KEY_FILE).exists()

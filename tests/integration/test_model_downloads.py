@@ -22,7 +22,7 @@ import pytest
 from harness.real_model import smollm2
 from hearth.core.planner import CostModel
 from hearth.core.profile import read_profile
-from hearth.models.hub import Hub, HubUnreachable, NeedsAccess, NotOnHub
+from hearth.models.hub import Hub, HubError, HubUnreachable, NeedsAccess, NotOnHub
 from hearth.models.library import ModelLibrary
 from hearth.models.remote_profile import remote_profile
 from hearth.models.transfer import HashMismatch, NoDiskSpace, Progress, download, local_path, partial_path
@@ -105,6 +105,50 @@ def test_corrupted_bytes_are_rejected_and_nothing_is_left(fake_hub):
         _pull(Hub().model(REPO, "Q8_0"))
     assert _leftovers() == []
     assert ModelLibrary().paths() == []
+
+
+def test_a_hub_that_sends_more_than_it_listed_is_refused_and_nothing_is_kept(fake_hub):
+    data = fake_hub.repos[REPO].files["Tiny-Q8_0.gguf"]
+    fake_hub.repos[REPO].declared["Tiny-Q8_0.gguf"] = len(data) // 2  # the listing says half
+    model = Hub().model(REPO, "Q8_0")
+    with pytest.raises(HashMismatch, match=r"sent more of Tiny-Q8_0.gguf than the .* it listed"):
+        _pull(model)
+    assert _leftovers() == []  # not even half a file, and never more than was declared on disk
+
+
+def test_a_file_kept_in_git_is_verified_by_its_blob_id(fake_hub):
+    # Files outside LFS (a config, a tokenizer) have no SHA-256 in the listing: their git blob id
+    # checks them instead.
+    files = {"Tiny-Q8_0.gguf": fake_hub.repos[REPO].files["Tiny-Q8_0.gguf"]}
+    fake_hub.add("test/plain-GGUF", files, plain=frozenset(files))
+    model = Hub().model("test/plain-GGUF", "Q8_0")
+    assert model.parts[0].sha256 is None and model.parts[0].git_blob
+    fake_hub.corrupt.add("Tiny-Q8_0.gguf")
+    with pytest.raises(HashMismatch, match=r"arrived damaged \(git blob .*removed"):
+        _pull(model)
+    assert _leftovers() == []
+    fake_hub.corrupt.clear()
+    assert _pull(model).read_bytes() == files["Tiny-Q8_0.gguf"]
+
+
+def test_every_part_comes_from_the_commit_it_was_listed_at(fake_hub):
+    fake_hub.repos[REPO].sha = "1234567890abcdef" * 2 + "12345678"
+    model = Hub().model(REPO, "Q4_K_M")  # split in two
+    assert {f.revision for f in model.parts} == {fake_hub.repos[REPO].sha}
+    fake_hub.revisions.clear()
+    _pull(model)
+    assert fake_hub.revisions and set(fake_hub.revisions) == {fake_hub.repos[REPO].sha}
+
+
+def test_a_hub_address_that_is_not_https_is_refused_unless_it_is_this_machine(monkeypatch):
+    for endpoint in ("http://hub.example", "ftp://127.0.0.1", "file:///tmp/hub", "https://"):
+        with pytest.raises(HubError, match=r"not HTTPS"):
+            Hub(endpoint=endpoint)
+    monkeypatch.setenv("HF_ENDPOINT", "http://mirror.example:8080")
+    with pytest.raises(HubError, match=r"check HF_ENDPOINT"):
+        Hub()
+    for endpoint in ("https://huggingface.co", "http://127.0.0.1:9", "http://[::1]:9", "http://localhost:9"):
+        assert Hub(endpoint=endpoint).endpoint == endpoint
 
 
 def test_a_server_that_ignores_range_restarts_cleanly(fake_hub):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import json
 import os
 import select
@@ -12,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -32,7 +35,7 @@ from hearth.core import control, llama_log
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
-from hearth.mesh import tls
+from hearth.mesh import channel, tls
 from hearth.mesh.channel import dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
@@ -297,16 +300,20 @@ def test_a_different_llama_build_is_refused_before_any_weight_moves(pool_nodes) 
     assert beta.status()["workers"] == []
 
 
-def test_killing_a_worker_mid_answer_is_reported_and_a_new_plan_works(pool_nodes, small_model: Path) -> None:
-    host, beta, _ = pool_nodes
+@contextlib.contextmanager
+def _pooled_chat_under_way(
+    host: NodeProcess, model: Path, plan: str
+) -> Iterator[tuple[subprocess.Popen[bytes], bytes]]:
+    """A pooled `hearth chat` that answers for far longer than any test waits, once its answer shows;
+    it is killed on the way out, whatever happened."""
     args = [
         *HEARTH,
         "chat",
         "--model",
-        str(small_model),
+        str(model),
         "--pool",
         "--plan",
-        "host:0-3,beta:4-7",
+        plan,
         "--prompt",
         "tell me everything",
         "--max-tokens",
@@ -317,21 +324,67 @@ def test_killing_a_worker_mid_answer_is_reported_and_a_new_plan_works(pool_nodes
         "0",
     ]
     proc = subprocess.Popen(args, env=env_for(host.home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None
-    shown = read_at_least(proc.stdout, 200)
-    assert len(shown) >= 200, "the pooled answer never got going"
-    assert beta.proc is not None
-    workers = [p for p in psutil.Process(beta.proc.pid).children() if "rpc_worker" in " ".join(p.cmdline())]
-    assert len(workers) == 1
-    killed_at = time.monotonic()
-    os.kill(workers[0].pid, signal.SIGKILL)
+    engines: list[psutil.Process] = []
     try:
-        proc.wait(timeout=15)
+        assert proc.stdout is not None and proc.stderr is not None
+        shown = read_at_least(proc.stdout, 200)
+        if len(shown) < 200:
+            ended = proc.poll() is not None
+            raise AssertionError(
+                "the pooled answer never got going" + (f": {proc.stderr.read().decode()}" if ended else "")
+            )
+        yield proc, shown
     finally:
+        # Its engine too: orphaned, an engine whose pooled model lost its device may never exit.
+        if proc.poll() is None:  # not reaped, so the ID is still the chat's
+            with contextlib.suppress(psutil.Error):
+                engines = psutil.Process(proc.pid).children(recursive=True)
         proc.kill()
-    reported_after = time.monotonic() - killed_at
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    shown += proc.stdout.read()
+        proc.wait()
+        for engine in engines:
+            with contextlib.suppress(psutil.Error):
+                engine.kill()
+
+
+def _worker_of(node: NodeProcess) -> psutil.Process:
+    assert node.proc is not None
+    workers = [p for p in psutil.Process(node.proc.pid).children() if "rpc_worker" in " ".join(p.cmdline())]
+    assert len(workers) == 1, workers
+    return workers[0]
+
+
+def _ended(proc: subprocess.Popen[bytes], since: float, timeout: float) -> tuple[float, str, bytes]:
+    """Wait for the chat to end: seconds from ``since``, its stderr, and the rest of its answer."""
+    proc.wait(timeout=timeout)
+    after = time.monotonic() - since
+    assert proc.stderr is not None and proc.stdout is not None
+    return after, proc.stderr.read().decode(), proc.stdout.read()
+
+
+def _short_pooled_answer(host: NodeProcess, model: Path, plan: str) -> subprocess.CompletedProcess[str]:
+    return host.cli(
+        "chat",
+        "--model",
+        str(model),
+        "--pool",
+        "--plan",
+        plan,
+        "--prompt",
+        "hi",
+        "--max-tokens",
+        "8",
+        "--no-history",
+    )
+
+
+def test_killing_a_worker_mid_answer_is_reported_and_a_new_plan_works(pool_nodes, small_model: Path) -> None:
+    host, beta, _ = pool_nodes
+    with _pooled_chat_under_way(host, small_model, "host:0-3,beta:4-7") as (proc, shown):
+        worker = _worker_of(beta)
+        killed_at = time.monotonic()
+        os.kill(worker.pid, signal.SIGKILL)
+        reported_after, stderr, rest = _ended(proc, killed_at, 15)
+    shown += rest
     assert proc.returncode == 3
     assert reported_after < 5.0
     assert "beta" in stderr and "the answer stopped" in stderr, stderr
@@ -341,19 +394,91 @@ def test_killing_a_worker_mid_answer_is_reported_and_a_new_plan_works(pool_nodes
     assert answer.status == "failed" and answer.error
     assert answer.content.encode() == shown.rstrip(b"\n")
     # The pool goes on without beta.
-    again = host.cli(
-        "chat",
-        "--model",
-        str(small_model),
-        "--pool",
-        "--plan",
-        "host:0-3,gamma:4-7",
-        "--prompt",
-        "hi",
-        "--max-tokens",
-        "8",
-        "--no-history",
-    )
+    again = _short_pooled_answer(host, small_model, "host:0-3,gamma:4-7")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip()
+
+
+def test_a_worker_that_stops_answering_mid_answer_is_reported_and_replaced(
+    pool_nodes, small_model: Path
+) -> None:
+    host, beta, _ = pool_nodes
+    with _pooled_chat_under_way(host, small_model, "host:0-3,beta:4-7") as (proc, _):
+        worker = _worker_of(beta)
+        stopped_at = time.monotonic()
+        # Stopped, not dead: its sockets stay open, and without the node's guard the host would wait
+        # forever.
+        os.kill(worker.pid, signal.SIGSTOP)
+        try:
+            reported_after, stderr, _ = _ended(proc, stopped_at, 30)
+            gone, _ = psutil.wait_procs([worker], timeout=10)
+        finally:
+            with contextlib.suppress(psutil.Error):
+                worker.kill()
+    print(f"SIGSTOP to the end of the answer: {reported_after:.2f} s")
+    assert proc.returncode == 3, stderr
+    assert reported_after < 10.0
+    assert "beta" in stderr and "stopped answering" in stderr, stderr
+    assert gone, "the node left its stopped worker in place"
+    assert beta.alive()
+    assert beta.status()["workers"] == []
+    # The same donor serves the next answer, with a fresh worker.
+    again = _short_pooled_answer(host, small_model, "host:0-3,beta:4-7")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip()
+
+
+SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture
+
+
+def _shut_down_server_connections(worker: psutil.Process, port: int) -> int:
+    """Shut down the worker's end of each connection to its RPC server, while the process runs on.
+
+    A copy of a socket taken with pidfd_getfd is the same socket, so shutting the copy down closes
+    the connection the RPC server reads from. /proc/PID/net is the table of the worker's own network
+    namespace."""
+    inodes = set()
+    for line in Path(f"/proc/{worker.pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state = int(fields[1].rsplit(":", 1)[1], 16), fields[3]
+        if local_port == port and state == "01":  # established, on the server's side
+            inodes.add(f"socket:[{fields[9]}]")
+    fds = []
+    for entry in Path(f"/proc/{worker.pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if os.readlink(entry) in inodes:
+                fds.append(int(entry.name))
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(worker.pid)
+    try:
+        for fd in fds:
+            copy = libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0)
+            if copy < 0:
+                raise OSError(ctypes.get_errno(), "pidfd_getfd")
+            with socket.socket(fileno=copy) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+    finally:
+        os.close(pidfd)
+    return len(fds)
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs pidfd_open and pidfd_getfd (Linux 5.6)")
+def test_a_worker_connection_that_closes_mid_answer_is_reported_and_the_donor_serves_on(
+    pool_nodes, small_model: Path
+) -> None:
+    host, beta, _ = pool_nodes
+    with _pooled_chat_under_way(host, small_model, "host:0-3,beta:4-7") as (proc, _):
+        worker = _worker_of(beta)
+        (status,) = beta.status()["workers"]
+        closed_at = time.monotonic()
+        assert _shut_down_server_connections(worker, status["port"]) >= 1
+        reported_after, stderr, _ = _ended(proc, closed_at, 30)
+    print(f"connection closed to the end of the answer: {reported_after:.2f} s")
+    assert proc.returncode == 3, stderr
+    assert reported_after < 10.0
+    assert "beta" in stderr and "the answer stopped" in stderr, stderr
+    assert beta.alive()
+    again = _short_pooled_answer(host, small_model, "host:0-3,beta:4-7")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip()
 
@@ -391,6 +516,34 @@ def test_a_killed_node_takes_its_worker_with_it(tmp_path: Path, small_model: Pat
 
         gone, waited = run(scenario())
         assert len(gone) == 1, f"the worker outlived its node by {waited:.1f} s"
+    finally:
+        host.stop()
+        donor.stop()
+
+
+def test_a_donor_that_freezes_mid_answer_is_reported_once_its_channel_times_out(
+    tmp_path: Path, small_model: Path
+) -> None:
+    host = NodeProcess(tmp_path / "alpha", "alpha", "127.0.0.1").start()
+    donor = NodeProcess(tmp_path / "epsilon", "epsilon", "127.0.0.5", extra=DONOR).start()
+    try:
+        assert pair(host, donor).returncode == 0
+        assert wait_until(lambda: ((host.device(donor.device_id) or {}).get("donated_bytes") or 0) > 0, 15)
+        with _pooled_chat_under_way(host, small_model, "host:0-3,epsilon:4-7") as (proc, _):
+            assert donor.proc is not None
+            # The whole node stops, as on a machine that froze: its worker runs on, but nothing
+            # reaches it.
+            frozen_at = time.monotonic()
+            donor.proc.send_signal(signal.SIGSTOP)
+            try:
+                reported_after, stderr, _ = _ended(proc, frozen_at, 45)
+            finally:
+                donor.proc.send_signal(signal.SIGCONT)
+        print(f"node frozen to the end of the answer: {reported_after:.2f} s")
+        assert proc.returncode == 3, stderr
+        # The control channel's keepalive gives up after its ping interval and timeout.
+        assert reported_after < channel.PING_INTERVAL_S + channel.PING_TIMEOUT_S + 8
+        assert "epsilon" in stderr and "unreachable" in stderr, stderr
     finally:
         host.stop()
         donor.stop()

@@ -100,7 +100,7 @@ def test_settings_change_the_running_api_and_a_new_key_replaces_the_old(
             box.regenerate.click()
             await until(lambda: box.key.text() != old, what="a new key")
             new = box.key.text()
-            await until(lambda: api._key == new, what="the API to take the new key")
+            await until(lambda: api.key == new, what="the API to take the new key")
             assert await _models(url, old) == (401, None)
             assert await _models(url, new) == (200, [])
         finally:

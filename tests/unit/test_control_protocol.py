@@ -52,13 +52,25 @@ def test_bad_messages_get_errors_then_the_connection_closes() -> None:
     for _ in range(control.MAX_BAD_MESSAGES - 1):
         actions = session.receive(b"{not json")
         assert len(actions) == 1 and isinstance(actions[0].message, control.Error)
-    session.receive(encode(TELEMETRY))  # a good message resets the count
-    for _ in range(control.MAX_BAD_MESSAGES - 1):
-        assert not any(
-            isinstance(a, Close) for a in session.receive(encode(PEER))
-        )  # hello again: out of order
+    # A good message does not wipe the slate: the next bad one is the last.
+    assert session.receive(encode(TELEMETRY)) == [Deliver(TELEMETRY)]
     actions = session.receive('{"type": "nope"}')
-    assert isinstance(actions[-1], Close) and session.state is State.CLOSED
+    assert isinstance(actions[0], Send) and isinstance(actions[0].message, control.Error)
+    assert isinstance(actions[-1], Close) and actions[-1].code == control.CLOSE_POLICY
+    assert session.state is State.CLOSED and session.receive(encode(TELEMETRY)) == []
+
+
+def test_good_messages_between_bad_ones_do_not_keep_the_connection_open() -> None:
+    # A peer that sends a valid message after every bad one is still counted, over the connection's life.
+    session = ControlSession(ME, "PEER")
+    session.receive(encode(PEER))
+    closed_after = None
+    for i in range(1, 1000):
+        session.receive(encode(TELEMETRY))
+        if any(isinstance(a, Close) for a in session.receive(encode(PEER))):  # hello again: out of order
+            closed_after = i
+            break
+    assert closed_after == control.MAX_BAD_MESSAGES and session.state is State.CLOSED
 
 
 @settings(max_examples=500, deadline=None)

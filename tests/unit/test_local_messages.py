@@ -20,7 +20,9 @@ from hearth.api.local import _OPS
         (msg.Pool, {"plan": "host:0-3"}, "the request lacks 'model'"),
         (msg.Pool, {"model": "m.gguf", "n_ctx": 2**30}, "n_ctx must be a whole number from 0 to 16777216"),
         (msg.Forget, {"device": "beta", "force": True}, "unknown field 'force'"),
-        (msg.PairCode, {"attempt": "1", "code": "123456"}, "attempt: Expected `int`, got `str`"),
+        (msg.PairCode, {"attempt": "1", "code": "123456"}, "attempt must be a whole number from 1 to"),
+        (msg.PairCode, {"attempt": 2**64, "code": "123456"}, "attempt must be a whole number from 1 to"),
+        (msg.PairCode, {"attempt": 1, "code": 123456}, "code: Expected `str`, got `int`"),
     ],
 )
 def test_a_bad_field_is_refused_by_name(kind: type[msg.Request], fields: dict, said: str) -> None:

@@ -104,3 +104,43 @@ def test_identity_falls_back_to_a_private_file_with_a_warning(hearth_home: Path,
     assert first.key_storage == "file" and first.key_warning
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert identity.load_or_create().device_id == first.device_id
+
+
+class UnreachableKeyring(MemoryKeyring):
+    """A secure keyring that stopped answering (locked, its service not running): every call fails."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise keyring.errors.KeyringLocked("the keyring is locked")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.KeyringLocked("the keyring is locked")
+
+
+@pytest.mark.parametrize("later", ["unreachable", "gone"])
+def test_a_certificate_whose_key_cannot_be_read_stops_with_what_to_do(
+    memory_keyring: MemoryKeyring, hearth_home: Path, later: str
+) -> None:
+    first = identity.load_or_create("laptop")
+    assert first.key_storage == "keyring"
+    cert_path = hearth_home / "config" / identity.CERT_FILE
+    cert = cert_path.read_bytes()
+    # The next start finds the keyring locked, or no secure keyring at all (its service did not start).
+    keyring.set_keyring(UnreachableKeyring() if later == "unreachable" else keyring.backends.fail.Keyring())
+    with pytest.raises(identity.IdentityError) as stopped:
+        identity.load_or_create()
+    message = str(stopped.value)
+    assert "keyring" in message and str(cert_path) in message and "pairing" in message
+    # Nothing was replaced: the same device comes back once the keyring answers again.
+    assert cert_path.read_bytes() == cert
+    assert not (hearth_home / "config" / identity.KEY_FILE).exists()
+    keyring.set_keyring(memory_keyring)
+    assert identity.load_or_create().device_id == first.device_id
+
+
+def test_a_key_that_does_not_belong_to_the_certificate_stops_too(hearth_home: Path, monkeypatch) -> None:
+    monkeypatch.setattr(keyring, "get_keyring", lambda: keyring.backends.fail.Keyring())
+    identity.load_or_create("box")
+    key_file = hearth_home / "config" / identity.KEY_FILE
+    key_file.write_text(make_certificate()[1].decode())
+    with pytest.raises(identity.IdentityError, match="does not belong"):
+        identity.load_or_create()

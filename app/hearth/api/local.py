@@ -1,17 +1,35 @@
 """How the ``hearth`` commands talk to the node running on this machine.
 
-A websocket on 127.0.0.1 with a random bearer token that only this user can read (``node.json`` in the
-state directory, mode 0600). Requests and answers are small JSON objects with an ``op``
-(``local_messages`` lists them); each op is one call into the service the window uses too.
+A websocket on 127.0.0.1. The node writes its port and a random key, new each time it starts, to
+``node.json`` in the state directory (mode 0600, in a 0700 folder: only this user can read it). Before
+a command says anything, the node proves that it holds the key, and then the command does: a stale
+``node.json`` left by a node that crashed may point at a port another program took since, and that
+program must learn nothing (no key, no request) and must not be able to answer as the node.
+Requests and answers are small JSON objects with an ``op`` (``local_messages`` lists them); each op
+is one call into the service the window uses too.
+
+Why a challenge over the key rather than something of the operating system's: a Unix socket in the
+private state folder would do on Linux and macOS, but asyncio on Windows serves none, so Windows would
+need a second, differently secured transport; asking who owns the listening port needs other users'
+process tables, which macOS shows only to root and Linux hides with ``hidepid``, and it would prove
+only the owner, not that the listener is this node. The challenge needs nothing but the 0600 file,
+is the same code on all three systems, proves the listener is the node that wrote the file, and the
+key itself never crosses the socket (HMAC-SHA256 over fresh nonces from both sides, so no answer can
+be replayed).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
+import hashlib
+import hmac
 import http
 import itertools
 import json
 import os
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -32,6 +50,19 @@ from hearth.service.planning import named_specs
 from hearth.store import paths
 
 STATE_FILE = "node.json"
+# The nonce each side sends in the websocket handshake, and the node's proof of the key, in its answer.
+CHALLENGE_HEADER = "X-Hearth-Challenge"
+PROOF_HEADER = "X-Hearth-Proof"
+_NONCE = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+_NODE_PROVES = b"hearth local api: the node"
+_CLIENT_PROVES = b"hearth local api: the client"
+# How long a connection may take to prove the key before the node closes it.
+PROOF_TIMEOUT_S = 5.0
+OPEN_TIMEOUT_S = 5.0
+CLOSE_TIMEOUT_S = 2.0
+# The longest integer a request may hold, in digits: every field's own bounds are far below it, and
+# the JSON parser is stopped before it turns thousands of digits into a number.
+MAX_INT_DIGITS = 20
 
 
 class LocalApiError(HearthError):
@@ -40,6 +71,36 @@ class LocalApiError(HearthError):
 
 def _state_path() -> Path:
     return paths.state_dir() / STATE_FILE
+
+
+def _proof(key: bytes, who: bytes, first: str, second: str) -> str:
+    """What knowing ``key`` lets ``who`` answer to the two nonces, in this order."""
+    mac = hmac.new(key, who + b"\0" + first.encode() + b"\0" + second.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode()
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _whole_number(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a number in the request is too large ({len(digits)} digits)")
+    return int(digits)
+
+
+def parse_request(raw: str | bytes) -> object:
+    """A request's JSON, or ValueError that names what is wrong with it."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise ValueError("the request is not UTF-8 text") from None
+    try:
+        return json.loads(text, parse_int=_whole_number)
+    except RecursionError:
+        raise ValueError("the request nests arrays or objects too deep to read") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the request is not JSON: {exc}") from None
 
 
 class _Connection:
@@ -59,18 +120,23 @@ class LocalApi:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.token = secrets.token_urlsafe(32)
+        self._key = secrets.token_bytes(32)
         self._server: Server | None = None
 
     async def start(self) -> None:
         self._server = await serve(
-            self._handle, "127.0.0.1", 0, process_request=self._authorize, server_header=None
+            self._handle,
+            "127.0.0.1",
+            0,
+            process_request=self._challenged,
+            process_response=self._prove,
+            server_header=None,
         )
         port = next(iter(self._server.sockets)).getsockname()[1]
         data = json.dumps(
             {
                 "port": port,
-                "token": self.token,
+                "key": base64.urlsafe_b64encode(self._key).decode(),
                 "pid": os.getpid(),
                 "device_id": self.services.node.identity.device_id,
             }
@@ -88,12 +154,45 @@ class LocalApi:
             self._server.close()
             await self._server.wait_closed()
 
-    def _authorize(self, connection: ServerConnection, request: Request) -> Response | None:
-        if not secrets.compare_digest(request.headers.get("Authorization", ""), f"Bearer {self.token}"):
-            return connection.respond(http.HTTPStatus.UNAUTHORIZED, "missing or wrong token\n")
+    def _challenged(self, connection: ServerConnection, request: Request) -> Response | None:
+        if not _NONCE.fullmatch(request.headers.get(CHALLENGE_HEADER, "")):
+            return connection.respond(http.HTTPStatus.UNAUTHORIZED, "no challenge\n")
         return None
 
+    def _prove(self, connection: ServerConnection, request: Request, response: Response) -> None:
+        """The node's half: a nonce of its own, and its answer to the client's."""
+        if response.status_code != http.HTTPStatus.SWITCHING_PROTOCOLS:
+            return
+        nonce = secrets.token_urlsafe(32)
+        response.headers[CHALLENGE_HEADER] = nonce
+        response.headers[PROOF_HEADER] = _proof(
+            self._key, _NODE_PROVES, request.headers[CHALLENGE_HEADER], nonce
+        )
+
+    async def _client_proved(self, ws: ServerConnection) -> bool:
+        """The client's half: its first message answers the node's nonce."""
+        assert ws.request is not None and ws.response is not None
+        expected = _proof(
+            self._key,
+            _CLIENT_PROVES,
+            ws.response.headers[CHALLENGE_HEADER],
+            ws.request.headers[CHALLENGE_HEADER],
+        )
+        try:
+            async with asyncio.timeout(PROOF_TIMEOUT_S):
+                said = parse_request(await ws.recv())
+        except (TimeoutError, ConnectionClosed, ValueError):
+            return False
+        proof = said.get("proof") if isinstance(said, dict) else None
+        if not isinstance(proof, str) or not _same(proof, expected):
+            return False
+        await ws.send(json.dumps({"ok": True}))
+        return True
+
     async def _handle(self, ws: ServerConnection) -> None:
+        if not await self._client_proved(ws):
+            await ws.close(1008, "the key was not proven")
+            return
         conn = _Connection()
         try:
             async for raw in ws:
@@ -116,7 +215,7 @@ class LocalApi:
 
     async def _dispatch(self, raw: str | bytes, conn: _Connection) -> msgspec.Struct:
         # The standard parser, not msgspec's, so that numbers such as 1e400 arrive and are refused by name.
-        request = json.loads(raw)
+        request = parse_request(raw)
         if not isinstance(request, dict):
             raise ValueError("a request is a JSON object")
         op = request.pop("op", None)
@@ -204,26 +303,69 @@ class LocalClient:
 
     @classmethod
     async def open(cls) -> LocalClient:
+        """A connection to this user's node, once it proved it holds the key in ``node.json``; until
+        then nothing is sent but a nonce."""
+        path = _state_path()
+        not_running = LocalApiError("no Hearth node is running here; start one with `hearth node`")
         try:
-            state = json.loads(_state_path().read_text())
+            state = json.loads(path.read_text())
+            port, key = int(state["port"]), base64.urlsafe_b64decode(state["key"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise not_running from None
+        impostor = LocalApiError(
+            f"the program at 127.0.0.1:{port}, where {path} says this user's Hearth node listens, is not "
+            "that node (it could not prove it holds the node's key), so Hearth told it nothing. The node "
+            "that wrote the file has ended; start it again with `hearth node` or the window."
+        )
+        nonce = secrets.token_urlsafe(32)
+        try:
             ws = await connect(
-                f"ws://127.0.0.1:{int(state['port'])}",
-                additional_headers={"Authorization": f"Bearer {state['token']}"},
-                open_timeout=5,
+                f"ws://127.0.0.1:{port}",
+                additional_headers={CHALLENGE_HEADER: nonce},
+                open_timeout=OPEN_TIMEOUT_S,
+                close_timeout=CLOSE_TIMEOUT_S,  # a program that is not the node is not waited on long
             )
-        except (FileNotFoundError, OSError, ValueError, KeyError, InvalidHandshake, TimeoutError):
-            raise LocalApiError("no Hearth node is running here; start one with `hearth node`") from None
-        return cls(ws)
-
-    async def call(self, op: str, **args: Any) -> dict[str, Any]:
+        except ConnectionRefusedError:
+            raise not_running from None
+        except (OSError, InvalidHandshake, TimeoutError):
+            raise impostor from None
+        headers = ws.response.headers if ws.response is not None else None
+        theirs = headers.get(CHALLENGE_HEADER, "") if headers else ""
+        proof = headers.get(PROOF_HEADER, "") if headers else ""
+        if not _NONCE.fullmatch(theirs) or not _same(proof, _proof(key, _NODE_PROVES, nonce, theirs)):
+            with contextlib.suppress(Exception):
+                await ws.close()
+            raise impostor
+        client = cls(ws)
         try:
-            await self._ws.send(json.dumps({"op": op, **args}))
+            accepted = await client.exchange(
+                json.dumps({"proof": _proof(key, _CLIENT_PROVES, theirs, nonce)})
+            )
+        except LocalApiError:
+            accepted = {}
+        if accepted.get("ok") is not True:
+            await client.close()
+            raise not_running  # the node ended meanwhile
+        return client
+
+    async def exchange(self, request: str | bytes) -> dict[str, Any]:
+        """Send one request as it is and return the node's answer, whether it succeeded or not."""
+        try:
+            await self._ws.send(request)
             answer = json.loads(await self._ws.recv())
         except ConnectionClosed:
             raise LocalApiError("the node closed the connection") from None
-        if not isinstance(answer, dict) or not answer.get("ok"):
-            raise LocalApiError(answer.get("error", "failed") if isinstance(answer, dict) else "bad answer")
+        except ValueError:
+            raise LocalApiError("the node's answer is not JSON") from None
+        if not isinstance(answer, dict):
+            raise LocalApiError("bad answer")
         return dict(answer)
+
+    async def call(self, op: str, **args: Any) -> dict[str, Any]:
+        answer = await self.exchange(json.dumps({"op": op, **args}))
+        if not answer.get("ok"):
+            raise LocalApiError(str(answer.get("error", "failed")))
+        return answer
 
     async def close(self) -> None:
         await self._ws.close()

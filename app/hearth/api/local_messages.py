@@ -37,7 +37,7 @@ class Pair(Request):
 
 
 class PairCode(Request):
-    attempt: int
+    attempt: Annotated[int, msgspec.Meta(ge=1, le=2**31)]
     code: str
 
 

@@ -14,6 +14,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -26,9 +27,15 @@ from hearth.service.app import Services
 from hearth.service.events import Event
 from hearth.service.status import ApiStatus
 from hearth.service.turns import LineFull, Who
+from hearth.store.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 MAX_BODY = 8 * 2**20
+# How long an idle connection stays open: clients that open a connection per request, or leave theirs
+# idle, would otherwise pile up open sockets for an hour (aiohttp's default).
+KEEPALIVE_S = 5.0
+# How long closing a listener waits for the answers under way (a client that streams gets cut then).
+SHUTDOWN_S = 5.0
 RETRY_AFTER_S = 2
 SEND_EVERY_S = 0.02
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -60,32 +67,66 @@ def _host_is_loopback(host_header: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """What one listener lets in, fixed when it starts: changed settings or a new key make a new
+    listener, and until the old one is closed its requests are judged by its own rules (a request from
+    the network that names 127.0.0.1 as its host still needs the key while LAN access is switched off)."""
+
+    settings: ApiSettings
+    key: str  # "" only where the settings need no key
+
+
 class OpenAiApi:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._runner: web.AppRunner | None = None
-        self._settings = services.api_settings
-        self._key = ""
-        self._changing: asyncio.Task[None] | None = None
+        self._rules: _Rules | None = None  # the running listener's
+        self._started_with = services.api_settings  # what the last start was asked for
+        self._changing: set[asyncio.Task[None]] = set()
         self._restarting = asyncio.Lock()  # settings changed twice in a row: one restart after the other
         services.listeners.append(self._on_event)
+
+    @property
+    def key(self) -> str:
+        """The key the running listener asks for; "" when it needs none or nothing listens."""
+        return self._rules.key if self._rules is not None else ""
 
     # --- life cycle ---
 
     async def start(self) -> None:
-        settings = self._settings = self.services.api_settings
+        settings = self._started_with = self.services.api_settings
         if not settings.enabled:
             self.services.report_api(ApiStatus())
             return
-        self._key = await self.services.api_key() if settings.needs_key else ""
-        app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
+        key = (await self.services.api_key()).strip() if settings.needs_key else ""
+        if settings.needs_key and not key:
+            why = "there is no API key to ask for; make one in Settings → Other apps"
+            log.warning("API for other apps: %s", why)
+            self.services.report_api(ApiStatus(error=why))
+            return
+        rules = _Rules(settings, key)
+
+        @web.middleware
+        async def guard(
+            request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+        ) -> web.StreamResponse:
+            return await self._guard(rules, request, handler)
+
+        app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)
         app.router.add_get("/health", self._health)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/v1/models/{model}", self._model)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/completions", self._completions)
         # A client that goes away cancels its handler, and so its answer, at once.
-        runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        runner = web.AppRunner(
+            app,
+            handler_cancellation=True,
+            access_log=None,
+            keepalive_timeout=KEEPALIVE_S,
+            shutdown_timeout=SHUTDOWN_S,
+        )
         await runner.setup()
         host = settings.listen_host
         try:
@@ -96,7 +137,7 @@ class OpenAiApi:
             log.warning("API for other apps: %s", why)
             self.services.report_api(ApiStatus(error=why))
             return
-        self._runner = runner
+        self._runner, self._rules = runner, rules
         port = settings.port or _bound_port(runner)
         shown = "127.0.0.1" if host is None else host
         self.services.report_api(ApiStatus(url=f"http://{_bracket(shown)}:{port}/v1", port=port))
@@ -104,34 +145,39 @@ class OpenAiApi:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-            self._runner = None
+            self._runner = self._rules = None
         self.services.report_api(ApiStatus())
 
     def _on_event(self, what: Event) -> None:
         if what is not Event.API:
             return
-        if self.services.api_settings != self._settings:
-            self._settings = self.services.api_settings
-            self._changing = asyncio.ensure_future(self._restart())
-        elif self._settings.needs_key and self._runner is not None:
-            # Perhaps a new key: the old one stops working at once.
-            self._changing = asyncio.ensure_future(self._reload_key())
+        task = asyncio.ensure_future(self._follow())
+        self._changing.add(task)
+        task.add_done_callback(self._changing.discard)
 
-    async def _restart(self) -> None:
+    async def _follow(self) -> None:
+        """A listener for the settings and key as they are now: the running one if it has them,
+        otherwise a new one in its place."""
         async with self._restarting:
+            if self.services.api_settings == self._started_with:
+                rules = self._rules
+                if rules is None or not rules.settings.needs_key:
+                    return
+                # Perhaps a new key: the old one stops working at once.
+                if (await self.services.api_key()).strip() == rules.key:
+                    return
             await self.stop()
             await self.start()
 
-    async def _reload_key(self) -> None:
-        self._key = await self.services.api_key()
-
     # --- every request ---
 
-    @web.middleware
     async def _guard(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+        self,
+        rules: _Rules,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
-        settings = self._settings
+        settings = rules.settings
         if not settings.needs_key and not _host_is_loopback(request.host):
             # A web page that renamed itself to 127.0.0.1 (DNS rebinding) gets nothing.
             return _error(403, "this API answers requests to 127.0.0.1 only", "invalid_request_error")
@@ -152,7 +198,7 @@ class OpenAiApi:
         if request.method == "OPTIONS":
             return web.Response(status=204, headers=cors)
         if settings.needs_key and not secrets.compare_digest(
-            request.headers.get("Authorization", "").encode(), f"Bearer {self._key}".encode()
+            request.headers.get("Authorization", "").encode(), f"Bearer {rules.key}".encode()
         ):
             why = "a valid API key is needed (Settings → Other apps)"
             return _error(401, why, "invalid_request_error", "invalid_api_key")
@@ -210,12 +256,20 @@ class OpenAiApi:
         return _json(oai.ModelCard(*checked))
 
     async def _decode(self, request: web.Request, kind: type[oai.Generation]) -> oai.Generation:
+        """The body as ``kind``; anything malformed is the client's mistake (a 400 that names it),
+        never a server error with a traceback."""
+        body = await request.read()
         try:
-            return msgspec.json.decode(await request.read(), type=kind)
+            return msgspec.json.decode(body, type=kind)
         except msgspec.ValidationError as exc:
             raise oai.BadRequest(str(exc)) from None
         except msgspec.DecodeError as exc:
             raise oai.BadRequest(f"the body is not JSON: {exc}") from None
+        except UnicodeDecodeError:
+            # msgspec checks the encoding of each string only as it decodes it.
+            raise oai.BadRequest("the body is not valid UTF-8: a string in it holds other bytes") from None
+        except RecursionError:
+            raise oai.BadRequest("the body nests arrays or objects too deep to read") from None
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         try:

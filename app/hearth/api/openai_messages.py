@@ -13,7 +13,10 @@ import msgspec
 
 from hearth.engine import messages as m
 
-Positive = Annotated[int, msgspec.Meta(ge=1)]
+# Every integer has bounds: one the engine's messages cannot carry (past 64 bits) would otherwise fail
+# only on its way to the engine, as a server error.
+Positive = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+Seed = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # OpenAI's: a 64-bit integer
 Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
 MAX_STOPS = 4  # as OpenAI allows
@@ -55,9 +58,9 @@ class Generation(msgspec.Struct, kw_only=True):
     max_tokens: Positive | None = None
     temperature: Temperature | None = None
     top_p: Probability | None = None
-    seed: int | None = None
+    seed: Seed | None = None
     stop: str | list[str] | None = None
-    n: int = 1
+    n: Positive = 1
 
     @property
     def include_usage(self) -> bool:

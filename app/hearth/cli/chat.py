@@ -9,6 +9,7 @@ from typing import Any
 
 from hearth.api.local import LocalApiError, LocalClient
 from hearth.cli.say import translate
+from hearth.core.fill import fill
 from hearth.core.profile import ModelProfile, default_context
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
@@ -73,7 +74,7 @@ class _Pool:
         pool = await self.client.call("pool", model=self.args.model, plan=plan, n_ctx=self.n_ctx)
         devices = ", ".join([translate("Cli", "this device"), *pool["devices"]])
         print(
-            translate("Cli", "pooled over %1: %2").replace("%1", devices).replace("%2", pool["plan"]),
+            fill(translate("Cli", "pooled over %1: %2"), devices, pool["plan"]),
             file=sys.stderr,
         )
         return pool
@@ -139,7 +140,7 @@ def run_chat(args: argparse.Namespace, profile: ModelProfile) -> int:
             except (EngineError, LocalApiError) as exc:
                 failed = runner.run(pool.failures()) if pool and isinstance(exc, EngineDied) else []
                 why = "; ".join(failed) or str(exc)
-                said = translate("Cli", "could not load %1: %2").replace("%1", args.model).replace("%2", why)
+                said = fill(translate("Cli", "could not load %1: %2"), args.model, why)
                 print(f"hearth: {said}", file=sys.stderr)
                 return EXIT_ENGINE
             if args.prompt is not None:
@@ -166,9 +167,7 @@ def _turn(runner: asyncio.Runner, session: ChatSession, text: str, pool: _Pool |
     except EngineError as exc:
         failed = runner.run(pool.failures()) if pool and isinstance(exc, EngineDied) else []
         reason = "; ".join(failed) if failed else str(exc)
-        print(
-            "\nhearth: " + translate("Cli", "the answer stopped: %1").replace("%1", reason), file=sys.stderr
-        )
+        print("\nhearth: " + fill(translate("Cli", "the answer stopped: %1"), reason), file=sys.stderr)
         return EXIT_ENGINE
     print()
     print(_stats(done), file=sys.stderr)
@@ -205,6 +204,6 @@ def _interactive(
                 runner.run(_load(engine, request(reserved), label))
             except (EngineError, LocalApiError) as exc:
                 print(
-                    "hearth: " + translate("Cli", "cannot pool again: %1").replace("%1", str(exc)),
+                    "hearth: " + fill(translate("Cli", "cannot pool again: %1"), exc),
                     file=sys.stderr,
                 )

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 from hearth import __version__
+from hearth.core.errors import HearthError
 from hearth.core.gguf_header import GGUFError
 from hearth.core.profile import ModelProfile
 from hearth.store import paths
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -181,7 +183,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be positive")
     if args.command == "chat" and args.plan and not args.pool:
         parser.error("--plan needs --pool")
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except HearthError as exc:
+        # What a command could not do and what to do about it (a device key that cannot be read):
+        # one line, not a traceback.
+        print(f"hearth: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def entry() -> None:

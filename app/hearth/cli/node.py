@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hearth.api.local import LocalApiError, LocalClient
 from hearth.cli.say import translate
+from hearth.core.fill import fill
 from hearth.core.pairing import PairingError, normalize_code
 from hearth.core.units import MIB, human_size
 
@@ -163,7 +164,7 @@ def cmd_pair(args: argparse.Namespace) -> int:
         try:
             started = await client.call("pair", device=args.device)
             who = f"{started['peer_name']} ({started['peer_id'][:9]})"
-            print(translate("Cli", "%1 shows a 6-digit code.").replace("%1", who), file=sys.stderr)
+            print(fill(translate("Cli", "%1 shows a 6-digit code."), who), file=sys.stderr)
             code = args.code
             if code is None:
                 code = await asyncio.to_thread(_ask_code)
@@ -174,9 +175,9 @@ def cmd_pair(args: argparse.Namespace) -> int:
     try:
         paired = asyncio.run(run())
     except (LocalApiError, PairingError) as exc:
-        print("hearth: " + translate("Cli", "pairing failed: %1").replace("%1", str(exc)), file=sys.stderr)
+        print("hearth: " + fill(translate("Cli", "pairing failed: %1"), exc), file=sys.stderr)
         return EXIT_FAILED
-    print(translate("Cli", "paired with %1").replace("%1", f"{paired['name']} ({paired['device_id']})"))
+    print(fill(translate("Cli", "paired with %1"), f"{paired['name']} ({paired['device_id']})"))
     return 0
 
 
@@ -202,7 +203,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     gone = _ask_node("forget", device=args.device)
     if gone is None:
         return EXIT_FAILED
-    print(translate("Cli", "forgot %1").replace("%1", f"{gone['name']} ({gone['device_id']})"))
+    print(fill(translate("Cli", "forgot %1"), f"{gone['name']} ({gone['device_id']})"))
     return 0
 
 
@@ -211,8 +212,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     if added is None:
         return EXIT_FAILED
     who = f"{added['name']} ({added['device_id']})"
-    print(translate("Cli", "added %1 at %2").replace("%1", who).replace("%2", args.address))
-    print(translate("Cli", "pair with: %1").replace("%1", f"hearth pair {args.address}"))
+    print(fill(translate("Cli", "added %1 at %2"), who, args.address))
+    print(fill(translate("Cli", "pair with: %1"), f"hearth pair {args.address}"))
     return 0
 
 

@@ -11,6 +11,7 @@ import msgspec
 
 from hearth.api.local import LocalApiError
 from hearth.cli.say import translate
+from hearth.core.fill import fill
 from hearth.core.gguf_header import GGUFError
 from hearth.core.plan import HOST, PlanError
 from hearth.core.planner import DeviceSpec, Prediction
@@ -94,10 +95,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(json.dumps(msgspec.to_builtins(report), indent=2))
         return 0
     print(
-        translate("Cli", "plan %1  ·  %2 tokens/s predicted  ·  context %3")
-        .replace("%1", str(report.plan))
-        .replace("%2", f"{report.tokens_per_s:.1f}")
-        .replace("%3", str(n_ctx))
+        fill(
+            translate("Cli", "plan %1  ·  %2 tokens/s predicted  ·  context %3"),
+            report.plan,
+            f"{report.tokens_per_s:.1f}",
+            n_ctx,
+        )
     )
     print(f"{'DEVICE':<14} {'LAYERS':<9} {'WEIGHTS':>9} {'KV':>8} {'COMPUTE':>8} {'FREE':>9} {'MS/TOKEN':>9}")
     for r in report.devices:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hearth.cli.node import EXIT_FAILED, add_node_options, log_to_terminal, run_service
 from hearth.cli.say import translate
 from hearth.core.errors import HearthError
+from hearth.core.fill import fill
 
 if TYPE_CHECKING:
     from hearth.service.app import Services
@@ -36,21 +37,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
             await services.settle(SETTLE_S)
         choice = await services.choose(args.model, args.ctx, args.plan, pooled=pooled)
         print(
-            translate("Cli", "loading %1 with plan %2 (context %3)")
-            .replace("%1", args.model)
-            .replace("%2", str(choice.prediction.plan))
-            .replace("%3", str(choice.n_ctx)),
+            fill(
+                translate("Cli", "loading %1 with plan %2 (context %3)"),
+                args.model,
+                choice.prediction.plan,
+                choice.n_ctx,
+            ),
             flush=True,
         )
         await services.load(choice.profile, choice.prediction.plan, choice.n_ctx, threads=args.threads)
         status = services.api_status
         if status.error:
             raise HearthError(f"the model is loaded but other apps cannot reach it: {status.error}")
-        said = (
-            translate("Cli", "serving %1 at %2")
-            .replace("%1", services.served_name())
-            .replace("%2", status.url)
-        )
+        said = fill(translate("Cli", "serving %1 at %2"), services.served_name(), status.url)
         print(said, flush=True)
         if settings.needs_key:
             print(

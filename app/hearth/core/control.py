@@ -15,6 +15,9 @@ from hearth.core import wire
 from hearth.core.names import clean_name
 
 PROTOCOL_VERSION = 1
+# Bad messages a connection may send in its whole life. Good ones in between do not wipe the count:
+# a peer of the same protocol version has no reason to send any, and one that alternated good and bad
+# messages would otherwise keep the node answering its errors forever.
 MAX_BAD_MESSAGES = 5
 CLOSE_VERSION = 4001
 CLOSE_POLICY = 1008
@@ -120,7 +123,7 @@ class ControlSession:
         self.expected_peer = expected_peer
         self.state = State.AWAIT_HELLO
         self.peer: Hello | None = None
-        self.bad_messages = 0
+        self.bad_messages = 0  # over the connection's life: never reset
 
     def opening(self) -> Send:
         return Send(self.hello)
@@ -149,7 +152,6 @@ class ControlSession:
             return [Deliver(self.peer)]
         if isinstance(message, Hello):
             return self._bad("out_of_order", "hello was already exchanged")
-        self.bad_messages = 0
         return [Deliver(message)]
 
     def _bad(self, code: str, text: str) -> list[Action]:

@@ -19,6 +19,7 @@ from typing import Any
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
 
 from hearth.core.errors import HearthError
+from hearth.core.units import human_size
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -27,7 +28,17 @@ MAX_DIMS = 4
 # Arrays longer than this are summarised (type and length) rather than materialised: the profile needs
 # only their length (a 256k-token vocabulary) and keeping them would cost memory for nothing.
 MAX_KEPT_ARRAY = 1024
-MAX_ARRAY_NESTING = 2
+# What the headers of one model keep, all its parts together: a value per metadata key, per element of
+# the arrays that are kept, and per tensor. A real model keeps a few thousand (its vocabulary is
+# summarised); a hostile header of a million small arrays, keys or tensors would otherwise become as
+# many Python objects. Past this, arrays are summarised too; keys and tensors past it are refused.
+MAX_KEPT_VALUES = 1 << 17
+# Strings stepped over in summarised arrays (a vocabulary, its merges): unkept, each is still a step of
+# Python. The largest vocabularies hold a few hundred thousand tokens.
+MAX_SKIPPED_STRINGS = 1 << 22
+# Bytes of header (metadata and tensor table) of one model, all its parts together. Real headers take a
+# few megabytes (the vocabulary); this bounds what is read or fetched for one before it is refused.
+MAX_HEADER_BYTES = 256 << 20
 
 _SCALARS: dict[GGUFValueType, tuple[str, int]] = {
     GGUFValueType.UINT8: ("<B", 1),
@@ -45,6 +56,7 @@ _SCALARS: dict[GGUFValueType, tuple[str, int]] = {
 _MIN_STRING = 8
 _MIN_KV = _MIN_STRING + 1 + 4 + 1  # key length + one key byte + value type + smallest value
 _MIN_TENSOR_INFO = _MIN_STRING + 1 + 4 + 8 + 4 + 8  # name, n_dims, one dim, type, offset
+_U64 = struct.Struct("<Q")
 
 
 # llama.cpp's name for part N of a model split over several files (llama_split_path).
@@ -77,6 +89,17 @@ class ArraySummary:
 
     element_type: str
     length: int
+
+
+@dataclass
+class HeaderBudget:
+    """What is left for the headers of one model: every part of a split model reads against the same
+    budget, so splitting a hostile header over many files buys it nothing. A header that parses spends
+    from it; one that fails, or needs more bytes than were read, spends nothing."""
+
+    bytes: int = MAX_HEADER_BYTES
+    values: int = MAX_KEPT_VALUES
+    strings: int = MAX_SKIPPED_STRINGS
 
 
 @dataclass(frozen=True)
@@ -117,11 +140,17 @@ class NeedMoreBytes(GGUFError):
 
 
 class _Cursor:
-    def __init__(self, buf: mmap.mmap | bytes, size: int, available: int | None = None) -> None:
+    def __init__(
+        self, buf: mmap.mmap | bytes, size: int, available: int | None, budget: HeaderBudget
+    ) -> None:
         self._buf = buf
         self.size = size  # of the whole file: what sanity checks measure against
         self.available = size if available is None else available  # of the buffer
         self.pos = 0
+        # Drawn from the model's budget as the header is read, given back to it only once it parses.
+        self.limit = budget.bytes
+        self.values = budget.values
+        self.strings = budget.strings
 
     def need(self, end: int) -> None:
         if end > self.available:
@@ -131,15 +160,41 @@ class _Cursor:
     def remaining(self) -> int:
         return self.size - self.pos
 
+    def _within(self, end: int) -> None:
+        # Checked before NeedMoreBytes: a header past the budget is refused, never fetched further.
+        if end > self.limit:
+            others = " with the headers of the model's other parts" if self.limit < MAX_HEADER_BYTES else ""
+            raise GGUFError(
+                f"the header is larger than {human_size(self.limit)}{others}, more than any model's "
+                "header: it was not read"
+            )
+
     def take(self, n: int, what: str) -> bytes:
         if n < 0 or n > self.remaining:
             raise GGUFError(
                 f"truncated header: {what} needs {n} bytes at offset {self.pos}, only {self.remaining} left"
             )
+        self._within(self.pos + n)
         self.need(self.pos + n)
         out = self._buf[self.pos : self.pos + n]
         self.pos += n
         return bytes(out)
+
+    def skip(self, n: int, what: str) -> None:
+        """Step over ``n`` bytes without reading them (whether they arrived is checked at the end)."""
+        if n < 0 or n > self.remaining:
+            raise GGUFError(
+                f"truncated header: {what} needs {n} bytes at offset {self.pos}, only {self.remaining} left"
+            )
+        self._within(self.pos + n)
+        self.pos += n
+
+    def keep(self, n: int) -> bool:
+        """Whether ``n`` more values fit in the budget (and, if so, take them)."""
+        if n > self.values:
+            return False
+        self.values -= n
+        return True
 
     def scalar(self, fmt: str, size: int, what: str) -> Any:
         return struct.unpack(fmt, self.take(size, what))[0]
@@ -160,11 +215,34 @@ class _Cursor:
         except UnicodeDecodeError as exc:
             raise GGUFError(f"{what} at offset {self.pos - n} is not valid UTF-8") from exc
 
-    def skip_string(self, what: str) -> None:
-        n = self.u64(f"length of {what}")
-        if n > self.remaining:
-            raise GGUFError(f"absurd length {n} for {what} at offset {self.pos - 8}")
-        self.pos += n
+    def skip_strings(self, count: int, what: str) -> None:
+        """Step over ``count`` strings without decoding them (a vocabulary that is summarised)."""
+        if count > self.strings:
+            raise GGUFError(
+                f"{what} holds {count} strings, more than any model's vocabulary "
+                f"(at most {MAX_SKIPPED_STRINGS} are read in a model's headers)"
+            )
+        self.strings -= count
+        # One step per string, so the loop is kept tight: no copies, no decoding.
+        buf, pos, unpack = self._buf, self.pos, _U64.unpack_from
+        end = min(self.size, self.limit, self.available)
+        for _ in range(count):
+            if pos + 8 > end:
+                self.pos = pos
+                self.u64(f"length of {what}")  # raises: truncated, past the budget, or not yet arrived
+            (n,) = unpack(buf, pos)
+            pos += 8
+            if pos + n > end:
+                self.pos = pos
+                if n > self.remaining:
+                    raise GGUFError(f"absurd length {n} for {what} at offset {pos - 8}")
+                # Raises past the budget; else the string runs past what arrived, and the next length
+                # read (or the check at the end of the header) asks for more bytes.
+                self.skip(n, what)
+                pos = self.pos
+                continue
+            pos += n
+        self.pos = pos
 
 
 def _value_type(raw: int, key: str) -> GGUFValueType:
@@ -174,29 +252,31 @@ def _value_type(raw: int, key: str) -> GGUFValueType:
         raise GGUFError(f"unknown value type {raw} for key '{key}'") from None
 
 
-def _read_value(cur: _Cursor, vtype: GGUFValueType, key: str, depth: int = 0) -> Any:
+def _read_value(cur: _Cursor, vtype: GGUFValueType, key: str) -> Any:
     if vtype in _SCALARS:
         fmt, size = _SCALARS[vtype]
         return cur.scalar(fmt, size, f"value of '{key}'")
     if vtype == GGUFValueType.STRING:
         return cur.string(f"value of '{key}'")
-    if depth >= MAX_ARRAY_NESTING:
-        raise GGUFError(f"arrays nested too deeply in '{key}'")
     etype = _value_type(cur.u32(f"array type of '{key}'"), key)
+    if etype == GGUFValueType.ARRAY:
+        # llama.cpp refuses arrays of arrays (gguf.cpp: "invalid GGUF type"), so such a file never loads;
+        # reading one would build an object for every element of every inner array.
+        raise GGUFError(f"'{key}' is an array of arrays, which llama.cpp does not load")
     count = cur.u64(f"array length of '{key}'")
-    min_size = (
-        _SCALARS[etype][1] if etype in _SCALARS else (_MIN_STRING if etype == GGUFValueType.STRING else 12)
-    )
+    min_size = _SCALARS[etype][1] if etype in _SCALARS else _MIN_STRING
     if count * min_size > cur.remaining:
         raise GGUFError(f"absurd array length {count} for '{key}' ({cur.remaining} bytes left in file)")
-    if etype in _SCALARS and count > MAX_KEPT_ARRAY:
-        cur.pos += count * min_size
+    if count > MAX_KEPT_ARRAY or not cur.keep(count):
+        if etype == GGUFValueType.STRING:
+            cur.skip_strings(count, f"'{key}'")
+        else:
+            cur.skip(count * min_size, f"'{key}'")
         return ArraySummary(etype.name, count)
-    if etype == GGUFValueType.STRING and count > MAX_KEPT_ARRAY:
-        for _ in range(count):
-            cur.skip_string(f"element of '{key}'")
-        return ArraySummary(etype.name, count)
-    return [_read_value(cur, etype, key, depth + 1) for _ in range(count)]
+    if etype in _SCALARS:
+        code, size = _SCALARS[etype]
+        return list(struct.unpack(f"<{count}{code[1:]}", cur.take(count * size, f"'{key}'")))
+    return [cur.string(f"element of '{key}'") for _ in range(count)]
 
 
 def _read_tensor_info(cur: _Cursor, index: int) -> tuple[str, tuple[int, ...], GGMLQuantizationType, int]:
@@ -231,11 +311,17 @@ def tensor_nbytes(shape: tuple[int, ...], ttype: GGMLQuantizationType, name: str
 
 
 def parse(
-    data: mmap.mmap | bytes, size: int, path: str = "<memory>", available: int | None = None
+    data: mmap.mmap | bytes,
+    size: int,
+    path: str = "<memory>",
+    available: int | None = None,
+    budget: HeaderBudget | None = None,
 ) -> GGUFHeader:
     """Parse a GGUF header from a buffer of ``size`` bytes (the whole file, mapped), or from the first
-    ``available`` bytes of a file of ``size`` bytes: NeedMoreBytes then says how many the header needs."""
-    cur = _Cursor(data, size, available)
+    ``available`` bytes of a file of ``size`` bytes: NeedMoreBytes then says how many the header needs.
+    ``budget``: the model's, when this is one part of several (a fresh one otherwise)."""
+    budget = budget if budget is not None else HeaderBudget()
+    cur = _Cursor(data, size, available, budget)
     magic = cur.take(4, "magic") if size >= 4 else b""
     if magic != GGUF_MAGIC:
         raise GGUFError(f"not a GGUF file (magic {magic!r}, expected {GGUF_MAGIC!r})")
@@ -251,6 +337,11 @@ def parse(
         raise GGUFError(f"absurd metadata count {n_kv} for a file of {size} bytes")
     if n_tensors * _MIN_TENSOR_INFO > cur.remaining:
         raise GGUFError(f"absurd tensor count {n_tensors} for a file of {size} bytes")
+    if not cur.keep(n_kv + n_tensors):
+        raise GGUFError(
+            f"the header lists {n_kv} metadata keys and {n_tensors} tensors, more than any model has "
+            f"(at most {MAX_KEPT_VALUES} together are read in a model's headers)"
+        )
 
     metadata: dict[str, Any] = {}
     for i in range(n_kv):
@@ -271,6 +362,7 @@ def parse(
 
     raw_infos = [_read_tensor_info(cur, i) for i in range(n_tensors)]
     cur.need(cur.pos)  # a long array skipped at the very end
+    header_bytes = cur.pos
     data_offset = -(-cur.pos // alignment) * alignment
     data_size = size - data_offset
     tensors: list[TensorInfo] = []
@@ -292,11 +384,14 @@ def parse(
     for a, b in itertools.pairwise(ordered):
         if a.offset + a.nbytes > b.offset:
             raise GGUFError(f"tensors '{a.name}' and '{b.name}' overlap in the data section")
+    budget.bytes -= header_bytes
+    budget.values, budget.strings = cur.values, cur.strings
     return GGUFHeader(path, size, version, alignment, data_offset, metadata, tuple(tensors))
 
 
-def read_header(path: str | os.PathLike[str]) -> GGUFHeader:
-    """Read the header and tensor table of a GGUF file; raise GGUFError with one clear line if unusable."""
+def read_header(path: str | os.PathLike[str], budget: HeaderBudget | None = None) -> GGUFHeader:
+    """Read the header and tensor table of a GGUF file; raise GGUFError with one clear line if unusable.
+    ``budget``: the model's, when the file is one part of several."""
     p = Path(path)
     try:
         with p.open("rb") as f:
@@ -304,10 +399,24 @@ def read_header(path: str | os.PathLike[str]) -> GGUFHeader:
             if size == 0:
                 raise GGUFError("empty file")
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return parse(mm, size, str(p))
+                return parse(mm, size, str(p), budget=budget)
     except IsADirectoryError:
         raise GGUFError(f"{p} is a directory, not a GGUF file") from None
     except FileNotFoundError:
         raise GGUFError(f"{p}: no such file") from None
     except PermissionError:
         raise GGUFError(f"{p}: permission denied") from None
+
+
+def read_model_headers(path: str) -> tuple[GGUFHeader, list[GGUFHeader]]:
+    """The header of a model's (first) file and, when the model is split, those of its other parts, all
+    read against one budget: many parts together keep no more than one model may."""
+    if is_later_part(Path(path).name):
+        raise GGUFError("this is a later part of a split model: open its first part (…-00001-of-…)")
+    budget = HeaderBudget()
+    first = read_header(path, budget)
+    count = first.metadata.get("split.count", 1)
+    # A split.count that is not a count is left for the profile to refuse, with the same words as always.
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 1:
+        return first, []
+    return first, [read_header(part, budget) for part in split_parts(path)[1:]]

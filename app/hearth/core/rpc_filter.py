@@ -3,9 +3,12 @@
 The RPC server trusts its client completely. The filter reads the client's command stream and the
 server's replies as they pass and enforces the donation: allocations that would exceed the donated
 memory are answered with a failed allocation instead of reaching the server, the free memory reported
-is capped to what is left of the donation, and graphs that contain ops no llama model uses (custom ops
-carry function pointers) end the connection. HELLO's transport capabilities are cleared both ways, so
-neither end ever upgrades the connection to a transport (RDMA) that would bypass the tunnel.
+is capped to what is left of the donation, and every graph is checked as ggml would have built it
+(``core.rpc_graph``: only the ops llama.cpp's graphs use, each node's shape as its op makes it, every
+tensor inside a buffer of this connection); a graph that fails ends the connection. Commands are
+held to their sizes before their payload is read, so the server never allocates for a command it
+will not get. HELLO's transport capabilities are cleared both ways, so neither end ever upgrades the
+connection to a transport (RDMA) that would bypass the tunnel.
 
 Framing as in ``core.rpc_protocol``.
 """
@@ -16,28 +19,32 @@ import struct
 from collections import deque
 from dataclasses import dataclass, field
 
-from hearth.core.errors import HearthError
+from hearth.core.rpc_graph import MAX_GRAPH_BYTES, Graph, GraphRules, check_graph
+from hearth.core.rpc_graph import RpcViolation as RpcViolation
 from hearth.core.rpc_protocol import ANSWERED, CMD_COUNT, CONN_CAPS_SIZE, RPC_TENSOR_SIZE, Cmd
 
-# Commands whose payload the filter must see whole; every other payload streams through.
-INSPECTED = frozenset(
-    {Cmd.ALLOC_BUFFER, Cmd.FREE_BUFFER, Cmd.GRAPH_COMPUTE, Cmd.GET_DEVICE_MEMORY, Cmd.HELLO}
-)
+# Commands whose payload the filter must see whole, with the most it may be (ggml-rpc.cpp's request
+# structs); every other payload streams through.
+INSPECTED: dict[int, int] = {
+    Cmd.ALLOC_BUFFER: 12,  # device u32, size u64
+    Cmd.BUFFER_GET_BASE: 8,  # buffer u64
+    Cmd.FREE_BUFFER: 8,
+    Cmd.GRAPH_COMPUTE: MAX_GRAPH_BYTES,
+    Cmd.GET_DEVICE_MEMORY: 4,  # device u32
+    Cmd.HELLO: CONN_CAPS_SIZE,
+}
 # Replies the filter reads whole (and may rewrite) before passing them on.
-INSPECTED_REPLIES = frozenset({Cmd.ALLOC_BUFFER, Cmd.GET_DEVICE_MEMORY, Cmd.HELLO})
-MAX_INSPECTED_PAYLOAD = 256 * 1024 * 1024
-RPC_TENSOR_OP_OFFSET = 52  # id u64, type u32, buffer u64, ne u32[4], nb u32[4], then op u32
+INSPECTED_REPLIES = frozenset({Cmd.ALLOC_BUFFER, Cmd.BUFFER_GET_BASE, Cmd.GET_DEVICE_MEMORY, Cmd.HELLO})
+# SET_TENSOR: rpc_tensor, cache flag u8, offset u64, then the data, which fits in one buffer.
+SET_TENSOR_HEADER = RPC_TENSOR_SIZE + 1 + 8
 _FAILED_ALLOC = struct.pack("<QQQ", 16, 0, 0)
-
-
-class RpcViolation(HearthError):
-    """The client broke the donation's rules; the connection must end."""
 
 
 @dataclass
 class _Reply:
     cmd: int
     synthetic: bytes = b""
+    buffer: int = 0  # BUFFER_GET_BASE: the buffer asked about
 
 
 @dataclass
@@ -53,8 +60,9 @@ class RpcFilter:
     """One connection's view. Callers serialise calls that share a ledger."""
 
     ledger: Ledger
-    forbidden_ops: frozenset[int]
-    buffers: dict[int, int] = field(default_factory=dict)
+    rules: GraphRules
+    buffers: dict[int, int] = field(default_factory=dict)  # handle -> size, as the server allocated
+    bases: dict[int, int] = field(default_factory=dict)  # handle -> address, as the server said
     pending_alloc: deque[int] = field(default_factory=deque)
     _replies: deque[_Reply] = field(default_factory=deque)
     _in: bytearray = field(default_factory=bytearray)
@@ -87,9 +95,11 @@ class RpcFilter:
                 (size,) = struct.unpack_from("<Q", self._in, 1)
                 if cmd >= CMD_COUNT:
                     raise RpcViolation(f"unknown RPC command {cmd}")
-                if cmd in INSPECTED:
-                    if size > MAX_INSPECTED_PAYLOAD:
-                        raise RpcViolation(f"RPC command {cmd} with a {size}-byte payload")
+                limit = INSPECTED.get(cmd)
+                if limit is not None:
+                    # Refused on its declared length, before anything that long is held or sent on.
+                    if size > limit:
+                        raise RpcViolation(f"a {size}-byte {Cmd(cmd).name} (at most {limit})")
                     if len(self._in) < 9 + size:
                         break
                     frame = bytes(self._in[: 9 + size])
@@ -97,6 +107,9 @@ class RpcFilter:
                     self._command(cmd, frame, to_server, to_client)
                     continue
                 # Stream this command's payload through without holding it.
+                if cmd == Cmd.SET_TENSOR and size > SET_TENSOR_HEADER + max(self.buffers.values(), default=0):
+                    # The server holds a whole SET_TENSOR before it looks at it.
+                    raise RpcViolation(f"a {size}-byte SET_TENSOR, larger than any buffer it could fill")
                 if cmd in ANSWERED:
                     self._replies.append(_Reply(cmd))
                 head = bytes(self._in[:9])
@@ -130,8 +143,16 @@ class RpcFilter:
                 raise RpcViolation("malformed FREE_BUFFER")
             (ptr,) = struct.unpack("<Q", payload)
             self.ledger.used_bytes -= self.buffers.pop(ptr, 0)
+            self.bases.pop(ptr, None)
+        elif cmd == Cmd.BUFFER_GET_BASE:
+            if len(payload) != 8:
+                raise RpcViolation("malformed BUFFER_GET_BASE")
+            (ptr,) = struct.unpack("<Q", payload)
+            self._replies.append(_Reply(cmd, buffer=ptr))
+            to_server += frame
+            return
         elif cmd == Cmd.GRAPH_COMPUTE:
-            self._check_graph(payload)
+            self.check_graph(payload)
         elif cmd == Cmd.HELLO:
             if len(payload) != CONN_CAPS_SIZE:
                 raise RpcViolation("malformed HELLO")
@@ -140,21 +161,12 @@ class RpcFilter:
             self._replies.append(_Reply(cmd))
         to_server += frame
 
-    def _check_graph(self, payload: bytes) -> None:
-        if len(payload) < 8:
-            raise RpcViolation("malformed GRAPH_COMPUTE")
-        (n_nodes,) = struct.unpack_from("<I", payload, 4)
-        offset = 8 + 8 * n_nodes
-        if len(payload) < offset + 4:
-            raise RpcViolation("malformed GRAPH_COMPUTE")
-        (n_tensors,) = struct.unpack_from("<I", payload, offset)
-        offset += 4
-        if len(payload) < offset + n_tensors * RPC_TENSOR_SIZE:
-            raise RpcViolation("malformed GRAPH_COMPUTE")
-        for i in range(n_tensors):
-            (op,) = struct.unpack_from("<I", payload, offset + i * RPC_TENSOR_SIZE + RPC_TENSOR_OP_OFFSET)
-            if op in self.forbidden_ops:
-                raise RpcViolation(f"graph uses op {op}, which no llama model needs")
+    def check_graph(self, payload: bytes) -> Graph:
+        """Check a GRAPH_COMPUTE's payload against the rules and this connection's buffers; raises
+        RpcViolation. Only buffers whose base the client asked for can hold its tensors: that is how
+        llama.cpp learns where its tensors are, and what the filter needs to place them."""
+        spans = {ptr: (base, self.buffers[ptr]) for ptr, base in self.bases.items() if ptr in self.buffers}
+        return check_graph(payload, self.rules, spans)
 
     # --- server -> client ---
 
@@ -183,8 +195,7 @@ class RpcFilter:
                         break
                     frame = bytes(self._out[: 8 + size])
                     del self._out[: 8 + size]
-                    self._replies.popleft()
-                    out += self._reply(cmd, frame)
+                    out += self._reply(cmd, frame, self._replies.popleft())
                     out += self._drain_synthetic()
                     continue
                 self._replies.popleft()
@@ -199,7 +210,12 @@ class RpcFilter:
                 out += self._drain_synthetic()
         return bytes(out)
 
-    def _reply(self, cmd: int, frame: bytes) -> bytes:
+    def _reply(self, cmd: int, frame: bytes, asked: _Reply) -> bytes:
+        if cmd == Cmd.BUFFER_GET_BASE and len(frame) == 16:
+            (base,) = struct.unpack_from("<Q", frame, 8)
+            if asked.buffer in self.buffers:
+                self.bases[asked.buffer] = base
+            return frame
         if cmd == Cmd.ALLOC_BUFFER and len(frame) == 24:
             _, ptr, size = struct.unpack("<QQQ", frame)
             self.pending_alloc.popleft()
@@ -218,10 +234,16 @@ class RpcFilter:
             return struct.pack("<QQQ", 16, min(free, left), min(total, cap))
         return frame
 
+    def awaiting_server(self) -> bool:
+        """Whether the server owes the client an answer, or the rest of one. Most commands have no
+        answer (a graph is computed and its output fetched later), so bytes sent are not enough."""
+        return bool(self._out_left) or any(not r.synthetic for r in self._replies)
+
     def close(self) -> None:
         """The connection ended: the server frees its buffers, and so does the ledger."""
         self.ledger.used_bytes -= sum(self.buffers.values())
         self.buffers.clear()
+        self.bases.clear()
 
     def _drain_synthetic(self) -> bytes:
         out = bytearray()

@@ -89,6 +89,11 @@ class EngineClient:
         return self._proc is not None and self._proc.returncode is None
 
     @property
+    def active_request(self) -> int | None:
+        """The ID of the request the engine is answering now; None between requests."""
+        return self._active
+
+    @property
     def pid(self) -> int | None:
         return self._proc.pid if self.running and self._proc else None
 
@@ -159,7 +164,13 @@ class EngineClient:
         if not self.running or self._proc is None or self._proc.stdin is None:
             raise EngineDied("the engine process is not running")
         try:
-            self._proc.stdin.write(m.encode(request))
+            frame = m.encode(request)
+        except (OverflowError, TypeError, msgspec.EncodeError) as exc:
+            # A value its messages cannot carry (an integer past 64 bits): this request fails, the
+            # engine carries on.
+            raise EngineError(f"the request cannot be sent to the engine: {exc}") from None
+        try:
+            self._proc.stdin.write(frame)
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise EngineDied(f"the engine process is gone ({exc})") from None
 
@@ -218,10 +229,11 @@ class EngineClient:
                 await self._load(self._want, None)
             request_id = next(self._ids)
             self._active = request_id
-            self._send(_with_id(request, request_id))
             started = loop_time = asyncio.get_running_loop().time
             t0, first, count = started(), 0.0, 0
             try:
+                # Sent inside the try: a request that cannot be sent must not stay marked active.
+                self._send(_with_id(request, request_id))
                 while True:
                     event = await self._next()
                     if isinstance(event, m.Token) and event.request_id == request_id:

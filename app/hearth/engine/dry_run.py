@@ -18,29 +18,36 @@ from hearth.core.rpc_standin import StandIn, StandInError
 from hearth.engine import rpc
 from hearth.engine.llama_runtime import dry_run
 from hearth.engine.messages import Estimate, Estimated
+from hearth.mesh.listener import Admission, Gate, Listener
 
 log = logging.getLogger(__name__)
 MAX_STAND_INS = 64
+# Connections to one stand-in at once: this process's llama.cpp opens one per device and keeps it.
+STAND_IN_CONNECTIONS = 8
 
 
-def _serve(conn: socket.socket) -> None:
+def _serve(conn: socket.socket, addr: tuple[str, int], admission: Admission) -> None:
     device = StandIn(alignment=rpc.cpu_alignment())
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     with conn:
         try:
-            while data := conn.recv(1 << 16):
-                conn.sendall(device.receive(data))
+            # llama.cpp asks its first question (HELLO) as it connects: until it is answered the
+            # connection is in its handshake, held to one deadline; then it may stay as long as ggml
+            # keeps it, which is for good.
+            handshake = True
+            while True:
+                conn.settimeout(admission.remaining() if handshake else None)
+                data = conn.recv(1 << 16)
+                if not data:
+                    return
+                reply = device.receive(data)
+                if reply:
+                    conn.sendall(reply)
+                    if handshake:
+                        handshake = False
+                        admission.done()
         except (OSError, StandInError) as exc:
             log.debug("stand-in connection ended: %s", exc)
-
-
-def _listen(listener: socket.socket) -> None:
-    while True:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=_serve, args=(conn,), name="stand-in", daemon=True).start()
 
 
 class _StandIns:
@@ -53,9 +60,10 @@ class _StandIns:
             raise ValueError(f"a plan over {n} remote devices; Hearth sizes at most {MAX_STAND_INS}")
         with self._lock:
             while len(self._endpoints) < n:
-                listener = socket.create_server(("127.0.0.1", 0))
-                threading.Thread(target=_listen, args=(listener,), name="stand-ins", daemon=True).start()
-                self._endpoints.append(f"127.0.0.1:{listener.getsockname()[1]}")
+                gate = Gate(STAND_IN_CONNECTIONS, STAND_IN_CONNECTIONS, open_total=STAND_IN_CONNECTIONS)
+                listener = Listener("127.0.0.1", gate)
+                listener.serve(_serve, "stand-in")
+                self._endpoints.append(f"127.0.0.1:{listener.port}")
             return self._endpoints[:n]
 
 

@@ -67,3 +67,19 @@ def enter_private_network() -> None:
 def _write(path: str, text: str) -> None:
     with open(path, "w") as f:
         f.write(text)
+
+
+def _probe() -> None:
+    """``python -m hearth.engine.netns``: say whether a worker started here would get a network of its
+    own (``ISOLATED``) or why not (``NOT ISOLATED: …``), as a worker's first line says it, and exit.
+    A process of its own, because the kernel gives a user namespace only to a single-threaded one."""
+    try:
+        enter_private_network()
+    except NamespaceError as exc:
+        print(f"NOT ISOLATED: {exc}", flush=True)
+        return
+    print("ISOLATED", flush=True)
+
+
+if __name__ == "__main__":
+    _probe()

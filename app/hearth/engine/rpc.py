@@ -7,27 +7,18 @@ import os
 from functools import cache
 from pathlib import Path
 
+from hearth.core.rpc_graph import GraphRules, TypeInfo
 from hearth.engine.ggml import library
 
 # RDMA would carry tensors around Hearth's tunnel; the TCP path is the only one that may be used.
 os.environ["GGML_RPC_NO_RDMA"] = "1"
 
-# The RPC protocol of this llama.cpp pins the op table (GGML_OP_COUNT == 101 for protocol 7.0.0).
+# The RPC protocol of this llama.cpp pins the op table (GGML_OP_COUNT == 101 for protocol 7.0.0);
+# the type table and the UNARY and GLU kinds are this build's too (ggml.c's static_asserts).
 GGML_OP_COUNT = 101
-# Ops that no llama-family model puts in an inference graph. The custom ops carry function pointers
-# in their parameters, which a worker must never call on a host's say-so.
-FORBIDDEN_OPS = frozenset(
-    {
-        "CUSTOM",
-        "MAP_CUSTOM1",
-        "MAP_CUSTOM2",
-        "MAP_CUSTOM3",
-        "OPT_STEP_ADAMW",
-        "OPT_STEP_SGD",
-        "CROSS_ENTROPY_LOSS",
-        "CROSS_ENTROPY_LOSS_BACK",
-    }
-)
+GGML_TYPE_COUNT = 43
+GGML_UNARY_OP_COUNT = 22
+GGML_GLU_OP_COUNT = 7
 
 
 @cache
@@ -58,6 +49,13 @@ def _base() -> ctypes.CDLL:
     base.ggml_backend_reg_dev_get.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
     base.ggml_op_name.restype = ctypes.c_char_p
     base.ggml_op_name.argtypes = [ctypes.c_int]
+    for name in ("ggml_type_name", "ggml_unary_op_name", "ggml_glu_op_name"):
+        getattr(base, name).restype = ctypes.c_char_p
+        getattr(base, name).argtypes = [ctypes.c_int]
+    base.ggml_type_size.restype = ctypes.c_size_t
+    base.ggml_type_size.argtypes = [ctypes.c_int]
+    base.ggml_blck_size.restype = ctypes.c_int64
+    base.ggml_blck_size.argtypes = [ctypes.c_int]
     base.ggml_backend_dev_buffer_type.restype = ctypes.c_void_p
     base.ggml_backend_dev_buffer_type.argtypes = [ctypes.c_void_p]
     base.ggml_backend_buft_get_alignment.restype = ctypes.c_size_t
@@ -71,14 +69,30 @@ def op_names() -> list[str]:
     return [(base.ggml_op_name(i) or b"?").decode() for i in range(GGML_OP_COUNT)]
 
 
-def forbidden_op_ids() -> frozenset[int]:
-    names = op_names()
-    missing = FORBIDDEN_OPS - set(names)
-    if missing:
-        raise RuntimeError(
-            f"this ggml build has no ops named {sorted(missing)}; the op filter would be wrong"
-        )
-    return frozenset(i for i, name in enumerate(names) if name in FORBIDDEN_OPS or name.endswith("_BACK"))
+def _names(function: str, count: int) -> list[str]:
+    name = getattr(_base(), function)
+    return [(name(i) or b"?").decode() for i in range(count)]
+
+
+def _types() -> list[TypeInfo | None]:
+    """ggml's element types by enum value; None for the values of removed types (no block size)."""
+    base = _base()
+    found: list[TypeInfo | None] = []
+    for i in range(GGML_TYPE_COUNT):
+        size, block, name = base.ggml_type_size(i), base.ggml_blck_size(i), base.ggml_type_name(i)
+        found.append(TypeInfo(name.decode(), size, block) if name and size and block else None)
+    return found
+
+
+@cache
+def graph_rules() -> GraphRules:
+    """What a worker computes for a host, with this build's op, type, UNARY and GLU numbering."""
+    return GraphRules.build(
+        op_names(),
+        _types(),
+        _names("ggml_unary_op_name", GGML_UNARY_OP_COUNT),
+        _names("ggml_glu_op_name", GGML_GLU_OP_COUNT),
+    )
 
 
 def add_server(endpoint: str) -> list[int]:

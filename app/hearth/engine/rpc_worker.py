@@ -4,9 +4,11 @@ A ggml RPC server on 127.0.0.1 only; the node's authenticated tunnel is the one 
 node on Linux, the worker first moves into a network namespace of its own (``--connect-fd``): its
 127.0.0.1 is then unreachable from outside, and the node asks for each connection over a Unix
 socket, getting back one opened from inside. Elsewhere, or where the kernel refuses a namespace, the
-server listens on the machine's loopback, and the worker says why in a ``NOT ISOLATED:`` line. It
-prints ``READY <port>`` once it can be reached and then serves until it is killed (ggml has no stop
-call).
+server listens on the machine's loopback, and the worker says why in a ``NOT ISOLATED:`` line. Then,
+before any thread exists, it confines itself (``engine.sandbox``: no new privileges; with Landlock,
+writes only to its cache folder and TCP only to its own port) and says how in a ``CONFINED:`` line.
+It prints ``READY <port>`` once it can be reached and then serves until it is killed (ggml has no
+stop call).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 from hearth.core.launch import module_command
+from hearth.engine import sandbox
 from hearth.engine.threads import default_threads
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ READY_TIMEOUT_S = 30.0
 START_TIMEOUT_S = 60.0
 READY = re.compile(rb"READY (\d+)")
 NOT_ISOLATED = re.compile(rb"NOT ISOLATED: (.*)")
+CONFINED = re.compile(rb"CONFINED: (.*)")
 CONNECT_TIMEOUT_S = 10.0
 # The status a worker exits with when it could not finish moving into its namespace.
 EXIT_NO_NAMESPACE = 3
@@ -63,6 +67,7 @@ class Worker:
     # Why the server listens on the machine's loopback, where every local account can reach it;
     # None when it is in its own namespace and ``connect`` is the only way in.
     exposed: str | None
+    confined: str = ""  # how the worker confined itself, as it said
     _control: socket.socket | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,17 +101,94 @@ async def start(threads: int, cache_dir: str) -> Worker:
     connection; the caller keeps reading it so that the server never blocks on it."""
     global _no_namespace
     if sys.platform != "linux":
-        return await _start(threads, cache_dir, exposed=f"{sys.platform} has no network namespaces")
+        return await _start_learning(threads, cache_dir, exposed=_NO_NAMESPACES)
     if _no_namespace is None:
         try:
-            return await _start(threads, cache_dir, exposed=None)
+            return await _start_learning(threads, cache_dir, exposed=None)
         except _NoNamespace as exc:
             _no_namespace = str(exc)
-    return await _start(threads, cache_dir, exposed=_no_namespace)
+    return await _start_learning(threads, cache_dir, exposed=_no_namespace)
 
 
 class _NoNamespace(RuntimeError):
     pass
+
+
+class _PortTaken(RuntimeError):
+    pass
+
+
+_NO_NAMESPACES = f"{sys.platform} has no network namespaces"
+# What the kernel said about a network namespace for a worker here: None until a worker or
+# ``probe_isolation`` asked, "" when a worker gets one, otherwise why it does not.
+_isolation: str | None = None
+PORT_TRIES = 3
+
+
+def exposure() -> str | None:
+    """Why workers started here listen on the machine's loopback, where every local account can reach
+    them; None when each gets a network namespace of its own, or while that is not known yet."""
+    return _NO_NAMESPACES if sys.platform != "linux" else _isolation or None
+
+
+async def probe_isolation() -> str | None:
+    """``exposure()``, asking the kernel first (in a short-lived process, ``hearth.engine.netns``)
+    where no worker has asked it yet, so that a device says it before any host reserves a worker."""
+    global _isolation
+    if sys.platform != "linux" or _isolation is not None:
+        return exposure()
+    proc = await asyncio.create_subprocess_exec(
+        *module_command("hearth.engine.netns"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with asyncio.timeout(START_TIMEOUT_S):
+            said, _ = await proc.communicate()
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        return exposure()  # not known: the next worker finds out
+    if refused := NOT_ISOLATED.search(said):
+        _isolation = refused.group(1).decode(errors="replace").strip()
+    elif proc.returncode == 0 and said.strip() == b"ISOLATED":
+        _isolation = ""
+    return exposure()
+
+
+async def _start_learning(threads: int, cache_dir: str, exposed: str | None) -> Worker:
+    """``_start``, again where another program took the port the worker chose; what the worker said
+    about its isolation is remembered for ``exposure``."""
+    global _isolation
+    for attempt in range(1, PORT_TRIES + 1):
+        try:
+            worker = await _start(threads, cache_dir, exposed)
+        except _PortTaken as exc:
+            log.warning("%s (attempt %d of %d)", exc, attempt, PORT_TRIES)
+            if attempt == PORT_TRIES:
+                raise RuntimeError(str(exc)) from None
+            continue
+        _isolation = worker.exposed or ""
+        return worker
+    raise AssertionError("unreachable")
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds the socket that listens on 127.0.0.1:``port``."""
+    import psutil  # here: a worker process never needs it
+
+    try:
+        sockets = psutil.Process(pid).net_connections(kind="tcp4")
+    except psutil.AccessDenied:
+        log.warning("cannot see which process listens on port %d; trusting the worker's word", port)
+        return True
+    except psutil.Error:
+        return False
+    return any(
+        s.status == psutil.CONN_LISTEN and s.laddr and s.laddr.port == port and s.laddr.ip == "127.0.0.1"
+        for s in sockets
+    )
 
 
 async def _start(threads: int, cache_dir: str, exposed: str | None) -> Worker:
@@ -131,6 +213,7 @@ async def _start(threads: int, cache_dir: str, exposed: str | None) -> Worker:
         if theirs is not None:
             theirs.close()
     assert proc.stdout is not None
+    confined = ""
     try:
         async with asyncio.timeout(START_TIMEOUT_S):
             while True:
@@ -142,10 +225,20 @@ async def _start(threads: int, cache_dir: str, exposed: str | None) -> Worker:
                     raise RuntimeError(f"the worker exited with status {code}")
                 if refused := NOT_ISOLATED.search(line):
                     exposed = refused.group(1).decode(errors="replace").strip()
+                if said := CONFINED.search(line):
+                    confined = said.group(1).decode(errors="replace").strip()
+                    log.info("worker %d: %s", proc.pid, confined)
                 if match := READY.search(line):
+                    port = int(match.group(1))
+                    # On the machine's loopback, another local account may take the port between the
+                    # worker finding it free and ggml binding it; the worker's check that the port
+                    # answers would then have reached that program. Only the worker's own listener
+                    # will do (in a namespace of its own nobody else can bind).
+                    if exposed is not None and not await asyncio.to_thread(_listens, proc.pid, port):
+                        raise _PortTaken(f"another program took port {port} before the worker listened on it")
                     if exposed is not None:
                         log.warning("the worker listens on 127.0.0.1 for every local user: %s", exposed)
-                    return Worker(proc, int(match.group(1)), exposed, ours)
+                    return Worker(proc, port, exposed, confined, ours)
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
@@ -201,12 +294,14 @@ def main() -> None:
             print(f"NOT ISOLATED: {exc}", flush=True)
             if exc.moved:
                 sys.exit(EXIT_NO_NAMESPACE)  # unreachable from inside as well as from outside
+    os.makedirs(args.cache_dir, exist_ok=True)
+    port = _free_port()
+    # Before ggml is loaded (an accelerator's runtime may start threads) and before our own threads.
+    print(f"CONFINED: {sandbox.confine(args.cache_dir, port)}", flush=True)
     from hearth.engine import rpc
 
     if args.watch_stdin:
         threading.Thread(target=_exit_when_orphaned, daemon=True).start()
-    os.makedirs(args.cache_dir, exist_ok=True)
-    port = _free_port()
 
     def announce() -> None:
         # The server binds inside the blocking call; say READY only once a connection would succeed.

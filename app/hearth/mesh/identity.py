@@ -2,6 +2,8 @@
 
 The private key lives in the OS keyring. Where no secure keyring backend exists (headless Linux,
 containers) it falls back to a 0600 file in the state directory, and ``Identity.key_warning`` says so.
+A certificate whose key cannot be read (the keyring is locked, or did not start) stops the start
+with ``IdentityError``: making a new identity would silently end every pairing of this device.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hearth.core.device_id import device_id, short_id
+from hearth.core.errors import HearthError
 from hearth.store import paths
 from hearth.store import secrets as secret_store
 
@@ -27,6 +30,10 @@ log = logging.getLogger(__name__)
 CERT_FILE = "device-cert.pem"
 KEY_FILE = "device-key.pem"
 NAME_FILE = "device-name"
+
+
+class IdentityError(HearthError):
+    """This device's identity exists but cannot be used; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -136,15 +143,40 @@ def load_or_create(name: str | None = None) -> Identity:
     name_path = config / NAME_FILE
     stored, storage = secret_store.load(_KEY_KIND, KEY_FILE)
     key_pem = stored.encode() if stored else None
-    if key_pem is None or not cert_path.exists():
+    if not cert_path.exists():
         cert_pem, key_pem = make_certificate()
         storage = secret_store.save(_KEY_KIND, KEY_FILE, key_pem.decode())
         cert_path.write_bytes(cert_pem)
     else:
         cert_pem = cert_path.read_bytes()
+        if key_pem is None:
+            raise IdentityError(_unusable(cert_path, secret_store.why_unreadable(_KEY_KIND)))
+        if not _belongs(key_pem, cert_pem):
+            raise IdentityError(_unusable(cert_path, "the key found does not belong to the certificate"))
     if name:
         name_path.write_text(name, encoding="utf-8")
     stored_name = name_path.read_text(encoding="utf-8").strip() if name_path.exists() else ""
     return Identity(
         name=stored_name or default_name(), cert_pem=cert_pem, key_pem=key_pem, key_storage=storage
+    )
+
+
+def _belongs(key_pem: bytes, cert_pem: bytes) -> bool:
+    try:
+        key = serialization.load_pem_private_key(key_pem, None)
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError:
+        return False
+    raw = serialization.PublicFormat.SubjectPublicKeyInfo
+    return key.public_key().public_bytes(serialization.Encoding.DER, raw) == cert.public_key().public_bytes(
+        serialization.Encoding.DER, raw
+    )
+
+
+def _unusable(cert_path: Path, why: str) -> str:
+    return (
+        f"Hearth cannot read this device's private key ({why}), so it stops rather than become a new "
+        "device that no paired device knows. Unlock the system keyring (or log in to the desktop "
+        "session that runs it) and start Hearth again. To start over as a new device instead, which "
+        f"ends every pairing, delete {cert_path}."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,11 @@ from hearth.mesh.trust import TrustedDevice, TrustStore, cert_der_from_pem
 
 log = logging.getLogger(__name__)
 SESSION_LIMIT_S = pairing.CODE_TTL_S + 30
+# A requester sends its request as soon as it is connected: one that has sent nothing by then goes.
+FIRST_MESSAGE_S = 10.0
+# Pairing sessions open at once (each may wait minutes for its code), in all and from one address.
+MAX_SESSIONS = 64
+MAX_SESSIONS_PER_SOURCE = 16
 CLOSE_DONE = 1000
 CLOSE_REFUSED = 4000
 
@@ -54,11 +60,21 @@ class PairingEndpoint:
         self.book = CodeBook()
         self.show_code = show_code
         self.on_paired = on_paired
+        self._sessions: Counter[str] = Counter()  # open sessions by source address
 
     async def serve(self, ws: ServerConnection) -> None:
+        source = str(ws.remote_address[0]) if ws.remote_address else ""
+        if sum(self._sessions.values()) >= MAX_SESSIONS or self._sessions[source] >= MAX_SESSIONS_PER_SOURCE:
+            await ws.close(CLOSE_REFUSED, "too many pairing requests at once; try again in a minute")
+            return
+        self._sessions[source] += 1
         machine = Acceptor(self.identity.name, self.identity.cert_der, self.book)
         try:
             async with asyncio.timeout(SESSION_LIMIT_S):
+                async with asyncio.timeout(FIRST_MESSAGE_S):
+                    first = await ws.recv()
+                if not await self._step(ws, machine, first):
+                    return
                 async for data in ws:
                     if not await self._step(ws, machine, data):
                         return
@@ -66,6 +82,9 @@ class PairingEndpoint:
             pass
         finally:
             machine.abandon(time.monotonic())
+            self._sessions[source] -= 1
+            if self._sessions[source] <= 0:
+                del self._sessions[source]
 
     async def _step(self, ws: ServerConnection, machine: Acceptor, data: str | bytes) -> bool:
         try:

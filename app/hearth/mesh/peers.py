@@ -1,4 +1,11 @@
-"""Keeping a control channel open to every paired device: dial, hello, reconnect with back-off."""
+"""Keeping a control channel open to every paired device: dial, hello, reconnect with back-off.
+
+A paired device is dialled where it last proved itself (the trust store's address: where it was
+paired, then wherever a channel to it last authenticated). What mDNS or the address book says is
+only a suggestion, tried after that address, and it becomes the device's address only once a channel
+there authenticates as that device: an advertisement that claims a paired device's ID redirects
+nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable
 
 from hearth.core import control
@@ -16,6 +24,8 @@ from hearth.mesh.trust import TrustStore
 log = logging.getLogger(__name__)
 BACKOFF_START_S = 0.5
 BACKOFF_MAX_S = 30.0
+# Suggested addresses tried per round besides the proven one.
+MAX_SUGGESTIONS = 2
 
 
 class Peers:
@@ -26,7 +36,7 @@ class Peers:
         identity: Identity,
         trust: TrustStore,
         hello: Callable[[], control.Hello],
-        address_of: Callable[[str], str | None],
+        suggestions: Callable[[str], list[str]],
         on_message: Callable[[ControlChannel, control.ControlMessage], None],
         on_disconnect: Callable[[str], None] | None = None,
         local_host: str | None = None,
@@ -36,7 +46,7 @@ class Peers:
         self.identity = identity
         self.trust = trust
         self.hello = hello
-        self.address_of = address_of
+        self.suggestions = suggestions  # where else a device might be, unproven
         self.on_message = on_message
         self.channels: dict[str, list[ControlChannel]] = {}
         self.last_error: dict[str, str] = {}
@@ -93,28 +103,46 @@ class Peers:
         if wake:
             wake.set()
 
+    def candidates(self, dev_id: str) -> list[str]:
+        """Where to dial ``dev_id``: the address it last proved itself at, then a few suggestions."""
+        device = self.trust.get(dev_id)
+        proven = [device.address] if device is not None and device.address else []
+        suggested = [a for a in self.suggestions(dev_id) if a not in proven][:MAX_SUGGESTIONS]
+        return [*proven, *suggested]
+
     async def _dial_forever(self, dev_id: str) -> None:
         delay = BACKOFF_START_S
         wake = self._wake[dev_id]
+        last_round = 0.0
         while True:
+            # Woken early (new suggestions come with every advertisement), a round still waits this long.
+            await asyncio.sleep(max(0.0, last_round + BACKOFF_START_S - time.monotonic()))
+            last_round = time.monotonic()
             wake.clear()
             device = self.trust.get(dev_id)
             if device is None:
                 return
-            address = self.address_of(dev_id) or device.address
-            if self.channel(dev_id) is None and address:
-                try:
-                    channel = await dial(
-                        address, self.identity, device.cert_pem, dev_id, self.hello(), self.local_host
-                    )
-                except ChannelError as exc:
-                    self.last_error[dev_id] = str(exc)
-                    log.debug("control channel to %s: %s", device.name, exc)
-                else:
-                    delay = BACKOFF_START_S
+            channel = None
+            errors: list[str] = []
+            if self.channel(dev_id) is None:
+                for address in self.candidates(dev_id):
+                    try:
+                        channel = await dial(
+                            address, self.identity, device.cert_pem, dev_id, self.hello(), self.local_host
+                        )
+                    except ChannelError as exc:
+                        errors.append(str(exc))
+                        log.debug("control channel to %s at %s: %s", device.name, address, exc)
+                        continue
+                    # Authenticated as this device: from now on this is where it is.
                     self.trust.seen(dev_id, address=address)
-                    await self.serve(channel)
-                    continue
+                    break
+            if errors and channel is None:
+                self.last_error[dev_id] = errors[0]  # where it proved itself last, first
+            if channel is not None:
+                delay = BACKOFF_START_S
+                await self.serve(channel)
+                continue
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay * random.uniform(0.8, 1.2)):
                     await wake.wait()

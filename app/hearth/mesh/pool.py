@@ -81,6 +81,21 @@ class PoolSession:
                 out.append((m, m.tunnel.failures[-1]))
         return out
 
+    def cut_unreachable(self, node: Node) -> list[Member]:
+        """End the tunnel connections of every member whose control channel is down, returning them.
+
+        A device whose machine froze answers neither its channel nor its tunnel, and llama.cpp would
+        wait on the tunnel until TCP gave up, which may be never. Once the channel is down the device
+        has let the reservation go anyway (a donor releases a host's workers when its channel closes),
+        so nothing that passes the tunnel can be answered any more."""
+        cut = []
+        for m in self.members:
+            if node.peers.channel(m.device_id) is None and m.tunnel.cut(
+                f"{m.name}: the device is unreachable (its control channel is down)"
+            ):
+                cut.append(m)
+        return cut
+
     async def close(self, node: Node) -> None:
         for m in self.members:
             m.tunnel.close()

@@ -1,26 +1,98 @@
-"""The donating side: workers started for paired hosts, within what the user donated."""
+"""The donating side: workers started for paired hosts, within what the user donated.
+
+A worker that dies is reported by its watcher. One that stops answering without dying (stopped,
+deadlocked) would leave its host's llama.cpp waiting forever, so a guard samples the worker's
+process while the host waits on it (``core.stall`` decides) and, once it is wedged, reports it, cuts
+its tunnel connections and kills it: the host then sees what it sees when a worker dies.
+
+A paired host is trusted with what it computes, not with this device, so what it can take is
+bounded: one reservation in flight per host and ``MAX_RESERVATIONS`` in all, each within the
+donation, all of them drawing on one ledger (together they never allocate more than the donation);
+``MAX_TUNNEL_CONNECTIONS`` connections per reservation; and the weights the worker caches on disk for
+the host held to a quota, oldest files first.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import ssl
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
-from hearth.core import control
+import psutil
+
+from hearth.core import control, stall
 from hearth.core.device_id import device_id
 from hearth.core.rpc_filter import Ledger, RpcFilter
-from hearth.core.units import MIB
+from hearth.core.units import GIB, MIB
 from hearth.engine import rpc_worker
-from hearth.mesh.tunnel import Grant, TunnelServer
+from hearth.mesh.tunnel import Grant, Links, TunnelServer
 from hearth.store import paths
 from hearth.store.settings import Donation
 
 log = logging.getLogger(__name__)
+# How often a guard looks at its worker while the host waits on it; a glance at /proc when it does.
+GUARD_PERIOD_S = 0.5
+# How long the report of a wedged worker may hold back cutting its connections.
+REPORT_WAIT_S = 1.0
+# Reservations on this device at once (each a worker process), whatever the number of hosts.
+MAX_RESERVATIONS = 8
+# Tunnel connections one reservation may have open at once; llama.cpp keeps one per worker and
+# process (an engine, and now and then a second while one replaces the other).
+MAX_TUNNEL_CONNECTIONS = 8
+# Each host's weight cache on this device's disk is held to the donated memory (a host cannot load
+# more here at once, so the model it pools now always fits), and to at least this.
+CACHE_QUOTA_MIN = 1 * GIB
+# How often the cache is measured besides each time the worker says it saved a file.
+CACHE_CHECK_S = 10.0
+# What the worker's RPC server logs once it has written a tensor to the cache.
+_SAVED = b"saved to '"
+
+
+def trim_cache(folder: Path, quota: int) -> int:
+    """Remove the files of ``folder`` least recently used first (the later of their modification and
+    access) until the rest fit in ``quota`` bytes; what was removed, in bytes. The files written or
+    read since a reservation began are the newest, so they go only once every older one has gone,
+    and only when they alone are over the quota."""
+    files: list[tuple[float, int, str]] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                # Only plain files: the server writes nothing else, and a link is followed nowhere.
+                if entry.is_file(follow_symlinks=False):
+                    info = entry.stat(follow_symlinks=False)
+                    files.append((max(info.st_mtime, info.st_atime), info.st_size, entry.path))
+    except FileNotFoundError:
+        return 0
+    total = sum(size for _, size, _ in files)
+    removed = 0
+    for _, size, path in sorted(files):
+        if total <= quota:
+            break
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        total -= size
+        removed += size
+    return removed
+
+
+@cache
+def _workers_compute_on_gpu() -> bool:
+    """Whether this machine's workers compute on a GPU: ``rpc.serve_forever`` takes the first there is."""
+    try:
+        from hearth.engine import ggml
+
+        return any(d.kind in ("GPU", "IGPU") for d in ggml.devices())
+    except (OSError, AttributeError):
+        return False
 
 
 @dataclass
@@ -33,8 +105,13 @@ class Reservation:
     worker: rpc_worker.Worker
     ledger: Ledger
     lock: threading.Lock = field(default_factory=threading.Lock)
+    links: Links = field(default_factory=Links)  # the host's connections to the worker, open now
     watcher: asyncio.Task[None] | None = None
+    guard: asyncio.Task[None] | None = None
     rpc_connections: int = 0  # connections the RPC server accepted, as it reports them
+    cache_dir: Path | None = None  # the host's weight cache
+    cache_saved: asyncio.Event = field(default_factory=asyncio.Event)  # the worker wrote to it
+    cache_keeper: asyncio.Task[None] | None = None
 
 
 class Workers:
@@ -46,7 +123,7 @@ class Workers:
         build_id: Callable[[], str],
         tls_context: Callable[[], ssl.SSLContext],
         is_trusted: Callable[[str], bool],
-        on_lost: Callable[[Reservation, str], None],
+        on_lost: Callable[[Reservation, str], Awaitable[None]],
         bind_host: str | None,
     ) -> None:
         self.name = name
@@ -59,15 +136,28 @@ class Workers:
         self._bind_host = bind_host or ""
         self.reservations: dict[str, Reservation] = {}
         self._by_ticket: dict[bytes, Reservation] = {}
+        # Hosts whose reservation is being made, with the memory it claims meanwhile.
+        self._claims: dict[str, int] = {}
+        # One ledger for every reservation here (and one lock, as the filters that share it need):
+        # together they never allocate more than the donation.
+        self._ledger = Ledger(0)
+        self._ledger_lock = threading.Lock()
         self._tunnel: TunnelServer | None = None
-        self._forbidden_ops: frozenset[int] | None = None
+        self._reports: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     @property
     def tunnel_port(self) -> int | None:
         return self._tunnel.port if self._tunnel else None
 
     def used_memory(self, except_host: str | None = None) -> int:
-        return sum(r.memory for r in self.reservations.values() if r.host_id != except_host)
+        """Memory the reservations here (and those being made) are given, but ``except_host``'s."""
+        held = sum(r.memory for r in self.reservations.values() if r.host_id != except_host)
+        return held + sum(m for host, m in self._claims.items() if host != except_host)
+
+    def cache_quota(self) -> int:
+        """What each host's weight cache may hold on this device's disk."""
+        return max(CACHE_QUOTA_MIN, self._donation().effective_memory(self._total_memory()))
 
     async def reserve(self, host_id: str, request: control.Reserve) -> control.Reserved | control.Refused:
         donation = self._donation()
@@ -84,42 +174,103 @@ class Workers:
             return refuse(
                 f"llama.cpp builds differ: {self.name} runs '{build}', the host '{request.llama_build}'"
             )
-        # A host holds one reservation per device; a new one replaces its old one.
-        for old in [r for r in self.reservations.values() if r.host_id == host_id]:
-            await self.release(old.id, "replaced by a new reservation")
+        if request.memory_bytes < 0:
+            return refuse(
+                f"{self.name} was asked for {request.memory_bytes} bytes; a reservation asks for 0 bytes "
+                "or more (update Hearth on the host)"
+            )
+        # From here to the claim nothing awaits: a host that asks again before its answer, or hosts
+        # asking at once, cannot each pass a check that the others' claims are not yet part of.
+        if host_id in self._claims:
+            return refuse(
+                f"{self.name} is still answering this device's previous reservation; ask again once it has"
+            )
+        others = [r for r in self.reservations.values() if r.host_id != host_id]
+        if len(others) + len(self._claims) >= MAX_RESERVATIONS:
+            return refuse(
+                f"{self.name} already runs {MAX_RESERVATIONS} workers for other devices; ask again once "
+                "one of them is released"
+            )
         cap = donation.effective_memory(self._total_memory())
-        left = cap - self.used_memory()
+        left = cap - self.used_memory(except_host=host_id)
         if request.memory_bytes > left:
             return refuse(
-                f"{self.name} donates {cap // MIB} MiB ({left // MIB} MiB free of it); "
+                f"{self.name} donates {cap // MIB} MiB ({max(0, left) // MIB} MiB free of it); "
                 f"this plan needs {request.memory_bytes // MIB} MiB there"
             )
         threads = max(1, min(request.threads or donation.effective_threads(), donation.effective_threads()))
+        self._claims[host_id] = request.memory_bytes
         try:
-            worker = await self._start_worker(host_id, threads)
-        except (OSError, RuntimeError) as exc:
-            return refuse(f"{self.name} could not start a worker: {exc}")
-        reservation = Reservation(
-            id=secrets.token_hex(8),
-            host_id=host_id,
-            ticket=secrets.token_bytes(32),
-            memory=request.memory_bytes,
-            threads=threads,
-            worker=worker,
-            # What actually gets allocated is held to the donation, less what other hosts reserved.
-            ledger=Ledger(cap - self.used_memory()),
-        )
-        self.reservations[reservation.id] = reservation
-        self._by_ticket[reservation.ticket] = reservation
+            # A host holds one reservation per device; a new one replaces its old one.
+            for old in [r for r in self.reservations.values() if r.host_id == host_id]:
+                await self.release(old.id, "replaced by a new reservation")
+            folder = self._cache_folder(host_id)
+            await self._trim_cache(folder)
+            try:
+                worker = await self._start_worker(host_id, threads)
+            except (OSError, RuntimeError) as exc:
+                return refuse(f"{self.name} could not start a worker: {exc}")
+            if self._closed or not self._donation().enabled:
+                # Donation was switched off (or the node is stopping) while the worker started.
+                with contextlib.suppress(ProcessLookupError):
+                    worker.proc.kill()
+                await worker.proc.wait()
+                worker.close()
+                return refuse(f"{self.name} stopped donating")
+            with self._ledger_lock:
+                self._ledger.cap_bytes = cap
+            reservation = Reservation(
+                id=secrets.token_hex(8),
+                host_id=host_id,
+                ticket=secrets.token_bytes(32),
+                memory=request.memory_bytes,
+                threads=threads,
+                worker=worker,
+                ledger=self._ledger,
+                lock=self._ledger_lock,
+                links=Links(MAX_TUNNEL_CONNECTIONS),
+                cache_dir=folder,
+            )
+            self.reservations[reservation.id] = reservation
+            self._by_ticket[reservation.ticket] = reservation
+        finally:
+            self._claims.pop(host_id, None)
         reservation.watcher = asyncio.create_task(self._watch(reservation))
+        reservation.guard = asyncio.create_task(self._guard(reservation))
+        reservation.cache_keeper = asyncio.create_task(self._keep_cache(reservation))
         tunnel = self._ensure_tunnel()
         log.info("worker for %s on port %d (%d threads)", host_id[:9], worker.port, threads)
         return control.Reserved(request.request_id, reservation.id, reservation.ticket, tunnel.port)
 
-    async def _start_worker(self, host_id: str, threads: int) -> rpc_worker.Worker:
+    @staticmethod
+    def _cache_folder(host_id: str) -> Path:
         # One weight cache per host: the cache's hash is not cryptographic, so hosts do not share one.
-        cache = paths.cache_dir() / "rpc" / host_id.replace("-", "")[:16]
-        return await rpc_worker.start(threads, str(cache))
+        return paths.cache_dir() / "rpc" / host_id.replace("-", "")[:16]
+
+    async def _start_worker(self, host_id: str, threads: int) -> rpc_worker.Worker:
+        return await rpc_worker.start(threads, str(self._cache_folder(host_id)))
+
+    async def _trim_cache(self, folder: Path) -> None:
+        try:
+            removed = await asyncio.to_thread(trim_cache, folder, self.cache_quota())
+        except OSError as exc:
+            log.warning("cannot clean the weight cache %s: %s", folder, exc)
+            return
+        if removed:
+            log.info("removed %d MiB of cached weights from %s (over its quota)", removed // MIB, folder)
+
+    async def _keep_cache(self, reservation: Reservation) -> None:
+        """Hold the host's cache to its quota while the reservation lasts: each time the worker says
+        it saved a file there, and every ``CACHE_CHECK_S`` besides."""
+        assert reservation.cache_dir is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CACHE_CHECK_S):
+                    await reservation.cache_saved.wait()
+            reservation.cache_saved.clear()
+            await self._trim_cache(reservation.cache_dir)
+            if reservation.id not in self.reservations:
+                return  # once more after it ended (a worker that died, or was ended), then no more
 
     async def _watch(self, reservation: Reservation) -> None:
         proc = reservation.worker.proc
@@ -127,13 +278,63 @@ class Workers:
         # Keep reading: the RPC server writes a line per connection, and a full pipe would stall it.
         while line := await proc.stdout.readline():
             reservation.rpc_connections += line.count(b"Accepted client connection")
+            if _SAVED in line:
+                reservation.cache_saved.set()
         code = await proc.wait()
         reservation.worker.close()
         if self.reservations.pop(reservation.id, None) is not None:
             self._by_ticket.pop(reservation.ticket, None)
             reason = f"the worker on {self.name} exited (status {code})"
             log.warning(reason)
-            self._on_lost(reservation, reason)
+            await self._on_lost(reservation, reason)
+
+    async def _guard(self, reservation: Reservation) -> None:
+        """Give up on the worker once it stops answering a host that waits on it; runs as long as the
+        reservation does, and looks at the process only while the host waits."""
+        try:
+            proc = psutil.Process(reservation.worker.proc.pid)
+        except psutil.Error:
+            return  # already gone: the watcher reports it
+        idle = stall.IDLE_FOR_GPU_S if _workers_compute_on_gpu() else stall.IDLE_FOR_CPU_S
+        watch = stall.StallWatch(idle)
+        while reservation.id in self.reservations:
+            await asyncio.sleep(GUARD_PERIOD_S)
+            links = reservation.links
+            if not links.awaiting_server():
+                watch.reset()
+                continue
+            try:
+                with proc.oneshot():
+                    times = proc.cpu_times()
+                    sample = stall.Sample(
+                        time.monotonic(), proc.status(), times.user + times.system, links.received()
+                    )
+            except psutil.NoSuchProcess:
+                return  # it ended: the watcher reports it
+            except psutil.Error as exc:
+                log.debug("cannot look at the worker for %s: %s", reservation.host_id[:9], exc)
+                continue
+            why = watch.observe(sample)
+            if why is not None:
+                await self._stopped_answering(reservation, why)
+                return
+
+    async def _stopped_answering(self, reservation: Reservation, why: str) -> None:
+        if self.reservations.pop(reservation.id, None) is None:
+            return
+        self._by_ticket.pop(reservation.ticket, None)
+        reason = f"the worker on {self.name} stopped answering ({why})"
+        log.warning("%s: ending it", reason)
+        report = asyncio.ensure_future(self._on_lost(reservation, reason))
+        self._reports.add(report)
+        report.add_done_callback(self._reports.discard)
+        # The host hears why before its engine sees the connection close, so that it names the cause;
+        # a congested channel does not hold the cut back for long.
+        await asyncio.wait({report}, timeout=REPORT_WAIT_S)
+        reservation.links.cut()
+        # SIGKILL ends even a stopped process; the watcher reaps it and closes what is left.
+        with contextlib.suppress(ProcessLookupError):
+            reservation.worker.proc.kill()
 
     def _ensure_tunnel(self) -> TunnelServer:
         if self._tunnel is None:
@@ -147,13 +348,14 @@ class Workers:
             return None
         if not self._is_trusted(reservation.host_id):
             return None
-        if self._forbidden_ops is None:
-            from hearth.engine.rpc import forbidden_op_ids
+        from hearth.engine.rpc import graph_rules
 
-            self._forbidden_ops = forbidden_op_ids()
-        forbidden = self._forbidden_ops
+        rules = graph_rules()
         return Grant(
-            reservation.worker.connect, lambda: RpcFilter(reservation.ledger, forbidden), reservation.lock
+            reservation.worker.connect,
+            lambda: RpcFilter(reservation.ledger, rules),
+            reservation.lock,
+            reservation.links,
         )
 
     async def release(self, reservation_id: str, reason: str = "released") -> None:
@@ -162,6 +364,10 @@ class Workers:
             return
         self._by_ticket.pop(reservation.ticket, None)
         log.info("worker for %s stopped: %s", reservation.host_id[:9], reason)
+        if reservation.guard is not None:
+            reservation.guard.cancel()
+        if reservation.cache_keeper is not None:
+            reservation.cache_keeper.cancel()
         with contextlib.suppress(ProcessLookupError):
             reservation.worker.proc.kill()
         await reservation.worker.proc.wait()
@@ -169,6 +375,8 @@ class Workers:
         if reservation.watcher is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await reservation.watcher
+        if reservation.cache_dir is not None:
+            await self._trim_cache(reservation.cache_dir)
 
     async def release_host(self, host_id: str, reason: str) -> None:
         for r in [r for r in self.reservations.values() if r.host_id == host_id]:
@@ -181,5 +389,6 @@ class Workers:
         return gone
 
     def close(self) -> None:
+        self._closed = True
         if self._tunnel is not None:
             self._tunnel.close()

@@ -21,7 +21,9 @@ class CatalogFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     quant: str
     file: str  # path inside the repository; for a split model, its first part
     size: int  # bytes, as the hub lists them (all parts together)
-    sha256: str | None = None  # when given, the hub's LFS hash must agree
+    # When given, the hub's LFS hash must agree: it pins the bytes. Missing, the download is checked
+    # against the hub's own listing only (see catalog.json's "about").
+    sha256: str | None = None
 
 
 class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hearth.core.errors import HearthError
-from hearth.core.gguf_header import GGUFError, is_later_part, split_parts
-from hearth.core.profile import ModelProfile, read_profile
+from hearth.core.gguf_header import GGUFError, is_later_part, read_model_headers, split_parts
+from hearth.core.profile import ModelProfile, profile_from_header
 from hearth.models.mlx_model import is_mlx_model, read_mlx_profile
 from hearth.store import paths
 
@@ -31,7 +31,8 @@ def profile_of(path: str) -> ModelProfile:
         if not is_mlx_model(path):
             raise GGUFError(f"{path} is a folder but not an MLX model (config.json and .safetensors)")
         return read_mlx_profile(path)
-    return read_profile(path)
+    # Every part of a split model read against one header budget (``read_profile`` gives each its own).
+    return profile_from_header(*read_model_headers(path))
 
 
 def same_model_key(name: str) -> str:

@@ -5,6 +5,9 @@ lost connection, a crash or a restart) asks only for the bytes after what the pa
 HTTP Range request. The SHA-256 is computed while the bytes stream (a resumed file re-reads its partial
 bytes first) and checked against the hub's LFS hash; only then are the files renamed into place, every
 part of a split model together, so the library never sees half a model or a damaged one.
+
+Every path is checked before anything is written: the hub's names must be plain names (``hub.py``), and
+what they join to must still be inside the models folder once symlinks are followed.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from hearth.models.hub import (
     NotOnHub,
     RemoteFile,
     RemoteModel,
+    UnsafeName,
+    check_file_name,
+    check_repo_id,
     need_access_message,
 )
 
@@ -69,8 +75,25 @@ class Progress:
 
 
 def local_path(folder: Path, file: RemoteFile) -> Path:
-    """Where a hub file lives in the models folder: ``owner/repo/name``."""
-    return folder.joinpath(*file.repo.split("/"), *file.name.split("/"))
+    """Where a hub file lives in the models folder: ``owner/repo/name``; UnsafeName when the hub's names
+    are not plain names, or when they lead outside the folder (through a symlink inside it)."""
+    check_file_name(check_repo_id(file.repo), file.name)
+    path = folder.joinpath(*file.repo.split("/"), *file.name.split("/"))
+    _inside(folder, path, file)
+    _inside(folder, partial_path(path), file)
+    return path
+
+
+def _inside(folder: Path, path: Path, file: RemoteFile) -> None:
+    # resolve() follows every symlink that exists now, so a folder on the way that links elsewhere is
+    # seen for where it leads.
+    root = folder.resolve()
+    where = path.resolve()
+    if where == root or not where.is_relative_to(root):
+        raise UnsafeName(
+            f"{file.repo}/{file.name} would be written to {where}, outside the models folder {root} "
+            "(a symbolic link inside it leads elsewhere); nothing was written"
+        )
 
 
 def partial_path(path: Path) -> Path:
@@ -115,10 +138,38 @@ class _Meter:
             self._report(Progress(self.name, self.done, self.total, speed))
 
 
+class _Digests:
+    """The SHA-256 of a file's bytes as they stream, and for a file the hub keeps in git, its blob id
+    (SHA-1 over "blob <size>\\0" and the bytes): every file is checked against what its listing says."""
+
+    def __init__(self, file: RemoteFile) -> None:
+        self.sha256 = hashlib.sha256()
+        self.blob = hashlib.sha1(b"blob %d\0" % file.size) if file.git_blob else None
+
+    def update(self, data: bytes) -> None:
+        self.sha256.update(data)
+        if self.blob is not None:
+            self.blob.update(data)
+
+
+def _verify(file: RemoteFile, digests: _Digests) -> str | None:
+    """Why the downloaded bytes are not the file the hub listed, or None when they are."""
+    digest = digests.sha256.hexdigest()
+    if file.sha256 and digest != file.sha256:
+        return f"SHA-256 {digest[:12]}…, the hub says {file.sha256[:12]}…"
+    if file.git_blob and digests.blob is not None and digests.blob.hexdigest() != file.git_blob:
+        return f"git blob {digests.blob.hexdigest()[:12]}…, the hub says {file.git_blob[:12]}…"
+    return None
+
+
 def _hash_into(path: Path, hasher: Any) -> None:
     with path.open("rb") as f:
         while chunk := f.read(CHUNK):
             hasher.update(chunk)
+
+
+class _Oversize(Exception):
+    pass
 
 
 def _write(out: IO[bytes], hasher: Any, chunk: bytes) -> None:
@@ -146,10 +197,11 @@ def _refuse(status: int, file: RemoteFile) -> None:
 
 async def _fetch(
     session: aiohttp.ClientSession, hub: Hub, file: RemoteFile, partial: Path, meter: _Meter
-) -> str:
-    """Complete ``partial`` from the hub; returns its SHA-256."""
+) -> _Digests:
+    """Complete ``partial`` from the hub; returns its digests. Never more than the listed size is
+    written: a hub that sends more is refused."""
     loop = asyncio.get_running_loop()
-    hasher = hashlib.sha256()
+    hasher = _Digests(file)
     have = _size(partial)
     if have > file.size:
         partial.unlink()
@@ -157,7 +209,7 @@ async def _fetch(
     if have:
         await asyncio.to_thread(_hash_into, partial, hasher)
     if have == file.size:
-        return hasher.hexdigest()
+        return hasher
     headers = {**hub.headers(), "Range": f"bytes={have}-", "Accept-Encoding": "identity"}
     try:
         async with session.get(hub.url(file), headers=headers) as response:
@@ -170,7 +222,7 @@ async def _fetch(
                 # The server ignored Range and sends the whole file.
                 meter.add(-have)
                 have = 0
-                hasher = hashlib.sha256()
+                hasher = _Digests(file)
             with partial.open("r+b" if have else "wb") as out:
                 out.seek(have)
                 out.truncate()
@@ -179,6 +231,10 @@ async def _fetch(
                 writing: asyncio.Future[None] | None = None
                 try:
                     async for piece in response.content.iter_any():
+                        if have + len(pending) + len(piece) > file.size:
+                            # What the listing did not declare is not written: the file is then not
+                            # the one listed, and a hub could otherwise fill the disk.
+                            raise _Oversize()
                         pending += piece
                         meter.add(len(piece))
                         if len(pending) >= CHUNK or time.monotonic() - written_at >= WRITE_EVERY_S:
@@ -197,6 +253,12 @@ async def _fetch(
                     have += len(pending)
                     out.flush()
                     os.fsync(out.fileno())
+    except _Oversize:
+        partial.unlink(missing_ok=True)
+        raise HashMismatch(
+            f"the hub sent more of {file.name} than the {human_size(file.size)} it listed; nothing of it "
+            "was kept; try again later or another repository"
+        ) from None
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise _lost(file, have, exc) from None
     except OSError as exc:
@@ -207,7 +269,7 @@ async def _fetch(
         raise
     if have != file.size:
         raise _lost(file, have)
-    return hasher.hexdigest()
+    return hasher
 
 
 def check_space(model: RemoteModel, folder: Path) -> None:
@@ -231,8 +293,9 @@ async def download(
 ) -> Path:
     """Download every part of ``model`` into ``folder``, resuming what an earlier attempt left; returns
     the path of its first part. Cancelling keeps the partial files for the next attempt."""
-    check_space(model, folder)
+    # Every name is checked before the first byte is written, so a bad one leaves nothing behind.
     targets = [(f, local_path(folder, f)) for f in model.parts]
+    check_space(model, folder)
     done = sum(f.size if path.exists() else _size(partial_path(path)) for f, path in targets)
     meter = _Meter(model.name, model.size, done, on_progress)
     fetched: list[tuple[Path, Path]] = []
@@ -242,12 +305,11 @@ async def download(
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = partial_path(path)
-            digest = await _fetch(session, hub, file, partial, meter)
-            if file.sha256 and digest != file.sha256:
+            wrong = _verify(file, await _fetch(session, hub, file, partial, meter))
+            if wrong:
                 partial.unlink(missing_ok=True)
                 raise HashMismatch(
-                    f"{file.name} arrived damaged (SHA-256 {digest[:12]}…, the hub says "
-                    f"{file.sha256[:12]}…); it was removed; download it again"
+                    f"{file.name} arrived damaged ({wrong}); it was removed; download it again"
                 )
             fetched.append((partial, path))
     for partial, path in fetched:
@@ -259,7 +321,8 @@ async def download(
 def discard(model: RemoteModel, folder: Path) -> None:
     """Remove what a cancelled download left (its partial files)."""
     for f in model.parts:
-        with contextlib.suppress(FileNotFoundError):
+        # A name refused as unsafe had nothing written for it.
+        with contextlib.suppress(FileNotFoundError, UnsafeName):
             partial_path(local_path(folder, f)).unlink()
 
 

@@ -116,6 +116,8 @@ class Services:
         self.disk = ThreadPoolExecutor(1, thread_name_prefix="hearth-disk")
         self.store: ConversationStore | None = None
         self.pool: PoolSession | None = None
+        # Pools reserved for engines that run elsewhere on this machine (``hearth chat --pool``).
+        self.reserved: list[PoolSession] = []
         self.model: LoadedModel | None = None
         self.lost: LostDevices | None = None
         self._pool_failing: asyncio.Task[None] | None = None
@@ -200,6 +202,7 @@ class Services:
             node.workers.tunnel_port,
             rpc.rdma_compiled(),
             workers,
+            node.workers_exposed,
         )
 
     # --- donation ---
@@ -219,6 +222,13 @@ class Services:
             changes["threads"] = threads
         donation = await self.node.set_donation(**changes)
         return DonationStatus(donation.enabled, self.node.donated_bytes)
+
+    @property
+    def workers_exposed(self) -> str | None:
+        """While this device donates: why the workers it runs for paired hosts can be reached by other
+        local accounts (no network namespace for them here); None when they are isolated or before
+        that is known. ``Event.DONATION`` says when it changes."""
+        return self.node.workers_exposed
 
     def donation_state(self) -> str:
         """'idle', 'donating' (available to paired hosts) or 'busy' (a host is using a worker here)."""
@@ -305,9 +315,12 @@ class Services:
     async def reserve(self, choice: PlanChoice, cache_type: str = "f16") -> PoolSession:
         """Reserve the plan's remote devices for an engine that runs elsewhere on this machine
         (``hearth chat --pool``); the caller releases them with ``release``."""
-        return await open_pool(self.node, choice.profile, choice.prediction.plan, choice.n_ctx, cache_type)
+        pool = await open_pool(self.node, choice.profile, choice.prediction.plan, choice.n_ctx, cache_type)
+        self.reserved.append(pool)
+        return pool
 
     async def release(self, pool: PoolSession) -> None:
+        self.reserved = [p for p in self.reserved if p is not pool]
         await pool.close(self.node)
 
     def failures(self, pool: PoolSession | None = None) -> list[str]:
@@ -388,6 +401,13 @@ class Services:
     # --- devices of the loaded plan that leave ---
 
     def _watch_pool(self, what: Event) -> None:
+        if what == Event.DEVICES:
+            # An engine of `hearth chat` is not this service's to stop: ending its connections to a
+            # device that left makes its llama.cpp fail now rather than wait on that device. The
+            # window's engine is stopped below, and its relays are not left waiting either.
+            for pool in [*self.reserved, *([self.pool] if self.pool else [])]:
+                for member in pool.cut_unreachable(self.node):
+                    log.warning("cut the tunnel to %s: its control channel is down", member.name)
         if what not in (Event.DEVICES, Event.POOL) or self.pool is None or self.model is None:
             return
         if self._pool_failing is None and self.pool.failed(self.node):

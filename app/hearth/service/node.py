@@ -23,11 +23,13 @@ from hearth.core.device_id import device_id as id_of
 from hearth.core.device_id import matches
 from hearth.core.pairing import DeviceInfo, PairingError
 from hearth.core.plan import HOST
+from hearth.engine import rpc_worker
 from hearth.mesh import channel as channels
 from hearth.mesh import telemetry, tls
 from hearth.mesh.address_book import AddressBook
 from hearth.mesh.discovery import Discovery, Neighbour, txt_record
 from hearth.mesh.identity import Identity, load_or_create
+from hearth.mesh.listener import Gate, server_sockets
 from hearth.mesh.pairing_client import PairingAttempt, request_pairing
 from hearth.mesh.pairing_endpoint import CodeShown, PairingEndpoint
 from hearth.mesh.peers import Peers
@@ -44,6 +46,15 @@ TELEMETRY_PERIOD_S = 1.0
 MAX_SHOWN_CODES = 16
 CLOSE_NOT_PAIRED = 4003
 CLOSE_UNKNOWN_PATH = 4004
+# The node's port is open to the whole network. Its TLS handshake and then its websocket upgrade
+# each get this long (so a connection is serving, or gone, within twice it); at most so many
+# connections are in those handshakes at once (overall, and from one address), and at most so many
+# are open from one address and in all. Past a cap a connection is closed as soon as it is accepted.
+OPEN_TIMEOUT_S = 5.0
+PORT_HANDSHAKES = 128
+PORT_HANDSHAKES_PER_SOURCE = 16
+PORT_OPEN = 512
+PORT_OPEN_PER_SOURCE = 32
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,7 @@ class Node:
             self.identity,
             self.trust,
             self.hello,
-            self._address_of,
+            self._suggested,
             self._on_message,
             self._disconnected,
             # Outgoing connections leave from the address this node was told to use, so that peers see
@@ -98,7 +109,15 @@ class Node:
         self.speed = 0.0  # decode bytes per second from the probe; 0 until measured
         self.rpc_step: float | None = None  # seconds a remote device adds to a token here, beyond the network
         self.listeners: list[Callable[[Event], None]] = []
-        self._server: Server | None = None
+        self._servers: list[Server] = []
+        self.gate = Gate(
+            PORT_HANDSHAKES,
+            PORT_HANDSHAKES_PER_SOURCE,
+            open_total=PORT_OPEN,
+            open_per_source=PORT_OPEN_PER_SOURCE,
+            deadline_s=2 * OPEN_TIMEOUT_S,
+            name="node port",
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self.trust.on_change(self._trust_changed)
 
@@ -107,18 +126,22 @@ class Node:
     async def start(self) -> None:
         # Folders and files left readable by an older Hearth (or a loose umask) become private.
         await asyncio.to_thread(paths.secure_state)
-        self._server = await serve(
-            self._handle,
-            self.options.host,
-            self.options.port,
-            ssl=self.tls.listening,
-            max_size=channels.MAX_MESSAGE,
-            ping_interval=channels.PING_INTERVAL_S,
-            ping_timeout=channels.PING_TIMEOUT_S,
-            close_timeout=2,
-            server_header=None,
-        )
-        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        sockets = server_sockets(self.options.host, self.options.port, self.gate)
+        for sock in sockets:
+            self._servers.append(
+                await serve(
+                    self._handle,
+                    sock=sock,
+                    ssl=self.tls.listening,
+                    max_size=channels.MAX_MESSAGE,
+                    ping_interval=channels.PING_INTERVAL_S,
+                    ping_timeout=channels.PING_TIMEOUT_S,
+                    open_timeout=OPEN_TIMEOUT_S,
+                    close_timeout=2,
+                    server_header=None,
+                )
+            )
+        self.port = sockets[0].getsockname()[1]
         if self.options.discovery:
             sample = telemetry.sample()
             txt = txt_record(
@@ -131,12 +154,15 @@ class Node:
                 txt,
                 self.options.host,
                 self._neighbours_changed,
+                is_paired=lambda dev_id: self.trust.get(dev_id) is not None,
             )
             await self.discovery.start()
         self._tasks.append(asyncio.create_task(self._telemetry_loop()))
         self._tasks.append(asyncio.create_task(self.address_book.run()))
         if self.options.probe:
             self._spawn(self._probe_speed())
+        if self.donation.enabled:
+            self._spawn(self._learn_isolation())
         self.peers.sync()
 
     async def stop(self) -> None:
@@ -147,15 +173,17 @@ class Node:
         await self.peers.stop()
         if self.discovery is not None:
             await self.discovery.stop()
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(3):
-                    await self._server.wait_closed()
+        for server in self._servers:
+            server.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3):
+                await asyncio.gather(*(server.wait_closed() for server in self._servers))
 
     # --- incoming connections ---
 
     async def _handle(self, ws: ServerConnection) -> None:
+        # TLS and the upgrade are done: the connection no longer counts as a handshake at the gate.
+        self.gate.handshake_done(ws.remote_address)
         path = ws.request.path if ws.request else ""
         if path == "/pair":
             await self.pairing.serve(ws)
@@ -206,15 +234,31 @@ class Node:
         )
 
     def neighbours(self) -> dict[str, Neighbour]:
-        """Devices in sight, by ID: found with mDNS or added by address."""
+        """Devices in sight, by ID: found with mDNS or added by address. A paired device is in sight
+        only at the address it last proved itself at over TLS: a record that puts it elsewhere is a
+        suggestion for its dialer (``_suggested``) until a channel there authenticates as it."""
         found = {n.device_id: n for n in self.address_book.neighbours()}
         if self.discovery is not None:
             found.update(self.discovery.by_device())
+        for dev_id in list(found):
+            paired = self.trust.get(dev_id)
+            if paired is None or not paired.address:
+                continue
+            proven = [n for n in self._records(dev_id) if n.address == paired.address]
+            if proven:
+                found[dev_id] = proven[0]
+            else:
+                del found[dev_id]
         return found
 
-    def _address_of(self, dev_id: str) -> str | None:
-        neighbour = self.neighbours().get(dev_id)
-        return neighbour.address if neighbour else None
+    def _records(self, dev_id: str) -> list[Neighbour]:
+        """What mDNS (newest first) and the address book say of ``dev_id``: unproven."""
+        found = self.discovery.records(dev_id) if self.discovery is not None else []
+        return [*found, *(n for n in self.address_book.neighbours() if n.device_id == dev_id)]
+
+    def _suggested(self, dev_id: str) -> list[str]:
+        """Addresses to try for a paired device besides where it last proved itself."""
+        return list(dict.fromkeys(n.address for n in self._records(dev_id)))
 
     async def add_address(self, address: str) -> Neighbour:
         """Add a device by ``host:port``; it stays listed and is checked again every few seconds."""
@@ -245,11 +289,11 @@ class Node:
         await chan.send(reply)
         self._notify(Event.DONATION)
 
-    def _worker_lost(self, reservation: Reservation, reason: str) -> None:
+    async def _worker_lost(self, reservation: Reservation, reason: str) -> None:
+        self._notify(Event.DONATION)
         chan = self.peers.channel(reservation.host_id)
         if chan is not None:
-            self._spawn(chan.send(control.WorkerLost(reservation.id, reason)))
-        self._notify(Event.DONATION)
+            await chan.send(control.WorkerLost(reservation.id, reason))
 
     def _disconnected(self, dev_id: str) -> None:
         # A host that is gone no longer needs its workers.
@@ -285,9 +329,23 @@ class Node:
             self._spawn(self._probe_speed())
         if not self.donation.enabled:
             for reservation in await self.workers.release_all("donation was switched off"):
-                self._worker_lost(reservation, f"{self.identity.name} stopped donating")
+                await self._worker_lost(reservation, f"{self.identity.name} stopped donating")
+        else:
+            self._spawn(self._learn_isolation())
         self._notify(Event.DONATION)
         return self.donation
+
+    async def _learn_isolation(self) -> None:
+        # Asked as soon as the device donates, so that the user hears it before any host reserves.
+        if await rpc_worker.probe_isolation() is not None:
+            self._notify(Event.DONATION)
+
+    @property
+    def workers_exposed(self) -> str | None:
+        """While this device donates: why the workers it runs for paired hosts listen on the machine's
+        loopback, where other local accounts can reach them (the kernel refused them a network
+        namespace, or the system has none); None when each is isolated, or before that is known."""
+        return rpc_worker.exposure() if self.donation.enabled else None
 
     @property
     def donated_bytes(self) -> int:
@@ -302,9 +360,9 @@ class Node:
         self._notify(Event.DEVICES)
 
     def _neighbours_changed(self) -> None:
-        for dev_id in self.neighbours():
-            if self.trust.get(dev_id) and self.peers.channel(dev_id) is None:
-                self.peers.poke(dev_id)
+        for device in self.trust.devices():
+            if self.peers.channel(device.device_id) is None and self._records(device.device_id):
+                self.peers.poke(device.device_id)
         self._notify(Event.DEVICES)
 
     def _code_shown(self, shown: CodeShown) -> None:
@@ -352,7 +410,7 @@ class Node:
                 return n.address
         paired = self.trust.find(target)
         if paired is not None:
-            return self._address_of(paired.device_id) or paired.address or None
+            return paired.address or next(iter(self._suggested(paired.device_id)), None)
         if ":" in target:
             return target
         return None

@@ -26,6 +26,8 @@ class NodeStatus(msgspec.Struct, frozen=True):
     tunnel_port: int | None  # where paired hosts reach this device's workers; None while not donating
     rdma_compiled: bool  # this llama.cpp could use RDMA (Hearth never lets a worker do so)
     workers: list[WorkerStatus]
+    # While donating: why workers here are reachable on the machine's loopback; None: isolated or unknown.
+    workers_exposed: str | None = None
 
 
 class DonationStatus(msgspec.Struct, frozen=True):

@@ -13,7 +13,10 @@ PREFIX = "hearth-"
 
 def load_or_create() -> str:
     key, _ = secret_store.load(_KIND, _FILE)
-    return key.strip() if key else regenerate()
+    key = (key or "").strip()
+    # A file emptied or left blank by hand must not become the empty key, which a request without
+    # one would match: a new key instead.
+    return key or regenerate()
 
 
 def regenerate() -> str:

@@ -51,6 +51,18 @@ def load(kind: str, file_name: str) -> tuple[str | None, str]:
     return None, "file"
 
 
+def why_unreadable(kind: str) -> str:
+    """Why ``load`` found no secret of ``kind``, for a message: the keyring's own answer where it gave
+    one. Asks the keyring again, so only for a secret that should have been there."""
+    if not secure_keyring():
+        return f"no secure keyring is available now (the backend is {type(keyring.get_keyring()).__name__})"
+    try:
+        stored = keyring.get_password(KEYRING_SERVICE, _user(kind))
+    except keyring.errors.KeyringError as exc:
+        return f"the keyring did not answer ({exc or type(exc).__name__})"
+    return "the keyring answered but holds nothing for it" if not stored else "it could not be read"
+
+
 def save(kind: str, file_name: str, value: str) -> str:
     """Store the secret; returns where it went ("keyring" or "file")."""
     if secure_keyring():

@@ -11,6 +11,8 @@ import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hearth.api.running import Apis
+from hearth.core.errors import HearthError
+from hearth.core.fill import fill
 from hearth.service.app import Services
 from hearth.service.node import NodeOptions
 from hearth.ui import i18n, platform_check, theme
@@ -21,18 +23,24 @@ log = logging.getLogger(__name__)
 
 
 async def _main(app: QApplication, options: NodeOptions) -> int:
-    services = Services(options)
+    try:
+        services = Services(options)
+    except HearthError as exc:  # this device's identity cannot be used: the message says what to do
+        QMessageBox.critical(None, "Hearth", fill(app.translate("App", "Hearth cannot start: %1"), exc))
+        return 1
     try:
         await services.start()
     except OSError as exc:
         QMessageBox.critical(
             None,
             "Hearth",
-            app.translate(
-                "App", "Hearth could not start its service on port %1 (is Hearth already running?): %2"
-            )
-            .replace("%1", str(options.port))
-            .replace("%2", str(exc)),
+            fill(
+                app.translate(
+                    "App", "Hearth could not start its service on port %1 (is Hearth already running?): %2"
+                ),
+                options.port,
+                exc,
+            ),
         )
         await services.stop()
         return 1

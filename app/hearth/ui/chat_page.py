@@ -7,8 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QTextBlock, QTextCursor, QTextFormat
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QGuiApplication,
+    QKeyEvent,
+    QTextBlock,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+)
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -29,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hearth.core.fill import fill
 from hearth.engine import messages as m
 from hearth.engine.messages import Sampling
 from hearth.service.app import Services
@@ -36,9 +46,19 @@ from hearth.service.chat import ChatSession
 from hearth.service.turns import Who
 from hearth.store import export
 from hearth.ui.memory_bar import number
+from hearth.ui.plain import plain_label
 from hearth.ui.tasks import describe, spawn
 
 RENDER_MS = 50
+_FEATURE = QTextDocument.MarkdownFeature
+MARKDOWN = _FEATURE(_FEATURE.MarkdownDialectGitHub.value | _FEATURE.MarkdownNoHTML.value)
+_MARKDOWN_PUNCTUATION = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~&"})
+
+
+def markdown_text(text: str) -> str:
+    """``text`` inside Markdown as it is: every character that could start Markdown escaped (an error
+    message is not to become a link or a heading)."""
+    return " ".join(text.translate(_MARKDOWN_PUNCTUATION).split())
 
 
 def code_block_at(cursor: QTextCursor) -> str:
@@ -58,6 +78,11 @@ def code_block_at(cursor: QTextCursor) -> str:
         lines.append(b.text())
         b = b.next()
     return "\n".join(lines)
+
+
+def _open_web_link(url: QUrl) -> None:
+    if url.scheme() in ("http", "https"):
+        QDesktopServices.openUrl(url)
 
 
 @dataclass
@@ -96,9 +121,9 @@ class ChatPage(QWidget):
         left_layout.addWidget(new)
         left_layout.addWidget(self.list, 1)
 
-        self.model_label = QLabel()
+        self.model_label = plain_label()  # the model's name, on the devices' names
         # Devices that came or went: what it means for the loaded model, with the button to act on it.
-        self.notice = QLabel()
+        self.notice = plain_label()  # devices' names, errors
         self.notice.setWordWrap(True)
         self.notice.setObjectName("planNotice")
         self.notice_button = QPushButton(self.tr("Open the Planner"))
@@ -120,12 +145,16 @@ class ChatPage(QWidget):
         self.max_tokens.setRange(1, 1_000_000)
         self.max_tokens.setValue(2048)
         self.view = QTextBrowser()
+        # An answer's links are the model's words: never followed inside the view (a file:// link would
+        # load a local file into it); web links open in the browser when clicked.
+        self.view.setOpenLinks(False)
         self.view.setOpenExternalLinks(False)
+        self.view.anchorClicked.connect(_open_web_link)
         self.view.setAccessibleName(self.tr("Conversation"))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._view_menu)
-        self.stats = QLabel()
-        self.activity = QLabel()  # when another app is being answered, or this chat waits for its turn
+        self.stats = plain_label()
+        self.activity = plain_label()  # when another app is being answered, or this chat waits for its turn
         self.activity.setObjectName("modelActivity")
         self.activity.hide()
         self.composer = QPlainTextEdit()
@@ -334,7 +363,7 @@ class ChatPage(QWidget):
         spawn(
             self.services.on_disk(write),
             self._error,
-            lambda _: self.stats.setText(self.tr("Exported to %1").replace("%1", str(target))),
+            lambda _: self.stats.setText(fill(self.tr("Exported to %1"), target)),
         )
 
     # --- turns ---
@@ -345,7 +374,7 @@ class ChatPage(QWidget):
             self.model_label.setText("")  # the notice says what to do, with the button to do it
         else:
             name = model.profile.name or model.profile.path
-            text = self.tr("%1 on %2").replace("%1", name).replace("%2", ", ".join(model.devices))
+            text = fill(self.tr("%1 on %2"), name, ", ".join(model.devices))
             if not model.profile.has_chat_template:
                 # A base model: the chat still works, but the user should not expect an assistant.
                 note = self.tr("continues text; not tuned for chat")
@@ -361,18 +390,19 @@ class ChatPage(QWidget):
         if self.services.model is None and lost is None:
             text = self.tr("No model loaded: choose one on the Planner page.")
         elif self.services.model is None and lost is not None:
-            text = self.tr(
-                "%1 left, so the model stopped. The Planner proposes a plan over the devices left."
-            ).replace("%1", ", ".join(lost.names))
+            text = fill(
+                self.tr("%1 left, so the model stopped. The Planner proposes a plan over the devices left."),
+                ", ".join(lost.names),
+            )
             if lost.replan_failed:
-                text += " " + self.tr("Planning again did not work: %1").replace("%1", lost.replan_failed)
+                text += " " + fill(self.tr("Planning again did not work: %1"), lost.replan_failed)
         elif self.services.model is not None:
             better = self.services.better_plan()
             if better is not None:
-                text = (
-                    self.tr("Devices that joined would make this model faster: %1 tokens/s instead of %2.")
-                    .replace("%1", number(better.tokens_per_s))
-                    .replace("%2", number(self.services.model.tokens_per_s))
+                text = fill(
+                    self.tr("Devices that joined would make this model faster: %1 tokens/s instead of %2."),
+                    number(better.tokens_per_s),
+                    number(self.services.model.tokens_per_s),
                 )
         self.notice.setText(text)
         self.notice_box.setVisible(bool(text))
@@ -470,16 +500,16 @@ class ChatPage(QWidget):
 
     def _show_stats(self, done: m.Done) -> None:
         model = self.services.model
-        fill = (done.prompt_tokens + done.completion_tokens) / model.n_ctx if model else 0.0
+        used = (done.prompt_tokens + done.completion_tokens) / model.n_ctx if model else 0.0
         devices = ", ".join(model.devices) if model else ""
-        stats = (
-            self.tr("%1 tokens/s · first token %2 ms · context %3 % · %4")
-            .replace("%1", number(done.decode_tokens_per_s))
-            .replace("%2", f"{done.ttft_s * 1000:.0f}")
-            .replace("%3", f"{fill * 100:.0f}")
-            .replace("%4", devices)
+        stats = fill(
+            self.tr("%1 tokens/s · first token %2 ms · context %3 % · %4"),
+            number(done.decode_tokens_per_s),
+            f"{done.ttft_s * 1000:.0f}",
+            f"{used * 100:.0f}",
+            devices,
         )
-        self.context_meter.setValue(min(100, round(fill * 100)))
+        self.context_meter.setValue(min(100, round(used * 100)))
         if done.reason == "cancelled":
             stats = self.tr("Stopped") + " · " + stats
         self.stats.setText(stats)
@@ -520,9 +550,11 @@ class ChatPage(QWidget):
         names = {"user": self.tr("You"), "assistant": self.tr("Hearth"), "system": self.tr("System")}
         parts = []
         for role, text, note in self.transcript:
-            suffix = f" *({self._note(note)})*" if note else ""
-            parts.append(f"**{names.get(role, role)}**{suffix}\n\n{text}\n")
-        self.view.setMarkdown("\n---\n\n".join(parts))
+            suffix = f" *({markdown_text(self._note(note))})*" if note else ""
+            parts.append(f"**{markdown_text(names.get(role, role))}**{suffix}\n\n{text}\n")
+        # Markdown, but never HTML: an answer (or a failure quoting a device's name) that holds tags is
+        # shown with its tags as text, not drawn as markup.
+        self.view.document().setMarkdown("\n---\n\n".join(parts), MARKDOWN)
         bar = self.view.verticalScrollBar()
         bar.setValue(bar.maximum())
 
@@ -531,7 +563,7 @@ class ChatPage(QWidget):
         if note == "stopped":
             return self.tr("stopped")
         if note.startswith("failed: "):
-            return self.tr("failed: %1").replace("%1", note.removeprefix("failed: "))
+            return fill(self.tr("failed: %1"), note.removeprefix("failed: "))
         if note == "failed":
             return self.tr("failed")
         return note

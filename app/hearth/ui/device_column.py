@@ -6,10 +6,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from hearth.core.fill import fill
 from hearth.core.memory import DeviceMemory
 from hearth.ui import colors
 from hearth.ui.layer_strip import decode_range
 from hearth.ui.memory_bar import MemoryBar, Part, gib
+from hearth.ui.plain import escape, plain_label
 
 
 class DeviceColumn(QFrame):
@@ -22,7 +24,7 @@ class DeviceColumn(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFixedWidth(170)
         layout = QVBoxLayout(self)
-        self.title = QLabel(f"<b>{index + 1}. {name}</b>")
+        self.title = QLabel(f"<b>{index + 1}. {escape(name)}</b>")  # rich on purpose, the name escaped
         # The device's colour as a bar under the name, not a style sheet on the label: a label with a
         # style sheet keeps the text colour of the palette it was made under when the theme changes.
         self.underline = QFrame()
@@ -36,7 +38,7 @@ class DeviceColumn(QFrame):
         self.layers = QLabel()
         self.detail = QLabel()
         self.detail.setWordWrap(True)
-        self.reason = QLabel()
+        self.reason = plain_label()  # names the device
         self.reason.setWordWrap(True)
         self.reason.setStyleSheet(f"color: {colors.OVER.name()}")
         self.progress = QProgressBar()
@@ -70,12 +72,8 @@ class DeviceColumn(QFrame):
         if layers is None:
             self.layers.setText(self.tr("no layers"))
         else:
-            self.layers.setText(
-                self.tr("layers %1–%2").replace("%1", str(layers[0])).replace("%2", str(layers[1]))
-            )
-        self.detail.setText(
-            self.tr("needs %1 of %2").replace("%1", gib(memory.total)).replace("%2", gib(usable))
-        )
+            self.layers.setText(fill(self.tr("layers %1–%2"), layers[0], layers[1]))
+        self.detail.setText(fill(self.tr("needs %1 of %2"), gib(memory.total), gib(usable)))
         self.reason.setText(over)
         self.reason.setVisible(bool(over))
 

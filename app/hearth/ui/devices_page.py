@@ -11,19 +11,20 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from hearth.core.fill import fill
 from hearth.mesh.discovery import Neighbour
 from hearth.service.app import ServiceError, Services
 from hearth.service.device_view import DeviceView
 from hearth.ui import colors
 from hearth.ui.memory_bar import MemoryBar, Part, gib, number
 from hearth.ui.pairing_dialogs import PairDialog
+from hearth.ui.plain import confirm, escape, plain_label
 from hearth.ui.tasks import describe, spawn
 
 
@@ -36,12 +37,12 @@ class DeviceCard(QFrame):
         self.device_id = device_id
         self.name = ""
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title = QLabel()
-        self.info = QLabel()
+        self.title = QLabel()  # rich on purpose: the name in it is escaped
+        self.info = plain_label()  # the peer's own words for its system and accelerator
         self.info.setWordWrap(True)
         self.bar = MemoryBar()
-        self.memory = QLabel()
-        self.state = QLabel()
+        self.memory = plain_label()
+        self.state = plain_label()
         self.state.setWordWrap(True)
         self.pair_button = QPushButton(self.tr("Pair…"))
         self.pair_button.clicked.connect(lambda: self.pair_clicked.emit(self.device_id, self.name))
@@ -60,14 +61,14 @@ class DeviceCard(QFrame):
         self.name = row.name
         mine = row.this_device
         badge = self.tr(" (this device)") if mine else ""
-        self.title.setText(f"<b>{self.name}</b>{badge} <small>{row.short_id}</small>")
+        self.title.setText(f"<b>{escape(self.name)}</b>{escape(badge)} <small>{escape(row.short_id)}</small>")
         self.info.setText(" · ".join(x for x in (row.os, row.accelerator) if x))
         total = row.memory_total
         free = row.memory_free
         donated = row.donated_bytes or 0
         if free is None:
             self.bar.set_parts([], max(total, 1))
-            self.memory.setText(self.tr("%1 memory").replace("%1", gib(total)) if total else "")
+            self.memory.setText(fill(self.tr("%1 memory"), gib(total)) if total else "")
         else:
             used = max(0, total - free)
             shared = min(donated, free)
@@ -78,10 +79,9 @@ class DeviceCard(QFrame):
                 ],
                 total,
             )
-            text = self.tr("%1 used · %2 free of %3").replace("%1", gib(used)).replace("%2", gib(free))
-            text = text.replace("%3", gib(total))
+            text = fill(self.tr("%1 used · %2 free of %3"), gib(used), gib(free), gib(total))
             if donated:
-                text += " · " + self.tr("donates %1").replace("%1", gib(donated))
+                text += " · " + fill(self.tr("donates %1"), gib(donated))
             self.memory.setText(text)
         self.pair_button.setVisible(not mine and not row.paired)
         self.pair_button.setEnabled(row.online)
@@ -89,7 +89,7 @@ class DeviceCard(QFrame):
         if mine:
             state = self.tr("Donating to paired devices") if donated else self.tr("Not donating")
         elif row.paired and row.connected:
-            state = self.tr("Paired · connected · %1 ms").replace("%1", number(row.latency_ms or 0))
+            state = fill(self.tr("Paired · connected · %1 ms"), number(row.latency_ms or 0))
         elif row.paired:
             state = self.tr("Paired · not reachable")
             if row.error:
@@ -107,7 +107,7 @@ class DevicesPage(QWidget):
         self.dialog: PairDialog | None = None
         add = QPushButton(self.tr("Add by address…"))
         add.clicked.connect(lambda: self.add_by_address())
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setWordWrap(True)
         header = QHBoxLayout()
         header.addWidget(QLabel(self.tr("Devices in this home appear here by themselves.")), 1)
@@ -151,12 +151,11 @@ class DevicesPage(QWidget):
         self.dialog.open()
 
     def forget(self, device_id: str, name: str) -> None:
-        answer = QMessageBox.question(
+        if confirm(
             self,
-            self.tr("Forget %1?").replace("%1", name),
-            self.tr("%1 will no longer be trusted; pairing again needs a new code.").replace("%1", name),
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+            fill(self.tr("Forget %1?"), name),
+            fill(self.tr("%1 will no longer be trusted; pairing again needs a new code."), name),
+        ):
             with contextlib.suppress(ServiceError):  # already forgotten elsewhere (`hearth forget`)
                 self.services.forget(device_id)
             self.refresh()
@@ -178,11 +177,11 @@ class DevicesPage(QWidget):
             return
 
         def found(neighbour: Neighbour) -> None:
-            self.status.setText(self.tr("Found %1").replace("%1", neighbour.name))
+            self.status.setText(fill(self.tr("Found %1"), neighbour.name))
             self.refresh()
 
         spawn(
             self.services.node.add_address(address.strip()),
-            lambda exc: self.status.setText(self.tr("Could not add it: %1").replace("%1", describe(exc))),
+            lambda exc: self.status.setText(fill(self.tr("Could not add it: %1"), describe(exc))),
             found,
         )

@@ -12,9 +12,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hearth.core.fill import fill
 from hearth.service.app import Services
 from hearth.service.downloads import DownloadJob, State
 from hearth.ui.memory_bar import gib
+from hearth.ui.plain import plain_label
 from hearth.ui.tasks import spawn
 
 
@@ -30,10 +32,10 @@ class DownloadRow(QWidget):
         super().__init__(parent)
         self.services = services
         self.key = key
-        self.title = QLabel()
+        self.title = plain_label()  # the hub's repository and file names
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
-        self.detail = QLabel()
+        self.detail = plain_label()  # or the error, quoting them
         self.detail.setWordWrap(True)
         self.pause = QPushButton()
         self.cancel = QPushButton(self.tr("Cancel"))
@@ -55,20 +57,20 @@ class DownloadRow(QWidget):
         p = job.progress
         done, total = (p.done, p.total) if p else (0, job.model.size)
         self.bar.setValue(int(1000 * done / total) if total else 0)
-        amounts = self.tr("%1 of %2").replace("%1", gib(done)).replace("%2", gib(total))
+        amounts = fill(self.tr("%1 of %2"), gib(done), gib(total))
         if job.state is State.RUNNING:
             parts = [amounts]
             if p and p.bytes_per_s > 0:
-                parts.append(self.tr("%1/s").replace("%1", gib(p.bytes_per_s)))
+                parts.append(fill(self.tr("%1/s"), gib(p.bytes_per_s)))
             if p and p.seconds_left is not None:
-                parts.append(self.tr("%1 left").replace("%1", duration(p.seconds_left)))
+                parts.append(fill(self.tr("%1 left"), duration(p.seconds_left)))
             text = " · ".join(parts)
         elif job.state is State.PAUSED:
-            text = self.tr("Paused at %1").replace("%1", amounts)
+            text = fill(self.tr("Paused at %1"), amounts)
         elif job.state is State.FAILED:
-            text = self.tr("Stopped: %1").replace("%1", job.error)
+            text = fill(self.tr("Stopped: %1"), job.error)
         else:
-            text = self.tr("Done: %1").replace("%1", job.path)
+            text = fill(self.tr("Done: %1"), job.path)
         self.detail.setText(text)
         self.pause.setText(self.tr("Pause") if job.state is State.RUNNING else self.tr("Resume"))
         self.pause.setVisible(job.state is not State.DONE)

@@ -11,10 +11,12 @@ import asyncio
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
+from hearth.core.fill import fill
 from hearth.models.hub import HubUnreachable, RemoteModel
 from hearth.service.app import Services
 from hearth.service.fit import Fit, Verdict
 from hearth.ui.memory_bar import gib, number
+from hearth.ui.plain import tip
 from hearth.ui.tasks import describe, spawn
 
 MODEL_ROLE = Qt.ItemDataRole.UserRole
@@ -29,7 +31,7 @@ def fit_text(widget: QWidget, fit: Fit) -> str:
         text = widget.tr("fits with your paired devices (%n devices)", "", fit.devices)
     else:
         return widget.tr("too large")
-    speed = widget.tr("about %1 tokens/s").replace("%1", number(fit.tokens_per_s))
+    speed = fill(widget.tr("about %1 tokens/s"), number(fit.tokens_per_s))
     return f"{text} · {speed}"
 
 
@@ -60,14 +62,14 @@ class HubList(QTreeWidget):
     def add(self, title: str, model: RemoteModel, tooltip: str = "") -> QTreeWidgetItem:
         item = QTreeWidgetItem([title, model.quant, gib(model.size), self.tr("checking…")])
         item.setData(0, MODEL_ROLE, model)
-        item.setToolTip(0, tooltip or f"{model.repo}/{model.name}")
+        item.setToolTip(0, tip(tooltip or f"{model.repo}/{model.name}"))
         self.addTopLevelItem(item)
         self._judge(item, model)
         return item
 
     def add_failed(self, title: str, why: str) -> None:
         item = QTreeWidgetItem([title, "", "", why])
-        item.setToolTip(3, why)
+        item.setToolTip(3, tip(why))
         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
         self.addTopLevelItem(item)
 
@@ -86,13 +88,13 @@ class HubList(QTreeWidget):
         def put(text: str, detail: str = "") -> None:
             if not _deleted(item):
                 item.setText(3, text)
-                item.setToolTip(3, detail or text)
+                item.setToolTip(3, tip(detail or text))
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, HubUnreachable):
                 put(self.tr("unknown: the hub cannot be reached"), describe(exc))
             else:
-                put(self.tr("unknown: %1").replace("%1", describe(exc)))
+                put(fill(self.tr("unknown: %1"), describe(exc)))
 
         spawn(judge(), failed, put)
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hearth.core.fill import fill
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.service.app import Services
 from hearth.service.events import Event
@@ -250,10 +251,8 @@ class MainWindow(QMainWindow):
                 self.tray.notify(self.tr("Pairing request"), self._code_text(shown))
 
     def _code_text(self, shown: CodeShown) -> str:
-        return (
-            self.tr("%1 wants to pair. Code: %2")
-            .replace("%1", shown.requester_name)
-            .replace("%2", f"{shown.code[:3]} {shown.code[3:]}")
+        return fill(
+            self.tr("%1 wants to pair. Code: %2"), shown.requester_name, f"{shown.code[:3]} {shown.code[3:]}"
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -17,13 +17,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QMessageBox,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from hearth.core.fill import fill
 from hearth.core.profile import ModelProfile
 from hearth.models.catalog import CatalogModel
 from hearth.models.hub import HubRepo, RemoteModel
@@ -33,6 +33,7 @@ from hearth.ui import i18n
 from hearth.ui.downloads_view import DownloadsView
 from hearth.ui.hub_list import HubList
 from hearth.ui.memory_bar import gib, params
+from hearth.ui.plain import confirm, escape, plain_label, tip
 from hearth.ui.tasks import describe, spawn
 
 # Hub repositories whose files a search lists.
@@ -50,7 +51,7 @@ class ModelsPage(QWidget):
         self.services = services
         self.entries: list[LibraryEntry] = []
         self.catalog_rows: dict[int, CatalogModel] = {}
-        self.status = QLabel()
+        self.status = plain_label()  # file names, hub names and errors that quote them
         self.status.setWordWrap(True)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName(self.tr("Models"))
@@ -75,7 +76,7 @@ class ModelsPage(QWidget):
         self.list = QListWidget()
         self.list.setAccessibleName(self.tr("Models on this device"))
         self.list.currentRowChanged.connect(self._show_card)
-        self.card = QLabel()
+        self.card = QLabel()  # rich on purpose: every value in it is escaped
         self.card.setWordWrap(True)
         import_button = QPushButton(self.tr("Import a .gguf file…"))
         import_button.clicked.connect(lambda: self.import_file())
@@ -114,14 +115,14 @@ class ModelsPage(QWidget):
         self.list.clear()
         for e in entries:
             if e.profile is None:
-                text = self.tr("%1 — cannot be used: %2").replace("%1", e.path).replace("%2", e.problem)
+                text = fill(self.tr("%1 — cannot be used: %2"), e.path, e.problem)
             elif e.profile.has_chat_template:
                 text = self.summary(e.profile)
             else:
                 note = self.tr("continues text; not tuned for chat")
                 text = f"{self.summary(e.profile)} — {note}"
             self.list.addItem(text)
-            self.list.item(self.list.count() - 1).setToolTip(e.path)
+            self.list.item(self.list.count() - 1).setToolTip(tip(e.path))
         empty = not entries
         self.library_hint.setText(
             self.tr("No models on this device yet. The Catalog tab suggests models that fit your devices.")
@@ -158,8 +159,7 @@ class ModelsPage(QWidget):
             (self.tr("Layers"), str(p.block_count)),
         ]
         if p.expert_count:
-            experts = self.tr("%1 a layer, %2 for each token")
-            experts = experts.replace("%1", str(p.expert_count)).replace("%2", str(p.expert_used_count))
+            experts = fill(self.tr("%1 a layer, %2 for each token"), p.expert_count, p.expert_used_count)
             rows.append((self.tr("Experts"), experts))
         rows += [
             (self.tr("Context length"), str(p.context_length)),
@@ -167,7 +167,8 @@ class ModelsPage(QWidget):
             (self.tr("Chat template"), yes if p.has_chat_template else no),
             (self.tr("File"), entry.path),
         ]
-        self.card.setText("<br>".join(f"<b>{k}</b>: {v}" for k, v in rows))
+        # The metadata is the file's own (its licence, architecture, name): escaped, never markup.
+        self.card.setText("<br>".join(f"<b>{escape(k)}</b>: {escape(v)}" for k, v in rows))
 
     def _plan(self) -> None:
         entry = self._entry()
@@ -183,15 +184,14 @@ class ModelsPage(QWidget):
         entry = self._entry()
         if entry is None:
             return
-        question = self.tr("Delete %1 from this device?").replace("%1", Path(entry.path).name)
-        answer = QMessageBox.question(self, self.tr("Delete model"), question)
-        if answer != QMessageBox.StandardButton.Yes:
+        question = fill(self.tr("Delete %1 from this device?"), Path(entry.path).name)
+        if not confirm(self, self.tr("Delete model"), question):
             return
         self.delete(entry.path)
 
     def delete(self, path: str) -> None:
         def deleted(_: object) -> None:
-            self.status.setText(self.tr("Deleted %1").replace("%1", path))
+            self.status.setText(fill(self.tr("Deleted %1"), path))
             self.changed.emit("")
 
         spawn(self.services.delete_model(path), self._error, deleted)
@@ -208,17 +208,15 @@ class ModelsPage(QWidget):
             )
             if not path:
                 return
-        self.status.setText(self.tr("Checking %1…").replace("%1", path))
+        self.status.setText(fill(self.tr("Checking %1…"), path))
         spawn(
             self.services.on_disk(self.services.library.import_file, path),
-            lambda exc: self.status.setText(
-                self.tr("%1 was not imported: %2").replace("%1", path).replace("%2", describe(exc))
-            ),
+            lambda exc: self.status.setText(fill(self.tr("%1 was not imported: %2"), path, describe(exc))),
             lambda profile: self._imported(profile),
         )
 
     def _imported(self, profile: ModelProfile) -> None:
-        self.status.setText(self.tr("Imported %1").replace("%1", self.summary(profile)))
+        self.status.setText(fill(self.tr("Imported %1"), self.summary(profile)))
         self.reload()
         self.changed.emit(profile.path)
 
@@ -227,7 +225,7 @@ class ModelsPage(QWidget):
     def _catalog_tab(self) -> QWidget:
         self.catalog = HubList(self.services)
         self.catalog.setAccessibleName(self.tr("Catalog"))
-        self.catalog_note = QLabel()
+        self.catalog_note = plain_label()  # or why the catalog could not be read
         self.catalog_note.setWordWrap(True)
         self.catalog_download = download = QPushButton(self.tr("Download"))
         download.clicked.connect(self._download_from_catalog)
@@ -269,7 +267,7 @@ class ModelsPage(QWidget):
             return
         entry = self.catalog_rows[id(items[0])]
         quant = items[0].text(1)
-        self.status.setText(self.tr("Asking the hub for %1…").replace("%1", entry.name))
+        self.status.setText(fill(self.tr("Asking the hub for %1…"), entry.name))
         spawn(self.services.catalog_model(entry, quant), self._error, self.download)
 
     def summary(self, profile: ModelProfile) -> str:
@@ -326,7 +324,7 @@ class ModelsPage(QWidget):
         text = self.query.text().strip() if text is None else text
         self.query.setText(text)
         self.results.clear()
-        self.status.setText(self.tr("Searching the hub for %1…").replace("%1", text))
+        self.status.setText(fill(self.tr("Searching the hub for %1…"), text))
 
         async def find() -> list[tuple[HubRepo, list[RemoteModel] | str]]:
             found: list[tuple[HubRepo, list[RemoteModel] | str]] = []
@@ -359,7 +357,7 @@ class ModelsPage(QWidget):
 
     def download(self, model: RemoteModel) -> None:
         self.services.download(model)
-        self.status.setText(self.tr("Downloading %1").replace("%1", model.name))
+        self.status.setText(fill(self.tr("Downloading %1"), model.name))
         self.tabs.setCurrentWidget(self.downloads)
         self.downloads.refresh()
 

@@ -8,14 +8,15 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
     QWidget,
 )
 
+from hearth.core.fill import fill
 from hearth.service.app import Services
+from hearth.ui.plain import plain_label
 from hearth.ui.tasks import describe, spawn
 
 
@@ -33,7 +34,7 @@ class OtherAppsBox(QGroupBox):
         self.origins = QLineEdit()
         self.origins.setPlaceholderText(self.tr("none (web pages may not call it)"))
         self.keep_history = QCheckBox(self.tr("Keep other apps' conversations in the chat history"))
-        self.address = QLabel()
+        self.address = plain_label()
         self.address.setObjectName("apiAddress")
         self.address.setWordWrap(True)
         self.key = QLineEdit()
@@ -50,14 +51,14 @@ class OtherAppsBox(QGroupBox):
         copy_key.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.key.text()))
         self.regenerate = QPushButton(self.tr("New key"))
         self.regenerate.clicked.connect(self._new_key)
-        self.example = QLabel()
+        self.example = plain_label()  # quotes the served model's name
         self.example.setObjectName("apiExample")
         self.example.setWordWrap(True)
         copy_example = QPushButton(self.tr("Copy example"))
         copy_example.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.example.text()))
         self.apply_button = QPushButton(self.tr("Apply"))
         self.apply_button.clicked.connect(self.apply)
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setWordWrap(True)
 
         key_row = QHBoxLayout()
@@ -92,10 +93,10 @@ class OtherAppsBox(QGroupBox):
     def show_status(self) -> None:
         status, settings = self.services.api_status, self.services.api_settings
         if status.error:
-            self.address.setText(self.tr("Not listening: %1").replace("%1", status.error))
+            self.address.setText(fill(self.tr("Not listening: %1"), status.error))
         elif status.url:
             where = self.tr("%1 (this device only)") if not settings.needs_key else "%1"
-            self.address.setText(where.replace("%1", status.url))
+            self.address.setText(fill(where, status.url))
         else:
             self.address.setText(self.tr("Off"))
         url = status.url or f"http://127.0.0.1:{settings.port}/v1"

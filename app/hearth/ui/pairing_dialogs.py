@@ -10,9 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from hearth.core.fill import fill
 from hearth.mesh.pairing_client import PairingAttempt
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.service.app import Services
+from hearth.ui.plain import plain_label
 from hearth.ui.tasks import describe, spawn
 
 
@@ -23,8 +25,8 @@ class PairDialog(QDialog):
         super().__init__(parent)
         self.services = services
         self.attempt: PairingAttempt | None = None
-        self.setWindowTitle(self.tr("Pair with %1").replace("%1", name))
-        self.message = QLabel(self.tr("Asking %1… A code appears on that device.").replace("%1", name))
+        self.setWindowTitle(fill(self.tr("Pair with %1"), name))
+        self.message = plain_label(fill(self.tr("Asking %1… A code appears on that device."), name))
         self.message.setWordWrap(True)
         self.code = QLineEdit()
         self.code.setPlaceholderText(self.tr("6-digit code"))
@@ -52,7 +54,7 @@ class PairDialog(QDialog):
     def _asked(self, attempt: PairingAttempt) -> None:
         self.attempt = attempt
         self.task = None
-        self.message.setText(self.tr("Type the code shown on %1.").replace("%1", attempt.peer_name))
+        self.message.setText(fill(self.tr("Type the code shown on %1."), attempt.peer_name))
         self.code.setEnabled(True)
         self.ok.setEnabled(True)
         self.code.setFocus()
@@ -69,13 +71,13 @@ class PairDialog(QDialog):
     def _paired(self, device: Any) -> None:
         self.task = None
         self.attempt = None
-        self.message.setText(self.tr("Paired with %1.").replace("%1", device.name))
+        self.message.setText(fill(self.tr("Paired with %1."), device.name))
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
         self.task = None
         self.attempt = None
-        self.message.setText(self.tr("Pairing failed: %1").replace("%1", describe(exc)))
+        self.message.setText(fill(self.tr("Pairing failed: %1"), describe(exc)))
         self.code.setEnabled(False)
         self.ok.setEnabled(False)
 
@@ -94,10 +96,8 @@ class CodeDialog(QDialog):
         super().__init__(parent)
         self.shown = shown
         self.setWindowTitle(self.tr("Pairing request"))
-        who = QLabel(
-            self.tr("%1 wants to pair with this device. Type this code there:").replace(
-                "%1", shown.requester_name
-            )
+        who = plain_label(
+            fill(self.tr("%1 wants to pair with this device. Type this code there:"), shown.requester_name)
         )
         who.setWordWrap(True)
         self.code = QLabel(f"{shown.code[:3]} {shown.code[3:]}")
@@ -108,8 +108,9 @@ class CodeDialog(QDialog):
         self.code.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         note = QLabel(
-            self.tr("Only pair with devices you own. The code is valid for %1 seconds.").replace(
-                "%1", f"{shown.expires_in:.0f}"
+            fill(
+                self.tr("Only pair with devices you own. The code is valid for %1 seconds."),
+                f"{shown.expires_in:.0f}",
             )
         )
         note.setWordWrap(True)

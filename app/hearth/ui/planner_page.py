@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hearth.core.fill import fill
 from hearth.core.memory import DeviceMemory
 from hearth.core.plan import HOST, PlanError
 from hearth.core.plan_edit import PlanDraft
@@ -30,6 +31,7 @@ from hearth.ui import colors
 from hearth.ui.device_column import DeviceColumn
 from hearth.ui.layer_strip import LayerStrip
 from hearth.ui.memory_bar import gib, number, params
+from hearth.ui.plain import escape, plain_label
 from hearth.ui.tasks import describe, spawn
 
 # How long the plan must stay as it is before llama.cpp is asked to size it.
@@ -77,7 +79,7 @@ class PlannerPage(QWidget):
 
         self.model_box = QComboBox()
         self.model_box.currentIndexChanged.connect(self._model_chosen)
-        self.card = QLabel()
+        self.card = QLabel()  # rich on purpose: the model's own words in it are escaped
         self.card.setWordWrap(True)
         self.models_button = QPushButton(self.tr("Get a model"))
         self.models_button.clicked.connect(self.models_requested.emit)
@@ -98,8 +100,8 @@ class PlannerPage(QWidget):
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
-        self.speed = QLabel()
-        self.status = QLabel()
+        self.speed = plain_label()
+        self.status = plain_label()  # devices' names and errors
         self.status.setWordWrap(True)
         self.columns_row = QHBoxLayout()
         self.columns_row.addStretch(1)
@@ -167,7 +169,7 @@ class PlannerPage(QWidget):
         lost = self.services.lost
         if lost is not None:
             note = self.tr("%1 left. The plan below uses the devices that are left: Load to go on.")
-            self.propose(lost.profile.path, lost.n_ctx, note.replace("%1", ", ".join(lost.names)))
+            self.propose(lost.profile.path, lost.n_ctx, fill(note, ", ".join(lost.names)))
 
     def propose_better(self) -> None:
         model = self.services.model
@@ -219,11 +221,11 @@ class PlannerPage(QWidget):
             self.strip.set_draft(None, [])
             return
         self.card.setText(
-            f"<b>{profile.name or profile.path}</b> · {profile.architecture} · "
-            f"{params(profile.parameters)} · {profile.dominant_type} · "
-            + self.tr("%1 layers").replace("%1", str(profile.block_count))
-            + f" · {gib(profile.file_size)} · "
-            + self.tr("context %1").replace("%1", str(profile.context_length))
+            f"<b>{escape(profile.name or profile.path)}</b> · {escape(profile.architecture)} · "
+            f"{escape(params(profile.parameters))} · {escape(profile.dominant_type)} · "
+            + escape(fill(self.tr("%1 layers"), profile.block_count))
+            + f" · {escape(gib(profile.file_size))} · "
+            + escape(fill(self.tr("context %1"), profile.context_length))
         )
         steps = context_steps(profile.context_length or 4096)
         self.ctx_slider.blockSignals(True)
@@ -268,7 +270,7 @@ class PlannerPage(QWidget):
             column.deleteLater()
         self.columns = []
         for i, d in enumerate(self.devices):
-            name = self.tr("%1 (this device)").replace("%1", d.name) if d.key == HOST else d.name
+            name = fill(self.tr("%1 (this device)"), d.name) if d.key == HOST else d.name
             column = DeviceColumn(i, name, colors.device_color(i))
             column.dropped.connect(self._dropped)
             self.columns_row.insertWidget(i, column)
@@ -362,7 +364,7 @@ class PlannerPage(QWidget):
             overflow = prediction.over.get(d.key)
             over = self._overflow_text(overflow, d.name) if overflow else ""
             column.show_plan(layers, memory, d.memory_total, d.memory_free, d.usable, over)
-        speed = self.tr("predicted %1 tokens/s").replace("%1", number(prediction.tokens_per_s))
+        speed = fill(self.tr("predicted %1 tokens/s"), number(prediction.tokens_per_s))
         if prediction.sized_by_llama:
             speed += " · " + self.tr("memory as llama.cpp sizes it")
         self.speed.setText(speed)
@@ -401,12 +403,12 @@ class PlannerPage(QWidget):
             self.model_box.setCurrentIndex(self.model_box.findData(twin.path))
 
     def _overflow_text(self, overflow: Overflow, name: str) -> str:
-        return (
-            self.tr("%1 would need %2 but has %3: over by %4")
-            .replace("%1", name)
-            .replace("%2", gib(overflow.need))
-            .replace("%3", gib(overflow.cap))
-            .replace("%4", gib(overflow.excess))
+        return fill(
+            self.tr("%1 would need %2 but has %3: over by %4"),
+            name,
+            gib(overflow.need),
+            gib(overflow.cap),
+            gib(overflow.excess),
         )
 
     def _named(self, text: str) -> str:
@@ -436,14 +438,12 @@ class PlannerPage(QWidget):
 
     def _load_done(self, model: Any) -> None:
         self._finish_loading()
-        self.status.setText(self.tr("Loaded on %1").replace("%1", ", ".join(model.devices)))
+        self.status.setText(fill(self.tr("Loaded on %1"), ", ".join(model.devices)))
         self.loaded.emit()
 
     def _load_failed(self, exc: BaseException) -> None:
         self._finish_loading()
-        self.status.setText(
-            self.tr("Could not load: %1").replace("%1", self._named(self.services.explain(exc)))
-        )
+        self.status.setText(fill(self.tr("Could not load: %1"), self._named(self.services.explain(exc))))
 
     def _finish_loading(self) -> None:
         self._loading = None

@@ -8,16 +8,17 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QLabel,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from hearth.core.fill import fill
 from hearth.service.app import Services
 from hearth.ui import i18n, theme
 from hearth.ui.other_apps import OtherAppsBox
+from hearth.ui.plain import plain_label
 from hearth.ui.tasks import describe, spawn
 
 GIB = 2**30
@@ -44,6 +45,9 @@ class SettingsPage(QWidget):
         self.theme.setCurrentIndex(max(0, self.theme.findData(theme.chosen())))
         self.theme.currentIndexChanged.connect(lambda _: theme.choose(self.theme.currentData()))
         self.donate = QCheckBox(self.tr("Let paired devices use this device's compute"))
+        # Why the workers are reachable by other accounts here: the service's words, so plain text.
+        self.not_isolated = plain_label()
+        self.not_isolated.setWordWrap(True)
         self.memory = QDoubleSpinBox()
         self.memory.setRange(0.0, 4096.0)
         self.memory.setSuffix(" GiB")
@@ -58,12 +62,13 @@ class SettingsPage(QWidget):
         self.replan.toggled.connect(lambda on: self.services.set_pooling(replan_automatically=on))
         apply = QPushButton(self.tr("Apply"))
         apply.clicked.connect(self.apply)
-        self.status = QLabel()
+        self.status = plain_label()  # or an error
         self.status.setWordWrap(True)
         form = QFormLayout()
         form.addRow(self.tr("Language"), self.language)
         form.addRow(self.tr("Theme"), self.theme)
         form.addRow(self.donate)
+        form.addRow(self.not_isolated)
         form.addRow(self.tr("Memory cap"), self.memory)
         form.addRow(self.tr("Thread cap"), self.threads)
         form.addRow(apply)
@@ -81,6 +86,19 @@ class SettingsPage(QWidget):
         self.donate.setChecked(d.enabled)
         self.memory.setValue(d.max_memory / GIB)
         self.threads.setValue(d.threads)
+        why = self.services.workers_exposed
+        self.not_isolated.setText(
+            fill(
+                self.tr(
+                    "Not isolated: other accounts on this computer can reach the workers it runs for "
+                    "paired devices (%1)."
+                ),
+                why,
+            )
+            if why
+            else ""
+        )
+        self.not_isolated.setVisible(bool(why))
 
     def apply(self) -> None:
         donate = self.services.donate(

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from hearth.service.app import Services
 from hearth.ui import theme
 from hearth.ui.app_icon import tray_icon
+from hearth.ui.plain import notification_text
 from hearth.ui.tasks import spawn
 
 
@@ -74,4 +75,9 @@ class Tray(QObject):
 
     def notify(self, title: str, message: str) -> None:
         if self.available() and self.icon.isVisible():
-            self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 120_000)
+            self.icon.showMessage(
+                notification_text(title),
+                notification_text(message),
+                QSystemTrayIcon.MessageIcon.Information,
+                120_000,
+            )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from hearth.core.fill import fill
 from hearth.service.app import Services
 from hearth.ui import prefs
 from hearth.ui.memory_bar import gib
+from hearth.ui.plain import plain_label
 
 DONE = "welcome_done"
 
@@ -31,7 +33,7 @@ class Welcome(QFrame):
         self.title = QLabel()
         self.text = QLabel()
         self.text.setWordWrap(True)
-        self.device = QLabel()
+        self.device = plain_label()  # this device's name, as the user or its hostname gave it
         self.add_button = QPushButton(self.tr("Add another device"))
         self.add_button.clicked.connect(self._add)
         self.alone_button = QPushButton(self.tr("Choose a model"))
@@ -77,12 +79,7 @@ class Welcome(QFrame):
             self.device.setText("")
             return
         free = gib(me.memory_free or 0)
-        self.device.setText(
-            self.tr("This device: %1 · %2 free · %3")
-            .replace("%1", me.name)
-            .replace("%2", free)
-            .replace("%3", me.accelerator)
-        )
+        self.device.setText(fill(self.tr("This device: %1 · %2 free · %3"), me.name, free, me.accelerator))
 
     def _add(self) -> None:
         self.step = 2

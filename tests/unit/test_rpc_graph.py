@@ -1,0 +1,348 @@
+"""Graphs a host sends a worker, checked as ggml would have built them: crafted GRAPH_COMPUTE frames
+through the filter a donor's tunnel relays with, against this build's op and type tables."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hearth.core import rpc_graph as rg
+from hearth.core.rpc_filter import INSPECTED, Ledger, RpcFilter, RpcViolation
+from hearth.core.rpc_protocol import Cmd
+from hearth.engine import rpc
+
+RULES = rpc.graph_rules()
+OP = {name: i for i, name in enumerate(RULES.op_names)}
+TYPE = dict(RULES.type_ids)
+UNARY = {name: i for i, name in enumerate(rpc._names("ggml_unary_op_name", rpc.GGML_UNARY_OP_COUNT))}
+F32, F16, I32, I64, Q8_0 = TYPE["f32"], TYPE["f16"], TYPE["i32"], TYPE["i64"], TYPE["q8_0"]
+BUFFER, BASE, SIZE = 0x5000, 0x7F0000000000, 1 << 20
+COMPUTE = rg.GGML_TENSOR_FLAG_COMPUTE
+
+
+def cmd(code: int, payload: bytes = b"") -> bytes:
+    return bytes([code]) + struct.pack("<Q", len(payload)) + payload
+
+
+def reply(payload: bytes) -> bytes:
+    return struct.pack("<Q", len(payload)) + payload
+
+
+@dataclass
+class T:
+    """An rpc_tensor to send; ``at`` is its offset in the one buffer, its strides ggml's own by default."""
+
+    id: int
+    type: int
+    ne: tuple[int, int, int, int]
+    op: str = "NONE"
+    src: tuple[int, ...] = ()
+    at: int = 0
+    nb: tuple[int, int, int, int] | None = None
+    params: tuple[int, ...] = ()
+    view_src: int = 0
+    view_offs: int = 0
+    flags: int = COMPUTE
+    buffer: int = BUFFER
+
+    def strides(self) -> tuple[int, int, int, int]:
+        if self.nb is not None:
+            return self.nb
+        info = RULES.types[self.type]
+        nb0 = info.size
+        nb1 = nb0 * (self.ne[0] // info.block)
+        nb2 = nb1 * self.ne[1]
+        return (nb0, nb1, nb2, nb2 * self.ne[2])
+
+    def pack(self) -> bytes:
+        params = (*self.params, *[0] * (16 - len(self.params)))
+        src = (*self.src, *[0] * (10 - len(self.src)))
+        return rg._TENSOR.pack(
+            self.id,
+            self.type,
+            self.buffer,
+            *self.ne,
+            *self.strides(),
+            OP[self.op],
+            *params,
+            self.flags,
+            *src,
+            self.view_src,
+            self.view_offs,
+            BASE + self.at,
+            b"t",
+            1,
+        )
+
+
+def graph(nodes: list[int], tensors: list[T]) -> bytes:
+    return (
+        struct.pack("<II", 0, len(nodes))
+        + b"".join(struct.pack("<Q", n) for n in nodes)
+        + struct.pack("<I", len(tensors))
+        + b"".join(t.pack() for t in tensors)
+    )
+
+
+@dataclass
+class Connection:
+    """A filter that has seen one buffer of SIZE bytes allocated and located, as llama.cpp does."""
+
+    filt: RpcFilter = field(default_factory=lambda: RpcFilter(Ledger(1 << 30), RULES))
+
+    def __post_init__(self) -> None:
+        self.filt.from_client(cmd(Cmd.ALLOC_BUFFER, struct.pack("<IQ", 0, SIZE)))
+        self.filt.from_server(reply(struct.pack("<QQ", BUFFER, SIZE)))
+        self.filt.from_client(cmd(Cmd.BUFFER_GET_BASE, struct.pack("<Q", BUFFER)))
+        self.filt.from_server(reply(struct.pack("<Q", BASE)))
+
+    def send(self, nodes: list[int], tensors: list[T]) -> bytes:
+        frame = cmd(Cmd.GRAPH_COMPUTE, graph(nodes, tensors))
+        to_server, to_client = self.filt.from_client(frame)
+        assert to_client == b""
+        return to_server
+
+
+def refused(nodes: list[int], tensors: list[T], match: str) -> None:
+    with pytest.raises(RpcViolation, match=match):
+        Connection().send(nodes, tensors)
+
+
+def get_rows(dst_ne: tuple[int, int, int, int], n_idx: int, dst_nb: tuple[int, int, int, int] | None = None):
+    table = T(1, F32, (64, 32, 1, 1))
+    idx = T(2, I32, (n_idx, 1, 1, 1), at=16 * 1024)
+    dst = T(3, F32, dst_ne, "GET_ROWS", (1, 2), at=32 * 1024, nb=dst_nb)
+    return [3], [table, idx, dst]
+
+
+def test_a_graph_as_ggml_builds_it_passes_unchanged() -> None:
+    nodes, tensors = get_rows((64, 16, 1, 1), 16)
+    frame = cmd(Cmd.GRAPH_COMPUTE, graph(nodes, tensors))
+    assert Connection().send(nodes, tensors) == frame
+
+
+def test_get_rows_into_a_short_destination_is_refused() -> None:
+    # What reached the server before: a 4-byte destination, 16 rows of 256 bytes at 4 KiB strides.
+    refused(*get_rows((1, 1, 1, 1), 16, dst_nb=(4, 4096, 4096, 4096)), match="shape other than")
+    refused(*get_rows((64, 8, 1, 1), 16), match="shape other than")
+    # Declared with the right shape, its rows 4 KiB apart run past the buffer.
+    refused(*get_rows((64, 16, 1, 1), 16, dst_nb=(4, 4096 * 1024, 1 << 26, 1 << 26)), match="reaches")
+
+
+def test_get_rows_of_the_wrong_type_is_refused() -> None:
+    nodes, tensors = get_rows((64, 16, 1, 1), 16)
+    tensors[2].type = F16  # the kernel writes floats: twice the bytes a half row holds
+    refused(nodes, tensors, match="wrong type")
+    nodes, tensors = get_rows((64, 16, 1, 1), 16)
+    tensors[1].type = F32
+    refused(nodes, tensors, match="non-I32")
+
+
+def set_rows(target_ne: tuple[int, int, int, int], dst_ne: tuple[int, int, int, int] | None = None):
+    rows = T(1, F32, (64, 16, 1, 1))
+    idx = T(2, I64, (16, 1, 1, 1), at=8 * 1024)
+    cache = T(3, F16, target_ne, at=16 * 1024)
+    dst = T(4, F16, dst_ne or target_ne, "SET_ROWS", (1, 2, 3), at=16 * 1024, view_src=3)
+    return [4], [rows, idx, cache, dst]
+
+
+def test_set_rows_into_a_short_destination_is_refused() -> None:
+    assert Connection().send(*set_rows((64, 512, 1, 1)))
+    # Rows of 64 values written into a cache whose rows hold 8.
+    refused(*set_rows((8, 512, 1, 1)), match="rows unlike")
+    # The result declared smaller than the cache it writes into.
+    refused(*set_rows((64, 512, 1, 1), dst_ne=(64, 1, 1, 1)), match="not its target")
+    # More rows than indices.
+    nodes, tensors = set_rows((64, 512, 1, 1))
+    tensors[1].ne = (4, 1, 1, 1)
+    refused(nodes, tensors, match="4 indices for 16 rows")
+
+
+def test_mul_mat_shapes_must_multiply() -> None:
+    a = T(1, Q8_0, (64, 32, 1, 1))
+    b = T(2, F32, (64, 4, 1, 1), at=8192)
+    ok = T(3, F32, (32, 4, 1, 1), "MUL_MAT", (1, 2), at=16384)
+    assert Connection().send([3], [a, b, ok])
+    refused([3], [a, b, T(3, F32, (32, 40, 1, 1), "MUL_MAT", (1, 2), at=16384)], match="shape other")
+    refused([3], [a, T(2, F32, (32, 4, 1, 1), at=8192), ok], match="do not multiply")
+
+
+def test_a_tensor_past_its_buffer_is_refused() -> None:
+    leaf = T(1, F32, (64, 64, 1, 1), at=SIZE - 64 * 64 * 4)
+    assert Connection().send([1], [leaf])
+    refused([1], [T(1, F32, (64, 64, 1, 1), at=SIZE - 64 * 64 * 4 + 4)], match="reaches")
+    # Strides whose product is far beyond 2^64 are not wrapped around.
+    huge = T(1, F32, (2**32 - 1, 2**31 - 1, 1, 1), nb=(2**32 - 1, 2**32 - 1, 0, 0))
+    refused([1], [huge], match="reaches")
+    refused([1], [T(1, F32, (2**32 - 1, 2**32 - 1, 1, 1), nb=(4, 0, 0, 0))], match="more elements")
+    refused([1], [T(1, F32, (4, 1, 1, 1), at=-64)], match="reaches")
+
+
+def test_a_view_past_its_source_is_refused() -> None:
+    src = T(1, F32, (64, 4, 1, 1))
+    view = T(2, F32, (64, 2, 1, 1), "VIEW", (1,), at=512, view_src=1, view_offs=512)
+    assert Connection().send([2], [src, view])
+    # Inside the buffer, but past its source: ggml keeps a view within what it views.
+    past = T(2, F32, (64, 2, 1, 1), "VIEW", (1,), at=768, view_src=1, view_offs=768)
+    refused([2], [src, past], match="past its source")
+    # A view whose data pointer is not its source's plus its offset.
+    moved = T(2, F32, (64, 2, 1, 1), "VIEW", (1,), at=256, view_src=1, view_offs=512)
+    refused([2], [src, moved], match="does not start")
+
+
+def test_tensors_outside_this_connections_buffers_are_refused() -> None:
+    refused([1], [T(1, F32, (4, 1, 1, 1), buffer=0)], match="no buffer")
+    refused([1], [T(1, F32, (4, 1, 1, 1), buffer=0x9000)], match="no buffer")
+    # A buffer whose base the client never asked for.
+    conn = RpcFilter(Ledger(1 << 30), RULES)
+    conn.from_client(cmd(Cmd.ALLOC_BUFFER, struct.pack("<IQ", 0, SIZE)))
+    conn.from_server(reply(struct.pack("<QQ", BUFFER, SIZE)))
+    with pytest.raises(RpcViolation, match="no buffer"):
+        conn.from_client(cmd(Cmd.GRAPH_COMPUTE, graph([1], [T(1, F32, (4, 1, 1, 1))])))
+    # A freed buffer holds nothing any more.
+    c = Connection()
+    c.filt.from_client(cmd(Cmd.FREE_BUFFER, struct.pack("<Q", BUFFER)))
+    with pytest.raises(RpcViolation, match="no buffer"):
+        c.send([1], [T(1, F32, (4, 1, 1, 1))])
+
+
+@pytest.mark.parametrize(
+    "op", ["CUSTOM", "MAP_CUSTOM1", "OPT_STEP_ADAMW", "CONV_2D", "SSM_SCAN", "SOFT_MAX_BACK"]
+)
+def test_ops_outside_the_allow_list_are_refused(op: str) -> None:
+    refused([1], [T(1, F32, (4, 1, 1, 1), op)], match=f"op {OP[op]} \\({op}\\)")
+    # Even as a tensor that is not computed, only referred to.
+    refused([2], [T(1, F32, (4, 1, 1, 1), op), T(2, F32, (4, 1, 1, 1), "CONT", (1,), at=64)], match=op)
+
+
+def test_unary_kinds_outside_the_allow_list_are_refused() -> None:
+    a = T(1, F32, (16, 1, 1, 1))
+    silu = T(2, F32, (16, 1, 1, 1), "UNARY", (1,), at=64, params=(UNARY["SILU"],))
+    assert Connection().send([2], [a, silu])
+    floor = T(2, F32, (16, 1, 1, 1), "UNARY", (1,), at=64, params=(UNARY["XIELU"],))
+    refused([2], [a, floor], match="unary kind")
+
+
+def test_graphs_over_the_caps_are_refused_on_their_declared_length() -> None:
+    f = RpcFilter(Ledger(1 << 30), RULES)
+    # The header alone: nothing else has arrived, nothing has been held or passed on.
+    with pytest.raises(RpcViolation, match="GRAPH_COMPUTE"):
+        f.from_client(bytes([Cmd.GRAPH_COMPUTE]) + struct.pack("<Q", rg.MAX_GRAPH_BYTES + 1))
+    assert INSPECTED[Cmd.GRAPH_COMPUTE] == rg.MAX_GRAPH_BYTES < 20 * 2**20
+    with pytest.raises(RpcViolation, match="ALLOC_BUFFER"):
+        RpcFilter(Ledger(10), RULES).from_client(bytes([Cmd.ALLOC_BUFFER]) + struct.pack("<Q", 2**28))
+
+
+def test_graphs_with_too_many_nodes_or_tensors_are_refused() -> None:
+    many_nodes = struct.pack("<II", 0, rg.MAX_NODES + 1) + bytes(8)
+    with pytest.raises(RpcViolation, match=f"{rg.MAX_NODES + 1} nodes"):
+        Connection().filt.from_client(cmd(Cmd.GRAPH_COMPUTE, many_nodes))
+    many_tensors = struct.pack("<III", 0, 0, rg.MAX_TENSORS + 1)
+    with pytest.raises(RpcViolation, match=f"{rg.MAX_TENSORS + 1} tensors"):
+        Connection().filt.from_client(cmd(Cmd.GRAPH_COMPUTE, many_tensors))
+    # Counts that do not match the payload's length.
+    with pytest.raises(RpcViolation, match="length"):
+        Connection().filt.from_client(cmd(Cmd.GRAPH_COMPUTE, struct.pack("<III", 0, 0, 1)))
+
+
+def experts(ids_op: str = "ARGSORT", between: list[T] | None = None, n_probs: int = 4):
+    """MUL_MAT_ID over four experts, with ids from ``ids_op``: as llama.cpp's MoE feed-forward."""
+    probs = T(1, F32, (n_probs, 3, 1, 1))
+    sort = T(2, I32, (n_probs, 3, 1, 1), ids_op, (1,), at=1024, params=(1,))
+    if ids_op == "NONE":
+        sort = T(2, I32, (n_probs, 3, 1, 1), at=1024)
+    ids = T(
+        3,
+        I32,
+        (2, 3, 1, 1),
+        "VIEW",
+        (2,),
+        at=1024,
+        nb=(4, 4 * n_probs, 12 * n_probs, 12 * n_probs),
+        view_src=2,
+    )
+    weights = T(4, F16, (64, 32, 4, 1), at=4096)
+    x = T(5, F32, (64, 1, 3, 1), at=32768)
+    out = T(6, F32, (32, 2, 3, 1), "MUL_MAT_ID", (4, 5, 3), at=65536)
+    middle = between or []
+    tensors = [probs, sort, ids, weights, x, *middle, out]
+    nodes = [2, 3, *[t.id for t in middle], 6] if ids_op != "NONE" else [3, 6]
+    return nodes, tensors
+
+
+def test_expert_ids_must_come_from_an_argsort_over_the_experts() -> None:
+    assert Connection().send(*experts())
+    # The kernel indexes by each id unchecked: ids the host wrote itself are refused.
+    refused(*experts("NONE"), match="no ARGSORT")
+    # An argsort over more values than there are experts yields ids past them.
+    refused(*experts(n_probs=8), match="last written by ARGSORT")
+    # A node between the sort and the experts that overwrites the ids.
+    overwrite = T(7, I32, (2, 3, 1, 1), "CONT", (3,), at=1024)
+    refused(*experts(between=[overwrite]), match="last written by CONT")
+    # An argsort the backend skips (no compute flag) leaves whatever was there.
+    nodes, tensors = experts()
+    tensors[1].flags = 0
+    refused(nodes, tensors, match="no ARGSORT")
+    # Ids read across two sorted values.
+    nodes, tensors = experts()
+    tensors[2].at, tensors[2].view_offs = 1026, 2
+    refused(nodes, tensors, match="aligned")
+
+
+def test_a_set_tensor_larger_than_any_buffer_is_refused_before_it_streams() -> None:
+    c = Connection()
+    head = bytes([Cmd.SET_TENSOR]) + struct.pack("<Q", SIZE + 305)
+    assert c.filt.from_client(head)[0] == head
+    with pytest.raises(RpcViolation, match="SET_TENSOR"):
+        Connection().filt.from_client(bytes([Cmd.SET_TENSOR]) + struct.pack("<Q", SIZE + 306))
+    with pytest.raises(RpcViolation, match="SET_TENSOR"):
+        RpcFilter(Ledger(1 << 30), RULES).from_client(bytes([Cmd.SET_TENSOR]) + struct.pack("<Q", 1 << 40))
+
+
+def test_the_rules_name_a_build_that_lacks_an_op() -> None:
+    names = [n if n != "GET_ROWS" else "GATHER" for n in RULES.op_names]
+    with pytest.raises(ValueError, match="op GET_ROWS"):
+        rg.GraphRules.build(names, rpc._types(), [], [])
+
+
+GOOD = [experts(), get_rows((64, 16, 1, 1), 16), set_rows((64, 512, 1, 1))]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(GOOD),
+    st.integers(0, 7),
+    st.sampled_from(["ne", "nb", "type", "op", "at", "src", "params", "view_offs"]),
+    st.integers(-(2**33), 2**33),
+)
+def test_any_change_to_a_good_graph_passes_or_is_a_violation(base, which, attr, value) -> None:
+    nodes, tensors = base
+    tensors = [T(**vars(t)) for t in tensors]
+    for each in tensors:
+        each.nb = each.strides()
+    t = tensors[which % len(tensors)]
+    u32 = value % 2**32
+    if attr in ("ne", "nb"):
+        old = list(t.ne if attr == "ne" else t.strides())
+        old[value % 4] = u32
+        setattr(t, attr, tuple(old))
+    elif attr == "type":
+        t.type = u32 % 64
+    elif attr == "op":
+        t.op = RULES.op_names[u32 % len(RULES.op_names)]
+    elif attr == "src":
+        t.src = (u32 % 9, *t.src[1:])
+    elif attr == "params":
+        t.params = (value % 2**31, *t.params[1:])
+    elif attr == "at":
+        t.at = value % SIZE
+    else:
+        t.view_offs = u32
+    try:
+        Connection().send(nodes, tensors)
+    except RpcViolation:
+        pass
