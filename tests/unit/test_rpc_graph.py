@@ -171,6 +171,55 @@ def test_mul_mat_shapes_must_multiply() -> None:
     refused([3], [a, T(2, F32, (32, 4, 1, 1), at=8192), ok], match="do not multiply")
 
 
+def test_results_laid_out_unlike_ggmls_are_refused() -> None:
+    """Kernels size their work from a result's shape but step through it by its strides: a result
+    whose rows are spread out writes where no check looked (flash attention, clamp, matmul)."""
+    a = T(1, Q8_0, (64, 32, 1, 1))
+    b = T(2, F32, (64, 4, 1, 1), at=8192)
+    spread = (4, 1 << 18, 1 << 18, 1 << 18)
+    refused([3], [a, b, T(3, F32, (32, 4, 1, 1), "MUL_MAT", (1, 2), at=16384, nb=spread)], match="laid out")
+    # CLAMP: a new packed tensor or its source itself; never rows 1 MiB apart from a small buffer.
+    x = T(1, F32, (16, 1, 64, 1))
+    assert Connection().send([2], [x, T(2, F32, (16, 1, 64, 1), "CLAMP", (1,), at=8192)])
+    assert Connection().send([2], [x, T(2, F32, (16, 1, 64, 1), "CLAMP", (1,), view_src=1)])
+    wide = (4, 1 << 20, 64, 64 * 64)
+    refused([2], [x, T(2, F32, (16, 1, 64, 1), "CLAMP", (1,), at=8192, nb=wide)], match="laid out")
+    # Flash attention writes a packed result whatever strides it is given.
+    q = T(1, F32, (64, 32, 32, 1))
+    k = T(2, F16, (64, 256, 8, 1), at=1 << 19)
+    v = T(3, F16, (64, 256, 8, 1), at=(1 << 19) + (1 << 18))
+    params = (0, 0, 0, 0)
+    fa = T(4, F32, (64, 32, 32, 1), "FLASH_ATTN_EXT", (1, 2, 3), params=params, at=0)
+    wrong = (4, 4096, 4096, 4096)
+    refused(
+        [4],
+        [q, k, v, T(4, F32, (64, 32, 32, 1), "FLASH_ATTN_EXT", (1, 2, 3), params=params, nb=wrong)],
+        match="laid out",
+    )
+    del fa
+
+
+def test_a_matmul_hint_that_would_transform_past_its_result_is_refused() -> None:
+    # The Hadamard hint sends the product to a transform writing b's width into each result row.
+    a = T(1, F32, (64, 1, 1, 1))
+    b = T(2, F32, (64 * 256, 1, 1, 1), at=8192)
+    hinted = T(
+        3, F32, (1, 1, 1, 1), "MUL_MAT", (1, 2), params=(0, rg.GGML_HINT_SRC0_IS_HADAMARD), at=SIZE - 4
+    )
+    refused([3], [T(1, F32, (16384, 1, 1, 1)), b, hinted], match="op hint")
+    square = T(1, F32, (64, 64, 1, 1))
+    ok = T(3, F32, (64, 4, 1, 1), "MUL_MAT", (1, 2), params=(0, rg.GGML_HINT_SRC0_IS_HADAMARD), at=1 << 19)
+    assert Connection().send([3], [square, T(2, F32, (64, 4, 1, 1), at=1 << 18), ok])
+    del a
+
+
+def test_rope_over_an_odd_row_is_refused() -> None:
+    x = T(1, F32, (63, 4, 2, 1))
+    pos = T(2, I32, (2, 1, 1, 1), at=8192)
+    rope = T(3, F32, (63, 4, 2, 1), "ROPE", (1, 2), params=(0, 62, 0), at=16384)
+    refused([3], [x, pos, rope], match="rows of 63")
+
+
 def test_a_tensor_past_its_buffer_is_refused() -> None:
     leaf = T(1, F32, (64, 64, 1, 1), at=SIZE - 64 * 64 * 4)
     assert Connection().send([1], [leaf])

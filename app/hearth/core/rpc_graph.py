@@ -54,6 +54,8 @@ GGML_MAX_DIMS = 4
 GGML_MAX_SRC = 10
 GGML_TENSOR_FLAG_COMPUTE = 16  # ggml.h: nodes without it are skipped by the CPU backend
 GGML_PREC_DEFAULT, GGML_PREC_F32 = 0, 10
+# ggml_mul_mat's op_params[1]: the first source is a Hadamard matrix (ggml.h, enum ggml_op_hint).
+GGML_HINT_SRC0_IS_HADAMARD = 1
 GGML_ROPE_TYPE_MROPE = 8
 _I64_MAX = (1 << 63) - 1
 
@@ -392,9 +394,29 @@ def _unary_shape(g: Graph, t: Tensor) -> Tensor:
     return a
 
 
+def _packed(t: Tensor) -> bool:
+    """Exactly ggml's own strides for its shape. Stricter than ggml_is_contiguous, which ignores the
+    stride of a dimension of size 1: kernels that walk rows flattened step by nb1 over every row, so a
+    large nb1 on a one-row dimension is a write no reach check sees."""
+    if t.info.block <= 0 or t.ne[0] % t.info.block:
+        return False
+    nb0 = t.info.size
+    nb1 = nb0 * (t.ne[0] // t.info.block)
+    return t.nb == (nb0, nb1, nb1 * t.ne[1], nb1 * t.ne[1] * t.ne[2])
+
+
+def _fresh(t: Tensor) -> bool:
+    """A result as ggml_new_tensor makes it: packed and its own. Kernels step through a result by its
+    strides but size their work from its shape, so any other layout is a write the checks never saw."""
+    return t.view_src == 0 and _packed(t)
+
+
 def _elementwise(g: Graph, t: Tensor) -> None:
-    # CLAMP, NORM, RMS_NORM: the result has its source's shape.
-    _unary_shape(g, t)
+    # CLAMP, NORM, RMS_NORM: the result has its source's shape; a new packed tensor, or (CLAMP, in
+    # place) the source itself, walked by the source's own strides.
+    a = _unary_shape(g, t)
+    in_place = t.data == a.data and t.nb == a.nb and _packed(a)
+    g.need(_fresh(t) or in_place, t, "a result laid out unlike a new tensor or its source")
 
 
 def _scale(g: Graph, t: Tensor) -> None:
@@ -475,6 +497,14 @@ def _mul_mat(g: Graph, t: Tensor) -> None:
     shape = (a.ne[1], b.ne[1], b.ne[2], b.ne[3])
     g.need(t.ne == shape, t, f"a shape other than {shape}")
     g.need(t.type == g.f32, t, "a non-F32 result")
+    g.need(_fresh(t), t, "a result laid out unlike a new tensor")
+    hint = t.params[1]
+    if hint:
+        # The Hadamard hint sends the product to a transform that writes b.ne[0] values into each
+        # result row: only sound for a square power-of-two first source as wide as b.
+        n = a.ne[0]
+        square = hint == GGML_HINT_SRC0_IS_HADAMARD and a.ne[1] == n == b.ne[0] and n & (n - 1) == 0
+        g.need(square and b.type in (g.f32, g.f16), t, f"op hint {hint} on sources {a.ne} and {b.ne}")
 
 
 def _mul_mat_id(g: Graph, t: Tensor) -> None:
@@ -578,6 +608,8 @@ def _rope(g: Graph, t: Tensor) -> None:
     g.need(pos.ne[0] == a.ne[2] * per_token, t, f"{pos.ne[0]} positions for {a.ne[2]} tokens")
     if factors is not None:
         g.need(factors.type == g.f32 and 2 * factors.ne[0] >= n_dims, t, "too few frequency factors")
+    # The kernel rotates pairs and copies the tail of a row two at a time: an odd row runs past it.
+    g.need(a.ne[0] % 2 == 0 and 0 <= n_dims <= a.ne[0], t, f"rows of {a.ne[0]} for {n_dims} rotated")
     _same(g, t, a)
 
 
@@ -611,6 +643,7 @@ def _flash_attn_ext(g: Graph, t: Tensor) -> None:
     shape = (v.ne[0], q.ne[2], q.ne[1], q.ne[3])
     g.need(t.ne == shape, t, f"a shape other than {shape}")
     g.need(t.type == g.f32, t, "a non-F32 result")
+    g.need(_fresh(t), t, "a result laid out unlike a new tensor")
 
 
 # The allow-list: the ops llama.cpp's model graphs use, by ggml's names, each with its check.
