@@ -133,6 +133,14 @@ class NodeProcess:
             timeout=timeout,
         )
 
+    def pooled_answer(self, model: Path, plan: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """A short greedy ``hearth chat --pool`` answer over ``plan``, kept out of the history."""
+        return self.cli(
+            *("chat", "--model", str(model), "--pool", "--plan", plan, "--prompt", "hi"),
+            *("--max-tokens", "8", "--no-history"),
+            timeout=timeout,
+        )
+
     def status(self) -> dict[str, Any]:
         return asyncio.run(local_call(self.home, "status"))
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,3 +31,23 @@ def rpc_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]
         assert workers.seen.refusals == [], workers.seen.refusals
     finally:
         workers.close()
+
+
+@pytest.fixture
+def netns() -> Iterator[list[str]]:
+    """A private network namespace with multicast on its loopback, as a command prefix. Skips where
+    it cannot be made (root without CAP_SYS_ADMIN in a container, say) rather than erroring."""
+    name = f"hearth-test-{uuid.uuid4().hex[:8]}"
+    made = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a network namespace here: {made.stderr.strip()}")
+    try:
+        for cmd in (
+            ["ip", "link", "set", "lo", "up"],
+            ["ip", "link", "set", "lo", "multicast", "on"],
+            ["ip", "route", "add", "224.0.0.0/4", "dev", "lo"],
+        ):
+            subprocess.run(["ip", "netns", "exec", name, *cmd], check=True)
+        yield ["ip", "netns", "exec", name]
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,22 +16,6 @@ pytestmark = pytest.mark.skipif(
     not (sys.platform == "linux" and os.geteuid() == 0 and shutil.which("ip")),
     reason="needs Linux, root and iproute2 to make a private network namespace for multicast",
 )
-
-
-@pytest.fixture
-def netns():
-    name = f"hearth-test-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        for cmd in (
-            ["ip", "link", "set", "lo", "up"],
-            ["ip", "link", "set", "lo", "multicast", "on"],
-            ["ip", "route", "add", "224.0.0.0/4", "dev", "lo"],
-        ):
-            subprocess.run(["ip", "netns", "exec", name, *cmd], check=True)
-        yield ["ip", "netns", "exec", name]
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 def test_three_nodes_discover_each_other_and_see_leavers_go(netns: list[str], tmp_path: Path) -> None:

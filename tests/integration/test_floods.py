@@ -15,8 +15,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -41,22 +39,6 @@ RECOVERY_S = 30.0
 DONOR = ["--donate", "--max-memory", "512M", "--threads", "1"]
 
 
-@pytest.fixture
-def netns() -> Iterator[list[str]]:
-    name = f"hearth-flood-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        for cmd in (
-            ["ip", "link", "set", "lo", "up"],
-            ["ip", "link", "set", "lo", "multicast", "on"],
-            ["ip", "route", "add", "224.0.0.0/4", "dev", "lo"],
-        ):
-            subprocess.run(["ip", "netns", "exec", name, *cmd], check=True)
-        yield ["ip", "netns", "exec", name]
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=False)
-
-
 def _node_process(node: NodeProcess) -> psutil.Process:
     """The node's own process (``ip netns exec`` and ``prlimit`` exec it in place; look below too)."""
     assert node.proc is not None
@@ -70,23 +52,6 @@ def _node_process(node: NodeProcess) -> psutil.Process:
 
 def _fds(proc: psutil.Process) -> int:
     return len(os.listdir(f"/proc/{proc.pid}/fd"))
-
-
-def _pooled_answer(host: NodeProcess, model: Path, plan: str) -> subprocess.CompletedProcess[str]:
-    return host.cli(
-        "chat",
-        "--model",
-        str(model),
-        "--pool",
-        "--plan",
-        plan,
-        "--prompt",
-        "hi",
-        "--max-tokens",
-        "8",
-        "--no-history",
-        timeout=120,
-    )
 
 
 def _flood(netns: list[str], *args: str) -> subprocess.Popen[str]:
@@ -157,7 +122,7 @@ def test_a_flooded_donor_stays_bounded_and_pools_again_once_the_flood_stops(
         assert pair(host, donor).returncode == 0
         assert wait_until(lambda: ((host.device(donor.device_id) or {}).get("donated_bytes") or 0) > 0, 20)
         plan = "host:0-3,beta:4-7"
-        first = _pooled_answer(host, tiny_model, plan)
+        first = host.pooled_answer(tiny_model, plan)
         assert first.returncode == 0 and first.stdout.strip(), first.stderr
         tunnel_port = _status(netns, donor)["tunnel_port"]
         node = _node_process(donor)
@@ -205,7 +170,7 @@ def test_a_flooded_donor_stays_bounded_and_pools_again_once_the_flood_stops(
         # Pooling over the donor works again within seconds.
         answered = None
         while time.monotonic() - stopped < RECOVERY_S:
-            again = _pooled_answer(host, tiny_model, plan)
+            again = host.pooled_answer(tiny_model, plan)
             if again.returncode == 0 and again.stdout.strip():
                 answered = time.monotonic() - stopped
                 break

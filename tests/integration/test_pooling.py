@@ -361,22 +361,6 @@ def _ended(proc: subprocess.Popen[bytes], since: float, timeout: float) -> tuple
     return after, proc.stderr.read().decode(), proc.stdout.read()
 
 
-def _short_pooled_answer(host: NodeProcess, model: Path, plan: str) -> subprocess.CompletedProcess[str]:
-    return host.cli(
-        "chat",
-        "--model",
-        str(model),
-        "--pool",
-        "--plan",
-        plan,
-        "--prompt",
-        "hi",
-        "--max-tokens",
-        "8",
-        "--no-history",
-    )
-
-
 def test_killing_a_worker_mid_answer_is_reported_and_a_new_plan_works(pool_nodes, small_model: Path) -> None:
     host, beta, _ = pool_nodes
     with _pooled_chat_under_way(host, small_model, "host:0-3,beta:4-7") as (proc, shown):
@@ -394,7 +378,7 @@ def test_killing_a_worker_mid_answer_is_reported_and_a_new_plan_works(pool_nodes
     assert answer.status == "failed" and answer.error
     assert answer.content.encode() == shown.rstrip(b"\n")
     # The pool goes on without beta.
-    again = _short_pooled_answer(host, small_model, "host:0-3,gamma:4-7")
+    again = host.pooled_answer(small_model, "host:0-3,gamma:4-7")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip()
 
@@ -423,7 +407,7 @@ def test_a_worker_that_stops_answering_mid_answer_is_reported_and_replaced(
     assert beta.alive()
     assert beta.status()["workers"] == []
     # The same donor serves the next answer, with a fresh worker.
-    again = _short_pooled_answer(host, small_model, "host:0-3,beta:4-7")
+    again = host.pooled_answer(small_model, "host:0-3,beta:4-7")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip()
 
@@ -478,7 +462,7 @@ def test_a_worker_connection_that_closes_mid_answer_is_reported_and_the_donor_se
     assert reported_after < 10.0
     assert "beta" in stderr and "the answer stopped" in stderr, stderr
     assert beta.alive()
-    again = _short_pooled_answer(host, small_model, "host:0-3,beta:4-7")
+    again = host.pooled_answer(small_model, "host:0-3,beta:4-7")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip()
 

@@ -346,6 +346,8 @@ def server_sockets(host: str | None, port: int, gate: Gate) -> list[socket.socke
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family, _, _, _, address = infos[0]
         return [_bind(family, address, gate)]
+    # Only the node's own port comes here unbound to a host: its control channel and pairing endpoint,
+    # both behind TLS (and mutual TLS for control), which face the household's network by design.
     first = _bind(socket.AF_INET, ("0.0.0.0", port), gate)
     sockets = [first]
     if socket.has_ipv6:
