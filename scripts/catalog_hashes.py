@@ -1,8 +1,9 @@
 """Fill in the catalog's SHA-256 pins from the hub: ``uv run python -m scripts.catalog_hashes``.
 
-Each GGUF entry's listed files (the first part of a split model) get the hub's LFS SHA-256 at the
-repository's current commit, where the catalog has none; a pin that no longer agrees is reported, not
-replaced (the file on the hub changed: someone should look before the catalog trusts the new one).
+Each GGUF entry's listed files get the hub's LFS SHA-256 of every part (one string for a single
+file, a list for a split model) at the repository's current commit, where the catalog has none; a
+pin that no longer agrees is reported, not replaced (the file on the hub changed: someone should
+look before the catalog trusts the new one).
 Needs the network to reach the hub (``HF_ENDPOINT``, if set, is used instead).
 """
 
@@ -28,17 +29,19 @@ def main() -> int:
             continue
         for f, raw_file in zip(entry.files, raw["files"], strict=True):
             try:
-                listed = hub.model(entry.repo, f.file).parts[0].sha256
+                hashes = [part.sha256 for part in hub.model(entry.repo, f.file).parts]
             except HubError as exc:
                 print(f"{entry.id} {f.quant}: {exc}", file=sys.stderr)
                 continue
-            if listed is None:
-                continue
-            if f.sha256 and f.sha256 != listed:
-                print(f"{entry.id} {f.quant}: pinned {f.sha256[:12]}…, the hub now has {listed[:12]}…")
+            listed = tuple(h for h in hashes if h is not None)
+            if len(listed) != len(hashes):
+                continue  # a part without a listed hash: nothing to pin it to
+            pinned = f.pins()
+            if pinned and pinned != listed:
+                print(f"{entry.id} {f.quant}: pinned {pinned[0][:12]}…, the hub now has {listed[0][:12]}…")
                 disagree += 1
-            elif not f.sha256:
-                raw_file["sha256"] = listed
+            elif not pinned:
+                raw_file["sha256"] = listed[0] if len(listed) == 1 else list(listed)
                 changed += 1
     if changed and not args.check:
         CATALOG.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

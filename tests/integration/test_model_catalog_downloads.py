@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
 
@@ -34,7 +35,9 @@ def test_catalog_entries_resolve_to_the_hubs_files(fake_hub):
     # A hash pinned in the catalog must agree with the hub's.
     with pytest.raises(HubError, match="SHA-256 differs"):
         from_catalog(hub, _entry("Tiny-Q8_0.gguf", "Q8_0", sha256="0" * 64))
-    assert from_catalog(hub, _entry("Tiny-Q8_0.gguf", "Q8_0", named.parts[0].sha256)) == named
+    pinned = from_catalog(hub, _entry("Tiny-Q8_0.gguf", "Q8_0", named.parts[0].sha256))
+    assert pinned.parts[0].pinned and not named.parts[0].pinned
+    assert dataclasses.replace(pinned.parts[0], pinned=False) == named.parts[0]
     # References as `hearth models pull` takes them.
     assert resolve(hub, f"{REPO}/Tiny-Q8_0.gguf", []) == named
     assert resolve(hub, f"{REPO}:q8_0", []) == named

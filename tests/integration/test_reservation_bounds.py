@@ -154,7 +154,6 @@ def test_reservations_share_one_ledger_and_a_negative_reservation_is_refused(mon
     assert _alloc(b_filter, 600 * MIB, 0x3000)
     assert not _alloc(c_filter, 1, 0x4000)
     assert b.ledger is c.ledger and b.ledger.cap_bytes == DONATED
-    assert b.lock is c.lock  # the filters that share the ledger are serialised by one lock
     assert b.links.limit == workers_module.MAX_TUNNEL_CONNECTIONS
 
 
@@ -172,10 +171,12 @@ def test_trim_cache_removes_the_least_recently_used_first(tmp_path: Path) -> Non
     new = _write(tmp_path, "0000000000000003", 400, age_s=10)
     (tmp_path / "link").symlink_to(new)
     assert trim_cache(tmp_path, 1200) == 0
+    # A link is neither followed nor kept (ggml's cache holds files only); what it named stays.
+    assert not (tmp_path / "link").is_symlink() and new.exists()
     assert trim_cache(tmp_path, 900) == 400
     assert not old.exists() and middle.exists() and new.exists()
     assert trim_cache(tmp_path, 100) == 800
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["link"]  # a link is not followed
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
     assert trim_cache(tmp_path / "absent", 0) == 0
 
 
@@ -204,7 +205,8 @@ def test_a_hosts_weight_cache_is_held_to_its_quota_while_it_is_used_and_after(mo
             stdin.write(f"[set_tensor] saved to '{folder}/00000000000000b1'\n".encode())
             await stdin.drain()
             deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and _size(folder) > quota:
+            # The donor trims on reading that line and marks nothing when done: the folder's size shows it.
+            while time.monotonic() < deadline and _size(folder) > quota:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             during = sorted(p.name for p in folder.iterdir())
             _write(folder, "00000000000000c0", 900 * 1024, age_s=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,64 @@ def test_a_damaged_catalog_is_named(tmp_path: Path) -> None:
         load_catalog(bad)
 
 
+def _catalog_with(tmp_path: Path, file: str, sha256: object, format: str = "gguf") -> Path:
+    entry = {
+        "id": "x",
+        "name": "X",
+        "family": "X",
+        "parameters_b": 1,
+        "license": "mit",
+        "context": 512,
+        "repo": "o/x",
+        "format": format,
+        "files": [
+            {"quant": "Q4_K_M", "file": file, "size": 10} | ({} if sha256 is None else {"sha256": sha256})
+        ],
+    }
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps({"about": "", "models": [entry]}))
+    return path
+
+
+SPLIT = "x-Q4_K_M-00001-of-00002.gguf"
+
+
+def test_pins_are_per_part_and_carried_to_every_part(tmp_path: Path) -> None:
+    (single,) = load_catalog(_catalog_with(tmp_path, "x-Q4_K_M.gguf", "AB" * 32))
+    assert single.files[0].pins() == ("ab" * 32,)
+    (split,) = load_catalog(_catalog_with(tmp_path, SPLIT, ["a" * 64, "b" * 64]))
+    remote = split.remote()
+    assert [(p.name, p.sha256, p.pinned) for p in remote.parts] == [
+        (SPLIT, "a" * 64, True),
+        ("x-Q4_K_M-00002-of-00002.gguf", "b" * 64, True),
+    ]
+    # Unpinned: nothing pinned, the hub's listing is what the download is checked against.
+    (unpinned,) = load_catalog(_catalog_with(tmp_path, SPLIT, None))
+    assert unpinned.files[0].pins() == () and unpinned.files[0].pin_problem() == ""
+    assert [(p.sha256, p.pinned) for p in unpinned.remote().parts] == [(None, False), (None, False)]
+    # Every entry shipped is unpinned or pinned whole (load_catalog refuses anything else).
+    assert all(f.pin_problem(m.format) == "" for m in load_catalog() for f in m.files)
+
+
+@pytest.mark.parametrize(
+    ("file", "sha256", "format", "why"),
+    [
+        (SPLIT, "a" * 64, "gguf", r"comes in 2 part\(s\) but 1 sha256 are given: pin every part"),
+        (SPLIT, ["a" * 64], "gguf", r"comes in 2 part\(s\) but 1 sha256"),
+        (SPLIT, [], "gguf", r"comes in 2 part\(s\) but 0 sha256"),
+        ("x-Q4_K_M.gguf", ["a" * 64, "b" * 64], "gguf", r"comes in 1 part\(s\) but 2 sha256"),
+        ("x-Q4_K_M.gguf", "a" * 63, "gguf", "not 64 hexadecimal digits"),
+        ("x-Q4_K_M.gguf", "g" * 64, "gguf", "not 64 hexadecimal digits"),
+        ("model.safetensors", "a" * 64, "mlx", "only GGUF files can be pinned"),
+    ],
+)
+def test_pins_that_cannot_hold_make_the_catalog_damaged(
+    tmp_path: Path, file: str, sha256: object, format: str, why: str
+) -> None:
+    with pytest.raises(CatalogError, match=rf"damaged: x Q4_K_M's sha256 cannot pin .*{why}"):
+        load_catalog(_catalog_with(tmp_path, file, sha256, format))
+
+
 @pytest.mark.parametrize(
     ("name", "quant"),
     [
@@ -83,8 +142,9 @@ def test_a_header_read_from_the_first_bytes_asks_for_more_until_it_ends(tiny_mod
             header = parse(data[:n], len(data), "prefix", available=n)
             break
         except NeedMoreBytes as more:
-            assert more.needed > n
-            n = max(more.needed, 2 * n)
+            needed = more.needed
+        assert needed > n
+        n = max(needed, 2 * n)
     else:
         pytest.fail("the header never ended")
     assert n < 2 * whole.data_offset  # the weights were never needed

@@ -7,9 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hearth.core import rpc_filter as rf
 from hearth.core.rpc_filter import Ledger, RpcFilter, RpcViolation
-from hearth.core.rpc_protocol import Cmd
+from hearth.core.rpc_protocol import CONN_CAPS_SIZE, Cmd
 from hearth.engine import rpc
 
 RULES = rpc.graph_rules()
@@ -153,14 +152,14 @@ def test_arbitrary_client_bytes_pass_or_are_violations(chunks) -> None:
 
 def test_hello_transport_capabilities_are_cleared_both_ways() -> None:
     f = RpcFilter(Ledger(1000), RULES)
-    caps = bytes(range(1, rf.CONN_CAPS_SIZE + 1))  # what an RDMA-capable end would advertise
+    caps = bytes(range(1, CONN_CAPS_SIZE + 1))  # what an RDMA-capable end would advertise
     hello = cmd(Cmd.HELLO, caps)
     # Delivered a byte at a time, as TCP may.
     to_server = b"".join(f.from_client(hello[i : i + 1])[0] for i in range(len(hello)))
-    assert to_server == cmd(Cmd.HELLO, bytes(rf.CONN_CAPS_SIZE))
+    assert to_server == cmd(Cmd.HELLO, bytes(CONN_CAPS_SIZE))
     answer = reply(bytes([3, 7, 0, 0]) + caps)
     to_client = b"".join(f.from_server(answer[i : i + 1]) for i in range(len(answer)))
-    assert to_client == reply(bytes([3, 7, 0, 0]) + bytes(rf.CONN_CAPS_SIZE))
+    assert to_client == reply(bytes([3, 7, 0, 0]) + bytes(CONN_CAPS_SIZE))
     # The connection goes on normally after it.
     assert f.from_client(alloc(10))[0] == alloc(10)
 
@@ -169,7 +168,7 @@ def test_a_malformed_hello_ends_the_connection() -> None:
     with pytest.raises(RpcViolation, match="malformed HELLO"):
         RpcFilter(Ledger(1000), RULES).from_client(cmd(Cmd.HELLO, b"\x01" * 5))
     f = RpcFilter(Ledger(1000), RULES)
-    f.from_client(cmd(Cmd.HELLO, bytes(rf.CONN_CAPS_SIZE)))
+    f.from_client(cmd(Cmd.HELLO, bytes(CONN_CAPS_SIZE)))
     with pytest.raises(RpcViolation, match="malformed HELLO reply"):
         f.from_server(reply(b"\x03\x07"))
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hearth.core import rpc_graph as rg
 from hearth.core.rpc_filter import INSPECTED, Ledger, RpcFilter, RpcViolation
 from hearth.core.rpc_protocol import Cmd
+from hearth.core.units import MIB
 from hearth.engine import rpc
 
 RULES = rpc.graph_rules()
@@ -112,7 +113,9 @@ def refused(nodes: list[int], tensors: list[T], match: str) -> None:
         Connection().send(nodes, tensors)
 
 
-def get_rows(dst_ne: tuple[int, int, int, int], n_idx: int, dst_nb: tuple[int, int, int, int] | None = None):
+def get_rows(
+    dst_ne: tuple[int, int, int, int], n_idx: int, dst_nb: tuple[int, int, int, int] | None = None
+) -> tuple[list[int], list[T]]:
     table = T(1, F32, (64, 32, 1, 1))
     idx = T(2, I32, (n_idx, 1, 1, 1), at=16 * 1024)
     dst = T(3, F32, dst_ne, "GET_ROWS", (1, 2), at=32 * 1024, nb=dst_nb)
@@ -142,7 +145,9 @@ def test_get_rows_of_the_wrong_type_is_refused() -> None:
     refused(nodes, tensors, match="non-I32")
 
 
-def set_rows(target_ne: tuple[int, int, int, int], dst_ne: tuple[int, int, int, int] | None = None):
+def set_rows(
+    target_ne: tuple[int, int, int, int], dst_ne: tuple[int, int, int, int] | None = None
+) -> tuple[list[int], list[T]]:
     rows = T(1, F32, (64, 16, 1, 1))
     idx = T(2, I64, (16, 1, 1, 1), at=8 * 1024)
     cache = T(3, F16, target_ne, at=16 * 1024)
@@ -298,7 +303,9 @@ def test_graphs_with_too_many_nodes_or_tensors_are_refused() -> None:
         Connection().filt.from_client(cmd(Cmd.GRAPH_COMPUTE, struct.pack("<III", 0, 0, 1)))
 
 
-def experts(ids_op: str = "ARGSORT", between: list[T] | None = None, n_probs: int = 4):
+def experts(
+    ids_op: str = "ARGSORT", between: list[T] | None = None, n_probs: int = 4
+) -> tuple[list[int], list[T]]:
     """MUL_MAT_ID over four experts, with ids from ``ids_op``: as llama.cpp's MoE feed-forward."""
     probs = T(1, F32, (n_probs, 3, 1, 1))
     sort = T(2, I32, (n_probs, 3, 1, 1), ids_op, (1,), at=1024, params=(1,))
@@ -358,6 +365,206 @@ def test_the_rules_name_a_build_that_lacks_an_op() -> None:
         rg.GraphRules.build(names, rpc._types(), [], [])
 
 
+# --- results as their constructors make them ---
+
+GLU = {name: i for i, name in enumerate(rpc._names("ggml_glu_op_name", rpc.GGML_GLU_OP_COUNT))}
+R = 1 << 19  # where each case's result goes
+IN_PLACE = {"ADD", "MUL", "DIV", "SCALE", "UNARY", "SOFT_MAX", "ROPE"}  # ops with an _inplace form
+
+
+def made_new(op: str) -> tuple[list[int], list[T]]:
+    """A small graph whose last tensor is an ``op`` node as ggml builds it; its first is its source."""
+    row = (16, 1, 4, 1)
+    if op == "GET_ROWS":
+        src = [T(1, F32, (64, 8, 4, 1)), T(2, I32, (1, 4, 1, 1), at=1 << 16)]
+        return [3], [*src, T(3, F32, (64, 1, 4, 1), op, (1, 2), at=R)]
+    if op == "GLU":
+        return [2], [
+            T(1, F32, (64, 1, 4, 1)),
+            T(2, F32, (32, 1, 4, 1), op, (1,), params=(GLU["SWIGLU"], 0), at=R),
+        ]
+    if op == "SUM_ROWS":
+        return [2], [T(1, F32, (64, 1, 4, 1)), T(2, F32, (1, 1, 4, 1), op, (1,), at=R)]
+    if op == "REPEAT":
+        return [2], [T(1, F32, (16, 1, 1, 1)), T(2, F32, row, op, (1,), at=R)]
+    if op == "CONCAT":
+        halves = [T(1, F32, (16, 1, 2, 1)), T(2, F32, (16, 1, 2, 1), at=1 << 16)]
+        return [3], [*halves, T(3, F32, row, op, (1, 2), params=(2,), at=R)]
+    if op == "ARGSORT":
+        return [2], [T(1, F32, (8, 1, 4, 1)), T(2, I32, (8, 1, 4, 1), op, (1,), at=R)]
+    if op == "ADD_ID":
+        src = [T(1, F32, row), T(2, F32, (16, 3, 1, 1), at=1 << 16), T(3, I32, (1, 4, 1, 1), at=1 << 17)]
+        return [4], [*src, T(4, F32, row, op, (1, 2, 3), at=R)]
+    if op == "MUL_MAT_ID":
+        nodes, tensors = experts()
+        tensors[-1].at = R
+        return nodes, tensors
+    if op in ("ADD", "MUL", "DIV"):
+        return [3], [T(1, F32, row), T(2, F32, (16, 1, 1, 1), at=1 << 16), T(3, F32, row, op, (1, 2), at=R)]
+    if op == "UNARY":
+        return [2], [T(1, F32, row), T(2, F32, row, op, (1,), params=(UNARY["SILU"],), at=R)]
+    if op == "ROPE":
+        src = [T(1, F32, (64, 1, 2, 1)), T(2, I32, (2, 1, 1, 1), at=1 << 16)]
+        return [3], [*src, T(3, F32, (64, 1, 2, 1), op, (1, 2), params=(0, 64, 0), at=R)]
+    # CONT, SCALE, SOFT_MAX: one source of the result's shape
+    return [2], [T(1, F32, row), T(2, F32, row, op, (1,), at=R)]
+
+
+def spread(t: T) -> tuple[int, int, int, int]:
+    """Strides that are not ggml's for ``t``'s shape but stay inside its reach: a one-row dimension's
+    stride made huge (which ggml_is_contiguous ignores), or rows twice as far apart."""
+    nb0, nb1, nb2, nb3 = t.strides()
+    if t.ne[1] == 1:
+        return (nb0, 1 << 16, nb2, nb3)
+    return (nb0, 2 * nb1, 2 * nb2, 2 * nb3)
+
+
+@pytest.mark.parametrize(
+    "op",
+    ["GET_ROWS", "GLU", "SUM_ROWS", "REPEAT", "CONCAT", "CONT", "ARGSORT", "ADD_ID", "MUL_MAT_ID", *IN_PLACE],
+)
+def test_results_must_be_new_packed_tensors_or_their_source_in_place(op: str) -> None:
+    nodes, tensors = made_new(op)
+    assert Connection().send(nodes, tensors)
+    result = tensors[-1]
+    # Spread out: kernels that walk rows flattened by nb1 would write past everything checked.
+    nodes, tensors = made_new(op)
+    tensors[-1].nb = spread(result)
+    refused(nodes, tensors, match="laid out")
+    # A view of some other tensor, as no constructor makes it.
+    nodes, tensors = made_new(op)
+    tensors.append(T(99, F32, (1 << 16, 1, 1, 1), at=R))
+    tensors[-2].view_src = 99
+    refused(nodes, tensors, match="laid out")
+    # Over its source, with its source's strides: only for the ops that have an in-place form.
+    nodes, tensors = made_new(op)
+    source, result = tensors[0], tensors[-1]
+    if result.ne != source.ne or op == "MUL_MAT_ID":
+        return
+    result.at, result.nb, result.view_src = source.at, source.strides(), source.id
+    if op in IN_PLACE:
+        assert Connection().send(nodes, tensors)
+    else:
+        refused(nodes, tensors, match="laid out")
+
+
+def test_a_scale_result_with_a_one_row_dimension_far_apart_is_refused() -> None:
+    """SCALE's kernel writes row i of its result at i * nb1 for every row, asserting only that the
+    result is contiguous, which ignores nb1 when ne1 is 1: 64 rows 1 MiB apart from a 4 KiB tensor."""
+    x = T(1, F32, (16, 1, 64, 1))
+    assert Connection().send([2], [x, T(2, F32, (16, 1, 64, 1), "SCALE", (1,), at=8192)])
+    wide = (4, 1 << 20, 64, 64 * 64)
+    refused([2], [x, T(2, F32, (16, 1, 64, 1), "SCALE", (1,), at=8192, nb=wide)], match="laid out")
+
+
+def test_a_copy_writes_only_into_its_destination() -> None:
+    a = T(1, F32, (16, 4, 1, 1))
+    b = T(2, F16, (16, 4, 1, 1), at=8192)
+    into_b = T(3, F16, (16, 4, 1, 1), "CPY", (1, 2), at=8192, view_src=2)
+    assert Connection().send([3], [a, b, into_b])
+    # Shaped like b but somewhere else, or not a view of it at all.
+    elsewhere = T(3, F16, (16, 4, 1, 1), "CPY", (1, 2), at=16384)
+    refused([3], [a, b, elsewhere], match="not a view of its second source")
+    over_b = T(3, F16, (16, 4, 1, 1), "CPY", (1, 2), at=8192)
+    refused([3], [a, b, over_b], match="not a view of its second source")
+    # ggml_cast: the result is its own second source, and a new tensor.
+    cast = T(3, F16, (16, 4, 1, 1), "CPY", (1, 3), at=16384)
+    assert Connection().send([3], [a, cast])
+    cast.nb = spread(cast)
+    refused([3], [a, cast], match="laid out")
+
+
+def rope(
+    mode: int, n_dims: int, n_offs: int = 0, sections: tuple[int, ...] = (0, 0, 0, 0)
+) -> tuple[list[int], list[T]]:
+    per_token = 4 if mode & rg.GGML_ROPE_TYPE_MROPE else 1
+    x = T(1, F32, (64, 4, 2, 1))
+    pos = T(2, I32, (2 * per_token, 1, 1, 1), at=8192)
+    params = (0, n_dims, mode, 0, 0, 0, 0, 0, 0, 0, 0, *sections, n_offs)
+    return [3], [x, pos, T(3, F32, (64, 4, 2, 1), "ROPE", (1, 2), params=params, at=16384)]
+
+
+def test_rope_parameters_must_be_ones_ggml_makes() -> None:
+    neox, mrope, vision = rg.GGML_ROPE_TYPE_NEOX, rg.GGML_ROPE_TYPE_MROPE, rg.GGML_ROPE_TYPE_VISION
+    for ok in (rope(0, 64), rope(neox, 32, n_offs=32), rope(mrope, 64, sections=(8, 12, 12, 0))):
+        assert Connection().send(*ok)
+    assert Connection().send(*rope(vision, 32, sections=(8, 8, 0, 0)))
+    refused(*rope(4, 64), match="rope mode 4")  # no such mode: the kernel aborts
+    refused(*rope(1, 64), match="rope mode 1")  # GLM's, removed
+    # The rotated span from its offset runs past the row, or splits a pair.
+    refused(*rope(neox, 32, n_offs=34), match="32 rotated from 34")
+    refused(*rope(neox, 32, n_offs=3), match="rotated from 3")
+    refused(*rope(neox, 31), match="31 rotated")
+    # Vision rope pairs values n_dims apart across the whole row.
+    refused(*rope(vision, 48, sections=(8, 8, 0, 0)), match="vision rope of 48")
+    # Sections whose sum is zero divide by it; negative ones are no sections.
+    refused(*rope(mrope, 64, sections=(4, -4, 0, 0)), match="rope sections")
+    refused(*rope(mrope, 64), match="rope sections")
+    refused(*rope(mrope, 64, sections=(64, 64, 0, 0)), match="rope sections")
+    # Only the fourth section: the CPU kernel asserts one of the first three is not empty.
+    refused(*rope(mrope, 64, sections=(0, 0, 0, 8)), match="rope sections")
+    refused(*rope(vision, 32, sections=(0, 0, 0, 8)), match="rope sections")
+    assert Connection().send(*rope(mrope, 64, sections=(0, 0, 8, 8)))
+    refused(*rope(neox, 64, sections=(8, 0, 0, 0)), match="without multi-axis")
+    # A vision rope rotates every pair of the row by its frequency factor: one per pair, not per
+    # rotated pair as ggml asks (the kernel would read 16 floats past these 16).
+    nodes, tensors = rope(vision, 32, sections=(8, 8, 0, 0))
+    factors = T(4, F32, (16, 1, 1, 1), at=SIZE - 64)
+    tensors[2].src = (1, 2, 4)
+    refused(nodes, [*tensors, factors], match="too few frequency factors")
+    factors.ne, factors.at = (32, 1, 1, 1), SIZE - 128
+    assert Connection().send(nodes, [*tensors, factors])
+
+
+def small_donation() -> Connection:
+    """A connection whose donation is its one buffer and 4 MiB beside, on one thread: one graph's
+    work buffer may be 8.5 MiB (``work_limit``), and the ledger has 4 MiB left for it."""
+    return Connection(RpcFilter(Ledger(SIZE + 4 * MIB), RULES, threads=1))
+
+
+def many_experts(n_experts: int, n_tokens: int) -> tuple[list[int], list[T]]:
+    """MUL_MAT_ID of one expert per token among many tiny ones, its row map experts x tokens."""
+    probs = T(1, F32, (1, n_tokens, 1, 1))
+    ids = T(2, I32, (1, n_tokens, 1, 1), "ARGSORT", (1,), at=8192)
+    weights = T(3, Q8_0, (32, 1, n_experts, 1), at=16384)
+    x = T(4, F32, (32, 1, n_tokens, 1), at=65536)
+    out = T(5, F32, (1, 1, n_tokens, 1), "MUL_MAT_ID", (3, 4, 2), at=262144)
+    return [2, 5], [probs, ids, weights, x, out]
+
+
+def test_a_graph_whose_work_buffer_outgrows_the_donation_is_refused() -> None:
+    # 8 bytes per expert per id: 8 MiB for 1,024 x 1,024, past the 4 MiB left; a quarter of it passes.
+    with pytest.raises(RpcViolation, match="work buffer could take 8 MiB"):
+        small_donation().send(*many_experts(1024, 1024))
+    assert small_donation().send(*many_experts(256, 1024))
+    # The same graph where the donation is larger.
+    assert Connection().send(*many_experts(1024, 1024))
+    # Flash attention's tiles per thread grow with the heads' width: 33 MiB for 65,536-wide keys.
+    q = T(1, F32, (65536, 1, 1, 1))
+    k = T(2, F16, (65536, 1, 1, 1), at=1 << 18)
+    v = T(3, F16, (64, 1, 1, 1), at=(1 << 18) + (1 << 17))
+    fa = T(4, F32, (64, 1, 1, 1), "FLASH_ATTN_EXT", (1, 2, 3), at=(1 << 19))
+    with pytest.raises(RpcViolation, match="work buffer"):
+        small_donation().send([4], [q, k, v, fa])
+    assert Connection().send([4], [q, k, v, fa])
+
+
+def test_the_work_buffer_bound_covers_ggmls_for_a_matmul() -> None:
+    """ggml_graph_plan for a MUL_MAT: its F32 input converted to its weights' dot-product type (Q8_0
+    for Q8_0 weights: 34 bytes a 32) padded to 64, the tiled matmul's 64 and 512 KiB a thread, and a
+    cache line a thread (64 bytes here). The bound is at least that, and not much more."""
+    a = T(1, Q8_0, (4096, 4, 1, 1))
+    b = T(2, F32, (4096, 8, 1, 1), at=1 << 16)
+    out = T(3, F32, (4, 8, 1, 1), "MUL_MAT", (1, 2), at=1 << 18)
+    ggml = 4096 * 8 // 32 * 34 + 64 + 4 * 512 * 1024 + 4 * 64
+    work = rg.work_bytes(Connection().filt.check_graph(graph([3], [a, b, out])), 4)
+    assert ggml <= work <= ggml * 1.01
+    # F32 weights take F32 input as it is: only the tiled scratch.
+    a.type = F32
+    work = rg.work_bytes(Connection().filt.check_graph(graph([3], [a, b, out])), 4)
+    assert work == 64 + 4 * 512 * 1024 + 4 * 256
+
+
 GOOD = [experts(), get_rows((64, 16, 1, 1), 16), set_rows((64, 512, 1, 1))]
 
 
@@ -395,3 +602,27 @@ def test_any_change_to_a_good_graph_passes_or_is_a_violation(base, which, attr, 
         Connection().send(nodes, tensors)
     except RpcViolation:
         pass
+
+
+def test_the_workers_work_buffers_together_stay_within_the_donation() -> None:
+    """Each of a donor's workers (one a host) keeps its own work buffer; the ledger they share
+    charges each connection's largest, so two graphs that each need 60% of the donation do not
+    both run. Closing the first gives its share back."""
+    ledger = Ledger(64 * MIB)
+    first, second = (Connection(RpcFilter(ledger, RULES, threads=4)) for _ in range(2))
+    # A row map of 8 bytes per expert per id and the tiled scratch: about 40 MiB, over 60% of 64 MiB
+    # (one graph alone may take 56 MiB).
+    nodes, tensors = many_experts(4800, 1024)
+    need = rg.work_bytes(first.filt.check_graph(graph(nodes, tensors)), 4)
+    assert 0.6 * ledger.cap_bytes <= need < rg.work_limit(ledger.cap_bytes, 4)
+    held = ledger.used_bytes
+    assert first.send(nodes, tensors)
+    assert ledger.used_bytes == held + need == first.filt.work + 2 * SIZE
+    assert first.send(nodes, tensors)  # the same buffer again: nothing more charged
+    assert ledger.used_bytes == held + need
+    with pytest.raises(RpcViolation, match=r"work buffer could take \d+ MiB, more than is left"):
+        second.send(nodes, tensors)
+    assert ledger.used_bytes == held + need and second.filt.work == 0
+    first.filt.close()
+    assert ledger.used_bytes == SIZE and first.filt.work == 0
+    assert Connection(RpcFilter(ledger, RULES, threads=4)).send(nodes, tensors)

@@ -15,13 +15,16 @@ Framing as in ``core.rpc_protocol``.
 
 from __future__ import annotations
 
+import os
 import struct
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from hearth.core.rpc_graph import MAX_GRAPH_BYTES, Graph, GraphRules, check_graph
+from hearth.core.rpc_graph import MAX_GRAPH_BYTES, Graph, GraphRules, check_graph, work_bytes, work_limit
 from hearth.core.rpc_graph import RpcViolation as RpcViolation
 from hearth.core.rpc_protocol import ANSWERED, CMD_COUNT, CONN_CAPS_SIZE, RPC_TENSOR_SIZE, Cmd
+from hearth.core.units import MIB
 
 # Commands whose payload the filter must see whole, with the most it may be (ggml-rpc.cpp's request
 # structs); every other payload streams through.
@@ -45,25 +48,94 @@ class _Reply:
     cmd: int
     synthetic: bytes = b""
     buffer: int = 0  # BUFFER_GET_BASE: the buffer asked about
+    size: int = 0  # ALLOC_BUFFER forwarded: the bytes charged to the ledger until it is answered
 
 
-@dataclass
 class Ledger:
-    """The donation shared by every connection of one reservation."""
+    """The donation shared by every connection drawing on it: what the servers hold for them
+    (``used_bytes``) and what they have been asked for and not yet answered (``pending_bytes``).
 
-    cap_bytes: int
-    used_bytes: int = 0
+    An allocation is charged when it is forwarded, not when it is answered: connections that each
+    forward one before any answer comes must not each see the whole donation free. It carries its own
+    lock, held only for this arithmetic, because it is all that the relays of different connections
+    share: each relay keeps its own filter to itself, so one can check an 18 MiB graph or wait on a
+    slow peer while the others go on allocating."""
+
+    __slots__ = ("_cap", "_lock", "_pending", "_used")
+
+    def __init__(self, cap_bytes: int, used_bytes: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._cap = cap_bytes
+        self._used = used_bytes
+        self._pending = 0
+
+    @property
+    def cap_bytes(self) -> int:
+        return self._cap
+
+    @property
+    def used_bytes(self) -> int:
+        return self._used
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._pending
+
+    def set_cap(self, cap_bytes: int) -> None:
+        """A new donation; what is held already stays held (a smaller cap only refuses more)."""
+        with self._lock:
+            self._cap = cap_bytes
+
+    def left(self) -> int:
+        """What a new allocation may still take."""
+        with self._lock:
+            return max(0, self._cap - self._used - self._pending)
+
+    def reserve(self, size: int) -> bool:
+        """Charge an allocation about to be forwarded, if it fits beside everything held or asked for."""
+        with self._lock:
+            if self._used + self._pending + size > self._cap:
+                return False
+            self._pending += size
+            return True
+
+    def settle(self, reserved: int, granted: int) -> None:
+        """A reserved allocation was answered (``granted`` the size the server allocated, 0 when it
+        refused) or will never be (its connection ended: 0). ``granted`` is booked as it is, even
+        past ``reserved``: the filter ends a connection whose server answers so (``RpcFilter``)."""
+        with self._lock:
+            self._pending -= reserved
+            self._used += granted
+
+    def hold(self, size: int) -> bool:
+        """Charge memory the server takes outside any buffer (a graph's work buffer growing), if it
+        fits beside everything held or asked for; ``release`` gives it back."""
+        with self._lock:
+            if self._used + self._pending + size > self._cap:
+                return False
+            self._used += size
+            return True
+
+    def release(self, size: int) -> None:
+        """The server freed ``size`` bytes of allocated buffers (or of what ``hold`` charged)."""
+        with self._lock:
+            self._used -= size
 
 
 @dataclass
 class RpcFilter:
-    """One connection's view. Callers serialise calls that share a ledger."""
+    """One connection's view. Not thread-safe: its caller serialises the calls of one connection (its
+    relay, and whoever asks ``awaiting_server``); the ledger it shares with others locks itself."""
 
     ledger: Ledger
     rules: GraphRules
+    # The worker's threads: per-thread parts of its work buffer (``rpc_graph.work_bytes``).
+    threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     buffers: dict[int, int] = field(default_factory=dict)  # handle -> size, as the server allocated
     bases: dict[int, int] = field(default_factory=dict)  # handle -> address, as the server said
-    pending_alloc: deque[int] = field(default_factory=deque)
+    # The largest work buffer this connection's graphs have made the worker allocate, charged to the
+    # ledger: the backend keeps it for later graphs and only grows it.
+    work: int = 0
     _replies: deque[_Reply] = field(default_factory=deque)
     _in: bytearray = field(default_factory=bytearray)
     _in_cmd: int | None = None
@@ -132,17 +204,19 @@ class RpcFilter:
             if len(payload) != 12:
                 raise RpcViolation("malformed ALLOC_BUFFER")
             _device, size = struct.unpack("<IQ", payload)
-            if self.ledger.used_bytes + sum(self.pending_alloc) + size > self.ledger.cap_bytes:
+            if not self.ledger.reserve(size):
                 # Answer for the server: a null buffer, which llama.cpp reports as a failed allocation.
                 self._replies.append(_Reply(cmd, _FAILED_ALLOC))
                 to_client += self._drain_synthetic()
                 return
-            self.pending_alloc.append(size)
+            self._replies.append(_Reply(cmd, size=size))
+            to_server += frame
+            return
         elif cmd == Cmd.FREE_BUFFER:
             if len(payload) != 8:
                 raise RpcViolation("malformed FREE_BUFFER")
             (ptr,) = struct.unpack("<Q", payload)
-            self.ledger.used_bytes -= self.buffers.pop(ptr, 0)
+            self.ledger.release(self.buffers.pop(ptr, 0))
             self.bases.pop(ptr, None)
         elif cmd == Cmd.BUFFER_GET_BASE:
             if len(payload) != 8:
@@ -152,7 +226,7 @@ class RpcFilter:
             to_server += frame
             return
         elif cmd == Cmd.GRAPH_COMPUTE:
-            self.check_graph(payload)
+            self._charge_work(self.check_graph(payload))
         elif cmd == Cmd.HELLO:
             if len(payload) != CONN_CAPS_SIZE:
                 raise RpcViolation("malformed HELLO")
@@ -166,7 +240,27 @@ class RpcFilter:
         RpcViolation. Only buffers whose base the client asked for can hold its tensors: that is how
         llama.cpp learns where its tensors are, and what the filter needs to place them."""
         spans = {ptr: (base, self.buffers[ptr]) for ptr, base in self.bases.items() if ptr in self.buffers}
-        return check_graph(payload, self.rules, spans)
+        return check_graph(
+            payload,
+            self.rules,
+            spans,
+            max_work=work_limit(self.ledger.cap_bytes, self.threads),
+            threads=self.threads,
+        )
+
+    def _charge_work(self, graph: Graph) -> None:
+        """Charge the growth of the worker's work buffer this graph would cause to the ledger, or
+        refuse the graph. ``work_limit`` bounds one graph's; this bounds every worker's together, as
+        each of a donor's workers (one a host) keeps its own beside the buffers of all."""
+        need = work_bytes(graph, self.threads)
+        if need <= self.work:
+            return
+        if not self.ledger.hold(need - self.work):
+            raise RpcViolation(
+                f"a graph whose work buffer could take {need // MIB} MiB, more than is left of the "
+                f"donation ({(self.ledger.left() + self.work) // MIB} MiB)"
+            )
+        self.work = need
 
     # --- server -> client ---
 
@@ -216,12 +310,20 @@ class RpcFilter:
             if asked.buffer in self.buffers:
                 self.bases[asked.buffer] = base
             return frame
-        if cmd == Cmd.ALLOC_BUFFER and len(frame) == 24:
-            _, ptr, size = struct.unpack("<QQQ", frame)
-            self.pending_alloc.popleft()
+        if cmd == Cmd.ALLOC_BUFFER:
+            ptr = size = 0
+            if len(frame) == 24:
+                _, ptr, size = struct.unpack("<QQQ", frame)
+            # What the server says it holds is what it holds: booked as such, so that the ledger
+            # stays true until the connection closes.
+            granted = size if ptr else 0
+            self.ledger.settle(asked.size, granted)
             if ptr:
                 self.buffers[ptr] = size
-                self.ledger.used_bytes += size
+            if granted > asked.size:
+                # ggml's backends report the size asked for (a 0-byte buffer as 0), so a larger one
+                # is a server not doing what it was asked: the connection ends, and its buffers with it.
+                raise RpcViolation(f"the RPC server allocated {granted} bytes where {asked.size} were asked")
             return frame
         if cmd == Cmd.HELLO:
             if len(frame) != 8 + 4 + CONN_CAPS_SIZE:
@@ -230,8 +332,7 @@ class RpcFilter:
         if cmd == Cmd.GET_DEVICE_MEMORY and len(frame) == 24:
             _, free, total = struct.unpack("<QQQ", frame)
             cap = self.ledger.cap_bytes
-            left = max(0, cap - self.ledger.used_bytes)
-            return struct.pack("<QQQ", 16, min(free, left), min(total, cap))
+            return struct.pack("<QQQ", 16, min(free, self.ledger.left()), min(total, cap))
         return frame
 
     def awaiting_server(self) -> bool:
@@ -240,8 +341,16 @@ class RpcFilter:
         return bool(self._out_left) or any(not r.synthetic for r in self._replies)
 
     def close(self) -> None:
-        """The connection ended: the server frees its buffers, and so does the ledger."""
-        self.ledger.used_bytes -= sum(self.buffers.values())
+        """The connection ended: the server frees its buffers (and the ones it was still allocating),
+        and so does the ledger, this connection's work buffer included. The worker keeps that buffer
+        while it lives: until its host's next connection grows one again, the ledger counts less than
+        the worker holds (docs/security.md says so). Closing twice releases nothing twice."""
+        self.ledger.release(sum(self.buffers.values()) + self.work)
+        self.work = 0
+        for r in self._replies:
+            if r.cmd == Cmd.ALLOC_BUFFER and not r.synthetic:
+                self.ledger.settle(r.size, 0)
+        self._replies.clear()
         self.buffers.clear()
         self.bases.clear()
 

@@ -12,7 +12,8 @@ constructors make, before the server sees a byte of it:
 - every op is one llama.cpp's model graphs use (``CHECKS``), and each node agrees with its sources
   as that op's constructor in ggml.c, plus what its CPU kernel assumes without checking;
 - the graph is no larger than a llama graph gets (``MAX_NODES``, ``MAX_TENSORS``), which bounds
-  what the server allocates to rebuild it.
+  what the server allocates to rebuild it, and the work buffer the CPU backend allocates to compute
+  it is bounded too (``work_bytes``, ``work_limit``).
 
 Data-dependent indices (GET_ROWS, SET_ROWS, ADD_ID) are range-checked by the kernels themselves
 (GGML_ASSERT, compiled in). MUL_MAT_ID's expert ids are not, so they must be what an ARGSORT in the
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hearth.core.errors import HearthError
+from hearth.core.units import KIB, MIB
 
 # id, type, buffer, ne[4], nb[4], op, op_params[16], flags, src[10], view_src, view_offs, data,
 # name[64], use_count
@@ -56,7 +58,11 @@ GGML_TENSOR_FLAG_COMPUTE = 16  # ggml.h: nodes without it are skipped by the CPU
 GGML_PREC_DEFAULT, GGML_PREC_F32 = 0, 10
 # ggml_mul_mat's op_params[1]: the first source is a Hadamard matrix (ggml.h, enum ggml_op_hint).
 GGML_HINT_SRC0_IS_HADAMARD = 1
-GGML_ROPE_TYPE_MROPE = 8
+GGML_ROPE_TYPE_NEOX, GGML_ROPE_TYPE_MROPE, GGML_ROPE_TYPE_VISION, GGML_ROPE_TYPE_IMROPE = 2, 8, 24, 40
+# The rope modes ggml.h defines (NORMAL is 0); the CPU kernel aborts on any other.
+_ROPE_MODES = frozenset(
+    {0, GGML_ROPE_TYPE_NEOX, GGML_ROPE_TYPE_MROPE, GGML_ROPE_TYPE_VISION, GGML_ROPE_TYPE_IMROPE}
+)
 _I64_MAX = (1 << 63) - 1
 
 
@@ -210,9 +216,17 @@ class Graph:
         return self.rules.op_name(t.op)
 
 
-def check_graph(payload: bytes, rules: GraphRules, buffers: Mapping[int, tuple[int, int]]) -> Graph:
+def check_graph(
+    payload: bytes,
+    rules: GraphRules,
+    buffers: Mapping[int, tuple[int, int]],
+    max_work: int | None = None,
+    threads: int = 1,
+) -> Graph:
     """Check one GRAPH_COMPUTE payload and return it. ``buffers`` maps each buffer
-    handle this connection may use to its (base, size) on the worker. Raises RpcViolation."""
+    handle this connection may use to its (base, size) on the worker; ``max_work``, when given, is
+    the most the worker's work buffer may be for it, computing on ``threads`` threads. Raises
+    RpcViolation."""
     if len(payload) < _HEAD.size + _U32.size:
         raise RpcViolation("malformed GRAPH_COMPUTE")
     _device, n_nodes = _HEAD.unpack_from(payload, 0)
@@ -253,7 +267,107 @@ def check_graph(payload: bytes, rules: GraphRules, buffers: Mapping[int, tuple[i
     for i, node in enumerate(nodes):
         graph.index = i
         rules.checks[node.op](graph, node)
+    if max_work is not None:
+        work = work_bytes(graph, threads)
+        if work > max_work:
+            raise RpcViolation(
+                f"a graph whose work buffer could take {work // MIB} MiB of the worker's memory "
+                f"(at most {max_work // MIB} MiB)"
+            )
     return graph
+
+
+# --- the CPU backend's work buffer ---
+# ggml-cpu's ggml_graph_plan sizes one scratch buffer for a graph, as large as its largest node
+# needs, and the backend allocates it with new[] outside every buffer the ledger counts and keeps it
+# for later graphs (it only grows). A graph's shapes alone would let a host make it as large as it
+# likes: a MUL_MAT converts its second source to the first's dot-product type (4 bytes a value from
+# a 1.56-bit source is 20 times that source), and MUL_MAT_ID's row map is experts times ids. So each
+# graph's is bounded here, sized as ggml_graph_plan sizes it, every "maybe" counted.
+_CACHE_LINE = 256  # ggml-cpu's CACHE_LINE_SIZE, at its largest (s390x)
+_TILED_SLOT = 512 * KIB  # the tiled matmul's scratch per thread (tiled.cpp), where it is enabled
+_FA_TILE = 64  # flash attention's query and key tiles (ggml-cpu/common.h)
+_MMID_ROW = 8  # struct mmid_row_mapping: two int32
+# Per thread, what llama.cpp's graphs need besides the conversion: the tiled slot, flash attention's
+# tiles (0.6 MiB for 576-wide heads), a ROPE or SOFT_MAX row in F32 (4 MiB for a million-cell cache).
+WORK_PER_THREAD = 6 * MIB
+
+
+def work_limit(donation: int, threads: int) -> int:
+    """The largest work buffer a graph may make a worker on ``threads`` threads allocate: half the
+    donation, plus ``WORK_PER_THREAD`` a thread. llama.cpp's graphs multiply F32 second sources,
+    converted to F16/BF16 (2 bytes a value) or an 8-bit quant (about 1.1): at most half the bytes of
+    a tensor the donation already holds. Hostile shapes get refused; the worker stays within 1.5
+    times the donation and a few MiB a thread."""
+    return donation // 2 + threads * WORK_PER_THREAD
+
+
+def work_bytes(g: Graph, threads: int) -> int:
+    """At least what ggml_graph_plan (ggml-cpu.c) makes the work buffer for this graph on ``threads``
+    threads, counting the repacked and AMX weights' needs (repack.cpp, amx/mmq.cpp) and the tiled
+    matmul's."""
+    worst = max((_node_work(g, node, threads) for node in g.nodes), default=0)
+    return worst + _CACHE_LINE * threads if worst else 0
+
+
+def _q8_bytes(n: int) -> int:
+    """``n`` values as the widest 8-bit dot-product type: Q8_K (292 bytes a 256) or Q8_1 (36 a 32)."""
+    return max(-(-n // 256) * 292, -(-n // 32) * 36)
+
+
+def _converted(g: Graph, a: Tensor, b: Tensor) -> int:
+    """b converted to a's dot-product type (type_traits_cpu's vec_dot_type): an 8-bit quant for every
+    quantized type, F16 or BF16 for those, F32 for the rest; nothing when b is that type already."""
+    n = b.nelements()
+    if a.info.block > 1:
+        return _q8_bytes(n)
+    if a.type in (g.f16, g.bf16):
+        return 0 if b.type == a.type else 2 * n
+    return 0 if b.type == g.f32 else 4 * n
+
+
+def _pad64(n: int) -> int:
+    return -(-n // 64) * 64
+
+
+def _node_work(g: Graph, t: Tensor, threads: int) -> int:
+    op = g.rules.op_name(t.op)
+    row = 4 * t.ne[0]  # one F32 row of the result
+    if op == "MUL_MAT":
+        return _pad64(_converted(g, g.src(t, 0), g.src(t, 1))) + 64 + threads * _TILED_SLOT
+    if op == "MUL_MAT_ID":
+        a, b, ids = g.src(t, 0), g.src(t, 1), g.src(t, 2)
+        experts = a.ne[2]
+        cpu = (
+            _converted(g, a, b)
+            + 8 * (experts + 4)  # the counts of rows per expert, and padding
+            + _MMID_ROW * experts * ids.ne[0] * ids.ne[1]
+            + _CACHE_LINE * (experts + 1)
+        )
+        repacked = _q8_bytes(b.nelements()) + 8 + 8 * experts * (b.ne[2] + 1)
+        return _pad64(max(cpu, repacked)) + 64 + threads * _TILED_SLOT
+    if op == "FLASH_ATTN_EXT":
+        q, k, v = g.src(t, 0), g.src(t, 1), g.src(t, 2)
+        dk, dv = k.ne[0], v.ne[0]
+        tile = _FA_TILE * dk + 2 * _FA_TILE * _FA_TILE + _FA_TILE * dv + _FA_TILE * dv + _FA_TILE * dk
+        decode = q.ne[2] * threads * (2 + dv) + threads * (dk + 2 * dv)
+        return 4 * max(tile * threads, decode)
+    if op == "SOFT_MAX":
+        a = g.src(t, 0)
+        return row * min(threads, a.ne[1] * a.ne[2] * a.ne[3])
+    if op == "ROPE":
+        return row * threads
+    if op == "CPY":
+        a, b = g.src(t, 0), g.src(t, 1)
+        via_f32 = {(g.f16, g.bf16), (g.bf16, g.f16), (g.f32, g.i32), (g.i32, g.f32)}
+        return row * threads if t.info.block > 1 or (a.type, b.type) in via_f32 else 0
+    if op in ("ADD", "ADD_ID"):
+        a = g.src(t, 0)
+        return 4 * a.ne[0] * threads if a.info.block > 1 else 0
+    if op == "SET_ROWS":
+        rows = g.src(t, 0)
+        return 4 * rows.ne[0] if rows.type == g.f16 and t.type != g.f16 else 0  # one task
+    return 0
 
 
 def _check_tensor(t: Tensor, rules: GraphRules, buffers: Mapping[int, tuple[int, int]]) -> None:
@@ -376,6 +490,7 @@ def _binary(g: Graph, t: Tensor) -> None:
     _unused(g, t, 2)
     g.need(_can_repeat(b, a), t, "a second source that does not tile the first")
     _same(g, t, a)
+    _result(g, t, a)
 
 
 def _add_id(g: Graph, t: Tensor) -> None:
@@ -385,6 +500,7 @@ def _add_id(g: Graph, t: Tensor) -> None:
     g.need(a.ne[0] == b.ne[0] and a.ne[1] == ids.ne[0] and a.ne[2] == ids.ne[1], t, "mismatched ids")
     g.need(ids.type == g.i32, t, "non-I32 ids")
     _same(g, t, a)
+    _result(g, t)
 
 
 def _unary_shape(g: Graph, t: Tensor) -> Tensor:
@@ -411,6 +527,15 @@ def _fresh(t: Tensor) -> bool:
     return t.view_src == 0 and _packed(t)
 
 
+def _result(g: Graph, t: Tensor, a: Tensor | None = None) -> None:
+    """The result is what its constructor makes: a new tensor (``_fresh``) or, for the ops that have
+    an in-place form (``a`` given), ggml_view_tensor(a), which takes a's data and strides."""
+    in_place = a is not None and t.view_src != 0 and t.data == a.data and t.nb == a.nb
+    g.need(
+        _fresh(t) or in_place, t, "a result laid out unlike a new tensor" + (" or its source" if a else "")
+    )
+
+
 def _elementwise(g: Graph, t: Tensor) -> None:
     # CLAMP, NORM, RMS_NORM: the result has its source's shape; a new packed tensor, or (CLAMP, in
     # place) the source itself, walked by the source's own strides.
@@ -423,12 +548,16 @@ def _scale(g: Graph, t: Tensor) -> None:
     a = _unary_shape(g, t)
     padded = a.nb[0] == a.info.size and a.nb[2] == a.nb[1] * a.ne[1] and a.nb[3] == a.nb[2] * a.ne[2]
     g.need(padded, t, "a source that is not padded 1-d")
+    # The kernel walks every row of the result (and, with a bias, of the source) flattened, by the
+    # result's nb1; ggml_is_contiguous, all it asserts, ignores the stride of a one-row dimension.
+    _result(g, t, a)
 
 
 def _unary(g: Graph, t: Tensor) -> None:
     a = _unary_shape(g, t)
     g.need(t.params[0] in g.rules.unary_ops, t, f"unary kind {t.params[0]}")
     g.need(_rows_contiguous(a), t, "a source with gaps in its rows")
+    _result(g, t, a)
 
 
 def _glu(g: Graph, t: Tensor) -> None:
@@ -445,7 +574,7 @@ def _glu(g: Graph, t: Tensor) -> None:
         shape = (a.ne[0] // 2, *a.ne[1:])
     g.need(t.ne == shape, t, f"a shape other than {shape}")
     g.need(t.type == a.type, t, "a type other than its source's")
-    g.need(_contiguous(t, 1), t, "gaps in its rows")
+    _result(g, t)
 
 
 def _sum_rows(g: Graph, t: Tensor) -> None:
@@ -453,6 +582,7 @@ def _sum_rows(g: Graph, t: Tensor) -> None:
     _unused(g, t, 1)
     g.need(t.ne == (1, *a.ne[1:]), t, "a shape other than one sum per row")
     g.need(t.type == a.type, t, "a type other than its source's")
+    _result(g, t)
 
 
 def _repeat(g: Graph, t: Tensor) -> None:
@@ -460,6 +590,7 @@ def _repeat(g: Graph, t: Tensor) -> None:
     _unused(g, t, 1)
     g.need(_empty(a) or all(r % s == 0 for s, r in zip(a.ne, t.ne, strict=True)), t, "a partial repeat")
     g.need(t.type == a.type, t, "a type other than its source's")
+    _result(g, t)
 
 
 def _concat(g: Graph, t: Tensor) -> None:
@@ -471,6 +602,7 @@ def _concat(g: Graph, t: Tensor) -> None:
     shape = tuple(a.ne[d] + b.ne[d] if d == dim else a.ne[d] for d in range(GGML_MAX_DIMS))
     same = all(a.ne[d] == b.ne[d] for d in range(GGML_MAX_DIMS) if d != dim)
     g.need(same and t.ne == shape, t, f"a shape other than {shape}")
+    _result(g, t)
 
 
 def _cont(g: Graph, t: Tensor) -> None:
@@ -478,6 +610,7 @@ def _cont(g: Graph, t: Tensor) -> None:
     _unused(g, t, 1)
     g.need(t.nelements() == a.nelements(), t, "another element count than its source")
     g.need(t.type == a.type, t, "a type other than its source's")
+    _result(g, t)
 
 
 def _cpy(g: Graph, t: Tensor) -> None:
@@ -485,7 +618,11 @@ def _cpy(g: Graph, t: Tensor) -> None:
     a, b = g.src(t, 0), g.src(t, 1)
     _unused(g, t, 2)
     g.need(t.nelements() == a.nelements(), t, "another element count than its source")
-    g.need(b is t or (b.ne == t.ne and b.type == t.type), t, "a destination unlike its second source")
+    if b is t:
+        _result(g, t)
+    else:
+        same = b.ne == t.ne and b.type == t.type and b.data == t.data and b.nb == t.nb and t.view_src != 0
+        g.need(same, t, "a destination that is not a view of its second source")
 
 
 def _mul_mat(g: Graph, t: Tensor) -> None:
@@ -520,6 +657,7 @@ def _mul_mat_id(g: Graph, t: Tensor) -> None:
     shape = (a.ne[1], ids.ne[0], b.ne[2], 1)
     g.need(t.ne == shape, t, f"a shape other than {shape}")
     g.need(t.type == g.f32, t, "a non-F32 result")
+    _result(g, t)
     _check_expert_ids(g, t, ids, n_experts=a.ne[2])
 
 
@@ -562,6 +700,7 @@ def _get_rows(g: Graph, t: Tensor) -> None:
     shape = (a.ne[0], b.ne[0], b.ne[1], b.ne[2])
     g.need(t.ne == shape, t, f"a shape other than {shape}")
     g.need(t.type == (g.i32 if a.type == g.i32 else g.f32), t, "a result of the wrong type")
+    _result(g, t)
 
 
 def _set_rows(g: Graph, t: Tensor) -> None:
@@ -587,6 +726,7 @@ def _soft_max(g: Graph, t: Tensor) -> None:
     _unused(g, t, 3)
     g.need(_contiguous(a) and _contiguous(t), t, "a non-contiguous source or result")
     _same(g, t, a)
+    _result(g, t, a)
     if mask is not None:
         g.need(mask.type in (g.f16, g.f32) and _contiguous(mask), t, "a mask that is not contiguous F16/F32")
         fits = mask.ne[0] == a.ne[0] and mask.ne[1] >= a.ne[1]
@@ -601,16 +741,39 @@ def _soft_max(g: Graph, t: Tensor) -> None:
 def _rope(g: Graph, t: Tensor) -> None:
     a, pos, factors = g.src(t, 0), g.src(t, 1), g.opt(t, 2)
     _unused(g, t, 3)
-    n_dims, mode = t.params[1], t.params[2]
-    g.need(mode & 1 == 0, t, f"rope mode {mode}")
+    n_dims, mode, sections, n_offs = t.params[1], t.params[2], t.params[11:15], t.params[15]
+    g.need(mode in _ROPE_MODES, t, f"rope mode {mode}")
+    # Rotated pairs are n_dims values from n_offs on, or (vision) n_dims apart across the row: the
+    # CPU kernel asserts these, other backends' kernels index by them as they are.
+    g.need(
+        n_dims % 2 == 0 and n_offs % 2 == 0 and 0 <= n_offs <= a.ne[0] - n_dims,
+        t,
+        f"{n_dims} rotated from {n_offs}",
+    )
+    if mode == GGML_ROPE_TYPE_VISION:
+        g.need(2 * n_dims == a.ne[0] and n_offs == 0, t, f"vision rope of {n_dims} in rows of {a.ne[0]}")
+    if mode & GGML_ROPE_TYPE_MROPE:
+        # Each rotated pair takes its position from the section its index falls in, modulo their sum;
+        # the CPU kernel asserts that one of the first three (time, height, width) is not empty.
+        g.need(
+            min(sections) >= 0 and max(sections[:3]) > 0 and sum(sections) <= a.ne[0],
+            t,
+            f"rope sections {sections}",
+        )
+    else:
+        g.need(not any(sections), t, "rope sections without multi-axis rope")
     g.need(pos.type == g.i32 and pos.ne[1:] == (1, 1, 1), t, "positions that are not an I32 vector")
     per_token = 4 if mode & GGML_ROPE_TYPE_MROPE else 1
     g.need(pos.ne[0] == a.ne[2] * per_token, t, f"{pos.ne[0]} positions for {a.ne[2]} tokens")
     if factors is not None:
-        g.need(factors.type == g.f32 and 2 * factors.ne[0] >= n_dims, t, "too few frequency factors")
+        # The kernel reads a factor for every pair of the row, and a vision rope rotates them all with
+        # it (ggml asks only for the rotated pairs' factors); elsewhere the pairs past n_dims go unused.
+        needed = a.ne[0] if mode == GGML_ROPE_TYPE_VISION else n_dims
+        g.need(factors.type == g.f32 and 2 * factors.ne[0] >= needed, t, "too few frequency factors")
     # The kernel rotates pairs and copies the tail of a row two at a time: an odd row runs past it.
     g.need(a.ne[0] % 2 == 0 and 0 <= n_dims <= a.ne[0], t, f"rows of {a.ne[0]} for {n_dims} rotated")
     _same(g, t, a)
+    _result(g, t, a)
 
 
 def _argsort(g: Graph, t: Tensor) -> None:
@@ -619,7 +782,8 @@ def _argsort(g: Graph, t: Tensor) -> None:
     _unused(g, t, 1)
     g.need(t.params[0] in (0, 1), t, f"sort order {t.params[0]}")
     g.need(t.ne == a.ne and t.type == g.i32, t, "a result unlike an I32 copy of its source")
-    g.need(a.type == g.f32 and _contiguous(a, 1) and _contiguous(t), t, "rows that are not packed F32")
+    g.need(a.type == g.f32 and _contiguous(a, 1), t, "rows that are not packed F32")
+    _result(g, t)
 
 
 def _flash_attn_ext(g: Graph, t: Tensor) -> None:

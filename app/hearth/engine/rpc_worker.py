@@ -6,7 +6,8 @@ node on Linux, the worker first moves into a network namespace of its own (``--c
 socket, getting back one opened from inside. Elsewhere, or where the kernel refuses a namespace, the
 server listens on the machine's loopback, and the worker says why in a ``NOT ISOLATED:`` line. Then,
 before any thread exists, it confines itself (``engine.sandbox``: no new privileges; with Landlock,
-writes only to its cache folder and TCP only to its own port) and says how in a ``CONFINED:`` line.
+writes only to its cache folder and TCP only to its own port; with seccomp, no new Unix socket) and
+says how in a ``CONFINED:`` line.
 It prints ``READY <port>`` once it can be reached and then serves until it is killed (ggml has no
 stop call).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import re
@@ -25,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from hearth.core import stall
 from hearth.core.launch import module_command
 from hearth.engine import sandbox
 from hearth.engine.threads import default_threads
@@ -39,6 +42,9 @@ CONFINED = re.compile(rb"CONFINED: (.*)")
 CONNECT_TIMEOUT_S = 10.0
 # The status a worker exits with when it could not finish moving into its namespace.
 EXIT_NO_NAMESPACE = 3
+# Threads of a worker looked at for ``Worker.busy``: ggml's pool and the worker's own few are far
+# fewer, and a process with more does not make each glance at it longer.
+BUSY_THREADS_LOOKED_AT = 1024
 
 
 def command(
@@ -90,6 +96,25 @@ class Worker:
     def close(self) -> None:
         if self._control is not None:
             self._control.close()
+
+    def busy(self) -> bool:
+        """Whether a thread of the worker is running, waiting for a CPU or in disk sleep, as Linux
+        says in each thread's ``stat``; False elsewhere, and once the process is gone."""
+        if sys.platform != "linux":
+            return False
+        try:
+            with os.scandir(f"/proc/{self.proc.pid}/task") as tasks:
+                for task in itertools.islice(tasks, BUSY_THREADS_LOOKED_AT):
+                    try:
+                        with open(os.path.join(task.path, "stat"), "rb") as f:
+                            line = f.read(4096)
+                    except OSError:
+                        continue  # the thread ended meanwhile
+                    if stall.thread_busy(line):
+                        return True
+        except OSError:
+            pass  # the process ended: the watcher reports it
+        return False
 
 
 # Set once the kernel refused a namespace here, so later workers do not try again.
@@ -204,6 +229,9 @@ async def _start(threads: int, cache_dir: str, exposed: str | None) -> Worker:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             pass_fds=(theirs.fileno(),) if theirs else (),
+            # A session of its own: no controlling terminal, so a worker taken over by its host
+            # cannot push keystrokes into the terminal `hearth node` runs in (TIOCSTI on /dev/tty).
+            start_new_session=True,
         )
     except BaseException:
         if ours is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -151,8 +152,9 @@ def load_or_create(name: str | None = None) -> Identity:
         cert_pem = cert_path.read_bytes()
         if key_pem is None:
             raise IdentityError(_unusable(cert_path, secret_store.why_unreadable(_KEY_KIND)))
-        if not _belongs(key_pem, cert_pem):
-            raise IdentityError(_unusable(cert_path, "the key found does not belong to the certificate"))
+        mismatch = _mismatch(key_pem, cert_pem)
+        if mismatch:
+            raise IdentityError(_unusable(cert_path, mismatch))
     if name:
         name_path.write_text(name, encoding="utf-8")
     stored_name = name_path.read_text(encoding="utf-8").strip() if name_path.exists() else ""
@@ -161,21 +163,39 @@ def load_or_create(name: str | None = None) -> Identity:
     )
 
 
-def _belongs(key_pem: bytes, cert_pem: bytes) -> bool:
+def _mismatch(key_pem: bytes, cert_pem: bytes) -> str | None:
+    """Why ``key_pem`` is not the private key of ``cert_pem``, or None when it is. A key or
+    certificate that cannot be read is one that does not belong: cryptography says so with
+    ValueError (malformed or undecodable data), UnsupportedAlgorithm (a key type or curve it does not
+    handle) and, for a key, TypeError (encrypted, and no password was given). Its own words, which
+    mean little to a user, go to the log."""
     try:
         key = serialization.load_pem_private_key(key_pem, None)
+    except TypeError as exc:
+        log.warning("the device key cannot be read: %s", exc)
+        return "the key found is encrypted with a password Hearth does not have"
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        log.warning("the device key cannot be read: %s", exc)
+        return "the key found is damaged, or not a kind of key Hearth can read"
+    try:
         cert = x509.load_pem_x509_certificate(cert_pem)
-    except ValueError:
-        return False
+        cert_key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        log.warning("the device certificate cannot be read: %s", exc)
+        return "the certificate is damaged, or holds a kind of key Hearth cannot read"
     raw = serialization.PublicFormat.SubjectPublicKeyInfo
-    return key.public_key().public_bytes(serialization.Encoding.DER, raw) == cert.public_key().public_bytes(
-        serialization.Encoding.DER, raw
-    )
+    try:
+        ours = key.public_key().public_bytes(serialization.Encoding.DER, raw)
+        theirs = cert_key.public_bytes(serialization.Encoding.DER, raw)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        log.warning("the device key and certificate cannot be compared: %s", exc)
+        return "the key or the certificate is of a kind Hearth cannot compare"
+    return None if ours == theirs else "the key found does not belong to the certificate"
 
 
 def _unusable(cert_path: Path, why: str) -> str:
     return (
-        f"Hearth cannot read this device's private key ({why}), so it stops rather than become a new "
+        f"Hearth cannot use this device's private key ({why}), so it stops rather than become a new "
         "device that no paired device knows. Unlock the system keyring (or log in to the desktop "
         "session that runs it) and start Hearth again. To start over as a new device instead, which "
         f"ends every pairing, delete {cert_path}."

@@ -10,7 +10,9 @@ first error ends for good. So every listener here:
   it, not one per read;
 - lets only so many handshakes run at once, overall and per source address, and closes a connection
   past either cap as soon as it is accepted, before a byte is read or a thread started; optionally
-  caps the connections open at once too;
+  caps the connections open at once too. A source is an IPv4 address, or an IPv6 address's /64
+  (``source_key``): one IPv6 network is usually given a whole /64, so a caller on it can pick from
+  2^64 addresses, and counting each apart would let it past every per-source cap;
 - retries an accept that fails (out of descriptors, buffers or memory; a connection aborted before
   it was taken) with back-off, logging once per burst, and goes on.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import logging
 import os
 import socket
@@ -73,6 +76,29 @@ TRANSIENT_ACCEPT_ERRORS = frozenset(
     )
     if code is not None
 )
+
+
+# How much of an IPv6 address names its source: the /64 a network hands out (SLAAC, privacy
+# addresses), all of it at the disposal of whoever is on it.
+IPV6_SOURCE_PREFIX = 64
+
+
+def source_key(address: str) -> str:
+    """What the per-source caps count ``address`` (as ``accept`` gives it) as: an IPv4 address as
+    itself, an IPv4-mapped IPv6 address as its IPv4 address, any other IPv6 address as its /64
+    (``2001:db8:1:2::/64``; a zone such as ``%eth0`` does not count), but ``::1`` as itself.
+    Anything else, as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.is_loopback:  # ::1 is all of its /64 that is loopback
+        return "::1"
+    return str(ipaddress.IPv6Network((int(ip), IPV6_SOURCE_PREFIX), strict=False))
 
 
 class Admission:
@@ -134,8 +160,10 @@ class Gate:
         self._last_refusal = 0.0
 
     def admit(self, source: str, peer: tuple[str, int] | None = None) -> Admission | None:
-        """A place for a new connection from ``source``, or None: then close it at once. With
-        ``peer`` (its address and port) it can be found again by ``handshake_done``."""
+        """A place for a new connection from ``source`` (an address, counted as ``source_key`` says),
+        or None: then close it at once. With ``peer`` (its address and port) it can be found again by
+        ``handshake_done``."""
+        source = source_key(source)
         now = time.monotonic()
         with self._lock:
             full = (
@@ -246,7 +274,8 @@ class Listener:
     and keeps to ``admission.remaining()`` until then."""
 
     def __init__(self, host: str, gate: Gate | None = None) -> None:
-        self.sock = socket.create_server((host, 0))
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.create_server((host, 0), family=family)
         self.port = int(self.sock.getsockname()[1])
         self.gate = gate or Gate()
         self._closed = threading.Event()

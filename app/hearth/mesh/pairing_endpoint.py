@@ -16,6 +16,7 @@ from hearth.core import pairing, wire
 from hearth.core.device_id import device_id, short_id
 from hearth.core.pairing import Acceptor, CodeBook
 from hearth.mesh.identity import Identity
+from hearth.mesh.listener import source_key
 from hearth.mesh.trust import TrustedDevice, TrustStore, cert_der_from_pem
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,11 @@ class PairingEndpoint:
         self.book = CodeBook()
         self.show_code = show_code
         self.on_paired = on_paired
-        self._sessions: Counter[str] = Counter()  # open sessions by source address
+        self._sessions: Counter[str] = Counter()  # open sessions by source (``listener.source_key``)
 
     async def serve(self, ws: ServerConnection) -> None:
-        source = str(ws.remote_address[0]) if ws.remote_address else ""
+        # Grouped as the listener groups sources: one IPv6 /64 is one source.
+        source = source_key(str(ws.remote_address[0])) if ws.remote_address else ""
         if sum(self._sessions.values()) >= MAX_SESSIONS or self._sessions[source] >= MAX_SESSIONS_PER_SOURCE:
             await ws.close(CLOSE_REFUSED, "too many pairing requests at once; try again in a minute")
             return

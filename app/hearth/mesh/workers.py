@@ -20,9 +20,10 @@ import logging
 import os
 import secrets
 import ssl
+import stat
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -58,30 +59,88 @@ _SAVED = b"saved to '"
 
 
 def trim_cache(folder: Path, quota: int) -> int:
-    """Remove the files of ``folder`` least recently used first (the later of their modification and
-    access) until the rest fit in ``quota`` bytes; what was removed, in bytes. The files written or
-    read since a reservation began are the newest, so they go only once every older one has gone,
-    and only when they alone are over the quota."""
-    files: list[tuple[float, int, str]] = []
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                # Only plain files: the server writes nothing else, and a link is followed nowhere.
-                if entry.is_file(follow_symlinks=False):
-                    info = entry.stat(follow_symlinks=False)
-                    files.append((max(info.st_mtime, info.st_atime), info.st_size, entry.path))
-    except FileNotFoundError:
+    """Remove the files beneath ``folder``, in its subfolders too, least recently used first (the
+    later of their modification and access) until the rest fit in ``quota`` bytes; what was
+    removed, in bytes. The files written or read since a reservation began are the newest, so they
+    go only once every older one has gone, and only when they alone are over the quota. Subfolders
+    left empty by this go too, and so does anything that is neither a file nor a folder (ggml's
+    cache holds only files).
+
+    The worker writes this folder and is not trusted, and the node that trims it is not confined:
+    every folder is opened relative to its parent's descriptor and never through a link, and every
+    name is removed relative to the folder it was found in, so swapping a folder for a link to
+    somewhere else while the trim runs leads nowhere (``os.fwalk`` without following links)."""
+    if not folder.is_dir() or folder.is_symlink():
         return 0
-    total = sum(size for _, size, _ in files)
+    files: list[tuple[float, int, tuple[str, ...], str]] = []
+    for at, _, names, where in _walk(folder, topdown=True):
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                info = at.stat(name)
+                if stat.S_ISREG(info.st_mode):
+                    files.append((max(info.st_mtime, info.st_atime), info.st_size, where, name))
+    total = sum(size for _, size, _, _ in files)
+    doomed: set[tuple[tuple[str, ...], str]] = set()
     removed = 0
-    for _, size, path in sorted(files):
+    for _, size, where, name in sorted(files):
         if total <= quota:
             break
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+        doomed.add((where, name))
         total -= size
         removed += size
+    # Bottom up: a folder's files go before the folder is tried, and subfolders before their parent.
+    for at, dirs, names, where in _walk(folder, topdown=False):
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                if (where, name) in doomed or not stat.S_ISREG(at.stat(name).st_mode):
+                    at.unlink(name)
+        for name in dirs:  # links to folders are listed here too, and never descended
+            with contextlib.suppress(FileNotFoundError):
+                if not stat.S_ISDIR(at.stat(name).st_mode):
+                    at.unlink(name)
+                    continue
+            if doomed:
+                with contextlib.suppress(OSError):  # not empty: it keeps files that fit
+                    at.rmdir(name)
     return removed
+
+
+@dataclass(frozen=True)
+class _Folder:
+    """A folder met in a walk, reached by its open descriptor where the system has them."""
+
+    path: str
+    fd: int | None
+
+    def stat(self, name: str) -> os.stat_result:
+        if self.fd is None:
+            return os.stat(os.path.join(self.path, name), follow_symlinks=False)
+        return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+
+    def unlink(self, name: str) -> None:
+        if self.fd is None:
+            os.unlink(os.path.join(self.path, name))
+        else:
+            os.unlink(name, dir_fd=self.fd)
+
+    def rmdir(self, name: str) -> None:
+        if self.fd is None:
+            os.rmdir(os.path.join(self.path, name))
+        else:
+            os.rmdir(name, dir_fd=self.fd)
+
+
+def _walk(folder: Path, topdown: bool) -> Iterator[tuple[_Folder, list[str], list[str], tuple[str, ...]]]:
+    """The folders below ``folder`` and itself, links never followed, each with its path below
+    ``folder`` as a tuple of names. ``os.fwalk`` where there is one (not on Windows, where workers
+    are not confined either and a plain walk is what there is)."""
+    base = len(folder.parts)
+    if hasattr(os, "fwalk"):
+        for top, dirs, names, fd in os.fwalk(folder, topdown=topdown, follow_symlinks=False):
+            yield _Folder(top, fd), dirs, names, Path(top).parts[base:]
+    else:
+        for top, dirs, names in os.walk(folder, topdown=topdown, followlinks=False):
+            yield _Folder(top, None), dirs, names, Path(top).parts[base:]
 
 
 @cache
@@ -103,8 +162,7 @@ class Reservation:
     memory: int
     threads: int
     worker: rpc_worker.Worker
-    ledger: Ledger
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    ledger: Ledger  # shared with every reservation here; it locks itself
     links: Links = field(default_factory=Links)  # the host's connections to the worker, open now
     watcher: asyncio.Task[None] | None = None
     guard: asyncio.Task[None] | None = None
@@ -138,10 +196,8 @@ class Workers:
         self._by_ticket: dict[bytes, Reservation] = {}
         # Hosts whose reservation is being made, with the memory it claims meanwhile.
         self._claims: dict[str, int] = {}
-        # One ledger for every reservation here (and one lock, as the filters that share it need):
-        # together they never allocate more than the donation.
+        # One ledger for every reservation here: together they never allocate more than the donation.
         self._ledger = Ledger(0)
-        self._ledger_lock = threading.Lock()
         self._tunnel: TunnelServer | None = None
         self._reports: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -217,8 +273,7 @@ class Workers:
                 await worker.proc.wait()
                 worker.close()
                 return refuse(f"{self.name} stopped donating")
-            with self._ledger_lock:
-                self._ledger.cap_bytes = cap
+            self._ledger.set_cap(cap)
             reservation = Reservation(
                 id=secrets.token_hex(8),
                 host_id=host_id,
@@ -227,7 +282,6 @@ class Workers:
                 threads=threads,
                 worker=worker,
                 ledger=self._ledger,
-                lock=self._ledger_lock,
                 links=Links(MAX_TUNNEL_CONNECTIONS),
                 cache_dir=folder,
             )
@@ -307,7 +361,12 @@ class Workers:
                 with proc.oneshot():
                     times = proc.cpu_times()
                     sample = stall.Sample(
-                        time.monotonic(), proc.status(), times.user + times.system, links.received()
+                        time.monotonic(),
+                        proc.status(),
+                        times.user + times.system,
+                        links.received(),
+                        # Runnable but starved of CPU on a loaded machine, or waiting for its disk.
+                        reservation.worker.busy(),
                     )
             except psutil.NoSuchProcess:
                 return  # it ended: the watcher reports it
@@ -353,8 +412,12 @@ class Workers:
         rules = graph_rules()
         return Grant(
             reservation.worker.connect,
-            lambda: RpcFilter(reservation.ledger, rules),
-            reservation.lock,
+            lambda: RpcFilter(reservation.ledger, rules, threads=reservation.threads),
+            # A lock of this connection's own (a grant is made per connection): it keeps the relay
+            # and the guard asking whether the host waits off the filter at once, and one
+            # connection's graph check or blocked send never holds up another's relay. The ledger
+            # the filters share takes its own lock.
+            threading.Lock(),
             reservation.links,
         )
 

@@ -6,24 +6,50 @@ reported by name instead of half-shown.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import msgspec
 
 from hearth.core.errors import HearthError
+from hearth.core.formats import ModelFormat
 from hearth.core.gguf_header import split_parts
 from hearth.models.hub import RemoteFile, RemoteModel
 
 CATALOG = Path(__file__).with_name("catalog.json")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class CatalogFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     quant: str
     file: str  # path inside the repository; for a split model, its first part
     size: int  # bytes, as the hub lists them (all parts together)
-    # When given, the hub's LFS hash must agree: it pins the bytes. Missing, the download is checked
+    # When given, it pins the bytes: the file's SHA-256, or for a split model one per part, first part
+    # first (a pin on the first part alone would leave the others to whatever the hub serves). The
+    # download must match it whether or not the hub lists a hash. Missing, the download is checked
     # against the hub's own listing only (see catalog.json's "about").
-    sha256: str | None = None
+    sha256: str | list[str] | None = None
+
+    def pins(self) -> tuple[str, ...]:
+        """The SHA-256 pinned for each part, first part first, in lower case; () when unpinned."""
+        if self.sha256 is None:
+            return ()
+        pins = (self.sha256,) if isinstance(self.sha256, str) else tuple(self.sha256)
+        return tuple(pin.lower() for pin in pins)
+
+    def pin_problem(self, format: ModelFormat = ModelFormat.GGUF) -> str:
+        """Why this file's pins cannot be used, or ""."""
+        if self.sha256 is None:
+            return ""
+        pins = self.pins()
+        if not ModelFormat(format).pinnable:
+            return "only GGUF files can be pinned"
+        if not all(_SHA256.fullmatch(pin) for pin in pins):
+            return "a sha256 is not 64 hexadecimal digits"
+        parts = len(split_parts(self.file))
+        if len(pins) != parts:
+            return f"it comes in {parts} part(s) but {len(pins)} sha256 are given: pin every part"
+        return ""
 
 
 class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -37,7 +63,10 @@ class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     files: list[CatalogFile]
     summary: str = ""
     summaries: dict[str, str] = {}  # the summary in other languages, by language code (ru, zh_CN, ko)
-    format: str = "gguf"  # "mlx": an MLX build (mlx-community), offered where MLX runs
+    format: ModelFormat = ModelFormat.GGUF  # MLX: an MLX build (mlx-community), offered where MLX runs
+
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "format", ModelFormat(self.format))
 
     def summary_in(self, language: str) -> str:
         return self.summaries.get(language, self.summary)
@@ -48,8 +77,9 @@ class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         f = self.file(quant)
         names = split_parts(f.file)
         sizes = [f.size] + [0] * (len(names) - 1)  # the catalog knows only the total
+        pins = f.pins()
         parts = tuple(
-            RemoteFile(self.repo, n, s, f.sha256 if i == 0 else None)
+            RemoteFile(self.repo, n, s, pins[i] if i < len(pins) else None, pinned=i < len(pins))
             for i, (n, s) in enumerate(zip(names, sizes, strict=True))
         )
         return RemoteModel(self.repo, parts, license=self.license, format=self.format)
@@ -76,11 +106,20 @@ class CatalogError(HearthError):
 
 def load_catalog(path: Path = CATALOG) -> list[CatalogModel]:
     try:
-        return msgspec.json.decode(path.read_bytes(), type=_Catalog).models
+        models = msgspec.json.decode(path.read_bytes(), type=_Catalog).models
     except OSError as exc:
         raise CatalogError(f"cannot read the model catalog {path}: {exc.strerror}") from None
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise CatalogError(f"the model catalog {path} is damaged: {exc}") from None
+    for model in models:
+        for f in model.files:
+            problem = f.pin_problem(model.format)
+            if problem:
+                raise CatalogError(
+                    f"the model catalog {path} is damaged: {model.id} {f.quant}'s sha256 cannot pin "
+                    f"{f.file} ({problem})"
+                )
+    return models
 
 
 def matching(models: list[CatalogModel], text: str) -> list[CatalogModel]:

@@ -22,6 +22,7 @@ from huggingface_hub import HfApi, get_token, hf_hub_url
 from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 
 from hearth.core.errors import HearthError
+from hearth.core.formats import ModelFormat
 from hearth.core.gguf_header import is_later_part, split_parts
 from hearth.core.names import clean_name
 
@@ -145,6 +146,14 @@ class RemoteFile:
     sha256: str | None  # the LFS object id; None for a file not stored in LFS
     revision: str = "main"  # the commit the listing was read at, once listed: every part comes from it
     git_blob: str | None = None  # a file kept in git (not LFS): its blob id, which verifies it instead
+    # ``sha256`` is the catalog's pin rather than the hub's word: bytes that differ are another file
+    # than the one Hearth ships a pin for, not damage in transit.
+    pinned: bool = False
+
+    @property
+    def verifiable(self) -> bool:
+        """Whether the listing (or a pin) gives anything to check the bytes against."""
+        return bool(self.sha256 or self.git_blob)
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,10 @@ class RemoteModel:
     parts: tuple[RemoteFile, ...]
     gated: bool = False
     license: str = ""
-    format: str = "gguf"  # or "mlx"
+    format: ModelFormat = ModelFormat.GGUF
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "format", ModelFormat(self.format))
 
     @property
     def name(self) -> str:
@@ -174,6 +186,12 @@ class RemoteModel:
     def key(self) -> str:
         """``repo/first file``: one model among every repository's."""
         return f"{self.repo}/{self.name}"
+
+    @property
+    def unverified(self) -> tuple[str, ...]:
+        """The parts the hub listed with neither a SHA-256 nor a git blob id: they are downloaded
+        unchecked (``hearth.models.transfer``), which a window or command can say."""
+        return tuple(p.name for p in self.parts if not p.verifiable)
 
 
 @dataclass(frozen=True)
@@ -215,10 +233,7 @@ def check_endpoint(endpoint: str) -> str:
     """The hub's address: HTTPS, or plain HTTP only to this machine (a mirror or a test's stand-in),
     since a token and every model's bytes travel over it."""
     url = urllib.parse.urlsplit(endpoint)
-    host = (url.hostname or "").lower()
-    if url.scheme == "https" and host:
-        return endpoint
-    if url.scheme == "http" and _is_loopback(host):
+    if transport_allowed(url.scheme, url.hostname or ""):
         return endpoint
     raise HubError(
         f"the hub address {endpoint!r} is not HTTPS: Hearth downloads models only over HTTPS "
@@ -226,11 +241,19 @@ def check_endpoint(endpoint: str) -> str:
     )
 
 
-def _is_loopback(host: str) -> bool:
+def transport_allowed(scheme: str, host: str) -> bool:
+    """Whether a URL of ``scheme`` to ``host`` may carry a token or a model's bytes: HTTPS anywhere,
+    plain HTTP only to this machine (``localhost``, which the system itself resolves, or a loopback
+    address; not any other name, whose address is whatever the name server answers)."""
+    host = host.lower()
+    if scheme == "https":
+        return bool(host)
+    if scheme != "http":
+        return False
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 
@@ -301,7 +324,7 @@ class Hub:
         if "config.json" not in files or not weights:
             raise NotOnHub(f"{repo} holds no MLX model (config.json and .safetensors weights)")
         wanted = [*weights, *sorted(n for n in files if n in MLX_SIDE_FILES)]
-        return RemoteModel(repo, tuple(files[n] for n in wanted), gated, license, format="mlx")
+        return RemoteModel(repo, tuple(files[n] for n in wanted), gated, license, format=ModelFormat.MLX)
 
     def models(self, repo: str, revision: str = "main") -> list[RemoteModel]:
         """Every GGUF model in ``repo`` (a split model once, with all its parts) (blocking)."""

@@ -3,27 +3,51 @@
 
 from __future__ import annotations
 
-from hearth.models.catalog import CatalogModel
+import dataclasses
+
+from hearth.core.formats import ModelFormat
+from hearth.models.catalog import CatalogFile, CatalogModel
 from hearth.models.hub import Hub, HubError, NotOnHub, RemoteModel
 
 
 def from_catalog(hub: Hub, entry: CatalogModel, quant: str = "") -> RemoteModel:
-    """The hub's files for a catalog entry (blocking). The hub's names and hashes are the truth; a
-    hash pinned in the catalog must agree with them."""
-    if entry.format == "mlx":
+    """The hub's files for a catalog entry (blocking). The hub's names and sizes are the truth; where
+    the catalog pins the bytes, its pins replace the hub's hashes, so the download is held to them even
+    when the hub lists none (a file kept in git, or a mirror that leaves hashes out). An entry without
+    pins is verified against what the hub lists (its LFS SHA-256, or a git blob id)."""
+    if entry.format is ModelFormat.MLX:
         return hub.mlx_model(entry.repo)
     wanted = entry.file(quant)
     try:
         model = hub.model(entry.repo, wanted.file)
     except NotOnHub:
-        # The repository renamed its files: the same quantization under another name will do.
+        # The repository renamed its files: the same quantization under another name will do, as long
+        # as its bytes are still the pinned ones.
         model = hub.model(entry.repo, wanted.quant)
-    if wanted.sha256 and model.parts[0].sha256 and wanted.sha256 != model.parts[0].sha256:
+    return pin(model, wanted)
+
+
+def pin(model: RemoteModel, wanted: CatalogFile) -> RemoteModel:
+    """``model`` held to the catalog's pins for ``wanted``: every part gets its pinned SHA-256;
+    HubError when the hub lists other hashes or another number of parts. Unpinned, ``model`` as it is."""
+    pins = wanted.pins()
+    if not pins:
+        return model
+    if len(pins) != len(model.parts):
         raise HubError(
-            f"{model.name} on the hub is not the file the catalog names (its SHA-256 differs); "
-            "update Hearth, or pick the file from a hub search"
+            f"{model.name} on the hub comes in {len(model.parts)} part(s), but Hearth's catalog pins "
+            f"{len(pins)}: it is not the model the catalog names; update Hearth, or pick the file from a "
+            "hub search"
         )
-    return model
+    parts = []
+    for part, sha256 in zip(model.parts, pins, strict=True):
+        if part.sha256 and part.sha256.lower() != sha256:
+            raise HubError(
+                f"{part.name} on the hub is not the file the catalog names (its SHA-256 differs); "
+                "update Hearth, or pick the file from a hub search"
+            )
+        parts.append(dataclasses.replace(part, sha256=sha256, pinned=True))
+    return dataclasses.replace(model, parts=tuple(parts))
 
 
 def resolve(hub: Hub, ref: str, catalog: list[CatalogModel], quant: str = "") -> RemoteModel:

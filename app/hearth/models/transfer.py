@@ -17,16 +17,19 @@ import collections
 import contextlib
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
+from yarl import URL
 
+from hearth.core.names import clean_name
 from hearth.core.units import human_size
 from hearth.models.hub import (
     Hub,
@@ -40,7 +43,10 @@ from hearth.models.hub import (
     check_file_name,
     check_repo_id,
     need_access_message,
+    transport_allowed,
 )
+
+log = logging.getLogger(__name__)
 
 PARTIAL = ".partial"
 CHUNK = 1 << 20
@@ -48,6 +54,9 @@ PROGRESS_EVERY_S = 0.2
 # A slow link still reaches the disk this often, so a crash or a power cut loses little.
 WRITE_EVERY_S = 0.5
 SPEED_WINDOW_S = 5.0
+# The hub sends a download on to its CDN once; a longer chain than this is a loop.
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class NoDiskSpace(HubError):
@@ -153,10 +162,20 @@ class _Digests:
 
 
 def _verify(file: RemoteFile, digests: _Digests) -> str | None:
-    """Why the downloaded bytes are not the file the hub listed, or None when they are."""
+    """Why the downloaded bytes are not the file the hub listed (or the catalog pinned), or None when
+    they are, or when there is nothing to check them against.
+
+    A file listed with neither a SHA-256 nor a git blob id is kept, with a warning in the log and
+    ``RemoteModel.unverified`` naming it, rather than refused: the hub's own hashes guard against
+    damage and a repository changing under a download, not against a hub that lies (one could list the
+    hash of whatever it serves), so refusing would stop downloads from mirrors that leave hashes out
+    while protecting against nothing TLS does not already cover. Only a pin that Hearth ships
+    (``hearth.models.resolve``) holds a hub to particular bytes, and a pinned file always has a
+    SHA-256 to meet here."""
     digest = digests.sha256.hexdigest()
-    if file.sha256 and digest != file.sha256:
-        return f"SHA-256 {digest[:12]}…, the hub says {file.sha256[:12]}…"
+    if file.sha256 and digest != file.sha256.lower():
+        said = "the catalog pins" if file.pinned else "the hub says"
+        return f"SHA-256 {digest[:12]}…, {said} {file.sha256[:12]}…"
     if file.git_blob and digests.blob is not None and digests.blob.hexdigest() != file.git_blob:
         return f"git blob {digests.blob.hexdigest()[:12]}…, the hub says {file.git_blob[:12]}…"
     return None
@@ -195,6 +214,54 @@ def _refuse(status: int, file: RemoteFile) -> None:
         raise HubError(f"the hub answered {status} for {file.name}; try again later")
 
 
+class InsecureRedirect(HubError):
+    """The hub sent a download on to an address that is not HTTPS (plain HTTP to another machine, or
+    another scheme); nothing was asked of it."""
+
+
+def _redirect_target(current: URL, location: str, file: RemoteFile, status: int) -> URL:
+    """Where a redirect from ``current`` leads; InsecureRedirect, before anything connects there,
+    unless it is HTTPS or plain HTTP to this machine."""
+    if not location:
+        raise HubError(f"the hub answered {status} for {file.name} without saying where to; try again later")
+    try:
+        target = current.join(URL(location))
+        host = target.host or ""
+    except ValueError:
+        raise HubError(
+            f"the hub sent {file.name} on to an address that is not a URL; try again later"
+        ) from None
+    if not transport_allowed(target.scheme, host):
+        where = clean_name(f"{target.scheme}://{host}")
+        raise InsecureRedirect(
+            f"the hub sent the download of {file.name} on to {where}, which is not HTTPS; Hearth downloads "
+            "models only over HTTPS (or plain HTTP from this machine itself), so nothing was asked of it; "
+            "try again later, or another hub (HF_ENDPOINT)"
+        )
+    return target
+
+
+@contextlib.asynccontextmanager
+async def _get(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str], file: RemoteFile
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    """The answer to GET ``url``, after the redirects the hub sends (to its CDN). aiohttp would follow
+    any redirect, to plain HTTP too, where the bytes could be changed on the way and the request read;
+    so each is followed here, only once its target is checked, and the token goes only to the origin
+    it was given for."""
+    target = URL(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        async with session.get(target, headers=headers, allow_redirects=False) as response:
+            if response.status not in _REDIRECTS:
+                yield response
+                return
+            following = _redirect_target(target, response.headers.get("Location", ""), file, response.status)
+        if following.origin() != target.origin():
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        target = following
+    raise HubError(f"the hub sent {file.name} through more than {MAX_REDIRECTS} redirects; try again later")
+
+
 async def _fetch(
     session: aiohttp.ClientSession, hub: Hub, file: RemoteFile, partial: Path, meter: _Meter
 ) -> _Digests:
@@ -204,7 +271,7 @@ async def _fetch(
     hasher = _Digests(file)
     have = _size(partial)
     if have > file.size:
-        partial.unlink()
+        await asyncio.to_thread(partial.unlink)
         have = 0
     if have:
         await asyncio.to_thread(_hash_into, partial, hasher)
@@ -212,10 +279,10 @@ async def _fetch(
         return hasher
     headers = {**hub.headers(), "Range": f"bytes={have}-", "Accept-Encoding": "identity"}
     try:
-        async with session.get(hub.url(file), headers=headers) as response:
+        async with _get(session, hub.url(file), headers, file) as response:
             if response.status == 416:
                 # The partial file is not a prefix of what the hub has now: start again.
-                partial.unlink(missing_ok=True)
+                await asyncio.to_thread(partial.unlink, missing_ok=True)
                 raise HubUnreachable(f"the hub refused to resume {file.name}; try again to start it afresh")
             _refuse(response.status, file)
             if response.status == 200 and have:
@@ -254,7 +321,7 @@ async def _fetch(
                     out.flush()
                     os.fsync(out.fileno())
     except _Oversize:
-        partial.unlink(missing_ok=True)
+        await asyncio.to_thread(partial.unlink, missing_ok=True)
         raise HashMismatch(
             f"the hub sent more of {file.name} than the {human_size(file.size)} it listed; nothing of it "
             "was kept; try again later or another repository"
@@ -306,10 +373,24 @@ async def download(
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = partial_path(path)
             wrong = _verify(file, await _fetch(session, hub, file, partial, meter))
+            if wrong and file.pinned:
+                # Another file than the one Hearth ships a pin for: trying again fetches the same bytes,
+                # so nothing of the model is kept, not even the parts that matched.
+                discard(model, folder)
+                raise HashMismatch(
+                    f"{file.name} from {hub.endpoint} is not the file Hearth's catalog names ({wrong}); "
+                    "nothing of the model was kept; update Hearth, or pick the file from a hub search"
+                )
             if wrong:
                 partial.unlink(missing_ok=True)
                 raise HashMismatch(
                     f"{file.name} arrived damaged ({wrong}); it was removed; download it again"
+                )
+            if not file.verifiable:
+                log.warning(
+                    "%s/%s: the hub lists no SHA-256 or git blob id for it, so it is kept unverified",
+                    file.repo,
+                    file.name,
                 )
             fetched.append((partial, path))
     for partial, path in fetched:
@@ -333,7 +414,7 @@ async def fetch_prefix(hub: Hub, file: RemoteFile, n: int) -> tuple[bytes, int]:
     try:
         async with (
             aiohttp.ClientSession(timeout=_timeout()) as session,
-            session.get(hub.url(file), headers=headers) as response,
+            _get(session, hub.url(file), headers, file) as response,
         ):
             _refuse(response.status, file)
             total = response.headers.get("Content-Range", "").rpartition("/")[2]
