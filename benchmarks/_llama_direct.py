@@ -20,6 +20,8 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
+from typing import cast
 
 import llama_cpp
 
@@ -64,15 +66,19 @@ def chat(args: argparse.Namespace) -> None:
     llm = _llama(args)
     started = time.perf_counter()
     arrivals: list[float] = []
-    stream = llm.create_chat_completion(
-        messages=[{"role": "user", "content": args.prompt}],
-        max_tokens=args.max_tokens,
-        temperature=0.0,
-        stream=True,
+    # With stream=True the answer is an iterator of chunks; the signature only says it may be either.
+    stream = cast(
+        "Iterator[llama_cpp.CreateChatCompletionStreamResponse]",
+        llm.create_chat_completion(
+            messages=[{"role": "user", "content": args.prompt}],
+            max_tokens=args.max_tokens,
+            temperature=0.0,
+            stream=True,
+        ),
     )
     for chunk in stream:
-        content = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
-        if content:
+        content = chunk["choices"][0]["delta"].get("content")
+        if isinstance(content, str) and content:
             arrivals.append(time.perf_counter())
             sys.stdout.write(content)
             sys.stdout.flush()

@@ -26,7 +26,7 @@ def main() -> None:
     from mlx_lm.generate import generate_step
     from mlx_lm.sample_utils import make_sampler
 
-    model, tokenizer = load(args.model)
+    model, tokenizer = load(args.model)[:2]
     prompt = mx.array(tokenizer.encode(PROMPT))
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:

@@ -85,8 +85,13 @@ async def through_api(
 async def direct(engine: EngineClient, tokens: int) -> tuple[float, float, int]:
     arrivals: list[float] = []
     request = m.Generate(0, prompt=PROMPT, max_tokens=tokens, temperature=0.0)
+
+    def arrived(token: m.Token) -> None:
+        if token.text:
+            arrivals.append(time.perf_counter())
+
     sent = time.perf_counter()
-    await engine.generate(request, lambda t: t.text and arrivals.append(time.perf_counter()))
+    await engine.generate(request, arrived)
     return _rates(sent, arrivals)
 
 

@@ -39,20 +39,21 @@ def make_netns() -> str | None:
 
 PAIR_SCRIPT = """
 import asyncio, json, sys, time
+from hearth.api import local_messages as msg
 from hearth.api.local import LocalClient
 async def main():
     client = await LocalClient.open()
     t0 = time.perf_counter()
-    started = await client.call("pair", device=sys.argv[1])
+    started = await client.call(msg.Pair(device=sys.argv[1]))
     t1 = time.perf_counter()
     print(json.dumps({"request_s": t1 - t0}), flush=True)
     code = sys.stdin.readline().strip()
     t2 = time.perf_counter()
-    done = await client.call("pair_code", attempt=started["attempt"], code=code)
+    done = await client.call(msg.PairCode(attempt=started.attempt, code=code))
     t3 = time.perf_counter()
     for _ in range(2000):
-        devices = (await client.call("devices"))["devices"]
-        if any(d["device_id"] == done["device_id"] and d.get("connected") for d in devices):
+        devices = (await client.call(msg.Devices())).devices
+        if any(d.device_id == done.device_id and d.connected for d in devices):
             break
         await asyncio.sleep(0.005)
     t4 = time.perf_counter()

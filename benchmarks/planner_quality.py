@@ -56,17 +56,9 @@ def slow_device(share: float, port: int) -> tuple[subprocess.Popen[bytes], int]:
 async def tokens_per_s(
     engine: EngineClient, model: Path, plan: Plan, endpoints: dict[str, str], n: int
 ) -> float:
-    n_gpu_layers, split = plan.llama_params()
     servers = [endpoints[a.device] for a in plan.remote]
     await engine.load(
-        m.LoadModel(
-            str(model),
-            n_ctx=512,
-            n_threads=1,
-            n_gpu_layers=n_gpu_layers,
-            tensor_split=split,
-            rpc_servers=servers,
-        )
+        m.LoadModel.for_plan(read_profile(str(model)), plan, 512, rpc_servers=servers, threads=1)
     )
     await decode(engine, 4)  # warm up
     return await decode(engine, n)

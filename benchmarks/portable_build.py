@@ -71,8 +71,11 @@ def check_native(target: Path) -> None:
     subprocess.run([sys.executable, "-c", probe], env=env, check=True)
 
 
-async def measure(model: Path, threads: int, native: Path, args: argparse.Namespace) -> tuple[float, float]:
-    """Median tokens/s of (portable, native) for one model and thread count."""
+async def measure(
+    model: Path, threads: int, native: Path, args: argparse.Namespace
+) -> tuple[float, float, float]:
+    """Median tokens/s of (portable, native) for one model and thread count, and the median of the
+    rounds' paired ratios."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(native), env.get("PYTHONPATH", "")) if p)
     portable = DirectProcess(model, threads, args.ctx)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from benchmarks._common import decode, median, medium_model, raw_worker, share_cores
 from harness.nodes import NodeProcess, open_local, pair, wait_until
+from hearth.api import local_messages as msg
 from hearth.core.plan import parse_plan
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
@@ -56,9 +57,8 @@ async def main() -> None:
     model = args.model or medium_model()
     from hearth.core.profile import read_profile
 
-    n_layers = read_profile(str(model)).block_count
-    plan = parse_plan(args.plan, n_layers)
-    n_gpu_layers, split = plan.llama_params()
+    profile = read_profile(str(model))
+    plan = parse_plan(args.plan, profile.block_count)
     print(f"model: {model.name}, plan {plan}, {args.tokens} tokens x {args.rounds} rounds")
 
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
@@ -86,39 +86,26 @@ async def main() -> None:
             client = await open_local(host.home)
             await local_engine.load(m.LoadModel(str(model), n_ctx=args.ctx))
             for engine, ports in ((raw_engine, [p for _, p in raw]), (hop_engine, relays[-1][1])):
-                await engine.load(
-                    m.LoadModel(
-                        str(model),
-                        n_ctx=args.ctx,
-                        rpc_servers=[f"127.0.0.1:{p}" for p in ports],
-                        n_gpu_layers=n_gpu_layers,
-                        tensor_split=split,
-                    )
-                )
+                servers = [f"127.0.0.1:{p}" for p in ports]
+                await engine.load(m.LoadModel.for_plan(profile, plan, args.ctx, rpc_servers=servers))
             loads = []
             for _ in range(2):
-                pool = await client.call("pool", model=str(model), plan=str(plan), n_ctx=args.ctx)
+                pool = await client.call(msg.Pool(model=str(model), plan=str(plan), n_ctx=args.ctx))
                 started = time.perf_counter()
                 await hearth_engine.load(
-                    m.LoadModel(
-                        str(model),
-                        n_ctx=args.ctx,
-                        rpc_servers=pool["endpoints"],
-                        n_gpu_layers=n_gpu_layers,
-                        tensor_split=split,
-                    )
+                    m.LoadModel.for_plan(profile, plan, args.ctx, rpc_servers=pool.endpoints)
                 )
                 loads.append(time.perf_counter() - started)
             engines = {"local": local_engine, "raw": raw_engine, "hops": hop_engine, "hearth": hearth_engine}
             tps: dict[str, list[float]] = {side: [] for side in engines}
             for engine in engines.values():
                 await decode(engine, 8)
-            for r in range(args.rounds):
-                order = list(engines)[r % 4 :] + list(engines)[: r % 4]
-                for side in order if r % 2 == 0 else reversed(order):
+            for rnd in range(args.rounds):
+                order = list(engines)[rnd % 4 :] + list(engines)[: rnd % 4]
+                for side in order if rnd % 2 == 0 else reversed(order):
                     tps[side].append(await decode(engines[side], args.tokens))
                 print(
-                    f"round {r + 1}: local {tps['local'][-1]:6.2f} tok/s   raw RPC {tps['raw'][-1]:6.2f}"
+                    f"round {rnd + 1}: local {tps['local'][-1]:6.2f} tok/s   raw RPC {tps['raw'][-1]:6.2f}"
                     f"   bare hops {tps['hops'][-1]:6.2f}   Hearth {tps['hearth'][-1]:6.2f}"
                 )
         finally:

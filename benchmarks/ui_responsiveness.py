@@ -60,7 +60,7 @@ def describe(name: str, lags: list[float]) -> str:
 
 async def main(args: argparse.Namespace, workdir: Path) -> int:
     from harness.nodes import NodeProcess
-    from harness.windows import close_window, open_window, pair_with
+    from harness.windows import close_window, open_window, pair_with, until
     from hearth.core.plan import HOST, Assignment, Plan
     from hearth.core.profile import read_profile
     from hearth.models import synthetic
@@ -77,11 +77,11 @@ async def main(args: argparse.Namespace, workdir: Path) -> int:
     services, window = await open_window(name="host")
     try:
         await pair_with(services, donors)
-        print(f"paired nodes sending telemetry: {len(services.planning_devices()) - 1}")
+        print(f"paired nodes sending telemetry: {len(services.plans.devices()) - 1}")
         profile = read_profile(str(model))
         window.planner.reload_models()
         plan = Plan(profile.block_count, (Assignment(HOST, 0, profile.block_count),))
-        await services.load(profile, plan, 4096)
+        await services.serving.load(profile, plan, 4096)
         window.chat.model_changed()
         window.nav.setCurrentRow(2)
         probe = LagProbe()
@@ -90,17 +90,19 @@ async def main(args: argparse.Namespace, workdir: Path) -> int:
         chat.temperature.setValue(0.0)
         chat.max_tokens.setValue(100_000)
         chat.send("Tell me everything you know")
-        while len(chat.transcript[-1][1]) == 0:
-            await asyncio.sleep(0.01)
+
+        def said() -> int:
+            return len(chat.conversation.messages[-1].text) if chat.conversation.messages else 0
+
+        await until(lambda: said() > 0, timeout=120, what="the first piece of the answer")
         started = time.perf_counter()
-        tokens_before = len(chat.transcript[-1][1])
+        tokens_before = said()
         streaming = await probe.measure(args.seconds)
         elapsed = time.perf_counter() - started
-        chars = len(chat.transcript[-1][1]) - tokens_before
+        chars = said() - tokens_before
         still_streaming = chat.turn is not None
         chat.stop()
-        while chat.turn is not None:
-            await asyncio.sleep(0.05)
+        await until(lambda: chat.turn is None, timeout=60, what="the answer stopped")
     finally:
         await close_window(services, window, tuple(donors))
     print(describe("idle (telemetry only)", idle))

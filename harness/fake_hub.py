@@ -197,7 +197,7 @@ class FakeHub:
             site = web.TCPSite(self._runner, "127.0.0.1", 0)
             loop.run_until_complete(site.start())
             server = site._server
-            assert server is not None and server.sockets
+            assert isinstance(server, asyncio.Server) and server.sockets
             self.port = server.sockets[0].getsockname()[1]
             ready.set()
             loop.run_forever()

@@ -18,7 +18,10 @@ import os
 import socket
 import time
 
-from zeroconf import DNSOutgoing, IPVersion, ServiceInfo, Zeroconf, const
+from zeroconf import IPVersion, ServiceInfo, Zeroconf, const
+
+# zeroconf keeps DNSOutgoing at its top level only for old callers; its own module is where it lives.
+from zeroconf._protocol.outgoing import DNSOutgoing
 
 SERVICE = "_hearth._tcp.local."
 TTL = 120

@@ -15,8 +15,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from harness.timing import scaled
+
+if TYPE_CHECKING:
+    from hearth.api.local import LocalClient
+    from hearth.api.local_messages import Request
+    from hearth.service.status import NodeStatus
+
+A = TypeVar("A")
 HEARTH = [sys.executable, "-m", "hearth"]
 # A keyring backend that is never secure, so every test node keeps its key in its own HEARTH_HOME.
 TEST_ENV = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "PYTHONUNBUFFERED": "1"}
@@ -98,7 +106,7 @@ class NodeProcess:
 
     def wait_for_at(self, pattern: str, timeout: float = 15, after: int = 0) -> tuple[str, float]:
         """The first line from index ``after`` on that matches, and when it arrived."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         with self._cond:
             while True:
                 for i in range(after, len(self.lines)):
@@ -130,7 +138,7 @@ class NodeProcess:
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=scaled(timeout),
         )
 
     def pooled_answer(self, model: Path, plan: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -141,8 +149,10 @@ class NodeProcess:
             timeout=timeout,
         )
 
-    def status(self) -> dict[str, Any]:
-        return asyncio.run(local_call(self.home, "status"))
+    def status(self) -> NodeStatus:
+        from hearth.api.local_messages import Status
+
+        return asyncio.run(local_call(self.home, Status()))
 
     def devices(self) -> list[dict[str, Any]]:
         result = self.cli("devices", "--json")
@@ -162,7 +172,7 @@ class NodeProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout)
+                self.proc.wait(scaled(timeout))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
@@ -172,7 +182,7 @@ class NodeProcess:
         return self.proc is not None and self.proc.poll() is None
 
 
-async def open_local(home: Path) -> Any:
+async def open_local(home: Path) -> LocalClient:
     """A LocalClient for the node whose state directory is ``home``."""
     from hearth.api.local import LocalClient
 
@@ -187,11 +197,11 @@ async def open_local(home: Path) -> Any:
             os.environ["HEARTH_HOME"] = previous
 
 
-async def local_call(home: Path, op: str, **args: Any) -> dict[str, Any]:
+async def local_call(home: Path, request: Request[A]) -> A:
     """One request to a node's local API from this process."""
     client = await open_local(home)
     try:
-        return await client.call(op, **args)
+        return await client.call(request)
     finally:
         await client.close()
 
@@ -214,7 +224,7 @@ def pair(
         code = b.code(after=mark)
         if meanwhile is not None:
             meanwhile()
-        out, err = proc.communicate(code + "\n", timeout=60)
+        out, err = proc.communicate(code + "\n", timeout=scaled(60))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -224,7 +234,7 @@ def pair(
 def read_at_least(stream: Any, n: int, timeout: float = 60) -> bytes:
     """Read a process's output until ``n`` bytes have come, it closes, or ``timeout`` runs out."""
     got = b""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while len(got) < n and time.monotonic() < deadline:
         ready, _, _ = select.select([stream], [], [], 1.0)
         if ready:
@@ -236,7 +246,7 @@ def read_at_least(stream: Any, n: int, timeout: float = 60) -> bytes:
 
 
 def wait_until(predicate: Any, timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while time.monotonic() < deadline:
         if predicate():
             return True
@@ -257,7 +267,7 @@ def can_act_as_other_user() -> bool:
 def as_other_user(script: str, *args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
     """Run a Python ``script`` as another local account; its stdout comes back as text."""
     command = [*OTHER_USER, SYSTEM_PYTHON, "-c", script, *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, capture_output=True, text=True, timeout=scaled(timeout))
 
 
 def serve(

@@ -5,16 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from hearth.core.plan import Plan
+from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 
 
 def pooled_load(path: Path, plan: Plan, workers: list[str], n_ctx: int = 512) -> m.LoadModel:
     """``plan``'s remote devices played by ``workers`` in pipeline order."""
-    n_gpu_layers, split = plan.llama_params()
-    return m.LoadModel(
-        str(path),
-        n_ctx=n_ctx,
-        rpc_servers=workers[: len(plan.remote)],
-        n_gpu_layers=n_gpu_layers,
-        tensor_split=split,
-    )
+    return m.LoadModel.for_plan(read_profile(str(path)), plan, n_ctx, rpc_servers=workers[: len(plan.remote)])

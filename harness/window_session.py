@@ -25,7 +25,7 @@ async def session(model: Path, tokens: int) -> None:
     try:
         profile = read_profile(str(model))
         whole = Plan(profile.block_count, (Assignment(HOST, 0, profile.block_count),))
-        await services.load(profile, whole, 512)
+        await services.serving.load(profile, whole, 512)
         window.chat.model_changed()
         chat = window.chat
         chat.temperature.setValue(0.0)
@@ -33,7 +33,10 @@ async def session(model: Path, tokens: int) -> None:
         before = sys.getrefcount(None)
         chat.send("Tell me everything you know")
         await until(lambda: chat.turn is None and chat.last_done is not None, timeout=120, what="the answer")
-        print(f"streamed {len(chat.transcript[-1][1])} characters, {chat.last_done.completion_tokens} tokens")
+        done = chat.last_done
+        assert done is not None
+        text = chat.conversation.messages[-1].text
+        print(f"streamed {len(text)} characters, {done.completion_tokens} tokens")
         print(f"none refs {sys.getrefcount(None) - before}")
     finally:
         await close_window(services, window)

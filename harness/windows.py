@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.nodes import NodeProcess
+from harness.timing import scaled
 from hearth.core.plan import HOST
-from hearth.service.app import Services
 from hearth.service.node import NodeOptions
+from hearth.service.root import Hearth
 from hearth.ui.chat_page import ChatPage
 from hearth.ui.main_window import MainWindow
 
@@ -23,11 +24,11 @@ T = TypeVar("T")
 
 
 def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+    return loop.run_until_complete(asyncio.wait_for(coro, scaled(timeout)))
 
 
 async def until(condition: Callable[[], object], timeout: float = 15, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
@@ -44,9 +45,9 @@ async def ask_greedily(
     await until(lambda: chat.turn is None, timeout=timeout, what=what)
 
 
-async def open_window(name: str = "alpha") -> tuple[Services, MainWindow]:
+async def open_window(name: str = "alpha") -> tuple[Hearth, MainWindow]:
     """This device's services on 127.0.0.1 (no mDNS) and its window, shown; ``close_window`` ends both."""
-    services = Services(NodeOptions(name=name, host="127.0.0.1", port=0, discovery=False, probe=False))
+    services = Hearth(NodeOptions(name=name, host="127.0.0.1", port=0, discovery=False, probe=False))
     await services.start()
     window = MainWindow(services)
     window.start()
@@ -54,16 +55,16 @@ async def open_window(name: str = "alpha") -> tuple[Services, MainWindow]:
     return services, window
 
 
-async def pair_with(services: Services, procs: list[NodeProcess], timeout: float = 20) -> None:
+async def pair_with(services: Hearth, procs: list[NodeProcess], timeout: float = 20) -> None:
     """Pair with each node process (reading the code it prints) and wait for their telemetry."""
     for proc in procs:
         mark = len(proc.lines)
-        attempt = await services.pair(proc.address)
-        await services.finish_pairing(attempt, await asyncio.to_thread(proc.code, mark))
-    await until(lambda: len(services.planning_devices()) == len(procs) + 1, timeout, "donors in sight")
+        attempt = await services.devices.pair(proc.address)
+        await services.devices.finish_pairing(attempt, await asyncio.to_thread(proc.code, mark))
+    await until(lambda: len(services.plans.devices()) == len(procs) + 1, timeout, "donors in sight")
 
 
-async def close_window(services: Services, window: MainWindow, procs: tuple[NodeProcess, ...] = ()) -> None:
+async def close_window(services: Hearth, window: MainWindow, procs: tuple[NodeProcess, ...] = ()) -> None:
     window.hide()
     await services.stop()
     for proc in procs:
@@ -75,7 +76,7 @@ async def close_window(services: Services, window: MainWindow, procs: tuple[Node
     gc.collect()
 
 
-async def pair_through_dialog(window: MainWindow, services: Services, proc: NodeProcess) -> str:
+async def pair_through_dialog(window: MainWindow, services: Hearth, proc: NodeProcess) -> str:
     """Pair with ``proc`` the way a person does: Pair, read the code on the other device, type it."""
     from hearth.ui.pairing_dialogs import PairDialog
 
@@ -88,9 +89,9 @@ async def pair_through_dialog(window: MainWindow, services: Services, proc: Node
     dialog.ok.click()
     await until(lambda: dialog.result() == dialog.DialogCode.Accepted, what="pairing to finish")
     await until(
-        lambda: any(d.key != HOST for d in services.planning_devices()), what=f"{proc.name} donating in sight"
+        lambda: any(d.key != HOST for d in services.plans.devices()), what=f"{proc.name} donating in sight"
     )
-    return next(d.key for d in services.planning_devices() if d.key != HOST)
+    return next(d.key for d in services.plans.devices() if d.key != HOST)
 
 
 def run_on_qt(main: Callable[[Path], Coroutine[Any, Any, Any]]) -> Any:

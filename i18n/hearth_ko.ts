@@ -1192,11 +1192,6 @@
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="381"/>
-        <source>Loaded</source>
-        <translation>불러옴</translation>
-    </message>
-    <message>
         <location filename="../app/hearth/ui/planner_page.py" line="407"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>

@@ -1198,11 +1198,6 @@
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="381"/>
-        <source>Loaded</source>
-        <translation>Загружено</translation>
-    </message>
-    <message>
         <location filename="../app/hearth/ui/planner_page.py" line="407"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>

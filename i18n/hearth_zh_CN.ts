@@ -1192,11 +1192,6 @@
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="381"/>
-        <source>Loaded</source>
-        <translation>已加载</translation>
-    </message>
-    <message>
         <location filename="../app/hearth/ui/planner_page.py" line="407"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>

@@ -1,4 +1,4 @@
-"""Render Hearth's icons from their SVG sources in ``app/hearth/resources``: PNG sizes, ``hearth.ico``
+"""Render Hearth's icons from their SVG sources in ``resources/hearth_resources``: PNG sizes, ``hearth.ico``
 (Windows), ``hearth.icns`` (macOS) and the tray's state icons for light and dark panels.
 
     uv run python -m scripts.icons
@@ -17,7 +17,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
-RES = ROOT / "app" / "hearth" / "resources"
+RES = ROOT / "resources" / "hearth_resources"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # The ICNS element types that hold a PNG of this many pixels a side.

@@ -20,7 +20,7 @@ mkdir -p "$appdir/usr/share/metainfo"
 cp -a "$root/dist/hearth" "$appdir/usr/hearth"
 cp "$here/hearth.desktop" "$appdir/hearth.desktop"
 cp "$here/org.hearthapp.Hearth.metainfo.xml" "$appdir/usr/share/metainfo/"
-cp "$root/app/hearth/resources/icons/hearth-256.png" "$appdir/hearth.png"
+cp "$root/resources/hearth_resources/icons/hearth-256.png" "$appdir/hearth.png"
 cat > "$appdir/AppRun" <<'RUN'
 #!/bin/sh
 here="$(dirname "$(readlink -f "$0")")"

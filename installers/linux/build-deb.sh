@@ -19,8 +19,8 @@ cp -a "$bundle/." "$stage/opt/hearth/"
 ln -s /opt/hearth/hearth "$stage/usr/bin/hearth"
 install -m 644 "$here/hearth.desktop" "$stage/usr/share/applications/hearth.desktop"
 install -m 644 "$here/org.hearthapp.Hearth.metainfo.xml" "$stage/usr/share/metainfo/"
-install -m 644 "$root/app/hearth/resources/hearth.svg" "$stage/usr/share/icons/hicolor/scalable/apps/hearth.svg"
-for png in "$root"/app/hearth/resources/icons/hearth-*.png; do
+install -m 644 "$root/resources/hearth_resources/hearth.svg" "$stage/usr/share/icons/hicolor/scalable/apps/hearth.svg"
+for png in "$root"/resources/hearth_resources/icons/hearth-*.png; do
     size="$(basename "$png" .png)"; size="${size#hearth-}"
     install -D -m 644 "$png" "$stage/usr/share/icons/hicolor/${size}x${size}/apps/hearth.png"
 done

@@ -8,16 +8,17 @@ import asyncio
 import dataclasses
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from hearth.api.openai_http import OpenAiApi
-from hearth.service.app import Services
 from hearth.service.node import NodeOptions
+from hearth.service.root import Hearth
 from hearth.store import api_key
 
 if sys.platform != "linux":
@@ -28,10 +29,10 @@ LAN = "127.0.0.4"
 
 
 @asynccontextmanager
-async def _api(**settings: object) -> AsyncIterator[tuple[Services, OpenAiApi]]:
-    services = Services(NodeOptions(name="alpha", host="127.0.0.1", port=0, discovery=False, probe=False))
+async def _api(**settings: Any) -> AsyncIterator[tuple[Hearth, OpenAiApi]]:
+    services = Hearth(NodeOptions(name="alpha", host="127.0.0.1", port=0, discovery=False, probe=False))
     await services.start()
-    services.api_settings = dataclasses.replace(services.api_settings, port=0, **settings)
+    services.api.use(dataclasses.replace(services.api.settings, port=0, **settings))
     api = OpenAiApi(services)
     try:
         await api.start()
@@ -54,9 +55,9 @@ async def _status(host: str, port: int, key: str | None = None, host_header: str
     return int(line.split()[1])
 
 
-async def _until(condition: object, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
+async def _until(condition: Callable[[], object], limit_s: float = 15) -> None:
+    deadline = time.monotonic() + limit_s
+    while not condition():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.02)
 
@@ -64,25 +65,25 @@ async def _until(condition: object, timeout: float = 15) -> None:
 def test_a_listener_keeps_asking_for_the_key_until_it_is_closed() -> None:
     async def scenario() -> None:
         async with _api(host=LAN) as (services, api):
-            port = urlsplit(services.api_status.url).port
-            assert port and services.api_status.url.startswith(f"http://{LAN}:")
-            key = await services.api_key()
+            port = urlsplit(services.api.status.url).port
+            assert port and services.api.status.url.startswith(f"http://{LAN}:")
+            key = await services.api.key()
             assert await _status(LAN, port) == 401
             assert await _status(LAN, port, key) == 200
             # The user closes it to the network. Until the listener on LAN is replaced (held back here,
             # as a restart that waits for an answer to finish would be), its rules stay its own: a
             # request from the network that names 127.0.0.1 still needs the key.
             async with api._restarting:
-                services.set_api_settings(host="", port=0)
+                services.api.set_settings(host="", port=0)
                 await asyncio.sleep(0.1)
                 assert await _status(LAN, port) == 401
                 assert await _status(LAN, port, "") == 401
                 assert await _status(LAN, port, key) == 200
-            await _until(lambda: services.api_status.url.startswith("http://127.0.0.1:"))
-            with pytest.raises(OSError):
+            await _until(lambda: services.api.status.url.startswith("http://127.0.0.1:"))
+            with pytest.raises(ConnectionRefusedError):
                 await _status(LAN, port)
             assert api.key == ""
-            local_port = urlsplit(services.api_status.url).port
+            local_port = urlsplit(services.api.status.url).port
             assert local_port and await _status("127.0.0.1", local_port) == 200
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
@@ -95,9 +96,9 @@ def test_a_key_file_of_blanks_is_never_an_empty_key(hearth_home: Path) -> None:
 
     async def scenario() -> None:
         async with _api(host=LAN) as (services, api):
-            port = urlsplit(services.api_status.url).port
+            port = urlsplit(services.api.status.url).port
             assert port
-            key = await services.api_key()
+            key = await services.api.key()
             assert key.strip() and key == api.key
             for nothing in ("", " ", "\t"):
                 assert await _status(LAN, port, nothing) == 401
@@ -110,7 +111,7 @@ def test_a_key_file_of_blanks_is_never_an_empty_key(hearth_home: Path) -> None:
 def test_an_idle_connection_is_closed_within_seconds() -> None:
     async def scenario() -> float:
         async with _api() as (services, _):
-            port = urlsplit(services.api_status.url).port
+            port = urlsplit(services.api.status.url).port
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             await writer.drain()

@@ -14,12 +14,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from hearth.api import local_messages as msg
 from hearth.api.local import LocalApi, LocalClient
 from hearth.api.openai_http import OpenAiApi
 from hearth.core.plan import HOST, even_plan
 from hearth.core.profile import read_profile
-from hearth.service.app import Services
 from hearth.service.node import NodeOptions
+from hearth.service.root import Hearth
 
 DEEP = 100_000  # far past any parser's recursion limit
 HUGE = 2**70
@@ -27,18 +28,18 @@ MANY_DIGITS = "9" * 5000  # past Python's 4300-digit limit for turning text into
 
 
 @asynccontextmanager
-async def _serving(model: Path) -> AsyncIterator[tuple[Services, str]]:
+async def _serving(model: Path) -> AsyncIterator[tuple[Hearth, str]]:
     """This device's service with ``model`` loaded, its HTTP API on an ephemeral port, its local API."""
-    services = Services(NodeOptions(name="alpha", host="127.0.0.1", port=0, discovery=False, probe=False))
+    services = Hearth(NodeOptions(name="alpha", host="127.0.0.1", port=0, discovery=False, probe=False))
     await services.start()
-    services.api_settings = dataclasses.replace(services.api_settings, port=0)
+    services.api.use(dataclasses.replace(services.api.settings, port=0))
     http, local = OpenAiApi(services), LocalApi(services)
     try:
         await http.start()
         await local.start()
-        profile = read_profile(model)
-        await services.load(profile, even_plan(profile.block_count, [HOST]), 512)
-        yield services, services.api_status.url
+        profile = read_profile(str(model))
+        await services.serving.load(profile, even_plan(profile.block_count, [HOST]), 512)
+        yield services, services.api.status.url
     finally:
         await local.stop()
         await http.stop()
@@ -85,7 +86,7 @@ def test_malformed_bodies_to_the_api_for_other_apps_are_bad_requests(
 ) -> None:
     async def scenario() -> None:
         async with _serving(tiny_model) as (services, url), aiohttp.ClientSession() as http:
-            name = services.served_name()
+            name = services.serving.served_name()
             for route, body, named in _bodies(name):
                 headers = {"Content-Type": "application/json"}
                 async with http.post(url + route, data=body, headers=headers) as answer:
@@ -94,8 +95,8 @@ def test_malformed_bodies_to_the_api_for_other_apps_are_bad_requests(
                 assert answer.status == 400, (what, said)
                 assert said["error"]["type"] == "invalid_request_error", (what, said)
                 assert named in said["error"]["message"], (what, said)
-                assert services.engine.active_request is None, what
-                assert services.turns.serving is None, what
+                assert services._engine.active_request is None, what
+                assert services.serving.queue().serving is None, what
             # The model still answers, and no answer is held up by what went before.
             good = _completion(name, b', "max_tokens": 2, "temperature": 0')
             async with http.post(url + "/completions", data=good, headers=headers) as answer:
@@ -130,7 +131,7 @@ def test_malformed_requests_to_the_local_api_are_refused_by_name(
             try:
                 answers = [(frame, await client.exchange(frame)) for frame, _ in frames]
                 # The connection is still open and the node answers.
-                assert (await client.call("status"))["donating"] is False
+                assert (await client.call(msg.Status())).donating is False
                 return answers
             finally:
                 await client.close()
@@ -152,9 +153,9 @@ def test_a_request_the_engine_cannot_take_leaves_nothing_active(tiny_model: Path
             tokens: list[m.Token] = []
             on_token: Callable[[m.Token], None] = tokens.append
             with pytest.raises(EngineError, match="cannot be sent"):
-                await services.generate(m.Generate(0, prompt="Once", seed=HUGE), on_token)
-            assert services.engine.active_request is None and services.turns.serving is None
-            done = await services.generate(m.Generate(0, prompt="Once", max_tokens=2), on_token)
+                await services.serving.generate(m.Generate(0, prompt="Once", seed=HUGE), on_token)
+            assert services._engine.active_request is None and services.serving.queue().serving is None
+            done = await services.serving.generate(m.Generate(0, prompt="Once", max_tokens=2), on_token)
             assert done.completion_tokens == 2
 
     asyncio.run(asyncio.wait_for(scenario(), 120))

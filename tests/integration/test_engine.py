@@ -86,7 +86,7 @@ def test_greedy_output_equals_direct_llama_cpp(tiny_model: Path) -> None:
 
 
 @pytest.mark.parametrize("cache_type", ["f16", "q8_0"])
-def test_kv_bytes_match_what_llama_cpp_allocates(tmp_path: Path, cache_type: str) -> None:
+def test_kv_bytes_match_what_llama_cpp_allocates(tmp_path: Path, cache_type: m.CacheType) -> None:
     # Head dim 64, so that a q8_0 cache (blocks of 32) is allowed.
     spec = synthetic.variant(synthetic.TINY, n_embd=256, n_head=4, n_head_kv=2, n_layer=4, n_ctx=4096)
     path = synthetic.write_model(tmp_path / "kv.gguf", spec)
@@ -188,7 +188,7 @@ def test_bad_requests_do_not_end_the_engine(tmp_path: Path, tiny_model: Path) ->
             with pytest.raises(EngineError, match="could not load"):
                 await client.load(m.LoadModel(str(corrupt)))
             with pytest.raises(EngineError, match="unknown KV cache type"):
-                await client.load(m.LoadModel(str(tiny_model), cache_type="f12"))
+                await client.load(m.LoadModel(str(tiny_model), cache_type="f12"))  # type: ignore[arg-type]
             # Garbage that frames correctly but is no request: answered, and the engine carries on.
             assert client._proc is not None and client._proc.stdin is not None
             client._proc.stdin.write(len(b"\xc1").to_bytes(4, "big") + b"\xc1")

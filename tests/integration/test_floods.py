@@ -70,8 +70,10 @@ def _flood(netns: list[str], *args: str) -> subprocess.Popen[str]:
 STATUS = """
 import asyncio, json, sys
 from pathlib import Path
+import msgspec
 from harness.nodes import local_call
-print(json.dumps(asyncio.run(local_call(Path(sys.argv[1]), "status"))))
+from hearth.api.local_messages import Status
+print(json.dumps(msgspec.to_builtins(asyncio.run(local_call(Path(sys.argv[1]), Status())))))
 """
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from hearth.core import gguf_header
 from hearth.core.gguf_header import GGUFError
 from hearth.models import remote_profile as remote_profile_module
 from hearth.models.hub import Hub, RemoteFile, RemoteModel, UnsafeName
@@ -172,7 +173,7 @@ def test_a_hostile_hub_header_is_refused_after_one_read_and_parsed_off_the_loop(
 ) -> None:
     fake_hub.add("test/heavy-GGUF", {"Heavy-Q8_0.gguf": _nested_booleans()})
     threads: list[threading.Thread] = []
-    real_parse = remote_profile_module.parse
+    real_parse = gguf_header.parse  # the parser remote_profile imported
 
     def watched_parse(*args, **kwargs):
         threads.append(threading.current_thread())

@@ -18,9 +18,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.http11 import Request, Response
 
 from hearth.api import local
+from hearth.api import local_messages as msg
 from hearth.api.local import LocalApi, LocalApiError, LocalClient
-from hearth.service.app import Services
 from hearth.service.node import NodeOptions
+from hearth.service.planning import named_specs
+from hearth.service.root import Hearth
+from hearth.service.status import DonationStatus
 
 HEARTH = [sys.executable, "-m", "hearth"]
 
@@ -70,11 +73,11 @@ def test_a_stale_node_file_pointing_at_another_program_is_refused_and_told_nothi
     hearth_home: Path, forge: bool
 ) -> None:
     squatter = Squatter(forge)
+    hearth_home.mkdir(parents=True, exist_ok=True)
 
     async def scenario() -> tuple[str, list[tuple[int, str]]]:
         async with serve(squatter._serve, "127.0.0.1", 0, process_response=squatter._forge) as server:
             port = next(iter(server.sockets)).getsockname()[1]
-            hearth_home.mkdir(parents=True, exist_ok=True)
             secret = _stale_state(hearth_home, port)
             with pytest.raises(LocalApiError) as refused:
                 await LocalClient.open()
@@ -101,6 +104,7 @@ def test_a_stale_node_file_pointing_at_another_program_is_refused_and_told_nothi
 
 def test_a_port_that_speaks_no_websocket_is_refused_too(hearth_home: Path) -> None:
     got: list[bytes] = []
+    hearth_home.mkdir(parents=True, exist_ok=True)
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         got.append(await reader.read(65536))
@@ -112,7 +116,6 @@ def test_a_port_that_speaks_no_websocket_is_refused_too(hearth_home: Path) -> No
         server = await asyncio.start_server(answer, "127.0.0.1", 0)
         async with server:
             port = server.sockets[0].getsockname()[1]
-            hearth_home.mkdir(parents=True, exist_ok=True)
             secret = _stale_state(hearth_home, port)
             with pytest.raises(LocalApiError, match="is not that node"):
                 await LocalClient.open()
@@ -124,7 +127,7 @@ def test_a_port_that_speaks_no_websocket_is_refused_too(hearth_home: Path) -> No
 
 def test_the_node_serves_only_clients_that_prove_the_key(hearth_home: Path) -> None:
     async def scenario() -> None:
-        services = Services(NodeOptions(name="alpha", host="127.0.0.1", port=0, discovery=False, probe=False))
+        services = Hearth(NodeOptions(name="alpha", host="127.0.0.1", port=0, discovery=False, probe=False))
         await services.start()
         api = LocalApi(services)
         try:
@@ -147,7 +150,35 @@ def test_the_node_serves_only_clients_that_prove_the_key(hearth_home: Path) -> N
             # A client that read node.json is served.
             client = await LocalClient.open()
             try:
-                assert (await client.call("status"))["device_id"] == services.node.identity.device_id
+                assert (await client.call(msg.Status())).device_id == services._node.identity.device_id
+            finally:
+                await client.close()
+        finally:
+            await api.stop()
+            await services.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_the_client_gets_each_answer_as_the_type_the_node_built(hearth_home: Path) -> None:
+    async def scenario() -> None:
+        services = Hearth(NodeOptions(name="alpha", host="127.0.0.1", port=0, discovery=False, probe=False))
+        await services.start()
+        api = LocalApi(services)
+        try:
+            await api.start()
+            client = await LocalClient.open()
+            try:
+                (me,) = (await client.call(msg.Devices())).devices
+                assert me == services.devices.listed()[0]
+                assert me.this_device and me.name == "alpha"
+                planning = await client.call(msg.PlanningDevicesRequest())
+                assert planning == msg.PlanningDevices(*named_specs(services.plans.devices()))
+                with pytest.raises(LocalApiError) as refused:
+                    await client.call(msg.Forget(device="beta"))
+                assert str(refused.value) == "no paired device called 'beta'"
+                donated = await client.call(msg.Donate(enabled=False))
+                assert donated == DonationStatus(False, 0)
             finally:
                 await client.close()
         finally:

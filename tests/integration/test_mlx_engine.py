@@ -34,7 +34,7 @@ def _direct(model: Path, n: int) -> list[int]:
     from mlx_lm.generate import stream_generate
     from mlx_lm.sample_utils import make_sampler
 
-    lm, tokenizer = load(str(model))
+    lm, tokenizer = load(str(model))[:2]
     prompt = tokenizer.apply_chat_template(
         [{"role": "user", "content": "w1 w2 w3 w4"}], add_generation_prompt=True
     )

@@ -70,9 +70,12 @@ def test_a_cancelled_download_resumes_where_it_stopped(fake_hub):
 
     async def cancel_halfway() -> None:
         halfway = asyncio.Event()
-        task = asyncio.ensure_future(
-            download(Hub(), model, paths.models_dir(), lambda p: p.fraction >= 0.5 and halfway.set())
-        )
+
+        def on_progress(progress: Progress) -> None:
+            if progress.fraction >= 0.5:
+                halfway.set()
+
+        task = asyncio.ensure_future(download(Hub(), model, paths.models_dir(), on_progress))
         await asyncio.wait_for(halfway.wait(), 30)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

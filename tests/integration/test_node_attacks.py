@@ -16,7 +16,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from harness.nodes import HEARTH, env_for, open_local, pair, wait_until
-from hearth.core import control, pairing
+from hearth.core import control, pairing, wire
 from hearth.mesh import tls
 from hearth.mesh.channel import dial
 from hearth.mesh.identity import Identity, make_certificate
@@ -132,7 +132,7 @@ def test_ten_thousand_malformed_messages_leave_the_node_serving_its_peers(node_p
 
     async def control_fuzz(total: int, at_once: int = 8) -> None:
         hello = control.Hello(control.PROTOCOL_VERSION, "0", "fuzz", fuzzer.device_id, "fuzzer")
-        valid = control.wire.encode(control.Error("fuzz", "a valid message does not reset the count"))
+        valid = wire.encode(control.Error("fuzz", "a valid message does not reset the count"))
 
         async def read(ws) -> None:
             try:
@@ -233,30 +233,34 @@ if sys.platform != "linux":
 def test_local_api_refuses_out_of_range_numbers_and_keeps_serving(node_pair) -> None:
     a, _ = node_pair
 
+    from hearth.api import local_messages as msg
     from hearth.api.local import LocalApiError
+    from hearth.service.status import NodeStatus
 
-    async def scenario() -> tuple[list[str], dict]:
+    async def scenario() -> tuple[list[str], str, NodeStatus]:
         client = await open_local(a.home)
         try:
             errors = []
+            # What no typed request can hold, sent as a script would write it.
             for bad in ({"max_memory": 1e400}, {"max_memory": -1}, {"threads": "8"}, {"threads": True}):
-                with pytest.raises(LocalApiError) as info:
-                    await client.call("donate", enabled=True, **bad)
-                errors.append(str(info.value))
-            # Missing fields and unknown pairing attempts are named, not reported as a bare key.
-            for op, args in (("plan", {}), ("pair_code", {"attempt": 7, "code": "123456"})):
-                with pytest.raises(LocalApiError) as info:
-                    await client.call(op, **args)
-                errors.append(str(info.value))
-            return errors, await client.call("status")
+                answer = await client.exchange(json.dumps({"op": "donate", "enabled": True, **bad}))
+                assert answer["ok"] is False, answer
+                errors.append(answer["error"])
+            answer = await client.exchange(json.dumps({"op": "plan"}))
+            assert answer["ok"] is False, answer
+            errors.append(answer["error"])
+            # A refusal of a typed request reaches the caller as the node said it.
+            with pytest.raises(LocalApiError) as info:
+                await client.call(msg.PairCode(attempt=7, code="123456"))
+            return errors, str(info.value), await client.call(msg.Status())
         finally:
             await client.close()
 
-    errors, status = asyncio.run(scenario())
+    errors, refused, status = asyncio.run(scenario())
     assert all("must be a whole number" in e for e in errors[:4]), errors
     assert errors[4] == "the request lacks 'model'"
-    assert errors[5] == "no pairing attempt 7 is open on this connection"
-    assert status["ok"] and status["donating"] is False
+    assert refused == "no pairing attempt 7 is open on this connection"
+    assert status.donating is False
     assert not any("Traceback" in line for line in a.lines)
 
 
@@ -268,13 +272,13 @@ def test_a_copied_certificate_cannot_burn_the_real_requesters_code(node_pair) ->
     async def forged_request() -> str:
         async with connect(f"wss://{b.address}/pair", ssl=tls.pairing_client_context()) as ws:
             request = pairing.PairRequest(pairing.PAIRING_VERSION, "alpha", a_cert_pem)
-            await ws.send(pairing.wire.encode(request))
+            await ws.send(wire.encode(request))
             prove = pairing.decode(await ws.recv())
             assert isinstance(prove, pairing.PairProve)
             seen = pairing.fingerprint(_server_certificate(b.address))
             # The right statement, signed with a key that is not a's.
             forged = pairing.sign_proof(mallory.key_pem, pairing.proof_data(prove.nonce, seen))
-            await ws.send(pairing.wire.encode(pairing.PairProof(forged)))
+            await ws.send(wire.encode(pairing.PairProof(forged)))
             result = pairing.decode(await ws.recv())
             assert isinstance(result, pairing.PairResult) and not result.ok
             return result.reason
@@ -308,12 +312,12 @@ def test_a_thousand_abandoned_pairing_requests_cost_no_memory(node_pair) -> None
     async def abandon(identity: Identity, prove: bool) -> None:
         async with connect(f"wss://{b.address}/pair", ssl=tls.pairing_client_context(), max_size=2**20) as ws:
             request = pairing.PairRequest(pairing.PAIRING_VERSION, huge_name, identity.cert_pem.decode())
-            await ws.send(pairing.wire.encode(request))
+            await ws.send(wire.encode(request))
             challenge = pairing.decode(await ws.recv())
             if prove and isinstance(challenge, pairing.PairProve):
                 data = pairing.proof_data(challenge.nonce, b_fingerprint)
                 proof = pairing.PairProof(pairing.sign_proof(identity.key_pem, data))
-                await ws.send(pairing.wire.encode(proof))
+                await ws.send(wire.encode(proof))
                 await ws.recv()  # the code is shown on b; the requester walks away
 
     async def flood(start: int, count: int) -> None:

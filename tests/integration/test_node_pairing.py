@@ -22,12 +22,16 @@ def test_right_code_pairs_and_telemetry_flows_at_1_hz(node_pair) -> None:
     assert wait_until(lambda: (a.device(b.device_id) or {}).get("connected"), 10)
     assert wait_until(lambda: (b.device(a.device_id) or {}).get("connected"), 10)
 
+    # Each look is a `hearth devices` run, which takes seconds to start on a busy machine: the rate
+    # is judged over the whole span the two looks may have seen, not the sleep between them.
+    began = time.monotonic()
     first = a.device(b.device_id)
     start_count = first["telemetry_count"]
     time.sleep(4.0)
     later = a.device(b.device_id)
+    span = time.monotonic() - began
     received = later["telemetry_count"] - start_count
-    assert 2 <= received <= 7, received  # about one a second, with slack for a busy machine
+    assert 2 <= received <= span + 3, (received, span)  # about one a second
     assert later["memory_total"] > 0 and later["memory_free"] > 0
     assert later["telemetry_age_s"] < 3
     assert wait_until(lambda: (a.device(b.device_id) or {}).get("latency_ms"), 10)

@@ -31,6 +31,7 @@ from harness.nodes import (
     read_at_least,
     wait_until,
 )
+from hearth.api import local_messages as msg
 from hearth.core import control, llama_log
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
@@ -40,6 +41,7 @@ from hearth.mesh.channel import dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
 from hearth.models import synthetic
+from hearth.service.status import WorkerStatus
 from hearth.store.conversations import ConversationStore
 
 PROMPT = "The quick brown fox"
@@ -90,7 +92,7 @@ def test_pooled_greedy_output_equals_local_and_layers_land_as_planned(pool_nodes
     profile = read_profile(str(small_model))
     plans = ["host:0-1,beta:2-6,gamma:7", "beta:0-3,gamma:4-7", "host:0-5,beta:6,gamma:7"]
 
-    async def scenario() -> tuple[list[int], list[tuple[dict, list[int], dict[str, int]]]]:
+    async def scenario() -> tuple[list[int], list[tuple[msg.PoolAnswer, list[int], dict[str, int]]]]:
         engine = EngineClient()
         client = await open_local(host.home)
         try:
@@ -98,14 +100,14 @@ def test_pooled_greedy_output_equals_local_and_layers_land_as_planned(pool_nodes
             local = await _generate(engine)
             results = []
             for plan in plans:
-                pool = await client.call("pool", model=str(small_model), plan=plan, n_ctx=256)
+                pool = await client.call(msg.Pool(model=str(small_model), plan=plan, n_ctx=256))
                 loaded = await engine.load(
                     m.LoadModel(
                         str(small_model),
                         n_ctx=256,
-                        rpc_servers=pool["endpoints"],
-                        n_gpu_layers=pool["n_gpu_layers"],
-                        tensor_split=pool["tensor_split"],
+                        rpc_servers=pool.endpoints,
+                        n_gpu_layers=pool.n_gpu_layers,
+                        tensor_split=pool.tensor_split,
                     )
                 )
                 results.append((pool, await _generate(engine), loaded.buffers))
@@ -117,10 +119,10 @@ def test_pooled_greedy_output_equals_local_and_layers_land_as_planned(pool_nodes
     local, results = run(scenario())
     assert len(local) == 32
     for plan, (pool, ids, buffers) in zip(plans, results, strict=True):
-        assert pool["plan"] == plan
+        assert pool.plan == plan
         assert ids == local, plan
         ranges = [part.split(":") for part in plan.split(",") if not part.startswith("host")]
-        for (name, span), endpoint in zip(ranges, pool["endpoints"], strict=True):
+        for (name, span), endpoint in zip(ranges, pool.endpoints, strict=True):
             first, _, last = span.partition("-")
             expected = sum(profile.layer_bytes[int(first) : int(last or first) + 1])
             held = buffers[f"RPC0[{endpoint}] model"]
@@ -140,12 +142,12 @@ def test_over_the_donation_is_refused_naming_the_device(pool_nodes, small_model:
 
     async def scenario() -> str:
         client = await open_local(gamma.home)
-        await client.call("donate", enabled=True, max_memory=2**20)
+        await client.call(msg.Donate(enabled=True, max_memory=2**20))
         await client.close()
         try:
             host_client = await open_local(host.home)
             try:
-                await host_client.call("pool", model=str(small_model), plan="host:0-3,gamma:4-7", n_ctx=256)
+                await host_client.call(msg.Pool(model=str(small_model), plan="host:0-3,gamma:4-7", n_ctx=256))
             except Exception as exc:
                 return str(exc)
             finally:
@@ -153,7 +155,7 @@ def test_over_the_donation_is_refused_naming_the_device(pool_nodes, small_model:
             return "pooled"
         finally:
             client = await open_local(gamma.home)
-            await client.call("donate", enabled=True, max_memory=512 * 2**20)
+            await client.call(msg.Donate(enabled=True, max_memory=512 * 2**20))
             await client.close()
 
     message = run(scenario())
@@ -174,11 +176,12 @@ def test_nothing_but_the_reserving_host_gets_through_a_tunnel(
         await attempt.finish(await asyncio.to_thread(beta.code, mark))
         client = await open_local(host.home)
         try:
-            await client.call("pool", model=str(small_model), plan="host:0-3,beta:4-7", n_ctx=256)
+            await client.call(msg.Pool(model=str(small_model), plan="host:0-3,beta:4-7", n_ctx=256))
             status = await open_local(beta.home)
-            before = await status.call("status")
-            port = before["tunnel_port"]
-            seen_before = sum(w["rpc_connections"] for w in before["workers"])
+            before = await status.call(msg.Status())
+            port = before.tunnel_port
+            assert port is not None
+            seen_before = sum(w.rpc_connections for w in before.workers)
             hello = bytes([14]) + (4).to_bytes(8, "little") + b"\0\0\0\0"
             beta_cert = (beta.home / "config" / "device-cert.pem").read_text()
             outcomes = []
@@ -188,9 +191,9 @@ def test_nothing_but_the_reserving_host_gets_through_a_tunnel(
                 ("paired device, wrong ticket", tls.pinned_client_context(stranger, beta_cert)),
             ):
                 outcomes.append(await asyncio.to_thread(_probe, label, beta.host, port, ctx, hello))
-            after = await status.call("status")
+            after = await status.call(msg.Status())
             await status.close()
-            return outcomes, seen_before, sum(w["rpc_connections"] for w in after["workers"])
+            return outcomes, seen_before, sum(w.rpc_connections for w in after.workers)
         finally:
             await client.close()
 
@@ -242,19 +245,19 @@ def test_another_local_user_gets_no_hello_from_a_worker_or_a_host_listener(
 ) -> None:
     host, beta, _ = pool_nodes
 
-    async def scenario() -> tuple[dict[str, str], dict[str, str], dict[str, object], int, int]:
+    async def scenario() -> tuple[dict[str, str], dict[str, str], WorkerStatus, int, int]:
         client = await open_local(host.home)
         status = await open_local(beta.home)
         try:
-            pooled = await client.call("pool", model=str(small_model), plan="host:0-3,beta:4-7", n_ctx=256)
-            (worker,) = (await status.call("status"))["workers"]
-            ports = ["worker", str(worker["port"]), "host listener", pooled["endpoints"][0].split(":")[1]]
+            pooled = await client.call(msg.Pool(model=str(small_model), plan="host:0-3,beta:4-7", n_ctx=256))
+            (worker,) = (await status.call(msg.Status())).workers
+            ports = ["worker", str(worker.port), "host listener", pooled.endpoints[0].split(":")[1]]
             other = await asyncio.to_thread(as_other_user, HELLO_PROBE, *ports)
-            between = (await status.call("status"))["workers"][0]["rpc_connections"]
+            between = (await status.call(msg.Status())).workers[0].rpc_connections
             mine = await asyncio.to_thread(
                 subprocess.run, [sys.executable, "-c", HELLO_PROBE, *ports], capture_output=True, text=True
             )
-            after = (await status.call("status"))["workers"][0]["rpc_connections"]
+            after = (await status.call(msg.Status())).workers[0].rpc_connections
             assert other.returncode == 0, other.stderr
             return json.loads(other.stdout), json.loads(mine.stdout), worker, between, after
         finally:
@@ -262,13 +265,13 @@ def test_another_local_user_gets_no_hello_from_a_worker_or_a_host_listener(
             await client.close()
 
     other, mine, worker, between, after = run(scenario())
-    assert worker["exposed"] is None, worker["exposed"]
+    assert worker.exposed is None, worker.exposed
     # The worker's server is in a network namespace of its own: nobody outside reaches it at all.
     assert other["worker"].startswith("unreachable") and mine["worker"].startswith("unreachable")
     # The host's listener serves this user's processes (llama.cpp) and nobody else's.
     assert other["host listener"] == "nothing"
     assert mine["host listener"] == "answered"
-    assert between == worker["rpc_connections"] and after == between + 1
+    assert between == worker.rpc_connections and after == between + 1
 
 
 def test_a_different_llama_build_is_refused_before_any_weight_moves(pool_nodes) -> None:
@@ -297,7 +300,7 @@ def test_a_different_llama_build_is_refused_before_any_weight_moves(pool_nodes) 
     assert isinstance(answer, control.Refused)
     assert "llama.cpp builds differ" in answer.reason and "llama.cpp from elsewhere" in answer.reason
     assert "ggml" in answer.reason  # this device's own build is named too
-    assert beta.status()["workers"] == []
+    assert beta.status().workers == []
 
 
 @contextlib.contextmanager
@@ -405,7 +408,7 @@ def test_a_worker_that_stops_answering_mid_answer_is_reported_and_replaced(
     assert "beta" in stderr and "stopped answering" in stderr, stderr
     assert gone, "the node left its stopped worker in place"
     assert beta.alive()
-    assert beta.status()["workers"] == []
+    assert beta.status().workers == []
     # The same donor serves the next answer, with a fresh worker.
     again = host.pooled_answer(small_model, "host:0-3,beta:4-7")
     assert again.returncode == 0, again.stderr
@@ -453,9 +456,9 @@ def test_a_worker_connection_that_closes_mid_answer_is_reported_and_the_donor_se
     host, beta, _ = pool_nodes
     with _pooled_chat_under_way(host, small_model, "host:0-3,beta:4-7") as (proc, _):
         worker = _worker_of(beta)
-        (status,) = beta.status()["workers"]
+        (status,) = beta.status().workers
         closed_at = time.monotonic()
-        assert _shut_down_server_connections(worker, status["port"]) >= 1
+        assert _shut_down_server_connections(worker, status.port) >= 1
         reported_after, stderr, _ = _ended(proc, closed_at, 30)
     print(f"connection closed to the end of the answer: {reported_after:.2f} s")
     assert proc.returncode == 3, stderr
@@ -484,7 +487,7 @@ def test_a_killed_node_takes_its_worker_with_it(tmp_path: Path, small_model: Pat
             client = await open_local(host.home)
             try:
                 # The reservation lasts while this connection is open.
-                await client.call("pool", model=str(small_model), plan="host:0-3,delta:4-7", n_ctx=256)
+                await client.call(msg.Pool(model=str(small_model), plan="host:0-3,delta:4-7", n_ctx=256))
                 assert donor.proc is not None
                 node = psutil.Process(donor.proc.pid)
                 workers = [p for p in node.children() if "hearth.engine.rpc_worker" in p.cmdline()]

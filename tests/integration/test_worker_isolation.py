@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.nodes import NodeProcess, env_for, local_call, wait_until
+from hearth.api import local_messages as msg
 from hearth.engine import rpc_worker
 
 # A user namespace of its own in which the kernel grants no further network or user namespaces: in
@@ -56,7 +57,7 @@ def _probe(prefix: list[str], home: Path) -> str:
 
 
 def _exposed(node: NodeProcess) -> str | None:
-    return node.status().get("workers_exposed")
+    return node.status().workers_exposed
 
 
 @needs_refusal
@@ -70,7 +71,7 @@ def test_a_donating_node_says_why_its_workers_are_not_isolated(tmp_path: Path) -
         assert wait_until(lambda: _exposed(refused) is not None, 20), refused.lines
         assert _exposed(refused) == said.removeprefix("NOT ISOLATED: ")
         # Not donating: no workers, nothing to say.
-        asyncio.run(local_call(refused.home, "donate", enabled=False))
+        asyncio.run(local_call(refused.home, msg.Donate(enabled=False)))
         assert _exposed(refused) is None
     finally:
         refused.stop()
@@ -81,7 +82,7 @@ def test_a_donating_node_where_workers_are_isolated_says_nothing(tmp_path: Path)
         pytest.skip("this machine's kernel refuses namespaces itself")
     node = NodeProcess(tmp_path / "alpha", "alpha", "127.0.0.1", extra=["--donate"]).start()
     try:
-        assert node.status()["donating"]
+        assert node.status().donating
         assert not wait_until(lambda: _exposed(node) is not None, 3)
     finally:
         node.stop()

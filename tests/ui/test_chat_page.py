@@ -10,7 +10,9 @@ from PySide6.QtGui import QGuiApplication
 
 from harness.windows import ask_greedily, close_window, open_window, run, until
 from hearth.models import synthetic
+from hearth.service.chat import MessageStatus
 from hearth.ui.chat_page import code_block_at
+from hearth.ui.view.chat import Entry, Role
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,7 @@ async def _load(window, path: Path) -> None:
     page.load_button.click()
     # The page hears of the load when the load's task has finished, a moment after the service.
     await until(lambda: page.status.text().startswith("Loaded on"), timeout=60, what="model loaded")
-    assert window.services.model is not None
+    assert window.services.serving.loaded() is not None
     assert page.status.text().startswith("Loaded on alpha")
     await until(lambda: window.chat.send_button.isEnabled(), what="the chat ready")
 
@@ -43,7 +45,7 @@ def test_stream_stop_and_history_after_restart(qtbot, loop, talkative_model: Pat
             chat.composer.setPlainText("Tell me everything")
             chat.send_button.click()
             assert chat.send_button.text() == "Stop"
-            await until(lambda: len(chat.transcript[-1][1]) > 20, what="a streaming answer")
+            await until(lambda: len(chat.conversation.messages[-1].text) > 20, what="a streaming answer")
             await until(lambda: "Tell me everything" in chat.view.toPlainText(), what="the question shown")
             pressed = time.monotonic()
             chat.send_button.click()
@@ -51,8 +53,9 @@ def test_stream_stop_and_history_after_restart(qtbot, loop, talkative_model: Pat
             stopped_after = time.monotonic() - pressed
             assert stopped_after < 1.0, f"Stop took {stopped_after:.2f} s"
             assert chat.send_button.text() == "Send"
-            role, shown, note = chat.transcript[-1]
-            assert role == "assistant" and note == "stopped" and shown
+            answer = chat.conversation.messages[-1]
+            shown = answer.text
+            assert answer.role is Role.ASSISTANT and answer.status is MessageStatus.STOPPED and shown
             assert chat.last_done is not None and chat.last_done.reason == "cancelled"
             assert "tokens/s" in chat.stats.text() and "alpha" in chat.stats.text()
             await until(lambda: chat.list.count() == 1, what="the conversation listed")
@@ -69,11 +72,12 @@ def test_stream_stop_and_history_after_restart(qtbot, loop, talkative_model: Pat
             chat = window.chat
             await until(lambda: chat.list.count() == 1, what="history after the restart")
             chat.open_conversation(int(chat.list.item(0).data(0x0100)))
-            await until(lambda: len(chat.transcript) == 2, what="the conversation opened")
-            assert chat.transcript[0][:2] == ["user", "Tell me everything"]
-            role, stored, note = chat.transcript[1]
+            await until(lambda: len(chat.conversation.messages) == 2, what="the conversation opened")
+            question, answer = chat.conversation.messages
+            assert (question.role, question.text) == (Role.USER, "Tell me everything")
             # Everything shown was stored; pieces queued while Stop landed may follow it.
-            assert role == "assistant" and stored.startswith(shown) and note == "stopped"
+            assert answer.role is Role.ASSISTANT and answer.text.startswith(shown)
+            assert answer.status is MessageStatus.STOPPED and "(stopped)" in chat.view.toPlainText()
             assert not chat.send_button.isEnabled()  # no model loaded in this run
         finally:
             await close_window(services, window)
@@ -88,15 +92,20 @@ def test_regenerate_rename_export_delete(qtbot, loop, tiny_model: Path, tmp_path
             await _load(window, tiny_model)
             chat = window.chat
             await ask_greedily(chat, "hello", 16, what="the first answer")
-            first = chat.transcript[-1][1]
+            first = chat.conversation.messages[-1].text
             chat.regenerate()
             await until(lambda: chat.turn is None, what="the second answer")
-            assert [r for r, _, _ in chat.transcript] == ["user", "assistant"]
-            assert chat.transcript[-1][1] == first  # greedy: the same answer again, replacing the first
-            store = services.store
-            assert store is not None
-            conv = chat.session.conversation_id
-            assert [m.role for m in store.messages(conv)] == ["user", "assistant"]
+            assert [m.role for m in chat.conversation.messages] == [Role.USER, Role.ASSISTANT]
+            # Greedy: the same answer again, replacing the first.
+            assert chat.conversation.messages[-1].text == first
+            assert chat.session is not None and chat.session.conversation_id is not None
+            conv: int = chat.session.conversation_id
+
+            async def stored() -> list[tuple[str, str]]:
+                found = await services.conversations.read(conv)
+                return [(m.role, m.content) for m in found[1]] if found else []
+
+            assert [role for role, _ in await stored()] == ["user", "assistant"]
 
             assert chat.context_meter.value() > 0 and "%" in chat.context_meter.text()
             chat.copy_button.click()
@@ -105,11 +114,13 @@ def test_regenerate_rename_export_delete(qtbot, loop, tiny_model: Path, tmp_path
             # Edit the question: it goes back to the box, the exchange leaves the screen and the history.
             chat.edit_button.click()
             await until(lambda: chat.composer.toPlainText() == "hello", what="the question back in the box")
-            assert chat.transcript == [] and store.messages(conv) == []
+            assert chat.conversation.messages == [] and await stored() == []
             chat.composer.setPlainText("hello again")
             chat.send_button.click()
-            await until(lambda: chat.turn is None and len(chat.transcript) == 2, what="the edited question")
-            assert next((m.role, m.content) for m in store.messages(conv)) == ("user", "hello again")
+            await until(
+                lambda: chat.turn is None and len(chat.conversation.messages) == 2, what="the edited question"
+            )
+            assert (await stored())[0] == ("user", "hello again")
 
             chat.rename(conv, "hello", "Greetings")
             await until(lambda: chat.list.count() == 1 and chat.list.item(0).text() == "Greetings")
@@ -121,7 +132,7 @@ def test_regenerate_rename_export_delete(qtbot, loop, tiny_model: Path, tmp_path
             assert '"role": "assistant"' in js.read_text()
             chat.delete(conv)
             await until(lambda: chat.list.count() == 0, what="the conversation deleted")
-            assert store.conversations() == []
+            assert await services.conversations.listed() == []
         finally:
             await close_window(services, window)
 
@@ -173,9 +184,11 @@ def test_a_code_block_is_copied_whole(qtbot, loop) -> None:
         services, window = await open_window()
         try:
             chat = window.chat
-            chat.transcript = [
-                ["user", "code?", ""],
-                ["assistant", "Here:\n\n```python\nprint(1)\nx = 2\n```\n\nDone.", "stopped"],
+            chat.conversation.messages = [
+                Entry(Role.USER, "code?"),
+                Entry(
+                    Role.ASSISTANT, "Here:\n\n```python\nprint(1)\nx = 2\n```\n\nDone.", MessageStatus.STOPPED
+                ),
             ]
             chat.render_messages()
             assert "(stopped)" in chat.view.toPlainText()

@@ -9,15 +9,17 @@ from harness.nodes import NodeProcess
 from harness.windows import ask_greedily, close_window, open_window, pair_with, run, until
 from hearth.core.plan import HOST, parse_plan
 from hearth.core.profile import read_profile
+from hearth.service.serving_state import Lost
 from hearth.store.settings import load_pooling
 
 
 async def _pooled(services, donor: NodeProcess, model: Path) -> str:
     await pair_with(services, [donor])
-    beta = next(d.key for d in services.planning_devices() if d.key != HOST)
+    beta = next(d.key for d in services.plans.devices() if d.key != HOST)
     profile = read_profile(str(model))
-    await services.load(profile, parse_plan(f"host:0-3,{beta}:4-7", profile.block_count), 512)
-    assert services.model is not None and services.model.devices == ["alpha", "beta"]
+    await services.serving.load(profile, parse_plan(f"host:0-3,{beta}:4-7", profile.block_count), 512)
+    loaded = services.serving.loaded()
+    assert loaded is not None and list(loaded.devices) == ["alpha", "beta"]
     return beta
 
 
@@ -34,7 +36,7 @@ def test_a_device_that_leaves_is_named_and_the_planner_proposes_the_rest(
             assert chat.notice_box.isHidden()
 
             roomy_donor.stop(signal.SIGKILL)
-            await until(lambda: services.model is None, timeout=20, what="the pool to be given up")
+            await until(lambda: services.serving.loaded() is None, timeout=20, what="the pool to be given up")
             await until(lambda: not chat.notice_box.isHidden(), what="the chat to say so")
             assert "beta" in chat.notice.text() and not chat.send_button.isEnabled()
 
@@ -47,12 +49,16 @@ def test_a_device_that_leaves_is_named_and_the_planner_proposes_the_rest(
             chat.notice_button.click()  # "Open the Planner"
             assert window.stack.currentWidget() is planner
             planner.load_button.click()
-            await until(lambda: services.model is not None, timeout=60, what="the load over what is left")
-            assert services.model is not None and services.model.devices == ["alpha"]
-            assert str(services.model.plan) == "host:0-7" and services.lost is None
+            await until(
+                lambda: services.serving.loaded() is not None, timeout=60, what="the load over what is left"
+            )
+            loaded = services.serving.loaded()
+            assert loaded is not None and list(loaded.devices) == ["alpha"]
+            assert str(loaded.plan) == "host:0-7" and not isinstance(services.serving.state, Lost)
             await until(lambda: chat.notice_box.isHidden(), what="the notice to go")
             await ask_greedily(chat, "hello", 4, what="an answer from this device alone")
-            assert chat.transcript[-1][1] and chat.transcript[-1][2] == ""
+            answer = chat.conversation.messages[-1]
+            assert answer.text and answer.status == "done"
         finally:
             await close_window(services, window)
 
@@ -69,9 +75,12 @@ def test_replanning_by_itself_when_settings_say_so(
             assert load_pooling().replan_automatically
             await _pooled(services, roomy_donor, tiny_model)
             roomy_donor.stop(signal.SIGKILL)
-            await until(lambda: services.model is None, timeout=20, what="the pool to be given up")
-            await until(lambda: services.model is not None, timeout=60, what="the load over what is left")
-            assert services.model is not None and services.model.devices == ["alpha"]
+            await until(lambda: services.serving.loaded() is None, timeout=20, what="the pool to be given up")
+            await until(
+                lambda: services.serving.loaded() is not None, timeout=60, what="the load over what is left"
+            )
+            loaded = services.serving.loaded()
+            assert loaded is not None and list(loaded.devices) == ["alpha"]
             await until(lambda: window.chat.send_button.isEnabled(), what="the chat ready again")
             assert window.chat.notice_box.isHidden()
         finally:

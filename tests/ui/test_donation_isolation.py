@@ -26,9 +26,9 @@ def test_settings_say_when_workers_run_without_isolation_and_why(
             window.settings.donate.setChecked(True)
             window.settings.apply()
             await until(lambda: not note.isHidden(), what="the note")
-            assert services.workers_exposed == REASON
+            assert services.donation.workers_exposed == REASON
             assert "Not isolated" in note.text() and REASON in note.text()
-            await services.donate(False)
+            await services.donation.donate(False)
             await until(note.isHidden, what="the note to go")
         finally:
             await close_window(services, window)
@@ -46,11 +46,11 @@ def test_settings_say_nothing_where_workers_are_isolated(
     async def scenario() -> None:
         services, window = await open_window()
         try:
-            await services.donate(True)
+            await services.donation.donate(True)
             await until(lambda: window.settings.donate.isChecked(), what="donation shown")
-            assert services.workers_exposed is None and window.settings.not_isolated.isHidden()
+            assert services.donation.workers_exposed is None and window.settings.not_isolated.isHidden()
         finally:
-            await services.donate(False)
+            await services.donation.donate(False)
             await close_window(services, window)
 
     run(loop, scenario())

@@ -48,11 +48,15 @@ class Keyboard:
             # A dialog closed: a window manager hands the window its focus back; the offscreen one does not.
             self.window.activateWindow()
             await until(lambda: self.focus is not None, what="the focus back in the window")
-        QTest.keyClick(self.focus, key, mods)
+        focus = self.focus
+        assert focus is not None, "no widget has the focus"
+        QTest.keyClick(focus, key, mods)
         await asyncio.sleep(0.02)
 
     async def type(self, text: str) -> None:
-        QTest.keyClicks(self.focus, text)
+        focus = self.focus
+        assert focus is not None, "no widget has the focus"
+        QTest.keyClicks(focus, text)
         await asyncio.sleep(0.02)
 
     async def tab_to(self, found: Callable[[QWidget | None], bool], what: str, limit: int = 60) -> None:
@@ -81,9 +85,9 @@ def test_pair_plan_load_and_chat_without_a_mouse(
 
             for row in range(5):
                 await keys.press(Qt.Key(Qt.Key.Key_1 + row), Qt.KeyboardModifier.ControlModifier)
-                assert window.nav.currentRow() == row and window.stack.currentWidget().isAncestorOf(
-                    keys.focus
-                )
+                page, focus = window.stack.currentWidget(), keys.focus
+                assert window.nav.currentRow() == row
+                assert page is not None and focus is not None and page.isAncestorOf(focus)
                 assert not unnamed(window), (row, unnamed(window))
 
             # Devices: add the other device by its address, then pair with the code it shows.
@@ -106,9 +110,9 @@ def test_pair_plan_load_and_chat_without_a_mouse(
                 await until(lambda: dialog.result() == dialog.DialogCode.Accepted, what="pairing")
             except AssertionError:
                 raise AssertionError(dialog.message.text()) from None
-            await until(lambda: len(services.planning_devices()) == 2, timeout=20, what="beta donating")
+            await until(lambda: len(services.plans.devices()) == 2, timeout=20, what="beta donating")
             # Added by address, unseen by mDNS: its system is known once it is connected.
-            beta_row = next(d for d in services.devices() if d.name == "beta")
+            beta_row = next(d for d in services.devices.listed() if d.name == "beta")
             assert beta_row.os == platform.system()
             await until(lambda: platform.system() in window.devices.cards[beta_row.device_id].info.text())
 
@@ -126,8 +130,9 @@ def test_pair_plan_load_and_chat_without_a_mouse(
             assert planner.draft is not None and str(planner.draft.plan()) == f"{HOST}:0-3,{beta}:4-7"
             await keys.tab_to(button("Load"), "Load")
             await keys.press(Qt.Key.Key_Space)
-            await until(lambda: services.model is not None, timeout=60, what="the pooled load")
-            assert services.model is not None and services.model.devices == ["alpha", "beta"]
+            await until(lambda: services.serving.loaded() is not None, timeout=60, what="the pooled load")
+            loaded = services.serving.loaded()
+            assert loaded is not None and list(loaded.devices) == ["alpha", "beta"]
 
             # Chat: the keyboard is in the message box; Ctrl+Enter sends.
             chat = window.chat
@@ -136,8 +141,9 @@ def test_pair_plan_load_and_chat_without_a_mouse(
             await keys.press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
             await until(lambda: chat.turn is not None, what="the answer to start")
             await until(lambda: chat.turn is None, timeout=60, what="the answer")
-            assert chat.transcript[0][:2] == ["user", "hello"]
-            assert chat.transcript[-1][1] and chat.transcript[-1][2] == ""
+            question, answer = chat.conversation.messages[0], chat.conversation.messages[-1]
+            assert (question.role, question.text) == ("user", "hello")
+            assert answer.text and answer.status == "done"
             assert chat.stats.text().endswith("alpha, beta")
             # Tab leaves the message box for the buttons rather than typing a tab.
             await keys.tab_to(button("Send"), "Send")

@@ -96,7 +96,7 @@ def test_switching_to_russian_retranslates_every_page_at_once(qtbot, qapp, loop,
             assert window.nav.currentRow() == 4 and window.stack.currentWidget() is window.settings
             assert window.settings.language.currentData() == "ru"
             assert window.chat.composer.toPlainText() == "a question half typed"
-            assert "токенов/с" in window.chat.stats.text() and len(window.chat.transcript) == 2
+            assert "токенов/с" in window.chat.stats.text() and len(window.chat.conversation.messages) == 2
             await until(lambda: window.planner.draft is not None, what="the plan shown again")
             assert window.planner.draft is not None and before is not None
             assert window.planner.draft.counts == before.counts
@@ -107,6 +107,7 @@ def test_switching_to_russian_retranslates_every_page_at_once(qtbot, qapp, loop,
             for row in range(window.nav.count()):
                 window.nav.setCurrentRow(row)
                 page = window.stack.currentWidget()
+                assert page is not None
                 tabs = page.findChildren(QTabWidget)
                 for index in range(tabs[0].count()) if tabs else [None]:
                     if index is not None:

@@ -32,13 +32,16 @@ def test_load_and_chat_with_an_mlx_model(qtbot, loop, donor, tmp_path: Path) -> 
             assert "MLX" in planner.status.text() and "GGUF" in planner.status.text()
             assert planner.twin_button.isHidden()  # the library holds no GGUF of this model
             planner.load_button.click()
-            await until(lambda: services.model is not None, timeout=60, what="the MLX model loaded")
-            assert services.model is not None and services.model.devices == ["alpha"]
+            await until(
+                lambda: services.serving.loaded() is not None, timeout=60, what="the MLX model loaded"
+            )
+            loaded = services.serving.loaded()
+            assert loaded is not None and list(loaded.devices) == ["alpha"]
             chat = window.chat
             await until(lambda: chat.send_button.isEnabled(), what="the chat ready")
             await ask_greedily(chat, "w1 w2 w3", timeout=60)
-            role, text, note = chat.transcript[-1]
-            assert role == "assistant" and text.strip() and note == ""
+            answer = chat.conversation.messages[-1]
+            assert answer.role == "assistant" and answer.text.strip() and answer.status == "done"
             assert "tokens/s" in chat.stats.text()
         finally:
             await close_window(services, window)

@@ -3,6 +3,7 @@ resume, cancel, and the model reaching the Planner."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from harness.windows import close_window, open_window, run, until
@@ -33,7 +34,8 @@ def test_first_run_search_download_pause_resume_cancel(qtbot, loop, fake_hub) ->
             assert window.welcome.isVisible() and "Welcome to Hearth" in window.welcome.title.text()
             # The catalog's repositories are not on the stand-in: each row says why it cannot judge.
             await until(
-                lambda: "unknown" in page.catalog.topLevelItem(0).text(3), what="the catalog's first verdict"
+                lambda: (first := page.catalog.topLevelItem(0)) is not None and "unknown" in first.text(3),
+                what="the catalog's first verdict",
             )
 
             page.tabs.setCurrentIndex(2)
@@ -55,19 +57,22 @@ def test_first_run_search_download_pause_resume_cancel(qtbot, loop, fake_hub) ->
             await until(lambda: line.bar.value() > 100, what="progress shown")
             assert " of " in line.detail.text() and "left" in line.detail.text()
             line.pause.click()
-            await until(lambda: services.downloads.jobs[key].state is State.PAUSED, what="paused")
+            await until(lambda: services.models.downloads()[key].state is State.PAUSED, what="paused")
             await until(lambda: "Paused at" in line.detail.text() and line.pause.text() == "Resume")
             paused_at = line.bar.value()
             assert 0 < paused_at < 1000
             fake_hub.bytes_per_s = 0
             line.pause.click()  # Resume
-            await until(lambda: services.downloads.jobs[key].state is State.DONE, what="the download done")
+            await until(
+                lambda: services.models.downloads()[key].state is State.DONE, what="the download done"
+            )
             assert fake_hub.sent["Tiny-Q8_0.gguf"] - before < len(data) * 1.10  # resumed, not started over
             await until(lambda: line.bar.value() == 1000 and "Done" in line.detail.text())
             # The new model is in the library and in the Planner's list.
             await until(lambda: window.planner.model_box.count() == 1, what="the Planner offers it")
             await until(lambda: page.list.count() == 1, what="the library lists it")
-            assert Path(window.planner.model_box.currentData()).read_bytes() == data
+            offered = Path(window.planner.model_box.currentData())
+            assert await asyncio.to_thread(offered.read_bytes) == data
 
             # A download cancelled half way leaves nothing behind.
             page.tabs.setCurrentIndex(2)
@@ -79,7 +84,7 @@ def test_first_run_search_download_pause_resume_cancel(qtbot, loop, fake_hub) ->
             await until(lambda: split_key in page.downloads.rows, what="the second download listed")
             await until(lambda: page.downloads.rows[split_key].bar.value() > 0, what="some progress")
             page.downloads.rows[split_key].cancel.click()
-            await until(lambda: split_key not in services.downloads.jobs, what="the download gone")
+            await until(lambda: split_key not in services.models.downloads(), what="the download gone")
             await until(lambda: split_key not in page.downloads.rows, what="its row gone")
             left = sorted(p.name for p in paths.models_dir().rglob("*") if p.is_file())
             assert left == ["Tiny-Q8_0.gguf"]

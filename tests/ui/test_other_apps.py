@@ -33,23 +33,23 @@ async def _models(url: str, key: str = "") -> tuple[int, list | None]:
 def test_the_chat_shows_when_another_app_is_answered(qtbot, loop, tiny_model: Path) -> None:
     async def scenario() -> None:
         services, window = await open_window()
-        services.api_settings = dataclasses.replace(services.api_settings, port=0)
+        services.api.use(dataclasses.replace(services.api.settings, port=0))
         api = OpenAiApi(services)
         try:
             await api.start()
-            profile = read_profile(tiny_model)
-            await services.load(profile, even_plan(profile.block_count, [HOST]), 2048)
+            profile = read_profile(str(tiny_model))
+            await services.serving.load(profile, even_plan(profile.block_count, [HOST]), 2048)
             body = {"model": tiny_model.stem, "prompt": "Once", "max_tokens": 2000, "stream": True}
             activity = window.chat.activity
             async with (
                 aiohttp.ClientSession() as http,
-                http.post(services.api_status.url + "/completions", json=body) as answer,
+                http.post(services.api.status.url + "/completions", json=body) as answer,
             ):
                 assert answer.status == 200
                 await answer.content.readline()
                 # Hold the answer where it is (a real engine process, paused), so that it is surely
                 # still running while the window is looked at.
-                pid = services.engine.pid
+                pid = services._engine.pid
                 assert pid is not None
                 os.kill(pid, signal.SIGSTOP)
                 try:
@@ -59,7 +59,7 @@ def test_the_chat_shows_when_another_app_is_answered(qtbot, loop, tiny_model: Pa
                     os.kill(pid, signal.SIGCONT)
             # The client left: its answer stops and the line goes.
             await until(lambda: activity.isHidden(), what="the activity line to go")
-            assert services.turns.serving is None
+            assert services.serving.queue().serving is None
         finally:
             await api.stop()
             await close_window(services, window)
@@ -72,7 +72,7 @@ def test_settings_change_the_running_api_and_a_new_key_replaces_the_old(
 ) -> None:
     async def scenario() -> None:
         services, window = await open_window()
-        services.api_settings = dataclasses.replace(services.api_settings, port=0)
+        services.api.use(dataclasses.replace(services.api.settings, port=0))
         api = OpenAiApi(services)
         box = window.settings.other_apps
         try:
@@ -83,18 +83,18 @@ def test_settings_change_the_running_api_and_a_new_key_replaces_the_old(
             box.keep_history.setChecked(True)
             box.apply_button.click()
             assert load_api().port == port and load_api().keep_history
-            await until(lambda: services.api_status.url == f"http://127.0.0.1:{port}/v1", what="the move")
+            await until(lambda: services.api.status.url == f"http://127.0.0.1:{port}/v1", what="the move")
             await until(lambda: f"127.0.0.1:{port}" in box.address.text(), what="the new address shown")
             assert "this device only" in box.address.text() and "Authorization" not in box.example.text()
-            assert await _models(services.api_status.url) == (200, [])
+            assert await _models(services.api.status.url) == (200, [])
 
             # Open beyond 127.0.0.1, every request needs the key the page shows.
-            services.set_api_settings(host="127.0.0.4")
-            await until(lambda: services.api_status.url.startswith("http://127.0.0.4:"), what="the move")
+            services.api.set_settings(host="127.0.0.4")
+            await until(lambda: services.api.status.url.startswith("http://127.0.0.4:"), what="the move")
             await until(lambda: box.key.text().startswith("hearth-"), what="the key shown")
             await until(lambda: "Authorization" in box.example.text(), what="the example with the key")
             old = box.key.text()
-            url = services.api_status.url
+            url = services.api.status.url
             assert await _models(url) == (401, None)
             assert await _models(url, old) == (200, [])  # nothing loaded yet, but let in
             box.regenerate.click()

@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QLabel
 from harness.nodes import NodeProcess
 from harness.windows import close_window, open_window, run, until
 from hearth.models import synthetic
+from hearth.service.chat import MessageStatus
 from hearth.ui.pairing_dialogs import PairDialog
+from hearth.ui.view.chat import Entry, Role
 
 HOSTILE = "<b>x</b><img src=x>"
 
@@ -68,6 +70,7 @@ def test_a_model_and_a_hub_file_named_as_markup_are_shown_as_text(
             page.search("markup")
             await until(lambda: page.results.topLevelItemCount() == 1, what="the hub's file listed")
             row = page.results.topLevelItem(0)
+            assert row is not None
             assert HOSTILE in row.text(0) and HOSTILE in _drawn(row.toolTip(0))
             assert HOSTILE in shown(page.status) or "found" in page.status.text()
             page.results.setCurrentItem(row)
@@ -81,9 +84,14 @@ def test_a_model_and_a_hub_file_named_as_markup_are_shown_as_text(
 
             # An answer, and a failure quoting a device's name, in the chat: tags and links as text.
             chat = window.chat
-            chat.transcript = [
-                ["user", f"say {HOSTILE}", ""],
-                ["assistant", f"**bold** and {HOSTILE}", f"failed: [link](http://x) {HOSTILE} left"],
+            chat.conversation.messages = [
+                Entry(Role.USER, f"say {HOSTILE}"),
+                Entry(
+                    Role.ASSISTANT,
+                    f"**bold** and {HOSTILE}",
+                    MessageStatus.FAILED,
+                    f"[link](http://x) {HOSTILE} left",
+                ),
             ]
             chat.render_messages()
             text = chat.view.toPlainText()
@@ -93,7 +101,7 @@ def test_a_model_and_a_hub_file_named_as_markup_are_shown_as_text(
             assert not chat.view.document().toHtml().count("href=")
             # A link the model wrote in Markdown is never followed inside the view (file:// would load a
             # local file there).
-            chat.transcript = [["assistant", "[notes](file:///etc/passwd)", ""]]
+            chat.conversation.messages = [Entry(Role.ASSISTANT, "[notes](file:///etc/passwd)")]
             chat.render_messages()
             assert not chat.view.openLinks() and not chat.view.openExternalLinks()
             chat.view.anchorClicked.emit(QUrl("file:///etc/passwd"))
@@ -130,7 +138,7 @@ def test_a_device_named_as_markup_is_shown_as_text(qtbot, loop, tmp_path: Path, 
             dialog.code.setText(await asyncio.to_thread(peer.code, mark))
             dialog.ok.click()
             await until(lambda: dialog.result() == dialog.DialogCode.Accepted, what="pairing to finish")
-            await until(lambda: len(services.planning_devices()) == 2, what=f"{HOSTILE} donating")
+            await until(lambda: len(services.plans.devices()) == 2, what=f"{HOSTILE} donating")
             devices.refresh()
             assert "Paired" in shown(card.state)
 

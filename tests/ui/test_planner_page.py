@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from harness.windows import ask_greedily, close_window, open_window, pair_through_dialog, run, until
 from hearth.core.plan import HOST
 from hearth.core.profile import read_profile
+from hearth.service.chat import MessageStatus
 from hearth.service.device_view import DeviceView
 from hearth.ui.layer_strip import encode_range
 
@@ -53,7 +54,7 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
         services, window = await open_window()
         try:
             beta = await pair_through_dialog(window, services, donor)
-            services.library.import_file(str(tiny_model))
+            await services.models.import_file(str(tiny_model))
             page = window.planner
             window.nav.setCurrentRow(1)
             page.reload_models()
@@ -118,7 +119,7 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
 
             # Once the plan settles, llama.cpp's dry run sizes its compute buffers and the bars show them.
             await until(lambda: "llama.cpp" in page.speed.text(), what="llama.cpp's sizing")
-            figures = await services.memory_check.compute(profile, draft.plan(), page.n_ctx)
+            figures = await services.plans.compute(profile, draft.plan(), page.n_ctx)
             assert figures is not None and figures[beta] > 0
             assert column.bar.parts[3].bytes == figures[beta]
             assert page.columns[0].bar.parts[3].bytes == figures[HOST]
@@ -133,11 +134,11 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             page.load_button.click()
             await until(lambda: page.status.text().startswith("Loaded"), timeout=60, what="the pooled load")
             assert (
-                services.model is not None
-                and services.model.pooled
-                and services.model.devices == ["alpha", "beta"]
+                services.serving.loaded() is not None
+                and services.serving.loaded().pooled
+                and list(services.serving.loaded().devices) == ["alpha", "beta"]
             )
-            assert str(services.model.plan) == f"host:0-3,{beta}:4-7"
+            assert str(services.serving.loaded().plan) == f"host:0-3,{beta}:4-7"
             assert seen and seen[-1][HOST] == 1.0 and seen[-1][beta] == 1.0
             assert page.status.text() == "Loaded on alpha, beta"
             assert not any(c.progress.isVisible() for c in page.columns)
@@ -146,7 +147,8 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             chat = window.chat
             await until(lambda: chat.send_button.isEnabled(), what="the chat ready")
             await ask_greedily(chat, "hello", what="the pooled answer")
-            assert chat.transcript[-1][1] and chat.transcript[-1][2] == ""
+            answer = chat.conversation.messages[-1]
+            assert answer.text and answer.status is MessageStatus.DONE and answer.error is None
             assert chat.stats.text().endswith("alpha, beta")
         finally:
             await close_window(services, window)
@@ -163,12 +165,16 @@ def test_memory_bars_follow_telemetry(qtbot, loop, donor, tiny_model: Path) -> N
             seen = []
 
             def beta_row() -> DeviceView:
-                return next(r for r in services.devices() if r.device_id == beta)
+                return next(r for r in services.devices.listed() if r.device_id == beta)
 
             for _ in range(4):
                 count = beta_row().telemetry_count
+
+                def newer(c: int = count) -> bool:
+                    return beta_row().telemetry_count > c
+
                 await until(
-                    lambda c=count: beta_row().telemetry_count > c,
+                    newer,
                     timeout=3,
                     what="the next telemetry message",
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 from PySide6.QtWidgets import QLabel
@@ -19,18 +20,18 @@ def test_tray_donate_toggle_changes_the_node(qtbot, loop) -> None:
             tray = window.tray
             assert tray.state == "idle" and not tray.donate_action.isChecked()
             tray.donate_action.trigger()
-            await until(lambda: services.node.donation.enabled, what="donation on")
-            assert services.node.donated_bytes > 0 and load_donation().enabled
+            await until(lambda: services._node.donation.enabled, what="donation on")
+            assert services._node.donated_bytes > 0 and load_donation().enabled
             await until(lambda: tray.state == "donating", what="the donating icon")
             await until(lambda: window.settings.donate.isChecked(), what="the settings page to follow")
             tray.donate_action.trigger()
-            await until(lambda: not services.node.donation.enabled, what="donation off")
+            await until(lambda: not services._node.donation.enabled, what="donation off")
             await until(lambda: tray.state == "idle")
             assert not load_donation().enabled
 
             # Without a tray (as here), closing a donating window quits, and says so first.
             assert not tray.available()
-            services.node.donation = Donation(enabled=True)
+            services._node.donation = Donation(enabled=True)
             quits = []
             window.quit_requested.connect(lambda: quits.append(1))
             window.close()
@@ -54,12 +55,14 @@ def test_import_explains_rejects(qtbot, loop, tiny_model: Path, tmp_path: Path) 
         services, window = await open_window()
         try:
             page = window.models
+
+            def refused(path: Path) -> bool:
+                return "was not imported" in page.status.text() and str(path) in page.status.text()
+
             for bad in (broken, text, tmp_path / "missing.gguf"):
                 page.import_file(str(bad))
-                await until(
-                    lambda b=bad: "was not imported" in page.status.text() and str(b) in page.status.text()
-                )
-            assert services.library.paths() == []
+                await until(functools.partial(refused, bad), what=f"{bad.name} refused")
+            assert await services.models.entries() == []
             page.import_file(str(tiny_model))
             await until(lambda: page.list.count() == 1, what="the model listed")
             assert "8 layers" in page.list.item(0).text()
@@ -89,7 +92,7 @@ def test_a_pairing_request_shows_the_code(qtbot, loop, donor) -> None:
             proc = await asyncio.create_subprocess_exec(
                 *HEARTH,
                 "pair",
-                f"127.0.0.1:{services.node.port}",
+                f"127.0.0.1:{services._node.port}",
                 env=env_for(donor.home),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -97,12 +100,13 @@ def test_a_pairing_request_shows_the_code(qtbot, loop, donor) -> None:
             )
             await until(lambda: window.code_dialogs, what="the code dialog")
             dialog = next(iter(window.code_dialogs.values()))
-            assert dialog.isVisible() and "beta" in dialog.findChild(QLabel).text()
+            label = dialog.findChild(QLabel)
+            assert dialog.isVisible() and label is not None and "beta" in label.text()
             code = dialog.code.text()
             assert len(code) == 7 and code.replace(" ", "").isdigit()
             _, err = await proc.communicate(code.encode() + b"\n")
             assert proc.returncode == 0, err.decode()
-            assert services.node.trust.find("beta") is not None
+            assert services._node.trust.find("beta") is not None
         finally:
             await close_window(services, window)
 

@@ -51,7 +51,8 @@ def test_bad_messages_get_errors_then_the_connection_closes() -> None:
     session.receive(encode(PEER))
     for _ in range(control.MAX_BAD_MESSAGES - 1):
         actions = session.receive(b"{not json")
-        assert len(actions) == 1 and isinstance(actions[0].message, control.Error)
+        assert len(actions) == 1
+        assert isinstance(actions[0], Send) and isinstance(actions[0].message, control.Error)
     # A good message does not wipe the slate: the next bad one is the last.
     assert session.receive(encode(TELEMETRY)) == [Deliver(TELEMETRY)]
     actions = session.receive('{"type": "nope"}')

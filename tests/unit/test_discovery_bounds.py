@@ -75,8 +75,11 @@ def test_only_what_is_kept_is_probed_a_few_at_a_time(monkeypatch: pytest.MonkeyP
         d.take(f"fake{i}", _fake(i))
     probed: list[str] = []
     running = {"now": 0, "most": 0}
+    first_round_done = asyncio.Event()  # a host probed again: the next round has begun
 
     async def probe(neighbour: Neighbour) -> bool:
+        if neighbour.host in probed:
+            first_round_done.set()
         probed.append(neighbour.host)
         running["now"] += 1
         running["most"] = max(running["most"], running["now"])
@@ -89,8 +92,7 @@ def test_only_what_is_kept_is_probed_a_few_at_a_time(monkeypatch: pytest.MonkeyP
 
     async def one_round() -> None:
         loop = asyncio.ensure_future(d._probe_loop())
-        while len(probed) < discovery.MAX_UNPAIRED:
-            await asyncio.sleep(0.01)
+        await first_round_done.wait()
         loop.cancel()
 
     asyncio.run(asyncio.wait_for(one_round(), 10))

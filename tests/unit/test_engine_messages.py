@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
 import struct
+from typing import get_args
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hearth.core.plan import parse_plan
+from hearth.core.profile import CACHE_TYPES, ModelProfile, shaped_profile
 from hearth.engine import messages as m
+from hearth.engine.errors import BadRequest
 
 
 def _body(frame: bytes) -> bytes:
@@ -15,7 +21,7 @@ def _body(frame: bytes) -> bytes:
 
 
 def test_requests_and_events_round_trip() -> None:
-    requests = [
+    requests: list[m.Request] = [
         m.LoadModel("/x.gguf", n_ctx=128),
         m.Generate(3, messages=[m.ChatMessage("user", "héllo")], max_tokens=5, temperature=0.0, seed=7),
         m.Cancel(3),
@@ -25,7 +31,7 @@ def test_requests_and_events_round_trip() -> None:
     ]
     for request in requests:
         assert m.decode_request(_body(m.encode(request))) == request
-    events = [
+    events: list[m.Event] = [
         m.Ready(1, "0.3.36", True),
         m.LoadProgress(0.5),
         m.Loaded("/x.gguf", 128, 384, True, 0.1, {"CPU KV": 1024}, "chatml"),
@@ -71,3 +77,96 @@ def test_random_bytes_never_escape_as_other_errors(body: bytes) -> None:
             decode(body)
         except m.ProtocolError:
             pass
+
+
+# --- the engine's typed domain ---
+
+MIB = 2**20
+
+
+def _profile(fmt: str = "gguf") -> ModelProfile:
+    shaped = shaped_profile(
+        [10 * MIB] * 8,
+        embedding_length=256,
+        feed_forward_length=512,
+        head_count=4,
+        head_count_kv=2,
+        vocab_size=32000,
+        head_bytes=4 * MIB,
+    )
+    return dataclasses.replace(shaped, path="/models/m", format=fmt)
+
+
+def test_reasons_and_kinds_travel_as_the_same_strings() -> None:
+    for reason in get_args(m.StopReason):
+        raw = msgspec.msgpack.decode(_body(m.encode(m.Done(1, reason, 1, 1, 0.1, 0.1))))
+        assert raw["reason"] == reason
+    raw = msgspec.msgpack.decode(_body(m.encode(m.Failure("too long", 1, "context"))))
+    assert raw == {"type": "error", "message": "too long", "request_id": 1, "kind": "context"}
+    assert get_args(m.StopReason) == ("stop", "length", "context", "cancelled")
+
+
+def test_an_unknown_reason_or_cache_type_on_the_wire_is_a_protocol_error() -> None:
+    done = _body(m.encode(m.Done(1, "stop", 1, 1, 0.1, 0.1)))
+    with pytest.raises(m.ProtocolError, match="reason"):
+        m.decode_event(done.replace(b"stop", b"oops"))
+    load = _body(m.encode(m.LoadModel("/x.gguf", cache_type="q8_0")))
+    with pytest.raises(m.ProtocolError, match="cache_type"):
+        m.decode_request(load.replace(b"q8_0", b"q9_0"))
+
+
+def test_the_cache_types_are_those_the_memory_model_sizes() -> None:
+    assert set(m.CACHE_TYPES) == set(CACHE_TYPES)
+    for name in m.CACHE_TYPES:
+        assert m.LoadModel("/x.gguf", cache_type=name).cache_type == name
+
+
+def test_a_cache_type_or_backend_from_outside_is_checked_where_the_request_is_made() -> None:
+    with pytest.raises(BadRequest, match=r"unknown KV cache type 'f12'.*q8_0"):
+        m.LoadModel("/x.gguf", cache_type="f12")  # type: ignore[arg-type]
+    with pytest.raises(BadRequest, match="unknown backend 'onnx'"):
+        m.LoadModel("/x.gguf", backend="onnx")  # type: ignore[arg-type]
+    assert m.parse_cache_type("q4_0") == "q4_0"
+
+
+def test_a_pooled_plan_becomes_llama_cpp_s_placement_exactly() -> None:
+    plan = parse_plan("host:0-1,desk:2-5,laptop:6-7", 8)
+    load = m.LoadModel.for_plan(
+        _profile(), plan, 2048, rpc_servers=("127.0.0.1:1", "127.0.0.1:2"), threads=3, cache_type="q8_0"
+    )
+    # 6 layers and the output layer off the host: 4 on the first device, 2 + output on the last.
+    assert (load.n_gpu_layers, load.tensor_split) == (7, [4.0, 3.0]) == plan.llama_params()
+    assert load.rpc_servers == ["127.0.0.1:1", "127.0.0.1:2"]
+    assert (load.path, load.n_ctx, load.n_threads, load.cache_type, load.backend) == (
+        "/models/m",
+        2048,
+        3,
+        "q8_0",
+        "llama",
+    )
+    assert m.decode_request(_body(m.encode(load))) == load
+
+
+def test_a_local_plan_loads_every_layer_here_with_the_model_s_backend() -> None:
+    plan = parse_plan("host:0-7", 8)
+    load = m.LoadModel.for_plan(_profile(), plan, 512)
+    assert (load.n_gpu_layers, load.tensor_split, load.rpc_servers, load.backend) == (0, None, [], "llama")
+    assert m.LoadModel.for_plan(_profile("mlx"), plan, 512).backend == "mlx"
+
+
+def test_a_plan_that_its_endpoints_or_its_model_cannot_run_is_refused() -> None:
+    plan = parse_plan("host:0-3,desk:4-7", 8)
+    with pytest.raises(BadRequest, match="1 other devices, but 0 are connected"):
+        m.LoadModel.for_plan(_profile(), plan, 512)
+    with pytest.raises(BadRequest, match="pooling needs the model as GGUF"):
+        m.LoadModel.for_plan(_profile("mlx"), plan, 512, rpc_servers=["127.0.0.1:1"])
+    with pytest.raises(BadRequest, match="unknown KV cache type"):
+        m.LoadModel.for_plan(_profile(), plan, 512, rpc_servers=["127.0.0.1:1"], cache_type="f8")
+
+
+def test_an_estimate_of_a_plan_stands_in_for_its_remote_devices() -> None:
+    plan = parse_plan("host:0-1,desk:2-5,laptop:6-7", 8)
+    estimate = m.Estimate.for_plan(_profile(), plan, 4096, cache_type="q4_0")
+    assert estimate.remote_devices == 2 and estimate.load.rpc_servers == []
+    assert (estimate.load.n_gpu_layers, estimate.load.tensor_split) == plan.llama_params()
+    assert estimate.load.cache_type == "q4_0" and estimate.load.n_ctx == 4096

@@ -18,7 +18,8 @@ def test_llama_builds_its_model_parameters_from_the_replaceable_default() -> Non
     # The engine swaps llama_cpp.llama_cpp.llama_model_default_params for one load to add a progress
     # callback, the RPC devices and the output head's placement; Llama() must look it up at call time.
     source = inspect.getsource(llama_module.Llama.__init__)
-    assert llama_module.llama_cpp is llama_lib
+    # Read from the module's namespace: llama_cpp.llama imports the binding without re-exporting it.
+    assert vars(llama_module)["llama_cpp"] is llama_lib
     assert "llama_cpp.llama_model_default_params()" in source
 
 

@@ -62,7 +62,7 @@ def test_trust_store_ignores_entries_whose_id_does_not_match_the_certificate(tmp
 
 
 class MemoryKeyring(KeyringBackend):
-    priority = 10  # type: ignore[assignment]
+    priority = 10
 
     def __init__(self) -> None:
         self.data: dict[tuple[str, str], str] = {}

@@ -37,6 +37,6 @@ def test_any_name_comes_out_printable_and_bounded(name: str) -> None:
 
 
 def test_mdns_names_are_cleaned() -> None:
-    props = {b"id": b"ABC", b"name": b"evil\x1b[31m" + b"x" * 500}
+    props: dict[bytes, bytes | None] = {b"id": b"ABC", b"name": b"evil\x1b[31m" + b"x" * 500}
     neighbour = parse_txt(props, "127.0.0.1", 47311)
     assert neighbour is not None and "\x1b" not in neighbour.name and len(neighbour.name) < 80

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from hearth.core import pairing
 from hearth.core.pairing import Acceptor, CodeBook, Initiator, PairingError, Phase
+from hearth.core.wire import WireError
 from hearth.mesh.identity import make_certificate
 from hearth.mesh.trust import cert_der_from_pem
 
@@ -29,12 +30,18 @@ def _initiator(
     return Initiator(name, pem, der, peer_der, lambda data: pairing.sign_proof(signing_key, data), port)
 
 
+def _sent(message: pairing.PairMessage | None) -> pairing.PairMessage:
+    """A machine's answer, which the scenario needs there to hand to the other side."""
+    assert message is not None
+    return message
+
+
 def _request(initiator: Initiator, acceptor: Acceptor, now: float, der: bytes) -> pairing.PairMessage | None:
     """The request and its proof of key; returns the acceptor's last answer (a challenge or a refusal)."""
     prove = acceptor.receive(initiator.start(), now, der)
     if not isinstance(prove, pairing.PairProve):
         return prove
-    return acceptor.receive(initiator.receive(prove), now)
+    return acceptor.receive(_sent(initiator.receive(prove)), now)
 
 
 def _run(initiator: Initiator, acceptor: Acceptor, code_for_initiator: str | None, now: float = 0.0) -> None:
@@ -42,12 +49,13 @@ def _run(initiator: Initiator, acceptor: Acceptor, code_for_initiator: str | Non
     challenge = _request(initiator, acceptor, now, I_DER)
     assert isinstance(challenge, pairing.PairChallenge)
     shown = acceptor.code_to_show
+    assert shown is not None
     assert initiator.receive(challenge) is None
     spake = initiator.enter_code(code_for_initiator or shown)
     reply = acceptor.receive(spake, now)
-    confirm = initiator.receive(reply)
-    final = acceptor.receive(confirm, now)
-    initiator.receive(final)
+    confirm = initiator.receive(_sent(reply))
+    final = acceptor.receive(_sent(confirm), now)
+    initiator.receive(_sent(final))
 
 
 def test_the_right_code_pairs_both_sides() -> None:
@@ -88,7 +96,7 @@ def test_an_expired_code_is_refused() -> None:
     book = CodeBook()
     initiator = _initiator("laptop", I_PEM, I_DER, A_DER)
     acceptor = Acceptor("desktop", A_DER, book)
-    initiator.receive(_request(initiator, acceptor, 0.0, I_DER))
+    initiator.receive(_sent(_request(initiator, acceptor, 0.0, I_DER)))
     late = acceptor.receive(initiator.enter_code(acceptor.code_to_show or ""), pairing.CODE_TTL_S + 1)
     assert isinstance(late, pairing.PairResult) and "expired" in late.reason
 
@@ -159,20 +167,20 @@ def test_an_active_man_in_the_middle_running_spake2_with_each_side_fails() -> No
     real_acceptor = Acceptor("desktop", A_DER, book)
     # Toward the acceptor the attacker is an initiator with its own certificate and a guessed code.
     attacker_out = _initiator("laptop", M_PEM, M_DER, A_DER)
-    attacker_out.receive(_request(attacker_out, real_acceptor, 0.0, M_DER))
+    attacker_out.receive(_sent(_request(attacker_out, real_acceptor, 0.0, M_DER)))
     reply = real_acceptor.receive(
         attacker_out.enter_code("123456" if real_acceptor.code_to_show != "123456" else "654321"), 0.0
     )
-    confirm = attacker_out.receive(reply)
-    refused = real_acceptor.receive(confirm, 0.0)
+    confirm = attacker_out.receive(_sent(reply))
+    refused = real_acceptor.receive(_sent(confirm), 0.0)
     assert isinstance(refused, pairing.PairResult) and not refused.ok
     # Toward the real initiator it is an acceptor with a code book of its own; the user types the
     # code the real acceptor showed, which the attacker does not know.
     victim = _initiator("laptop", I_PEM, I_DER, M_DER)
     fake_acceptor = Acceptor("desktop", M_DER, CodeBook())
-    victim.receive(_request(victim, fake_acceptor, 0.0, I_DER))
+    victim.receive(_sent(_request(victim, fake_acceptor, 0.0, I_DER)))
     reply = fake_acceptor.receive(victim.enter_code(real_acceptor.code_to_show or "000000"), 0.0)
-    refusal = fake_acceptor.receive(victim.receive(reply), 0.0)
+    refusal = fake_acceptor.receive(_sent(victim.receive(_sent(reply))), 0.0)
     assert isinstance(refusal, pairing.PairResult) and not refusal.ok
     with pytest.raises(PairingError):
         victim.receive(refusal)
@@ -183,7 +191,7 @@ def test_an_abandoned_key_exchange_counts_as_a_wrong_code() -> None:
     book = CodeBook()
     initiator = _initiator("laptop", I_PEM, I_DER, A_DER)
     acceptor = Acceptor("desktop", A_DER, book)
-    initiator.receive(_request(initiator, acceptor, 0.0, I_DER))
+    initiator.receive(_sent(_request(initiator, acceptor, 0.0, I_DER)))
     acceptor.receive(initiator.enter_code("111111"), 0.0)
     acceptor.abandon(1.0)
     assert book.pending == {} and book.failures == {pairing.fingerprint(I_DER): [1.0]}
@@ -230,7 +238,7 @@ def test_any_message_sequence_leaves_the_acceptor_answering_not_crashing(sequenc
 def test_random_bytes_are_wire_errors(data: bytes) -> None:
     try:
         pairing.decode(data)
-    except pairing.wire.WireError:
+    except WireError:
         pass
 
 

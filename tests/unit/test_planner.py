@@ -3,12 +3,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from planner_oracle import brute_force
 
 from hearth.core.plan import HOST as HOST_NAME
 from hearth.core.plan import PlanError, parse_plan
 from hearth.core.planner import DeviceSpec, auto_plan, evaluate
 from hearth.core.profile import ModelProfile, shaped_profile
+from tests.unit.planner_oracle import brute_force
 
 MIB = 2**20
 

@@ -1,10 +1,15 @@
-"""Reading which of llama.cpp's libraries a process holds, and how many times."""
+"""Reading which of llama.cpp's libraries a process holds, and how many times; the checks as results,
+and the command's lines."""
 
 from __future__ import annotations
 
+import argparse
+import json
 from pathlib import Path
 
-from hearth.cli.selftest import loaded_libraries
+import pytest
+
+from hearth.service.selftest import Check, broken, check, loaded_libraries, run_checks
 
 
 def test_a_second_copy_of_a_library_is_seen(tmp_path: Path) -> None:
@@ -28,3 +33,50 @@ def test_windows_and_macos_names() -> None:
     found = loaded_libraries(names)
     assert set(found) == {"llama", "ggml-base", "libggml"}
     assert len(found["libggml"]) == 2  # two different files of one library
+
+
+def test_a_check_that_raises_fails_with_what_it_raised() -> None:
+    def broken_probe() -> tuple[bool, str]:
+        raise OSError("no such device")
+
+    assert check("x", broken_probe) == Check("x", False, "OSError: no such device")
+    assert check("y", lambda: (True, "fine"), fatal=False) == Check("y", True, "fine", fatal=False)
+
+
+def test_the_window_check_runs_in_its_place_and_decides_the_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hearth.service import selftest
+
+    probes = ("_llama", "_rpc", "_backends", "_cpu", "_accelerator", "_once", "_keyring", "_mdns", "_data")
+    for name in probes:
+        monkeypatch.setattr(selftest, name, lambda: (True, "stubbed"))
+    checks = run_checks(lambda: (False, "no platform plugin"))
+    assert [c.name for c in checks][6:9] == ["ggml loaded once", "Qt platform", "keyring"]
+    assert checks[7] == Check("Qt platform", False, "no platform plugin")
+    assert broken(checks)
+    assert not broken([*checks[:7], *checks[8:]])
+
+
+def test_the_command_prints_one_aligned_line_per_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hearth.cli import selftest as command
+
+    found = [
+        Check("version", True, "hearth 1"),
+        Check("accelerator", False, "none", fatal=False),
+        Check("data folder", False, "read-only"),
+    ]
+    monkeypatch.setattr(command, "run_checks", lambda window, engine: found)
+    assert command.cmd_self_test(argparse.Namespace(engine=False, json=False)) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "ok   version      hearth 1",
+        "note accelerator  none",
+        "FAIL data folder  read-only",
+    ]
+    assert command.cmd_self_test(argparse.Namespace(engine=False, json=True)) == 1
+    assert json.loads(capsys.readouterr().out)[1] == {
+        "name": "accelerator",
+        "ok": False,
+        "detail": "none",
+        "fatal": False,
+    }

@@ -5,8 +5,9 @@ A websocket on 127.0.0.1. The node writes its port and a random key, new each ti
 a command says anything, the node proves that it holds the key, and then the command does: a stale
 ``node.json`` left by a node that crashed may point at a port another program took since, and that
 program must learn nothing (no key, no request) and must not be able to answer as the node.
-Requests and answers are small JSON objects with an ``op`` (``local_messages`` lists them); each op
-is one call into the service the window uses too.
+Requests and answers are small JSON objects with an ``op`` (``local_messages`` lists them, each
+request with the type of its answer); each op is one call into the service the window uses too. The
+client sends typed requests and decodes each answer into its type.
 
 Why a challenge over the key rather than something of the operating system's: a Unix socket in the
 private state folder would do on Linux and macOS, but asyncio on Windows serves none, so Windows would
@@ -33,7 +34,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from websockets.asyncio.client import ClientConnection, connect
@@ -43,11 +44,15 @@ from websockets.http11 import Request, Response
 
 from hearth.api import local_messages as msg
 from hearth.core.errors import HearthError
-from hearth.mesh.pairing_client import PairingAttempt
-from hearth.mesh.pool import PoolSession
-from hearth.service.app import Services
-from hearth.service.planning import named_specs
-from hearth.store import paths
+from hearth.service.devices import PairingAttempt
+from hearth.service.planning import PlanReport, named_specs
+from hearth.service.pools import Pool
+from hearth.service.status import DonationStatus, NodeStatus
+from hearth.service.storage import state_dir
+
+if TYPE_CHECKING:
+    # Only the node serves the API; the CLI's client should not import the whole application.
+    from hearth.service.root import Hearth
 
 STATE_FILE = "node.json"
 # The nonce each side sends in the websocket handshake, and the node's proof of the key, in its answer.
@@ -63,6 +68,7 @@ CLOSE_TIMEOUT_S = 2.0
 # The longest integer a request may hold, in digits: every field's own bounds are far below it, and
 # the JSON parser is stopped before it turns thousands of digits into a number.
 MAX_INT_DIGITS = 20
+A = TypeVar("A")
 
 
 class LocalApiError(HearthError):
@@ -70,7 +76,7 @@ class LocalApiError(HearthError):
 
 
 def _state_path() -> Path:
-    return paths.state_dir() / STATE_FILE
+    return state_dir() / STATE_FILE
 
 
 def _proof(key: bytes, who: bytes, first: str, second: str) -> str:
@@ -109,7 +115,7 @@ class _Connection:
     def __init__(self) -> None:
         self.attempts: dict[int, PairingAttempt] = {}
         self.ids = itertools.count(1)
-        self.pool: PoolSession | None = None
+        self.pool: Pool | None = None
 
 
 Handler = Callable[["LocalApi", Any, _Connection], Awaitable[msgspec.Struct]]
@@ -118,7 +124,7 @@ Handler = Callable[["LocalApi", Any, _Connection], Awaitable[msgspec.Struct]]
 class LocalApi:
     """The service, op by op, for the ``hearth`` commands and scripts on this machine."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Hearth) -> None:
         self.services = services
         self._key = secrets.token_bytes(32)
         self._server: Server | None = None
@@ -138,7 +144,7 @@ class LocalApi:
                 "port": port,
                 "key": base64.urlsafe_b64encode(self._key).decode(),
                 "pid": os.getpid(),
-                "device_id": self.services.node.identity.device_id,
+                "device_id": self.services.devices.status().device_id,
             }
         )
         path = _state_path()
@@ -211,7 +217,7 @@ class LocalApi:
             for attempt in conn.attempts.values():
                 await attempt.close()
             if conn.pool is not None:
-                await self.services.release(conn.pool)
+                await self.services.serving.release(conn.pool)
 
     async def _dispatch(self, raw: str | bytes, conn: _Connection) -> msgspec.Struct:
         # The standard parser, not msgspec's, so that numbers such as 1e400 arrive and are refused by name.
@@ -228,71 +234,75 @@ class LocalApi:
             raise ValueError(msg.explain(exc, kind)) from None
         return await handler(self, args, conn)
 
-    async def _status(self, _: msg.Status, conn: _Connection) -> msgspec.Struct:
-        return self.services.status()
+    async def _status(self, _: msg.Status, conn: _Connection) -> NodeStatus:
+        return self.services.devices.status()
 
-    async def _devices(self, _: msg.Devices, conn: _Connection) -> msgspec.Struct:
-        return msg.DevicesAnswer(self.services.devices())
+    async def _devices(self, _: msg.Devices, conn: _Connection) -> msg.DevicesAnswer:
+        return msg.DevicesAnswer(self.services.devices.listed())
 
-    async def _pair(self, request: msg.Pair, conn: _Connection) -> msgspec.Struct:
-        attempt = await self.services.pair(request.device)
+    async def _pair(self, request: msg.Pair, conn: _Connection) -> msg.PairStarted:
+        attempt = await self.services.devices.pair(request.device)
         attempt_id = next(conn.ids)
         conn.attempts[attempt_id] = attempt
         return msg.PairStarted(attempt_id, attempt.peer_name, attempt.peer_id)
 
-    async def _pair_code(self, request: msg.PairCode, conn: _Connection) -> msgspec.Struct:
+    async def _pair_code(self, request: msg.PairCode, conn: _Connection) -> msg.DeviceNamed:
         attempt = conn.attempts.pop(request.attempt, None)
         if attempt is None:
             raise LocalApiError(f"no pairing attempt {request.attempt} is open on this connection")
-        device = await self.services.finish_pairing(attempt, request.code)
+        device = await self.services.devices.finish_pairing(attempt, request.code)
         return msg.DeviceNamed(device.device_id, device.name)
 
-    async def _add(self, request: msg.Add, conn: _Connection) -> msgspec.Struct:
-        neighbour = await self.services.add_address(request.address)
+    async def _add(self, request: msg.Add, conn: _Connection) -> msg.DeviceNamed:
+        neighbour = await self.services.devices.add_address(request.address)
         return msg.DeviceNamed(neighbour.device_id, neighbour.name)
 
-    async def _forget(self, request: msg.Forget, conn: _Connection) -> msgspec.Struct:
-        device = self.services.forget(request.device)
+    async def _forget(self, request: msg.Forget, conn: _Connection) -> msg.DeviceNamed:
+        device = self.services.devices.forget(request.device)
         return msg.DeviceNamed(device.device_id, device.name)
 
-    async def _plan(self, request: msg.PlanRequest, conn: _Connection) -> msgspec.Struct:
-        return (await self.services.choose(request.model, request.n_ctx, request.plan)).report()
+    async def _plan(self, request: msg.PlanRequest, conn: _Connection) -> PlanReport:
+        return (await self.services.plans.choose(request.model, request.n_ctx, request.plan)).report()
 
-    async def _pool(self, request: msg.Pool, conn: _Connection) -> msgspec.Struct:
+    async def _pool(self, request: msg.Pool, conn: _Connection) -> msg.PoolAnswer:
         if conn.pool is not None:
-            await self.services.release(conn.pool)
+            await self.services.serving.release(conn.pool)
             conn.pool = None
-        choice = await self.services.choose(request.model, request.n_ctx, request.plan)
-        conn.pool = await self.services.reserve(choice, request.cache_type)
-        plan = conn.pool.plan
+        choice = await self.services.plans.choose(request.model, request.n_ctx, request.plan)
+        plan = choice.prediction.plan
+        conn.pool = await self.services.serving.reserve(
+            choice.profile, plan, choice.n_ctx, request.cache_type
+        )
         n_gpu_layers, split = plan.llama_params()
-        devices = [m.name for m in conn.pool.members]
-        return msg.PoolAnswer(str(plan), conn.pool.endpoints, devices, n_gpu_layers, split)
+        return msg.PoolAnswer(str(plan), conn.pool.endpoints, conn.pool.devices, n_gpu_layers, split)
 
-    async def _pool_failures(self, _: msg.PoolFailures, conn: _Connection) -> msgspec.Struct:
-        return msg.Failures(self.services.failures(conn.pool) if conn.pool else [])
+    async def _pool_failures(self, _: msg.PoolFailures, conn: _Connection) -> msg.Failures:
+        return msg.Failures(self.services.serving.failures(conn.pool) if conn.pool else [])
 
-    async def _planning_devices(self, _: msg.PlanningDevicesRequest, conn: _Connection) -> msgspec.Struct:
-        host, remotes = named_specs(self.services.planning_devices())
+    async def _planning_devices(
+        self, _: msg.PlanningDevicesRequest, conn: _Connection
+    ) -> msg.PlanningDevices:
+        host, remotes = named_specs(self.services.plans.devices())
         return msg.PlanningDevices(host, remotes)
 
-    async def _donate(self, request: msg.Donate, conn: _Connection) -> msgspec.Struct:
-        return await self.services.donate(request.enabled, request.max_memory, request.threads)
+    async def _donate(self, request: msg.Donate, conn: _Connection) -> DonationStatus:
+        return await self.services.donation.donate(request.enabled, request.max_memory, request.threads)
 
 
-_OPS: dict[str, tuple[type[msg.Request], Handler]] = {
-    "status": (msg.Status, LocalApi._status),
-    "devices": (msg.Devices, LocalApi._devices),
-    "pair": (msg.Pair, LocalApi._pair),
-    "pair_code": (msg.PairCode, LocalApi._pair_code),
-    "add": (msg.Add, LocalApi._add),
-    "forget": (msg.Forget, LocalApi._forget),
-    "plan": (msg.PlanRequest, LocalApi._plan),
-    "pool": (msg.Pool, LocalApi._pool),
-    "pool_failures": (msg.PoolFailures, LocalApi._pool_failures),
-    "donate": (msg.Donate, LocalApi._donate),
-    "planning_devices": (msg.PlanningDevicesRequest, LocalApi._planning_devices),
-}
+_HANDLERS: list[tuple[type[msg.Request[Any]], Handler]] = [
+    (msg.Status, LocalApi._status),
+    (msg.Devices, LocalApi._devices),
+    (msg.Pair, LocalApi._pair),
+    (msg.PairCode, LocalApi._pair_code),
+    (msg.Add, LocalApi._add),
+    (msg.Forget, LocalApi._forget),
+    (msg.PlanRequest, LocalApi._plan),
+    (msg.Pool, LocalApi._pool),
+    (msg.PoolFailures, LocalApi._pool_failures),
+    (msg.Donate, LocalApi._donate),
+    (msg.PlanningDevicesRequest, LocalApi._planning_devices),
+]
+_OPS: dict[str, tuple[type[msg.Request[Any]], Handler]] = {kind.op: (kind, h) for kind, h in _HANDLERS}
 
 
 class LocalClient:
@@ -361,20 +371,25 @@ class LocalClient:
             raise LocalApiError("bad answer")
         return dict(answer)
 
-    async def call(self, op: str, **args: Any) -> dict[str, Any]:
-        answer = await self.exchange(json.dumps({"op": op, **args}))
-        if not answer.get("ok"):
+    async def call(self, request: msg.Request[A]) -> A:
+        """Send ``request`` and return the node's answer as the type that answers it; LocalApiError
+        with the node's own words when it refuses or fails."""
+        answer = await self.exchange(msg.encode(request))
+        if not answer.pop("ok", False):
             raise LocalApiError(str(answer.get("error", "failed")))
-        return answer
+        try:
+            return msgspec.convert(answer, msg.answer_type(type(request)))
+        except msgspec.ValidationError as exc:
+            raise LocalApiError(f"the node's answer to {request.op!r} is malformed: {exc}") from None
 
     async def close(self) -> None:
         await self._ws.close()
 
     @classmethod
-    async def once(cls, op: str, **args: Any) -> dict[str, Any]:
+    async def once(cls, request: msg.Request[A]) -> A:
         """One request to the node on a connection of its own."""
         client = await cls.open()
         try:
-            return await client.call(op, **args)
+            return await client.call(request)
         finally:
             await client.close()

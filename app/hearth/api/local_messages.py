@@ -3,74 +3,28 @@
 A request is a JSON object whose ``op`` names one of the request types below; its other fields are that
 type's. An answer is ``{"ok": true, ...fields}`` or ``{"ok": false, "error": "..."}``. Fields are checked
 strictly: ``"8"`` is not a number, ``true`` is not a count.
+
+Each request type names its op and, as its type parameter, the type of its answer: ``Request[A]`` is
+answered with an ``A``. The node and its client both read the pairing from here, so a client decodes
+every answer into the type the node built it from.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
 import msgspec
 
 from hearth.core.planner import DeviceSpec
 from hearth.service.device_view import DeviceView
+from hearth.service.planning import PlanReport
+from hearth.service.status import DonationStatus, NodeStatus
 
 Threads = Annotated[int, msgspec.Meta(ge=0, le=4096)]
 Bytes = Annotated[int, msgspec.Meta(ge=0, le=2**60)]
 Context = Annotated[int, msgspec.Meta(ge=0, le=2**24)]
-
-
-class Request(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
-class Status(Request):
-    pass
-
-
-class Devices(Request):
-    pass
-
-
-class Pair(Request):
-    device: str  # name, ID prefix or host:port
-
-
-class PairCode(Request):
-    attempt: Annotated[int, msgspec.Meta(ge=1, le=2**31)]
-    code: str
-
-
-class Add(Request):
-    address: str
-
-
-class Forget(Request):
-    device: str
-
-
-class PlanRequest(Request):
-    model: str
-    plan: str | None = None
-    n_ctx: Context | None = None  # None or 0: the model's context, at most the default
-
-
-class Pool(PlanRequest):
-    cache_type: str = "f16"
-
-
-class PoolFailures(Request):
-    pass
-
-
-class PlanningDevicesRequest(Request):
-    pass
-
-
-class Donate(Request):
-    enabled: bool
-    max_memory: Bytes | None = None
-    threads: Threads | None = None
+A = TypeVar("A")
 
 
 class DevicesAnswer(msgspec.Struct, frozen=True):
@@ -107,7 +61,93 @@ class Failures(msgspec.Struct, frozen=True):
     failures: list[str]
 
 
-def explain(exc: msgspec.ValidationError, kind: type[Request]) -> str:
+class Request(msgspec.Struct, Generic[A], forbid_unknown_fields=True):
+    """A request answered with an ``A``."""
+
+    op: ClassVar[str]
+
+
+class Status(Request[NodeStatus]):
+    op = "status"
+
+
+class Devices(Request[DevicesAnswer]):
+    op = "devices"
+
+
+class Pair(Request[PairStarted]):
+    op = "pair"
+    device: str  # name, ID prefix or host:port
+
+
+class PairCode(Request[DeviceNamed]):
+    op = "pair_code"
+    attempt: Annotated[int, msgspec.Meta(ge=1, le=2**31)]
+    code: str
+
+
+class Add(Request[DeviceNamed]):
+    op = "add"
+    address: str
+
+
+class Forget(Request[DeviceNamed]):
+    op = "forget"
+    device: str
+
+
+class _ForModel(Request[A]):
+    """A plan for a model: the one named, checked, or the planner's best."""
+
+    model: str
+    plan: str | None = None
+    n_ctx: Context | None = None  # None or 0: the model's context, at most the default
+
+
+class PlanRequest(_ForModel[PlanReport]):
+    op = "plan"
+
+
+class Pool(_ForModel[PoolAnswer]):
+    """Reserve the plan's devices for this connection, for as long as it stays open."""
+
+    op = "pool"
+    cache_type: str = "f16"
+
+
+class PoolFailures(Request[Failures]):
+    op = "pool_failures"
+
+
+class PlanningDevicesRequest(Request[PlanningDevices]):
+    op = "planning_devices"
+
+
+class Donate(Request[DonationStatus]):
+    op = "donate"
+    enabled: bool
+    max_memory: Bytes | None = None
+    threads: Threads | None = None
+
+
+def answer_type(kind: type[Request[A]]) -> type[A]:
+    """The type ``kind`` is answered with: its ``Request[...]`` parameter, read from its bases."""
+    for cls in kind.__mro__:
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            origin = get_origin(base)
+            if isinstance(origin, type) and issubclass(origin, Request):
+                (answer,) = get_args(base)
+                if isinstance(answer, type) and issubclass(answer, msgspec.Struct):
+                    return cast("type[A]", answer)
+    raise TypeError(f"{kind.__name__} does not say what answers it")
+
+
+def encode(request: Request[Any]) -> str:
+    """A request as the node reads it: its op and its fields."""
+    return msgspec.json.encode({"op": request.op, **msgspec.structs.asdict(request)}).decode()
+
+
+def explain(exc: msgspec.ValidationError, kind: type[Request[Any]]) -> str:
     """A validation error as a sentence that names the field and what it must be."""
     text = str(exc)
     missing = re.match(r"Object missing required field `(\w+)`", text)

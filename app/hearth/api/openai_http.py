@@ -21,13 +21,13 @@ import msgspec
 from aiohttp import web
 
 from hearth.api import openai_messages as oai
-from hearth.engine import messages as m
-from hearth.engine.client import EngineError, PromptTooLong
-from hearth.service.app import Services
+from hearth.service import messages as m
 from hearth.service.events import Event
+from hearth.service.messages import EngineError, PromptTooLong
+from hearth.service.root import Hearth
 from hearth.service.status import ApiStatus
+from hearth.service.storage import ApiSettings
 from hearth.service.turns import LineFull, Who
-from hearth.store.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 MAX_BODY = 8 * 2**20
@@ -78,14 +78,16 @@ class _Rules:
 
 
 class OpenAiApi:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Hearth) -> None:
         self.services = services
         self._runner: web.AppRunner | None = None
         self._rules: _Rules | None = None  # the running listener's
-        self._started_with = services.api_settings  # what the last start was asked for
+        self._started_with = services.api.settings  # what the last start was asked for
         self._changing: set[asyncio.Task[None]] = set()
         self._restarting = asyncio.Lock()  # settings changed twice in a row: one restart after the other
-        services.listeners.append(self._on_event)
+        # While this API reports its own state: the event that report raises asks for nothing.
+        self._reporting = False
+        services.events.subscribe(self._on_event)
 
     @property
     def key(self) -> str:
@@ -95,15 +97,15 @@ class OpenAiApi:
     # --- life cycle ---
 
     async def start(self) -> None:
-        settings = self._started_with = self.services.api_settings
+        settings = self._started_with = self.services.api.settings
         if not settings.enabled:
-            self.services.report_api(ApiStatus())
+            self._report(ApiStatus())
             return
-        key = (await self.services.api_key()).strip() if settings.needs_key else ""
+        key = (await self.services.api.key()).strip() if settings.needs_key else ""
         if settings.needs_key and not key:
             why = "there is no API key to ask for; make one in Settings → Other apps"
             log.warning("API for other apps: %s", why)
-            self.services.report_api(ApiStatus(error=why))
+            self._report(ApiStatus(error=why))
             return
         rules = _Rules(settings, key)
 
@@ -135,21 +137,29 @@ class OpenAiApi:
             await runner.cleanup()
             why = f"cannot listen on {host or '*'}:{settings.port}: {exc.strerror or exc}"
             log.warning("API for other apps: %s", why)
-            self.services.report_api(ApiStatus(error=why))
+            self._report(ApiStatus(error=why))
             return
         self._runner, self._rules = runner, rules
         port = settings.port or _bound_port(runner)
         shown = "127.0.0.1" if host is None else host
-        self.services.report_api(ApiStatus(url=f"http://{_bracket(shown)}:{port}/v1", port=port))
+        self._report(ApiStatus(url=f"http://{_bracket(shown)}:{port}/v1", port=port))
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = self._rules = None
-        self.services.report_api(ApiStatus())
+        self._report(ApiStatus())
+
+    def _report(self, status: ApiStatus) -> None:
+        self._reporting = True
+        try:
+            self.services.api.report(status)
+        finally:
+            self._reporting = False
 
     def _on_event(self, what: Event) -> None:
-        if what is not Event.API:
+        # The API's own reports raise Event.API too: answered, a failed start would retry forever.
+        if what is not Event.API or self._reporting:
             return
         task = asyncio.ensure_future(self._follow())
         self._changing.add(task)
@@ -159,12 +169,17 @@ class OpenAiApi:
         """A listener for the settings and key as they are now: the running one if it has them,
         otherwise a new one in its place."""
         async with self._restarting:
-            if self.services.api_settings == self._started_with:
+            if self.services.api.settings == self._started_with:
                 rules = self._rules
-                if rules is None or not rules.settings.needs_key:
+                if rules is None:
+                    if not self._started_with.enabled:
+                        return
+                    # Enabled yet not listening: the last start failed (its port was taken, there was
+                    # no key). The same settings applied again are a request to try again.
+                elif not rules.settings.needs_key:
                     return
                 # Perhaps a new key: the old one stops working at once.
-                if (await self.services.api_key()).strip() == rules.key:
+                elif (await self.services.api.key()).strip() == rules.key:
                     return
             await self.stop()
             await self.start()
@@ -211,8 +226,8 @@ class OpenAiApi:
     # --- what is served ---
 
     def _served(self) -> tuple[str, int] | None:
-        model = self.services.model
-        return (self.services.served_name(), model.n_ctx) if model is not None else None
+        model = self.services.serving.loaded()
+        return (self.services.serving.served_name(), model.n_ctx) if model is not None else None
 
     def _check_model(self, name: str) -> tuple[str, int] | web.Response:
         served = self._served()
@@ -233,7 +248,7 @@ class OpenAiApi:
         return served
 
     async def _health(self, request: web.Request) -> web.Response:
-        turns = self.services.turns
+        turns = self.services.serving.queue()
         served = self._served()
         return _json(
             {
@@ -280,7 +295,7 @@ class OpenAiApi:
                 return checked
             name, n_ctx = checked
             messages = req.chat_messages()
-            session = self.services.chat(sampling=req.sampling(n_ctx), who=Who.API)
+            session = self.services.conversations.chat(sampling=req.sampling(n_ctx), who=Who.API)
         except oai.BadRequest as exc:
             return _error(400, str(exc), "invalid_request_error")
         cid = oai.completion_id("chatcmpl")
@@ -322,7 +337,7 @@ class OpenAiApi:
                 if token.text:
                     on_text(token.text)
 
-            return self.services.generate(generate, on_token, Who.API)
+            return self.services.serving.generate(generate, on_token, Who.API)
 
         def last(done: m.Done) -> list[dict[str, Any]]:
             chunks = [oai.text_answer(cid, name, "", oai.finish_reason(done))]
@@ -389,7 +404,7 @@ class OpenAiApi:
                 for data in last_chunks(item):
                     await response.write(_event(data))
             else:
-                error = oai.ErrorAnswer(oai.ErrorBody(self.services.explain(item), "server_error"))
+                error = oai.ErrorAnswer(oai.ErrorBody(self.services.serving.explain(item), "server_error"))
                 await response.write(_event(msgspec.to_builtins(error)))
             await response.write(b"data: [DONE]\n\n")
             await response.write_eof()
@@ -408,7 +423,7 @@ class OpenAiApi:
         if isinstance(exc, PromptTooLong):
             return _error(400, str(exc), "invalid_request_error", "context_length_exceeded")
         if isinstance(exc, EngineError):
-            return _error(500, self.services.explain(exc), "server_error")
+            return _error(500, self.services.serving.explain(exc), "server_error")
         log.exception("API request failed", exc_info=exc)
         return _error(500, str(exc) or type(exc).__name__, "server_error")
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from hearth.engine import messages as m
+from hearth.service import messages as m
 
 # Every integer has bounds: one the engine's messages cannot carry (past 64 bits) would otherwise fail
 # only on its way to the engine, as a server error.

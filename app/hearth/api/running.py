@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from hearth.api.local import LocalApi
 from hearth.api.openai_http import OpenAiApi
-from hearth.service.app import Services
+from hearth.service.root import Hearth
 
 
 class Apis:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Hearth) -> None:
         self.local = LocalApi(services)
         self.http = OpenAiApi(services)
 

@@ -11,7 +11,6 @@ from hearth import __version__
 from hearth.core.errors import HearthError
 from hearth.core.gguf_header import GGUFError
 from hearth.core.profile import ModelProfile
-from hearth.store import paths
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -63,7 +62,7 @@ def _print_profile(p: ModelProfile) -> None:
 def _read_model(path: str) -> ModelProfile | None:
     """The model's profile (a GGUF file or an MLX folder), or None after saying on stderr why it is
     not usable."""
-    from hearth.models.library import profile_of
+    from hearth.service.model_files import profile_of
 
     try:
         return profile_of(path)
@@ -84,15 +83,9 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from hearth.models import synthetic
+    from hearth.service.model_files import write_synthetic
 
-    spec = synthetic.SPECS[args.size]
-    out = Path(args.out) if args.out else paths.models_dir() / f"hearth-synthetic-{spec.name}.gguf"
-    if out.exists() and not args.force:
-        print(out)
-        return 0
-    synthetic.write_model(out, spec, seed=args.seed)
-    print(out)
+    print(write_synthetic(args.size, Path(args.out) if args.out else None, seed=args.seed, force=args.force))
     return 0
 
 

@@ -14,21 +14,16 @@ from typing import Any
 
 import msgspec
 
+from hearth.api import local_messages as msg
 from hearth.api.local import LocalApiError, LocalClient
 from hearth.cli.say import translate
 from hearth.core.errors import HearthError
 from hearth.core.planner import DeviceSpec
 from hearth.core.profile import ModelProfile
 from hearth.core.units import human_size
-from hearth.models.catalog import load_catalog, matching
-from hearth.models.hub import Hub, RemoteModel
-from hearth.models.library import ModelLibrary
-from hearth.models.remote_profile import remote_profile
-from hearth.models.resolve import from_catalog, resolve
-from hearth.models.transfer import Progress, download
 from hearth.service.fit import Fit, fit
+from hearth.service.local_models import LocalModels, Progress, RemoteModel
 from hearth.service.planning import this_device_alone
-from hearth.store import paths
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -42,12 +37,10 @@ def _devices(args: argparse.Namespace) -> tuple[DeviceSpec, list[DeviceSpec], st
         host, remotes = load_devices(args.devices)
         return host, remotes, f"devices from {args.devices}"
     try:
-        answer = asyncio.run(LocalClient.once("planning_devices"))
+        answer = asyncio.run(LocalClient.once(msg.PlanningDevicesRequest()))
     except LocalApiError:
         return this_device_alone(), [], "no node runs here: this device alone"
-    host = msgspec.convert(answer["host"], DeviceSpec)
-    remotes = msgspec.convert(answer["remotes"], list[DeviceSpec])
-    return host, remotes, f"this device and {len(remotes)} paired device(s) that donate"
+    return answer.host, answer.remotes, f"this device and {len(answer.remotes)} paired device(s) that donate"
 
 
 def _fit_row(name: str, size: int, result: Fit | str, **extra: Any) -> dict[str, Any]:
@@ -79,7 +72,7 @@ def _print_rows(rows: list[dict[str, Any]], about: str, as_json: bool) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     host, remotes, about = _devices(args)
     rows = []
-    for e in ModelLibrary().entries():
+    for e in LocalModels().entries():
         result: Fit | str = fit(e.profile, host, remotes, args.ctx) if e.profile else e.problem
         size = e.profile.file_size if e.profile else 0
         rows.append(_fit_row(e.path.rsplit("/", 1)[-1], size, result, where=e.path))
@@ -87,42 +80,20 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _profile_or_reason(hub: Hub, model: RemoteModel) -> ModelProfile | str:
-    try:
-        return await remote_profile(hub, model, paths.cache_dir() / "hub-headers")
-    except HearthError as exc:
-        return str(exc)
+def _say_unreadable(name: str, exc: HearthError) -> None:
+    print(f"hearth: {name}: {exc}", file=sys.stderr)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     host, remotes, about = _devices(args)
-    hub = Hub()
-    catalog = load_catalog()
-    entries = matching(catalog, args.text) if args.text else catalog
-    found: list[tuple[RemoteModel, str]] = []
-    for entry in entries:
-        try:
-            found.append((from_catalog(hub, entry), f"catalog: {entry.id}"))
-        except HearthError as exc:
-            print(f"hearth: {entry.id}: {exc}", file=sys.stderr)
-    if args.text:
-        known = {entry.repo for entry in entries}
-        for repo in hub.search(args.text, args.limit):
-            if repo.repo in known:
-                continue
-            try:
-                found += [(m, f"hub: {m.repo}") for m in hub.models(repo.repo)]
-            except HearthError as exc:
-                print(f"hearth: {repo.repo}: {exc}", file=sys.stderr)
-
-    async def profiles() -> list[ModelProfile | str]:
-        return [await _profile_or_reason(hub, m) for m, _ in found]
-
+    models = LocalModels()
+    found = models.search(args.text, args.limit, _say_unreadable)
     rows = []
-    for (model, source), profile in zip(found, asyncio.run(profiles()), strict=True):
+    for item, profile in zip(found, asyncio.run(models.profiles(found)), strict=True):
         result = fit(profile, host, remotes, args.ctx) if isinstance(profile, ModelProfile) else profile
+        model = item.model
         ref = f"{model.repo}/{model.name}"
-        rows.append(_fit_row(ref, model.size, result, where=source, quant=model.quant))
+        rows.append(_fit_row(ref, model.size, result, where=item.source, quant=model.quant))
     _print_rows(rows, about, args.json)
     return 0
 
@@ -145,14 +116,14 @@ class _Bar:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    hub = Hub()
-    model = resolve(hub, args.model, load_catalog(), args.quant or "")
+    models = LocalModels()
+    model = models.resolve(args.model, args.quant or "")
     print(
         f"{model.repo}/{model.name}: {human_size(model.size)} in {len(model.parts)} file(s)", file=sys.stderr
     )
     bar = _Bar(model, args.json)
     try:
-        path = asyncio.run(download(hub, model, paths.models_dir(), bar))
+        path = asyncio.run(models.download(model, bar))
     except KeyboardInterrupt:
         bar.close()
         print(translate("Cli", "paused: run the same command again to resume"), file=sys.stderr)
@@ -167,17 +138,16 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    library = ModelLibrary()
-    known = library.paths()
-    chosen = [p for p in known if p == args.model or p.rsplit("/", 1)[-1] == args.model]
-    if not chosen:
+    models = LocalModels()
+    chosen = models.find(args.model)
+    if chosen is None:
         print(
             f"hearth: no model called '{args.model}' in the library (see `hearth models list`)",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    deleted = library.delete(chosen[0])
-    print("\n".join(f"deleted {p}" for p in deleted) or f"forgot {chosen[0]} (the file stays)")
+    deleted = models.delete(chosen)
+    print("\n".join(f"deleted {p}" for p in deleted) or f"forgot {chosen} (the file stays)")
     return 0
 
 

@@ -10,8 +10,11 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
+
+from hearth.api import local_messages as msg
 from hearth.api.local import LocalApiError, LocalClient
 from hearth.cli.say import translate
 from hearth.core.fill import fill
@@ -19,16 +22,18 @@ from hearth.core.pairing import PairingError, normalize_code
 from hearth.core.units import MIB, human_size
 
 if TYPE_CHECKING:
-    from hearth.service.app import Services
+    from hearth.service.devices import CodeShown
     from hearth.service.node import NodeOptions
-    from hearth.store.settings import ApiSettings
+    from hearth.service.root import Hearth
+    from hearth.service.storage import ApiSettings
 
 EXIT_FAILED = 1
+A = TypeVar("A")
 
 
 def cmd_node(args: argparse.Namespace) -> int:
     log_to_terminal(args.verbose)
-    from hearth.store.settings import parse_size, update_donation
+    from hearth.service.storage import parse_size, update_donation
 
     try:
         max_memory = parse_size(args.max_memory) if args.max_memory else 0
@@ -47,23 +52,21 @@ def log_to_terminal(verbose: bool) -> None:
     logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
-async def _said_donation(services: Services) -> None:
-    from hearth.engine import rpc
-
-    node = services.node
-    if node.donation.enabled:
-        mib = node.donated_bytes // MIB
+async def _said_donation(services: Hearth) -> None:
+    donation = services.donation
+    if donation.settings.enabled:
+        mib = donation.donated_bytes // MIB
         print(
-            f"donating up to {mib} MiB and {node.donation.effective_threads()} threads to paired hosts",
+            f"donating up to {mib} MiB and {donation.settings.effective_threads()} threads to paired hosts",
             flush=True,
         )
-        if rpc.rdma_compiled():
+        if services.devices.status().rdma_compiled:
             print("this llama.cpp can use RDMA; Hearth keeps every worker on its TLS tunnel", flush=True)
 
 
 async def run_service(
     args: argparse.Namespace,
-    started: Callable[[Services], Awaitable[None]],
+    started: Callable[[Hearth], Awaitable[None]],
     http: bool,
     api_settings: ApiSettings | None = None,
 ) -> None:
@@ -71,45 +74,45 @@ async def run_service(
     the local API always, the HTTP API for other apps with ``http``."""
     from hearth.api.local import LocalApi
     from hearth.api.running import Apis
-    from hearth.service.app import Services
+    from hearth.service.root import running
 
-    services = Services(node_options(args), show_code=lambda shown: print(shown.describe(), flush=True))
-    if api_settings is not None:
-        services.api_settings = api_settings
-    api: Apis | LocalApi = Apis(services) if http else LocalApi(services)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await services.start()
-    try:
-        await api.start()
-        node, ident = services.node, services.node.identity
-        print(
-            f"Hearth node '{ident.name}' ({ident.device_id}) listening on {args.host or '*'}:{node.port}",
-            flush=True,
-        )
-        if ident.key_warning:
-            print(f"warning: {ident.key_warning}", flush=True)
-        # What the command does once the service runs (loading a model) ends early on a signal.
-        work = asyncio.ensure_future(started(services))
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if work.done():
-            work.result()  # its failure ends the command
-        else:
-            work.cancel()
-        await stopping
-    finally:
-        await api.stop()
-        await services.stop()
-        print("stopped", flush=True)
+
+    def show(shown: CodeShown) -> None:
+        print(shown.describe(), flush=True)
+
+    async with running(node_options(args), show_code=show, api_settings=api_settings) as services:
+        api: Apis | LocalApi = Apis(services) if http else LocalApi(services)
+        try:
+            await api.start()
+            me = services.devices.status()
+            print(
+                f"Hearth node '{me.name}' ({me.device_id}) listening on {args.host or '*'}:{me.port}",
+                flush=True,
+            )
+            if me.key_warning:
+                print(f"warning: {me.key_warning}", flush=True)
+            # What the command does once the service runs (loading a model) ends early on a signal.
+            work = asyncio.ensure_future(started(services))
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if work.done():
+                work.result()  # its failure ends the command
+            else:
+                work.cancel()
+            await stopping
+        finally:
+            await api.stop()
+    print("stopped", flush=True)
 
 
 def cmd_id(args: argparse.Namespace) -> int:
-    from hearth.mesh.identity import load_or_create
+    from hearth.service.storage import device_identity
 
-    ident = load_or_create()
+    ident = device_identity()
     if args.json:
         print(
             json.dumps(
@@ -136,39 +139,38 @@ def _gib(n: int | None) -> str:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    answer = _ask_node("devices")
+    answer = _ask_node(msg.Devices())
     if answer is None:
         return EXIT_FAILED
-    devices = answer["devices"]
+    devices = answer.devices
     if args.json:
-        print(json.dumps(devices, indent=2))
+        print(json.dumps(msgspec.to_builtins(devices), indent=2))
         return 0
     print(f"{'NAME':<20} {'ID':<10} {'STATE':<12} {'MEMORY FREE/TOTAL':<20} {'ACCELERATOR':<24} LATENCY")
     for d in devices:
         state = (
             "this device"
-            if d["this_device"]
-            else ("connected" if d.get("connected") else "paired" if d["paired"] else "not paired")
+            if d.this_device
+            else ("connected" if d.connected else "paired" if d.paired else "not paired")
         )
-        latency = f"{d['latency_ms']:.1f} ms" if d.get("latency_ms") else "-"
-        memory = f"{_gib(d.get('memory_free'))} / {_gib(d.get('memory_total'))}"
-        accelerator = d["accelerator"][:24]
-        name = d["name"][:20]
-        print(f"{name:<20} {d['short_id']:<10} {state:<12} {memory:<20} {accelerator:<24} {latency}")
+        latency = f"{d.latency_ms:.1f} ms" if d.latency_ms else "-"
+        memory = f"{_gib(d.memory_free)} / {_gib(d.memory_total)}"
+        name, accelerator = d.name[:20], d.accelerator[:24]
+        print(f"{name:<20} {d.short_id:<10} {state:<12} {memory:<20} {accelerator:<24} {latency}")
     return 0
 
 
 def cmd_pair(args: argparse.Namespace) -> int:
-    async def run() -> dict[str, Any]:
+    async def run() -> msg.DeviceNamed:
         client = await LocalClient.open()
         try:
-            started = await client.call("pair", device=args.device)
-            who = f"{started['peer_name']} ({started['peer_id'][:9]})"
+            started = await client.call(msg.Pair(device=args.device))
+            who = f"{started.peer_name} ({started.peer_id[:9]})"
             print(fill(translate("Cli", "%1 shows a 6-digit code."), who), file=sys.stderr)
             code = args.code
             if code is None:
                 code = await asyncio.to_thread(_ask_code)
-            return await client.call("pair_code", attempt=started["attempt"], code=normalize_code(code))
+            return await client.call(msg.PairCode(attempt=started.attempt, code=normalize_code(code)))
         finally:
             await client.close()
 
@@ -177,7 +179,7 @@ def cmd_pair(args: argparse.Namespace) -> int:
     except (LocalApiError, PairingError) as exc:
         print("hearth: " + fill(translate("Cli", "pairing failed: %1"), exc), file=sys.stderr)
         return EXIT_FAILED
-    print(fill(translate("Cli", "paired with %1"), f"{paired['name']} ({paired['device_id']})"))
+    print(fill(translate("Cli", "paired with %1"), f"{paired.name} ({paired.device_id})"))
     return 0
 
 
@@ -190,28 +192,28 @@ def _ask_code() -> str:
     return line.strip()
 
 
-def _ask_node(op: str, **kwargs: Any) -> dict[str, Any] | None:
+def _ask_node(request: msg.Request[A]) -> A | None:
     """One request to the running node; prints the error and returns None when it fails."""
     try:
-        return asyncio.run(LocalClient.once(op, **kwargs))
+        return asyncio.run(LocalClient.once(request))
     except LocalApiError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return None
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    gone = _ask_node("forget", device=args.device)
+    gone = _ask_node(msg.Forget(device=args.device))
     if gone is None:
         return EXIT_FAILED
-    print(fill(translate("Cli", "forgot %1"), f"{gone['name']} ({gone['device_id']})"))
+    print(fill(translate("Cli", "forgot %1"), f"{gone.name} ({gone.device_id})"))
     return 0
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    added = _ask_node("add", address=args.address)
+    added = _ask_node(msg.Add(address=args.address))
     if added is None:
         return EXIT_FAILED
-    who = f"{added['name']} ({added['device_id']})"
+    who = f"{added.name} ({added.device_id})"
     print(fill(translate("Cli", "added %1 at %2"), who, args.address))
     print(fill(translate("Cli", "pair with: %1"), f"hearth pair {args.address}"))
     return 0

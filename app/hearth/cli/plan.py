@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from hearth.api import local_messages as msg
 from hearth.api.local import LocalApiError
 from hearth.cli.say import translate
 from hearth.core.fill import fill
@@ -19,7 +20,7 @@ from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.core.units import MIB
 from hearth.service.memory_check import MemoryCheck
 from hearth.service.planning import PlanReport, choose_sized, plan_report
-from hearth.store.settings import parse_size
+from hearth.service.storage import parse_size
 
 
 class DeviceEntry(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,9 +74,7 @@ def _ask_node(model: str, n_ctx: int, plan: str | None) -> PlanReport:
 
     from hearth.api.local import LocalClient
 
-    answer = asyncio.run(LocalClient.once("plan", model=model, n_ctx=n_ctx, plan=plan))
-    del answer["ok"]
-    return msgspec.convert(answer, PlanReport)
+    return asyncio.run(LocalClient.once(msg.PlanRequest(model=model, n_ctx=n_ctx, plan=plan)))
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

@@ -14,13 +14,13 @@ from hearth.core.errors import HearthError
 from hearth.core.fill import fill
 
 if TYPE_CHECKING:
-    from hearth.service.app import Services
+    from hearth.service.root import Hearth
 
 SETTLE_S = 10.0  # how long paired devices get to connect before a pooled plan is chosen
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from hearth.store.settings import load_api
+    from hearth.service.storage import load_api
 
     log_to_terminal(args.verbose)
     changes: dict[str, Any] = {"enabled": True, "lan": args.lan}
@@ -31,11 +31,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # For this run only: the window's saved settings stay as the user left them.
     settings = dataclasses.replace(load_api(), **changes)
 
-    async def load(services: Services) -> None:
+    async def load(services: Hearth) -> None:
         pooled = bool(args.pool or args.plan)
         if pooled:
-            await services.settle(SETTLE_S)
-        choice = await services.choose(args.model, args.ctx, args.plan, pooled=pooled)
+            await services.plans.settle(SETTLE_S)
+        choice = await services.plans.choose(args.model, args.ctx, args.plan, pooled=pooled)
         print(
             fill(
                 translate("Cli", "loading %1 with plan %2 (context %3)"),
@@ -45,11 +45,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ),
             flush=True,
         )
-        await services.load(choice.profile, choice.prediction.plan, choice.n_ctx, threads=args.threads)
-        status = services.api_status
+        plan = choice.prediction.plan
+        await services.serving.load(choice.profile, plan, choice.n_ctx, threads=args.threads)
+        status = services.api.status
         if status.error:
             raise HearthError(f"the model is loaded but other apps cannot reach it: {status.error}")
-        said = fill(translate("Cli", "serving %1 at %2"), services.served_name(), status.url)
+        said = fill(translate("Cli", "serving %1 at %2"), services.serving.served_name(), status.url)
         print(said, flush=True)
         if settings.needs_key:
             print(
@@ -57,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 flush=True,
             )
         if args.show_key:
-            print(f"key: {await services.api_key()}", flush=True)
+            print(f"key: {await services.api.key()}", flush=True)
 
     try:
         asyncio.run(run_service(args, load, http=True, api_settings=settings))
@@ -68,7 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def add_command(sub: Any) -> None:
-    from hearth.store.settings import DEFAULT_API_PORT
+    from hearth.service.storage import DEFAULT_API_PORT
 
     serve = sub.add_parser(
         "serve", help="load a model and serve it to other apps (OpenAI-compatible API), without a window"

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import NewType
+
+# A device's full ID as ``device_id`` writes it. Names, short IDs and typed prefixes are plain strings:
+# only an ID read from a certificate (or a paired record of one) names a device for certain.
+DeviceId = NewType("DeviceId", str)
 
 GROUP = 4
 SHORT_GROUPS = 2
 
 
-def device_id(cert_der: bytes) -> str:
+def device_id(cert_der: bytes) -> DeviceId:
     """Full ID: base32 of SHA-256(certificate DER), 52 characters in groups of four."""
     raw = base64.b32encode(hashlib.sha256(cert_der).digest()).decode().rstrip("=")
-    return "-".join(raw[i : i + GROUP] for i in range(0, len(raw), GROUP))
+    return DeviceId("-".join(raw[i : i + GROUP] for i in range(0, len(raw), GROUP)))
 
 
 def short_id(full: str) -> str:

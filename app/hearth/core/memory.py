@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hearth.core.formats import ModelFormat
 from hearth.core.profile import ModelProfile
 from hearth.core.repack import NO_REPACK, RepackRules
 
@@ -157,7 +158,7 @@ def device_memory(
     """Memory for layers ``[start, end)``; the host also holds the token embedding and output head and
     the logits of the last token. ``repack``: what the host's CPU backend repacks; with the file mapped
     (``mmap``) those copies come on top of the mapping (``core.repack``)."""
-    if profile.format == "mlx":
+    if profile.format is ModelFormat.MLX:
         return mlx_memory(profile, n_ctx)
     weights = sum(profile.layer_bytes[start:end])
     repacked = 0

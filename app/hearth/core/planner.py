@@ -145,7 +145,7 @@ def predict(
 ) -> Prediction:
     """Memory and speed of a given plan, with every device that would overflow named in ``over``."""
     validate(plan)
-    if profile.format == "mlx" and any(a.device != HOST and a.end > a.start for a in plan.assignments):
+    if not profile.format.can_pool and any(a.device != HOST and a.end > a.start for a in plan.assignments):
         raise PlanError("an MLX model runs on this device alone; pooling needs the model as GGUF")
     model = CostModel(profile, n_ctx, cache_type, host.repack)
     devices = {HOST: host, **{d.name: d for d in remotes}}
@@ -201,7 +201,7 @@ def auto_plan(
     profile: ModelProfile, host: DeviceSpec, remotes: list[DeviceSpec], n_ctx: int, cache_type: str = "f16"
 ) -> Prediction:
     """The fastest plan under the cost model that fits every device; PlanError if none fits."""
-    if profile.format == "mlx":
+    if not profile.format.can_pool:
         remotes = []  # MLX runs on this device alone: pooling is llama.cpp's
     model = CostModel(profile, n_ctx, cache_type, host.repack)
     L = model.L

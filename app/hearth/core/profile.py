@@ -10,6 +10,7 @@ from typing import Any
 
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
+from hearth.core.formats import ModelFormat
 from hearth.core.gguf_header import (
     ArraySummary,
     GGUFError,
@@ -63,7 +64,7 @@ class ModelProfile:
     swa_layers: tuple[bool, ...] = ()
     sliding_window: int = 0
     license: str = ""  # as the file states it (general.license), "" when it does not
-    format: str = "gguf"  # "gguf" (llama.cpp) or "mlx" (an MLX folder, run by mlx-lm on one device)
+    format: ModelFormat = ModelFormat.GGUF
     # Mixture of experts: experts per layer, how many each token goes through, and per layer the bytes
     # of the expert tensors, of which a token reads only its experts' share. Zero and empty when dense.
     expert_count: int = 0
@@ -72,6 +73,10 @@ class ModelProfile:
     # Per layer, the weight matrices (and the output head's, when it has its own): what a CPU may repack.
     layer_matrices: tuple[tuple[Matrix, ...], ...] = ()
     output_matrix: Matrix | None = None
+
+    def __post_init__(self) -> None:
+        # A profile built from plain values (JSON, a test's "mlx") still answers what its format can do.
+        object.__setattr__(self, "format", ModelFormat(self.format))
 
     def repacked_bytes(self, rules: RepackRules, start: int, end: int, output: bool = False) -> int:
         """Bytes the CPU backend copies into its repacked layout for layers ``[start, end)`` (and the
@@ -121,6 +126,7 @@ class ModelProfile:
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
+        out["format"] = self.format.value
         out["layer_bytes"] = list(self.layer_bytes)
         out["expert_bytes"] = list(self.expert_bytes)
         out["dominant_type"] = self.dominant_type

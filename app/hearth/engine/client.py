@@ -16,27 +16,18 @@ from pathlib import Path
 
 import msgspec
 
-from hearth.core.errors import HearthError
 from hearth.core.launch import module_command
 from hearth.engine import messages as m
+from hearth.engine.errors import BadRequest, NoModelLoaded, from_failure
+from hearth.engine.errors import EngineDied as EngineDied
+from hearth.engine.errors import EngineError as EngineError
+from hearth.engine.errors import PromptTooLong as PromptTooLong
 from hearth.store import paths
 
 READY_TIMEOUT_S = 60.0
 # How long a Cancel may take before the process is killed instead: llama.cpp cannot be interrupted
 # inside one long prompt evaluation, and the user asked for it to stop now.
 CANCEL_GRACE_S = 0.8
-
-
-class EngineError(HearthError, RuntimeError):
-    """The engine refused or failed a request; the engine itself is still running."""
-
-
-class PromptTooLong(EngineError):
-    """The prompt does not fit the loaded model's context; shorten it or load with a longer one."""
-
-
-class EngineDied(EngineError):
-    """The engine process exited; the next request starts a new one."""
 
 
 class _Exit:
@@ -79,6 +70,7 @@ class EngineClient:
         self._lock = asyncio.Lock()
         self._ids = itertools.count(1)
         self._active: int | None = None
+        self._answered = asyncio.Event()  # set when the request in flight has ended, however it ended
         self._want: m.LoadModel | None = None
         self._killed_for_cancel: int | None = None
         self.ready: m.Ready | None = None
@@ -122,7 +114,7 @@ class EngineClient:
             raise EngineDied(f"the engine process did not start within {READY_TIMEOUT_S:.0f} s") from None
         if not isinstance(event, m.Ready):
             await self.kill()
-            raise EngineError(f"the engine process sent {type(event).__name__} before its hello")
+            raise EngineDied("the engine process did not start as expected (it spoke before its hello)")
         self.ready = event
         self.loaded = None
         return event
@@ -168,7 +160,7 @@ class EngineClient:
         except (OverflowError, TypeError, msgspec.EncodeError) as exc:
             # A value its messages cannot carry (an integer past 64 bits): this request fails, the
             # engine carries on.
-            raise EngineError(f"the request cannot be sent to the engine: {exc}") from None
+            raise BadRequest(f"the request cannot be sent to the engine: {exc}") from None
         try:
             self._proc.stdin.write(frame)
         except (BrokenPipeError, ConnectionResetError) as exc:
@@ -200,7 +192,7 @@ class EngineClient:
                 return event
             elif isinstance(event, m.Failure):
                 self._want = None
-                raise EngineError(event.message)
+                raise from_failure(event.kind, event.message)
 
     async def estimate(self, request: m.Estimate) -> m.Estimated:
         """llama.cpp's dry run of a load: no model is loaded, none is unloaded."""
@@ -212,7 +204,7 @@ class EngineClient:
                 if isinstance(event, m.Estimated):
                     return event
                 if isinstance(event, m.Failure):
-                    raise EngineError(event.message)
+                    raise from_failure(event.kind, event.message)
 
     async def cancel_load(self) -> None:
         """Ask a load in progress to stop; it then fails with 'loading was cancelled'."""
@@ -225,10 +217,11 @@ class EngineClient:
         async with self._lock:
             if not self.running or self.loaded is None:
                 if self._want is None:
-                    raise EngineError("no model is loaded")
+                    raise NoModelLoaded("no model is loaded: load one first")
                 await self._load(self._want, None)
             request_id = next(self._ids)
             self._active = request_id
+            answered = self._answered = asyncio.Event()
             started = loop_time = asyncio.get_running_loop().time
             t0, first, count = started(), 0.0, 0
             try:
@@ -244,7 +237,7 @@ class EngineClient:
                     elif isinstance(event, m.Done) and event.request_id == request_id:
                         return event
                     elif isinstance(event, m.Failure):
-                        raise (PromptTooLong if event.kind == "context" else EngineError)(event.message)
+                        raise from_failure(event.kind, event.message)
             except EngineDied:
                 if self._killed_for_cancel != request_id:
                     raise
@@ -258,22 +251,17 @@ class EngineClient:
                 raise
             finally:
                 self._active = None
+                answered.set()
 
     async def cancel(self) -> None:
         """Stop the request in flight; within ``CANCEL_GRACE_S`` or by killing the process."""
-        request_id = self._active
+        request_id, answered = self._active, self._answered
         if request_id is None or not self.running:
             return
         with contextlib.suppress(EngineDied):
             self._send(m.Cancel(request_id))
-        proc = self._proc
-
-        async def finished() -> None:
-            while self._active == request_id and self._proc is proc:
-                await asyncio.sleep(0.01)
-
         try:
-            await asyncio.wait_for(finished(), CANCEL_GRACE_S)
+            await asyncio.wait_for(answered.wait(), CANCEL_GRACE_S)
         except TimeoutError:
             self._killed_for_cancel = request_id
             await self.kill()

@@ -16,6 +16,7 @@ import threading
 
 from hearth.core.rpc_standin import StandIn, StandInError
 from hearth.engine import rpc
+from hearth.engine.errors import BadRequest, EngineError
 from hearth.engine.llama_runtime import dry_run
 from hearth.engine.messages import Estimate, Estimated
 from hearth.mesh.listener import Admission, Gate, Listener
@@ -57,7 +58,7 @@ class _StandIns:
 
     def endpoints(self, n: int) -> list[str]:
         if n > MAX_STAND_INS:
-            raise ValueError(f"a plan over {n} remote devices; Hearth sizes at most {MAX_STAND_INS}")
+            raise BadRequest(f"a plan over {n} remote devices; Hearth sizes at most {MAX_STAND_INS}")
         with self._lock:
             while len(self._endpoints) < n:
                 gate = Gate(STAND_IN_CONNECTIONS, STAND_IN_CONNECTIONS, open_total=STAND_IN_CONNECTIONS)
@@ -71,6 +72,8 @@ _stand_ins = _StandIns()
 
 
 def estimate(request: Estimate) -> Estimated:
+    if request.load.backend != "llama":
+        raise BadRequest("llama.cpp sizes GGUF models only; an MLX model is sized by Hearth's estimate")
     endpoints = _stand_ins.endpoints(request.remote_devices)
     buffers = dry_run(request.load, endpoints)
     # llama.cpp names a remote buffer by the server's device: "RPC<device>[<endpoint>]".
@@ -92,5 +95,5 @@ def estimate(request: Estimate) -> Estimated:
         # Every device of a plan holds layers, so llama.cpp names each; anything else would put their
         # buffers on this device without a word.
         missing = [endpoints[i] for i in range(len(endpoints)) if i not in reported]
-        raise RuntimeError(f"llama.cpp's dry run reported nothing for {', '.join(missing)}")
+        raise EngineError(f"llama.cpp's dry run reported nothing for {', '.join(missing)}")
     return Estimated(host, remotes)

@@ -5,23 +5,25 @@ from __future__ import annotations
 import codecs
 import contextlib
 import ctypes
+import os
+import re
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 import msgspec
+from gguf import GGMLQuantizationType
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from hearth.core import llama_log
 from hearth.core.memory import uses_flash_attention
-from hearth.core.stop_text import StopScanner
 from hearth.engine import backends
-from hearth.engine.answer import check_fits, finish
-from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Token
+from hearth.engine.errors import BadRequest, EngineError, LoadCancelled, LoadFailed, NoModelLoaded
+from hearth.engine.messages import ChatMessage, Generate, Loaded, LoadModel, Sampling, parse_cache_type
 from hearth.engine.threads import resolve as resolve_threads
 
 _log_lines: deque[str] = deque(maxlen=4000)
@@ -52,8 +54,19 @@ def _log_since() -> list[str]:
         return list(_log_lines)
 
 
-class LoadCancelled(Exception):
-    pass
+# A line of llama.cpp's log that says what went wrong; the first one is usually the cause.
+_FAILED = re.compile(r"\b(error|failed|unable|cannot|out of memory)\b", re.IGNORECASE)
+_PREFIX = re.compile(r"^\w+: ")
+
+
+def _why(exc: ValueError) -> str:
+    """The reason llama.cpp gave for a load that failed, as ": reason" (llama-cpp-python's own message
+    says only that it failed)."""
+    for line in _log_since():
+        if _FAILED.search(line):
+            return ": " + _PREFIX.sub("", line.strip())
+    detail = str(exc).strip()
+    return f": {detail}" if detail else ""
 
 
 class _BuftOverride(ctypes.Structure):
@@ -111,11 +124,8 @@ def _model_params_hook(
 
 
 def _ggml_type(cache_type: str) -> int:
-    name = f"GGML_TYPE_{cache_type.upper()}"
-    value = getattr(llama_lib, name, None)
-    if value is None:
-        raise ValueError(f"unknown KV cache type '{cache_type}'")
-    return int(value)
+    # gguf's numbering is ggml's; the bindings lack some of the types (bf16).
+    return int(GGMLQuantizationType[parse_cache_type(cache_type).upper()])
 
 
 TRANSCRIPT = "transcript"
@@ -147,11 +157,11 @@ def _apply_builtin(name: str, messages: list[ChatMessage]) -> str:
         buf = ctypes.create_string_buffer(size)
         n = llama_lib.llama_chat_apply_template(name.encode(), chat, len(encoded), True, buf, size)
         if n < 0:
-            raise RuntimeError(f"llama.cpp does not know the chat template '{name}'")
+            raise EngineError(f"llama.cpp does not know the chat template '{name}'")
         if n <= size:
             return buf.raw[:n].decode("utf-8", errors="replace")
         size = n
-    raise RuntimeError(f"the '{name}' chat template kept growing")
+    raise EngineError(f"the '{name}' chat template kept growing")
 
 
 def _open(
@@ -184,8 +194,10 @@ def dry_run(req: LoadModel, rpc_servers: list[str]) -> dict[str, int]:
     req = msgspec.structs.replace(req, use_mmap=False)
     try:
         llm = _open(req, lambda _: True, rpc_servers, no_alloc=True)
+    except BadRequest:
+        raise
     except ValueError as exc:
-        raise RuntimeError(f"llama.cpp could not size {req.path}: {exc}") from None
+        raise EngineError(f"llama.cpp could not size {req.path}{_why(exc)}") from None
     try:
         return llama_log.buffer_sizes(_log_since())
     finally:
@@ -212,13 +224,20 @@ class LlamaRuntime:
                 cancelled.set()
             return keep_going
 
+        if not os.path.exists(req.path):
+            raise LoadFailed(f"there is no model at {req.path}: it may have been moved or deleted")
         _log_mark()
         try:
             llm = _open(req, on_progress, req.rpc_servers)
+        except BadRequest:
+            raise
         except ValueError as exc:
             if cancelled.is_set():
-                raise LoadCancelled() from None
-            raise RuntimeError(f"llama.cpp could not load {req.path}: {exc}") from None
+                raise LoadCancelled("loading was cancelled") from None
+            raise LoadFailed(
+                f"llama.cpp could not load {req.path}{_why(exc)}. Check that the file is a whole GGUF "
+                "model (a download that stopped leaves it short) and that there is memory for it"
+            ) from None
         self.llm = llm
         self.path = req.path
         template = llm.metadata.get("tokenizer.chat_template")
@@ -254,16 +273,23 @@ class LlamaRuntime:
         self._builtin = None
         self.path = ""
 
+    def _loaded(self) -> llama_cpp.Llama:
+        if self.llm is None:
+            raise NoModelLoaded("no model is loaded: load one first")
+        return self.llm
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self._loaded().n_ctx())
+
     def prompt_tokens(self, req: Generate) -> list[int]:
-        llm = self.llm
-        assert llm is not None
+        llm = self._loaded()
         if req.messages is not None:
             return self.chat_tokens(req.messages)
         return llm.tokenize((req.prompt or "").encode("utf-8"), add_bos=True, special=True)
 
     def chat_tokens(self, messages: list[ChatMessage]) -> list[int]:
-        llm = self.llm
-        assert llm is not None
+        llm = self._loaded()
         as_dicts = [{"role": m.role, "content": m.content} for m in messages]
         if self._formatter is not None:
             rendered = self._formatter(messages=as_dicts)  # type: ignore[arg-type]
@@ -277,65 +303,45 @@ class LlamaRuntime:
         text = "".join(f"{m.role.capitalize()}: {m.content}\n" for m in messages) + "Assistant:"
         return llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
 
-    def generate(self, req: Generate, emit: Callable[[Token], None], cancelled: threading.Event) -> Done:
-        llm = self.llm
-        if llm is None:
-            raise RuntimeError("no model is loaded")
-        started = time.perf_counter()
-        tokens = self.prompt_tokens(req)
-        n_ctx = llm.n_ctx()
-        check_fits(len(tokens), n_ctx)
-        if req.seed is not None:
-            llm.set_seed(req.seed)
-        vocab = llm._model.vocab
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stops = StopScanner(req.stop)
-        produced: list[int] = []
-        reason = "length"
-        first_at = last_at = 0.0
-        generator = llm.generate(
-            tokens,
-            top_k=req.top_k,
-            top_p=req.top_p,
-            min_p=req.min_p,
-            temp=req.temperature,
-            repeat_penalty=req.repeat_penalty,
+    def is_end(self, token: int) -> bool:
+        llm = self._loaded()
+        return bool(llama_lib.llama_vocab_is_eog(llm._model.vocab, token))
+
+    def start(self, prompt: list[int], sampling: Sampling) -> _LlamaStream:
+        llm = self._loaded()
+        if sampling.seed is not None:
+            llm.set_seed(sampling.seed)
+        return _LlamaStream(llm, prompt, sampling)
+
+
+class _LlamaStream:
+    """An answer from llama-cpp-python's generator: one token a step, the prompt evaluated on the first."""
+
+    def __init__(self, llm: llama_cpp.Llama, prompt: list[int], sampling: Sampling) -> None:
+        self._llm = llm
+        self._history = list(prompt)  # the prompt and the answer so far, for the detokenizer's offsets
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._tokens = llm.generate(
+            prompt,
+            top_k=sampling.top_k,
+            top_p=sampling.top_p,
+            min_p=sampling.min_p,
+            temp=sampling.temperature,
+            repeat_penalty=sampling.repeat_penalty,
             reset=True,
         )
-        try:
-            for token in generator:
-                if cancelled.is_set():
-                    reason = "cancelled"
-                    break
-                now = time.perf_counter()
-                first_at = first_at or now
-                if not req.ignore_eos and llama_lib.llama_vocab_is_eog(vocab, token):
-                    reason = "stop"
-                    break
-                piece = llm.detokenize([token], prev_tokens=tokens + produced)
-                produced.append(token)
-                last_at = now
-                emit(Token(req.request_id, token, stops.feed(decoder.decode(piece))))
-                if stops.stopped:
-                    reason = "stop"
-                    break
-                if len(produced) >= req.max_tokens:
-                    reason = "length"
-                    break
-                if len(tokens) + len(produced) >= n_ctx:
-                    reason = "context"
-                    break
-        finally:
-            generator.close()
-        return finish(
-            req,
-            stops,
-            decoder.decode(b"", final=True),
-            emit,
-            reason=reason,
-            prompt_tokens=len(tokens),
-            completion_tokens=len(produced),
-            started=started,
-            first_at=first_at,
-            last_at=last_at,
-        )
+
+    def step(self) -> Sequence[int]:
+        token = next(self._tokens, None)
+        return () if token is None else (int(token),)
+
+    def text(self, token: int) -> str:
+        piece = self._llm.detokenize([token], prev_tokens=self._history)
+        self._history.append(token)
+        return self._decoder.decode(piece)
+
+    def rest(self) -> str:
+        return self._decoder.decode(b"", final=True)
+
+    def close(self) -> None:
+        self._tokens.close()

@@ -7,10 +7,18 @@ missing field or a wrong type raises ``ProtocolError``, so a corrupt stream is n
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, get_args
 
 import msgspec
 
 from hearth.core.errors import HearthError
+from hearth.core.formats import ModelFormat
+from hearth.engine.errors import BadRequest, FailureKind
+
+if TYPE_CHECKING:
+    from hearth.core.plan import Plan
+    from hearth.core.profile import ModelProfile
 
 MAX_FRAME = 16 * 1024 * 1024
 _LEN = struct.Struct(">I")
@@ -25,6 +33,27 @@ class ChatMessage(msgspec.Struct, frozen=True):
     content: str
 
 
+# The KV cache types llama.cpp offers (common/arg.cpp's kv_cache_types), as core.profile sizes them.
+CacheType = Literal["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl"]
+CACHE_TYPES: tuple[CacheType, ...] = get_args(CacheType)
+# "llama": llama.cpp, a GGUF here or spread over devices; "mlx": mlx-lm, an MLX folder on this device.
+Backend = Literal["llama", "mlx"]
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
+# The backend that runs each format; the wire keeps naming backends, which a format chooses.
+BACKEND_OF: dict[ModelFormat, Backend] = {ModelFormat.GGUF: "llama", ModelFormat.MLX: "mlx"}
+# How an answer ended: the model ended it (or a stop text did), max_tokens, the context is full, or the
+# user stopped it.
+StopReason = Literal["stop", "length", "context", "cancelled"]
+
+
+def parse_cache_type(name: str) -> CacheType:
+    """``name`` as a cache type; a name llama.cpp does not offer is refused with the ones it does."""
+    for known in CACHE_TYPES:
+        if name == known:
+            return known
+    raise BadRequest(f"unknown KV cache type '{name}' (llama.cpp offers {', '.join(CACHE_TYPES)})")
+
+
 # --- requests (client -> engine) ---
 
 
@@ -33,7 +62,7 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
     n_ctx: int = 4096
     n_threads: int | None = None
     n_batch: int = 512
-    cache_type: str = "f16"
+    cache_type: CacheType = "f16"
     # None: on exactly when the cache type is quantized, which llama.cpp requires for a quantized V cache.
     flash_attn: bool | None = None
     n_gpu_layers: int = 0
@@ -41,8 +70,60 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
     # Pooling: RPC servers (127.0.0.1:port, through Hearth's tunnel) in pipeline order, and the split.
     rpc_servers: list[str] = []
     tensor_split: list[float] | None = None
-    # "llama": llama.cpp, a GGUF here or spread over devices; "mlx": mlx-lm, an MLX folder on this device.
-    backend: str = "llama"
+    backend: Backend = "llama"
+
+    def __post_init__(self) -> None:
+        # Typed callers cannot get these wrong; a string from outside (a setting, an API request) is
+        # refused here, in the caller's process, with a reason, rather than by llama.cpp later.
+        parse_cache_type(self.cache_type)
+        if self.backend not in BACKENDS:
+            raise BadRequest(f"unknown backend '{self.backend}' (known: {', '.join(BACKENDS)})")
+
+    @classmethod
+    def for_plan(
+        cls,
+        profile: ModelProfile,
+        plan: Plan,
+        n_ctx: int,
+        *,
+        rpc_servers: Sequence[str] = (),
+        threads: int | None = None,
+        cache_type: str = "f16",
+    ) -> LoadModel:
+        """The load that runs ``profile`` as ``plan`` places its layers: llama.cpp told the plan exactly
+        (``Plan.llama_params``), the backend chosen by the model's format. ``rpc_servers``: one endpoint
+        per remote device of the plan, in pipeline order. ``threads`` None: as many as llama.cpp
+        itself would use."""
+        if len(rpc_servers) != len(plan.remote):
+            raise BadRequest(
+                f"the plan {plan} places layers on {len(plan.remote)} other devices, "
+                f"but {len(rpc_servers)} are connected"
+            )
+        return cls._placed(profile, plan, n_ctx, list(rpc_servers), threads, cache_type)
+
+    @classmethod
+    def _placed(
+        cls,
+        profile: ModelProfile,
+        plan: Plan,
+        n_ctx: int,
+        rpc_servers: list[str],
+        threads: int | None,
+        cache_type: str,
+    ) -> LoadModel:
+        if plan.remote and not profile.format.can_pool:
+            raise BadRequest("an MLX model runs on this device only; pooling needs the model as GGUF")
+        n_gpu_layers, split = plan.llama_params()
+        return cls(
+            profile.path,
+            n_ctx=n_ctx,
+            n_threads=threads,
+            cache_type=parse_cache_type(cache_type),
+            n_gpu_layers=n_gpu_layers,
+            tensor_split=split,
+            rpc_servers=rpc_servers,
+            backend=BACKEND_OF[profile.format],
+        )
 
 
 class Sampling(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +169,12 @@ class Estimate(msgspec.Struct, tag="estimate", frozen=True):
     load: LoadModel
     remote_devices: int = 0
 
+    @classmethod
+    def for_plan(cls, profile: ModelProfile, plan: Plan, n_ctx: int, *, cache_type: str = "f16") -> Estimate:
+        """What loading ``profile`` as ``plan`` would allocate, before any of its devices is reserved."""
+        load = LoadModel._placed(profile, plan, n_ctx, [], None, cache_type)
+        return cls(load, remote_devices=len(plan.remote))
+
 
 Request = LoadModel | Generate | Cancel | CancelLoad | Unload | Shutdown | Estimate
 
@@ -130,7 +217,7 @@ class Token(msgspec.Struct, tag="token", frozen=True):
 
 class Done(msgspec.Struct, tag="done", frozen=True):
     request_id: int
-    reason: str  # "stop", "length", "context" or "cancelled"
+    reason: StopReason
     prompt_tokens: int
     completion_tokens: int
     ttft_s: float
@@ -147,9 +234,9 @@ class Done(msgspec.Struct, tag="done", frozen=True):
 
 
 class Failure(msgspec.Struct, tag="error", frozen=True):
-    message: str
+    message: str  # for the user: what happened and what to do
     request_id: int | None = None
-    kind: str = ""  # "context": the prompt does not fit the context (the request, not the engine, is wrong)
+    kind: FailureKind = "engine"  # which EngineError the client raises (engine.errors)
 
 
 class Estimated(msgspec.Struct, tag="estimated", frozen=True):

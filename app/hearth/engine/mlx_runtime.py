@@ -4,14 +4,12 @@ with llama.cpp. Runs inside the engine process only."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
-from hearth.core.stop_text import StopScanner
-from hearth.engine.answer import check_fits, finish
-from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Token
+from hearth.engine.errors import LoadFailed, NoModelLoaded
+from hearth.engine.messages import ChatMessage, Generate, Loaded, LoadModel, Sampling
 
 
 def available() -> bool:
@@ -27,24 +25,34 @@ class MlxRuntime:
     def __init__(self) -> None:
         self.model: Any = None
         self.tokenizer: Any = None
-        self.n_ctx = 0
+        self._n_ctx = 0
         self.path = ""
 
     def load(self, req: LoadModel, progress: Callable[[float], bool]) -> Loaded:
         self.unload()
         if not available():
-            raise RuntimeError(
-                "MLX is not installed here: MLX models run on Apple Silicon (or with mlx[cpu])"
+            raise LoadFailed(
+                "MLX is not installed here: MLX models run on Apple Silicon (or with mlx[cpu]); "
+                "on this device, use the model as GGUF"
             )
         import mlx.core as mx
         from mlx_lm import load
 
         started = time.perf_counter()
         progress(0.0)
-        model, tokenizer = load(req.path)[:2]
-        mx.eval(model.parameters())  # bring the weights in now rather than on the first token
+        try:
+            model, tokenizer = load(req.path)[:2]
+            mx.eval(model.parameters())  # bring the weights in now rather than on the first token
+        except MemoryError:
+            raise
+        except Exception as exc:  # whatever mlx-lm's readers raise: a missing file, an unknown model type
+            detail = str(exc).strip() or "it gave no reason"
+            raise LoadFailed(
+                f"mlx-lm could not load {req.path}: {detail}. Check that the folder holds a whole MLX "
+                "model (config.json, its *.safetensors and a tokenizer)"
+            ) from exc
         progress(1.0)
-        self.model, self.tokenizer, self.n_ctx, self.path = model, tokenizer, req.n_ctx, req.path
+        self.model, self.tokenizer, self._n_ctx, self.path = model, tokenizer, req.n_ctx, req.path
         template = bool(getattr(tokenizer, "chat_template", None))
         return Loaded(
             path=req.path,
@@ -57,10 +65,20 @@ class MlxRuntime:
 
     def unload(self) -> None:
         self.model = self.tokenizer = None
-        self.n_ctx = 0
+        self._n_ctx = 0
         self.path = ""
 
+    def _loaded(self) -> None:
+        if self.model is None:
+            raise NoModelLoaded("no model is loaded: load one first")
+
+    @property
+    def n_ctx(self) -> int:
+        self._loaded()
+        return self._n_ctx
+
     def prompt_tokens(self, req: Generate) -> list[int]:
+        self._loaded()
         tokenizer = self.tokenizer
         if req.messages is None:
             return list(tokenizer.encode(req.prompt or ""))
@@ -74,62 +92,53 @@ class MlxRuntime:
         tokens = self.tokenizer.apply_chat_template(as_dicts, add_generation_prompt=True)
         return list(tokens["input_ids"] if isinstance(tokens, dict) else tokens)
 
-    def generate(self, req: Generate, emit: Callable[[Token], None], cancelled: threading.Event) -> Done:
-        if self.model is None:
-            raise RuntimeError("no model is loaded")
+    def is_end(self, token: int) -> bool:
+        self._loaded()
+        return token in self.tokenizer.eos_token_ids
+
+    def start(self, prompt: list[int], sampling: Sampling) -> _MlxStream:
+        self._loaded()
         import mlx.core as mx
         from mlx_lm.generate import generate_step
         from mlx_lm.sample_utils import make_logits_processors, make_sampler
 
-        started = time.perf_counter()
-        tokens = self.prompt_tokens(req)
-        check_fits(len(tokens), self.n_ctx)
-        if req.seed is not None:
-            mx.random.seed(req.seed)
-        sampler = make_sampler(temp=req.temperature, top_p=req.top_p, min_p=req.min_p, top_k=req.top_k)
+        if sampling.seed is not None:
+            mx.random.seed(sampling.seed)
+        sampler = make_sampler(
+            temp=sampling.temperature, top_p=sampling.top_p, min_p=sampling.min_p, top_k=sampling.top_k
+        )
         processors = (
-            make_logits_processors(repetition_penalty=req.repeat_penalty)
-            if req.repeat_penalty != 1.0
+            make_logits_processors(repetition_penalty=sampling.repeat_penalty)
+            if sampling.repeat_penalty != 1.0
             else None
         )
-        budget = min(req.max_tokens, self.n_ctx - len(tokens))
-        detokenizer = self.tokenizer.detokenizer
-        detokenizer.reset()
-        eos = set(self.tokenizer.eos_token_ids)
-        stops = StopScanner(req.stop)
-        produced = 0
-        reason = "length" if budget == req.max_tokens else "context"
-        first_at = last_at = 0.0
+        # No limit of mlx-lm's own (its default is 256 tokens): the decode loop ends the answer at
+        # max_tokens or a full context.
         steps = generate_step(
-            mx.array(tokens), self.model, max_tokens=budget, sampler=sampler, logits_processors=processors
+            mx.array(prompt), self.model, max_tokens=-1, sampler=sampler, logits_processors=processors
         )
-        for step, _ in steps:
-            if cancelled.is_set():
-                reason = "cancelled"
-                break
-            now = time.perf_counter()
-            first_at = first_at or now
-            token = int(step)
-            if token in eos and not req.ignore_eos:
-                reason = "stop"
-                break
-            detokenizer.add_token(token)
-            produced += 1
-            last_at = now
-            emit(Token(req.request_id, token, stops.feed(detokenizer.last_segment)))
-            if stops.stopped:
-                reason = "stop"
-                break
-        detokenizer.finalize()
-        return finish(
-            req,
-            stops,
-            detokenizer.last_segment,
-            emit,
-            reason=reason,
-            prompt_tokens=len(tokens),
-            completion_tokens=produced,
-            started=started,
-            first_at=first_at,
-            last_at=last_at,
-        )
+        return _MlxStream(steps, self.tokenizer.detokenizer)
+
+
+class _MlxStream:
+    """An answer from mlx-lm's generate_step: one token a step, the prompt evaluated on the first."""
+
+    def __init__(self, steps: Generator[tuple[Any, Any], None, None], detokenizer: Any) -> None:
+        self._steps = steps
+        self._detokenizer = detokenizer
+        detokenizer.reset()
+
+    def step(self) -> Sequence[int]:
+        step = next(self._steps, None)
+        return () if step is None else (int(step[0]),)
+
+    def text(self, token: int) -> str:
+        self._detokenizer.add_token(token)
+        return str(self._detokenizer.last_segment)
+
+    def rest(self) -> str:
+        self._detokenizer.finalize()
+        return str(self._detokenizer.last_segment)
+
+    def close(self) -> None:
+        self._steps.close()

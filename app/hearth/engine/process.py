@@ -11,14 +11,14 @@ import os
 import queue
 import sys
 import threading
+import traceback
 from typing import BinaryIO
 
 import llama_cpp
 
-from hearth.engine import backends, dry_run
+from hearth.engine import backends, decode, dry_run, errors
 from hearth.engine import messages as m
-from hearth.engine.answer import PromptTooLong
-from hearth.engine.llama_runtime import LlamaRuntime, LoadCancelled, install_log_capture
+from hearth.engine.llama_runtime import LlamaRuntime, install_log_capture
 from hearth.engine.mlx_runtime import MlxRuntime
 
 
@@ -89,7 +89,7 @@ class _Inbox:
                 try:
                     request = m.decode_request(body)
                 except m.ProtocolError as exc:
-                    self._outbox.send(m.Failure(str(exc)))
+                    self._outbox.send(m.Failure(str(exc), kind="request"))
                     continue
                 if isinstance(request, m.Cancel):
                     self._on_cancel(request.request_id)
@@ -109,11 +109,30 @@ class _Inbox:
         self.queue.put(None)
 
 
+def _doing(request: m.Request) -> str:
+    """What the engine was doing for ``request``, as a failure names it."""
+    if isinstance(request, m.LoadModel):
+        return f"loading {request.path}"
+    if isinstance(request, m.Estimate):
+        return f"sizing {request.load.path}"
+    if isinstance(request, m.Generate):
+        return "answering"
+    return "unloading the model"
+
+
+def _failure(exc: Exception, request: m.Request) -> m.Failure:
+    if not isinstance(exc, errors.EngineError):
+        # Not one of the engine's own refusals: the log keeps the whole story for whoever looks.
+        traceback.print_exception(exc)
+    message, kind = errors.explain(exc, _doing(request))
+    return m.Failure(message, getattr(request, "request_id", None), kind)
+
+
 def serve(stdin: BinaryIO, out_fd: int) -> None:
     outbox = _Outbox(out_fd)
     inbox = _Inbox(stdin, outbox)
     llama = LlamaRuntime()
-    runtime: LlamaRuntime | MlxRuntime = llama
+    runtime: decode.Runtime = llama
     mlx: MlxRuntime | None = None
     found = backends.load()  # before llama.cpp's first call, which would look for backends elsewhere
     outbox.send(m.Ready(os.getpid(), llama_cpp.__version__, "RPC" in found.registered))
@@ -142,16 +161,11 @@ def serve(stdin: BinaryIO, out_fd: int) -> None:
             elif isinstance(request, m.Generate):
                 inbox.begin(request.request_id)
                 try:
-                    outbox.send(runtime.generate(request, outbox.send, inbox.cancel))
+                    outbox.send(decode.answer(runtime, request, outbox.send, inbox.cancel))
                 finally:
                     inbox.end()
-        except LoadCancelled:
-            outbox.send(m.Failure("loading was cancelled"))
-        except PromptTooLong as exc:
-            outbox.send(m.Failure(str(exc), getattr(request, "request_id", None), kind="context"))
         except Exception as exc:  # one bad request must not end the engine; the client gets the reason
-            request_id = getattr(request, "request_id", None)
-            outbox.send(m.Failure(f"{type(exc).__name__}: {exc}", request_id))
+            outbox.send(_failure(exc, request))
     runtime.unload()
 
 

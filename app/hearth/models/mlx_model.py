@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from hearth.core.formats import ModelFormat
 from hearth.core.gguf_header import GGUFError
 from hearth.core.profile import ModelProfile, QuantShare
 
@@ -175,5 +176,5 @@ def mlx_profile(
         tensor_data_bytes=total,
         quantization=kinds,
         sliding_window=int(text.get("sliding_window") or 0),
-        format="mlx",
+        format=ModelFormat.MLX,
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from hearth.core.formats import ModelFormat
 from hearth.core.gguf_header import GGUFError, GGUFHeader, HeaderBudget, NeedMoreBytes, parse
 from hearth.core.profile import ModelProfile, profile_from_header
 from hearth.models.hub import Hub, HubError, RemoteFile, RemoteModel
@@ -97,7 +98,7 @@ async def remote_profile(hub: Hub, model: RemoteModel, cache: Path | None = None
             return msgspec.json.decode(cached.read_bytes(), type=ModelProfile)
         except (msgspec.DecodeError, msgspec.ValidationError):
             cached.unlink(missing_ok=True)
-    if model.format == "mlx":
+    if model.format is ModelFormat.MLX:
         profile = await _remote_mlx_profile(hub, model)
     else:
         budget = HeaderBudget()

@@ -11,7 +11,8 @@ import msgspec
 
 from hearth.engine import messages as m
 from hearth.engine.client import EngineError
-from hearth.store.conversations import ConversationStore
+from hearth.engine.messages import ChatMessage, Done, Sampling
+from hearth.store.conversations import ConversationStore, MessageStatus
 
 TITLE_CHARS = 60
 T = TypeVar("T")
@@ -141,7 +142,7 @@ class ChatSession:
             self.history.append(m.ChatMessage("assistant", "".join(parts)))
             if store is not None and answer_id is not None:
                 failed = isinstance(exc, EngineError)
-                status, error = ("failed", str(exc)) if failed else ("stopped", None)
+                status, error = (MessageStatus.FAILED, str(exc)) if failed else (MessageStatus.STOPPED, None)
                 if executor is None:
                     store.finish(answer_id, status, error=error)
                 else:
@@ -157,9 +158,12 @@ class ChatSession:
         assert self.store is not None
         self.store.finish(
             answer_id,
-            "stopped" if done.reason == "cancelled" else "done",
+            MessageStatus.STOPPED if done.reason == "cancelled" else MessageStatus.DONE,
             prompt_tokens=done.prompt_tokens,
             completion_tokens=done.completion_tokens,
             ttft_s=done.ttft_s,
             tokens_per_s=done.decode_tokens_per_s,
         )
+
+
+__all__ = ["ChatMessage", "ChatSession", "Done", "Generator", "MessageStatus", "Sampling"]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from enum import StrEnum
+
+log = logging.getLogger(__name__)
 
 
 class Event(StrEnum):
@@ -16,3 +20,28 @@ class Event(StrEnum):
     API = "api"  # the HTTP API for other apps started, stopped or changed its settings
     DOWNLOADS = "downloads"  # a download started, progressed, paused, failed or finished
     LIBRARY = "library"  # a model was added to this device's library or removed from it
+
+
+class Events:
+    """Whoever listens to the application: each is told every event, and one that fails is logged, not
+    allowed to take the node (or the other listeners) down with it."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Tell ``listener`` of every event from now on; returns what stops that."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, what: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(what)
+            except Exception:
+                log.exception("listener failed on %s", what)

@@ -63,7 +63,7 @@ class MemoryCheck:
     ) -> dict[str, int] | None:
         """Compute buffer bytes per device of ``plan`` (``HOST`` for this one), or None when llama.cpp
         could not size it (the reason is logged; the estimate stands)."""
-        if profile.format != "gguf":
+        if not profile.format.sizable:
             return None
         key = _key(profile, plan, n_ctx, cache_type)
         known = self.known(profile, plan, n_ctx, cache_type)
@@ -84,17 +84,7 @@ class MemoryCheck:
         self, key: _Key, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str
     ) -> dict[str, int]:
         try:
-            n_gpu_layers, split = plan.llama_params()
-            request = m.Estimate(
-                m.LoadModel(
-                    profile.path,
-                    n_ctx=n_ctx,
-                    cache_type=cache_type,
-                    n_gpu_layers=n_gpu_layers,
-                    tensor_split=split,
-                ),
-                remote_devices=len(plan.remote),
-            )
+            request = m.Estimate.for_plan(profile, plan, n_ctx, cache_type=cache_type)
             # A log of its own: the main engine's log stays that engine's, and so do its error messages.
             log_path = self._log_path or paths.logs_dir() / "sizing.log"
             engine = self._engine = self._engine or EngineClient(log_path)

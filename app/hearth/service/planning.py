@@ -11,22 +11,34 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import msgspec
 
-from hearth.core.plan import HOST, PlanError, parse_plan
+from hearth.core.plan import HOST, Plan, PlanError, parse_plan
 from hearth.core.planner import DeviceSpec, Overflow, Prediction, auto_plan, evaluate, with_compute
 from hearth.core.profile import ModelProfile
 from hearth.core.repack import NO_REPACK, RepackRules
 from hearth.core.units import MIB
 from hearth.service.device_view import DeviceView
-from hearth.service.memory_check import MemoryCheck
 
 # Decode speed assumed for a device that has not reported a probe: a typical laptop's memory bandwidth.
 DEFAULT_BYTES_PER_S = 20e9
 # RPC step assumed until this device has measured its own: about what one RPC server costs a token on
 # loopback on a fast machine.
 DEFAULT_RPC_STEP_S = 0.8e-3
+
+
+class Sizing(Protocol):
+    """llama.cpp's own sizing of a plan's compute buffers (``memory_check.MemoryCheck``)."""
+
+    def known(
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16"
+    ) -> dict[str, int] | None: ...
+
+    async def compute(
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16"
+    ) -> dict[str, int] | None: ...
 
 
 def headroom(memory_total: int) -> int:
@@ -150,7 +162,7 @@ REPLANS = 3
 
 
 async def size(
-    check: MemoryCheck, profile: ModelProfile, prediction: Prediction, n_ctx: int, room: Mapping[str, int]
+    check: Sizing, profile: ModelProfile, prediction: Prediction, n_ctx: int, room: Mapping[str, int]
 ) -> Prediction:
     """``prediction`` with each device's compute buffer as llama.cpp's dry run sizes it, and what would
     overflow then (``room``: what each device may use); as it was when llama.cpp cannot say."""
@@ -163,7 +175,7 @@ async def choose_sized(
     host: DeviceSpec,
     remotes: list[DeviceSpec],
     n_ctx: int,
-    check: MemoryCheck,
+    check: Sizing,
     plan_text: str | None = None,
     is_host: Callable[[str], bool] | None = None,
 ) -> Prediction:

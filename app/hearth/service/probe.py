@@ -160,8 +160,9 @@ async def measure_rpc_step(build: str) -> float:
     if known is not None:
         return known
     model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), synthetic.TINY)
-    n = read_profile(str(model)).block_count
-    layers, split = Plan(n, (Assignment(HOST, 0, n - 1), Assignment("worker", n - 1, n))).llama_params()
+    profile = read_profile(str(model))
+    n = profile.block_count
+    plan = Plan(n, (Assignment(HOST, 0, n - 1), Assignment("worker", n - 1, n)))
     worker = await rpc_worker.start(1, str(paths.cache_dir() / "rpc" / "probe"))
     proc = worker.proc
     assert proc.stdout is not None
@@ -170,14 +171,7 @@ async def measure_rpc_step(build: str) -> float:
     endpoint = LocalEndpoint(worker.connect, "the probe's worker")
     client = EngineClient(log_path=paths.logs_dir() / "probe.log")
     local = m.LoadModel(str(model), n_ctx=256, n_threads=1)
-    remote = m.LoadModel(
-        str(model),
-        n_ctx=256,
-        n_threads=1,
-        n_gpu_layers=layers,
-        tensor_split=split,
-        rpc_servers=[endpoint.endpoint],
-    )
+    remote = m.LoadModel.for_plan(profile, plan, 256, rpc_servers=[endpoint.endpoint], threads=1)
     extra = []
     try:
         # Alternated, so that the machine's drift over the rounds falls on both sides alike.

@@ -11,7 +11,9 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -42,6 +44,16 @@ CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
 """
 
 
+class MessageStatus(StrEnum):
+    """Where a message stands; the values are what the ``status`` column holds."""
+
+    DONE = "done"
+    STREAMING = "streaming"  # an answer being written
+    STOPPED = "stopped"  # the user stopped it: what it had said is kept
+    FAILED = "failed"  # ``error`` says why
+    INTERRUPTED = "interrupted"  # its process ended while it streamed
+
+
 @dataclass(frozen=True)
 class Conversation:
     id: int
@@ -58,7 +70,7 @@ class Message:
     conversation_id: int
     role: str
     content: str
-    status: str
+    status: MessageStatus
     model: str
     created_at: float
     prompt_tokens: int | None
@@ -66,6 +78,14 @@ class Message:
     ttft_s: float | None
     tokens_per_s: float | None
     error: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Message:
+        # The column holds the enum's values: the table's CHECK has allowed nothing else since its
+        # first schema, a failure's reason always in ``error`` beside it.
+        fields: dict[str, Any] = dict(row)
+        fields["status"] = MessageStatus(fields["status"])
+        return cls(**fields)
 
 
 class ConversationStore:
@@ -84,7 +104,10 @@ class ConversationStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
-        self._db.execute("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'")
+        self._db.execute(
+            "UPDATE messages SET status = ? WHERE status = ?",
+            (MessageStatus.INTERRUPTED.value, MessageStatus.STREAMING.value),
+        )
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -106,18 +129,20 @@ class ConversationStore:
         return int(cur.lastrowid or 0)
 
     def add_message(self, conversation_id: int, role: str, content: str, model: str = "") -> int:
-        return self._insert(conversation_id, role, content, "done", model)
+        return self._insert(conversation_id, role, content, MessageStatus.DONE, model)
 
     def begin_answer(self, conversation_id: int, model: str = "") -> int:
         """An empty assistant message that ``append`` fills while the answer streams."""
-        return self._insert(conversation_id, "assistant", "", "streaming", model)
+        return self._insert(conversation_id, "assistant", "", MessageStatus.STREAMING, model)
 
-    def _insert(self, conversation_id: int, role: str, content: str, status: str, model: str) -> int:
+    def _insert(
+        self, conversation_id: int, role: str, content: str, status: MessageStatus, model: str
+    ) -> int:
         now = time.time()
         cur = self._db.execute(
             "INSERT INTO messages (conversation_id, role, content, status, model, created_at)"
             " VALUES (?,?,?,?,?,?)",
-            (conversation_id, role, content, status, model, now),
+            (conversation_id, role, content, status.value, model, now),
         )
         self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
         return int(cur.lastrowid or 0)
@@ -128,7 +153,7 @@ class ConversationStore:
     def finish(
         self,
         message_id: int,
-        status: str = "done",
+        status: MessageStatus = MessageStatus.DONE,
         *,
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
@@ -139,7 +164,7 @@ class ConversationStore:
         self._db.execute(
             "UPDATE messages SET status = ?, prompt_tokens = ?, completion_tokens = ?, ttft_s = ?,"
             " tokens_per_s = ?, error = ? WHERE id = ?",
-            (status, prompt_tokens, completion_tokens, ttft_s, tokens_per_s, error, message_id),
+            (status.value, prompt_tokens, completion_tokens, ttft_s, tokens_per_s, error, message_id),
         )
 
     def rename(self, conversation_id: int, title: str) -> None:
@@ -176,8 +201,8 @@ class ConversationStore:
         rows = self._db.execute(
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         )
-        return [Message(**dict(r)) for r in rows]
+        return [Message.from_row(r) for r in rows]
 
     def message(self, message_id: int) -> Message | None:
         row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
-        return Message(**dict(row)) if row else None
+        return Message.from_row(row) if row else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from hearth.store.conversations import Conversation, Message
+from hearth.store.conversations import Conversation, Message, MessageStatus
 
 _ROLE = {"user": "You", "assistant": "Assistant", "system": "System"}
 
@@ -17,7 +17,7 @@ def to_markdown(conversation: Conversation, messages: list[Message]) -> str:
     if conversation.system_prompt:
         parts += ["**System**", "", conversation.system_prompt, ""]
     for msg in messages:
-        note = "" if msg.status == "done" else f" *({msg.status})*"
+        note = "" if msg.status is MessageStatus.DONE else f" *({msg.status.value})*"
         parts += [f"**{_ROLE.get(msg.role, msg.role)}**{note}", "", msg.content, ""]
     return "\n".join(parts).rstrip() + "\n"
 

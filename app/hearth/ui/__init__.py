@@ -1,1 +1,1 @@
-"""The window: PySide6 widgets over the services facade (``hearth.service.app``); no networking here."""
+"""The window: PySide6 widgets over the services facade (``hearth.service.root``); no networking here."""

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from hearth.api.running import Apis
 from hearth.core.errors import HearthError
 from hearth.core.fill import fill
-from hearth.service.app import Services
 from hearth.service.node import NodeOptions
+from hearth.service.root import Hearth
 from hearth.ui import i18n, platform_check, theme
 from hearth.ui.app_icon import app_icon
 from hearth.ui.main_window import MainWindow
@@ -24,12 +24,12 @@ log = logging.getLogger(__name__)
 
 async def _main(app: QApplication, options: NodeOptions) -> int:
     try:
-        services = Services(options)
+        hearth = Hearth(options)
     except HearthError as exc:  # this device's identity cannot be used: the message says what to do
         QMessageBox.critical(None, "Hearth", fill(app.translate("App", "Hearth cannot start: %1"), exc))
         return 1
     try:
-        await services.start()
+        await hearth.start()
     except OSError as exc:
         QMessageBox.critical(
             None,
@@ -42,22 +42,30 @@ async def _main(app: QApplication, options: NodeOptions) -> int:
                 exc,
             ),
         )
-        await services.stop()
+        await hearth.stop()
         return 1
-    api = Apis(services)
+    try:
+        await _run_window(hearth)
+    finally:
+        await hearth.stop()
+    return 0
+
+
+async def _run_window(hearth: Hearth) -> None:
+    api = Apis(hearth)
     await api.start()
     quit_now = asyncio.Event()
-    window = MainWindow(services)
+    window = MainWindow(hearth)
     window.quit_requested.connect(quit_now.set)
     window.start()
     window.show()
     signal.signal(signal.SIGINT, lambda *_: quit_now.set())
-    await quit_now.wait()
-    window.hide()
-    window.tray.icon.hide()
-    await api.stop()
-    await services.stop()
-    return 0
+    try:
+        await quit_now.wait()
+    finally:
+        window.hide()
+        window.tray.icon.hide()
+        await api.stop()
 
 
 def run(options: NodeOptions) -> int:

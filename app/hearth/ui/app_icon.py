@@ -1,4 +1,5 @@
-"""Hearth's own icon and the tray's, drawn from the SVGs in ``hearth/resources`` at any size."""
+"""Hearth's own icon and the tray's, drawn from the SVGs in the top-level ``resources/`` folder at any
+size."""
 
 from __future__ import annotations
 
@@ -8,7 +9,24 @@ from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def find_resources() -> Path:
+    """The folder holding Hearth's icons. An installed wheel and the PyInstaller bundle put it beside
+    the package (the build backend copies data folders whole, so it cannot go inside); a source
+    checkout keeps it in the top-level ``resources/``."""
+    candidates = (
+        _PACKAGE.parent / "hearth_resources",
+        _PACKAGE.parents[1] / "resources" / "hearth_resources",
+    )
+    for folder in candidates:
+        if (folder / "hearth.svg").is_file():
+            return folder
+    raise FileNotFoundError(f"Hearth's icons are missing: none of {', '.join(map(str, candidates))}")
+
+
+RESOURCES = find_resources()
 APP_SVG = RESOURCES / "hearth.svg"
 TRAY_SVG = RESOURCES / "tray.svg"
 STATES = ("idle", "donating", "busy")

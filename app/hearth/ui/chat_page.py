@@ -39,15 +39,15 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.core.fill import fill
-from hearth.engine import messages as m
-from hearth.engine.messages import Sampling
-from hearth.service.app import Services
-from hearth.service.chat import ChatSession
+from hearth.service.chat import ChatMessage, ChatSession, Done, MessageStatus, Sampling
+from hearth.service.conversations import Conversation, ExportFormat, Message
+from hearth.service.root import Hearth
 from hearth.service.turns import Who
-from hearth.store import export
 from hearth.ui.memory_bar import number
 from hearth.ui.plain import plain_label
 from hearth.ui.tasks import describe, spawn
+from hearth.ui.view import chat as view
+from hearth.ui.view.chat import ChatView, Entry, Role
 
 RENDER_MS = 50
 _FEATURE = QTextDocument.MarkdownFeature
@@ -89,25 +89,21 @@ def _open_web_link(url: QUrl) -> None:
 class ChatState:
     """What the chat pane holds that a copy of it (in another language) takes over."""
 
-    session: ChatSession | None
-    transcript: list[list[str]]
+    conversation: ChatView
     system: str
     draft: str
     temperature: float
     max_tokens: int
-    last_done: m.Done | None
 
 
 class ChatPage(QWidget):
     replan_requested = Signal()  # the user wants the Planner's proposal for the devices there are now
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        self.session: ChatSession | None = None
-        self.transcript: list[list[str]] = []  # [role, text, note]
+        self.conversation = ChatView()
         self.turn: asyncio.Task[Any] | None = None
-        self.last_done: m.Done | None = None
 
         self.list = QListWidget()
         self.list.setAccessibleName(self.tr("Conversations"))
@@ -232,35 +228,38 @@ class ChatPage(QWidget):
                 return True
         return super().eventFilter(watched, event)
 
+    @property
+    def session(self) -> ChatSession | None:
+        return self.conversation.session
+
+    @property
+    def last_done(self) -> Done | None:
+        return self.conversation.last_done
+
     def keep(self) -> ChatState:
         return ChatState(
-            self.session,
-            self.transcript,
+            self.conversation,
             self.system.text(),
             self.composer.toPlainText(),
             self.temperature.value(),
             self.max_tokens.value(),
-            self.last_done,
         )
 
     def restore(self, state: ChatState) -> None:
-        self.session, self.transcript = state.session, state.transcript
+        self.conversation = state.conversation
         self.system.setText(state.system)
         self.composer.setPlainText(state.draft)
         self.temperature.setValue(state.temperature)
         self.max_tokens.setValue(state.max_tokens)
-        self.last_done = state.last_done
-        if state.last_done is not None:
-            self._show_stats(state.last_done)
+        if self.last_done is not None:
+            self._show_stats(self.last_done)
         self.render_messages()
         self._update_buttons()
 
     # --- conversations ---
 
     def reload_conversations(self) -> None:
-        store = self.services.store
-        if store is not None:
-            spawn(self.services.on_disk(store.conversations), self._error, self._fill)
+        spawn(self.services.conversations.listed(), self._error, self._fill)
 
     def _fill(self, conversations: list[Any]) -> None:
         current = self.session.conversation_id if self.session else None
@@ -273,37 +272,29 @@ class ChatPage(QWidget):
                 self.list.setCurrentItem(item)
 
     def new_chat(self) -> None:
-        if self.turn is not None:
+        if not self.conversation.new_chat():
             return
-        self.session = None
-        self.transcript = []
         self.stats.setText("")
         self.list.clearSelection()
         self.render_messages()
 
     def _open_item(self, item: QListWidgetItem) -> None:
-        if self.turn is None:
+        if self.conversation.may_leave():
             self.open_conversation(int(item.data(Qt.ItemDataRole.UserRole)))
 
     def open_conversation(self, conversation_id: int) -> None:
-        store = self.services.store
-        assert store is not None
+        spawn(self.services.conversations.read(conversation_id), self._error, self._opened)
 
-        def read() -> tuple[Any, list[Any]]:
-            return store.conversation(conversation_id), store.messages(conversation_id)
-
-        spawn(self.services.on_disk(read), self._error, self._opened)
-
-    def _opened(self, found: tuple[Any, list[Any]]) -> None:
-        conversation, messages = found
-        if conversation is None:
+    def _opened(self, found: tuple[Conversation, list[Message]] | None) -> None:
+        if found is None:
             return
-        self.session = self._new_session()
-        self.session.resume(
-            conversation.id, [m.ChatMessage(x.role, x.content) for x in messages], conversation.system_prompt
+        conversation, messages = found
+        session = self._new_session()
+        session.resume(
+            conversation.id, [ChatMessage(x.role, x.content) for x in messages], conversation.system_prompt
         )
+        self.conversation.opened(session, messages)
         self.system.setText(conversation.system_prompt)
-        self.transcript = [[x.role, x.content, "" if x.status == "done" else x.status] for x in messages]
         self.render_messages()
 
     def _menu(self, pos: QPoint) -> None:
@@ -325,19 +316,17 @@ class ChatPage(QWidget):
             if not ok:
                 return
         title = title.strip() or current
-        assert self.services.store is not None
         spawn(
-            self.services.on_disk(self.services.store.rename, conversation_id, title),
+            self.services.conversations.rename(conversation_id, title),
             self._error,
             lambda _: self.reload_conversations(),
         )
 
     def delete(self, conversation_id: int) -> None:
-        assert self.services.store is not None
         if self.session and self.session.conversation_id == conversation_id:
             self.new_chat()
         spawn(
-            self.services.on_disk(self.services.store.delete, conversation_id),
+            self.services.conversations.delete(conversation_id),
             self._error,
             lambda _: self.reload_conversations(),
         )
@@ -348,20 +337,9 @@ class ChatPage(QWidget):
             path, _ = QFileDialog.getSaveFileName(self, self.tr("Export conversation"), "", pattern)
             if not path:
                 return
-        store = self.services.store
-        assert store is not None
         target = Path(path)
-
-        def write() -> None:
-            conversation = store.conversation(conversation_id)
-            if conversation is None:
-                raise ValueError("the conversation is gone")
-            messages = store.messages(conversation_id)
-            render = export.to_markdown if kind == "md" else export.to_json
-            target.write_text(render(conversation, messages), encoding="utf-8")
-
         spawn(
-            self.services.on_disk(write),
+            self.services.conversations.export(conversation_id, ExportFormat(kind), target),
             self._error,
             lambda _: self.stats.setText(fill(self.tr("Exported to %1"), target)),
         )
@@ -369,13 +347,12 @@ class ChatPage(QWidget):
     # --- turns ---
 
     def model_changed(self) -> None:
-        model = self.services.model
-        if model is None:
+        heading = view.heading(self.services.serving.loaded())
+        if heading is None:
             self.model_label.setText("")  # the notice says what to do, with the button to do it
         else:
-            name = model.profile.name or model.profile.path
-            text = fill(self.tr("%1 on %2"), name, ", ".join(model.devices))
-            if not model.profile.has_chat_template:
+            text = fill(self.tr("%1 on %2"), heading.name, ", ".join(heading.devices))
+            if heading.continues_text:
                 # A base model: the chat still works, but the user should not expect an assistant.
                 note = self.tr("continues text; not tuned for chat")
                 text = f"{text} — {note}"
@@ -385,25 +362,25 @@ class ChatPage(QWidget):
 
     def devices_changed(self) -> None:
         """Say when devices of the plan left, or when one that came would make the model faster."""
-        lost = self.services.lost
         text = ""
-        if self.services.model is None and lost is None:
-            text = self.tr("No model loaded: choose one on the Planner page.")
-        elif self.services.model is None and lost is not None:
-            text = fill(
-                self.tr("%1 left, so the model stopped. The Planner proposes a plan over the devices left."),
-                ", ".join(lost.names),
-            )
-            if lost.replan_failed:
-                text += " " + fill(self.tr("Planning again did not work: %1"), lost.replan_failed)
-        elif self.services.model is not None:
-            better = self.services.better_plan()
-            if better is not None:
+        match view.notice(self.services.serving.state, self.services.serving.better_plan):
+            case view.ModelLost() as lost:
+                text = fill(
+                    self.tr(
+                        "%1 left, so the model stopped. The Planner proposes a plan over the devices left."
+                    ),
+                    ", ".join(lost.names),
+                )
+                if lost.replan_failed:
+                    text += " " + fill(self.tr("Planning again did not work: %1"), lost.replan_failed)
+            case view.FasterPlan() as faster:
                 text = fill(
                     self.tr("Devices that joined would make this model faster: %1 tokens/s instead of %2."),
-                    number(better.tokens_per_s),
-                    number(self.services.model.tokens_per_s),
+                    number(faster.tokens_per_s),
+                    number(faster.instead_of),
                 )
+            case view.NoModel():
+                text = self.tr("No model loaded: choose one on the Planner page.")
         self.notice.setText(text)
         self.notice_box.setVisible(bool(text))
 
@@ -411,43 +388,45 @@ class ChatPage(QWidget):
         return Sampling(max_tokens=self.max_tokens.value(), temperature=self.temperature.value())
 
     def _new_session(self) -> ChatSession:
-        return self.services.chat(self.system.text().strip(), self._sampling())
+        return self.services.conversations.chat(self.system.text().strip(), self._sampling())
+
+    def _has_model(self) -> bool:
+        return self.services.serving.loaded() is not None
 
     def _send_or_stop(self) -> None:
-        if self.turn is not None:
+        if self.conversation.answering:
             self.stop()
         else:
             self.send()
 
     def send(self, text: str | None = None) -> None:
-        text = (text if text is not None else self.composer.toPlainText()).strip()
-        if not text or self.turn is not None or self.services.model is None:
+        typed = text if text is not None else self.composer.toPlainText()
+        question = self.conversation.question(typed, self._has_model())
+        if not question:
             return
         self.composer.clear()
-        if self.session is None:
-            self.session = self._new_session()
-        self.session.system_prompt = self.system.text().strip()
-        self.session.sampling = self._sampling()
-        self.transcript.append(["user", text, ""])
-        self._start(self.session.ask(text, self._piece))
+        session = self.session or self._new_session()
+        session.system_prompt = self.system.text().strip()
+        session.sampling = self._sampling()
+        self.conversation.asked(session, question)
+        self._start(session.ask(question, self._piece))
 
     def regenerate(self) -> None:
-        if self.session is None or self.turn is not None or self.services.model is None:
+        session = self.session
+        if session is None or not self.conversation.buttons(self._has_model()).regenerate:
             return
-        if self.transcript and self.transcript[-1][0] == "assistant":
-            self.transcript.pop()
-        self.session.sampling = self._sampling()
-        self._start(self.session.regenerate(self._piece))
+        session.sampling = self._sampling()
+        self.conversation.regenerating()
+        self._start(session.regenerate(self._piece))
 
     def edit_last(self) -> None:
         """Put the last question back in the box, its answer gone, to be changed and sent again."""
-        if self.session is None or self.turn is not None:
+        if self.session is None or not self.conversation.may_edit():
             return
         spawn(self.session.take_back(), self._error, self._taken_back)
 
     def _taken_back(self, question: str) -> None:
-        last = max((i for i, x in enumerate(self.transcript) if x[0] == "user"), default=len(self.transcript))
-        del self.transcript[last:]
+        self.conversation.taken_back()
         self.composer.setPlainText(question)
         self.composer.setFocus()
         self.render_messages()
@@ -455,9 +434,9 @@ class ChatPage(QWidget):
         self.reload_conversations()
 
     def copy_answer(self) -> None:
-        answers = [text for role, text, _ in self.transcript if role == "assistant" and text]
-        if answers:
-            QGuiApplication.clipboard().setText(answers[-1])
+        answer = self.conversation.last_answer()
+        if answer is not None:
+            QGuiApplication.clipboard().setText(answer)
 
     def _view_menu(self, pos: QPoint) -> None:
         menu = self.view.createStandardContextMenu(pos)
@@ -475,7 +454,6 @@ class ChatPage(QWidget):
         self.view_menu = menu
 
     def _start(self, coro: Any) -> None:
-        self.transcript.append(["assistant", "", ""])
         self.turn = spawn(self._run(coro), self._error)
         self._update_buttons()
         self.render_messages()
@@ -483,34 +461,32 @@ class ChatPage(QWidget):
     async def _run(self, coro: Any) -> None:
         try:
             done = await coro
-            self.last_done = done
-            if done.reason == "cancelled":
-                self.transcript[-1][2] = "stopped"
-            self._show_stats(done)
         except asyncio.CancelledError:
-            self.transcript[-1][2] = "stopped"
+            self.conversation.stopped()
         except Exception as exc:
-            self.transcript[-1][2] = "failed: " + self.services.explain(exc)
-            self.stats.setText(self.services.explain(exc))
+            why = self.services.serving.explain(exc)
+            self.conversation.failed(why)
+            self.stats.setText(why)
+        else:
+            self.conversation.done(done)
+            self._show_stats(done)
         finally:
             self.turn = None
             self._update_buttons()
             self.render_messages()
             self.reload_conversations()
 
-    def _show_stats(self, done: m.Done) -> None:
-        model = self.services.model
-        used = (done.prompt_tokens + done.completion_tokens) / model.n_ctx if model else 0.0
-        devices = ", ".join(model.devices) if model else ""
+    def _show_stats(self, done: Done) -> None:
+        said = view.stats(done, self.services.serving.loaded())
         stats = fill(
             self.tr("%1 tokens/s · first token %2 ms · context %3 % · %4"),
-            number(done.decode_tokens_per_s),
-            f"{done.ttft_s * 1000:.0f}",
-            f"{used * 100:.0f}",
-            devices,
+            number(said.tokens_per_s),
+            f"{said.first_token_ms:.0f}",
+            f"{said.context_used * 100:.0f}",
+            ", ".join(said.devices),
         )
-        self.context_meter.setValue(min(100, round(used * 100)))
-        if done.reason == "cancelled":
+        self.context_meter.setValue(min(100, round(said.context_used * 100)))
+        if said.stopped:
             stats = self.tr("Stopped") + " · " + stats
         self.stats.setText(stats)
 
@@ -518,55 +494,58 @@ class ChatPage(QWidget):
         if self.turn is not None:
             # The engine stops between tokens (or is ended after a grace period); the turn then
             # finishes as "stopped" with what was said so far.
-            spawn(self.services.stop_answer(Who.CHAT, self.turn), self._error)
+            spawn(self.services.serving.stop_answer(Who.CHAT, self.turn), self._error)
 
     def turns_changed(self) -> None:
-        turns = self.services.turns
-        if turns.serving is Who.API:
+        activity = view.activity(self.services.serving.queue())
+        if activity is not None and activity.other_app:
             text = self.tr("Answering another app…")
-            if turns.waiting:
-                text += " " + self.tr("%n more waiting", "", turns.waiting)
+            if activity.waiting:
+                text += " " + self.tr("%n more waiting", "", activity.waiting)
             self.activity.setText(text)
-        elif turns.serving is None and turns.waiting:
-            self.activity.setText(self.tr("%n more waiting", "", turns.waiting))
-        self.activity.setVisible(turns.serving is Who.API or (turns.serving is None and turns.waiting > 0))
+        elif activity is not None:
+            self.activity.setText(self.tr("%n more waiting", "", activity.waiting))
+        self.activity.setVisible(activity is not None)
 
     def _piece(self, text: str) -> None:
-        self.transcript[-1][1] += text
+        self.conversation.piece(text)
         if not self._render_timer.isActive():
             self._render_timer.start()
 
     def _update_buttons(self) -> None:
-        streaming = self.turn is not None
-        self.send_button.setText(self.tr("Stop") if streaming else self.tr("Send"))
-        has_model = self.services.model is not None
-        self.send_button.setEnabled(streaming or has_model)
-        self.regenerate_button.setEnabled(not streaming and has_model and self.session is not None)
-        asked = any(role == "user" for role, _, _ in self.transcript)
-        self.edit_button.setEnabled(not streaming and self.session is not None and asked)
-        self.copy_button.setEnabled(any(role == "assistant" and text for role, text, _ in self.transcript))
+        may = self.conversation.buttons(self._has_model())
+        self.send_button.setText(self.tr("Stop") if may.stop else self.tr("Send"))
+        self.send_button.setEnabled(may.send)
+        self.regenerate_button.setEnabled(may.regenerate)
+        self.edit_button.setEnabled(may.edit)
+        self.copy_button.setEnabled(may.copy)
 
     def render_messages(self) -> None:
-        names = {"user": self.tr("You"), "assistant": self.tr("Hearth"), "system": self.tr("System")}
+        names = {Role.USER: self.tr("You"), Role.ASSISTANT: self.tr("Hearth"), Role.SYSTEM: self.tr("System")}
         parts = []
-        for role, text, note in self.transcript:
-            suffix = f" *({markdown_text(self._note(note))})*" if note else ""
-            parts.append(f"**{markdown_text(names.get(role, role))}**{suffix}\n\n{text}\n")
+        for entry in self.conversation.messages:
+            note = self._note(entry)
+            suffix = f" *({markdown_text(note)})*" if note else ""
+            parts.append(f"**{markdown_text(names[entry.role])}**{suffix}\n\n{entry.text}\n")
         # Markdown, but never HTML: an answer (or a failure quoting a device's name) that holds tags is
         # shown with its tags as text, not drawn as markup.
         self.view.document().setMarkdown("\n---\n\n".join(parts), MARKDOWN)
         bar = self.view.verticalScrollBar()
         bar.setValue(bar.maximum())
 
-    def _note(self, note: str) -> str:
-        """A stored answer's state (``stopped``, ``failed: why``) as the reader's language says it."""
-        if note == "stopped":
-            return self.tr("stopped")
-        if note.startswith("failed: "):
-            return fill(self.tr("failed: %1"), note.removeprefix("failed: "))
-        if note == "failed":
-            return self.tr("failed")
-        return note
+    def _note(self, entry: Entry) -> str:
+        """How an answer ended, as the reader's language says it; "" for one complete or under way."""
+        match entry.status:
+            case MessageStatus.DONE | MessageStatus.STREAMING:
+                return ""
+            case MessageStatus.STOPPED:
+                return self.tr("stopped")
+            case MessageStatus.FAILED if entry.error:
+                return fill(self.tr("failed: %1"), entry.error)
+            case MessageStatus.FAILED:
+                return self.tr("failed")
+        # Interrupted: the history's own word for it, which has no translation yet.
+        return entry.status.value
 
     def _error(self, exc: BaseException) -> None:
         self.stats.setText(describe(exc))

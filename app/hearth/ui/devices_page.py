@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.core.fill import fill
-from hearth.mesh.discovery import Neighbour
-from hearth.service.app import ServiceError, Services
 from hearth.service.device_view import DeviceView
+from hearth.service.devices import Neighbour
+from hearth.service.errors import ServiceError
+from hearth.service.root import Hearth
 from hearth.ui import colors
 from hearth.ui.memory_bar import MemoryBar, Part, gib, number
 from hearth.ui.pairing_dialogs import PairDialog
@@ -100,7 +101,7 @@ class DeviceCard(QFrame):
 
 
 class DevicesPage(QWidget):
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.cards: dict[str, DeviceCard] = {}
@@ -131,7 +132,7 @@ class DevicesPage(QWidget):
         self.timer.start()
 
     def refresh(self) -> None:
-        rows = self.services.devices()
+        rows = self.services.devices.listed()
         ids = [r.device_id for r in rows]
         for gone in set(self.cards) - set(ids):
             self.cards.pop(gone).deleteLater()
@@ -157,7 +158,7 @@ class DevicesPage(QWidget):
             fill(self.tr("%1 will no longer be trusted; pairing again needs a new code."), name),
         ):
             with contextlib.suppress(ServiceError):  # already forgotten elsewhere (`hearth forget`)
-                self.services.forget(device_id)
+                self.services.devices.forget(device_id)
             self.refresh()
 
     def _address_given(self, text: str) -> None:
@@ -181,7 +182,7 @@ class DevicesPage(QWidget):
             self.refresh()
 
         spawn(
-            self.services.node.add_address(address.strip()),
+            self.services.devices.add_address(address.strip()),
             lambda exc: self.status.setText(fill(self.tr("Could not add it: %1"), describe(exc))),
             found,
         )

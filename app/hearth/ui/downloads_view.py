@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.core.fill import fill
-from hearth.service.app import Services
 from hearth.service.downloads import DownloadJob, State
+from hearth.service.root import Hearth
 from hearth.ui.memory_bar import gib
 from hearth.ui.plain import plain_label
 from hearth.ui.tasks import spawn
@@ -28,7 +28,7 @@ def duration(seconds: float) -> str:
 
 
 class DownloadRow(QWidget):
-    def __init__(self, services: Services, key: str, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.key = key
@@ -40,7 +40,7 @@ class DownloadRow(QWidget):
         self.pause = QPushButton()
         self.cancel = QPushButton(self.tr("Cancel"))
         self.pause.clicked.connect(self._pause_or_resume)
-        self.cancel.clicked.connect(lambda: spawn(self.services.cancel_download(self.key)))
+        self.cancel.clicked.connect(lambda: spawn(self.services.models.cancel_download(self.key)))
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.pause)
@@ -78,13 +78,13 @@ class DownloadRow(QWidget):
 
     def _pause_or_resume(self) -> None:
         if self.job.state is State.RUNNING:
-            spawn(self.services.pause_download(self.key))
+            spawn(self.services.models.pause_download(self.key))
         else:
-            self.services.resume_download(self.key)
+            self.services.models.resume_download(self.key)
 
 
 class DownloadsView(QWidget):
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.rows: dict[str, DownloadRow] = {}
@@ -95,7 +95,7 @@ class DownloadsView(QWidget):
         self.column.addStretch(1)
 
     def refresh(self) -> None:
-        jobs = self.services.downloads.jobs
+        jobs = self.services.models.downloads()
         for key in [k for k in self.rows if k not in jobs]:
             self.rows.pop(key).deleteLater()
         for key, job in jobs.items():

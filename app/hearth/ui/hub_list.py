@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 from hearth.core.fill import fill
-from hearth.models.hub import HubUnreachable, RemoteModel
-from hearth.service.app import Services
 from hearth.service.fit import Fit, Verdict
+from hearth.service.models import HubUnreachable, RemoteModel
+from hearth.service.root import Hearth
 from hearth.ui.memory_bar import gib, number
 from hearth.ui.plain import tip
 from hearth.ui.tasks import describe, spawn
@@ -40,7 +40,7 @@ class HubList(QTreeWidget):
 
     chosen = Signal(object)  # RemoteModel | None
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.setColumnCount(4)
@@ -82,8 +82,8 @@ class HubList(QTreeWidget):
             async with reads:
                 if _deleted(item):
                     return ""
-                profile = await self.services.remote_profile(model)
-            return fit_text(self, self.services.fit(profile))
+                profile = await self.services.models.remote_profile(model)
+            return fit_text(self, self.services.plans.fit(profile))
 
         def put(text: str, detail: str = "") -> None:
             if not _deleted(item):

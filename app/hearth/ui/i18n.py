@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
-from hearth.ui import prefs
+from hearth.service import preferences as prefs
 
 LANGUAGES = {"en": "English", "ru": "Русский", "zh_CN": "简体中文", "ko": "한국어"}
 # Compiled from the .ts sources in the repository's i18n/ folder by scripts/translations.py.

@@ -15,9 +15,10 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.core.fill import fill
-from hearth.mesh.pairing_endpoint import CodeShown
-from hearth.service.app import Services
+from hearth.service.devices import CodeShown
 from hearth.service.events import Event
+from hearth.service.root import Hearth
+from hearth.service.serving_state import Lost
 from hearth.ui import theme, welcome
 from hearth.ui.app_icon import app_icon
 from hearth.ui.chat_page import ChatPage
@@ -39,7 +40,7 @@ NAV_ICONS = ("devices", "planner", "chat", "models", "settings")
 class MainWindow(QMainWindow):
     quit_requested = Signal()
 
-    def __init__(self, services: Services, tray: Tray | None = None) -> None:
+    def __init__(self, services: Hearth, tray: Tray | None = None) -> None:
         super().__init__()
         self.services = services
         self.tray = tray or Tray(services, self)
@@ -79,15 +80,9 @@ class MainWindow(QMainWindow):
         self._redraw.setSingleShot(True)
         self._redraw.setInterval(REDRAW_MS)
         self._redraw.timeout.connect(self._apply_events)
-        listener = self._event
-        services.listeners.append(listener)
         # The services outlive the window when it is deleted first (tests, scripts).
-
-        def unlisten() -> None:
-            if listener in services.listeners:
-                services.listeners.remove(listener)
-
-        self.destroyed.connect(unlisten)
+        unsubscribe = services.events.subscribe(self._event)
+        self.destroyed.connect(lambda: unsubscribe())
         self.tray.open_requested.connect(self.bring_up)
         self.tray.quit_requested.connect(self.quit_requested.emit)
         self._retranslating = False
@@ -187,7 +182,7 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(1)
 
     def _replan(self) -> None:
-        if self.services.model is None:
+        if self.services.serving.loaded() is None:
             self.planner.propose_after_loss()
         else:
             self.planner.propose_better()
@@ -228,7 +223,7 @@ class MainWindow(QMainWindow):
             self.settings.show_donation()
         if Event.MODEL in dirty:
             self.chat.model_changed()
-            if self.services.model is None and self.services.lost is not None:
+            if isinstance(self.services.serving.state, Lost):
                 self.planner.propose_after_loss()
         if dirty & {Event.API, Event.MODEL}:
             self.settings.other_apps.show_status()
@@ -241,7 +236,7 @@ class MainWindow(QMainWindow):
             self.planner.reload_models()
 
     def _show_codes(self) -> None:
-        for shown in self.services.pending_codes():
+        for shown in self.services.devices.pending_codes():
             if shown.requester_id in self.code_dialogs:
                 continue
             self.code_dialogs[shown.requester_id] = dialog = CodeDialog(shown, self)
@@ -256,7 +251,7 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        donating = self.services.donation.enabled
+        donating = self.services.donation.settings.enabled
         if donating and self.tray.available():
             event.ignore()
             self.hide()

@@ -25,10 +25,8 @@ from PySide6.QtWidgets import (
 
 from hearth.core.fill import fill
 from hearth.core.profile import ModelProfile
-from hearth.models.catalog import CatalogModel
-from hearth.models.hub import HubRepo, RemoteModel
-from hearth.models.library import LibraryEntry
-from hearth.service.app import Services
+from hearth.service.models import CatalogModel, HubRepo, LibraryEntry, RemoteModel
+from hearth.service.root import Hearth
 from hearth.ui import i18n
 from hearth.ui.downloads_view import DownloadsView
 from hearth.ui.hub_list import HubList
@@ -46,7 +44,7 @@ class ModelsPage(QWidget):
     library_empty = Signal()  # the first look at the library found nothing
     has_models = Signal()  # a look at the library found at least one model
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.entries: list[LibraryEntry] = []
@@ -108,7 +106,7 @@ class ModelsPage(QWidget):
         return tab
 
     def reload(self) -> None:
-        spawn(self.services.on_disk(self.services.library.entries), self._error, self._fill)
+        spawn(self.services.models.entries(), self._error, self._fill)
 
     def _fill(self, entries: list[LibraryEntry]) -> None:
         self.entries = entries
@@ -194,7 +192,7 @@ class ModelsPage(QWidget):
             self.status.setText(fill(self.tr("Deleted %1"), path))
             self.changed.emit("")
 
-        spawn(self.services.delete_model(path), self._error, deleted)
+        spawn(self.services.models.delete(path), self._error, deleted)
 
     def import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Import an MLX model folder"))
@@ -210,7 +208,7 @@ class ModelsPage(QWidget):
                 return
         self.status.setText(fill(self.tr("Checking %1…"), path))
         spawn(
-            self.services.on_disk(self.services.library.import_file, path),
+            self.services.models.import_file(path),
             lambda exc: self.status.setText(fill(self.tr("%1 was not imported: %2"), path, describe(exc))),
             lambda profile: self._imported(profile),
         )
@@ -246,7 +244,7 @@ class ModelsPage(QWidget):
         if self.catalog.topLevelItemCount():
             return
         try:
-            catalog = self.services.catalog()
+            catalog = self.services.models.catalog()
         except Exception as exc:
             self.catalog_note.setText(describe(exc))
             return
@@ -268,7 +266,7 @@ class ModelsPage(QWidget):
         entry = self.catalog_rows[id(items[0])]
         quant = items[0].text(1)
         self.status.setText(fill(self.tr("Asking the hub for %1…"), entry.name))
-        spawn(self.services.catalog_model(entry, quant), self._error, self.download)
+        spawn(self.services.models.catalog_model(entry, quant), self._error, self.download)
 
     def summary(self, profile: ModelProfile) -> str:
         layers = self.tr("%n layers", "", profile.block_count)
@@ -328,9 +326,9 @@ class ModelsPage(QWidget):
 
         async def find() -> list[tuple[HubRepo, list[RemoteModel] | str]]:
             found: list[tuple[HubRepo, list[RemoteModel] | str]] = []
-            for repo in await self.services.search_hub(text, SEARCH_REPOS):
+            for repo in await self.services.models.search_hub(text, SEARCH_REPOS):
                 try:
-                    found.append((repo, await self.services.hub_models(repo.repo)))
+                    found.append((repo, await self.services.models.hub_models(repo.repo)))
                 except Exception as exc:  # one repository that fails does not hide the others
                     found.append((repo, describe(exc)))
             return found
@@ -356,7 +354,7 @@ class ModelsPage(QWidget):
     # --- downloads ---
 
     def download(self, model: RemoteModel) -> None:
-        self.services.download(model)
+        self.services.models.download(model)
         self.status.setText(fill(self.tr("Downloading %1"), model.name))
         self.tabs.setCurrentWidget(self.downloads)
         self.downloads.refresh()

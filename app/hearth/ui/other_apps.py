@@ -15,13 +15,13 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.core.fill import fill
-from hearth.service.app import Services
+from hearth.service.root import Hearth
 from hearth.ui.plain import plain_label
 from hearth.ui.tasks import describe, spawn
 
 
 class OtherAppsBox(QGroupBox):
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("Other apps"))
         self.services = services
@@ -79,10 +79,10 @@ class OtherAppsBox(QGroupBox):
         form.addRow(copy_example)
         form.addRow(self.status)
         self.show_settings()
-        spawn(services.api_key(), self._error, self._show_key)
+        spawn(services.api.key(), self._error, self._show_key)
 
     def show_settings(self) -> None:
-        s = self.services.api_settings
+        s = self.services.api.settings
         self.enabled.setChecked(s.enabled)
         self.lan.setChecked(s.lan)
         self.port.setValue(s.port)
@@ -91,7 +91,7 @@ class OtherAppsBox(QGroupBox):
         self.show_status()
 
     def show_status(self) -> None:
-        status, settings = self.services.api_status, self.services.api_settings
+        status, settings = self.services.api.status, self.services.api.settings
         if status.error:
             self.address.setText(fill(self.tr("Not listening: %1"), status.error))
         elif status.url:
@@ -100,7 +100,7 @@ class OtherAppsBox(QGroupBox):
         else:
             self.address.setText(self.tr("Off"))
         url = status.url or f"http://127.0.0.1:{settings.port}/v1"
-        model = self.services.served_name() or "MODEL"
+        model = self.services.serving.served_name() or "MODEL"
         auth = ' -H "Authorization: Bearer $HEARTH_KEY"' if settings.needs_key else ""
         self.example.setText(
             f'curl {url}/chat/completions -H "Content-Type: application/json"{auth} '
@@ -109,7 +109,7 @@ class OtherAppsBox(QGroupBox):
 
     def apply(self) -> None:
         origins = [o.strip() for o in self.origins.text().split(",") if o.strip()]
-        self.services.set_api_settings(
+        self.services.api.set_settings(
             enabled=self.enabled.isChecked(),
             lan=self.lan.isChecked(),
             port=self.port.value(),
@@ -119,7 +119,7 @@ class OtherAppsBox(QGroupBox):
         self.status.setText(self.tr("Saved."))
 
     def _new_key(self) -> None:
-        spawn(self.services.regenerate_api_key(), self._error, self._show_key)
+        spawn(self.services.api.regenerate_key(), self._error, self._show_key)
 
     def _show_key(self, key: str) -> None:
         self.key.setText(key)

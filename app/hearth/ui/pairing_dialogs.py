@@ -11,9 +11,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from hearth.core.fill import fill
-from hearth.mesh.pairing_client import PairingAttempt
-from hearth.mesh.pairing_endpoint import CodeShown
-from hearth.service.app import Services
+from hearth.service.devices import CodeShown, PairingAttempt
+from hearth.service.root import Hearth
 from hearth.ui.plain import plain_label
 from hearth.ui.tasks import describe, spawn
 
@@ -21,7 +20,7 @@ from hearth.ui.tasks import describe, spawn
 class PairDialog(QDialog):
     """Asks a device to pair; shows progress, takes the code, reports the outcome."""
 
-    def __init__(self, services: Services, target: str, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, target: str, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.attempt: PairingAttempt | None = None
@@ -49,7 +48,7 @@ class PairDialog(QDialog):
         layout = QVBoxLayout(self)
         for w in (self.message, self.code, self.buttons):
             layout.addWidget(w)
-        self.task: asyncio.Task[Any] | None = spawn(services.pair(target), self._failed, self._asked)
+        self.task: asyncio.Task[Any] | None = spawn(services.devices.pair(target), self._failed, self._asked)
 
     def _asked(self, attempt: PairingAttempt) -> None:
         self.attempt = attempt
@@ -66,7 +65,9 @@ class PairDialog(QDialog):
         self.ok.setEnabled(False)
         self.code.setEnabled(False)
         self.message.setText(self.tr("Checking the code…"))
-        self.task = spawn(self.services.finish_pairing(self.attempt, code), self._failed, self._paired)
+        self.task = spawn(
+            self.services.devices.finish_pairing(self.attempt, code), self._failed, self._paired
+        )
 
     def _paired(self, device: Any) -> None:
         self.task = None

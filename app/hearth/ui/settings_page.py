@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.core.fill import fill
-from hearth.service.app import Services
+from hearth.service.root import Hearth
 from hearth.ui import i18n, theme
 from hearth.ui.other_apps import OtherAppsBox
 from hearth.ui.plain import plain_label
@@ -27,7 +27,7 @@ GIB = 2**30
 class SettingsPage(QWidget):
     donation_changed = Signal()
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.language = QComboBox()
@@ -58,8 +58,8 @@ class SettingsPage(QWidget):
         self.replan = QCheckBox(
             self.tr("When a device of the plan leaves, load the best plan over the devices left")
         )
-        self.replan.setChecked(services.pooling.replan_automatically)
-        self.replan.toggled.connect(lambda on: self.services.set_pooling(replan_automatically=on))
+        self.replan.setChecked(services.plans.pooling.replan_automatically)
+        self.replan.toggled.connect(lambda on: self.services.plans.set_pooling(replan_automatically=on))
         apply = QPushButton(self.tr("Apply"))
         apply.clicked.connect(self.apply)
         self.status = plain_label()  # or an error
@@ -82,11 +82,11 @@ class SettingsPage(QWidget):
         self.show_donation()
 
     def show_donation(self) -> None:
-        d = self.services.donation
+        d = self.services.donation.settings
         self.donate.setChecked(d.enabled)
         self.memory.setValue(d.max_memory / GIB)
         self.threads.setValue(d.threads)
-        why = self.services.workers_exposed
+        why = self.services.donation.workers_exposed
         self.not_isolated.setText(
             fill(
                 self.tr(
@@ -101,7 +101,7 @@ class SettingsPage(QWidget):
         self.not_isolated.setVisible(bool(why))
 
     def apply(self) -> None:
-        donate = self.services.donate(
+        donate = self.services.donation.donate(
             self.donate.isChecked(), int(self.memory.value() * GIB), self.threads.value()
         )
         spawn(donate, self._error, lambda _: self._applied())

@@ -4,17 +4,16 @@ and line icons drawn in the palette's text colour so that they read on either.""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
-from hearth.ui import prefs
-from hearth.ui.app_icon import svg_icon
+from hearth.service import preferences as prefs
+from hearth.ui.app_icon import RESOURCES, svg_icon
 
 CHOICES = ("system", "light", "dark")
-ICONS = Path(__file__).resolve().parent / "icons"
+ICONS = RESOURCES / "nav"  # the pages' line icons, beside the app's own (app_icon.find_resources)
 _DARK = {
     QPalette.ColorRole.Window: "#202124",
     QPalette.ColorRole.WindowText: "#e8eaed",

@@ -6,7 +6,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from hearth.service.app import Services
+from hearth.service.root import Hearth
 from hearth.ui import theme
 from hearth.ui.app_icon import tray_icon
 from hearth.ui.plain import notification_text
@@ -17,7 +17,7 @@ class Tray(QObject):
     open_requested = Signal()
     quit_requested = Signal()
 
-    def __init__(self, services: Services, parent: QObject | None = None) -> None:
+    def __init__(self, services: Hearth, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.icon = QSystemTrayIcon(self)
@@ -51,9 +51,9 @@ class Tray(QObject):
             self.icon.show()
 
     def refresh(self) -> None:
-        state = self.services.donation_state()
+        state = self.services.donation.state()
         self.donate_action.blockSignals(True)
-        self.donate_action.setChecked(self.services.donation.enabled)
+        self.donate_action.setChecked(self.services.donation.settings.enabled)
         self.donate_action.blockSignals(False)
         if state != self.state:
             self.state = state
@@ -67,7 +67,7 @@ class Tray(QObject):
         self.icon.setToolTip("Hearth — " + text)
 
     def _donate_toggled(self, on: bool) -> None:
-        spawn(self.services.donate(on), None, lambda _: self.refresh())
+        spawn(self.services.donation.donate(on), None, lambda _: self.refresh())
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:

@@ -6,8 +6,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hearth.core.fill import fill
-from hearth.service.app import Services
-from hearth.ui import prefs
+from hearth.service import preferences as prefs
+from hearth.service.root import Hearth
 from hearth.ui.memory_bar import gib
 from hearth.ui.plain import plain_label
 
@@ -25,7 +25,7 @@ class Welcome(QFrame):
     add_device = Signal()  # the user wants to pair another device first
     pick_model = Signal()  # the user goes on with a model for the devices there are
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.setObjectName("welcome")
@@ -74,7 +74,7 @@ class Welcome(QFrame):
         self.show_device()
 
     def show_device(self) -> None:
-        me = next((d for d in self.services.devices() if d.this_device), None)
+        me = next((d for d in self.services.devices.listed() if d.this_device), None)
         if me is None:
             self.device.setText("")
             return

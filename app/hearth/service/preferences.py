@@ -1,4 +1,5 @@
-"""The window's own preferences (language, theme), kept in ``ui.json`` in the configuration folder."""
+"""The window's own preferences (language, theme, the first-run guide), kept in ``ui.json`` in the
+configuration folder."""
 
 from __future__ import annotations
 

@@ -1,0 +1,53 @@
+"""What this device lends paired hosts: memory and threads, switched on and off by its user."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from hearth.service.node import Node
+from hearth.service.status import DonationStatus
+from hearth.store.settings import Donation
+
+
+class DonationState(StrEnum):
+    IDLE = "idle"  # not donating
+    DONATING = "donating"  # available to paired hosts
+    BUSY = "busy"  # a host is using a worker here
+
+
+class Donating:
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    @property
+    def settings(self) -> Donation:
+        return self._node.donation
+
+    @property
+    def donated_bytes(self) -> int:
+        """What paired hosts may use here now; 0 while not donating."""
+        return self._node.donated_bytes
+
+    async def donate(
+        self, enabled: bool, max_memory: int | None = None, threads: int | None = None
+    ) -> DonationStatus:
+        """Switch donation on or off; limits left as None keep their stored value."""
+        changes: dict[str, bool | int] = {"enabled": enabled}
+        if max_memory is not None:
+            changes["max_memory"] = max_memory
+        if threads is not None:
+            changes["threads"] = threads
+        donation = await self._node.set_donation(**changes)
+        return DonationStatus(donation.enabled, self._node.donated_bytes)
+
+    @property
+    def workers_exposed(self) -> str | None:
+        """While this device donates: why the workers it runs for paired hosts can be reached by other
+        local accounts (no network namespace for them here); None when they are isolated or before
+        that is known. ``Event.DONATION`` says when it changes."""
+        return self._node.workers_exposed
+
+    def state(self) -> DonationState:
+        if not self._node.donation.enabled:
+            return DonationState.IDLE
+        return DonationState.BUSY if self._node.workers.reservations else DonationState.DONATING

@@ -1,0 +1,314 @@
+"""Serving the model: load a plan, answer on it, notice devices that leave, plan again without them.
+
+The state (``serving_state``) changes only here, and every change is announced as ``Event.MODEL``.
+Answers are served one at a time in arrival order (``Turns``); cancelling the caller of ``generate``
+stops its answer at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hearth.core.load_progress import device_progress
+from hearth.core.plan import HOST, Plan, PlanError
+from hearth.core.planner import Prediction
+from hearth.core.profile import ModelProfile
+from hearth.engine import messages as m
+from hearth.engine.client import EngineDied, EngineError
+from hearth.service.errors import ServiceError
+from hearth.service.events import Event
+from hearth.service.plans import Plans
+from hearth.service.pools import Pool, Pools
+from hearth.service.serving_state import Idle, Loaded, Loading, Lost, ServingState
+from hearth.service.turns import Turns, Who
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Queue:
+    serving: Who | None  # whose answer the model is giving now
+    waiting: int  # answers waiting for their turn
+
+
+# How much faster a plan over devices now in sight must be before it is offered instead.
+BETTER_GAIN = 1.15
+
+
+class Engine(Protocol):
+    """What serving needs of the engine process (``engine.client.EngineClient``)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    async def load(
+        self, request: m.LoadModel, on_progress: Callable[[float], None] | None = None
+    ) -> m.Loaded: ...
+
+    async def generate(self, request: m.Generate, on_token: Callable[[m.Token], None]) -> m.Done: ...
+
+    async def cancel(self) -> None: ...
+
+    async def unload(self) -> None: ...
+
+    async def kill(self) -> None: ...
+
+
+class Serving:
+    def __init__(
+        self,
+        engine: Engine,
+        pools: Pools,
+        plans: Plans,
+        emit: Callable[[Event], None],
+    ) -> None:
+        self._engine = engine
+        self._pools = pools
+        self._plans = plans
+        self._emit = emit
+        self._state: ServingState = Idle()
+        self._pool: Pool | None = None
+        # Pools reserved for engines that run elsewhere on this machine (``hearth chat --pool``).
+        self._reserved: list[Pool] = []
+        self._pool_failing: asyncio.Task[None] | None = None
+        self._turns = Turns(on_change=lambda: emit(Event.TURNS))
+
+    @property
+    def state(self) -> ServingState:
+        return self._state
+
+    def loaded(self) -> Loaded | None:
+        """The model answering now, if one is."""
+        return self._state if isinstance(self._state, Loaded) else None
+
+    def served_name(self) -> str:
+        """The loaded model as other apps name it; "" when none is."""
+        model = self.loaded()
+        return model.served_name if model else ""
+
+    def queue(self) -> Queue:
+        """Whom the model is answering now and how many wait for it."""
+        return Queue(self._turns.serving, self._turns.waiting)
+
+    def _become(self, state: ServingState) -> None:
+        self._state = state
+        self._emit(Event.MODEL)
+
+    # --- loading ---
+
+    async def load(
+        self,
+        profile: ModelProfile,
+        plan: Plan,
+        n_ctx: int,
+        on_progress: Callable[[dict[str, float]], None] | None = None,
+        threads: int | None = None,
+    ) -> Loaded:
+        """Reserve the plan's devices, then load; progress per plan device (``host`` for this one).
+        ``threads`` None: as many as llama.cpp itself would use."""
+        devices = self._plans.devices()
+        held, tokens_per_s = await self._expectation(profile, plan, n_ctx)
+        before = self._state
+        await self._stop_engine()
+        after = before if isinstance(before, Lost) else before.after if isinstance(before, Loading) else None
+        self._become(Loading(profile, plan, n_ctx, after))
+        names = {d.key: d.name for d in devices}
+
+        def progress(fraction: float) -> None:
+            if on_progress is not None:
+                on_progress(device_progress(profile, plan, fraction))
+
+        try:
+            if plan.remote:
+                self._pool = await self._pools.open(profile, plan, n_ctx)
+            endpoints = self._pool.endpoints if self._pool else []
+            request = m.LoadModel.for_plan(profile, plan, n_ctx, rpc_servers=endpoints, threads=threads)
+            loaded = await self._engine.load(request, progress)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                # The user cancelled: a fresh engine process is certain to hold nothing half-loaded.
+                await self._engine.kill()
+            await self._close_pool()
+            self._become(after or Idle())
+            raise
+        serving = (names.get(HOST, "this device"), *(names.get(a.device, a.device) for a in plan.remote))
+        model = Loaded(profile, plan, n_ctx, serving, loaded, held, tokens_per_s)
+        self._become(model)
+        return model
+
+    async def _expectation(
+        self, profile: ModelProfile, plan: Plan, n_ctx: int
+    ) -> tuple[dict[str, int], float]:
+        """What a load will hold on each device, and its predicted speed. llama.cpp maps this device's
+        weights from the file (pages the system counts as free), so only its KV cache and compute
+        buffers count, and the copies its CPU repacks; a remote device copies its weights into
+        memory, and so does MLX."""
+        try:
+            prediction = await self._plans.sized(profile, self._plans.predict(profile, plan, n_ctx), n_ctx)
+        except PlanError:
+            return {}, 0.0
+        mapped = profile.format.mapped
+        held = {
+            p.device: (
+                p.memory.kv + p.memory.compute + p.memory.repacked
+                if p.device == HOST and mapped
+                else p.memory.total
+            )
+            for p in prediction.placements
+        }
+        return held, prediction.tokens_per_s
+
+    async def unload(self) -> None:
+        """Unload the model; a lost model stays lost (its devices stay left out until a load)."""
+        await self._stop_engine()
+        if isinstance(self._state, Loaded | Loading):
+            self._become(Idle())
+
+    async def _stop_engine(self) -> None:
+        if isinstance(self._state, Loaded) and self._state.pooled:
+            await self._engine.kill()  # see EngineClient: a pooled model is not unloaded, its process goes
+        elif self._engine.running:
+            with contextlib.suppress(EngineError):
+                await self._engine.unload()
+        await self._close_pool()
+
+    async def _close_pool(self) -> None:
+        if self._pool is not None:
+            with contextlib.suppress(Exception):
+                await self._pool.close()
+            self._pool = None
+
+    async def close(self) -> None:
+        await self._close_pool()
+        for pool in self._reserved:
+            with contextlib.suppress(Exception):
+                await pool.close()
+        self._reserved.clear()
+
+    # --- pools for engines elsewhere on this machine ---
+
+    async def reserve(self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16") -> Pool:
+        """Reserve the plan's remote devices for an engine that runs elsewhere on this machine
+        (``hearth chat --pool``); the caller releases them with ``release``."""
+        pool = await self._pools.open(profile, plan, n_ctx, cache_type)
+        self._reserved.append(pool)
+        return pool
+
+    async def release(self, pool: Pool) -> None:
+        self._reserved = [p for p in self._reserved if p is not pool]
+        await pool.close()
+
+    def failures(self, pool: Pool | None = None) -> list[str]:
+        """What went wrong with each device of a pool (by default the loaded model's), named for people."""
+        pool = pool or self._pool
+        return [loss.reason for loss in pool.losses()] if pool is not None else []
+
+    # --- devices of the loaded plan that leave ---
+
+    def on_event(self, what: Event) -> None:
+        """Told of every node event: a pool device that left stops the pooled model."""
+        if what == Event.DEVICES:
+            # An engine of `hearth chat` is not this service's to stop: ending its connections to a
+            # device that left makes its llama.cpp fail now rather than wait on that device. The
+            # window's engine is stopped below, and its relays are not left waiting either.
+            for pool in [*self._reserved, *([self._pool] if self._pool else [])]:
+                for name in pool.cut_unreachable():
+                    log.warning("cut the tunnel to %s: its control channel is down", name)
+        if what not in (Event.DEVICES, Event.POOL) or self._pool is None:
+            return
+        if not isinstance(self._state, Loaded):
+            return
+        if self._pool_failing is None and self._pool.losses():
+            self._pool_failing = asyncio.ensure_future(self._pool_failed())
+
+    async def _pool_failed(self) -> None:
+        try:
+            model, pool = self._state, self._pool
+            if not isinstance(model, Loaded) or pool is None:
+                return
+            losses = pool.losses()
+            lost = Lost(
+                model.profile,
+                model.n_ctx,
+                tuple(loss.device_id for loss in losses),
+                tuple(loss.name for loss in losses),
+                tuple(loss.reason for loss in losses),
+            )
+            log.warning("the pooled model stopped: %s", "; ".join(lost.reasons))
+            # llama.cpp cannot go on without a device of its graph: the engine and the pool go.
+            await self._stop_engine()
+            self._become(lost)
+        finally:
+            self._pool_failing = None
+        if self._plans.pooling.replan_automatically:
+            try:
+                await self.replan()
+            except Exception as exc:
+                if isinstance(self._state, Lost):
+                    self._become(_with_failure(self._state, self.explain(exc)))
+
+    def replan_proposal(self) -> Prediction:
+        """The best plan for the lost model over the devices that are left."""
+        lost = self._state
+        if not isinstance(lost, Lost):
+            raise ServiceError("No model stopped for want of a device.")
+        return self._plans.auto_plan(lost.profile, lost.n_ctx)
+
+    async def replan(self) -> Loaded:
+        """Load the lost model again on the best plan over the devices that are left."""
+        proposal = self.replan_proposal()
+        lost = self._state
+        assert isinstance(lost, Lost)
+        return await self.load(lost.profile, proposal.plan, lost.n_ctx)
+
+    def better_plan(self, gain: float = BETTER_GAIN) -> Prediction | None:
+        """A plan for the loaded model that devices now in sight would make at least ``gain`` times
+        faster than the loaded one was predicted to be, using a device it does not use; else None."""
+        model = self._state
+        if not isinstance(model, Loaded) or not model.tokens_per_s:
+            return None
+        try:
+            best = self._plans.auto_plan(model.profile, model.n_ctx)
+        except PlanError:
+            return None
+        used = {a.device for a in model.plan.remote}
+        new = {a.device for a in best.plan.remote} - used
+        return best if new and best.tokens_per_s >= model.tokens_per_s * gain else None
+
+    def explain(self, exc: BaseException) -> str:
+        """What went wrong, naming the device when a pooled answer or load failed because of one."""
+        if isinstance(exc, EngineDied):
+            lost = self._state.reasons if isinstance(self._state, Lost) else ()
+            failed = self.failures() or list(lost)
+            if failed:
+                return "; ".join(failed)
+        if not str(exc):
+            log.error("failed without a message: %r", exc)
+        return str(exc) or "it failed without saying why (the log has the details)"
+
+    # --- answering ---
+
+    async def generate(
+        self, request: m.Generate, on_token: Callable[[m.Token], None], who: Who = Who.API
+    ) -> m.Done:
+        """Run one request on the loaded model once it is this request's turn (first come, first
+        served; ``LineFull`` when too many wait). Cancelling the caller stops the answer at once."""
+        async with self._turns.turn(who):
+            return await self._engine.generate(request, on_token)
+
+    async def stop_answer(self, who: Who, task: asyncio.Task[Any]) -> None:
+        """Stop ``who``'s answer: an answer under way ends as "stopped" with what was said; one still
+        waiting for its turn is withdrawn."""
+        if self._turns.serving is who:
+            await self._engine.cancel()
+        else:
+            task.cancel()
+
+
+def _with_failure(lost: Lost, why: str) -> Lost:
+    return Lost(lost.profile, lost.n_ctx, lost.device_ids, lost.names, lost.reasons, why)
