@@ -13,11 +13,11 @@ from hearth.mesh.listener import Admission, Gate, Listener, source_key
 @pytest.mark.parametrize(
     ("address", "key"),
     [
-        ("192.168.1.20", "192.168.1.20"),
+        ("192.0.2.20", "192.0.2.20"),
         ("127.0.0.1", "127.0.0.1"),
         ("127.0.0.9", "127.0.0.9"),  # each loopback address its own, as before
         ("::1", "::1"),
-        ("::ffff:192.168.1.20", "192.168.1.20"),  # IPv4-mapped: the IPv4 address it is
+        ("::ffff:192.0.2.20", "192.0.2.20"),  # IPv4-mapped: the IPv4 address it is
         ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
         ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
         ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
@@ -38,15 +38,15 @@ def test_one_ipv6_network_shares_the_per_source_cap() -> None:
     assert gate.admit("2001:db8:1:2:dead:beef:0:1") is None
     assert gate.admit("2001:db8:1:3::1") is not None  # the next /64 is another source
     # An IPv4 address and its IPv4-mapped form are one source too.
-    assert gate.admit("10.0.0.7") and gate.admit("::ffff:10.0.0.7") and gate.admit("10.0.0.7")
-    assert gate.admit("::ffff:10.0.0.7") is None
-    assert gate.admit("10.0.0.8") is not None
+    assert gate.admit("198.51.100.7") and gate.admit("::ffff:198.51.100.7") and gate.admit("198.51.100.7")
+    assert gate.admit("::ffff:198.51.100.7") is None
+    assert gate.admit("198.51.100.8") is not None
     # A place given back counts for the whole /64 again.
     held[0].done()
     assert gate.admit("2001:db8:1:2::99") is not None
     for admission in held:
         admission.close()
-    # Left: 2001:db8:1:2::99, 2001:db8:1:3::1, 10.0.0.7 three times and 10.0.0.8.
+    # Left: 2001:db8:1:2::99, 2001:db8:1:3::1, 198.51.100.7 three times and 198.51.100.8.
     assert gate.in_handshake() == 6 and gate.open() == 6
 
 
