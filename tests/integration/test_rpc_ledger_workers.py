@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from harness.sockets import recv_exact
 from hearth.core import control
 from hearth.core.device_id import device_id
 from hearth.core.rpc_filter import Ledger
@@ -31,15 +32,6 @@ HELLO_REPLY = 8 + 4 + CONN_CAPS_SIZE
 
 def alloc(size: int) -> bytes:
     return bytes([Cmd.ALLOC_BUFFER]) + struct.pack("<QIQ", 12, 0, size)
-
-
-def recv_exact(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        assert chunk, "closed early"
-        data += chunk
-    return data
 
 
 def wait_for(condition: Callable[[], bool]) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from harness.sockets import recv_exact
 from hearth.core.rpc_filter import Ledger, RpcFilter
 from hearth.core.rpc_protocol import Cmd
 from hearth.engine.rpc import graph_rules
@@ -29,15 +30,6 @@ def wait_for(condition: Callable[[], bool], timeout: float = BOUND_S) -> bool:
 
 def cmd(code: int, payload: bytes = b"") -> bytes:
     return bytes([code]) + struct.pack("<Q", len(payload)) + payload
-
-
-def recv_exact(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        assert chunk, "closed early"
-        data += chunk
-    return data
 
 
 def tcp_pair(listener: socket.socket) -> tuple[socket.socket, socket.socket]:
