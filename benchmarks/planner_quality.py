@@ -36,7 +36,7 @@ from pathlib import Path
 
 from benchmarks._common import decode, median, medium_model, raw_worker, share_cores
 from hearth.core.memory import device_memory
-from hearth.core.plan import HOST, Assignment, Plan, even_plan
+from hearth.core.plan import HOST, Assignment, Plan, PlanKey, even_plan
 from hearth.core.planner import DeviceSpec, auto_plan, predict
 from hearth.core.profile import ModelProfile, read_profile
 from hearth.engine import messages as m
@@ -83,10 +83,13 @@ async def probe_all(args: argparse.Namespace, work: Path, i: int) -> dict[str, f
     return probed
 
 
+A, B = PlanKey("A"), PlanKey("B")
+
+
 def specs(probes: list[dict[str, float]], room: int, big: int) -> tuple[DeviceSpec, list[DeviceSpec]]:
     """The devices as the planner takes them, from the median of each probed figure."""
     mid = {key: median([p[key] for p in probes]) for key in probes[0]}
-    return DeviceSpec(HOST, room, mid[HOST]), [DeviceSpec(n, big, mid[n], mid["hop"]) for n in ("A", "B")]
+    return DeviceSpec(HOST, room, mid[HOST]), [DeviceSpec(n, big, mid[n], mid["hop"]) for n in (A, B)]
 
 
 async def probe_speed(threads: int, log: Path) -> float:
@@ -102,7 +105,7 @@ def candidates(n_layers: int, step: int) -> list[Plan]:
     """Contiguous plans, host first, workers A and B in either order, cut on a grid of ``step``."""
     cuts = sorted({*range(0, n_layers + 1, step), n_layers})
     plans = {}
-    for order in (("A", "B"), ("B", "A")):
+    for order in ((A, B), (B, A)):
         for c1, c2 in itertools.combinations_with_replacement(cuts, 2):
             parts = [(HOST, 0, c1), (order[0], c1, c2), (order[1], c2, n_layers)]
             assignments = tuple(Assignment(d, s, e) for d, s, e in parts if e > s or d == HOST)
@@ -114,11 +117,11 @@ def candidates(n_layers: int, step: int) -> list[Plan]:
 def memory_splits(n_layers: int) -> dict[str, Plan]:
     llama_default = Plan(
         n_layers,
-        (Assignment(HOST, 0, 0), Assignment("A", 0, n_layers // 2), Assignment("B", n_layers // 2, n_layers)),
+        (Assignment(HOST, 0, 0), Assignment(A, 0, n_layers // 2), Assignment(B, n_layers // 2, n_layers)),
     )
     return {
         "llama.cpp default (free memory)": llama_default,
-        "exo (RAM)": even_plan(n_layers, [HOST, "A", "B"]),
+        "exo (RAM)": even_plan(n_layers, [HOST, A, B]),
     }
 
 

@@ -13,7 +13,7 @@ import random
 import statistics
 import time
 
-from hearth.core.plan import HOST, even_plan
+from hearth.core.plan import HOST, PlanKey, even_plan
 from hearth.core.planner import DeviceSpec, auto_plan, evaluate
 from hearth.core.profile import ModelProfile, shaped_profile
 
@@ -42,10 +42,10 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(7)
     profile = model(args.layers)
-    host = DeviceSpec("host", 16 * 1024 * MIB, 100e9)
+    host = DeviceSpec(HOST, 16 * 1024 * MIB, 100e9)
     remotes = [
         DeviceSpec(
-            f"device{i}",
+            PlanKey(f"device{i}"),
             rng.choice([8, 12, 16, 24, 32]) * 1024 * MIB,
             rng.uniform(20e9, 400e9),
             rng.uniform(0.0005, 0.003),

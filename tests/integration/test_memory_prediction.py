@@ -20,7 +20,7 @@ from gguf import GGMLQuantizationType as QT
 
 from harness.real_model import smollm2
 from hearth.core.memory import DeviceMemory, device_memory
-from hearth.core.plan import HOST, parse_plan
+from hearth.core.plan import HOST, PlanKey, parse_plan
 from hearth.core.planner import DeviceSpec, Prediction, auto_plan
 from hearth.core.profile import ModelProfile, read_profile
 from hearth.core.repack import NO_REPACK, Matrix, RepackRules
@@ -265,7 +265,7 @@ def test_a_plan_that_llama_cpp_sizes_bigger_than_the_estimate_is_made_again() ->
     # the planner keeps as many layers here as the estimate lets it.
     room = device_memory(profile, 0, 15, 512, host=True).total + 1000
     host = DeviceSpec(HOST, room, 100e9)
-    remotes = [DeviceSpec("desktop", 1 << 34, 10e9, 1e-3)]
+    remotes = [DeviceSpec(PlanKey("desktop"), 1 << 34, 10e9, 1e-3)]
     first = auto_plan(profile, host, remotes, 512)
     assert str(first.plan) == "host:0-14,desktop:15-29" and not first.over
 

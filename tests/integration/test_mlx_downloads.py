@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hearth.core.formats import ModelFormat
 from hearth.models import synthetic_mlx
 from hearth.models.catalog import CatalogFile, CatalogModel
 from hearth.models.hub import Hub
@@ -43,7 +44,7 @@ def test_an_mlx_build_is_profiled_from_headers_and_downloads_as_a_folder(mlx_hub
         context=2048,
         repo=REPO,
         files=[CatalogFile("4bit", "model.safetensors", 1)],
-        format="mlx",
+        format=ModelFormat.MLX,
     )
 
     async def scenario():

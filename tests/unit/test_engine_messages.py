@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hearth.core.formats import ModelFormat
 from hearth.core.plan import parse_plan
 from hearth.core.profile import CACHE_TYPES, ModelProfile, shaped_profile
 from hearth.engine import messages as m
@@ -84,7 +85,7 @@ def test_random_bytes_never_escape_as_other_errors(body: bytes) -> None:
 MIB = 2**20
 
 
-def _profile(fmt: str = "gguf") -> ModelProfile:
+def _profile(fmt: ModelFormat = ModelFormat.GGUF) -> ModelProfile:
     shaped = shaped_profile(
         [10 * MIB] * 8,
         embedding_length=256,
@@ -151,7 +152,7 @@ def test_a_local_plan_loads_every_layer_here_with_the_model_s_backend() -> None:
     plan = parse_plan("host:0-7", 8)
     load = m.LoadModel.for_plan(_profile(), plan, 512)
     assert (load.n_gpu_layers, load.tensor_split, load.rpc_servers, load.backend) == (0, None, [], "llama")
-    assert m.LoadModel.for_plan(_profile("mlx"), plan, 512).backend == "mlx"
+    assert m.LoadModel.for_plan(_profile(ModelFormat.MLX), plan, 512).backend == "mlx"
 
 
 def test_a_plan_that_its_endpoints_or_its_model_cannot_run_is_refused() -> None:
@@ -159,7 +160,7 @@ def test_a_plan_that_its_endpoints_or_its_model_cannot_run_is_refused() -> None:
     with pytest.raises(BadRequest, match="1 other devices, but 0 are connected"):
         m.LoadModel.for_plan(_profile(), plan, 512)
     with pytest.raises(BadRequest, match="pooling needs the model as GGUF"):
-        m.LoadModel.for_plan(_profile("mlx"), plan, 512, rpc_servers=["127.0.0.1:1"])
+        m.LoadModel.for_plan(_profile(ModelFormat.MLX), plan, 512, rpc_servers=["127.0.0.1:1"])
     with pytest.raises(BadRequest, match="unknown KV cache type"):
         m.LoadModel.for_plan(_profile(), plan, 512, rpc_servers=["127.0.0.1:1"], cache_type="f8")
 

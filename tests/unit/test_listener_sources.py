@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
@@ -54,8 +55,10 @@ def _listener_caps(host: str, family: int) -> None:
     gate = Gate(handshakes=50, per_source=2, deadline_s=5)
     listener = Listener(host, gate)
 
+    release = threading.Event()
+
     def hold(conn: socket.socket, addr: tuple[str, int], admission: Admission) -> None:
-        time.sleep(2)  # in its handshake all along: each counts against the caps
+        release.wait(10)  # in its handshake until the counts are read: each counts against the caps
         conn.close()
 
     listener.serve(hold, "test")
@@ -71,6 +74,7 @@ def _listener_caps(host: str, family: int) -> None:
             time.sleep(0.02)
         assert gate.refused == 2 and gate.in_handshake() == 2
     finally:
+        release.set()
         for sock in socks:
             sock.close()
         listener.close()

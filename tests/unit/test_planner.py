@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hearth.core.plan import HOST as HOST_NAME
-from hearth.core.plan import PlanError, parse_plan
+from hearth.core.plan import PlanError, PlanKey, parse_plan
 from hearth.core.planner import DeviceSpec, auto_plan, evaluate
 from hearth.core.profile import ModelProfile, shaped_profile
 from tests.unit.planner_oracle import brute_force
@@ -25,33 +25,38 @@ def profile(layer_bytes: list[int], head: int = 4 * MIB) -> ModelProfile:
     )
 
 
-HOST = DeviceSpec("host", 2048 * MIB, 20e9)
+def spec(name: str, memory_bytes: int, bytes_per_s: float, hop_s: float = 0.0) -> DeviceSpec:
+    return DeviceSpec(PlanKey(name), memory_bytes, bytes_per_s, hop_s)
+
+
+HOST = spec("host", 2048 * MIB, 20e9)
 
 
 def test_a_fast_roomy_device_takes_the_layers_and_a_slow_one_gets_nothing() -> None:
     p = profile([100 * MIB] * 8)
-    fast = DeviceSpec("desktop", 4096 * MIB, 80e9, hop_s=0.0005)
-    slow = DeviceSpec("laptop", 4096 * MIB, 2e9, hop_s=0.002)
-    pred = auto_plan(p, DeviceSpec("host", 200 * MIB, 10e9), [slow, fast], n_ctx=512)
+    fast = spec("desktop", 4096 * MIB, 80e9, hop_s=0.0005)
+    slow = spec("laptop", 4096 * MIB, 2e9, hop_s=0.002)
+    pred = auto_plan(p, spec("host", 200 * MIB, 10e9), [slow, fast], n_ctx=512)
     assert str(pred.plan) in ("host:0,desktop:1-7", "desktop:0-7")
-    assert "laptop" in pred.left_out and "not worth it" in pred.left_out["laptop"]
+    laptop = PlanKey("laptop")
+    assert laptop in pred.left_out and "not worth it" in pred.left_out[laptop]
     assert pred.tokens_per_s > 0
 
 
 def test_memory_caps_force_a_split_and_are_respected() -> None:
     p = profile([100 * MIB] * 10)
-    a = DeviceSpec("a", 450 * MIB, 30e9, hop_s=0.001)
-    b = DeviceSpec("b", 450 * MIB, 30e9, hop_s=0.001)
-    pred = auto_plan(p, DeviceSpec("host", 300 * MIB, 30e9), [a, b], n_ctx=256)
+    a = spec("a", 450 * MIB, 30e9, hop_s=0.001)
+    b = spec("b", 450 * MIB, 30e9, hop_s=0.001)
+    pred = auto_plan(p, spec("host", 300 * MIB, 30e9), [a, b], n_ctx=256)
     for placement in pred.placements:
-        cap = {"host": 300 * MIB, "a": 450 * MIB, "b": 450 * MIB}[placement.device]
+        cap = {"host": 300 * MIB, "a": 450 * MIB, "b": 450 * MIB}[str(placement.device)]
         assert placement.memory.total <= cap
     assert sum(pl.end - pl.start for pl in pred.placements) == 10
 
 
 def test_a_manual_plan_over_memory_names_the_device_and_the_overflow() -> None:
     p = profile([100 * MIB] * 8)
-    small = DeviceSpec("laptop", 150 * MIB, 10e9, hop_s=0.001)
+    small = spec("laptop", 150 * MIB, 10e9, hop_s=0.001)
     with pytest.raises(PlanError, match=r"laptop would need \d+ MiB but has 150 MiB: over by \d+ MiB"):
         evaluate(p, HOST, [small], parse_plan("host:0-3,laptop:4-7", 8), n_ctx=512)
     with pytest.raises(PlanError, match="not among the devices"):
@@ -61,20 +66,20 @@ def test_a_manual_plan_over_memory_names_the_device_and_the_overflow() -> None:
 def test_nothing_fits_is_a_clear_error() -> None:
     p = profile([500 * MIB] * 8)
     with pytest.raises(PlanError, match="does not fit"):
-        auto_plan(p, DeviceSpec("host", 100 * MIB, 1e9), [DeviceSpec("a", 100 * MIB, 1e9, 0.001)], n_ctx=512)
+        auto_plan(p, spec("host", 100 * MIB, 1e9), [spec("a", 100 * MIB, 1e9, 0.001)], n_ctx=512)
 
 
 def test_evaluate_agrees_with_the_auto_plan_cost() -> None:
     p = profile([80 * MIB, 120 * MIB, 100 * MIB, 90 * MIB, 110 * MIB, 100 * MIB])
-    remotes = [DeviceSpec("a", 400 * MIB, 25e9, 0.001), DeviceSpec("b", 300 * MIB, 40e9, 0.0005)]
-    pred = auto_plan(p, DeviceSpec("host", 250 * MIB, 15e9), remotes, n_ctx=512)
-    again = evaluate(p, DeviceSpec("host", 250 * MIB, 15e9), remotes, pred.plan, n_ctx=512)
+    remotes = [spec("a", 400 * MIB, 25e9, 0.001), spec("b", 300 * MIB, 40e9, 0.0005)]
+    pred = auto_plan(p, spec("host", 250 * MIB, 15e9), remotes, n_ctx=512)
+    again = evaluate(p, spec("host", 250 * MIB, 15e9), remotes, pred.plan, n_ctx=512)
     assert again.seconds_per_token == pytest.approx(pred.seconds_per_token)
 
 
 _device = st.builds(
     DeviceSpec,
-    name=st.just(""),
+    name=st.just(PlanKey("")),
     memory_bytes=st.integers(50, 1500).map(lambda m: m * MIB),
     bytes_per_s=st.floats(1e9, 100e9),
     hop_s=st.floats(0.0, 0.01),
@@ -90,8 +95,8 @@ _device = st.builds(
 )
 def test_the_auto_plan_is_the_brute_force_optimum(layers, host, remotes, n_ctx) -> None:
     p = profile(layers)
-    remotes = [DeviceSpec(f"d{i}", r.memory_bytes, r.bytes_per_s, r.hop_s) for i, r in enumerate(remotes)]
-    host = DeviceSpec("host", host.memory_bytes, host.bytes_per_s)
+    remotes = [spec(f"d{i}", r.memory_bytes, r.bytes_per_s, r.hop_s) for i, r in enumerate(remotes)]
+    host = spec("host", host.memory_bytes, host.bytes_per_s)
     best = brute_force(p, host, remotes, n_ctx)
     try:
         pred = auto_plan(p, host, remotes, n_ctx)
@@ -110,7 +115,7 @@ def test_the_fast_memory_check_agrees_with_the_memory_model() -> None:
     for n_ctx in (256, 4096):
         model = CostModel(p, n_ctx, "f16")
         for cap in (150 * MIB, 400 * MIB, 900 * MIB):
-            dev = DeviceSpec("d", cap, 1e9)
+            dev = spec("d", cap, 1e9)
             for start in range(6):
                 for end in range(start, 6):
                     for host in (True, False):

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from hearth.core.device_id import DeviceId
 from hearth.core.plan import HOST, Plan, PlanError, parse_plan
 from hearth.core.profile import ModelProfile, shaped_profile
 from hearth.engine import messages as m
@@ -44,7 +45,7 @@ PROFILE = shaped_profile(
 
 def host_row() -> DeviceView:
     return DeviceView(
-        device_id="ALPHA-ID",
+        device_id=DeviceId("ALPHA-ID"),
         short_id="ALPH",
         name="alpha",
         this_device=True,
@@ -59,7 +60,7 @@ def host_row() -> DeviceView:
 
 def donor_row(name: str, bytes_per_s: float = 20e9) -> DeviceView:
     return DeviceView(
-        device_id=f"{name.upper()}-ID",
+        device_id=DeviceId(f"{name.upper()}-ID"),
         short_id=name[:4].upper(),
         name=name,
         paired=True,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import hearth
-from hearth.core.plan import HOST, Plan, parse_plan
+from hearth.core.plan import HOST, Plan, PlanKey, parse_plan
 from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import DeviceSpec, Prediction, auto_plan, predict
 from hearth.core.profile import ModelProfile, shaped_profile
@@ -348,7 +348,8 @@ def test_the_heading_stats_and_activity() -> None:
 # --- the planner page ---
 
 
-def _device(key: str, memory: int, bytes_per_s: float = 20e9, hop_s: float = 0.001) -> PlanningDevice:
+def _device(name: str, memory: int, bytes_per_s: float = 20e9, hop_s: float = 0.001) -> PlanningDevice:
+    key = PlanKey(name)
     spec = DeviceSpec(key, memory, bytes_per_s, 0.0 if key == HOST else hop_s)
     return PlanningDevice(key, "alpha" if key == HOST else f"{key}-name", memory, memory, memory, spec)
 
@@ -465,7 +466,7 @@ def test_a_plan_that_cannot_be_made_says_why() -> None:
     view.say_problem("the library could not be read")
     status = PlanStatus(view.status)  # read again: saying the problem changed it
     assert (status, view.problem) == (PlanStatus.PROBLEM, "the library could not be read")
-    view.draft = PlanDraft([HOST, "gone"], [4, 4])  # over a device that is not there
+    view.draft = PlanDraft([HOST, PlanKey("gone")], [4, 4])  # over a device that is not there
     view.update()
     assert view.prediction is None and PlanStatus(view.status) is PlanStatus.PROBLEM and not view.may_load()
     assert view.problem and view.problem != "the library could not be read"

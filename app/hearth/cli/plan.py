@@ -14,7 +14,7 @@ from hearth.api.local import LocalApiError
 from hearth.cli.say import translate
 from hearth.core.fill import fill
 from hearth.core.gguf_header import GGUFError
-from hearth.core.plan import HOST, PlanError
+from hearth.core.plan import HOST, PlanError, PlanKey
 from hearth.core.planner import DeviceSpec, Prediction
 from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.core.units import MIB
@@ -47,7 +47,7 @@ def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
         memory = parse_size(e.memory) if isinstance(e.memory, str) else e.memory
         if e.bandwidth_gbs <= 0 or memory < 0 or e.hop_ms < 0:
             raise PlanError(f"{path}: '{e.name}' has a negative or zero figure")
-        specs.append(DeviceSpec(e.name, memory, e.bandwidth_gbs * 1e9, e.hop_ms / 1000))
+        specs.append(DeviceSpec(PlanKey(e.name), memory, e.bandwidth_gbs * 1e9, e.hop_ms / 1000))
     host_index = next((i for i, s in enumerate(specs) if s.name == HOST), 0)
     host = specs.pop(host_index)
     return DeviceSpec(HOST, host.memory_bytes, host.bytes_per_s), specs

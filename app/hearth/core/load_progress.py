@@ -7,11 +7,11 @@ each device's share has come.
 
 from __future__ import annotations
 
-from hearth.core.plan import HOST, Plan
+from hearth.core.plan import HOST, Plan, PlanKey
 from hearth.core.profile import ModelProfile
 
 
-def _segments(profile: ModelProfile, plan: Plan) -> list[tuple[str, int]]:
+def _segments(profile: ModelProfile, plan: Plan) -> list[tuple[PlanKey, int]]:
     owner = {layer: a.device for a in plan.assignments for layer in range(a.start, a.end)}
     segments = [(HOST, profile.token_embd_bytes)]
     segments += [(owner[i], size) for i, size in enumerate(profile.layer_bytes)]

@@ -9,12 +9,22 @@ last device. Integer layer counts as shares reproduce a plan exactly.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NewType
 
+from hearth.core.device_id import DeviceId
 from hearth.core.errors import HearthError
 
-HOST = "host"
+# How a plan names a device: HOST for this one, else the device's ID (``core.device_id.DeviceId``), or
+# in a plan a person wrote, the name or ID prefix they gave it, until the service resolves it to an ID.
+PlanKey = NewType("PlanKey", str)
+HOST = PlanKey("host")
+
+
+def key_of(device: DeviceId) -> PlanKey:
+    """The key a plan gives another device: its ID."""
+    return PlanKey(device)
 
 
 class PlanError(HearthError, ValueError):
@@ -23,7 +33,7 @@ class PlanError(HearthError, ValueError):
 
 @dataclass(frozen=True)
 class Assignment:
-    device: str  # HOST, or a device name / ID prefix
+    device: PlanKey
     start: int  # first layer
     end: int  # one past the last layer
 
@@ -80,7 +90,7 @@ def parse_plan(text: str, n_layers: int, is_host: Callable[[str], bool] | None =
         last = int(m.group("end")) if m.group("end") is not None else start
         if last < start:
             raise PlanError(f"'{part.strip()}': the range runs backwards")
-        device = m.group("device")
+        device = PlanKey(m.group("device"))
         if is_host is not None and is_host(device):
             device = HOST
         assignments.append(Assignment(device, start, last + 1))
@@ -90,7 +100,7 @@ def parse_plan(text: str, n_layers: int, is_host: Callable[[str], bool] | None =
 def validate(plan: Plan) -> Plan:
     """Contiguous, in order, every layer exactly once, each device once, the host first."""
     expected = 0
-    seen: set[str] = set()
+    seen: set[PlanKey] = set()
     for i, a in enumerate(plan.assignments):
         if a.start != expected:
             what = (
@@ -112,7 +122,7 @@ def validate(plan: Plan) -> Plan:
     return plan
 
 
-def even_plan(n_layers: int, devices: list[str], weights: list[float] | None = None) -> Plan:
+def even_plan(n_layers: int, devices: Sequence[PlanKey], weights: list[float] | None = None) -> Plan:
     """Split ``n_layers`` over ``devices`` in order, in proportion to ``weights`` (equal by default)."""
     if not devices:
         raise PlanError("no devices to plan over")

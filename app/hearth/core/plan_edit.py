@@ -9,14 +9,15 @@ that many layers to it while every device keeps its place in the pipeline.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hearth.core.plan import HOST, Assignment, Plan, PlanError, validate
+from hearth.core.plan import HOST, Assignment, Plan, PlanError, PlanKey, validate
 
 
 @dataclass
 class PlanDraft:
-    devices: list[str]
+    devices: list[PlanKey]
     counts: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -30,7 +31,7 @@ class PlanDraft:
             raise PlanError("one non-negative layer count per device")
 
     @classmethod
-    def from_plan(cls, plan: Plan, devices: list[str]) -> PlanDraft:
+    def from_plan(cls, plan: Plan, devices: Sequence[PlanKey]) -> PlanDraft:
         """A draft over ``devices`` (pipeline order from the plan first, then the rest)."""
         ordered = [HOST] + [a.device for a in plan.assignments if a.device != HOST]
         ordered += [d for d in devices if d not in ordered]

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hearth.core.memory import DeviceMemory, device_memory
-from hearth.core.plan import HOST, Assignment, Plan, PlanError, validate
+from hearth.core.plan import HOST, Assignment, Plan, PlanError, PlanKey, validate
 from hearth.core.profile import ModelProfile
 from hearth.core.repack import NO_REPACK, RepackRules
 from hearth.core.units import MIB
@@ -29,7 +29,7 @@ from hearth.core.units import MIB
 
 @dataclass(frozen=True)
 class DeviceSpec:
-    name: str
+    name: PlanKey
     memory_bytes: int  # what this plan may use there: donated (or free) memory less headroom
     bytes_per_s: float  # weights read per second while decoding, from the speed probe
     hop_s: float = 0.0  # per-token cost of reaching it from the host; 0 for the host
@@ -39,7 +39,7 @@ class DeviceSpec:
 
 @dataclass(frozen=True)
 class Placement:
-    device: str
+    device: PlanKey
     start: int
     end: int
     memory: DeviceMemory
@@ -50,7 +50,7 @@ class Placement:
 class Overflow:
     """A device that a plan would not fit on: the memory it would need and the memory it has."""
 
-    device: str  # as the plan names it
+    device: PlanKey
     need: int
     cap: int
 
@@ -71,8 +71,8 @@ class Prediction:
     plan: Plan
     placements: tuple[Placement, ...]
     seconds_per_token: float
-    left_out: dict[str, str]  # device -> why it holds nothing
-    over: dict[str, Overflow] = field(default_factory=dict)  # device -> what it would lack
+    left_out: dict[PlanKey, str]  # device -> why it holds nothing
+    over: dict[PlanKey, Overflow] = field(default_factory=dict)  # device -> what it would lack
     # True once the compute buffers are llama.cpp's own sizing (``with_compute``), not the estimate.
     sized_by_llama: bool = False
 
@@ -118,7 +118,7 @@ class CostModel:
         return (self.prefix[end] - self.prefix[start]) / dev.bytes_per_s + dev.hop_s
 
 
-def _placements(model: CostModel, devices: dict[str, DeviceSpec], plan: Plan) -> tuple[Placement, ...]:
+def _placements(model: CostModel, devices: Mapping[PlanKey, DeviceSpec], plan: Plan) -> tuple[Placement, ...]:
     out = []
     for a in plan.assignments:
         host = a.device == HOST

@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hearth.core.device_id import device_id, short_id
+from hearth.core.device_id import DeviceId, device_id, short_id
 from hearth.core.errors import HearthError
-from hearth.store import paths
+from hearth.store import json_state, paths
 from hearth.store import secrets as secret_store
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Identity:
         return x509.load_pem_x509_certificate(self.cert_pem).public_bytes(serialization.Encoding.DER)
 
     @property
-    def device_id(self) -> str:
+    def device_id(self) -> DeviceId:
         return device_id(self.cert_der)
 
     @property
@@ -147,7 +147,8 @@ def load_or_create(name: str | None = None) -> Identity:
     if not cert_path.exists():
         cert_pem, key_pem = make_certificate()
         storage = secret_store.save(_KEY_KIND, KEY_FILE, key_pem.decode())
-        cert_path.write_bytes(cert_pem)
+        # Whole or not at all: a certificate cut short would stop every later start (IdentityError).
+        json_state.write_bytes(cert_path, cert_pem)
     else:
         cert_pem = cert_path.read_bytes()
         if key_pem is None:
@@ -156,7 +157,7 @@ def load_or_create(name: str | None = None) -> Identity:
         if mismatch:
             raise IdentityError(_unusable(cert_path, mismatch))
     if name:
-        name_path.write_text(name, encoding="utf-8")
+        json_state.write_bytes(name_path, name.encode("utf-8"))
     stored_name = name_path.read_text(encoding="utf-8").strip() if name_path.exists() else ""
     return Identity(
         name=stored_name or default_name(), cert_pem=cert_pem, key_pem=key_pem, key_storage=storage

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hearth.core import control
+from hearth.core.device_id import DeviceId
 from hearth.core.errors import HearthError
 from hearth.core.memory import device_memory
-from hearth.core.plan import Assignment, Plan, PlanError
+from hearth.core.plan import Assignment, Plan, PlanError, PlanKey
 from hearth.core.profile import ModelProfile
 from hearth.mesh import tls
 from hearth.mesh.identity import Identity
@@ -105,7 +106,7 @@ class PoolSession:
         self.members.clear()
 
 
-def resolve_devices(node: Node, plan: Plan) -> dict[str, str]:
+def resolve_devices(node: Node, plan: Plan) -> dict[PlanKey, DeviceId]:
     """Plan device names (names or ID prefixes) -> device IDs of paired, connected devices."""
     out = {}
     for a in plan.remote:

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from hearth.core.device_id import device_id, matches
+from hearth.core.device_id import DeviceId, device_id, matches
+from hearth.store import json_state
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TrustedDevice:
-    device_id: str
+    device_id: DeviceId
     name: str
     cert_pem: str
     paired_at: float
@@ -28,6 +29,11 @@ class TrustedDevice:
     @property
     def cert_der(self) -> bytes:
         return x509.load_pem_x509_certificate(self.cert_pem.encode()).public_bytes(serialization.Encoding.DER)
+
+
+@dataclass(frozen=True)
+class _TrustFile:
+    devices: list[TrustedDevice] = field(default_factory=list)
 
 
 def cert_der_from_pem(pem: str) -> bytes:
@@ -40,12 +46,16 @@ class TrustStore:
         self.path = path
         self._devices: dict[str, TrustedDevice] = {}
         self._listeners: list[Callable[[], None]] = []
-        if path.exists():
-            for entry in json.loads(path.read_text(encoding="utf-8")).get("devices", []):
-                dev = TrustedDevice(**entry)
-                # A hand-edited entry whose ID does not match its certificate is ignored.
-                if device_id(dev.cert_der) == dev.device_id:
-                    self._devices[dev.device_id] = dev
+        for dev in json_state.load(path, _TrustFile, _TrustFile).devices:
+            # A hand-edited entry whose ID does not match its certificate is ignored.
+            try:
+                genuine = device_id(dev.cert_der) == dev.device_id
+            except ValueError:
+                genuine = False
+            if genuine:
+                self._devices[dev.device_id] = dev
+            else:
+                log.warning("paired device %r in %s does not match its certificate: ignored", dev.name, path)
 
     def on_change(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
@@ -87,12 +97,7 @@ class TrustStore:
         self._save(notify=False)
 
     def _save(self, notify: bool = True) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = json.dumps({"devices": [asdict(d) for d in self._devices.values()]}, indent=2)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".trust-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(data)
-        os.replace(tmp, self.path)
+        json_state.write(self.path, _TrustFile(list(self._devices.values())))
         if notify:
             for listener in list(self._listeners):
                 listener()

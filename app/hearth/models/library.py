@@ -8,7 +8,6 @@ is listed once, by its first part.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from hearth.core.errors import HearthError
 from hearth.core.gguf_header import GGUFError, is_later_part, read_model_headers, split_parts
 from hearth.core.profile import ModelProfile, profile_from_header
 from hearth.models.mlx_model import is_mlx_model, read_mlx_profile
-from hearth.store import paths
+from hearth.store import json_state, paths
 
 
 class LibraryError(HearthError):
@@ -54,16 +53,10 @@ class ModelLibrary:
         self._index = index or paths.config_dir() / "models.json"
 
     def _imported(self) -> list[str]:
-        try:
-            data = json.loads(self._index.read_text(encoding="utf-8"))
-            return [str(p) for p in data] if isinstance(data, list) else []
-        except (FileNotFoundError, ValueError):
-            return []
+        return json_state.load(self._index, list[str], list)
 
     def _save(self, imported: list[str]) -> None:
-        tmp = self._index.with_suffix(".tmp")
-        tmp.write_text(json.dumps(imported, indent=2), encoding="utf-8")
-        tmp.replace(self._index)
+        json_state.write(self._index, imported)
 
     def paths(self) -> list[str]:
         root = paths.models_dir()

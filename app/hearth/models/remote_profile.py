@@ -24,6 +24,7 @@ from hearth.core.profile import ModelProfile, profile_from_header
 from hearth.models.hub import Hub, HubError, RemoteFile, RemoteModel
 from hearth.models.mlx_model import header_length, mlx_profile, parse_header
 from hearth.models.transfer import fetch_prefix
+from hearth.store import json_state
 
 FIRST_READ = 4 << 20
 # Each read at least doubles, so a header is fetched in a few Range requests; the budget (shared by the
@@ -106,8 +107,5 @@ async def remote_profile(hub: Hub, model: RemoteModel, cache: Path | None = None
         profile = await asyncio.to_thread(profile_from_header, headers[0], headers[1:])
         profile = dataclasses.replace(profile, path=f"{model.repo}/{model.name}")
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_bytes(msgspec.json.encode(profile))
-        tmp.replace(cached)
+        json_state.write_bytes(cached, msgspec.json.encode(profile))
     return profile

@@ -12,7 +12,7 @@ import time
 import msgspec
 
 from hearth.core.control import Telemetry as Sample
-from hearth.core.device_id import short_id
+from hearth.core.device_id import DeviceId, short_id
 from hearth.mesh.discovery import Neighbour
 from hearth.mesh.identity import Identity
 from hearth.mesh.peers import Peers
@@ -20,7 +20,7 @@ from hearth.mesh.trust import TrustStore
 
 
 class DeviceView(msgspec.Struct, frozen=True, kw_only=True):
-    device_id: str
+    device_id: DeviceId
     short_id: str
     name: str
     this_device: bool = False
@@ -65,7 +65,8 @@ def this_device(
 
 def other_devices(trust: TrustStore, peers: Peers, seen: dict[str, Neighbour]) -> list[DeviceView]:
     """Every paired device and every one in sight, paired first, each once."""
-    ids = list(dict.fromkeys([*(d.device_id for d in trust.devices()), *seen]))
+    # A neighbour's key is the ID it announces; a connection is what proves it.
+    ids = list(dict.fromkeys([*(d.device_id for d in trust.devices()), *map(DeviceId, seen)]))
     now = time.time()
     rows = []
     for dev_id in ids:

@@ -95,7 +95,7 @@ class MemoryCheck:
             except BaseException:
                 await engine.kill()  # an answer left in flight must not reach the next request
                 raise
-            figures = {HOST: sized.host}
+            figures: dict[str, int] = {HOST: sized.host}
             figures.update({a.device: size for a, size in zip(plan.remote, sized.remotes, strict=True)})
             self._known[key] = figures
             if len(self._known) > REMEMBERED:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import msgspec
 
-from hearth.core.plan import HOST, Plan, PlanError, parse_plan
+from hearth.core.plan import HOST, Plan, PlanError, PlanKey, key_of, parse_plan
 from hearth.core.planner import DeviceSpec, Overflow, Prediction, auto_plan, evaluate, with_compute
 from hearth.core.profile import ModelProfile
 from hearth.core.repack import NO_REPACK, RepackRules
@@ -48,7 +48,7 @@ def headroom(memory_total: int) -> int:
 
 @dataclass(frozen=True)
 class PlanningDevice:
-    key: str  # HOST for this device, else the device ID (what plans name)
+    key: PlanKey  # HOST for this device, else its device ID
     name: str
     memory_total: int
     memory_free: int
@@ -74,7 +74,7 @@ def planning_devices(
         if row.this_device:
             key = HOST
         elif row.paired and row.connected and donated > 0 and row.device_id not in without:
-            key = row.device_id
+            key = key_of(row.device_id)
         else:
             continue
         free = min(row.memory_total, (row.memory_free or 0) + held.get(key, 0))
@@ -118,7 +118,9 @@ def named_specs(devices: list[PlanningDevice]) -> tuple[DeviceSpec, list[DeviceS
     name where it is unique, by ID where two devices share one."""
     names = [d.name for d in devices]
     specs = [
-        dataclasses.replace(d.spec, name=d.name) if names.count(d.name) == 1 and d.key != HOST else d.spec
+        dataclasses.replace(d.spec, name=PlanKey(d.name))
+        if names.count(d.name) == 1 and d.key != HOST
+        else d.spec
         for d in devices
     ]
     return specs[0], specs[1:]
@@ -145,7 +147,7 @@ def caps(host: DeviceSpec, remotes: list[DeviceSpec]) -> dict[str, int]:
 
 
 def shrunk(
-    host: DeviceSpec, remotes: list[DeviceSpec], over: Mapping[str, Overflow]
+    host: DeviceSpec, remotes: list[DeviceSpec], over: Mapping[PlanKey, Overflow]
 ) -> tuple[DeviceSpec, list[DeviceSpec]]:
     """The devices with as much less room as llama.cpp found a plan to need beyond the estimate, to
     plan again with."""
@@ -197,7 +199,7 @@ async def choose_sized(
 
 
 class PlanRow(msgspec.Struct, frozen=True):
-    device: str
+    device: PlanKey
     layers: tuple[int, int] | None  # first and last layer held; None for a device that holds none
     weights: int
     kv: int
@@ -212,7 +214,7 @@ class PlanReport(msgspec.Struct, frozen=True):
     plan: str
     tokens_per_s: float
     devices: list[PlanRow]
-    left_out: dict[str, str]
+    left_out: dict[PlanKey, str]
     # True when the compute buffers are llama.cpp's own sizing, False when they are the estimate.
     sized_by_llama: bool = False
 

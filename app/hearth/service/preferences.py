@@ -3,25 +3,23 @@ configuration folder."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from hearth.store import paths
+from hearth.store import json_state, paths
 
 
 def _file() -> Path:
     return paths.config_dir() / "ui.json"
 
 
+def _stored() -> dict[str, object]:
+    # Any JSON values: a newer version may keep more than strings here, and writing keeps them.
+    return json_state.load(_file(), dict[str, object], dict)
+
+
 def read() -> dict[str, str]:
-    try:
-        data = json.loads(_file().read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (FileNotFoundError, ValueError):
-        return {}
+    return {k: v for k, v in _stored().items() if isinstance(v, str)}
 
 
 def write(key: str, value: str) -> None:
-    data = read()
-    data[key] = value
-    _file().write_text(json.dumps(data), encoding="utf-8")
+    json_state.write(_file(), {**_stored(), key: value})

@@ -27,7 +27,7 @@ from typing import Any
 
 from gguf import GGMLQuantizationType as QT
 
-from hearth.core.plan import HOST, Assignment, Plan
+from hearth.core.plan import HOST, Assignment, Plan, PlanKey
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 from hearth.engine import rpc_worker
@@ -162,7 +162,7 @@ async def measure_rpc_step(build: str) -> float:
     model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), synthetic.TINY)
     profile = read_profile(str(model))
     n = profile.block_count
-    plan = Plan(n, (Assignment(HOST, 0, n - 1), Assignment("worker", n - 1, n)))
+    plan = Plan(n, (Assignment(HOST, 0, n - 1), Assignment(PlanKey("worker"), n - 1, n)))
     worker = await rpc_worker.start(1, str(paths.cache_dir() / "rpc" / "probe"))
     proc = worker.proc
     assert proc.stdout is not None

@@ -153,7 +153,7 @@ class Serving:
         except PlanError:
             return {}, 0.0
         mapped = profile.format.mapped
-        held = {
+        held: dict[str, int] = {
             p.device: (
                 p.memory.kv + p.memory.compute + p.memory.repacked
                 if p.device == HOST and mapped

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from hearth.core.formats import ModelFormat
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
 from hearth.engine.errors import EngineDied, EngineError
@@ -65,7 +66,7 @@ class SoloChat:
     def request(self, reservation: Reservation | None = None) -> m.LoadModel:
         """The load: alone (llama.cpp, or MLX for an MLX folder), or over the reserved workers."""
         if reservation is None:
-            backend: m.Backend = "mlx" if is_mlx_model(self.model) else "llama"
+            backend = m.BACKEND_OF[ModelFormat.MLX if is_mlx_model(self.model) else ModelFormat.GGUF]
             return m.LoadModel(
                 self.model,
                 n_ctx=self.n_ctx,

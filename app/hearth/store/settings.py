@@ -1,19 +1,30 @@
 """User settings that outlive a run: what this device donates to paired hosts, the API for other apps,
-what a host does when a device of its plan leaves."""
+what a host does when a device of its plan leaves.
+
+They live in ``settings.json``, one object per section, read through ``json_state``: converted
+strictly into these types (a value of the wrong type makes the file damaged, which is kept as
+``settings.json.corrupt`` and reported, never guessed at or written over), and written atomically.
+Sections and fields this version does not know, written by a newer one, are kept in the file as they
+are, so going back and forth between versions loses nothing.
+"""
 
 from __future__ import annotations
 
-import json
-import os
+import dataclasses
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
+
+from hearth.core.errors import HearthError
 from hearth.engine import threads as engine_threads
-from hearth.store import paths
+from hearth.store import json_state, paths
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 T = TypeVar("T")
+SETTINGS_FILE = "settings.json"
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
@@ -71,46 +82,50 @@ class Pooling:
     replan_automatically: bool = False  # load the best plan over the devices left, without asking
 
 
-def _path() -> os.PathLike[str]:
-    return paths.config_dir() / "settings.json"
+@dataclass(frozen=True)
+class Settings:
+    """Every section of ``settings.json`` this version knows."""
+
+    donation: Donation = field(default_factory=Donation)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    pooling: Pooling = field(default_factory=Pooling)
 
 
-def _load_all() -> dict[str, Any]:
-    try:
-        with open(_path(), encoding="utf-8") as f:
-            data = json.load(f)
-        return data if isinstance(data, dict) else {}
-    except (FileNotFoundError, ValueError):
-        return {}
+class SettingsError(HearthError, ValueError):
+    """A change that names no setting, or gives one a value of the wrong type."""
 
 
-def _load(section: str, kind: type[T]) -> T:
-    data = _load_all().get(section, {})
-    fields = kind.__dataclass_fields__  # type: ignore[attr-defined]
-    try:
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in fields}
-        return kind(**values)
-    except (TypeError, AttributeError):
-        return kind()
+def settings_path() -> Path:
+    return paths.config_dir() / SETTINGS_FILE
 
 
-def _save(section: str, value: Any) -> None:
-    data = _load_all()
-    data[section] = asdict(value)
-    with open(_path(), "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
+def load_settings() -> Settings:
+    """The stored settings; the defaults where there are none (or the file was damaged and set aside)."""
+    return json_state.load(settings_path(), Settings, Settings)
 
 
 def _update(section: str, kind: type[T], changes: dict[str, object]) -> T:
-    """The section with ``changes`` applied, saved; lists become tuples as every setting keeps them."""
-    changed = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
-    value = replace(_load(section, kind), **changed)  # type: ignore[type-var]
-    _save(section, value)
+    """The section with ``changes`` applied, checked as the file is checked, and saved."""
+    known = {f.name for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise SettingsError(f"there is no {section} setting named {', '.join(unknown)}")
+    path = settings_path()
+    current, raw = json_state.load_raw(path, Settings, Settings)
+    values = {**msgspec.to_builtins(getattr(current, section)), **msgspec.to_builtins(changes)}
+    try:
+        value = msgspec.convert(values, kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"the {section} settings cannot take that: {exc}") from None
+    data: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
+    stored = data.get(section)
+    data[section] = {**(stored if isinstance(stored, dict) else {}), **msgspec.to_builtins(value)}
+    json_state.write(path, data)
     return value
 
 
 def load_donation() -> Donation:
-    return _load("donation", Donation)
+    return load_settings().donation
 
 
 def update_donation(**changes: object) -> Donation:
@@ -118,7 +133,7 @@ def update_donation(**changes: object) -> Donation:
 
 
 def load_api() -> ApiSettings:
-    return _load("api", ApiSettings)
+    return load_settings().api
 
 
 def update_api(**changes: object) -> ApiSettings:
@@ -126,7 +141,7 @@ def update_api(**changes: object) -> ApiSettings:
 
 
 def load_pooling() -> Pooling:
-    return _load("pooling", Pooling)
+    return load_settings().pooling
 
 
 def update_pooling(**changes: object) -> Pooling:

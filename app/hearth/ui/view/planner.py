@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Protocol
 
+from hearth.core.formats import ModelFormat
 from hearth.core.plan import Plan, PlanError
 from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import Overflow, Prediction
@@ -307,7 +308,7 @@ class PlannerView:
 
     def pools_alone(self) -> bool:
         """An MLX model with other devices there: they cannot take any of it."""
-        return self.profile is not None and self.profile.format == "mlx" and len(self.devices) > 1
+        return self.profile is not None and not self.profile.format.can_pool and len(self.devices) > 1
 
     def twin(self) -> LibraryEntry | None:
         """The library's GGUF of the MLX model chosen, matched by name without quantization marks."""
@@ -319,7 +320,7 @@ class PlannerView:
                 e
                 for e in self.entries
                 if e.profile is not None
-                and e.profile.format == "gguf"
+                and e.profile.format is ModelFormat.GGUF
                 and same_model_key(e.profile.name) == want
             ),
             None,
