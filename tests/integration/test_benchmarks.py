@@ -90,7 +90,7 @@ def test_ui_responsiveness_benchmark_runs_and_prints_the_lag() -> None:
 def test_planner_quality_benchmark_runs_and_prints_the_ratios(tiny_model: Path) -> None:
     result = run_benchmark(
         "planner_quality",
-        ["--model", str(tiny_model), "--step", "4", "--tokens", "8", "--rounds", "1"],
+        ["--model", str(tiny_model), "--step", "8", "--tokens", "8", "--rounds", "1", "--finalists", "2"],
         timeout=300,
     )
     assert re.search(r"auto / best measured: [0-9.]+", result.stdout)

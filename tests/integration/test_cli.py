@@ -195,6 +195,33 @@ def test_plan_from_a_devices_file(tiny_model: Path, tmp_path: Path) -> None:
     assert over.returncode == 2
     assert "laptop would need" in over.stderr and "over by" in over.stderr
 
+    # A household described with its GPUs: the PC's VRAM before its RAM, the host's GPU before the PC.
+    household = tmp_path / "household.json"
+    household.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "host",
+                    "memory": "64M",
+                    "bandwidth_gbs": 0.01,  # a slow CPU: worth a hop to the PC even for a tiny model
+                    "gpus": [{"memory": "1M", "bandwidth_gbs": 300}],
+                },
+                {
+                    "name": "pc",
+                    "memory": "1G",
+                    "bandwidth_gbs": 20,
+                    "hop_ms": 0.5,
+                    "gpus": [{"name": "RTX", "memory": "1G", "bandwidth_gbs": 360}],
+                },
+            ]
+        )
+    )
+    pooled = hearth("plan", "--model", str(tiny_model), "--devices", str(household), "--ctx", "256", "--json")
+    assert pooled.returncode == 0, pooled.stderr
+    rows = {r["device"]: r for r in json.loads(pooled.stdout)["devices"]}
+    # The host's GPU is too small for a layer; the PC's VRAM is the fastest memory in the house.
+    assert rows["pc/gpu0"]["layers"] and "host/gpu0" not in rows, rows
+
     broken = tmp_path / "broken.json"
     broken.write_text('[{"name": "host", "memory": "lots"}]')
     bad = hearth("plan", "--model", str(tiny_model), "--devices", str(broken))

@@ -303,10 +303,10 @@ def _server_certificate(address: str) -> bytes:
     return der
 
 
-def test_a_thousand_abandoned_pairing_requests_cost_no_memory(node_pair) -> None:
+def test_hundreds_of_abandoned_pairing_requests_cost_no_memory(node_pair) -> None:
     _, b = node_pair
     b_fingerprint = pairing.fingerprint(_server_certificate(b.address))
-    identities = [_identity(f"x{i}") for i in range(500)]
+    identities = [_identity(f"x{i}") for i in range(250)]
     huge_name = "\x1b[2K" + "n" * 50_000
 
     async def abandon(identity: Identity, prove: bool) -> None:
@@ -328,7 +328,7 @@ def test_a_thousand_abandoned_pairing_requests_cost_no_memory(node_pair) -> None
     node = psutil.Process(b.proc.pid)
     asyncio.run(flood(0, 100))  # warm up TLS, imports and allocator pools
     before = node.memory_info().rss
-    asyncio.run(flood(100, 1000))
+    asyncio.run(flood(100, 500))
     grown = node.memory_info().rss - before
     assert grown < 5 * 2**20, f"the node grew by {grown / 2**20:.1f} MiB"
     shown = [line for line in b.lines if "Pairing request from" in line]

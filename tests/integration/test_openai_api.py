@@ -9,8 +9,10 @@ import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema
 import openai
 import pytest
 from openai.types import Completion, CompletionUsage
@@ -31,9 +33,8 @@ def _client(url: str, key: str = "none", **kw) -> openai.OpenAI:
 
 def _ask(client: openai.OpenAI, text: str = QUESTION, **kw) -> ChatCompletion:
     kw.setdefault("max_tokens", 24)
-    return client.chat.completions.create(
-        model=NAME, messages=[{"role": "user", "content": text}], temperature=0, **kw
-    )
+    kw.setdefault("temperature", 0)
+    return client.chat.completions.create(model=NAME, messages=[{"role": "user", "content": text}], **kw)
 
 
 def _ask_streamed(client: openai.OpenAI, **kw) -> list[ChatCompletionChunk]:
@@ -79,6 +80,7 @@ def test_models_chat_streamed_chat_and_completion(served) -> None:
     client = _client(url)
     (card,) = client.models.list().data
     assert card.id == NAME and card.model_extra is not None and card.model_extra["context_length"] == 1024
+    assert card.model_extra["state"] == "loaded"
     whole = _ask(client)
     answer, usage = _answer(whole), _usage(whole)
     assert "Paris" in answer, answer
@@ -133,6 +135,9 @@ def test_errors_come_in_openais_shape(served) -> None:
     with pytest.raises(openai.BadRequestError) as several:
         _ask(client, n=2)
     assert "n=1" in several.value.message
+    with pytest.raises(openai.APIStatusError) as embeddings:
+        client.embeddings.create(model=NAME, input="hello")
+    assert embeddings.value.status_code == 501 and "embeddings" in embeddings.value.message
     # The server is still fine after all that.
     assert _usage(_ask(client, max_tokens=2)).completion_tokens == 2
 
@@ -226,7 +231,90 @@ def test_pooled_answers_through_the_api_equal_local_chat(tmp_path: Path) -> None
         try:
             assert any("plan host:0-14,beta:15-29" in line for line in proc.lines), proc.lines
             assert _ask(_client(url)).choices[0].message.content == _hearth_chat(proc)
+            # The grammar is the host's: it holds a pooled answer as it holds a local one.
+            shaped = _ask(_client(url), DESCRIBE, max_tokens=80, response_format=PERSON_FORMAT)
+            jsonschema.validate(json.loads(_answer(shaped)), PERSON)
         finally:
             proc.stop()
     finally:
         donor.stop()
+
+
+PERSON = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 40},
+        "age": {"type": "integer", "minimum": 0, "maximum": 150},
+        "city": {"enum": ["Paris", "London", "Rome"]},
+    },
+    "required": ["name", "age", "city"],
+    "additionalProperties": False,
+}
+PERSON_FORMAT: Any = {
+    "type": "json_schema",
+    "json_schema": {"name": "person", "schema": PERSON, "strict": True},
+}
+DESCRIBE = "Describe a person who lives in a European capital, as JSON."
+
+
+def test_response_format_json_schema_output_validates_streamed_and_not(served) -> None:
+    _, url = served
+    client = _client(url)
+    whole = _ask(client, DESCRIBE, max_tokens=80, response_format=PERSON_FORMAT)
+    answer = json.loads(_answer(whole))
+    jsonschema.validate(answer, PERSON)
+    assert whole.choices[0].finish_reason == "stop"
+    streamed = client.chat.completions.create(
+        model=NAME,
+        messages=[{"role": "user", "content": DESCRIBE}],
+        temperature=0,
+        max_tokens=80,
+        response_format=PERSON_FORMAT,
+        stream=True,
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+    assert json.loads(text) == answer
+    # Sampled rather than greedy, the answer still has to fit.
+    for seed in (1, 2):
+        sampled = _ask(
+            client, DESCRIBE, max_tokens=80, response_format=PERSON_FORMAT, temperature=1.0, seed=seed
+        )
+        jsonschema.validate(json.loads(_answer(sampled)), PERSON)
+
+
+def test_response_format_json_object_gives_an_object(served) -> None:
+    _, url = served
+    answer = _answer(_ask(_client(url), DESCRIBE, max_tokens=80, response_format={"type": "json_object"}))
+    assert isinstance(json.loads(answer), dict), answer
+    # The plain text format is what a request without one gets.
+    plain = _ask(_client(url), response_format={"type": "text"})
+    assert _answer(plain) == _answer(_ask(_client(url)))
+
+
+@pytest.mark.parametrize(
+    ("response_format", "named"),
+    [
+        ({"type": "xml"}, "response_format.type"),
+        ({"type": "json_schema"}, "response_format.json_schema"),
+        ({"type": "json_schema", "json_schema": {"name": "x", "schema": "not a schema"}}, "schema"),
+        ({"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "bogus"}}}, "JSON schema"),
+    ],
+)
+def test_a_response_format_hearth_cannot_honour_is_a_400_that_names_it(
+    served, response_format, named
+) -> None:
+    _, url = served
+    with pytest.raises(openai.BadRequestError) as refused:
+        _ask(_client(url), response_format=response_format)
+    assert named in refused.value.message
+    assert _usage(_ask(_client(url), max_tokens=2)).completion_tokens == 2
+
+
+def test_a_model_whose_template_has_no_tools_refuses_them_by_name(served) -> None:
+    _, url = served
+    tool = {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}}
+    with pytest.raises(openai.BadRequestError) as refused:
+        _ask(_client(url), tools=[tool])
+    assert refused.value.param == "tools" and "no place for tools" in refused.value.message
+    # Offered but switched off, tools are no obstacle.
+    assert _answer(_ask(_client(url), tools=[tool], tool_choice="none")) == _answer(_ask(_client(url)))

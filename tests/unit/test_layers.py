@@ -112,6 +112,7 @@ ROOT = {
     "donation",
     "plans",
     "serving",
+    "reservations",
     "models",
     "conversations",
     "api",

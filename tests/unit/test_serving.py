@@ -408,3 +408,36 @@ async def test_stopping_an_answer_ends_it_as_cancelled(world: World) -> None:
     await world.serving.stop_answer(Who.CHAT, task)
     done = await task
     assert done.reason == "cancelled" and isinstance(world.serving.state, Loaded)
+
+
+@dataclass
+class CuttablePool(FakePool):
+    unreachable: list[str] = field(default_factory=list)
+
+    def cut_unreachable(self) -> list[str]:
+        cut, self.unreachable = self.unreachable, []
+        return cut
+
+
+async def test_reservations_for_another_engine_are_held_cut_and_given_back(world: World) -> None:
+    from hearth.service.reservations import Reservations
+
+    plan = world.plans.auto_plan(PROFILE, N_CTX).plan
+    assert plan.remote, "the household pools: the reservation has a device to hold"
+    reservations = Reservations(world.pools)
+    first = await reservations.reserve(PROFILE, plan, N_CTX)
+    second = await reservations.reserve(PROFILE, plan, N_CTX)
+    assert isinstance(first, FakePool) and isinstance(second, FakePool)
+    first.lose(next(iter(first.ids.values())), "stopped answering")
+    assert reservations.failures(first) == ["beta: stopped answering"] and reservations.failures(second) == []
+    await reservations.release(first)
+    assert first.closed and not second.closed
+    await reservations.close()  # the node stops: what is still held is given back
+    assert second.closed
+    # A device that leaves cuts the tunnels of what is held, and only on a devices event.
+    held = CuttablePool(plan, {}, unreachable=["beta"])
+    reservations._held.append(held)
+    reservations.on_event(Event.MODEL)
+    assert held.unreachable == ["beta"]
+    reservations.on_event(Event.DEVICES)
+    assert held.unreachable == []

@@ -44,6 +44,7 @@ from websockets.http11 import Request, Response
 
 from hearth.api import local_messages as msg
 from hearth.core.errors import HearthError
+from hearth.core.plan import split_key
 from hearth.service.devices import PairingAttempt
 from hearth.service.planning import PlanReport, named_specs
 from hearth.service.pools import Pool
@@ -217,7 +218,7 @@ class LocalApi:
             for attempt in conn.attempts.values():
                 await attempt.close()
             if conn.pool is not None:
-                await self.services.serving.release(conn.pool)
+                await self.services.reservations.release(conn.pool)
 
     async def _dispatch(self, raw: str | bytes, conn: _Connection) -> msgspec.Struct:
         # The standard parser, not msgspec's, so that numbers such as 1e400 arrive and are refused by name.
@@ -266,18 +267,19 @@ class LocalApi:
 
     async def _pool(self, request: msg.Pool, conn: _Connection) -> msg.PoolAnswer:
         if conn.pool is not None:
-            await self.services.serving.release(conn.pool)
+            await self.services.reservations.release(conn.pool)
             conn.pool = None
         choice = await self.services.plans.choose(request.model, request.n_ctx, request.plan)
         plan = choice.prediction.plan
-        conn.pool = await self.services.serving.reserve(
+        conn.pool = await self.services.reservations.reserve(
             choice.profile, plan, choice.n_ctx, request.cache_type
         )
         n_gpu_layers, split = plan.llama_params()
-        return msg.PoolAnswer(str(plan), conn.pool.endpoints, conn.pool.devices, n_gpu_layers, split)
+        gpus = [i for a in plan.host_accelerators if a.count and (i := split_key(a.device)[1]) is not None]
+        return msg.PoolAnswer(str(plan), conn.pool.endpoints, conn.pool.devices, n_gpu_layers, split, gpus)
 
     async def _pool_failures(self, _: msg.PoolFailures, conn: _Connection) -> msg.Failures:
-        return msg.Failures(self.services.serving.failures(conn.pool) if conn.pool else [])
+        return msg.Failures(self.services.reservations.failures(conn.pool) if conn.pool else [])
 
     async def _planning_devices(
         self, _: msg.PlanningDevicesRequest, conn: _Connection

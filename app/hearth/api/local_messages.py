@@ -55,6 +55,7 @@ class PoolAnswer(msgspec.Struct, frozen=True):
     devices: list[str]
     n_gpu_layers: int
     tensor_split: list[float] | None  # None: no split (the plan keeps every layer here)
+    host_gpus: list[int] = []  # this machine's accelerators the plan uses, before the endpoints
 
 
 class Failures(msgspec.Struct, frozen=True):

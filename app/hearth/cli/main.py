@@ -123,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=None, help="CPU threads (default: one per physical core, as llama.cpp)"
     )
     chat.add_argument(
-        "--gpu-layers", type=int, default=0, help="layers to offload to a local GPU build (-1: all)"
+        "--gpu-layers",
+        type=int,
+        default=None,
+        help="layers on this machine's GPU (default: as many as fit; 0: none; -1: all)",
     )
     chat.add_argument("--no-history", action="store_true", help="do not record the conversation")
     chat.add_argument("--pool", action="store_true", help="spread the model over paired, donating devices")

@@ -15,7 +15,7 @@ from hearth.cli.say import translate
 from hearth.core.fill import fill
 from hearth.core.gguf_header import GGUFError
 from hearth.core.plan import HOST, PlanError, PlanKey
-from hearth.core.planner import DeviceSpec, Prediction
+from hearth.core.planner import DeviceSpec, Pool, Prediction
 from hearth.core.profile import ModelProfile, default_context, read_profile
 from hearth.core.units import MIB
 from hearth.service.memory_check import MemoryCheck
@@ -23,13 +23,29 @@ from hearth.service.planning import PlanReport, choose_sized, plan_report
 from hearth.service.storage import parse_size
 
 
+class GpuEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """One of a device's accelerators in a ``--devices`` file."""
+
+    memory: str | int  # its memory usable by the model: "12G" of VRAM, or bytes
+    bandwidth_gbs: float  # its memory bandwidth while decoding, in GB/s
+    name: str = "GPU"
+
+
 class DeviceEntry(msgspec.Struct, forbid_unknown_fields=True):
     """One device in a ``--devices`` file; the first entry, or the one named "host", is this device."""
 
     name: str
-    memory: str | int  # usable by the model: "8G", or bytes
-    bandwidth_gbs: float  # weights read per second while decoding, in GB/s
+    memory: str | int  # RAM usable by the model: "8G", or bytes
+    bandwidth_gbs: float  # weights its CPU reads per second while decoding, in GB/s
     hop_ms: float = 0.0  # per-token cost of reaching it from the host
+    gpus: list[GpuEntry] = []  # its accelerators: layers there first (as ``NAME/gpu0`` in a plan)
+
+
+def _size(path: str, name: str, memory: str | int, bandwidth_gbs: float) -> int:
+    size = parse_size(memory) if isinstance(memory, str) else memory
+    if bandwidth_gbs <= 0 or size < 0:
+        raise PlanError(f"{path}: '{name}' has a negative or zero figure")
+    return size
 
 
 def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
@@ -44,13 +60,19 @@ def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
         raise PlanError(f"{path} lists no devices")
     specs = []
     for e in entries:
-        memory = parse_size(e.memory) if isinstance(e.memory, str) else e.memory
-        if e.bandwidth_gbs <= 0 or memory < 0 or e.hop_ms < 0:
+        memory = _size(path, e.name, e.memory, e.bandwidth_gbs)
+        if e.hop_ms < 0:
             raise PlanError(f"{path}: '{e.name}' has a negative or zero figure")
-        specs.append(DeviceSpec(PlanKey(e.name), memory, e.bandwidth_gbs * 1e9, e.hop_ms / 1000))
+        gpus = tuple(
+            Pool(g.name, _size(path, e.name, g.memory, g.bandwidth_gbs), g.bandwidth_gbs * 1e9)
+            for g in e.gpus
+        )
+        specs.append(
+            DeviceSpec(PlanKey(e.name), memory, e.bandwidth_gbs * 1e9, e.hop_ms / 1000, accelerators=gpus)
+        )
     host_index = next((i for i, s in enumerate(specs) if s.name == HOST), 0)
     host = specs.pop(host_index)
-    return DeviceSpec(HOST, host.memory_bytes, host.bytes_per_s), specs
+    return DeviceSpec(HOST, host.memory_bytes, host.bytes_per_s, accelerators=host.accelerators), specs
 
 
 def _choose_here(

@@ -20,6 +20,7 @@ SETTLE_S = 10.0  # how long paired devices get to connect before a pooled plan i
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from hearth.service.api_settings import DEFAULT_OLLAMA_PORT, RunApiSettings
     from hearth.service.storage import load_api
 
     log_to_terminal(args.verbose)
@@ -30,6 +31,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         changes["host"] = args.api_host
     # For this run only: the window's saved settings stay as the user left them.
     settings = dataclasses.replace(load_api(), **changes)
+    ollama = args.ollama_port
+    if ollama is None:
+        ollama = 0 if settings.port == 0 else DEFAULT_OLLAMA_PORT
+    settings = RunApiSettings.of(settings, None if ollama < 0 else ollama)
 
     async def load(services: Hearth) -> None:
         pooled = bool(args.pool or args.plan)
@@ -52,6 +57,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise HearthError(f"the model is loaded but other apps cannot reach it: {status.error}")
         said = fill(translate("Cli", "serving %1 at %2"), services.serving.served_name(), status.url)
         print(said, flush=True)
+        # Like the key below, a line for programs and people alike: the address, or why there is none.
+        ollama_status = services.api.ollama_status
+        if ollama_status.url or ollama_status.error:
+            print(f"ollama: {ollama_status.url or ollama_status.error}", flush=True)
         if settings.needs_key:
             print(
                 translate("Cli", "every request needs the key: `hearth serve` shows it with --show-key"),
@@ -82,6 +91,11 @@ def add_command(sub: Any) -> None:
     serve.add_argument("--pool", action="store_true", help="spread the model over paired, donating devices")
     serve.add_argument("--plan", help='layer ranges, e.g. "host:0-9,desktop:10-31" (implies --pool)')
     serve.add_argument("--api-port", type=int, help=f"port for other apps (default {DEFAULT_API_PORT})")
+    serve.add_argument(
+        "--ollama-port",
+        type=int,
+        help="port of the Ollama API (default 11435; any free one with --api-port 0; -1: none)",
+    )
     serve.add_argument("--api-host", default=None, help="listen for other apps on this address only")
     serve.add_argument(
         "--lan", action="store_true", help="let devices on the network use it too (with the key)"

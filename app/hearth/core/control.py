@@ -31,6 +31,25 @@ class Hello(msgspec.Struct, tag="hello", frozen=True):
     name: str
 
 
+class ComputeDevice(msgspec.Struct, frozen=True):
+    """One device llama.cpp computes on, as ggml reports it (``ggml_backend_dev_memory``)."""
+
+    kind: str  # "GPU", "IGPU" (integrated: its memory is the RAM), "CPU"
+    name: str  # ggml's: "CUDA0", "Vulkan0", "Metal", "CPU"
+    description: str  # the product: "NVIDIA GeForce RTX 3060"
+    memory_total: int
+    memory_free: int
+
+    @property
+    def accelerator(self) -> bool:
+        return self.kind in ("GPU", "IGPU")
+
+    @property
+    def shares_ram(self) -> bool:
+        """An integrated GPU, or Apple Silicon's: its memory is the RAM, to be counted once."""
+        return self.kind == "IGPU" or self.name.startswith(("Metal", "MTL"))
+
+
 class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
     time: float
     memory_total: int
@@ -43,6 +62,7 @@ class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
     gpu_percent: float | None = None
     bytes_per_s: float = 0.0  # decode speed from this device's probe; 0: not measured yet
     os: str = ""  # platform.system(): what a device added by address, unseen by mDNS, runs
+    compute: list[ComputeDevice] = []  # its accelerators and its CPU; empty from older versions
 
 
 class Error(msgspec.Struct, tag="error", frozen=True):

@@ -27,6 +27,29 @@ def key_of(device: DeviceId) -> PlanKey:
     return PlanKey(device)
 
 
+# A device's accelerators are pools of their own in a plan: ``host/gpu0`` is this device's first GPU,
+# ``ID/gpu1`` another device's second; the bare key is the device's CPU and its RAM.
+POOL_MARK = "/gpu"
+
+
+def pool_key(device: PlanKey, index: int) -> PlanKey:
+    """The key of ``device``'s accelerator number ``index`` (in the order llama.cpp lists them)."""
+    return PlanKey(f"{device}{POOL_MARK}{index}")
+
+
+def split_key(key: PlanKey) -> tuple[PlanKey, int | None]:
+    """``(device, accelerator index)`` of a plan key; the index is None for a device's CPU."""
+    device, mark, index = key.rpartition(POOL_MARK)
+    if mark and device and index.isdigit():
+        return PlanKey(device), int(index)
+    return key, None
+
+
+def device_of(key: PlanKey) -> PlanKey:
+    """The device a plan key's layers are on, whichever of its pools holds them."""
+    return split_key(key)[0]
+
+
 class PlanError(HearthError, ValueError):
     """A plan that cannot be run; the message names the problem."""
 
@@ -53,15 +76,28 @@ class Plan:
 
     @property
     def host_layers(self) -> int:
+        """Layers on this device's CPU (its accelerators' layers are ``offloaded``)."""
         return sum(a.count for a in self.assignments if a.device == HOST)
 
     @property
     def remote(self) -> tuple[Assignment, ...]:
+        """The ranges on other devices, each of their pools its own range."""
+        return tuple(a for a in self.assignments if device_of(a.device) != HOST and a.count > 0)
+
+    @property
+    def host_accelerators(self) -> tuple[Assignment, ...]:
+        """The ranges on this device's own accelerators, in pipeline order."""
+        return tuple(a for a in self.assignments if a.device != HOST and device_of(a.device) == HOST)
+
+    @property
+    def offloaded(self) -> tuple[Assignment, ...]:
+        """Every range llama.cpp places on a device of its list (not the host CPU), in pipeline order:
+        one entry of ``tensor_split`` each."""
         return tuple(a for a in self.assignments if a.device != HOST and a.count > 0)
 
     def llama_params(self) -> tuple[int, list[float] | None]:
         """``(n_gpu_layers, tensor_split)`` that make llama.cpp place layers exactly as planned."""
-        remote = self.remote
+        remote = self.offloaded
         if not remote:
             return 0, None
         split = [float(a.count) for a in remote]

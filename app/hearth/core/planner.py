@@ -1,15 +1,18 @@
 """Choosing the plan that answers fastest, exactly, under every device's memory.
 
-Cost model, per generated token: every device reads the weights of its layers (decode is bound by
-memory bandwidth, so time = bytes / the device's measured bytes per second), every remote device costs
-one hop (a network round trip plus the activations), and the host also runs the output head. Memory per
-device comes from ``core.memory``. The host always holds the first range (llama.cpp keeps the first
-layers on the host), possibly empty; remote devices follow in any order.
+Cost model, per generated token: every pool reads the weights of its layers (decode is bound by memory
+bandwidth, so time = bytes / the pool's measured bytes per second), every remote device costs one hop
+(a network round trip plus the activations), and the host also runs the output head. A device is one
+or more pools: its accelerators (a GPU's VRAM, or Apple Silicon's unified memory, counted once) and
+its CPU with the RAM. Within a remote device a range runs through its accelerators first, then its
+CPU, with no hop between them; the host keeps the first range on its CPU (llama.cpp keeps the first
+layers there), then its accelerators, and computes the head on its first accelerator when that holds
+layers. Memory per pool comes from ``core.memory``; remote devices follow the host in any order.
 
-The optimum is exact: a dynamic programme over (set of remote devices used, layers placed so far). For a
-device appended after the placed prefix the feasible starts of its range form a window that only moves
+The optimum is exact: a dynamic programme over (set of remote devices used, layers placed so far). For
+a pool appended after the placed prefix the feasible starts of its range form a window that only moves
 forward as the range's end does (memory grows with the range), so each step is a sliding-window
-minimum: O(2^(D-1) · D · L) for D devices and L layers.
+minimum: O(2^(D-1) · D · P · L) for D devices of at most P pools and L layers.
 """
 
 from __future__ import annotations
@@ -19,22 +22,78 @@ import itertools
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 
-from hearth.core.memory import DeviceMemory, device_memory
-from hearth.core.plan import HOST, Assignment, Plan, PlanError, PlanKey, validate
+from hearth.core.memory import F32, DeviceMemory, device_memory
+from hearth.core.plan import (
+    HOST,
+    Assignment,
+    Plan,
+    PlanError,
+    PlanKey,
+    device_of,
+    pool_key,
+    split_key,
+    validate,
+)
 from hearth.core.profile import ModelProfile
 from hearth.core.repack import NO_REPACK, RepackRules
 from hearth.core.units import MIB
 
 
 @dataclass(frozen=True)
+class Pool:
+    """An accelerator's memory, as a plan may use it."""
+
+    name: str  # as the device calls it: "NVIDIA GeForce RTX 3060"
+    memory_bytes: int  # what this plan may use there (free VRAM less headroom, or the donor's cap)
+    bytes_per_s: float  # weights read per second while decoding there
+
+
+@dataclass(frozen=True)
 class DeviceSpec:
     name: PlanKey
-    memory_bytes: int  # what this plan may use there: donated (or free) memory less headroom
-    bytes_per_s: float  # weights read per second while decoding, from the speed probe
+    memory_bytes: int  # what this plan may use of its RAM: donated (or free) memory less headroom
+    bytes_per_s: float  # weights read per second while its CPU decodes, from the speed probe
     hop_s: float = 0.0  # per-token cost of reaching it from the host; 0 for the host
     # The weights its CPU backend copies into a repacked layout (the host's; a worker's are plain).
     repack: RepackRules = NO_REPACK
+    # Its GPUs, in the order llama.cpp lists them; plan keys ``pool_key(name, i)``.
+    accelerators: tuple[Pool, ...] = ()
+
+
+class Role(Enum):
+    """What a pool holds beside its layers, which decides its memory."""
+
+    PLAIN = "plain"  # layers only
+    HOST = "host"  # the host's CPU: the token embedding, and the head unless an accelerator has it
+    HOST_NO_HEAD = "host-no-head"  # the host's CPU while its first accelerator computes the head
+    HEAD = "head"  # the host's first accelerator, computing the head
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """One pool as the solver walks it: a range of layers, possibly empty unless ``required``."""
+
+    key: PlanKey
+    memory_bytes: int
+    bytes_per_s: float
+    role: Role = Role.PLAIN
+    required: bool = False
+
+
+def _stages(dev: DeviceSpec, host_head_on_gpu: bool = False) -> list[_Stage]:
+    """The pools a device's range runs through, in order."""
+    gpus = [
+        _Stage(pool_key(dev.name, i), p.memory_bytes, p.bytes_per_s) for i, p in enumerate(dev.accelerators)
+    ]
+    if dev.name != HOST:
+        return [*gpus, _Stage(dev.name, dev.memory_bytes, dev.bytes_per_s)]
+    # The head is on the first accelerator exactly when that holds layers (the engine's rule too).
+    if not host_head_on_gpu or not gpus:
+        return [_Stage(HOST, dev.memory_bytes, dev.bytes_per_s, Role.HOST), *gpus[1:]]
+    first = dataclasses.replace(gpus[0], role=Role.HEAD, required=True)
+    return [_Stage(HOST, dev.memory_bytes, dev.bytes_per_s, Role.HOST_NO_HEAD), first, *gpus[1:]]
 
 
 @dataclass(frozen=True)
@@ -82,7 +141,7 @@ class Prediction:
 
 
 class CostModel:
-    """Per-device costs and memory of candidate ranges, for one model and context."""
+    """Per-pool costs and memory of candidate ranges, for one model and context."""
 
     def __init__(
         self, profile: ModelProfile, n_ctx: int, cache_type: str, repack: RepackRules = NO_REPACK
@@ -95,44 +154,184 @@ class CostModel:
         # What a token reads per layer: in a mixture of experts, only its experts' share of them.
         self.prefix = [0.0, *itertools.accumulate(profile.read_bytes(i, i + 1) for i in range(self.L))]
         self._head = profile.output_bytes or profile.token_embd_bytes  # tied embeddings serve as the head
-        self._memory: dict[tuple[int, int, bool], DeviceMemory] = {}
+        self._memory: dict[tuple[int, int, Role], DeviceMemory] = {}
 
-    def memory(self, start: int, end: int, host: bool) -> DeviceMemory:
-        """``core.memory.device_memory``, remembered: the solver asks for the same ranges many times."""
-        key = (start, end, host)
+    def memory(self, start: int, end: int, host: bool | Role) -> DeviceMemory:
+        """``core.memory.device_memory`` for a pool of the given role (True: the host's CPU with the
+        head, False: layers only), remembered: the solver asks for the same ranges many times."""
+        role = host if isinstance(host, Role) else Role.HOST if host else Role.PLAIN
+        key = (start, end, role)
         known = self._memory.get(key)
         if known is None:
-            known = self._memory[key] = device_memory(
-                self.profile, start, end, self.n_ctx, self.cache_type, host=host, repack=self.repack
-            )
+            known = self._memory[key] = self._size(start, end, role)
         return known
 
-    def fits(self, dev: DeviceSpec, start: int, end: int, host: bool) -> bool:
+    def _size(self, start: int, end: int, role: Role) -> DeviceMemory:
+        on_host = role in (Role.HOST, Role.HOST_NO_HEAD)
+        size = device_memory(
+            self.profile,
+            start,
+            end,
+            self.n_ctx,
+            self.cache_type,
+            host=on_host,
+            repack=self.repack if on_host else NO_REPACK,
+        )
+        logits = self.profile.vocab_size * F32
+        if role is Role.HOST_NO_HEAD:
+            # The head and its logits are on the first accelerator instead; a tied embedding is pinned
+            # there whole (the engine does so), so the host keeps no copy of it.
+            return dataclasses.replace(
+                size, weights=size.weights - self._head, compute=max(0, size.compute - logits)
+            )
+        if role is Role.HEAD:
+            return dataclasses.replace(size, weights=size.weights + self._head, compute=size.compute + logits)
+        return size
+
+    def fits(self, dev: DeviceSpec | _Stage, start: int, end: int, host: bool | Role) -> bool:
         return self.memory(start, end, host).total <= dev.memory_bytes
 
+    def reads(self, start: int, end: int) -> float:
+        """Bytes a token reads from layers ``[start, end)``."""
+        return self.prefix[end] - self.prefix[start]
+
+    def head_seconds(self, host: DeviceSpec, on_gpu: bool) -> float:
+        rate = host.accelerators[0].bytes_per_s if on_gpu else host.bytes_per_s
+        return self._head / rate
+
     def seconds(self, dev: DeviceSpec, start: int, end: int, host: bool) -> float:
+        """A CPU range's share of a token (the host's with the head; another device's with its hop)."""
         if host:
-            return (self.prefix[end] - self.prefix[start] + self._head) / dev.bytes_per_s
+            return (self.reads(start, end) + self._head) / dev.bytes_per_s
         if end == start:
             return 0.0
-        return (self.prefix[end] - self.prefix[start]) / dev.bytes_per_s + dev.hop_s
+        return self.reads(start, end) / dev.bytes_per_s + dev.hop_s
 
 
-def _placements(model: CostModel, devices: Mapping[PlanKey, DeviceSpec], plan: Plan) -> tuple[Placement, ...]:
+_INF = float("inf")
+
+
+def _walk(model: CostModel, stages: list[_Stage], entry: list[float]) -> tuple[list[float], list[list[int]]]:
+    """Least cost of having placed ``[0, j)`` after a range through ``stages`` that starts where
+    ``entry`` left off, for every ``j``; and per stage, where its range ending at ``j`` starts."""
+    L = model.L
+    cur = entry
+    backs = []
+    for st in stages:
+        new = [_INF] * (L + 1)
+        back = [-1] * (L + 1)
+        if not st.required:
+            fixed = st.role is not Role.PLAIN  # its share beyond the layers must fit even with none
+            for j in range(L + 1):
+                if cur[j] < _INF and (not fixed or model.fits(st, j, j, st.role)):
+                    new[j], back[j] = cur[j], j
+        rate = st.bytes_per_s
+        # Window minimum of cur[k] - prefix[k]/rate over the feasible starts k of a range ending at j.
+        window: deque[int] = deque()
+        k_min = k_next = 0
+        for j in range(1, L + 1):
+            while k_next < j:
+                value = cur[k_next] - model.prefix[k_next] / rate
+                while window and cur[window[-1]] - model.prefix[window[-1]] / rate >= value:
+                    window.pop()
+                window.append(k_next)
+                k_next += 1
+            while k_min < j and not model.fits(st, k_min, j, st.role):
+                k_min += 1
+            while window and window[0] < k_min:
+                window.popleft()
+            if not window or k_min >= j or cur[window[0]] == _INF:
+                continue
+            k = window[0]
+            cost = cur[k] + model.reads(k, j) / rate
+            if cost < new[j]:
+                new[j], back[j] = cost, k
+        backs.append(back)
+        cur = new
+    return cur, backs
+
+
+def _ranges(stages: list[_Stage], backs: list[list[int]], j: int) -> tuple[int, list[Assignment]]:
+    """Where the walk that ended at ``j`` entered, and the ranges it placed, in order."""
     out = []
+    for st, back in zip(reversed(stages), reversed(backs), strict=True):
+        k = back[j]
+        out.append(Assignment(st.key, k, j))
+        j = k
+    return j, out[::-1]
+
+
+def _host_walk(
+    model: CostModel, host: DeviceSpec
+) -> tuple[list[float], list[tuple[list[_Stage], list[list[int]]] | None]]:
+    """Least cost of the host holding ``[0, j)``, head included, and which of its walks gave it."""
+    L = model.L
+    best = [_INF] * (L + 1)
+    how: list[tuple[list[_Stage], list[list[int]]] | None] = [None] * (L + 1)
+    for on_gpu in (False, True) if host.accelerators else (False,):
+        stages = _stages(host, host_head_on_gpu=on_gpu)
+        entry = [model.head_seconds(host, on_gpu)] + [_INF] * L
+        cost, backs = _walk(model, stages, entry)
+        for j in range(L + 1):
+            if cost[j] < best[j]:
+                best[j], how[j] = cost[j], (stages, backs)
+    return best, how
+
+
+def _roles(
+    host: DeviceSpec, remotes: list[DeviceSpec], plan: Plan
+) -> dict[PlanKey, tuple[_Stage, DeviceSpec]]:
+    """Each pool a plan may name, as the solver sees it, with the device it belongs to."""
+    head_on_gpu = any(a.device == pool_key(HOST, 0) and a.count for a in plan.assignments)
+    out = {st.key: (st, host) for st in _stages(host, head_on_gpu)}
+    if host.accelerators and not head_on_gpu:  # named with no layers: it holds nothing
+        first = host.accelerators[0]
+        out[pool_key(HOST, 0)] = (_Stage(pool_key(HOST, 0), first.memory_bytes, first.bytes_per_s), host)
+    for dev in remotes:
+        out.update({st.key: (st, dev) for st in _stages(dev)})
+    return out
+
+
+def _placements(
+    model: CostModel, host: DeviceSpec, remotes: list[DeviceSpec], plan: Plan
+) -> tuple[tuple[Placement, ...], float]:
+    """Each range's memory and share of a token, and the token's whole time."""
+    pools = _roles(host, remotes, plan)
+    on_gpu = pools[HOST][0].role is Role.HOST_NO_HEAD
+    total = model.head_seconds(host, on_gpu)
+    out = []
+    previous: PlanKey | None = None
     for a in plan.assignments:
-        host = a.device == HOST
-        dev = devices[a.device]
-        out.append(
-            Placement(
-                a.device,
-                a.start,
-                a.end,
-                model.memory(a.start, a.end, host),
-                model.seconds(dev, a.start, a.end, host),
-            )
-        )
-    return tuple(out)
+        st, dev = pools[a.device]
+        seconds = model.reads(a.start, a.end) / st.bytes_per_s
+        owner = device_of(a.device)
+        if a.count and owner != HOST and owner != previous:
+            seconds += dev.hop_s  # one hop into each device, none between its pools
+        if a.count:
+            previous = owner
+        if a.device == HOST:
+            seconds += total
+        out.append(Placement(a.device, a.start, a.end, model.memory(a.start, a.end, st.role), seconds))
+    return tuple(out), sum(p.seconds for p in out)
+
+
+def capacities(host: DeviceSpec, remotes: list[DeviceSpec]) -> dict[PlanKey, int]:
+    """What each pool may use, by the keys a plan gives them."""
+    out = {HOST: host.memory_bytes, **{d.name: d.memory_bytes for d in remotes}}
+    for dev in (host, *remotes):
+        out.update({pool_key(dev.name, i): p.memory_bytes for i, p in enumerate(dev.accelerators)})
+    return out
+
+
+def _known(plan: Plan, host: DeviceSpec, remotes: list[DeviceSpec]) -> None:
+    keys = {HOST} | {pool_key(d.name, i) for d in (host, *remotes) for i in range(len(d.accelerators))}
+    keys |= {d.name for d in remotes}
+    for a in plan.assignments:
+        if a.device not in keys:
+            device, gpu = split_key(a.device)
+            if gpu is not None and device in {HOST, *(d.name for d in remotes)}:
+                raise PlanError(f"the plan names '{a.device}', but {device} has no accelerator number {gpu}")
+            raise PlanError(f"the plan names '{a.device}', which is not among the devices")
 
 
 def predict(
@@ -148,21 +347,18 @@ def predict(
     if not profile.format.can_pool and any(a.device != HOST and a.end > a.start for a in plan.assignments):
         raise PlanError("an MLX model runs on this device alone; pooling needs the model as GGUF")
     model = CostModel(profile, n_ctx, cache_type, host.repack)
-    devices = {HOST: host, **{d.name: d for d in remotes}}
     if plan.assignments[0].device != HOST:
         plan = Plan(plan.n_layers, (Assignment(HOST, 0, 0), *plan.assignments))
-    for a in plan.assignments:
-        if a.device not in devices:
-            raise PlanError(f"the plan names '{a.device}', which is not among the devices")
-    placements = _placements(model, devices, plan)
+    _known(plan, host, remotes)
+    placements, seconds = _placements(model, host, remotes, plan)
+    caps = capacities(host, remotes)
     over = {}
     for p in placements:
-        cap = devices[p.device].memory_bytes
-        if p.memory.total > cap:
-            over[p.device] = Overflow(p.device, p.memory.total, cap)
-    used = {p.device for p in placements if p.end > p.start}
+        if p.memory.total > caps[p.device]:
+            over[p.device] = Overflow(p.device, p.memory.total, caps[p.device])
+    used = {device_of(p.device) for p in placements if p.end > p.start}
     left = {d.name: "not in the plan" for d in remotes if d.name not in used}
-    return Prediction(plan, placements, sum(p.seconds for p in placements), left, over)
+    return Prediction(plan, placements, seconds, left, over)
 
 
 def with_compute(pred: Prediction, compute: Mapping[str, int], caps: Mapping[str, int]) -> Prediction:
@@ -197,73 +393,57 @@ def evaluate(
     return prediction
 
 
+Step = tuple[int, list[Assignment]]  # the mask before a device was added, and the ranges it placed
+
+
 def auto_plan(
     profile: ModelProfile, host: DeviceSpec, remotes: list[DeviceSpec], n_ctx: int, cache_type: str = "f16"
 ) -> Prediction:
-    """The fastest plan under the cost model that fits every device; PlanError if none fits."""
+    """The fastest plan under the cost model that fits every pool; PlanError if none fits."""
     if not profile.format.can_pool:
         remotes = []  # MLX runs on this device alone: pooling is llama.cpp's
+        host = dataclasses.replace(host, accelerators=())  # and MLX places its own layers
     model = CostModel(profile, n_ctx, cache_type, host.repack)
     L = model.L
     D = len(remotes)
-    inf = float("inf")
     # dp[S][j]: least time for the host plus the devices in S (bitmask) holding layers [0, j).
-    dp = [[inf] * (L + 1) for _ in range(1 << D)]
-    back: list[list[tuple[int, int, int] | None]] = [[None] * (L + 1) for _ in range(1 << D)]
-    for j in range(L + 1):
-        if model.fits(host, 0, j, True):
-            dp[0][j] = model.seconds(host, 0, j, True)
+    dp = [[_INF] * (L + 1) for _ in range(1 << D)]
+    back: list[list[Step | None]] = [[None] * (L + 1) for _ in range(1 << D)]
+    dp[0], host_how = _host_walk(model, host)
+    stages = [_stages(dev) for dev in remotes]
     for mask in range(1 << D):
         row = dp[mask]
-        if all(v == inf for v in row):
+        if all(v == _INF for v in row):
             continue
         for d, dev in enumerate(remotes):
             if mask >> d & 1:
                 continue
             target, target_back = dp[mask | 1 << d], back[mask | 1 << d]
-            rate = dev.bytes_per_s
-            # Window minimum of row[k] - prefix[k]/rate over feasible starts k of a range ending at j.
-            window: deque[int] = deque()
-            k_min = 0
-            k_next = 0
+            cost, backs = _walk(model, stages[d], [v + dev.hop_s for v in row])
             for j in range(1, L + 1):
-                while k_next < j:
-                    value = row[k_next] - model.prefix[k_next] / rate
-                    while window and row[window[-1]] - model.prefix[window[-1]] / rate >= value:
-                        window.pop()
-                    window.append(k_next)
-                    k_next += 1
-                while k_min < j and not model.fits(dev, k_min, j, False):
-                    k_min += 1
-                while window and window[0] < k_min:
-                    window.popleft()
-                if not window or k_min >= j:
-                    continue
-                k = window[0]
-                if row[k] == inf:
-                    continue
-                cost = row[k] + model.seconds(dev, k, j, False)
-                if cost < target[j]:
-                    target[j] = cost
-                    target_back[j] = (mask, k, d)
+                if cost[j] < target[j]:
+                    target[j] = cost[j]
+                    target_back[j] = (mask, _ranges(stages[d], backs, j)[1])
     best_mask = min(range(1 << D), key=lambda s: dp[s][L])
-    if dp[best_mask][L] == inf:
+    if dp[best_mask][L] == _INF:
         raise PlanError(_no_fit_reason(model, host, remotes))
     ranges: list[Assignment] = []
     mask, j = best_mask, L
     while mask:
         step = back[mask][j]
         assert step is not None
-        prev, k, d = step
-        ranges.append(Assignment(remotes[d].name, k, j))
-        mask, j = prev, k
-    assignments = (Assignment(HOST, 0, j), *reversed(ranges))
-    plan = validate(Plan(L, assignments))
-    devices = {HOST: host, **{d.name: d for d in remotes}}
-    placements = _placements(model, devices, plan)
-    used = {a.device for a in plan.remote}
+        mask, placed = step
+        ranges = [*placed, *ranges]
+        j = placed[0].start
+    how = host_how[j]
+    assert how is not None
+    host_ranges = _ranges(*how, j)[1]
+    assignments = [host_ranges[0], *(a for a in (*host_ranges[1:], *ranges) if a.count)]
+    plan = validate(Plan(L, tuple(assignments)))
+    placements, seconds = _placements(model, host, remotes, plan)
+    used = {device_of(a.device) for a in plan.remote}
     left = {d.name: _why_left_out(model, d, dp[best_mask][L]) for d in remotes if d.name not in used}
-    return Prediction(plan, placements, dp[best_mask][L], left)
+    return Prediction(plan, placements, seconds, left)
 
 
 def _why_left_out(model: CostModel, dev: DeviceSpec, best: float) -> str:

@@ -103,6 +103,12 @@ def devices() -> list[Device]:
     return out
 
 
+def accelerators() -> list[Device]:
+    """This machine's own GPUs (discrete or integrated), in llama.cpp's order: what a plan's
+    ``host/gpuN`` names. RPC devices are other machines' and never among them."""
+    return [d for d in devices() if d.kind in ("GPU", "IGPU") and not d.name.startswith("RPC")]
+
+
 @cache
 def build_id() -> str:
     """Identifies the llama.cpp build; pooled devices must agree on it exactly."""

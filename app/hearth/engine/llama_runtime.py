@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import contextlib
 import ctypes
+import json
+import logging
 import os
 import re
 import sys
@@ -18,9 +20,14 @@ import llama_cpp.llama_cpp as llama_lib
 import msgspec
 from gguf import GGMLQuantizationType
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+from llama_cpp.llama_grammar import LlamaGrammar
 
 from hearth.core import llama_log
+from hearth.core.gguf_header import GGUFError
 from hearth.core.memory import uses_flash_attention
+from hearth.core.offload import Accelerator, local_plan
+from hearth.core.plan import split_key
+from hearth.core.profile import read_profile
 from hearth.engine import backends
 from hearth.engine.errors import BadRequest, EngineError, LoadCancelled, LoadFailed, NoModelLoaded
 from hearth.engine.messages import ChatMessage, Generate, Loaded, LoadModel, Sampling, parse_cache_type
@@ -28,6 +35,8 @@ from hearth.engine.threads import resolve as resolve_threads
 
 _log_lines: deque[str] = deque(maxlen=4000)
 _log_lock = threading.Lock()
+
+log = logging.getLogger(__name__)
 
 
 @llama_lib.llama_log_callback  # type: ignore[untyped-decorator]  # ctypes callback type, untyped
@@ -75,7 +84,7 @@ class _BuftOverride(ctypes.Structure):
 
 @contextlib.contextmanager
 def _model_params_hook(
-    progress: Callable[[float], bool], rpc_servers: list[str], no_alloc: bool = False
+    progress: Callable[[float], bool], rpc_servers: list[str], host_gpus: list[int], no_alloc: bool = False
 ) -> Iterator[None]:
     """Give llama.cpp a load-progress callback and, when pooling, its device list and output pinning;
     with ``no_alloc``, a dry run that allocates nothing and reports what it would.
@@ -90,19 +99,20 @@ def _model_params_hook(
         return bool(progress(float(fraction)))
 
     devices = overrides = None
-    if rpc_servers:
-        from hearth.engine import rpc
+    if rpc_servers or host_gpus:
+        from hearth.engine import ggml, rpc
 
+        ours = [ggml.accelerators()[i].handle for i in host_gpus]
         remote = [dev for endpoint in rpc_servers for dev in rpc.add_server(endpoint)]
-        devices = (ctypes.c_void_p * (len(remote) + 1))(*remote, None)
-        # Keep the output head on the host: otherwise the last worker holds it and sends back n_vocab
-        # logits a token. A model with tied embeddings uses the token embedding as its head; llama.cpp
-        # places that copy with the output layer unless the embedding's name is pinned too (the input
-        # copy is on the host already, so pinning keeps one copy).
-        cpu = rpc.cpu_buffer_type()
+        devices = (ctypes.c_void_p * (len(ours) + len(remote) + 1))(*ours, *remote, None)
+        # Keep the output head on the host, on its first accelerator when that holds layers: otherwise
+        # the last device holds it and a worker sends back n_vocab logits a token. A model with tied
+        # embeddings uses the token embedding as its head; llama.cpp places that copy with the output
+        # layer unless the embedding's name is pinned too (pinned with the head, one copy is kept).
+        head = rpc.buffer_type(ours[0]) if ours else rpc.cpu_buffer_type()
         overrides = (_BuftOverride * 3)(
-            _BuftOverride(rb"^output\.weight$", cpu),
-            _BuftOverride(rb"^token_embd\.weight$", cpu),
+            _BuftOverride(rb"^output\.weight$", head),
+            _BuftOverride(rb"^token_embd\.weight$", head),
             _BuftOverride(),
         )
 
@@ -164,20 +174,43 @@ def _apply_builtin(name: str, messages: list[ChatMessage]) -> str:
     raise EngineError(f"the '{name}' chat template kept growing")
 
 
+def _placement(req: LoadModel, rpc_servers: list[str]) -> tuple[int, list[float] | None, list[int]]:
+    """``(n_gpu_layers, tensor_split, host_gpus)`` for a load: as asked, or with ``n_gpu_layers`` None
+    and no workers, as many layers on this machine's accelerators as they hold."""
+    from hearth.engine import ggml
+
+    if req.n_gpu_layers is not None:
+        return req.n_gpu_layers, req.tensor_split, list(req.host_gpus)
+    found = ggml.accelerators()
+    if rpc_servers or not found:
+        return 0, req.tensor_split, list(req.host_gpus)
+    try:
+        profile = read_profile(req.path)
+    except GGUFError:
+        return 0, None, []  # llama.cpp's own error about the file follows
+    free = [Accelerator(d.description or d.name, d.memory_free, d.memory_total) for d in found]
+    plan = local_plan(profile, req.n_ctx, req.cache_type, free)
+    n_gpu_layers, split = plan.llama_params()
+    host_gpus = [index for a in plan.offloaded if (index := split_key(a.device)[1]) is not None]
+    log.info("offloading %s to %s", plan, ", ".join(a.name for a in free))
+    return n_gpu_layers, split, host_gpus
+
+
 def _open(
     req: LoadModel, progress: Callable[[float], bool], rpc_servers: list[str], no_alloc: bool = False
 ) -> llama_cpp.Llama:
     backends.load()
     threads = resolve_threads(req.n_threads)
-    with _model_params_hook(progress, rpc_servers, no_alloc):
+    n_gpu_layers, split, host_gpus = _placement(req, rpc_servers)
+    with _model_params_hook(progress, rpc_servers, host_gpus, no_alloc):
         return llama_cpp.Llama(
             req.path,
             n_ctx=req.n_ctx,
             n_batch=req.n_batch,
             n_threads=threads,
             n_threads_batch=threads,
-            n_gpu_layers=req.n_gpu_layers,
-            tensor_split=req.tensor_split,
+            n_gpu_layers=n_gpu_layers,
+            tensor_split=split,
             use_mmap=req.use_mmap,
             type_k=_ggml_type(req.cache_type),
             type_v=_ggml_type(req.cache_type),
@@ -255,6 +288,8 @@ class LlamaRuntime:
             n_vocab=llm.n_vocab(),
             has_chat_template=self._formatter is not None,
             chat_format="model" if template else self._builtin or TRANSCRIPT,
+            # A template that reads the ``tools`` variable renders them (Qwen, Llama 3.x, Mistral, Hermes).
+            tools=bool(template and re.search(r"\btools\b", template)),
             load_s=time.perf_counter() - started,
             buffers=llama_log.buffer_sizes(_log_since()),
         )
@@ -285,14 +320,19 @@ class LlamaRuntime:
     def prompt_tokens(self, req: Generate) -> list[int]:
         llm = self._loaded()
         if req.messages is not None:
-            return self.chat_tokens(req.messages)
+            return self.chat_tokens(req.messages, req.tools)
         return llm.tokenize((req.prompt or "").encode("utf-8"), add_bos=True, special=True)
 
-    def chat_tokens(self, messages: list[ChatMessage]) -> list[int]:
+    def chat_tokens(self, messages: list[ChatMessage], tools: str = "") -> list[int]:
         llm = self._loaded()
-        as_dicts = [{"role": m.role, "content": m.content} for m in messages]
+        as_dicts = [_as_dict(m) for m in messages]
         if self._formatter is not None:
-            rendered = self._formatter(messages=as_dicts)  # type: ignore[arg-type]
+            offered = json.loads(tools) if tools else None
+            try:
+                rendered = self._formatter(messages=as_dicts, tools=offered)  # type: ignore[arg-type]
+            except ValueError as exc:
+                # A template's raise_exception: the conversation breaks its rules (roles out of order).
+                raise BadRequest(f"the model's chat template refused the conversation: {exc}") from None
             return llm.tokenize(
                 rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
             )
@@ -314,10 +354,46 @@ class LlamaRuntime:
         return _LlamaStream(llm, prompt, sampling)
 
 
+def _grammar(json_schema: str) -> LlamaGrammar | None:
+    """The grammar that holds an answer to ``json_schema``; None for free text."""
+    if not json_schema:
+        return None
+    try:
+        return LlamaGrammar.from_json_schema(json_schema, verbose=False)
+    except (AssertionError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        # llama-cpp-python's converter says what it cannot turn into a grammar with an assertion.
+        raise BadRequest(f"the JSON schema cannot be enforced: {exc}") from None
+
+
+def _as_dict(message: ChatMessage) -> dict[str, object]:
+    """A message as chat templates read it (Hugging Face's shape: a call's arguments as an object)."""
+    out: dict[str, object] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": _json_or_text(c.arguments)},
+            }
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def _json_or_text(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 class _LlamaStream:
     """An answer from llama-cpp-python's generator: one token a step, the prompt evaluated on the first."""
 
     def __init__(self, llm: llama_cpp.Llama, prompt: list[int], sampling: Sampling) -> None:
+        grammar = _grammar(sampling.json_schema)
         self._llm = llm
         self._history = list(prompt)  # the prompt and the answer so far, for the detokenizer's offsets
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -329,6 +405,7 @@ class _LlamaStream:
             temp=sampling.temperature,
             repeat_penalty=sampling.repeat_penalty,
             reset=True,
+            grammar=grammar,
         )
 
     def step(self) -> Sequence[int]:

@@ -14,6 +14,7 @@ import msgspec
 
 from hearth.core.errors import HearthError
 from hearth.core.formats import ModelFormat
+from hearth.core.plan import HOST, device_of, split_key
 from hearth.engine.errors import BadRequest, FailureKind
 
 if TYPE_CHECKING:
@@ -28,9 +29,19 @@ class ProtocolError(HearthError, ValueError):
     """A frame that is too large or does not decode into a known message."""
 
 
+class ToolCall(msgspec.Struct, frozen=True):
+    """A call of one of the request's tools that the model made: its arguments as JSON text."""
+
+    id: str
+    name: str
+    arguments: str
+
+
 class ChatMessage(msgspec.Struct, frozen=True):
     role: str
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()  # an assistant's turn that called tools
+    tool_call_id: str = ""  # a "tool" turn: the call whose result it carries
 
 
 # The KV cache types llama.cpp offers (common/arg.cpp's kv_cache_types), as core.profile sizes them.
@@ -65,11 +76,17 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
     cache_type: CacheType = "f16"
     # None: on exactly when the cache type is quantized, which llama.cpp requires for a quantized V cache.
     flash_attn: bool | None = None
-    n_gpu_layers: int = 0
+    # Layers on accelerators, as llama.cpp counts them (-1: all). None: as many as fit on this machine's
+    # own accelerators, the rest on its CPU (the engine plans them with ``core.planner``): what a user
+    # of llama.cpp, LM Studio or Ollama gets without asking; 0 keeps every layer on the CPU.
+    n_gpu_layers: int | None = None
     use_mmap: bool = True
     # Pooling: RPC servers (127.0.0.1:port, through Hearth's tunnel) in pipeline order, and the split.
     rpc_servers: list[str] = []
     tensor_split: list[float] | None = None
+    # This machine's accelerators a plan puts layers on (their order among its GPUs), before the RPC
+    # servers in the pipeline; the first computes the output head.
+    host_gpus: list[int] = []
     backend: Backend = "llama"
 
     def __post_init__(self) -> None:
@@ -111,9 +128,13 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
         threads: int | None,
         cache_type: str,
     ) -> LoadModel:
-        if plan.remote and not profile.format.can_pool:
+        if plan.offloaded and not profile.format.can_pool:
             raise BadRequest("an MLX model runs on this device only; pooling needs the model as GGUF")
         n_gpu_layers, split = plan.llama_params()
+        ours = [a for a in plan.offloaded if device_of(a.device) == HOST]
+        if plan.offloaded[: len(ours)] != tuple(ours):
+            raise BadRequest(f"in the plan {plan}, this device's accelerators must come before other devices")
+        host_gpus = [index for a in ours if (index := split_key(a.device)[1]) is not None]
         return cls(
             profile.path,
             n_ctx=n_ctx,
@@ -122,6 +143,7 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
             n_gpu_layers=n_gpu_layers,
             tensor_split=split,
             rpc_servers=rpc_servers,
+            host_gpus=host_gpus,
             backend=BACKEND_OF[profile.format],
         )
 
@@ -137,6 +159,12 @@ class Sampling(msgspec.Struct, frozen=True, kw_only=True):
     repeat_penalty: float = 1.0
     seed: int | None = None
     stop: list[str] = []  # the answer ends before the first of these; none of it is sent
+    # A JSON schema, as JSON text, that the answer must match: llama.cpp draws only tokens its grammar
+    # allows, so the answer parses whatever the model would have said. "": free text.
+    json_schema: str = ""
+    # The tools the model may call, as JSON text in OpenAI's shape (a list of {"type": "function",
+    # "function": {...}}), rendered by the model's own chat template. "": none.
+    tools: str = ""
 
 
 class Generate(Sampling, tag="generate", frozen=True):
@@ -203,6 +231,8 @@ class Loaded(msgspec.Struct, tag="loaded", frozen=True):
     # How chat messages become a prompt: "model" (the file's own template), the name of one of llama.cpp's
     # built-in templates that matches the vocabulary's turn markers, or "transcript" (plain text).
     chat_format: str = "model"
+    # Whether the model's own chat template renders tool definitions (only then can a request offer tools).
+    tools: bool = False
 
 
 class Unloaded(msgspec.Struct, tag="unloaded", frozen=True):

@@ -7,7 +7,6 @@ seconds, so that a device that goes away or comes back shows as such.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from hearth.core.names import clean_name
 from hearth.core.pairing import PairingError
 from hearth.mesh.discovery import Neighbour
 from hearth.mesh.pairing_client import fetch_info
+from hearth.store import json_state
 
 REFRESH_S = 5.0
 
@@ -40,10 +40,7 @@ class AddressBook:
         self.entries: dict[str, Neighbour | None] = dict.fromkeys(self._load())
 
     def _load(self) -> list[str]:
-        try:
-            return [str(a) for a in json.loads(self._path.read_text())]
-        except (FileNotFoundError, ValueError, TypeError):
-            return []
+        return json_state.load(self._path, list[str], list)
 
     def neighbours(self) -> list[Neighbour]:
         """The listed devices that answered last time."""
@@ -53,7 +50,7 @@ class AddressBook:
         """Ask ``address`` to describe itself and list it; raises AddressError or PairingError."""
         neighbour = await self._ask(address)
         self.entries[address] = neighbour
-        self._path.write_text(json.dumps(sorted(self.entries)))
+        json_state.write(self._path, sorted(self.entries))
         self._on_change()
         return neighbour
 

@@ -8,7 +8,7 @@ from functools import cache
 
 import psutil
 
-from hearth.core.control import Telemetry
+from hearth.core.control import ComputeDevice, Telemetry
 
 
 @cache
@@ -39,4 +39,20 @@ def sample(donated_bytes: int = 0, bytes_per_s: float = 0.0) -> Telemetry:
         backends=backends,
         bytes_per_s=bytes_per_s,
         os=platform.system(),
+        compute=compute_devices(),
     )
+
+
+def compute_devices() -> list[ComputeDevice]:
+    """This machine's compute devices with their memory now; empty without a usable llama.cpp."""
+    try:
+        from hearth.engine import ggml
+
+        found = ggml.devices()
+    except (OSError, AttributeError):
+        return []
+    return [
+        ComputeDevice(d.kind, d.name, d.description, d.memory_total, d.memory_free)
+        for d in found
+        if not d.name.startswith("RPC")  # other machines' devices, once a load added them
+    ]

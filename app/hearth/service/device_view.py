@@ -11,6 +11,7 @@ import time
 
 import msgspec
 
+from hearth.core.control import ComputeDevice
 from hearth.core.control import Telemetry as Sample
 from hearth.core.device_id import DeviceId, short_id
 from hearth.mesh.discovery import Neighbour
@@ -33,6 +34,7 @@ class DeviceView(msgspec.Struct, frozen=True, kw_only=True):
     memory_free: int | None = None  # None until the device has reported telemetry
     donated_bytes: int | None = None
     accelerator: str = ""
+    compute: list[ComputeDevice] = []  # its accelerators and CPU with their memory, as ggml reports them
     latency_ms: float | None = None
     bytes_per_s: float = 0.0  # decode speed from the device's probe; 0 when not reported
     rpc_step_ms: float | None = None  # this device only: what a remote device adds per token
@@ -57,6 +59,7 @@ def this_device(
         memory_free=sample.memory_free,
         donated_bytes=sample.donated_bytes,
         accelerator=sample.accelerator,
+        compute=sample.compute,
         latency_ms=0.0,
         bytes_per_s=bytes_per_s,
         rpc_step_ms=None if rpc_step_s is None else rpc_step_s * 1000,
@@ -90,6 +93,7 @@ def other_devices(trust: TrustStore, peers: Peers, seen: dict[str, Neighbour]) -
                 memory_free=t.memory_free if t else None,
                 donated_bytes=t.donated_bytes if t else None,
                 accelerator=t.accelerator if t else (n.accelerator if n else ""),
+                compute=t.compute if t else [],
                 latency_ms=chan.latency_ms if chan else None,
                 bytes_per_s=t.bytes_per_s if t else 0.0,
                 telemetry_count=chan.telemetry_count if chan else 0,

@@ -20,7 +20,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from hearth.core.plan import HOST, Plan
+from hearth.core.plan import HOST, Plan, split_key
 from hearth.core.profile import ModelProfile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
@@ -64,6 +64,12 @@ class MemoryCheck:
         """Compute buffer bytes per device of ``plan`` (``HOST`` for this one), or None when llama.cpp
         could not size it (the reason is logged; the estimate stands)."""
         if not profile.format.sizable:
+            return None
+        if any(split_key(a.device)[1] is not None for a in plan.assignments):
+            # The dry run's stand-ins answer as CPU workers; an accelerator's buffers keep the estimate.
+            log.info(
+                "sizing %s as %s from the estimate: it places layers on accelerators", profile.path, plan
+            )
             return None
         key = _key(profile, plan, n_ctx, cache_type)
         known = self.known(profile, plan, n_ctx, cache_type)

@@ -8,7 +8,17 @@ service.
 from __future__ import annotations
 
 from hearth.engine.errors import EngineDied, EngineError, PromptTooLong
-from hearth.engine.messages import ChatMessage, Done, Generate, Loaded, LoadModel, Sampling, StopReason, Token
+from hearth.engine.messages import (
+    ChatMessage,
+    Done,
+    Generate,
+    Loaded,
+    LoadModel,
+    Sampling,
+    StopReason,
+    Token,
+    ToolCall,
+)
 
 __all__ = [
     "ChatMessage",
@@ -22,4 +32,5 @@ __all__ = [
     "Sampling",
     "StopReason",
     "Token",
+    "ToolCall",
 ]

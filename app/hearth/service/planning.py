@@ -15,10 +15,20 @@ from typing import Protocol
 
 import msgspec
 
+from hearth.core import offload
+from hearth.core.offload import Accelerator
 from hearth.core.plan import HOST, Plan, PlanError, PlanKey, key_of, parse_plan
-from hearth.core.planner import DeviceSpec, Overflow, Prediction, auto_plan, evaluate, with_compute
+from hearth.core.planner import (
+    DeviceSpec,
+    Overflow,
+    Prediction,
+    auto_plan,
+    capacities,
+    evaluate,
+    with_compute,
+)
 from hearth.core.profile import ModelProfile
-from hearth.core.repack import NO_REPACK, RepackRules
+from hearth.core.repack import RepackRules
 from hearth.core.units import MIB
 from hearth.service.device_view import DeviceView
 
@@ -80,12 +90,30 @@ def planning_devices(
         free = min(row.memory_total, (row.memory_free or 0) + held.get(key, 0))
         spare = max(0, free - headroom(row.memory_total))
         speed = row.bytes_per_s or DEFAULT_BYTES_PER_S
+        compute = [c for c in row.compute if c.accelerator]
+        gpus = [Accelerator(c.description or c.name, c.memory_free, c.memory_total) for c in compute]
         if key == HOST:
-            usable, hop = spare, 0.0
+            # An integrated GPU's memory is the RAM (Apple Silicon's too): what the GPU may take is
+            # free RAM, and not the CPU's as well.
+            pools, left = [], spare
+            for pool, c in zip(offload.pools(gpus), compute, strict=True):
+                if c.shares_ram:
+                    pool = dataclasses.replace(pool, memory_bytes=min(pool.memory_bytes, left))
+                    left -= pool.memory_bytes
+                pools.append(pool)
+            usable = left
+            spec = DeviceSpec(HOST, usable, speed, 0.0, repack=host_repack(), accelerators=tuple(pools))
         else:
-            usable = min(donated, spare)
             hop = (row.latency_ms or 0.0) / 1000 + step
-        spec = DeviceSpec(key, usable, speed, hop, repack=host_repack() if key == HOST else NO_REPACK)
+            if gpus:
+                # Its worker computes on its first GPU (one device a worker): layers there are held in
+                # that GPU's memory, at its speed, whatever RAM it donates.
+                vram = offload.pools(gpus[:1])[0]
+                usable = min(donated, vram.memory_bytes)
+                spec = DeviceSpec(key, usable, vram.bytes_per_s, hop)
+            else:
+                usable = min(donated, spare)
+                spec = DeviceSpec(key, usable, speed, hop)
         out.append(PlanningDevice(key, row.name, row.memory_total, free, usable, spec, row.accelerator))
     out.sort(key=lambda d: d.key != HOST)
     return out
@@ -142,8 +170,8 @@ def choose_plan(
 
 
 def caps(host: DeviceSpec, remotes: list[DeviceSpec]) -> dict[str, int]:
-    """What each device may use, by the names the plan uses."""
-    return {HOST: host.memory_bytes, **{d.name: d.memory_bytes for d in remotes}}
+    """What each device (and each of its accelerators) may use, by the names the plan uses."""
+    return {str(k): v for k, v in capacities(host, remotes).items()}
 
 
 def shrunk(

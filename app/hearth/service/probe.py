@@ -34,7 +34,7 @@ from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
 from hearth.mesh.tunnel import LocalEndpoint
 from hearth.models import synthetic
-from hearth.store import paths
+from hearth.store import json_state, paths
 
 log = logging.getLogger(__name__)
 PROBE = synthetic.SyntheticSpec(
@@ -102,9 +102,7 @@ def _remember(key: str, field: str, value: float, **more: Any) -> None:
     except (FileNotFoundError, ValueError):
         data = {}
     data[key] = {field: value, "measured_at": time.time(), **more}
-    tmp = _cache_file().with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    tmp.replace(_cache_file())
+    json_state.write(_cache_file(), data)
 
 
 async def measure(build: str, threads: int | None = None, engine: EngineClient | None = None) -> float:

@@ -32,6 +32,7 @@ from hearth.service.models import Models
 from hearth.service.node import Node, NodeOptions
 from hearth.service.plans import Plans
 from hearth.service.pools import NodePools
+from hearth.service.reservations import Reservations
 from hearth.service.serving import Serving
 from hearth.service.serving_state import Loaded
 from hearth.store.settings import ApiSettings
@@ -56,6 +57,7 @@ class Hearth:
         self.donation = Donating(self._node)
         self.plans = Plans(self._node, self._sizing, lambda: self.serving.state, self._profile)
         self.serving = Serving(self._engine, NodePools(self._node), self.plans, self.events.emit)
+        self.reservations = Reservations(NodePools(self._node))
         self.api = ApiControl(self._on_disk, self.events.emit, api_settings)
         self.models = Models(self._on_disk, self.events.emit, self._served_path)
         self.conversations = Conversations(
@@ -66,6 +68,7 @@ class Hearth:
             lambda: self.api.settings.keep_history,
         )
         self._node.listeners.append(self.serving.on_event)
+        self._node.listeners.append(self.reservations.on_event)
         self._node.listeners.append(self.events.emit)
 
     async def _on_disk(self, fn: Callable[..., T], *args: Any) -> T:
@@ -88,6 +91,7 @@ class Hearth:
             await self._engine.close()
         await self._sizing.close()
         await self.serving.close()
+        await self.reservations.close()
         await self._node.stop()
         await self.conversations.close()
         self._disk.shutdown(wait=True)

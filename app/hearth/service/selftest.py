@@ -99,9 +99,12 @@ def _accelerator() -> tuple[bool, str]:
     from hearth.engine import ggml
 
     devices = ggml.devices()
-    gpus = [f"{d.name} ({d.description})" for d in devices if d.kind in ("GPU", "IGPU", "ACCEL")]
+    gpus = [
+        f"{d.name} ({d.description}, {d.memory_free / 2**30:.1f} of {d.memory_total / 2**30:.1f} GiB free)"
+        for d in ggml.accelerators()
+    ]
     if gpus:
-        return True, ", ".join(gpus)
+        return True, ", ".join(gpus) + ": local models load their layers there first, as many as fit"
     return True, "none: the CPU computes (" + ", ".join(d.name for d in devices) + ")"
 
 

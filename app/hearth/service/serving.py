@@ -73,8 +73,6 @@ class Serving:
         self._emit = emit
         self._state: ServingState = Idle()
         self._pool: Pool | None = None
-        # Pools reserved for engines that run elsewhere on this machine (``hearth chat --pool``).
-        self._reserved: list[Pool] = []
         self._pool_failing: asyncio.Task[None] | None = None
         self._turns = Turns(on_change=lambda: emit(Event.TURNS))
 
@@ -185,40 +183,19 @@ class Serving:
 
     async def close(self) -> None:
         await self._close_pool()
-        for pool in self._reserved:
-            with contextlib.suppress(Exception):
-                await pool.close()
-        self._reserved.clear()
 
-    # --- pools for engines elsewhere on this machine ---
-
-    async def reserve(self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16") -> Pool:
-        """Reserve the plan's remote devices for an engine that runs elsewhere on this machine
-        (``hearth chat --pool``); the caller releases them with ``release``."""
-        pool = await self._pools.open(profile, plan, n_ctx, cache_type)
-        self._reserved.append(pool)
-        return pool
-
-    async def release(self, pool: Pool) -> None:
-        self._reserved = [p for p in self._reserved if p is not pool]
-        await pool.close()
-
-    def failures(self, pool: Pool | None = None) -> list[str]:
-        """What went wrong with each device of a pool (by default the loaded model's), named for people."""
-        pool = pool or self._pool
-        return [loss.reason for loss in pool.losses()] if pool is not None else []
+    def _failures(self) -> list[str]:
+        """What went wrong with each device of the loaded model's pool, named for people."""
+        return [loss.reason for loss in self._pool.losses()] if self._pool is not None else []
 
     # --- devices of the loaded plan that leave ---
 
     def on_event(self, what: Event) -> None:
         """Told of every node event: a pool device that left stops the pooled model."""
-        if what == Event.DEVICES:
-            # An engine of `hearth chat` is not this service's to stop: ending its connections to a
-            # device that left makes its llama.cpp fail now rather than wait on that device. The
-            # window's engine is stopped below, and its relays are not left waiting either.
-            for pool in [*self._reserved, *([self._pool] if self._pool else [])]:
-                for name in pool.cut_unreachable():
-                    log.warning("cut the tunnel to %s: its control channel is down", name)
+        if what == Event.DEVICES and self._pool is not None:
+            # The engine is stopped below; its relays are not left waiting on the device either.
+            for name in self._pool.cut_unreachable():
+                log.warning("cut the tunnel to %s: its control channel is down", name)
         if what not in (Event.DEVICES, Event.POOL) or self._pool is None:
             return
         if not isinstance(self._state, Loaded):
@@ -284,7 +261,7 @@ class Serving:
         """What went wrong, naming the device when a pooled answer or load failed because of one."""
         if isinstance(exc, EngineDied):
             lost = self._state.reasons if isinstance(self._state, Lost) else ()
-            failed = self.failures() or list(lost)
+            failed = self._failures() or list(lost)
             if failed:
                 return "; ".join(failed)
         if not str(exc):

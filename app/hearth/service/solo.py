@@ -34,12 +34,16 @@ class Reservation(Protocol):
     @property
     def tensor_split(self) -> list[float] | None: ...
 
+    @property
+    def host_gpus(self) -> list[int]: ...  # this machine's accelerators in the plan, before the endpoints
+
 
 class SoloChat:
     """One conversation with a model in an engine process of this command's own.
 
     ``history`` False: nothing is written (``--no-history``). ``gpu_layers`` is for a load on this
-    device alone; a pooled load places its layers as the reservation says.
+    device alone (None: as many layers on its GPUs as they hold); a pooled load places its
+    layers as the reservation says.
     """
 
     def __init__(
@@ -48,7 +52,7 @@ class SoloChat:
         n_ctx: int,
         *,
         threads: int | None = None,
-        gpu_layers: int = 0,
+        gpu_layers: int | None = None,
         history: bool = True,
         system_prompt: str = "",
         sampling: Sampling | None = None,
@@ -81,6 +85,7 @@ class SoloChat:
             n_gpu_layers=reservation.n_gpu_layers,
             tensor_split=reservation.tensor_split,
             rpc_servers=reservation.endpoints,
+            host_gpus=list(reservation.host_gpus),
         )
 
     async def load(
