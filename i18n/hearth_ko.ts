@@ -17,231 +17,241 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="107"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="114"/>
         <source>Conversations</source>
         <translation>대화 목록</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="111"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="121"/>
         <source>New chat</source>
         <translation>새 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="136"/>
         <source>Open the Planner</source>
         <translation>플래너 열기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="145"/>
         <source>System prompt (optional)</source>
         <translation>시스템 프롬프트(선택 사항)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="146"/>
         <source>System prompt</source>
         <translation>시스템 프롬프트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="161"/>
         <source>Conversation</source>
         <translation>대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>무엇이든 물어보세요… (Ctrl+Enter로 보내기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="173"/>
         <source>Message</source>
         <translation>메시지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
         <source>Send</source>
         <translation>보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="160"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="180"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="162"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="182"/>
         <source>Edit question</source>
         <translation>질문 수정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="163"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="183"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>마지막 질문과 그 답변을 되돌려 질문을 고칠 수 있게 합니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="165"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="185"/>
         <source>Copy answer</source>
         <translation>답변 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="191"/>
         <source>context %p%</source>
         <translation>컨텍스트 %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="192"/>
         <source>Context used</source>
         <translation>사용한 컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="197"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="198"/>
         <source>Max tokens</source>
         <translation>최대 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="305"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="353"/>
         <source>Rename…</source>
         <translation>이름 바꾸기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="306"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="354"/>
         <source>Export as Markdown…</source>
         <translation>Markdown으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="307"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="355"/>
         <source>Export as JSON…</source>
         <translation>JSON으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="309"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="357"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
         <source>Rename</source>
         <translation>이름 바꾸기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
         <source>Title</source>
         <translation>제목</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="338"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>Export conversation</source>
         <translation>대화 내보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="356"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="391"/>
         <source>Exported to %1</source>
         <translation>%1(으)로 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="381"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="432"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>불러온 모델이 없습니다. 플래너 페이지에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
+        <source>%1 tokens/s · first token %2 ms · %3</source>
+        <translation>%1 토큰/초 · 첫 토큰 %2ms · %3</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="401"/>
         <source>%1 on %2</source>
         <translation>%2에서 실행 중인 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="370"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="406"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="419"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 기기가 빠져서 모델이 멈췄습니다. 플래너가 남은 기기로 새 계획을 제안합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="388"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="424"/>
         <source>Planning again did not work: %1</source>
         <translation>다시 계획하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="393"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="427"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>새로 들어온 기기를 쓰면 이 모델이 더 빨라집니다: 초당 %2 대신 %1 토큰.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
         <source>Copy code block</source>
         <translation>코드 블록 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
-        <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
-        <translation>초당 %1 토큰 · 첫 토큰 %2ms · 컨텍스트 %3% · %4</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="504"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="543"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="516"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
         <source>Answering another app…</source>
         <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="521"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="561"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>You</source>
         <translation>나</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="554"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <source>Copy</source>
+        <translation>복사</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <source>code</source>
+        <translation>코드</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="606"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
         <source>failed: %1</source>
         <translation>실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
         <source>failed</source>
         <translation>실패</translation>
     </message>
@@ -249,112 +259,112 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="75"/>
+        <location filename="../app/hearth/cli/chat.py" line="70"/>
         <source>this device</source>
         <translation>이 기기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="77"/>
+        <location filename="../app/hearth/cli/chat.py" line="72"/>
         <source>pooled over %1: %2</source>
         <translation>%1 기기를 합쳐 실행: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="143"/>
+        <location filename="../app/hearth/cli/chat.py" line="124"/>
         <source>could not load %1: %2</source>
         <translation>%1을(를) 불러오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="165"/>
+        <location filename="../app/hearth/cli/chat.py" line="144"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="170"/>
+        <location filename="../app/hearth/cli/chat.py" line="149"/>
         <source>the answer stopped: %1</source>
         <translation>답변이 멈췄습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="186"/>
+        <location filename="../app/hearth/cli/chat.py" line="160"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>메시지를 입력하고 Enter를 누르세요. Ctrl-C는 답변을 멈추고, /exit 또는 Ctrl-D는 나갑니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="207"/>
+        <location filename="../app/hearth/cli/chat.py" line="181"/>
         <source>cannot pool again: %1</source>
         <translation>기기를 다시 합치지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/models.py" line="70"/>
+        <location filename="../app/hearth/cli/models.py" line="63"/>
         <source>nothing found</source>
         <translation>찾은 것이 없습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/models.py" line="158"/>
+        <location filename="../app/hearth/cli/models.py" line="129"/>
         <source>paused: run the same command again to resume</source>
         <translation>일시 중지됨: 같은 명령을 다시 실행하면 이어서 받습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="167"/>
+        <location filename="../app/hearth/cli/node.py" line="169"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1에 6자리 코드가 표시됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="178"/>
+        <location filename="../app/hearth/cli/node.py" line="180"/>
         <source>pairing failed: %1</source>
         <translation>페어링 실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="180"/>
+        <location filename="../app/hearth/cli/node.py" line="182"/>
         <source>paired with %1</source>
         <translation>%1과(와) 페어링했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="186"/>
+        <location filename="../app/hearth/cli/node.py" line="188"/>
         <source>Code: </source>
         <translation>코드: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="189"/>
+        <location filename="../app/hearth/cli/node.py" line="191"/>
         <source>no code was entered</source>
         <translation>코드를 입력하지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="206"/>
+        <location filename="../app/hearth/cli/node.py" line="208"/>
         <source>forgot %1</source>
         <translation>%1을(를) 지웠습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <location filename="../app/hearth/cli/node.py" line="217"/>
         <source>added %1 at %2</source>
         <translation>%1을(를) %2 주소로 추가했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="216"/>
+        <location filename="../app/hearth/cli/node.py" line="218"/>
         <source>pair with: %1</source>
         <translation>페어링하려면: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="99"/>
+        <location filename="../app/hearth/cli/plan.py" line="120"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>계획 %1  ·  예상 초당 %2 토큰  ·  컨텍스트 %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="115"/>
+        <location filename="../app/hearth/cli/plan.py" line="136"/>
         <source>Compute buffers as llama.cpp sizes them for this plan.</source>
         <translation>계산 버퍼는 llama.cpp가 이 계획에 대해 계산한 크기입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="41"/>
+        <location filename="../app/hearth/cli/serve.py" line="46"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>%1을(를) 계획 %2(컨텍스트 %3)로 불러오는 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="52"/>
+        <location filename="../app/hearth/cli/serve.py" line="58"/>
         <source>serving %1 at %2</source>
         <translation>%1을(를) %2에서 제공 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="56"/>
+        <location filename="../app/hearth/cli/serve.py" line="66"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>모든 요청에 키가 필요합니다: `hearth serve`에 --show-key를 붙이면 보여 줍니다</translation>
     </message>
@@ -362,17 +372,17 @@
 <context>
     <name>CodeDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="99"/>
         <source>Pairing request</source>
         <translation>페어링 요청</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="100"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="101"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
         <translation>%1에서 이 기기와 페어링하려고 합니다. 그 기기에 이 코드를 입력하세요:</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="112"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="113"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
         <translation>본인 소유의 기기와만 페어링하세요. 코드는 %1초 동안 유효합니다.</translation>
     </message>
@@ -380,72 +390,72 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="47"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="48"/>
         <source>Pair…</source>
         <translation>페어링…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="49"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="50"/>
         <source>Forget</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="63"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="64"/>
         <source> (this device)</source>
         <translation> (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="71"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="72"/>
         <source>%1 memory</source>
         <translation>메모리 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
         <source>Used</source>
         <translation>사용 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="79"/>
         <source>Donated</source>
         <translation>공유됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="83"/>
         <source>%1 used · %2 free of %3</source>
         <translation>%1 사용 · %3 중 %2 여유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="84"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="85"/>
         <source>donates %1</source>
         <translation>%1 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
         <source>Donating to paired devices</source>
         <translation>페어링된 기기에 연산 자원 공유 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
         <source>Not donating</source>
         <translation>공유하지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="92"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="93"/>
         <source>Paired · connected · %1 ms</source>
         <translation>페어링됨 · 연결됨 · %1ms</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="94"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="95"/>
         <source>Paired · not reachable</source>
         <translation>페어링됨 · 연결할 수 없음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="98"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
         <source>Not paired</source>
         <translation>페어링 안 됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="98"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
         <source>Not paired · offline</source>
         <translation>페어링 안 됨 · 오프라인</translation>
     </message>
@@ -491,42 +501,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="109"/>
         <source>Add by address…</source>
         <translation>주소로 추가…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="113"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="114"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>이 집의 기기는 여기에 자동으로 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
         <source>Forget %1?</source>
         <translation>%1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="158"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1은(는) 더 이상 신뢰되지 않습니다. 다시 페어링하려면 새 코드가 필요합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="171"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Add a device</source>
         <translation>기기 추가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Hearth가 실행 중인 기기의 주소(호스트:포트)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="185"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
         <source>Could not add it: %1</source>
         <translation>추가하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="180"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
         <source>Found %1</source>
         <translation>%1 찾음</translation>
     </message>
@@ -534,47 +544,57 @@
 <context>
     <name>DownloadRow</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="41"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="44"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="60"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="47"/>
+        <source>Plan and chat</source>
+        <translation>계획하고 대화하기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="48"/>
+        <source>Open the Planner with this model</source>
+        <translation>이 모델로 플래너 열기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="68"/>
         <source>%1 of %2</source>
         <translation>%2 중 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="72"/>
         <source>%1/s</source>
         <translation>%1/초</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="66"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="74"/>
         <source>%1 left</source>
         <translation>%1 남음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="77"/>
         <source>Paused at %1</source>
         <translation>일시 중지됨: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="79"/>
         <source>Stopped: %1</source>
         <translation>중단됨: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="81"/>
         <source>Done: %1</source>
         <translation>완료: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="83"/>
         <source>Pause</source>
         <translation>일시 중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="83"/>
         <source>Resume</source>
         <translation>이어받기</translation>
     </message>
@@ -582,7 +602,7 @@
 <context>
     <name>DownloadsView</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="91"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="102"/>
         <source>No downloads. Pick a model from the catalog or a hub search.</source>
         <translation>다운로드가 없습니다. 카탈로그에서 모델을 고르거나 허브에서 검색하세요.</translation>
     </message>
@@ -590,37 +610,59 @@
 <context>
     <name>HubList</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="46"/>
+        <source>fits this device</source>
+        <translation>이 기기에서 실행 가능</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/hub_list.py" line="48"/>
+        <source>fits with your paired devices (%n devices)</source>
+        <translation>
+            <numerusform>페어링된 기기와 함께 실행 가능 (기기 %n대)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="50"/>
+        <source>too large</source>
+        <translation>너무 큼</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="51"/>
+        <source>about %1 tokens/s</source>
+        <translation>초당 약 %1 토큰</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Fits</source>
         <translation>적합성</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="63"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="62"/>
         <source>checking…</source>
         <translation>확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="94"/>
         <source>unknown: the hub cannot be reached</source>
         <translation>알 수 없음: 허브에 연결할 수 없음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="97"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="96"/>
         <source>unknown: %1</source>
         <translation>알 수 없음: %1</translation>
     </message>
@@ -639,54 +681,142 @@
     </message>
 </context>
 <context>
+    <name>Legend</name>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="26"/>
+        <source>System and other apps</source>
+        <translation>시스템 및 다른 앱</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="27"/>
+        <source>Weights</source>
+        <translation>가중치</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="28"/>
+        <source>KV cache</source>
+        <translation>KV 캐시</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="29"/>
+        <source>Compute buffers</source>
+        <translation>연산 버퍼</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="30"/>
+        <source>Free</source>
+        <translation>여유</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="53"/>
+        <location filename="../app/hearth/ui/main_window.py" line="59"/>
         <source>Pages</source>
         <translation>페이지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="103"/>
+        <location filename="../app/hearth/ui/main_window.py" line="99"/>
+        <source>&amp;Hearth</source>
+        <translation>&amp;Hearth</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="100"/>
+        <source>&amp;Quit</source>
+        <translation>끝내기(&amp;Q)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="107"/>
+        <source>&amp;Help</source>
+        <translation>도움말(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="108"/>
+        <source>Keyboard &amp;shortcuts</source>
+        <translation>단축키(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="118"/>
+        <source>Go to the page: Devices, Planner, Chat, Models, Settings</source>
+        <translation>페이지로 이동: 기기, 플래너, 채팅, 모델, 설정</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="119"/>
+        <source>Send the message (in the chat)</source>
+        <translation>메시지 보내기(채팅에서)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="120"/>
+        <source>Tab</source>
+        <translation>Tab</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="120"/>
+        <source>Leave the message box for the next control</source>
+        <translation>메시지 상자에서 다음 컨트롤로 이동</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="121"/>
+        <source>Quit Hearth</source>
+        <translation>Hearth 끝내기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="122"/>
+        <source>Show these shortcuts</source>
+        <translation>이 단축키 보기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="127"/>
+        <source>Keyboard shortcuts</source>
+        <translation>단축키</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="146"/>
         <source>Devices</source>
         <translation>기기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="104"/>
+        <location filename="../app/hearth/ui/main_window.py" line="147"/>
         <source>Planner</source>
         <translation>플래너</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="105"/>
+        <location filename="../app/hearth/ui/main_window.py" line="148"/>
         <source>Chat</source>
         <translation>채팅</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="106"/>
+        <location filename="../app/hearth/ui/main_window.py" line="149"/>
         <source>Models</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="107"/>
+        <location filename="../app/hearth/ui/main_window.py" line="150"/>
         <source>Settings</source>
         <translation>설정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="251"/>
+        <location filename="../app/hearth/ui/main_window.py" line="298"/>
         <source>Pairing request</source>
         <translation>페어링 요청</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="255"/>
+        <location filename="../app/hearth/ui/main_window.py" line="305"/>
+        <source>Paired with %1.</source>
+        <translation>%1와(과) 페어링했습니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="311"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1에서 페어링을 요청합니다. 코드: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="263"/>
+        <location filename="../app/hearth/ui/main_window.py" line="319"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth는 트레이에서 계속 자원을 공유합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="271"/>
+        <location filename="../app/hearth/ui/main_window.py" line="327"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>이 데스크톱에는 트레이가 없어 창을 닫으면 Hearth가 종료되고 공유도 중지됩니다.</translation>
     </message>
@@ -694,12 +824,12 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Import a .gguf file…</source>
         <translation>.gguf 파일 가져오기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="77"/>
+        <location filename="../app/hearth/ui/models_page.py" line="79"/>
         <source>Models on this device</source>
         <translation>이 기기의 모델</translation>
     </message>
@@ -715,7 +845,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="59"/>
-        <location filename="../app/hearth/ui/models_page.py" line="227"/>
+        <location filename="../app/hearth/ui/models_page.py" line="229"/>
         <source>Catalog</source>
         <translation>카탈로그</translation>
     </message>
@@ -725,227 +855,279 @@
         <translation>허브 검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="62"/>
+        <location filename="../app/hearth/ui/models_page.py" line="64"/>
         <source>Downloads</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Import an MLX folder…</source>
         <translation>MLX 폴더 가져오기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
         <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
         <translation>config.json과 .safetensors 가중치가 든 폴더(mlx-lm 형식)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="88"/>
+        <location filename="../app/hearth/ui/models_page.py" line="90"/>
         <source>Plan and chat</source>
         <translation>계획 후 대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="90"/>
+        <location filename="../app/hearth/ui/models_page.py" line="92"/>
         <source>Show in folder</source>
         <translation>폴더에서 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="92"/>
+        <location filename="../app/hearth/ui/models_page.py" line="94"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="118"/>
+        <location filename="../app/hearth/ui/models_page.py" line="120"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 사용할 수 없음: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="124"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="128"/>
+        <location filename="../app/hearth/ui/models_page.py" line="130"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>이 기기에는 아직 모델이 없습니다. 카탈로그 탭에서 기기에 맞는 모델을 추천합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>yes</source>
         <translation>있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>없음: 텍스트를 이어 쓸 뿐, 대화용으로 조정되지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Architecture</source>
         <translation>아키텍처</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Parameters</source>
         <translation>매개변수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Layers</source>
         <translation>레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="162"/>
+        <location filename="../app/hearth/ui/models_page.py" line="164"/>
         <source>%1 a layer, %2 for each token</source>
         <translation>레이어당 %1개, 토큰마다 %2개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="163"/>
+        <location filename="../app/hearth/ui/models_page.py" line="165"/>
         <source>Experts</source>
         <translation>전문가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="165"/>
+        <location filename="../app/hearth/ui/models_page.py" line="167"/>
         <source>Context length</source>
         <translation>컨텍스트 길이</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="166"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>Licence</source>
         <translation>라이선스</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="166"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>not stated in the file</source>
         <translation>파일에 명시되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="167"/>
+        <location filename="../app/hearth/ui/models_page.py" line="169"/>
         <source>Chat template</source>
         <translation>대화 템플릿</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="168"/>
+        <location filename="../app/hearth/ui/models_page.py" line="170"/>
         <source>File</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="189"/>
         <source>Delete %1 from this device?</source>
         <translation>이 기기에서 %1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="188"/>
+        <location filename="../app/hearth/ui/models_page.py" line="190"/>
         <source>Delete model</source>
         <translation>모델 삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="194"/>
+        <location filename="../app/hearth/ui/models_page.py" line="196"/>
         <source>Deleted %1</source>
         <translation>%1 삭제됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="200"/>
+        <location filename="../app/hearth/ui/models_page.py" line="202"/>
         <source>Import an MLX model folder</source>
         <translation>MLX 모델 폴더 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="207"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>Import a model</source>
         <translation>모델 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="207"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 모델 (*.gguf);;모든 파일 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="211"/>
+        <location filename="../app/hearth/ui/models_page.py" line="213"/>
         <source>Checking %1…</source>
         <translation>%1 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="214"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
         <source>%1 was not imported: %2</source>
         <translation>%1을(를) 가져오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="219"/>
+        <location filename="../app/hearth/ui/models_page.py" line="221"/>
         <source>Imported %1</source>
         <translation>%1 가져옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="230"/>
-        <location filename="../app/hearth/ui/models_page.py" line="306"/>
+        <location filename="../app/hearth/ui/models_page.py" line="232"/>
+        <location filename="../app/hearth/ui/models_page.py" line="331"/>
         <source>Download</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="255"/>
+        <location filename="../app/hearth/ui/models_page.py" line="257"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>작은 모델부터 70B급까지의 지시 모델입니다. 각 모델이 이 기기에 맞는지, 페어링된 기기를 합쳐야 맞는지, 어디에도 맞지 않는지 표시합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="270"/>
+        <location filename="../app/hearth/ui/models_page.py" line="269"/>
+        <source>MoE</source>
+        <translation>MoE</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="271"/>
+        <source>pools well</source>
+        <translation>나눠 쓰기 좋음</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <source>mixture of experts: %1 B read a token</source>
+        <translation>전문가 혼합: 토큰당 %1B 읽음</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <source>calls tools</source>
+        <translation>도구 호출 가능</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="284"/>
+        <source>suits pooling</source>
+        <translation>풀에 적합</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="285"/>
+        <source>licence %1</source>
+        <translation>라이선스 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <source>context %1</source>
+        <translation>컨텍스트 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="295"/>
         <source>Asking the hub for %1…</source>
         <translation>허브에서 %1 확인 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="274"/>
+        <location filename="../app/hearth/ui/models_page.py" line="299"/>
         <source>%n layers</source>
         <translation>
             <numerusform>레이어 %n개</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="290"/>
+        <location filename="../app/hearth/ui/models_page.py" line="315"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Hearth에 오신 것을 환영합니다. 먼저 모델을 고르세요. &quot;이 기기에서 실행 가능&quot;으로 표시된 모델은 이 기기 혼자 실행하고, 나머지는 페어링된 기기가 필요합니다. 작은 모델은 몇 분이면 받을 수 있습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="299"/>
+        <location filename="../app/hearth/ui/models_page.py" line="324"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Hugging Face에서 GGUF 모델 검색 (예: &quot;qwen 7b&quot;)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="300"/>
+        <location filename="../app/hearth/ui/models_page.py" line="325"/>
         <source>Search text</source>
         <translation>검색어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="327"/>
         <source>Search</source>
         <translation>검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="305"/>
+        <location filename="../app/hearth/ui/models_page.py" line="330"/>
         <source>Search results</source>
         <translation>검색 결과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="327"/>
+        <location filename="../app/hearth/ui/models_page.py" line="352"/>
         <source>Searching the hub for %1…</source>
         <translation>허브에서 %1 검색 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="349"/>
-        <source>%n model file(s) found</source>
+        <location filename="../app/hearth/ui/models_page.py" line="376"/>
+        <source>%n model file found</source>
+        <translation>
+            <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/models_page.py" line="378"/>
+        <source>%n model files found</source>
         <translation>
             <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="360"/>
+        <location filename="../app/hearth/ui/models_page.py" line="401"/>
+        <source>Downloaded %1. Next: Plan and chat, beside it on the Downloads tab.</source>
+        <translation>%1 다운로드를 마쳤습니다. 다음: 다운로드 탭에서 옆의 &apos;계획하고 대화하기&apos;를 누르세요.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="407"/>
+        <source>%1 stopped: %2</source>
+        <translation>%1 중단됨: %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="389"/>
         <source>Downloading %1</source>
         <translation>%1 다운로드 중</translation>
     </message>
@@ -1052,42 +1234,42 @@
 <context>
     <name>PairDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="28"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
         <source>Pair with %1</source>
         <translation>%1과(와) 페어링</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="29"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="28"/>
         <source>Asking %1… A code appears on that device.</source>
         <translation>%1에 요청 중… 그 기기에 코드가 표시됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="32"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="31"/>
         <source>6-digit code</source>
         <translation>6자리 코드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="40"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="39"/>
         <source>Pair</source>
         <translation>페어링</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="57"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="56"/>
         <source>Type the code shown on %1.</source>
         <translation>%1에 표시된 코드를 입력하세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="68"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
         <source>Checking the code…</source>
         <translation>코드 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="74"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="75"/>
         <source>Paired with %1.</source>
         <translation>%1과(와) 페어링되었습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="80"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="81"/>
         <source>Pairing failed: %1</source>
         <translation>페어링 실패: %1</translation>
     </message>
@@ -1125,94 +1307,119 @@
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="126"/>
         <source>Context</source>
         <translation>컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
         <source>Layers of the model</source>
         <translation>모델의 레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="171"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="244"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 기기가 빠졌습니다. 아래 계획은 남은 기기만 씁니다. 계속하려면 불러오기를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="177"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>새로 들어온 기기를 쓴 더 빠른 계획입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="220"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="305"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>아직 모델이 없습니다. 모델 페이지에서 .gguf 파일을 받거나 가져오세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
         <source>%1 layers</source>
         <translation>레이어 %1개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
         <source>context %1</source>
         <translation>컨텍스트 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="273"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="340"/>
         <source>%1 (this device)</source>
         <translation>%1 (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="324"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 모델은 이 Mac에서만 실행됩니다. 여러 기기에 나눠 돌리려면 이 모델의 GGUF를 쓰세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="377"/>
         <source>predicted %1 tokens/s</source>
         <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="379"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>메모리는 llama.cpp 계산 기준</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="373"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
+        <source>last measured %1 tokens/s</source>
+        <translation>최근 측정 %1 토큰/초</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="385"/>
         <source>A device would run out of memory</source>
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="395"/>
+        <source>%1 reads %2/s</source>
+        <translation>%1 읽기 %2/초</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <source>%1 at an assumed speed (not probed yet)</source>
+        <translation>%1 가정한 속도(아직 측정 안 함)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
+        <source>%1 ms a token over the network</source>
+        <translation>네트워크로 토큰당 %1ms</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <source>Predicted from: %1</source>
+        <translation>예측 근거: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="428"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="233"/>
         <source>Loading…</source>
         <translation>불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="235"/>
         <source>Loaded on %1</source>
         <translation>%1에 불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="237"/>
         <source>Could not load: %1</source>
         <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="459"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="239"/>
         <source>Loading cancelled</source>
         <translation>불러오기 취소됨</translation>
     </message>
@@ -1351,44 +1558,24 @@
         <translation>Hearth에 오신 것을 환영합니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="62"/>
+        <location filename="../app/hearth/ui/welcome.py" line="65"/>
+        <source>Paired with %1. Choose a model: Hearth plans it over the devices you have.</source>
+        <translation>%1와(과) 페어링했습니다. 모델을 고르세요. Hearth가 가진 기기에 나눠 계획합니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="72"/>
         <source>Hearth runs AI models on the computers in your home and pools them when one is not enough. Nothing you type leaves your home. Start with this device alone, or add another one first: it needs Hearth running too.</source>
         <translation>Hearth는 집에 있는 컴퓨터에서 AI 모델을 돌리고, 한 대로 부족하면 여러 대를 합칩니다. 입력한 내용은 집 밖으로 나가지 않습니다. 이 기기 하나로 시작하거나 다른 기기를 먼저 추가하세요. 그 기기에도 Hearth가 실행 중이어야 합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="70"/>
+        <location filename="../app/hearth/ui/welcome.py" line="80"/>
         <source>Pick a model on the Catalog tab: those marked &quot;fits this device&quot; run here alone, the others need paired devices. Download it, then Plan and chat.</source>
         <translation>카탈로그 탭에서 모델을 고르세요. &quot;이 기기에서 실행 가능&quot; 표시가 있는 모델은 이 기기 하나로 돌아가고, 나머지는 페어링한 기기가 필요합니다. 내려받은 뒤 &quot;계획 후 대화&quot;를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="82"/>
+        <location filename="../app/hearth/ui/welcome.py" line="99"/>
         <source>This device: %1 · %2 free · %3</source>
         <translation>이 기기: %1 · 여유 %2 · %3</translation>
-    </message>
-</context>
-<context>
-    <name>widget</name>
-    <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
-        <source>fits this device</source>
-        <translation>이 기기에서 실행 가능</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
-        <source>fits with your paired devices (%n devices)</source>
-        <translation>
-            <numerusform>페어링된 기기와 함께 실행 가능 (기기 %n대)</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="33"/>
-        <source>too large</source>
-        <translation>너무 큼</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="34"/>
-        <source>about %1 tokens/s</source>
-        <translation>초당 약 %1 토큰</translation>
     </message>
 </context>
 </TS>

@@ -17,194 +17,194 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="107"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="114"/>
         <source>Conversations</source>
         <translation>Разговоры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="111"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="121"/>
         <source>New chat</source>
         <translation>Новый диалог</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="136"/>
         <source>Open the Planner</source>
         <translation>Открыть планировщик</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="145"/>
         <source>System prompt (optional)</source>
         <translation>Системная подсказка (необязательно)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="146"/>
         <source>System prompt</source>
         <translation>Системная подсказка</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="161"/>
         <source>Conversation</source>
         <translation>Разговор</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>Спросите что-нибудь… (Ctrl+Enter — отправить)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="173"/>
         <source>Message</source>
         <translation>Сообщение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
         <source>Send</source>
         <translation>Отправить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="160"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="180"/>
         <source>Regenerate</source>
         <translation>Ответить заново</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="162"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="182"/>
         <source>Edit question</source>
         <translation>Изменить вопрос</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="163"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="183"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>Вернуть последний вопрос в поле ввода и убрать ответ на него, чтобы изменить вопрос</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="165"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="185"/>
         <source>Copy answer</source>
         <translation>Копировать ответ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="191"/>
         <source>context %p%</source>
         <translation>контекст %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="192"/>
         <source>Context used</source>
         <translation>Заполнение контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="197"/>
         <source>Temperature</source>
         <translation>Температура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="198"/>
         <source>Max tokens</source>
         <translation>Макс. токенов</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="305"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="353"/>
         <source>Rename…</source>
         <translation>Переименовать…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="306"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="354"/>
         <source>Export as Markdown…</source>
         <translation>Экспорт в Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="307"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="355"/>
         <source>Export as JSON…</source>
         <translation>Экспорт в JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="309"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="357"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
         <source>Rename</source>
         <translation>Переименовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
         <source>Title</source>
         <translation>Название</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="338"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>Export conversation</source>
         <translation>Экспорт диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="356"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="391"/>
         <source>Exported to %1</source>
         <translation>Экспортировано в %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="381"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="432"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>Модель не загружена: выберите её на странице «Планировщик».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
+        <source>%1 tokens/s · first token %2 ms · %3</source>
+        <translation>%1 токенов/с · первый токен %2 мс · %3</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="401"/>
         <source>%1 on %2</source>
         <translation>%1 на %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="370"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="406"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="419"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 отключилось, поэтому модель остановлена. Планировщик предлагает план для оставшихся устройств.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="388"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="424"/>
         <source>Planning again did not work: %1</source>
         <translation>Не удалось спланировать заново: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="393"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="427"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>С новыми устройствами модель работала бы быстрее: %1 токенов/с вместо %2.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
         <source>Copy code block</source>
         <translation>Копировать блок кода</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
-        <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
-        <translation>%1 токенов/с · первый токен %2 мс · контекст %3 % · %4</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="504"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="543"/>
         <source>Stopped</source>
         <translation>Остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="516"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
         <source>Answering another app…</source>
         <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="521"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="561"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>ещё %n ждёт</numerusform>
@@ -213,37 +213,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
         <source>Stop</source>
         <translation>Остановить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>You</source>
         <translation>Вы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="554"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <source>Copy</source>
+        <translation>Копировать</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <source>code</source>
+        <translation>код</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="606"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
         <source>failed: %1</source>
         <translation>ошибка: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
         <source>failed</source>
         <translation>ошибка</translation>
     </message>
@@ -251,112 +261,112 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="75"/>
+        <location filename="../app/hearth/cli/chat.py" line="70"/>
         <source>this device</source>
         <translation>это устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="77"/>
+        <location filename="../app/hearth/cli/chat.py" line="72"/>
         <source>pooled over %1: %2</source>
         <translation>объединено: %1; план %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="143"/>
+        <location filename="../app/hearth/cli/chat.py" line="124"/>
         <source>could not load %1: %2</source>
         <translation>не удалось загрузить %1: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="165"/>
+        <location filename="../app/hearth/cli/chat.py" line="144"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="170"/>
+        <location filename="../app/hearth/cli/chat.py" line="149"/>
         <source>the answer stopped: %1</source>
         <translation>ответ прервался: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="186"/>
+        <location filename="../app/hearth/cli/chat.py" line="160"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>Введите сообщение и нажмите Enter. Ctrl-C останавливает ответ; /exit или Ctrl-D — выход.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="207"/>
+        <location filename="../app/hearth/cli/chat.py" line="181"/>
         <source>cannot pool again: %1</source>
         <translation>не удалось снова объединить устройства: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/models.py" line="70"/>
+        <location filename="../app/hearth/cli/models.py" line="63"/>
         <source>nothing found</source>
         <translation>ничего не найдено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/models.py" line="158"/>
+        <location filename="../app/hearth/cli/models.py" line="129"/>
         <source>paused: run the same command again to resume</source>
         <translation>приостановлено: запустите ту же команду ещё раз, чтобы продолжить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="167"/>
+        <location filename="../app/hearth/cli/node.py" line="169"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 показывает 6-значный код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="178"/>
+        <location filename="../app/hearth/cli/node.py" line="180"/>
         <source>pairing failed: %1</source>
         <translation>сопряжение не удалось: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="180"/>
+        <location filename="../app/hearth/cli/node.py" line="182"/>
         <source>paired with %1</source>
         <translation>сопряжено с %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="186"/>
+        <location filename="../app/hearth/cli/node.py" line="188"/>
         <source>Code: </source>
         <translation>Код: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="189"/>
+        <location filename="../app/hearth/cli/node.py" line="191"/>
         <source>no code was entered</source>
         <translation>код не введён</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="206"/>
+        <location filename="../app/hearth/cli/node.py" line="208"/>
         <source>forgot %1</source>
         <translation>забыто: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <location filename="../app/hearth/cli/node.py" line="217"/>
         <source>added %1 at %2</source>
         <translation>добавлено: %1 по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="216"/>
+        <location filename="../app/hearth/cli/node.py" line="218"/>
         <source>pair with: %1</source>
         <translation>для сопряжения: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="99"/>
+        <location filename="../app/hearth/cli/plan.py" line="120"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>план %1  ·  прогноз %2 токенов/с  ·  контекст %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="115"/>
+        <location filename="../app/hearth/cli/plan.py" line="136"/>
         <source>Compute buffers as llama.cpp sizes them for this plan.</source>
         <translation>Вычислительные буферы — по расчёту llama.cpp для этого плана.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="41"/>
+        <location filename="../app/hearth/cli/serve.py" line="46"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>загрузка %1 по плану %2 (контекст %3)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="52"/>
+        <location filename="../app/hearth/cli/serve.py" line="58"/>
         <source>serving %1 at %2</source>
         <translation>%1 доступна по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="56"/>
+        <location filename="../app/hearth/cli/serve.py" line="66"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>каждому запросу нужен ключ: `hearth serve` покажет его с --show-key</translation>
     </message>
@@ -364,17 +374,17 @@
 <context>
     <name>CodeDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="99"/>
         <source>Pairing request</source>
         <translation>Запрос на сопряжение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="100"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="101"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
         <translation>%1 хочет сопрячься с этим устройством. Введите там этот код:</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="112"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="113"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
         <translation>Сопрягайте только свои устройства. Код действует %1 с.</translation>
     </message>
@@ -382,72 +392,72 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="47"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="48"/>
         <source>Pair…</source>
         <translation>Сопрячь…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="49"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="50"/>
         <source>Forget</source>
         <translation>Забыть</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="63"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="64"/>
         <source> (this device)</source>
         <translation> (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="71"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="72"/>
         <source>%1 memory</source>
         <translation>Память: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
         <source>Used</source>
         <translation>Занято</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="79"/>
         <source>Donated</source>
         <translation>Отдано</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="83"/>
         <source>%1 used · %2 free of %3</source>
         <translation>занято %1 · свободно %2 из %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="84"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="85"/>
         <source>donates %1</source>
         <translation>отдаёт %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
         <source>Donating to paired devices</source>
         <translation>Отдаёт ресурсы сопряжённым устройствам</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
         <source>Not donating</source>
         <translation>Не отдаёт ресурсы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="92"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="93"/>
         <source>Paired · connected · %1 ms</source>
         <translation>Сопряжено · подключено · %1 мс</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="94"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="95"/>
         <source>Paired · not reachable</source>
         <translation>Сопряжено · недоступно</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="98"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
         <source>Not paired</source>
         <translation>Не сопряжено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="98"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
         <source>Not paired · offline</source>
         <translation>Не сопряжено · не в сети</translation>
     </message>
@@ -493,42 +503,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="109"/>
         <source>Add by address…</source>
         <translation>Добавить по адресу…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="113"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="114"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>Устройства этого дома появляются здесь сами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
         <source>Forget %1?</source>
         <translation>Забыть %1?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="158"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1 больше не будет доверенным; для нового сопряжения понадобится новый код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="171"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Add a device</source>
         <translation>Добавить устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Адрес (хост:порт) устройства, на котором запущен Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="185"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
         <source>Could not add it: %1</source>
         <translation>Не удалось добавить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="180"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
         <source>Found %1</source>
         <translation>Найдено: %1</translation>
     </message>
@@ -536,47 +546,57 @@
 <context>
     <name>DownloadRow</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="41"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="44"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="60"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="47"/>
+        <source>Plan and chat</source>
+        <translation>Спланировать и общаться</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="48"/>
+        <source>Open the Planner with this model</source>
+        <translation>Открыть планировщик с этой моделью</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="68"/>
         <source>%1 of %2</source>
         <translation>%1 из %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="72"/>
         <source>%1/s</source>
         <translation>%1/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="66"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="74"/>
         <source>%1 left</source>
         <translation>осталось %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="77"/>
         <source>Paused at %1</source>
         <translation>Приостановлено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="79"/>
         <source>Stopped: %1</source>
         <translation>Остановлено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="81"/>
         <source>Done: %1</source>
         <translation>Готово: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="83"/>
         <source>Pause</source>
         <translation>Пауза</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="83"/>
         <source>Resume</source>
         <translation>Продолжить</translation>
     </message>
@@ -584,7 +604,7 @@
 <context>
     <name>DownloadsView</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="91"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="102"/>
         <source>No downloads. Pick a model from the catalog or a hub search.</source>
         <translation>Загрузок нет. Выберите модель в каталоге или найдите её на хабе.</translation>
     </message>
@@ -592,37 +612,61 @@
 <context>
     <name>HubList</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="46"/>
+        <source>fits this device</source>
+        <translation>помещается на этом устройстве</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/hub_list.py" line="48"/>
+        <source>fits with your paired devices (%n devices)</source>
+        <translation>
+            <numerusform>помещается на сопряжённых устройствах (%n устройство)</numerusform>
+            <numerusform>помещается на сопряжённых устройствах (%n устройства)</numerusform>
+            <numerusform>помещается на сопряжённых устройствах (%n устройств)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="50"/>
+        <source>too large</source>
+        <translation>слишком велика</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="51"/>
+        <source>about %1 tokens/s</source>
+        <translation>около %1 токенов/с</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Fits</source>
         <translation>Помещается</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="63"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="62"/>
         <source>checking…</source>
         <translation>проверка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="94"/>
         <source>unknown: the hub cannot be reached</source>
         <translation>неизвестно: хаб недоступен</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="97"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="96"/>
         <source>unknown: %1</source>
         <translation>неизвестно: %1</translation>
     </message>
@@ -641,54 +685,142 @@
     </message>
 </context>
 <context>
+    <name>Legend</name>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="26"/>
+        <source>System and other apps</source>
+        <translation>Система и другие программы</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="27"/>
+        <source>Weights</source>
+        <translation>Веса</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="28"/>
+        <source>KV cache</source>
+        <translation>KV-кэш</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="29"/>
+        <source>Compute buffers</source>
+        <translation>Буферы вычислений</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="30"/>
+        <source>Free</source>
+        <translation>Свободно</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="53"/>
+        <location filename="../app/hearth/ui/main_window.py" line="59"/>
         <source>Pages</source>
         <translation>Разделы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="103"/>
+        <location filename="../app/hearth/ui/main_window.py" line="99"/>
+        <source>&amp;Hearth</source>
+        <translation>&amp;Hearth</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="100"/>
+        <source>&amp;Quit</source>
+        <translation>&amp;Выйти</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="107"/>
+        <source>&amp;Help</source>
+        <translation>&amp;Справка</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="108"/>
+        <source>Keyboard &amp;shortcuts</source>
+        <translation>&amp;Сочетания клавиш</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="118"/>
+        <source>Go to the page: Devices, Planner, Chat, Models, Settings</source>
+        <translation>Перейти на страницу: устройства, планировщик, чат, модели, настройки</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="119"/>
+        <source>Send the message (in the chat)</source>
+        <translation>Отправить сообщение (в чате)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="120"/>
+        <source>Tab</source>
+        <translation>Tab</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="120"/>
+        <source>Leave the message box for the next control</source>
+        <translation>Перейти из поля сообщения к следующему элементу</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="121"/>
+        <source>Quit Hearth</source>
+        <translation>Выйти из Hearth</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="122"/>
+        <source>Show these shortcuts</source>
+        <translation>Показать эти сочетания</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="127"/>
+        <source>Keyboard shortcuts</source>
+        <translation>Сочетания клавиш</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="146"/>
         <source>Devices</source>
         <translation>Устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="104"/>
+        <location filename="../app/hearth/ui/main_window.py" line="147"/>
         <source>Planner</source>
         <translation>Планировщик</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="105"/>
+        <location filename="../app/hearth/ui/main_window.py" line="148"/>
         <source>Chat</source>
         <translation>Чат</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="106"/>
+        <location filename="../app/hearth/ui/main_window.py" line="149"/>
         <source>Models</source>
         <translation>Модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="107"/>
+        <location filename="../app/hearth/ui/main_window.py" line="150"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="251"/>
+        <location filename="../app/hearth/ui/main_window.py" line="298"/>
         <source>Pairing request</source>
         <translation>Запрос на сопряжение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="255"/>
+        <location filename="../app/hearth/ui/main_window.py" line="305"/>
+        <source>Paired with %1.</source>
+        <translation>Сопряжено с %1.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="311"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1 хочет сопрячься. Код: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="263"/>
+        <location filename="../app/hearth/ui/main_window.py" line="319"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth продолжает отдавать ресурсы из области уведомлений.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="271"/>
+        <location filename="../app/hearth/ui/main_window.py" line="327"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>На этом рабочем столе нет области уведомлений, поэтому закрытие окна завершит Hearth и прекратит отдачу ресурсов.</translation>
     </message>
@@ -696,12 +828,12 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Import a .gguf file…</source>
         <translation>Импортировать файл .gguf…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="77"/>
+        <location filename="../app/hearth/ui/models_page.py" line="79"/>
         <source>Models on this device</source>
         <translation>Модели на этом устройстве</translation>
     </message>
@@ -717,7 +849,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="59"/>
-        <location filename="../app/hearth/ui/models_page.py" line="227"/>
+        <location filename="../app/hearth/ui/models_page.py" line="229"/>
         <source>Catalog</source>
         <translation>Каталог</translation>
     </message>
@@ -727,183 +859,218 @@
         <translation>Поиск на хабе</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="62"/>
+        <location filename="../app/hearth/ui/models_page.py" line="64"/>
         <source>Downloads</source>
         <translation>Загрузки</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Import an MLX folder…</source>
         <translation>Импортировать папку MLX…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
         <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
         <translation>Папка с config.json и весами .safetensors (формат mlx-lm)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="88"/>
+        <location filename="../app/hearth/ui/models_page.py" line="90"/>
         <source>Plan and chat</source>
         <translation>Спланировать и общаться</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="90"/>
+        <location filename="../app/hearth/ui/models_page.py" line="92"/>
         <source>Show in folder</source>
         <translation>Показать в папке</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="92"/>
+        <location filename="../app/hearth/ui/models_page.py" line="94"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="118"/>
+        <location filename="../app/hearth/ui/models_page.py" line="120"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — нельзя использовать: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="124"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="128"/>
+        <location filename="../app/hearth/ui/models_page.py" line="130"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>На этом устройстве пока нет моделей. Во вкладке «Каталог» есть модели, которые подойдут вашим устройствам.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>yes</source>
         <translation>да</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>нет: продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Architecture</source>
         <translation>Архитектура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Parameters</source>
         <translation>Параметры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Layers</source>
         <translation>Слои</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="162"/>
+        <location filename="../app/hearth/ui/models_page.py" line="164"/>
         <source>%1 a layer, %2 for each token</source>
         <translation>%1 на слой, %2 на каждый токен</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="163"/>
+        <location filename="../app/hearth/ui/models_page.py" line="165"/>
         <source>Experts</source>
         <translation>Эксперты</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="165"/>
+        <location filename="../app/hearth/ui/models_page.py" line="167"/>
         <source>Context length</source>
         <translation>Длина контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="166"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>Licence</source>
         <translation>Лицензия</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="166"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>not stated in the file</source>
         <translation>в файле не указана</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="167"/>
+        <location filename="../app/hearth/ui/models_page.py" line="169"/>
         <source>Chat template</source>
         <translation>Шаблон диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="168"/>
+        <location filename="../app/hearth/ui/models_page.py" line="170"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="189"/>
         <source>Delete %1 from this device?</source>
         <translation>Удалить %1 с этого устройства?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="188"/>
+        <location filename="../app/hearth/ui/models_page.py" line="190"/>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="194"/>
+        <location filename="../app/hearth/ui/models_page.py" line="196"/>
         <source>Deleted %1</source>
         <translation>Удалено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="200"/>
+        <location filename="../app/hearth/ui/models_page.py" line="202"/>
         <source>Import an MLX model folder</source>
         <translation>Импорт папки модели MLX</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="207"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>Import a model</source>
         <translation>Импорт модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="207"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>Модели GGUF (*.gguf);;Все файлы (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="211"/>
+        <location filename="../app/hearth/ui/models_page.py" line="213"/>
         <source>Checking %1…</source>
         <translation>Проверка %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="214"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
         <source>%1 was not imported: %2</source>
         <translation>%1 не импортирован: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="219"/>
+        <location filename="../app/hearth/ui/models_page.py" line="221"/>
         <source>Imported %1</source>
         <translation>Импортировано: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="230"/>
-        <location filename="../app/hearth/ui/models_page.py" line="306"/>
+        <location filename="../app/hearth/ui/models_page.py" line="232"/>
+        <location filename="../app/hearth/ui/models_page.py" line="331"/>
         <source>Download</source>
         <translation>Скачать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="255"/>
+        <location filename="../app/hearth/ui/models_page.py" line="257"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>Инструктивные модели — от маленьких до класса 70B. Для каждой указано, поместится ли она на этом устройстве, на сопряжённых устройствах вместе или нигде.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="270"/>
+        <location filename="../app/hearth/ui/models_page.py" line="269"/>
+        <source>MoE</source>
+        <translation>MoE</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="271"/>
+        <source>pools well</source>
+        <translation>хорошо делится</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <source>mixture of experts: %1 B read a token</source>
+        <translation>смесь экспертов: %1 млрд на токен</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <source>calls tools</source>
+        <translation>вызывает инструменты</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="284"/>
+        <source>suits pooling</source>
+        <translation>подходит для пула</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="285"/>
+        <source>licence %1</source>
+        <translation>лицензия %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <source>context %1</source>
+        <translation>контекст %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="295"/>
         <source>Asking the hub for %1…</source>
         <translation>Запрос к хабу: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="274"/>
+        <location filename="../app/hearth/ui/models_page.py" line="299"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n слой</numerusform>
@@ -912,38 +1079,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="290"/>
+        <location filename="../app/hearth/ui/models_page.py" line="315"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Добро пожаловать в Hearth. Начните с модели: помеченные «помещается на этом устройстве» работают здесь сами по себе, остальным нужны сопряжённые устройства. Небольшие модели скачиваются за минуты.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="299"/>
+        <location filename="../app/hearth/ui/models_page.py" line="324"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Поиск GGUF-моделей на Hugging Face, например «qwen 7b»</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="300"/>
+        <location filename="../app/hearth/ui/models_page.py" line="325"/>
         <source>Search text</source>
         <translation>Текст поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="327"/>
         <source>Search</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="305"/>
+        <location filename="../app/hearth/ui/models_page.py" line="330"/>
         <source>Search results</source>
         <translation>Результаты поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="327"/>
+        <location filename="../app/hearth/ui/models_page.py" line="352"/>
         <source>Searching the hub for %1…</source>
         <translation>Поиск на хабе: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="349"/>
-        <source>%n model file(s) found</source>
+        <location filename="../app/hearth/ui/models_page.py" line="376"/>
+        <source>%n model file found</source>
+        <translation>
+            <numerusform>Найден %n файл модели</numerusform>
+            <numerusform>Найдено %n файла модели</numerusform>
+            <numerusform>Найдено %n файлов модели</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/models_page.py" line="378"/>
+        <source>%n model files found</source>
         <translation>
             <numerusform>Найден %n файл модели</numerusform>
             <numerusform>Найдено %n файла модели</numerusform>
@@ -951,7 +1127,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="360"/>
+        <location filename="../app/hearth/ui/models_page.py" line="401"/>
+        <source>Downloaded %1. Next: Plan and chat, beside it on the Downloads tab.</source>
+        <translation>%1 загружена. Дальше: «Спланировать и общаться» рядом с ней на вкладке загрузок.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="407"/>
+        <source>%1 stopped: %2</source>
+        <translation>%1 остановлена: %2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="389"/>
         <source>Downloading %1</source>
         <translation>Скачивается %1</translation>
     </message>
@@ -1058,42 +1244,42 @@
 <context>
     <name>PairDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="28"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
         <source>Pair with %1</source>
         <translation>Сопряжение с %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="29"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="28"/>
         <source>Asking %1… A code appears on that device.</source>
         <translation>Запрос к %1… На том устройстве появится код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="32"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="31"/>
         <source>6-digit code</source>
         <translation>6-значный код</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="40"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="39"/>
         <source>Pair</source>
         <translation>Сопрячь</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="57"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="56"/>
         <source>Type the code shown on %1.</source>
         <translation>Введите код, показанный на %1.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="68"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
         <source>Checking the code…</source>
         <translation>Проверка кода…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="74"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="75"/>
         <source>Paired with %1.</source>
         <translation>Сопряжено с %1.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="80"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="81"/>
         <source>Pairing failed: %1</source>
         <translation>Сопряжение не удалось: %1</translation>
     </message>
@@ -1131,94 +1317,119 @@
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="126"/>
         <source>Context</source>
         <translation>Контекст</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
         <source>Layers of the model</source>
         <translation>Слои модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="171"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="244"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 отключилось. План ниже использует оставшиеся устройства: нажмите «Загрузить», чтобы продолжить.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="177"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>Более быстрый план с новыми устройствами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="220"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="305"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>Моделей пока нет: скачайте или импортируйте файл .gguf на странице «Модели».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
         <source>%1 layers</source>
         <translation>слоёв: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
         <source>context %1</source>
         <translation>контекст %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="273"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="340"/>
         <source>%1 (this device)</source>
         <translation>%1 (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="324"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>Модели MLX работают только на этом Mac; чтобы распределить модель по вашим устройствам, используйте её версию GGUF.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="377"/>
         <source>predicted %1 tokens/s</source>
         <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="379"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>память — по расчёту llama.cpp</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="373"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
+        <source>last measured %1 tokens/s</source>
+        <translation>последний замер %1 токенов/с</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="385"/>
         <source>A device would run out of memory</source>
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="395"/>
+        <source>%1 reads %2/s</source>
+        <translation>%1 читает %2/с</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <source>%1 at an assumed speed (not probed yet)</source>
+        <translation>%1 с предполагаемой скоростью (ещё не измерена)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
+        <source>%1 ms a token over the network</source>
+        <translation>%1 мс на токен по сети</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <source>Predicted from: %1</source>
+        <translation>Прогноз исходит из: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="428"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="233"/>
         <source>Loading…</source>
         <translation>Загрузка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="235"/>
         <source>Loaded on %1</source>
         <translation>Загружено на %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="237"/>
         <source>Could not load: %1</source>
         <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="459"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="239"/>
         <source>Loading cancelled</source>
         <translation>Загрузка отменена</translation>
     </message>
@@ -1357,46 +1568,24 @@
         <translation>Добро пожаловать в Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="62"/>
+        <location filename="../app/hearth/ui/welcome.py" line="65"/>
+        <source>Paired with %1. Choose a model: Hearth plans it over the devices you have.</source>
+        <translation>Сопряжено с %1. Выберите модель: Hearth распределит её по вашим устройствам.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="72"/>
         <source>Hearth runs AI models on the computers in your home and pools them when one is not enough. Nothing you type leaves your home. Start with this device alone, or add another one first: it needs Hearth running too.</source>
         <translation>Hearth запускает ИИ-модели на компьютерах у вас дома и объединяет их, когда одного не хватает. Ничто из написанного вами не покидает дом. Начните с одного этого устройства или сначала добавьте другое: на нём тоже должен работать Hearth.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="70"/>
+        <location filename="../app/hearth/ui/welcome.py" line="80"/>
         <source>Pick a model on the Catalog tab: those marked &quot;fits this device&quot; run here alone, the others need paired devices. Download it, then Plan and chat.</source>
         <translation>Выберите модель на вкладке «Каталог»: модели с пометкой «помещается на этом устройстве» работают здесь без помощи, остальным нужны сопряжённые устройства. Скачайте модель, затем нажмите «Спланировать и общаться».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="82"/>
+        <location filename="../app/hearth/ui/welcome.py" line="99"/>
         <source>This device: %1 · %2 free · %3</source>
         <translation>Это устройство: %1 · свободно %2 · %3</translation>
-    </message>
-</context>
-<context>
-    <name>widget</name>
-    <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
-        <source>fits this device</source>
-        <translation>помещается на этом устройстве</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
-        <source>fits with your paired devices (%n devices)</source>
-        <translation>
-            <numerusform>помещается на сопряжённых устройствах (%n устройство)</numerusform>
-            <numerusform>помещается на сопряжённых устройствах (%n устройства)</numerusform>
-            <numerusform>помещается на сопряжённых устройствах (%n устройств)</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="33"/>
-        <source>too large</source>
-        <translation>слишком велика</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="34"/>
-        <source>about %1 tokens/s</source>
-        <translation>около %1 токенов/с</translation>
     </message>
 </context>
 </TS>

@@ -17,231 +17,241 @@
 <context>
     <name>ChatPage</name>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="107"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="114"/>
         <source>Conversations</source>
         <translation>对话列表</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="111"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="121"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="123"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="136"/>
         <source>Open the Planner</source>
         <translation>打开规划器</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="132"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="145"/>
         <source>System prompt (optional)</source>
         <translation>系统提示词（可选）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="133"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="146"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="143"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="161"/>
         <source>Conversation</source>
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="151"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>问点什么…（Ctrl+Enter 发送）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="153"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="173"/>
         <source>Message</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="158"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="160"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="180"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="162"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="182"/>
         <source>Edit question</source>
         <translation>编辑问题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="163"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="183"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>撤回最后一个问题及其回答，以便修改后重新发送</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="165"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="185"/>
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="191"/>
         <source>context %p%</source>
         <translation>上下文 %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="192"/>
         <source>Context used</source>
         <translation>已用上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="177"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="197"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="198"/>
         <source>Max tokens</source>
         <translation>最大词元数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="305"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="353"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="306"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="354"/>
         <source>Export as Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="307"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="355"/>
         <source>Export as JSON…</source>
         <translation>导出为 JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="309"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="357"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
         <source>Rename</source>
         <translation>重命名</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="314"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="337"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="338"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>Export conversation</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="356"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="391"/>
         <source>Exported to %1</source>
         <translation>已导出到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="381"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="432"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>尚未加载模型：请在“规划”页面选择一个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="367"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
+        <source>%1 tokens/s · first token %2 ms · %3</source>
+        <translation>%1 词元/秒 · 首个词元 %2 毫秒 · %3</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="401"/>
         <source>%1 on %2</source>
         <translation>%1，运行于 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="370"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="406"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="419"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 已离开，模型因此停止。规划器为剩下的设备给出了新方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="388"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="424"/>
         <source>Planning again did not work: %1</source>
         <translation>重新规划失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="393"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="427"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>新加入的设备可让此模型更快：每秒 %1 个词元，而不是 %2 个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="456"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
         <source>Copy code block</source>
         <translation>复制代码块</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="496"/>
-        <source>%1 tokens/s · first token %2 ms · context %3 % · %4</source>
-        <translation>%1 词元/秒 · 首个词元 %2 毫秒 · 上下文 %3% · %4</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="504"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="543"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="516"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
         <source>Answering another app…</source>
         <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="518"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="521"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="561"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="531"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="554"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <source>code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="606"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
         <source>failed: %1</source>
         <translation>失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -249,112 +259,112 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="75"/>
+        <location filename="../app/hearth/cli/chat.py" line="70"/>
         <source>this device</source>
         <translation>本设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="77"/>
+        <location filename="../app/hearth/cli/chat.py" line="72"/>
         <source>pooled over %1: %2</source>
         <translation>合并运行于 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="143"/>
+        <location filename="../app/hearth/cli/chat.py" line="124"/>
         <source>could not load %1: %2</source>
         <translation>无法加载 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="165"/>
+        <location filename="../app/hearth/cli/chat.py" line="144"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="170"/>
+        <location filename="../app/hearth/cli/chat.py" line="149"/>
         <source>the answer stopped: %1</source>
         <translation>回答中断：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="186"/>
+        <location filename="../app/hearth/cli/chat.py" line="160"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>输入消息后按 Enter。Ctrl-C 停止回答；/exit 或 Ctrl-D 退出。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="207"/>
+        <location filename="../app/hearth/cli/chat.py" line="181"/>
         <source>cannot pool again: %1</source>
         <translation>无法重新合并设备：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/models.py" line="70"/>
+        <location filename="../app/hearth/cli/models.py" line="63"/>
         <source>nothing found</source>
         <translation>未找到任何结果</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/models.py" line="158"/>
+        <location filename="../app/hearth/cli/models.py" line="129"/>
         <source>paused: run the same command again to resume</source>
         <translation>已暂停：再次运行同一命令即可继续</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="167"/>
+        <location filename="../app/hearth/cli/node.py" line="169"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 上显示了一个 6 位数字的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="178"/>
+        <location filename="../app/hearth/cli/node.py" line="180"/>
         <source>pairing failed: %1</source>
         <translation>配对失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="180"/>
+        <location filename="../app/hearth/cli/node.py" line="182"/>
         <source>paired with %1</source>
         <translation>已与 %1 配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="186"/>
+        <location filename="../app/hearth/cli/node.py" line="188"/>
         <source>Code: </source>
         <translation>代码：</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="189"/>
+        <location filename="../app/hearth/cli/node.py" line="191"/>
         <source>no code was entered</source>
         <translation>未输入代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="206"/>
+        <location filename="../app/hearth/cli/node.py" line="208"/>
         <source>forgot %1</source>
         <translation>已忘记 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <location filename="../app/hearth/cli/node.py" line="217"/>
         <source>added %1 at %2</source>
         <translation>已添加 %1，地址 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="216"/>
+        <location filename="../app/hearth/cli/node.py" line="218"/>
         <source>pair with: %1</source>
         <translation>配对命令：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="99"/>
+        <location filename="../app/hearth/cli/plan.py" line="120"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>方案 %1  ·  预计每秒 %2 个词元  ·  上下文 %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="115"/>
+        <location filename="../app/hearth/cli/plan.py" line="136"/>
         <source>Compute buffers as llama.cpp sizes them for this plan.</source>
         <translation>计算缓冲区按 llama.cpp 为此方案计算的大小。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="41"/>
+        <location filename="../app/hearth/cli/serve.py" line="46"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>正在按方案 %2 加载 %1（上下文 %3）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="52"/>
+        <location filename="../app/hearth/cli/serve.py" line="58"/>
         <source>serving %1 at %2</source>
         <translation>%1 已在 %2 提供服务</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="56"/>
+        <location filename="../app/hearth/cli/serve.py" line="66"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>每个请求都需要密钥：用 `hearth serve --show-key` 可查看</translation>
     </message>
@@ -362,17 +372,17 @@
 <context>
     <name>CodeDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="98"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="99"/>
         <source>Pairing request</source>
         <translation>配对请求</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="100"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="101"/>
         <source>%1 wants to pair with this device. Type this code there:</source>
         <translation>%1 想与本设备配对。请在那台设备上输入此代码：</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="112"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="113"/>
         <source>Only pair with devices you own. The code is valid for %1 seconds.</source>
         <translation>只与您自己的设备配对。此代码 %1 秒内有效。</translation>
     </message>
@@ -380,72 +390,72 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="47"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="48"/>
         <source>Pair…</source>
         <translation>配对…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="49"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="50"/>
         <source>Forget</source>
         <translation>忘记</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="63"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="64"/>
         <source> (this device)</source>
         <translation>（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="71"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="72"/>
         <source>%1 memory</source>
         <translation>内存 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="77"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
         <source>Used</source>
         <translation>已用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="79"/>
         <source>Donated</source>
         <translation>已共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="83"/>
         <source>%1 used · %2 free of %3</source>
         <translation>已用 %1 · 可用 %2 / 共 %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="84"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="85"/>
         <source>donates %1</source>
         <translation>共享 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
         <source>Donating to paired devices</source>
         <translation>正在向已配对设备共享算力</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
         <source>Not donating</source>
         <translation>未共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="92"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="93"/>
         <source>Paired · connected · %1 ms</source>
         <translation>已配对 · 已连接 · %1 毫秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="94"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="95"/>
         <source>Paired · not reachable</source>
         <translation>已配对 · 无法连接</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="98"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
         <source>Not paired</source>
         <translation>未配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="98"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
         <source>Not paired · offline</source>
         <translation>未配对 · 离线</translation>
     </message>
@@ -491,42 +501,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="109"/>
         <source>Add by address…</source>
         <translation>按地址添加…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="113"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="114"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>家中的设备会自动出现在这里。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
         <source>Forget %1?</source>
         <translation>要忘记 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="158"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>将不再信任 %1；再次配对需要新的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="171"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
         <source>Add a device</source>
         <translation>添加设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>运行 Hearth 的设备地址（主机:端口）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="185"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
         <source>Could not add it: %1</source>
         <translation>无法添加：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="180"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
         <source>Found %1</source>
         <translation>已找到 %1</translation>
     </message>
@@ -534,47 +544,57 @@
 <context>
     <name>DownloadRow</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="41"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="44"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="60"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="47"/>
+        <source>Plan and chat</source>
+        <translation>规划并聊天</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="48"/>
+        <source>Open the Planner with this model</source>
+        <translation>用此模型打开规划器</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/downloads_view.py" line="68"/>
         <source>%1 of %2</source>
         <translation>%1 / %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="64"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="72"/>
         <source>%1/s</source>
         <translation>%1/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="66"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="74"/>
         <source>%1 left</source>
         <translation>剩余 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="69"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="77"/>
         <source>Paused at %1</source>
         <translation>已暂停：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="71"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="79"/>
         <source>Stopped: %1</source>
         <translation>已停止：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="73"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="81"/>
         <source>Done: %1</source>
         <translation>完成：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="83"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="75"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="83"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
@@ -582,7 +602,7 @@
 <context>
     <name>DownloadsView</name>
     <message>
-        <location filename="../app/hearth/ui/downloads_view.py" line="91"/>
+        <location filename="../app/hearth/ui/downloads_view.py" line="102"/>
         <source>No downloads. Pick a model from the catalog or a hub search.</source>
         <translation>没有下载任务。请从目录中选择模型，或在模型库中搜索。</translation>
     </message>
@@ -590,37 +610,59 @@
 <context>
     <name>HubList</name>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="46"/>
+        <source>fits this device</source>
+        <translation>本设备可运行</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/hub_list.py" line="48"/>
+        <source>fits with your paired devices (%n devices)</source>
+        <translation>
+            <numerusform>需与已配对设备合力运行（%n 台设备）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="50"/>
+        <source>too large</source>
+        <translation>太大，无法运行</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="51"/>
+        <source>about %1 tokens/s</source>
+        <translation>约 %1 词元/秒</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="56"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="55"/>
         <source>Fits</source>
         <translation>能否运行</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="63"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="62"/>
         <source>checking…</source>
         <translation>检查中…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="95"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="94"/>
         <source>unknown: the hub cannot be reached</source>
         <translation>未知：无法连接模型库</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="97"/>
+        <location filename="../app/hearth/ui/hub_list.py" line="96"/>
         <source>unknown: %1</source>
         <translation>未知：%1</translation>
     </message>
@@ -639,54 +681,142 @@
     </message>
 </context>
 <context>
+    <name>Legend</name>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="26"/>
+        <source>System and other apps</source>
+        <translation>系统及其他应用</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="27"/>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="28"/>
+        <source>KV cache</source>
+        <translation>KV 缓存</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="29"/>
+        <source>Compute buffers</source>
+        <translation>计算缓冲区</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/legend.py" line="30"/>
+        <source>Free</source>
+        <translation>空闲</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="53"/>
+        <location filename="../app/hearth/ui/main_window.py" line="59"/>
         <source>Pages</source>
         <translation>页面</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="103"/>
+        <location filename="../app/hearth/ui/main_window.py" line="99"/>
+        <source>&amp;Hearth</source>
+        <translation>&amp;Hearth</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="100"/>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="107"/>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="108"/>
+        <source>Keyboard &amp;shortcuts</source>
+        <translation>键盘快捷键(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="118"/>
+        <source>Go to the page: Devices, Planner, Chat, Models, Settings</source>
+        <translation>转到页面：设备、规划器、聊天、模型、设置</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="119"/>
+        <source>Send the message (in the chat)</source>
+        <translation>发送消息（在聊天中）</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="120"/>
+        <source>Tab</source>
+        <translation>Tab</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="120"/>
+        <source>Leave the message box for the next control</source>
+        <translation>从消息框移到下一个控件</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="121"/>
+        <source>Quit Hearth</source>
+        <translation>退出 Hearth</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="122"/>
+        <source>Show these shortcuts</source>
+        <translation>显示这些快捷键</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="127"/>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="146"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="104"/>
+        <location filename="../app/hearth/ui/main_window.py" line="147"/>
         <source>Planner</source>
         <translation>规划器</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="105"/>
+        <location filename="../app/hearth/ui/main_window.py" line="148"/>
         <source>Chat</source>
         <translation>聊天</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="106"/>
+        <location filename="../app/hearth/ui/main_window.py" line="149"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="107"/>
+        <location filename="../app/hearth/ui/main_window.py" line="150"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="251"/>
+        <location filename="../app/hearth/ui/main_window.py" line="298"/>
         <source>Pairing request</source>
         <translation>配对请求</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="255"/>
+        <location filename="../app/hearth/ui/main_window.py" line="305"/>
+        <source>Paired with %1.</source>
+        <translation>已与 %1 配对。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/main_window.py" line="311"/>
         <source>%1 wants to pair. Code: %2</source>
         <translation>%1 请求配对。代码：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="263"/>
+        <location filename="../app/hearth/ui/main_window.py" line="319"/>
         <source>Hearth keeps donating from the tray.</source>
         <translation>Hearth 会在托盘中继续共享算力。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/main_window.py" line="271"/>
+        <location filename="../app/hearth/ui/main_window.py" line="327"/>
         <source>This desktop has no tray, so closing the window quits Hearth and stops donating.</source>
         <translation>此桌面没有系统托盘，因此关闭窗口会退出 Hearth 并停止共享算力。</translation>
     </message>
@@ -694,12 +824,12 @@
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="81"/>
+        <location filename="../app/hearth/ui/models_page.py" line="83"/>
         <source>Import a .gguf file…</source>
         <translation>导入 .gguf 文件…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="77"/>
+        <location filename="../app/hearth/ui/models_page.py" line="79"/>
         <source>Models on this device</source>
         <translation>本设备上的模型</translation>
     </message>
@@ -715,7 +845,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="59"/>
-        <location filename="../app/hearth/ui/models_page.py" line="227"/>
+        <location filename="../app/hearth/ui/models_page.py" line="229"/>
         <source>Catalog</source>
         <translation>目录</translation>
     </message>
@@ -725,227 +855,279 @@
         <translation>搜索模型库</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="62"/>
+        <location filename="../app/hearth/ui/models_page.py" line="64"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="83"/>
+        <location filename="../app/hearth/ui/models_page.py" line="85"/>
         <source>Import an MLX folder…</source>
         <translation>导入 MLX 文件夹…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="85"/>
+        <location filename="../app/hearth/ui/models_page.py" line="87"/>
         <source>A folder with config.json and .safetensors weights (mlx-lm&apos;s format)</source>
         <translation>包含 config.json 和 .safetensors 权重的文件夹（mlx-lm 格式）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="88"/>
+        <location filename="../app/hearth/ui/models_page.py" line="90"/>
         <source>Plan and chat</source>
         <translation>规划并聊天</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="90"/>
+        <location filename="../app/hearth/ui/models_page.py" line="92"/>
         <source>Show in folder</source>
         <translation>在文件夹中显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="92"/>
+        <location filename="../app/hearth/ui/models_page.py" line="94"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="118"/>
+        <location filename="../app/hearth/ui/models_page.py" line="120"/>
         <source>%1 — cannot be used: %2</source>
         <translation>%1 — 无法使用：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="124"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="128"/>
+        <location filename="../app/hearth/ui/models_page.py" line="130"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>本设备上还没有模型。“目录”标签页会推荐适合您设备的模型。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>yes</source>
         <translation>有</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="153"/>
+        <location filename="../app/hearth/ui/models_page.py" line="155"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>没有：只会续写文本，未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="157"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="156"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>Parameters</source>
         <translation>参数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="159"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Layers</source>
         <translation>层数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="162"/>
+        <location filename="../app/hearth/ui/models_page.py" line="164"/>
         <source>%1 a layer, %2 for each token</source>
         <translation>每层 %1 个，每个词元用 %2 个</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="163"/>
+        <location filename="../app/hearth/ui/models_page.py" line="165"/>
         <source>Experts</source>
         <translation>专家</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="165"/>
+        <location filename="../app/hearth/ui/models_page.py" line="167"/>
         <source>Context length</source>
         <translation>上下文长度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="166"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="166"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>not stated in the file</source>
         <translation>文件中未注明</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="167"/>
+        <location filename="../app/hearth/ui/models_page.py" line="169"/>
         <source>Chat template</source>
         <translation>对话模板</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="168"/>
+        <location filename="../app/hearth/ui/models_page.py" line="170"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="187"/>
+        <location filename="../app/hearth/ui/models_page.py" line="189"/>
         <source>Delete %1 from this device?</source>
         <translation>要从本设备删除 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="188"/>
+        <location filename="../app/hearth/ui/models_page.py" line="190"/>
         <source>Delete model</source>
         <translation>删除模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="194"/>
+        <location filename="../app/hearth/ui/models_page.py" line="196"/>
         <source>Deleted %1</source>
         <translation>已删除 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="200"/>
+        <location filename="../app/hearth/ui/models_page.py" line="202"/>
         <source>Import an MLX model folder</source>
         <translation>导入 MLX 模型文件夹</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="207"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>Import a model</source>
         <translation>导入模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="207"/>
+        <location filename="../app/hearth/ui/models_page.py" line="209"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="211"/>
+        <location filename="../app/hearth/ui/models_page.py" line="213"/>
         <source>Checking %1…</source>
         <translation>正在检查 %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="214"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
         <source>%1 was not imported: %2</source>
         <translation>未导入 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="219"/>
+        <location filename="../app/hearth/ui/models_page.py" line="221"/>
         <source>Imported %1</source>
         <translation>已导入 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="230"/>
-        <location filename="../app/hearth/ui/models_page.py" line="306"/>
+        <location filename="../app/hearth/ui/models_page.py" line="232"/>
+        <location filename="../app/hearth/ui/models_page.py" line="331"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="255"/>
+        <location filename="../app/hearth/ui/models_page.py" line="257"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>从小型到 70B 级别的指令模型。每个模型都会注明：本设备能否运行、需与已配对设备合力运行，还是都无法运行。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="270"/>
+        <location filename="../app/hearth/ui/models_page.py" line="269"/>
+        <source>MoE</source>
+        <translation>MoE</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="271"/>
+        <source>pools well</source>
+        <translation>适合合用</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <source>mixture of experts: %1 B read a token</source>
+        <translation>混合专家：每个词元读取 %1B</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <source>calls tools</source>
+        <translation>可调用工具</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="284"/>
+        <source>suits pooling</source>
+        <translation>适合多设备合用</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="285"/>
+        <source>licence %1</source>
+        <translation>许可证 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <source>context %1</source>
+        <translation>上下文 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="295"/>
         <source>Asking the hub for %1…</source>
         <translation>正在向模型库查询 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="274"/>
+        <location filename="../app/hearth/ui/models_page.py" line="299"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n 层</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="290"/>
+        <location filename="../app/hearth/ui/models_page.py" line="315"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>欢迎使用 Hearth。先选一个模型吧：标有“本设备可运行”的模型在这台设备上就能独立运行，其他模型需要已配对的设备一起运行。小模型几分钟即可下载完成。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="299"/>
+        <location filename="../app/hearth/ui/models_page.py" line="324"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>在 Hugging Face 上搜索 GGUF 模型，例如“qwen 7b”</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="300"/>
+        <location filename="../app/hearth/ui/models_page.py" line="325"/>
         <source>Search text</source>
         <translation>搜索内容</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="302"/>
+        <location filename="../app/hearth/ui/models_page.py" line="327"/>
         <source>Search</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="305"/>
+        <location filename="../app/hearth/ui/models_page.py" line="330"/>
         <source>Search results</source>
         <translation>搜索结果</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="327"/>
+        <location filename="../app/hearth/ui/models_page.py" line="352"/>
         <source>Searching the hub for %1…</source>
         <translation>正在模型库中搜索 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="349"/>
-        <source>%n model file(s) found</source>
+        <location filename="../app/hearth/ui/models_page.py" line="376"/>
+        <source>%n model file found</source>
+        <translation>
+            <numerusform>找到 %n 个模型文件</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/models_page.py" line="378"/>
+        <source>%n model files found</source>
         <translation>
             <numerusform>找到 %n 个模型文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="360"/>
+        <location filename="../app/hearth/ui/models_page.py" line="401"/>
+        <source>Downloaded %1. Next: Plan and chat, beside it on the Downloads tab.</source>
+        <translation>%1 已下载。下一步：在“下载”标签页中点击它旁边的“规划并聊天”。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="407"/>
+        <source>%1 stopped: %2</source>
+        <translation>%1 已停止：%2</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="389"/>
         <source>Downloading %1</source>
         <translation>正在下载 %1</translation>
     </message>
@@ -1052,42 +1234,42 @@
 <context>
     <name>PairDialog</name>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="28"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="27"/>
         <source>Pair with %1</source>
         <translation>与 %1 配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="29"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="28"/>
         <source>Asking %1… A code appears on that device.</source>
         <translation>正在请求 %1… 那台设备上会显示代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="32"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="31"/>
         <source>6-digit code</source>
         <translation>6 位代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="40"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="39"/>
         <source>Pair</source>
         <translation>配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="57"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="56"/>
         <source>Type the code shown on %1.</source>
         <translation>请输入 %1 上显示的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="68"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="67"/>
         <source>Checking the code…</source>
         <translation>正在验证代码…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="74"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="75"/>
         <source>Paired with %1.</source>
         <translation>已与 %1 配对。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/pairing_dialogs.py" line="80"/>
+        <location filename="../app/hearth/ui/pairing_dialogs.py" line="81"/>
         <source>Pairing failed: %1</source>
         <translation>配对失败：%1</translation>
     </message>
@@ -1125,94 +1307,119 @@
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="116"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="119"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="117"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="126"/>
         <source>Context</source>
         <translation>上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="118"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
         <source>Layers of the model</source>
         <translation>模型的各层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="171"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="244"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 已离开。下面的方案只用剩下的设备：点击“加载”继续。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="177"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>加入新设备后更快的方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="220"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="305"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>还没有模型：请在“模型”页面下载或导入 .gguf 文件。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="226"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
         <source>%1 layers</source>
         <translation>%1 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="228"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
         <source>context %1</source>
         <translation>上下文 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="273"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="340"/>
         <source>%1 (this device)</source>
         <translation>%1（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="324"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 模型只在这台 Mac 上运行；要把模型分到多台设备上运行，请使用它的 GGUF 版本。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="367"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="377"/>
         <source>predicted %1 tokens/s</source>
         <translation>预计 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="369"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="379"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>内存按 llama.cpp 的计算</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="373"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
+        <source>last measured %1 tokens/s</source>
+        <translation>上次实测 %1 词元/秒</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="385"/>
         <source>A device would run out of memory</source>
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="395"/>
+        <source>%1 reads %2/s</source>
+        <translation>%1 读取 %2/秒</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <source>%1 at an assumed speed (not probed yet)</source>
+        <translation>%1 按假定速度（尚未测速）</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
+        <source>%1 ms a token over the network</source>
+        <translation>网络每个词元 %1 毫秒</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <source>Predicted from: %1</source>
+        <translation>预测依据：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="428"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="233"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="235"/>
         <source>Loaded on %1</source>
         <translation>已加载到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="237"/>
         <source>Could not load: %1</source>
         <translation>无法加载：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="459"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="239"/>
         <source>Loading cancelled</source>
         <translation>已取消加载</translation>
     </message>
@@ -1351,44 +1558,24 @@
         <translation>欢迎使用 Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="62"/>
+        <location filename="../app/hearth/ui/welcome.py" line="65"/>
+        <source>Paired with %1. Choose a model: Hearth plans it over the devices you have.</source>
+        <translation>已与 %1 配对。请选择模型：Hearth 会把它规划到你的设备上。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/welcome.py" line="72"/>
         <source>Hearth runs AI models on the computers in your home and pools them when one is not enough. Nothing you type leaves your home. Start with this device alone, or add another one first: it needs Hearth running too.</source>
         <translation>Hearth 在你家里的电脑上运行 AI 模型，一台不够时就把几台合起来用。你输入的内容不会离开你的家。可以先只用这台设备，也可以先添加另一台：那台设备上也需要运行 Hearth。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="70"/>
+        <location filename="../app/hearth/ui/welcome.py" line="80"/>
         <source>Pick a model on the Catalog tab: those marked &quot;fits this device&quot; run here alone, the others need paired devices. Download it, then Plan and chat.</source>
         <translation>在“目录”标签页中选择一个模型：标有“本设备可运行”的模型可以只在这台设备上运行，其他模型需要已配对的设备。下载后点击“规划并聊天”。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/welcome.py" line="82"/>
+        <location filename="../app/hearth/ui/welcome.py" line="99"/>
         <source>This device: %1 · %2 free · %3</source>
         <translation>本设备：%1 · 可用 %2 · %3</translation>
-    </message>
-</context>
-<context>
-    <name>widget</name>
-    <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="29"/>
-        <source>fits this device</source>
-        <translation>本设备可运行</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../app/hearth/ui/hub_list.py" line="31"/>
-        <source>fits with your paired devices (%n devices)</source>
-        <translation>
-            <numerusform>需与已配对设备合力运行（%n 台设备）</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="33"/>
-        <source>too large</source>
-        <translation>太大，无法运行</translation>
-    </message>
-    <message>
-        <location filename="../app/hearth/ui/hub_list.py" line="34"/>
-        <source>about %1 tokens/s</source>
-        <translation>约 %1 词元/秒</translation>
     </message>
 </context>
 </TS>

@@ -1,4 +1,4 @@
-"""Render every page of the window in English, Russian and Chinese, light and dark; save PNGs.
+"""Render every page of the window in English, Russian, Chinese and Korean, light and dark; save PNGs.
 
     uv run python -m scripts.screenshots [--out docs/screenshots] [--scale 2] [--languages en ru]
                                          [--offscreen]
@@ -6,8 +6,10 @@
 A real window on a virtual X screen (Xvfb, started here when there is no DISPLAY), grabbed from the
 screen as a person would see it; ``--offscreen`` draws into memory instead. The other two nodes are real
 ``hearth node`` processes on 127.0.0.2 and 127.0.0.3, paired and donating; the model is loaded across all
-three and answers one question. The Models page searches a hub stand-in on 127.0.0.1 (nothing leaves the
-machine). Files: ``PAGE-LANGUAGE-THEME.png``, with ``@2x`` for ``--scale 2``.
+three and answers one question; a second answer, with a code block and a table, is streamed into the
+chat as the engine would (a model this small writes neither reliably). The Models page searches a hub
+stand-in on 127.0.0.1 (nothing leaves the machine). Files: ``PAGE-LANGUAGE-THEME.png``, with ``@2x``
+for ``--scale 2``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
-LANGUAGES = ("en", "ru", "zh_CN")
+LANGUAGES = ("en", "ru", "zh_CN", "ko")
 THEMES = ("light", "dark")
 PAGES = ("devices", "planner", "chat", "models", "settings")
 
@@ -49,8 +51,9 @@ async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> N
     hub.add("hearth/demo-GGUF", {model.name: model.read_bytes()})
     os.environ["HF_ENDPOINT"] = hub.url
     donors = [
-        NodeProcess(workdir / name, name, host, extra=["--donate", "--max-memory", "2G"])
-        for name, host in (("desktop", "127.0.0.2"), ("laptop", "127.0.0.3"))
+        NodeProcess(workdir / name, name, host, extra=["--donate", "--max-memory", memory])
+        # Devices of different sizes, as a household has them.
+        for name, host, memory in (("desktop", "127.0.0.2", "3G"), ("laptop", "127.0.0.3", "1G"))
     ]
     for d in donors:
         d.start()
@@ -65,13 +68,15 @@ async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> N
         await until(lambda: planner.profile is not None and len(planner.columns) == 3)
         keys = [d.key for d in planner.devices]
         n = planner.profile.block_count
-        planner._set_draft(PlanDraft(keys, [n - 2 * (n // 3), n // 3, n // 3]))
+        planner.plan.set_draft(PlanDraft(keys, [n - 2 * (n // 3), n // 3, n // 3]))
+        planner._after()
         planner.load_button.click()
-        await until(lambda: services.model is not None, timeout=60)
+        await until(lambda: services.serving.loaded() is not None, timeout=60)
         chat = window.chat
         await until(lambda: chat.send_button.isEnabled())
         chat.system.setText("You are a helpful assistant.")
         await ask_greedily(chat, "What is the capital of France? Answer in one sentence.", 48, timeout=60)
+        await stream_demo(chat)
         for language in languages:
             i18n.install(app, language)
             await asyncio.sleep(0.5)  # the change reaches the window as a posted event
@@ -91,6 +96,35 @@ async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> N
         i18n.install(app, "en")
         await close_window(services, window, tuple(donors))
         hub.stop()
+
+
+DEMO_QUESTION = "Write a Python function that counts words, and compare two ways in a table."
+DEMO_ANSWER = [
+    "Here is a small function:\n\n",
+    "```python\nfrom collections import Counter\n\n",
+    "def count_words(text: str) -> Counter[str]:\n",
+    '    """How often each word appears."""\n',
+    "    return Counter(text.lower().split())\n```\n\n",
+    "| Way | Speed | Memory |\n|---|---|---|\n",
+    "| `Counter` | fast | one dict |\n",
+    "| a `for` loop | slower | one dict |\n\n",
+    "- **Counter** is the usual choice.\n- A loop is easier to change.",
+]
+
+
+async def stream_demo(chat: Any) -> None:
+    """A second answer, fed to the page piece by piece as the engine feeds it."""
+    from harness.windows import until
+    from hearth.ui.view.chat import Entry, Role
+
+    done = chat.last_done
+    chat.conversation.messages.append(Entry(Role.USER, DEMO_QUESTION))
+    chat.conversation.regenerating()
+    for piece in DEMO_ANSWER:
+        chat._piece(piece)
+        await until(lambda: not chat._render_timer.isActive(), what="the piece drawn")
+    chat.conversation.done(done)
+    chat.render_messages()
 
 
 def found(results: Any) -> bool:

@@ -6,12 +6,14 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QGuiApplication, QTextFormat
 
 from harness.windows import ask_greedily, close_window, open_window, run, until
 from hearth.models import synthetic
 from hearth.service.chat import MessageStatus
 from hearth.ui.chat_page import code_block_at
+from hearth.ui.view import transcript
 from hearth.ui.view.chat import Entry, Role
 
 
@@ -199,3 +201,93 @@ def test_a_code_block_is_copied_whole(qtbot, loop) -> None:
             await close_window(services, window)
 
     run(loop, scenario())
+
+
+# Each piece, and a text it brings to the screen once it is drawn.
+STREAMED = [
+    ("Here is a function:\n\n", "Here is a function:"),
+    ("```python\ndef add(a, b):\n", "def add(a, b):"),
+    ("    return a + b\n", "return a + b"),
+    ("```\n\n| x | y |\n|---|---|\n", "x"),
+    ("| 1 | 2 |\n\nThat is all.", "That is all."),
+]
+STREAMED_CODE = "def add(a, b):\n    return a + b"
+
+
+def test_a_streamed_code_block_is_framed_highlighted_and_copied_exactly(qtbot, loop) -> None:
+    async def scenario() -> None:
+        services, window = await open_window()
+        try:
+            chat = window.chat
+            await until(lambda: chat.list.width() > 0, what="the page laid out")
+            window_size, list_width = window.size(), chat.list.width()
+            chat.conversation.messages = [Entry(Role.USER, "a function and a table?")]
+            chat.conversation.regenerating()  # an answer begins, streamed piece by piece below
+            for piece, shown in STREAMED:
+                chat._piece(piece)
+                await until(lambda: shown in chat.view.toPlainText(), what=f"{shown!r} shown")  # noqa: B023
+                assert window.size() == window_size, "the window changed size while streaming"
+                assert chat.list.width() == list_width
+            chat.conversation.stopped()
+            chat.render_messages()
+            assert chat.code_blocks == [STREAMED_CODE]
+            document = chat.view.document()
+            inside = document.find("return a + b")
+            assert not inside.isNull()
+            assert inside.currentTable() is not None  # framed
+            assert code_block_at(inside) == STREAMED_CODE
+            # Highlighted: the keyword has a colour of its own, unlike the plain text of the answer.
+            keyword = document.find("def")
+            plain_words = document.find("That is all")
+            keyword_color = keyword.charFormat().foreground().color().name()
+            assert keyword.charFormat().hasProperty(QTextFormat.Property.ForegroundBrush)
+            assert keyword_color != plain_words.charFormat().foreground().color().name()
+            html = chat.view.toHtml()
+            assert "python" in chat.view.toPlainText()  # the block's language label
+            # The table is a table (its cells apart), not pipes.
+            cell = document.find("1")
+            while not cell.isNull() and cell.currentTable() is None:
+                cell = document.find("1", cell)
+            assert "| 1 |" not in chat.view.toPlainText()
+            href = f"{transcript.COPY_SCHEME}:0"
+            assert f'href="{href}"' in html
+            QGuiApplication.clipboard().setText("something else")
+            chat.view.anchorClicked.emit(QUrl(href))
+            assert QGuiApplication.clipboard().text() == STREAMED_CODE
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario())
+
+
+def test_the_conversation_list_keeps_its_width(qtbot, loop, tiny_model: Path) -> None:
+    async def first_run() -> int:
+        services, window = await open_window()
+        try:
+            await _load(window, tiny_model)
+            chat = window.chat
+            chat.splitter.setSizes([300, 700])
+            await until(lambda: chat.list.width() > 0, what="the page laid out")
+            window_size, list_width = window.size(), chat.list.width()
+            for n in range(3):
+                await ask_greedily(chat, f"question {n} " + "long words " * 30, 24, what=f"answer {n}")
+                assert chat.list.width() == list_width, f"the list changed width after answer {n}"
+                assert window.size() == window_size, f"the window changed size after answer {n}"
+            chat.save_split()
+            return chat.splitter.sizes()[0]
+        finally:
+            await close_window(services, window)
+
+    kept = run(loop, first_run(), timeout=180)
+    assert kept != 240  # the user's width, not the default
+
+    async def second_run() -> int:
+        services, window = await open_window()
+        try:
+            window.nav.setCurrentRow(2)
+            await until(lambda: window.chat.list.width() > 0, what="the page laid out")
+            return window.chat.splitter.sizes()[0]
+        finally:
+            await close_window(services, window)
+
+    assert run(loop, second_run()) == kept

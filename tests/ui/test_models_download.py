@@ -41,6 +41,7 @@ def test_first_run_search_download_pause_resume_cancel(qtbot, loop, fake_hub) ->
             page.tabs.setCurrentIndex(2)
             page.search("tiny")
             await until(lambda: page.results.topLevelItemCount() == 2, what="two model files found")
+            await until(lambda: page.status.text() == "2 model files found", what="the count, plural-correct")
             row = _row(page.results, "Tiny-Q8_0.gguf")
             assert row is not None and row.text(1) == "Q8_0"
             await until(lambda: row.text(3).startswith("fits this device"), what="the fit of Q8_0")
@@ -73,6 +74,13 @@ def test_first_run_search_download_pause_resume_cancel(qtbot, loop, fake_hub) ->
             await until(lambda: page.list.count() == 1, what="the library lists it")
             offered = Path(window.planner.model_box.currentData())
             assert await asyncio.to_thread(offered.read_bytes) == data
+            # The status line says it is done, and the next step is a button away.
+            await until(lambda: page.status.text().startswith("Downloaded Tiny-Q8_0.gguf"), what="done said")
+            assert "Downloading" not in page.status.text()
+            assert line.plan.isVisible() and not line.pause.isVisible()
+            line.plan.click()
+            await until(lambda: window.stack.currentWidget() is window.planner, what="the Planner")
+            assert window.planner.model_box.currentData() == str(offered)
 
             # A download cancelled half way leaves nothing behind.
             page.tabs.setCurrentIndex(2)

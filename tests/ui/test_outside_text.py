@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel
 
 from harness.nodes import NodeProcess
 from harness.windows import close_window, open_window, run, until
+from hearth.core.names import model_display_name
 from hearth.models import synthetic
 from hearth.service.chat import MessageStatus
 from hearth.ui.pairing_dialogs import PairDialog
@@ -51,10 +52,11 @@ def test_a_model_and_a_hub_file_named_as_markup_are_shown_as_text(
             page = window.models
             page.import_file(str(model))
             await until(lambda: "Imported" in page.status.text(), what="the import")
-            assert HOSTILE in shown(page.status)
+            # Named by its file (here the part of HOSTILE after its slash, a folder before it), as text.
+            assert model_display_name(str(model), HOSTILE) in shown(page.status)
             await until(lambda: page.list.count() == 1, what="the library lists it")
             page.list.setCurrentRow(0)
-            assert f"hearth-synthetic-{HOSTILE}" in page.list.item(0).text()  # a list item is plain
+            assert model_display_name(str(model), HOSTILE) in page.list.item(0).text()  # a list item is plain
             assert HOSTILE in _drawn(page.list.item(0).toolTip())  # its tooltip, the path, is not
             card = shown(page.card)
             assert f"hearth-synthetic-{HOSTILE}" not in card  # the card shows facts, not the name…
@@ -63,7 +65,7 @@ def test_a_model_and_a_hub_file_named_as_markup_are_shown_as_text(
 
             planner = window.planner
             await until(lambda: planner.profile is not None, what="the Planner's model")
-            assert f"hearth-synthetic-{HOSTILE}" in shown(planner.card)
+            assert model_display_name(str(model), HOSTILE) in shown(planner.card)
 
             # The hub's own file names, in the search results and the downloads.
             page.tabs.setCurrentIndex(2)

@@ -191,3 +191,43 @@ def test_memory_bars_follow_telemetry(qtbot, loop, donor, tiny_model: Path) -> N
             await close_window(services, window)
 
     run(loop, scenario(), timeout=90)
+
+
+def test_small_parts_stay_visible_on_a_big_bar() -> None:
+    from hearth.ui.memory_bar import MIN_PART_PX, part_lengths
+
+    gib = 1 << 30
+    # A 282 MiB plan beside 6 GiB of system on a 20 GiB bar 160 px long.
+    lengths = part_lengths([6 * gib, 282 << 20, 8 << 20], 20 * gib, 160)
+    assert lengths[1] >= MIN_PART_PX and lengths[2] >= MIN_PART_PX
+    assert sum(lengths) <= 160
+    assert lengths[0] == 160 * 6 / 20  # the free memory made the room
+    # A full bar: the big part gives up what the small one needs.
+    full = part_lengths([20 * gib, 8 << 20], 20 * gib + (8 << 20), 160)
+    assert full[1] == MIN_PART_PX and abs(sum(full) - 160) < 1e-6
+    # Parts big enough are drawn in proportion, untouched.
+    assert part_lengths([gib, gib], 4 * gib, 100) == [25.0, 25.0]
+
+
+def test_the_planner_explains_its_bars_and_its_prediction(qtbot, loop, tiny_model: Path) -> None:
+    async def scenario() -> None:
+        services, window = await open_window()
+        try:
+            page = window.planner
+            legend = ["System and other apps", "Weights", "KV cache", "Compute buffers", "Free"]
+            assert page.legend.texts() == legend
+            window.nav.setCurrentRow(1)
+            assert page.legend.isVisible()
+            window.models.import_file(str(tiny_model))
+            await until(lambda: page.profile is not None and page.prediction is not None, what="a prediction")
+            await until(lambda: page.basis.text().startswith("Predicted from: alpha"), what="the basis said")
+            assert "last measured" not in page.speed.text()
+            page.load_button.click()
+            await until(lambda: services.serving.loaded() is not None and window.chat.send_button.isEnabled())
+            await ask_greedily(window.chat, "hello", 8)
+            await until(lambda: "last measured" in page.speed.text(), what="the measured speed beside it")
+            assert "predicted" in page.speed.text()
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario(), timeout=120)

@@ -107,6 +107,12 @@ def test_a_pairing_request_shows_the_code(qtbot, loop, donor) -> None:
             _, err = await proc.communicate(code.encode() + b"\n")
             assert proc.returncode == 0, err.decode()
             assert services._node.trust.find("beta") is not None
+            # The code has done its work: the dialog closes and the window says who paired.
+            await until(lambda: not dialog.isVisible() and not window.code_dialogs, what="the dialog closed")
+            assert window.statusBar().currentMessage() == "Paired with beta."
+            # The guide no longer asks for another device: one is there.
+            assert window.welcome.add_button.isHidden()
+            assert "Paired with beta" in window.welcome.text.text()
         finally:
             await close_window(services, window)
 

@@ -32,7 +32,7 @@ def test_the_shipped_catalog_is_sound() -> None:
         assert {f.quant for f in m.files} & {"Q4_K_M"}
     assert {m.format for m in catalog} == {"gguf", "mlx"}
     assert any(len(split_parts(f.file)) > 1 for m in catalog for f in m.files)  # a split one is offered
-    assert [m.id for m in matching(catalog, "qwen 7b")] == ["qwen2.5-7b-instruct"]
+    assert [m.id for m in matching(catalog, "qwen3 8b")] == ["qwen3-8b"]
 
 
 def test_every_summary_is_said_in_every_language_of_the_window() -> None:

@@ -10,6 +10,7 @@ from hearth.api import local_messages as msg
 from hearth.api.local import LocalApiError, LocalClient
 from hearth.cli.say import translate
 from hearth.core.fill import fill
+from hearth.core.names import model_display_name
 from hearth.core.profile import ModelProfile, default_context
 from hearth.service.solo import Done, EngineDied, EngineError, Sampling, SoloChat
 
@@ -111,7 +112,7 @@ def run_chat(args: argparse.Namespace, profile: ModelProfile) -> int:
         sampling=Sampling(max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed),
     )
     pool = _Pool(args.model, n_ctx) if args.pool else None
-    label = profile.name or args.model
+    label = model_display_name(profile.path, profile.name) if profile.path else args.model
     with asyncio.Runner() as runner:
         try:
             try:
@@ -147,8 +148,10 @@ def _turn(runner: asyncio.Runner, chat: SoloChat, text: str, pool: _Pool | None)
         reason = "; ".join(failed) if failed else str(exc)
         print("\nhearth: " + fill(translate("Cli", "the answer stopped: %1"), reason), file=sys.stderr)
         return EXIT_ENGINE
-    print()
-    print(_stats(done), file=sys.stderr)
+    # The answer's end reaches the terminal before the stats do: stdout is buffered, stderr is not, and
+    # without the flush the stats would land on the answer's last line.
+    print(flush=True)
+    print(_stats(done), file=sys.stderr, flush=True)
     return 0
 
 

@@ -17,6 +17,8 @@ from hearth.core.gguf_header import split_parts
 from hearth.models.hub import RemoteFile, RemoteModel
 
 CATALOG = Path(__file__).with_name("catalog.json")
+# Parameters (billions) past which a model, at the quantizations offered, outgrows one typical device.
+POOL_SIZE_B = 30.0
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -64,9 +66,22 @@ class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     summary: str = ""
     summaries: dict[str, str] = {}  # the summary in other languages, by language code (ru, zh_CN, ko)
     format: ModelFormat = ModelFormat.GGUF  # MLX: an MLX build (mlx-community), offered where MLX runs
+    tools: bool = False  # its chat template can call tools (functions)
+    # A mixture of experts: the billions of parameters one token reads; 0 for a dense model.
+    active_parameters_b: float = 0.0
 
     def __post_init__(self) -> None:
         msgspec.structs.force_setattr(self, "format", ModelFormat(self.format))
+
+    @property
+    def experts(self) -> bool:
+        return self.active_parameters_b > 0
+
+    @property
+    def suits_pooling(self) -> bool:
+        """Worth spreading over several devices: a mixture of experts (a token reads only its experts,
+        so the link costs little beside the reading), or too big for the memory one household device has."""
+        return self.format.can_pool and (self.experts or self.parameters_b >= POOL_SIZE_B)
 
     def summary_in(self, language: str) -> str:
         return self.summaries.get(language, self.summary)

@@ -13,10 +13,9 @@ from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
     QKeyEvent,
+    QResizeEvent,
     QTextBlock,
     QTextCursor,
-    QTextDocument,
-    QTextFormat,
 )
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTextBrowser,
@@ -39,34 +39,31 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.core.fill import fill
+from hearth.service import preferences as prefs
 from hearth.service.chat import ChatMessage, ChatSession, Done, MessageStatus, Sampling
 from hearth.service.conversations import Conversation, ExportFormat, Message
 from hearth.service.root import Hearth
 from hearth.service.turns import Who
 from hearth.ui.memory_bar import number
-from hearth.ui.plain import plain_label
+from hearth.ui.plain import plain_label, tip
+from hearth.ui.planner_page import remember_speed
 from hearth.ui.tasks import describe, spawn
 from hearth.ui.view import chat as view
+from hearth.ui.view import transcript
 from hearth.ui.view.chat import ChatView, Entry, Role
 
 RENDER_MS = 50
-_FEATURE = QTextDocument.MarkdownFeature
-MARKDOWN = _FEATURE(_FEATURE.MarkdownDialectGitHub.value | _FEATURE.MarkdownNoHTML.value)
-_MARKDOWN_PUNCTUATION = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~&"})
-
-
-def markdown_text(text: str) -> str:
-    """``text`` inside Markdown as it is: every character that could start Markdown escaped (an error
-    message is not to become a link or a heading)."""
-    return " ".join(text.translate(_MARKDOWN_PUNCTUATION).split())
+SPLIT_PREF = "chat_list_width"  # the conversation list's width, kept across restarts
+LIST_MIN_WIDTH = 160
+DEFAULT_LIST_WIDTH = 240
 
 
 def code_block_at(cursor: QTextCursor) -> str:
-    """The text of the fenced code block under ``cursor`` (Markdown rendered by Qt), or ""."""
+    """The text of the code block under ``cursor`` (a ``<pre>`` of the transcript), or ""."""
     block = cursor.block()
 
     def is_code(b: QTextBlock) -> bool:
-        return b.isValid() and b.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence)
+        return b.isValid() and b.blockFormat().nonBreakableLines()
 
     if not is_code(block):
         return ""
@@ -85,6 +82,13 @@ def _open_web_link(url: QUrl) -> None:
         QDesktopServices.openUrl(url)
 
 
+def _saved_list_width() -> int:
+    try:
+        return max(LIST_MIN_WIDTH, int(prefs.read().get(SPLIT_PREF, DEFAULT_LIST_WIDTH)))
+    except ValueError:
+        return DEFAULT_LIST_WIDTH
+
+
 @dataclass
 class ChatState:
     """What the chat pane holds that a copy of it (in another language) takes over."""
@@ -98,6 +102,7 @@ class ChatState:
 
 class ChatPage(QWidget):
     replan_requested = Signal()  # the user wants the Planner's proposal for the devices there are now
+    measured = Signal()  # an answer measured the loaded model's speed
 
     def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,14 +115,20 @@ class ChatPage(QWidget):
         self.list.itemClicked.connect(self._open_item)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
+        # A long title is cut with "…" (its whole text in the tooltip), never scrolled sideways.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         new = QPushButton(self.tr("New chat"))
         new.clicked.connect(self.new_chat)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(new)
         left_layout.addWidget(self.list, 1)
+        left.setMinimumWidth(LIST_MIN_WIDTH)
 
         self.model_label = plain_label()  # the model's name, on the devices' names
+        self.model_label.setObjectName("chatModel")
+        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         # Devices that came or went: what it means for the loaded model, with the button to act on it.
         self.notice = plain_label()  # devices' names, errors
         self.notice.setWordWrap(True)
@@ -145,11 +156,14 @@ class ChatPage(QWidget):
         # load a local file into it); web links open in the browser when clicked.
         self.view.setOpenLinks(False)
         self.view.setOpenExternalLinks(False)
-        self.view.anchorClicked.connect(_open_web_link)
+        self.view.anchorClicked.connect(self._link)
+        self.code_blocks: list[str] = []  # the transcript's code blocks, in the order of their Copy links
         self.view.setAccessibleName(self.tr("Conversation"))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._view_menu)
         self.stats = plain_label()
+        # A long line of stats (many devices' names) is cut, never a reason for the window to widen.
+        self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.activity = plain_label()  # when another app is being answered, or this chat waits for its turn
         self.activity.setObjectName("modelActivity")
         self.activity.hide()
@@ -205,11 +219,21 @@ class ChatPage(QWidget):
         right_layout.addWidget(self.composer)
         right_layout.addLayout(buttons)
 
-        splitter = QSplitter()
+        # The list keeps the width the user gave it: answers arriving change only the chat's side.
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([240, 760])
+        splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        # The saved width is given once the splitter has a width of its own: sizes set before that are
+        # scaled down with the first layout.
+        self._list_width: int | None = _saved_list_width()
+        self._save_split = QTimer(self)
+        self._save_split.setSingleShot(True)
+        self._save_split.setInterval(400)  # written once the drag rests, not for every pixel
+        self._save_split.timeout.connect(self.save_split)
+        splitter.splitterMoved.connect(lambda *_: self._save_split.start())
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -218,6 +242,28 @@ class ChatPage(QWidget):
         self._render_timer.setInterval(RENDER_MS)
         self._render_timer.timeout.connect(self.render_messages)
         self.model_changed()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        total = self.splitter.width()
+        if self._list_width is not None and total > self._list_width + LIST_MIN_WIDTH:
+            self.splitter.setSizes([self._list_width, total - self._list_width])
+            self._list_width = None
+
+    def save_split(self) -> None:
+        prefs.write(SPLIT_PREF, str(self.splitter.sizes()[0]))
+
+    def _link(self, url: QUrl) -> None:
+        index = transcript.copy_index(url.toString())
+        if index is not None:
+            self.copy_code(index)
+        else:
+            _open_web_link(url)
+
+    def copy_code(self, index: int) -> None:
+        """Put the ``index``-th code block of the transcript on the clipboard, exactly its code."""
+        if 0 <= index < len(self.code_blocks):
+            QGuiApplication.clipboard().setText(self.code_blocks[index])
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.composer and event.type() == QEvent.Type.KeyPress:
@@ -266,6 +312,7 @@ class ChatPage(QWidget):
         self.list.clear()
         for c in conversations:
             item = QListWidgetItem(c.title)
+            item.setToolTip(tip(c.title))
             item.setData(Qt.ItemDataRole.UserRole, c.id)
             self.list.addItem(item)
             if c.id == current:
@@ -352,6 +399,8 @@ class ChatPage(QWidget):
             self.model_label.setText("")  # the notice says what to do, with the button to do it
         else:
             text = fill(self.tr("%1 on %2"), heading.name, ", ".join(heading.devices))
+            if heading.details:
+                text = f"{text} ({heading.details})"
             if heading.continues_text:
                 # A base model: the chat still works, but the user should not expect an assistant.
                 note = self.tr("continues text; not tuned for chat")
@@ -470,6 +519,10 @@ class ChatPage(QWidget):
         else:
             self.conversation.done(done)
             self._show_stats(done)
+            loaded = self.services.serving.loaded()
+            if loaded is not None:
+                remember_speed(loaded.profile.path, done.decode_tokens_per_s)
+                self.measured.emit()
         finally:
             self.turn = None
             self._update_buttons()
@@ -478,17 +531,18 @@ class ChatPage(QWidget):
 
     def _show_stats(self, done: Done) -> None:
         said = view.stats(done, self.services.serving.loaded())
+        # The context used is the meter's to show, beside this line.
         stats = fill(
-            self.tr("%1 tokens/s · first token %2 ms · context %3 % · %4"),
+            self.tr("%1 tokens/s · first token %2 ms · %3"),
             number(said.tokens_per_s),
             f"{said.first_token_ms:.0f}",
-            f"{said.context_used * 100:.0f}",
             ", ".join(said.devices),
         )
         self.context_meter.setValue(min(100, round(said.context_used * 100)))
         if said.stopped:
             stats = self.tr("Stopped") + " · " + stats
         self.stats.setText(stats)
+        self.stats.setToolTip(tip(stats))
 
     def stop(self) -> None:
         if self.turn is not None:
@@ -522,14 +576,24 @@ class ChatPage(QWidget):
 
     def render_messages(self) -> None:
         names = {Role.USER: self.tr("You"), Role.ASSISTANT: self.tr("Hearth"), Role.SYSTEM: self.tr("System")}
-        parts = []
-        for entry in self.conversation.messages:
-            note = self._note(entry)
-            suffix = f" *({markdown_text(note)})*" if note else ""
-            parts.append(f"**{markdown_text(names[entry.role])}**{suffix}\n\n{entry.text}\n")
-        # Markdown, but never HTML: an answer (or a failure quoting a device's name) that holds tags is
-        # shown with its tags as text, not drawn as markup.
-        self.view.document().setMarkdown("\n---\n\n".join(parts), MARKDOWN)
+        cards = [
+            transcript.Card(e.role.value, names[e.role], e.text, self._note(e))
+            for e in self.conversation.messages
+        ]
+        colors = transcript.Colors.for_theme(self.palette().base().color().lightness() < 128)
+        shown = transcript.render(cards, colors, self.tr("Copy"), self.tr("code"))
+        self.code_blocks = shown.code_blocks
+        bar = self.view.verticalScrollBar()
+        # Following the answer only while the reader is at its end: scrolled back, the view stays put.
+        follow = bar.value() >= bar.maximum() - 4
+        kept = bar.value()
+        self.view.setHtml(shown.html)
+        bar.setValue(bar.maximum() if follow else kept)
+        if follow:
+            # A page not laid out yet (made again in another language) knows its length only later.
+            QTimer.singleShot(0, self, self._to_end)
+
+    def _to_end(self) -> None:
         bar = self.view.verticalScrollBar()
         bar.setValue(bar.maximum())
 

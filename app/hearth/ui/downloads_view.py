@@ -3,6 +3,7 @@ Pause / Resume / Cancel."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -28,6 +29,8 @@ def duration(seconds: float) -> str:
 
 
 class DownloadRow(QWidget):
+    plan_requested = Signal(str)  # the downloaded model, to plan and chat with
+
     def __init__(self, services: Hearth, key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
@@ -41,10 +44,15 @@ class DownloadRow(QWidget):
         self.cancel = QPushButton(self.tr("Cancel"))
         self.pause.clicked.connect(self._pause_or_resume)
         self.cancel.clicked.connect(lambda: spawn(self.services.models.cancel_download(self.key)))
+        self.plan = QPushButton(self.tr("Plan and chat"))
+        self.plan.setToolTip(self.tr("Open the Planner with this model"))
+        self.plan.clicked.connect(lambda: self.plan_requested.emit(self.job.path))
+        self.plan.hide()
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.pause)
         top.addWidget(self.cancel)
+        top.addWidget(self.plan)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 4)
         layout.addLayout(top)
@@ -75,6 +83,7 @@ class DownloadRow(QWidget):
         self.pause.setText(self.tr("Pause") if job.state is State.RUNNING else self.tr("Resume"))
         self.pause.setVisible(job.state is not State.DONE)
         self.cancel.setVisible(job.state is not State.DONE)
+        self.plan.setVisible(job.state is State.DONE and bool(job.path))
 
     def _pause_or_resume(self) -> None:
         if self.job.state is State.RUNNING:
@@ -84,6 +93,8 @@ class DownloadRow(QWidget):
 
 
 class DownloadsView(QWidget):
+    plan_requested = Signal(str)
+
     def __init__(self, services: Hearth, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
@@ -102,6 +113,7 @@ class DownloadsView(QWidget):
             row = self.rows.get(key)
             if row is None:
                 row = self.rows[key] = DownloadRow(self.services, key)
+                row.plan_requested.connect(self.plan_requested.emit)
                 self.column.insertWidget(self.column.count() - 1, row)
             row.show_job(job)
         self.empty.setVisible(not jobs)

@@ -24,17 +24,6 @@ MODEL_ROLE = Qt.ItemDataRole.UserRole
 _HEADER_READS = 2
 
 
-def fit_text(widget: QWidget, fit: Fit) -> str:
-    if fit.verdict is Verdict.ALONE:
-        text = widget.tr("fits this device")
-    elif fit.verdict is Verdict.POOLED:
-        text = widget.tr("fits with your paired devices (%n devices)", "", fit.devices)
-    else:
-        return widget.tr("too large")
-    speed = fill(widget.tr("about %1 tokens/s"), number(fit.tokens_per_s))
-    return f"{text} · {speed}"
-
-
 class HubList(QTreeWidget):
     """Models with their size and fit; ``chosen`` carries the selected one."""
 
@@ -51,6 +40,16 @@ class HubList(QTreeWidget):
         self.itemSelectionChanged.connect(lambda: self.chosen.emit(self.selected()))
         self._reads: asyncio.Semaphore | None = None
         self.retranslate()
+
+    def _fit_text(self, fit: Fit) -> str:
+        if fit.verdict is Verdict.ALONE:
+            text = self.tr("fits this device")
+        elif fit.verdict is Verdict.POOLED:
+            text = self.tr("fits with your paired devices (%n devices)", "", fit.devices)
+        else:
+            return self.tr("too large")
+        speed = fill(self.tr("about %1 tokens/s"), number(fit.tokens_per_s))
+        return f"{text} · {speed}"
 
     def retranslate(self) -> None:
         self.setHeaderLabels([self.tr("Model"), self.tr("Quantization"), self.tr("Size"), self.tr("Fits")])
@@ -83,7 +82,7 @@ class HubList(QTreeWidget):
                 if _deleted(item):
                     return ""
                 profile = await self.services.models.remote_profile(model)
-            return fit_text(self, self.services.plans.fit(profile))
+            return self._fit_text(self.services.plans.fit(profile))
 
         def put(text: str, detail: str = "") -> None:
             if not _deleted(item):

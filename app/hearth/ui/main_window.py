@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
@@ -25,6 +29,7 @@ from hearth.ui.chat_page import ChatPage
 from hearth.ui.devices_page import DevicesPage
 from hearth.ui.models_page import ModelsPage
 from hearth.ui.pairing_dialogs import CodeDialog
+from hearth.ui.plain import escape, plain_label
 from hearth.ui.planner_page import PlannerPage
 from hearth.ui.settings_page import SettingsPage
 from hearth.ui.tray import Tray
@@ -83,9 +88,52 @@ class MainWindow(QMainWindow):
         # The services outlive the window when it is deleted first (tests, scripts).
         unsubscribe = services.events.subscribe(self._event)
         self.destroyed.connect(lambda: unsubscribe())
+        self._menus()
         self.tray.open_requested.connect(self.bring_up)
         self.tray.quit_requested.connect(self.quit_requested.emit)
         self._retranslating = False
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        bar.clear()
+        hearth_menu = bar.addMenu(self.tr("&Hearth"))
+        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        if self.quit_action.shortcut().isEmpty():  # some desktops define no quit key: Ctrl+Q all the same
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action.triggered.connect(self.quit_requested.emit)
+        hearth_menu.addAction(self.quit_action)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self.shortcuts_action = QAction(self.tr("Keyboard &shortcuts"), self)
+        self.shortcuts_action.setShortcut(QKeySequence("Ctrl+/"))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """The keys the window answers to, each with what it does, as the sheet lists them."""
+        native = QKeySequence.SequenceFormat.NativeText
+        pages = QKeySequence("Ctrl+1").toString(native)[:-1] + "1 … 5"
+        return [
+            (pages, self.tr("Go to the page: Devices, Planner, Chat, Models, Settings")),
+            (QKeySequence("Ctrl+Return").toString(native), self.tr("Send the message (in the chat)")),
+            (self.tr("Tab"), self.tr("Leave the message box for the next control")),
+            (self.quit_action.shortcut().toString(native), self.tr("Quit Hearth")),
+            (self.shortcuts_action.shortcut().toString(native), self.tr("Show these shortcuts")),
+        ]
+
+    def show_shortcuts(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(self.tr("Keyboard shortcuts"))
+        form = QFormLayout(dialog)
+        for keys, what in self.shortcut_rows():
+            key = QLabel(f"<b>{escape(keys)}</b>")
+            form.addRow(key, plain_label(what))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        dialog.open()
+        self.shortcuts_sheet = dialog
 
     def _build_pages(self) -> None:
         self.devices = DevicesPage(self.services)
@@ -108,6 +156,7 @@ class MainWindow(QMainWindow):
         self.models.has_models.connect(self._has_models)
         self.planner.loaded.connect(self._loaded)
         self.chat.replan_requested.connect(self._replan)
+        self.chat.measured.connect(self.planner.show_measured)
         self.planner.models_requested.connect(self._first_run)
         self.settings.donation_changed.connect(self.tray.refresh)
         self._nav_icons()
@@ -175,6 +224,7 @@ class MainWindow(QMainWindow):
         self.models.seen_library()
         self._fill_pages()
         self.nav.setCurrentRow(row)
+        self._menus()
         self.tray.retranslate()
 
     def _plan_model(self, path: str) -> None:
@@ -218,6 +268,8 @@ class MainWindow(QMainWindow):
             self.chat.devices_changed()
         if Event.PAIRING in dirty:
             self._show_codes()
+        if dirty & {Event.PAIRING, Event.DEVICES}:
+            self._close_paired_codes()
         if Event.DONATION in dirty:
             self.tray.refresh()
             self.settings.show_donation()
@@ -244,6 +296,15 @@ class MainWindow(QMainWindow):
             dialog.open()
             if not self.isVisible():
                 self.tray.notify(self.tr("Pairing request"), self._code_text(shown))
+
+    def _close_paired_codes(self) -> None:
+        """A code dialog whose device has paired has done its work: it closes, and the window says so."""
+        paired: dict[str, str] = {d.device_id: d.name for d in self.services.devices.listed() if d.paired}
+        for requester_id, dialog in list(self.code_dialogs.items()):
+            if requester_id in paired:
+                self.statusBar().showMessage(fill(self.tr("Paired with %1."), paired[requester_id]), 15000)
+                dialog.accept()
+        self.welcome.show_device()
 
     def _code_text(self, shown: CodeShown) -> str:
         return fill(

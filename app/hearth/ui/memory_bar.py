@@ -33,6 +33,30 @@ def gib(n: float) -> str:
     return human_size(n).replace(".", _locale().decimalPoint())
 
 
+# A part that holds anything is drawn at least this many pixels long: a model of a few hundred MiB on a
+# device of tens of GiB would otherwise be a hairline no one sees.
+MIN_PART_PX = 6.0
+
+
+def part_lengths(
+    sizes: list[int], capacity: int, length: float, at_least: float = MIN_PART_PX
+) -> list[float]:
+    """Each part's length on a bar ``length`` long holding ``capacity``: in proportion, but none that holds
+    anything shorter than ``at_least``, the others shrunk to make room (never past the bar's end)."""
+    if not sizes or length <= 0:
+        return [0.0 for _ in sizes]
+    wanted = [length * s / max(capacity, 1) for s in sizes]
+    small = [i for i, w in enumerate(wanted) if 0 < w < at_least]
+    if not small or at_least * len(sizes) >= length:
+        return wanted
+    out = [at_least if i in small else w for i, w in enumerate(wanted)]
+    over = sum(out) - length
+    big = sum(w for i, w in enumerate(out) if i not in small)
+    if over > 0 and big > 0:
+        out = [w if i in small else w - over * w / big for i, w in enumerate(out)]
+    return out
+
+
 def params(n: int) -> str:
     return f"{n / 1e9:.1f} B" if n >= 1e9 else f"{n / 1e6:.0f} M"
 
@@ -67,8 +91,8 @@ class MemoryBar(QWidget):
         painter.fillRect(rect, theme.free_color(self.palette()))
         length = rect.height() if self.vertical else rect.width()
         offset = 0.0
-        for part in self.parts:
-            size = length * part.bytes / self.capacity
+        lengths = part_lengths([p.bytes for p in self.parts], self.capacity, length)
+        for part, size in zip(self.parts, lengths, strict=True):
             if self.vertical:  # fills from the bottom up
                 seg = QRectF(rect.left(), rect.bottom() - offset - size, rect.width(), size)
             else:

@@ -24,13 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from hearth.core.fill import fill
+from hearth.core.names import model_display_name
 from hearth.core.profile import ModelProfile
+from hearth.service.downloads import State
 from hearth.service.models import CatalogModel, HubRepo, LibraryEntry, RemoteModel
 from hearth.service.root import Hearth
 from hearth.ui import i18n
 from hearth.ui.downloads_view import DownloadsView
 from hearth.ui.hub_list import HubList
-from hearth.ui.memory_bar import gib, params
+from hearth.ui.memory_bar import gib, number, params
 from hearth.ui.plain import confirm, escape, plain_label, tip
 from hearth.ui.tasks import describe, spawn
 
@@ -57,6 +59,8 @@ class ModelsPage(QWidget):
         self.tabs.addTab(self._catalog_tab(), self.tr("Catalog"))
         self.tabs.addTab(self._search_tab(), self.tr("Search the hub"))
         self.downloads = DownloadsView(services)
+        self.downloads.plan_requested.connect(self.plan_requested.emit)
+        self.downloading = ""  # the download the status line speaks of, until it ends
         self.tabs.addTab(self.downloads, self.tr("Downloads"))
         self.tabs.currentChanged.connect(self._tab_shown)
         self._first_fill = True
@@ -256,8 +260,31 @@ class ModelsPage(QWidget):
         )
         for entry in catalog:
             for file in entry.files:
-                item = self.catalog.add(entry.name, entry.remote(file.quant), entry.summary_in(i18n.active()))
+                about = f"{self.catalog_facts(entry)} — {entry.summary_in(i18n.active())}"
+                item = self.catalog.add(self.catalog_title(entry), entry.remote(file.quant), about)
                 self.catalog_rows[id(item)] = entry
+
+    def catalog_title(self, entry: CatalogModel) -> str:
+        """An entry's name with the marks that set it apart in the list: experts, pooling."""
+        marks = [self.tr("MoE")] if entry.experts else []
+        if entry.suits_pooling:
+            marks.append(self.tr("pools well"))
+        return " · ".join([entry.name, *marks])
+
+    def catalog_facts(self, entry: CatalogModel) -> str:
+        """What a catalog entry is, beside its summary: experts, tools, pooling, licence, context."""
+        facts = []
+        if entry.experts:
+            facts.append(
+                fill(self.tr("mixture of experts: %1 B read a token"), number(entry.active_parameters_b))
+            )
+        if entry.tools:
+            facts.append(self.tr("calls tools"))
+        if entry.suits_pooling:
+            facts.append(self.tr("suits pooling"))
+        facts.append(fill(self.tr("licence %1"), entry.license))
+        facts.append(fill(self.tr("context %1"), entry.context))
+        return " · ".join(facts)
 
     def _download_from_catalog(self) -> None:
         items = self.catalog.selectedItems()
@@ -271,7 +298,7 @@ class ModelsPage(QWidget):
     def summary(self, profile: ModelProfile) -> str:
         layers = self.tr("%n layers", "", profile.block_count)
         return (
-            f"{profile.name or profile.path.rsplit('/', 1)[-1]} — {profile.architecture}, "
+            f"{model_display_name(profile.path, profile.name)} — {profile.architecture}, "
             f"{params(profile.parameters)}, {profile.dominant_type}, {layers}, {gib(profile.file_size)}"
         )
 
@@ -344,7 +371,11 @@ class ModelsPage(QWidget):
             for model in models:
                 self.results.add(f"{repo.repo} · {model.name}", model)
                 count += 1
-        self.status.setText(self.tr("%n model file(s) found", "", count))
+        # Two sentences, so that English (which has no catalog of its own) says "1 model file".
+        if count == 1:
+            self.status.setText(self.tr("%n model file found", "", count))
+        else:
+            self.status.setText(self.tr("%n model files found", "", count))
 
     def _download_selected(self, source: HubList) -> None:
         model = source.selected()
@@ -354,13 +385,27 @@ class ModelsPage(QWidget):
     # --- downloads ---
 
     def download(self, model: RemoteModel) -> None:
-        self.services.models.download(model)
+        self.downloading = self.services.models.download(model).key
         self.status.setText(fill(self.tr("Downloading %1"), model.name))
         self.tabs.setCurrentWidget(self.downloads)
         self.downloads.refresh()
 
     def downloads_changed(self) -> None:
         self.downloads.refresh()
+        job = self.services.models.downloads().get(self.downloading)
+        if job is None:
+            return
+        if job.state is State.DONE:
+            self.status.setText(
+                fill(
+                    self.tr("Downloaded %1. Next: Plan and chat, beside it on the Downloads tab."),
+                    job.model.name,
+                )
+            )
+            self.downloading = ""
+        elif job.state is State.FAILED:
+            self.status.setText(fill(self.tr("%1 stopped: %2"), job.model.name, job.error))
+            self.downloading = ""
 
     def _error(self, exc: BaseException) -> None:
         self.status.setText(describe(exc))

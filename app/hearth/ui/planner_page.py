@@ -19,17 +19,20 @@ from PySide6.QtWidgets import (
 
 from hearth.core.fill import fill
 from hearth.core.memory import DeviceMemory
+from hearth.core.names import model_details, model_display_name
 from hearth.core.plan import HOST
 from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import Overflow, Prediction
 from hearth.core.profile import ModelProfile
+from hearth.service import preferences as prefs
 from hearth.service.models import LibraryEntry
-from hearth.service.planning import PlanningDevice
+from hearth.service.planning import DEFAULT_BYTES_PER_S, PlanningDevice
 from hearth.service.root import Hearth
 from hearth.service.serving_state import Lost
 from hearth.ui import colors
 from hearth.ui.device_column import DeviceColumn
 from hearth.ui.layer_strip import LayerStrip
+from hearth.ui.legend import Legend
 from hearth.ui.memory_bar import gib, number, params
 from hearth.ui.plain import escape, plain_label
 from hearth.ui.tasks import describe, spawn
@@ -43,6 +46,21 @@ from hearth.ui.view.planner import (
     Proposal,
     SizeRequest,
 )
+
+MEASURED_PREF = "measured_speed:"  # + a model's path: its last answer's decode speed, tokens/s
+
+
+def measured_speed(path: str) -> float | None:
+    """The decode speed the last answer of the model at ``path`` measured, if one was."""
+    try:
+        return float(prefs.read()[MEASURED_PREF + path])
+    except (KeyError, ValueError):
+        return None
+
+
+def remember_speed(path: str, tokens_per_s: float) -> None:
+    if tokens_per_s > 0:
+        prefs.write(MEASURED_PREF + path, f"{tokens_per_s:.2f}")
 
 
 class PlannerPage(QWidget):
@@ -83,6 +101,10 @@ class PlannerPage(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
         self.speed = plain_label()
+        self.basis = plain_label()  # devices' names: what the prediction rests on
+        self.basis.setWordWrap(True)
+        self.basis.setObjectName("predictionBasis")
+        self.legend = Legend()
         self.status = plain_label()  # devices' names and errors
         self.status.setWordWrap(True)
         self.columns_row = QHBoxLayout()
@@ -118,8 +140,10 @@ class PlannerPage(QWidget):
         layout.addLayout(card_row)
         layout.addWidget(self.strip)
         layout.addLayout(ctx_row)
+        layout.addWidget(self.legend)
         layout.addWidget(scroll, 1)
         layout.addLayout(actions)
+        layout.addWidget(self.basis)
         layout.addWidget(self.status)
 
         self.timer = QTimer(self)
@@ -261,7 +285,8 @@ class PlannerPage(QWidget):
         self.model_box.clear()
         for e in self.plan.entries:
             assert e.profile is not None
-            self.model_box.addItem(e.profile.name or e.path.rsplit("/", 1)[-1], e.path)
+            details = model_details(e.profile.architecture, e.profile.dominant_type)
+            self.model_box.addItem(f"{model_display_name(e.path, e.profile.name)} — {details}", e.path)
         index = self.model_box.findData(current) if current else -1
         self.model_box.blockSignals(False)
         self.model_box.setCurrentIndex(max(index, 0) if self.plan.entries else -1)
@@ -280,7 +305,8 @@ class PlannerPage(QWidget):
             self.card.setText(self.tr("No model yet: download or import one on the Models page."))
         else:
             self.card.setText(
-                f"<b>{escape(profile.name or profile.path)}</b> · {escape(profile.architecture)} · "
+                f"<b>{escape(model_display_name(profile.path, profile.name))}</b> · "
+                f"{escape(profile.architecture)} · "
                 f"{escape(params(profile.parameters))} · {escape(profile.dominant_type)} · "
                 + escape(fill(self.tr("%1 layers"), profile.block_count))
                 + f" · {escape(gib(profile.file_size))} · "
@@ -351,8 +377,33 @@ class PlannerPage(QWidget):
         speed = fill(self.tr("predicted %1 tokens/s"), number(prediction.tokens_per_s))
         if prediction.sized_by_llama:
             speed += " · " + self.tr("memory as llama.cpp sizes it")
+        measured = measured_speed(self.profile.path) if self.profile else None
+        if measured is not None:
+            speed += " · " + fill(self.tr("last measured %1 tokens/s"), number(measured))
         self.speed.setText(speed)
+        self.basis.setText(self._basis(prediction))
         self.load_button.setToolTip(self.tr("A device would run out of memory") if prediction.over else "")
+
+    def _basis(self, prediction: Prediction) -> str:
+        """What the prediction assumed of each device in the plan: its read speed and its round trip."""
+        used = {p.device for p in prediction.placements if p.end > p.start}
+        said = []
+        for d in self.plan.devices:
+            if d.key not in used:
+                continue
+            if d.spec.bytes_per_s != DEFAULT_BYTES_PER_S:
+                part = fill(self.tr("%1 reads %2/s"), d.name, gib(d.spec.bytes_per_s))
+            else:
+                part = fill(self.tr("%1 at an assumed speed (not probed yet)"), d.name)
+            if d.key != HOST:
+                part += " · " + fill(self.tr("%1 ms a token over the network"), number(d.spec.hop_s * 1000))
+            said.append(part)
+        return fill(self.tr("Predicted from: %1"), "; ".join(said)) if said else ""
+
+    def show_measured(self) -> None:
+        """An answer measured the loaded model's speed: say it beside the prediction."""
+        if self.plan.prediction is not None:
+            self._show(self.plan.prediction)
 
     def _use_twin(self) -> None:
         twin = self.plan.twin()

@@ -31,7 +31,7 @@ class Welcome(QFrame):
         self.setObjectName("welcome")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel()
-        self.text = QLabel()
+        self.text = plain_label()  # holds paired devices' names
         self.text.setWordWrap(True)
         self.device = plain_label()  # this device's name, as the user or its hostname gave it
         self.add_button = QPushButton(self.tr("Add another device"))
@@ -56,7 +56,17 @@ class Welcome(QFrame):
 
     def _show_step(self) -> None:
         self.title.setText("<b>" + self.tr("Welcome to Hearth") + "</b>")
-        if self.step == 1:
+        paired = [d.name for d in self.services.devices.listed() if d.paired and not d.this_device]
+        self.add_button.setVisible(not paired)
+        if self.step == 1 and paired:
+            # Another device is there already: the guide goes on to the model, not to pairing again.
+            self.text.setText(
+                fill(
+                    self.tr("Paired with %1. Choose a model: Hearth plans it over the devices you have."),
+                    ", ".join(paired),
+                )
+            )
+        elif self.step == 1:
             self.text.setText(
                 self.tr(
                     "Hearth runs AI models on the computers in your home and pools them when one is not "
@@ -71,9 +81,16 @@ class Welcome(QFrame):
                     "the others need paired devices. Download it, then Plan and chat."
                 )
             )
-        self.show_device()
+        self._show_this_device()
 
     def show_device(self) -> None:
+        """Say this device's name and memory, and which devices are paired already."""
+        if self.step == 1:
+            self._show_step()
+            return
+        self._show_this_device()
+
+    def _show_this_device(self) -> None:
         me = next((d for d in self.services.devices.listed() if d.this_device), None)
         if me is None:
             self.device.setText("")

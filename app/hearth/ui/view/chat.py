@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hearth.core.names import model_details, model_display_name
 from hearth.core.planner import Prediction
 from hearth.service.chat import ChatSession, Done, MessageStatus
 from hearth.service.conversations import Message
@@ -47,6 +48,7 @@ class Heading:
     name: str
     devices: tuple[str, ...]
     continues_text: bool  # a base model: it carries text on rather than answering as an assistant
+    details: str = ""  # architecture and quantization, beside the name
 
 
 @dataclass(frozen=True)
@@ -206,8 +208,10 @@ class ChatView:
 def heading(model: Loaded | None) -> Heading | None:
     if model is None:
         return None  # the notice says what to do
-    name = model.profile.name or model.profile.path
-    return Heading(name, model.devices, not model.profile.has_chat_template)
+    profile = model.profile
+    name = model_display_name(profile.path, profile.name)
+    details = model_details(profile.architecture, profile.dominant_type)
+    return Heading(name, model.devices, not profile.has_chat_template, details)
 
 
 def notice(state: ServingState, better_plan: Callable[[], Prediction | None]) -> Notice | None:
