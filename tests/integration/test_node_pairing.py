@@ -8,6 +8,7 @@ import pytest
 
 from harness.nodes import pair, wait_until
 from hearth.core import control
+from hearth.core.pairing import FREE_FAILURES
 from hearth.mesh.channel import ChannelError, dial
 from hearth.mesh.identity import Identity, make_certificate
 
@@ -55,8 +56,10 @@ def test_wrong_code_fails_burns_the_code_and_stores_nothing(node_pair) -> None:
 
 def test_repeated_failures_trigger_back_off(node_pair) -> None:
     a, b = node_pair
-    failures = [a.cli("pair", b.address, "--code", "000000") for _ in range(4)]
-    assert all(f.returncode == 1 for f in failures)
+    failures = [a.cli("pair", b.address, "--code", "000000") for _ in range(FREE_FAILURES)]
+    assert all(f.returncode == 1 and "wrong code" in f.stderr for f in failures)
+    # At once after the free ones: the wait (BACKOFF_BASE_S) outlasts one more command however busy
+    # the machine is.
     refused = a.cli("pair", b.address, "--code", "000000")
     assert refused.returncode == 1
     assert "too many wrong codes" in refused.stderr

@@ -329,9 +329,10 @@ def test_the_notice_follows_what_serving_is_doing() -> None:
 
 def test_the_heading_stats_and_activity() -> None:
     assert chat_view.heading(None) is None
-    assert chat_view.heading(_loaded()) == chat_view.Heading("Alpha", ("alpha", "desk"), False)
+    # Named as its file is (alpha.gguf), not by the GGUF's own name; the architecture beside it.
+    assert chat_view.heading(_loaded()) == chat_view.Heading("alpha", ("alpha", "desk"), False, "llama")
     assert chat_view.heading(_loaded(chat_template=False)) == chat_view.Heading(
-        "Alpha", ("alpha", "desk"), True
+        "alpha", ("alpha", "desk"), True, "llama"
     )
 
     stats = chat_view.stats(_done("cancelled", prompt=100, completion=28), _loaded())

@@ -296,6 +296,7 @@ async def _fetch(
                 pending = bytearray()
                 written_at = time.monotonic()
                 writing: asyncio.Future[None] | None = None
+                stopped = False
                 try:
                     async for piece in response.content.iter_any():
                         if have + len(pending) + len(piece) > file.size:
@@ -311,6 +312,9 @@ async def _fetch(
                             writing = loop.run_in_executor(None, _write, out, hasher, chunk)
                             await asyncio.shield(writing)
                             written_at = time.monotonic()
+                except asyncio.CancelledError:
+                    stopped = True
+                    raise
                 finally:
                     # Whatever arrived is kept, even when the transfer is cancelled or cut, after the
                     # write under way: a resume asks only for what is missing.
@@ -319,7 +323,11 @@ async def _fetch(
                     _write(out, hasher, bytes(pending))
                     have += len(pending)
                     out.flush()
-                    os.fsync(out.fileno())
+                    # Stopped by the user (Ctrl-C, Cancel), the system keeps what was written and a
+                    # resume reads it back; waiting for the disk to take a large file could take
+                    # seconds on a busy one.
+                    if not stopped:
+                        os.fsync(out.fileno())
     except _Oversize:
         await asyncio.to_thread(partial.unlink, missing_ok=True)
         raise HashMismatch(
