@@ -43,6 +43,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Pieces = asyncio.Queue[str | m.Done | BaseException]
 
 
+def json_response(data: Any) -> web.Response:
+    """``data`` as a JSON answer (msgspec: structs as well as plain values)."""
+    return web.Response(body=msgspec.json.encode(data), content_type="application/json")
+
+
 def host_is_loopback(host_header: str) -> bool:
     host = host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
     if host.startswith("[") and "]" in host:
@@ -296,9 +301,7 @@ class HttpApi:
                     item = await pieces.get()
                 if isinstance(item, BaseException):
                     return self._failed(item)
-                return web.Response(
-                    body=msgspec.json.encode(whole("".join(parts), item)), content_type="application/json"
-                )
+                return json_response(whole("".join(parts), item))
             response = web.StreamResponse(headers=self.stream_headers)
             await response.prepare(request)
             text = ""

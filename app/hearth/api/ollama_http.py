@@ -23,6 +23,7 @@ from aiohttp import web
 
 from hearth.api import ollama_messages as oll
 from hearth.api.listener import HttpApi
+from hearth.api.listener import json_response as _json
 from hearth.api.openai_messages import BadRequest
 from hearth.api.tools import CallWatch, parse_calls
 from hearth.core.profile import ModelProfile, default_context
@@ -46,10 +47,6 @@ def _error(status: int, message: str, **headers: str) -> web.Response:
         content_type="application/json",
         headers=headers,
     )
-
-
-def _json(data: Any) -> web.Response:
-    return web.Response(body=msgspec.json.encode(data), content_type="application/json")
 
 
 def _line(data: Any) -> bytes:

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from hearth.api import openai_messages as oai
 from hearth.api.listener import HttpApi
+from hearth.api.listener import json_response as _json
 from hearth.api.tools import CallWatch, parse_calls
 from hearth.core.profile import default_context
 from hearth.service import messages as m
@@ -36,10 +37,6 @@ def _error(
     return web.Response(
         status=status, body=msgspec.json.encode(body), content_type="application/json", headers=headers
     )
-
-
-def _json(data: Any) -> web.Response:
-    return web.Response(body=msgspec.json.encode(data), content_type="application/json")
 
 
 class OpenAiApi(HttpApi):
