@@ -299,7 +299,12 @@
         <translation>찾은 것이 없습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/models.py" line="129"/>
+        <location filename="../app/hearth/cli/models.py" line="68"/>
+        <source>embedding model</source>
+        <translation>임베딩 모델</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/models.py" line="135"/>
         <source>paused: run the same command again to resume</source>
         <translation>일시 중지됨: 같은 명령을 다시 실행하면 이어서 받습니다</translation>
     </message>
@@ -354,17 +359,17 @@
         <translation>계산 버퍼는 llama.cpp가 이 계획에 대해 계산한 크기입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="46"/>
+        <location filename="../app/hearth/cli/serve.py" line="44"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>%1을(를) 계획 %2(컨텍스트 %3)로 불러오는 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="58"/>
+        <location filename="../app/hearth/cli/serve.py" line="56"/>
         <source>serving %1 at %2</source>
         <translation>%1을(를) %2에서 제공 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="66"/>
+        <location filename="../app/hearth/cli/serve.py" line="64"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>모든 요청에 키가 필요합니다: `hearth serve`에 --show-key를 붙이면 보여 줍니다</translation>
     </message>
@@ -400,100 +405,116 @@
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="64"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="67"/>
         <source> (this device)</source>
         <translation> (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="72"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="75"/>
         <source>%1 memory</source>
         <translation>메모리 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="81"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="129"/>
         <source>Used</source>
         <translation>사용 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="79"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
         <source>Donated</source>
         <translation>공유됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="83"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="86"/>
         <source>%1 used · %2 free of %3</source>
         <translation>%1 사용 · %3 중 %2 여유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="85"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="88"/>
         <source>donates %1</source>
         <translation>%1 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <source>RAM: %1</source>
+        <translation>RAM: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="97"/>
         <source>Donating to paired devices</source>
         <translation>페어링된 기기에 연산 자원 공유 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="97"/>
         <source>Not donating</source>
         <translation>공유하지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="93"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
         <source>Paired · connected · %1 ms</source>
         <translation>페어링됨 · 연결됨 · %1ms</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="95"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="101"/>
         <source>Paired · not reachable</source>
         <translation>페어링됨 · 연결할 수 없음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="105"/>
         <source>Not paired</source>
         <translation>페어링 안 됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="105"/>
         <source>Not paired · offline</source>
         <translation>페어링 안 됨 · 오프라인</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="126"/>
+        <source>%1 · shares the RAM</source>
+        <translation>%1 · RAM 공유</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="132"/>
+        <source>%1 · GPU memory: %2 used · %3 free of %4</source>
+        <translation>%1 · GPU 메모리: %2 사용 · %4 중 %3 여유</translation>
     </message>
 </context>
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="66"/>
+        <location filename="../app/hearth/ui/device_column.py" line="74"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="67"/>
+        <location filename="../app/hearth/ui/device_column.py" line="75"/>
         <source>Weights</source>
         <translation>가중치</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="68"/>
+        <location filename="../app/hearth/ui/device_column.py" line="76"/>
         <source>KV cache</source>
         <translation>KV 캐시</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="69"/>
+        <location filename="../app/hearth/ui/device_column.py" line="77"/>
         <source>Compute</source>
         <translation>연산 버퍼</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="73"/>
+        <location filename="../app/hearth/ui/device_column.py" line="81"/>
         <source>no layers</source>
         <translation>레이어 없음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="75"/>
+        <location filename="../app/hearth/ui/device_column.py" line="83"/>
         <source>layers %1–%2</source>
         <translation>레이어 %1–%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="76"/>
+        <location filename="../app/hearth/ui/device_column.py" line="84"/>
         <source>needs %1 of %2</source>
         <translation>%2 중 %1 필요</translation>
     </message>
@@ -501,42 +522,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="109"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="147"/>
         <source>Add by address…</source>
         <translation>주소로 추가…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="114"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>이 집의 기기는 여기에 자동으로 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="195"/>
         <source>Forget %1?</source>
         <translation>%1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="158"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="196"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1은(는) 더 이상 신뢰되지 않습니다. 다시 페어링하려면 새 코드가 필요합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="210"/>
         <source>Add a device</source>
         <translation>기기 추가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="211"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Hearth가 실행 중인 기기의 주소(호스트:포트)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
         <source>Could not add it: %1</source>
         <translation>추가하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
         <source>Found %1</source>
         <translation>%1 찾음</translation>
     </message>
@@ -845,7 +866,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="59"/>
-        <location filename="../app/hearth/ui/models_page.py" line="229"/>
+        <location filename="../app/hearth/ui/models_page.py" line="232"/>
         <source>Catalog</source>
         <translation>카탈로그</translation>
     </message>
@@ -890,244 +911,250 @@
         <translation>%1 — 사용할 수 없음: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="124"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="274"/>
+        <source>embedding model</source>
+        <translation>임베딩 모델</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="127"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="130"/>
+        <location filename="../app/hearth/ui/models_page.py" line="133"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>이 기기에는 아직 모델이 없습니다. 카탈로그 탭에서 기기에 맞는 모델을 추천합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>yes</source>
         <translation>있음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>없음: 텍스트를 이어 쓸 뿐, 대화용으로 조정되지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Architecture</source>
         <translation>아키텍처</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Parameters</source>
         <translation>매개변수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>Size</source>
         <translation>크기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="163"/>
         <source>Quantization</source>
         <translation>양자화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="164"/>
         <source>Layers</source>
         <translation>레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="164"/>
+        <location filename="../app/hearth/ui/models_page.py" line="167"/>
         <source>%1 a layer, %2 for each token</source>
         <translation>레이어당 %1개, 토큰마다 %2개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="165"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>Experts</source>
         <translation>전문가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="167"/>
+        <location filename="../app/hearth/ui/models_page.py" line="170"/>
         <source>Context length</source>
         <translation>컨텍스트 길이</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="168"/>
+        <location filename="../app/hearth/ui/models_page.py" line="171"/>
         <source>Licence</source>
         <translation>라이선스</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="168"/>
+        <location filename="../app/hearth/ui/models_page.py" line="171"/>
         <source>not stated in the file</source>
         <translation>파일에 명시되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="169"/>
+        <location filename="../app/hearth/ui/models_page.py" line="172"/>
         <source>Chat template</source>
         <translation>대화 템플릿</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="170"/>
+        <location filename="../app/hearth/ui/models_page.py" line="173"/>
         <source>File</source>
         <translation>파일</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="189"/>
+        <location filename="../app/hearth/ui/models_page.py" line="192"/>
         <source>Delete %1 from this device?</source>
         <translation>이 기기에서 %1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="190"/>
+        <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>Delete model</source>
         <translation>모델 삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="196"/>
+        <location filename="../app/hearth/ui/models_page.py" line="199"/>
         <source>Deleted %1</source>
         <translation>%1 삭제됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="202"/>
+        <location filename="../app/hearth/ui/models_page.py" line="205"/>
         <source>Import an MLX model folder</source>
         <translation>MLX 모델 폴더 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="212"/>
         <source>Import a model</source>
         <translation>모델 가져오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="212"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 모델 (*.gguf);;모든 파일 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="213"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
         <source>Checking %1…</source>
         <translation>%1 확인 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="216"/>
+        <location filename="../app/hearth/ui/models_page.py" line="219"/>
         <source>%1 was not imported: %2</source>
         <translation>%1을(를) 가져오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="221"/>
+        <location filename="../app/hearth/ui/models_page.py" line="224"/>
         <source>Imported %1</source>
         <translation>%1 가져옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="232"/>
-        <location filename="../app/hearth/ui/models_page.py" line="331"/>
+        <location filename="../app/hearth/ui/models_page.py" line="235"/>
+        <location filename="../app/hearth/ui/models_page.py" line="336"/>
         <source>Download</source>
         <translation>다운로드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="257"/>
+        <location filename="../app/hearth/ui/models_page.py" line="260"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>작은 모델부터 70B급까지의 지시 모델입니다. 각 모델이 이 기기에 맞는지, 페어링된 기기를 합쳐야 맞는지, 어디에도 맞지 않는지 표시합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="269"/>
+        <location filename="../app/hearth/ui/models_page.py" line="272"/>
         <source>MoE</source>
         <translation>MoE</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="271"/>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
         <source>pools well</source>
         <translation>나눠 쓰기 좋음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <location filename="../app/hearth/ui/models_page.py" line="284"/>
         <source>mixture of experts: %1 B read a token</source>
         <translation>전문가 혼합: 토큰당 %1B 읽음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <location filename="../app/hearth/ui/models_page.py" line="287"/>
         <source>calls tools</source>
         <translation>도구 호출 가능</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="284"/>
+        <location filename="../app/hearth/ui/models_page.py" line="289"/>
         <source>suits pooling</source>
         <translation>풀에 적합</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="285"/>
+        <location filename="../app/hearth/ui/models_page.py" line="290"/>
         <source>licence %1</source>
         <translation>라이선스 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <location filename="../app/hearth/ui/models_page.py" line="291"/>
         <source>context %1</source>
         <translation>컨텍스트 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="295"/>
+        <location filename="../app/hearth/ui/models_page.py" line="300"/>
         <source>Asking the hub for %1…</source>
         <translation>허브에서 %1 확인 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="299"/>
+        <location filename="../app/hearth/ui/models_page.py" line="304"/>
         <source>%n layers</source>
         <translation>
             <numerusform>레이어 %n개</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="315"/>
+        <location filename="../app/hearth/ui/models_page.py" line="320"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Hearth에 오신 것을 환영합니다. 먼저 모델을 고르세요. &quot;이 기기에서 실행 가능&quot;으로 표시된 모델은 이 기기 혼자 실행하고, 나머지는 페어링된 기기가 필요합니다. 작은 모델은 몇 분이면 받을 수 있습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="324"/>
+        <location filename="../app/hearth/ui/models_page.py" line="329"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Hugging Face에서 GGUF 모델 검색 (예: &quot;qwen 7b&quot;)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="325"/>
+        <location filename="../app/hearth/ui/models_page.py" line="330"/>
         <source>Search text</source>
         <translation>검색어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="327"/>
+        <location filename="../app/hearth/ui/models_page.py" line="332"/>
         <source>Search</source>
         <translation>검색</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="330"/>
+        <location filename="../app/hearth/ui/models_page.py" line="335"/>
         <source>Search results</source>
         <translation>검색 결과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="352"/>
+        <location filename="../app/hearth/ui/models_page.py" line="357"/>
         <source>Searching the hub for %1…</source>
         <translation>허브에서 %1 검색 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="376"/>
+        <location filename="../app/hearth/ui/models_page.py" line="381"/>
         <source>%n model file found</source>
         <translation>
             <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="378"/>
+        <location filename="../app/hearth/ui/models_page.py" line="383"/>
         <source>%n model files found</source>
         <translation>
             <numerusform>모델 파일 %n개를 찾았습니다</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="401"/>
+        <location filename="../app/hearth/ui/models_page.py" line="406"/>
         <source>Downloaded %1. Next: Plan and chat, beside it on the Downloads tab.</source>
         <translation>%1 다운로드를 마쳤습니다. 다음: 다운로드 탭에서 옆의 &apos;계획하고 대화하기&apos;를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="407"/>
+        <location filename="../app/hearth/ui/models_page.py" line="412"/>
         <source>%1 stopped: %2</source>
         <translation>%1 중단됨: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="389"/>
+        <location filename="../app/hearth/ui/models_page.py" line="394"/>
         <source>Downloading %1</source>
         <translation>%1 다운로드 중</translation>
     </message>
@@ -1135,98 +1162,126 @@
 <context>
     <name>OtherAppsBox</name>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="26"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="27"/>
         <source>Other apps</source>
         <translation>다른 앱</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="29"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="30"/>
         <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
         <translation>이 기기의 앱이 불러온 모델을 사용하도록 허용 (OpenAI 호환 API)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="31"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="32"/>
         <source>Also let other devices on the network use it (they need the key)</source>
         <translation>네트워크의 다른 기기도 사용하도록 허용 (키 필요)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="36"/>
         <source>none (web pages may not call it)</source>
         <translation>없음 (웹 페이지는 호출할 수 없음)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="36"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="37"/>
         <source>Keep other apps&apos; conversations in the chat history</source>
         <translation>다른 앱의 대화를 채팅 기록에 보관</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="45"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="38"/>
+        <source>Also answer apps that speak only Ollama&apos;s API</source>
+        <translation>Ollama API만 지원하는 앱에도 응답</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="41"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="86"/>
+        <source>Ollama API port</source>
+        <translation>Ollama API 포트</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <source>Load another model of the library when an app asks for it</source>
+        <translation>앱이 요청하면 라이브러리의 다른 모델을 불러오기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
+        <source>Also when that model needs other devices</source>
+        <translation>그 모델에 다른 기기가 필요해도</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
         <source>Show</source>
         <translation>보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="62"/>
         <source>Copy key</source>
         <translation>키 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="52"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="64"/>
         <source>New key</source>
         <translation>새 키</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="69"/>
         <source>Copy example</source>
         <translation>예시 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="59"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="84"/>
         <source>Port</source>
         <translation>포트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="73"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="87"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>허용된 웹 페이지 (출처, 쉼표로 구분)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="92"/>
         <source>Address</source>
         <translation>주소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
         <source>Key</source>
         <translation>키</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="78"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="93"/>
+        <source>Ollama API</source>
+        <translation>Ollama API</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
         <source>Try it</source>
         <translation>사용해 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="127"/>
         <source>Not listening: %1</source>
         <translation>수신 대기 안 함: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="98"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="121"/>
         <source>%1 (this device only)</source>
         <translation>%1 (이 기기만)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="101"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="124"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="129"/>
         <source>Off</source>
         <translation>꺼짐</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="145"/>
         <source>Saved.</source>
         <translation>저장됨.</translation>
     </message>
@@ -1379,27 +1434,48 @@
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="395"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
         <source>%1 reads %2/s</source>
         <translation>%1 읽기 %2/초</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="403"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 가정한 속도(아직 측정 안 함)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
         <source>%1 ms a token over the network</source>
         <translation>네트워크로 토큰당 %1ms</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
         <source>Predicted from: %1</source>
         <translation>예측 근거: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
+        <source>%1 · shares the RAM</source>
+        <translation>%1 · RAM 공유</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="425"/>
+        <source>%1 · GPU memory</source>
+        <translation>%1 · GPU 메모리</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="427"/>
+        <source>CPU · RAM</source>
+        <translation>CPU · RAM</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="430"/>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="434"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>

@@ -301,7 +301,12 @@
         <translation>ничего не найдено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/models.py" line="129"/>
+        <location filename="../app/hearth/cli/models.py" line="68"/>
+        <source>embedding model</source>
+        <translation>модель эмбеддингов</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/models.py" line="135"/>
         <source>paused: run the same command again to resume</source>
         <translation>приостановлено: запустите ту же команду ещё раз, чтобы продолжить</translation>
     </message>
@@ -356,17 +361,17 @@
         <translation>Вычислительные буферы — по расчёту llama.cpp для этого плана.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="46"/>
+        <location filename="../app/hearth/cli/serve.py" line="44"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>загрузка %1 по плану %2 (контекст %3)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="58"/>
+        <location filename="../app/hearth/cli/serve.py" line="56"/>
         <source>serving %1 at %2</source>
         <translation>%1 доступна по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="66"/>
+        <location filename="../app/hearth/cli/serve.py" line="64"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>каждому запросу нужен ключ: `hearth serve` покажет его с --show-key</translation>
     </message>
@@ -402,100 +407,116 @@
         <translation>Забыть</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="64"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="67"/>
         <source> (this device)</source>
         <translation> (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="72"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="75"/>
         <source>%1 memory</source>
         <translation>Память: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="81"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="129"/>
         <source>Used</source>
         <translation>Занято</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="79"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
         <source>Donated</source>
         <translation>Отдано</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="83"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="86"/>
         <source>%1 used · %2 free of %3</source>
         <translation>занято %1 · свободно %2 из %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="85"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="88"/>
         <source>donates %1</source>
         <translation>отдаёт %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <source>RAM: %1</source>
+        <translation>ОЗУ: %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="97"/>
         <source>Donating to paired devices</source>
         <translation>Отдаёт ресурсы сопряжённым устройствам</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="97"/>
         <source>Not donating</source>
         <translation>Не отдаёт ресурсы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="93"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
         <source>Paired · connected · %1 ms</source>
         <translation>Сопряжено · подключено · %1 мс</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="95"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="101"/>
         <source>Paired · not reachable</source>
         <translation>Сопряжено · недоступно</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="105"/>
         <source>Not paired</source>
         <translation>Не сопряжено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="105"/>
         <source>Not paired · offline</source>
         <translation>Не сопряжено · не в сети</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="126"/>
+        <source>%1 · shares the RAM</source>
+        <translation>%1 · использует общую ОЗУ</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="132"/>
+        <source>%1 · GPU memory: %2 used · %3 free of %4</source>
+        <translation>%1 · память GPU: занято %2 · свободно %3 из %4</translation>
     </message>
 </context>
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="66"/>
+        <location filename="../app/hearth/ui/device_column.py" line="74"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="67"/>
+        <location filename="../app/hearth/ui/device_column.py" line="75"/>
         <source>Weights</source>
         <translation>Веса</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="68"/>
+        <location filename="../app/hearth/ui/device_column.py" line="76"/>
         <source>KV cache</source>
         <translation>KV-кэш</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="69"/>
+        <location filename="../app/hearth/ui/device_column.py" line="77"/>
         <source>Compute</source>
         <translation>Вычисления</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="73"/>
+        <location filename="../app/hearth/ui/device_column.py" line="81"/>
         <source>no layers</source>
         <translation>нет слоёв</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="75"/>
+        <location filename="../app/hearth/ui/device_column.py" line="83"/>
         <source>layers %1–%2</source>
         <translation>слои %1–%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="76"/>
+        <location filename="../app/hearth/ui/device_column.py" line="84"/>
         <source>needs %1 of %2</source>
         <translation>нужно %1 из %2</translation>
     </message>
@@ -503,42 +524,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="109"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="147"/>
         <source>Add by address…</source>
         <translation>Добавить по адресу…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="114"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>Устройства этого дома появляются здесь сами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="195"/>
         <source>Forget %1?</source>
         <translation>Забыть %1?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="158"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="196"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1 больше не будет доверенным; для нового сопряжения понадобится новый код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="210"/>
         <source>Add a device</source>
         <translation>Добавить устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="211"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Адрес (хост:порт) устройства, на котором запущен Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
         <source>Could not add it: %1</source>
         <translation>Не удалось добавить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
         <source>Found %1</source>
         <translation>Найдено: %1</translation>
     </message>
@@ -849,7 +870,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="59"/>
-        <location filename="../app/hearth/ui/models_page.py" line="229"/>
+        <location filename="../app/hearth/ui/models_page.py" line="232"/>
         <source>Catalog</source>
         <translation>Каталог</translation>
     </message>
@@ -894,183 +915,189 @@
         <translation>%1 — нельзя использовать: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="124"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="274"/>
+        <source>embedding model</source>
+        <translation>модель эмбеддингов</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="127"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="130"/>
+        <location filename="../app/hearth/ui/models_page.py" line="133"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>На этом устройстве пока нет моделей. Во вкладке «Каталог» есть модели, которые подойдут вашим устройствам.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>yes</source>
         <translation>да</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>нет: продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Architecture</source>
         <translation>Архитектура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Parameters</source>
         <translation>Параметры</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>Size</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="163"/>
         <source>Quantization</source>
         <translation>Квантование</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="164"/>
         <source>Layers</source>
         <translation>Слои</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="164"/>
+        <location filename="../app/hearth/ui/models_page.py" line="167"/>
         <source>%1 a layer, %2 for each token</source>
         <translation>%1 на слой, %2 на каждый токен</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="165"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>Experts</source>
         <translation>Эксперты</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="167"/>
+        <location filename="../app/hearth/ui/models_page.py" line="170"/>
         <source>Context length</source>
         <translation>Длина контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="168"/>
+        <location filename="../app/hearth/ui/models_page.py" line="171"/>
         <source>Licence</source>
         <translation>Лицензия</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="168"/>
+        <location filename="../app/hearth/ui/models_page.py" line="171"/>
         <source>not stated in the file</source>
         <translation>в файле не указана</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="169"/>
+        <location filename="../app/hearth/ui/models_page.py" line="172"/>
         <source>Chat template</source>
         <translation>Шаблон диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="170"/>
+        <location filename="../app/hearth/ui/models_page.py" line="173"/>
         <source>File</source>
         <translation>Файл</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="189"/>
+        <location filename="../app/hearth/ui/models_page.py" line="192"/>
         <source>Delete %1 from this device?</source>
         <translation>Удалить %1 с этого устройства?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="190"/>
+        <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="196"/>
+        <location filename="../app/hearth/ui/models_page.py" line="199"/>
         <source>Deleted %1</source>
         <translation>Удалено: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="202"/>
+        <location filename="../app/hearth/ui/models_page.py" line="205"/>
         <source>Import an MLX model folder</source>
         <translation>Импорт папки модели MLX</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="212"/>
         <source>Import a model</source>
         <translation>Импорт модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="212"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>Модели GGUF (*.gguf);;Все файлы (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="213"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
         <source>Checking %1…</source>
         <translation>Проверка %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="216"/>
+        <location filename="../app/hearth/ui/models_page.py" line="219"/>
         <source>%1 was not imported: %2</source>
         <translation>%1 не импортирован: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="221"/>
+        <location filename="../app/hearth/ui/models_page.py" line="224"/>
         <source>Imported %1</source>
         <translation>Импортировано: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="232"/>
-        <location filename="../app/hearth/ui/models_page.py" line="331"/>
+        <location filename="../app/hearth/ui/models_page.py" line="235"/>
+        <location filename="../app/hearth/ui/models_page.py" line="336"/>
         <source>Download</source>
         <translation>Скачать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="257"/>
+        <location filename="../app/hearth/ui/models_page.py" line="260"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>Инструктивные модели — от маленьких до класса 70B. Для каждой указано, поместится ли она на этом устройстве, на сопряжённых устройствах вместе или нигде.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="269"/>
+        <location filename="../app/hearth/ui/models_page.py" line="272"/>
         <source>MoE</source>
         <translation>MoE</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="271"/>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
         <source>pools well</source>
         <translation>хорошо делится</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <location filename="../app/hearth/ui/models_page.py" line="284"/>
         <source>mixture of experts: %1 B read a token</source>
         <translation>смесь экспертов: %1 млрд на токен</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <location filename="../app/hearth/ui/models_page.py" line="287"/>
         <source>calls tools</source>
         <translation>вызывает инструменты</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="284"/>
+        <location filename="../app/hearth/ui/models_page.py" line="289"/>
         <source>suits pooling</source>
         <translation>подходит для пула</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="285"/>
+        <location filename="../app/hearth/ui/models_page.py" line="290"/>
         <source>licence %1</source>
         <translation>лицензия %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <location filename="../app/hearth/ui/models_page.py" line="291"/>
         <source>context %1</source>
         <translation>контекст %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="295"/>
+        <location filename="../app/hearth/ui/models_page.py" line="300"/>
         <source>Asking the hub for %1…</source>
         <translation>Запрос к хабу: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="299"/>
+        <location filename="../app/hearth/ui/models_page.py" line="304"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n слой</numerusform>
@@ -1079,37 +1106,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="315"/>
+        <location filename="../app/hearth/ui/models_page.py" line="320"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>Добро пожаловать в Hearth. Начните с модели: помеченные «помещается на этом устройстве» работают здесь сами по себе, остальным нужны сопряжённые устройства. Небольшие модели скачиваются за минуты.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="324"/>
+        <location filename="../app/hearth/ui/models_page.py" line="329"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>Поиск GGUF-моделей на Hugging Face, например «qwen 7b»</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="325"/>
+        <location filename="../app/hearth/ui/models_page.py" line="330"/>
         <source>Search text</source>
         <translation>Текст поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="327"/>
+        <location filename="../app/hearth/ui/models_page.py" line="332"/>
         <source>Search</source>
         <translation>Найти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="330"/>
+        <location filename="../app/hearth/ui/models_page.py" line="335"/>
         <source>Search results</source>
         <translation>Результаты поиска</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="352"/>
+        <location filename="../app/hearth/ui/models_page.py" line="357"/>
         <source>Searching the hub for %1…</source>
         <translation>Поиск на хабе: %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="376"/>
+        <location filename="../app/hearth/ui/models_page.py" line="381"/>
         <source>%n model file found</source>
         <translation>
             <numerusform>Найден %n файл модели</numerusform>
@@ -1118,7 +1145,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="378"/>
+        <location filename="../app/hearth/ui/models_page.py" line="383"/>
         <source>%n model files found</source>
         <translation>
             <numerusform>Найден %n файл модели</numerusform>
@@ -1127,17 +1154,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="401"/>
+        <location filename="../app/hearth/ui/models_page.py" line="406"/>
         <source>Downloaded %1. Next: Plan and chat, beside it on the Downloads tab.</source>
         <translation>%1 загружена. Дальше: «Спланировать и общаться» рядом с ней на вкладке загрузок.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="407"/>
+        <location filename="../app/hearth/ui/models_page.py" line="412"/>
         <source>%1 stopped: %2</source>
         <translation>%1 остановлена: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="389"/>
+        <location filename="../app/hearth/ui/models_page.py" line="394"/>
         <source>Downloading %1</source>
         <translation>Скачивается %1</translation>
     </message>
@@ -1145,98 +1172,126 @@
 <context>
     <name>OtherAppsBox</name>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="26"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="27"/>
         <source>Other apps</source>
         <translation>Другие приложения</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="29"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="30"/>
         <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
         <translation>Разрешить приложениям на этом устройстве пользоваться загруженной моделью (API, совместимый с OpenAI)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="31"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="32"/>
         <source>Also let other devices on the network use it (they need the key)</source>
         <translation>Разрешить и другим устройствам в сети (им нужен ключ)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="36"/>
         <source>none (web pages may not call it)</source>
         <translation>нет (веб-страницам нельзя)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="36"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="37"/>
         <source>Keep other apps&apos; conversations in the chat history</source>
         <translation>Сохранять разговоры других приложений в истории чата</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="45"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="38"/>
+        <source>Also answer apps that speak only Ollama&apos;s API</source>
+        <translation>Отвечать и приложениям, которые знают только API Ollama</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="41"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="86"/>
+        <source>Ollama API port</source>
+        <translation>Порт API Ollama</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <source>Load another model of the library when an app asks for it</source>
+        <translation>Загружать другую модель из библиотеки, когда её просит приложение</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
+        <source>Also when that model needs other devices</source>
+        <translation>Даже если этой модели нужны другие устройства</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
         <source>Show</source>
         <translation>Показать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="62"/>
         <source>Copy key</source>
         <translation>Копировать ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="52"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="64"/>
         <source>New key</source>
         <translation>Новый ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="69"/>
         <source>Copy example</source>
         <translation>Копировать пример</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="59"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="84"/>
         <source>Port</source>
         <translation>Порт</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="73"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="87"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>Разрешённые веб-страницы (источники через запятую)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="92"/>
         <source>Address</source>
         <translation>Адрес</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
         <source>Key</source>
         <translation>Ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="78"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="93"/>
+        <source>Ollama API</source>
+        <translation>API Ollama</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
         <source>Try it</source>
         <translation>Попробовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="127"/>
         <source>Not listening: %1</source>
         <translation>Не принимает запросы: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="98"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="121"/>
         <source>%1 (this device only)</source>
         <translation>%1 (только это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="101"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="124"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="129"/>
         <source>Off</source>
         <translation>Выключено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="145"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>
@@ -1389,27 +1444,48 @@
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="395"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
         <source>%1 reads %2/s</source>
         <translation>%1 читает %2/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="403"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 с предполагаемой скоростью (ещё не измерена)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
         <source>%1 ms a token over the network</source>
         <translation>%1 мс на токен по сети</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
         <source>Predicted from: %1</source>
         <translation>Прогноз исходит из: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
+        <source>%1 · shares the RAM</source>
+        <translation>%1 · использует общую ОЗУ</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="425"/>
+        <source>%1 · GPU memory</source>
+        <translation>%1 · память GPU</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="427"/>
+        <source>CPU · RAM</source>
+        <translation>ЦП · ОЗУ</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="430"/>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="434"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>

@@ -299,7 +299,12 @@
         <translation>未找到任何结果</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/models.py" line="129"/>
+        <location filename="../app/hearth/cli/models.py" line="68"/>
+        <source>embedding model</source>
+        <translation>嵌入模型</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/models.py" line="135"/>
         <source>paused: run the same command again to resume</source>
         <translation>已暂停：再次运行同一命令即可继续</translation>
     </message>
@@ -354,17 +359,17 @@
         <translation>计算缓冲区按 llama.cpp 为此方案计算的大小。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="46"/>
+        <location filename="../app/hearth/cli/serve.py" line="44"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>正在按方案 %2 加载 %1（上下文 %3）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="58"/>
+        <location filename="../app/hearth/cli/serve.py" line="56"/>
         <source>serving %1 at %2</source>
         <translation>%1 已在 %2 提供服务</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="66"/>
+        <location filename="../app/hearth/cli/serve.py" line="64"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>每个请求都需要密钥：用 `hearth serve --show-key` 可查看</translation>
     </message>
@@ -400,100 +405,116 @@
         <translation>忘记</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="64"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="67"/>
         <source> (this device)</source>
         <translation>（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="72"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="75"/>
         <source>%1 memory</source>
         <translation>内存 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="78"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="81"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="129"/>
         <source>Used</source>
         <translation>已用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="79"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="82"/>
         <source>Donated</source>
         <translation>已共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="83"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="86"/>
         <source>%1 used · %2 free of %3</source>
         <translation>已用 %1 · 可用 %2 / 共 %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="85"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="88"/>
         <source>donates %1</source>
         <translation>共享 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="90"/>
+        <source>RAM: %1</source>
+        <translation>内存：%1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="97"/>
         <source>Donating to paired devices</source>
         <translation>正在向已配对设备共享算力</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="91"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="97"/>
         <source>Not donating</source>
         <translation>未共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="93"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
         <source>Paired · connected · %1 ms</source>
         <translation>已配对 · 已连接 · %1 毫秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="95"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="101"/>
         <source>Paired · not reachable</source>
         <translation>已配对 · 无法连接</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="105"/>
         <source>Not paired</source>
         <translation>未配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="99"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="105"/>
         <source>Not paired · offline</source>
         <translation>未配对 · 离线</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="126"/>
+        <source>%1 · shares the RAM</source>
+        <translation>%1 · 与内存共享</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="132"/>
+        <source>%1 · GPU memory: %2 used · %3 free of %4</source>
+        <translation>%1 · 显存：已用 %2 · 可用 %3，共 %4</translation>
     </message>
 </context>
 <context>
     <name>DeviceColumn</name>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="66"/>
+        <location filename="../app/hearth/ui/device_column.py" line="74"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="67"/>
+        <location filename="../app/hearth/ui/device_column.py" line="75"/>
         <source>Weights</source>
         <translation>权重</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="68"/>
+        <location filename="../app/hearth/ui/device_column.py" line="76"/>
         <source>KV cache</source>
         <translation>KV 缓存</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="69"/>
+        <location filename="../app/hearth/ui/device_column.py" line="77"/>
         <source>Compute</source>
         <translation>计算缓冲</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="73"/>
+        <location filename="../app/hearth/ui/device_column.py" line="81"/>
         <source>no layers</source>
         <translation>无层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="75"/>
+        <location filename="../app/hearth/ui/device_column.py" line="83"/>
         <source>layers %1–%2</source>
         <translation>第 %1–%2 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/device_column.py" line="76"/>
+        <location filename="../app/hearth/ui/device_column.py" line="84"/>
         <source>needs %1 of %2</source>
         <translation>需要 %1 / 共 %2</translation>
     </message>
@@ -501,42 +522,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="109"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="147"/>
         <source>Add by address…</source>
         <translation>按地址添加…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="114"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>家中的设备会自动出现在这里。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="195"/>
         <source>Forget %1?</source>
         <translation>要忘记 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="158"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="196"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>将不再信任 %1；再次配对需要新的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="172"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="210"/>
         <source>Add a device</source>
         <translation>添加设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="173"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="211"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>运行 Hearth 的设备地址（主机:端口）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="186"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
         <source>Could not add it: %1</source>
         <translation>无法添加：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="181"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
         <source>Found %1</source>
         <translation>已找到 %1</translation>
     </message>
@@ -845,7 +866,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/models_page.py" line="59"/>
-        <location filename="../app/hearth/ui/models_page.py" line="229"/>
+        <location filename="../app/hearth/ui/models_page.py" line="232"/>
         <source>Catalog</source>
         <translation>目录</translation>
     </message>
@@ -890,244 +911,250 @@
         <translation>%1 — 无法使用：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="124"/>
+        <location filename="../app/hearth/ui/models_page.py" line="122"/>
+        <location filename="../app/hearth/ui/models_page.py" line="274"/>
+        <source>embedding model</source>
+        <translation>嵌入模型</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/models_page.py" line="127"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="130"/>
+        <location filename="../app/hearth/ui/models_page.py" line="133"/>
         <source>No models on this device yet. The Catalog tab suggests models that fit your devices.</source>
         <translation>本设备上还没有模型。“目录”标签页会推荐适合您设备的模型。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>yes</source>
         <translation>有</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="155"/>
+        <location filename="../app/hearth/ui/models_page.py" line="158"/>
         <source>no: continues text; not tuned for chat</source>
         <translation>没有：只会续写文本，未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="157"/>
+        <location filename="../app/hearth/ui/models_page.py" line="160"/>
         <source>Architecture</source>
         <translation>架构</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="158"/>
+        <location filename="../app/hearth/ui/models_page.py" line="161"/>
         <source>Parameters</source>
         <translation>参数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="159"/>
+        <location filename="../app/hearth/ui/models_page.py" line="162"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="160"/>
+        <location filename="../app/hearth/ui/models_page.py" line="163"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="161"/>
+        <location filename="../app/hearth/ui/models_page.py" line="164"/>
         <source>Layers</source>
         <translation>层数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="164"/>
+        <location filename="../app/hearth/ui/models_page.py" line="167"/>
         <source>%1 a layer, %2 for each token</source>
         <translation>每层 %1 个，每个词元用 %2 个</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="165"/>
+        <location filename="../app/hearth/ui/models_page.py" line="168"/>
         <source>Experts</source>
         <translation>专家</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="167"/>
+        <location filename="../app/hearth/ui/models_page.py" line="170"/>
         <source>Context length</source>
         <translation>上下文长度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="168"/>
+        <location filename="../app/hearth/ui/models_page.py" line="171"/>
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="168"/>
+        <location filename="../app/hearth/ui/models_page.py" line="171"/>
         <source>not stated in the file</source>
         <translation>文件中未注明</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="169"/>
+        <location filename="../app/hearth/ui/models_page.py" line="172"/>
         <source>Chat template</source>
         <translation>对话模板</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="170"/>
+        <location filename="../app/hearth/ui/models_page.py" line="173"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="189"/>
+        <location filename="../app/hearth/ui/models_page.py" line="192"/>
         <source>Delete %1 from this device?</source>
         <translation>要从本设备删除 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="190"/>
+        <location filename="../app/hearth/ui/models_page.py" line="193"/>
         <source>Delete model</source>
         <translation>删除模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="196"/>
+        <location filename="../app/hearth/ui/models_page.py" line="199"/>
         <source>Deleted %1</source>
         <translation>已删除 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="202"/>
+        <location filename="../app/hearth/ui/models_page.py" line="205"/>
         <source>Import an MLX model folder</source>
         <translation>导入 MLX 模型文件夹</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="212"/>
         <source>Import a model</source>
         <translation>导入模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="209"/>
+        <location filename="../app/hearth/ui/models_page.py" line="212"/>
         <source>GGUF models (*.gguf);;All files (*)</source>
         <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="213"/>
+        <location filename="../app/hearth/ui/models_page.py" line="216"/>
         <source>Checking %1…</source>
         <translation>正在检查 %1…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="216"/>
+        <location filename="../app/hearth/ui/models_page.py" line="219"/>
         <source>%1 was not imported: %2</source>
         <translation>未导入 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="221"/>
+        <location filename="../app/hearth/ui/models_page.py" line="224"/>
         <source>Imported %1</source>
         <translation>已导入 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="232"/>
-        <location filename="../app/hearth/ui/models_page.py" line="331"/>
+        <location filename="../app/hearth/ui/models_page.py" line="235"/>
+        <location filename="../app/hearth/ui/models_page.py" line="336"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="257"/>
+        <location filename="../app/hearth/ui/models_page.py" line="260"/>
         <source>Instruct models from small to 70B class. Each says whether it fits this device, your paired devices together, or neither.</source>
         <translation>从小型到 70B 级别的指令模型。每个模型都会注明：本设备能否运行、需与已配对设备合力运行，还是都无法运行。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="269"/>
+        <location filename="../app/hearth/ui/models_page.py" line="272"/>
         <source>MoE</source>
         <translation>MoE</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="271"/>
+        <location filename="../app/hearth/ui/models_page.py" line="276"/>
         <source>pools well</source>
         <translation>适合合用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="279"/>
+        <location filename="../app/hearth/ui/models_page.py" line="284"/>
         <source>mixture of experts: %1 B read a token</source>
         <translation>混合专家：每个词元读取 %1B</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="282"/>
+        <location filename="../app/hearth/ui/models_page.py" line="287"/>
         <source>calls tools</source>
         <translation>可调用工具</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="284"/>
+        <location filename="../app/hearth/ui/models_page.py" line="289"/>
         <source>suits pooling</source>
         <translation>适合多设备合用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="285"/>
+        <location filename="../app/hearth/ui/models_page.py" line="290"/>
         <source>licence %1</source>
         <translation>许可证 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="286"/>
+        <location filename="../app/hearth/ui/models_page.py" line="291"/>
         <source>context %1</source>
         <translation>上下文 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="295"/>
+        <location filename="../app/hearth/ui/models_page.py" line="300"/>
         <source>Asking the hub for %1…</source>
         <translation>正在向模型库查询 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="299"/>
+        <location filename="../app/hearth/ui/models_page.py" line="304"/>
         <source>%n layers</source>
         <translation>
             <numerusform>%n 层</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="315"/>
+        <location filename="../app/hearth/ui/models_page.py" line="320"/>
         <source>Welcome to Hearth. Start with a model: those marked &quot;fits this device&quot; run here alone, the others need your paired devices. Small ones download in minutes.</source>
         <translation>欢迎使用 Hearth。先选一个模型吧：标有“本设备可运行”的模型在这台设备上就能独立运行，其他模型需要已配对的设备一起运行。小模型几分钟即可下载完成。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="324"/>
+        <location filename="../app/hearth/ui/models_page.py" line="329"/>
         <source>Search GGUF models on Hugging Face, e.g. &quot;qwen 7b&quot;</source>
         <translation>在 Hugging Face 上搜索 GGUF 模型，例如“qwen 7b”</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="325"/>
+        <location filename="../app/hearth/ui/models_page.py" line="330"/>
         <source>Search text</source>
         <translation>搜索内容</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="327"/>
+        <location filename="../app/hearth/ui/models_page.py" line="332"/>
         <source>Search</source>
         <translation>搜索</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="330"/>
+        <location filename="../app/hearth/ui/models_page.py" line="335"/>
         <source>Search results</source>
         <translation>搜索结果</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="352"/>
+        <location filename="../app/hearth/ui/models_page.py" line="357"/>
         <source>Searching the hub for %1…</source>
         <translation>正在模型库中搜索 %1…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="376"/>
+        <location filename="../app/hearth/ui/models_page.py" line="381"/>
         <source>%n model file found</source>
         <translation>
             <numerusform>找到 %n 个模型文件</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/models_page.py" line="378"/>
+        <location filename="../app/hearth/ui/models_page.py" line="383"/>
         <source>%n model files found</source>
         <translation>
             <numerusform>找到 %n 个模型文件</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="401"/>
+        <location filename="../app/hearth/ui/models_page.py" line="406"/>
         <source>Downloaded %1. Next: Plan and chat, beside it on the Downloads tab.</source>
         <translation>%1 已下载。下一步：在“下载”标签页中点击它旁边的“规划并聊天”。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="407"/>
+        <location filename="../app/hearth/ui/models_page.py" line="412"/>
         <source>%1 stopped: %2</source>
         <translation>%1 已停止：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/models_page.py" line="389"/>
+        <location filename="../app/hearth/ui/models_page.py" line="394"/>
         <source>Downloading %1</source>
         <translation>正在下载 %1</translation>
     </message>
@@ -1135,98 +1162,126 @@
 <context>
     <name>OtherAppsBox</name>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="26"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="27"/>
         <source>Other apps</source>
         <translation>其他应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="29"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="30"/>
         <source>Let apps on this device use the loaded model (OpenAI-compatible API)</source>
         <translation>允许本设备上的应用使用已加载的模型（兼容 OpenAI 的 API）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="31"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="32"/>
         <source>Also let other devices on the network use it (they need the key)</source>
         <translation>也允许网络中的其他设备使用（需要密钥）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="35"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="36"/>
         <source>none (web pages may not call it)</source>
         <translation>无（网页不可调用）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="36"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="37"/>
         <source>Keep other apps&apos; conversations in the chat history</source>
         <translation>在聊天记录中保存其他应用的对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="45"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="38"/>
+        <source>Also answer apps that speak only Ollama&apos;s API</source>
+        <translation>也应答只支持 Ollama API 的应用</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="41"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="86"/>
+        <source>Ollama API port</source>
+        <translation>Ollama API 端口</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="43"/>
+        <source>Load another model of the library when an app asks for it</source>
+        <translation>应用请求时加载库中的其他模型</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
+        <source>Also when that model needs other devices</source>
+        <translation>即使该模型需要其他设备</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
         <source>Show</source>
         <translation>显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="50"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="62"/>
         <source>Copy key</source>
         <translation>复制密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="52"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="64"/>
         <source>New key</source>
         <translation>新密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="69"/>
         <source>Copy example</source>
         <translation>复制示例</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="59"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="72"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="84"/>
         <source>Port</source>
         <translation>端口</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="73"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="87"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>允许的网页（来源，以逗号分隔）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="76"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="92"/>
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="44"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="77"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
         <source>Key</source>
         <translation>密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="78"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="93"/>
+        <source>Ollama API</source>
+        <translation>Ollama API</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
         <source>Try it</source>
         <translation>试一试</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="127"/>
         <source>Not listening: %1</source>
         <translation>未在监听：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="98"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="121"/>
         <source>%1 (this device only)</source>
         <translation>%1（仅本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="101"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="124"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="129"/>
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="145"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>
@@ -1379,27 +1434,48 @@
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="395"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
         <source>%1 reads %2/s</source>
         <translation>%1 读取 %2/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="403"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 按假定速度（尚未测速）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
         <source>%1 ms a token over the network</source>
         <translation>网络每个词元 %1 毫秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
         <source>Predicted from: %1</source>
         <translation>预测依据：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
+        <source>%1 · shares the RAM</source>
+        <translation>%1 · 与内存共享</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="425"/>
+        <source>%1 · GPU memory</source>
+        <translation>%1 · 显存</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="427"/>
+        <source>CPU · RAM</source>
+        <translation>CPU · 内存</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="430"/>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="434"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>

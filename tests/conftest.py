@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,63 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 # Never the real hub: a test that reaches for it without the stand-in (the fake_hub fixture) finds
 # nothing listening on loopback, and the window's catalog says it cannot reach the hub.
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
+# An environment that asks Python not to write bytecode (PYTHONDONTWRITEBYTECODE) would have each of
+# the hundreds of processes the tests start (nodes, engines, workers, every `hearth` command) compile
+# Hearth and its libraries from source again: about 3 s of CPU apiece instead of 1. The tests keep
+# their bytecode in a cache of their own instead, ignored by git, leaving the checkout's folders and
+# the virtual environment as they were.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", ""):
+    _pycache = Path(__file__).resolve().parents[1] / ".hearth-cache" / "pycache"
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(_pycache))
+    sys.pycache_prefix = os.environ["PYTHONPYCACHEPREFIX"]
+    sys.dont_write_bytecode = False
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (pyproject.toml): one worker more than there are cores, at most eight. Most tests
+    wait on sockets, subprocesses and timeouts rather than compute, so a 2-core machine still gains
+    from a third worker; past that, the processes the tests start crowd each other out. A run of
+    named tests (``pytest path::test``) gets a worker per test, and a single one runs in this process,
+    where ``--pdb`` and print-debugging work as without xdist."""
+    wanted = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "")
+    if wanted.isdigit():
+        return int(wanted)
+    workers = min((os.cpu_count() or 1) + 1, 8)
+    if config.args and all("::" in arg for arg in config.args):
+        workers = min(workers, len(config.args))
+    return 0 if workers == 1 else workers
+
+
+# Modules whose tests run on one xdist worker, one after the other; everything else is handed out
+# test by test, so each worker that runs some of a module's tests sets up its module-scoped fixtures
+# once more.
+TOGETHER = {
+    # Both tests use one PyInstaller bundle, built into the checkout's dist/ and build/ folders.
+    "tests/installers/test_linux_package.py",
+    # A served SmolLM2 per module: loading it again on every worker costs more than it spreads.
+    "tests/integration/test_openai_api.py",
+    "tests/integration/test_ollama_api.py",
+    "tests/integration/test_tool_calls.py",
+    "tests/integration/test_embeddings.py",
+    # Three nodes paired once for the module.
+    "tests/integration/test_pooling.py",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """For ``--dist load`` (what ``-n`` alone gives): the modules in ``TOGETHER`` as one unit each,
+    handed out first (the largest units go first), then every other test on its own. xdist's own
+    ``loadgroup`` cannot be used: it renames items by a field that pytest 9 no longer reads."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in TOGETHER else nodeid
+
+    return Scheduling(config, log)
 
 
 @pytest.fixture(autouse=True)

@@ -148,7 +148,7 @@ def test_fields_hearth_cannot_honour_are_a_400_that_names_them(
     assert named in json.loads(refused.value.read())["error"]
 
 
-def test_errors_and_embeddings_say_what_is_missing(served) -> None:
+def test_errors_say_what_is_missing(served) -> None:
     _, url = served
     client = _client(url)
     with pytest.raises(ollama.ResponseError) as other:
@@ -157,9 +157,6 @@ def test_errors_and_embeddings_say_what_is_missing(served) -> None:
     with pytest.raises(ollama.ResponseError) as long:
         client.chat(model=NAME, messages=[{"role": "user", "content": "word " * 3000}])
     assert long.value.status_code == 400 and "context holds 1024" in long.value.error
-    with pytest.raises(ollama.ResponseError) as embed:
-        client.embed(model=NAME, input="hello")
-    assert embed.value.status_code == 501 and "embeddings" in embed.value.error
     # A body sent as a form (as `curl -d` does) is read as JSON, as Ollama reads it.
     request = urllib.request.Request(
         url + "/api/generate",

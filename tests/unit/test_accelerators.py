@@ -9,7 +9,7 @@ import pytest
 
 from hearth.core.control import ComputeDevice, Telemetry
 from hearth.core.offload import Accelerator, gpu_headroom, local_plan
-from hearth.core.plan import HOST, PlanKey, parse_plan, pool_key
+from hearth.core.plan import HOST, Assignment, Plan, PlanError, PlanKey, parse_plan, pool_key
 from hearth.core.planner import CostModel, Role
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
@@ -74,10 +74,15 @@ def test_a_plan_on_this_devices_gpu_becomes_llama_cpps_device_list(tiny: Path) -
     assert load.n_gpu_layers == L + 1 - 2 and load.tensor_split == [float(L - 4), 3.0]
     alone = m.LoadModel.for_plan(profile, parse_plan(f"host/gpu1:0-{L - 1}", L), 512)
     assert alone.host_gpus == [1] and alone.n_gpu_layers == L + 1 and alone.tensor_split == [L + 1.0]
-    # The engine lists this machine's accelerators first: a plan that puts one after a worker is refused.
-    late = parse_plan(f"host:0,B:1-2,host/gpu0:3-{L - 1}", L)
+    # The engine lists this machine's accelerators first: a plan that puts one after a worker is
+    # refused as it is written, and as a message the engine is sent.
+    late = f"host:0,B:1-2,host/gpu0:3-{L - 1}"
+    with pytest.raises(PlanError, match="GPUs take the layers right after its CPU's"):
+        parse_plan(late, L)
+    written = parse_plan(late.replace("host/gpu0", "C"), L).assignments[:2]
+    unchecked = Plan(L, (*written, Assignment(pool_key(HOST, 0), 3, L)))
     with pytest.raises(BadRequest, match="accelerators must come before other devices"):
-        m.LoadModel.for_plan(profile, late, 512, rpc_servers=["127.0.0.1:1"])
+        m.LoadModel.for_plan(profile, unchecked, 512, rpc_servers=["127.0.0.1:1"])
 
 
 def test_a_local_load_fills_the_gpus_first_and_the_cpu_with_the_rest(tiny: Path) -> None:

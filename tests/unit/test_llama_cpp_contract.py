@@ -41,6 +41,17 @@ def test_a_loaded_model_exposes_its_vocabulary_handle(tiny_model: Path) -> None:
         llm.close()
 
 
+def test_a_loaded_model_exposes_its_context_handle(tiny_model: Path) -> None:
+    # Batched decoding drives llama_decode and the KV cache on the Llama's own context (llm._ctx.ctx).
+    llm = llama_cpp.Llama(str(tiny_model), n_ctx=64, verbose=False)
+    try:
+        ctx = llm._ctx.ctx
+        assert ctx and llama_lib.llama_n_ctx(ctx) == llm.n_ctx()
+        assert llama_lib.llama_get_memory(ctx)
+    finally:
+        llm.close()
+
+
 def test_the_loaded_library_handle_is_there() -> None:
     # hearth.engine.ggml opens libggml* only after llama_cpp loaded its own copy (llama_cpp.llama_cpp._lib),
     # so that the loader hands back the same libraries instead of a second ggml.
@@ -56,4 +67,4 @@ def test_no_other_private_name_is_used() -> None:
         for name in ("._model", "._lib", "._internals", "._ctx", "._sampler", "._batch", "._stack"):
             if f"llm{name}" in text or f"llama_lib{name}" in text or f"llama_cpp{name}" in text:
                 used.add(name)
-    assert used == {"._model", "._lib"}, used
+    assert used == {"._model", "._lib", "._ctx"}, used

@@ -421,7 +421,18 @@ def spread(t: T) -> tuple[int, int, int, int]:
 
 @pytest.mark.parametrize(
     "op",
-    ["GET_ROWS", "GLU", "SUM_ROWS", "REPEAT", "CONCAT", "CONT", "ARGSORT", "ADD_ID", "MUL_MAT_ID", *IN_PLACE],
+    [
+        "GET_ROWS",
+        "GLU",
+        "SUM_ROWS",
+        "REPEAT",
+        "CONCAT",
+        "CONT",
+        "ARGSORT",
+        "ADD_ID",
+        "MUL_MAT_ID",
+        *sorted(IN_PLACE),
+    ],
 )
 def test_results_must_be_new_packed_tensors_or_their_source_in_place(op: str) -> None:
     nodes, tensors = made_new(op)

@@ -175,9 +175,11 @@ class FakeEngine:
         on_token(m.Token(1, 0, "Hel"))
         return await self.answering
 
-    async def cancel(self) -> None:
+    async def cancel(self, task: asyncio.Task[Any] | None = None) -> bool:
         if self.answering and not self.answering.done():
             self.answering.set_result(m.Done(1, "cancelled", 3, 1, 0.01, 0.0))
+            return True
+        return False
 
     async def unload(self) -> None:
         self.unloads += 1

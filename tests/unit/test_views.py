@@ -580,3 +580,10 @@ def test_an_mlx_model_runs_alone_and_offers_its_gguf() -> None:
     assert view.note == DevicesLeft(("laptop",))
     view.choose(1)
     assert not view.pools_alone() and view.note is None
+
+
+def test_the_planner_offers_no_embedding_model_for_chat() -> None:
+    bert = _profile(path="/models/bge-small.gguf", name="BGE", architecture="bert", has_chat_template=False)
+    assert bert.embedding_only and not _profile().embedding_only
+    view, _ = _planner(profiles=(_profile(), bert))
+    assert [e.path for e in view.entries] == ["/models/alpha.gguf"]

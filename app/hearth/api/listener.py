@@ -62,9 +62,10 @@ def host_is_loopback(host_header: str) -> bool:
 
 @dataclass(frozen=True)
 class Rules:
-    """What one listener lets in, fixed when it starts: changed settings or a new key make a new
-    listener, and until the old one is closed its requests are judged by its own rules (a request from
-    the network that names 127.0.0.1 as its host still needs the key while LAN access is switched off)."""
+    """What one listener lets in, fixed when it starts: settings that change who is let in
+    (``ApiSettings.listens_like``) or a new key make a new listener, and until the old one is closed
+    its requests are judged by its own rules (a request from the network that names 127.0.0.1 as its
+    host still needs the key while LAN access is switched off)."""
 
     settings: ApiSettings
     key: str  # "" only where the settings need no key
@@ -190,7 +191,7 @@ class HttpApi:
         otherwise a new one in its place."""
         async with self._restarting:
             settings = self.services.api.settings
-            if settings == self._started_with and self._port_of(settings) == self._port:
+            if settings.listens_like(self._started_with) and self._port_of(settings) == self._port:
                 rules = self._rules
                 if rules is None:
                     if self._port is None:

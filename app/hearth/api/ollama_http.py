@@ -21,14 +21,20 @@ from typing import Any, ClassVar, TypeVar
 import msgspec
 from aiohttp import web
 
+from hearth.api import embedding_messages as emb
 from hearth.api import ollama_messages as oll
 from hearth.api.listener import HttpApi
 from hearth.api.listener import json_response as _json
 from hearth.api.openai_messages import BadRequest
 from hearth.api.tools import CallWatch, parse_calls
+from hearth.core.errors import HearthError
 from hearth.core.profile import ModelProfile, default_context
 from hearth.service import messages as m
+from hearth.service.embeddings import ModelNotFound, NotEnoughMemory
+from hearth.service.errors import ServiceError
 from hearth.service.messages import EngineError, PromptTooLong
+from hearth.service.on_demand import RETRY_AFTER_S as ON_DEMAND_RETRY_S
+from hearth.service.on_demand import UNCHECKED_CTX, NotServed, Refusal, served_as
 from hearth.service.serving_state import Loaded, Loading
 from hearth.service.status import ApiStatus
 from hearth.service.storage import ApiSettings
@@ -53,11 +59,6 @@ def _line(data: Any) -> bytes:
     return msgspec.json.encode(data) + b"\n"
 
 
-def _same(asked: str, name: str) -> bool:
-    """Ollama's clients add a tag (``:latest``) and some apps the file's extension."""
-    return asked in (name, f"{name}:latest", f"{name}.gguf")
-
-
 class OllamaApi(HttpApi):
     name = "Ollama API"
 
@@ -70,7 +71,7 @@ class OllamaApi(HttpApi):
         app.router.add_post("/api/chat", self._chat)
         app.router.add_post("/api/generate", self._generate)
         app.router.add_post("/api/embed", self._embed)
-        app.router.add_post("/api/embeddings", self._embed)
+        app.router.add_post("/api/embeddings", self._embeddings)
 
     def _port_of(self, settings: ApiSettings) -> int | None:
         return self.services.api.ollama_port(settings)
@@ -133,7 +134,7 @@ class OllamaApi(HttpApi):
         except BadRequest as exc:
             return _error(400, str(exc))
         for name, profile, ctx, kind in await self._models():
-            if _same(wanted, name):
+            if served_as(wanted, name):
                 return _json(self._shown(name, profile, ctx, kind))
         return _error(404, f"model '{wanted}' not found")
 
@@ -167,21 +168,27 @@ class OllamaApi(HttpApi):
 
     # --- answers ---
 
-    def _check_model(self, asked: str) -> tuple[str, int] | web.Response:
-        model = self.services.serving.loaded()
-        if model is None:
-            why = "no model is loaded in Hearth: load one in the window, or run `hearth serve --model FILE`"
-            return _error(404, why)
-        name = self.services.serving.served_name()
-        if not _same(asked, name):
-            return _error(404, f"model '{asked}' is not loaded; Hearth is serving '{name}'")
-        return name, model.n_ctx
+    async def _model_for(self, asked: str) -> tuple[str, int] | web.Response:
+        """The served name and context of the model ``asked`` names, loaded first when apps may load
+        models (``OnDemand``), as Ollama loads the model a request names."""
+        try:
+            model = await self.services.on_demand.model(asked)
+        except NotServed as exc:
+            retry = {"Retry-After": str(ON_DEMAND_RETRY_S)} if exc.refusal is Refusal.BUSY else {}
+            return _error(exc.refusal.status, str(exc), **retry)
+        except LineFull as exc:
+            return _error(429, str(exc), **{"Retry-After": str(RETRY_AFTER_S)})
+        except HearthError as exc:
+            return _error(500, self.services.serving.explain(exc))
+        return model.served_name, model.n_ctx
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         try:
             req = await _decode(request, oll.ChatRequest)
-            checked = self._check_model(req.model)
+            # Every field is checked before a model is loaded for the request.
+            req.chat_messages(), req.sampling(UNCHECKED_CTX, req.tools_text())
+            checked = await self._model_for(req.model)
             if isinstance(checked, web.Response):
                 return checked
             name, n_ctx = checked
@@ -221,7 +228,8 @@ class OllamaApi(HttpApi):
         try:
             req = await _decode(request, oll.GenerateRequest)
             req.check()
-            checked = self._check_model(req.model)
+            req.sampling(UNCHECKED_CTX)
+            checked = await self._model_for(req.model)
             if isinstance(checked, web.Response):
                 return checked
             name, n_ctx = checked
@@ -258,11 +266,49 @@ class OllamaApi(HttpApi):
         )
 
     async def _embed(self, request: web.Request) -> web.Response:
-        return _error(
-            501,
-            "embeddings are not served yet: Hearth runs one chat model at a time, and an embedding "
-            "model needs an engine of its own",
+        started = time.perf_counter()
+        try:
+            req = emb.decode(await request.read(), emb.EmbedRequest)
+            inputs = req.inputs()
+            if req.dimensions is not None:
+                width = (await self.services.embeddings.model(req.model)).dimension
+                if req.dimensions != width:
+                    said = f"makes vectors of {width} dimensions, not {req.dimensions}"
+                    return _error(400, f"dimensions: '{req.model}' {said}")
+            done = await self.services.embeddings.embed(
+                req.model, inputs.texts, truncate=req.truncate, keep_alive_s=req.keep_alive_s()
+            )
+        except BadRequest as exc:
+            return _error(400, str(exc))
+        except Exception as exc:
+            return _embedding_failed(exc)
+        return _json(
+            emb.EmbedAnswer(
+                req.model,
+                done.floats(),
+                total_duration=int((time.perf_counter() - started) * 1e9),
+                load_duration=int(done.load_s * 1e9),
+                prompt_eval_count=done.prompt_tokens,
+            )
         )
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        """The older route: one prompt, its vector as the model gives it (not scaled to unit length)."""
+        try:
+            req = emb.decode(await request.read(), emb.LegacyEmbedRequest)
+            keep_alive_s = req.keep_alive_s()
+            if not req.prompt:
+                # As Ollama answers an empty prompt: no vector, the model loaded (or unloaded).
+                await self.services.embeddings.embed(req.model, keep_alive_s=keep_alive_s)
+                return _json(emb.LegacyEmbedAnswer([]))
+            done = await self.services.embeddings.embed(
+                req.model, [req.prompt], normalize=False, keep_alive_s=keep_alive_s
+            )
+        except BadRequest as exc:
+            return _error(400, str(exc))
+        except Exception as exc:
+            return _embedding_failed(exc)
+        return _json(emb.LegacyEmbedAnswer(done.floats()[0]))
 
     stream_headers: ClassVar[dict[str, str]] = {
         "Content-Type": "application/x-ndjson",
@@ -286,6 +332,20 @@ class OllamaApi(HttpApi):
             return _error(500, self.services.serving.explain(exc))
         log.exception("Ollama API request failed", exc_info=exc)
         return _error(500, str(exc) or type(exc).__name__)
+
+
+def _embedding_failed(exc: Exception) -> web.Response:
+    """An embedding request that failed, as Ollama says it."""
+    if isinstance(exc, ModelNotFound):
+        return _error(404, str(exc))
+    if isinstance(exc, NotEnoughMemory):
+        return _error(503, str(exc))
+    if isinstance(exc, PromptTooLong) or (isinstance(exc, EngineError) and exc.kind == "request"):
+        return _error(400, str(exc))
+    if isinstance(exc, EngineError | ServiceError):
+        return _error(500, str(exc))
+    log.exception("Ollama embedding request failed", exc_info=exc)
+    return _error(500, str(exc) or type(exc).__name__)
 
 
 async def _decode(request: web.Request, kind: type[T]) -> T:

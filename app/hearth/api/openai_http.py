@@ -16,13 +16,19 @@ from typing import Any, ClassVar
 import msgspec
 from aiohttp import web
 
+from hearth.api import embedding_messages as emb
 from hearth.api import openai_messages as oai
 from hearth.api.listener import HttpApi
 from hearth.api.listener import json_response as _json
 from hearth.api.tools import CallWatch, parse_calls
+from hearth.core.errors import HearthError
 from hearth.core.profile import default_context
 from hearth.service import messages as m
+from hearth.service.embeddings import ModelNotFound, NotEnoughMemory
+from hearth.service.errors import ServiceError
 from hearth.service.messages import EngineError, PromptTooLong
+from hearth.service.on_demand import RETRY_AFTER_S as ON_DEMAND_RETRY_S
+from hearth.service.on_demand import UNCHECKED_CTX, NotServed, Refusal, served_as
 from hearth.service.serving_state import Loaded, Loading
 from hearth.service.turns import LineFull, Who
 
@@ -60,23 +66,23 @@ class OpenAiApi(HttpApi):
         model = self.services.serving.loaded()
         return (self.services.serving.served_name(), model.n_ctx) if model is not None else None
 
-    def _check_model(self, name: str) -> tuple[str, int] | web.Response:
-        served = self._served()
-        if served is None:
+    async def _model_for(self, name: str) -> tuple[str, int] | web.Response:
+        """The served name and context of the model ``name`` asks for, loaded first when apps may
+        load models (``OnDemand``)."""
+        try:
+            model = await self.services.on_demand.model(name)
+        except NotServed as exc:
+            retry = {"Retry-After": str(ON_DEMAND_RETRY_S)} if exc.refusal is Refusal.BUSY else {}
             return _error(
-                404,
-                "no model is loaded in Hearth: load one in the window, or run `hearth serve --model FILE`",
-                "invalid_request_error",
-                "model_not_found",
+                exc.refusal.status, str(exc), "invalid_request_error", exc.refusal.value, "model", **retry
             )
-        if name not in (served[0], served[0] + ".gguf"):
+        except LineFull as exc:
             return _error(
-                404,
-                f"the model '{name}' is not loaded; Hearth is serving '{served[0]}'",
-                "invalid_request_error",
-                "model_not_found",
+                429, str(exc), "rate_limit_exceeded", "queue_full", **{"Retry-After": str(RETRY_AFTER_S)}
             )
-        return served
+        except HearthError as exc:
+            return _error(500, self.services.serving.explain(exc), "server_error")
+        return model.served_name, model.n_ctx
 
     async def _health(self, request: web.Request) -> web.Response:
         turns = self.services.serving.queue()
@@ -114,18 +120,29 @@ class OpenAiApi(HttpApi):
         return cards
 
     async def _model(self, request: web.Request) -> web.Response:
-        checked = self._check_model(request.match_info["model"])
-        if isinstance(checked, web.Response):
-            return checked
-        return _json(oai.ModelCard(*checked))
+        asked = request.match_info["model"]
+        for card in await self.cards():
+            if served_as(asked, card.id):
+                return _json(card)
+        why = f"there is no model '{asked}' in Hearth's library"
+        return _error(404, why, "invalid_request_error", "model_not_found")
 
     async def _embeddings(self, request: web.Request) -> web.Response:
-        # Said plainly rather than a 404, which clients read as a wrong address.
-        why = (
-            "embeddings are not served yet: Hearth runs one chat model at a time, and an embedding "
-            "model needs an engine of its own"
-        )
-        return _error(501, why, "invalid_request_error", "embeddings_unavailable")
+        try:
+            req = emb.decode(await request.read(), emb.EmbeddingRequest)
+            req.check()
+            inputs = req.inputs()
+            model = await self.services.embeddings.model(req.model)
+            req.check_dimensions(model.dimension)
+            # OpenAI refuses an input past the model's context rather than cutting it.
+            done = await self.services.embeddings.embed(
+                req.model, inputs.texts, inputs.tokens, truncate=False
+            )
+        except oai.BadRequest as exc:
+            return _error(400, str(exc), "invalid_request_error", param=exc.param)
+        except Exception as exc:
+            return _embedding_failed(exc)
+        return _json(emb.EmbeddingList.of(done, req.encoding_format))
 
     async def _decode(self, request: web.Request, kind: type[oai.Generation]) -> oai.Generation:
         """The body as ``kind``; anything malformed is the client's mistake (a 400 that names it),
@@ -147,7 +164,9 @@ class OpenAiApi(HttpApi):
         try:
             req = await self._decode(request, oai.ChatRequest)
             assert isinstance(req, oai.ChatRequest)
-            checked = self._check_model(req.model)
+            # Every field is checked before a model is loaded for the request.
+            req.chat_messages(), req.sampling(UNCHECKED_CTX), req.offered_tools()
+            checked = await self._model_for(req.model)
             if isinstance(checked, web.Response):
                 return checked
             name, n_ctx = checked
@@ -201,7 +220,8 @@ class OpenAiApi(HttpApi):
         try:
             req = await self._decode(request, oai.CompletionRequest)
             assert isinstance(req, oai.CompletionRequest)
-            checked = self._check_model(req.model)
+            req.sampling(UNCHECKED_CTX), req.text()
+            checked = await self._model_for(req.model)
             if isinstance(checked, web.Response):
                 return checked
             name, n_ctx = checked
@@ -259,6 +279,22 @@ class OpenAiApi(HttpApi):
             return _error(500, self.services.serving.explain(exc), "server_error")
         log.exception("API request failed", exc_info=exc)
         return _error(500, str(exc) or type(exc).__name__, "server_error")
+
+
+def _embedding_failed(exc: Exception) -> web.Response:
+    """An embedding request that failed, in OpenAI's shape."""
+    if isinstance(exc, ModelNotFound):
+        return _error(404, str(exc), "invalid_request_error", "model_not_found", "model")
+    if isinstance(exc, NotEnoughMemory):
+        return _error(503, str(exc), "server_error", "insufficient_memory")
+    if isinstance(exc, PromptTooLong):
+        return _error(400, str(exc), "invalid_request_error", "context_length_exceeded", "input")
+    if isinstance(exc, EngineError) and exc.kind == "request":
+        return _error(400, str(exc), "invalid_request_error", param="input")
+    if isinstance(exc, EngineError | ServiceError):
+        return _error(500, str(exc), "server_error")
+    log.exception("embedding request failed", exc_info=exc)
+    return _error(500, str(exc) or type(exc).__name__, "server_error")
 
 
 def _event(data: Any) -> bytes:

@@ -64,7 +64,9 @@ def _print_rows(rows: list[dict[str, Any]], about: str, as_json: bool) -> None:
     for r in rows:
         speed = r["fit"]["tokens_per_s"] if r["fit"] and r["fit"]["tokens_per_s"] else 0
         tps = f"  ~{speed:.1f} tokens/s" if speed else ""
-        print(f"{r['name']}  {human_size(r['size'])}  [{r['badge']}]{tps}")
+        # Such a model serves the APIs' embeddings; it cannot chat.
+        kind = "  (" + translate("Cli", "embedding model") + ")" if r.get("embedding") else ""
+        print(f"{r['name']}  {human_size(r['size'])}  [{r['badge']}]{tps}{kind}")
         if r.get("where"):
             print(f"    {r['where']}")
 
@@ -75,7 +77,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for e in LocalModels().entries():
         result: Fit | str = fit(e.profile, host, remotes, args.ctx) if e.profile else e.problem
         size = e.profile.file_size if e.profile else 0
-        rows.append(_fit_row(e.path.rsplit("/", 1)[-1], size, result, where=e.path))
+        embedding = bool(e.profile and e.profile.embedding_only)
+        rows.append(_fit_row(e.path.rsplit("/", 1)[-1], size, result, where=e.path, embedding=embedding))
     _print_rows(rows, about, args.json)
     return 0
 
@@ -93,7 +96,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         result = fit(profile, host, remotes, args.ctx) if isinstance(profile, ModelProfile) else profile
         model = item.model
         ref = f"{model.repo}/{model.name}"
-        rows.append(_fit_row(ref, model.size, result, where=item.source, quant=model.quant))
+        embedding = isinstance(profile, ModelProfile) and profile.embedding_only
+        rows.append(
+            _fit_row(ref, model.size, result, where=item.source, quant=model.quant, embedding=embedding)
+        )
     _print_rows(rows, about, args.json)
     return 0
 

@@ -20,7 +20,6 @@ SETTLE_S = 10.0  # how long paired devices get to connect before a pooled plan i
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from hearth.service.api_settings import DEFAULT_OLLAMA_PORT, RunApiSettings
     from hearth.service.storage import load_api
 
     log_to_terminal(args.verbose)
@@ -29,12 +28,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         changes["port"] = args.api_port
     if args.api_host is not None:
         changes["host"] = args.api_host
+    if args.ollama_port is not None:
+        changes["ollama"] = args.ollama_port >= 0
+        changes["ollama_port"] = max(args.ollama_port, 0)
     # For this run only: the window's saved settings stay as the user left them.
     settings = dataclasses.replace(load_api(), **changes)
-    ollama = args.ollama_port
-    if ollama is None:
-        ollama = 0 if settings.port == 0 else DEFAULT_OLLAMA_PORT
-    settings = RunApiSettings.of(settings, None if ollama < 0 else ollama)
 
     async def load(services: Hearth) -> None:
         pooled = bool(args.pool or args.plan)
@@ -78,7 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def add_command(sub: Any) -> None:
-    from hearth.service.storage import DEFAULT_API_PORT
+    from hearth.service.storage import DEFAULT_API_PORT, DEFAULT_OLLAMA_PORT
 
     serve = sub.add_parser(
         "serve", help="load a model and serve it to other apps (OpenAI-compatible API), without a window"
@@ -94,7 +92,8 @@ def add_command(sub: Any) -> None:
     serve.add_argument(
         "--ollama-port",
         type=int,
-        help="port of the Ollama API (default 11435; any free one with --api-port 0; -1: none)",
+        help=f"port of the Ollama API (default: as in Settings, first {DEFAULT_OLLAMA_PORT}; "
+        "any free one with --api-port 0; -1: none)",
     )
     serve.add_argument("--api-host", default=None, help="listen for other apps on this address only")
     serve.add_argument(

@@ -134,9 +134,11 @@ def parse_plan(text: str, n_layers: int, is_host: Callable[[str], bool] | None =
 
 
 def validate(plan: Plan) -> Plan:
-    """Contiguous, in order, every layer exactly once, each device once, the host first."""
+    """Contiguous, in order, every layer exactly once, each device once, the host first, then its GPUs,
+    then the other devices."""
     expected = 0
     seen: set[PlanKey] = set()
+    elsewhere = False  # a range on another device came already
     for i, a in enumerate(plan.assignments):
         if a.start != expected:
             what = (
@@ -151,6 +153,12 @@ def validate(plan: Plan) -> Plan:
             raise PlanError(
                 "the host's layers must come first (llama.cpp keeps the first layers on the host)"
             )
+        if a.count and a.device != HOST and device_of(a.device) == HOST and elsewhere:
+            raise PlanError(
+                f"{a} comes after another device's layers: this device's GPUs take the layers right "
+                "after its CPU's (llama.cpp lists them before other devices)"
+            )
+        elsewhere = elsewhere or (a.count > 0 and device_of(a.device) != HOST)
         seen.add(a.device)
         expected = a.end
     if expected != plan.n_layers:

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hearth.core.plan import HOST, Assignment, Plan, PlanError, PlanKey, validate
+from hearth.core.plan import HOST, Assignment, Plan, PlanError, PlanKey, device_of, validate
 
 
 @dataclass
@@ -35,6 +35,8 @@ class PlanDraft:
         """A draft over ``devices`` (pipeline order from the plan first, then the rest)."""
         ordered = [HOST] + [a.device for a in plan.assignments if a.device != HOST]
         ordered += [d for d in devices if d not in ordered]
+        # This device's GPUs follow its CPU, before every other device, as llama.cpp lists them.
+        ordered.sort(key=lambda d: 0 if d == HOST else 1 if device_of(d) == HOST else 2)
         counts = dict.fromkeys(ordered, 0)
         for a in plan.assignments:
             counts[a.device] += a.count

@@ -36,6 +36,21 @@ class QuantShare:
     bytes: int
 
 
+# The encoder-only architectures llama.cpp runs, as GGUF names them (gguf's MODEL_ARCH_NAMES).
+EMBEDDING_ARCHITECTURES = frozenset(
+    {
+        "bert",
+        "modern-bert",
+        "nomic-bert",
+        "nomic-bert-moe",
+        "neo-bert",
+        "jina-bert-v2",
+        "jina-bert-v3",
+        "eurobert",
+    }
+)
+
+
 @dataclass(frozen=True)
 class ModelProfile:
     path: str
@@ -105,6 +120,12 @@ class ModelProfile:
         if not self.swa_layers:
             return 1
         return len(set(self.swa_layers[start:end]))
+
+    @property
+    def embedding_only(self) -> bool:
+        """An encoder made for embeddings (BERT and its kin): it makes vectors for search and cannot
+        chat. A chat model can make embeddings too; this says the model can do nothing else."""
+        return self.architecture in EMBEDDING_ARCHITECTURES
 
     @property
     def dominant_type(self) -> str:

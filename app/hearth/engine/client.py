@@ -1,7 +1,11 @@
 """The supervised engine process, seen from the asyncio side.
 
-One request runs at a time. When the process dies, whatever waits on it gets ``EngineDied`` at once
-(the pipe closes; nothing polls), and the next request starts a fresh process and reloads the model.
+Loads, unloads and estimates run one at a time, never while an answer is under way; answers run as
+many at once as the caller sends (the engine decodes as many together as the model was loaded for and
+holds the rest in arrival order). Each answer's events are routed to it by request ID, so cancelling
+one, or its caller going away, ends that answer alone. When the process dies, whatever waits on it gets
+``EngineDied`` at once (the pipe closes; nothing polls), and the next request starts a fresh process
+and reloads the model.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -33,6 +38,23 @@ CANCEL_GRACE_S = 0.8
 class _Exit:
     def __init__(self, message: str) -> None:
         self.message = message
+
+
+class _Abandon:
+    """Put in an answer's route when it was stopped but the engine has not yet confirmed it."""
+
+
+_ABANDON = _Abandon()
+
+
+class _Route:
+    """Where one answer's events go, and the task awaiting it."""
+
+    def __init__(self, task: asyncio.Task[object] | None) -> None:
+        self.events: asyncio.Queue[m.Event | _Exit | _Abandon] = asyncio.Queue()
+        self.task = task
+        self.ended = asyncio.Event()
+        self.killed_for_cancel = False
 
 
 def _describe_exit(code: int | None) -> str:
@@ -69,10 +91,10 @@ class EngineClient:
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._ids = itertools.count(1)
-        self._active: int | None = None
-        self._answered = asyncio.Event()  # set when the request in flight has ended, however it ended
+        self._routes: dict[int, _Route] = {}
+        self._no_answers = asyncio.Event()  # set while no answer is under way
+        self._no_answers.set()
         self._want: m.LoadModel | None = None
-        self._killed_for_cancel: int | None = None
         self.ready: m.Ready | None = None
         self.loaded: m.Loaded | None = None
 
@@ -82,8 +104,13 @@ class EngineClient:
 
     @property
     def active_request(self) -> int | None:
-        """The ID of the request the engine is answering now; None between requests."""
-        return self._active
+        """The ID of the oldest answer under way; None when none is."""
+        return min(self._routes, default=None)
+
+    @property
+    def answering(self) -> int:
+        """How many answers are under way (being decoded, or waiting in the engine for a place)."""
+        return len(self._routes)
 
     @property
     def pid(self) -> int | None:
@@ -106,7 +133,7 @@ class EngineClient:
         finally:
             os.close(log)
         self._events = asyncio.Queue()
-        self._reader = asyncio.create_task(self._read(self._proc, self._events))
+        self._reader = asyncio.create_task(self._read(self._proc, self._events, self._routes))
         try:
             event = await asyncio.wait_for(self._next(), READY_TIMEOUT_S)
         except TimeoutError:
@@ -119,14 +146,27 @@ class EngineClient:
         self.loaded = None
         return event
 
-    async def _read(self, proc: asyncio.subprocess.Process, events: asyncio.Queue[m.Event | _Exit]) -> None:
+    async def _read(
+        self,
+        proc: asyncio.subprocess.Process,
+        events: asyncio.Queue[m.Event | _Exit],
+        routes: dict[int, _Route],
+    ) -> None:
         assert proc.stdout is not None
         reason = ""
         try:
             while True:
                 prefix = await proc.stdout.readexactly(4)
                 body = await proc.stdout.readexactly(m.frame_length(prefix))
-                events.put_nowait(m.decode_event(body))
+                event = m.decode_event(body)
+                request_id = getattr(event, "request_id", None)
+                if isinstance(event, m.Token | m.Done) or (isinstance(event, m.Failure) and request_id):
+                    route = routes.get(request_id) if request_id is not None else None
+                    # An answer nobody waits for any more (its caller left) is dropped.
+                    if route is not None:
+                        route.events.put_nowait(event)
+                    continue
+                events.put_nowait(event)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         except m.ProtocolError as exc:
@@ -140,6 +180,8 @@ class EngineClient:
             _describe_exit(code) + reason + (f"; last log line: {detail}" if detail and not quiet else "")
         )
         events.put_nowait(_Exit(message))
+        for route in list(routes.values()):
+            route.events.put_nowait(_Exit(message))
 
     async def _next(self) -> m.Event:
         assert self._events is not None
@@ -169,8 +211,10 @@ class EngineClient:
     async def load(
         self, request: m.LoadModel, on_progress: Callable[[float], None] | None = None
     ) -> m.Loaded:
-        """Load a model (replacing any other); progress goes to ``on_progress`` as 0..1."""
+        """Load a model (replacing any other), once the answers under way have ended; progress goes to
+        ``on_progress`` as 0..1."""
         async with self._lock:
+            await self._no_answers.wait()
             return await self._load(request, on_progress)
 
     async def _load(self, request: m.LoadModel, on_progress: Callable[[float], None] | None) -> m.Loaded:
@@ -197,6 +241,7 @@ class EngineClient:
     async def estimate(self, request: m.Estimate) -> m.Estimated:
         """llama.cpp's dry run of a load: no model is loaded, none is unloaded."""
         async with self._lock:
+            await self._no_answers.wait()
             await self.start()
             self._send(request)
             while True:
@@ -213,74 +258,107 @@ class EngineClient:
                 self._send(m.CancelLoad())
 
     async def generate(self, request: m.Generate, on_token: Callable[[m.Token], None]) -> m.Done:
-        """Run one request, handing each token to ``on_token`` as it is made; assigns ``request_id``."""
+        """Run one request, handing each token to ``on_token`` as it is made; assigns ``request_id``.
+        Several may run at once; cancelling the awaiting task ends this answer alone."""
         async with self._lock:
             if not self.running or self.loaded is None:
                 if self._want is None:
                     raise NoModelLoaded("no model is loaded: load one first")
                 await self._load(self._want, None)
             request_id = next(self._ids)
-            self._active = request_id
-            answered = self._answered = asyncio.Event()
-            started = loop_time = asyncio.get_running_loop().time
-            t0, first, count = started(), 0.0, 0
-            try:
-                # Sent inside the try: a request that cannot be sent must not stay marked active.
-                self._send(_with_id(request, request_id))
-                while True:
-                    event = await self._next()
-                    if isinstance(event, m.Token) and event.request_id == request_id:
-                        if not first:
-                            first = loop_time()
-                        count += event.id >= 0
-                        on_token(event)
-                    elif isinstance(event, m.Done) and event.request_id == request_id:
-                        return event
-                    elif isinstance(event, m.Failure):
-                        raise from_failure(event.kind, event.message)
-            except EngineDied:
-                if self._killed_for_cancel != request_id:
-                    raise
-                # The user's Stop outran llama.cpp and the process was ended for it: that is a stop.
-                now = loop_time()
-                return m.Done(
-                    request_id, "cancelled", 0, count, (first or now) - t0, now - first if first else 0.0
-                )
-            except asyncio.CancelledError:
-                await asyncio.shield(self._stop(request_id))
-                raise
-            finally:
-                self._active = None
-                answered.set()
-
-    async def cancel(self) -> None:
-        """Stop the request in flight; within ``CANCEL_GRACE_S`` or by killing the process."""
-        request_id, answered = self._active, self._answered
-        if request_id is None or not self.running:
-            return
-        with contextlib.suppress(EngineDied):
-            self._send(m.Cancel(request_id))
+            route = _Route(asyncio.current_task())
+            self._routes[request_id] = route
+            self._no_answers.clear()
+        loop_time = asyncio.get_running_loop().time
+        t0, first, count = loop_time(), 0.0, 0
         try:
-            await asyncio.wait_for(answered.wait(), CANCEL_GRACE_S)
-        except TimeoutError:
-            self._killed_for_cancel = request_id
-            await self.kill()
+            # Sent inside the try: a request that cannot be sent must not stay routed.
+            self._send(_with_id(request, request_id))
+            while True:
+                event = await route.events.get()
+                if isinstance(event, _Exit):
+                    self._dead()
+                    raise EngineDied(event.message)
+                if isinstance(event, _Abandon):
+                    # What the engine still sends for this answer is dropped.
+                    return _stopped(request_id, count, t0, first, loop_time())
+                if isinstance(event, m.Token):
+                    if not first:
+                        first = loop_time()
+                    count += event.id >= 0
+                    on_token(event)
+                elif isinstance(event, m.Done):
+                    return event
+                elif isinstance(event, m.Failure):
+                    raise from_failure(event.kind, event.message)
+        except EngineDied:
+            if not route.killed_for_cancel:
+                raise
+            # The user's Stop outran llama.cpp and the process was ended for it: that is a stop.
+            return _stopped(request_id, count, t0, first, loop_time())
+        except asyncio.CancelledError:
+            await asyncio.shield(self._stop(request_id, route))
+            raise
+        finally:
+            self._routes.pop(request_id, None)
+            route.ended.set()
+            if not self._routes:
+                self._no_answers.set()
 
-    async def _stop(self, request_id: int) -> None:
-        # The awaiting task was cancelled: stop the engine's work and drain its events, or kill it.
-        with contextlib.suppress(EngineDied):
+    def _dead(self) -> None:
+        self.ready = None
+        self.loaded = None
+
+    async def cancel(self, task: asyncio.Task[Any] | None = None) -> bool:
+        """Stop the answer that ``task`` awaits (None: every answer under way) within
+        ``CANCEL_GRACE_S``; False when there was none. An answer that overruns it is ended by killing
+        the process when no other answer is under way, and otherwise left to finish in the engine, its
+        caller told it stopped."""
+        chosen = [
+            (request_id, route)
+            for request_id, route in list(self._routes.items())
+            if task is None or route.task is task
+        ]
+        if not chosen or not self.running:
+            return False
+        for request_id, _ in chosen:
+            with contextlib.suppress(EngineDied, BadRequest):
+                self._send(m.Cancel(request_id))
+        waits = [asyncio.ensure_future(route.ended.wait()) for _, route in chosen]
+        try:
+            await asyncio.wait(waits, timeout=CANCEL_GRACE_S)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        late = [route for _, route in chosen if not route.ended.is_set()]
+        if not late:
+            return True
+        if len(late) == len(self._routes):
+            for route in late:
+                route.killed_for_cancel = True
+            await self.kill()
+        else:
+            for route in late:
+                route.events.put_nowait(_ABANDON)
+        return True
+
+    async def _stop(self, request_id: int, route: _Route) -> None:
+        # The awaiting task was cancelled: stop the engine's work on this answer and drain its events;
+        # kill the process only when this answer is the only one and it does not stop in time.
+        with contextlib.suppress(EngineDied, BadRequest):
             self._send(m.Cancel(request_id))
 
         async def drain() -> None:
             while True:
-                event = await self._next()
-                if isinstance(event, m.Done | m.Failure):
+                event = await route.events.get()
+                if isinstance(event, m.Done | m.Failure | _Exit | _Abandon):
                     return
 
         try:
             await asyncio.wait_for(drain(), CANCEL_GRACE_S)
-        except (TimeoutError, EngineDied):
-            await self.kill()
+        except TimeoutError:
+            if set(self._routes) <= {request_id}:
+                await self.kill()
 
     async def unload(self) -> None:
         async with self._lock:
@@ -322,6 +400,10 @@ class EngineClient:
             except TimeoutError:
                 pass
         await self.kill()
+
+
+def _stopped(request_id: int, count: int, t0: float, first: float, now: float) -> m.Done:
+    return m.Done(request_id, "cancelled", 0, count, (first or now) - t0, now - first if first else 0.0)
 
 
 def _with_id(request: m.Generate, request_id: int) -> m.Generate:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import ctypes
 import json
@@ -29,6 +28,7 @@ from hearth.core.offload import Accelerator, local_plan
 from hearth.core.plan import split_key
 from hearth.core.profile import read_profile
 from hearth.engine import backends
+from hearth.engine.batch import Batcher, BatchStream, Detokenizer
 from hearth.engine.errors import BadRequest, EngineError, LoadCancelled, LoadFailed, NoModelLoaded
 from hearth.engine.messages import ChatMessage, Generate, Loaded, LoadModel, Sampling, parse_cache_type
 from hearth.engine.threads import resolve as resolve_threads
@@ -133,6 +133,27 @@ def _model_params_hook(
         llama_lib.llama_model_default_params = original
 
 
+@contextlib.contextmanager
+def _context_params_hook(n_seq: int) -> Iterator[None]:
+    """Give the context room for ``n_seq`` sequences, each with its own part of the KV cache, for one
+    load (``Llama()`` builds its context parameters from the defaults and exposes neither field)."""
+    original = llama_lib.llama_context_default_params
+
+    def params() -> llama_lib.llama_context_params:
+        p: llama_lib.llama_context_params = original()
+        p.n_seq_max = n_seq
+        # Separate caches: a sequence's attention reads its own cells only, as it would alone.
+        p.kv_unified = False
+        return p
+
+    if n_seq > 1:
+        llama_lib.llama_context_default_params = params
+    try:
+        yield
+    finally:
+        llama_lib.llama_context_default_params = original
+
+
 def _ggml_type(cache_type: str) -> int:
     # gguf's numbering is ggml's; the bindings lack some of the types (bf16).
     return int(GGMLQuantizationType[parse_cache_type(cache_type).upper()])
@@ -202,10 +223,10 @@ def _open(
     backends.load()
     threads = resolve_threads(req.n_threads)
     n_gpu_layers, split, host_gpus = _placement(req, rpc_servers)
-    with _model_params_hook(progress, rpc_servers, host_gpus, no_alloc):
+    with _model_params_hook(progress, rpc_servers, host_gpus, no_alloc), _context_params_hook(req.parallel):
         return llama_cpp.Llama(
             req.path,
-            n_ctx=req.n_ctx,
+            n_ctx=req.n_ctx * req.parallel,
             n_batch=req.n_batch,
             n_threads=threads,
             n_threads_batch=threads,
@@ -242,6 +263,7 @@ class LlamaRuntime:
 
     def __init__(self) -> None:
         self.llm: llama_cpp.Llama | None = None
+        self.batcher: Batcher | None = None
         self._formatter: Jinja2ChatFormatter | None = None
         self._builtin: str | None = None
         self.path = ""
@@ -273,6 +295,8 @@ class LlamaRuntime:
             ) from None
         self.llm = llm
         self.path = req.path
+        if req.parallel > 1:
+            self.batcher = Batcher(llm, req.parallel, req.n_batch)
         template = llm.metadata.get("tokenizer.chat_template")
         self._formatter = None
         if template:
@@ -284,7 +308,7 @@ class LlamaRuntime:
         self._builtin = None if template else _builtin_template(llm)
         return Loaded(
             path=req.path,
-            n_ctx=llm.n_ctx(),
+            n_ctx=self.n_ctx,
             n_vocab=llm.n_vocab(),
             has_chat_template=self._formatter is not None,
             chat_format="model" if template else self._builtin or TRANSCRIPT,
@@ -292,7 +316,13 @@ class LlamaRuntime:
             tools=bool(template and re.search(r"\btools\b", template)),
             load_s=time.perf_counter() - started,
             buffers=llama_log.buffer_sizes(_log_since()),
+            parallel=self.parallel,
         )
+
+    @property
+    def parallel(self) -> int:
+        """How many answers the loaded model decodes at once."""
+        return self.batcher.n_seq if self.batcher is not None else 1
 
     def _piece(self, token: int) -> str:
         assert self.llm is not None
@@ -301,6 +331,9 @@ class LlamaRuntime:
         return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
     def unload(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
+            self.batcher = None
         if self.llm is not None:
             self.llm.close()
         self.llm = None
@@ -315,7 +348,11 @@ class LlamaRuntime:
 
     @property
     def n_ctx(self) -> int:
-        return int(self._loaded().n_ctx())
+        """Each answer's context: with several at once, each holds its own part of the cache."""
+        llm = self._loaded()
+        if self.batcher is not None:
+            return int(llama_lib.llama_n_ctx_seq(llm._ctx.ctx))
+        return int(llm.n_ctx())
 
     def prompt_tokens(self, req: Generate) -> list[int]:
         llm = self._loaded()
@@ -347,8 +384,10 @@ class LlamaRuntime:
         llm = self._loaded()
         return bool(llama_lib.llama_vocab_is_eog(llm._model.vocab, token))
 
-    def start(self, prompt: list[int], sampling: Sampling) -> _LlamaStream:
+    def start(self, prompt: list[int], sampling: Sampling) -> _LlamaStream | BatchStream:
         llm = self._loaded()
+        if self.batcher is not None:
+            return self.batcher.open(prompt, sampling, _grammar(sampling.json_schema))
         if sampling.seed is not None:
             llm.set_seed(sampling.seed)
         return _LlamaStream(llm, prompt, sampling)
@@ -389,14 +428,12 @@ def _json_or_text(text: str) -> object:
         return text
 
 
-class _LlamaStream:
+class _LlamaStream(Detokenizer):
     """An answer from llama-cpp-python's generator: one token a step, the prompt evaluated on the first."""
 
     def __init__(self, llm: llama_cpp.Llama, prompt: list[int], sampling: Sampling) -> None:
+        super().__init__(llm, prompt)
         grammar = _grammar(sampling.json_schema)
-        self._llm = llm
-        self._history = list(prompt)  # the prompt and the answer so far, for the detokenizer's offsets
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._tokens = llm.generate(
             prompt,
             top_k=sampling.top_k,
@@ -411,14 +448,6 @@ class _LlamaStream:
     def step(self) -> Sequence[int]:
         token = next(self._tokens, None)
         return () if token is None else (int(token),)
-
-    def text(self, token: int) -> str:
-        piece = self._llm.detokenize([token], prev_tokens=self._history)
-        self._history.append(token)
-        return self._decoder.decode(piece)
-
-    def rest(self) -> str:
-        return self._decoder.decode(b"", final=True)
 
     def close(self) -> None:
         self._tokens.close()

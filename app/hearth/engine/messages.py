@@ -55,6 +55,8 @@ BACKEND_OF: dict[ModelFormat, Backend] = {ModelFormat.GGUF: "llama", ModelFormat
 # How an answer ended: the model ended it (or a stop text did), max_tokens, the context is full, or the
 # user stopped it.
 StopReason = Literal["stop", "length", "context", "cancelled"]
+# The most answers one loaded model decodes at once.
+MAX_PARALLEL = 64
 
 
 def parse_cache_type(name: str) -> CacheType:
@@ -88,6 +90,9 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
     # servers in the pipeline; the first computes the output head.
     host_gpus: list[int] = []
     backend: Backend = "llama"
+    # How many answers the model decodes at once (continuous batching), each with a context of
+    # ``n_ctx`` tokens: the KV cache holds ``parallel`` times as much. 1: one answer at a time.
+    parallel: int = 1
 
     def __post_init__(self) -> None:
         # Typed callers cannot get these wrong; a string from outside (a setting, an API request) is
@@ -95,6 +100,8 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
         parse_cache_type(self.cache_type)
         if self.backend not in BACKENDS:
             raise BadRequest(f"unknown backend '{self.backend}' (known: {', '.join(BACKENDS)})")
+        if not 1 <= self.parallel <= MAX_PARALLEL:
+            raise BadRequest(f"answers at once must be 1 to {MAX_PARALLEL}, not {self.parallel}")
 
     @classmethod
     def for_plan(
@@ -106,6 +113,7 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
         rpc_servers: Sequence[str] = (),
         threads: int | None = None,
         cache_type: str = "f16",
+        parallel: int = 1,
     ) -> LoadModel:
         """The load that runs ``profile`` as ``plan`` places its layers: llama.cpp told the plan exactly
         (``Plan.llama_params``), the backend chosen by the model's format. ``rpc_servers``: one endpoint
@@ -116,7 +124,7 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
                 f"the plan {plan} places layers on {len(plan.remote)} other devices, "
                 f"but {len(rpc_servers)} are connected"
             )
-        return cls._placed(profile, plan, n_ctx, list(rpc_servers), threads, cache_type)
+        return cls._placed(profile, plan, n_ctx, list(rpc_servers), threads, cache_type, parallel)
 
     @classmethod
     def _placed(
@@ -127,6 +135,7 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
         rpc_servers: list[str],
         threads: int | None,
         cache_type: str,
+        parallel: int = 1,
     ) -> LoadModel:
         if plan.offloaded and not profile.format.can_pool:
             raise BadRequest("an MLX model runs on this device only; pooling needs the model as GGUF")
@@ -145,6 +154,8 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
             rpc_servers=rpc_servers,
             host_gpus=host_gpus,
             backend=BACKEND_OF[profile.format],
+            # MLX decodes one answer at a time.
+            parallel=parallel if profile.format.can_pool else 1,
         )
 
 
@@ -233,6 +244,8 @@ class Loaded(msgspec.Struct, tag="loaded", frozen=True):
     chat_format: str = "model"
     # Whether the model's own chat template renders tool definitions (only then can a request offer tools).
     tools: bool = False
+    # How many answers it decodes at once; ``n_ctx`` is each one's context.
+    parallel: int = 1
 
 
 class Unloaded(msgspec.Struct, tag="unloaded", frozen=True):
@@ -310,3 +323,70 @@ def decode_event(body: bytes) -> Event:
         return _event_decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ProtocolError(f"bad event: {exc}") from None
+
+
+# --- embeddings: the engine process of an embedding model (``engine.embedding_process``) ---
+
+# The most inputs one Embed carries; the service sends a longer batch in several.
+MAX_EMBED_INPUTS = 2048
+
+
+class Embed(msgspec.Struct, tag="embed", frozen=True):
+    """Vectors for a batch of inputs: texts (tokenized by the model) or token IDs, never both.
+    ``truncate``: an input longer than the context is cut to it; otherwise the request fails.
+    ``normalize``: each vector scaled to unit length (OpenAI's and Ollama's /api/embed are)."""
+
+    request_id: int
+    texts: list[str] = []
+    tokens: list[list[int]] = []
+    truncate: bool = True
+    normalize: bool = True
+
+    def __post_init__(self) -> None:
+        count = len(self.texts) + len(self.tokens)
+        if self.texts and self.tokens:
+            raise BadRequest("an embedding request carries texts or token IDs, not both")
+        if count > MAX_EMBED_INPUTS:
+            raise BadRequest(f"at most {MAX_EMBED_INPUTS} inputs go in one embedding request, not {count}")
+
+    @property
+    def count(self) -> int:
+        return len(self.texts) + len(self.tokens)
+
+
+class Embedded(msgspec.Struct, tag="embedded", frozen=True):
+    """The vectors of an ``Embed``, in its order: ``dimension`` float32 values each, little-endian,
+    one after another in ``vectors``."""
+
+    request_id: int
+    dimension: int
+    vectors: bytes
+    prompt_tokens: int
+    embed_s: float
+
+
+EmbedRequest = LoadModel | Embed | Unload | Shutdown
+EmbedEvent = Ready | Loaded | Embedded | Unloaded | Failure
+
+_embed_request_decoder: msgspec.msgpack.Decoder[EmbedRequest] = msgspec.msgpack.Decoder(EmbedRequest)
+_embed_event_decoder: msgspec.msgpack.Decoder[EmbedEvent] = msgspec.msgpack.Decoder(EmbedEvent)
+
+
+def decode_embed_request(body: bytes) -> EmbedRequest:
+    try:
+        return _embed_request_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ProtocolError(f"bad request: {exc}") from None
+
+
+def decode_embed_event(body: bytes) -> EmbedEvent:
+    try:
+        return _embed_event_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ProtocolError(f"bad event: {exc}") from None
+
+
+def encode_embed(message: EmbedRequest | EmbedEvent) -> bytes:
+    """One framed message to or from the embedding engine."""
+    body = _encoder.encode(message)
+    return _LEN.pack(len(body)) + body

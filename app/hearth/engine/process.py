@@ -43,14 +43,14 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
 
 
 class _Inbox:
-    """Reads requests on a thread so that a Cancel lands while the main thread is generating."""
+    """Reads requests on a thread so that a Cancel lands while answers are being generated."""
 
     def __init__(self, stream: BinaryIO, outbox: _Outbox) -> None:
         self.queue: queue.Queue[m.Request | None] = queue.Queue()
-        self.cancel = threading.Event()
         self.cancel_load = threading.Event()
         self._lock = threading.Lock()
-        self._active: int | None = None
+        self._active: dict[int, threading.Event] = {}
+        self._gone = False
         # A Cancel may overtake the Generate it names while that still waits in the queue.
         self._cancelled: set[int] = set()
         self._stream = stream
@@ -59,23 +59,30 @@ class _Inbox:
 
     def _on_cancel(self, request_id: int) -> None:
         with self._lock:
-            if request_id == self._active:
-                self.cancel.set()
+            if request_id in self._active:
+                self._active[request_id].set()
             elif len(self._cancelled) < 1024:
                 self._cancelled.add(request_id)
 
-    def begin(self, request_id: int) -> None:
+    def begin(self, request_id: int) -> threading.Event:
+        """The event that a Cancel of ``request_id`` sets, from now until ``end``."""
+        cancel = threading.Event()
         with self._lock:
-            self._active = request_id
-            if request_id in self._cancelled:
+            self._active[request_id] = cancel
+            if request_id in self._cancelled or self._gone:
                 self._cancelled.discard(request_id)
-                self.cancel.set()
-            else:
-                self.cancel.clear()
+                cancel.set()
+        return cancel
 
-    def end(self) -> None:
+    def end(self, request_id: int) -> None:
         with self._lock:
-            self._active = None
+            self._active.pop(request_id, None)
+
+    def _hang_up(self) -> None:
+        with self._lock:
+            self._gone = True
+            for cancel in self._active.values():
+                cancel.set()
 
     def _run(self) -> None:
         try:
@@ -104,7 +111,7 @@ class _Inbox:
         except (OSError, m.ProtocolError):
             pass
         # The parent closed our stdin or sent garbage framing: nobody is left to answer to.
-        self.cancel.set()
+        self._hang_up()
         self.cancel_load.set()
         self.queue.put(None)
 
@@ -128,6 +135,53 @@ def _failure(exc: Exception, request: m.Request) -> m.Failure:
     return m.Failure(message, getattr(request, "request_id", None), kind)
 
 
+class _Answers:
+    """The answers being generated, each on its own thread: as many at once as the runtime decodes
+    together (one for a runtime that answers one at a time)."""
+
+    def __init__(self, inbox: _Inbox, outbox: _Outbox) -> None:
+        self._inbox = inbox
+        self._outbox = outbox
+        self._done = threading.Condition()
+        self._running: set[int] = set()
+
+    def start(self, runtime: decode.Runtime, request: m.Generate, at_once: int) -> None:
+        """Begin answering ``request`` once fewer than ``at_once`` answers are running. A runtime that
+        answers one at a time answers here, on this thread, as it always has."""
+        self.wait(at_once - 1)
+        cancel = self._inbox.begin(request.request_id)
+        if at_once <= 1:
+            self._answer(runtime, request, cancel)
+            return
+        with self._done:
+            self._running.add(request.request_id)
+        threading.Thread(
+            target=self._answer, args=(runtime, request, cancel), name="engine-answer", daemon=True
+        ).start()
+
+    def _answer(self, runtime: decode.Runtime, request: m.Generate, cancel: threading.Event) -> None:
+        try:
+            self._outbox.send(decode.answer(runtime, request, self._outbox.send, cancel))
+        except Exception as exc:  # this answer fails alone; the client gets the reason
+            self._outbox.send(_failure(exc, request))
+        finally:
+            self._inbox.end(request.request_id)
+            with self._done:
+                self._running.discard(request.request_id)
+                self._done.notify_all()
+
+    def wait(self, most: int = 0) -> None:
+        """Until at most ``most`` answers are running. Each answer ends by its own bounds (its
+        tokens, its context, a step's time limit), so this does too."""
+        with self._done:
+            while len(self._running) > max(0, most):
+                self._done.wait(1.0)
+
+
+def _at_once(runtime: decode.Runtime) -> int:
+    return runtime.parallel if isinstance(runtime, LlamaRuntime) else 1
+
+
 def serve(stdin: BinaryIO, out_fd: int) -> None:
     outbox = _Outbox(out_fd)
     inbox = _Inbox(stdin, outbox)
@@ -136,8 +190,14 @@ def serve(stdin: BinaryIO, out_fd: int) -> None:
     mlx: MlxRuntime | None = None
     found = backends.load()  # before llama.cpp's first call, which would look for backends elsewhere
     outbox.send(m.Ready(os.getpid(), llama_cpp.__version__, "RPC" in found.registered))
+    answers = _Answers(inbox, outbox)
     while True:
         request = inbox.queue.get()
+        if isinstance(request, m.Generate):
+            answers.start(runtime, request, _at_once(runtime))
+            continue
+        # Anything else (a load, an unload, leaving) waits for the answers under way, in order.
+        answers.wait()
         if request is None or isinstance(request, m.Shutdown):
             break
         try:
@@ -158,12 +218,6 @@ def serve(stdin: BinaryIO, out_fd: int) -> None:
             elif isinstance(request, m.Unload):
                 runtime.unload()
                 outbox.send(m.Unloaded())
-            elif isinstance(request, m.Generate):
-                inbox.begin(request.request_id)
-                try:
-                    outbox.send(decode.answer(runtime, request, outbox.send, inbox.cancel))
-                finally:
-                    inbox.end()
         except Exception as exc:  # one bad request must not end the engine; the client gets the reason
             outbox.send(_failure(exc, request))
     runtime.unload()

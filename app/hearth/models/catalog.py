@@ -67,6 +67,7 @@ class CatalogModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     summaries: dict[str, str] = {}  # the summary in other languages, by language code (ru, zh_CN, ko)
     format: ModelFormat = ModelFormat.GGUF  # MLX: an MLX build (mlx-community), offered where MLX runs
     tools: bool = False  # its chat template can call tools (functions)
+    embedding: bool = False  # an embedding model: vectors for search (the APIs' embeddings), no chat
     # A mixture of experts: the billions of parameters one token reads; 0 for a dense model.
     active_parameters_b: float = 0.0
 

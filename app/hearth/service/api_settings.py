@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from hearth.service.events import Event
 from hearth.service.status import ApiStatus
 from hearth.store import api_key
-from hearth.store.settings import ApiSettings, load_api, update_api
+from hearth.store.settings import DEFAULT_OLLAMA_PORT, ApiSettings, SettingsError, load_api, update_api
 
 OnDisk = Callable[..., Awaitable[Any]]
-# The Ollama API's own port: Ollama's is 11434, which users who also run Ollama keep for it.
-DEFAULT_OLLAMA_PORT = 11435
-
-
-@dataclass(frozen=True)
-class RunApiSettings(ApiSettings):
-    """Settings for one run (``hearth serve``'s options): the stored ones and the Ollama API's port
-    (0: any free one; None: no Ollama API)."""
-
-    ollama_port: int | None = DEFAULT_OLLAMA_PORT
-
-    @classmethod
-    def of(cls, settings: ApiSettings, ollama_port: int | None) -> RunApiSettings:
-        values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(ApiSettings)}
-        return cls(**values, ollama_port=ollama_port)
 
 
 class ApiControl:
@@ -47,13 +30,13 @@ class ApiControl:
 
     def ollama_port(self, settings: ApiSettings) -> int | None:
         """Where the Ollama API listens with ``settings`` (beside the OpenAI API, on the same
-        addresses and with the same key); None: it does not. Where the OpenAI API takes any free port,
-        so does it."""
-        if not settings.enabled:
+        addresses and with the same key); None: it does not. Where the OpenAI API takes any free port
+        and the Ollama port is left as it was, so does it: two runs side by side never collide."""
+        if not settings.enabled or not settings.ollama:
             return None
-        if isinstance(settings, RunApiSettings):
-            return settings.ollama_port
-        return 0 if settings.port == 0 else DEFAULT_OLLAMA_PORT
+        if settings.port == 0 and settings.ollama_port == DEFAULT_OLLAMA_PORT:
+            return 0
+        return settings.ollama_port
 
     @property
     def ollama_status(self) -> ApiStatus:
@@ -61,9 +44,10 @@ class ApiControl:
         return self._ollama_status
 
     def report_ollama(self, status: ApiStatus) -> None:
-        """Called by the Ollama API when it starts, stops or cannot listen. Raises no event: both APIs
+        """Called by the Ollama API when it starts, stops or cannot listen. Its own event: both APIs
         follow Event.API, and a failed start of one must not make the other try again."""
         self._ollama_status = status
+        self._emit(Event.OLLAMA)
 
     def use(self, settings: ApiSettings) -> None:
         """Use ``settings`` for this run only, without storing them; the API restarts to match."""
@@ -72,6 +56,10 @@ class ApiControl:
 
     def set_settings(self, **changes: Any) -> ApiSettings:
         """Change how other apps reach this device's model; the API restarts to match."""
+        port = changes.get("port", self._settings.port)
+        ollama = changes.get("ollama", self._settings.ollama)
+        if ollama and port and changes.get("ollama_port", self._settings.ollama_port) == port:
+            raise SettingsError(f"the Ollama API needs a port of its own: {port} is the OpenAI API's")
         self._settings = update_api(**changes)
         self._emit(Event.API)
         return self._settings

@@ -18,6 +18,7 @@ class Event(StrEnum):
     MODEL = "model"  # a model was loaded or unloaded
     TURNS = "turns"  # who the model is answering, or how many wait for it, changed
     API = "api"  # the HTTP API for other apps started, stopped or changed its settings
+    OLLAMA = "ollama"  # the Ollama API started, stopped or could not listen
     DOWNLOADS = "downloads"  # a download started, progressed, paused, failed or finished
     LIBRARY = "library"  # a model was added to this device's library or removed from it
 

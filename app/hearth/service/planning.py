@@ -16,8 +16,9 @@ from typing import Protocol
 import msgspec
 
 from hearth.core import offload
+from hearth.core.control import ComputeDevice
 from hearth.core.offload import Accelerator
-from hearth.core.plan import HOST, Plan, PlanError, PlanKey, key_of, parse_plan
+from hearth.core.plan import HOST, Plan, PlanError, PlanKey, key_of, parse_plan, pool_key
 from hearth.core.planner import (
     DeviceSpec,
     Overflow,
@@ -65,6 +66,56 @@ class PlanningDevice:
     usable: int
     spec: DeviceSpec
     accelerator: str = ""
+    # The GPUs the plan may use there, as ggml reports them: the host's each a pool of its own
+    # (``spec.accelerators``), a donor's first the one its worker computes on.
+    gpus: tuple[ComputeDevice, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanColumn:
+    """One memory pool of a planning device, as the Planner shows it: a column that layers go to."""
+
+    key: PlanKey  # the plan's key: the device's, or ``pool_key`` for one of the host's GPUs
+    device: PlanKey
+    name: str  # the device's
+    gpu: str  # the GPU's name when the pool is its memory; "" for the device's RAM
+    shares_ram: bool  # the GPU's memory is the RAM (Apple Silicon, an integrated GPU)
+    memory_total: int
+    memory_free: int
+    usable: int
+
+
+def plan_columns(devices: list[PlanningDevice]) -> list[PlanColumn]:
+    """Each device's pools in pipeline order: the host's RAM, then its GPUs; then each other device,
+    whose worker computes on its first GPU if it has one, else on its CPU."""
+    out = []
+    for d in devices:
+        if d.key == HOST:
+            out.append(PlanColumn(d.key, d.key, d.name, "", False, d.memory_total, d.memory_free, d.usable))
+            for i, (gpu, pool) in enumerate(zip(d.gpus, d.spec.accelerators, strict=False)):
+                out.append(
+                    PlanColumn(
+                        pool_key(HOST, i),
+                        d.key,
+                        d.name,
+                        gpu.description or gpu.name,
+                        gpu.shares_ram,
+                        gpu.memory_total,
+                        gpu.memory_free,
+                        pool.memory_bytes,
+                    )
+                )
+        elif d.gpus:
+            gpu = d.gpus[0]
+            name = gpu.description or gpu.name
+            out.append(
+                PlanColumn(
+                    d.key, d.key, d.name, name, gpu.shares_ram, gpu.memory_total, gpu.memory_free, d.usable
+                )
+            )
+        else:
+            out.append(PlanColumn(d.key, d.key, d.name, "", False, d.memory_total, d.memory_free, d.usable))
+    return out
 
 
 def planning_devices(
@@ -91,6 +142,14 @@ def planning_devices(
         spare = max(0, free - headroom(row.memory_total))
         speed = row.bytes_per_s or DEFAULT_BYTES_PER_S
         compute = [c for c in row.compute if c.accelerator]
+        if key == HOST:
+            # What the loaded model holds on a GPU is free to the next load, as its RAM is.
+            compute = [
+                msgspec.structs.replace(
+                    c, memory_free=min(c.memory_total, c.memory_free + held.get(pool_key(HOST, i), 0))
+                )
+                for i, c in enumerate(compute)
+            ]
         gpus = [Accelerator(c.description or c.name, c.memory_free, c.memory_total) for c in compute]
         if key == HOST:
             # An integrated GPU's memory is the RAM (Apple Silicon's too): what the GPU may take is
@@ -114,7 +173,10 @@ def planning_devices(
             else:
                 usable = min(donated, spare)
                 spec = DeviceSpec(key, usable, speed, hop)
-        out.append(PlanningDevice(key, row.name, row.memory_total, free, usable, spec, row.accelerator))
+        gpus_used = tuple(compute) if key == HOST else tuple(compute[:1])
+        out.append(
+            PlanningDevice(key, row.name, row.memory_total, free, usable, spec, row.accelerator, gpus_used)
+        )
     out.sort(key=lambda d: d.key != HOST)
     return out
 

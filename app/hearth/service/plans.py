@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from hearth.core.plan import HOST, Plan, even_plan
+from hearth.core.plan import HOST, Plan, PlanError, even_plan
 from hearth.core.planner import DeviceSpec, Prediction, auto_plan, predict, with_compute
 from hearth.core.profile import ModelProfile, default_context
 from hearth.service.device_view import DeviceView
@@ -72,13 +72,28 @@ class Plans:
         """The plan named, checked, or the planner's best over the devices as this node sees them now:
         what `hearth plan` prints and what a pool without a named plan loads. Devices are named as
         plans name them (by name where unique), and this device's own name or ID works too. Not
-        ``pooled``: every layer on this device."""
+        ``pooled``: every layer on this device, on its GPUs first as far as they hold."""
         profile = await self._read_profile(model)
         n_ctx = n_ctx or default_context(profile)
-        if not pooled:
-            plan_text = str(even_plan(profile.block_count, [HOST]))
         host, remotes = named_specs(self.devices())
-        sized = await choose_sized(profile, host, remotes, n_ctx, self._sizing, plan_text, self._source.is_me)
+        if not pooled:
+            # This device alone: on its GPUs first, as far as they hold, when it has any.
+            remotes = []
+            if not host.accelerators:
+                plan_text = plan_text or str(even_plan(profile.block_count, [HOST]))
+        try:
+            sized = await choose_sized(
+                profile, host, remotes, n_ctx, self._sizing, plan_text, self._source.is_me
+            )
+        except PlanError:
+            if pooled or plan_text is not None:
+                raise
+            # Too big for its GPUs and RAM as the planner counts them: every layer on the CPU, as
+            # without a GPU, and the memory check says what would not fit.
+            plan_text = str(even_plan(profile.block_count, [HOST]))
+            sized = await choose_sized(
+                profile, host, remotes, n_ctx, self._sizing, plan_text, self._source.is_me
+            )
         return PlanChoice(profile, n_ctx, sized, host, remotes)
 
     async def sized(

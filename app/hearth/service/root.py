@@ -19,17 +19,21 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from hearth.core.profile import ModelProfile
 from hearth.engine.client import EngineClient
+from hearth.engine.embedding_client import EmbeddingClient
 from hearth.mesh.pairing_endpoint import CodeShown
 from hearth.models.library import profile_of
 from hearth.service.api_settings import ApiControl
 from hearth.service.conversations import Conversations
 from hearth.service.devices import Devices
 from hearth.service.donation import Donating
+from hearth.service.embeddings import Embeddings
 from hearth.service.events import Event, Events
 from hearth.service.memory_check import MemoryCheck
 from hearth.service.models import Models
 from hearth.service.node import Node, NodeOptions
+from hearth.service.on_demand import OnDemand
 from hearth.service.plans import Plans
 from hearth.service.pools import NodePools
 from hearth.service.reservations import Reservations
@@ -60,6 +64,13 @@ class Hearth:
         self.reservations = Reservations(NodePools(self._node))
         self.api = ApiControl(self._on_disk, self.events.emit, api_settings)
         self.models = Models(self._on_disk, self.events.emit, self._served_path)
+        self.embeddings = Embeddings(EmbeddingClient(), self.models, self._served_profile)
+        self.on_demand = OnDemand(
+            self.serving,
+            self.models.entries,
+            lambda path, pooled: self.plans.choose(path, pooled=pooled),
+            lambda: self.api.settings,
+        )
         self.conversations = Conversations(
             self._on_disk,
             self._disk,
@@ -77,6 +88,10 @@ class Hearth:
     async def _profile(self, path: str) -> Any:
         return await self._on_disk(profile_of, path)
 
+    def _served_profile(self) -> ModelProfile | None:
+        state = self.serving.state
+        return state.profile if isinstance(state, Loaded) else None
+
     def _served_path(self) -> str | None:
         state = self.serving.state
         return state.profile.path if isinstance(state, Loaded) else None
@@ -87,6 +102,7 @@ class Hearth:
 
     async def stop(self) -> None:
         await self.models.close()
+        await self.embeddings.close()
         with contextlib.suppress(Exception):
             await self._engine.close()
         await self._sizing.close()

@@ -1,8 +1,8 @@
 """Serving the model: load a plan, answer on it, notice devices that leave, plan again without them.
 
 The state (``serving_state``) changes only here, and every change is announced as ``Event.MODEL``.
-Answers are served one at a time in arrival order (``Turns``); cancelling the caller of ``generate``
-stops its answer at once.
+Answers are served as many at once as the loaded model decodes together, the rest in a line
+(``Turns``); cancelling the caller of ``generate`` stops its answer at once, and no other.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Queue:
-    serving: Who | None  # whose answer the model is giving now
+    serving: Who | None  # whose answer the model is giving now (the window's, when it is among them)
     waiting: int  # answers waiting for their turn
+    answering: int = 0  # answers being given now
+    at_once: int = 1  # how many answers the loaded model gives together
 
 
 # How much faster a plan over devices now in sight must be before it is offered instead.
@@ -52,7 +54,9 @@ class Engine(Protocol):
 
     async def generate(self, request: m.Generate, on_token: Callable[[m.Token], None]) -> m.Done: ...
 
-    async def cancel(self) -> None: ...
+    async def cancel(self, task: asyncio.Task[Any] | None = None) -> bool:
+        """Stop the answer ``task`` awaits (None: every answer); False when there was none."""
+        ...
 
     async def unload(self) -> None: ...
 
@@ -90,8 +94,9 @@ class Serving:
         return model.served_name if model else ""
 
     def queue(self) -> Queue:
-        """Whom the model is answering now and how many wait for it."""
-        return Queue(self._turns.serving, self._turns.waiting)
+        """Whom the model is answering now, how many answers it gives, and how many wait for it."""
+        turns = self._turns
+        return Queue(turns.serving, turns.waiting, turns.answering, self._at_once())
 
     def _become(self, state: ServingState) -> None:
         self._state = state
@@ -138,6 +143,12 @@ class Serving:
         model = Loaded(profile, plan, n_ctx, serving, loaded, held, tokens_per_s)
         self._become(model)
         return model
+
+    async def load_between_answers(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> Loaded:
+        """``load``, once the answers under way have ended; answers asked for meanwhile wait for the
+        model that comes."""
+        async with self._turns.alone():
+            return await self.load(profile, plan, n_ctx)
 
     async def _expectation(
         self, profile: ModelProfile, plan: Plan, n_ctx: int
@@ -270,20 +281,30 @@ class Serving:
 
     # --- answering ---
 
+    def _at_once(self) -> int:
+        model = self.loaded()
+        return model.loaded.parallel if model is not None and model.loaded is not None else 1
+
     async def generate(
-        self, request: m.Generate, on_token: Callable[[m.Token], None], who: Who = Who.API
+        self,
+        request: m.Generate,
+        on_token: Callable[[m.Token], None],
+        who: Who = Who.API,
+        client: str = "",
     ) -> m.Done:
-        """Run one request on the loaded model once it is this request's turn (first come, first
-        served; ``LineFull`` when too many wait). Cancelling the caller stops the answer at once."""
-        async with self._turns.turn(who):
+        """Run one request on the loaded model once it has a place: as many answers at once as the
+        model was loaded for, the window's chat ahead of apps that wait, no client holding every place
+        (``client`` tells apps apart; "": all apps are one), ``LineFull`` when too many wait.
+        Cancelling the caller stops its answer at once, and only its answer."""
+        self._turns.at_once = self._at_once()
+        async with self._turns.turn(who, client):
             return await self._engine.generate(request, on_token)
 
     async def stop_answer(self, who: Who, task: asyncio.Task[Any]) -> None:
-        """Stop ``who``'s answer: an answer under way ends as "stopped" with what was said; one still
-        waiting for its turn is withdrawn."""
-        if self._turns.serving is who:
-            await self._engine.cancel()
-        else:
+        """Stop the answer ``task`` awaits: one under way ends as "stopped" with what was said (the
+        others go on); one still waiting for its turn is withdrawn."""
+        # A turn just given may not have reached the engine yet: then its task is stopped instead.
+        if not (self._turns.is_answering(task) and await self._engine.cancel(task)):
             task.cancel()
 
 

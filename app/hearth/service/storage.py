@@ -12,8 +12,10 @@ from hearth.mesh.identity import Identity, load_or_create
 from hearth.store.paths import state_dir
 from hearth.store.settings import (
     DEFAULT_API_PORT,
+    DEFAULT_OLLAMA_PORT,
     ApiSettings,
     Donation,
+    SettingsError,
     load_api,
     parse_size,
     update_donation,
@@ -28,9 +30,11 @@ def device_identity() -> Identity:
 
 __all__ = [
     "DEFAULT_API_PORT",
+    "DEFAULT_OLLAMA_PORT",
     "ApiSettings",
     "Donation",
     "Identity",
+    "SettingsError",
     "device_identity",
     "load_api",
     "parse_size",

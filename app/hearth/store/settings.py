@@ -50,6 +50,8 @@ class Donation:
 
 
 DEFAULT_API_PORT = 47312
+# The Ollama API's own port: Ollama's is 11434, which users who also run Ollama keep for it.
+DEFAULT_OLLAMA_PORT = 11435
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,21 @@ class ApiSettings:
     host: str = ""  # listen on this address only ("" : 127.0.0.1, or every interface with ``lan``)
     origins: tuple[str, ...] = ()  # web pages allowed to call it (CORS); none by default
     keep_history: bool = False  # write its conversations to the chat history
+    ollama: bool = True  # speak Ollama's API too, beside OpenAI's, with the same addresses and key
+    ollama_port: int = DEFAULT_OLLAMA_PORT
+    load_on_request: bool = True  # a request naming another model of the library loads it
+    pool_on_request: bool = False  # ... even when its plan reserves other devices
+
+    def listens_like(self, other: ApiSettings) -> bool:
+        """Whether a listener started with ``other`` serves these settings as it is. What each request
+        is given (history, models loaded on request) is read as it comes, and which port each API
+        takes is its own question (``HttpApi._port_of``); everything else decides who is let in."""
+        per_request = {"keep_history", "load_on_request", "pool_on_request", "ollama", "ollama_port"}
+        return all(
+            getattr(self, f.name) == getattr(other, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in per_request
+        )
 
     @property
     def needs_key(self) -> bool:

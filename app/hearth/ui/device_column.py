@@ -17,7 +17,10 @@ from hearth.ui.plain import escape, plain_label
 class DeviceColumn(QFrame):
     dropped = Signal(int, int, int)  # first layer, one past the last, this column's index
 
-    def __init__(self, index: int, name: str, color: QColor, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, index: int, name: str, color: QColor, pool: str = "", parent: QWidget | None = None
+    ) -> None:
+        """``pool``: which of the device's memories the column is (a GPU's), "" where it has one."""
         super().__init__(parent)
         self.index = index
         self.setAcceptDrops(True)
@@ -34,6 +37,10 @@ class DeviceColumn(QFrame):
         palette.setColor(QPalette.ColorRole.Window, color)
         self.underline.setPalette(palette)
         self.title.setWordWrap(True)  # "(this device)" is long in some languages
+        self.pool = plain_label(pool)  # the GPU's name comes from its driver
+        self.pool.setObjectName("columnPool")
+        self.pool.setWordWrap(True)
+        self.pool.setVisible(bool(pool))
         self.bar = MemoryBar(vertical=True)
         self.layers = QLabel()
         self.detail = QLabel()
@@ -44,9 +51,10 @@ class DeviceColumn(QFrame):
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.hide()
-        for w in (self.title, self.layers, self.detail, self.reason):
+        for w in (self.title, self.pool, self.layers, self.detail, self.reason):
             w.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.title)
+        layout.addWidget(self.pool)
         layout.addWidget(self.underline)
         layout.addWidget(self.bar, 1, Qt.AlignmentFlag.AlignHCenter)
         for widget in (self.layers, self.detail, self.reason, self.progress):

@@ -53,9 +53,12 @@ class DeviceCard(QFrame):
         buttons.addWidget(self.state, 1)
         buttons.addWidget(self.pair_button)
         buttons.addWidget(self.forget_button)
+        self.gpus = QVBoxLayout()  # a bar for each GPU with memory of its own
+        self.gpu_bars: list[tuple[QLabel, MemoryBar]] = []
         layout = QVBoxLayout(self)
         for w in (self.title, self.info, self.bar, self.memory):
             layout.addWidget(w)
+        layout.addLayout(self.gpus)
         layout.addLayout(buttons)
 
     def show_row(self, row: DeviceView) -> None:
@@ -83,7 +86,10 @@ class DeviceCard(QFrame):
             text = fill(self.tr("%1 used · %2 free of %3"), gib(used), gib(free), gib(total))
             if donated:
                 text += " · " + fill(self.tr("donates %1"), gib(donated))
+            if any(c.accelerator for c in row.compute):
+                text = fill(self.tr("RAM: %1"), text)
             self.memory.setText(text)
+        self._show_gpus(row)
         self.pair_button.setVisible(not mine and not row.paired)
         self.pair_button.setEnabled(row.online)
         self.forget_button.setVisible(not mine and row.paired)
@@ -98,6 +104,38 @@ class DeviceCard(QFrame):
         else:
             state = self.tr("Not paired") if row.online else self.tr("Not paired · offline")
         self.state.setText(state)
+
+    def _show_gpus(self, row: DeviceView) -> None:
+        gpus = [c for c in row.compute if c.accelerator]
+        while len(self.gpu_bars) > len(gpus):
+            label, bar = self.gpu_bars.pop()
+            label.deleteLater()
+            bar.deleteLater()
+        while len(self.gpu_bars) < len(gpus):
+            label, bar = plain_label(), MemoryBar()  # the GPU's name comes from its driver
+            label.setWordWrap(True)
+            label.setObjectName("gpuMemory")
+            self.gpus.addWidget(label)
+            self.gpus.addWidget(bar)
+            self.gpu_bars.append((label, bar))
+        for (label, bar), gpu in zip(self.gpu_bars, gpus, strict=True):
+            name = gpu.description or gpu.name
+            # Unified memory is the RAM above: counted once, no bar of its own.
+            bar.setVisible(not gpu.shares_ram)
+            if gpu.shares_ram:
+                label.setText(fill(self.tr("%1 · shares the RAM"), name))
+                continue
+            used = max(0, gpu.memory_total - gpu.memory_free)
+            bar.set_parts([Part(self.tr("Used"), used, colors.SYSTEM)], gpu.memory_total)
+            label.setText(
+                fill(
+                    self.tr("%1 · GPU memory: %2 used · %3 free of %4"),
+                    name,
+                    gib(used),
+                    gib(gpu.memory_free),
+                    gib(gpu.memory_total),
+                )
+            )
 
 
 class DevicesPage(QWidget):

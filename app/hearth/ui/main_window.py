@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
             self.chat.model_changed()
             if isinstance(self.services.serving.state, Lost):
                 self.planner.propose_after_loss()
-        if dirty & {Event.API, Event.MODEL}:
+        if dirty & {Event.API, Event.OLLAMA, Event.MODEL}:
             self.settings.other_apps.show_status()
         if Event.TURNS in dirty:
             self.chat.turns_changed()

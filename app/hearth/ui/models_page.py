@@ -118,6 +118,9 @@ class ModelsPage(QWidget):
         for e in entries:
             if e.profile is None:
                 text = fill(self.tr("%1 — cannot be used: %2"), e.path, e.problem)
+            elif e.profile.embedding_only:
+                note = self.tr("embedding model")
+                text = f"{self.summary(e.profile)} — {note}"
             elif e.profile.has_chat_template:
                 text = self.summary(e.profile)
             else:
@@ -265,8 +268,10 @@ class ModelsPage(QWidget):
                 self.catalog_rows[id(item)] = entry
 
     def catalog_title(self, entry: CatalogModel) -> str:
-        """An entry's name with the marks that set it apart in the list: experts, pooling."""
+        """An entry's name with the marks that set it apart in the list: experts, embeddings, pooling."""
         marks = [self.tr("MoE")] if entry.experts else []
+        if entry.embedding:
+            marks.append(self.tr("embedding model"))
         if entry.suits_pooling:
             marks.append(self.tr("pools well"))
         return " · ".join([entry.name, *marks])

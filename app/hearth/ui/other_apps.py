@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from hearth.core.fill import fill
 from hearth.service.root import Hearth
+from hearth.service.storage import SettingsError
 from hearth.ui.plain import plain_label
 from hearth.ui.tasks import describe, spawn
 
@@ -34,6 +35,17 @@ class OtherAppsBox(QGroupBox):
         self.origins = QLineEdit()
         self.origins.setPlaceholderText(self.tr("none (web pages may not call it)"))
         self.keep_history = QCheckBox(self.tr("Keep other apps' conversations in the chat history"))
+        self.ollama = QCheckBox(self.tr("Also answer apps that speak only Ollama's API"))
+        self.ollama_port = QSpinBox()
+        self.ollama_port.setRange(1, 65535)
+        self.ollama_port.setAccessibleName(self.tr("Ollama API port"))
+        self.ollama.toggled.connect(self.ollama_port.setEnabled)
+        self.load_on_request = QCheckBox(self.tr("Load another model of the library when an app asks for it"))
+        self.pool_on_request = QCheckBox(self.tr("Also when that model needs other devices"))
+        self.load_on_request.toggled.connect(self.pool_on_request.setEnabled)
+        self.ollama_address = plain_label()
+        self.ollama_address.setObjectName("ollamaAddress")
+        self.ollama_address.setWordWrap(True)
         self.address = plain_label()
         self.address.setObjectName("apiAddress")
         self.address.setWordWrap(True)
@@ -70,10 +82,15 @@ class OtherAppsBox(QGroupBox):
         form.addRow(self.enabled)
         form.addRow(self.lan)
         form.addRow(self.tr("Port"), self.port)
+        form.addRow(self.ollama)
+        form.addRow(self.tr("Ollama API port"), self.ollama_port)
         form.addRow(self.tr("Web pages allowed (origins, comma-separated)"), self.origins)
         form.addRow(self.keep_history)
+        form.addRow(self.load_on_request)
+        form.addRow(self.pool_on_request)
         form.addRow(self.apply_button)
         form.addRow(self.tr("Address"), self.address)
+        form.addRow(self.tr("Ollama API"), self.ollama_address)
         form.addRow(self.tr("Key"), key_row)
         form.addRow(self.tr("Try it"), self.example)
         form.addRow(copy_example)
@@ -88,6 +105,12 @@ class OtherAppsBox(QGroupBox):
         self.port.setValue(s.port)
         self.origins.setText(", ".join(s.origins))
         self.keep_history.setChecked(s.keep_history)
+        self.ollama.setChecked(s.ollama)
+        self.ollama_port.setValue(s.ollama_port)
+        self.ollama_port.setEnabled(s.ollama)
+        self.load_on_request.setChecked(s.load_on_request)
+        self.pool_on_request.setChecked(s.pool_on_request)
+        self.pool_on_request.setEnabled(s.load_on_request)
         self.show_status()
 
     def show_status(self) -> None:
@@ -99,6 +122,11 @@ class OtherAppsBox(QGroupBox):
             self.address.setText(fill(where, status.url))
         else:
             self.address.setText(self.tr("Off"))
+        ollama = self.services.api.ollama_status
+        if ollama.error:
+            self.ollama_address.setText(fill(self.tr("Not listening: %1"), ollama.error))
+        else:
+            self.ollama_address.setText(ollama.url or self.tr("Off"))
         url = status.url or f"http://127.0.0.1:{settings.port}/v1"
         model = self.services.serving.served_name() or "MODEL"
         auth = ' -H "Authorization: Bearer $HEARTH_KEY"' if settings.needs_key else ""
@@ -109,14 +137,25 @@ class OtherAppsBox(QGroupBox):
 
     def apply(self) -> None:
         origins = [o.strip() for o in self.origins.text().split(",") if o.strip()]
+        try:
+            self._apply(origins)
+        except SettingsError as exc:
+            self.status.setText(describe(exc))
+            return
+        self.status.setText(self.tr("Saved."))
+
+    def _apply(self, origins: list[str]) -> None:
         self.services.api.set_settings(
             enabled=self.enabled.isChecked(),
             lan=self.lan.isChecked(),
             port=self.port.value(),
             origins=origins,
             keep_history=self.keep_history.isChecked(),
+            ollama=self.ollama.isChecked(),
+            ollama_port=self.ollama_port.value(),
+            load_on_request=self.load_on_request.isChecked(),
+            pool_on_request=self.pool_on_request.isChecked(),
         )
-        self.status.setText(self.tr("Saved."))
 
     def _new_key(self) -> None:
         spawn(self.services.api.regenerate_key(), self._error, self._show_key)

@@ -26,7 +26,7 @@ from hearth.core.planner import Overflow, Prediction
 from hearth.core.profile import ModelProfile
 from hearth.service import preferences as prefs
 from hearth.service.models import LibraryEntry
-from hearth.service.planning import DEFAULT_BYTES_PER_S, PlanningDevice
+from hearth.service.planning import DEFAULT_BYTES_PER_S, PlanColumn, PlanningDevice
 from hearth.service.root import Hearth
 from hearth.service.serving_state import Lost
 from hearth.ui import colors
@@ -199,7 +199,7 @@ class PlannerPage(QWidget):
             self._rebuild_columns()
         if self.strip.draft is not plan.draft:
             # Columns follow the devices' order; the draft may order the pipeline differently.
-            keys = [d.key for d in plan.devices]
+            keys = [c.key for c in plan.columns]
             palette = (
                 [
                     colors.device_color(keys.index(k)) if k in keys else colors.SYSTEM
@@ -225,7 +225,7 @@ class PlannerPage(QWidget):
             case PlanStatus.PROBLEM:
                 return plan.problem
             case PlanStatus.OVER:
-                names = {d.key: d.name for d in plan.devices}
+                names = {c.key: self._column_name(c) for c in plan.columns}
                 return "; ".join(
                     self._overflow_text(o, names.get(o.device, o.device)) for o in plan.overflows()
                 )
@@ -336,9 +336,9 @@ class PlannerPage(QWidget):
         for column in self.columns:
             column.deleteLater()
         self.columns = []
-        for i, d in enumerate(self.plan.devices):
-            name = fill(self.tr("%1 (this device)"), d.name) if d.key == HOST else d.name
-            column = DeviceColumn(i, name, colors.device_color(i))
+        for i, c in enumerate(self.plan.columns):
+            name = fill(self.tr("%1 (this device)"), c.name) if c.device == HOST else c.name
+            column = DeviceColumn(i, name, colors.device_color(i), self._pool_text(c))
             column.dropped.connect(self._dropped)
             self.columns_row.insertWidget(i, column)
             self.columns.append(column)
@@ -367,13 +367,13 @@ class PlannerPage(QWidget):
 
     def _show(self, prediction: Prediction) -> None:
         placed = {p.device: p for p in prediction.placements}
-        for column, d in zip(self.columns, self.plan.devices, strict=False):
-            p = placed.get(d.key)
+        for column, c in zip(self.columns, self.plan.columns, strict=False):
+            p = placed.get(c.key)
             memory = p.memory if p else DeviceMemory(0, 0, 0)
             layers = (p.start, p.end - 1) if p and p.end > p.start else None
-            overflow = prediction.over.get(d.key)
-            over = self._overflow_text(overflow, d.name) if overflow else ""
-            column.show_plan(layers, memory, d.memory_total, d.memory_free, d.usable, over)
+            overflow = prediction.over.get(c.key)
+            over = self._overflow_text(overflow, self._column_name(c)) if overflow else ""
+            column.show_plan(layers, memory, c.memory_total, c.memory_free, c.usable, over)
         speed = fill(self.tr("predicted %1 tokens/s"), number(prediction.tokens_per_s))
         if prediction.sized_by_llama:
             speed += " · " + self.tr("memory as llama.cpp sizes it")
@@ -385,17 +385,23 @@ class PlannerPage(QWidget):
         self.load_button.setToolTip(self.tr("A device would run out of memory") if prediction.over else "")
 
     def _basis(self, prediction: Prediction) -> str:
-        """What the prediction assumed of each device in the plan: its read speed and its round trip."""
+        """What the prediction assumed of each pool in the plan: its read speed, and for another
+        device its round trip."""
         used = {p.device for p in prediction.placements if p.end > p.start}
+        devices = {d.key: d for d in self.plan.devices}
         said = []
-        for d in self.plan.devices:
-            if d.key not in used:
+        for c in self.plan.columns:
+            d = devices.get(c.device)
+            if c.key not in used or d is None:
                 continue
-            if d.spec.bytes_per_s != DEFAULT_BYTES_PER_S:
-                part = fill(self.tr("%1 reads %2/s"), d.name, gib(d.spec.bytes_per_s))
+            if c.key != c.device:
+                # The host's GPUs have no probe of their own yet.
+                part = fill(self.tr("%1 at an assumed speed (not probed yet)"), self._column_name(c))
+            elif d.spec.bytes_per_s != DEFAULT_BYTES_PER_S:
+                part = fill(self.tr("%1 reads %2/s"), self._column_name(c), gib(d.spec.bytes_per_s))
             else:
-                part = fill(self.tr("%1 at an assumed speed (not probed yet)"), d.name)
-            if d.key != HOST:
+                part = fill(self.tr("%1 at an assumed speed (not probed yet)"), self._column_name(c))
+            if c.device != HOST:
                 part += " · " + fill(self.tr("%1 ms a token over the network"), number(d.spec.hop_s * 1000))
             said.append(part)
         return fill(self.tr("Predicted from: %1"), "; ".join(said)) if said else ""
@@ -409,6 +415,19 @@ class PlannerPage(QWidget):
         twin = self.plan.twin()
         if twin is not None:
             self.model_box.setCurrentIndex(self.model_box.findData(twin.path))
+
+    def _pool_text(self, column: PlanColumn) -> str:
+        """Which memory of its device a column is: a GPU's, or the RAM beside GPUs; "" for a device
+        with no GPU, whose RAM is all it has."""
+        if column.gpu:
+            if column.shares_ram:
+                return fill(self.tr("%1 · shares the RAM"), column.gpu)
+            return fill(self.tr("%1 · GPU memory"), column.gpu)
+        has_gpu = any(c.device == column.device and c.gpu for c in self.plan.columns)
+        return self.tr("CPU · RAM") if has_gpu else ""
+
+    def _column_name(self, column: PlanColumn) -> str:
+        return fill(self.tr("%1 (%2)"), column.name, column.gpu) if column.gpu else column.name
 
     def _overflow_text(self, overflow: Overflow, name: str) -> str:
         return fill(
@@ -439,8 +458,8 @@ class PlannerPage(QWidget):
 
     def _show_progress(self) -> None:
         progress = self.plan.progress
-        for column, d in zip(self.columns, self.plan.devices, strict=False):
-            column.set_progress(progress.get(d.key) if progress is not None else None)
+        for column, c in zip(self.columns, self.plan.columns, strict=False):
+            column.set_progress(progress.get(c.key) if progress is not None else None)
 
     def _load_done(self, model: Any) -> None:
         self._loading = None

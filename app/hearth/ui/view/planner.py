@@ -4,17 +4,18 @@ what it would hold and how fast it would be, what the status line says, and the 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Protocol
 
 from hearth.core.formats import ModelFormat
-from hearth.core.plan import Plan, PlanError
+from hearth.core.plan import Plan, PlanError, PlanKey
 from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import Overflow, Prediction
 from hearth.core.profile import ModelProfile
 from hearth.service.models import LibraryEntry, same_model_key
-from hearth.service.planning import PlanningDevice
+from hearth.service.planning import PlanColumn, PlanningDevice, plan_columns
 
 # How long the plan must stay as it is before llama.cpp is asked to size it.
 SIZE_AFTER_S = 0.25
@@ -113,6 +114,7 @@ class PlannerView:
         self.entries: list[LibraryEntry] = []
         self.profile: ModelProfile | None = None
         self.devices: list[PlanningDevice] = []
+        self.columns: list[PlanColumn] = []  # the devices' pools, one column each
         # Bumped whenever the page is to lay out one column per device afresh.
         self.columns_version = 0
         self.ctx_index = 0  # the context slider's position
@@ -132,7 +134,8 @@ class PlannerView:
     # --- the model and its context ---
 
     def listed(self, entries: list[LibraryEntry]) -> None:
-        self.entries = [e for e in entries if e.profile is not None]
+        # An embedding model serves the APIs' embeddings; it has nothing to chat with.
+        self.entries = [e for e in entries if e.profile is not None and not e.profile.embedding_only]
 
     def choose(self, index: int) -> bool:
         """The library's entry ``index`` (none when out of range) chosen; False when that changes
@@ -186,7 +189,7 @@ class PlannerView:
         self._take_devices()
         self.note = proposal.note
         draft = proposal.draft
-        if draft is not None and set(draft.devices) == {d.key for d in self.devices}:
+        if draft is not None and set(draft.devices) == {c.key for c in self.columns}:
             self.set_draft(draft)
         else:
             self.auto()
@@ -196,15 +199,17 @@ class PlannerView:
 
     def _take_devices(self) -> None:
         self.devices = self.plans.devices()
+        self.columns = plan_columns(self.devices)
         self.columns_version += 1
 
     def refresh(self) -> None:
         """The devices as they are now: a plan over devices that changed is kept where every device
         holding layers is still there, else planned again; otherwise only predicted again."""
         devices = self.plans.devices()
-        keys = [d.key for d in devices]
-        changed = keys != [d.key for d in self.devices]
-        self.devices = devices
+        columns = plan_columns(devices)
+        keys = [c.key for c in columns]
+        changed = keys != [c.key for c in self.columns]
+        self.devices, self.columns = devices, columns
         if not changed or self.profile is None:
             self.update()
             return
@@ -217,10 +222,14 @@ class PlannerView:
             self.auto()
 
     def named(self, text: str) -> str:
-        """``text`` with the devices' keys replaced by their names."""
-        for d in self.devices:
-            text = text.replace(d.key, d.name)
-        return text
+        """``text`` with the devices' keys replaced by their names (a GPU's with the GPU's too)."""
+        names = {c.key: f"{c.name} ({c.gpu})" if c.key != c.device else c.name for c in self.columns}
+        if not names:
+            return text
+        # One pass, longest keys first: a GPU's key begins with its device's, and a name may hold a key.
+        keys = sorted(names, key=len, reverse=True)
+        pattern = r"(?<!\w)(?:" + "|".join(re.escape(k) for k in keys) + r")(?!\w)"
+        return re.sub(pattern, lambda m: names[PlanKey(m.group(0))], text)
 
     # --- the plan ---
 
@@ -228,7 +237,7 @@ class PlannerView:
         """The planner's best plan; everything on this device when there is none."""
         if self.profile is None:
             return
-        keys = [d.key for d in self.devices]
+        keys = [c.key for c in self.columns]
         try:
             draft = PlanDraft.from_plan(self.plans.auto_plan(self.profile, self.n_ctx).plan, keys)
         except PlanError as exc:
@@ -243,9 +252,9 @@ class PlannerView:
     def drop(self, start: int, end: int, column: int) -> bool:
         """Layers ``[start, end)`` let go over the column of device ``column``; False when the plan
         did not change (``status`` says why when it could not)."""
-        if self.draft is None or not 0 <= column < len(self.devices):
+        if self.draft is None or not 0 <= column < len(self.columns):
             return False
-        target = self.draft.devices.index(self.devices[column].key)
+        target = self.draft.devices.index(self.columns[column].key)
         try:
             self.draft.move_layers(start, min(end, self.draft.n_layers), target)
         except PlanError as exc:
