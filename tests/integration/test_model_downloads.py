@@ -88,7 +88,9 @@ def test_a_cancelled_download_resumes_where_it_stopped(fake_hub):
     fake_hub.bytes_per_s = 0
     path = _pull(model)
     resent = fake_hub.sent["Tiny-Q8_0.gguf"] - model.size  # every byte past one copy came twice
-    assert resent < model.size * 0.10, f"{resent} bytes sent twice"
+    # A restart would send all it sent before again; a resume, at most what was still in the sockets'
+    # buffers when the transfer stopped (a loaded machine lets the hub run ahead of the reader).
+    assert resent < first // 2, f"{resent} of {first} bytes sent twice"
     assert path.read_bytes() == fake_hub.repos[REPO].files["Tiny-Q8_0.gguf"]
 
 
