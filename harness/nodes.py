@@ -281,3 +281,8 @@ def serve(
     match = re.search(r"serving \S+ at (http://\S+)", line)
     assert match, line
     return proc, match.group(1)
+
+
+def ollama_url(proc: NodeProcess) -> str:
+    """Where a `hearth serve` process's Ollama API listens, from the line it prints."""
+    return proc.wait_for(r"^ollama: ").split("ollama: ", 1)[1].strip()

@@ -21,7 +21,7 @@ import ollama
 import openai
 import pytest
 
-from harness.nodes import NodeProcess, serve
+from harness.nodes import ollama_url, serve
 from harness.real_model import smollm2
 from hearth.core.profile import read_profile
 from hearth.engine.embedding_client import EmbeddingClient
@@ -39,15 +39,11 @@ PASTA = "Boil the pasta for ten minutes, then drain it."
 COOKING = "Cook the spaghetti in salted water until it is soft."
 
 
-def _ollama_url(proc: NodeProcess) -> str:
-    return proc.wait_for(r"^ollama: ").split("ollama: ", 1)[1].strip()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     assert SMOL is not None
     proc, url = serve(tmp_path_factory.mktemp("serve") / "home", "alpha", "127.0.0.1", SMOL, "--ctx", "1024")
-    yield url, _ollama_url(proc)
+    yield url, ollama_url(proc)
     proc.stop()
 
 
@@ -276,13 +272,13 @@ def test_open_to_the_network_embeddings_need_the_key(tmp_path: Path) -> None:
     proc, url = serve(tmp_path / "home", "alpha", "127.0.0.1", SMOL, "--api-host", "127.0.0.3", "--show-key")
     try:
         key = proc.wait_for(r"^key: ").split("key: ", 1)[1].strip()
-        ollama_url = _ollama_url(proc)
+        address = ollama_url(proc)
         with pytest.raises(openai.AuthenticationError):
             _openai(url).embeddings.create(model=NAME, input=CAT)
-        status, _ = _refused(ollama_url + "/api/embed", {"model": NAME, "input": CAT})
+        status, _ = _refused(address + "/api/embed", {"model": NAME, "input": CAT})
         assert status == 401
         assert len(_vectors(_openai(url, key), [CAT])[0]) == 576
-        with_key = ollama.Client(host=ollama_url, timeout=120, headers={"Authorization": f"Bearer {key}"})
+        with_key = ollama.Client(host=address, timeout=120, headers={"Authorization": f"Bearer {key}"})
         assert len(with_key.embed(model=NAME, input=CAT).embeddings[0]) == 576
     finally:
         proc.stop()

@@ -16,7 +16,7 @@ import ollama
 import openai
 import pytest
 
-from harness.nodes import NodeProcess, serve
+from harness.nodes import ollama_url, serve
 from harness.real_model import smollm2
 
 SMOL = smollm2()
@@ -32,15 +32,11 @@ CITY = {
 }
 
 
-def _ollama_url(proc: NodeProcess) -> str:
-    return proc.wait_for(r"^ollama: ").split("ollama: ", 1)[1].strip()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     assert SMOL is not None
     proc, url = serve(tmp_path_factory.mktemp("serve") / "home", "alpha", "127.0.0.1", SMOL, "--ctx", "1024")
-    yield url, _ollama_url(proc)
+    yield url, ollama_url(proc)
     proc.stop()
 
 
@@ -200,7 +196,7 @@ def test_open_to_the_network_the_ollama_api_needs_the_key_as_a_bearer(tmp_path: 
     assert SMOL is not None
     proc, _ = serve(tmp_path / "home", "alpha", "127.0.0.1", SMOL, "--api-host", "127.0.0.3", "--show-key")
     try:
-        url = _ollama_url(proc)
+        url = ollama_url(proc)
         key = proc.wait_for(r"^key: ").split("key: ", 1)[1].strip()
         assert url.startswith("http://127.0.0.3:")
         for wrong in ({}, {"Authorization": "Bearer " + key + "x"}):

@@ -15,7 +15,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion
 
-from harness.nodes import NodeProcess, pair, serve
+from harness.nodes import NodeProcess, ollama_url, pair, serve
 from harness.real_model import smollm2
 from harness.retemplate import TOOLS_TEMPLATE, with_chat_template
 from hearth.api.tools import call_schema
@@ -59,8 +59,7 @@ def tool_model(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("tools")
     path = _tool_model(folder)
     proc, url = serve(folder / "home", "alpha", "127.0.0.1", path, "--ctx", "2048")
-    ollama_url = proc.wait_for(r"^ollama: ").split("ollama: ", 1)[1].strip()
-    yield url, path.stem, ollama_url
+    yield url, path.stem, ollama_url(proc)
     proc.stop()
 
 
