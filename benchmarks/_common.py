@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from harness.real_model import smollm2
+from hearth.core.plan import parse_plan
+from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
@@ -62,3 +67,29 @@ async def decode(engine: EngineClient, n: int) -> float:
     request = m.Generate(0, prompt=PROMPT, max_tokens=n, temperature=0.0, ignore_eos=True)
     await engine.generate(request, lambda t: arrivals.append(time.perf_counter()))
     return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+
+
+@contextlib.contextmanager
+def raw_workers(n: int) -> Iterator[list[str]]:
+    """``n`` of Hearth's RPC workers on loopback, one thread each, for as long as the block runs."""
+    with tempfile.TemporaryDirectory() as root:
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            endpoints = []
+            for i in range(n):
+                proc, port = raw_worker(1, Path(root) / f"w{i}")
+                procs.append(proc)
+                endpoints.append(f"127.0.0.1:{port}")
+            yield endpoints
+        finally:
+            for proc in procs:
+                proc.kill()
+                proc.wait()
+
+
+def thirds_load(model: Path, ctx: int, threads: int, workers: list[str], parallel: int) -> m.LoadModel:
+    """A third of the layers here, a third on each worker."""
+    profile = read_profile(str(model))
+    n = profile.block_count
+    plan = parse_plan(f"host:0-{n // 3 - 1},A:{n // 3}-{2 * n // 3 - 1},B:{2 * n // 3}-{n - 1}", n)
+    return m.LoadModel.for_plan(profile, plan, ctx, rpc_servers=workers, threads=threads, parallel=parallel)

@@ -23,16 +23,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks._common import PROMPT, median, medium_model, raw_worker, real_model, share_cores
+from benchmarks._common import PROMPT, median, medium_model, raw_workers, real_model, share_cores, thirds_load
 from benchmarks.engine_overhead import DirectProcess
-from hearth.core.plan import parse_plan
-from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
 from hearth.engine.threads import default_threads
@@ -115,42 +110,17 @@ class _OneAtATime:
         pass
 
 
-@contextlib.contextmanager
-def _workers(n: int) -> Iterator[list[str]]:
-    with tempfile.TemporaryDirectory() as root:
-        procs: list[subprocess.Popen[bytes]] = []
-        try:
-            endpoints = []
-            for i in range(n):
-                proc, port = raw_worker(1, Path(root) / f"w{i}")
-                procs.append(proc)
-                endpoints.append(f"127.0.0.1:{port}")
-            yield endpoints
-        finally:
-            for proc in procs:
-                proc.kill()
-                proc.wait()
-
-
-def _pooled(model: Path, ctx: int, threads: int, workers: list[str], parallel: int) -> m.LoadModel:
-    """A third of the layers here, a third on each worker."""
-    profile = read_profile(str(model))
-    n = profile.block_count
-    plan = parse_plan(f"host:0-{n // 3 - 1},A:{n // 3}-{2 * n // 3 - 1},B:{2 * n // 3}-{n - 1}", n)
-    return m.LoadModel.for_plan(profile, plan, ctx, rpc_servers=workers, threads=threads, parallel=parallel)
-
-
 async def measure(model: Path, args: argparse.Namespace) -> dict[str, float]:
     threads = args.threads or default_threads()
     with contextlib.ExitStack() as stack:
         before: EngineClient | None = None
         if args.pooled:
             # A worker serves one host at a time: each side has two of its own.
-            mine, theirs = stack.enter_context(_workers(2)), stack.enter_context(_workers(2))
+            mine, theirs = stack.enter_context(raw_workers(2)), stack.enter_context(raw_workers(2))
             before = EngineClient()
-            await before.load(_pooled(model, args.ctx, threads, theirs, 1))
+            await before.load(thirds_load(model, args.ctx, threads, theirs, 1))
             one: DirectProcess | _OneAtATime = _OneAtATime(before)
-            load = _pooled(model, args.ctx, threads, mine, args.streams)
+            load = thirds_load(model, args.ctx, threads, mine, args.streams)
         else:
             one = DirectProcess(model, threads, args.ctx)
             load = m.LoadModel(str(model), n_ctx=args.ctx, n_threads=threads, parallel=args.streams)

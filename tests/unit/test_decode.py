@@ -42,6 +42,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class ScriptedStream:
+    drafted = 0  # it guesses nothing
+    accepted = 0
+    guess_passes = 0
+
     def __init__(self, runtime: ScriptedRuntime) -> None:
         self.runtime = runtime
         self.steps = 0

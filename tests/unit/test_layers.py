@@ -118,6 +118,7 @@ ROOT = {
     "conversations",
     "api",
     "embeddings",
+    "drafting",
     "events",
     "start",
     "stop",

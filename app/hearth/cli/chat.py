@@ -8,10 +8,12 @@ import sys
 
 from hearth.api import local_messages as msg
 from hearth.api.local import LocalApiError, LocalClient
+from hearth.cli.draft import draft_choice
 from hearth.cli.say import translate
 from hearth.core.fill import fill
 from hearth.core.names import model_display_name
 from hearth.core.profile import ModelProfile, default_context
+from hearth.service.drafting import guessing_here
 from hearth.service.solo import Done, EngineDied, EngineError, Sampling, SoloChat
 
 EXIT_ENGINE = 3
@@ -19,9 +21,10 @@ EXIT_INTERRUPTED = 130
 
 
 def _stats(done: Done) -> str:
+    kept = "" if done.acceptance is None else f" · {done.acceptance:.0%} of {done.drafted} guesses kept"
     return (
         f"[{done.completion_tokens} tokens · first token {done.ttft_s * 1000:.0f} ms · "
-        f"{done.decode_tokens_per_s:.1f} tokens/s · {done.reason}]"
+        f"{done.decode_tokens_per_s:.1f} tokens/s{kept} · {done.reason}]"
     )
 
 
@@ -110,6 +113,7 @@ def run_chat(args: argparse.Namespace, profile: ModelProfile) -> int:
         history=not args.no_history,
         system_prompt=args.system,
         sampling=Sampling(max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed),
+        guessing=guessing_here(profile, n_ctx, draft_choice(args.draft)),
     )
     pool = _Pool(args.model, n_ctx) if args.pool else None
     label = model_display_name(profile.path, profile.name) if profile.path else args.model

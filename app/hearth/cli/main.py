@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from hearth import __version__
+from hearth.cli.draft import add_draft_argument
 from hearth.core.errors import HearthError
 from hearth.core.gguf_header import GGUFError
 from hearth.core.profile import ModelProfile
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="layers on this machine's GPU (default: as many as fit; 0: none; -1: all)",
     )
     chat.add_argument("--no-history", action="store_true", help="do not record the conversation")
+    add_draft_argument(chat)
     chat.add_argument("--pool", action="store_true", help="spread the model over paired, donating devices")
     chat.add_argument(
         "--plan",

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from hearth.service.devices import CodeShown
     from hearth.service.node import NodeOptions
     from hearth.service.root import Hearth
-    from hearth.service.storage import ApiSettings
+    from hearth.service.storage import ApiSettings, Speculation
 
 EXIT_FAILED = 1
 A = TypeVar("A")
@@ -69,6 +69,7 @@ async def run_service(
     started: Callable[[Hearth], Awaitable[None]],
     http: bool,
     api_settings: ApiSettings | None = None,
+    speculation: Speculation | None = None,
 ) -> None:
     """Run this device's service without a window until SIGINT or SIGTERM (``node`` and ``serve``):
     the local API always, the HTTP API for other apps with ``http``."""
@@ -84,7 +85,9 @@ async def run_service(
     def show(shown: CodeShown) -> None:
         print(shown.describe(), flush=True)
 
-    async with running(node_options(args), show_code=show, api_settings=api_settings) as services:
+    async with running(
+        node_options(args), show_code=show, api_settings=api_settings, speculation=speculation
+    ) as services:
         api: Apis | LocalApi = Apis(services) if http else LocalApi(services)
         try:
             await api.start()

@@ -8,6 +8,7 @@ import dataclasses
 import sys
 from typing import TYPE_CHECKING, Any
 
+from hearth.cli.draft import add_draft_argument, draft_choice
 from hearth.cli.node import EXIT_FAILED, add_node_options, log_to_terminal, run_service
 from hearth.cli.say import translate
 from hearth.core.errors import HearthError
@@ -67,8 +68,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.show_key:
             print(f"key: {await services.api.key()}", flush=True)
 
+    speculation = draft_choice(args.draft)
     try:
-        asyncio.run(run_service(args, load, http=True, api_settings=settings))
+        asyncio.run(run_service(args, load, http=True, api_settings=settings, speculation=speculation))
     except HearthError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -101,5 +103,6 @@ def add_command(sub: Any) -> None:
     )
     serve.add_argument("--show-key", action="store_true", help="print the key other apps must send")
     add_node_options(serve)
+    add_draft_argument(serve)
     serve.add_argument("-v", "--verbose", action="store_true")
     serve.set_defaults(func=cmd_serve)

@@ -7,6 +7,7 @@ reading out of range. Tensor data is never read.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import mmap
 import os
@@ -89,6 +90,10 @@ class ArraySummary:
 
     element_type: str
     length: int
+    # For an array of strings: a digest of its first ``head`` elements, the largest power of two it
+    # holds (two vocabularies that differ only in the pad tokens at their end share it). "" when the
+    # bytes were not all at hand.
+    head_digest: str = ""
 
 
 @dataclass
@@ -269,7 +274,7 @@ def _read_value(cur: _Cursor, vtype: GGUFValueType, key: str) -> Any:
         raise GGUFError(f"absurd array length {count} for '{key}' ({cur.remaining} bytes left in file)")
     if count > MAX_KEPT_ARRAY or not cur.keep(count):
         if etype == GGUFValueType.STRING:
-            cur.skip_strings(count, f"'{key}'")
+            return _skip_and_digest(cur, count, key)
         else:
             cur.skip(count * min_size, f"'{key}'")
         return ArraySummary(etype.name, count)
@@ -277,6 +282,18 @@ def _read_value(cur: _Cursor, vtype: GGUFValueType, key: str) -> Any:
         code, size = _SCALARS[etype]
         return list(struct.unpack(f"<{count}{code[1:]}", cur.take(count * size, f"'{key}'")))
     return [cur.string(f"element of '{key}'") for _ in range(count)]
+
+
+def _skip_and_digest(cur: _Cursor, count: int, key: str) -> ArraySummary:
+    head = 1 << (count.bit_length() - 1) if count else 0
+    start = cur.pos
+    cur.skip_strings(head, f"'{key}'")
+    end = cur.pos
+    cur.skip_strings(count - head, f"'{key}'")
+    digest = ""
+    if end <= min(cur.size, cur.available):
+        digest = hashlib.blake2b(memoryview(cur._buf)[start:end], digest_size=16).hexdigest()
+    return ArraySummary(GGUFValueType.STRING.name, count, digest)
 
 
 def _read_tensor_info(cur: _Cursor, index: int) -> tuple[str, tuple[int, ...], GGMLQuantizationType, int]:

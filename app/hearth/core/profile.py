@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -88,6 +89,9 @@ class ModelProfile:
     # Per layer, the weight matrices (and the output head's, when it has its own): what a CPU may repack.
     layer_matrices: tuple[tuple[Matrix, ...], ...] = ()
     output_matrix: Matrix | None = None
+    # Which tokenizer it speaks, from its vocabulary itself: models with the same one can draft for
+    # each other (speculative decoding). "" when the file does not say.
+    tokenizer: str = ""
 
     def __post_init__(self) -> None:
         # A profile built from plain values (JSON, a test's "mlx") still answers what its format can do.
@@ -291,6 +295,7 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
         vocab = len(tokens)
     else:
         vocab = token_embd_shape[-1]
+    tokenizer = tokenizer_id(md.get("tokenizer.ggml.model"), tokens)
     name = md.get("general.name")
     swa_layers, sliding_window = sliding_window_layers(md, arch, block_count)
     experts = _int_key(md, f"{arch}.expert_count", 0)
@@ -327,6 +332,7 @@ def profile_from_header(header: GGUFHeader, more: Sequence[GGUFHeader] = ()) -> 
         swa_layers=swa_layers,
         sliding_window=sliding_window,
         license=lic if isinstance(lic := md.get("general.license"), str) else "",
+        tokenizer=tokenizer,
         expert_count=experts,
         expert_used_count=experts_used,
         expert_bytes=tuple(expert_bytes) if experts else (),
@@ -398,3 +404,19 @@ DEFAULT_MAX_CONTEXT = 4096
 def default_context(profile: ModelProfile) -> int:
     """The context a load gets when nobody chose one: the model's own, at most 4096 tokens."""
     return min(profile.context_length or DEFAULT_MAX_CONTEXT, DEFAULT_MAX_CONTEXT)
+
+
+def tokenizer_id(model: object, tokens: object) -> str:
+    """What identifies a vocabulary: its kind and a digest of its first tokens, as many as the largest
+    power of two it holds, so that pad tokens at the end (a larger model of a family pads its
+    vocabulary to a rounder size) do not tell two models of one family apart."""
+    if not isinstance(model, str):
+        return ""
+    if isinstance(tokens, ArraySummary):
+        return f"{model}:{tokens.head_digest}" if tokens.head_digest else ""
+    if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
+        return ""
+    head = 1 << (len(tokens).bit_length() - 1)
+    # The bytes as the file holds them, so that a summarised array's digest and this one agree.
+    raw = b"".join(len(b := t.encode("utf-8")).to_bytes(8, "little") + b for t in tokens[:head])
+    return f"{model}:{hashlib.blake2b(raw, digest_size=16).hexdigest()}"

@@ -9,6 +9,18 @@ with that sequence's own sampler chain. Sequences join between steps
 and leave when their stream closes; a newcomer's prompt goes in chunks, so the others wait at most
 one chunk's time for their next token.
 
+A slot keeps what its last sequence left in the cache: a newcomer takes the free slot whose cache
+shares the longest start with its prompt (a chat's next turn, the same system prompt) and computes
+only the rest, as ``Llama.generate`` does for its one sequence.
+
+With speculation on, each decoding sequence's last token goes into the step with up to ``MAX_DRAFT``
+tokens guessed after it (by a draft model, or from the sequence itself), each with its logits; the
+sequence's own sampler then draws its next tokens row by row, and the guesses it draws are kept, up
+to the first it does not (which it replaces). Each output token is drawn once, from the same logits a
+lone step would give it, so greedy output is the target's own and a sampled one follows the target's
+distribution (a guess is kept exactly when the target's draw equals it). Refused guesses are cut
+from the cache. ``speculation`` chooses how many to guess from what they have been worth here.
+
 Each stream (``BatchStream``) is driven by its own caller (``decode.answer`` on its own thread), whose
 ``step`` runs the next step or waits for the one running; what a user sees of an answer is decided
 there, exactly as for a sequence alone.
@@ -27,8 +39,17 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp.llama_grammar import LlamaGrammar
 
+from hearth.engine.draft_model import DraftModel
 from hearth.engine.errors import EngineError
 from hearth.engine.messages import Sampling
+from hearth.engine.speculation import (
+    MAX_DRAFT,
+    Acceptance,
+    PromptLookup,
+    StepCosts,
+    common_prefix,
+    draft_length,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +63,11 @@ GATHER_S = 0.02
 CHUNK_WHILE_DECODING = 128
 # How many tokens the repeat penalty looks back at, as llama-cpp-python's ``Llama`` does.
 PENALTY_LAST_N = 64
+# What a sequence's guesses are assumed to be worth before any was verified.
+PRIOR_DRAFT_MODEL = 0.6
+PRIOR_LOOKUP = 0.5
+# Steps without a guess after which one token is guessed again, to see whether guessing pays now.
+EXPLORE_EVERY = 32
 
 
 class BatchFull(EngineError):
@@ -95,13 +121,17 @@ class SamplerChain:
 
 @dataclass(eq=False)
 class _Seq:
-    """One sequence of the batch: its prompt, how much of it is in the cache, and its next input."""
+    """One sequence of the batch: what it has said, and how much of that is in the cache."""
 
     seq_id: int
-    prompt: list[int]
+    tokens: list[int]  # the prompt, then each token made
+    n_prompt: int
     sampler: SamplerChain
+    acceptance: Acceptance
     fed: int = 0  # tokens of this sequence in the KV cache
-    next_input: int | None = None  # the token sampled last, fed at the next step
+    trim: bool = True  # its slot's cache still holds more than ``fed`` tokens
+    lookup: PromptLookup | None = None
+    quiet: int = 0  # steps since its last guess
     wants: bool = False  # its stream waits for a token
     closed: bool = False
     made: list[int] = field(default_factory=list)  # tokens made and not yet taken by its stream
@@ -110,7 +140,7 @@ class _Seq:
 
     @property
     def prefilling(self) -> bool:
-        return self.fed < len(self.prompt)
+        return self.fed < self.n_prompt
 
     @property
     def answered(self) -> bool:
@@ -122,25 +152,57 @@ class Batcher:
 
     There is no thread of its own: a stream that wants its next token runs the step itself when no
     step is running (for every sequence waiting then), or waits for the one that is. Alone, an answer
-    decodes on its own thread with no hand-over; together, one of them decodes for all.
+    decodes on its own thread with no hand-over; together, one of them decodes for all. llama.cpp is
+    called only by the stream running the step, or with no step running.
     """
 
     def __init__(
-        self, llm: llama_cpp.Llama, n_seq: int, n_batch: int, *, record_margins: bool = False
+        self,
+        llm: llama_cpp.Llama,
+        n_seq: int,
+        n_batch: int,
+        *,
+        record_margins: bool = False,
+        draft: DraftModel | None = None,
+        lookup: bool = False,
     ) -> None:
         self._llm = llm
         self._ctx = llm._ctx.ctx
         self._mem = llama_lib.llama_get_memory(self._ctx)
         self.n_seq = n_seq
         self._n_batch = max(1, n_batch)
+        self._n_ctx = int(llama_lib.llama_n_ctx_seq(self._ctx))
+        self._n_vocab = llm.n_vocab()
+        self._n_swa = int(llama_lib.llama_model_n_swa(llm._model.model))
         self._batch = llama_lib.llama_batch_init(self._n_batch, 0, 1)
         self.record_margins = record_margins  # the top-2 logit gap before each token, for tests
         self._cond = threading.Condition()
         self._seqs: dict[int, _Seq] = {}
         self._free = list(range(n_seq))
+        # What each slot's cache holds, and when it was last let go (the least recent is reused first).
+        self._cached: list[list[int]] = [[] for _ in range(n_seq)]
+        self._used = [0] * n_seq
         self._stepping = False  # a step is running (on some stream's thread)
         self._closed = False
         self.steps = 0
+        self.reused = 0  # prompt tokens taken from a slot's cache rather than computed again
+        # Guesses cannot be taken back from a recurrent state, nor safely from a sliding-window cache
+        # sized to its window (a refused guess may have taken a cell the next token needs): such
+        # models decode without them.
+        no_rollback = (
+            llama_lib.llama_model_is_recurrent(llm._model.model)
+            or llama_lib.llama_model_is_hybrid(llm._model.model)
+            or self._n_swa > 0
+        )
+        self.draft = draft  # the runtime closes it with the model
+        self._draft = None if no_rollback else draft
+        self._lookup = lookup and not no_rollback and draft is None
+        self._costs = StepCosts()
+
+    @property
+    def speculating(self) -> str:
+        """Where guesses come from: "draft" (a draft model), "lookup" (the sequence itself) or ""."""
+        return "draft" if self._draft is not None else "lookup" if self._lookup else ""
 
     @property
     def active(self) -> int:
@@ -161,8 +223,17 @@ class Batcher:
             if not self._free:
                 sampler.close()
                 raise BatchFull(f"all {self.n_seq} answers at once are taken")
-            seq = _Seq(self._free.pop(0), list(prompt), sampler)
-            self._seqs[seq.seq_id] = seq
+            slot = max(self._free, key=lambda i: (common_prefix(self._cached[i], prompt), -self._used[i]))
+            self._free.remove(slot)
+            # The last prompt token is computed again whatever the cache holds: its logits are the
+            # answer's first token.
+            keep = min(common_prefix(self._cached[slot], prompt), len(prompt) - 1)
+            prior = PRIOR_DRAFT_MODEL if self._draft is not None else PRIOR_LOOKUP
+            tokens = list(prompt)
+            seq = _Seq(slot, tokens, len(prompt), sampler, Acceptance(prior), fed=keep)
+            if self._lookup:
+                seq.lookup = PromptLookup(tokens)
+            self._seqs[slot] = seq
         return BatchStream(self, seq)
 
     def _next_tokens(self, seq: _Seq) -> list[int]:
@@ -198,7 +269,6 @@ class Batcher:
                 return
             seq.closed = True
             seq.wants = False
-            # Its cells are freed between steps: by this thread now, or by the step running.
             if not self._stepping:
                 self._reap()
             self._cond.notify_all()
@@ -245,43 +315,69 @@ class Batcher:
         return [s for s in self._seqs.values() if s.wants and not s.closed and not s.answered]
 
     def _reap(self) -> None:
+        """Let go of closed sequences; their cache stays for the next prompt that starts the same way
+        (cut when it is reused, by the step that reuses it). A sequence that failed leaves nothing
+        to reuse."""
         for seq_id, seq in list(self._seqs.items()):
             if seq.closed:
-                llama_lib.llama_memory_seq_rm(self._mem, seq_id, -1, -1)
+                self._cached[seq_id] = [] if seq.error else seq.tokens[: seq.fed]
+                self._used[seq_id] = max(self._used) + 1
                 seq.sampler.close()
                 del self._seqs[seq_id]
                 self._free.append(seq_id)
                 self._free.sort()
 
+    def _cut(self, seq: _Seq) -> None:
+        """Drop what the slot's cache holds past what ``seq`` reuses."""
+        seq.trim = False
+        if seq.fed and llama_lib.llama_memory_seq_rm(self._mem, seq.seq_id, seq.fed, -1):
+            # A sliding-window cache forgets cells behind its window: reuse needs the window before
+            # the first new position to be there still.
+            oldest = int(llama_lib.llama_memory_seq_pos_min(self._mem, seq.seq_id))
+            if self._n_swa > 0 and oldest > max(0, seq.fed - self._n_swa):
+                seq.fed = 0
+        else:
+            seq.fed = 0
+        if seq.fed == 0:
+            llama_lib.llama_memory_seq_rm(self._mem, seq.seq_id, -1, -1)
+        self.reused += seq.fed
+
     def _step(self, ready: list[_Seq]) -> None:
         batch = self._batch
         n = 0
-        due: list[tuple[_Seq, int]] = []  # sequences that get a token, and the batch row of their logits
+        for seq in ready:
+            if seq.trim:
+                self._cut(seq)
+        # Each decoding sequence's last token, then its guesses; the batch row of its first logits.
+        due: list[tuple[_Seq, int, list[int]]] = []
         decoding = [s for s in ready if not s.prefilling]
+        guesses = self._guesses(decoding)
         for seq in decoding:
-            if seq.next_input is None:
-                continue
-            self._put(n, seq.next_input, seq.fed, seq.seq_id, True)
-            seq.fed += 1
-            due.append((seq, n))
-            n += 1
+            drafts = guesses.get(seq.seq_id, [])
+            due.append((seq, n, drafts))
+            for i, token in enumerate([seq.tokens[-1], *drafts]):
+                self._put(n, token, seq.fed + i, seq.seq_id, True)
+                n += 1
+            seq.fed += 1 + len(drafts)
+        decoded = n
         # Newcomers' prompts share one chunk a step while others decode, so that their next token
         # waits for one chunk at most, however many join at once.
         room = min(self._n_batch, n + CHUNK_WHILE_DECODING) if decoding else self._n_batch
         for seq in ready:
             if not seq.prefilling or n >= room:
                 continue
-            take = min(len(seq.prompt) - seq.fed, room - n)
+            take = min(seq.n_prompt - seq.fed, room - n)
             for i in range(take):
-                last = seq.fed + i == len(seq.prompt) - 1
-                self._put(n, seq.prompt[seq.fed + i], seq.fed + i, seq.seq_id, last)
+                last = seq.fed + i == seq.n_prompt - 1
+                self._put(n, seq.tokens[seq.fed + i], seq.fed + i, seq.seq_id, last)
                 if last:
-                    due.append((seq, n))
+                    due.append((seq, n, []))
                 n += 1
             seq.fed += take
         if n == 0:
             return
         batch.n_tokens = n
+        started = time.perf_counter()
         rc = llama_lib.llama_decode(self._ctx, batch)
         self.steps += 1
         if rc != 0:
@@ -290,8 +386,46 @@ class Batcher:
                 for seq in ready:
                     seq.error = why
             return
-        for seq, row in due:
-            self._sample(seq, row)
+        if n == decoded:  # a prompt's chunk would make the step look dearer than guessing makes it
+            self._costs.observe(n, time.perf_counter() - started)
+        for seq, row, drafts in due:
+            self._verify(seq, row, drafts)
+
+    def _guesses(self, decoding: list[_Seq]) -> dict[int, list[int]]:
+        """The tokens guessed after each decoding sequence's last one, as long as they are worth it."""
+        if not decoding or not (self._draft or self._lookup):
+            return {}
+        step_s = self._draft.step_s if self._draft is not None else 0.0
+        # Guessed tokens are priced against the step's own cost: one token per decoding sequence.
+        base = len(decoding)
+        room = self._n_batch - base - (CHUNK_WHILE_DECODING if len(decoding) < len(self._seqs) else 0)
+        lengths: dict[int, int] = {}
+        for seq in decoding:
+            most = min(MAX_DRAFT, room, self._n_ctx - seq.fed - 2)
+            m = draft_length(seq.acceptance.rate, base, self._costs, step_s, most) if most > 0 else 0
+            # Guesses that stopped paying are tried again now and then: the text, or the machine's
+            # load, may have changed since.
+            seq.quiet = 0 if m else seq.quiet + 1
+            if not m and most > 0 and seq.quiet >= EXPLORE_EVERY:
+                m, seq.quiet = 1, 0
+            if m:
+                lengths[seq.seq_id] = m
+                base += m
+                room -= m
+        if not lengths:
+            return {}
+        by_id = {s.seq_id: s for s in decoding}
+        if self._draft is not None:
+            made = self._draft.propose({i: (by_id[i].tokens, m) for i, m in lengths.items()})
+        else:
+            made = {i: lookup.propose(m) for i, m in lengths.items() if (lookup := by_id[i].lookup)}
+        # A guess is only that: one past the target's vocabulary ends the guesses there.
+        out: dict[int, list[int]] = {}
+        for i, drafts in made.items():
+            valid = next((k for k, t in enumerate(drafts) if not 0 <= t < self._n_vocab), len(drafts))
+            if valid:
+                out[i] = drafts[:valid]
+        return out
 
     def _put(self, i: int, token: int, pos: int, seq_id: int, logits: bool) -> None:
         batch = self._batch
@@ -301,25 +435,40 @@ class Batcher:
         batch.seq_id[i][0] = seq_id
         batch.logits[i] = logits
 
-    def _sample(self, seq: _Seq, row: int) -> None:
+    def _verify(self, seq: _Seq, row: int, drafts: list[int]) -> None:
+        """Draw ``seq``'s tokens from rows ``row`` on: each guess the draw equals is kept and the next
+        row drawn, up to the first draw that differs (which replaces that guess) or the last row."""
+        out: list[int] = []
         try:
-            if self.record_margins:
-                seq.margins.append(self._margin(row))
-            token = seq.sampler.sample(self._ctx, row)
+            for i in range(len(drafts) + 1):
+                if self.record_margins:
+                    seq.margins.append(self._margin(row + i))
+                token = seq.sampler.sample(self._ctx, row + i)
+                out.append(token)
+                if i == len(drafts) or token != drafts[i]:
+                    break
         except Exception as exc:  # this sequence's sampler failed; the others go on
             with self._cond:
                 seq.error = f"sampling failed: {exc}"
             return
+        kept = len(out) - 1
+        seq.acceptance.update(len(drafts), kept)
+        if kept < len(drafts):
+            seq.fed -= len(drafts) - kept
+            if not llama_lib.llama_memory_seq_rm(self._mem, seq.seq_id, seq.fed, -1):
+                with self._cond:
+                    seq.error = "llama.cpp could not take back the refused guesses"
+                return
         with self._cond:
-            seq.next_input = token
-            seq.made.append(token)
+            seq.tokens.extend(out)
+            seq.made.extend(out)
             seq.wants = False
             self._cond.notify_all()
 
     def _margin(self, row: int) -> float:
         import numpy as np
 
-        logits = np.ctypeslib.as_array(llama_lib.llama_get_logits_ith(self._ctx, row), (self._llm.n_vocab(),))
+        logits = np.ctypeslib.as_array(llama_lib.llama_get_logits_ith(self._ctx, row), (self._n_vocab,))
         top = np.partition(logits, -2)[-2:]
         return float(abs(top[1] - top[0]))
 
@@ -345,9 +494,24 @@ class BatchStream(Detokenizer):
     """One answer of a ``Batcher``'s batch, as ``decode.answer`` drives it."""
 
     def __init__(self, batcher: Batcher, seq: _Seq) -> None:
-        super().__init__(batcher._llm, seq.prompt)
+        super().__init__(batcher._llm, seq.tokens[: seq.n_prompt])
         self._batcher = batcher
         self._seq = seq
+
+    @property
+    def drafted(self) -> int:
+        """Tokens guessed ahead of this answer so far."""
+        return self._seq.acceptance.drafted
+
+    @property
+    def accepted(self) -> int:
+        """How many of the guesses were the model's own next tokens."""
+        return self._seq.acceptance.taken
+
+    @property
+    def guess_passes(self) -> int:
+        """How many of the model's passes for this answer verified guesses."""
+        return self._seq.acceptance.passes
 
     @property
     def margins(self) -> list[float]:

@@ -49,6 +49,21 @@ class Stream(Protocol):
         """Free what the stream holds; the answer has ended (or failed)."""
         ...
 
+    @property
+    def drafted(self) -> int:
+        """Tokens guessed ahead of the answer so far (speculative decoding); 0 without it."""
+        ...
+
+    @property
+    def accepted(self) -> int:
+        """How many of those guesses were the model's own next tokens."""
+        ...
+
+    @property
+    def guess_passes(self) -> int:
+        """How many of the model's passes verified guesses."""
+        ...
+
 
 class Runtime(Protocol):
     """What a backend provides the engine: a model it loads, and answers from it."""
@@ -110,6 +125,7 @@ def answer(
     try:
         reason = _decode(runtime, stream, req, len(prompt), n_ctx, stops, emit, cancelled, said)
         last_text = stream.rest()
+        drafted, accepted, passes = stream.drafted, stream.accepted, stream.guess_passes
     finally:
         stream.close()
     # What the stop scanner held back (text that might have begun a stop) is shown after all, unless
@@ -126,6 +142,9 @@ def answer(
         ttft_s=(said.first_at or ended) - started,
         # From the first token to the last one shown: the step that found the end adds no token.
         decode_s=said.last_at - said.first_at if said.first_at else 0.0,
+        drafted=drafted,
+        accepted=accepted,
+        guess_passes=passes,
     )
 
 

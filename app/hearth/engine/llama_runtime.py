@@ -29,6 +29,7 @@ from hearth.core.plan import split_key
 from hearth.core.profile import read_profile
 from hearth.engine import backends
 from hearth.engine.batch import Batcher, BatchStream, Detokenizer
+from hearth.engine.draft_model import DraftModel, check_compatible
 from hearth.engine.errors import BadRequest, EngineError, LoadCancelled, LoadFailed, NoModelLoaded
 from hearth.engine.messages import ChatMessage, Generate, Loaded, LoadModel, Sampling, parse_cache_type
 from hearth.engine.threads import resolve as resolve_threads
@@ -134,9 +135,10 @@ def _model_params_hook(
 
 
 @contextlib.contextmanager
-def _context_params_hook(n_seq: int) -> Iterator[None]:
+def _context_params_hook(n_seq: int, batched: bool = False) -> Iterator[None]:
     """Give the context room for ``n_seq`` sequences, each with its own part of the KV cache, for one
-    load (``Llama()`` builds its context parameters from the defaults and exposes neither field)."""
+    load (``Llama()`` builds its context parameters from the defaults and exposes neither field).
+    ``batched``: the ``Batcher`` drives it, whatever ``n_seq``."""
     original = llama_lib.llama_context_default_params
 
     def params() -> llama_lib.llama_context_params:
@@ -146,7 +148,7 @@ def _context_params_hook(n_seq: int) -> Iterator[None]:
         p.kv_unified = False
         return p
 
-    if n_seq > 1:
+    if n_seq > 1 or batched:
         llama_lib.llama_context_default_params = params
     try:
         yield
@@ -223,7 +225,11 @@ def _open(
     backends.load()
     threads = resolve_threads(req.n_threads)
     n_gpu_layers, split, host_gpus = _placement(req, rpc_servers)
-    with _model_params_hook(progress, rpc_servers, host_gpus, no_alloc), _context_params_hook(req.parallel):
+    speculating = bool(req.draft or req.lookup)
+    with (
+        _model_params_hook(progress, rpc_servers, host_gpus, no_alloc),
+        _context_params_hook(req.parallel, speculating),
+    ):
         return llama_cpp.Llama(
             req.path,
             n_ctx=req.n_ctx * req.parallel,
@@ -295,8 +301,9 @@ class LlamaRuntime:
             ) from None
         self.llm = llm
         self.path = req.path
-        if req.parallel > 1:
-            self.batcher = Batcher(llm, req.parallel, req.n_batch)
+        draft = self._open_draft(req, llm) if req.draft else None
+        if req.parallel > 1 or draft is not None or req.lookup:
+            self.batcher = Batcher(llm, req.parallel, req.n_batch, draft=draft, lookup=req.lookup)
         template = llm.metadata.get("tokenizer.chat_template")
         self._formatter = None
         if template:
@@ -317,7 +324,42 @@ class LlamaRuntime:
             load_s=time.perf_counter() - started,
             buffers=llama_log.buffer_sizes(_log_since()),
             parallel=self.parallel,
+            speculation=self.batcher.speculating if self.batcher is not None else "",
         )
+
+    def _open_draft(self, req: LoadModel, target: llama_cpp.Llama) -> DraftModel:
+        """The draft model for ``req``, on this machine's first accelerator when it has one."""
+        from hearth.engine import ggml
+
+        if not os.path.exists(req.draft):
+            target.close()
+            self.llm = None
+            raise LoadFailed(f"there is no draft model at {req.draft}: choose another or none")
+        threads = resolve_threads(req.n_threads)
+        try:
+            with _context_params_hook(req.parallel, True):
+                llm = llama_cpp.Llama(
+                    req.draft,
+                    n_ctx=req.n_ctx * req.parallel,
+                    n_batch=req.n_batch,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    n_gpu_layers=-1 if ggml.accelerators() else 0,
+                    use_mmap=req.use_mmap,
+                    verbose=False,
+                )
+        except ValueError as exc:
+            target.close()
+            self.llm = None
+            raise LoadFailed(f"llama.cpp could not load the draft model {req.draft}{_why(exc)}") from None
+        try:
+            check_compatible(target, llm, req.draft)
+        except BadRequest:
+            llm.close()
+            target.close()
+            self.llm = None
+            raise
+        return DraftModel(llm, req.parallel, req.n_batch)
 
     @property
     def parallel(self) -> int:
@@ -333,6 +375,8 @@ class LlamaRuntime:
     def unload(self) -> None:
         if self.batcher is not None:
             self.batcher.close()
+            if self.batcher.draft is not None:
+                self.batcher.draft.close()
             self.batcher = None
         if self.llm is not None:
             self.llm.close()
@@ -430,6 +474,10 @@ def _json_or_text(text: str) -> object:
 
 class _LlamaStream(Detokenizer):
     """An answer from llama-cpp-python's generator: one token a step, the prompt evaluated on the first."""
+
+    drafted = 0  # it guesses nothing ahead
+    accepted = 0
+    guess_passes = 0
 
     def __init__(self, llm: llama_cpp.Llama, prompt: list[int], sampling: Sampling) -> None:
         super().__init__(llm, prompt)

@@ -93,6 +93,11 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
     # How many answers the model decodes at once (continuous batching), each with a context of
     # ``n_ctx`` tokens: the KV cache holds ``parallel`` times as much. 1: one answer at a time.
     parallel: int = 1
+    # Speculative decoding: a draft model's GGUF (same tokenizer, far smaller) that guesses tokens for
+    # this one to verify several at a time; "": none. ``lookup``: without a draft model, guess from
+    # what the answer and its prompt already say (prompt lookup).
+    draft: str = ""
+    lookup: bool = False
 
     def __post_init__(self) -> None:
         # Typed callers cannot get these wrong; a string from outside (a setting, an API request) is
@@ -246,6 +251,8 @@ class Loaded(msgspec.Struct, tag="loaded", frozen=True):
     tools: bool = False
     # How many answers it decodes at once; ``n_ctx`` is each one's context.
     parallel: int = 1
+    # Where guessed tokens come from: "draft" (the draft model), "lookup" (the answer itself) or "".
+    speculation: str = ""
 
 
 class Unloaded(msgspec.Struct, tag="unloaded", frozen=True):
@@ -265,6 +272,15 @@ class Done(msgspec.Struct, tag="done", frozen=True):
     completion_tokens: int
     ttft_s: float
     decode_s: float
+    # Speculative decoding: tokens guessed ahead, and how many of them the model confirmed.
+    drafted: int = 0
+    accepted: int = 0
+    guess_passes: int = 0  # the model's passes that verified guesses
+
+    @property
+    def acceptance(self) -> float | None:
+        """The share of guessed tokens the model confirmed; None when nothing was guessed."""
+        return self.accepted / self.drafted if self.drafted else None
 
     @property
     def decode_tokens_per_s(self) -> float:

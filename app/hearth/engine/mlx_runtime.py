@@ -123,6 +123,10 @@ class MlxRuntime:
 class _MlxStream:
     """An answer from mlx-lm's generate_step: one token a step, the prompt evaluated on the first."""
 
+    drafted = 0  # MLX answers without speculation
+    accepted = 0
+    guess_passes = 0
+
     def __init__(self, steps: Generator[tuple[Any, Any], None, None], detokenizer: Any) -> None:
         self._steps = steps
         self._detokenizer = detokenizer

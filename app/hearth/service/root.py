@@ -28,6 +28,7 @@ from hearth.service.api_settings import ApiControl
 from hearth.service.conversations import Conversations
 from hearth.service.devices import Devices
 from hearth.service.donation import Donating
+from hearth.service.drafting import Drafting
 from hearth.service.embeddings import Embeddings
 from hearth.service.events import Event, Events
 from hearth.service.memory_check import MemoryCheck
@@ -39,7 +40,7 @@ from hearth.service.pools import NodePools
 from hearth.service.reservations import Reservations
 from hearth.service.serving import Serving
 from hearth.service.serving_state import Loaded
-from hearth.store.settings import ApiSettings
+from hearth.store.settings import ApiSettings, Speculation
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,6 +52,7 @@ class Hearth:
         options: NodeOptions,
         show_code: Callable[[CodeShown], None] | None = None,
         api_settings: ApiSettings | None = None,
+        speculation: Speculation | None = None,
     ) -> None:
         self.events = Events()
         self._disk = ThreadPoolExecutor(1, thread_name_prefix="hearth-disk")
@@ -60,7 +62,10 @@ class Hearth:
         self.devices = Devices(self._node)
         self.donation = Donating(self._node)
         self.plans = Plans(self._node, self._sizing, lambda: self.serving.state, self._profile)
-        self.serving = Serving(self._engine, NodePools(self._node), self.plans, self.events.emit)
+        self.drafting = Drafting(self._library_profiles, self._profile, speculation)
+        self.serving = Serving(
+            self._engine, NodePools(self._node), self.plans, self.events.emit, guesser=self.drafting
+        )
         self.reservations = Reservations(NodePools(self._node))
         self.api = ApiControl(self._on_disk, self.events.emit, api_settings)
         self.models = Models(self._on_disk, self.events.emit, self._served_path)
@@ -87,6 +92,9 @@ class Hearth:
 
     async def _profile(self, path: str) -> Any:
         return await self._on_disk(profile_of, path)
+
+    async def _library_profiles(self) -> list[ModelProfile]:
+        return [e.profile for e in await self.models.entries() if e.profile is not None]
 
     def _served_profile(self) -> ModelProfile | None:
         state = self.serving.state
@@ -118,9 +126,10 @@ async def running(
     options: NodeOptions,
     show_code: Callable[[CodeShown], None] | None = None,
     api_settings: ApiSettings | None = None,
+    speculation: Speculation | None = None,
 ) -> AsyncIterator[Hearth]:
     """This device's services, started; stopped on the way out however it is left."""
-    hearth = Hearth(options, show_code, api_settings)
+    hearth = Hearth(options, show_code, api_settings, speculation)
     try:
         await hearth.start()
         yield hearth

@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import msgspec
+
 from hearth.core.load_progress import device_progress
 from hearth.core.plan import HOST, Plan, PlanError
 from hearth.core.planner import Prediction
 from hearth.core.profile import ModelProfile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineDied, EngineError
+from hearth.service.drafting import Guessing
 from hearth.service.errors import ServiceError
 from hearth.service.events import Event
 from hearth.service.plans import Plans
@@ -63,6 +66,14 @@ class Engine(Protocol):
     async def kill(self) -> None: ...
 
 
+class Guesser(Protocol):
+    """How loads guess tokens ahead (``service.drafting.Drafting`` over the library)."""
+
+    async def for_load(self, profile: ModelProfile, n_ctx: int, held_here: int) -> Guessing: ...
+
+    def record(self, target: str, draft: str, done: m.Done) -> None: ...
+
+
 class Serving:
     def __init__(
         self,
@@ -70,8 +81,11 @@ class Serving:
         pools: Pools,
         plans: Plans,
         emit: Callable[[Event], None],
+        guesser: Guesser | None = None,
     ) -> None:
         self._engine = engine
+        self._guesser = guesser
+        self._guessing = Guessing()
         self._pools = pools
         self._plans = plans
         self._emit = emit
@@ -131,7 +145,8 @@ class Serving:
                 self._pool = await self._pools.open(profile, plan, n_ctx)
             endpoints = self._pool.endpoints if self._pool else []
             request = m.LoadModel.for_plan(profile, plan, n_ctx, rpc_servers=endpoints, threads=threads)
-            loaded = await self._engine.load(request, progress)
+            loaded = await self._load_guessing(profile, request, held.get(HOST, 0), progress)
+            held[HOST] = held.get(HOST, 0) + self._guessing.draft_bytes
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
                 # The user cancelled: a fresh engine process is certain to hold nothing half-loaded.
@@ -143,6 +158,32 @@ class Serving:
         model = Loaded(profile, plan, n_ctx, serving, loaded, held, tokens_per_s)
         self._become(model)
         return model
+
+    async def _load_guessing(
+        self, profile: ModelProfile, request: m.LoadModel, held_here: int, progress: Callable[[float], None]
+    ) -> m.Loaded:
+        """Load ``request`` with the guessing chosen for it; a draft model that llama.cpp refuses
+        (its vocabulary differs after all) gives way to guesses from the answer's own text."""
+        guessing = Guessing()
+        if self._guesser is not None:
+            guessing = await self._guesser.for_load(profile, request.n_ctx, held_here)
+        draft = guessing.draft.path if guessing.draft is not None else ""
+        self._guessing = guessing
+        try:
+            return await self._engine.load(
+                msgspec.structs.replace(request, draft=draft, lookup=guessing.lookup), progress
+            )
+        except EngineError as exc:
+            if not draft or "cannot draft" not in str(exc):
+                raise
+            log.warning("%s; guessing from the answers' own text instead", exc)
+            self._guessing = Guessing(lookup=True)
+            return await self._engine.load(msgspec.structs.replace(request, lookup=True), progress)
+
+    @property
+    def guessing(self) -> Guessing:
+        """How the loaded model's answers guess tokens ahead."""
+        return self._guessing
 
     async def load_between_answers(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> Loaded:
         """``load``, once the answers under way have ended; answers asked for meanwhile wait for the
@@ -298,7 +339,12 @@ class Serving:
         Cancelling the caller stops its answer at once, and only its answer."""
         self._turns.at_once = self._at_once()
         async with self._turns.turn(who, client):
-            return await self._engine.generate(request, on_token)
+            done = await self._engine.generate(request, on_token)
+        model = self.loaded()
+        if self._guesser is not None and model is not None and done.drafted:
+            draft = self._guessing.draft.path if self._guessing.draft is not None else ""
+            self._guesser.record(model.profile.path, draft, done)
+        return done
 
     async def stop_answer(self, who: Who, task: asyncio.Task[Any]) -> None:
         """Stop the answer ``task`` awaits: one under way ends as "stopped" with what was said (the

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+import msgspec
+
 from hearth.core.formats import ModelFormat
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
@@ -18,6 +20,7 @@ from hearth.engine.errors import EngineDied, EngineError
 from hearth.engine.messages import Done, Loaded, Sampling
 from hearth.models.mlx_model import is_mlx_model
 from hearth.service.chat import ChatSession
+from hearth.service.drafting import Guessing
 from hearth.store import paths
 from hearth.store.conversations import ConversationStore
 
@@ -56,8 +59,10 @@ class SoloChat:
         history: bool = True,
         system_prompt: str = "",
         sampling: Sampling | None = None,
+        guessing: Guessing | None = None,
     ) -> None:
         self.model = model
+        self.guessing = guessing or Guessing()
         self.n_ctx = n_ctx
         self.threads = threads
         self.gpu_layers = gpu_layers
@@ -68,7 +73,12 @@ class SoloChat:
         )
 
     def request(self, reservation: Reservation | None = None) -> m.LoadModel:
-        """The load: alone (llama.cpp, or MLX for an MLX folder), or over the reserved workers."""
+        """The load: alone (llama.cpp, or MLX for an MLX folder), or over the reserved workers; with
+        the guessing chosen for it."""
+        draft = self.guessing.draft.path if self.guessing.draft is not None else ""
+        return msgspec.structs.replace(self._placed(reservation), draft=draft, lookup=self.guessing.lookup)
+
+    def _placed(self, reservation: Reservation | None) -> m.LoadModel:
         if reservation is None:
             backend = m.BACKEND_OF[ModelFormat.MLX if is_mlx_model(self.model) else ModelFormat.GGUF]
             return m.LoadModel(

