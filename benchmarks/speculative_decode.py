@@ -142,16 +142,16 @@ async def measure(args: argparse.Namespace, workers: list[str]) -> list[Row]:
     target = widened(draft, CACHE / f"smollm2-135m-{args.target.lower()}.gguf", args.target)
     threads = args.threads or default_threads()
     # A worker serves one host at a time: each side has two of its own.
-    def load(side: int) -> m.LoadModel:
+    def load_for(side: int) -> m.LoadModel:
         if workers:
             return thirds_load(target, args.ctx, threads, workers[2 * side : 2 * side + 2], 1)
         return m.LoadModel(str(target), n_ctx=args.ctx, n_threads=threads)
 
-    base = load(0)
+    base = load_for(0)
     sides = {
         "plain": base,
-        "draft": msgspec.structs.replace(load(1), draft=str(draft)),
-        "lookup": msgspec.structs.replace(load(2), lookup=True),
+        "draft": msgspec.structs.replace(load_for(1), draft=str(draft)),
+        "lookup": msgspec.structs.replace(load_for(2), lookup=True),
     }
     rows = {
         "draft model, chat": ("draft", "chat"),

@@ -58,7 +58,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="178"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
         <source>Send</source>
         <translation>보내기</translation>
     </message>
@@ -193,65 +193,70 @@
         <translation>코드 블록 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="543"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="542"/>
+        <source>%1 % of guesses kept</source>
+        <translation>추측 %1 % 적중</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="545"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
         <source>Answering another app…</source>
         <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="561"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="560"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="563"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
         <source>You</source>
         <translation>나</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
         <source>Copy</source>
         <translation>복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
         <source>code</source>
         <translation>코드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="606"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
         <source>failed: %1</source>
         <translation>실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="612"/>
         <source>failed</source>
         <translation>실패</translation>
     </message>
@@ -259,37 +264,37 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="70"/>
+        <location filename="../app/hearth/cli/chat.py" line="73"/>
         <source>this device</source>
         <translation>이 기기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="72"/>
+        <location filename="../app/hearth/cli/chat.py" line="75"/>
         <source>pooled over %1: %2</source>
         <translation>%1 기기를 합쳐 실행: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="124"/>
+        <location filename="../app/hearth/cli/chat.py" line="128"/>
         <source>could not load %1: %2</source>
         <translation>%1을(를) 불러오지 못했습니다: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="144"/>
+        <location filename="../app/hearth/cli/chat.py" line="148"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="149"/>
+        <location filename="../app/hearth/cli/chat.py" line="153"/>
         <source>the answer stopped: %1</source>
         <translation>답변이 멈췄습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="160"/>
+        <location filename="../app/hearth/cli/chat.py" line="164"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>메시지를 입력하고 Enter를 누르세요. Ctrl-C는 답변을 멈추고, /exit 또는 Ctrl-D는 나갑니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="181"/>
+        <location filename="../app/hearth/cli/chat.py" line="185"/>
         <source>cannot pool again: %1</source>
         <translation>기기를 다시 합치지 못했습니다: %1</translation>
     </message>
@@ -309,42 +314,42 @@
         <translation>일시 중지됨: 같은 명령을 다시 실행하면 이어서 받습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="169"/>
+        <location filename="../app/hearth/cli/node.py" line="172"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1에 6자리 코드가 표시됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="180"/>
+        <location filename="../app/hearth/cli/node.py" line="183"/>
         <source>pairing failed: %1</source>
         <translation>페어링 실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="182"/>
+        <location filename="../app/hearth/cli/node.py" line="185"/>
         <source>paired with %1</source>
         <translation>%1과(와) 페어링했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="188"/>
+        <location filename="../app/hearth/cli/node.py" line="191"/>
         <source>Code: </source>
         <translation>코드: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="191"/>
+        <location filename="../app/hearth/cli/node.py" line="194"/>
         <source>no code was entered</source>
         <translation>코드를 입력하지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="208"/>
+        <location filename="../app/hearth/cli/node.py" line="211"/>
         <source>forgot %1</source>
         <translation>%1을(를) 지웠습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="217"/>
+        <location filename="../app/hearth/cli/node.py" line="220"/>
         <source>added %1 at %2</source>
         <translation>%1을(를) %2 주소로 추가했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="218"/>
+        <location filename="../app/hearth/cli/node.py" line="221"/>
         <source>pair with: %1</source>
         <translation>페어링하려면: %1</translation>
     </message>
@@ -359,17 +364,17 @@
         <translation>계산 버퍼는 llama.cpp가 이 계획에 대해 계산한 크기입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="44"/>
+        <location filename="../app/hearth/cli/serve.py" line="45"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>%1을(를) 계획 %2(컨텍스트 %3)로 불러오는 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="56"/>
+        <location filename="../app/hearth/cli/serve.py" line="57"/>
         <source>serving %1 at %2</source>
         <translation>%1을(를) %2에서 제공 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="64"/>
+        <location filename="../app/hearth/cli/serve.py" line="65"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>모든 요청에 키가 필요합니다: `hearth serve`에 --show-key를 붙이면 보여 줍니다</translation>
     </message>
@@ -626,6 +631,29 @@
         <location filename="../app/hearth/ui/downloads_view.py" line="102"/>
         <source>No downloads. Pick a model from the catalog or a hub search.</source>
         <translation>다운로드가 없습니다. 카탈로그에서 모델을 고르거나 허브에서 검색하세요.</translation>
+    </message>
+</context>
+<context>
+    <name>GuessingBox</name>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="18"/>
+        <source>A draft model of the library, else the answer&apos;s own text</source>
+        <translation>라이브러리의 초안 모델, 없으면 답변 자체의 텍스트</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="19"/>
+        <source>From the answer&apos;s own text only</source>
+        <translation>답변 자체의 텍스트로만</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="20"/>
+        <source>Off</source>
+        <translation>끔</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="27"/>
+        <source>A small model with the same tokenizer, or the text said so far, guesses the next few tokens and the model checks them in one pass: the same answer, sooner. Applies to the next model loaded.</source>
+        <translation>같은 토크나이저를 쓰는 작은 모델이나 지금까지의 텍스트가 다음 몇 개의 토큰을 추측하고, 모델이 한 번에 확인합니다. 같은 답을 더 빨리 얻습니다. 다음에 불러오는 모델부터 적용됩니다.</translation>
     </message>
 </context>
 <context>
@@ -1503,72 +1531,77 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="43"/>
         <source>As the system</source>
         <translation>시스템 설정대로</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
         <source>Light</source>
         <translation>밝게</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="42"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Dark</source>
         <translation>어둡게</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="47"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>페어링된 기기가 이 기기의 연산 자원을 쓰도록 허용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="54"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
         <source>half of this device&apos;s memory</source>
         <translation>이 기기 메모리의 절반</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="60"/>
         <source>all cores</source>
         <translation>모든 코어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="62"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>계획에 든 기기가 빠지면 남은 기기로 가장 좋은 계획을 불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="63"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="71"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="69"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
         <source>Theme</source>
         <translation>테마</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
         <source>Memory cap</source>
         <translation>메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
         <source>Thread cap</source>
         <translation>스레드 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <source>Guess tokens ahead</source>
+        <translation>토큰 미리 추측</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="108"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>격리되지 않음: 이 컴퓨터의 다른 계정이 페어링된 기기를 위해 실행하는 작업 프로세스에 접근할 수 있습니다(%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="125"/>
         <source>Saved.</source>
         <translation>저장했습니다.</translation>
     </message>

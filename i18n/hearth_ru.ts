@@ -58,7 +58,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="178"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
         <source>Send</source>
         <translation>Отправить</translation>
     </message>
@@ -193,18 +193,23 @@
         <translation>Копировать блок кода</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="543"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="542"/>
+        <source>%1 % of guesses kept</source>
+        <translation>угадано %1 %</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="545"/>
         <source>Stopped</source>
         <translation>Остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
         <source>Answering another app…</source>
         <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="561"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="560"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="563"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>ещё %n ждёт</numerusform>
@@ -213,47 +218,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
         <source>Stop</source>
         <translation>Остановить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
         <source>You</source>
         <translation>Вы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
         <source>Copy</source>
         <translation>Копировать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
         <source>code</source>
         <translation>код</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="606"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
         <source>failed: %1</source>
         <translation>ошибка: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="612"/>
         <source>failed</source>
         <translation>ошибка</translation>
     </message>
@@ -261,37 +266,37 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="70"/>
+        <location filename="../app/hearth/cli/chat.py" line="73"/>
         <source>this device</source>
         <translation>это устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="72"/>
+        <location filename="../app/hearth/cli/chat.py" line="75"/>
         <source>pooled over %1: %2</source>
         <translation>объединено: %1; план %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="124"/>
+        <location filename="../app/hearth/cli/chat.py" line="128"/>
         <source>could not load %1: %2</source>
         <translation>не удалось загрузить %1: %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="144"/>
+        <location filename="../app/hearth/cli/chat.py" line="148"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="149"/>
+        <location filename="../app/hearth/cli/chat.py" line="153"/>
         <source>the answer stopped: %1</source>
         <translation>ответ прервался: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="160"/>
+        <location filename="../app/hearth/cli/chat.py" line="164"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>Введите сообщение и нажмите Enter. Ctrl-C останавливает ответ; /exit или Ctrl-D — выход.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="181"/>
+        <location filename="../app/hearth/cli/chat.py" line="185"/>
         <source>cannot pool again: %1</source>
         <translation>не удалось снова объединить устройства: %1</translation>
     </message>
@@ -311,42 +316,42 @@
         <translation>приостановлено: запустите ту же команду ещё раз, чтобы продолжить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="169"/>
+        <location filename="../app/hearth/cli/node.py" line="172"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 показывает 6-значный код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="180"/>
+        <location filename="../app/hearth/cli/node.py" line="183"/>
         <source>pairing failed: %1</source>
         <translation>сопряжение не удалось: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="182"/>
+        <location filename="../app/hearth/cli/node.py" line="185"/>
         <source>paired with %1</source>
         <translation>сопряжено с %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="188"/>
+        <location filename="../app/hearth/cli/node.py" line="191"/>
         <source>Code: </source>
         <translation>Код: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="191"/>
+        <location filename="../app/hearth/cli/node.py" line="194"/>
         <source>no code was entered</source>
         <translation>код не введён</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="208"/>
+        <location filename="../app/hearth/cli/node.py" line="211"/>
         <source>forgot %1</source>
         <translation>забыто: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="217"/>
+        <location filename="../app/hearth/cli/node.py" line="220"/>
         <source>added %1 at %2</source>
         <translation>добавлено: %1 по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="218"/>
+        <location filename="../app/hearth/cli/node.py" line="221"/>
         <source>pair with: %1</source>
         <translation>для сопряжения: %1</translation>
     </message>
@@ -361,17 +366,17 @@
         <translation>Вычислительные буферы — по расчёту llama.cpp для этого плана.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="44"/>
+        <location filename="../app/hearth/cli/serve.py" line="45"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>загрузка %1 по плану %2 (контекст %3)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="56"/>
+        <location filename="../app/hearth/cli/serve.py" line="57"/>
         <source>serving %1 at %2</source>
         <translation>%1 доступна по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="64"/>
+        <location filename="../app/hearth/cli/serve.py" line="65"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>каждому запросу нужен ключ: `hearth serve` покажет его с --show-key</translation>
     </message>
@@ -628,6 +633,29 @@
         <location filename="../app/hearth/ui/downloads_view.py" line="102"/>
         <source>No downloads. Pick a model from the catalog or a hub search.</source>
         <translation>Загрузок нет. Выберите модель в каталоге или найдите её на хабе.</translation>
+    </message>
+</context>
+<context>
+    <name>GuessingBox</name>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="18"/>
+        <source>A draft model of the library, else the answer&apos;s own text</source>
+        <translation>Черновая модель из библиотеки, иначе сам текст ответа</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="19"/>
+        <source>From the answer&apos;s own text only</source>
+        <translation>Только по тексту самого ответа</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="20"/>
+        <source>Off</source>
+        <translation>Выключено</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="27"/>
+        <source>A small model with the same tokenizer, or the text said so far, guesses the next few tokens and the model checks them in one pass: the same answer, sooner. Applies to the next model loaded.</source>
+        <translation>Небольшая модель с тем же токенизатором или уже сказанный текст угадывает следующие несколько токенов, а модель проверяет их за один проход: тот же ответ, но быстрее. Применяется к следующей загруженной модели.</translation>
     </message>
 </context>
 <context>
@@ -1513,72 +1541,77 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="43"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
         <source>Light</source>
         <translation>Светлая</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="42"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Dark</source>
         <translation>Тёмная</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="47"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>Разрешить сопряжённым устройствам использовать ресурсы этого устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="54"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
         <source>half of this device&apos;s memory</source>
         <translation>половина памяти этого устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="60"/>
         <source>all cores</source>
         <translation>все ядра</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="62"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>Если устройство из плана отключится, загружать лучший план для оставшихся устройств</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="63"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="71"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="69"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
         <source>Theme</source>
         <translation>Тема</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
         <source>Memory cap</source>
         <translation>Предел памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
         <source>Thread cap</source>
         <translation>Предел потоков</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <source>Guess tokens ahead</source>
+        <translation>Угадывать токены заранее</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="108"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>Без изоляции: другие учётные записи на этом компьютере могут обращаться к рабочим процессам, которые он запускает для сопряжённых устройств (%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="125"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>

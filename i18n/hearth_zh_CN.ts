@@ -58,7 +58,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="178"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
@@ -193,65 +193,70 @@
         <translation>复制代码块</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="543"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="542"/>
+        <source>%1 % of guesses kept</source>
+        <translation>猜中 %1 %</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/chat_page.py" line="545"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="556"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
         <source>Answering another app…</source>
         <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="561"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="560"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="563"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="571"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="584"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
         <source>code</source>
         <translation>代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="606"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
         <source>failed: %1</source>
         <translation>失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="612"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -259,37 +264,37 @@
 <context>
     <name>Cli</name>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="70"/>
+        <location filename="../app/hearth/cli/chat.py" line="73"/>
         <source>this device</source>
         <translation>本设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="72"/>
+        <location filename="../app/hearth/cli/chat.py" line="75"/>
         <source>pooled over %1: %2</source>
         <translation>合并运行于 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="124"/>
+        <location filename="../app/hearth/cli/chat.py" line="128"/>
         <source>could not load %1: %2</source>
         <translation>无法加载 %1：%2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="144"/>
+        <location filename="../app/hearth/cli/chat.py" line="148"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="149"/>
+        <location filename="../app/hearth/cli/chat.py" line="153"/>
         <source>the answer stopped: %1</source>
         <translation>回答中断：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="160"/>
+        <location filename="../app/hearth/cli/chat.py" line="164"/>
         <source>Type a message and press Enter. Ctrl-C stops an answer; /exit or Ctrl-D leaves.</source>
         <translation>输入消息后按 Enter。Ctrl-C 停止回答；/exit 或 Ctrl-D 退出。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/chat.py" line="181"/>
+        <location filename="../app/hearth/cli/chat.py" line="185"/>
         <source>cannot pool again: %1</source>
         <translation>无法重新合并设备：%1</translation>
     </message>
@@ -309,42 +314,42 @@
         <translation>已暂停：再次运行同一命令即可继续</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="169"/>
+        <location filename="../app/hearth/cli/node.py" line="172"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 上显示了一个 6 位数字的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="180"/>
+        <location filename="../app/hearth/cli/node.py" line="183"/>
         <source>pairing failed: %1</source>
         <translation>配对失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="182"/>
+        <location filename="../app/hearth/cli/node.py" line="185"/>
         <source>paired with %1</source>
         <translation>已与 %1 配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="188"/>
+        <location filename="../app/hearth/cli/node.py" line="191"/>
         <source>Code: </source>
         <translation>代码：</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="191"/>
+        <location filename="../app/hearth/cli/node.py" line="194"/>
         <source>no code was entered</source>
         <translation>未输入代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="208"/>
+        <location filename="../app/hearth/cli/node.py" line="211"/>
         <source>forgot %1</source>
         <translation>已忘记 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="217"/>
+        <location filename="../app/hearth/cli/node.py" line="220"/>
         <source>added %1 at %2</source>
         <translation>已添加 %1，地址 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="218"/>
+        <location filename="../app/hearth/cli/node.py" line="221"/>
         <source>pair with: %1</source>
         <translation>配对命令：%1</translation>
     </message>
@@ -359,17 +364,17 @@
         <translation>计算缓冲区按 llama.cpp 为此方案计算的大小。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="44"/>
+        <location filename="../app/hearth/cli/serve.py" line="45"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>正在按方案 %2 加载 %1（上下文 %3）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="56"/>
+        <location filename="../app/hearth/cli/serve.py" line="57"/>
         <source>serving %1 at %2</source>
         <translation>%1 已在 %2 提供服务</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="64"/>
+        <location filename="../app/hearth/cli/serve.py" line="65"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>每个请求都需要密钥：用 `hearth serve --show-key` 可查看</translation>
     </message>
@@ -626,6 +631,29 @@
         <location filename="../app/hearth/ui/downloads_view.py" line="102"/>
         <source>No downloads. Pick a model from the catalog or a hub search.</source>
         <translation>没有下载任务。请从目录中选择模型，或在模型库中搜索。</translation>
+    </message>
+</context>
+<context>
+    <name>GuessingBox</name>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="18"/>
+        <source>A draft model of the library, else the answer&apos;s own text</source>
+        <translation>库中的草稿模型，否则用回答自身的文本</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="19"/>
+        <source>From the answer&apos;s own text only</source>
+        <translation>仅根据回答自身的文本</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="20"/>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_box.py" line="27"/>
+        <source>A small model with the same tokenizer, or the text said so far, guesses the next few tokens and the model checks them in one pass: the same answer, sooner. Applies to the next model loaded.</source>
+        <translation>一个使用相同分词器的小模型，或已说出的文本，会猜测接下来的几个词元，由模型一次性验证：答案相同，来得更快。对下一次加载的模型生效。</translation>
     </message>
 </context>
 <context>
@@ -1503,72 +1531,77 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="40"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="43"/>
         <source>As the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="41"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="42"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="47"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>允许已配对设备使用本设备的算力</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="54"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
         <source>half of this device&apos;s memory</source>
         <translation>本设备内存的一半</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="60"/>
         <source>all cores</source>
         <translation>所有核心</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="62"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>方案中的设备离开时，自动用剩下的设备加载最佳方案</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="63"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="71"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="69"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
         <source>Memory cap</source>
         <translation>内存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
         <source>Thread cap</source>
         <translation>线程上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <source>Guess tokens ahead</source>
+        <translation>提前猜测词元</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="108"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>未隔离：此电脑上的其他帐户可以访问它为已配对设备运行的工作进程（%1）。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="125"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>

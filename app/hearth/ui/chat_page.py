@@ -538,6 +538,8 @@ class ChatPage(QWidget):
             f"{said.first_token_ms:.0f}",
             ", ".join(said.devices),
         )
+        if said.kept is not None:
+            stats += " · " + fill(self.tr("%1 % of guesses kept"), f"{said.kept * 100:.0f}")
         self.context_meter.setValue(min(100, round(said.context_used * 100)))
         if said.stopped:
             stats = self.tr("Stopped") + " · " + stats

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from hearth.core.fill import fill
 from hearth.service.root import Hearth
 from hearth.ui import i18n, theme
+from hearth.ui.guessing_box import GuessingBox
 from hearth.ui.other_apps import OtherAppsBox
 from hearth.ui.plain import plain_label
 from hearth.ui.tasks import describe, spawn
@@ -75,6 +76,8 @@ class SettingsPage(QWidget):
         form.addRow(self.tr("Thread cap"), self.threads)
         form.addRow(apply)
         form.addRow(self.replan)
+        self.guessing = GuessingBox(services.drafting)
+        form.addRow(self.tr("Guess tokens ahead"), self.guessing)
         self.other_apps = OtherAppsBox(services)
         # Scrolled, so that the page's length never sets the window's height.
         content = QWidget()

@@ -84,6 +84,7 @@ class Stats:
     context_used: float  # of the loaded model's context, 0 to 1 (or more)
     devices: tuple[str, ...]
     stopped: bool
+    kept: float | None = None  # the share of guessed tokens the model confirmed; None: none guessed
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,7 @@ def stats(done: Done, model: Loaded | None) -> Stats:
         used,
         model.devices if model else (),
         done.reason == "cancelled",
+        done.acceptance,
     )
 
 

@@ -1,0 +1,55 @@
+"""Settings → Guess tokens ahead: the choice is saved, and with "let Hearth choose" a load takes the
+library's draft model of the same tokenizer, whose guesses the chat's statistics count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.windows import close_window, open_window, run, until
+from hearth.models import synthetic
+from hearth.store.settings import load_speculation
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("guessing")
+    big = synthetic.variant(synthetic.TINY, name="big", n_embd=256, n_ff=512)
+    return synthetic.write_model(root / "big.gguf", big), synthetic.write_model(
+        root / "small.gguf", synthetic.TINY
+    )
+
+
+def test_the_library_draft_is_used_and_its_guesses_counted(qtbot, loop, pair: tuple[Path, Path]) -> None:
+    big, small = pair
+
+    async def scenario() -> tuple[str, str, str, str]:
+        services, window = await open_window()
+        try:
+            box = window.settings.guessing
+            chosen = str(box.currentData())
+            window.models.import_file(str(small))
+            window.models.import_file(str(big))
+            page = window.planner
+            await until(
+                lambda: page.profile is not None and page.profile.path == str(big), what="model chosen"
+            )
+            page.load_button.click()
+            await until(lambda: services.serving.loaded() is not None, timeout=60, what="model loaded")
+            loaded = services.serving.loaded()
+            assert loaded is not None and loaded.loaded is not None
+            draft = services.serving.guessing.draft
+            await until(lambda: window.chat.send_button.isEnabled(), what="the chat ready")
+            window.chat.send("hi")
+            await until(lambda: window.chat.send_button.text() == "Send", timeout=30, what="the answer")
+            box.setCurrentIndex(box.findData("none"))
+            return chosen, loaded.loaded.speculation, draft.path if draft else "", window.chat.stats.text()
+        finally:
+            await close_window(services, window)
+
+    chosen, kind, draft, stats = run(loop, scenario())
+    assert chosen == "auto"
+    assert (kind, draft) == ("draft", str(small))
+    assert "guesses kept" in stats, stats
+    assert load_speculation().draft == "none"
