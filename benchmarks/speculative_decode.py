@@ -205,7 +205,8 @@ async def main() -> None:
     parser.add_argument("--target", choices=["F16", "F32"], default="F16")
     parser.add_argument("--pooled", action="store_true")
     args = parser.parse_args()
-    share_cores()
+    if args.pooled:
+        share_cores()  # the workers share this machine's cores with the host
     where = "pooled over two workers on loopback" if args.pooled else "local"
     print(
         f"SmolLM2-135M Q4_1 drafting for itself at {args.target}, {where}, "

@@ -24,6 +24,8 @@ _DECAY = 0.9
 # Until a step of ``n`` tokens has been timed, it is taken to cost this much more per token than the
 # largest timed step below it: optimistic enough that longer drafts are tried and then timed.
 _UNTIMED_PER_TOKEN = 0.05
+# The share by which guessing must beat not guessing, as predicted, to be done.
+GUESS_MARGIN = 0.05
 # How fast the timing of a step size follows what is measured.
 _COST_WEIGHT = 0.2
 
@@ -97,14 +99,15 @@ def draft_length(rate: float, base: int, costs: StepCosts, draft_step_s: float, 
     """The draft length, 0 to ``most``, that makes the most tokens per second for a sequence whose
     drafts are accepted at ``rate``, in a step that verifies ``base`` other tokens as well (one per
     decoding sequence); ``draft_step_s``: what drafting one token costs (0 for prompt lookup)."""
-    best, best_gain = 0, 0.0
+    # Not guessing is worth 1; guessing must promise more than what timing noise and the loop's own
+    # work could take back.
+    best, best_gain = 0, 1.0 + GUESS_MARGIN
     expected = 1.0
     weight = 1.0
     alone = costs.cost(base)
-    for m in range(0, max(0, most) + 1):
-        if m:
-            weight *= rate
-            expected += weight
+    for m in range(1, max(0, most) + 1):
+        weight *= rate
+        expected += weight
         spent = costs.cost(base + m) + m * draft_step_s
         gain = expected * alone / spent if spent > 0 else expected
         if gain > best_gain + 1e-9:
