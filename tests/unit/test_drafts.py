@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from hearth.core.profile import ModelProfile, read_profile
+from hearth.engine.messages import Done
 from hearth.models import synthetic
 from hearth.models.drafts import can_draft, drafts_for
+from hearth.service.drafting import (
+    DraftError,
+    Drafting,
+    Guessing,
+    draft_memory,
+    predicted_speedup,
+)
+from hearth.store.settings import Speculation, load_speculation
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +63,61 @@ def test_the_draft_chosen_is_the_largest_far_smaller_model_of_the_same_tokenizer
     assert not can_draft(big, big)
     # A target never drafts for a model smaller than itself.
     assert drafts_for(family["small"], family.values()) == []
+
+
+def _drafting(library: list[ModelProfile], choice: str | None = None) -> Drafting:
+    async def entries() -> list[ModelProfile]:
+        return library
+
+    async def read(path: str) -> ModelProfile:
+        return read_profile(path)
+
+    return Drafting(entries, read, Speculation(choice) if choice else None)
+
+
+def test_the_choice_is_stored_and_says_how_loads_guess(
+    family: dict[str, ModelProfile], hearth_home: Path
+) -> None:
+    big, library = family["big"], list(family.values())
+    drafting = _drafting(library)
+    assert drafting.settings.draft == "auto"
+    auto = asyncio.run(drafting.for_load(big, 256, 0))
+    assert (
+        auto.kind == "draft"
+        and auto.draft is not None
+        and auto.draft.path == drafts_for(big, library)[0].path
+    )
+    assert auto.draft_bytes == draft_memory(auto.draft, 256)
+    # No room beside the model: guesses from the answer's own text, which take none.
+    assert drafting.guessing(big, library, 1, 256).kind == "lookup"
+    drafting.set_choice("none")
+    assert load_speculation().draft == "none" and asyncio.run(drafting.for_load(big, 256, 0)).kind == ""
+    drafting.set_choice("lookup")
+    assert asyncio.run(drafting.for_load(big, 256, 0)) == Guessing(lookup=True)
+    # A draft named by its file, of another tokenizer: refused with the reason, and loads guess from text.
+    other = family["other-vocab"]
+    named = _drafting(library, other.path)
+    with pytest.raises(DraftError, match="tokenizers differ"):
+        named.guessing(big, (), None, 256, named=other)
+    assert asyncio.run(named.for_load(big, 256, 0)) == Guessing(lookup=True)
+    with pytest.raises(DraftError):
+        drafting.set_choice("")
+
+
+def test_the_speed_up_said_is_the_measured_one_once_answers_measured_it(
+    family: dict[str, ModelProfile],
+) -> None:
+    big, small = family["big"], family["small"]
+    drafting = _drafting([big, small])
+    share = small.file_size / big.file_size
+    assumed, measured = drafting.speedup(big, small)
+    assert not measured and assumed == pytest.approx(predicted_speedup(0.7, share))
+    drafting.record(big.path, small.path, Done(0, "stop", 1, 10, 0.1, 1.0, drafted=10, accepted=9))
+    assert drafting.kept(big.path, small.path) == pytest.approx(0.9)
+    speedup, measured = drafting.speedup(big, small)
+    assert measured and speedup == pytest.approx(predicted_speedup(0.9, share)) and speedup > assumed
+    proposal = asyncio.run(drafting.proposal(big, 256))
+    assert proposal is not None and proposal.draft.path == small.path and proposal.measured
+    # The formula: at 100 % kept and a free draft, 4 guesses give 5 tokens a pass.
+    assert predicted_speedup(1.0, 0.0) == pytest.approx(5.0)
+    assert asyncio.run(_drafting([]).proposal(big, 256)) is None

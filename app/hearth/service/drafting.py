@@ -47,6 +47,16 @@ class Guessing:
         return "draft" if self.draft is not None else "lookup" if self.lookup else ""
 
 
+@dataclass(frozen=True)
+class DraftProposal:
+    """A draft model for a load, as the Planner shows it."""
+
+    draft: ModelProfile
+    memory_bytes: int  # on this device, beside the model
+    speedup: float  # expected where a pass over a few tokens costs about one
+    measured: bool  # the acceptance behind it was measured by answers of this pair
+
+
 def draft_memory(draft: ModelProfile, n_ctx: int, at_once: int = 1) -> int:
     """What a draft takes beside its model: its weights and a cache for each answer at once."""
     return draft.file_size + draft.kv_bytes(n_ctx) * max(1, at_once)
@@ -133,6 +143,15 @@ class Drafting:
                 "differ. Choose a smaller model of the same family, or let Hearth choose (auto)"
             )
         return Guessing(draft, draft_bytes=draft_memory(draft, n_ctx, at_once))
+
+    async def proposal(self, target: ModelProfile, n_ctx: int) -> DraftProposal | None:
+        """The draft a load of ``target`` would take as the choice stands, with its memory here and
+        its expected speed-up; None: it would take none (guesses from the answer's text, or none)."""
+        guessing = await self.for_load(target, n_ctx, 0)
+        if guessing.draft is None:
+            return None
+        speedup, measured = self.speedup(target, guessing.draft)
+        return DraftProposal(guessing.draft, guessing.draft_bytes, speedup, measured)
 
     def record(self, target: str, draft: str, done: Done) -> None:
         """What an answer of ``target`` guessed with ``draft`` ("" for prompt lookup) kept."""
