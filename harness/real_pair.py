@@ -13,7 +13,10 @@ import numpy as np
 from gguf.quants import dequantize
 
 # The wider types a target is written at, as numpy holds them.
-WIDE = {"F16": (np.float16, gguf.GGMLQuantizationType.F16), "F32": (np.float32, gguf.GGMLQuantizationType.F32)}
+WIDE = {
+    "F16": (np.float16, gguf.GGMLQuantizationType.F16),
+    "F32": (np.float32, gguf.GGMLQuantizationType.F32),
+}
 
 
 def widened(source: Path, dest: Path, kind: str = "F16") -> Path:

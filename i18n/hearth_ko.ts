@@ -314,42 +314,42 @@
         <translation>일시 중지됨: 같은 명령을 다시 실행하면 이어서 받습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="172"/>
+        <location filename="../app/hearth/cli/node.py" line="173"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1에 6자리 코드가 표시됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="183"/>
+        <location filename="../app/hearth/cli/node.py" line="184"/>
         <source>pairing failed: %1</source>
         <translation>페어링 실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="185"/>
+        <location filename="../app/hearth/cli/node.py" line="186"/>
         <source>paired with %1</source>
         <translation>%1과(와) 페어링했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="191"/>
+        <location filename="../app/hearth/cli/node.py" line="192"/>
         <source>Code: </source>
         <translation>코드: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="194"/>
+        <location filename="../app/hearth/cli/node.py" line="195"/>
         <source>no code was entered</source>
         <translation>코드를 입력하지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="211"/>
+        <location filename="../app/hearth/cli/node.py" line="212"/>
         <source>forgot %1</source>
         <translation>%1을(를) 지웠습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="220"/>
+        <location filename="../app/hearth/cli/node.py" line="221"/>
         <source>added %1 at %2</source>
         <translation>%1을(를) %2 주소로 추가했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="221"/>
+        <location filename="../app/hearth/cli/node.py" line="222"/>
         <source>pair with: %1</source>
         <translation>페어링하려면: %1</translation>
     </message>
@@ -1556,52 +1556,62 @@
         <translation>이 기기 메모리의 절반</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="60"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="61"/>
+        <source>each GPU&apos;s memory less headroom</source>
+        <translation>각 GPU의 메모리에서 여유분을 뺀 값</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
         <source>all cores</source>
         <translation>모든 코어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="62"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>계획에 든 기기가 빠지면 남은 기기로 가장 좋은 계획을 불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="70"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="71"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
         <source>Theme</source>
         <translation>테마</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
         <source>Memory cap</source>
         <translation>메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <source>GPU memory cap</source>
+        <translation>GPU 메모리 한도</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
         <source>Thread cap</source>
         <translation>스레드 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
         <source>Guess tokens ahead</source>
         <translation>토큰 미리 추측</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="108"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="114"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>격리되지 않음: 이 컴퓨터의 다른 계정이 페어링된 기기를 위해 실행하는 작업 프로세스에 접근할 수 있습니다(%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="125"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="134"/>
         <source>Saved.</source>
         <translation>저장했습니다.</translation>
     </message>

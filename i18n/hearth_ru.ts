@@ -316,42 +316,42 @@
         <translation>приостановлено: запустите ту же команду ещё раз, чтобы продолжить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="172"/>
+        <location filename="../app/hearth/cli/node.py" line="173"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 показывает 6-значный код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="183"/>
+        <location filename="../app/hearth/cli/node.py" line="184"/>
         <source>pairing failed: %1</source>
         <translation>сопряжение не удалось: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="185"/>
+        <location filename="../app/hearth/cli/node.py" line="186"/>
         <source>paired with %1</source>
         <translation>сопряжено с %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="191"/>
+        <location filename="../app/hearth/cli/node.py" line="192"/>
         <source>Code: </source>
         <translation>Код: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="194"/>
+        <location filename="../app/hearth/cli/node.py" line="195"/>
         <source>no code was entered</source>
         <translation>код не введён</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="211"/>
+        <location filename="../app/hearth/cli/node.py" line="212"/>
         <source>forgot %1</source>
         <translation>забыто: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="220"/>
+        <location filename="../app/hearth/cli/node.py" line="221"/>
         <source>added %1 at %2</source>
         <translation>добавлено: %1 по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="221"/>
+        <location filename="../app/hearth/cli/node.py" line="222"/>
         <source>pair with: %1</source>
         <translation>для сопряжения: %1</translation>
     </message>
@@ -1566,52 +1566,62 @@
         <translation>половина памяти этого устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="60"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="61"/>
+        <source>each GPU&apos;s memory less headroom</source>
+        <translation>память каждого GPU за вычетом запаса</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
         <source>all cores</source>
         <translation>все ядра</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="62"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>Если устройство из плана отключится, загружать лучший план для оставшихся устройств</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="70"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="71"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
         <source>Theme</source>
         <translation>Тема</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
         <source>Memory cap</source>
         <translation>Предел памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <source>GPU memory cap</source>
+        <translation>Предел памяти GPU</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
         <source>Thread cap</source>
         <translation>Предел потоков</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
         <source>Guess tokens ahead</source>
         <translation>Угадывать токены заранее</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="108"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="114"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>Без изоляции: другие учётные записи на этом компьютере могут обращаться к рабочим процессам, которые он запускает для сопряжённых устройств (%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="125"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="134"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>

@@ -314,42 +314,42 @@
         <translation>已暂停：再次运行同一命令即可继续</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="172"/>
+        <location filename="../app/hearth/cli/node.py" line="173"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 上显示了一个 6 位数字的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="183"/>
+        <location filename="../app/hearth/cli/node.py" line="184"/>
         <source>pairing failed: %1</source>
         <translation>配对失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="185"/>
+        <location filename="../app/hearth/cli/node.py" line="186"/>
         <source>paired with %1</source>
         <translation>已与 %1 配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="191"/>
+        <location filename="../app/hearth/cli/node.py" line="192"/>
         <source>Code: </source>
         <translation>代码：</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="194"/>
+        <location filename="../app/hearth/cli/node.py" line="195"/>
         <source>no code was entered</source>
         <translation>未输入代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="211"/>
+        <location filename="../app/hearth/cli/node.py" line="212"/>
         <source>forgot %1</source>
         <translation>已忘记 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="220"/>
+        <location filename="../app/hearth/cli/node.py" line="221"/>
         <source>added %1 at %2</source>
         <translation>已添加 %1，地址 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="221"/>
+        <location filename="../app/hearth/cli/node.py" line="222"/>
         <source>pair with: %1</source>
         <translation>配对命令：%1</translation>
     </message>
@@ -1556,52 +1556,62 @@
         <translation>本设备内存的一半</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="60"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="61"/>
+        <source>each GPU&apos;s memory less headroom</source>
+        <translation>每个 GPU 的显存减去预留空间</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
         <source>all cores</source>
         <translation>所有核心</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="62"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>方案中的设备离开时，自动用剩下的设备加载最佳方案</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="70"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="71"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
         <source>Memory cap</source>
         <translation>内存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <source>GPU memory cap</source>
+        <translation>GPU 显存上限</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
         <source>Thread cap</source>
         <translation>线程上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
         <source>Guess tokens ahead</source>
         <translation>提前猜测词元</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="108"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="114"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>未隔离：此电脑上的其他帐户可以访问它为已配对设备运行的工作进程（%1）。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="125"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="134"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>

@@ -128,7 +128,7 @@ def _open_tunnel(port: int, ctx: ssl.SSLContext, source: str = "127.0.0.1") -> s
 
 
 # A command the echo server sends straight back, so that bytes come back through the tunnel.
-ALIGNMENT = bytes([Cmd.GET_ALIGNMENT]) + struct.pack("<Q", 0)
+ALIGNMENT = bytes([Cmd.GET_ALIGNMENT]) + struct.pack("<QI", 4, 0)  # of device 0
 
 
 def test_handshakes_past_the_cap_are_closed_at_once_and_other_sources_still_get_in(tunnel) -> None:

@@ -288,7 +288,9 @@ class LocalApi:
         return msg.PlanningDevices(host, remotes)
 
     async def _donate(self, request: msg.Donate, conn: _Connection) -> DonationStatus:
-        return await self.services.donation.donate(request.enabled, request.max_memory, request.threads)
+        return await self.services.donation.donate(
+            request.enabled, request.max_memory, request.threads, request.max_vram
+        )
 
 
 _HANDLERS: list[tuple[type[msg.Request[Any]], Handler]] = [

@@ -129,6 +129,7 @@ class Donate(Request[DonationStatus]):
     enabled: bool
     max_memory: Bytes | None = None
     threads: Threads | None = None
+    max_vram: Bytes | None = None  # what each GPU lends; 0: its memory less headroom
 
 
 def answer_type(kind: type[Request[A]]) -> type[A]:

@@ -37,10 +37,11 @@ def cmd_node(args: argparse.Namespace) -> int:
 
     try:
         max_memory = parse_size(args.max_memory) if args.max_memory else 0
+        max_vram = parse_size(args.max_vram) if args.max_vram else 0
     except ValueError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    update_donation(enabled=args.donate, max_memory=max_memory, threads=args.threads or 0)
+    update_donation(enabled=args.donate, max_memory=max_memory, max_vram=max_vram, threads=args.threads or 0)
 
     asyncio.run(run_service(args, _said_donation, http=False))
     return 0
@@ -254,6 +255,10 @@ def add_commands(sub: Any) -> None:
     add_node_options(node)
     node.add_argument("--donate", action="store_true", help="let paired hosts run model layers here")
     node.add_argument("--max-memory", help="with --donate: at most this much memory, e.g. 8G (default: half)")
+    node.add_argument(
+        "--max-vram",
+        help="with --donate: at most this much of each GPU's memory, e.g. 6G (default: all but headroom)",
+    )
     node.add_argument("--threads", type=int, help="with --donate: at most this many threads (default: all)")
     node.add_argument("-v", "--verbose", action="store_true")
     node.set_defaults(func=cmd_node)

@@ -63,6 +63,9 @@ class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
     bytes_per_s: float = 0.0  # decode speed from this device's probe; 0: not measured yet
     os: str = ""  # platform.system(): what a device added by address, unseen by mDNS, runs
     compute: list[ComputeDevice] = []  # its accelerators and its CPU; empty from older versions
+    # While it donates: each device its workers serve, in their order (GPUs, then the CPU), with the
+    # memory capped to what it lends there; empty otherwise and from older versions.
+    served: list[ComputeDevice] = []
 
 
 class Error(msgspec.Struct, tag="error", frozen=True):

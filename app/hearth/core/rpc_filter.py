@@ -1,14 +1,16 @@
 """What a worker's end of the tunnel lets through to its ggml RPC server (sans-I/O).
 
 The RPC server trusts its client completely. The filter reads the client's command stream and the
-server's replies as they pass and enforces the donation: allocations that would exceed the donated
-memory are answered with a failed allocation instead of reaching the server, the free memory reported
-is capped to what is left of the donation, and every graph is checked as ggml would have built it
-(``core.rpc_graph``: only the ops llama.cpp's graphs use, each node's shape as its op makes it, every
-tensor inside a buffer of this connection); a graph that fails ends the connection. Commands are
-held to their sizes before their payload is read, so the server never allocates for a command it
-will not get. HELLO's transport capabilities are cleared both ways, so neither end ever upgrades the
-connection to a transport (RDMA) that would bypass the tunnel.
+server's replies as they pass and enforces the donation, device by device (a worker serves its GPUs
+and its CPU, each with a cap of its own, one ``Ledger`` each): allocations that would exceed a
+device's donated memory are answered with a failed allocation instead of reaching the server, the
+free memory reported for a device is capped to what is left of its donation, a device the worker
+does not serve ends the connection before the server sees it, and every graph is checked as ggml
+would have built it (``core.rpc_graph``: only the ops llama.cpp's graphs use, each node's shape as its
+op makes it, every tensor inside a buffer of this connection); a graph that fails ends the
+connection. Commands are held to their sizes before their payload is read, so the server never
+allocates for a command it will not get. HELLO's transport capabilities are cleared both ways, so
+neither end ever upgrades the connection to a transport (RDMA) that would bypass the tunnel.
 
 Framing as in ``core.rpc_protocol``.
 """
@@ -19,11 +21,19 @@ import os
 import struct
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hearth.core.rpc_graph import MAX_GRAPH_BYTES, Graph, GraphRules, check_graph, work_bytes, work_limit
 from hearth.core.rpc_graph import RpcViolation as RpcViolation
-from hearth.core.rpc_protocol import ANSWERED, CMD_COUNT, CONN_CAPS_SIZE, RPC_TENSOR_SIZE, Cmd
+from hearth.core.rpc_protocol import (
+    ANSWERED,
+    CMD_COUNT,
+    CONN_CAPS_SIZE,
+    GET_ALLOC_SIZE_BYTES,
+    RPC_TENSOR_SIZE,
+    Cmd,
+)
 from hearth.core.units import MIB
 
 # Commands whose payload the filter must see whole, with the most it may be (ggml-rpc.cpp's request
@@ -34,8 +44,24 @@ INSPECTED: dict[int, int] = {
     Cmd.FREE_BUFFER: 8,
     Cmd.GRAPH_COMPUTE: MAX_GRAPH_BYTES,
     Cmd.GET_DEVICE_MEMORY: 4,  # device u32
+    Cmd.GET_ALIGNMENT: 4,  # device u32
+    Cmd.GET_MAX_SIZE: 4,  # device u32
+    Cmd.GET_ALLOC_SIZE: GET_ALLOC_SIZE_BYTES,  # device u32, rpc_tensor, its sources
+    Cmd.GRAPH_RECOMPUTE: 4,  # device u32
     Cmd.HELLO: CONN_CAPS_SIZE,
 }
+# Commands whose payload starts with the index (u32) of the device they address.
+ADDRESSED = frozenset(
+    {
+        Cmd.ALLOC_BUFFER,
+        Cmd.GET_ALIGNMENT,
+        Cmd.GET_MAX_SIZE,
+        Cmd.GET_ALLOC_SIZE,
+        Cmd.GET_DEVICE_MEMORY,
+        Cmd.GRAPH_COMPUTE,
+        Cmd.GRAPH_RECOMPUTE,
+    }
+)
 # Replies the filter reads whole (and may rewrite) before passing them on.
 INSPECTED_REPLIES = frozenset({Cmd.ALLOC_BUFFER, Cmd.BUFFER_GET_BASE, Cmd.GET_DEVICE_MEMORY, Cmd.HELLO})
 # SET_TENSOR: rpc_tensor, cache flag u8, offset u64, then the data, which fits in one buffer.
@@ -49,6 +75,7 @@ class _Reply:
     synthetic: bytes = b""
     buffer: int = 0  # BUFFER_GET_BASE: the buffer asked about
     size: int = 0  # ALLOC_BUFFER forwarded: the bytes charged to the ledger until it is answered
+    device: int = 0  # ALLOC_BUFFER and GET_DEVICE_MEMORY: the device asked about
 
 
 class Ledger:
@@ -125,17 +152,24 @@ class Ledger:
 @dataclass
 class RpcFilter:
     """One connection's view. Not thread-safe: its caller serialises the calls of one connection (its
-    relay, and whoever asks ``awaiting_server``); the ledger it shares with others locks itself."""
+    relay, and whoever asks ``awaiting_server``); the ledgers it shares with others lock themselves.
 
-    ledger: Ledger
+    ``ledger``: the donation of each device the worker serves, in the server's device order (one
+    ledger alone: a worker serving one device)."""
+
+    ledger: Ledger | Sequence[Ledger]
     rules: GraphRules
     # The worker's threads: per-thread parts of its work buffer (``rpc_graph.work_bytes``).
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     buffers: dict[int, int] = field(default_factory=dict)  # handle -> size, as the server allocated
+    buffer_devices: dict[int, int] = field(default_factory=dict)  # handle -> the device it is on
     bases: dict[int, int] = field(default_factory=dict)  # handle -> address, as the server said
     # The largest work buffer this connection's graphs have made the worker allocate, charged to the
-    # ledger: the backend keeps it for later graphs and only grows it.
+    # ledger: the backend keeps it for later graphs and only grows it. ``work`` is all devices'
+    # together, ``device_work`` each device's.
     work: int = 0
+    device_work: dict[int, int] = field(default_factory=dict)
+    ledgers: tuple[Ledger, ...] = field(init=False)
     _replies: deque[_Reply] = field(default_factory=deque)
     _in: bytearray = field(default_factory=bytearray)
     _in_cmd: int | None = None
@@ -143,6 +177,25 @@ class RpcFilter:
     _out: bytearray = field(default_factory=bytearray)
     _out_left: int = 0
     _out_cmd: int | None = None
+
+    def __post_init__(self) -> None:
+        self.ledgers = (self.ledger,) if isinstance(self.ledger, Ledger) else tuple(self.ledger)
+        if not self.ledgers:
+            raise ValueError("a filter needs the ledger of at least one device")
+
+    def _device(self, cmd: int, payload: bytes) -> int:
+        """The device a command addresses; one the worker does not serve ends the connection (the
+        server would drop it too, but only after reading it, and with no word of why)."""
+        if len(payload) < 4:
+            raise RpcViolation(f"malformed {Cmd(cmd).name}")
+        (device,) = struct.unpack_from("<I", payload, 0)
+        if device >= len(self.ledgers):
+            served = len(self.ledgers)
+            raise RpcViolation(
+                f"{Cmd(cmd).name} for device {device}: this worker serves {served} "
+                f"device{'s' if served != 1 else ''} (0 to {served - 1})"
+            )
+        return int(device)
 
     # --- client -> server ---
 
@@ -200,23 +253,31 @@ class RpcFilter:
 
     def _command(self, cmd: int, frame: bytes, to_server: bytearray, to_client: bytearray) -> None:
         payload = frame[9:]
+        device = self._device(cmd, payload) if cmd in ADDRESSED else 0
         if cmd == Cmd.ALLOC_BUFFER:
             if len(payload) != 12:
                 raise RpcViolation("malformed ALLOC_BUFFER")
-            _device, size = struct.unpack("<IQ", payload)
-            if not self.ledger.reserve(size):
+            _, size = struct.unpack("<IQ", payload)
+            if not self.ledgers[device].reserve(size):
                 # Answer for the server: a null buffer, which llama.cpp reports as a failed allocation.
                 self._replies.append(_Reply(cmd, _FAILED_ALLOC))
                 to_client += self._drain_synthetic()
                 return
-            self._replies.append(_Reply(cmd, size=size))
+            self._replies.append(_Reply(cmd, size=size, device=device))
             to_server += frame
             return
+        elif cmd == Cmd.GET_DEVICE_MEMORY:
+            self._replies.append(_Reply(cmd, device=device))
+            to_server += frame
+            return
+        elif cmd == Cmd.GET_ALLOC_SIZE:
+            if len(payload) != GET_ALLOC_SIZE_BYTES:
+                raise RpcViolation("malformed GET_ALLOC_SIZE")
         elif cmd == Cmd.FREE_BUFFER:
             if len(payload) != 8:
                 raise RpcViolation("malformed FREE_BUFFER")
             (ptr,) = struct.unpack("<Q", payload)
-            self.ledger.release(self.buffers.pop(ptr, 0))
+            self.ledgers[self.buffer_devices.pop(ptr, 0)].release(self.buffers.pop(ptr, 0))
             self.bases.pop(ptr, None)
         elif cmd == Cmd.BUFFER_GET_BASE:
             if len(payload) != 8:
@@ -226,7 +287,7 @@ class RpcFilter:
             to_server += frame
             return
         elif cmd == Cmd.GRAPH_COMPUTE:
-            self._charge_work(self.check_graph(payload))
+            self._charge_work(self.check_graph(payload), device)
         elif cmd == Cmd.HELLO:
             if len(payload) != CONN_CAPS_SIZE:
                 raise RpcViolation("malformed HELLO")
@@ -240,27 +301,31 @@ class RpcFilter:
         RpcViolation. Only buffers whose base the client asked for can hold its tensors: that is how
         llama.cpp learns where its tensors are, and what the filter needs to place them."""
         spans = {ptr: (base, self.buffers[ptr]) for ptr, base in self.bases.items() if ptr in self.buffers}
+        device = self._device(Cmd.GRAPH_COMPUTE, payload)
         return check_graph(
             payload,
             self.rules,
             spans,
-            max_work=work_limit(self.ledger.cap_bytes, self.threads),
+            max_work=work_limit(self.ledgers[device].cap_bytes, self.threads),
             threads=self.threads,
         )
 
-    def _charge_work(self, graph: Graph) -> None:
+    def _charge_work(self, graph: Graph, device: int = 0) -> None:
         """Charge the growth of the worker's work buffer this graph would cause to the ledger, or
         refuse the graph. ``work_limit`` bounds one graph's; this bounds every worker's together, as
         each of a donor's workers (one a host) keeps its own beside the buffers of all."""
         need = work_bytes(graph, self.threads)
-        if need <= self.work:
+        had = self.device_work.get(device, 0)
+        if need <= had:
             return
-        if not self.ledger.hold(need - self.work):
+        ledger = self.ledgers[device]
+        if not ledger.hold(need - had):
             raise RpcViolation(
                 f"a graph whose work buffer could take {need // MIB} MiB, more than is left of the "
-                f"donation ({(self.ledger.left() + self.work) // MIB} MiB)"
+                f"donation ({(ledger.left() + had) // MIB} MiB)"
             )
-        self.work = need
+        self.device_work[device] = need
+        self.work += need - had
 
     # --- server -> client ---
 
@@ -317,9 +382,10 @@ class RpcFilter:
             # What the server says it holds is what it holds: booked as such, so that the ledger
             # stays true until the connection closes.
             granted = size if ptr else 0
-            self.ledger.settle(asked.size, granted)
+            self.ledgers[asked.device].settle(asked.size, granted)
             if ptr:
                 self.buffers[ptr] = size
+                self.buffer_devices[ptr] = asked.device
             if granted > asked.size:
                 # ggml's backends report the size asked for (a 0-byte buffer as 0), so a larger one
                 # is a server not doing what it was asked: the connection ends, and its buffers with it.
@@ -331,8 +397,8 @@ class RpcFilter:
             return frame[:12] + bytes(CONN_CAPS_SIZE)
         if cmd == Cmd.GET_DEVICE_MEMORY and len(frame) == 24:
             _, free, total = struct.unpack("<QQQ", frame)
-            cap = self.ledger.cap_bytes
-            return struct.pack("<QQQ", 16, min(free, self.ledger.left()), min(total, cap))
+            ledger = self.ledgers[asked.device]
+            return struct.pack("<QQQ", 16, min(free, ledger.left()), min(total, ledger.cap_bytes))
         return frame
 
     def awaiting_server(self) -> bool:
@@ -345,13 +411,18 @@ class RpcFilter:
         and so does the ledger, this connection's work buffer included. The worker keeps that buffer
         while it lives: until its host's next connection grows one again, the ledger counts less than
         the worker holds (docs/security.md says so). Closing twice releases nothing twice."""
-        self.ledger.release(sum(self.buffers.values()) + self.work)
+        for ptr, size in self.buffers.items():
+            self.ledgers[self.buffer_devices.get(ptr, 0)].release(size)
+        for device, work in self.device_work.items():
+            self.ledgers[device].release(work)
         self.work = 0
+        self.device_work.clear()
         for r in self._replies:
             if r.cmd == Cmd.ALLOC_BUFFER and not r.synthetic:
-                self.ledger.settle(r.size, 0)
+                self.ledgers[r.device].settle(r.size, 0)
         self._replies.clear()
         self.buffers.clear()
+        self.buffer_devices.clear()
         self.bases.clear()
 
     def _drain_synthetic(self) -> bytes:

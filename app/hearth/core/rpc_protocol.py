@@ -11,6 +11,9 @@ from enum import IntEnum
 VERSION = (7, 0, 0)
 CONN_CAPS_SIZE = 24  # ggml-rpc transport.h; HELLO's request is the caps, its reply version(4) + caps
 RPC_TENSOR_SIZE = 296
+GGML_MAX_SRC = 10
+# GET_ALLOC_SIZE's request: device u32, the tensor, then its sources (rpc_msg_get_alloc_size_req).
+GET_ALLOC_SIZE_BYTES = 4 + RPC_TENSOR_SIZE * (1 + GGML_MAX_SRC)
 
 
 class Cmd(IntEnum):

@@ -84,23 +84,23 @@ def _bound() -> tuple[ctypes.CDLL, ctypes.CDLL]:
 
 def devices() -> list[Device]:
     """The compute devices this build of llama.cpp can use here (CPU, GPUs, RPC devices once added)."""
-    ggml, base = _bound()
-    out = []
-    for i in range(ggml.ggml_backend_dev_count()):
-        dev = ggml.ggml_backend_dev_get(i)
-        free, total = ctypes.c_size_t(), ctypes.c_size_t()
-        base.ggml_backend_dev_memory(dev, ctypes.byref(free), ctypes.byref(total))
-        out.append(
-            Device(
-                name=(base.ggml_backend_dev_name(dev) or b"").decode(),
-                description=(base.ggml_backend_dev_description(dev) or b"").decode(),
-                kind=DEVICE_TYPES.get(base.ggml_backend_dev_type(dev), "OTHER"),
-                memory_free=free.value,
-                memory_total=total.value,
-                handle=int(dev),
-            )
-        )
-    return out
+    ggml, _ = _bound()
+    return [describe(ggml.ggml_backend_dev_get(i)) for i in range(ggml.ggml_backend_dev_count())]
+
+
+def describe(dev: int) -> Device:
+    """A device by its ggml_backend_dev_t, registered or not (an RPC server's, from ``rpc.add_server``)."""
+    _, base = _bound()
+    free, total = ctypes.c_size_t(), ctypes.c_size_t()
+    base.ggml_backend_dev_memory(dev, ctypes.byref(free), ctypes.byref(total))
+    return Device(
+        name=(base.ggml_backend_dev_name(dev) or b"").decode(),
+        description=(base.ggml_backend_dev_description(dev) or b"").decode(),
+        kind=DEVICE_TYPES.get(base.ggml_backend_dev_type(dev), "OTHER"),
+        memory_free=free.value,
+        memory_total=total.value,
+        handle=int(dev),
+    )
 
 
 def accelerators() -> list[Device]:

@@ -85,7 +85,7 @@ class _BuftOverride(ctypes.Structure):
 
 @contextlib.contextmanager
 def _model_params_hook(
-    progress: Callable[[float], bool], rpc_servers: list[str], host_gpus: list[int], no_alloc: bool = False
+    progress: Callable[[float], bool], remote: list[int], host_gpus: list[int], no_alloc: bool = False
 ) -> Iterator[None]:
     """Give llama.cpp a load-progress callback and, when pooling, its device list and output pinning;
     with ``no_alloc``, a dry run that allocates nothing and reports what it would.
@@ -100,11 +100,10 @@ def _model_params_hook(
         return bool(progress(float(fraction)))
 
     devices = overrides = None
-    if rpc_servers or host_gpus:
+    if remote or host_gpus:
         from hearth.engine import ggml, rpc
 
         ours = [ggml.accelerators()[i].handle for i in host_gpus]
-        remote = [dev for endpoint in rpc_servers for dev in rpc.add_server(endpoint)]
         devices = (ctypes.c_void_p * (len(ours) + len(remote) + 1))(*ours, *remote, None)
         # Keep the output head on the host, on its first accelerator when that holds layers: otherwise
         # the last device holds it and a worker sends back n_vocab logits a token. A model with tied
@@ -219,15 +218,33 @@ def _placement(req: LoadModel, rpc_servers: list[str]) -> tuple[int, list[float]
     return n_gpu_layers, split, host_gpus
 
 
+def spread_split(split: list[float] | None, host_gpus: int, per_server: list[int]) -> list[float] | None:
+    """``split`` (one entry per device of the plan: this machine's GPUs, then one per RPC server) over
+    the devices llama.cpp sees, where a server may serve several (a donor's GPU, then its CPU): each
+    server's layers go to its first device, the others get none."""
+    if split is None or len(split) != host_gpus + len(per_server) or all(n == 1 for n in per_server):
+        return split  # one entry per device already (or nothing to spread)
+    out = list(split[:host_gpus])
+    for i, count in enumerate(per_server):
+        out += [split[host_gpus + i], *([0.0] * (max(1, count) - 1))]
+    return out
+
+
 def _open(
     req: LoadModel, progress: Callable[[float], bool], rpc_servers: list[str], no_alloc: bool = False
 ) -> llama_cpp.Llama:
     backends.load()
     threads = resolve_threads(req.n_threads)
     n_gpu_layers, split, host_gpus = _placement(req, rpc_servers)
+    remote: list[list[int]] = []
+    if rpc_servers:
+        from hearth.engine import rpc
+
+        remote = [rpc.add_server(endpoint) for endpoint in rpc_servers]
+        split = spread_split(split, len(host_gpus), [len(devices) for devices in remote])
     speculating = bool(req.draft or req.lookup)
     with (
-        _model_params_hook(progress, rpc_servers, host_gpus, no_alloc),
+        _model_params_hook(progress, [d for devices in remote for d in devices], host_gpus, no_alloc),
         _context_params_hook(req.parallel, speculating),
     ):
         return llama_cpp.Llama(

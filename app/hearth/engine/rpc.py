@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import ctypes
 import os
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hearth.core.rpc_graph import GraphRules, TypeInfo
 from hearth.engine.ggml import library
+
+if TYPE_CHECKING:
+    from hearth.engine.ggml import Device
 
 # RDMA would carry tensors around Hearth's tunnel; the TCP path is the only one that may be used.
 os.environ["GGML_RPC_NO_RDMA"] = "1"
@@ -137,13 +142,25 @@ def rdma_compiled(path: Path | None = None) -> bool:
     return any(marker in data for marker in RDMA_MARKERS)
 
 
-def serve_forever(endpoint: str, cache_dir: str, threads: int) -> None:
-    """Run an RPC server on ``endpoint`` for this machine's first GPU, or its CPU; never returns."""
+def served_devices(gpu_endpoints: Sequence[str] = ()) -> list[Device]:
+    """The devices a worker serves, in its server's order: this machine's GPUs, then its CPU. With
+    ``gpu_endpoints`` the RPC devices of those servers stand in for the GPUs (llama.cpp treats an RPC
+    device as a GPU): how a machine without one tests a worker that has one."""
     from hearth.engine import ggml
 
     found = ggml.devices()
-    chosen = next((d for d in found if d.kind in ("GPU", "IGPU")), None) or next(
-        d for d in found if d.kind == "CPU"
-    )
-    devices = (ctypes.c_void_p * 1)(chosen.handle)
-    _rpc().ggml_backend_rpc_start_server(endpoint.encode(), cache_dir.encode(), threads, 1, devices)
+    if gpu_endpoints:
+        gpus = [ggml.describe(handle) for endpoint in gpu_endpoints for handle in add_server(endpoint)]
+    else:
+        gpus = ggml.accelerators()
+    cpu = next((d for d in found if d.kind == "CPU"), None)
+    if cpu is None:
+        raise RuntimeError("this llama.cpp build has no CPU device")
+    return [*gpus, cpu]
+
+
+def serve_forever(endpoint: str, cache_dir: str, threads: int, gpu_endpoints: Sequence[str] = ()) -> None:
+    """Run an RPC server on ``endpoint`` for ``served_devices``; never returns."""
+    chosen = served_devices(gpu_endpoints)
+    devices = (ctypes.c_void_p * len(chosen))(*(d.handle for d in chosen))
+    _rpc().ggml_backend_rpc_start_server(endpoint.encode(), cache_dir.encode(), threads, len(chosen), devices)

@@ -311,6 +311,9 @@ def main() -> None:
     parser.add_argument("--cache-dir", required=True)
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     parser.add_argument("--connect-fd", type=int, help="isolate, and hand out connections on this socket")
+    # Tests only: serve the RPC devices of the server at 127.0.0.1:PORT as this worker's GPU, beside
+    # its CPU, as a machine with a GPU would (no node passes it).
+    parser.add_argument("--stand-in-gpu", type=int, action="append", default=[], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.connect_fd is not None:
         # Before any thread exists: the kernel gives a user namespace only to a single-threaded process.
@@ -325,7 +328,7 @@ def main() -> None:
     os.makedirs(args.cache_dir, exist_ok=True)
     port = _free_port()
     # Before ggml is loaded (an accelerator's runtime may start threads) and before our own threads.
-    print(f"CONFINED: {sandbox.confine(args.cache_dir, port)}", flush=True)
+    print(f"CONFINED: {sandbox.confine(args.cache_dir, port, *args.stand_in_gpu)}", flush=True)
     from hearth.engine import rpc
 
     if args.watch_stdin:
@@ -349,7 +352,12 @@ def main() -> None:
             return
 
     threading.Thread(target=announce, daemon=True).start()
-    rpc.serve_forever(f"127.0.0.1:{port}", args.cache_dir, args.threads)
+    endpoint = f"127.0.0.1:{port}"
+    if args.stand_in_gpu:
+        gpus = [f"127.0.0.1:{p}" for p in args.stand_in_gpu]
+        rpc.serve_forever(endpoint, args.cache_dir, args.threads, gpus)
+    else:
+        rpc.serve_forever(endpoint, args.cache_dir, args.threads)
     sys.exit(1)  # only reached when ggml refused to start the server
 
 

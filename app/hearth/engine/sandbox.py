@@ -131,10 +131,11 @@ def seccomp_abi() -> str | None:
     return {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(machine)
 
 
-def confine(writable: str, port: int) -> str:
+def confine(writable: str, port: int, *also: int) -> str:
     """Confine this process as the module says, before it starts any thread: files written only
-    beneath ``writable``, TCP only to ``port``, sockets only for IPv4 and IPv6. Returns what was applied and
-    what was not, for the worker to say; never raises for what the kernel lacks."""
+    beneath ``writable``, TCP only to ``port`` (and the ports ``also`` names), sockets only for IPv4
+    and IPv6. Returns what was applied and what was not, for the worker to say; never raises for what
+    the kernel lacks."""
     if sys.platform != "linux":
         return f"not confined: {sys.platform} has neither no_new_privs nor Landlock nor seccomp"
     libc = ctypes.CDLL(None, use_errno=True)
@@ -148,7 +149,7 @@ def confine(writable: str, port: int) -> str:
         done.append("no Landlock in this kernel")
     else:
         try:
-            done.append(f"Landlock ABI {abi}: " + _landlock(libc, abi, writable, port))
+            done.append(f"Landlock ABI {abi}: " + _landlock(libc, abi, writable, (port, *also)))
         except OSError as exc:
             done.append(f"Landlock not applied ({exc})")
     done.append(install_seccomp(libc))
@@ -167,7 +168,7 @@ def device_files() -> list[str]:
     return found
 
 
-def _landlock(libc: ctypes.CDLL, abi: int, writable: str, port: int) -> str:
+def _landlock(libc: ctypes.CDLL, abi: int, writable: str, ports: tuple[int, ...]) -> str:
     writes = _WRITES_V1 | (FS_REFER if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0)
     net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
     scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
@@ -191,9 +192,10 @@ def _landlock(libc: ctypes.CDLL, abi: int, writable: str, port: int) -> str:
         if devices:
             said.append("existing " + ", ".join(devices))
         if net:
-            rule = ctypes.create_string_buffer(struct.pack("<QQ", net, port), 16)
-            _add_rule(libc, ruleset, LANDLOCK_RULE_NET_PORT, rule)
-            said.append(f"TCP only to port {port}")
+            for port in ports:
+                rule = ctypes.create_string_buffer(struct.pack("<QQ", net, port), 16)
+                _add_rule(libc, ruleset, LANDLOCK_RULE_NET_PORT, rule)
+            said.append(f"TCP only to port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))}")
         if scoped:
             said.append("no signals or abstract sockets beyond itself")
         if libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:

@@ -9,6 +9,7 @@ from functools import cache
 import psutil
 
 from hearth.core.control import ComputeDevice, Telemetry
+from hearth.store.settings import Donation
 
 
 @cache
@@ -25,9 +26,12 @@ def hardware() -> tuple[str, list[str]]:
     return accelerator, sorted({d.name.rstrip("0123456789") or d.name for d in devs})
 
 
-def sample(donated_bytes: int = 0, bytes_per_s: float = 0.0) -> Telemetry:
+def sample(donated_bytes: int = 0, bytes_per_s: float = 0.0, donation: Donation | None = None) -> Telemetry:
+    """This device now; with ``donation`` (while it donates ``donated_bytes``) the devices its
+    workers serve, each capped to what it lends."""
     mem = psutil.virtual_memory()
     accelerator, backends = hardware()
+    compute = compute_devices()
     return Telemetry(
         time=time.time(),
         memory_total=int(mem.total),
@@ -39,8 +43,30 @@ def sample(donated_bytes: int = 0, bytes_per_s: float = 0.0) -> Telemetry:
         backends=backends,
         bytes_per_s=bytes_per_s,
         os=platform.system(),
-        compute=compute_devices(),
+        compute=compute,
+        served=served_devices(compute, donation, donated_bytes) if donation and donated_bytes else [],
     )
+
+
+def served_devices(
+    compute: list[ComputeDevice], donation: Donation, donated_bytes: int
+) -> list[ComputeDevice]:
+    """What a worker here serves (``rpc.served_devices``: the GPUs, then the CPU) as a host may use
+    it: each GPU within the VRAM cap, the CPU within the RAM donated. An integrated GPU's memory is
+    the RAM, so it is held to the RAM donated as well."""
+
+    def capped(c: ComputeDevice, cap: int) -> ComputeDevice:
+        return ComputeDevice(c.kind, c.name, c.description, min(c.memory_total, cap), min(c.memory_free, cap))
+
+    out = [
+        capped(c, donation.effective_vram(c.memory_total) if c.kind == "GPU" else donated_bytes)
+        for c in compute
+        if c.accelerator
+    ]
+    cpu = next((c for c in compute if c.kind == "CPU"), None)
+    if cpu is not None:
+        out.append(capped(cpu, donated_bytes))
+    return out
 
 
 def compute_devices() -> list[ComputeDevice]:

@@ -7,7 +7,8 @@ its tunnel connections and kills it: the host then sees what it sees when a work
 
 A paired host is trusted with what it computes, not with this device, so what it can take is
 bounded: one reservation in flight per host and ``MAX_RESERVATIONS`` in all, each within the
-donation, all of them drawing on one ledger (together they never allocate more than the donation);
+donation, all of them drawing on one ledger per device the workers serve (together they never
+allocate more than the donation: the RAM cap on the CPU, the VRAM cap on each GPU);
 ``MAX_TUNNEL_CONNECTIONS`` connections per reservation; and the weights the worker caches on disk for
 the host held to a quota, oldest files first.
 """
@@ -145,13 +146,20 @@ def _walk(folder: Path, topdown: bool) -> Iterator[tuple[_Folder, list[str], lis
 
 @cache
 def _workers_compute_on_gpu() -> bool:
-    """Whether this machine's workers compute on a GPU: ``rpc.serve_forever`` takes the first there is."""
-    try:
-        from hearth.engine import ggml
+    """Whether this machine's workers compute on a GPU (``rpc.served_devices``: its GPUs, then its CPU)."""
+    return any(kind != "CPU" for kind, _ in _served_devices())
 
-        return any(d.kind in ("GPU", "IGPU") for d in ggml.devices())
-    except (OSError, AttributeError):
-        return False
+
+@cache
+def _served_devices() -> tuple[tuple[str, int], ...]:
+    """(kind, memory) of each device a worker here serves, in its server's order; the CPU alone
+    without a usable llama.cpp (no worker would start then anyway)."""
+    try:
+        from hearth.engine import rpc
+
+        return tuple((d.kind, d.memory_total) for d in rpc.served_devices())
+    except (OSError, AttributeError, RuntimeError):
+        return (("CPU", 0),)
 
 
 @dataclass
@@ -162,7 +170,9 @@ class Reservation:
     memory: int
     threads: int
     worker: rpc_worker.Worker
-    ledger: Ledger  # shared with every reservation here; it locks itself
+    ledger: Ledger  # the CPU's (the RAM cap), shared with every reservation here; it locks itself
+    # Every served device's, in the worker's device order (the CPU's last), shared likewise.
+    ledgers: tuple[Ledger, ...] = ()
     links: Links = field(default_factory=Links)  # the host's connections to the worker, open now
     watcher: asyncio.Task[None] | None = None
     guard: asyncio.Task[None] | None = None
@@ -196,8 +206,10 @@ class Workers:
         self._by_ticket: dict[bytes, Reservation] = {}
         # Hosts whose reservation is being made, with the memory it claims meanwhile.
         self._claims: dict[str, int] = {}
-        # One ledger for every reservation here: together they never allocate more than the donation.
+        # One ledger per served device for every reservation here: together they never allocate more
+        # than the donation. An integrated GPU's memory is the RAM: it draws on the CPU's.
         self._ledger = Ledger(0)
+        self._gpu_ledgers: dict[int, Ledger] = {}
         self._tunnel: TunnelServer | None = None
         self._reports: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -274,6 +286,7 @@ class Workers:
                 worker.close()
                 return refuse(f"{self.name} stopped donating")
             self._ledger.set_cap(cap)
+            ledgers = self._device_ledgers(donation)
             reservation = Reservation(
                 id=secrets.token_hex(8),
                 host_id=host_id,
@@ -282,6 +295,7 @@ class Workers:
                 threads=threads,
                 worker=worker,
                 ledger=self._ledger,
+                ledgers=ledgers,
                 links=Links(MAX_TUNNEL_CONNECTIONS),
                 cache_dir=folder,
             )
@@ -295,6 +309,18 @@ class Workers:
         tunnel = self._ensure_tunnel()
         log.info("worker for %s on port %d (%d threads)", host_id[:9], worker.port, threads)
         return control.Reserved(request.request_id, reservation.id, reservation.ticket, tunnel.port)
+
+    def _device_ledgers(self, donation: Donation) -> tuple[Ledger, ...]:
+        """The ledger of each device a worker serves, their caps set from ``donation``."""
+        out = []
+        for i, (kind, memory) in enumerate(_served_devices()):
+            if kind in ("CPU", "IGPU"):
+                out.append(self._ledger)
+                continue
+            ledger = self._gpu_ledgers.setdefault(i, Ledger(0))
+            ledger.set_cap(donation.effective_vram(memory))
+            out.append(ledger)
+        return tuple(out)
 
     @staticmethod
     def _cache_folder(host_id: str) -> Path:
@@ -412,7 +438,7 @@ class Workers:
         rules = graph_rules()
         return Grant(
             reservation.worker.connect,
-            lambda: RpcFilter(reservation.ledger, rules, threads=reservation.threads),
+            lambda: RpcFilter(reservation.ledgers or reservation.ledger, rules, threads=reservation.threads),
             # A lock of this connection's own (a grant is made per connection): it keeps the relay
             # and the guard asking whether the host waits off the filter at once, and one
             # connection's graph check or blocked send never holds up another's relay. The ledger

@@ -35,6 +35,7 @@ class DeviceView(msgspec.Struct, frozen=True, kw_only=True):
     donated_bytes: int | None = None
     accelerator: str = ""
     compute: list[ComputeDevice] = []  # its accelerators and CPU with their memory, as ggml reports them
+    served: list[ComputeDevice] = []  # while it donates: what its workers serve, capped to what it lends
     latency_ms: float | None = None
     bytes_per_s: float = 0.0  # decode speed from the device's probe; 0 when not reported
     rpc_step_ms: float | None = None  # this device only: what a remote device adds per token
@@ -60,6 +61,7 @@ def this_device(
         donated_bytes=sample.donated_bytes,
         accelerator=sample.accelerator,
         compute=sample.compute,
+        served=sample.served,
         latency_ms=0.0,
         bytes_per_s=bytes_per_s,
         rpc_step_ms=None if rpc_step_s is None else rpc_step_s * 1000,
@@ -94,6 +96,7 @@ def other_devices(trust: TrustStore, peers: Peers, seen: dict[str, Neighbour]) -
                 donated_bytes=t.donated_bytes if t else None,
                 accelerator=t.accelerator if t else (n.accelerator if n else ""),
                 compute=t.compute if t else [],
+                served=t.served if t else [],
                 latency_ms=chan.latency_ms if chan else None,
                 bytes_per_s=t.bytes_per_s if t else 0.0,
                 telemetry_count=chan.telemetry_count if chan else 0,

@@ -29,12 +29,20 @@ class Donating:
         return self._node.donated_bytes
 
     async def donate(
-        self, enabled: bool, max_memory: int | None = None, threads: int | None = None
+        self,
+        enabled: bool,
+        max_memory: int | None = None,
+        threads: int | None = None,
+        max_vram: int | None = None,
     ) -> DonationStatus:
-        """Switch donation on or off; limits left as None keep their stored value."""
+        """Switch donation on or off; limits left as None keep their stored value. ``max_memory``
+        caps the RAM lent, ``max_vram`` what each GPU lends (0: the default for either)."""
         changes: dict[str, bool | int] = {"enabled": enabled}
-        if max_memory is not None:
-            changes["max_memory"] = max_memory
+        for name, limit in (("max_memory", max_memory), ("max_vram", max_vram)):
+            if limit is not None:
+                if limit < 0:
+                    raise ValueError(f"a donation's {name} is 0 (the default) or more bytes, not {limit}")
+                changes[name] = limit
         if threads is not None:
             changes["threads"] = threads
         donation = await self._node.set_donation(**changes)

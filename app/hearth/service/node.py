@@ -222,7 +222,7 @@ class Node:
         )
 
     def _info(self) -> DeviceInfo:
-        sample = self.last_sample or telemetry.sample(self.donated_bytes, self.speed)
+        sample = self.last_sample or telemetry.sample(self.donated_bytes, self.speed, self.donation)
         ident = self.identity
         return DeviceInfo(
             ident.device_id,
@@ -385,7 +385,7 @@ class Node:
 
     async def _telemetry_loop(self) -> None:
         while True:
-            sample = telemetry.sample(self.donated_bytes, self.speed)
+            sample = telemetry.sample(self.donated_bytes, self.speed, self.donation)
             self.last_sample = sample
             for chan in self.peers.all_channels():
                 await chan.send(sample)
@@ -433,7 +433,7 @@ class Node:
 
     def devices(self) -> list[DeviceView]:
         """This device first, then every paired or visible one, with what is known of each."""
-        me = self.last_sample or telemetry.sample(self.donated_bytes, self.speed)
+        me = self.last_sample or telemetry.sample(self.donated_bytes, self.speed, self.donation)
         address = f"{self.options.host or '*'}:{self.port}"
         return [
             this_device(self.identity, address, me, self.speed, self.rpc_step),

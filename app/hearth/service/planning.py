@@ -168,7 +168,10 @@ def planning_devices(
                 # Its worker computes on its first GPU (one device a worker): layers there are held in
                 # that GPU's memory, at its speed, whatever RAM it donates.
                 vram = offload.pools(gpus[:1])[0]
-                usable = min(donated, vram.memory_bytes)
+                # Within its VRAM cap too, as its worker's filter holds it there (``served``: the
+                # first is that GPU, its memory capped); older versions report none.
+                capped = next((c.memory_total for c in row.served if c.accelerator), vram.memory_bytes)
+                usable = min(donated, vram.memory_bytes, capped)
                 spec = DeviceSpec(key, usable, vram.bytes_per_s, hop)
             else:
                 usable = min(donated, spare)

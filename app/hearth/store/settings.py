@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from hearth.core.errors import HearthError
+from hearth.core.offload import gpu_headroom
 from hearth.engine import threads as engine_threads
 from hearth.store import json_state, paths
 
@@ -41,9 +42,16 @@ class Donation:
     enabled: bool = False
     max_memory: int = 0  # bytes; 0: half of this device's memory
     threads: int = 0  # 0: one per physical core, as llama.cpp itself chooses
+    max_vram: int = 0  # bytes on each GPU; 0: its memory less what its driver and desktop keep
 
     def effective_memory(self, total_memory: int) -> int:
         return self.max_memory or total_memory // 2
+
+    def effective_vram(self, gpu_memory: int) -> int:
+        """What a GPU with ``gpu_memory`` bytes lends: the cap, never past the GPU's memory less
+        its headroom."""
+        most = max(0, gpu_memory - gpu_headroom(gpu_memory))
+        return min(self.max_vram, most) if self.max_vram else most
 
     def effective_threads(self) -> int:
         return engine_threads.resolve(self.threads)

@@ -531,15 +531,17 @@ class ChatPage(QWidget):
 
     def _show_stats(self, done: Done) -> None:
         said = view.stats(done, self.services.serving.loaded())
+        # The devices come last, as the line always ends; how many guesses were kept goes before them.
+        devices = ", ".join(said.devices)
+        if said.kept is not None:
+            devices = fill(self.tr("%1 % of guesses kept"), f"{said.kept * 100:.0f}") + " · " + devices
         # The context used is the meter's to show, beside this line.
         stats = fill(
             self.tr("%1 tokens/s · first token %2 ms · %3"),
             number(said.tokens_per_s),
             f"{said.first_token_ms:.0f}",
-            ", ".join(said.devices),
+            devices,
         )
-        if said.kept is not None:
-            stats += " · " + fill(self.tr("%1 % of guesses kept"), f"{said.kept * 100:.0f}")
         self.context_meter.setValue(min(100, round(said.context_used * 100)))
         if said.stopped:
             stats = self.tr("Stopped") + " · " + stats

@@ -55,6 +55,10 @@ class SettingsPage(QWidget):
         self.memory.setRange(0.0, 4096.0)
         self.memory.setSuffix(" GiB")
         self.memory.setSpecialValueText(self.tr("half of this device's memory"))
+        self.vram = QDoubleSpinBox()
+        self.vram.setRange(0.0, 4096.0)
+        self.vram.setSuffix(" GiB")
+        self.vram.setSpecialValueText(self.tr("each GPU's memory less headroom"))
         self.threads = QSpinBox()
         self.threads.setRange(0, 1024)
         self.threads.setSpecialValueText(self.tr("all cores"))
@@ -73,6 +77,7 @@ class SettingsPage(QWidget):
         form.addRow(self.donate)
         form.addRow(self.not_isolated)
         form.addRow(self.tr("Memory cap"), self.memory)
+        form.addRow(self.tr("GPU memory cap"), self.vram)
         form.addRow(self.tr("Thread cap"), self.threads)
         form.addRow(apply)
         form.addRow(self.replan)
@@ -100,6 +105,7 @@ class SettingsPage(QWidget):
         d = self.services.donation.settings
         self.donate.setChecked(d.enabled)
         self.memory.setValue(d.max_memory / GIB)
+        self.vram.setValue(d.max_vram / GIB)
         self.threads.setValue(d.threads)
         why = self.services.donation.workers_exposed
         self.not_isolated.setText(
@@ -117,7 +123,10 @@ class SettingsPage(QWidget):
 
     def apply(self) -> None:
         donate = self.services.donation.donate(
-            self.donate.isChecked(), int(self.memory.value() * GIB), self.threads.value()
+            self.donate.isChecked(),
+            int(self.memory.value() * GIB),
+            self.threads.value(),
+            max_vram=int(self.vram.value() * GIB),
         )
         spawn(donate, self._error, lambda _: self._applied())
 
