@@ -319,8 +319,10 @@ class LlamaRuntime:
         self.llm = llm
         self.path = req.path
         draft = self._open_draft(req, llm) if req.draft else None
-        if req.parallel > 1 or draft is not None or req.lookup:
-            self.batcher = Batcher(llm, req.parallel, req.n_batch, draft=draft, lookup=req.lookup)
+        # A draft that cannot draft gives way to guesses from the answers' own text.
+        lookup = req.lookup or bool(req.draft and draft is None)
+        if req.parallel > 1 or draft is not None or lookup:
+            self.batcher = Batcher(llm, req.parallel, req.n_batch, draft=draft, lookup=lookup)
         template = llm.metadata.get("tokenizer.chat_template")
         self._formatter = None
         if template:
@@ -344,14 +346,15 @@ class LlamaRuntime:
             speculation=self.batcher.speculating if self.batcher is not None else "",
         )
 
-    def _open_draft(self, req: LoadModel, target: llama_cpp.Llama) -> DraftModel:
-        """The draft model for ``req``, on this machine's first accelerator when it has one."""
+    def _open_draft(self, req: LoadModel, target: llama_cpp.Llama) -> DraftModel | None:
+        """The draft model for ``req``; None, with the reason logged, when it cannot draft for this
+        model (gone, damaged, out of memory, another tokenizer): the model serves on, guessing from
+        the answers' own text instead."""
         from hearth.engine import ggml
 
         if not os.path.exists(req.draft):
-            target.close()
-            self.llm = None
-            raise LoadFailed(f"there is no draft model at {req.draft}: choose another or none")
+            log.warning("there is no draft model at %s; guessing from the answers' own text", req.draft)
+            return None
         threads = resolve_threads(req.n_threads)
         try:
             with _context_params_hook(req.parallel, True):
@@ -366,16 +369,14 @@ class LlamaRuntime:
                     verbose=False,
                 )
         except ValueError as exc:
-            target.close()
-            self.llm = None
-            raise LoadFailed(f"llama.cpp could not load the draft model {req.draft}{_why(exc)}") from None
+            log.warning("llama.cpp could not load the draft model %s%s", req.draft, _why(exc))
+            return None
         try:
             check_compatible(target, llm, req.draft)
-        except BadRequest:
+        except BadRequest as exc:
             llm.close()
-            target.close()
-            self.llm = None
-            raise
+            log.warning("%s; guessing from the answers' own text", exc)
+            return None
         return DraftModel(llm, req.parallel, req.n_batch)
 
     @property

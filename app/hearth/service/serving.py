@@ -162,23 +162,20 @@ class Serving:
     async def _load_guessing(
         self, profile: ModelProfile, request: m.LoadModel, held_here: int, progress: Callable[[float], None]
     ) -> m.Loaded:
-        """Load ``request`` with the guessing chosen for it; a draft model that llama.cpp refuses
-        (its vocabulary differs after all) gives way to guesses from the answer's own text."""
+        """Load ``request`` with the guessing chosen for it; a draft model that the engine cannot use
+        (its vocabulary differs after all, it does not load) gives way to guesses from the answer's
+        own text, which the engine reports."""
         guessing = Guessing()
         if self._guesser is not None:
             guessing = await self._guesser.for_load(profile, request.n_ctx, held_here)
         draft = guessing.draft.path if guessing.draft is not None else ""
+        loaded = await self._engine.load(
+            msgspec.structs.replace(request, draft=draft, lookup=guessing.lookup), progress
+        )
+        if draft and loaded.speculation != "draft":
+            guessing = Guessing(lookup=True)
         self._guessing = guessing
-        try:
-            return await self._engine.load(
-                msgspec.structs.replace(request, draft=draft, lookup=guessing.lookup), progress
-            )
-        except EngineError as exc:
-            if not draft or "cannot draft" not in str(exc):
-                raise
-            log.warning("%s; guessing from the answers' own text instead", exc)
-            self._guessing = Guessing(lookup=True)
-            return await self._engine.load(msgspec.structs.replace(request, lookup=True), progress)
+        return loaded
 
     @property
     def guessing(self) -> Guessing:
