@@ -39,7 +39,7 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp.llama_grammar import LlamaGrammar
 
-from hearth.engine.draft_model import DraftModel
+from hearth.engine.draft_model import DraftModel, put_row
 from hearth.engine.errors import EngineError
 from hearth.engine.messages import Sampling
 from hearth.engine.speculation import (
@@ -356,7 +356,7 @@ class Batcher:
             drafts = guesses.get(seq.seq_id, [])
             due.append((seq, n, drafts))
             for i, token in enumerate([seq.tokens[-1], *drafts]):
-                self._put(n, token, seq.fed + i, seq.seq_id, True)
+                put_row(batch, n, token, seq.fed + i, seq.seq_id, True)
                 n += 1
             seq.fed += 1 + len(drafts)
         decoded = n
@@ -369,7 +369,7 @@ class Batcher:
             take = min(seq.n_prompt - seq.fed, room - n)
             for i in range(take):
                 last = seq.fed + i == seq.n_prompt - 1
-                self._put(n, seq.tokens[seq.fed + i], seq.fed + i, seq.seq_id, last)
+                put_row(batch, n, seq.tokens[seq.fed + i], seq.fed + i, seq.seq_id, last)
                 if last:
                     due.append((seq, n, []))
                 n += 1
@@ -426,14 +426,6 @@ class Batcher:
             if valid:
                 out[i] = drafts[:valid]
         return out
-
-    def _put(self, i: int, token: int, pos: int, seq_id: int, logits: bool) -> None:
-        batch = self._batch
-        batch.token[i] = token
-        batch.pos[i] = pos
-        batch.n_seq_id[i] = 1
-        batch.seq_id[i][0] = seq_id
-        batch.logits[i] = logits
 
     def _verify(self, seq: _Seq, row: int, drafts: list[int]) -> None:
         """Draw ``seq``'s tokens from rows ``row`` on: each guess the draw equals is kept and the next

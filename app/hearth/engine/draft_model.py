@@ -9,6 +9,7 @@ draft never re-reads what it has already seen.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
@@ -49,6 +50,16 @@ def check_compatible(target: llama_cpp.Llama, draft: llama_cpp.Llama, draft_path
         )
 
 
+def put_row(batch: Any, i: int, token: int, pos: int, seq_id: int, logits: bool) -> None:
+    """Row ``i`` of ``batch`` (a ``llama_batch``, whose pointer fields the bindings type as arrays):
+    ``token`` at ``pos`` of sequence ``seq_id``, with its logits or not."""
+    batch.token[i] = token
+    batch.pos[i] = pos
+    batch.n_seq_id[i] = 1
+    batch.seq_id[i][0] = seq_id
+    batch.logits[i] = logits
+
+
 class DraftModel:
     """A loaded draft model with ``n_seq`` sequences, one per sequence of the target's batch."""
 
@@ -83,10 +94,13 @@ class DraftModel:
                 break
             for i, seq_id in enumerate(going):
                 token = drafts[seq_id][-1]
-                self._put(i, token, len(self._cached[seq_id]), seq_id)
+                put_row(self._batch, i, token, len(self._cached[seq_id]), seq_id, True)
                 self._cached[seq_id].append(token)
             self._batch.n_tokens = len(going)
             if llama_lib.llama_decode(self._ctx, self._batch) != 0:
+                # What the cache holds is no longer known: these sequences catch up from nothing.
+                for seq_id in going:
+                    self.forget(seq_id)
                 break
             passes += 1
             for i, seq_id in enumerate(going):
@@ -117,7 +131,7 @@ class DraftModel:
             rows: dict[int, int] = {}
             for i, (seq_id, token, pos) in enumerate(chunk):
                 wanted = pos == last[seq_id]
-                self._put(i, token, pos, seq_id, wanted)
+                put_row(self._batch, i, token, pos, seq_id, wanted)
                 if wanted:
                     rows[seq_id] = i
             self._batch.n_tokens = len(chunk)
@@ -132,14 +146,6 @@ class DraftModel:
     def _best(self, row: int) -> int:
         logits = np.ctypeslib.as_array(llama_lib.llama_get_logits_ith(self._ctx, row), (self._n_vocab,))
         return int(np.argmax(logits))
-
-    def _put(self, i: int, token: int, pos: int, seq_id: int, logits: bool = True) -> None:
-        b = self._batch
-        b.token[i] = token
-        b.pos[i] = pos
-        b.n_seq_id[i] = 1
-        b.seq_id[i][0] = seq_id
-        b.logits[i] = logits
 
     def close(self) -> None:
         if self._batch is not None:
