@@ -97,7 +97,10 @@ def test_generate_templates_the_prompt_as_chat_does_and_raw_does_not(served) -> 
         p.response or "" for p in client.generate(model=NAME, prompt=QUESTION, options=GREEDY, stream=True)
     )
     assert streamed == templated.response
-    raw = client.generate(model=NAME, prompt="The capital of France is", raw=True, options={"num_predict": 5})
+    # Greedy, so that the answer cannot end by chance before its five tokens.
+    raw = client.generate(
+        model=NAME, prompt="The capital of France is", raw=True, options={"temperature": 0, "num_predict": 5}
+    )
     assert (raw.response or "").strip() and raw.eval_count == 5 and raw.done_reason == "length"
     # An empty prompt loads the model, which is loaded.
     assert client.generate(model=NAME, prompt="").done_reason == "load"
