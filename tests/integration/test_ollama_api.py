@@ -160,7 +160,7 @@ def test_errors_say_what_is_missing(served) -> None:
     request = urllib.request.Request(
         url + "/api/generate",
         data=json.dumps(
-            {"model": NAME, "prompt": "Hi", "stream": False, "options": {"num_predict": 2}}
+            {"model": NAME, "prompt": "Hi", "stream": False, "options": {"temperature": 0, "num_predict": 2}}
         ).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
