@@ -26,8 +26,18 @@ import contextlib
 import time
 from pathlib import Path
 
-from benchmarks._common import PROMPT, median, medium_model, raw_workers, real_model, share_cores, thirds_load
+from benchmarks._common import (
+    CACHE,
+    PROMPT,
+    median,
+    medium_model,
+    raw_workers,
+    real_model,
+    share_cores,
+    thirds_load,
+)
 from benchmarks.engine_overhead import DirectProcess
+from harness.real_pair import widened
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
 from hearth.engine.threads import default_threads
@@ -169,6 +179,15 @@ async def _measure(
     }
 
 
+def _default_models() -> list[Path]:
+    """SmolLM2 as shipped (Q4_1: on a few CPU cores its pass is bound by arithmetic, which grows with
+    the answers a pass carries), SmolLM2 at F16 (a pass bound by reading the weights, as a large model's
+    is everywhere and a pooled one's always) and the medium synthetic model."""
+    real = real_model()
+    models = [] if real is None else [real, widened(real, CACHE / "smollm2-135m-f16.gguf", "F16")]
+    return [*models, medium_model()]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, action="append", help="a GGUF file (repeatable)")
@@ -181,7 +200,7 @@ async def main() -> None:
     args = parser.parse_args()
     if args.pooled:
         share_cores()  # a host and its workers on this one machine
-    models = args.model or [p for p in (real_model(), medium_model()) if p is not None]
+    models = args.model or _default_models()
     where = "pooled over two workers" if args.pooled else "on this device"
     before = "one at a time" if args.pooled else "llama-cpp-python"
     results: list[tuple[str, dict[str, float]]] = []
@@ -199,12 +218,11 @@ async def main() -> None:
             f"{name:<40} {r['one']:>15.2f} t/s {r['alone']:>7.2f} t/s {r['batch']:>7.2f} t/s "
             f"{r['batch'] / r['one']:>6.2f} {ttft}"
         )
-    worst = min(r["batch"] / r["one"] for _, r in results)
-    verdict = "met" if worst >= TARGET else "NOT met"
-    print(
-        f"ratio {args.streams} streams/1 stream: {worst:.2f}  (worst of {len(results)}, {where}; "
-        f"target >= {TARGET}: {verdict})"
-    )
+    for name, r in results:
+        ratio = r["batch"] / r["one"]
+        verdict = "met" if ratio >= TARGET else "NOT met"
+        said = f"{name}, {where}; target >= {TARGET}: {verdict}"
+        print(f"ratio {args.streams} streams/1 stream: {ratio:.2f} ({said})")
     for name, r in results:
         print(
             f"ratio batched alone/{before}: {r['alone'] / r['one']:.3f} ({name}); "

@@ -366,3 +366,36 @@ def test_the_kv_cache_of_several_answers_at_once_is_what_batch_size_predicts(tmp
         allocated = llama_log.total(loaded.buffers, "KV")
         predicted = kv_bytes_at_once(profile, loaded.n_ctx, n)
         assert abs(predicted - allocated) / allocated < 0.02, (n, predicted, allocated)
+
+
+def test_a_newcomer_waits_for_the_slot_of_an_answer_that_is_ending(tiny_model: Path) -> None:
+    # The turns let a new answer in as soon as an app leaves; the engine lets its answer go at its
+    # next token. The newcomer waits for that slot instead of being refused.
+    runtime = LlamaRuntime()
+    runtime.load(m.LoadModel(str(tiny_model), n_ctx=256, n_threads=THREADS, parallel=2), lambda _: True)
+    try:
+        req = greedy(PROMPTS[0], 4)
+        first, second = (runtime.start(runtime.prompt_tokens(req), req) for _ in range(2))
+        assert isinstance(first, BatchStream) and isinstance(second, BatchStream)
+        opened: list[BatchStream | BaseException] = []
+
+        def newcomer() -> None:
+            try:
+                stream = runtime.start(runtime.prompt_tokens(req), req)
+                assert isinstance(stream, BatchStream)
+                opened.append(stream)
+            except BaseException as exc:
+                opened.append(exc)
+
+        thread = threading.Thread(target=newcomer)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and not opened, "the newcomer did not wait for a slot"
+        first.close()
+        thread.join(30)
+        assert len(opened) == 1 and isinstance(opened[0], BatchStream), opened
+        assert len(opened[0].step()) == 1  # and it answers
+        opened[0].close()
+        second.close()
+    finally:
+        runtime.unload()

@@ -119,7 +119,7 @@ def test_format_as_a_schema_and_as_json(served) -> None:
         answer.message.content or ""
     )
     anything = client.generate(
-        model=NAME, prompt=ask[0]["content"], format="json", options={"num_predict": 60}
+        model=NAME, prompt=ask[0]["content"], format="json", options={"temperature": 0, "num_predict": 60}
     )
     assert isinstance(json.loads(anything.response or ""), dict)
 

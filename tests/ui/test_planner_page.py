@@ -119,7 +119,7 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
 
             # Once the plan settles, llama.cpp's dry run sizes its compute buffers and the bars show them.
             await until(lambda: "llama.cpp" in page.speed.text(), what="llama.cpp's sizing")
-            figures = await services.plans.compute(profile, draft.plan(), page.n_ctx)
+            figures = await services.plans.compute(profile, draft.plan(), page.n_ctx, page.prediction.at_once)
             assert figures is not None and figures[beta] > 0
             assert column.bar.parts[3].bytes == figures[beta]
             assert page.columns[0].bar.parts[3].bytes == figures[HOST]

@@ -60,6 +60,17 @@ def host_is_loopback(host_header: str) -> bool:
         return False
 
 
+def app_identity(remote: str, agent: str) -> str:
+    """Which app a request comes from, as the model's turns tell apps apart: its address and the name
+    its client library gives (the port differs per connection, and one app may open many). Two apps on
+    one machine with the same library are one to the turns: the cap still leaves a place to the rest."""
+    return f"{remote} {agent[:200]}"
+
+
+def client_of(request: web.Request) -> str:
+    return app_identity(request.remote or "", request.headers.get("User-Agent", ""))
+
+
 @dataclass(frozen=True)
 class Rules:
     """What one listener lets in, fixed when it starts: settings that change who is let in

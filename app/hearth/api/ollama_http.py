@@ -23,7 +23,7 @@ from aiohttp import web
 
 from hearth.api import embedding_messages as emb
 from hearth.api import ollama_messages as oll
-from hearth.api.listener import HttpApi
+from hearth.api.listener import HttpApi, client_of
 from hearth.api.listener import json_response as _json
 from hearth.api.openai_messages import BadRequest
 from hearth.api.tools import CallWatch, parse_calls
@@ -115,12 +115,18 @@ class OllamaApi(HttpApi):
         return _json({"models": [_tag(name, profile) for name, profile, _, _ in models]})
 
     async def _ps(self, request: web.Request) -> web.Response:
+        turns = self.services.serving.queue()
         running = [
             {
                 **_tag(name, profile),
                 "expires_at": "0001-01-01T00:00:00Z",
                 "size_vram": 0,
                 "context_length": ctx,
+                # Beyond Ollama's fields (its OLLAMA_NUM_PARALLEL): the answers the model gives
+                # together, how many it is giving now and how many wait for a place.
+                "num_parallel": turns.at_once,
+                "running": turns.answering,
+                "waiting": turns.waiting,
             }
             for name, profile, ctx, kind in await self._models()
             if kind == "loaded"
@@ -204,7 +210,7 @@ class OllamaApi(HttpApi):
         if not messages:
             # Ollama's way of asking for a model to be loaded: it is.
             return _json({**oll.chat_piece(name, ""), "done": True, "done_reason": "load"})
-        session = self.services.conversations.chat(sampling=sampling, who=Who.API)
+        session = self.services.conversations.chat(sampling=sampling, who=Who.API, client=client_of(request))
         watch = CallWatch(names)
 
         def piece(text: str) -> dict[str, Any] | None:
@@ -248,9 +254,11 @@ class OllamaApi(HttpApi):
                     if token.text:
                         on_text(token.text)
 
-                return self.services.serving.generate(generate, on_token, Who.API)
+                return self.services.serving.generate(generate, on_token, Who.API, client_of(request))
         else:
-            session = self.services.conversations.chat(sampling=sampling, who=Who.API)
+            session = self.services.conversations.chat(
+                sampling=sampling, who=Who.API, client=client_of(request)
+            )
             messages = req.chat_messages()
 
             def run(on_text: Callable[[str], None]) -> Awaitable[m.Done]:

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from hearth.api import embedding_messages as emb
 from hearth.api import openai_messages as oai
-from hearth.api.listener import HttpApi
+from hearth.api.listener import HttpApi, client_of
 from hearth.api.listener import json_response as _json
 from hearth.api.tools import CallWatch, parse_calls
 from hearth.core.errors import HearthError
@@ -93,6 +93,9 @@ class OpenAiApi(HttpApi):
                 "model": served[0] if served else None,
                 "busy": turns.serving is not None,
                 "waiting": turns.waiting,
+                # How many answers the loaded model gives together, and how many it is giving now.
+                "answers_at_once": turns.at_once if served else 0,
+                "answering": turns.answering,
             }
         )
 
@@ -181,7 +184,9 @@ class OpenAiApi(HttpApi):
             if sampling.json_schema and not self._holds_grammar():
                 why = f"response_format: '{name}' is an MLX model, which cannot be held to a schema yet"
                 return _error(400, why, "invalid_request_error", param="response_format")
-            session = self.services.conversations.chat(sampling=sampling, who=Who.API)
+            session = self.services.conversations.chat(
+                sampling=sampling, who=Who.API, client=client_of(request)
+            )
         except oai.BadRequest as exc:
             return _error(400, str(exc), "invalid_request_error", param=exc.param)
         cid = oai.completion_id("chatcmpl")
@@ -236,7 +241,7 @@ class OpenAiApi(HttpApi):
                 if token.text:
                     on_text(token.text)
 
-            return self.services.serving.generate(generate, on_token, Who.API)
+            return self.services.serving.generate(generate, on_token, Who.API, client_of(request))
 
         def last(done: m.Done) -> list[dict[str, Any]]:
             chunks = [oai.text_answer(cid, name, "", oai.finish_reason(done))]

@@ -21,6 +21,7 @@ SETTLE_S = 10.0  # how long paired devices get to connect before a pooled plan i
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from hearth.service.planning import said_at_once
     from hearth.service.storage import load_api
 
     log_to_terminal(args.verbose)
@@ -36,6 +37,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(load_api(), **changes)
 
     async def load(services: Hearth) -> None:
+        if args.parallel is not None:
+            services.plans.set_at_once(args.parallel, save=False)
         pooled = bool(args.pool or args.plan)
         if pooled:
             await services.plans.settle(SETTLE_S)
@@ -49,6 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ),
             flush=True,
         )
+        print(said_at_once(choice.prediction, choice.n_ctx), flush=True)
         plan = choice.prediction.plan
         await services.serving.load(choice.profile, plan, choice.n_ctx, threads=args.threads)
         status = services.api.status
@@ -77,8 +81,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def at_once_choice(text: str) -> int:
+    """``--parallel``: 1 to ``MOST_AT_ONCE``, or "auto" (0: as many as memory allows)."""
+    from hearth.service.storage import MOST_AT_ONCE
+
+    if text == "auto":
+        return 0
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if not 1 <= n <= MOST_AT_ONCE:
+        raise argparse.ArgumentTypeError(f"'{text}' is not 1 to {MOST_AT_ONCE} or auto")
+    return n
+
+
 def add_command(sub: Any) -> None:
-    from hearth.service.storage import DEFAULT_API_PORT, DEFAULT_OLLAMA_PORT
+    from hearth.service.storage import DEFAULT_API_PORT, DEFAULT_OLLAMA_PORT, MOST_AT_ONCE
 
     serve = sub.add_parser(
         "serve", help="load a model and serve it to other apps (OpenAI-compatible API), without a window"
@@ -87,6 +106,13 @@ def add_command(sub: Any) -> None:
     serve.add_argument("--ctx", type=int, help="context length (default: the model's, at most 4096)")
     serve.add_argument(
         "--threads", type=int, help="CPU threads (default: one per physical core, as llama.cpp)"
+    )
+    serve.add_argument(
+        "--parallel",
+        type=at_once_choice,
+        metavar="N",
+        help=f"answers the model gives at once, 1 to {MOST_AT_ONCE}, or auto: as many as memory allows "
+        "(default: as in Settings)",
     )
     serve.add_argument("--pool", action="store_true", help="spread the model over paired, donating devices")
     serve.add_argument("--plan", help='layer ranges, e.g. "host:0-9,desktop:10-31" (implies --pool)')

@@ -19,7 +19,10 @@ module follows the graph llama.cpp builds for a layer and names which tensors ar
   logits. With a 262,144-token vocabulary that alone is 512 MiB.
 
 The KV cache has ``n_ctx`` cells (padded to 256) in every layer, sliding-window layers included:
-llama.cpp's default, kept by Hearth, is a full-size cache for those layers too.
+llama.cpp's default, kept by Hearth, is a full-size cache for those layers too. A load that decodes
+several answers at once gives each its own ``n_ctx`` cells, so its cache is that many times as large;
+the compute buffer is not: each answer's attention reads its own cells, and llama.cpp reserves for
+one micro-batch whatever the answers it holds.
 """
 
 from __future__ import annotations
@@ -154,10 +157,12 @@ def device_memory(
     flash_attn: bool | None = None,
     repack: RepackRules = NO_REPACK,
     mmap: bool = True,
+    at_once: int = 1,
 ) -> DeviceMemory:
     """Memory for layers ``[start, end)``; the host also holds the token embedding and output head and
     the logits of the last token. ``repack``: what the host's CPU backend repacks; with the file mapped
-    (``mmap``) those copies come on top of the mapping (``core.repack``)."""
+    (``mmap``) those copies come on top of the mapping (``core.repack``). ``at_once``: the answers the
+    load decodes together, each with a KV cache of ``n_ctx`` cells (MLX answers one at a time)."""
     if profile.format is ModelFormat.MLX:
         return mlx_memory(profile, n_ctx)
     weights = sum(profile.layer_bytes[start:end])
@@ -177,5 +182,5 @@ def device_memory(
     if host:
         weights += profile.token_embd_bytes + profile.output_bytes + profile.other_bytes
         compute += profile.vocab_size * F32
-    kv = profile.kv_bytes(context_cells(n_ctx), end - start, cache_type)
+    kv = profile.kv_bytes(context_cells(n_ctx), end - start, cache_type) * max(1, at_once)
     return DeviceMemory(weights, kv, compute, repacked)

@@ -134,22 +134,36 @@ class Prediction:
     over: dict[PlanKey, Overflow] = field(default_factory=dict)  # device -> what it would lack
     # True once the compute buffers are llama.cpp's own sizing (``with_compute``), not the estimate.
     sized_by_llama: bool = False
+    # The answers the load decodes together: every device's KV cache counts that many contexts.
+    at_once: int = 1
 
     @property
     def tokens_per_s(self) -> float:
         return 1.0 / self.seconds_per_token if self.seconds_per_token > 0 else 0.0
 
 
+def answers_of(profile: ModelProfile, at_once: int) -> int:
+    """The answers a load of ``profile`` decodes together when ``at_once`` are asked for: MLX's
+    runtime answers one at a time."""
+    return max(1, at_once) if profile.format.can_pool else 1
+
+
 class CostModel:
     """Per-pool costs and memory of candidate ranges, for one model and context."""
 
     def __init__(
-        self, profile: ModelProfile, n_ctx: int, cache_type: str, repack: RepackRules = NO_REPACK
+        self,
+        profile: ModelProfile,
+        n_ctx: int,
+        cache_type: str,
+        repack: RepackRules = NO_REPACK,
+        at_once: int = 1,
     ) -> None:
         self.profile = profile
         self.n_ctx = n_ctx
         self.cache_type = cache_type
         self.repack = repack
+        self.at_once = answers_of(profile, at_once)
         self.L = profile.block_count
         # What a token reads per layer: in a mixture of experts, only its experts' share of them.
         self.prefix = [0.0, *itertools.accumulate(profile.read_bytes(i, i + 1) for i in range(self.L))]
@@ -176,6 +190,7 @@ class CostModel:
             self.cache_type,
             host=on_host,
             repack=self.repack if on_host else NO_REPACK,
+            at_once=self.at_once,
         )
         logits = self.profile.vocab_size * F32
         if role is Role.HOST_NO_HEAD:
@@ -341,12 +356,14 @@ def predict(
     plan: Plan,
     n_ctx: int,
     cache_type: str = "f16",
+    at_once: int = 1,
 ) -> Prediction:
-    """Memory and speed of a given plan, with every device that would overflow named in ``over``."""
+    """Memory and speed of a given plan, with every device that would overflow named in ``over``;
+    ``at_once`` answers decoded together, each with its own KV cache."""
     validate(plan)
     if not profile.format.can_pool and any(a.device != HOST and a.end > a.start for a in plan.assignments):
         raise PlanError("an MLX model runs on this device alone; pooling needs the model as GGUF")
-    model = CostModel(profile, n_ctx, cache_type, host.repack)
+    model = CostModel(profile, n_ctx, cache_type, host.repack, at_once)
     if plan.assignments[0].device != HOST:
         plan = Plan(plan.n_layers, (Assignment(HOST, 0, 0), *plan.assignments))
     _known(plan, host, remotes)
@@ -358,7 +375,7 @@ def predict(
             over[p.device] = Overflow(p.device, p.memory.total, caps[p.device])
     used = {device_of(p.device) for p in placements if p.end > p.start}
     left = {d.name: "not in the plan" for d in remotes if d.name not in used}
-    return Prediction(plan, placements, seconds, left, over)
+    return Prediction(plan, placements, seconds, left, over, at_once=model.at_once)
 
 
 def with_compute(pred: Prediction, compute: Mapping[str, int], caps: Mapping[str, int]) -> Prediction:
@@ -385,9 +402,10 @@ def evaluate(
     plan: Plan,
     n_ctx: int,
     cache_type: str = "f16",
+    at_once: int = 1,
 ) -> Prediction:
     """Like ``predict``, but PlanError names the first device that would overflow, by how much."""
-    prediction = predict(profile, host, remotes, plan, n_ctx, cache_type)
+    prediction = predict(profile, host, remotes, plan, n_ctx, cache_type, at_once)
     if prediction.over:
         raise PlanError(next(iter(prediction.over.values())).message())
     return prediction
@@ -397,13 +415,19 @@ Step = tuple[int, list[Assignment]]  # the mask before a device was added, and t
 
 
 def auto_plan(
-    profile: ModelProfile, host: DeviceSpec, remotes: list[DeviceSpec], n_ctx: int, cache_type: str = "f16"
+    profile: ModelProfile,
+    host: DeviceSpec,
+    remotes: list[DeviceSpec],
+    n_ctx: int,
+    cache_type: str = "f16",
+    at_once: int = 1,
 ) -> Prediction:
-    """The fastest plan under the cost model that fits every pool; PlanError if none fits."""
+    """The fastest plan under the cost model that fits every pool, with the KV caches of ``at_once``
+    answers; PlanError if none fits."""
     if not profile.format.can_pool:
         remotes = []  # MLX runs on this device alone: pooling is llama.cpp's
         host = dataclasses.replace(host, accelerators=())  # and MLX places its own layers
-    model = CostModel(profile, n_ctx, cache_type, host.repack)
+    model = CostModel(profile, n_ctx, cache_type, host.repack, at_once)
     L = model.L
     D = len(remotes)
     # dp[S][j]: least time for the host plus the devices in S (bitmask) holding layers [0, j).
@@ -443,7 +467,7 @@ def auto_plan(
     placements, seconds = _placements(model, host, remotes, plan)
     used = {device_of(a.device) for a in plan.remote}
     left = {d.name: _why_left_out(model, d, dp[best_mask][L]) for d in remotes if d.name not in used}
-    return Prediction(plan, placements, seconds, left)
+    return Prediction(plan, placements, seconds, left, at_once=model.at_once)
 
 
 def _why_left_out(model: CostModel, dev: DeviceSpec, best: float) -> str:

@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 # The longest one step may take before a waiting stream gives up: a pooled model's chunk of prompt over
 # slow devices takes seconds, never this long.
 STEP_TIMEOUT_S = 600.0
+# The longest a new answer waits for the slot of one that is ending (see ``_wait_for_a_slot``).
+SLOT_WAIT_S = 60.0
 # How long a step waits for sequences that are decoding but have not asked for their next token yet
 # (their caller is still handing over the last one): long enough to keep them in the same pass.
 GATHER_S = 0.02
@@ -215,14 +217,11 @@ class Batcher:
             raise EngineError("an answer needs at least one prompt token")
         sampler = SamplerChain(self._llm, sampling, grammar)
         with self._cond:
-            if not self._stepping:
-                self._reap()
-            if self._closed:
+            try:
+                self._wait_for_a_slot()
+            except EngineError:
                 sampler.close()
-                raise EngineError("the model is being unloaded")
-            if not self._free:
-                sampler.close()
-                raise BatchFull(f"all {self.n_seq} answers at once are taken")
+                raise
             slot = max(self._free, key=lambda i: (common_prefix(self._cached[i], prompt), -self._used[i]))
             self._free.remove(slot)
             # The last prompt token is computed again whatever the cache holds: its logits are the
@@ -235,6 +234,23 @@ class Batcher:
                 seq.lookup = PromptLookup(tokens)
             self._seqs[slot] = seq
         return BatchStream(self, seq)
+
+    def _wait_for_a_slot(self) -> None:
+        """Until a slot is free (called holding the lock). The scheduler sends no more answers than
+        the batch holds, but the one it let go may still be ending here: a caller that left is
+        cancelled at its next token, and a sequence closed during a step is let go after it."""
+        deadline = time.monotonic() + SLOT_WAIT_S
+        while True:
+            if self._closed:
+                raise EngineError("the model is being unloaded")
+            if not self._stepping:
+                self._reap()
+            if self._free:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BatchFull(f"all {self.n_seq} answers at once are taken")
+            self._cond.wait(min(left, 1.0))
 
     def _next_tokens(self, seq: _Seq) -> list[int]:
         deadline = time.monotonic() + STEP_TIMEOUT_S
@@ -387,6 +403,8 @@ class Batcher:
                     seq.error = why
             return
         if n == decoded:  # a prompt's chunk would make the step look dearer than guessing makes it
+            # A GPU backend returns before it has computed: the pass has cost what it took to end.
+            llama_lib.llama_synchronize(self._ctx)
             self._costs.observe(n, time.perf_counter() - started)
         for seq, row, drafts in due:
             self._verify(seq, row, drafts)

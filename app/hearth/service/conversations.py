@@ -56,12 +56,17 @@ class Conversations:
         return self._store
 
     def chat(
-        self, system_prompt: str = "", sampling: Sampling | None = None, who: Who = Who.CHAT
+        self,
+        system_prompt: str = "",
+        sampling: Sampling | None = None,
+        who: Who = Who.CHAT,
+        client: str = "",
     ) -> ChatSession:
         """A conversation with the loaded model. Other apps' conversations are kept in the history
-        only when the user asked for that."""
+        only when the user asked for that. ``client``: which app asks, so that no one app takes every
+        answer the model gives at once ("": one for every caller of its kind)."""
         keep = who is Who.CHAT or self._keep_others()
-        generate: Generator = functools.partial(self._generate, who=who)
+        generate: Generator = functools.partial(self._generate, who=who, client=client)
         return ChatSession(
             generate,
             self._model(),

@@ -85,6 +85,7 @@ class Drafting:
         self._read = read
         self._settings = settings or load_speculation()
         self._kept: dict[tuple[str, str], tuple[int, int]] = {}  # (model, draft) -> (kept, drafted)
+        self.recorded = 0  # answers whose guesses were counted: what was said of a choice may be stale
 
     @property
     def settings(self) -> Speculation:
@@ -97,17 +98,18 @@ class Drafting:
         self._settings = update_speculation(draft=draft)
         return self._settings
 
-    async def for_load(self, target: ModelProfile, n_ctx: int, held_here: int) -> Guessing:
-        """How a load of ``target`` guesses, with ``held_here`` bytes of this device's memory about to
-        be held by the load itself; a draft that cannot be read or used gives prompt lookup."""
+    async def for_load(self, target: ModelProfile, n_ctx: int, held_here: int, at_once: int = 1) -> Guessing:
+        """How a load of ``target`` for ``at_once`` answers together guesses, with ``held_here`` bytes
+        of this device's memory about to be held by the load itself; a draft that cannot be read or
+        used gives prompt lookup."""
         choice = self._settings.draft
         if target.format != ModelFormat.GGUF or choice in ("none", "lookup"):
             return self.guessing(target, (), None, n_ctx)
         spare = psutil.virtual_memory().available - held_here
         try:
             if choice == "auto":
-                return self.guessing(target, await self._library(), spare, n_ctx)
-            return self.guessing(target, (), spare, n_ctx, named=await self._read(choice))
+                return self.guessing(target, await self._library(), spare, n_ctx, at_once)
+            return self.guessing(target, (), spare, n_ctx, at_once, named=await self._read(choice))
         except (DraftError, OSError, ValueError) as exc:
             log.warning("%s; guessing from the answers' own text instead", exc)
             return Guessing(lookup=True)
@@ -144,10 +146,11 @@ class Drafting:
             )
         return Guessing(draft, draft_bytes=draft_memory(draft, n_ctx, at_once))
 
-    async def proposal(self, target: ModelProfile, n_ctx: int) -> DraftProposal | None:
-        """The draft a load of ``target`` would take as the choice stands, with its memory here and
-        its expected speed-up; None: it would take none (guesses from the answer's text, or none)."""
-        guessing = await self.for_load(target, n_ctx, 0)
+    async def proposal(self, target: ModelProfile, n_ctx: int, at_once: int = 1) -> DraftProposal | None:
+        """The draft a load of ``target`` for ``at_once`` answers together would take as the choice
+        stands, with its memory here and its expected speed-up; None: it would take none (guesses
+        from the answer's text, or none)."""
+        guessing = await self.for_load(target, n_ctx, 0, at_once)
         if guessing.draft is None:
             return None
         speedup, measured = self.speedup(target, guessing.draft)
@@ -158,6 +161,7 @@ class Drafting:
         if done.drafted:
             kept, drafted = self._kept.get((target, draft), (0, 0))
             self._kept[(target, draft)] = (kept + done.accepted, drafted + done.drafted)
+            self.recorded += 1
 
     def kept(self, target: str, draft: str) -> float | None:
         """The share of guesses kept by answers of ``target`` with ``draft`` so far; None: none yet."""

@@ -35,14 +35,22 @@ class Fit(msgspec.Struct, frozen=True):
         return str(self.verdict)
 
 
-def fit(profile: ModelProfile, host: DeviceSpec, remotes: list[DeviceSpec], n_ctx: int | None = None) -> Fit:
+def fit(
+    profile: ModelProfile,
+    host: DeviceSpec,
+    remotes: list[DeviceSpec],
+    n_ctx: int | None = None,
+    at_once: int = 1,
+) -> Fit:
+    """``at_once``: the answers the user asked loads to give together, each with its own KV cache
+    (left to memory, a load gives at least one)."""
     n_ctx = n_ctx or default_context(profile)
     try:
-        best = auto_plan(profile, host, remotes, n_ctx)
+        best = auto_plan(profile, host, remotes, n_ctx, at_once=at_once)
     except PlanError as exc:
         return Fit(Verdict.TOO_LARGE, 0, 0.0, "", n_ctx, str(exc))
     try:
-        auto_plan(profile, host, [], n_ctx)
+        auto_plan(profile, host, [], n_ctx, at_once=at_once)
         verdict = Verdict.ALONE
     except PlanError:
         verdict = Verdict.POOLED

@@ -20,6 +20,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from hearth.core.plan import HOST, Plan, split_key
 from hearth.core.profile import ModelProfile
 from hearth.engine import messages as m
@@ -31,11 +33,11 @@ IDLE_S = 60.0
 TIMEOUT_S = 30.0
 REMEMBERED = 256
 
-_Key = tuple[str, int, str, int, str]
+_Key = tuple[str, int, str, int, str, int]
 
 
-def _key(profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str) -> _Key:
-    return (profile.path, profile.file_size, str(plan), n_ctx, cache_type)
+def _key(profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str, at_once: int) -> _Key:
+    return (profile.path, profile.file_size, str(plan), n_ctx, cache_type, at_once)
 
 
 class MemoryCheck:
@@ -49,20 +51,21 @@ class MemoryCheck:
         self._ending: asyncio.Future[None] | None = None
 
     def known(
-        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16"
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16", at_once: int = 1
     ) -> dict[str, int] | None:
         """What llama.cpp already said of this plan, without asking again; None when not yet asked."""
-        key = _key(profile, plan, n_ctx, cache_type)
+        key = _key(profile, plan, n_ctx, cache_type, at_once)
         known = self._known.get(key)
         if known is not None:
             self._known.move_to_end(key)
         return known
 
     async def compute(
-        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16"
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16", at_once: int = 1
     ) -> dict[str, int] | None:
-        """Compute buffer bytes per device of ``plan`` (``HOST`` for this one), or None when llama.cpp
-        could not size it (the reason is logged; the estimate stands)."""
+        """Compute buffer bytes per device of ``plan`` (``HOST`` for this one) loaded for ``at_once``
+        answers together, or None when llama.cpp could not size it (the reason is logged; the
+        estimate stands)."""
         if not profile.format.sizable:
             return None
         if any(split_key(a.device)[1] is not None for a in plan.assignments):
@@ -71,14 +74,14 @@ class MemoryCheck:
                 "sizing %s as %s from the estimate: it places layers on accelerators", profile.path, plan
             )
             return None
-        key = _key(profile, plan, n_ctx, cache_type)
-        known = self.known(profile, plan, n_ctx, cache_type)
+        key = _key(profile, plan, n_ctx, cache_type, at_once)
+        known = self.known(profile, plan, n_ctx, cache_type, at_once)
         if known is not None:
             return known
         running = self._running.get(key)
         if running is None:
             # Shielded: a caller that gives up (a newer plan on the strip) leaves the answer to the cache.
-            sizing = self._size(key, profile, plan, n_ctx, cache_type)
+            sizing = self._size(key, profile, plan, n_ctx, cache_type, at_once)
             running = self._running[key] = asyncio.ensure_future(sizing)
         try:
             return await asyncio.shield(running)
@@ -87,10 +90,14 @@ class MemoryCheck:
             return None
 
     async def _size(
-        self, key: _Key, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str
+        self, key: _Key, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str, at_once: int
     ) -> dict[str, int]:
         try:
             request = m.Estimate.for_plan(profile, plan, n_ctx, cache_type=cache_type)
+            if at_once > 1 and profile.format.can_pool:
+                # The context of a load for several answers holds a sequence per answer, as it will.
+                load = msgspec.structs.replace(request.load, parallel=at_once)
+                request = msgspec.structs.replace(request, load=load)
             # A log of its own: the main engine's log stays that engine's, and so do its error messages.
             log_path = self._log_path or paths.logs_dir() / "sizing.log"
             engine = self._engine = self._engine or EngineClient(log_path)

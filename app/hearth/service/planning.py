@@ -26,11 +26,13 @@ from hearth.core.planner import (
     auto_plan,
     capacities,
     evaluate,
+    predict,
     with_compute,
 )
 from hearth.core.profile import ModelProfile
 from hearth.core.repack import RepackRules
 from hearth.core.units import MIB
+from hearth.engine.batch_size import answers_at_once, describe
 from hearth.service.device_view import DeviceView
 
 # Decode speed assumed for a device that has not reported a probe: a typical laptop's memory bandwidth.
@@ -44,11 +46,11 @@ class Sizing(Protocol):
     """llama.cpp's own sizing of a plan's compute buffers (``memory_check.MemoryCheck``)."""
 
     def known(
-        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16"
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16", at_once: int = 1
     ) -> dict[str, int] | None: ...
 
     async def compute(
-        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16"
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16", at_once: int = 1
     ) -> dict[str, int] | None: ...
 
 
@@ -219,6 +221,56 @@ def named_specs(devices: list[PlanningDevice]) -> tuple[DeviceSpec, list[DeviceS
     return specs[0], specs[1:]
 
 
+def kv_budget(profile: ModelProfile, prediction: Prediction, n_ctx: int, room: Mapping[str, int]) -> int:
+    """The KV cache, in bytes of the whole model's, that ``prediction``'s devices have room for beside
+    their weights and compute buffers and the slack answers at once keep (``short_of_slack``; ``room``:
+    what each may use). Each device holds the cache of its own layers, so the device with the least
+    room for its share decides."""
+    answers: int | None = None
+    for p in prediction.placements:
+        share = p.memory.kv // max(1, prediction.at_once)
+        if share <= 0:
+            continue
+        spare = room.get(str(p.device), 0) - p.memory.weights - 2 * p.memory.compute
+        fits = max(0, spare) // share
+        answers = fits if answers is None else min(answers, fits)
+    per_answer = profile.kv_bytes(n_ctx)
+    return per_answer * (answers if answers is not None else 1)
+
+
+def short_of_slack(prediction: Prediction, room: Mapping[str, int]) -> bool:
+    """Whether a device of a plan for several answers at once would have less left than its compute
+    buffer. Memory beyond what llama.cpp reserves comes out of that: ggml's work buffer for each
+    graph (which a donor's filter counts against the donation) grows with the answers a pass
+    carries, so answers left to memory never take a device to its last byte."""
+    if prediction.at_once <= 1:
+        return False
+    return any(room.get(str(p.device), 0) - p.memory.total < p.memory.compute for p in prediction.placements)
+
+
+def predict_at_once(
+    profile: ModelProfile,
+    host: DeviceSpec,
+    remotes: list[DeviceSpec],
+    plan: Plan,
+    n_ctx: int,
+    chosen: int = 0,
+) -> Prediction:
+    """``plan``'s prediction with the answers it would give at once: ``chosen`` (1 to 4), or with 0 as
+    many as memory allows beside the weights (``answers_at_once``), at least one."""
+    if chosen:
+        return predict(profile, host, remotes, plan, n_ctx, at_once=chosen)
+    one = predict(profile, host, remotes, plan, n_ctx)
+    at_once = answers_at_once(profile, n_ctx, kv_budget(profile, one, n_ctx, caps(host, remotes)))
+    return one if at_once <= 1 else predict(profile, host, remotes, plan, n_ctx, at_once=at_once)
+
+
+def said_at_once(prediction: Prediction, n_ctx: int) -> str:
+    """How many answers ``prediction`` gives together, each with a context of ``n_ctx`` tokens, as
+    the command line says it: "4 answers at once at 4,096 tokens each"."""
+    return describe(prediction.at_once, n_ctx)
+
+
 def choose_plan(
     profile: ModelProfile,
     host: DeviceSpec,
@@ -226,12 +278,18 @@ def choose_plan(
     n_ctx: int,
     plan_text: str | None = None,
     is_host: Callable[[str], bool] | None = None,
+    chosen: int = 0,
 ) -> Prediction:
     """The plan a user named, checked, or else the planner's best: what `hearth plan` shows and
-    what a pooled chat without ``--plan`` loads."""
+    what a pooled chat without ``--plan`` loads. ``chosen``: the answers at once the user asked for
+    (the plan must hold their KV caches); 0: the plan is made for one, and gives as many at once as
+    memory then allows."""
     if plan_text:
-        return evaluate(profile, host, remotes, parse_plan(plan_text, profile.block_count, is_host), n_ctx)
-    return auto_plan(profile, host, remotes, n_ctx)
+        plan = parse_plan(plan_text, profile.block_count, is_host)
+        evaluate(profile, host, remotes, plan, n_ctx, at_once=max(1, chosen))
+    else:
+        plan = auto_plan(profile, host, remotes, n_ctx, at_once=max(1, chosen)).plan
+    return predict_at_once(profile, host, remotes, plan, n_ctx, chosen)
 
 
 def caps(host: DeviceSpec, remotes: list[DeviceSpec]) -> dict[str, int]:
@@ -261,8 +319,57 @@ async def size(
 ) -> Prediction:
     """``prediction`` with each device's compute buffer as llama.cpp's dry run sizes it, and what would
     overflow then (``room``: what each device may use); as it was when llama.cpp cannot say."""
-    figures = await check.compute(profile, prediction.plan, n_ctx)
+    figures = await check.compute(profile, prediction.plan, n_ctx, "f16", prediction.at_once)
     return prediction if figures is None else with_compute(prediction, figures, room)
+
+
+async def size_at_once(
+    check: Sizing,
+    profile: ModelProfile,
+    prediction: Prediction,
+    n_ctx: int,
+    host: DeviceSpec,
+    remotes: list[DeviceSpec],
+    chosen: int = 0,
+) -> Prediction:
+    """``size``; where the answers at once were left to memory (``chosen`` 0) and llama.cpp sizes the
+    plan past a device's room or its slack (``short_of_slack``), with fewer answers at once until it
+    fits or only one is left."""
+    room = caps(host, remotes)
+    sized = await size(check, profile, prediction, n_ctx, room)
+    while _wants_fewer(sized, room, chosen):
+        fewer = predict(profile, host, remotes, prediction.plan, n_ctx, at_once=sized.at_once - 1)
+        sized = await size(check, profile, fewer, n_ctx, room)
+    return sized
+
+
+def sized_known(
+    check: Sizing,
+    profile: ModelProfile,
+    prediction: Prediction,
+    n_ctx: int,
+    host: DeviceSpec,
+    remotes: list[DeviceSpec],
+    chosen: int = 0,
+) -> Prediction:
+    """``size_at_once`` as far as llama.cpp has already sized, without waiting: the answers at once
+    the page shows are the ones a load would take. Unsized (``sized_by_llama`` False) where a step of
+    it was not asked yet."""
+    room = caps(host, remotes)
+    sized = prediction
+    while True:
+        figures = check.known(profile, sized.plan, n_ctx, "f16", sized.at_once)
+        if figures is None:
+            return sized
+        sized = with_compute(sized, figures, room)
+        if not _wants_fewer(sized, room, chosen):
+            return sized
+        sized = predict(profile, host, remotes, prediction.plan, n_ctx, at_once=sized.at_once - 1)
+
+
+def _wants_fewer(sized: Prediction, room: Mapping[str, int], chosen: int) -> bool:
+    """Whether answers at once left to memory (``chosen`` 0) should be fewer than ``sized`` gives."""
+    return not chosen and sized.at_once > 1 and bool(sized.over or short_of_slack(sized, room))
 
 
 async def choose_sized(
@@ -273,18 +380,21 @@ async def choose_sized(
     check: Sizing,
     plan_text: str | None = None,
     is_host: Callable[[str], bool] | None = None,
+    chosen: int = 0,
 ) -> Prediction:
     """``choose_plan``, sized by llama.cpp. When the planner's own pick would not fit as sized, it
-    plans again with that much less room on the devices that were short."""
+    plans again with that much less room on the devices that were short. ``chosen``: the answers at
+    once asked for (0: as many as memory allows)."""
+    picked = choose_plan(profile, host, remotes, n_ctx, plan_text, is_host, chosen)
+    sized = await size_at_once(check, profile, picked, n_ctx, host, remotes, chosen)
     room = caps(host, remotes)
-    chosen = choose_plan(profile, host, remotes, n_ctx, plan_text, is_host)
-    sized = await size(check, profile, chosen, n_ctx, room)
+    less_host, less_remotes = host, remotes
     for _ in range(REPLANS):
         if plan_text or not sized.over or not sized.sized_by_llama:
             break
-        host, remotes = shrunk(host, remotes, sized.over)
+        less_host, less_remotes = shrunk(less_host, less_remotes, sized.over)
         try:
-            again = auto_plan(profile, host, remotes, n_ctx)
+            again = auto_plan(profile, less_host, less_remotes, n_ctx, at_once=sized.at_once)
         except PlanError:
             break
         sized = await size(check, profile, again, n_ctx, room)
@@ -310,6 +420,7 @@ class PlanReport(msgspec.Struct, frozen=True):
     left_out: dict[PlanKey, str]
     # True when the compute buffers are llama.cpp's own sizing, False when they are the estimate.
     sized_by_llama: bool = False
+    at_once: int = 1  # answers the plan gives together, each with a KV cache of its own
 
 
 def plan_report(pred: Prediction, host: DeviceSpec, remotes: list[DeviceSpec]) -> PlanReport:
@@ -326,7 +437,9 @@ def plan_report(pred: Prediction, host: DeviceSpec, remotes: list[DeviceSpec]) -
         )
         for p in pred.placements
     ]
-    return PlanReport(str(pred.plan), pred.tokens_per_s, rows, dict(pred.left_out), pred.sized_by_llama)
+    return PlanReport(
+        str(pred.plan), pred.tokens_per_s, rows, dict(pred.left_out), pred.sized_by_llama, pred.at_once
+    )
 
 
 @dataclass(frozen=True)

@@ -12,23 +12,32 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from hearth.core.plan import HOST, Plan, PlanError, even_plan
-from hearth.core.planner import DeviceSpec, Prediction, auto_plan, predict, with_compute
+from hearth.core.planner import DeviceSpec, Prediction, auto_plan
 from hearth.core.profile import ModelProfile, default_context
 from hearth.service.device_view import DeviceView
+from hearth.service.errors import ServiceError
 from hearth.service.fit import Fit, fit
 from hearth.service.planning import (
     PlanChoice,
     PlanningDevice,
     Sizing,
-    caps,
     choose_sized,
     keyed_specs,
     named_specs,
     planning_devices,
-    size,
+    predict_at_once,
+    size_at_once,
+    sized_known,
 )
 from hearth.service.serving_state import ServingState, excluded, held
-from hearth.store.settings import Pooling, load_pooling, update_pooling
+from hearth.store.settings import (
+    MOST_AT_ONCE,
+    Pooling,
+    load_answering,
+    load_pooling,
+    update_answering,
+    update_pooling,
+)
 
 # How long to wait between looks at paired devices that have not reported yet.
 _SETTLE_STEP_S = 0.2
@@ -52,19 +61,43 @@ class Plans:
         self._sizing = sizing
         self._state = state
         self._read_profile = read_profile
+        self._at_once_this_run: int | None = None  # `hearth serve --parallel`: not saved
 
     def devices(self) -> list[PlanningDevice]:
         """The devices a plan may use now, this one first."""
         state = self._state()
         return planning_devices(self._source.devices(), held(state), excluded(state))
 
+    @property
+    def at_once(self) -> int:
+        """How many answers a load gives together, as the user chose: 1 to ``MOST_AT_ONCE``, or 0 for
+        as many as memory allows beside the weights."""
+        if self._at_once_this_run is not None:
+            return self._at_once_this_run
+        return load_answering().chosen
+
+    def set_at_once(self, at_once: int, save: bool = True) -> None:
+        """Choose how many answers the next loads give together (0: as many as memory allows);
+        ``save`` False: for this run only, the saved choice left as it is."""
+        if not 0 <= at_once <= MOST_AT_ONCE:
+            raise ServiceError(f"answers at once must be 1 to {MOST_AT_ONCE}, or 0 for as memory allows")
+        if save:
+            self._at_once_this_run = None
+            update_answering(at_once=at_once)
+        else:
+            self._at_once_this_run = at_once
+
     def predict(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> Prediction:
+        """Memory and speed of ``plan``, with as many answers at once as the user's choice and memory
+        allow (``Prediction.at_once``)."""
         host, remotes = keyed_specs(self.devices())
-        return predict(profile, host, remotes, plan, n_ctx)
+        return predict_at_once(profile, host, remotes, plan, n_ctx, self.at_once)
 
     def auto_plan(self, profile: ModelProfile, n_ctx: int) -> Prediction:
         host, remotes = keyed_specs(self.devices())
-        return auto_plan(profile, host, remotes, n_ctx)
+        chosen = self.at_once
+        best = auto_plan(profile, host, remotes, n_ctx, at_once=max(1, chosen))
+        return predict_at_once(profile, host, remotes, best.plan, n_ctx, chosen)
 
     async def choose(
         self, model: str, n_ctx: int | None = None, plan_text: str | None = None, pooled: bool = True
@@ -83,7 +116,7 @@ class Plans:
                 plan_text = plan_text or str(even_plan(profile.block_count, [HOST]))
         try:
             sized = await choose_sized(
-                profile, host, remotes, n_ctx, self._sizing, plan_text, self._source.is_me
+                profile, host, remotes, n_ctx, self._sizing, plan_text, self._source.is_me, self.at_once
             )
         except PlanError:
             if pooled or plan_text is not None:
@@ -92,7 +125,7 @@ class Plans:
             # without a GPU, and the memory check says what would not fit.
             plan_text = str(even_plan(profile.block_count, [HOST]))
             sized = await choose_sized(
-                profile, host, remotes, n_ctx, self._sizing, plan_text, self._source.is_me
+                profile, host, remotes, n_ctx, self._sizing, plan_text, self._source.is_me, self.at_once
             )
         return PlanChoice(profile, n_ctx, sized, host, remotes)
 
@@ -106,29 +139,33 @@ class Plans:
     ) -> Prediction:
         """``prediction`` with each device's compute buffer as llama.cpp's dry run sizes it, and what
         would overflow then; as it was when llama.cpp cannot say. ``host`` and ``remotes``: the devices
-        it was made over (by default the planning devices, by key)."""
+        it was made over (by default the planning devices, by key). Answers at once left to memory
+        are fewer where llama.cpp's sizing leaves less room than the estimate did."""
         if host is None or remotes is None:
             host, remotes = keyed_specs(self.devices())
-        return await size(self._sizing, profile, prediction, n_ctx, caps(host, remotes))
+        return await size_at_once(self._sizing, profile, prediction, n_ctx, host, remotes, self.at_once)
 
     def sized_at_hand(self, profile: ModelProfile, prediction: Prediction, n_ctx: int) -> Prediction:
         """``prediction`` sized as llama.cpp already sized its plan, without waiting; as it is when
         llama.cpp has not been asked yet (``sized``)."""
-        figures = self._sizing.known(profile, prediction.plan, n_ctx)
-        if figures is None:
-            return prediction
-        return with_compute(prediction, figures, caps(*keyed_specs(self.devices())))
+        host, remotes = keyed_specs(self.devices())
+        return sized_known(self._sizing, profile, prediction, n_ctx, host, remotes, self.at_once)
 
-    async def compute(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> dict[str, int] | None:
-        """Each device's compute buffer for ``plan`` as llama.cpp's dry run sizes it; None when it
+    async def compute(
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, at_once: int | None = None
+    ) -> dict[str, int] | None:
+        """Each device's compute buffer for ``plan`` as llama.cpp's dry run sizes it, loaded for
+        ``at_once`` answers together (None: as many as a load of it would give now); None when it
         cannot say."""
-        return await self._sizing.compute(profile, plan, n_ctx)
+        if at_once is None:
+            at_once = self.predict(profile, plan, n_ctx).at_once
+        return await self._sizing.compute(profile, plan, n_ctx, "f16", at_once)
 
     def fit(self, profile: ModelProfile, n_ctx: int | None = None) -> Fit:
         """Whether ``profile`` fits this device, the paired devices together, or neither, as the
         planner would place it over the devices as this node sees them now."""
         host, remotes = named_specs(self.devices())
-        return fit(profile, host, remotes, n_ctx)
+        return fit(profile, host, remotes, n_ctx, max(1, self.at_once))
 
     async def settle(self, timeout: float) -> None:
         """Give paired devices in sight up to ``timeout`` seconds to connect and report their memory

@@ -39,6 +39,7 @@ class Queue:
     waiting: int  # answers waiting for their turn
     answering: int = 0  # answers being given now
     at_once: int = 1  # how many answers the loaded model gives together
+    chat_waiting: bool = False  # the window's own answer waits for a place
 
 
 # How much faster a plan over devices now in sight must be before it is offered instead.
@@ -69,7 +70,9 @@ class Engine(Protocol):
 class Guesser(Protocol):
     """How loads guess tokens ahead (``service.drafting.Drafting`` over the library)."""
 
-    async def for_load(self, profile: ModelProfile, n_ctx: int, held_here: int) -> Guessing: ...
+    async def for_load(
+        self, profile: ModelProfile, n_ctx: int, held_here: int, at_once: int = 1
+    ) -> Guessing: ...
 
     def record(self, target: str, draft: str, done: m.Done) -> None: ...
 
@@ -110,7 +113,7 @@ class Serving:
     def queue(self) -> Queue:
         """Whom the model is answering now, how many answers it gives, and how many wait for it."""
         turns = self._turns
-        return Queue(turns.serving, turns.waiting, turns.answering, self._at_once())
+        return Queue(turns.serving, turns.waiting, turns.answering, self._at_once(), turns.chat_waiting)
 
     def _become(self, state: ServingState) -> None:
         self._state = state
@@ -129,7 +132,7 @@ class Serving:
         """Reserve the plan's devices, then load; progress per plan device (``host`` for this one).
         ``threads`` None: as many as llama.cpp itself would use."""
         devices = self._plans.devices()
-        held, tokens_per_s = await self._expectation(profile, plan, n_ctx)
+        held, tokens_per_s, at_once = await self._expectation(profile, plan, n_ctx)
         before = self._state
         await self._stop_engine()
         after = before if isinstance(before, Lost) else before.after if isinstance(before, Loading) else None
@@ -144,7 +147,10 @@ class Serving:
             if plan.remote:
                 self._pool = await self._pools.open(profile, plan, n_ctx)
             endpoints = self._pool.endpoints if self._pool else []
-            request = m.LoadModel.for_plan(profile, plan, n_ctx, rpc_servers=endpoints, threads=threads)
+            request = m.LoadModel.for_plan(
+                profile, plan, n_ctx, rpc_servers=endpoints, threads=threads, parallel=at_once
+            )
+            log.info("loading %s as %s, %d answers at once, holding %s", profile.path, plan, at_once, held)
             loaded = await self._load_guessing(profile, request, held.get(HOST, 0), progress)
             held[HOST] = held.get(HOST, 0) + self._guessing.draft_bytes
         except BaseException as exc:
@@ -167,7 +173,7 @@ class Serving:
         own text, which the engine reports."""
         guessing = Guessing()
         if self._guesser is not None:
-            guessing = await self._guesser.for_load(profile, request.n_ctx, held_here)
+            guessing = await self._guesser.for_load(profile, request.n_ctx, held_here, request.parallel)
         draft = guessing.draft.path if guessing.draft is not None else ""
         loaded = await self._engine.load(
             msgspec.structs.replace(request, draft=draft, lookup=guessing.lookup), progress
@@ -190,15 +196,16 @@ class Serving:
 
     async def _expectation(
         self, profile: ModelProfile, plan: Plan, n_ctx: int
-    ) -> tuple[dict[str, int], float]:
-        """What a load will hold on each device, and its predicted speed. llama.cpp maps this device's
-        weights from the file (pages the system counts as free), so only its KV cache and compute
-        buffers count, and the copies its CPU repacks; a remote device copies its weights into
-        memory, and so does MLX."""
+    ) -> tuple[dict[str, int], float, int]:
+        """What a load will hold on each device, its predicted speed, and how many answers it gives
+        at once (the user's choice, or as many as memory allows beside the weights: the planner counts
+        each one's KV cache). llama.cpp maps this device's weights from the file (pages the system
+        counts as free), so only its KV cache and compute buffers count, and the copies its CPU
+        repacks; a remote device copies its weights into memory, and so does MLX."""
         try:
             prediction = await self._plans.sized(profile, self._plans.predict(profile, plan, n_ctx), n_ctx)
         except PlanError:
-            return {}, 0.0
+            return {}, 0.0, max(1, self._plans.at_once) if profile.format.can_pool else 1
         mapped = profile.format.mapped
         held: dict[str, int] = {
             p.device: (
@@ -208,7 +215,7 @@ class Serving:
             )
             for p in prediction.placements
         }
-        return held, prediction.tokens_per_s
+        return held, prediction.tokens_per_s, prediction.at_once
 
     async def unload(self) -> None:
         """Unload the model; a lost model stays lost (its devices stay left out until a load)."""

@@ -80,6 +80,11 @@ class Turns:
         return len(self._line)
 
     @property
+    def chat_waiting(self) -> bool:
+        """Whether the window's chat waits for a place."""
+        return any(t.who is Who.CHAT for t in self._line)
+
+    @property
     def answering(self) -> int:
         """How many answers are being given now."""
         return len(self._answering)

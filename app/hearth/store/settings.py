@@ -120,6 +120,23 @@ class Speculation:
     draft: str = "auto"  # one of DRAFT_CHOICES, or the path of a draft model
 
 
+# The most answers a user may ask a model to give at once; 0 in ``Answering.at_once``: as many as memory
+# allows, up to this.
+MOST_AT_ONCE = 4
+
+
+@dataclass(frozen=True)
+class Answering:
+    """How many answers a loaded model gives together (continuous batching)."""
+
+    at_once: int = 0  # 1 to MOST_AT_ONCE; 0: as many as memory allows beside the weights
+
+    @property
+    def chosen(self) -> int:
+        """The choice, within what Hearth offers (a file edited by hand may say anything)."""
+        return min(max(0, self.at_once), MOST_AT_ONCE)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every section of ``settings.json`` this version knows."""
@@ -128,6 +145,7 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     pooling: Pooling = field(default_factory=Pooling)
     speculation: Speculation = field(default_factory=Speculation)
+    answering: Answering = field(default_factory=Answering)
 
 
 class SettingsError(HearthError, ValueError):
@@ -193,3 +211,11 @@ def load_speculation() -> Speculation:
 
 def update_speculation(**changes: object) -> Speculation:
     return _update("speculation", Speculation, changes)
+
+
+def load_answering() -> Answering:
+    return load_settings().answering
+
+
+def update_answering(**changes: object) -> Answering:
+    return _update("answering", Answering, changes)

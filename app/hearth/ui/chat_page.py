@@ -556,14 +556,28 @@ class ChatPage(QWidget):
 
     def turns_changed(self) -> None:
         activity = view.activity(self.services.serving.queue())
-        if activity is not None and activity.other_app:
-            text = self.tr("Answering another app…")
-            if activity.waiting:
-                text += " " + self.tr("%n more waiting", "", activity.waiting)
-            self.activity.setText(text)
-        elif activity is not None:
-            self.activity.setText(self.tr("%n more waiting", "", activity.waiting))
-        self.activity.setVisible(activity is not None)
+        if activity is None:
+            self.activity.setVisible(False)
+            return
+        parts = []
+        if activity.this_waits and activity.at_once > 1:
+            parts.append(
+                self.tr(
+                    "Waiting for a place: the model gives %n answers at once, all taken.",
+                    "",
+                    activity.at_once,
+                )
+            )
+        elif activity.this_waits or activity.other_app:
+            parts.append(self.tr("Answering another app…"))
+        if activity.at_once > 1 and activity.running > 1 and not activity.this_waits:
+            parts.append(self.tr("%n answers running", "", activity.running))
+        # This chat's own answer waiting is said above; the rest wait after it.
+        others = activity.waiting - (1 if activity.this_waits else 0)
+        if others > 0:
+            parts.append(self.tr("%n more waiting", "", others))
+        self.activity.setText(" ".join(parts))
+        self.activity.setVisible(bool(parts))
 
     def _piece(self, text: str) -> None:
         self.conversation.piece(text)

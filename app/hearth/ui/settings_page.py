@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hearth.core.errors import HearthError
 from hearth.core.fill import fill
 from hearth.service.root import Hearth
+from hearth.service.storage import MOST_AT_ONCE
 from hearth.ui import i18n, theme
 from hearth.ui.guessing_box import GuessingBox
 from hearth.ui.other_apps import OtherAppsBox
@@ -83,6 +85,19 @@ class SettingsPage(QWidget):
         form.addRow(self.replan)
         self.guessing = GuessingBox(services.drafting)
         form.addRow(self.tr("Guess tokens ahead"), self.guessing)
+        self.at_once = QComboBox()
+        self.at_once.addItem(self.tr("As many as memory allows"), 0)
+        for n in range(1, MOST_AT_ONCE + 1):
+            self.at_once.addItem(str(n), n)
+        self.at_once.setCurrentIndex(max(0, self.at_once.findData(services.plans.at_once)))
+        self.at_once.setToolTip(
+            self.tr(
+                "How many answers the model gives together, to this window and other apps: each one "
+                "holds a context of its own in memory. Applies from the next load."
+            )
+        )
+        self.at_once.currentIndexChanged.connect(self._at_once_chosen)
+        form.addRow(self.tr("Answers at once"), self.at_once)
         self.other_apps = OtherAppsBox(services)
         # Scrolled, so that the page's length never sets the window's height.
         content = QWidget()
@@ -133,6 +148,12 @@ class SettingsPage(QWidget):
     def _applied(self) -> None:
         self.status.setText(self.tr("Saved."))
         self.donation_changed.emit()
+
+    def _at_once_chosen(self) -> None:
+        try:
+            self.services.plans.set_at_once(int(self.at_once.currentData()))
+        except HearthError as exc:
+            self._error(exc)
 
     def _language_chosen(self) -> None:
         code = self.language.currentData()

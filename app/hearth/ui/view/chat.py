@@ -93,6 +93,9 @@ class Activity:
 
     other_app: bool  # answering another app now
     waiting: int
+    running: int = 0  # answers being given now, this chat's among them
+    at_once: int = 1  # how many answers the loaded model gives together
+    this_waits: bool = False  # this chat's answer waits for a place: every one is taken
 
 
 class ChatView:
@@ -240,9 +243,12 @@ def stats(done: Done, model: Loaded | None) -> Stats:
 
 
 def activity(queue: Queue) -> Activity | None:
-    """Who else the model serves or who waits for it, when this chat should say so."""
-    if queue.serving is Who.API:
-        return Activity(True, queue.waiting)
-    if queue.serving is None and queue.waiting:
-        return Activity(False, queue.waiting)
+    """Who else the model serves or who waits for it, when this chat should say so: why this chat's
+    answer waits, and how many answers run beside it on a model that gives several at once."""
+    other_app = queue.serving is Who.API
+    said = Activity(other_app, queue.waiting, queue.answering, queue.at_once, queue.chat_waiting)
+    if queue.chat_waiting or other_app or (queue.serving is None and queue.waiting):
+        return said
+    if queue.at_once > 1 and queue.answering > 1:
+        return said  # this chat among others' answers
     return None
