@@ -58,7 +58,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="178"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
         <source>Send</source>
         <translation>보내기</translation>
     </message>
@@ -158,7 +158,7 @@
         <translation>불러온 모델이 없습니다. 플래너 페이지에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>%1 tokens/s · first token %2 ms · %3</source>
         <translation>%1 토큰/초 · 첫 토큰 %2ms · %3</translation>
     </message>
@@ -193,70 +193,83 @@
         <translation>코드 블록 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="542"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="537"/>
         <source>%1 % of guesses kept</source>
         <translation>추측 %1 % 적중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="545"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="547"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/chat_page.py" line="566"/>
+        <source>Waiting for a place: the model gives %n answers at once, all taken.</source>
+        <translation>
+            <numerusform>자리를 기다리는 중: 모델이 한 번에 %n개의 답변을 하며, 모두 사용 중입니다.</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="572"/>
         <source>Answering another app…</source>
         <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="560"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="563"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="574"/>
+        <source>%n answers running</source>
+        <translation>
+            <numerusform>답변 %n개 진행 중</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
         <source>You</source>
         <translation>나</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
         <source>Copy</source>
         <translation>복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
         <source>code</source>
         <translation>코드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="624"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="626"/>
         <source>failed: %1</source>
         <translation>실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="612"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="628"/>
         <source>failed</source>
         <translation>실패</translation>
     </message>
@@ -364,17 +377,17 @@
         <translation>계산 버퍼는 llama.cpp가 이 계획에 대해 계산한 크기입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="45"/>
+        <location filename="../app/hearth/cli/serve.py" line="48"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>%1을(를) 계획 %2(컨텍스트 %3)로 불러오는 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="57"/>
+        <location filename="../app/hearth/cli/serve.py" line="61"/>
         <source>serving %1 at %2</source>
         <translation>%1을(를) %2에서 제공 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="65"/>
+        <location filename="../app/hearth/cli/serve.py" line="69"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>모든 요청에 키가 필요합니다: `hearth serve`에 --show-key를 붙이면 보여 줍니다</translation>
     </message>
@@ -654,6 +667,39 @@
         <location filename="../app/hearth/ui/guessing_box.py" line="27"/>
         <source>A small model with the same tokenizer, or the text said so far, guesses the next few tokens and the model checks them in one pass: the same answer, sooner. Applies to the next model loaded.</source>
         <translation>같은 토크나이저를 쓰는 작은 모델이나 지금까지의 텍스트가 다음 몇 개의 토큰을 추측하고, 모델이 한 번에 확인합니다. 같은 답을 더 빨리 얻습니다. 다음에 불러오는 모델부터 적용됩니다.</translation>
+    </message>
+</context>
+<context>
+    <name>GuessingLine</name>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="46"/>
+        <source>Guessing ahead is off (Settings).</source>
+        <translation>미리 추측이 꺼져 있습니다 (설정).</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="57"/>
+        <source>Guesses ahead from the answer&apos;s own text: no memory beyond the model.</source>
+        <translation>답변 자체의 텍스트로 미리 추측: 모델 외에 메모리가 필요 없습니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="60"/>
+        <source>%1% of its guesses kept so far.</source>
+        <translation>지금까지 추측의 %1%가 채택되었습니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="66"/>
+        <source>Guesses ahead with %1 (%2 more here): up to %3× as fast where a pass costs about one token</source>
+        <translation>%1(으)로 미리 추측 (이 기기에서 %2 추가): 한 번의 패스가 토큰 하나 정도의 비용인 곳에서 최대 %3× 빠름</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="74"/>
+        <source>from %1% of its guesses kept so far.</source>
+        <translation>지금까지 채택된 추측 %1% 기준입니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="76"/>
+        <source>expected until answers measure it.</source>
+        <translation>답변이 측정하기 전까지의 예상치입니다.</translation>
     </message>
 </context>
 <context>
@@ -1360,170 +1406,182 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="85"/>
         <source>Get a model</source>
         <translation>모델 받기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="93"/>
         <source>Auto plan</source>
         <translation>자동 계획</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="95"/>
         <source>Load</source>
         <translation>불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="97"/>
         <source>Use its GGUF</source>
         <translation>GGUF 버전 쓰기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="97"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
         <source>The same model as GGUF, from this device&apos;s library: it pools</source>
         <translation>이 기기 라이브러리에 있는 같은 모델의 GGUF 버전: 여러 기기에 나눠 돌릴 수 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="100"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="101"/>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="125"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="126"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="128"/>
         <source>Context</source>
         <translation>컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
         <source>Layers of the model</source>
         <translation>모델의 레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="244"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 기기가 빠졌습니다. 아래 계획은 남은 기기만 씁니다. 계속하려면 불러오기를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>새로 들어온 기기를 쓴 더 빠른 계획입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="305"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="308"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>아직 모델이 없습니다. 모델 페이지에서 .gguf 파일을 받거나 가져오세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="314"/>
         <source>%1 layers</source>
         <translation>레이어 %1개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="316"/>
         <source>context %1</source>
         <translation>컨텍스트 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="340"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
         <source>%1 (this device)</source>
         <translation>%1 (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="253"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 모델은 이 Mac에서만 실행됩니다. 여러 기기에 나눠 돌리려면 이 모델의 GGUF를 쓰세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="377"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="380"/>
         <source>predicted %1 tokens/s</source>
         <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="379"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="383"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>메모리는 llama.cpp 계산 기준</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="386"/>
         <source>last measured %1 tokens/s</source>
         <translation>최근 측정 %1 토큰/초</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="385"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
         <source>A device would run out of memory</source>
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="414"/>
         <source>%1 reads %2/s</source>
         <translation>%1 읽기 %2/초</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="403"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="412"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="416"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 가정한 속도(아직 측정 안 함)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <source>1 answer at a time at %1 tokens</source>
+        <translation>한 번에 답변 1개, %1 토큰</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
+        <source>%n answers at once at %1 tokens each</source>
+        <translation>
+            <numerusform>한 번에 답변 %n개, 각각 %1 토큰</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
         <source>%1 ms a token over the network</source>
         <translation>네트워크로 토큰당 %1ms</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="420"/>
         <source>Predicted from: %1</source>
         <translation>예측 근거: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="437"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · RAM 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="425"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
         <source>%1 · GPU memory</source>
         <translation>%1 · GPU 메모리</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="427"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
         <source>CPU · RAM</source>
         <translation>CPU · RAM</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="430"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="434"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="447"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="233"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="236"/>
         <source>Loading…</source>
         <translation>불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="235"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="238"/>
         <source>Loaded on %1</source>
         <translation>%1에 불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="237"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="240"/>
         <source>Could not load: %1</source>
         <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="239"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="242"/>
         <source>Loading cancelled</source>
         <translation>불러오기 취소됨</translation>
     </message>
@@ -1531,87 +1589,102 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="43"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>As the system</source>
         <translation>시스템 설정대로</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="46"/>
         <source>Light</source>
         <translation>밝게</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="47"/>
         <source>Dark</source>
         <translation>어둡게</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="52"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>페어링된 기기가 이 기기의 연산 자원을 쓰도록 허용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
         <source>half of this device&apos;s memory</source>
         <translation>이 기기 메모리의 절반</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="61"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="63"/>
         <source>each GPU&apos;s memory less headroom</source>
         <translation>각 GPU의 메모리에서 여유분을 뺀 값</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
         <source>all cores</source>
         <translation>모든 코어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>계획에 든 기기가 빠지면 남은 기기로 가장 좋은 계획을 불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="70"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="78"/>
         <source>Theme</source>
         <translation>테마</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
         <source>Memory cap</source>
         <translation>메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
         <source>GPU memory cap</source>
         <translation>GPU 메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>Thread cap</source>
         <translation>스레드 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
         <source>Guess tokens ahead</source>
         <translation>토큰 미리 추측</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="114"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
+        <source>As many as memory allows</source>
+        <translation>메모리가 허용하는 만큼</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
+        <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
+        <translation>모델이 이 창과 다른 앱에 동시에 하는 답변 수: 각 답변은 메모리에 자신의 컨텍스트를 가집니다. 다음 로드부터 적용됩니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="100"/>
+        <source>Answers at once</source>
+        <translation>동시 답변 수</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="129"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>격리되지 않음: 이 컴퓨터의 다른 계정이 페어링된 기기를 위해 실행하는 작업 프로세스에 접근할 수 있습니다(%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="134"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="149"/>
         <source>Saved.</source>
         <translation>저장했습니다.</translation>
     </message>

@@ -58,7 +58,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="178"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
         <source>Send</source>
         <translation>Отправить</translation>
     </message>
@@ -158,7 +158,7 @@
         <translation>Модель не загружена: выберите её на странице «Планировщик».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>%1 tokens/s · first token %2 ms · %3</source>
         <translation>%1 токенов/с · первый токен %2 мс · %3</translation>
     </message>
@@ -193,23 +193,40 @@
         <translation>Копировать блок кода</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="542"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="537"/>
         <source>%1 % of guesses kept</source>
         <translation>угадано %1 %</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="545"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="547"/>
         <source>Stopped</source>
         <translation>Остановлено</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/chat_page.py" line="566"/>
+        <source>Waiting for a place: the model gives %n answers at once, all taken.</source>
+        <translation>
+            <numerusform>Ожидание места: модель даёт %n ответ одновременно, все заняты.</numerusform>
+            <numerusform>Ожидание места: модель даёт %n ответа одновременно, все заняты.</numerusform>
+            <numerusform>Ожидание места: модель даёт %n ответов одновременно, все заняты.</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="572"/>
         <source>Answering another app…</source>
         <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="560"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="563"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="574"/>
+        <source>%n answers running</source>
+        <translation>
+            <numerusform>идёт %n ответ</numerusform>
+            <numerusform>идут %n ответа</numerusform>
+            <numerusform>идут %n ответов</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>ещё %n ждёт</numerusform>
@@ -218,47 +235,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
         <source>Stop</source>
         <translation>Остановить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
         <source>You</source>
         <translation>Вы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
         <source>Copy</source>
         <translation>Копировать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
         <source>code</source>
         <translation>код</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="624"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="626"/>
         <source>failed: %1</source>
         <translation>ошибка: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="612"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="628"/>
         <source>failed</source>
         <translation>ошибка</translation>
     </message>
@@ -366,17 +383,17 @@
         <translation>Вычислительные буферы — по расчёту llama.cpp для этого плана.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="45"/>
+        <location filename="../app/hearth/cli/serve.py" line="48"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>загрузка %1 по плану %2 (контекст %3)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="57"/>
+        <location filename="../app/hearth/cli/serve.py" line="61"/>
         <source>serving %1 at %2</source>
         <translation>%1 доступна по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="65"/>
+        <location filename="../app/hearth/cli/serve.py" line="69"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>каждому запросу нужен ключ: `hearth serve` покажет его с --show-key</translation>
     </message>
@@ -656,6 +673,39 @@
         <location filename="../app/hearth/ui/guessing_box.py" line="27"/>
         <source>A small model with the same tokenizer, or the text said so far, guesses the next few tokens and the model checks them in one pass: the same answer, sooner. Applies to the next model loaded.</source>
         <translation>Небольшая модель с тем же токенизатором или уже сказанный текст угадывает следующие несколько токенов, а модель проверяет их за один проход: тот же ответ, но быстрее. Применяется к следующей загруженной модели.</translation>
+    </message>
+</context>
+<context>
+    <name>GuessingLine</name>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="46"/>
+        <source>Guessing ahead is off (Settings).</source>
+        <translation>Угадывание наперёд выключено (Настройки).</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="57"/>
+        <source>Guesses ahead from the answer&apos;s own text: no memory beyond the model.</source>
+        <translation>Угадывает наперёд по тексту самого ответа: памяти сверх модели не нужно.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="60"/>
+        <source>%1% of its guesses kept so far.</source>
+        <translation>Пока принято %1% его догадок.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="66"/>
+        <source>Guesses ahead with %1 (%2 more here): up to %3× as fast where a pass costs about one token</source>
+        <translation>Угадывает наперёд с %1 (ещё %2 здесь): до %3× быстрее там, где проход стоит примерно как один токен</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="74"/>
+        <source>from %1% of its guesses kept so far.</source>
+        <translation>по %1% принятых пока догадок.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="76"/>
+        <source>expected until answers measure it.</source>
+        <translation>ожидаемо, пока ответы это не измерят.</translation>
     </message>
 </context>
 <context>
@@ -1370,170 +1420,184 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="85"/>
         <source>Get a model</source>
         <translation>Выбрать модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="93"/>
         <source>Auto plan</source>
         <translation>Автоплан</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="95"/>
         <source>Load</source>
         <translation>Загрузить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="97"/>
         <source>Use its GGUF</source>
         <translation>Взять её GGUF</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="97"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
         <source>The same model as GGUF, from this device&apos;s library: it pools</source>
         <translation>Та же модель в формате GGUF из библиотеки этого устройства: её можно распределить по устройствам</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="100"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="101"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="125"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="126"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="128"/>
         <source>Context</source>
         <translation>Контекст</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
         <source>Layers of the model</source>
         <translation>Слои модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="244"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 отключилось. План ниже использует оставшиеся устройства: нажмите «Загрузить», чтобы продолжить.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>Более быстрый план с новыми устройствами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="305"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="308"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>Моделей пока нет: скачайте или импортируйте файл .gguf на странице «Модели».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="314"/>
         <source>%1 layers</source>
         <translation>слоёв: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="316"/>
         <source>context %1</source>
         <translation>контекст %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="340"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
         <source>%1 (this device)</source>
         <translation>%1 (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="253"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>Модели MLX работают только на этом Mac; чтобы распределить модель по вашим устройствам, используйте её версию GGUF.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="377"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="380"/>
         <source>predicted %1 tokens/s</source>
         <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="379"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="383"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>память — по расчёту llama.cpp</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="386"/>
         <source>last measured %1 tokens/s</source>
         <translation>последний замер %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="385"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
         <source>A device would run out of memory</source>
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="414"/>
         <source>%1 reads %2/s</source>
         <translation>%1 читает %2/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="403"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="412"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="416"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 с предполагаемой скоростью (ещё не измерена)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <source>1 answer at a time at %1 tokens</source>
+        <translation>1 ответ за раз, %1 токенов</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
+        <source>%n answers at once at %1 tokens each</source>
+        <translation>
+            <numerusform>%n ответ одновременно, по %1 токенов на каждый</numerusform>
+            <numerusform>%n ответа одновременно, по %1 токенов на каждый</numerusform>
+            <numerusform>%n ответов одновременно, по %1 токенов на каждый</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
         <source>%1 ms a token over the network</source>
         <translation>%1 мс на токен по сети</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="420"/>
         <source>Predicted from: %1</source>
         <translation>Прогноз исходит из: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="437"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · использует общую ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="425"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
         <source>%1 · GPU memory</source>
         <translation>%1 · память GPU</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="427"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
         <source>CPU · RAM</source>
         <translation>ЦП · ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="430"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="434"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="447"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="233"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="236"/>
         <source>Loading…</source>
         <translation>Загрузка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="235"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="238"/>
         <source>Loaded on %1</source>
         <translation>Загружено на %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="237"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="240"/>
         <source>Could not load: %1</source>
         <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="239"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="242"/>
         <source>Loading cancelled</source>
         <translation>Загрузка отменена</translation>
     </message>
@@ -1541,87 +1605,102 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="43"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="46"/>
         <source>Light</source>
         <translation>Светлая</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="47"/>
         <source>Dark</source>
         <translation>Тёмная</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="52"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>Разрешить сопряжённым устройствам использовать ресурсы этого устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
         <source>half of this device&apos;s memory</source>
         <translation>половина памяти этого устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="61"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="63"/>
         <source>each GPU&apos;s memory less headroom</source>
         <translation>память каждого GPU за вычетом запаса</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
         <source>all cores</source>
         <translation>все ядра</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>Если устройство из плана отключится, загружать лучший план для оставшихся устройств</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="70"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="78"/>
         <source>Theme</source>
         <translation>Тема</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
         <source>Memory cap</source>
         <translation>Предел памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
         <source>GPU memory cap</source>
         <translation>Предел памяти GPU</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>Thread cap</source>
         <translation>Предел потоков</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
         <source>Guess tokens ahead</source>
         <translation>Угадывать токены заранее</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="114"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
+        <source>As many as memory allows</source>
+        <translation>Сколько позволяет память</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
+        <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
+        <translation>Сколько ответов модель даёт одновременно этому окну и другим приложениям: каждый держит в памяти свой контекст. Действует со следующей загрузки.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="100"/>
+        <source>Answers at once</source>
+        <translation>Ответов одновременно</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="129"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>Без изоляции: другие учётные записи на этом компьютере могут обращаться к рабочим процессам, которые он запускает для сопряжённых устройств (%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="134"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="149"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>

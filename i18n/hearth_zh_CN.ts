@@ -58,7 +58,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/chat_page.py" line="178"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
@@ -158,7 +158,7 @@
         <translation>尚未加载模型：请在“规划”页面选择一个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="536"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
         <source>%1 tokens/s · first token %2 ms · %3</source>
         <translation>%1 词元/秒 · 首个词元 %2 毫秒 · %3</translation>
     </message>
@@ -193,70 +193,83 @@
         <translation>复制代码块</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="542"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="537"/>
         <source>%1 % of guesses kept</source>
         <translation>猜中 %1 %</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="545"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="547"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/chat_page.py" line="566"/>
+        <source>Waiting for a place: the model gives %n answers at once, all taken.</source>
+        <translation>
+            <numerusform>等待空位：模型同时给出 %n 个回答，均已占用。</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="558"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="572"/>
         <source>Answering another app…</source>
         <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="560"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="563"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="574"/>
+        <source>%n answers running</source>
+        <translation>
+            <numerusform>%n 个回答进行中</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="580"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="586"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
         <source>code</source>
         <translation>代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="608"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="624"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="610"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="626"/>
         <source>failed: %1</source>
         <translation>失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="612"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="628"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -364,17 +377,17 @@
         <translation>计算缓冲区按 llama.cpp 为此方案计算的大小。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="45"/>
+        <location filename="../app/hearth/cli/serve.py" line="48"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>正在按方案 %2 加载 %1（上下文 %3）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="57"/>
+        <location filename="../app/hearth/cli/serve.py" line="61"/>
         <source>serving %1 at %2</source>
         <translation>%1 已在 %2 提供服务</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="65"/>
+        <location filename="../app/hearth/cli/serve.py" line="69"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>每个请求都需要密钥：用 `hearth serve --show-key` 可查看</translation>
     </message>
@@ -654,6 +667,39 @@
         <location filename="../app/hearth/ui/guessing_box.py" line="27"/>
         <source>A small model with the same tokenizer, or the text said so far, guesses the next few tokens and the model checks them in one pass: the same answer, sooner. Applies to the next model loaded.</source>
         <translation>一个使用相同分词器的小模型，或已说出的文本，会猜测接下来的几个词元，由模型一次性验证：答案相同，来得更快。对下一次加载的模型生效。</translation>
+    </message>
+</context>
+<context>
+    <name>GuessingLine</name>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="46"/>
+        <source>Guessing ahead is off (Settings).</source>
+        <translation>提前猜测已关闭（设置）。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="57"/>
+        <source>Guesses ahead from the answer&apos;s own text: no memory beyond the model.</source>
+        <translation>根据回答自身的文本提前猜测：无需模型以外的内存。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="60"/>
+        <source>%1% of its guesses kept so far.</source>
+        <translation>目前已采纳其 %1% 的猜测。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="66"/>
+        <source>Guesses ahead with %1 (%2 more here): up to %3× as fast where a pass costs about one token</source>
+        <translation>使用 %1 提前猜测（此设备多占 %2）：在一次处理的开销约等于一个词元的地方，最多快 %3×</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="74"/>
+        <source>from %1% of its guesses kept so far.</source>
+        <translation>依据目前已采纳的 %1% 猜测。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/guessing_line.py" line="76"/>
+        <source>expected until answers measure it.</source>
+        <translation>为预计值，直到回答测出实际值。</translation>
     </message>
 </context>
 <context>
@@ -1360,170 +1406,182 @@
 <context>
     <name>PlannerPage</name>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="84"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="85"/>
         <source>Get a model</source>
         <translation>获取模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="92"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="93"/>
         <source>Auto plan</source>
         <translation>自动规划</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="94"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="95"/>
         <source>Load</source>
         <translation>加载</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="96"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="97"/>
         <source>Use its GGUF</source>
         <translation>改用其 GGUF 版本</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="97"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="98"/>
         <source>The same model as GGUF, from this device&apos;s library: it pools</source>
         <translation>本设备库中同一模型的 GGUF 版本：可以分到多台设备上运行</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="100"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="101"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="120"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="125"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="121"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="126"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="128"/>
         <source>Context</source>
         <translation>上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
         <source>Layers of the model</source>
         <translation>模型的各层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="244"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 已离开。下面的方案只用剩下的设备：点击“加载”继续。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>加入新设备后更快的方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="305"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="308"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>还没有模型：请在“模型”页面下载或导入 .gguf 文件。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="314"/>
         <source>%1 layers</source>
         <translation>%1 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="313"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="316"/>
         <source>context %1</source>
         <translation>上下文 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="340"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
         <source>%1 (this device)</source>
         <translation>%1（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="253"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 模型只在这台 Mac 上运行；要把模型分到多台设备上运行，请使用它的 GGUF 版本。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="377"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="380"/>
         <source>predicted %1 tokens/s</source>
         <translation>预计 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="379"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="383"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>内存按 llama.cpp 的计算</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="382"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="386"/>
         <source>last measured %1 tokens/s</source>
         <translation>上次实测 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="385"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
         <source>A device would run out of memory</source>
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="414"/>
         <source>%1 reads %2/s</source>
         <translation>%1 读取 %2/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="399"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="403"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="412"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="416"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 按假定速度（尚未测速）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="405"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <source>1 answer at a time at %1 tokens</source>
+        <translation>一次一个回答，%1 个词元</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
+        <source>%n answers at once at %1 tokens each</source>
+        <translation>
+            <numerusform>同时 %n 个回答，每个 %1 个词元</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
         <source>%1 ms a token over the network</source>
         <translation>网络每个词元 %1 毫秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="407"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="420"/>
         <source>Predicted from: %1</source>
         <translation>预测依据：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="424"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="437"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · 与内存共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="425"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
         <source>%1 · GPU memory</source>
         <translation>%1 · 显存</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="427"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
         <source>CPU · RAM</source>
         <translation>CPU · 内存</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="430"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="434"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="447"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="233"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="236"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="235"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="238"/>
         <source>Loaded on %1</source>
         <translation>已加载到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="237"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="240"/>
         <source>Could not load: %1</source>
         <translation>无法加载：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="239"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="242"/>
         <source>Loading cancelled</source>
         <translation>已取消加载</translation>
     </message>
@@ -1531,87 +1589,102 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="43"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
         <source>As the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="44"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="46"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="45"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="47"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="50"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="52"/>
         <source>Let paired devices use this device&apos;s compute</source>
         <translation>允许已配对设备使用本设备的算力</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="57"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="59"/>
         <source>half of this device&apos;s memory</source>
         <translation>本设备内存的一半</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="61"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="63"/>
         <source>each GPU&apos;s memory less headroom</source>
         <translation>每个 GPU 的显存减去预留空间</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="64"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
         <source>all cores</source>
         <translation>所有核心</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="66"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="68"/>
         <source>When a device of the plan leaves, load the best plan over the devices left</source>
         <translation>方案中的设备离开时，自动用剩下的设备加载最佳方案</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="70"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="76"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="78"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="79"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
         <source>Memory cap</source>
         <translation>内存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="80"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
         <source>GPU memory cap</source>
         <translation>GPU 显存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>Thread cap</source>
         <translation>线程上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="85"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
         <source>Guess tokens ahead</source>
         <translation>提前猜测词元</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="114"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
+        <source>As many as memory allows</source>
+        <translation>内存允许的最大数量</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
+        <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
+        <translation>模型同时为此窗口和其他应用给出多少个回答：每个回答在内存中占用自己的上下文。从下次加载起生效。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="100"/>
+        <source>Answers at once</source>
+        <translation>同时回答数</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="129"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>未隔离：此电脑上的其他帐户可以访问它为已配对设备运行的工作进程（%1）。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="134"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="149"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>

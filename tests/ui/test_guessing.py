@@ -35,6 +35,10 @@ def test_the_library_draft_is_used_and_its_guesses_counted(qtbot, loop, pair: tu
             await until(
                 lambda: page.profile is not None and page.profile.path == str(big), what="model chosen"
             )
+            # The Planner says which draft the load takes, what it holds here and what it may give.
+            await until(lambda: "Guesses ahead with" in page.guessing.text(), what="the draft proposed")
+            proposed = page.guessing.text()
+            assert "small" in proposed and "expected" in proposed and "×" in proposed, proposed
             page.load_button.click()
             await until(lambda: services.serving.loaded() is not None, timeout=60, what="model loaded")
             loaded = services.serving.loaded()
@@ -43,7 +47,11 @@ def test_the_library_draft_is_used_and_its_guesses_counted(qtbot, loop, pair: tu
             await until(lambda: window.chat.send_button.isEnabled(), what="the chat ready")
             window.chat.send("hi")
             await until(lambda: window.chat.send_button.text() == "Send", timeout=30, what="the answer")
+            # Once an answer measured the guesses, the Planner's speed-up rests on them.
+            await until(lambda: "kept so far" in page.guessing.text(), what="the measured share said")
             box.setCurrentIndex(box.findData("none"))
+            page.refresh_devices()
+            assert page.guessing.text() == "Guessing ahead is off (Settings).", page.guessing.text()
             return chosen, loaded.loaded.speculation, draft.path if draft else "", window.chat.stats.text()
         finally:
             await close_window(services, window)

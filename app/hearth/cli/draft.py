@@ -14,8 +14,11 @@ def _choice(text: str) -> str:
     # Imported when the option is given: the settings pull in more than a command's start needs.
     from hearth.service.storage import DRAFT_CHOICES
 
-    if text in DRAFT_CHOICES or os.path.isfile(text):
+    if text in DRAFT_CHOICES:
         return text
+    if os.path.isfile(text):
+        # Named from the root, as the library names models: the same path wherever it is read.
+        return os.path.abspath(text)
     raise argparse.ArgumentTypeError(
         f"'{text}' is neither {', '.join(DRAFT_CHOICES)} nor a draft model's file"
     )

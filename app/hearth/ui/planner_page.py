@@ -31,6 +31,7 @@ from hearth.service.root import Hearth
 from hearth.service.serving_state import Lost
 from hearth.ui import colors
 from hearth.ui.device_column import DeviceColumn
+from hearth.ui.guessing_line import GuessingLine
 from hearth.ui.layer_strip import LayerStrip
 from hearth.ui.legend import Legend
 from hearth.ui.memory_bar import gib, number, params
@@ -104,6 +105,7 @@ class PlannerPage(QWidget):
         self.basis = plain_label()  # devices' names: what the prediction rests on
         self.basis.setWordWrap(True)
         self.basis.setObjectName("predictionBasis")
+        self.guessing = GuessingLine(services.drafting)
         self.legend = Legend()
         self.status = plain_label()  # devices' names and errors
         self.status.setWordWrap(True)
@@ -144,6 +146,7 @@ class PlannerPage(QWidget):
         layout.addWidget(scroll, 1)
         layout.addLayout(actions)
         layout.addWidget(self.basis)
+        layout.addWidget(self.guessing)
         layout.addWidget(self.status)
 
         self.timer = QTimer(self)
@@ -375,6 +378,7 @@ class PlannerPage(QWidget):
             over = self._overflow_text(overflow, self._column_name(c)) if overflow else ""
             column.show_plan(layers, memory, c.memory_total, c.memory_free, c.usable, over)
         speed = fill(self.tr("predicted %1 tokens/s"), number(prediction.tokens_per_s))
+        speed += " · " + self._at_once_text(prediction.at_once, self.plan.n_ctx)
         if prediction.sized_by_llama:
             speed += " · " + self.tr("memory as llama.cpp sizes it")
         measured = measured_speed(self.profile.path) if self.profile else None
@@ -382,7 +386,16 @@ class PlannerPage(QWidget):
             speed += " · " + fill(self.tr("last measured %1 tokens/s"), number(measured))
         self.speed.setText(speed)
         self.basis.setText(self._basis(prediction))
+        self.guessing.propose(self.profile, self.plan.n_ctx, prediction.at_once)
         self.load_button.setToolTip(self.tr("A device would run out of memory") if prediction.over else "")
+
+    def _at_once_text(self, at_once: int, n_ctx: int) -> str:
+        """How many answers the plan gives together and the context of each (``batch_size.describe``
+        in the window's language)."""
+        tokens = number(n_ctx, 0)
+        if at_once <= 1:
+            return fill(self.tr("1 answer at a time at %1 tokens"), tokens)
+        return fill(self.tr("%n answers at once at %1 tokens each", "", at_once), tokens)
 
     def _basis(self, prediction: Prediction) -> str:
         """What the prediction assumed of each pool in the plan: its read speed, and for another
