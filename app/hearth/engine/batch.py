@@ -29,6 +29,7 @@ there, exactly as for a sequence alone.
 from __future__ import annotations
 
 import codecs
+import concurrent.futures
 import logging
 import threading
 import time
@@ -184,7 +185,11 @@ class Batcher:
         # What each slot's cache holds, and when it was last let go (the least recent is reused first).
         self._cached: list[list[int]] = [[] for _ in range(n_seq)]
         self._used = [0] * n_seq
-        self._stepping = False  # a step is running (on some stream's thread)
+        self._stepping = False  # a step is running, for some stream
+        # Every pass runs on this one thread. llama.cpp's CPU backend gives each thread that calls it
+        # a team of OpenMP threads, which spin for a while after each pass: passes led by each
+        # answer's own thread would leave one spinning team per answer on the cores the next pass needs.
+        self._stepper = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hearth-batch")
         self._closed = False
         self.steps = 0
         self.reused = 0  # prompt tokens taken from a slot's cache rather than computed again
@@ -271,9 +276,9 @@ class Batcher:
                 if self._closed:
                     raise EngineError("the model was unloaded")
                 self._stepping = True
-            # This stream runs the next step, for every sequence that waits by then.
+            # This stream leads the next step, for every sequence that waits by then.
             try:
-                self._lead()
+                self._stepper.submit(self._lead).result()
             finally:
                 with self._cond:
                     self._stepping = False
@@ -303,6 +308,7 @@ class Batcher:
             self._cond.notify_all()
             if not self._stepping:
                 llama_lib.llama_batch_free(self._batch)
+        self._stepper.shutdown(wait=False)
 
     def _lead(self) -> None:
         with self._cond:
