@@ -377,19 +377,24 @@
         <translation>계산 버퍼는 llama.cpp가 이 계획에 대해 계산한 크기입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="48"/>
+        <location filename="../app/hearth/cli/serve.py" line="50"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>%1을(를) 계획 %2(컨텍스트 %3)로 불러오는 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="61"/>
+        <location filename="../app/hearth/cli/serve.py" line="63"/>
         <source>serving %1 at %2</source>
         <translation>%1을(를) %2에서 제공 중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="69"/>
+        <location filename="../app/hearth/cli/serve.py" line="71"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>모든 요청에 키가 필요합니다: `hearth serve`에 --show-key를 붙이면 보여 줍니다</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="77"/>
+        <source>paired devices&apos; apps may be answered here too</source>
+        <translation>페어링된 기기의 앱도 여기서 답을 받을 수 있습니다</translation>
     </message>
 </context>
 <context>
@@ -434,7 +439,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="129"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="134"/>
         <source>Used</source>
         <translation>사용 중</translation>
     </message>
@@ -489,12 +494,27 @@
         <translation>페어링 안 됨 · 오프라인</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="126"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <source>answers paired devices&apos; apps with %1</source>
+        <translation>페어링된 기기의 앱에 %1(으)로 답함</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <source>answers your apps with %1</source>
+        <translation>내 앱에 %1(으)로 답함</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="110"/>
+        <source>(%1 of %2 places taken)</source>
+        <translation>(%2자리 중 %1자리 사용 중)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="131"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · RAM 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="132"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="137"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · GPU 메모리: %2 사용 · %4 중 %3 여유</translation>
     </message>
@@ -540,42 +560,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="147"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
         <source>Add by address…</source>
         <translation>주소로 추가…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>이 집의 기기는 여기에 자동으로 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="195"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="200"/>
         <source>Forget %1?</source>
         <translation>%1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="196"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="201"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1은(는) 더 이상 신뢰되지 않습니다. 다시 페어링하려면 새 코드가 필요합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="210"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="215"/>
         <source>Add a device</source>
         <translation>기기 추가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="211"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="216"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Hearth가 실행 중인 기기의 주소(호스트:포트)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="229"/>
         <source>Could not add it: %1</source>
         <translation>추가하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
         <source>Found %1</source>
         <translation>%1 찾음</translation>
     </message>
@@ -1629,62 +1649,67 @@
         <translation>계획에 든 기기가 빠지면 남은 기기로 가장 좋은 계획을 불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
+        <source>Answer paired devices&apos; apps with the model loaded here when theirs is busy</source>
+        <translation>페어링된 기기의 모델이 바쁠 때 여기에 로드된 모델로 그 기기의 앱에 답하기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="78"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>Theme</source>
         <translation>테마</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
         <source>Memory cap</source>
         <translation>메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
         <source>GPU memory cap</source>
         <translation>GPU 메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
         <source>Thread cap</source>
         <translation>스레드 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
         <source>Guess tokens ahead</source>
         <translation>토큰 미리 추측</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
         <source>As many as memory allows</source>
         <translation>메모리가 허용하는 만큼</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>모델이 이 창과 다른 앱에 동시에 하는 답변 수: 각 답변은 메모리에 자신의 컨텍스트를 가집니다. 다음 로드부터 적용됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="100"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="106"/>
         <source>Answers at once</source>
         <translation>동시 답변 수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="129"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="138"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>격리되지 않음: 이 컴퓨터의 다른 계정이 페어링된 기기를 위해 실행하는 작업 프로세스에 접근할 수 있습니다(%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="149"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="158"/>
         <source>Saved.</source>
         <translation>저장했습니다.</translation>
     </message>

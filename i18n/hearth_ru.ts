@@ -383,19 +383,24 @@
         <translation>Вычислительные буферы — по расчёту llama.cpp для этого плана.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="48"/>
+        <location filename="../app/hearth/cli/serve.py" line="50"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>загрузка %1 по плану %2 (контекст %3)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="61"/>
+        <location filename="../app/hearth/cli/serve.py" line="63"/>
         <source>serving %1 at %2</source>
         <translation>%1 доступна по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="69"/>
+        <location filename="../app/hearth/cli/serve.py" line="71"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>каждому запросу нужен ключ: `hearth serve` покажет его с --show-key</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="77"/>
+        <source>paired devices&apos; apps may be answered here too</source>
+        <translation>здесь могут получать ответы и приложения сопряжённых устройств</translation>
     </message>
 </context>
 <context>
@@ -440,7 +445,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="129"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="134"/>
         <source>Used</source>
         <translation>Занято</translation>
     </message>
@@ -495,12 +500,27 @@
         <translation>Не сопряжено · не в сети</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="126"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <source>answers paired devices&apos; apps with %1</source>
+        <translation>отвечает приложениям сопряжённых устройств моделью %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <source>answers your apps with %1</source>
+        <translation>отвечает вашим приложениям моделью %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="110"/>
+        <source>(%1 of %2 places taken)</source>
+        <translation>(занято мест: %1 из %2)</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="131"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · использует общую ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="132"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="137"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · память GPU: занято %2 · свободно %3 из %4</translation>
     </message>
@@ -546,42 +566,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="147"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
         <source>Add by address…</source>
         <translation>Добавить по адресу…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>Устройства этого дома появляются здесь сами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="195"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="200"/>
         <source>Forget %1?</source>
         <translation>Забыть %1?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="196"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="201"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1 больше не будет доверенным; для нового сопряжения понадобится новый код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="210"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="215"/>
         <source>Add a device</source>
         <translation>Добавить устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="211"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="216"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Адрес (хост:порт) устройства, на котором запущен Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="229"/>
         <source>Could not add it: %1</source>
         <translation>Не удалось добавить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
         <source>Found %1</source>
         <translation>Найдено: %1</translation>
     </message>
@@ -1645,62 +1665,67 @@
         <translation>Если устройство из плана отключится, загружать лучший план для оставшихся устройств</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
+        <source>Answer paired devices&apos; apps with the model loaded here when theirs is busy</source>
+        <translation>Отвечать приложениям сопряжённых устройств моделью, загруженной здесь, когда их модель занята</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="78"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>Theme</source>
         <translation>Тема</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
         <source>Memory cap</source>
         <translation>Предел памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
         <source>GPU memory cap</source>
         <translation>Предел памяти GPU</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
         <source>Thread cap</source>
         <translation>Предел потоков</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
         <source>Guess tokens ahead</source>
         <translation>Угадывать токены заранее</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
         <source>As many as memory allows</source>
         <translation>Сколько позволяет память</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>Сколько ответов модель даёт одновременно этому окну и другим приложениям: каждый держит в памяти свой контекст. Действует со следующей загрузки.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="100"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="106"/>
         <source>Answers at once</source>
         <translation>Ответов одновременно</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="129"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="138"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>Без изоляции: другие учётные записи на этом компьютере могут обращаться к рабочим процессам, которые он запускает для сопряжённых устройств (%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="149"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="158"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>

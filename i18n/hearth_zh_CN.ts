@@ -377,19 +377,24 @@
         <translation>计算缓冲区按 llama.cpp 为此方案计算的大小。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="48"/>
+        <location filename="../app/hearth/cli/serve.py" line="50"/>
         <source>loading %1 with plan %2 (context %3)</source>
         <translation>正在按方案 %2 加载 %1（上下文 %3）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="61"/>
+        <location filename="../app/hearth/cli/serve.py" line="63"/>
         <source>serving %1 at %2</source>
         <translation>%1 已在 %2 提供服务</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/serve.py" line="69"/>
+        <location filename="../app/hearth/cli/serve.py" line="71"/>
         <source>every request needs the key: `hearth serve` shows it with --show-key</source>
         <translation>每个请求都需要密钥：用 `hearth serve --show-key` 可查看</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/cli/serve.py" line="77"/>
+        <source>paired devices&apos; apps may be answered here too</source>
+        <translation>配对设备的应用也可以在这里得到回答</translation>
     </message>
 </context>
 <context>
@@ -434,7 +439,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="129"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="134"/>
         <source>Used</source>
         <translation>已用</translation>
     </message>
@@ -489,12 +494,27 @@
         <translation>未配对 · 离线</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="126"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <source>answers paired devices&apos; apps with %1</source>
+        <translation>用 %1 回答配对设备的应用</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <source>answers your apps with %1</source>
+        <translation>用 %1 回答你的应用</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="110"/>
+        <source>(%1 of %2 places taken)</source>
+        <translation>（已占用 %1/%2 个位置）</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="131"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · 与内存共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="132"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="137"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · 显存：已用 %2 · 可用 %3，共 %4</translation>
     </message>
@@ -540,42 +560,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="147"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
         <source>Add by address…</source>
         <translation>按地址添加…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>家中的设备会自动出现在这里。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="195"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="200"/>
         <source>Forget %1?</source>
         <translation>要忘记 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="196"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="201"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>将不再信任 %1；再次配对需要新的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="210"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="215"/>
         <source>Add a device</source>
         <translation>添加设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="211"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="216"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>运行 Hearth 的设备地址（主机:端口）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="229"/>
         <source>Could not add it: %1</source>
         <translation>无法添加：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
         <source>Found %1</source>
         <translation>已找到 %1</translation>
     </message>
@@ -1629,62 +1649,67 @@
         <translation>方案中的设备离开时，自动用剩下的设备加载最佳方案</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
+        <source>Answer paired devices&apos; apps with the model loaded here when theirs is busy</source>
+        <translation>当配对设备的模型忙碌时，用此处加载的模型回答它们的应用</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="78"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
         <source>Memory cap</source>
         <translation>内存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
         <source>GPU memory cap</source>
         <translation>GPU 显存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
         <source>Thread cap</source>
         <translation>线程上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
         <source>Guess tokens ahead</source>
         <translation>提前猜测词元</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
         <source>As many as memory allows</source>
         <translation>内存允许的最大数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>模型同时为此窗口和其他应用给出多少个回答：每个回答在内存中占用自己的上下文。从下次加载起生效。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="100"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="106"/>
         <source>Answers at once</source>
         <translation>同时回答数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="129"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="138"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>未隔离：此电脑上的其他帐户可以访问它为已配对设备运行的工作进程（%1）。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="149"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="158"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>

@@ -59,6 +59,8 @@ TOGETHER = {
     "tests/integration/test_embeddings.py",
     # Three nodes paired once for the module.
     "tests/integration/test_pooling.py",
+    # Three served SmolLM2 devices, paired once.
+    "tests/integration/test_routing.py",
 }
 
 

@@ -113,6 +113,7 @@ ROOT = {
     "plans",
     "serving",
     "reservations",
+    "routing",
     "on_demand",
     "models",
     "conversations",

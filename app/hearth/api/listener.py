@@ -71,6 +71,15 @@ def client_of(request: web.Request) -> str:
     return app_identity(request.remote or "", request.headers.get("User-Agent", ""))
 
 
+# A request may name the paired device that must answer it (by name or ID), instead of wherever
+# it starts soonest.
+DEVICE_HEADER = "X-Hearth-Device"
+
+
+def device_of(request: web.Request) -> str:
+    return request.headers.get(DEVICE_HEADER, "").strip()[:200]
+
+
 @dataclass(frozen=True)
 class Rules:
     """What one listener lets in, fixed when it starts: settings that change who is let in

@@ -23,7 +23,7 @@ from aiohttp import web
 
 from hearth.api import embedding_messages as emb
 from hearth.api import ollama_messages as oll
-from hearth.api.listener import HttpApi, client_of
+from hearth.api.listener import HttpApi, client_of, device_of
 from hearth.api.listener import json_response as _json
 from hearth.api.openai_messages import BadRequest
 from hearth.api.tools import CallWatch, parse_calls
@@ -31,7 +31,7 @@ from hearth.core.errors import HearthError
 from hearth.core.profile import ModelProfile, default_context
 from hearth.service import messages as m
 from hearth.service.embeddings import ModelNotFound, NotEnoughMemory
-from hearth.service.errors import ServiceError
+from hearth.service.errors import DeviceRefused, ServiceError
 from hearth.service.messages import EngineError, PromptTooLong
 from hearth.service.on_demand import RETRY_AFTER_S as ON_DEMAND_RETRY_S
 from hearth.service.on_demand import UNCHECKED_CTX, NotServed, Refusal, served_as
@@ -210,7 +210,9 @@ class OllamaApi(HttpApi):
         if not messages:
             # Ollama's way of asking for a model to be loaded: it is.
             return _json({**oll.chat_piece(name, ""), "done": True, "done_reason": "load"})
-        session = self.services.conversations.chat(sampling=sampling, who=Who.API, client=client_of(request))
+        session = self.services.conversations.chat(
+            sampling=sampling, who=Who.API, client=client_of(request), device=device_of(request)
+        )
         watch = CallWatch(names)
 
         def piece(text: str) -> dict[str, Any] | None:
@@ -254,10 +256,12 @@ class OllamaApi(HttpApi):
                     if token.text:
                         on_text(token.text)
 
-                return self.services.serving.generate(generate, on_token, Who.API, client_of(request))
+                return self.services.serving.generate(
+                    generate, on_token, Who.API, client_of(request), device=device_of(request)
+                )
         else:
             session = self.services.conversations.chat(
-                sampling=sampling, who=Who.API, client=client_of(request)
+                sampling=sampling, who=Who.API, client=client_of(request), device=device_of(request)
             )
             messages = req.chat_messages()
 
@@ -332,6 +336,8 @@ class OllamaApi(HttpApi):
     def _failed(self, exc: BaseException) -> web.Response:
         if isinstance(exc, LineFull):
             return _error(429, str(exc), **{"Retry-After": str(RETRY_AFTER_S)})
+        if isinstance(exc, DeviceRefused):
+            return _error(503, str(exc))
         if isinstance(exc, PromptTooLong):
             return _error(400, str(exc))
         if isinstance(exc, EngineError) and exc.kind == "request":

@@ -18,14 +18,14 @@ from aiohttp import web
 
 from hearth.api import embedding_messages as emb
 from hearth.api import openai_messages as oai
-from hearth.api.listener import HttpApi, client_of
+from hearth.api.listener import HttpApi, client_of, device_of
 from hearth.api.listener import json_response as _json
 from hearth.api.tools import CallWatch, parse_calls
 from hearth.core.errors import HearthError
 from hearth.core.profile import default_context
 from hearth.service import messages as m
 from hearth.service.embeddings import ModelNotFound, NotEnoughMemory
-from hearth.service.errors import ServiceError
+from hearth.service.errors import DeviceRefused, ServiceError
 from hearth.service.messages import EngineError, PromptTooLong
 from hearth.service.on_demand import RETRY_AFTER_S as ON_DEMAND_RETRY_S
 from hearth.service.on_demand import UNCHECKED_CTX, NotServed, Refusal, served_as
@@ -96,8 +96,30 @@ class OpenAiApi(HttpApi):
                 # How many answers the loaded model gives together, and how many it is giving now.
                 "answers_at_once": turns.at_once if served else 0,
                 "answering": turns.answering,
+                "devices": self._devices(),
             }
         )
+
+    def _devices(self) -> dict[str, Any]:
+        """Answers sent to paired devices and given here for theirs, and what each offers now."""
+        routing = self.services.routing
+        status = routing.status
+        return {
+            "sent": status.sent,
+            "answered_for_them": status.answered,
+            "answering_for_them": status.answering,
+            "refused_for_them": status.refused,
+            "offering": [
+                {
+                    "name": e.name,
+                    "model": e.offer.model,
+                    "answers_at_once": e.offer.at_once,
+                    "answering": e.offer.answering,
+                    "waiting": e.offer.waiting,
+                }
+                for e in routing.elsewhere()
+            ],
+        }
 
     async def _models(self, request: web.Request) -> web.Response:
         return _json(oai.ModelList(await self.cards()))
@@ -185,7 +207,7 @@ class OpenAiApi(HttpApi):
                 why = f"response_format: '{name}' is an MLX model, which cannot be held to a schema yet"
                 return _error(400, why, "invalid_request_error", param="response_format")
             session = self.services.conversations.chat(
-                sampling=sampling, who=Who.API, client=client_of(request)
+                sampling=sampling, who=Who.API, client=client_of(request), device=device_of(request)
             )
         except oai.BadRequest as exc:
             return _error(400, str(exc), "invalid_request_error", param=exc.param)
@@ -241,7 +263,9 @@ class OpenAiApi(HttpApi):
                 if token.text:
                     on_text(token.text)
 
-            return self.services.serving.generate(generate, on_token, Who.API, client_of(request))
+            return self.services.serving.generate(
+                generate, on_token, Who.API, client_of(request), device=device_of(request)
+            )
 
         def last(done: m.Done) -> list[dict[str, Any]]:
             chunks = [oai.text_answer(cid, name, "", oai.finish_reason(done))]
@@ -275,6 +299,8 @@ class OpenAiApi(HttpApi):
         if isinstance(exc, LineFull):
             retry = {"Retry-After": str(RETRY_AFTER_S)}
             return _error(429, str(exc), "rate_limit_exceeded", "queue_full", **retry)
+        if isinstance(exc, DeviceRefused):
+            return _error(503, str(exc), "server_error", "device_refused")
         if isinstance(exc, PromptTooLong):
             return _error(400, str(exc), "invalid_request_error", "context_length_exceeded")
         if isinstance(exc, EngineError) and exc.kind == "request":

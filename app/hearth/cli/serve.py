@@ -39,6 +39,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     async def load(services: Hearth) -> None:
         if args.parallel is not None:
             services.plans.set_at_once(args.parallel, save=False)
+        if args.answer_devices is not None:
+            await services.donation.answer_devices(args.answer_devices)
         pooled = bool(args.pool or args.plan)
         if pooled:
             await services.plans.settle(SETTLE_S)
@@ -71,6 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         if args.show_key:
             print(f"key: {await services.api.key()}", flush=True)
+        if services.donation.settings.answers:
+            print(translate("Cli", "paired devices' apps may be answered here too"), flush=True)
 
     speculation = draft_choice(args.draft)
     try:
@@ -128,6 +132,11 @@ def add_command(sub: Any) -> None:
         "--lan", action="store_true", help="let devices on the network use it too (with the key)"
     )
     serve.add_argument("--show-key", action="store_true", help="print the key other apps must send")
+    serve.add_argument(
+        "--answer-devices",
+        action=argparse.BooleanOptionalAction,
+        help="answer paired devices' apps with this model when theirs is busy (saved, as in Settings)",
+    )
     add_node_options(serve)
     add_draft_argument(serve)
     serve.add_argument("-v", "--verbose", action="store_true")

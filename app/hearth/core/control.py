@@ -50,6 +50,22 @@ class ComputeDevice(msgspec.Struct, frozen=True):
         return self.kind == "IGPU" or self.name.startswith(("Metal", "MTL"))
 
 
+class Offer(msgspec.Struct, frozen=True):
+    """The model a device answers other devices' requests with, while its user allows it."""
+
+    model: str  # as the APIs name it
+    size: int  # the file's bytes: the same name and size are taken for the same weights
+    n_ctx: int
+    at_once: int  # answers it gives together
+    answering: int
+    waiting: int
+
+    @property
+    def free(self) -> int:
+        """Places an answer could take now, without waiting."""
+        return 0 if self.waiting else max(0, self.at_once - self.answering)
+
+
 class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
     time: float
     memory_total: int
@@ -66,6 +82,7 @@ class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
     # While it donates: each device its workers serve, in their order (GPUs, then the CPU), with the
     # memory capped to what it lends there; empty otherwise and from older versions.
     served: list[ComputeDevice] = []
+    answers: Offer | None = None  # None: it takes no other device's requests now
 
 
 class Error(msgspec.Struct, tag="error", frozen=True):
@@ -105,7 +122,57 @@ class WorkerLost(msgspec.Struct, tag="worker_lost", frozen=True):
     reason: str
 
 
-ControlMessage = Hello | Telemetry | Error | Reserve | Reserved | Refused | Release | WorkerLost
+class Ask(msgspec.Struct, tag="ask", frozen=True):
+    """A host asks a device that offers ``model`` to answer one of its apps' requests."""
+
+    request_id: int
+    model: str
+    size: int
+    generate: msgspec.Raw  # the engine's request, as the engine encodes it
+
+
+class Told(msgspec.Struct, tag="told", frozen=True):
+    """One token of an answer asked for."""
+
+    request_id: int
+    token: msgspec.Raw
+
+
+class Answered(msgspec.Struct, tag="answered", frozen=True):
+    request_id: int
+    done: msgspec.Raw
+
+
+class NotAnswered(msgspec.Struct, tag="not_answered", frozen=True):
+    """The answer was refused (nothing was said: the host answers it elsewhere) or failed."""
+
+    request_id: int
+    reason: str
+    refused: bool
+
+
+class StopAsking(msgspec.Struct, tag="stop_asking", frozen=True):
+    """The host's app left: the answer is no longer wanted."""
+
+    request_id: int
+
+
+ControlMessage = (
+    Hello
+    | Telemetry
+    | Error
+    | Reserve
+    | Reserved
+    | Refused
+    | Release
+    | WorkerLost
+    | Ask
+    | Told
+    | Answered
+    | NotAnswered
+    | StopAsking
+)
+AskMessage = Ask | Told | Answered | NotAnswered | StopAsking
 _decoder: msgspec.json.Decoder[ControlMessage] = wire.decoder(ControlMessage)
 
 

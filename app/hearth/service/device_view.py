@@ -11,7 +11,7 @@ import time
 
 import msgspec
 
-from hearth.core.control import ComputeDevice
+from hearth.core.control import ComputeDevice, Offer
 from hearth.core.control import Telemetry as Sample
 from hearth.core.device_id import DeviceId, short_id
 from hearth.mesh.discovery import Neighbour
@@ -36,6 +36,7 @@ class DeviceView(msgspec.Struct, frozen=True, kw_only=True):
     accelerator: str = ""
     compute: list[ComputeDevice] = []  # its accelerators and CPU with their memory, as ggml reports them
     served: list[ComputeDevice] = []  # while it donates: what its workers serve, capped to what it lends
+    answers: Offer | None = None  # the model it answers other devices' apps with, while it allows it
     latency_ms: float | None = None
     bytes_per_s: float = 0.0  # decode speed from the device's probe; 0 when not reported
     rpc_step_ms: float | None = None  # this device only: what a remote device adds per token
@@ -62,6 +63,7 @@ def this_device(
         accelerator=sample.accelerator,
         compute=sample.compute,
         served=sample.served,
+        answers=sample.answers,
         latency_ms=0.0,
         bytes_per_s=bytes_per_s,
         rpc_step_ms=None if rpc_step_s is None else rpc_step_s * 1000,
@@ -97,6 +99,7 @@ def other_devices(trust: TrustStore, peers: Peers, seen: dict[str, Neighbour]) -
                 accelerator=t.accelerator if t else (n.accelerator if n else ""),
                 compute=t.compute if t else [],
                 served=t.served if t else [],
+                answers=t.answers if t else None,
                 latency_ms=chan.latency_ms if chan else None,
                 bytes_per_s=t.bytes_per_s if t else 0.0,
                 telemetry_count=chan.telemetry_count if chan else 0,

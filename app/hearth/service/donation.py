@@ -48,6 +48,11 @@ class Donating:
         donation = await self._node.set_donation(**changes)
         return DonationStatus(donation.enabled, self._node.donated_bytes)
 
+    async def answer_devices(self, allowed: bool) -> None:
+        """Whether paired devices may send their apps' requests to the model loaded here (when theirs
+        is busy); saved."""
+        await self._node.set_donation(answers=allowed)
+
     @property
     def workers_exposed(self) -> str | None:
         """While this device donates: why the workers it runs for paired hosts can be reached by other

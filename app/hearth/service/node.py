@@ -12,8 +12,9 @@ import platform
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+import msgspec
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from hearth import __version__
@@ -55,6 +56,14 @@ PORT_HANDSHAKES = 128
 PORT_HANDSHAKES_PER_SOURCE = 16
 PORT_OPEN = 512
 PORT_OPEN_PER_SOURCE = 32
+
+
+class Answering(Protocol):
+    """Who carries answers between this device and paired ones (``service.routing.Routing``)."""
+
+    def received(self, chan: channels.ControlChannel, message: control.AskMessage) -> None: ...
+
+    def lost(self, dev_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,9 @@ class Node:
         )
         # As a host: reservations that their devices reported lost, with the reason.
         self.lost_reservations: dict[str, str] = {}
+        # Answers asked of and by paired devices, and what this device offers them in its telemetry.
+        self.answering: Answering | None = None
+        self.offer: Callable[[], control.Offer | None] = lambda: None
         self.discovery: Discovery | None = None
         self.port = 0
         self._background: set[asyncio.Task[None]] = set()
@@ -278,6 +290,8 @@ class Node:
         elif isinstance(message, control.WorkerLost):
             self.lost_reservations[message.reservation] = message.reason
             self._notify(Event.POOL)
+        elif isinstance(message, control.AskMessage) and self.answering is not None:
+            self.answering.received(chan, message)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -298,6 +312,8 @@ class Node:
     def _disconnected(self, dev_id: str) -> None:
         # A host that is gone no longer needs its workers.
         self._spawn(self.workers.release_host(dev_id, "the host disconnected"))
+        if self.answering is not None:
+            self.answering.lost(dev_id)
         self._notify(Event.DEVICES)
 
     async def request(
@@ -386,6 +402,7 @@ class Node:
     async def _telemetry_loop(self) -> None:
         while True:
             sample = telemetry.sample(self.donated_bytes, self.speed, self.donation)
+            sample = msgspec.structs.replace(sample, answers=self.offer())
             self.last_sample = sample
             for chan in self.peers.all_channels():
                 await chan.send(sample)

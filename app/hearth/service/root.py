@@ -38,6 +38,7 @@ from hearth.service.on_demand import OnDemand
 from hearth.service.plans import Plans
 from hearth.service.pools import NodePools
 from hearth.service.reservations import Reservations
+from hearth.service.routing import Routing
 from hearth.service.serving import Serving
 from hearth.service.serving_state import Loaded
 from hearth.store.settings import ApiSettings, Speculation
@@ -67,6 +68,7 @@ class Hearth:
             self._engine, NodePools(self._node), self.plans, self.events.emit, guesser=self.drafting
         )
         self.reservations = Reservations(NodePools(self._node))
+        self.routing = Routing(self._node, self.serving)
         self.api = ApiControl(self._on_disk, self.events.emit, api_settings)
         self.models = Models(self._on_disk, self.events.emit, self._served_path)
         self.embeddings = Embeddings(EmbeddingClient(), self.models, self._served_profile)

@@ -20,10 +20,11 @@ from hearth.core.load_progress import device_progress
 from hearth.core.plan import HOST, Plan, PlanError
 from hearth.core.planner import Prediction
 from hearth.core.profile import ModelProfile
+from hearth.core.routing import Elsewhere
 from hearth.engine import messages as m
 from hearth.engine.client import EngineDied, EngineError
 from hearth.service.drafting import Guessing
-from hearth.service.errors import ServiceError
+from hearth.service.errors import DeviceRefused, NotRouted, ServiceError
 from hearth.service.events import Event
 from hearth.service.plans import Plans
 from hearth.service.pools import Pool, Pools
@@ -77,6 +78,24 @@ class Guesser(Protocol):
     def record(self, target: str, draft: str, done: m.Done) -> None: ...
 
 
+class Router(Protocol):
+    """Who may send an app's answer to another device that can start it sooner
+    (``service.routing.Routing``)."""
+
+    def place(self) -> Elsewhere | None:
+        """The device to ask, or None to answer here."""
+        ...
+
+    def device(self, name: str) -> str | None:
+        """The ID of the paired device ``name`` names (its name or ID); None: this device. Raises
+        ``DeviceRefused`` when no connected paired device is called so."""
+        ...
+
+    async def ask(self, device_id: str, request: m.Generate, on_token: Callable[[m.Token], None]) -> m.Done:
+        """Raises ``NotRouted`` when the device did not take it."""
+        ...
+
+
 class Serving:
     def __init__(
         self,
@@ -96,6 +115,7 @@ class Serving:
         self._pool: Pool | None = None
         self._pool_failing: asyncio.Task[None] | None = None
         self._turns = Turns(on_change=lambda: emit(Event.TURNS))
+        self.router: Router | None = None
 
     @property
     def state(self) -> ServingState:
@@ -336,12 +356,28 @@ class Serving:
         on_token: Callable[[m.Token], None],
         who: Who = Who.API,
         client: str = "",
+        route: bool = True,
+        device: str = "",
     ) -> m.Done:
         """Run one request on the loaded model once it has a place: as many answers at once as the
         model was loaded for, the window's chat ahead of apps that wait, no client holding every place
         (``client`` tells apps apart; "": all apps are one), ``LineFull`` when too many wait.
-        Cancelling the caller stops its answer at once, and only its answer."""
+        Cancelling the caller stops its answer at once, and only its answer. With ``route``, an app's
+        request whose model is busy here goes to a paired device that offers a place for it now;
+        ``device`` (a paired device's name or ID) sends it there or fails with why it was not taken."""
         self._turns.at_once = self._at_once()
+        if device and self.router is not None and (there := self.router.device(device)) is not None:
+            try:
+                return await self.router.ask(there, request, on_token)
+            except NotRouted as exc:
+                raise DeviceRefused(str(exc)) from None
+        if route and who is Who.API and self.router is not None:
+            place = self.router.place()
+            if place is not None:
+                try:
+                    return await self.router.ask(place.device_id, request, on_token)
+                except NotRouted as exc:
+                    log.info("answering here: %s", exc)
         async with self._turns.turn(who, client):
             done = await self._engine.generate(request, on_token)
         model = self.loaded()

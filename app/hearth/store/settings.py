@@ -43,6 +43,8 @@ class Donation:
     max_memory: int = 0  # bytes; 0: half of this device's memory
     threads: int = 0  # 0: one per physical core, as llama.cpp itself chooses
     max_vram: int = 0  # bytes on each GPU; 0: its memory less what its driver and desktop keep
+    # Answer paired devices' apps with the model loaded here, when theirs is busy or elsewhere.
+    answers: bool = False
 
     def effective_memory(self, total_memory: int) -> int:
         return self.max_memory or total_memory // 2

@@ -103,6 +103,15 @@ class DeviceCard(QFrame):
                 state += f" ({row.error})"
         else:
             state = self.tr("Not paired") if row.online else self.tr("Not paired · offline")
+        offer = row.answers
+        if offer is not None and (mine or row.connected):
+            said = (
+                self.tr("answers paired devices' apps with %1")
+                if mine
+                else self.tr("answers your apps with %1")
+            )
+            state += " · " + fill(said, offer.model)
+            state += " " + fill(self.tr("(%1 of %2 places taken)"), offer.answering, offer.at_once)
         self.state.setText(state)
 
     def _show_gpus(self, row: DeviceView) -> None:

@@ -69,6 +69,11 @@ class SettingsPage(QWidget):
         )
         self.replan.setChecked(services.plans.pooling.replan_automatically)
         self.replan.toggled.connect(lambda on: self.services.plans.set_pooling(replan_automatically=on))
+        self.answers = QCheckBox(
+            self.tr("Answer paired devices' apps with the model loaded here when theirs is busy")
+        )
+        self.answers.setChecked(services.donation.settings.answers)
+        self.answers.toggled.connect(self._answers_chosen)
         apply = QPushButton(self.tr("Apply"))
         apply.clicked.connect(self.apply)
         self.status = plain_label()  # or an error
@@ -83,6 +88,7 @@ class SettingsPage(QWidget):
         form.addRow(self.tr("Thread cap"), self.threads)
         form.addRow(apply)
         form.addRow(self.replan)
+        form.addRow(self.answers)
         self.guessing = GuessingBox(services.drafting)
         form.addRow(self.tr("Guess tokens ahead"), self.guessing)
         self.at_once = QComboBox()
@@ -122,6 +128,9 @@ class SettingsPage(QWidget):
         self.memory.setValue(d.max_memory / GIB)
         self.vram.setValue(d.max_vram / GIB)
         self.threads.setValue(d.threads)
+        blocked = self.answers.blockSignals(True)
+        self.answers.setChecked(d.answers)
+        self.answers.blockSignals(blocked)
         why = self.services.donation.workers_exposed
         self.not_isolated.setText(
             fill(
@@ -148,6 +157,9 @@ class SettingsPage(QWidget):
     def _applied(self) -> None:
         self.status.setText(self.tr("Saved."))
         self.donation_changed.emit()
+
+    def _answers_chosen(self, on: bool) -> None:
+        spawn(self.services.donation.answer_devices(on), self._error, lambda _: self._applied())
 
     def _at_once_chosen(self) -> None:
         try:

@@ -1,0 +1,61 @@
+"""Where an app's request starts soonest (``core.routing.choose``), over described offers."""
+
+from __future__ import annotations
+
+from hearth.core.control import Offer
+from hearth.core.routing import Elsewhere, choose
+
+MODEL = ("SmolLM2-135M-Instruct.Q4_1", 100_000_000)
+
+
+def offer(at_once: int = 1, answering: int = 0, waiting: int = 0, n_ctx: int = 4096, model=MODEL) -> Offer:
+    return Offer(model[0], model[1], n_ctx, at_once, answering, waiting)
+
+
+def there(name: str, o: Offer) -> Elsewhere:
+    return Elsewhere(f"id-{name}", name, o)
+
+
+def test_a_free_place_here_keeps_the_request_here() -> None:
+    assert choose(offer(2, 1), [there("b", offer(4))], {}) is None
+
+
+def test_nothing_loaded_here_is_not_routed() -> None:
+    assert choose(None, [there("b", offer(4))], {}) is None
+
+
+def test_a_full_model_here_goes_to_the_device_with_the_most_places_free() -> None:
+    b, c = there("b", offer(2, 1)), there("c", offer(4, 1))
+    assert choose(offer(1, 1), [b, c], {}) == c
+
+
+def test_a_line_here_counts_as_full() -> None:
+    b = there("b", offer(1))
+    assert choose(offer(4, 0, waiting=1), [b], {}) == b
+
+
+def test_devices_that_are_full_or_have_a_line_are_not_asked() -> None:
+    full, line = there("b", offer(2, 2)), there("c", offer(4, 0, waiting=1))
+    assert choose(offer(1, 1), [full, line], {}) is None
+
+
+def test_answers_already_sent_count_before_the_next_telemetry() -> None:
+    b = there("b", offer(1, 0))
+    assert choose(offer(1, 1), [b], {"id-b": 1}) is None
+    assert choose(offer(1, 1), [b], {"id-other": 3}) == b
+
+
+def test_another_model_another_file_or_a_shorter_context_is_not_the_same_answer() -> None:
+    here = offer(1, 1)
+    other_model = there("b", offer(4, model=("Other", MODEL[1])))
+    other_file = there("c", offer(4, model=(MODEL[0], MODEL[1] + 1)))
+    shorter = there("d", offer(4, n_ctx=2048))
+    assert choose(here, [other_model, other_file, shorter], {}) is None
+    longer = there("e", offer(4, n_ctx=8192))
+    assert choose(here, [other_model, longer], {}) == longer
+
+
+def test_offer_free_places() -> None:
+    assert offer(4, 1).free == 3
+    assert offer(4, 0, waiting=2).free == 0
+    assert offer(1, 3).free == 0
