@@ -439,7 +439,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="134"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="138"/>
         <source>Used</source>
         <translation>사용 중</translation>
     </message>
@@ -494,27 +494,27 @@
         <translation>페어링 안 됨 · 오프라인</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="109"/>
         <source>answers paired devices&apos; apps with %1</source>
         <translation>페어링된 기기의 앱에 %1(으)로 답함</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="111"/>
         <source>answers your apps with %1</source>
         <translation>내 앱에 %1(으)로 답함</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="110"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="114"/>
         <source>(%1 of %2 places taken)</source>
         <translation>(%2자리 중 %1자리 사용 중)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="131"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="135"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · RAM 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="137"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="141"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · GPU 메모리: %2 사용 · %4 중 %3 여유</translation>
     </message>
@@ -560,42 +560,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>Add by address…</source>
         <translation>주소로 추가…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="161"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>이 집의 기기는 여기에 자동으로 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="200"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="204"/>
         <source>Forget %1?</source>
         <translation>%1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="201"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="205"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1은(는) 더 이상 신뢰되지 않습니다. 다시 페어링하려면 새 코드가 필요합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="215"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
         <source>Add a device</source>
         <translation>기기 추가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="216"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="220"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Hearth가 실행 중인 기기의 주소(호스트:포트)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="229"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="233"/>
         <source>Could not add it: %1</source>
         <translation>추가하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
         <source>Found %1</source>
         <translation>%1 찾음</translation>
     </message>
@@ -1287,7 +1287,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="41"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="86"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
         <source>Ollama API port</source>
         <translation>Ollama API 포트</translation>
     </message>
@@ -1302,80 +1302,90 @@
         <translation>그 모델에 다른 기기가 필요해도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="47"/>
+        <source>When the model here is busy, send apps&apos; requests to a paired device that has a place</source>
+        <translation>여기의 모델이 바쁠 때 앱의 요청을 자리가 있는 페어링된 기기로 보내기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="51"/>
+        <source>Only to a paired device that offers the same model file; the request and its answer cross the paired devices&apos; encrypted channel.</source>
+        <translation>같은 모델 파일을 제공하는 페어링된 기기로만 보냅니다. 요청과 답은 페어링된 기기 사이의 암호화된 채널로 오갑니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="66"/>
         <source>Show</source>
         <translation>보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="62"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Copy key</source>
         <translation>키 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="64"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="73"/>
         <source>New key</source>
         <translation>새 키</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="69"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="78"/>
         <source>Copy example</source>
         <translation>예시 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="80"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="84"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="93"/>
         <source>Port</source>
         <translation>포트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="87"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>허용된 웹 페이지 (출처, 쉼표로 구분)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="92"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="102"/>
         <source>Address</source>
         <translation>주소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="65"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="104"/>
         <source>Key</source>
         <translation>키</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="93"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="103"/>
         <source>Ollama API</source>
         <translation>Ollama API</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="105"/>
         <source>Try it</source>
         <translation>사용해 보기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="127"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="130"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="138"/>
         <source>Not listening: %1</source>
         <translation>수신 대기 안 함: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="121"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="132"/>
         <source>%1 (this device only)</source>
         <translation>%1 (이 기기만)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="124"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="129"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="135"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="140"/>
         <source>Off</source>
         <translation>꺼짐</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="145"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="156"/>
         <source>Saved.</source>
         <translation>저장됨.</translation>
     </message>

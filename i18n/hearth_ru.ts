@@ -445,7 +445,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="134"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="138"/>
         <source>Used</source>
         <translation>Занято</translation>
     </message>
@@ -500,27 +500,27 @@
         <translation>Не сопряжено · не в сети</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="109"/>
         <source>answers paired devices&apos; apps with %1</source>
         <translation>отвечает приложениям сопряжённых устройств моделью %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="111"/>
         <source>answers your apps with %1</source>
         <translation>отвечает вашим приложениям моделью %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="110"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="114"/>
         <source>(%1 of %2 places taken)</source>
         <translation>(занято мест: %1 из %2)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="131"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="135"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · использует общую ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="137"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="141"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · память GPU: занято %2 · свободно %3 из %4</translation>
     </message>
@@ -566,42 +566,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>Add by address…</source>
         <translation>Добавить по адресу…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="161"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>Устройства этого дома появляются здесь сами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="200"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="204"/>
         <source>Forget %1?</source>
         <translation>Забыть %1?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="201"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="205"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1 больше не будет доверенным; для нового сопряжения понадобится новый код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="215"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
         <source>Add a device</source>
         <translation>Добавить устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="216"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="220"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Адрес (хост:порт) устройства, на котором запущен Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="229"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="233"/>
         <source>Could not add it: %1</source>
         <translation>Не удалось добавить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
         <source>Found %1</source>
         <translation>Найдено: %1</translation>
     </message>
@@ -1301,7 +1301,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="41"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="86"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
         <source>Ollama API port</source>
         <translation>Порт API Ollama</translation>
     </message>
@@ -1316,80 +1316,90 @@
         <translation>Даже если этой модели нужны другие устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="47"/>
+        <source>When the model here is busy, send apps&apos; requests to a paired device that has a place</source>
+        <translation>Когда модель здесь занята, отправлять запросы приложений на сопряжённое устройство, где есть место</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="51"/>
+        <source>Only to a paired device that offers the same model file; the request and its answer cross the paired devices&apos; encrypted channel.</source>
+        <translation>Только на сопряжённое устройство, которое предлагает тот же файл модели; запрос и ответ идут по зашифрованному каналу между сопряжёнными устройствами.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="66"/>
         <source>Show</source>
         <translation>Показать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="62"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Copy key</source>
         <translation>Копировать ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="64"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="73"/>
         <source>New key</source>
         <translation>Новый ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="69"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="78"/>
         <source>Copy example</source>
         <translation>Копировать пример</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="80"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="84"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="93"/>
         <source>Port</source>
         <translation>Порт</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="87"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>Разрешённые веб-страницы (источники через запятую)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="92"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="102"/>
         <source>Address</source>
         <translation>Адрес</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="65"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="104"/>
         <source>Key</source>
         <translation>Ключ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="93"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="103"/>
         <source>Ollama API</source>
         <translation>API Ollama</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="105"/>
         <source>Try it</source>
         <translation>Попробовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="127"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="130"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="138"/>
         <source>Not listening: %1</source>
         <translation>Не принимает запросы: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="121"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="132"/>
         <source>%1 (this device only)</source>
         <translation>%1 (только это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="124"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="129"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="135"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="140"/>
         <source>Off</source>
         <translation>Выключено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="145"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="156"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>

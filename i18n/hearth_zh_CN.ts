@@ -439,7 +439,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="134"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="138"/>
         <source>Used</source>
         <translation>已用</translation>
     </message>
@@ -494,27 +494,27 @@
         <translation>未配对 · 离线</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="109"/>
         <source>answers paired devices&apos; apps with %1</source>
         <translation>用 %1 回答配对设备的应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="108"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="111"/>
         <source>answers your apps with %1</source>
         <translation>用 %1 回答你的应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="110"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="114"/>
         <source>(%1 of %2 places taken)</source>
         <translation>（已占用 %1/%2 个位置）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="131"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="135"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · 与内存共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="137"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="141"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · 显存：已用 %2 · 可用 %3，共 %4</translation>
     </message>
@@ -560,42 +560,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="152"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
         <source>Add by address…</source>
         <translation>按地址添加…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="157"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="161"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>家中的设备会自动出现在这里。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="200"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="204"/>
         <source>Forget %1?</source>
         <translation>要忘记 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="201"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="205"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>将不再信任 %1；再次配对需要新的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="215"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
         <source>Add a device</source>
         <translation>添加设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="216"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="220"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>运行 Hearth 的设备地址（主机:端口）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="229"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="233"/>
         <source>Could not add it: %1</source>
         <translation>无法添加：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="224"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
         <source>Found %1</source>
         <translation>已找到 %1</translation>
     </message>
@@ -1287,7 +1287,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="41"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="86"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
         <source>Ollama API port</source>
         <translation>Ollama API 端口</translation>
     </message>
@@ -1302,80 +1302,90 @@
         <translation>即使该模型需要其他设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="57"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="47"/>
+        <source>When the model here is busy, send apps&apos; requests to a paired device that has a place</source>
+        <translation>当此处的模型忙碌时，把应用的请求发送到有空位的配对设备</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="51"/>
+        <source>Only to a paired device that offers the same model file; the request and its answer cross the paired devices&apos; encrypted channel.</source>
+        <translation>只发送到提供同一模型文件的配对设备；请求和回答经由配对设备之间的加密通道传输。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="66"/>
         <source>Show</source>
         <translation>显示</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="62"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
         <source>Copy key</source>
         <translation>复制密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="64"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="73"/>
         <source>New key</source>
         <translation>新密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="69"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="78"/>
         <source>Copy example</source>
         <translation>复制示例</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="71"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="80"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="84"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="93"/>
         <source>Port</source>
         <translation>端口</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="87"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="96"/>
         <source>Web pages allowed (origins, comma-separated)</source>
         <translation>允许的网页（来源，以逗号分隔）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="92"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="102"/>
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="56"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="94"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="65"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="104"/>
         <source>Key</source>
         <translation>密钥</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="93"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="103"/>
         <source>Ollama API</source>
         <translation>Ollama API</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="95"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="105"/>
         <source>Try it</source>
         <translation>试一试</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="119"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="127"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="130"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="138"/>
         <source>Not listening: %1</source>
         <translation>未在监听：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="121"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="132"/>
         <source>%1 (this device only)</source>
         <translation>%1（仅本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="124"/>
-        <location filename="../app/hearth/ui/other_apps.py" line="129"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="135"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="140"/>
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="145"/>
+        <location filename="../app/hearth/ui/other_apps.py" line="156"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>

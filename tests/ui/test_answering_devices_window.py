@@ -60,11 +60,12 @@ def test_settings_allow_answering_and_the_devices_page_shows_who_offers(qtbot, l
             offer = services.routing.offer()
             assert offer is not None and (offer.model, offer.size) == (NAME, profile.file_size)
             mine = window.devices.cards[services.devices.status().device_id]
-            await until(
-                lambda: (window.devices.refresh(), "answers paired devices' apps with" in mine.state.text())[1],
-                15,
-                "this device's offer on its card",
-            )
+
+            def i_say() -> str:
+                window.devices.refresh()
+                return mine.state.text()
+
+            await until(lambda: "answers paired devices' apps with" in i_say(), 15, "this device's offer")
             page.answers.setChecked(False)
             await until(lambda: not load_donation().answers, 15, "the setting saved off")
             assert services.routing.offer() is None

@@ -59,3 +59,18 @@ def test_offer_free_places() -> None:
     assert offer(4, 1).free == 3
     assert offer(4, 0, waiting=2).free == 0
     assert offer(1, 3).free == 0
+
+
+def test_the_other_devices_cap_per_client_is_kept() -> None:
+    # A device with 4 places gives one client at most 3 of them.
+    b = there("b", offer(4, 0))
+    assert choose(offer(1, 1), [b], {"id-b": 2}) == b
+    assert choose(offer(1, 1), [b], {"id-b": 3}) is None
+
+
+def test_an_offer_that_claims_too_much_is_not_believed() -> None:
+    boastful = there("b", offer(10_000, 0))
+    honest = there("c", offer(64, 0))
+    assert choose(offer(1, 1), [boastful, honest], {}) in (boastful, honest)
+    assert choose(offer(1, 1), [boastful], {"id-b": 63}) is None
+    assert choose(offer(1, 1), [there("d", offer(4, -5))], {}) is None

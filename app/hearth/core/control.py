@@ -131,6 +131,12 @@ class Ask(msgspec.Struct, tag="ask", frozen=True):
     generate: msgspec.Raw  # the engine's request, as the engine encodes it
 
 
+class Taken(msgspec.Struct, tag="taken", frozen=True):
+    """The device asked has a place for the answer and begins it."""
+
+    request_id: int
+
+
 class Told(msgspec.Struct, tag="told", frozen=True):
     """One token of an answer asked for."""
 
@@ -149,6 +155,7 @@ class NotAnswered(msgspec.Struct, tag="not_answered", frozen=True):
     request_id: int
     reason: str
     refused: bool
+    kind: str = ""  # the engine's kind of failure ("request", "context"), so the host says it alike
 
 
 class StopAsking(msgspec.Struct, tag="stop_asking", frozen=True):
@@ -167,12 +174,13 @@ ControlMessage = (
     | Release
     | WorkerLost
     | Ask
+    | Taken
     | Told
     | Answered
     | NotAnswered
     | StopAsking
 )
-AskMessage = Ask | Told | Answered | NotAnswered | StopAsking
+AskMessage = Ask | Taken | Told | Answered | NotAnswered | StopAsking
 _decoder: msgspec.json.Decoder[ControlMessage] = wire.decoder(ControlMessage)
 
 

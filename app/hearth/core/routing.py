@@ -19,6 +19,22 @@ class Elsewhere:
     offer: Offer
 
 
+# What an offer may claim: a device that says it gives more answers at once is not believed.
+MOST_AT_ONCE = 64
+
+
+def places(offer: Offer, asked: int) -> int:
+    """Places the device offering ``offer`` has for one more answer of this device, which has
+    ``asked`` answers there since: the free ones (its last telemetry may not count this device's
+    latest yet), within the cap it holds every client to (all its places but one, or one)."""
+    if offer.waiting or offer.answering < 0:
+        return 0
+    at_once = max(1, min(offer.at_once, MOST_AT_ONCE))
+    free = at_once - max(offer.answering, asked)
+    cap = max(1, at_once - 1) - asked
+    return max(0, min(free, cap))
+
+
 def choose(here: Offer | None, others: list[Elsewhere], asked: dict[str, int]) -> Elsewhere | None:
     """Where an app's request starts soonest: here while a place is free here (or nothing else
     offers one), else the device with the most places free after the answers this device has
@@ -30,7 +46,7 @@ def choose(here: Offer | None, others: list[Elsewhere], asked: dict[str, int]) -
         offer = other.offer
         if (offer.model, offer.size) != (here.model, here.size) or offer.n_ctx < here.n_ctx:
             continue
-        free = offer.at_once - max(offer.answering, asked.get(other.device_id, 0)) if not offer.waiting else 0
+        free = places(offer, asked.get(other.device_id, 0))
         if free > 0 and (best is None or free > best[0]):
             best = (free, other)
     return best[1] if best else None

@@ -43,6 +43,7 @@ class ControlChannel:
         self.opened_at = time.time()
         self.telemetry: control.Telemetry | None = None
         self.telemetry_count = 0
+        self.telemetry_at = 0.0  # time.monotonic() here when the last telemetry came
         self.on_message: Callable[[ControlChannel, ControlMessage], None] | None = None
 
     @property
@@ -95,6 +96,7 @@ class ControlChannel:
                 if isinstance(message, control.Telemetry):
                     self.telemetry = message
                     self.telemetry_count += 1
+                    self.telemetry_at = time.monotonic()
                 elif isinstance(message, control.Reserved | control.Refused):
                     future = self._pending.pop(message.request_id, None)
                     if future is not None and not future.done():

@@ -68,8 +68,8 @@ class Hearth:
             self._engine, NodePools(self._node), self.plans, self.events.emit, guesser=self.drafting
         )
         self.reservations = Reservations(NodePools(self._node))
-        self.routing = Routing(self._node, self.serving)
         self.api = ApiControl(self._on_disk, self.events.emit, api_settings)
+        self.routing = Routing(self._node, self.serving, lambda: self.api.settings)
         self.models = Models(self._on_disk, self.events.emit, self._served_path)
         self.embeddings = Embeddings(EmbeddingClient(), self.models, self._served_profile)
         self.on_demand = OnDemand(

@@ -14,9 +14,10 @@ answering here; a device that leaves mid-answer fails that answer alone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
+import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,23 +27,37 @@ from hearth.core import control
 from hearth.core.errors import HearthError
 from hearth.core.routing import Elsewhere, choose
 from hearth.engine import messages as em
+from hearth.engine.errors import BadRequest
 from hearth.mesh.channel import MAX_MESSAGE, ControlChannel
 from hearth.service import messages as m
 from hearth.service.errors import DeviceRefused, NotRouted
+from hearth.service.events import Event
 from hearth.service.node import Node
 from hearth.service.serving import Serving
 from hearth.service.turns import LineFull, Who
+from hearth.store.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 # The most answers one paired device may have asked of this one and not yet had.
 MAX_ASKED_PER_DEVICE = 8
-# How long a host waits for the next word of an answer asked elsewhere (its first waits for the
-# other device's line and prompt too), and how often it checks that the channel is still there.
-STALL_S = 300.0
+# How long a host waits for the device asked to take an answer (it takes one only with a place free,
+# so it says so at once), then for each next word of it; how often it checks the channel meanwhile.
+TAKE_S = 15.0
+STALL_S = 120.0
 CHECK_S = 2.0
+# Telemetry older than this is not trusted to offer a place (it comes every second).
+FRESH_S = 5.0
+# What an answer from elsewhere may bring beyond what was asked: a few tokens, and text per token.
+EXTRA_TOKENS = 8
+TEXT_PER_TOKEN = 256
+# Replies waiting to be read for one answer, and refusals waiting to be sent, before more are dropped.
+MAX_PENDING = 1024
+MAX_SENDING = 256
+MAX_STOPS = 16
 _token = msgspec.json.Decoder(em.Token)
 _done = msgspec.json.Decoder(em.Done)
 _generate = msgspec.json.Decoder(em.Generate)
+_FAILURES: dict[str, type[m.EngineError]] = {"request": BadRequest, "context": m.PromptTooLong}
 
 
 @dataclass(eq=False)
@@ -50,6 +65,7 @@ class _Asked:
     device_id: str
     chan: ControlChannel
     replies: asyncio.Queue[control.AskMessage | None] = field(default_factory=asyncio.Queue)
+    overflow: bool = False
 
 
 @dataclass
@@ -61,9 +77,10 @@ class RoutingStatus:
 
 
 class Routing:
-    def __init__(self, node: Node, serving: Serving) -> None:
+    def __init__(self, node: Node, serving: Serving, api_settings: Callable[[], ApiSettings]) -> None:
         self._node = node
         self._serving = serving
+        self._api_settings = api_settings
         self._ids = itertools.count(1)
         self._asked: dict[int, _Asked] = {}  # as the host: answers asked of other devices
         # As the device asked: the answers under way for each device, by its request ID.
@@ -72,6 +89,7 @@ class Routing:
         self.status = RoutingStatus()
         node.answering = self
         node.offer = self.offer
+        node.listeners.append(self._on_event)
         serving.router = self
 
     # --- what this device offers ---
@@ -95,39 +113,62 @@ class Routing:
         """What telemetry tells paired devices: the model here, while the user lets them ask."""
         return self.here() if self._node.donation.answers else None
 
-    def elsewhere(self) -> list[Elsewhere]:
-        """Paired devices connected now that offer a model, each once."""
-        found: dict[str, Elsewhere] = {}
+    def _channels(self) -> dict[str, ControlChannel]:
+        """Each connected paired device's channel with the newest telemetry."""
+        newest: dict[str, ControlChannel] = {}
         for chan in self._node.peers.all_channels():
-            offer = chan.telemetry.answers if chan.telemetry is not None else None
-            if offer is not None:
-                found[chan.peer_id] = Elsewhere(chan.peer_id, chan.peer.name, offer)
-        return list(found.values())
+            best = newest.get(chan.peer_id)
+            if best is None or chan.telemetry_at > best.telemetry_at:
+                newest[chan.peer_id] = chan
+        return newest
 
-    def place(self) -> Elsewhere | None:
-        """Where the next app request should go; None: here."""
+    def elsewhere(self) -> list[Elsewhere]:
+        """Paired devices connected now whose fresh telemetry offers a model, each once."""
+        now = time.monotonic()
+        return [
+            Elsewhere(dev_id, chan.peer.name, chan.telemetry.answers)
+            for dev_id, chan in self._channels().items()
+            if chan.telemetry is not None
+            and chan.telemetry.answers is not None
+            and now - chan.telemetry_at < FRESH_S
+        ]
+
+    def place(self, passed: set[str] | None = None) -> Elsewhere | None:
+        """Where the next app request should go (none of the devices ``passed``); None: here."""
+        if not self._api_settings().send_to_devices:
+            return None
         asked: dict[str, int] = {}
         for a in self._asked.values():
             asked[a.device_id] = asked.get(a.device_id, 0) + 1
-        return choose(self.here(), self.elsewhere(), asked)
+        others = [e for e in self.elsewhere() if not passed or e.device_id not in passed]
+        return choose(self.here(), others, asked)
 
     def device(self, name: str) -> str | None:
-        """The ID of the connected paired device named ``name`` (by name or ID); None: this one."""
+        """The ID of the connected paired device named ``name`` (by name or ID) that answers other
+        devices' apps now; None: this one. ``DeviceRefused`` says why there is none."""
         if name in (self._node.identity.name, self._node.identity.device_id):
             return None
-        found = {c.peer_id for c in self._node.peers.all_channels() if name in (c.peer.name, c.peer_id)}
+        found = {i: c for i, c in self._channels().items() if name in (c.peer.name, c.peer_id)}
         if len(found) != 1:
             why = "no connected paired device" if not found else f"{len(found)} connected paired devices"
             raise DeviceRefused(f"{why} is called '{name}'")
-        return found.pop()
+        dev_id, chan = found.popitem()
+        if not self._api_settings().send_to_devices:
+            raise DeviceRefused("this device's Settings do not send apps' requests to other devices")
+        if chan.telemetry is None or chan.telemetry.answers is None:
+            raise DeviceRefused(
+                f"{chan.peer.name} answers no other device's apps now: it has no model loaded, "
+                "or its Settings do not allow it"
+            )
+        return dev_id
 
     # --- as the host ---
 
     async def ask(self, device_id: str, request: m.Generate, on_token: Callable[[m.Token], None]) -> m.Done:
         """Have ``device_id`` answer ``request`` with the model loaded here. ``NotRouted`` when it
-        does not take it (nothing was said); a failure after the first token is that answer's."""
+        does not take it (nothing was said); a failure after it took it is that answer's."""
         here = self.here()
-        chan = self._node.peers.channel(device_id)
+        chan = self._channels().get(device_id)
         if here is None:
             raise NotRouted("no model is loaded here, so no other device can be asked for it")
         if chan is None:
@@ -138,46 +179,62 @@ class Routing:
         request_id = next(self._ids)
         asked = _Asked(device_id, chan)
         self._asked[request_id] = asked
-        told = False
         name = chan.peer.name
+        taken, ended = False, False
+        most_tokens = request.max_tokens + EXTRA_TOKENS
+        tokens = text = 0
         try:
             await chan.send(control.Ask(request_id, here.model, here.size, msgspec.Raw(body)))
             waited = 0.0
             while True:
+                limit = STALL_S if taken else TAKE_S
                 try:
-                    async with asyncio.timeout(CHECK_S):
+                    async with asyncio.timeout(min(CHECK_S, limit - waited)):
                         reply = await asked.replies.get()
                 except TimeoutError:
                     waited += CHECK_S
-                    if chan not in self._node.peers.all_channels():
-                        reply = None
-                    elif waited < STALL_S:
+                    if chan in self._node.peers.all_channels() and waited < limit:
                         continue
-                    else:
+                    reply = None
+                    if waited >= limit:
+                        if not taken:
+                            raise NotRouted(f"{name} did not take it in {TAKE_S:.0f} s") from None
                         raise m.EngineError(f"{name} said nothing for {STALL_S:.0f} s") from None
                 waited = 0.0
+                if asked.overflow:
+                    raise m.EngineError(f"{name} sent more than this device could read")
                 if reply is None:
-                    if not told:
+                    if not taken:
                         raise NotRouted(f"{name} left before it answered")
                     raise m.EngineError(f"{name}, which was answering, left in the middle of the answer")
-                if isinstance(reply, control.Told):
-                    told = True
-                    on_token(_token.decode(reply.token))
+                if isinstance(reply, control.Taken):
+                    taken = True
+                elif isinstance(reply, control.Told):
+                    token = _token.decode(reply.token)
+                    tokens += token.id >= 0
+                    text += len(token.text)
+                    if tokens > most_tokens or text > most_tokens * TEXT_PER_TOKEN:
+                        raise m.EngineError(
+                            f"{name} sent more than the {request.max_tokens} tokens asked for"
+                        )
+                    taken = True
+                    on_token(token)
                 elif isinstance(reply, control.Answered):
+                    ended = True
                     self.status.sent += 1
-                    return _done.decode(reply.done)
+                    return _bounded(_done.decode(reply.done), most_tokens)
                 elif isinstance(reply, control.NotAnswered):
-                    if reply.refused and not told:
+                    ended = True
+                    if reply.refused and not taken:
                         raise NotRouted(f"{name} did not take it: {reply.reason}")
-                    raise m.EngineError(f"{name} could not answer: {reply.reason}")
-        except asyncio.CancelledError:
-            await chan.send(control.StopAsking(request_id))
-            raise
+                    raise _FAILURES.get(reply.kind, m.EngineError)(f"{name} could not answer: {reply.reason}")
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            await chan.send(control.StopAsking(request_id))
             raise m.EngineError(f"{name} sent a malformed answer: {exc}") from None
         finally:
             self._asked.pop(request_id, None)
+            if not ended:
+                # Left for whatever reason (the app went, a stall, a bad reply): the other device stops.
+                self._send(chan, control.StopAsking(request_id))
 
     # --- the channel's messages, both ways ---
 
@@ -191,8 +248,13 @@ class Routing:
         else:
             asked = self._asked.get(message.request_id)
             # Only the device asked may answer; anything else is dropped.
-            if asked is not None and asked.device_id == chan.peer_id:
-                asked.replies.put_nowait(message)
+            if asked is None or asked.device_id != chan.peer_id:
+                return
+            if asked.replies.qsize() >= MAX_PENDING:
+                asked.overflow = True
+                asked.replies.put_nowait(None)  # wakes the reader, which then sees the overflow
+                return
+            asked.replies.put_nowait(message)
 
     def lost(self, dev_id: str) -> None:
         for asked in self._asked.values():
@@ -200,6 +262,13 @@ class Routing:
                 asked.replies.put_nowait(None)
         for task in self._for.pop(dev_id, {}).values():
             task.cancel()
+
+    def _on_event(self, what: Event) -> None:
+        # Answering other devices switched off: the answers given for them stop now, not at their end.
+        if what is Event.DONATION and not self._node.donation.answers:
+            for answers in self._for.values():
+                for task in answers.values():
+                    task.cancel()
 
     # --- as the device asked ---
 
@@ -212,22 +281,37 @@ class Routing:
         if here is None or (here.model, here.size) != (ask.model, ask.size):
             return f"{name} has {here.model if here else 'no model'} loaded, not {ask.model}"
         under_way = self._for.get(chan.peer_id, {})
-        if len(under_way) >= MAX_ASKED_PER_DEVICE or ask.request_id in under_way:
-            return f"{name} already answers {len(under_way)} requests of {chan.peer.name}"
+        if ask.request_id in under_way:
+            return "that request is already being answered"
+        # Only with a place free now, within the cap every client has here: this device's own
+        # window and apps never wait behind other devices' requests.
+        if here.free <= 0 or len(under_way) >= min(MAX_ASKED_PER_DEVICE, max(1, here.at_once - 1)):
+            return f"{name} has no place free now"
         try:
             request = _generate.decode(ask.generate)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return f"the request is malformed: {exc}"
         if (request.messages is None) == (request.prompt is None) or request.max_tokens < 1:
             return "the request is malformed: it needs messages or a prompt, and a length"
-        # Held to this model's context, as this device's own API holds its apps.
-        return msgspec.structs.replace(request, max_tokens=min(request.max_tokens, here.n_ctx))
+        if len(request.stop) > MAX_STOPS:
+            return f"the request is malformed: more than {MAX_STOPS} stop texts"
+        if request.tools:
+            try:
+                if not isinstance(json.loads(request.tools), list):
+                    raise ValueError("not a list")
+            except ValueError:
+                return "the request is malformed: its tools are not a list"
+        # Held to this model's context, as this device's own API holds its apps; an answer for
+        # another device always ends where the model ends it.
+        return msgspec.structs.replace(
+            request, max_tokens=min(request.max_tokens, here.n_ctx), ignore_eos=False
+        )
 
     def _answer(self, chan: ControlChannel, ask: control.Ask) -> None:
         request = self._checked(chan, ask)
         if isinstance(request, str):
             self.status.refused += 1
-            log.info("refused %s's request: %s", chan.peer.name, request)
+            log.debug("refused %s's request: %s", chan.peer.name, request)
             self._send(chan, control.NotAnswered(ask.request_id, request, refused=True))
             return
         task = asyncio.ensure_future(self._give(chan, ask.request_id, request))
@@ -243,8 +327,9 @@ class Routing:
         task.add_done_callback(ended)
 
     async def _give(self, chan: ControlChannel, request_id: int, request: em.Generate) -> None:
-        # Tokens go out in the order they were made, by one sender, whatever the socket's pace.
+        # Replies go out in the order they were made, by one sender, whatever the socket's pace.
         out: asyncio.Queue[control.AskMessage | None] = asyncio.Queue()
+        out.put_nowait(control.Taken(request_id))
 
         async def send_all() -> None:
             while (message := await out.get()) is not None:
@@ -254,22 +339,66 @@ class Routing:
             out.put_nowait(control.Told(request_id, msgspec.Raw(msgspec.json.encode(token))))
 
         sender = asyncio.ensure_future(send_all())
+        answer = asyncio.ensure_future(
+            self._serving.generate(request, on_token, Who.API, client=f"device {chan.peer_id}", route=False)
+        )
         try:
-            done = await self._serving.generate(
-                request, on_token, Who.API, client=f"device {chan.peer_id}", route=False
-            )
+            # The answer is this channel's: when it closes (another may stay open), the answer stops.
+            while not answer.done():
+                await asyncio.wait({answer}, timeout=CHECK_S)
+                if not answer.done() and chan not in self._node.peers.all_channels():
+                    answer.cancel()
+                    await asyncio.wait({answer})
+                    return
+            done = answer.result()
             out.put_nowait(control.Answered(request_id, msgspec.Raw(msgspec.json.encode(done))))
             self.status.answered += 1
         except LineFull as exc:
+            self.status.refused += 1
             out.put_nowait(control.NotAnswered(request_id, str(exc), refused=True))
+        except m.EngineError as exc:
+            reason = self._serving.explain(exc)
+            out.put_nowait(control.NotAnswered(request_id, reason, refused=False, kind=exc.kind))
         except HearthError as exc:
-            out.put_nowait(control.NotAnswered(request_id, self._serving.explain(exc), refused=False))
+            out.put_nowait(control.NotAnswered(request_id, str(exc), refused=False))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # an answer for another device never takes this device down
+            log.exception("an answer for %s failed", chan.peer.name)
+            out.put_nowait(
+                control.NotAnswered(request_id, "it failed (its log has the details)", refused=False)
+            )
         finally:
+            if not answer.done():
+                answer.cancel()
+                await asyncio.wait({answer})
             out.put_nowait(None)
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(sender)
+            await asyncio.wait({sender})
 
     def _send(self, chan: ControlChannel, message: control.ControlMessage) -> None:
+        if len(self._sending) >= MAX_SENDING:
+            return  # a device that does not read its replies gets no more of them
         task = asyncio.ensure_future(chan.send(message))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+
+
+def _bounded(done: m.Done, most_tokens: int) -> m.Done:
+    """``done`` from another device, with its counts and times held to what can be true."""
+
+    def count(n: int) -> int:
+        return max(0, min(n, 1 << 30))
+
+    def seconds(s: float) -> float:
+        return max(0.0, min(s, 1e6)) if s == s else 0.0
+
+    return msgspec.structs.replace(
+        done,
+        prompt_tokens=count(done.prompt_tokens),
+        completion_tokens=max(0, min(done.completion_tokens, most_tokens)),
+        ttft_s=seconds(done.ttft_s),
+        decode_s=seconds(done.decode_s),
+        drafted=count(done.drafted),
+        accepted=max(0, min(done.accepted, count(done.drafted))),
+        guess_passes=count(done.guess_passes),
+    )

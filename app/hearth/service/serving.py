@@ -43,6 +43,10 @@ class Queue:
     chat_waiting: bool = False  # the window's own answer waits for a place
 
 
+# How often an app's request waiting in the line here looks for a paired device with a place, and
+# how many devices it may be sent to before it waits here for good.
+ROUTE_CHECK_S = 0.25
+MAX_ROUTES = 4
 # How much faster a plan over devices now in sight must be before it is offered instead.
 BETTER_GAIN = 1.15
 
@@ -82,8 +86,8 @@ class Router(Protocol):
     """Who may send an app's answer to another device that can start it sooner
     (``service.routing.Routing``)."""
 
-    def place(self) -> Elsewhere | None:
-        """The device to ask, or None to answer here."""
+    def place(self, passed: set[str]) -> Elsewhere | None:
+        """The device to ask (none of ``passed``), or None to answer here."""
         ...
 
     def device(self, name: str) -> str | None:
@@ -366,18 +370,22 @@ class Serving:
         request whose model is busy here goes to a paired device that offers a place for it now;
         ``device`` (a paired device's name or ID) sends it there or fails with why it was not taken."""
         self._turns.at_once = self._at_once()
-        if device and self.router is not None and (there := self.router.device(device)) is not None:
-            try:
-                return await self.router.ask(there, request, on_token)
-            except NotRouted as exc:
-                raise DeviceRefused(str(exc)) from None
-        if route and who is Who.API and self.router is not None:
-            place = self.router.place()
-            if place is not None:
+        router = self.router
+        if device and router is not None:
+            there = router.device(device)
+            if there is not None:
                 try:
-                    return await self.router.ask(place.device_id, request, on_token)
+                    return await router.ask(there, request, on_token)
                 except NotRouted as exc:
-                    log.info("answering here: %s", exc)
+                    raise DeviceRefused(str(exc)) from None
+            route = False  # this device was named
+        if route and who is Who.API and router is not None:
+            return await self._here_or_elsewhere(router, request, on_token, client)
+        return await self._here(request, on_token, who, client)
+
+    async def _here(
+        self, request: m.Generate, on_token: Callable[[m.Token], None], who: Who, client: str
+    ) -> m.Done:
         async with self._turns.turn(who, client):
             done = await self._engine.generate(request, on_token)
         model = self.loaded()
@@ -385,6 +393,41 @@ class Serving:
             draft = self._guessing.draft.path if self._guessing.draft is not None else ""
             self._guesser.record(model.profile.path, draft, done)
         return done
+
+    async def _here_or_elsewhere(
+        self, router: Router, request: m.Generate, on_token: Callable[[m.Token], None], client: str
+    ) -> m.Done:
+        """An app's answer here once it has a place, unless a paired device offers one first: on
+        arrival, and while it waits in the line here (it leaves the line then). A device that did
+        not take it is not asked again for it."""
+        passed: set[str] = set()
+        for tries_left in range(MAX_ROUTES, 0, -1):
+            place = router.place(passed)
+            if place is not None:
+                try:
+                    return await router.ask(place.device_id, request, on_token)
+                except NotRouted as exc:
+                    log.info("answering here: %s", exc)
+                    passed.add(place.device_id)
+                    continue
+            here = asyncio.ensure_future(self._here(request, on_token, Who.API, client))
+            try:
+                while not here.done():
+                    await asyncio.wait({here}, timeout=ROUTE_CHECK_S)
+                    # Still in the line (a place given counts as answering at once): it may move,
+                    # unless this is its last chance to be sent.
+                    movable = tries_left > 1 and not self._turns.is_answering(here)
+                    if not here.done() and movable and router.place(passed):
+                        here.cancel()
+                        await asyncio.wait({here})
+            finally:
+                if not here.done():
+                    # The caller is cancelled: its answer here stops before the caller goes on.
+                    here.cancel()
+                    await asyncio.wait({here})
+            if not here.cancelled():
+                return here.result()
+        return await self._here(request, on_token, Who.API, client)
 
     async def stop_answer(self, who: Who, task: asyncio.Task[Any]) -> None:
         """Stop the answer ``task`` awaits: one under way ends as "stopped" with what was said (the

@@ -78,12 +78,21 @@ class ApiSettings:
     ollama_port: int = DEFAULT_OLLAMA_PORT
     load_on_request: bool = True  # a request naming another model of the library loads it
     pool_on_request: bool = False  # ... even when its plan reserves other devices
+    # An app's request that finds the model here busy may go to a paired device that offers a place.
+    send_to_devices: bool = True
 
     def listens_like(self, other: ApiSettings) -> bool:
         """Whether a listener started with ``other`` serves these settings as it is. What each request
         is given (history, models loaded on request) is read as it comes, and which port each API
         takes is its own question (``HttpApi._port_of``); everything else decides who is let in."""
-        per_request = {"keep_history", "load_on_request", "pool_on_request", "ollama", "ollama_port"}
+        per_request = {
+            "keep_history",
+            "load_on_request",
+            "pool_on_request",
+            "send_to_devices",
+            "ollama",
+            "ollama_port",
+        }
         return all(
             getattr(self, f.name) == getattr(other, f.name)
             for f in dataclasses.fields(self)

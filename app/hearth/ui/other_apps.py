@@ -43,6 +43,15 @@ class OtherAppsBox(QGroupBox):
         self.load_on_request = QCheckBox(self.tr("Load another model of the library when an app asks for it"))
         self.pool_on_request = QCheckBox(self.tr("Also when that model needs other devices"))
         self.load_on_request.toggled.connect(self.pool_on_request.setEnabled)
+        self.send_to_devices = QCheckBox(
+            self.tr("When the model here is busy, send apps' requests to a paired device that has a place")
+        )
+        self.send_to_devices.setToolTip(
+            self.tr(
+                "Only to a paired device that offers the same model file; the request and its answer "
+                "cross the paired devices' encrypted channel."
+            )
+        )
         self.ollama_address = plain_label()
         self.ollama_address.setObjectName("ollamaAddress")
         self.ollama_address.setWordWrap(True)
@@ -88,6 +97,7 @@ class OtherAppsBox(QGroupBox):
         form.addRow(self.keep_history)
         form.addRow(self.load_on_request)
         form.addRow(self.pool_on_request)
+        form.addRow(self.send_to_devices)
         form.addRow(self.apply_button)
         form.addRow(self.tr("Address"), self.address)
         form.addRow(self.tr("Ollama API"), self.ollama_address)
@@ -111,6 +121,7 @@ class OtherAppsBox(QGroupBox):
         self.load_on_request.setChecked(s.load_on_request)
         self.pool_on_request.setChecked(s.pool_on_request)
         self.pool_on_request.setEnabled(s.load_on_request)
+        self.send_to_devices.setChecked(s.send_to_devices)
         self.show_status()
 
     def show_status(self) -> None:
@@ -155,6 +166,7 @@ class OtherAppsBox(QGroupBox):
             ollama_port=self.ollama_port.value(),
             load_on_request=self.load_on_request.isChecked(),
             pool_on_request=self.pool_on_request.isChecked(),
+            send_to_devices=self.send_to_devices.isChecked(),
         )
 
     def _new_key(self) -> None:
