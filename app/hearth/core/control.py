@@ -147,6 +147,8 @@ class Told(msgspec.Struct, tag="told", frozen=True):
 class Answered(msgspec.Struct, tag="answered", frozen=True):
     request_id: int
     done: msgspec.Raw
+    # The device's offer once this answer has left its place: fresher than its next telemetry.
+    offer: Offer | None = None
 
 
 class NotAnswered(msgspec.Struct, tag="not_answered", frozen=True):

@@ -86,6 +86,8 @@ class Routing:
         # As the device asked: the answers under way for each device, by its request ID.
         self._for: dict[str, dict[int, asyncio.Task[None]]] = {}
         self._sending: set[asyncio.Task[None]] = set()
+        # As the host: the offer each device sent with its last answer, and when it came.
+        self._told: dict[str, tuple[float, control.Offer | None]] = {}
         self.status = RoutingStatus()
         node.answering = self
         node.offer = self.offer
@@ -123,15 +125,18 @@ class Routing:
         return newest
 
     def elsewhere(self) -> list[Elsewhere]:
-        """Paired devices connected now whose fresh telemetry offers a model, each once."""
+        """Paired devices connected now that offer a model, each once, as their newest word (their
+        telemetry, or the offer that came with the last answer they gave) says, if it is fresh."""
         now = time.monotonic()
-        return [
-            Elsewhere(dev_id, chan.peer.name, chan.telemetry.answers)
-            for dev_id, chan in self._channels().items()
-            if chan.telemetry is not None
-            and chan.telemetry.answers is not None
-            and now - chan.telemetry_at < FRESH_S
-        ]
+        found = []
+        for dev_id, chan in self._channels().items():
+            said_at, offer = chan.telemetry_at, chan.telemetry.answers if chan.telemetry else None
+            told = self._told.get(dev_id)
+            if told is not None and told[0] > said_at:
+                said_at, offer = told
+            if offer is not None and now - said_at < FRESH_S:
+                found.append(Elsewhere(dev_id, chan.peer.name, offer))
+        return found
 
     def place(self, passed: set[str] | None = None) -> Elsewhere | None:
         """Where the next app request should go (none of the devices ``passed``); None: here."""
@@ -222,6 +227,7 @@ class Routing:
                 elif isinstance(reply, control.Answered):
                     ended = True
                     self.status.sent += 1
+                    self._told[device_id] = (time.monotonic(), reply.offer)
                     return _bounded(_done.decode(reply.done), most_tokens)
                 elif isinstance(reply, control.NotAnswered):
                     ended = True
@@ -262,6 +268,7 @@ class Routing:
                 asked.replies.put_nowait(None)
         for task in self._for.pop(dev_id, {}).values():
             task.cancel()
+        self._told.pop(dev_id, None)
 
     def _on_event(self, what: Event) -> None:
         # Answering other devices switched off: the answers given for them stop now, not at their end.
@@ -351,7 +358,8 @@ class Routing:
                     await asyncio.wait({answer})
                     return
             done = answer.result()
-            out.put_nowait(control.Answered(request_id, msgspec.Raw(msgspec.json.encode(done))))
+            body = msgspec.Raw(msgspec.json.encode(done))
+            out.put_nowait(control.Answered(request_id, body, self.offer()))
             self.status.answered += 1
         except LineFull as exc:
             self.status.refused += 1
