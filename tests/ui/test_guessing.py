@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from harness.windows import close_window, open_window, run, until
+from hearth.core.profile import ModelProfile
 from hearth.models import synthetic
-from hearth.store.settings import load_speculation
+from hearth.service.drafting import Drafting
+from hearth.store.settings import load_speculation, settings_path
+from hearth.ui.guessing_box import GuessingBox
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +64,30 @@ def test_the_library_draft_is_used_and_its_guesses_counted(qtbot, loop, pair: tu
     assert (kind, draft) == ("draft", str(small))
     assert "guesses kept" in stats, stats
     assert load_speculation().draft == "none"
+
+
+async def _no_library() -> list[ModelProfile]:
+    return []
+
+
+async def _no_read(path: str) -> ModelProfile:
+    raise OSError(f"{path} is not read here")
+
+
+def test_a_choice_that_cannot_be_saved_is_said_and_the_stored_one_shown_again(qtbot) -> None:
+    drafting = Drafting(_no_library, _no_read)
+    box = GuessingBox(drafting)
+    qtbot.addWidget(box)
+    assert box.currentData() == "auto"
+    # The settings file cannot be read (a folder in its place): the service's error, not a draft's.
+    settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings_path().mkdir()
+    box.setCurrentIndex(box.findData("lookup"))
+    assert "cannot read" in box.toolTip(), box.toolTip()
+    # What the box shows is what the next load does.
+    assert box.currentData() == drafting.settings.draft == "auto"
+    # Once the file can be written, a choice is saved and the tooltip says what the box is for again.
+    settings_path().rmdir()
+    box.setCurrentIndex(box.findData("none"))
+    assert load_speculation().draft == drafting.settings.draft == "none"
+    assert "guesses the next few tokens" in box.toolTip()

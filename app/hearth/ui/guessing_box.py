@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QComboBox, QToolTip, QWidget
 
-from hearth.service.drafting import DraftError, Drafting
+from hearth.core.errors import HearthError
+from hearth.service.drafting import Drafting
+from hearth.ui.tasks import describe
 
 
 class GuessingBox(QComboBox):
@@ -22,17 +24,32 @@ class GuessingBox(QComboBox):
         if self.findData(chosen) < 0:
             self.addItem(Path(chosen).name, chosen)
         self.setCurrentIndex(max(0, self.findData(chosen)))
-        self.setToolTip(
-            self.tr(
-                "A small model with the same tokenizer, or the text said so far, guesses the next few "
-                "tokens and the model checks them in one pass: the same answer, sooner. Applies to the "
-                "next model loaded."
-            )
+        self._about = self.tr(
+            "A small model with the same tokenizer, or the text said so far, guesses the next few "
+            "tokens and the model checks them in one pass: the same answer, sooner. Applies to the "
+            "next model loaded."
         )
+        self.setToolTip(self._about)
         self.currentIndexChanged.connect(self._chosen)
 
     def _chosen(self, _: int) -> None:
+        # Saved here, on the UI thread, as every other setting is: the settings file is read, changed
+        # and written whole, so a save from another thread could lose a change another setting makes
+        # at the same moment.
         try:
             self._drafting.set_choice(str(self.currentData()))
-        except DraftError as exc:
-            self.setToolTip(str(exc))
+        except (HearthError, OSError) as exc:  # the service's errors, and the disk's own (a full disk)
+            self._failed(exc)
+            return
+        self.setToolTip(self._about)
+
+    def _failed(self, exc: BaseException) -> None:
+        """Show why the choice was not saved, and the choice in effect again."""
+        stored = self.findData(self._drafting.settings.draft)
+        if stored >= 0:
+            blocked = self.blockSignals(True)
+            self.setCurrentIndex(stored)
+            self.blockSignals(blocked)
+        why = describe(exc)
+        self.setToolTip(why)
+        QToolTip.showText(self.mapToGlobal(self.rect().bottomLeft()), why, self)
