@@ -130,6 +130,12 @@ def test_a_cache_type_or_backend_from_outside_is_checked_where_the_request_is_ma
     assert m.parse_cache_type("q4_0") == "q4_0"
 
 
+def test_a_batch_too_small_for_its_answers_at_once_is_refused_before_llama_cpp_aborts() -> None:
+    with pytest.raises(BadRequest, match="a batch of 2 tokens cannot hold 4 answers at once"):
+        m.LoadModel("/x.gguf", n_batch=2, parallel=4)
+    assert m.LoadModel("/x.gguf", n_batch=4, parallel=4).parallel == 4
+
+
 def test_a_pooled_plan_becomes_llama_cpp_s_placement_exactly() -> None:
     plan = parse_plan("host:0-1,desk:2-5,laptop:6-7", 8)
     load = m.LoadModel.for_plan(

@@ -140,6 +140,7 @@ class _Seq:
     made: list[int] = field(default_factory=list)  # tokens made and not yet taken by its stream
     error: str = ""
     margins: list[float] = field(default_factory=list)  # top-2 logit gaps, when recorded
+    ends: bool = True  # it ends at an end-of-generation token (its request does not ignore them)
 
     @property
     def prefilling(self) -> bool:
@@ -153,10 +154,9 @@ class _Seq:
 class Batcher:
     """The sequences one loaded model serves, and the steps that decode them together.
 
-    There is no thread of its own: a stream that wants its next token runs the step itself when no
-    step is running (for every sequence waiting then), or waits for the one that is. Alone, an answer
-    decodes on its own thread with no hand-over; together, one of them decodes for all. llama.cpp is
-    called only by the stream running the step, or with no step running.
+    A stream that wants its next token leads the step when no step is running (for every sequence
+    waiting then), or waits for the one that is; every step runs on the batch's one stepper thread.
+    llama.cpp is called only by that thread, or with no step running.
     """
 
     def __init__(
@@ -176,6 +176,7 @@ class Batcher:
         self._n_batch = max(1, n_batch)
         self._n_ctx = int(llama_lib.llama_n_ctx_seq(self._ctx))
         self._n_vocab = llm.n_vocab()
+        self._vocab = llm._model.vocab
         self._n_swa = int(llama_lib.llama_model_n_swa(llm._model.model))
         self._batch = llama_lib.llama_batch_init(self._n_batch, 0, 1)
         self.record_margins = record_margins  # the top-2 logit gap before each token, for tests
@@ -216,8 +217,11 @@ class Batcher:
         with self._cond:
             return len(self._seqs)
 
-    def open(self, prompt: list[int], sampling: Sampling, grammar: LlamaGrammar | None) -> BatchStream:
-        """A new sequence for ``prompt``; it joins the batch at the next step its stream asks for."""
+    def open(
+        self, prompt: list[int], sampling: Sampling, grammar: LlamaGrammar | None, ends: bool = True
+    ) -> BatchStream:
+        """A new sequence for ``prompt``; it joins the batch at the next step its stream asks for.
+        ``ends``: it ends at an end-of-generation token, so no guess after one is kept."""
         if not prompt:
             raise EngineError("an answer needs at least one prompt token")
         sampler = SamplerChain(self._llm, sampling, grammar)
@@ -234,7 +238,7 @@ class Batcher:
             keep = min(common_prefix(self._cached[slot], prompt), len(prompt) - 1)
             prior = PRIOR_DRAFT_MODEL if self._draft is not None else PRIOR_LOOKUP
             tokens = list(prompt)
-            seq = _Seq(slot, tokens, len(prompt), sampler, Acceptance(prior), fed=keep)
+            seq = _Seq(slot, tokens, len(prompt), sampler, Acceptance(prior), fed=keep, ends=ends)
             if self._lookup:
                 seq.lookup = PromptLookup(tokens)
             self._seqs[slot] = seq
@@ -462,6 +466,9 @@ class Batcher:
                 token = seq.sampler.sample(self._ctx, row + i)
                 out.append(token)
                 if i == len(drafts) or token != drafts[i]:
+                    break
+                # A guess of the answer's end, confirmed: what was guessed after it is not the answer.
+                if seq.ends and llama_lib.llama_vocab_is_eog(self._vocab, token):
                     break
         except Exception as exc:  # this sequence's sampler failed; the others go on
             with self._cond:

@@ -449,7 +449,8 @@ class LlamaRuntime:
     def start(self, prompt: list[int], sampling: Sampling) -> _LlamaStream | BatchStream:
         llm = self._loaded()
         if self.batcher is not None:
-            return self.batcher.open(prompt, sampling, _grammar(sampling.json_schema))
+            ends = not (isinstance(sampling, Generate) and sampling.ignore_eos)
+            return self.batcher.open(prompt, sampling, _grammar(sampling.json_schema), ends)
         if sampling.seed is not None:
             llm.set_seed(sampling.seed)
         return _LlamaStream(llm, prompt, sampling)

@@ -107,6 +107,10 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
             raise BadRequest(f"unknown backend '{self.backend}' (known: {', '.join(BACKENDS)})")
         if not 1 <= self.parallel <= MAX_PARALLEL:
             raise BadRequest(f"answers at once must be 1 to {MAX_PARALLEL}, not {self.parallel}")
+        # llama.cpp aborts the whole process creating a context whose batch cannot hold one token of
+        # each answer.
+        if self.n_batch < self.parallel:
+            raise BadRequest(f"a batch of {self.n_batch} tokens cannot hold {self.parallel} answers at once")
 
     @classmethod
     def for_plan(
