@@ -273,12 +273,13 @@ class _Mallory:
 
 
 async def _next(chan: ControlChannel, kind: type, timeout: float = 60) -> Any:
-    """The next message of ``kind`` (others, such as telemetry, are skipped)."""
+    """The next message of ``kind`` (others, such as telemetry, are skipped; a refusal is not)."""
     async with asyncio.timeout(timeout):
         while True:
             message = control.decode(await chan.ws.recv())
             if isinstance(message, kind):
                 return message
+            assert not isinstance(message, control.NotAnswered), message
 
 
 def _generate(**kw: Any) -> msgspec.Raw:

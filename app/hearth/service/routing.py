@@ -88,6 +88,7 @@ class Routing:
         self._sending: set[asyncio.Task[None]] = set()
         # As the host: the offer each device sent with its last answer, and when it came.
         self._told: dict[str, tuple[float, control.Offer | None]] = {}
+        self._refused_at: dict[str, float] = {}  # when each device last refused an answer
         self.status = RoutingStatus()
         node.answering = self
         node.offer = self.offer
@@ -134,19 +135,19 @@ class Routing:
             told = self._told.get(dev_id)
             if told is not None and told[0] > said_at:
                 said_at, offer = told
-            if offer is not None and now - said_at < FRESH_S:
+            # A refusal is newer word than the offer it answered: the offer waits for the next one.
+            if offer is not None and now - said_at < FRESH_S and self._refused_at.get(dev_id, 0) < said_at:
                 found.append(Elsewhere(dev_id, chan.peer.name, offer))
         return found
 
-    def place(self, passed: set[str] | None = None) -> Elsewhere | None:
-        """Where the next app request should go (none of the devices ``passed``); None: here."""
+    def place(self) -> Elsewhere | None:
+        """Where the next app request should go; None: here."""
         if not self._api_settings().send_to_devices:
             return None
         asked: dict[str, int] = {}
         for a in self._asked.values():
             asked[a.device_id] = asked.get(a.device_id, 0) + 1
-        others = [e for e in self.elsewhere() if not passed or e.device_id not in passed]
-        return choose(self.here(), others, asked)
+        return choose(self.here(), self.elsewhere(), asked)
 
     def device(self, name: str) -> str | None:
         """The ID of the connected paired device named ``name`` (by name or ID) that answers other
@@ -232,6 +233,7 @@ class Routing:
                 elif isinstance(reply, control.NotAnswered):
                     ended = True
                     if reply.refused and not taken:
+                        self._refused_at[device_id] = time.monotonic()
                         raise NotRouted(f"{name} did not take it: {reply.reason}")
                     raise _FAILURES.get(reply.kind, m.EngineError)(f"{name} could not answer: {reply.reason}")
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -269,6 +271,7 @@ class Routing:
         for task in self._for.pop(dev_id, {}).values():
             task.cancel()
         self._told.pop(dev_id, None)
+        self._refused_at.pop(dev_id, None)
 
     def _on_event(self, what: Event) -> None:
         # Answering other devices switched off: the answers given for them stop now, not at their end.
@@ -358,6 +361,7 @@ class Routing:
                     await asyncio.wait({answer})
                     return
             done = answer.result()
+            self._ended(chan.peer_id, request_id)
             body = msgspec.Raw(msgspec.json.encode(done))
             out.put_nowait(control.Answered(request_id, body, self.offer()))
             self.status.answered += 1
@@ -380,8 +384,14 @@ class Routing:
             if not answer.done():
                 answer.cancel()
                 await asyncio.wait({answer})
+            self._ended(chan.peer_id, request_id)
             out.put_nowait(None)
             await asyncio.wait({sender})
+
+    def _ended(self, dev_id: str, request_id: int) -> None:
+        """The answer's place is free again: it no longer counts against what ``dev_id`` may ask,
+        even while its last words are still being sent."""
+        self._for.get(dev_id, {}).pop(request_id, None)
 
     def _send(self, chan: ControlChannel, message: control.ControlMessage) -> None:
         if len(self._sending) >= MAX_SENDING:

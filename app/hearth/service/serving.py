@@ -86,8 +86,8 @@ class Router(Protocol):
     """Who may send an app's answer to another device that can start it sooner
     (``service.routing.Routing``)."""
 
-    def place(self, passed: set[str]) -> Elsewhere | None:
-        """The device to ask (none of ``passed``), or None to answer here."""
+    def place(self) -> Elsewhere | None:
+        """The device to ask, or None to answer here."""
         ...
 
     def device(self, name: str) -> str | None:
@@ -399,16 +399,15 @@ class Serving:
     ) -> m.Done:
         """An app's answer here once it has a place, unless a paired device offers one first: on
         arrival, and while it waits in the line here (it leaves the line then). A device that did
-        not take it is not asked again for it."""
-        passed: set[str] = set()
+        not take it is asked again only once it has said something newer (``Routing.place``), and
+        an answer is sent at most ``MAX_ROUTES`` times."""
         for tries_left in range(MAX_ROUTES, 0, -1):
-            place = router.place(passed)
+            place = router.place()
             if place is not None:
                 try:
                     return await router.ask(place.device_id, request, on_token)
                 except NotRouted as exc:
                     log.info("answering here: %s", exc)
-                    passed.add(place.device_id)
                     continue
             here = asyncio.ensure_future(self._here(request, on_token, Who.API, client))
             try:
@@ -417,7 +416,7 @@ class Serving:
                     # Still in the line (a place given counts as answering at once): it may move,
                     # unless this is its last chance to be sent.
                     movable = tries_left > 1 and not self._turns.is_answering(here)
-                    if not here.done() and movable and router.place(passed):
+                    if not here.done() and movable and router.place():
                         here.cancel()
                         await asyncio.wait({here})
             finally:
