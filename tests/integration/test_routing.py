@@ -26,6 +26,7 @@ from hearth.engine import messages as em
 from hearth.mesh.channel import ControlChannel, dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
+from hearth.models import synthetic
 
 SMOL = smollm2()
 NAME = "SmolLM2-135M-Instruct.Q4_1"
@@ -65,20 +66,24 @@ def household(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tu
     root = tmp_path_factory.mktemp("routing")
     started: dict[str, tuple[NodeProcess, str]] = {}
     try:
-        # alpha is where the apps ask; beta lets paired devices' apps be answered; gamma does not.
-        for name, host, extra in (
-            ("alpha", "127.0.0.1", []),
-            ("beta", "127.0.0.2", ["--answer-devices"]),
-            ("gamma", "127.0.0.3", ["--no-answer-devices"]),
+        # alpha is where the apps ask; beta lets paired devices' apps be answered; gamma does not;
+        # delta has another model loaded.
+        other_model = synthetic.write_model(root / "other.gguf", synthetic.TINY)
+        for name, host, model, extra in (
+            ("alpha", "127.0.0.1", SMOL, []),
+            ("beta", "127.0.0.2", SMOL, ["--answer-devices"]),
+            ("gamma", "127.0.0.3", SMOL, ["--no-answer-devices"]),
+            ("delta", "127.0.0.4", other_model, []),
         ):
-            started[name] = serve(root / name, name, host, SMOL, "--parallel", "1", "--threads", "1", *extra)
-        alpha = started["alpha"][0]
+            started[name] = serve(root / name, name, host, model, "--parallel", "1", "--threads", "1", *extra)
+        alpha, delta = started["alpha"][0], started["delta"][0]
         for other in ("beta", "gamma"):
             assert pair(alpha, started[other][0]).returncode == 0
-        url = started["alpha"][1]
-        assert wait_until(lambda: [d["name"] for d in _health(url)["devices"]["offering"]] == ["beta"], 30), (
-            _health(url)
-        )
+        assert pair(delta, started["beta"][0]).returncode == 0
+        for url in (started["alpha"][1], started["delta"][1]):
+            assert wait_until(
+                lambda url=url: [d["name"] for d in _health(url)["devices"]["offering"]] == ["beta"], 30
+            ), _health(url)
         yield started
     finally:
         for proc, _ in started.values():
@@ -121,6 +126,33 @@ def test_a_request_that_names_a_device_gets_the_answer_that_device_gives(househo
 def _counts(url: str) -> tuple[int, int]:
     devices = _health(url)["devices"]
     return devices["answered_for_them"], devices["refused_for_them"]
+
+
+def test_a_model_that_only_a_paired_device_has_loaded_is_listed_and_answered_there(household) -> None:
+    delta, beta = household["delta"][1], household["beta"][1]
+    served_here = _health(delta)["model"]
+    assert served_here != NAME
+    cards = {card.id: card for card in _client(delta).models.list()}
+    assert NAME in cards and cards[NAME].owned_by == "beta", cards
+    before = _counts(beta)
+    direct = _ask(beta)
+    assert _ask(delta) == direct
+    stream = _client(delta).chat.completions.create(
+        model=NAME,
+        messages=[{"role": "user", "content": QUESTION}],
+        max_tokens=24,
+        temperature=0,
+        stream=True,
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == direct
+    assert _counts(beta)[0] == before[0] + 2
+    # delta loaded nothing for it: its own model is still the one it serves.
+    assert _health(delta)["model"] == served_here
+    # A model nobody offers is refused as before.
+    with pytest.raises(openai.NotFoundError):
+        _client(delta).chat.completions.create(
+            model="no-such-model", messages=[{"role": "user", "content": QUESTION}], max_tokens=4
+        )
 
 
 def test_a_device_whose_user_has_not_allowed_it_is_not_asked_and_the_app_is_told_why(household) -> None:

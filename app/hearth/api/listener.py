@@ -22,6 +22,7 @@ from aiohttp import web
 from hearth.core.formats import ModelFormat
 from hearth.service import messages as m
 from hearth.service.events import Event
+from hearth.service.on_demand import served_as
 from hearth.service.root import Hearth
 from hearth.service.status import ApiStatus
 from hearth.service.storage import ApiSettings
@@ -74,10 +75,15 @@ def client_of(request: web.Request) -> str:
 # A request may name the paired device that must answer it (by name or ID), instead of wherever
 # it starts soonest.
 DEVICE_HEADER = "X-Hearth-Device"
+# Where a request's model is found on a paired device alone, the request keeps that device here.
+_ELSEWHERE = "hearth.elsewhere"
 
 
 def device_of(request: web.Request) -> str:
-    return request.headers.get(DEVICE_HEADER, "").strip()[:200]
+    """The paired device that must answer ``request``: the one it names, or the one that alone
+    offers the model it asked for; "": wherever it starts soonest."""
+    named = request.headers.get(DEVICE_HEADER, "").strip()[:200]
+    return named or str(request.get(_ELSEWHERE, ""))
 
 
 @dataclass(frozen=True)
@@ -263,13 +269,32 @@ class HttpApi:
 
     # --- what the loaded model can do ---
 
-    def _renders_tools(self) -> bool:
+    def _served_elsewhere(self, request: web.Request, asked: str) -> tuple[str, int] | None:
+        """When the model here is not ``asked`` (or none is loaded) and a paired device offers it:
+        its name and context there; the request is then that device's to answer."""
         model = self.services.serving.loaded()
+        if model is not None and served_as(asked, model.served_name):
+            return None
+        there = self.services.routing.offered(asked)
+        if there is None:
+            return None
+        request[_ELSEWHERE] = there.device_id
+        return there.offer.model, there.offer.n_ctx
+
+    def _renders_tools(self, request: web.Request) -> bool:
+        """Whether the model that answers ``request`` renders tools (one on another device: that
+        device says, with the model's own error)."""
+        model = self.services.serving.loaded()
+        if device_of(request):
+            return True
         return model is not None and model.loaded is not None and model.loaded.tools
 
-    def _holds_grammar(self) -> bool:
-        """Whether the loaded model's backend draws under a grammar (llama.cpp does; MLX does not)."""
+    def _holds_grammar(self, request: web.Request) -> bool:
+        """Whether the model that answers ``request`` draws under a grammar (llama.cpp does; MLX
+        does not; one on another device says so itself)."""
         model = self.services.serving.loaded()
+        if device_of(request):
+            return True
         return model is not None and model.profile.format is ModelFormat.GGUF
 
     # --- answers, whole or streamed ---

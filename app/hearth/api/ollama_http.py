@@ -174,9 +174,13 @@ class OllamaApi(HttpApi):
 
     # --- answers ---
 
-    async def _model_for(self, asked: str) -> tuple[str, int] | web.Response:
+    async def _model_for(self, request: web.Request, asked: str) -> tuple[str, int] | web.Response:
         """The served name and context of the model ``asked`` names, loaded first when apps may load
-        models (``OnDemand``), as Ollama loads the model a request names."""
+        models (``OnDemand``), as Ollama loads the model a request names; a paired device's when it
+        alone offers it."""
+        elsewhere = self._served_elsewhere(request, asked)
+        if elsewhere is not None:
+            return elsewhere
         try:
             model = await self.services.on_demand.model(asked)
         except NotServed as exc:
@@ -194,24 +198,24 @@ class OllamaApi(HttpApi):
             req = await _decode(request, oll.ChatRequest)
             # Every field is checked before a model is loaded for the request.
             req.chat_messages(), req.sampling(UNCHECKED_CTX, req.tools_text())
-            checked = await self._model_for(req.model)
+            checked = await self._model_for(request, req.model)
             if isinstance(checked, web.Response):
                 return checked
             name, n_ctx = checked
             names = req.tool_names()
-            if names and not self._renders_tools():
+            if names and not self._renders_tools(request):
                 return _error(400, f"tools: the chat template of '{name}' has no place for tools")
             sampling = req.sampling(n_ctx, req.tools_text())
             messages = req.chat_messages()
         except BadRequest as exc:
             return _error(400, str(exc))
-        if sampling.json_schema and not self._holds_grammar():
+        if sampling.json_schema and not self._holds_grammar(request):
             return _error(400, f"format: '{name}' is an MLX model, which cannot be held to a schema yet")
         if not messages:
             # Ollama's way of asking for a model to be loaded: it is.
             return _json({**oll.chat_piece(name, ""), "done": True, "done_reason": "load"})
         session = self.services.conversations.chat(
-            sampling=sampling, who=Who.API, client=client_of(request), device=device_of(request)
+            sampling=sampling, who=Who.API, client=client_of(request), device=device_of(request), model=name
         )
         watch = CallWatch(names)
 
@@ -237,14 +241,14 @@ class OllamaApi(HttpApi):
             req = await _decode(request, oll.GenerateRequest)
             req.check()
             req.sampling(UNCHECKED_CTX)
-            checked = await self._model_for(req.model)
+            checked = await self._model_for(request, req.model)
             if isinstance(checked, web.Response):
                 return checked
             name, n_ctx = checked
             sampling = req.sampling(n_ctx)
         except BadRequest as exc:
             return _error(400, str(exc))
-        if sampling.json_schema and not self._holds_grammar():
+        if sampling.json_schema and not self._holds_grammar(request):
             return _error(400, f"format: '{name}' is an MLX model, which cannot be held to a schema yet")
         if not req.prompt and not req.system:
             return _json({**oll.generate_piece(name, ""), "done": True, "done_reason": "load"})
@@ -257,11 +261,15 @@ class OllamaApi(HttpApi):
                         on_text(token.text)
 
                 return self.services.serving.generate(
-                    generate, on_token, Who.API, client_of(request), device=device_of(request)
+                    generate, on_token, Who.API, client_of(request), device=device_of(request), model=name
                 )
         else:
             session = self.services.conversations.chat(
-                sampling=sampling, who=Who.API, client=client_of(request), device=device_of(request)
+                sampling=sampling,
+                who=Who.API,
+                client=client_of(request),
+                device=device_of(request),
+                model=name,
             )
             messages = req.chat_messages()
 

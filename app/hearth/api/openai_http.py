@@ -66,9 +66,12 @@ class OpenAiApi(HttpApi):
         model = self.services.serving.loaded()
         return (self.services.serving.served_name(), model.n_ctx) if model is not None else None
 
-    async def _model_for(self, name: str) -> tuple[str, int] | web.Response:
-        """The served name and context of the model ``name`` asks for, loaded first when apps may
-        load models (``OnDemand``)."""
+    async def _model_for(self, request: web.Request, name: str) -> tuple[str, int] | web.Response:
+        """The served name and context of the model ``name`` asks for: a paired device's when it
+        alone offers it, else loaded here first when apps may load models (``OnDemand``)."""
+        elsewhere = self._served_elsewhere(request, name)
+        if elsewhere is not None:
+            return elsewhere
         try:
             model = await self.services.on_demand.model(name)
         except NotServed as exc:
@@ -136,12 +139,19 @@ class OpenAiApi(HttpApi):
                 oai.ModelCard(name, state.n_ctx, "loaded" if isinstance(state, Loaded) else "loading")
             )
             shown.add(state.profile.path)
+        names = {card.id for card in cards}
+        # Models paired devices answer this device's apps with, as loaded as they are there.
+        for there in self.services.routing.elsewhere() if self.services.api.settings.send_to_devices else []:
+            if there.offer.model not in names:
+                names.add(there.offer.model)
+                cards.append(oai.ModelCard(there.offer.model, there.offer.n_ctx, "loaded", owned_by=there.name))
         for entry in await self.services.models.entries():
             if entry.profile is not None and not entry.problem and entry.path not in shown:
                 shown.add(entry.path)
-                cards.append(
-                    oai.ModelCard(Path(entry.path).stem, default_context(entry.profile), "not-loaded")
-                )
+                if Path(entry.path).stem not in names:
+                    cards.append(
+                        oai.ModelCard(Path(entry.path).stem, default_context(entry.profile), "not-loaded")
+                    )
         return cards
 
     async def _model(self, request: web.Request) -> web.Response:
@@ -191,23 +201,27 @@ class OpenAiApi(HttpApi):
             assert isinstance(req, oai.ChatRequest)
             # Every field is checked before a model is loaded for the request.
             req.chat_messages(), req.sampling(UNCHECKED_CTX), req.offered_tools()
-            checked = await self._model_for(req.model)
+            checked = await self._model_for(request, req.model)
             if isinstance(checked, web.Response):
                 return checked
             name, n_ctx = checked
             messages = req.chat_messages()
             sampling = req.sampling(n_ctx)
             names = [t.function.name for t in req.offered_tools()]
-            if names and not self._renders_tools():
+            if names and not self._renders_tools(request):
                 why = (
                     f"tools: the chat template of '{name}' has no place for tools; load a model made for them"
                 )
                 return _error(400, why, "invalid_request_error", param="tools")
-            if sampling.json_schema and not self._holds_grammar():
+            if sampling.json_schema and not self._holds_grammar(request):
                 why = f"response_format: '{name}' is an MLX model, which cannot be held to a schema yet"
                 return _error(400, why, "invalid_request_error", param="response_format")
             session = self.services.conversations.chat(
-                sampling=sampling, who=Who.API, client=client_of(request), device=device_of(request)
+                sampling=sampling,
+                who=Who.API,
+                client=client_of(request),
+                device=device_of(request),
+                model=name,
             )
         except oai.BadRequest as exc:
             return _error(400, str(exc), "invalid_request_error", param=exc.param)
@@ -248,7 +262,7 @@ class OpenAiApi(HttpApi):
             req = await self._decode(request, oai.CompletionRequest)
             assert isinstance(req, oai.CompletionRequest)
             req.sampling(UNCHECKED_CTX), req.text()
-            checked = await self._model_for(req.model)
+            checked = await self._model_for(request, req.model)
             if isinstance(checked, web.Response):
                 return checked
             name, n_ctx = checked
@@ -264,7 +278,7 @@ class OpenAiApi(HttpApi):
                     on_text(token.text)
 
             return self.services.serving.generate(
-                generate, on_token, Who.API, client_of(request), device=device_of(request)
+                generate, on_token, Who.API, client_of(request), device=device_of(request), model=name
             )
 
         def last(done: m.Done) -> list[dict[str, Any]]:

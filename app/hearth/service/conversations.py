@@ -62,13 +62,17 @@ class Conversations:
         who: Who = Who.CHAT,
         client: str = "",
         device: str = "",
+        model: str = "",
     ) -> ChatSession:
         """A conversation with the loaded model. Other apps' conversations are kept in the history
         only when the user asked for that. ``client``: which app asks, so that no one app takes every
         answer the model gives at once ("": one for every caller of its kind). ``device``: the paired
-        device that must answer, by name or ID ("": wherever it starts soonest)."""
+        device that must answer, by name or ID ("": wherever it starts soonest), with ``model`` (the
+        name an app asked for; "": the model loaded here)."""
         keep = who is Who.CHAT or self._keep_others()
-        generate: Generator = functools.partial(self._generate, who=who, client=client, device=device)
+        generate: Generator = functools.partial(
+            self._generate, who=who, client=client, device=device, model=model
+        )
         return ChatSession(
             generate,
             self._model(),

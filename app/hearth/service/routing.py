@@ -25,7 +25,7 @@ import msgspec
 
 from hearth.core import control
 from hearth.core.errors import HearthError
-from hearth.core.routing import Elsewhere, choose
+from hearth.core.routing import Elsewhere, choose, places
 from hearth.engine import messages as em
 from hearth.engine.errors import BadRequest
 from hearth.mesh.channel import MAX_MESSAGE, ControlChannel
@@ -33,6 +33,7 @@ from hearth.service import messages as m
 from hearth.service.errors import DeviceRefused, NotRouted
 from hearth.service.events import Event
 from hearth.service.node import Node
+from hearth.service.on_demand import served_as
 from hearth.service.serving import Serving
 from hearth.service.turns import LineFull, Who
 from hearth.store.settings import ApiSettings
@@ -170,15 +171,38 @@ class Routing:
 
     # --- as the host ---
 
-    async def ask(self, device_id: str, request: m.Generate, on_token: Callable[[m.Token], None]) -> m.Done:
-        """Have ``device_id`` answer ``request`` with the model loaded here. ``NotRouted`` when it
-        does not take it (nothing was said); a failure after it took it is that answer's."""
+    def offered(self, asked: str) -> Elsewhere | None:
+        """A paired device that offers the model an app names ``asked``, the one with most places
+        free first; None when none does (or this device's Settings send nothing elsewhere)."""
+        if not self._api_settings().send_to_devices:
+            return None
+        found = [e for e in self.elsewhere() if served_as(asked, e.offer.model)]
+        return max(found, key=lambda e: places(e.offer, self._asked_of(e.device_id)), default=None)
+
+    def _asked_of(self, device_id: str) -> int:
+        return sum(a.device_id == device_id for a in self._asked.values())
+
+    def _model_for(self, device_id: str, model: str) -> control.Offer:
+        """What to ask ``device_id`` for: the model the app named (``model``) as it offers it, or
+        the model loaded here; ``NotRouted`` when it offers neither."""
         here = self.here()
+        there = next((e.offer for e in self.elsewhere() if e.device_id == device_id), None)
+        if model and there is not None and served_as(model, there.model):
+            return there
+        if here is not None and (not model or served_as(model, here.model)):
+            return here
+        raise NotRouted(f"that device does not offer {model or 'the model loaded here'}")
+
+    async def ask(
+        self, device_id: str, request: m.Generate, on_token: Callable[[m.Token], None], model: str = ""
+    ) -> m.Done:
+        """Have ``device_id`` answer ``request`` with the model an app named (``model``; "": the
+        one loaded here). ``NotRouted`` when it does not take it (nothing was said); a failure after
+        it took it is that answer's."""
         chan = self._channels().get(device_id)
-        if here is None:
-            raise NotRouted("no model is loaded here, so no other device can be asked for it")
         if chan is None:
             raise NotRouted("that device is not connected")
+        here = self._model_for(device_id, model)
         body = msgspec.json.encode(request)
         if len(body) > MAX_MESSAGE // 2:
             raise NotRouted("the request is too long to send to another device")

@@ -95,8 +95,11 @@ class Router(Protocol):
         ``DeviceRefused`` when no connected paired device is called so."""
         ...
 
-    async def ask(self, device_id: str, request: m.Generate, on_token: Callable[[m.Token], None]) -> m.Done:
-        """Raises ``NotRouted`` when the device did not take it."""
+    async def ask(
+        self, device_id: str, request: m.Generate, on_token: Callable[[m.Token], None], model: str = ""
+    ) -> m.Done:
+        """``model``: the name an app asked for ("": the model loaded here). Raises ``NotRouted``
+        when the device did not take it."""
         ...
 
 
@@ -362,20 +365,22 @@ class Serving:
         client: str = "",
         route: bool = True,
         device: str = "",
+        model: str = "",
     ) -> m.Done:
         """Run one request on the loaded model once it has a place: as many answers at once as the
         model was loaded for, the window's chat ahead of apps that wait, no client holding every place
         (``client`` tells apps apart; "": all apps are one), ``LineFull`` when too many wait.
         Cancelling the caller stops its answer at once, and only its answer. With ``route``, an app's
         request whose model is busy here goes to a paired device that offers a place for it now;
-        ``device`` (a paired device's name or ID) sends it there or fails with why it was not taken."""
+        ``device`` (a paired device's name or ID) sends it there, asking for ``model`` (the name an app
+        asked for; "": the model loaded here), or fails with why it was not taken."""
         self._turns.at_once = self._at_once()
         router = self.router
         if device and router is not None:
             there = router.device(device)
             if there is not None:
                 try:
-                    return await router.ask(there, request, on_token)
+                    return await router.ask(there, request, on_token, model)
                 except NotRouted as exc:
                     raise DeviceRefused(str(exc)) from None
             route = False  # this device was named
