@@ -669,22 +669,22 @@
 <context>
     <name>GuessingBox</name>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="18"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="20"/>
         <source>A draft model of the library, else the answer&apos;s own text</source>
         <translation>라이브러리의 초안 모델, 없으면 답변 자체의 텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="19"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="21"/>
         <source>From the answer&apos;s own text only</source>
         <translation>답변 자체의 텍스트로만</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="20"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="22"/>
         <source>Off</source>
         <translation>끔</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="27"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="28"/>
         <source>A small model with the same tokenizer, or the text said so far, guesses the next few tokens and the model checks them in one pass: the same answer, sooner. Applies to the next model loaded.</source>
         <translation>같은 토크나이저를 쓰는 작은 모델이나 지금까지의 텍스트가 다음 몇 개의 토큰을 추측하고, 모델이 한 번에 확인합니다. 같은 답을 더 빨리 얻습니다. 다음에 불러오는 모델부터 적용됩니다.</translation>
     </message>
@@ -1302,11 +1302,6 @@
         <translation>그 모델에 다른 기기가 필요해도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="47"/>
-        <source>When the model here is busy, send apps&apos; requests to a paired device that has a place</source>
-        <translation>여기의 모델이 바쁠 때 앱의 요청을 자리가 있는 페어링된 기기로 보내기</translation>
-    </message>
-    <message>
         <location filename="../app/hearth/ui/other_apps.py" line="51"/>
         <source>Only to a paired device that offers the same model file; the request and its answer cross the paired devices&apos; encrypted channel.</source>
         <translation>같은 모델 파일을 제공하는 페어링된 기기로만 보냅니다. 요청과 답은 페어링된 기기 사이의 암호화된 채널로 오갑니다.</translation>
@@ -1356,6 +1351,11 @@
         <location filename="../app/hearth/ui/other_apps.py" line="104"/>
         <source>Key</source>
         <translation>키</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="47"/>
+        <source>Send apps&apos; requests to a paired device when the model here is busy</source>
+        <translation>여기의 모델이 바쁠 때 앱의 요청을 페어링된 기기로 보내기</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="103"/>
@@ -1659,67 +1659,72 @@
         <translation>계획에 든 기기가 빠지면 남은 기기로 가장 좋은 계획을 불러오기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
-        <source>Answer paired devices&apos; apps with the model loaded here when theirs is busy</source>
-        <translation>페어링된 기기의 모델이 바쁠 때 여기에 로드된 모델로 그 기기의 앱에 답하기</translation>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <source>Answer paired devices&apos; apps when their model is busy</source>
+        <translation>페어링된 기기의 모델이 바쁠 때 그 기기의 앱에 답하기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
+        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them.</source>
+        <translation>여기에 로드된 모델이 그 기기의 것과 같은 파일일 때, 그 순간 비어 있는 자리에만 답합니다. 이 창과 이 기기의 앱은 그 뒤에서 기다리지 않습니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
         <source>Theme</source>
         <translation>테마</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="90"/>
         <source>Memory cap</source>
         <translation>메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="91"/>
         <source>GPU memory cap</source>
         <translation>GPU 메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
         <source>Thread cap</source>
         <translation>스레드 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="97"/>
         <source>Guess tokens ahead</source>
         <translation>토큰 미리 추측</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
         <source>As many as memory allows</source>
         <translation>메모리가 허용하는 만큼</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="105"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>모델이 이 창과 다른 앱에 동시에 하는 답변 수: 각 답변은 메모리에 자신의 컨텍스트를 가집니다. 다음 로드부터 적용됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="106"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
         <source>Answers at once</source>
         <translation>동시 답변 수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="138"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="142"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>격리되지 않음: 이 컴퓨터의 다른 계정이 페어링된 기기를 위해 실행하는 작업 프로세스에 접근할 수 있습니다(%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="158"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="162"/>
         <source>Saved.</source>
         <translation>저장했습니다.</translation>
     </message>

@@ -675,22 +675,22 @@
 <context>
     <name>GuessingBox</name>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="18"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="20"/>
         <source>A draft model of the library, else the answer&apos;s own text</source>
         <translation>Черновая модель из библиотеки, иначе сам текст ответа</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="19"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="21"/>
         <source>From the answer&apos;s own text only</source>
         <translation>Только по тексту самого ответа</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="20"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="22"/>
         <source>Off</source>
         <translation>Выключено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="27"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="28"/>
         <source>A small model with the same tokenizer, or the text said so far, guesses the next few tokens and the model checks them in one pass: the same answer, sooner. Applies to the next model loaded.</source>
         <translation>Небольшая модель с тем же токенизатором или уже сказанный текст угадывает следующие несколько токенов, а модель проверяет их за один проход: тот же ответ, но быстрее. Применяется к следующей загруженной модели.</translation>
     </message>
@@ -1316,11 +1316,6 @@
         <translation>Даже если этой модели нужны другие устройства</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="47"/>
-        <source>When the model here is busy, send apps&apos; requests to a paired device that has a place</source>
-        <translation>Когда модель здесь занята, отправлять запросы приложений на сопряжённое устройство, где есть место</translation>
-    </message>
-    <message>
         <location filename="../app/hearth/ui/other_apps.py" line="51"/>
         <source>Only to a paired device that offers the same model file; the request and its answer cross the paired devices&apos; encrypted channel.</source>
         <translation>Только на сопряжённое устройство, которое предлагает тот же файл модели; запрос и ответ идут по зашифрованному каналу между сопряжёнными устройствами.</translation>
@@ -1370,6 +1365,11 @@
         <location filename="../app/hearth/ui/other_apps.py" line="104"/>
         <source>Key</source>
         <translation>Ключ</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="47"/>
+        <source>Send apps&apos; requests to a paired device when the model here is busy</source>
+        <translation>Когда модель занята, отправлять запросы на сопряжённое устройство</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="103"/>
@@ -1675,67 +1675,72 @@
         <translation>Если устройство из плана отключится, загружать лучший план для оставшихся устройств</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
-        <source>Answer paired devices&apos; apps with the model loaded here when theirs is busy</source>
-        <translation>Отвечать приложениям сопряжённых устройств моделью, загруженной здесь, когда их модель занята</translation>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <source>Answer paired devices&apos; apps when their model is busy</source>
+        <translation>Отвечать приложениям сопряжённых устройств, когда их модель занята</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
+        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them.</source>
+        <translation>Моделью, загруженной здесь, если это тот же файл, что у них, и только на свободное в этот момент место: это окно и приложения этого устройства никогда не ждут за ними.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
         <source>Theme</source>
         <translation>Тема</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="90"/>
         <source>Memory cap</source>
         <translation>Предел памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="91"/>
         <source>GPU memory cap</source>
         <translation>Предел памяти GPU</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
         <source>Thread cap</source>
         <translation>Предел потоков</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="97"/>
         <source>Guess tokens ahead</source>
         <translation>Угадывать токены заранее</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
         <source>As many as memory allows</source>
         <translation>Сколько позволяет память</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="105"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>Сколько ответов модель даёт одновременно этому окну и другим приложениям: каждый держит в памяти свой контекст. Действует со следующей загрузки.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="106"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
         <source>Answers at once</source>
         <translation>Ответов одновременно</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="138"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="142"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>Без изоляции: другие учётные записи на этом компьютере могут обращаться к рабочим процессам, которые он запускает для сопряжённых устройств (%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="158"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="162"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>

@@ -669,22 +669,22 @@
 <context>
     <name>GuessingBox</name>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="18"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="20"/>
         <source>A draft model of the library, else the answer&apos;s own text</source>
         <translation>库中的草稿模型，否则用回答自身的文本</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="19"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="21"/>
         <source>From the answer&apos;s own text only</source>
         <translation>仅根据回答自身的文本</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="20"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="22"/>
         <source>Off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/guessing_box.py" line="27"/>
+        <location filename="../app/hearth/ui/guessing_box.py" line="28"/>
         <source>A small model with the same tokenizer, or the text said so far, guesses the next few tokens and the model checks them in one pass: the same answer, sooner. Applies to the next model loaded.</source>
         <translation>一个使用相同分词器的小模型，或已说出的文本，会猜测接下来的几个词元，由模型一次性验证：答案相同，来得更快。对下一次加载的模型生效。</translation>
     </message>
@@ -1302,11 +1302,6 @@
         <translation>即使该模型需要其他设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/other_apps.py" line="47"/>
-        <source>When the model here is busy, send apps&apos; requests to a paired device that has a place</source>
-        <translation>当此处的模型忙碌时，把应用的请求发送到有空位的配对设备</translation>
-    </message>
-    <message>
         <location filename="../app/hearth/ui/other_apps.py" line="51"/>
         <source>Only to a paired device that offers the same model file; the request and its answer cross the paired devices&apos; encrypted channel.</source>
         <translation>只发送到提供同一模型文件的配对设备；请求和回答经由配对设备之间的加密通道传输。</translation>
@@ -1356,6 +1351,11 @@
         <location filename="../app/hearth/ui/other_apps.py" line="104"/>
         <source>Key</source>
         <translation>密钥</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/other_apps.py" line="47"/>
+        <source>Send apps&apos; requests to a paired device when the model here is busy</source>
+        <translation>此处模型忙碌时，把应用的请求发送到配对设备</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/other_apps.py" line="103"/>
@@ -1659,67 +1659,72 @@
         <translation>方案中的设备离开时，自动用剩下的设备加载最佳方案</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="73"/>
-        <source>Answer paired devices&apos; apps with the model loaded here when theirs is busy</source>
-        <translation>当配对设备的模型忙碌时，用此处加载的模型回答它们的应用</translation>
+        <location filename="../app/hearth/ui/settings_page.py" line="72"/>
+        <source>Answer paired devices&apos; apps when their model is busy</source>
+        <translation>配对设备的模型忙碌时，回答它们的应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="77"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="75"/>
+        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them.</source>
+        <translation>用此处加载的模型（与它们的是同一文件），且只占用当时空闲的位置：本窗口和本设备的应用永远不会排在它们后面。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="90"/>
         <source>Memory cap</source>
         <translation>内存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="91"/>
         <source>GPU memory cap</source>
         <translation>GPU 显存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
         <source>Thread cap</source>
         <translation>线程上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="97"/>
         <source>Guess tokens ahead</source>
         <translation>提前猜测词元</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
         <source>As many as memory allows</source>
         <translation>内存允许的最大数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="105"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>模型同时为此窗口和其他应用给出多少个回答：每个回答在内存中占用自己的上下文。从下次加载起生效。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="106"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
         <source>Answers at once</source>
         <translation>同时回答数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="138"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="142"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>未隔离：此电脑上的其他帐户可以访问它为已配对设备运行的工作进程（%1）。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="158"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="162"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>

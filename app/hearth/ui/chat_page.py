@@ -166,6 +166,7 @@ class ChatPage(QWidget):
         self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.activity = plain_label()  # when another app is being answered, or this chat waits for its turn
         self.activity.setObjectName("modelActivity")
+        self.activity.setWordWrap(True)
         self.activity.hide()
         self.composer = QPlainTextEdit()
         self.composer.setPlaceholderText(self.tr("Ask something… (Ctrl+Enter sends)"))

@@ -44,7 +44,7 @@ class OtherAppsBox(QGroupBox):
         self.pool_on_request = QCheckBox(self.tr("Also when that model needs other devices"))
         self.load_on_request.toggled.connect(self.pool_on_request.setEnabled)
         self.send_to_devices = QCheckBox(
-            self.tr("When the model here is busy, send apps' requests to a paired device that has a place")
+            self.tr("Send apps' requests to a paired device when the model here is busy")
         )
         self.send_to_devices.setToolTip(
             self.tr(

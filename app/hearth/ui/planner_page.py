@@ -102,6 +102,9 @@ class PlannerPage(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
         self.speed = plain_label()
+        # Long in some languages (speed, answers at once, the measurement): it wraps rather than
+        # making the window wider.
+        self.speed.setWordWrap(True)
         self.basis = plain_label()  # devices' names: what the prediction rests on
         self.basis.setWordWrap(True)
         self.basis.setObjectName("predictionBasis")

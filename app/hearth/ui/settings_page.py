@@ -69,8 +69,12 @@ class SettingsPage(QWidget):
         )
         self.replan.setChecked(services.plans.pooling.replan_automatically)
         self.replan.toggled.connect(lambda on: self.services.plans.set_pooling(replan_automatically=on))
-        self.answers = QCheckBox(
-            self.tr("Answer paired devices' apps with the model loaded here when theirs is busy")
+        self.answers = QCheckBox(self.tr("Answer paired devices' apps when their model is busy"))
+        self.answers.setToolTip(
+            self.tr(
+                "With the model loaded here, when it is the file theirs is, and only into a place free "
+                "at that moment: this window and this device's apps never wait behind them."
+            )
         )
         self.answers.setChecked(services.donation.settings.answers)
         self.answers.toggled.connect(self._answers_chosen)
