@@ -4,7 +4,9 @@ tools (as Qwen's and NousResearch's GGUFs carry) gives a real model that takes t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import gguf
 
@@ -23,19 +25,28 @@ TOOLS_TEMPLATE = (
 )
 
 
-def with_chat_template(source: Path, dest: Path, template: str) -> Path:
-    """``source`` written to ``dest`` with ``template`` as its chat template."""
+def copied(
+    source: Path,
+    dest: Path,
+    edit: Callable[[str, Any], Any] = lambda _, value: value,
+    added: dict[str, str] | None = None,
+) -> Path:
+    """``source`` written to ``dest`` tensor for tensor and key for key, each key's value passed
+    through ``edit(name, value)`` (``None``: the key is left out), then the string keys ``added``."""
     reader = gguf.GGUFReader(source)
     arch = reader.fields["general.architecture"].contents()
     writer = gguf.GGUFWriter(dest, arch)
     for name, field in reader.fields.items():
         # The writer adds the header's own fields and the architecture itself.
-        if name.startswith("GGUF.") or name in ("general.architecture", TEMPLATE_KEY):
+        if name.startswith("GGUF.") or name == "general.architecture":
             continue
         kind = field.types[0]
         sub = field.types[1] if kind == gguf.GGUFValueType.ARRAY and len(field.types) > 1 else None
-        writer.add_key_value(name, field.contents(), kind, sub_type=sub)
-    writer.add_key_value(TEMPLATE_KEY, template, gguf.GGUFValueType.STRING)
+        value = edit(name, field.contents())
+        if value is not None:
+            writer.add_key_value(name, value, kind, sub_type=sub)
+    for name, text in (added or {}).items():
+        writer.add_key_value(name, text, gguf.GGUFValueType.STRING)
     for tensor in reader.tensors:
         # Quantized data comes as bytes in rows; given its type, the writer takes the shape back.
         writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
@@ -44,3 +55,10 @@ def with_chat_template(source: Path, dest: Path, template: str) -> Path:
     writer.write_tensors_to_file()
     writer.close()
     return dest
+
+
+def with_chat_template(source: Path, dest: Path, template: str) -> Path:
+    """``source`` written to ``dest`` with ``template`` as its chat template."""
+    return copied(
+        source, dest, lambda name, value: None if name == TEMPLATE_KEY else value, {TEMPLATE_KEY: template}
+    )

@@ -60,6 +60,18 @@ def _ask(url: str, device: str = "", text: str = QUESTION) -> str:
     return content
 
 
+def _streamed(url: str, device: str = "") -> str:
+    """``_ask``'s answer, streamed: its pieces joined."""
+    stream = _client(url, device).chat.completions.create(
+        model=NAME,
+        messages=[{"role": "user", "content": QUESTION}],
+        max_tokens=24,
+        temperature=0,
+        stream=True,
+    )
+    return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+
 @pytest.fixture(scope="module")
 def household(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[NodeProcess, str]]]:
     assert SMOL is not None
@@ -98,14 +110,7 @@ def test_a_request_that_names_a_device_gets_the_answer_that_device_gives(househo
     assert routed == direct
     assert _health(beta)["devices"]["answered_for_them"] == before + 1
     # Streamed through the other device, the pieces make the same answer.
-    stream = _client(alpha, "beta").chat.completions.create(
-        model=NAME,
-        messages=[{"role": "user", "content": QUESTION}],
-        max_tokens=24,
-        temperature=0,
-        stream=True,
-    )
-    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == direct
+    assert _streamed(alpha, "beta") == direct
     # Ollama's API carries the same header.
     body = json.dumps(
         {
@@ -137,14 +142,7 @@ def test_a_model_that_only_a_paired_device_has_loaded_is_listed_and_answered_the
     before = _counts(beta)
     direct = _ask(beta)
     assert _ask(delta) == direct
-    stream = _client(delta).chat.completions.create(
-        model=NAME,
-        messages=[{"role": "user", "content": QUESTION}],
-        max_tokens=24,
-        temperature=0,
-        stream=True,
-    )
-    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == direct
+    assert _streamed(delta) == direct
     assert _counts(beta)[0] == before[0] + 2
     # delta loaded nothing for it: its own model is still the one it serves.
     assert _health(delta)["model"] == served_here
@@ -344,16 +342,23 @@ def test_a_hostile_host_gets_clear_refusals_and_cannot_outrun_the_model(househol
             await chan.ws.send(wire.encode(control.Answered(78, msgspec.Raw(b"{}"))))
             again = await _next(chan, control.NotAnswered)
             assert again.request_id == 3 and again.refused, again
+            assert again.reason == "that request is already being answered", again
             done = msgspec.json.decode((await _next(chan, control.Answered, 120)).done, type=em.Done)
             assert done.reason == "stop" and 0 < done.completion_tokens < 4096, done
-            # Stopping an answer it asked for frees beta's place at once.
-            await chan.ws.send(wire.encode(control.Ask(4, NAME, size, _generate(max_tokens=3000))))
+            # Stopping an answer it asked for (one that would run on for 1,500 tokens) frees beta's
+            # place at once, and the answer is not given.
+            answered = _counts(beta)[0]
+            long = em.Generate(0, messages=[em.ChatMessage("user", LONG)], temperature=0, max_tokens=1500)
+            await chan.ws.send(
+                wire.encode(control.Ask(4, NAME, size, msgspec.Raw(msgspec.json.encode(long))))
+            )
             assert (await _next(chan, control.Taken)).request_id == 4
             await _next(chan, control.Told)
             await chan.ws.send(wire.encode(control.StopAsking(4)))
             assert await asyncio.to_thread(
-                wait_until, lambda: _health(beta)["devices"]["answering_for_them"] == 0, 30
+                wait_until, lambda: _health(beta)["devices"]["answering_for_them"] == 0, 10
             )
+            assert _counts(beta)[0] == answered
         finally:
             await chan.close()
 

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import gguf
 import msgspec
 import pytest
 
@@ -26,6 +25,7 @@ from harness.filtered_workers import FilteredWorkers
 from harness.plans import pooled_load
 from harness.real_model import smollm2
 from harness.real_pair import widened
+from harness.retemplate import copied
 from hearth.core.plan import parse_plan
 from hearth.core.profile import read_profile
 from hearth.engine import decode
@@ -317,24 +317,13 @@ def vocabularies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _renamed_token(source: Path, dest: Path, token: int, text: str) -> Path:
     """``source`` copied whole but for token ``token``'s text."""
-    reader = gguf.GGUFReader(source)
-    writer = gguf.GGUFWriter(dest, reader.fields["general.architecture"].contents())
-    for name, field in reader.fields.items():
-        if name.startswith("GGUF.") or name == "general.architecture":
-            continue
-        kind = field.types[0]
-        sub = field.types[1] if kind == gguf.GGUFValueType.ARRAY and len(field.types) > 1 else None
-        value = field.contents()
+
+    def edit(name: str, value: Any) -> Any:
         if name == "tokenizer.ggml.tokens":
             value[token] = text
-        writer.add_key_value(name, value, kind, sub_type=sub)
-    for tensor in reader.tensors:
-        writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return dest
+        return value
+
+    return copied(source, dest, edit)
 
 
 @pytest.mark.parametrize(

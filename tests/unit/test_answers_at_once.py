@@ -164,4 +164,4 @@ async def test_the_queue_says_when_the_windows_answer_waits_and_the_chat_says_wh
 def test_an_app_is_its_address_and_client_library_whatever_its_connection() -> None:
     assert app_identity("127.0.0.1", "OpenAI/Python 1.0") == app_identity("127.0.0.1", "OpenAI/Python 1.0")
     assert app_identity("127.0.0.1", "OpenAI/Python 1.0") != app_identity("127.0.0.1", "ollama-js/0.5")
-    assert app_identity("127.0.0.1", "x") != app_identity("192.168.1.9", "x")
+    assert app_identity("127.0.0.1", "x") != app_identity("198.51.100.9", "x")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hearth.core.control import Offer
-from hearth.core.routing import Elsewhere, choose
+from hearth.core.routing import Elsewhere, believable, choose
 
 MODEL = ("SmolLM2-135M-Instruct.Q4_1", 100_000_000)
 
@@ -70,7 +70,9 @@ def test_the_other_devices_cap_per_client_is_kept() -> None:
 
 def test_an_offer_that_claims_too_much_is_not_believed() -> None:
     boastful = there("b", offer(10_000, 0))
-    honest = there("c", offer(64, 0))
-    assert choose(offer(1, 1), [boastful, honest], {}) in (boastful, honest)
-    assert choose(offer(1, 1), [boastful], {"id-b": 63}) is None
+    # However many places it claims, one device takes at most 8 answers of another at once.
+    assert choose(offer(1, 1), [boastful], {"id-b": 7}) == boastful
+    assert choose(offer(1, 1), [boastful], {"id-b": 8}) is None
     assert choose(offer(1, 1), [there("d", offer(4, -5))], {}) is None
+    held = believable(offer(10_000, -3, -1, n_ctx=1 << 40))
+    assert (held.at_once, held.answering, held.waiting, held.n_ctx) == (64, 0, 0, 1 << 18)

@@ -285,7 +285,7 @@ class HttpApi:
         """Whether the model that answers ``request`` renders tools (one on another device: that
         device says, with the model's own error)."""
         model = self.services.serving.loaded()
-        if device_of(request):
+        if self._answered_elsewhere(request):
             return True
         return model is not None and model.loaded is not None and model.loaded.tools
 
@@ -293,9 +293,14 @@ class HttpApi:
         """Whether the model that answers ``request`` draws under a grammar (llama.cpp does; MLX
         does not; one on another device says so itself)."""
         model = self.services.serving.loaded()
-        if device_of(request):
+        if self._answered_elsewhere(request):
             return True
         return model is not None and model.profile.format is ModelFormat.GGUF
+
+    def _answered_elsewhere(self, request: web.Request) -> bool:
+        """Whether ``request`` names (or was routed to) a paired device, which checks it itself."""
+        device = device_of(request)
+        return bool(device) and not self.services.routing.is_here(device)
 
     # --- answers, whole or streamed ---
 

@@ -345,7 +345,7 @@ class OllamaApi(HttpApi):
         if isinstance(exc, LineFull):
             return _error(429, str(exc), **{"Retry-After": str(RETRY_AFTER_S)})
         if isinstance(exc, DeviceRefused):
-            return _error(503, str(exc))
+            return _error(503, str(exc), **{"Retry-After": str(RETRY_AFTER_S)})
         if isinstance(exc, PromptTooLong):
             return _error(400, str(exc))
         if isinstance(exc, EngineError) and exc.kind == "request":

@@ -144,7 +144,8 @@ class OpenAiApi(HttpApi):
         for there in self.services.routing.elsewhere() if self.services.api.settings.send_to_devices else []:
             if there.offer.model not in names:
                 names.add(there.offer.model)
-                cards.append(oai.ModelCard(there.offer.model, there.offer.n_ctx, "loaded", owned_by=there.name))
+                offered = there.offer
+                cards.append(oai.ModelCard(offered.model, offered.n_ctx, "loaded", owned_by=there.name))
         for entry in await self.services.models.entries():
             if entry.profile is not None and not entry.problem and entry.path not in shown:
                 shown.add(entry.path)
@@ -314,7 +315,8 @@ class OpenAiApi(HttpApi):
             retry = {"Retry-After": str(RETRY_AFTER_S)}
             return _error(429, str(exc), "rate_limit_exceeded", "queue_full", **retry)
         if isinstance(exc, DeviceRefused):
-            return _error(503, str(exc), "server_error", "device_refused")
+            retry = {"Retry-After": str(RETRY_AFTER_S)}
+            return _error(503, str(exc), "server_error", "device_refused", **retry)
         if isinstance(exc, PromptTooLong):
             return _error(400, str(exc), "invalid_request_error", "context_length_exceeded")
         if isinstance(exc, EngineError) and exc.kind == "request":

@@ -19,19 +19,35 @@ class Elsewhere:
     offer: Offer
 
 
-# What an offer may claim: a device that says it gives more answers at once is not believed.
+# What an offer may claim: a device that says it gives more answers at once, or a longer context,
+# is not believed; and the most answers one device takes from another at once.
 MOST_AT_ONCE = 64
+MOST_CONTEXT = 1 << 18
+MOST_PER_DEVICE = 8
+
+
+def believable(offer: Offer) -> Offer:
+    """``offer`` held to what can be true of it."""
+    return Offer(
+        offer.model,
+        max(0, offer.size),
+        max(1, min(offer.n_ctx, MOST_CONTEXT)),
+        max(1, min(offer.at_once, MOST_AT_ONCE)),
+        max(0, offer.answering),
+        max(0, offer.waiting),
+    )
 
 
 def places(offer: Offer, asked: int) -> int:
     """Places the device offering ``offer`` has for one more answer of this device, which has
     ``asked`` answers there since: the free ones (its last telemetry may not count this device's
-    latest yet), within the cap it holds every client to (all its places but one, or one)."""
+    latest yet), within the cap it holds every client to (all its places but one, or one, and
+    never more than ``MOST_PER_DEVICE``)."""
     if offer.waiting or offer.answering < 0:
         return 0
     at_once = max(1, min(offer.at_once, MOST_AT_ONCE))
     free = at_once - max(offer.answering, asked)
-    cap = max(1, at_once - 1) - asked
+    cap = min(MOST_PER_DEVICE, max(1, at_once - 1)) - asked
     return max(0, min(free, cap))
 
 

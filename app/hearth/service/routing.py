@@ -25,7 +25,8 @@ import msgspec
 
 from hearth.core import control
 from hearth.core.errors import HearthError
-from hearth.core.routing import Elsewhere, choose, places
+from hearth.core.formats import ModelFormat
+from hearth.core.routing import MOST_PER_DEVICE, Elsewhere, believable, choose, places
 from hearth.engine import messages as em
 from hearth.engine.errors import BadRequest
 from hearth.mesh.channel import MAX_MESSAGE, ControlChannel
@@ -40,7 +41,7 @@ from hearth.store.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 # The most answers one paired device may have asked of this one and not yet had.
-MAX_ASKED_PER_DEVICE = 8
+MAX_ASKED_PER_DEVICE = MOST_PER_DEVICE
 # How long a host waits for the device asked to take an answer (it takes one only with a place free,
 # so it says so at once), then for each next word of it; how often it checks the channel meanwhile.
 TAKE_S = 15.0
@@ -59,6 +60,13 @@ _token = msgspec.json.Decoder(em.Token)
 _done = msgspec.json.Decoder(em.Done)
 _generate = msgspec.json.Decoder(em.Generate)
 _FAILURES: dict[str, type[m.EngineError]] = {"request": BadRequest, "context": m.PromptTooLong}
+
+
+@dataclass(frozen=True)
+class _Unfit:
+    """A request that asks what the model cannot do (tools, a schema): the app's to mend."""
+
+    reason: str
 
 
 @dataclass(eq=False)
@@ -90,6 +98,7 @@ class Routing:
         # As the host: the offer each device sent with its last answer, and when it came.
         self._told: dict[str, tuple[float, control.Offer | None]] = {}
         self._refused_at: dict[str, float] = {}  # when each device last refused an answer
+        self._switched_off: set[asyncio.Task[None]] = set()  # answers stopped by the setting
         self.status = RoutingStatus()
         node.answering = self
         node.offer = self.offer
@@ -138,7 +147,7 @@ class Routing:
                 said_at, offer = told
             # A refusal is newer word than the offer it answered: the offer waits for the next one.
             if offer is not None and now - said_at < FRESH_S and self._refused_at.get(dev_id, 0) < said_at:
-                found.append(Elsewhere(dev_id, chan.peer.name, offer))
+                found.append(Elsewhere(dev_id, chan.peer.name, believable(offer)))
         return found
 
     def place(self) -> Elsewhere | None:
@@ -153,7 +162,7 @@ class Routing:
     def device(self, name: str) -> str | None:
         """The ID of the connected paired device named ``name`` (by name or ID) that answers other
         devices' apps now; None: this one. ``DeviceRefused`` says why there is none."""
-        if name in (self._node.identity.name, self._node.identity.device_id):
+        if self.is_here(name):
             return None
         found = {i: c for i, c in self._channels().items() if name in (c.peer.name, c.peer_id)}
         if len(found) != 1:
@@ -174,10 +183,14 @@ class Routing:
     def offered(self, asked: str) -> Elsewhere | None:
         """A paired device that offers the model an app names ``asked``, the one with most places
         free first; None when none does (or this device's Settings send nothing elsewhere)."""
-        if not self._api_settings().send_to_devices:
+        if not asked or not self._api_settings().send_to_devices:
             return None
-        found = [e for e in self.elsewhere() if served_as(asked, e.offer.model)]
+        found = [e for e in self.elsewhere() if e.offer.model and served_as(asked, e.offer.model)]
         return max(found, key=lambda e: places(e.offer, self._asked_of(e.device_id)), default=None)
+
+    def is_here(self, name: str) -> bool:
+        """Whether ``name`` (a device's name or ID, as a request names it) is this device."""
+        return name in (self._node.identity.name, self._node.identity.device_id)
 
     def _asked_of(self, device_id: str) -> int:
         return sum(a.device_id == device_id for a in self._asked.values())
@@ -194,11 +207,17 @@ class Routing:
         raise NotRouted(f"that device does not offer {model or 'the model loaded here'}")
 
     async def ask(
-        self, device_id: str, request: m.Generate, on_token: Callable[[m.Token], None], model: str = ""
+        self,
+        device_id: str,
+        request: m.Generate,
+        on_token: Callable[[m.Token], None],
+        model: str = "",
+        on_taken: Callable[[], bool] | None = None,
     ) -> m.Done:
         """Have ``device_id`` answer ``request`` with the model an app named (``model``; "": the
-        one loaded here). ``NotRouted`` when it does not take it (nothing was said); a failure after
-        it took it is that answer's."""
+        one loaded here). ``on_taken()`` is asked once the device takes it; False stops it there.
+        ``NotRouted`` when it does not take it (nothing was said) or ``on_taken`` declined; a
+        failure after it took it is that answer's."""
         chan = self._channels().get(device_id)
         if chan is None:
             raise NotRouted("that device is not connected")
@@ -230,16 +249,20 @@ class Routing:
                         if not taken:
                             raise NotRouted(f"{name} did not take it in {TAKE_S:.0f} s") from None
                         raise m.EngineError(f"{name} said nothing for {STALL_S:.0f} s") from None
-                waited = 0.0
                 if asked.overflow:
                     raise m.EngineError(f"{name} sent more than this device could read")
                 if reply is None:
                     if not taken:
                         raise NotRouted(f"{name} left before it answered")
                     raise m.EngineError(f"{name}, which was answering, left in the middle of the answer")
-                if isinstance(reply, control.Taken):
+                # One Taken counts (a device that keeps sending it gains no time); a token is progress.
+                if isinstance(reply, control.Taken | control.Told) and not taken:
                     taken = True
-                elif isinstance(reply, control.Told):
+                    waited = 0.0
+                    if on_taken is not None and not on_taken():
+                        raise NotRouted(f"answered here before {name} began")
+                if isinstance(reply, control.Told):
+                    waited = 0.0
                     token = _token.decode(reply.token)
                     tokens += token.id >= 0
                     text += len(token.text)
@@ -247,7 +270,6 @@ class Routing:
                         raise m.EngineError(
                             f"{name} sent more than the {request.max_tokens} tokens asked for"
                         )
-                    taken = True
                     on_token(token)
                 elif isinstance(reply, control.Answered):
                     ended = True
@@ -302,12 +324,14 @@ class Routing:
         if what is Event.DONATION and not self._node.donation.answers:
             for answers in self._for.values():
                 for task in answers.values():
+                    self._switched_off.add(task)
                     task.cancel()
 
     # --- as the device asked ---
 
-    def _checked(self, chan: ControlChannel, ask: control.Ask) -> em.Generate | str:
-        """The request ``ask`` carries, as this device will run it, or why it is refused."""
+    def _checked(self, chan: ControlChannel, ask: control.Ask) -> em.Generate | str | _Unfit:
+        """The request ``ask`` carries, as this device will run it, or why it is refused (``_Unfit``:
+        what it asks of the model is wrong, as this device's own API would say)."""
         name = self._node.identity.name
         if not self._node.donation.answers:
             return f"{name} does not answer other devices' apps (its Settings can allow it)"
@@ -335,6 +359,11 @@ class Routing:
                     raise ValueError("not a list")
             except ValueError:
                 return "the request is malformed: its tools are not a list"
+        model = self._serving.loaded()
+        if request.tools and not (model is not None and model.loaded is not None and model.loaded.tools):
+            return _Unfit(f"tools: the chat template of '{here.model}' on {name} has no place for tools")
+        if request.json_schema and not (model is not None and model.profile.format is ModelFormat.GGUF):
+            return _Unfit(f"'{here.model}' on {name} is an MLX model, which cannot be held to a schema yet")
         # Held to this model's context, as this device's own API holds its apps; an answer for
         # another device always ends where the model ends it.
         return msgspec.structs.replace(
@@ -343,12 +372,18 @@ class Routing:
 
     def _answer(self, chan: ControlChannel, ask: control.Ask) -> None:
         request = self._checked(chan, ask)
+        if isinstance(request, _Unfit):
+            self.status.refused += 1
+            self._send(
+                chan, control.NotAnswered(ask.request_id, request.reason, refused=False, kind="request")
+            )
+            return
         if isinstance(request, str):
             self.status.refused += 1
             log.debug("refused %s's request: %s", chan.peer.name, request)
             self._send(chan, control.NotAnswered(ask.request_id, request, refused=True))
             return
-        task = asyncio.ensure_future(self._give(chan, ask.request_id, request))
+        task = asyncio.ensure_future(self._give(chan, ask.request_id, request, ask))
         answers = self._for.setdefault(chan.peer_id, {})
         answers[ask.request_id] = task
         self.status.answering += 1
@@ -360,21 +395,32 @@ class Routing:
 
         task.add_done_callback(ended)
 
-    async def _give(self, chan: ControlChannel, request_id: int, request: em.Generate) -> None:
+    async def _give(
+        self, chan: ControlChannel, request_id: int, request: em.Generate, ask: control.Ask
+    ) -> None:
         # Replies go out in the order they were made, by one sender, whatever the socket's pace.
         out: asyncio.Queue[control.AskMessage | None] = asyncio.Queue()
         out.put_nowait(control.Taken(request_id))
+        said: list[bool] = []
 
         async def send_all() -> None:
             while (message := await out.get()) is not None:
                 await chan.send(message)
 
         def on_token(token: m.Token) -> None:
+            said[:] = [True]
             out.put_nowait(control.Told(request_id, msgspec.Raw(msgspec.json.encode(token))))
+
+        def same_model() -> bool:
+            # Checked once the place is given: a load between answers may have changed the model.
+            here = self.here()
+            return here is not None and (here.model, here.size) == (ask.model, ask.size)
 
         sender = asyncio.ensure_future(send_all())
         answer = asyncio.ensure_future(
-            self._serving.generate(request, on_token, Who.API, client=f"device {chan.peer_id}", route=False)
+            self._serving.generate(
+                request, on_token, Who.API, client=f"device {chan.peer_id}", route=False, expect=same_model
+            )
         )
         try:
             # The answer is this channel's: when it closes (another may stay open), the answer stops.
@@ -392,12 +438,17 @@ class Routing:
         except LineFull as exc:
             self.status.refused += 1
             out.put_nowait(control.NotAnswered(request_id, str(exc), refused=True))
+        except NotRouted as exc:
+            out.put_nowait(control.NotAnswered(request_id, str(exc), refused=True))
         except m.EngineError as exc:
             reason = self._serving.explain(exc)
             out.put_nowait(control.NotAnswered(request_id, reason, refused=False, kind=exc.kind))
         except HearthError as exc:
             out.put_nowait(control.NotAnswered(request_id, str(exc), refused=False))
         except asyncio.CancelledError:
+            if asyncio.current_task() in self._switched_off:
+                why = f"{self._node.identity.name} stopped answering other devices' apps"
+                out.put_nowait(control.NotAnswered(request_id, why, refused=not said))
             raise
         except Exception:  # an answer for another device never takes this device down
             log.exception("an answer for %s failed", chan.peer.name)
@@ -405,11 +456,17 @@ class Routing:
                 control.NotAnswered(request_id, "it failed (its log has the details)", refused=False)
             )
         finally:
-            if not answer.done():
-                answer.cancel()
-                await asyncio.wait({answer})
-            self._ended(chan.peer_id, request_id)
-            out.put_nowait(None)
+            try:
+                if not answer.done():
+                    answer.cancel()
+                    await asyncio.wait({answer})
+            finally:
+                # Even when cancelled again meanwhile: the sender ends after what is queued.
+                self._ended(chan.peer_id, request_id)
+                self._switched_off.discard(asyncio.current_task())
+                out.put_nowait(None)
+                if not answer.cancelled() and answer.done():
+                    answer.exception()  # read: what it raised was answered above
             await asyncio.wait({sender})
 
     def _ended(self, dev_id: str, request_id: int) -> None:

@@ -29,7 +29,7 @@ from hearth.service.events import Event
 from hearth.service.plans import Plans
 from hearth.service.pools import Pool, Pools
 from hearth.service.serving_state import Idle, Loaded, Loading, Lost, ServingState
-from hearth.service.turns import Turns, Who
+from hearth.service.turns import LineFull, Turns, Who
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +96,16 @@ class Router(Protocol):
         ...
 
     async def ask(
-        self, device_id: str, request: m.Generate, on_token: Callable[[m.Token], None], model: str = ""
+        self,
+        device_id: str,
+        request: m.Generate,
+        on_token: Callable[[m.Token], None],
+        model: str = "",
+        on_taken: Callable[[], bool] | None = None,
     ) -> m.Done:
-        """``model``: the name an app asked for ("": the model loaded here). Raises ``NotRouted``
-        when the device did not take it."""
+        """``model``: the name an app asked for ("": the model loaded here). ``on_taken`` is asked
+        when the device takes it: False stops it there. Raises ``NotRouted`` when the device did not
+        take it (or ``on_taken`` declined)."""
         ...
 
 
@@ -366,6 +372,7 @@ class Serving:
         route: bool = True,
         device: str = "",
         model: str = "",
+        expect: Callable[[], bool] | None = None,
     ) -> m.Done:
         """Run one request on the loaded model once it has a place: as many answers at once as the
         model was loaded for, the window's chat ahead of apps that wait, no client holding every place
@@ -373,7 +380,8 @@ class Serving:
         Cancelling the caller stops its answer at once, and only its answer. With ``route``, an app's
         request whose model is busy here goes to a paired device that offers a place for it now;
         ``device`` (a paired device's name or ID) sends it there, asking for ``model`` (the name an app
-        asked for; "": the model loaded here), or fails with why it was not taken."""
+        asked for; "": the model loaded here), or fails with why it was not taken. ``expect()`` is
+        asked once the answer has its place here: False refuses it (``NotRouted``), nothing said."""
         self._turns.at_once = self._at_once()
         router = self.router
         if device and router is not None:
@@ -386,12 +394,19 @@ class Serving:
             route = False  # this device was named
         if route and who is Who.API and router is not None:
             return await self._here_or_elsewhere(router, request, on_token, client)
-        return await self._here(request, on_token, who, client)
+        return await self._here(request, on_token, who, client, expect)
 
     async def _here(
-        self, request: m.Generate, on_token: Callable[[m.Token], None], who: Who, client: str
+        self,
+        request: m.Generate,
+        on_token: Callable[[m.Token], None],
+        who: Who,
+        client: str,
+        expect: Callable[[], bool] | None = None,
     ) -> m.Done:
         async with self._turns.turn(who, client):
+            if expect is not None and not expect():
+                raise NotRouted("the model here changed before the answer had its place")
             done = await self._engine.generate(request, on_token)
         model = self.loaded()
         if self._guesser is not None and model is not None and done.drafted:
@@ -402,36 +417,62 @@ class Serving:
     async def _here_or_elsewhere(
         self, router: Router, request: m.Generate, on_token: Callable[[m.Token], None], client: str
     ) -> m.Done:
-        """An app's answer here once it has a place, unless a paired device offers one first: on
-        arrival, and while it waits in the line here (it leaves the line then). A device that did
-        not take it is asked again only once it has said something newer (``Routing.place``), and
-        an answer is sent at most ``MAX_ROUTES`` times."""
-        for tries_left in range(MAX_ROUTES, 0, -1):
-            place = router.place()
-            if place is not None:
-                try:
-                    return await router.ask(place.device_id, request, on_token)
-                except NotRouted as exc:
-                    log.info("answering here: %s", exc)
-                    continue
-            here = asyncio.ensure_future(self._here(request, on_token, Who.API, client))
-            try:
-                while not here.done():
-                    await asyncio.wait({here}, timeout=ROUTE_CHECK_S)
-                    # Still in the line (a place given counts as answering at once): it may move,
-                    # unless this is its last chance to be sent.
-                    movable = tries_left > 1 and not self._turns.is_answering(here)
-                    if not here.done() and movable and router.place():
-                        here.cancel()
-                        await asyncio.wait({here})
-            finally:
-                if not here.done():
-                    # The caller is cancelled: its answer here stops before the caller goes on.
-                    here.cancel()
-                    await asyncio.wait({here})
-            if not here.cancelled():
-                return here.result()
-        return await self._here(request, on_token, Who.API, client)
+        """An app's answer: it takes its place in the line here at once and keeps it while a paired
+        device that offers a place is asked (on arrival, and while it waits). Whichever begins first
+        answers: the device taking it withdraws it from the line here; a place here given first
+        stops the asking. A device that did not take it is asked again only once it has said
+        something newer (``Routing.place``), at most ``MAX_ROUTES`` times."""
+        winner: list[str] = []  # "here" or "there", once one has begun
+
+        def said_here(token: m.Token) -> None:
+            if not winner:
+                winner.append("here")
+            if winner[0] == "here":
+                on_token(token)
+
+        def taken_there() -> bool:
+            if winner or self._turns.is_answering(here):
+                return False  # begun here, or about to: the other device is told to stop
+            winner.append("there")
+            here.cancel()
+            return True
+
+        here = asyncio.ensure_future(self._here(request, said_here, Who.API, client))
+        asking: asyncio.Task[m.Done] | None = None
+        tries = MAX_ROUTES
+        try:
+            while True:
+                if asking is None and tries and not winner and not self._turns.is_answering(here):
+                    place = router.place()
+                    if place is not None:
+                        tries -= 1
+                        asking = asyncio.ensure_future(
+                            router.ask(place.device_id, request, on_token, on_taken=taken_there)
+                        )
+                waiting = {t for t in (here, asking) if t is not None and not t.done()}
+                if waiting:
+                    await asyncio.wait(waiting, timeout=ROUTE_CHECK_S, return_when=asyncio.FIRST_COMPLETED)
+                if asking is not None and asking.done():
+                    if winner == ["there"] or not isinstance(asking.exception(), NotRouted):
+                        return asking.result()
+                    log.info("answering here: %s", asking.exception())
+                    asking = None
+                if here.done() and not here.cancelled():
+                    # A full line here still lets the device being asked take it.
+                    if asking is None or winner or not isinstance(here.exception(), LineFull):
+                        return here.result()
+        finally:
+            # Whichever did not answer stops (as does everything when the caller is cancelled),
+            # and is waited for, so that nothing of it runs on or goes unread.
+            for task in (here, asking):
+                if task is not None and not task.done():
+                    task.cancel()
+            left = {t for t in (here, asking) if t is not None}
+            if left:
+                await asyncio.wait(left)
+            for task in left:
+                if not task.cancelled():
+                    task.exception()  # retrieved: its failure was the loser's, not the answer's
 
     async def stop_answer(self, who: Who, task: asyncio.Task[Any]) -> None:
         """Stop the answer ``task`` awaits: one under way ends as "stopped" with what was said (the
