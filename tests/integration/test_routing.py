@@ -146,6 +146,13 @@ def test_a_model_that_only_a_paired_device_has_loaded_is_listed_and_answered_the
     assert _counts(beta)[0] == before[0] + 2
     # delta loaded nothing for it: its own model is still the one it serves.
     assert _health(delta)["model"] == served_here
+    # Naming beta for the model delta itself serves: beta answers with another, and says so.
+    with pytest.raises(openai.APIStatusError) as other:
+        _client(delta, "beta").chat.completions.create(
+            model=served_here, messages=[{"role": "user", "content": QUESTION}], max_tokens=4
+        )
+    assert other.value.status_code == 503
+    assert f"beta answers with {NAME}, not {served_here}" in str(other.value), other.value
     # A model nobody offers is refused as before.
     with pytest.raises(openai.NotFoundError):
         _client(delta).chat.completions.create(

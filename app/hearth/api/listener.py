@@ -271,7 +271,13 @@ class HttpApi:
 
     def _served_elsewhere(self, request: web.Request, asked: str) -> tuple[str, int] | None:
         """When the model here is not ``asked`` (or none is loaded) and a paired device offers it:
-        its name and context there; the request is then that device's to answer."""
+        its name and context there; the request is then that device's to answer. A request that
+        names another device is that device's, or refused (``DeviceRefused``): nothing is loaded
+        here for it."""
+        named = request.headers.get(DEVICE_HEADER, "").strip()[:200]
+        if named and not self.services.routing.is_here(named):
+            named_there = self.services.routing.named(named, asked)
+            return named_there.offer.model, named_there.offer.n_ctx
         model = self.services.serving.loaded()
         if model is not None and served_as(asked, model.served_name):
             return None

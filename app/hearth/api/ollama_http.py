@@ -178,7 +178,10 @@ class OllamaApi(HttpApi):
         """The served name and context of the model ``asked`` names, loaded first when apps may load
         models (``OnDemand``), as Ollama loads the model a request names; a paired device's when it
         alone offers it."""
-        elsewhere = self._served_elsewhere(request, asked)
+        try:
+            elsewhere = self._served_elsewhere(request, asked)
+        except DeviceRefused as exc:
+            return _error(503, str(exc), **{"Retry-After": str(RETRY_AFTER_S)})
         if elsewhere is not None:
             return elsewhere
         try:

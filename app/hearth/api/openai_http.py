@@ -69,7 +69,11 @@ class OpenAiApi(HttpApi):
     async def _model_for(self, request: web.Request, name: str) -> tuple[str, int] | web.Response:
         """The served name and context of the model ``name`` asks for: a paired device's when it
         alone offers it, else loaded here first when apps may load models (``OnDemand``)."""
-        elsewhere = self._served_elsewhere(request, name)
+        try:
+            elsewhere = self._served_elsewhere(request, name)
+        except DeviceRefused as exc:
+            retry = {"Retry-After": str(RETRY_AFTER_S)}
+            return _error(503, str(exc), "server_error", "device_refused", **retry)
         if elsewhere is not None:
             return elsewhere
         try:

@@ -94,7 +94,7 @@ class Routing:
         self._asked: dict[int, _Asked] = {}  # as the host: answers asked of other devices
         # As the device asked: the answers under way for each device, by its request ID.
         self._for: dict[str, dict[int, asyncio.Task[None]]] = {}
-        self._sending: set[asyncio.Task[None]] = set()
+        self._sending: dict[str, set[asyncio.Task[None]]] = {}  # replies not yet written, by device
         # As the host: the offer each device sent with its last answer, and when it came.
         self._told: dict[str, tuple[float, control.Offer | None]] = {}
         self._refused_at: dict[str, float] = {}  # when each device last refused an answer
@@ -179,6 +179,17 @@ class Routing:
         return dev_id
 
     # --- as the host ---
+
+    def named(self, name: str, asked: str) -> Elsewhere:
+        """The paired device ``name`` names, offering the model an app names ``asked``;
+        ``DeviceRefused`` says why it cannot answer it."""
+        dev_id = self.device(name)
+        there = next((e for e in self.elsewhere() if e.device_id == dev_id), None)
+        if dev_id is None or there is None:
+            raise DeviceRefused(f"'{name}' offers no model to other devices' apps now")
+        if not served_as(asked, there.offer.model):
+            raise DeviceRefused(f"{there.name} answers with {there.offer.model}, not {asked}")
+        return there
 
     def offered(self, asked: str) -> Elsewhere | None:
         """A paired device that offers the model an app names ``asked``, the one with most places
@@ -409,6 +420,10 @@ class Routing:
 
         def on_token(token: m.Token) -> None:
             said[:] = [True]
+            if out.qsize() >= MAX_PENDING:
+                # The host does not read what it asked for: the answer stops rather than pile up.
+                answer.cancel()
+                return
             out.put_nowait(control.Told(request_id, msgspec.Raw(msgspec.json.encode(token))))
 
         def same_model() -> bool:
@@ -475,11 +490,12 @@ class Routing:
         self._for.get(dev_id, {}).pop(request_id, None)
 
     def _send(self, chan: ControlChannel, message: control.ControlMessage) -> None:
-        if len(self._sending) >= MAX_SENDING:
+        sending = self._sending.setdefault(chan.peer_id, set())
+        if len(sending) >= MAX_SENDING:
             return  # a device that does not read its replies gets no more of them
         task = asyncio.ensure_future(chan.send(message))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        sending.add(task)
+        task.add_done_callback(sending.discard)
 
 
 def _bounded(done: m.Done, most_tokens: int) -> m.Done:
