@@ -99,6 +99,7 @@ class Routing:
         self._told: dict[str, tuple[float, control.Offer | None]] = {}
         self._refused_at: dict[str, float] = {}  # when each device last refused an answer
         self._switched_off: set[asyncio.Task[None]] = set()  # answers stopped by the setting
+        self._unplaced: set[asyncio.Task[None]] = set()  # answers taken, not yet at their place
         self.status = RoutingStatus()
         node.answering = self
         node.offer = self.offer
@@ -354,7 +355,10 @@ class Routing:
             return "that request is already being answered"
         # Only with a place free now, within the cap every client has here: this device's own
         # window and apps never wait behind other devices' requests.
-        if here.free <= 0 or len(under_way) >= min(MAX_ASKED_PER_DEVICE, max(1, here.at_once - 1)):
+        # Answers taken a moment ago that have not reached their place yet count as taken too.
+        if here.free - len(self._unplaced) <= 0 or len(under_way) >= min(
+            MAX_ASKED_PER_DEVICE, max(1, here.at_once - 1)
+        ):
             return f"{name} has no place free now"
         try:
             request = _generate.decode(ask.generate)
@@ -397,9 +401,11 @@ class Routing:
         task = asyncio.ensure_future(self._give(chan, ask.request_id, request, ask))
         answers = self._for.setdefault(chan.peer_id, {})
         answers[ask.request_id] = task
+        self._unplaced.add(task)
         self.status.answering += 1
 
         def ended(_: asyncio.Task[None]) -> None:
+            self._unplaced.discard(task)
             self.status.answering -= 1
             if answers.get(ask.request_id) is task:
                 del answers[ask.request_id]
@@ -438,6 +444,10 @@ class Routing:
             )
         )
         try:
+            # One turn of the loop: the answer takes its place (given at once when one is free)
+            # before the next request is judged by the places left.
+            await asyncio.sleep(0)
+            self._unplaced.discard(asyncio.current_task())
             # The answer is this channel's: when it closes (another may stay open), the answer stops.
             while not answer.done():
                 await asyncio.wait({answer}, timeout=CHECK_S)
