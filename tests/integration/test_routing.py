@@ -139,6 +139,9 @@ def test_a_model_that_only_a_paired_device_has_loaded_is_listed_and_answered_the
     assert served_here != NAME
     cards = {card.id: card for card in _client(delta).models.list()}
     assert NAME in cards and cards[NAME].owned_by == "beta", cards
+    with urllib.request.urlopen(ollama_url(household["delta"][0]) + "/api/tags", timeout=10) as r:
+        tags = {t["name"]: t for t in json.loads(r.read())["models"]}
+    assert tags[NAME]["remote_host"] == "beta" and tags[NAME]["size"] > 0, tags
     before = _counts(beta)
     direct = _ask(beta)
     assert _ask(delta) == direct

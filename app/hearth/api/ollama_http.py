@@ -112,7 +112,15 @@ class OllamaApi(HttpApi):
 
     async def _tags(self, request: web.Request) -> web.Response:
         models = await self._models()
-        return _json({"models": [_tag(name, profile) for name, profile, _, _ in models]})
+        tags = [_tag(name, profile) for name, profile, _, _ in models]
+        # Models that paired devices answer this device's apps with, where nothing here has the name.
+        names = {tag["name"] for tag in tags}
+        if self.services.api.settings.send_to_devices:
+            for there in self.services.routing.elsewhere():
+                if there.offer.model not in names:
+                    names.add(there.offer.model)
+                    tags.append(_tag_elsewhere(there.offer.model, there.offer.size, there.name))
+        return _json({"models": tags})
 
     async def _ps(self, request: web.Request) -> web.Response:
         turns = self.services.serving.queue()
@@ -410,6 +418,26 @@ def _tag(name: str, profile: ModelProfile) -> dict[str, Any]:
         # gigabytes, so this one names the file (path, size, time) instead.
         "digest": hashlib.sha256(identity.encode()).hexdigest(),
         "details": _details(profile),
+    }
+
+
+def _tag_elsewhere(name: str, size: int, device: str) -> dict[str, Any]:
+    """A model a paired device answers with: what its offer says (no file here to read more from)."""
+    return {
+        "name": name,
+        "model": name,
+        "modified_at": "0001-01-01T00:00:00Z",
+        "size": size,
+        "digest": hashlib.sha256(f"{device}:{name}:{size}".encode()).hexdigest(),
+        "details": {
+            "parent_model": "",
+            "format": "gguf",
+            "family": "",
+            "families": None,
+            "parameter_size": "",
+            "quantization_level": "",
+        },
+        "remote_host": device,  # beyond Ollama's own fields: the paired device that answers
     }
 
 
