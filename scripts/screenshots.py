@@ -141,15 +141,16 @@ def grab(window: Any) -> Any:
     return window.grab()
 
 
-def virtual_screen() -> subprocess.Popen[bytes] | None:
-    """Start Xvfb on a free display when there is no screen to draw on; None when one exists."""
+def virtual_screen(scale: int = 1) -> subprocess.Popen[bytes] | None:
+    """Start Xvfb on a free display when there is no screen to draw on, large enough for the window
+    at ``scale``; None when one exists."""
     if os.environ.get("DISPLAY") or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         return None
     for number in range(90, 110):
         if not Path(f"/tmp/.X11-unix/X{number}").exists():
             break
     proc = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        ["Xvfb", f":{number}", "-screen", "0", f"{1600 * scale}x{1000 * scale}x24", "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -174,7 +175,7 @@ def run() -> int:
     if args.offscreen:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ["QT_SCALE_FACTOR"] = str(args.scale)  # before Qt starts: it reads it once
-    xvfb = virtual_screen()
+    xvfb = virtual_screen(args.scale)
     if xvfb is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     try:
