@@ -323,7 +323,8 @@ async def _next(chan: ControlChannel, kind: type, timeout: float = 60) -> Any:
 
 
 def _generate(**kw: Any) -> msgspec.Raw:
-    request = em.Generate(0, messages=[em.ChatMessage("user", QUESTION)], temperature=0, **kw)
+    kw.setdefault("temperature", 0)
+    request = em.Generate(0, messages=[em.ChatMessage("user", QUESTION)], **kw)
     return msgspec.Raw(msgspec.json.encode(request))
 
 
@@ -337,6 +338,10 @@ def test_a_hostile_host_gets_clear_refusals_and_cannot_outrun_the_model(househol
             await chan.ws.send(wire.encode(control.Ask(1, NAME, size, msgspec.Raw(b'{"type": "generate"}'))))
             refused = await _next(chan, control.NotAnswered)
             assert (refused.request_id, refused.refused) == (1, True) and "malformed" in refused.reason
+            for wild in ({"temperature": -1.0}, {"top_p": 7.0}, {"seed": 1 << 70}, {"repeat_penalty": 0.0}):
+                await chan.ws.send(wire.encode(control.Ask(1, NAME, size, _generate(**wild))))
+                refused = await _next(chan, control.NotAnswered)
+                assert refused.refused and "sampling is out of range" in refused.reason, (wild, refused)
             await chan.ws.send(wire.encode(control.Ask(2, "another-model", size, _generate())))
             refused = await _next(chan, control.NotAnswered)
             assert refused.refused and f"has {NAME} loaded, not another-model" in refused.reason

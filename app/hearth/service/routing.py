@@ -17,6 +17,7 @@ import asyncio
 import itertools
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -368,6 +369,8 @@ class Routing:
             return "the request is malformed: it needs messages or a prompt, and a length"
         if len(request.stop) > MAX_STOPS:
             return f"the request is malformed: more than {MAX_STOPS} stop texts"
+        if not _sane(request):
+            return "the request is malformed: its sampling is out of range"
         if request.tools:
             try:
                 if not isinstance(json.loads(request.tools), list):
@@ -506,6 +509,21 @@ class Routing:
         task = asyncio.ensure_future(chan.send(message))
         sending.add(task)
         task.add_done_callback(sending.discard)
+
+
+def _sane(request: em.Generate) -> bool:
+    """Whether a request from another device draws within the ranges this device's own APIs
+    allow: its sampler is built from these numbers as they come."""
+    floats = (request.temperature, request.top_p, request.min_p, request.repeat_penalty)
+    return (
+        all(math.isfinite(x) for x in floats)
+        and 0.0 <= request.temperature <= 100.0
+        and 0.0 <= request.top_p <= 1.0
+        and 0.0 <= request.min_p <= 1.0
+        and 0 <= request.top_k <= 1 << 20
+        and 0.0 < request.repeat_penalty <= 100.0
+        and (request.seed is None or -(1 << 63) <= request.seed < 1 << 64)
+    )
 
 
 def _bounded(done: m.Done, most_tokens: int) -> m.Done:
