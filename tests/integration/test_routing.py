@@ -266,6 +266,7 @@ def test_the_answering_devices_own_apps_keep_their_place_and_a_request_moves_onc
 
 def test_an_app_that_leaves_mid_answer_stops_it_on_the_device_answering(household) -> None:
     alpha, beta = household["alpha"][1], household["beta"][1]
+    answered = _counts(beta)[0]
     stream = _client(alpha, "beta").chat.completions.create(
         model=NAME, messages=[{"role": "user", "content": LONG}], max_tokens=1500, temperature=0, stream=True
     )
@@ -274,6 +275,8 @@ def test_an_app_that_leaves_mid_answer_stops_it_on_the_device_answering(househol
     stream.close()
     assert wait_until(lambda: _health(beta)["devices"]["answering_for_them"] == 0, 30), _health(beta)
     assert wait_until(lambda: _health(beta)["answering"] == 0, 30)
+    # Stopped, not run to its 1,500 tokens: beta never gave the answer whole.
+    assert _counts(beta)[0] == answered
     # beta answers the next request as before.
     assert _ask(alpha, device="beta") == _ask(beta)
 

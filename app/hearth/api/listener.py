@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 import msgspec
 from aiohttp import web
 
-from hearth.core.formats import ModelFormat
 from hearth.service import messages as m
 from hearth.service.events import Event
 from hearth.service.on_demand import served_as
@@ -79,11 +78,15 @@ DEVICE_HEADER = "X-Hearth-Device"
 _ELSEWHERE = "hearth.elsewhere"
 
 
+def _named(request: web.Request) -> str:
+    """The device ``request`` names in its header; "": none."""
+    return request.headers.get(DEVICE_HEADER, "").strip()[:200]
+
+
 def device_of(request: web.Request) -> str:
     """The paired device that must answer ``request``: the one it names, or the one that alone
     offers the model it asked for; "": wherever it starts soonest."""
-    named = request.headers.get(DEVICE_HEADER, "").strip()[:200]
-    return named or str(request.get(_ELSEWHERE, ""))
+    return _named(request) or str(request.get(_ELSEWHERE, ""))
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,7 @@ class HttpApi:
         its name and context there; the request is then that device's to answer. A request that
         names another device is that device's, or refused (``DeviceRefused``): nothing is loaded
         here for it."""
-        named = request.headers.get(DEVICE_HEADER, "").strip()[:200]
+        named = _named(request)
         if named and not self.services.routing.is_here(named):
             named_there = self.services.routing.named(named, asked)
             return named_there.offer.model, named_there.offer.n_ctx
@@ -291,17 +294,13 @@ class HttpApi:
         """Whether the model that answers ``request`` renders tools (one on another device: that
         device says, with the model's own error)."""
         model = self.services.serving.loaded()
-        if self._answered_elsewhere(request):
-            return True
-        return model is not None and model.loaded is not None and model.loaded.tools
+        return self._answered_elsewhere(request) or (model is not None and model.renders_tools)
 
     def _holds_grammar(self, request: web.Request) -> bool:
-        """Whether the model that answers ``request`` draws under a grammar (llama.cpp does; MLX
-        does not; one on another device says so itself)."""
+        """Whether the model that answers ``request`` draws under a grammar (one on another
+        device says so itself)."""
         model = self.services.serving.loaded()
-        if self._answered_elsewhere(request):
-            return True
-        return model is not None and model.profile.format is ModelFormat.GGUF
+        return self._answered_elsewhere(request) or (model is not None and model.holds_grammar)
 
     def _answered_elsewhere(self, request: web.Request) -> bool:
         """Whether ``request`` names (or was routed to) a paired device, which checks it itself."""

@@ -115,11 +115,10 @@ class OllamaApi(HttpApi):
         tags = [_tag(name, profile) for name, profile, _, _ in models]
         # Models that paired devices answer this device's apps with, where nothing here has the name.
         names = {tag["name"] for tag in tags}
-        if self.services.api.settings.send_to_devices:
-            for there in self.services.routing.elsewhere():
-                if there.offer.model not in names:
-                    names.add(there.offer.model)
-                    tags.append(_tag_elsewhere(there.offer.model, there.offer.size, there.name))
+        for there in self.services.routing.sendable():
+            if there.offer.model not in names:
+                names.add(there.offer.model)
+                tags.append(_tag_elsewhere(there.offer.model, there.offer.size, there.name))
         return _json({"models": tags})
 
     async def _ps(self, request: web.Request) -> web.Response:
@@ -156,7 +155,7 @@ class OllamaApi(HttpApi):
         arch = profile.architecture
         capabilities = ["completion"]
         model = self.services.serving.loaded()
-        if kind == "loaded" and model is not None and model.loaded is not None and model.loaded.tools:
+        if kind == "loaded" and model is not None and model.renders_tools:
             capabilities.append("tools")
         info: dict[str, Any] = {
             "general.architecture": arch,

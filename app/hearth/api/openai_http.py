@@ -145,7 +145,7 @@ class OpenAiApi(HttpApi):
             shown.add(state.profile.path)
         names = {card.id for card in cards}
         # Models paired devices answer this device's apps with, as loaded as they are there.
-        for there in self.services.routing.elsewhere() if self.services.api.settings.send_to_devices else []:
+        for there in self.services.routing.sendable():
             if there.offer.model not in names:
                 names.add(there.offer.model)
                 offered = there.offer

@@ -26,7 +26,6 @@ import msgspec
 
 from hearth.core import control
 from hearth.core.errors import HearthError
-from hearth.core.formats import ModelFormat
 from hearth.core.routing import MOST_PER_DEVICE, Elsewhere, believable, choose, places
 from hearth.engine import messages as em
 from hearth.engine.errors import BadRequest
@@ -41,8 +40,6 @@ from hearth.service.turns import LineFull, Who
 from hearth.store.settings import ApiSettings
 
 log = logging.getLogger(__name__)
-# The most answers one paired device may have asked of this one and not yet had.
-MAX_ASKED_PER_DEVICE = MOST_PER_DEVICE
 # How long a host waits for the device asked to take an answer (it takes one only with a place free,
 # so it says so at once), then for each next word of it; how often it checks the channel meanwhile.
 TAKE_S = 15.0
@@ -152,14 +149,15 @@ class Routing:
                 found.append(Elsewhere(dev_id, chan.peer.name, believable(offer)))
         return found
 
+    def sendable(self) -> list[Elsewhere]:
+        """The offers this device may send its apps' requests to: ``elsewhere`` while its Settings
+        allow sending, else none."""
+        return self.elsewhere() if self._api_settings().send_to_devices else []
+
     def place(self) -> Elsewhere | None:
         """Where the next app request should go; None: here."""
-        if not self._api_settings().send_to_devices:
-            return None
-        asked: dict[str, int] = {}
-        for a in self._asked.values():
-            asked[a.device_id] = asked.get(a.device_id, 0) + 1
-        return choose(self.here(), self.elsewhere(), asked)
+        others = self.sendable()
+        return choose(self.here(), others, {e.device_id: self._asked_of(e.device_id) for e in others})
 
     def device(self, name: str) -> str | None:
         """The ID of the connected paired device named ``name`` (by name or ID) that answers other
@@ -196,9 +194,9 @@ class Routing:
     def offered(self, asked: str) -> Elsewhere | None:
         """A paired device that offers the model an app names ``asked``, the one with most places
         free first; None when none does (or this device's Settings send nothing elsewhere)."""
-        if not asked or not self._api_settings().send_to_devices:
+        if not asked:
             return None
-        found = [e for e in self.elsewhere() if e.offer.model and served_as(asked, e.offer.model)]
+        found = [e for e in self.sendable() if e.offer.model and served_as(asked, e.offer.model)]
         return max(found, key=lambda e: places(e.offer, self._asked_of(e.device_id)), default=None)
 
     def is_here(self, name: str) -> bool:
@@ -349,7 +347,7 @@ class Routing:
         if not self._node.donation.answers:
             return f"{name} does not answer other devices' apps (its Settings can allow it)"
         here = self.here()
-        if here is None or (here.model, here.size) != (ask.model, ask.size):
+        if here is None or not self._serves(ask):
             return f"{name} has {here.model if here else 'no model'} loaded, not {ask.model}"
         under_way = self._for.get(chan.peer_id, {})
         if ask.request_id in under_way:
@@ -358,7 +356,7 @@ class Routing:
         # window and apps never wait behind other devices' requests.
         # Answers taken a moment ago that have not reached their place yet count as taken too.
         if here.free - len(self._unplaced) <= 0 or len(under_way) >= min(
-            MAX_ASKED_PER_DEVICE, max(1, here.at_once - 1)
+            MOST_PER_DEVICE, max(1, here.at_once - 1)
         ):
             return f"{name} has no place free now"
         try:
@@ -378,9 +376,9 @@ class Routing:
             except ValueError:
                 return "the request is malformed: its tools are not a list"
         model = self._serving.loaded()
-        if request.tools and not (model is not None and model.loaded is not None and model.loaded.tools):
+        if request.tools and not (model is not None and model.renders_tools):
             return _Unfit(f"tools: the chat template of '{here.model}' on {name} has no place for tools")
-        if request.json_schema and not (model is not None and model.profile.format is ModelFormat.GGUF):
+        if request.json_schema and not (model is not None and model.holds_grammar):
             return _Unfit(f"'{here.model}' on {name} is an MLX model, which cannot be held to a schema yet")
         # Held to this model's context, as this device's own API holds its apps; an answer for
         # another device always ends where the model ends it.
@@ -401,7 +399,7 @@ class Routing:
             log.debug("refused %s's request: %s", chan.peer.name, request)
             self._send(chan, control.NotAnswered(ask.request_id, request, refused=True))
             return
-        task = asyncio.ensure_future(self._give(chan, ask.request_id, request, ask))
+        task = asyncio.ensure_future(self._give(chan, ask, request))
         answers = self._for.setdefault(chan.peer_id, {})
         answers[ask.request_id] = task
         self._unplaced.add(task)
@@ -415,9 +413,8 @@ class Routing:
 
         task.add_done_callback(ended)
 
-    async def _give(
-        self, chan: ControlChannel, request_id: int, request: em.Generate, ask: control.Ask
-    ) -> None:
+    async def _give(self, chan: ControlChannel, ask: control.Ask, request: em.Generate) -> None:
+        request_id = ask.request_id
         # Replies go out in the order they were made, by one sender, whatever the socket's pace.
         out: asyncio.Queue[control.AskMessage | None] = asyncio.Queue()
         out.put_nowait(control.Taken(request_id))
@@ -435,15 +432,15 @@ class Routing:
                 return
             out.put_nowait(control.Told(request_id, msgspec.Raw(msgspec.json.encode(token))))
 
-        def same_model() -> bool:
-            # Checked once the place is given: a load between answers may have changed the model.
-            here = self.here()
-            return here is not None and (here.model, here.size) == (ask.model, ask.size)
-
         sender = asyncio.ensure_future(send_all())
         answer = asyncio.ensure_future(
             self._serving.generate(
-                request, on_token, Who.API, client=f"device {chan.peer_id}", route=False, expect=same_model
+                request,
+                on_token,
+                Who.API,
+                client=f"device {chan.peer_id}",
+                route=False,
+                expect=lambda: self._serves(ask),
             )
         )
         try:
@@ -496,6 +493,12 @@ class Routing:
                 if not answer.cancelled() and answer.done():
                     answer.exception()  # read: what it raised was answered above
             await asyncio.wait({sender})
+
+    def _serves(self, ask: control.Ask) -> bool:
+        """Whether the model loaded here is the file ``ask`` is for (checked again once its place
+        is given: a load between answers may have changed the model)."""
+        here = self.here()
+        return here is not None and (here.model, here.size) == (ask.model, ask.size)
 
     def _ended(self, dev_id: str, request_id: int) -> None:
         """The answer's place is free again: it no longer counts against what ``dev_id`` may ask,

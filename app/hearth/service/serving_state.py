@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hearth.core.formats import ModelFormat
 from hearth.core.plan import Plan
 from hearth.core.profile import ModelProfile
 from hearth.engine import messages as m
@@ -59,6 +60,16 @@ class Loaded:
     def served_name(self) -> str:
         """The model as other apps name it: its file name without ``.gguf``."""
         return Path(self.profile.path).stem
+
+    @property
+    def renders_tools(self) -> bool:
+        """Whether its chat template has a place for tools (only then can a request offer them)."""
+        return self.loaded is not None and self.loaded.tools
+
+    @property
+    def holds_grammar(self) -> bool:
+        """Whether its backend draws under a grammar (llama.cpp does; MLX does not)."""
+        return self.profile.format is ModelFormat.GGUF
 
 
 ServingState = Idle | Loading | Loaded | Lost
