@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from harness.real_model import smollm2
@@ -48,9 +48,10 @@ def median(values: list[float]) -> float:
 PROMPT = "Once upon a time, in a house with three computers,"
 
 
-def raw_worker(threads: int, cache: Path) -> tuple[subprocess.Popen[bytes], int]:
+def raw_worker(threads: int, cache: Path, prefix: Sequence[str] = ()) -> tuple[subprocess.Popen[bytes], int]:
+    """A plain RPC worker on loopback (``prefix``: the command to run it under, as ``nsenter``)."""
     proc = subprocess.Popen(
-        rpc_worker.command(threads, str(cache)), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [*prefix, *rpc_worker.command(threads, str(cache))], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     assert proc.stdout is not None
     for line in proc.stdout:

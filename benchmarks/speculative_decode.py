@@ -1,6 +1,7 @@
 """Speculative decoding vs plain decode of the same model, side by side, interleaved.
 
     uv run python -m benchmarks.speculative_decode [--rounds 3] [--tokens 96] [--pooled] [--target F16|F32]
+                                                   [--network 1gbe|wifi|bad-wifi]
 
 The real pair runs offline: SmolLM2-135M as shipped (Q4_1) drafts for the same model written at F16
 (or F32) from its own dequantized weights (``harness.real_pair``). Each side is Hearth's engine in a
@@ -20,7 +21,8 @@ nothing else spent. Hearth's measured speed-up over that ideal is the loop's own
 
 ``--pooled`` puts a third of the layers here and a third on each of two of Hearth's RPC workers on
 loopback, for both sides. A round trip on loopback costs microseconds; on a home network it costs
-0.3-5 ms a device a token, which makes each pass dearer and guesses worth more.
+0.3-5 ms a device a token, which makes each pass dearer and guesses worth more. ``--network`` (with
+``--pooled``) puts each worker behind a link that behaves like that profile (``benchmarks._links``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 import msgspec
 
 from benchmarks._common import CACHE, median, raw_workers, real_model, share_cores, thirds_load
+from benchmarks._links import PROFILES, shaped
 from harness.real_pair import widened
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
@@ -205,17 +208,27 @@ async def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--target", choices=["F16", "F32"], default="F16")
     parser.add_argument("--pooled", action="store_true")
+    parser.add_argument("--network", choices=list(PROFILES), default=None, help="with --pooled: the links")
     args = parser.parse_args()
+    if args.network and not args.pooled:
+        parser.error("--network needs --pooled")
+    link = PROFILES[args.network] if args.network else None
     if args.pooled:
         share_cores()  # the workers share this machine's cores with the host
-    where = "pooled over two workers on loopback" if args.pooled else "local"
+    where = "local"
+    if args.pooled:
+        where = (
+            f"pooled over two workers behind {link.name} links"
+            if link
+            else "pooled over two workers on loopback"
+        )
     print(
         f"SmolLM2-135M Q4_1 drafting for itself at {args.target}, {where}, "
         f"{args.tokens} tokens, {args.rounds} rounds"
     )
     if args.pooled:
-        with raw_workers(6) as workers:
-            rows = await measure(args, workers)
+        with raw_workers(6) as workers, shaped(workers, link) as reached:
+            rows = await measure(args, reached)
     else:
         rows = await measure(args, [])
     print()

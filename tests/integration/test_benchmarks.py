@@ -132,3 +132,29 @@ def test_household_routing_benchmark_compares_one_device_with_two_sharing() -> N
     assert ratio and float(ratio.group(1)) > 0, result.stdout
     sent = re.search(r"answers beta gave for alpha in all: (\d+)", result.stdout)
     assert sent and int(sent.group(1)) >= 1, result.stdout
+
+
+def test_household_network_benchmark_measures_each_side_over_a_shaped_link(tiny_model: Path) -> None:
+    import os
+    import shutil
+
+    import pytest
+
+    if not (sys.platform == "linux" and os.geteuid() == 0 and shutil.which("nsenter")):
+        pytest.skip("needs Linux, root and nsenter for the household's network namespaces")
+    result = run_benchmark(
+        "household_network",
+        [
+            *("--profiles", "wifi", "--rounds", "1", "--tokens", "4"),
+            *("--model", str(tiny_model), "--plan", "host:0-1,A:2-4,B:5-7"),
+        ],
+        timeout=420,
+    )
+    row = re.search(r"Wi-Fi\s+([0-9.]+)ms\s+([0-9.]+)ms(?:\s+[0-9.]+s){3}((?:\s+[0-9.]+){4})", result.stdout)
+    assert row, result.stdout
+    # The emulated link's round trip is at least the profile's least delay there and back (2 x 1 ms),
+    # and the host node measured its channels across it.
+    assert float(row.group(1)) >= 2.0 and float(row.group(2)) >= 2.0, result.stdout
+    local, raw, hearth, _ = (float(x) for x in row.group(3).split())
+    assert local > 0 and raw > 0 and hearth > 0, result.stdout
+    assert re.search(r"Wi-Fi: prediction within 15%: (met|NOT met)", result.stdout), result.stdout
