@@ -273,6 +273,7 @@ class Household:
         self.profile = profile
         self.spaces = [Namespace(f"127.0.0.{2 + i}") for i in range(n)]
         self.relays: list[Relay] = []
+        self._home: int | None = None  # the namespace a thread ``enter`` moved came from
 
     def expose(self, owner: int, port: int) -> None:
         """Device ``owner``'s listener at its address and ``port``, reachable from every other
@@ -299,7 +300,9 @@ class Household:
 
     def enter(self, device: int) -> None:
         """Move the calling thread into device ``device``'s namespace: the processes it starts from
-        now on (an engine, a worker) are that device's."""
+        now on (an engine, a worker) are that device's, until ``close`` moves it back."""
+        if self._home is None:
+            self._home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         _setns(self.spaces[device].fd)
 
     def close(self) -> None:
@@ -307,3 +310,7 @@ class Household:
             relay.close()
         for space in self.spaces:
             space.close()
+        if self._home is not None:
+            _setns(self._home)
+            os.close(self._home)
+            self._home = None
