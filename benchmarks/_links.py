@@ -95,6 +95,7 @@ def _carry(src: socket.socket, dst: socket.socket, direction: _Direction) -> Non
         pass
     finally:
         held.put(None)
+        sender.join()  # what is still on its way arrives before the sockets may be closed
 
 
 def _close(*socks: socket.socket) -> None:
@@ -175,6 +176,9 @@ class Relay:
         )
         back.start()
         _carry(conn, upstream, _Direction(self.profile, 2 * n))
+        back.join()  # the first direction to end shut both sockets down, so the other ends too
+        conn.close()
+        upstream.close()
 
     def close(self) -> None:
         self.listener.close()
