@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -24,6 +26,7 @@ MAX_MESSAGE = 256 * 1024
 HELLO_TIMEOUT_S = 10.0
 PING_INTERVAL_S = 2.0
 PING_TIMEOUT_S = 10.0
+ROUND_TRIPS = 9  # keepalive round trips the channel's latency is the median of (about 18 s of them)
 
 Connection = ClientConnection | ServerConnection
 
@@ -45,6 +48,7 @@ class ControlChannel:
         self.telemetry_count = 0
         self.telemetry_at = 0.0  # time.monotonic() here when the last telemetry came
         self.on_message: Callable[[ControlChannel, ControlMessage], None] | None = None
+        self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS)
 
     @property
     def peer(self) -> control.Hello:
@@ -76,8 +80,24 @@ class ControlChannel:
 
     @property
     def latency_ms(self) -> float | None:
+        """The round trip to the other device: the median of the last few keepalive pings. One ping
+        can land while either side is busy; the planner prices every token's hop with this."""
+        self._note_round_trip()
+        return statistics.median(self._round_trips) * 1000 if self._round_trips else None
+
+    def _note_round_trip(self) -> None:
+        # websockets keeps only its last ping's round trip; each new ping gives a new value.
         latency = self.ws.latency
-        return latency * 1000 if latency else None
+        if latency and (not self._round_trips or self._round_trips[-1] != latency):
+            self._round_trips.append(latency)
+
+    async def _watch_round_trips(self) -> None:
+        # A ping's value lasts until the next ping's pong, one interval later (less its round trip):
+        # looking four times an interval sees every ping that took less than three quarters of one.
+        interval = (self.ws.ping_interval or PING_INTERVAL_S) / 4
+        while True:
+            await asyncio.sleep(interval)
+            self._note_round_trip()
 
     async def send(self, message: ControlMessage) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -108,12 +128,15 @@ class ControlChannel:
 
     async def run(self) -> None:
         """Serve the connection until it closes."""
+        watch = asyncio.create_task(self._watch_round_trips())
         try:
             async for data in self.ws:
                 if not await self._apply(self.session.receive(data)):
                     break
         except ConnectionClosed:
             pass
+        finally:
+            watch.cancel()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.ws.close(code, reason)
