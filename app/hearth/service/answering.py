@@ -1,0 +1,289 @@
+"""Answers given here for paired devices' apps, whole, as this device would answer its own.
+
+A paired device asks only when this device's telemetry offers its model with a place free, but that
+word is a second old: each request is judged again as it comes. It is answered only while the user
+allows it (``Donation.answers``), with a place free now (this device's own window and apps never wait
+behind other devices' requests), and only when it asks within the ranges this device's own APIs allow.
+
+The engine's own request is run through this device's own turns and its own tokens go back, so an
+answer given here for another device is the answer this device gives when asked directly. A device
+that leaves, or stops reading, ends its answers alone; switching answering off ends them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from hearth.core import control
+from hearth.core.errors import HearthError
+from hearth.core.routing import MOST_PER_DEVICE
+from hearth.engine import messages as em
+from hearth.mesh.channel import ControlChannel
+from hearth.service import messages as m
+from hearth.service.errors import NotRouted
+from hearth.service.events import Event
+from hearth.service.node import Node
+from hearth.service.serving import Serving
+from hearth.service.turns import LineFull, Who
+
+if TYPE_CHECKING:
+    # Counted with the answers this device sends elsewhere: one status for both ways.
+    from hearth.service.routing import RoutingStatus
+
+log = logging.getLogger(__name__)
+# How often the channel an answer goes over is checked, both here and at the host that waits for it.
+CHECK_S = 2.0
+# Replies waiting to be read for one answer, and refusals waiting to be sent, before more are dropped.
+MAX_PENDING = 1024
+MAX_SENDING = 256
+MAX_STOPS = 16
+_generate = msgspec.json.Decoder(em.Generate)
+
+
+@dataclass(frozen=True)
+class _Unfit:
+    """A request that asks what the model cannot do (tools, a schema): the app's to mend."""
+
+    reason: str
+
+
+class Answering:
+    """Takes other devices' requests: ``here()`` is the model loaded here as an offer, ``offer()``
+    what telemetry tells paired devices of it."""
+
+    def __init__(
+        self,
+        node: Node,
+        serving: Serving,
+        status: RoutingStatus,
+        here: Callable[[], control.Offer | None],
+        offer: Callable[[], control.Offer | None],
+    ) -> None:
+        self._node = node
+        self._serving = serving
+        self._status = status
+        self._here = here
+        self._offer = offer
+        # The answers under way for each device, by its request ID.
+        self._for: dict[str, dict[int, asyncio.Task[None]]] = {}
+        self._sending: dict[str, set[asyncio.Task[None]]] = {}  # replies not yet written, by device
+        self._switched_off: set[asyncio.Task[None]] = set()  # answers stopped by the setting
+        self._unplaced: set[asyncio.Task[None]] = set()  # answers taken, not yet at their place
+        node.listeners.append(self._on_event)
+
+    def received(self, chan: ControlChannel, message: control.Ask | control.StopAsking) -> None:
+        if isinstance(message, control.Ask):
+            self._answer(chan, message)
+        else:
+            task = self._for.get(chan.peer_id, {}).get(message.request_id)
+            if task is not None:
+                task.cancel()
+
+    def lost(self, dev_id: str) -> None:
+        for task in self._for.pop(dev_id, {}).values():
+            task.cancel()
+
+    def send(self, chan: ControlChannel, message: control.ControlMessage) -> None:
+        """Sends ``message`` without waiting for it to be written."""
+        sending = self._sending.setdefault(chan.peer_id, set())
+        if len(sending) >= MAX_SENDING:
+            return  # a device that does not read its replies gets no more of them
+        task = asyncio.ensure_future(chan.send(message))
+        sending.add(task)
+        task.add_done_callback(sending.discard)
+
+    def _on_event(self, what: Event) -> None:
+        # Answering other devices switched off: the answers given for them stop now, not at their end.
+        if what is Event.DONATION and not self._node.donation.answers:
+            for answers in self._for.values():
+                for task in answers.values():
+                    self._switched_off.add(task)
+                    task.cancel()
+
+    def _checked(self, chan: ControlChannel, ask: control.Ask) -> em.Generate | str | _Unfit:
+        """The request ``ask`` carries, as this device will run it, or why it is refused (``_Unfit``:
+        what it asks of the model is wrong, as this device's own API would say)."""
+        name = self._node.identity.name
+        if not self._node.donation.answers:
+            return f"{name} does not answer other devices' apps (its Settings can allow it)"
+        here = self._here()
+        if here is None or not self._serves(ask):
+            return f"{name} has {here.model if here else 'no model'} loaded, not {ask.model}"
+        under_way = self._for.get(chan.peer_id, {})
+        if ask.request_id in under_way:
+            return "that request is already being answered"
+        # Only with a place free now, within the cap every client has here: this device's own
+        # window and apps never wait behind other devices' requests.
+        # Answers taken a moment ago that have not reached their place yet count as taken too.
+        if here.free - len(self._unplaced) <= 0 or len(under_way) >= min(
+            MOST_PER_DEVICE, max(1, here.at_once - 1)
+        ):
+            return f"{name} has no place free now"
+        try:
+            request = _generate.decode(ask.generate)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return f"the request is malformed: {exc}"
+        if (request.messages is None) == (request.prompt is None) or request.max_tokens < 1:
+            return "the request is malformed: it needs messages or a prompt, and a length"
+        if len(request.stop) > MAX_STOPS:
+            return f"the request is malformed: more than {MAX_STOPS} stop texts"
+        if not _sane(request):
+            return "the request is malformed: its sampling is out of range"
+        if request.tools:
+            try:
+                if not isinstance(json.loads(request.tools), list):
+                    raise ValueError("not a list")
+            except ValueError:
+                return "the request is malformed: its tools are not a list"
+        model = self._serving.loaded()
+        if request.tools and not (model is not None and model.renders_tools):
+            return _Unfit(f"tools: the chat template of '{here.model}' on {name} has no place for tools")
+        if request.json_schema and not (model is not None and model.holds_grammar):
+            return _Unfit(f"'{here.model}' on {name} is an MLX model, which cannot be held to a schema yet")
+        # Held to this model's context, as this device's own API holds its apps; an answer for
+        # another device always ends where the model ends it.
+        return msgspec.structs.replace(
+            request, max_tokens=min(request.max_tokens, here.n_ctx), ignore_eos=False
+        )
+
+    def _answer(self, chan: ControlChannel, ask: control.Ask) -> None:
+        request = self._checked(chan, ask)
+        if isinstance(request, _Unfit):
+            self._status.refused += 1
+            self.send(
+                chan, control.NotAnswered(ask.request_id, request.reason, refused=False, kind="request")
+            )
+            return
+        if isinstance(request, str):
+            self._status.refused += 1
+            log.debug("refused %s's request: %s", chan.peer.name, request)
+            self.send(chan, control.NotAnswered(ask.request_id, request, refused=True))
+            return
+        task = asyncio.ensure_future(self._give(chan, ask, request))
+        answers = self._for.setdefault(chan.peer_id, {})
+        answers[ask.request_id] = task
+        self._unplaced.add(task)
+        self._status.answering += 1
+
+        def ended(_: asyncio.Task[None]) -> None:
+            self._unplaced.discard(task)
+            self._status.answering -= 1
+            if answers.get(ask.request_id) is task:
+                del answers[ask.request_id]
+
+        task.add_done_callback(ended)
+
+    async def _give(self, chan: ControlChannel, ask: control.Ask, request: em.Generate) -> None:
+        request_id = ask.request_id
+        # Replies go out in the order they were made, by one sender, whatever the socket's pace.
+        out: asyncio.Queue[control.AskMessage | None] = asyncio.Queue()
+        out.put_nowait(control.Taken(request_id))
+        said: list[bool] = []
+
+        async def send_all() -> None:
+            while (message := await out.get()) is not None:
+                await chan.send(message)
+
+        def on_token(token: m.Token) -> None:
+            said[:] = [True]
+            if out.qsize() >= MAX_PENDING:
+                # The host does not read what it asked for: the answer stops rather than pile up.
+                answer.cancel()
+                return
+            out.put_nowait(control.Told(request_id, msgspec.Raw(msgspec.json.encode(token))))
+
+        sender = asyncio.ensure_future(send_all())
+        answer = asyncio.ensure_future(
+            self._serving.generate(
+                request,
+                on_token,
+                Who.API,
+                client=f"device {chan.peer_id}",
+                route=False,
+                expect=lambda: self._serves(ask),
+            )
+        )
+        try:
+            # One turn of the loop: the answer takes its place (given at once when one is free)
+            # before the next request is judged by the places left.
+            await asyncio.sleep(0)
+            self._unplaced.discard(asyncio.current_task())
+            # The answer is this channel's: when it closes (another may stay open), the answer stops.
+            while not answer.done():
+                await asyncio.wait({answer}, timeout=CHECK_S)
+                if not answer.done() and chan not in self._node.peers.all_channels():
+                    answer.cancel()
+                    await asyncio.wait({answer})
+                    return
+            done = answer.result()
+            self._ended(chan.peer_id, request_id)
+            body = msgspec.Raw(msgspec.json.encode(done))
+            out.put_nowait(control.Answered(request_id, body, self._offer()))
+            self._status.answered += 1
+        except LineFull as exc:
+            self._status.refused += 1
+            out.put_nowait(control.NotAnswered(request_id, str(exc), refused=True))
+        except NotRouted as exc:
+            out.put_nowait(control.NotAnswered(request_id, str(exc), refused=True))
+        except m.EngineError as exc:
+            reason = self._serving.explain(exc)
+            out.put_nowait(control.NotAnswered(request_id, reason, refused=False, kind=exc.kind))
+        except HearthError as exc:
+            out.put_nowait(control.NotAnswered(request_id, str(exc), refused=False))
+        except asyncio.CancelledError:
+            if asyncio.current_task() in self._switched_off:
+                why = f"{self._node.identity.name} stopped answering other devices' apps"
+                out.put_nowait(control.NotAnswered(request_id, why, refused=not said))
+            raise
+        except Exception:  # an answer for another device never takes this device down
+            log.exception("an answer for %s failed", chan.peer.name)
+            out.put_nowait(
+                control.NotAnswered(request_id, "it failed (its log has the details)", refused=False)
+            )
+        finally:
+            try:
+                if not answer.done():
+                    answer.cancel()
+                    await asyncio.wait({answer})
+            finally:
+                # Even when cancelled again meanwhile: the sender ends after what is queued.
+                self._ended(chan.peer_id, request_id)
+                self._switched_off.discard(asyncio.current_task())
+                out.put_nowait(None)
+                if not answer.cancelled() and answer.done():
+                    answer.exception()  # read: what it raised was answered above
+            await asyncio.wait({sender})
+
+    def _serves(self, ask: control.Ask) -> bool:
+        """Whether the model loaded here is the file ``ask`` is for (checked again once its place
+        is given: a load between answers may have changed the model)."""
+        here = self._here()
+        return here is not None and (here.model, here.size) == (ask.model, ask.size)
+
+    def _ended(self, dev_id: str, request_id: int) -> None:
+        """The answer's place is free again: it no longer counts against what ``dev_id`` may ask,
+        even while its last words are still being sent."""
+        self._for.get(dev_id, {}).pop(request_id, None)
+
+
+def _sane(request: em.Generate) -> bool:
+    """Whether a request from another device draws within the ranges this device's own APIs
+    allow: its sampler is built from these numbers as they come."""
+    floats = (request.temperature, request.top_p, request.min_p, request.repeat_penalty)
+    return (
+        all(math.isfinite(x) for x in floats)
+        and 0.0 <= request.temperature <= 100.0
+        and 0.0 <= request.top_p <= 1.0
+        and 0.0 <= request.min_p <= 1.0
+        and 0 <= request.top_k <= 1 << 20
+        and 0.0 < request.repeat_penalty <= 100.0
+        and (request.seed is None or -(1 << 63) <= request.seed < 1 << 64)
+    )
