@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks._common import decode, median, medium_model, raw_worker, share_cores
@@ -39,9 +40,11 @@ from hearth.core.memory import device_memory
 from hearth.core.plan import HOST, Assignment, Plan, PlanKey, even_plan
 from hearth.core.planner import DeviceSpec, auto_plan, predict
 from hearth.core.profile import ModelProfile, read_profile
+from hearth.core.speed import Speed
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
-from hearth.service.probe import measure_rpc_step, weights_per_s
+from hearth.service.probe import measure_rpc_step
+from hearth.service.probe import probe_speed as probe_with
 
 
 def slow_device(share: float, port: int) -> tuple[subprocess.Popen[bytes], int]:
@@ -64,20 +67,32 @@ async def tokens_per_s(
     return await decode(engine, n)
 
 
-async def probe_all(args: argparse.Namespace, work: Path, i: int) -> dict[str, float]:
+@dataclass(frozen=True)
+class Probed:
+    speeds: dict[str, Speed]  # the host's, A's and B's
+    hop_s: float  # the RPC step
+
+
+async def probe_all(args: argparse.Namespace, work: Path, i: int) -> Probed:
     """The host's and A's speeds, B's, and the RPC step, probed as a node probes them."""
     one_thread = await probe_speed(1, work / f"probe-host-{i}.log")
-    probed = {
+    # B's worker runs one thread behind the relay, which stretches every piece of its work.
+    stretched = Speed(
+        one_thread.bytes_per_s * args.share, one_thread.layer_s / args.share, one_thread.token_s / args.share
+    )
+    speeds = {
         HOST: one_thread,
         "A": await probe_speed(args.threads_a, work / f"probe-A-{i}.log"),
-        # B's worker runs one thread behind the relay: the probe's one-thread speed, stretched.
-        "B": one_thread * args.share,
-        "hop": await measure_rpc_step(f"planner-quality-{i}"),  # a new key: measured, not remembered
+        "B": stretched,
     }
+    probed = Probed(speeds, await measure_rpc_step(f"planner-quality-{i}"))  # a new key: measured anew
     print(
         "probe: "
-        + ", ".join(f"{k} {v / 1e9:.2f} GB/s" for k, v in probed.items() if k != "hop")
-        + f"; a remote device costs {probed['hop'] * 1000:.2f} ms a token",
+        + ", ".join(
+            f"{k} {v.bytes_per_s / 1e9:.2f} GB/s + {v.layer_s * 1000:.2f} ms a layer"
+            for k, v in speeds.items()
+        )
+        + f"; a remote device costs {probed.hop_s * 1000:.2f} ms a token",
         flush=True,
     )
     return probed
@@ -86,17 +101,24 @@ async def probe_all(args: argparse.Namespace, work: Path, i: int) -> dict[str, f
 A, B = PlanKey("A"), PlanKey("B")
 
 
-def specs(probes: list[dict[str, float]], room: int, big: int) -> tuple[DeviceSpec, list[DeviceSpec]]:
+def specs(probes: list[Probed], room: int, big: int) -> tuple[DeviceSpec, list[DeviceSpec]]:
     """The devices as the planner takes them, from the median of each probed figure."""
-    mid = {key: median([p[key] for p in probes]) for key in probes[0]}
-    return DeviceSpec(HOST, room, mid[HOST]), [DeviceSpec(n, big, mid[n], mid["hop"]) for n in (A, B)]
+
+    def mid(name: str, figure: str) -> float:
+        return median([getattr(p.speeds[name], figure) for p in probes])
+
+    hop = median([p.hop_s for p in probes])
+    host = DeviceSpec(
+        HOST, room, mid(HOST, "bytes_per_s"), layer_s=mid(HOST, "layer_s"), token_s=mid(HOST, "token_s")
+    )
+    return host, [DeviceSpec(n, big, mid(n, "bytes_per_s"), hop, layer_s=mid(n, "layer_s")) for n in (A, B)]
 
 
-async def probe_speed(threads: int, log: Path) -> float:
+async def probe_speed(threads: int, log: Path) -> Speed:
     """The probe a node runs, in a process with this device's threads."""
     engine = EngineClient(log)
     try:
-        return await weights_per_s(engine, threads)
+        return await probe_with(engine, threads)
     finally:
         await engine.close()
 

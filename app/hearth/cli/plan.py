@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import Any
@@ -38,6 +39,7 @@ class DeviceEntry(msgspec.Struct, forbid_unknown_fields=True):
     memory: str | int  # RAM usable by the model: "8G", or bytes
     bandwidth_gbs: float  # weights its CPU reads per second while decoding, in GB/s
     hop_ms: float = 0.0  # per-token cost of reaching it from the host
+    layer_ms: float = 0.0  # what each layer costs its CPU beyond its weights
     gpus: list[GpuEntry] = []  # its accelerators: layers there first (as ``NAME/gpu0`` in a plan)
 
 
@@ -61,18 +63,25 @@ def load_devices(path: str) -> tuple[DeviceSpec, list[DeviceSpec]]:
     specs = []
     for e in entries:
         memory = _size(path, e.name, e.memory, e.bandwidth_gbs)
-        if e.hop_ms < 0:
+        if e.hop_ms < 0 or e.layer_ms < 0:
             raise PlanError(f"{path}: '{e.name}' has a negative or zero figure")
         gpus = tuple(
             Pool(g.name, _size(path, e.name, g.memory, g.bandwidth_gbs), g.bandwidth_gbs * 1e9)
             for g in e.gpus
         )
         specs.append(
-            DeviceSpec(PlanKey(e.name), memory, e.bandwidth_gbs * 1e9, e.hop_ms / 1000, accelerators=gpus)
+            DeviceSpec(
+                PlanKey(e.name),
+                memory,
+                e.bandwidth_gbs * 1e9,
+                e.hop_ms / 1000,
+                accelerators=gpus,
+                layer_s=e.layer_ms / 1000,
+            )
         )
     host_index = next((i for i, s in enumerate(specs) if s.name == HOST), 0)
     host = specs.pop(host_index)
-    return DeviceSpec(HOST, host.memory_bytes, host.bytes_per_s, accelerators=host.accelerators), specs
+    return dataclasses.replace(host, name=HOST, hop_s=0.0), specs
 
 
 def _choose_here(

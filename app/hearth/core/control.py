@@ -77,6 +77,9 @@ class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
     backends: list[str]
     gpu_percent: float | None = None
     bytes_per_s: float = 0.0  # decode speed from this device's probe; 0: not measured yet
+    layer_s: float = (
+        0.0  # what each layer costs there beyond its weights (``core.speed``); 0 from older versions
+    )
     os: str = ""  # platform.system(): what a device added by address, unseen by mDNS, runs
     compute: list[ComputeDevice] = []  # its accelerators and its CPU; empty from older versions
     # While it donates: each device its workers serve, in their order (GPUs, then the CPU), with the

@@ -1,8 +1,9 @@
 """Choosing the plan that answers fastest, exactly, under every device's memory.
 
 Cost model, per generated token: every pool reads the weights of its layers (decode is bound by memory
-bandwidth, so time = bytes / the pool's measured bytes per second), every remote device costs one hop
-(a network round trip plus the activations), and the host also runs the output head. A device is one
+bandwidth, so time = bytes / the pool's measured bytes per second) and pays a fixed cost for each of
+them (``core.speed``), every remote device costs one hop (a network round trip plus the activations),
+and the host also runs the output head and pays what a token costs it beyond its layers. A device is one
 or more pools: its accelerators (a GPU's VRAM, or Apple Silicon's unified memory, counted once) and
 its CPU with the RAM. Within a remote device a range runs through its accelerators first, then its
 CPU, with no hop between them; the host keeps the first range on its CPU (llama.cpp keeps the first
@@ -48,6 +49,7 @@ class Pool:
     name: str  # as the device calls it: "NVIDIA GeForce RTX 3060"
     memory_bytes: int  # what this plan may use there (free VRAM less headroom, or the donor's cap)
     bytes_per_s: float  # weights read per second while decoding there
+    layer_s: float = 0.0  # what each layer costs there beyond its weights
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class DeviceSpec:
     repack: RepackRules = NO_REPACK
     # Its GPUs, in the order llama.cpp lists them; plan keys ``pool_key(name, i)``.
     accelerators: tuple[Pool, ...] = ()
+    layer_s: float = 0.0  # what each layer costs its CPU beyond its weights, from the probe
+    token_s: float = 0.0  # the host's: what each token costs beyond its layers, from the probe
 
 
 class Role(Enum):
@@ -80,20 +84,31 @@ class _Stage:
     bytes_per_s: float
     role: Role = Role.PLAIN
     required: bool = False
+    layer_s: float = 0.0
+
+    def seconds(self, model: CostModel, start: int, end: int) -> float:
+        """What layers ``[start, end)`` cost a token here."""
+        return model.reads(start, end) / self.bytes_per_s + (end - start) * self.layer_s
+
+    def upto(self, model: CostModel, j: int) -> float:
+        """What layers ``[0, j)`` would cost here: a range's cost is the difference of two."""
+        return model.prefix[j] / self.bytes_per_s + j * self.layer_s
 
 
 def _stages(dev: DeviceSpec, host_head_on_gpu: bool = False) -> list[_Stage]:
     """The pools a device's range runs through, in order."""
     gpus = [
-        _Stage(pool_key(dev.name, i), p.memory_bytes, p.bytes_per_s) for i, p in enumerate(dev.accelerators)
+        _Stage(pool_key(dev.name, i), p.memory_bytes, p.bytes_per_s, layer_s=p.layer_s)
+        for i, p in enumerate(dev.accelerators)
     ]
+    cpu = _Stage(dev.name, dev.memory_bytes, dev.bytes_per_s, layer_s=dev.layer_s)
     if dev.name != HOST:
-        return [*gpus, _Stage(dev.name, dev.memory_bytes, dev.bytes_per_s)]
+        return [*gpus, cpu]
     # The head is on the first accelerator exactly when that holds layers (the engine's rule too).
     if not host_head_on_gpu or not gpus:
-        return [_Stage(HOST, dev.memory_bytes, dev.bytes_per_s, Role.HOST), *gpus[1:]]
+        return [dataclasses.replace(cpu, role=Role.HOST), *gpus[1:]]
     first = dataclasses.replace(gpus[0], role=Role.HEAD, required=True)
-    return [_Stage(HOST, dev.memory_bytes, dev.bytes_per_s, Role.HOST_NO_HEAD), first, *gpus[1:]]
+    return [dataclasses.replace(cpu, role=Role.HOST_NO_HEAD), first, *gpus[1:]]
 
 
 @dataclass(frozen=True)
@@ -211,16 +226,18 @@ class CostModel:
         return self.prefix[end] - self.prefix[start]
 
     def head_seconds(self, host: DeviceSpec, on_gpu: bool) -> float:
+        """The head's share of a token, with what a token costs the host beyond its layers."""
         rate = host.accelerators[0].bytes_per_s if on_gpu else host.bytes_per_s
-        return self._head / rate
+        return self._head / rate + host.token_s
 
     def seconds(self, dev: DeviceSpec, start: int, end: int, host: bool) -> float:
         """A CPU range's share of a token (the host's with the head; another device's with its hop)."""
+        layers = self.reads(start, end) / dev.bytes_per_s + (end - start) * dev.layer_s
         if host:
-            return (self.reads(start, end) + self._head) / dev.bytes_per_s
+            return layers + self.head_seconds(dev, False)
         if end == start:
             return 0.0
-        return self.reads(start, end) / dev.bytes_per_s + dev.hop_s
+        return layers + dev.hop_s
 
 
 _INF = float("inf")
@@ -240,14 +257,13 @@ def _walk(model: CostModel, stages: list[_Stage], entry: list[float]) -> tuple[l
             for j in range(L + 1):
                 if cur[j] < _INF and (not fixed or model.fits(st, j, j, st.role)):
                     new[j], back[j] = cur[j], j
-        rate = st.bytes_per_s
-        # Window minimum of cur[k] - prefix[k]/rate over the feasible starts k of a range ending at j.
+        # Window minimum of cur[k] - upto(k) over the feasible starts k of a range ending at j.
         window: deque[int] = deque()
         k_min = k_next = 0
         for j in range(1, L + 1):
             while k_next < j:
-                value = cur[k_next] - model.prefix[k_next] / rate
-                while window and cur[window[-1]] - model.prefix[window[-1]] / rate >= value:
+                value = cur[k_next] - st.upto(model, k_next)
+                while window and cur[window[-1]] - st.upto(model, window[-1]) >= value:
                     window.pop()
                 window.append(k_next)
                 k_next += 1
@@ -258,7 +274,7 @@ def _walk(model: CostModel, stages: list[_Stage], entry: list[float]) -> tuple[l
             if not window or k_min >= j or cur[window[0]] == _INF:
                 continue
             k = window[0]
-            cost = cur[k] + model.reads(k, j) / rate
+            cost = cur[k] + st.seconds(model, k, j)
             if cost < new[j]:
                 new[j], back[j] = cost, k
         backs.append(back)
@@ -301,7 +317,10 @@ def _roles(
     out = {st.key: (st, host) for st in _stages(host, head_on_gpu)}
     if host.accelerators and not head_on_gpu:  # named with no layers: it holds nothing
         first = host.accelerators[0]
-        out[pool_key(HOST, 0)] = (_Stage(pool_key(HOST, 0), first.memory_bytes, first.bytes_per_s), host)
+        out[pool_key(HOST, 0)] = (
+            _Stage(pool_key(HOST, 0), first.memory_bytes, first.bytes_per_s, layer_s=first.layer_s),
+            host,
+        )
     for dev in remotes:
         out.update({st.key: (st, dev) for st in _stages(dev)})
     return out
@@ -318,7 +337,7 @@ def _placements(
     previous: PlanKey | None = None
     for a in plan.assignments:
         st, dev = pools[a.device]
-        seconds = model.reads(a.start, a.end) / st.bytes_per_s
+        seconds = st.seconds(model, a.start, a.end)
         owner = device_of(a.device)
         if a.count and owner != HOST and owner != previous:
             seconds += dev.hop_s  # one hop into each device, none between its pools

@@ -9,6 +9,7 @@ from functools import cache
 import psutil
 
 from hearth.core.control import ComputeDevice, Telemetry
+from hearth.core.speed import Speed
 from hearth.store.settings import Donation
 
 
@@ -26,7 +27,7 @@ def hardware() -> tuple[str, list[str]]:
     return accelerator, sorted({d.name.rstrip("0123456789") or d.name for d in devs})
 
 
-def sample(donated_bytes: int = 0, bytes_per_s: float = 0.0, donation: Donation | None = None) -> Telemetry:
+def sample(donated_bytes: int = 0, speed: Speed | None = None, donation: Donation | None = None) -> Telemetry:
     """This device now; with ``donation`` (while it donates ``donated_bytes``) the devices its
     workers serve, each capped to what it lends."""
     mem = psutil.virtual_memory()
@@ -41,7 +42,8 @@ def sample(donated_bytes: int = 0, bytes_per_s: float = 0.0, donation: Donation 
         cpu_percent=float(psutil.cpu_percent(interval=None)),
         accelerator=accelerator,
         backends=backends,
-        bytes_per_s=bytes_per_s,
+        bytes_per_s=speed.bytes_per_s if speed else 0.0,
+        layer_s=speed.layer_s if speed else 0.0,
         os=platform.system(),
         compute=compute,
         served=served_devices(compute, donation, donated_bytes) if donation and donated_bytes else [],

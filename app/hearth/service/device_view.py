@@ -14,6 +14,7 @@ import msgspec
 from hearth.core.control import ComputeDevice, Offer
 from hearth.core.control import Telemetry as Sample
 from hearth.core.device_id import DeviceId, short_id
+from hearth.core.speed import Speed
 from hearth.mesh.discovery import Neighbour
 from hearth.mesh.identity import Identity
 from hearth.mesh.peers import Peers
@@ -39,6 +40,8 @@ class DeviceView(msgspec.Struct, frozen=True, kw_only=True):
     answers: Offer | None = None  # the model it answers other devices' apps with, while it allows it
     latency_ms: float | None = None
     bytes_per_s: float = 0.0  # decode speed from the device's probe; 0 when not reported
+    layer_ms: float = 0.0  # what each layer costs there beyond its weights (``core.speed``)
+    token_ms: float = 0.0  # this device only: what each token costs beyond its layers
     rpc_step_ms: float | None = None  # this device only: what a remote device adds per token
     telemetry_count: int = 0
     telemetry_age_s: float | None = None
@@ -46,7 +49,7 @@ class DeviceView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def this_device(
-    identity: Identity, address: str, sample: Sample, bytes_per_s: float, rpc_step_s: float | None
+    identity: Identity, address: str, sample: Sample, speed: Speed | None, rpc_step_s: float | None
 ) -> DeviceView:
     return DeviceView(
         device_id=identity.device_id,
@@ -65,7 +68,9 @@ def this_device(
         served=sample.served,
         answers=sample.answers,
         latency_ms=0.0,
-        bytes_per_s=bytes_per_s,
+        bytes_per_s=speed.bytes_per_s if speed else 0.0,
+        layer_ms=speed.layer_s * 1000 if speed else 0.0,
+        token_ms=speed.token_s * 1000 if speed else 0.0,
         rpc_step_ms=None if rpc_step_s is None else rpc_step_s * 1000,
     )
 
@@ -102,6 +107,7 @@ def other_devices(trust: TrustStore, peers: Peers, seen: dict[str, Neighbour]) -
                 answers=t.answers if t else None,
                 latency_ms=chan.latency_ms if chan else None,
                 bytes_per_s=t.bytes_per_s if t else 0.0,
+                layer_ms=t.layer_s * 1000 if t else 0.0,
                 telemetry_count=chan.telemetry_count if chan else 0,
                 telemetry_age_s=now - t.time if t else None,
                 error=peers.last_error.get(dev_id, "") if paired and not chan else "",

@@ -24,6 +24,7 @@ from hearth.core.device_id import device_id as id_of
 from hearth.core.device_id import matches
 from hearth.core.pairing import DeviceInfo, PairingError
 from hearth.core.plan import HOST
+from hearth.core.speed import Speed
 from hearth.engine import rpc_worker
 from hearth.mesh import channel as channels
 from hearth.mesh import telemetry, tls
@@ -118,7 +119,7 @@ class Node:
         self._background: set[asyncio.Task[None]] = set()
         self.pending_codes: list[CodeShown] = []
         self.last_sample: control.Telemetry | None = None
-        self.speed = 0.0  # decode bytes per second from the probe; 0 until measured
+        self.speed: Speed | None = None  # from the probe; None until measured
         self.rpc_step: float | None = None  # seconds a remote device adds to a token here, beyond the network
         self.listeners: list[Callable[[Event], None]] = []
         self._servers: list[Server] = []

@@ -163,7 +163,16 @@ def planning_devices(
                     left -= pool.memory_bytes
                 pools.append(pool)
             usable = left
-            spec = DeviceSpec(HOST, usable, speed, 0.0, repack=host_repack(), accelerators=tuple(pools))
+            spec = DeviceSpec(
+                HOST,
+                usable,
+                speed,
+                0.0,
+                repack=host_repack(),
+                accelerators=tuple(pools),
+                layer_s=row.layer_ms / 1000,
+                token_s=row.token_ms / 1000,
+            )
         else:
             hop = (row.latency_ms or 0.0) / 1000 + step
             if gpus:
@@ -177,7 +186,7 @@ def planning_devices(
                 spec = DeviceSpec(key, usable, vram.bytes_per_s, hop)
             else:
                 usable = min(donated, spare)
-                spec = DeviceSpec(key, usable, speed, hop)
+                spec = DeviceSpec(key, usable, speed, hop, layer_s=row.layer_ms / 1000)
         gpus_used = tuple(compute) if key == HOST else tuple(compute[:1])
         out.append(
             PlanningDevice(key, row.name, row.memory_total, free, usable, spec, row.accelerator, gpus_used)

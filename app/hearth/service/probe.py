@@ -1,13 +1,15 @@
 """How fast this device decodes, and what a remote device costs it: short runs of llama.cpp on
 synthetic models, cached per build.
 
-Decoding reads every weight of a device's layers once per token, so the planner's unit of speed is
-weight bytes per second. The probe model is about 90 MB of Q8_0 layers (more than a CPU cache holds)
-with a tiny vocabulary, so its time per token is the layers' time. It runs in an engine subprocess like
-any model, with the thread count the device would use, and the answer is kept per llama.cpp build and
-thread count: a different build or cap measures again. One probe can catch the machine busy with
-something else, so the last few are kept, the planner takes their median, and a probe more than a day
-old is taken again when the node starts.
+Decoding reads every weight of a device's layers once per token, so the planner's main unit of speed is
+weight bytes per second; each layer and each token also cost a little whatever the weights
+(``core.speed``). The probe models are Q8_0 layers with a tiny vocabulary, so a token's time is the
+layers' time: eight 1024-wide layers (about 90 MB, more than a CPU cache holds), two 2048-wide layers of
+the same bytes, and two 1024-wide ones; their differences tell the three costs apart. They run in an
+engine subprocess like any model, with the thread count the device would use, and the answer is kept
+per llama.cpp build and thread count: a different build or cap measures again. One probe can catch the
+machine busy with something else, so the last few are kept, the planner takes their medians, and a probe
+more than a day old is taken again when the node starts.
 
 A remote device costs each token more than the network's round trip: llama.cpp's RPC commands, and a
 process woken on each side. That step is measured on loopback, on the tiny model (whose compute is
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import statistics
@@ -29,6 +32,7 @@ from gguf import GGMLQuantizationType as QT
 
 from hearth.core.plan import HOST, Assignment, Plan, PlanKey
 from hearth.core.profile import read_profile
+from hearth.core.speed import Speed, Timing, fit
 from hearth.engine import messages as m
 from hearth.engine import rpc_worker
 from hearth.engine.client import EngineClient
@@ -51,6 +55,10 @@ PROBE = synthetic.SyntheticSpec(
     output_type=QT.Q8_0,
     chat_template=False,
 )
+# Same bytes as PROBE in a quarter of the layers, and a quarter of PROBE's layers: what a layer costs
+# beyond its weights, and what a token costs beyond its layers.
+PROBE_WIDE = dataclasses.replace(PROBE, name="probe-wide", n_layer=2, n_embd=2048, n_ff=5632)
+PROBE_SHORT = dataclasses.replace(PROBE, name="probe-short", n_layer=2)
 TOKENS = 24
 ROUNDS = 3
 SAMPLES = 5  # probes kept per build and thread count
@@ -79,19 +87,24 @@ def _read(key: str, field: str) -> float | None:
         return None
 
 
-def cached(build: str, threads: int) -> float | None:
-    """The measured bytes per second for this build and thread count, if measured before."""
-    return _read(_key(build, threads), "bytes_per_s")
-
-
-def _samples(key: str) -> tuple[list[float], float]:
-    """The probes kept for ``key`` and when the newest was taken (0 when none)."""
+def _samples(key: str) -> tuple[list[Speed], float]:
+    """The probes kept for ``key`` and when the newest was taken (0 when none). Probes from before
+    the per-layer and per-token costs were measured are not comparable, and are not kept."""
     try:
         entry = json.loads(_cache_file().read_text(encoding="utf-8")).get(key) or {}
-        samples = [float(v) for v in entry.get("samples", [entry["bytes_per_s"]])]
+        rows = zip(entry["samples"], entry["layer_samples"], entry["token_samples"], strict=True)
+        samples = [Speed(float(b), float(layer), float(token)) for b, layer, token in rows]
         return samples[-SAMPLES:], float(entry.get("measured_at", 0))
     except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError):
         return [], 0.0
+
+
+def _typical(samples: list[Speed]) -> Speed:
+    return Speed(
+        statistics.median(s.bytes_per_s for s in samples),
+        statistics.median(s.layer_s for s in samples),
+        statistics.median(s.token_s for s in samples),
+    )
 
 
 def _remember(key: str, field: str, value: float, **more: Any) -> None:
@@ -105,43 +118,62 @@ def _remember(key: str, field: str, value: float, **more: Any) -> None:
     json_state.write(_cache_file(), data)
 
 
-async def measure(build: str, threads: int | None = None, engine: EngineClient | None = None) -> float:
-    """Decode weight bytes per second of this device through llama.cpp: the median of the last few
-    probes for this build and thread count, probing again when there are none or the newest is stale."""
+async def measure(build: str, threads: int | None = None, engine: EngineClient | None = None) -> Speed:
+    """This device's decode speed through llama.cpp: the medians of the last few probes for this build
+    and thread count, probing again when there are none or the newest is stale."""
     key = _key(build, threads or 0)
     samples, measured_at = _samples(key)
     if samples and time.time() - measured_at < STALE_S:
-        return statistics.median(samples)
+        return _typical(samples)
     own = engine is None
     client = engine or EngineClient(log_path=paths.logs_dir() / "probe.log")
     try:
-        speed = await weights_per_s(client, threads)
+        speed = await probe_speed(client, threads)
     finally:
         if own:
             await client.close()
     samples = [*samples, speed][-SAMPLES:]
-    typical = statistics.median(samples)
-    _remember(key, "bytes_per_s", typical, samples=samples)
+    typical = _typical(samples)
+    _remember(
+        key,
+        "bytes_per_s",
+        typical.bytes_per_s,
+        layer_s=typical.layer_s,
+        token_s=typical.token_s,
+        samples=[s.bytes_per_s for s in samples],
+        layer_samples=[s.layer_s for s in samples],
+        token_samples=[s.token_s for s in samples],
+    )
     log.info(
-        "speed probe: %.1f GB/s of weights with %s threads (median of %d probes: %.1f GB/s)",
-        speed / 1e9,
+        "speed probe: %.1f GB/s of weights, %.2f ms a layer, %.2f ms a token with %s threads "
+        "(medians of %d probes: %.1f GB/s, %.2f ms, %.2f ms)",
+        speed.bytes_per_s / 1e9,
+        speed.layer_s * 1000,
+        speed.token_s * 1000,
         threads or "all",
         len(samples),
-        typical / 1e9,
+        typical.bytes_per_s / 1e9,
+        typical.layer_s * 1000,
+        typical.token_s * 1000,
     )
     return typical
 
 
-async def weights_per_s(client: EngineClient, threads: int | None = None) -> float:
-    """Load the probe model in ``client`` and decode: weight bytes read per second. A warm-up run, then the
-    median of a few short runs: one run of a fraction of a second is at the mercy of whatever else the
-    machine does at that moment."""
-    model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), PROBE)
-    layer_bytes = sum(read_profile(str(model)).layer_bytes)
+async def probe_speed(client: EngineClient, threads: int | None = None) -> Speed:
+    """Time a token of each probe model in ``client``, and fit this device's speed to them."""
+    return fit([await _time_token(client, spec, threads) for spec in (PROBE, PROBE_WIDE, PROBE_SHORT)])
+
+
+async def _time_token(client: EngineClient, spec: synthetic.SyntheticSpec, threads: int | None) -> Timing:
+    """Load a probe model and decode: a warm-up run, then the median of a few short runs (one run of
+    a fraction of a second is at the mercy of whatever else the machine does at that moment)."""
+    model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), spec)
+    profile = read_profile(str(model))
+    read = sum(profile.layer_bytes) + (profile.output_bytes or profile.token_embd_bytes)
     await client.load(m.LoadModel(str(model), n_ctx=256, n_threads=threads, use_mmap=True))
     await _decode_rate(client, 4)
     rates = [await _decode_rate(client, TOKENS) for _ in range(ROUNDS)]
-    return layer_bytes * statistics.median(rates)
+    return Timing(profile.block_count, read, 1 / statistics.median(rates))
 
 
 async def _decode_rate(client: EngineClient, tokens: int) -> float:
