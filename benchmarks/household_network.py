@@ -1,7 +1,7 @@
 """Pooled answers over a simulated home network: Hearth vs raw llama.cpp RPC vs the host alone.
 
     sudo -E uv run python -m benchmarks.household_network [--profiles 1gbe,wifi,bad-wifi] [--rounds 3]
-                                                      [--tokens 48] [--model FILE] [--plan PLAN]
+                                                      [--tokens 48] [--model FILE | --wide] [--plan PLAN]
 
 Three devices, each in a network namespace of its own (127.0.0.2 the host, .3 and .4 two donors),
 joined by links that behave like a profile (``benchmarks._links``): "1 GbE" (0.3 ms round trip,
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import subprocess
 import tempfile
@@ -37,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks._common import PROMPT, decode, median, medium_model, raw_worker, share_cores
+from benchmarks._common import CACHE, PROMPT, decode, median, medium_model, raw_worker, share_cores
 from benchmarks._links import PROFILES, Echo, Household, Profile, in_namespace, round_trip
 from harness.nodes import NodeProcess, open_local, pair, wait_until
 from hearth.api import local_messages as msg
@@ -46,12 +47,16 @@ from hearth.core.profile import ModelProfile, read_profile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
 from hearth.engine.threads import default_threads
+from hearth.models import synthetic
 
 PREDICTION_TARGET = 0.15
 PREFILL_TARGET = 0.9
 NO_SLOWER = 0.97  # no slower than raw RPC, within what one run's noise allows
 SIDES = ("local", "raw", "hearth")
 LONG_PROMPT = " ".join([PROMPT] * 24)
+# Feed-forward matrices of 11.7 MiB: above the 10 MiB from which llama.cpp's RPC client sends a tensor by
+# its hash first, so a reload finds them in the donors' caches (the medium model's are all below it).
+WIDE = dataclasses.replace(synthetic.MEDIUM, name="wide", n_embd=2048, n_ff=5632, n_ctx=2048)
 
 
 @dataclass
@@ -271,11 +276,12 @@ async def main() -> None:
     parser.add_argument("--ctx", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=default_threads())
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--wide", action="store_true", help="a model with matrices the donors cache")
     parser.add_argument("--plan", default="host:0-3,A:4-7,B:8-11")
     parser.add_argument("--keep", type=Path, default=None, help="keep the nodes' state and logs here")
     args = parser.parse_args()
     share_cores()  # three devices on this one machine, one computing at a time
-    model = args.model or medium_model()
+    model = args.model or (synthetic.ensure_model(CACHE, WIDE) if args.wide else medium_model())
     info = read_profile(str(model))
     profiles = [PROFILES[p] for p in args.profiles.split(",")]
     print(f"model: {model.name}, plan {args.plan}, {args.threads} threads a device, {args.tokens} tokens")
