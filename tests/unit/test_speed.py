@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from hearth.core.plan import HOST, Assignment, Plan, PlanKey
+from hearth.core.planner import DeviceSpec, predict
+from hearth.core.profile import shaped_profile
 from hearth.core.speed import Speed, Timing, fit
+from hearth.core.units import MIB
 
 _SHAPES = ((8, 64e6), (2, 64e6), (2, 16e6))  # the three probes: deep, wide, short
 
@@ -45,3 +49,24 @@ def test_a_per_layer_cost_prices_deep_models_above_their_bytes() -> None:
     speed = Speed(bytes_per_s=20e9, layer_s=1e-3)
     assert speed.seconds(32, 20e6) == pytest.approx(0.032 + 0.001)
     assert speed.seconds(32, 20e6) > Speed(20e9).seconds(32, 20e6)
+
+
+def test_the_planner_charges_each_layer_and_token_its_fixed_cost() -> None:
+    profile = shaped_profile(
+        [10 * MIB] * 8,
+        embedding_length=512,
+        feed_forward_length=1024,
+        head_count=8,
+        head_count_kv=8,
+        vocab_size=1000,
+        head_bytes=4 * MIB,
+        name="small",
+    )
+    split = Plan(8, (Assignment(HOST, 0, 4), Assignment(PlanKey("beta"), 4, 8)))
+    plain_host = DeviceSpec(HOST, 1 << 40, 20e9)
+    plain_beta = DeviceSpec(PlanKey("beta"), 1 << 40, 20e9, 0.001)
+    base = predict(profile, plain_host, [plain_beta], split, 4096).seconds_per_token
+    host = DeviceSpec(HOST, 1 << 40, 20e9, layer_s=0.5e-3, token_s=0.2e-3)
+    beta = DeviceSpec(PlanKey("beta"), 1 << 40, 20e9, 0.001, layer_s=1e-3)
+    priced = predict(profile, host, [beta], split, 4096).seconds_per_token
+    assert priced - base == pytest.approx(4 * 0.5e-3 + 0.2e-3 + 4 * 1e-3, rel=1e-6)
