@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hearth.core.plan import HOST, Assignment, Plan, PlanKey
+from hearth.core.plan import HOST, PlanKey
 from hearth.core.planner import DeviceSpec, predict
-from hearth.core.profile import shaped_profile
 from hearth.core.speed import Speed, Timing, fit
-from hearth.core.units import MIB
+from tests.unit.test_answers_at_once import N_CTX, PROFILE, SPLIT
 
 _SHAPES = ((8, 64e6), (2, 64e6), (2, 16e6))  # the three probes: deep, wide, short
 
@@ -52,21 +51,10 @@ def test_a_per_layer_cost_prices_deep_models_above_their_bytes() -> None:
 
 
 def test_the_planner_charges_each_layer_and_token_its_fixed_cost() -> None:
-    profile = shaped_profile(
-        [10 * MIB] * 8,
-        embedding_length=512,
-        feed_forward_length=1024,
-        head_count=8,
-        head_count_kv=8,
-        vocab_size=1000,
-        head_bytes=4 * MIB,
-        name="small",
-    )
-    split = Plan(8, (Assignment(HOST, 0, 4), Assignment(PlanKey("beta"), 4, 8)))
     plain_host = DeviceSpec(HOST, 1 << 40, 20e9)
     plain_beta = DeviceSpec(PlanKey("beta"), 1 << 40, 20e9, 0.001)
-    base = predict(profile, plain_host, [plain_beta], split, 4096).seconds_per_token
+    base = predict(PROFILE, plain_host, [plain_beta], SPLIT, N_CTX).seconds_per_token
     host = DeviceSpec(HOST, 1 << 40, 20e9, layer_s=0.5e-3, token_s=0.2e-3)
     beta = DeviceSpec(PlanKey("beta"), 1 << 40, 20e9, 0.001, layer_s=1e-3)
-    priced = predict(profile, host, [beta], split, 4096).seconds_per_token
+    priced = predict(PROFILE, host, [beta], SPLIT, N_CTX).seconds_per_token
     assert priced - base == pytest.approx(4 * 0.5e-3 + 0.2e-3 + 4 * 1e-3, rel=1e-6)
