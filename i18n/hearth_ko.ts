@@ -47,229 +47,229 @@
         <translation>대화</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>무엇이든 물어보세요… (Ctrl+Enter로 보내기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="173"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="174"/>
         <source>Message</source>
         <translation>메시지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="590"/>
         <source>Send</source>
         <translation>보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="180"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="181"/>
         <source>Regenerate</source>
         <translation>다시 생성</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="182"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="183"/>
         <source>Edit question</source>
         <translation>질문 수정</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="183"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>마지막 질문과 그 답변을 되돌려 질문을 고칠 수 있게 합니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="185"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="186"/>
         <source>Copy answer</source>
         <translation>답변 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="191"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="192"/>
         <source>context %p%</source>
         <translation>컨텍스트 %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="192"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="193"/>
         <source>Context used</source>
         <translation>사용한 컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="197"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="198"/>
         <source>Temperature</source>
         <translation>온도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="198"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="199"/>
         <source>Max tokens</source>
         <translation>최대 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="353"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="354"/>
         <source>Rename…</source>
         <translation>이름 바꾸기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="354"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="355"/>
         <source>Export as Markdown…</source>
         <translation>Markdown으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="355"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="356"/>
         <source>Export as JSON…</source>
         <translation>JSON으로 내보내기…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="357"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="358"/>
         <source>Delete</source>
         <translation>삭제</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
         <source>Rename</source>
         <translation>이름 바꾸기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
         <source>Title</source>
         <translation>제목</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="385"/>
         <source>Export conversation</source>
         <translation>대화 내보내기</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="391"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="392"/>
         <source>Exported to %1</source>
         <translation>%1(으)로 내보냈습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="432"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="433"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>불러온 모델이 없습니다. 플래너 페이지에서 고르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="541"/>
         <source>%1 tokens/s · first token %2 ms · %3</source>
         <translation>%1 토큰/초 · 첫 토큰 %2ms · %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="401"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="402"/>
         <source>%1 on %2</source>
         <translation>%2에서 실행 중인 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="406"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="407"/>
         <source>continues text; not tuned for chat</source>
         <translation>텍스트를 이어 씁니다; 대화용으로 조정되지 않음</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="419"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="420"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 기기가 빠져서 모델이 멈췄습니다. 플래너가 남은 기기로 새 계획을 제안합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="424"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="425"/>
         <source>Planning again did not work: %1</source>
         <translation>다시 계획하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="427"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="428"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>새로 들어온 기기를 쓰면 이 모델이 더 빨라집니다: 초당 %2 대신 %1 토큰.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="495"/>
         <source>Copy code block</source>
         <translation>코드 블록 복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="537"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="538"/>
         <source>%1 % of guesses kept</source>
         <translation>추측 %1 % 적중</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="547"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="548"/>
         <source>Stopped</source>
         <translation>중지됨</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="566"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="567"/>
         <source>Waiting for a place: the model gives %n answers at once, all taken.</source>
         <translation>
             <numerusform>자리를 기다리는 중: 모델이 한 번에 %n개의 답변을 하며, 모두 사용 중입니다.</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="572"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
         <source>Answering another app…</source>
         <translation>다른 앱에 답하는 중…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="574"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="575"/>
         <source>%n answers running</source>
         <translation>
             <numerusform>답변 %n개 진행 중</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="579"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>%n개 더 대기 중</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="590"/>
         <source>Stop</source>
         <translation>중지</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="597"/>
         <source>You</source>
         <translation>나</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="597"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="597"/>
         <source>System</source>
         <translation>시스템</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="603"/>
         <source>Copy</source>
         <translation>복사</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="603"/>
         <source>code</source>
         <translation>코드</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="624"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="625"/>
         <source>stopped</source>
         <translation>중지됨</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="626"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="627"/>
         <source>failed: %1</source>
         <translation>실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="628"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="629"/>
         <source>failed</source>
         <translation>실패</translation>
     </message>
@@ -327,52 +327,52 @@
         <translation>일시 중지됨: 같은 명령을 다시 실행하면 이어서 받습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="173"/>
+        <location filename="../app/hearth/cli/node.py" line="176"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1에 6자리 코드가 표시됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="184"/>
+        <location filename="../app/hearth/cli/node.py" line="187"/>
         <source>pairing failed: %1</source>
         <translation>페어링 실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="186"/>
+        <location filename="../app/hearth/cli/node.py" line="189"/>
         <source>paired with %1</source>
         <translation>%1과(와) 페어링했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="192"/>
+        <location filename="../app/hearth/cli/node.py" line="195"/>
         <source>Code: </source>
         <translation>코드: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="195"/>
+        <location filename="../app/hearth/cli/node.py" line="198"/>
         <source>no code was entered</source>
         <translation>코드를 입력하지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="212"/>
+        <location filename="../app/hearth/cli/node.py" line="215"/>
         <source>forgot %1</source>
         <translation>%1을(를) 지웠습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="221"/>
+        <location filename="../app/hearth/cli/node.py" line="224"/>
         <source>added %1 at %2</source>
         <translation>%1을(를) %2 주소로 추가했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="222"/>
+        <location filename="../app/hearth/cli/node.py" line="225"/>
         <source>pair with: %1</source>
         <translation>페어링하려면: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="120"/>
+        <location filename="../app/hearth/cli/plan.py" line="129"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>계획 %1  ·  예상 초당 %2 토큰  ·  컨텍스트 %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="136"/>
+        <location filename="../app/hearth/cli/plan.py" line="145"/>
         <source>Compute buffers as llama.cpp sizes them for this plan.</source>
         <translation>계산 버퍼는 llama.cpp가 이 계획에 대해 계산한 크기입니다.</translation>
     </message>
@@ -439,7 +439,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="138"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="146"/>
         <source>Used</source>
         <translation>사용 중</translation>
     </message>
@@ -509,12 +509,22 @@
         <translation>(%2자리 중 %1자리 사용 중)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="135"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="117"/>
+        <source>idle · would load %1 for paired devices&apos; apps</source>
+        <translation>유휴 · 페어링된 기기의 앱을 위해 %1을(를) 로드함</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="119"/>
+        <source>idle · would load %1 for your apps</source>
+        <translation>유휴 · 내 앱을 위해 %1을(를) 로드함</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="143"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · RAM 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="141"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="149"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · GPU 메모리: %2 사용 · %4 중 %3 여유</translation>
     </message>
@@ -560,42 +570,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="164"/>
         <source>Add by address…</source>
         <translation>주소로 추가…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="161"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>이 집의 기기는 여기에 자동으로 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="204"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="212"/>
         <source>Forget %1?</source>
         <translation>%1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="205"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="213"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1은(는) 더 이상 신뢰되지 않습니다. 다시 페어링하려면 새 코드가 필요합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="227"/>
         <source>Add a device</source>
         <translation>기기 추가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="220"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Hearth가 실행 중인 기기의 주소(호스트:포트)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="233"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="241"/>
         <source>Could not add it: %1</source>
         <translation>추가하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="236"/>
         <source>Found %1</source>
         <translation>%1 찾음</translation>
     </message>
@@ -1466,152 +1476,152 @@
         <translation>취소</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
         <location filename="../app/hearth/ui/planner_page.py" line="125"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="128"/>
         <source>Model</source>
         <translation>모델</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="128"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="126"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="131"/>
         <source>Context</source>
         <translation>컨텍스트</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="127"/>
         <source>Layers of the model</source>
         <translation>모델의 레이어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 기기가 빠졌습니다. 아래 계획은 남은 기기만 씁니다. 계속하려면 불러오기를 누르세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="253"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>새로 들어온 기기를 쓴 더 빠른 계획입니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="308"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>아직 모델이 없습니다. 모델 페이지에서 .gguf 파일을 받거나 가져오세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="314"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="317"/>
         <source>%1 layers</source>
         <translation>레이어 %1개</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="316"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="319"/>
         <source>context %1</source>
         <translation>컨텍스트 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="346"/>
         <source>%1 (this device)</source>
         <translation>%1 (이 기기)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="253"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="256"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 모델은 이 Mac에서만 실행됩니다. 여러 기기에 나눠 돌리려면 이 모델의 GGUF를 쓰세요.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="380"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="383"/>
         <source>predicted %1 tokens/s</source>
         <translation>예상 초당 %1 토큰</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="383"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="386"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>메모리는 llama.cpp 계산 기준</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="386"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="389"/>
         <source>last measured %1 tokens/s</source>
         <translation>최근 측정 %1 토큰/초</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="393"/>
         <source>A device would run out of memory</source>
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="414"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="417"/>
         <source>%1 reads %2/s</source>
         <translation>%1 읽기 %2/초</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="412"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="416"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="419"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 가정한 속도(아직 측정 안 함)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="400"/>
         <source>1 answer at a time at %1 tokens</source>
         <translation>한 번에 답변 1개, %1 토큰</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
         <source>%n answers at once at %1 tokens each</source>
         <translation>
             <numerusform>한 번에 답변 %n개, 각각 %1 토큰</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="421"/>
         <source>%1 ms a token over the network</source>
         <translation>네트워크로 토큰당 %1ms</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="420"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="423"/>
         <source>Predicted from: %1</source>
         <translation>예측 근거: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="437"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · RAM 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
         <source>%1 · GPU memory</source>
         <translation>%1 · GPU 메모리</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
         <source>CPU · RAM</source>
         <translation>CPU · RAM</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="447"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="450"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="236"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="239"/>
         <source>Loading…</source>
         <translation>불러오는 중…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="238"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="241"/>
         <source>Loaded on %1</source>
         <translation>%1에 불러옴</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="240"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="243"/>
         <source>Could not load: %1</source>
         <translation>불러오지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="242"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="245"/>
         <source>Loading cancelled</source>
         <translation>불러오기 취소됨</translation>
     </message>
@@ -1665,66 +1675,66 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="75"/>
-        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them.</source>
-        <translation>여기에 로드된 모델이 그 기기의 것과 같은 파일일 때, 그 순간 비어 있는 자리에만 답합니다. 이 창과 이 기기의 앱은 그 뒤에서 기다리지 않습니다.</translation>
+        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them. With nothing loaded, the same file from this device&apos;s library is loaded for them, when apps may load models (Other apps).</source>
+        <translation>여기에 로드된 모델이 그 기기의 것과 같은 파일일 때, 그 순간 비어 있는 자리에만 답합니다. 이 창과 이 기기의 앱은 그 뒤에서 기다리지 않습니다. 아무것도 로드되지 않았을 때는 앱이 모델을 로드할 수 있으면(다른 앱) 이 기기 라이브러리의 같은 파일을 로드해 답합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
         <source>Theme</source>
         <translation>테마</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="90"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
         <source>Memory cap</source>
         <translation>메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="91"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
         <source>GPU memory cap</source>
         <translation>GPU 메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="94"/>
         <source>Thread cap</source>
         <translation>스레드 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="97"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
         <source>Guess tokens ahead</source>
         <translation>토큰 미리 추측</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
         <source>As many as memory allows</source>
         <translation>메모리가 허용하는 만큼</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="105"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="107"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>모델이 이 창과 다른 앱에 동시에 하는 답변 수: 각 답변은 메모리에 자신의 컨텍스트를 가집니다. 다음 로드부터 적용됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="112"/>
         <source>Answers at once</source>
         <translation>동시 답변 수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="142"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="144"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>격리되지 않음: 이 컴퓨터의 다른 계정이 페어링된 기기를 위해 실행하는 작업 프로세스에 접근할 수 있습니다(%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="162"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="164"/>
         <source>Saved.</source>
         <translation>저장했습니다.</translation>
     </message>

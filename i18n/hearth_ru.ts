@@ -47,163 +47,163 @@
         <translation>Разговор</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>Спросите что-нибудь… (Ctrl+Enter — отправить)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="173"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="174"/>
         <source>Message</source>
         <translation>Сообщение</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="590"/>
         <source>Send</source>
         <translation>Отправить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="180"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="181"/>
         <source>Regenerate</source>
         <translation>Ответить заново</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="182"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="183"/>
         <source>Edit question</source>
         <translation>Изменить вопрос</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="183"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>Вернуть последний вопрос в поле ввода и убрать ответ на него, чтобы изменить вопрос</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="185"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="186"/>
         <source>Copy answer</source>
         <translation>Копировать ответ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="191"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="192"/>
         <source>context %p%</source>
         <translation>контекст %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="192"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="193"/>
         <source>Context used</source>
         <translation>Заполнение контекста</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="197"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="198"/>
         <source>Temperature</source>
         <translation>Температура</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="198"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="199"/>
         <source>Max tokens</source>
         <translation>Макс. токенов</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="353"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="354"/>
         <source>Rename…</source>
         <translation>Переименовать…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="354"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="355"/>
         <source>Export as Markdown…</source>
         <translation>Экспорт в Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="355"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="356"/>
         <source>Export as JSON…</source>
         <translation>Экспорт в JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="357"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="358"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
         <source>Rename</source>
         <translation>Переименовать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
         <source>Title</source>
         <translation>Название</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="385"/>
         <source>Export conversation</source>
         <translation>Экспорт диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="391"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="392"/>
         <source>Exported to %1</source>
         <translation>Экспортировано в %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="432"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="433"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>Модель не загружена: выберите её на странице «Планировщик».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="541"/>
         <source>%1 tokens/s · first token %2 ms · %3</source>
         <translation>%1 токенов/с · первый токен %2 мс · %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="401"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="402"/>
         <source>%1 on %2</source>
         <translation>%1 на %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="406"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="407"/>
         <source>continues text; not tuned for chat</source>
         <translation>продолжает текст; не обучена для диалога</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="419"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="420"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 отключилось, поэтому модель остановлена. Планировщик предлагает план для оставшихся устройств.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="424"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="425"/>
         <source>Planning again did not work: %1</source>
         <translation>Не удалось спланировать заново: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="427"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="428"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>С новыми устройствами модель работала бы быстрее: %1 токенов/с вместо %2.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="495"/>
         <source>Copy code block</source>
         <translation>Копировать блок кода</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="537"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="538"/>
         <source>%1 % of guesses kept</source>
         <translation>угадано %1 %</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="547"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="548"/>
         <source>Stopped</source>
         <translation>Остановлено</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="566"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="567"/>
         <source>Waiting for a place: the model gives %n answers at once, all taken.</source>
         <translation>
             <numerusform>Ожидание места: модель даёт %n ответ одновременно, все заняты.</numerusform>
@@ -212,12 +212,12 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="572"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
         <source>Answering another app…</source>
         <translation>Отвечаю другому приложению…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="574"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="575"/>
         <source>%n answers running</source>
         <translation>
             <numerusform>идёт %n ответ</numerusform>
@@ -226,7 +226,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="579"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>ещё %n ждёт</numerusform>
@@ -235,47 +235,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="590"/>
         <source>Stop</source>
         <translation>Остановить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="597"/>
         <source>You</source>
         <translation>Вы</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="597"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="597"/>
         <source>System</source>
         <translation>Система</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="603"/>
         <source>Copy</source>
         <translation>Копировать</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="603"/>
         <source>code</source>
         <translation>код</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="624"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="625"/>
         <source>stopped</source>
         <translation>остановлено</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="626"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="627"/>
         <source>failed: %1</source>
         <translation>ошибка: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="628"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="629"/>
         <source>failed</source>
         <translation>ошибка</translation>
     </message>
@@ -333,52 +333,52 @@
         <translation>приостановлено: запустите ту же команду ещё раз, чтобы продолжить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="173"/>
+        <location filename="../app/hearth/cli/node.py" line="176"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 показывает 6-значный код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="184"/>
+        <location filename="../app/hearth/cli/node.py" line="187"/>
         <source>pairing failed: %1</source>
         <translation>сопряжение не удалось: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="186"/>
+        <location filename="../app/hearth/cli/node.py" line="189"/>
         <source>paired with %1</source>
         <translation>сопряжено с %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="192"/>
+        <location filename="../app/hearth/cli/node.py" line="195"/>
         <source>Code: </source>
         <translation>Код: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="195"/>
+        <location filename="../app/hearth/cli/node.py" line="198"/>
         <source>no code was entered</source>
         <translation>код не введён</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="212"/>
+        <location filename="../app/hearth/cli/node.py" line="215"/>
         <source>forgot %1</source>
         <translation>забыто: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="221"/>
+        <location filename="../app/hearth/cli/node.py" line="224"/>
         <source>added %1 at %2</source>
         <translation>добавлено: %1 по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="222"/>
+        <location filename="../app/hearth/cli/node.py" line="225"/>
         <source>pair with: %1</source>
         <translation>для сопряжения: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="120"/>
+        <location filename="../app/hearth/cli/plan.py" line="129"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>план %1  ·  прогноз %2 токенов/с  ·  контекст %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="136"/>
+        <location filename="../app/hearth/cli/plan.py" line="145"/>
         <source>Compute buffers as llama.cpp sizes them for this plan.</source>
         <translation>Вычислительные буферы — по расчёту llama.cpp для этого плана.</translation>
     </message>
@@ -445,7 +445,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="138"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="146"/>
         <source>Used</source>
         <translation>Занято</translation>
     </message>
@@ -515,12 +515,22 @@
         <translation>(занято мест: %1 из %2)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="135"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="117"/>
+        <source>idle · would load %1 for paired devices&apos; apps</source>
+        <translation>свободно · загрузит %1 для приложений сопряжённых устройств</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="119"/>
+        <source>idle · would load %1 for your apps</source>
+        <translation>свободно · загрузит %1 для ваших приложений</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="143"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · использует общую ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="141"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="149"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · память GPU: занято %2 · свободно %3 из %4</translation>
     </message>
@@ -566,42 +576,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="164"/>
         <source>Add by address…</source>
         <translation>Добавить по адресу…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="161"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>Устройства этого дома появляются здесь сами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="204"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="212"/>
         <source>Forget %1?</source>
         <translation>Забыть %1?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="205"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="213"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1 больше не будет доверенным; для нового сопряжения понадобится новый код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="227"/>
         <source>Add a device</source>
         <translation>Добавить устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="220"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Адрес (хост:порт) устройства, на котором запущен Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="233"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="241"/>
         <source>Could not add it: %1</source>
         <translation>Не удалось добавить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="236"/>
         <source>Found %1</source>
         <translation>Найдено: %1</translation>
     </message>
@@ -1480,95 +1490,95 @@
         <translation>Отменить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
         <location filename="../app/hearth/ui/planner_page.py" line="125"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="128"/>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="128"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="126"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="131"/>
         <source>Context</source>
         <translation>Контекст</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="127"/>
         <source>Layers of the model</source>
         <translation>Слои модели</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 отключилось. План ниже использует оставшиеся устройства: нажмите «Загрузить», чтобы продолжить.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="253"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>Более быстрый план с новыми устройствами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="308"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>Моделей пока нет: скачайте или импортируйте файл .gguf на странице «Модели».</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="314"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="317"/>
         <source>%1 layers</source>
         <translation>слоёв: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="316"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="319"/>
         <source>context %1</source>
         <translation>контекст %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="346"/>
         <source>%1 (this device)</source>
         <translation>%1 (это устройство)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="253"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="256"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>Модели MLX работают только на этом Mac; чтобы распределить модель по вашим устройствам, используйте её версию GGUF.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="380"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="383"/>
         <source>predicted %1 tokens/s</source>
         <translation>прогноз: %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="383"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="386"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>память — по расчёту llama.cpp</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="386"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="389"/>
         <source>last measured %1 tokens/s</source>
         <translation>последний замер %1 токенов/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="393"/>
         <source>A device would run out of memory</source>
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="414"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="417"/>
         <source>%1 reads %2/s</source>
         <translation>%1 читает %2/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="412"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="416"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="419"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 с предполагаемой скоростью (ещё не измерена)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="400"/>
         <source>1 answer at a time at %1 tokens</source>
         <translation>1 ответ за раз, %1 токенов</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
         <source>%n answers at once at %1 tokens each</source>
         <translation>
             <numerusform>%n ответ одновременно, по %1 токенов на каждый</numerusform>
@@ -1577,57 +1587,57 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="421"/>
         <source>%1 ms a token over the network</source>
         <translation>%1 мс на токен по сети</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="420"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="423"/>
         <source>Predicted from: %1</source>
         <translation>Прогноз исходит из: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="437"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · использует общую ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
         <source>%1 · GPU memory</source>
         <translation>%1 · память GPU</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
         <source>CPU · RAM</source>
         <translation>ЦП · ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="447"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="450"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="236"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="239"/>
         <source>Loading…</source>
         <translation>Загрузка…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="238"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="241"/>
         <source>Loaded on %1</source>
         <translation>Загружено на %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="240"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="243"/>
         <source>Could not load: %1</source>
         <translation>Не удалось загрузить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="242"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="245"/>
         <source>Loading cancelled</source>
         <translation>Загрузка отменена</translation>
     </message>
@@ -1681,66 +1691,66 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="75"/>
-        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them.</source>
-        <translation>Моделью, загруженной здесь, если это тот же файл, что у них, и только на свободное в этот момент место: это окно и приложения этого устройства никогда не ждут за ними.</translation>
+        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them. With nothing loaded, the same file from this device&apos;s library is loaded for them, when apps may load models (Other apps).</source>
+        <translation>Моделью, загруженной здесь, если это тот же файл, что у них, и только на свободное в этот момент место: это окно и приложения этого устройства никогда не ждут за ними. Если ничего не загружено, для них загружается тот же файл из библиотеки этого устройства, если приложениям разрешено загружать модели (Другие приложения).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
         <source>Theme</source>
         <translation>Тема</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="90"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
         <source>Memory cap</source>
         <translation>Предел памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="91"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
         <source>GPU memory cap</source>
         <translation>Предел памяти GPU</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="94"/>
         <source>Thread cap</source>
         <translation>Предел потоков</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="97"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
         <source>Guess tokens ahead</source>
         <translation>Угадывать токены заранее</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
         <source>As many as memory allows</source>
         <translation>Сколько позволяет память</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="105"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="107"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>Сколько ответов модель даёт одновременно этому окну и другим приложениям: каждый держит в памяти свой контекст. Действует со следующей загрузки.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="112"/>
         <source>Answers at once</source>
         <translation>Ответов одновременно</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="142"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="144"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>Без изоляции: другие учётные записи на этом компьютере могут обращаться к рабочим процессам, которые он запускает для сопряжённых устройств (%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="162"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="164"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>

@@ -47,229 +47,229 @@
         <translation>对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="171"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="172"/>
         <source>Ask something… (Ctrl+Enter sends)</source>
         <translation>问点什么…（Ctrl+Enter 发送）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="173"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="174"/>
         <source>Message</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="178"/>
-        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="179"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="590"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="180"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="181"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="182"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="183"/>
         <source>Edit question</source>
         <translation>编辑问题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="183"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="184"/>
         <source>Take back the last question and its answer to change it</source>
         <translation>撤回最后一个问题及其回答，以便修改后重新发送</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="185"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="186"/>
         <source>Copy answer</source>
         <translation>复制回答</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="191"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="192"/>
         <source>context %p%</source>
         <translation>上下文 %p%</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="192"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="193"/>
         <source>Context used</source>
         <translation>已用上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="197"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="198"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="198"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="199"/>
         <source>Max tokens</source>
         <translation>最大词元数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="353"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="354"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="354"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="355"/>
         <source>Export as Markdown…</source>
         <translation>导出为 Markdown…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="355"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="356"/>
         <source>Export as JSON…</source>
         <translation>导出为 JSON…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="357"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="358"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
         <source>Rename</source>
         <translation>重命名</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="362"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="363"/>
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="383"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="384"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="385"/>
         <source>Export conversation</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="391"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="392"/>
         <source>Exported to %1</source>
         <translation>已导出到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="432"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="433"/>
         <source>No model loaded: choose one on the Planner page.</source>
         <translation>尚未加载模型：请在“规划”页面选择一个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="540"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="541"/>
         <source>%1 tokens/s · first token %2 ms · %3</source>
         <translation>%1 词元/秒 · 首个词元 %2 毫秒 · %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="401"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="402"/>
         <source>%1 on %2</source>
         <translation>%1，运行于 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="406"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="407"/>
         <source>continues text; not tuned for chat</source>
         <translation>续写文本；未针对对话调优</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="419"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="420"/>
         <source>%1 left, so the model stopped. The Planner proposes a plan over the devices left.</source>
         <translation>%1 已离开，模型因此停止。规划器为剩下的设备给出了新方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="424"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="425"/>
         <source>Planning again did not work: %1</source>
         <translation>重新规划失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="427"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="428"/>
         <source>Devices that joined would make this model faster: %1 tokens/s instead of %2.</source>
         <translation>新加入的设备可让此模型更快：每秒 %1 个词元，而不是 %2 个。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="494"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="495"/>
         <source>Copy code block</source>
         <translation>复制代码块</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="537"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="538"/>
         <source>%1 % of guesses kept</source>
         <translation>猜中 %1 %</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="547"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="548"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="566"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="567"/>
         <source>Waiting for a place: the model gives %n answers at once, all taken.</source>
         <translation>
             <numerusform>等待空位：模型同时给出 %n 个回答，均已占用。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="572"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="573"/>
         <source>Answering another app…</source>
         <translation>正在回答另一个应用…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="574"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="575"/>
         <source>%n answers running</source>
         <translation>
             <numerusform>%n 个回答进行中</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/chat_page.py" line="578"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="579"/>
         <source>%n more waiting</source>
         <translation>
             <numerusform>还有 %n 个在等待</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="589"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="590"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="597"/>
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="597"/>
         <source>Hearth</source>
         <translation>Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="596"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="597"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="603"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="602"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="603"/>
         <source>code</source>
         <translation>代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="624"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="625"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="626"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="627"/>
         <source>failed: %1</source>
         <translation>失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/chat_page.py" line="628"/>
+        <location filename="../app/hearth/ui/chat_page.py" line="629"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -327,52 +327,52 @@
         <translation>已暂停：再次运行同一命令即可继续</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="173"/>
+        <location filename="../app/hearth/cli/node.py" line="176"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 上显示了一个 6 位数字的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="184"/>
+        <location filename="../app/hearth/cli/node.py" line="187"/>
         <source>pairing failed: %1</source>
         <translation>配对失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="186"/>
+        <location filename="../app/hearth/cli/node.py" line="189"/>
         <source>paired with %1</source>
         <translation>已与 %1 配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="192"/>
+        <location filename="../app/hearth/cli/node.py" line="195"/>
         <source>Code: </source>
         <translation>代码：</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="195"/>
+        <location filename="../app/hearth/cli/node.py" line="198"/>
         <source>no code was entered</source>
         <translation>未输入代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="212"/>
+        <location filename="../app/hearth/cli/node.py" line="215"/>
         <source>forgot %1</source>
         <translation>已忘记 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="221"/>
+        <location filename="../app/hearth/cli/node.py" line="224"/>
         <source>added %1 at %2</source>
         <translation>已添加 %1，地址 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="222"/>
+        <location filename="../app/hearth/cli/node.py" line="225"/>
         <source>pair with: %1</source>
         <translation>配对命令：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="120"/>
+        <location filename="../app/hearth/cli/plan.py" line="129"/>
         <source>plan %1  ·  %2 tokens/s predicted  ·  context %3</source>
         <translation>方案 %1  ·  预计每秒 %2 个词元  ·  上下文 %3</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/plan.py" line="136"/>
+        <location filename="../app/hearth/cli/plan.py" line="145"/>
         <source>Compute buffers as llama.cpp sizes them for this plan.</source>
         <translation>计算缓冲区按 llama.cpp 为此方案计算的大小。</translation>
     </message>
@@ -439,7 +439,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="138"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="146"/>
         <source>Used</source>
         <translation>已用</translation>
     </message>
@@ -509,12 +509,22 @@
         <translation>（已占用 %1/%2 个位置）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="135"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="117"/>
+        <source>idle · would load %1 for paired devices&apos; apps</source>
+        <translation>空闲 · 会为已配对设备的应用加载 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="119"/>
+        <source>idle · would load %1 for your apps</source>
+        <translation>空闲 · 会为你的应用加载 %1</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/devices_page.py" line="143"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · 与内存共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="141"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="149"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · 显存：已用 %2 · 可用 %3，共 %4</translation>
     </message>
@@ -560,42 +570,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="156"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="164"/>
         <source>Add by address…</source>
         <translation>按地址添加…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="161"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>家中的设备会自动出现在这里。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="204"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="212"/>
         <source>Forget %1?</source>
         <translation>要忘记 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="205"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="213"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>将不再信任 %1；再次配对需要新的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="227"/>
         <source>Add a device</source>
         <translation>添加设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="220"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>运行 Hearth 的设备地址（主机:端口）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="233"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="241"/>
         <source>Could not add it: %1</source>
         <translation>无法添加：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="236"/>
         <source>Found %1</source>
         <translation>已找到 %1</translation>
     </message>
@@ -1466,152 +1476,152 @@
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="122"/>
         <location filename="../app/hearth/ui/planner_page.py" line="125"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="128"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="123"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="128"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="126"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="131"/>
         <source>Context</source>
         <translation>上下文</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="124"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="127"/>
         <source>Layers of the model</source>
         <translation>模型的各层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="247"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
         <source>%1 left. The plan below uses the devices that are left: Load to go on.</source>
         <translation>%1 已离开。下面的方案只用剩下的设备：点击“加载”继续。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="250"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="253"/>
         <source>A faster plan with the devices that joined.</source>
         <translation>加入新设备后更快的方案。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="308"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="311"/>
         <source>No model yet: download or import one on the Models page.</source>
         <translation>还没有模型：请在“模型”页面下载或导入 .gguf 文件。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="314"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="317"/>
         <source>%1 layers</source>
         <translation>%1 层</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="316"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="319"/>
         <source>context %1</source>
         <translation>上下文 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="343"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="346"/>
         <source>%1 (this device)</source>
         <translation>%1（本设备）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="253"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="256"/>
         <source>MLX models run on this Mac alone; to pool this model over your devices, use its GGUF.</source>
         <translation>MLX 模型只在这台 Mac 上运行；要把模型分到多台设备上运行，请使用它的 GGUF 版本。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="380"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="383"/>
         <source>predicted %1 tokens/s</source>
         <translation>预计 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="383"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="386"/>
         <source>memory as llama.cpp sizes it</source>
         <translation>内存按 llama.cpp 的计算</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="386"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="389"/>
         <source>last measured %1 tokens/s</source>
         <translation>上次实测 %1 词元/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="390"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="393"/>
         <source>A device would run out of memory</source>
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="414"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="417"/>
         <source>%1 reads %2/s</source>
         <translation>%1 读取 %2/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="412"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="416"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="419"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 按假定速度（尚未测速）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="397"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="400"/>
         <source>1 answer at a time at %1 tokens</source>
         <translation>一次一个回答，%1 个词元</translation>
     </message>
     <message numerus="yes">
-        <location filename="../app/hearth/ui/planner_page.py" line="398"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="401"/>
         <source>%n answers at once at %1 tokens each</source>
         <translation>
             <numerusform>同时 %n 个回答，每个 %1 个词元</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="418"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="421"/>
         <source>%1 ms a token over the network</source>
         <translation>网络每个词元 %1 毫秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="420"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="423"/>
         <source>Predicted from: %1</source>
         <translation>预测依据：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="437"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · 与内存共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="438"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
         <source>%1 · GPU memory</source>
         <translation>%1 · 显存</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
         <source>CPU · RAM</source>
         <translation>CPU · 内存</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="447"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="450"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="236"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="239"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="238"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="241"/>
         <source>Loaded on %1</source>
         <translation>已加载到 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="240"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="243"/>
         <source>Could not load: %1</source>
         <translation>无法加载：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="242"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="245"/>
         <source>Loading cancelled</source>
         <translation>已取消加载</translation>
     </message>
@@ -1665,66 +1675,66 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="75"/>
-        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them.</source>
-        <translation>用此处加载的模型（与它们的是同一文件），且只占用当时空闲的位置：本窗口和本设备的应用永远不会排在它们后面。</translation>
+        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them. With nothing loaded, the same file from this device&apos;s library is loaded for them, when apps may load models (Other apps).</source>
+        <translation>用此处加载的模型（与它们的是同一文件），且只占用当时空闲的位置：本窗口和本设备的应用永远不会排在它们后面。若此处未加载模型，且允许应用加载模型（其他应用），则为它们加载本设备库中的同一文件。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="81"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="87"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="90"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
         <source>Memory cap</source>
         <translation>内存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="91"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
         <source>GPU memory cap</source>
         <translation>GPU 显存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="94"/>
         <source>Thread cap</source>
         <translation>线程上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="97"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
         <source>Guess tokens ahead</source>
         <translation>提前猜测词元</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
         <source>As many as memory allows</source>
         <translation>内存允许的最大数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="105"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="107"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>模型同时为此窗口和其他应用给出多少个回答：每个回答在内存中占用自己的上下文。从下次加载起生效。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="110"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="112"/>
         <source>Answers at once</source>
         <translation>同时回答数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="142"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="144"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>未隔离：此电脑上的其他帐户可以访问它为已配对设备运行的工作进程（%1）。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="162"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="164"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>

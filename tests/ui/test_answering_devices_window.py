@@ -52,18 +52,24 @@ def test_settings_allow_answering_and_the_devices_page_shows_who_offers(qtbot, l
             page.answers.setChecked(True)
             await until(lambda: load_donation().answers, 15, "the setting saved")
             assert services.donation.settings.answers
-            # Nothing is loaded here yet: nothing is offered.
+            # Nothing is loaded here yet: nothing is offered loaded, but the library's model is
+            # offered to be loaded for a request.
             assert services.routing.offer() is None
-            profile = read_profile(str(SMOL))
-            whole = Plan(profile.block_count, (Assignment(HOST, 0, profile.block_count),))
-            await services.serving.load(profile, whole, 512, threads=1)
-            offer = services.routing.offer()
-            assert offer is not None and (offer.model, offer.size) == (NAME, profile.file_size)
             mine = window.devices.cards[services.devices.status().device_id]
 
             def i_say() -> str:
                 window.devices.refresh()
                 return mine.state.text()
+
+            await services.models.import_file(str(SMOL))
+            idle = f"idle · would load {NAME} for paired devices' apps"
+            await until(lambda: idle in i_say(), 15, "this device's library offered")
+            profile = read_profile(str(SMOL))
+            whole = Plan(profile.block_count, (Assignment(HOST, 0, profile.block_count),))
+            await services.serving.load(profile, whole, 512, threads=1)
+            offer = services.routing.offer()
+            assert offer is not None and (offer.model, offer.size) == (NAME, profile.file_size)
+            assert services.loadable.offers() == []
 
             await until(lambda: "answers paired devices' apps with" in i_say(), 15, "this device's offer")
             page.answers.setChecked(False)

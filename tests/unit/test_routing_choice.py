@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from hearth.core.control import Offer
-from hearth.core.routing import Elsewhere, believable, choose
+from hearth.core.routing import Elsewhere, believable, choose, choose_idle
 
 MODEL = ("SmolLM2-135M-Instruct.Q4_1", 100_000_000)
 
 
-def offer(at_once: int = 1, answering: int = 0, waiting: int = 0, n_ctx: int = 4096, model=MODEL) -> Offer:
-    return Offer(model[0], model[1], n_ctx, at_once, answering, waiting)
+def offer(
+    at_once: int = 1, answering: int = 0, waiting: int = 0, n_ctx: int = 4096, model=MODEL, loaded=True
+) -> Offer:
+    return Offer(model[0], model[1], n_ctx, at_once, answering, waiting, loaded)
 
 
 def there(name: str, o: Offer) -> Elsewhere:
@@ -76,3 +78,26 @@ def test_an_offer_that_claims_too_much_is_not_believed() -> None:
     assert choose(offer(1, 1), [there("d", offer(4, -5))], {}) is None
     held = believable(offer(10_000, -3, -1, n_ctx=1 << 40))
     assert (held.at_once, held.answering, held.waiting, held.n_ctx) == (64, 0, 0, 1 << 18)
+
+
+def test_an_idle_device_is_asked_only_when_the_model_here_is_full() -> None:
+    idle = there("b", offer(loaded=False))
+    assert choose_idle(offer(2, 1), [idle], {}) is None
+    assert choose_idle(None, [idle], {}) is None
+    assert choose_idle(offer(1, 1), [idle], {}) == idle
+
+
+def test_an_idle_device_loads_for_one_request_and_only_the_same_file() -> None:
+    here = offer(1, 1)
+    same, loaded = there("b", offer(loaded=False)), there("c", offer(4))
+    assert choose_idle(here, [same], {"id-b": 1}) is None  # its load already serves one
+    other_file = there("d", offer(model=(MODEL[0], MODEL[1] + 1), loaded=False))
+    shorter = there("e", offer(n_ctx=2048, loaded=False))
+    # A device with the model loaded is ``choose``'s, not an idle one.
+    assert choose_idle(here, [other_file, shorter, loaded], {}) is None
+    assert choose_idle(here, [other_file, shorter, same], {}) == same
+
+
+def test_believable_keeps_whether_the_model_is_loaded() -> None:
+    assert believable(offer(loaded=False)).loaded is False
+    assert believable(offer()).loaded is True

@@ -126,6 +126,11 @@ class OpenAiApi(HttpApi):
                 }
                 for e in routing.elsewhere()
             ],
+            # Paired devices with nothing loaded, and the models each would load for a request.
+            "idle": [
+                {"name": name, "would_load": [e.offer.model for e in routing.idle() if e.name == name]}
+                for name in dict.fromkeys(e.name for e in routing.idle())
+            ],
         }
 
     async def _models(self, request: web.Request) -> web.Response:

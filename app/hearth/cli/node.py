@@ -41,7 +41,10 @@ def cmd_node(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    update_donation(enabled=args.donate, max_memory=max_memory, max_vram=max_vram, threads=args.threads or 0)
+    answers = {} if args.answer_devices is None else {"answers": args.answer_devices}
+    update_donation(
+        enabled=args.donate, max_memory=max_memory, max_vram=max_vram, threads=args.threads or 0, **answers
+    )
 
     asyncio.run(run_service(args, _said_donation, http=False))
     return 0
@@ -260,6 +263,12 @@ def add_commands(sub: Any) -> None:
         help="with --donate: at most this much of each GPU's memory, e.g. 6G (default: all but headroom)",
     )
     node.add_argument("--threads", type=int, help="with --donate: at most this many threads (default: all)")
+    node.add_argument(
+        "--answer-devices",
+        action=argparse.BooleanOptionalAction,
+        help="while nothing is loaded here, load a model of the library to answer a paired device's app "
+        "when its model is busy (saved, as in Settings)",
+    )
     node.add_argument("-v", "--verbose", action="store_true")
     node.set_defaults(func=cmd_node)
 

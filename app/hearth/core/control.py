@@ -59,6 +59,8 @@ class Offer(msgspec.Struct, frozen=True):
     at_once: int  # answers it gives together
     answering: int
     waiting: int
+    # False: a model of its library that it would load for the request, having nothing loaded now.
+    loaded: bool = True
 
     @property
     def free(self) -> int:
@@ -86,6 +88,8 @@ class Telemetry(msgspec.Struct, tag="telemetry", frozen=True):
     # memory capped to what it lends there; empty otherwise and from older versions.
     served: list[ComputeDevice] = []
     answers: Offer | None = None  # None: it takes no other device's requests now
+    # While it has nothing loaded and its user allows it: the models it would load for a request.
+    loadable: list[Offer] = []
 
 
 class Error(msgspec.Struct, tag="error", frozen=True):

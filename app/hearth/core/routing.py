@@ -24,6 +24,8 @@ class Elsewhere:
 MOST_AT_ONCE = 64
 MOST_CONTEXT = 1 << 18
 MOST_PER_DEVICE = 8
+# The most models one device's telemetry may offer to load; the rest are not read.
+MOST_LOADABLE = 16
 
 
 def believable(offer: Offer) -> Offer:
@@ -35,6 +37,7 @@ def believable(offer: Offer) -> Offer:
         max(1, min(offer.at_once, MOST_AT_ONCE)),
         max(0, offer.answering),
         max(0, offer.waiting),
+        offer.loaded,
     )
 
 
@@ -66,3 +69,17 @@ def choose(here: Offer | None, others: list[Elsewhere], asked: dict[str, int]) -
         if free > 0 and (best is None or free > best[0]):
             best = (free, other)
     return best[1] if best else None
+
+
+def choose_idle(here: Offer | None, idle: list[Elsewhere], asked: dict[str, int]) -> Elsewhere | None:
+    """When every place here is taken and no device offers one: a paired device with nothing loaded
+    that would load the same file (with at least this context) for the request, and has not been
+    asked for anything yet (its load serves one request; its next word offers the places it has)."""
+    if here is None or here.free > 0:
+        return None
+    for other in idle:
+        offer = other.offer
+        same = (offer.model, offer.size) == (here.model, here.size) and offer.n_ctx >= here.n_ctx
+        if same and not offer.loaded and not asked.get(other.device_id, 0):
+            return other
+    return None

@@ -8,6 +8,10 @@ behind other devices' requests), and only when it asks within the ranges this de
 The engine's own request is run through this device's own turns and its own tokens go back, so an
 answer given here for another device is the answer this device gives when asked directly. A device
 that leaves, or stops reading, ends its answers alone; switching answering off ends them at once.
+
+A device with nothing loaded may also offer the models of its library (``service.loadable``): a
+request for one loads it first, one such load at a time, and is taken only once it is loaded, so the
+host's own line keeps the request meanwhile and answers it should its place come first.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,8 +34,11 @@ from hearth.mesh.channel import ControlChannel
 from hearth.service import messages as m
 from hearth.service.errors import NotRouted
 from hearth.service.events import Event
+from hearth.service.loadable import Loadable
 from hearth.service.node import Node
+from hearth.service.on_demand import NotServed
 from hearth.service.serving import Serving
+from hearth.service.serving_state import Loaded
 from hearth.service.turns import LineFull, Who
 
 if TYPE_CHECKING:
@@ -66,12 +73,18 @@ class Answering:
         status: RoutingStatus,
         here: Callable[[], control.Offer | None],
         offer: Callable[[], control.Offer | None],
+        loadable: Loadable,
+        load: Callable[[str], Awaitable[Loaded]],
     ) -> None:
+        """``load(model)``: ``model`` loaded here for another device's app (``OnDemand``)."""
         self._node = node
         self._serving = serving
         self._status = status
         self._here = here
         self._offer = offer
+        self._loadable = loadable
+        self._load = load
+        self._loads: set[asyncio.Task[None]] = set()  # answers that load their model first
         # The answers under way for each device, by its request ID.
         self._for: dict[str, dict[int, asyncio.Task[None]]] = {}
         self._sending: dict[str, set[asyncio.Task[None]]] = {}  # replies not yet written, by device
@@ -115,16 +128,20 @@ class Answering:
         if not self._node.donation.answers:
             return f"{name} does not answer other devices' apps (its Settings can allow it)"
         here = self._here()
-        if here is None or not self._serves(ask):
+        loading = here is None and self._loadable.has(ask.model, ask.size)
+        if not loading and (here is None or not self._serves(ask)):
             return f"{name} has {here.model if here else 'no model'} loaded, not {ask.model}"
         under_way = self._for.get(chan.peer_id, {})
         if ask.request_id in under_way:
             return "that request is already being answered"
+        if loading and (self._loads or under_way):
+            return f"{name} is loading a model for another request"
         # Only with a place free now, within the cap every client has here: this device's own
         # window and apps never wait behind other devices' requests.
         # Answers taken a moment ago that have not reached their place yet count as taken too.
-        if here.free - len(self._unplaced) <= 0 or len(under_way) >= min(
-            MOST_PER_DEVICE, max(1, here.at_once - 1)
+        if here is not None and (
+            here.free - len(self._unplaced) <= 0
+            or len(under_way) >= min(MOST_PER_DEVICE, max(1, here.at_once - 1))
         ):
             return f"{name} has no place free now"
         try:
@@ -143,10 +160,16 @@ class Answering:
                     raise ValueError("not a list")
             except ValueError:
                 return "the request is malformed: its tools are not a list"
-        model = self._serving.loaded()
-        if request.tools and not (model is not None and model.renders_tools):
+        return request if loading else self._fitted(request)
+
+    def _fitted(self, request: em.Generate) -> em.Generate | _Unfit:
+        """``request`` as the model loaded here runs it, or why that model cannot."""
+        model, here, name = self._serving.loaded(), self._here(), self._node.identity.name
+        if model is None or here is None:
+            return _Unfit(f"{name} has no model loaded")
+        if request.tools and not model.renders_tools:
             return _Unfit(f"tools: the chat template of '{here.model}' on {name} has no place for tools")
-        if request.json_schema and not (model is not None and model.holds_grammar):
+        if request.json_schema and not model.holds_grammar:
             return _Unfit(f"'{here.model}' on {name} is an MLX model, which cannot be held to a schema yet")
         # Held to this model's context, as this device's own API holds its apps; an answer for
         # another device always ends where the model ends it.
@@ -167,24 +190,63 @@ class Answering:
             log.debug("refused %s's request: %s", chan.peer.name, request)
             self.send(chan, control.NotAnswered(ask.request_id, request, refused=True))
             return
-        task = asyncio.ensure_future(self._give(chan, ask, request))
+        loading = self._here() is None
+        task = asyncio.ensure_future(self._give(chan, ask, request, loading))
         answers = self._for.setdefault(chan.peer_id, {})
         answers[ask.request_id] = task
         self._unplaced.add(task)
+        if loading:
+            self._loads.add(task)
         self._status.answering += 1
 
         def ended(_: asyncio.Task[None]) -> None:
             self._unplaced.discard(task)
+            self._loads.discard(task)
             self._status.answering -= 1
             if answers.get(ask.request_id) is task:
                 del answers[ask.request_id]
 
         task.add_done_callback(ended)
 
-    async def _give(self, chan: ControlChannel, ask: control.Ask, request: em.Generate) -> None:
+    async def _loaded(self, ask: control.Ask, request: em.Generate) -> em.Generate | control.NotAnswered:
+        """``request`` once the model it asks for is loaded here for it, or the reply that says why
+        it is not (a refusal: the host answers it itself)."""
+        name = self._node.identity.name
+        try:
+            loaded = await self._load(ask.model)
+            self._loadable.loaded_for_others(loaded.profile.path)
+        except NotServed as exc:
+            self._loadable.failed(ask.model, ask.size)
+            return control.NotAnswered(
+                ask.request_id, f"{name} could not load {ask.model}: {exc}", refused=True
+            )
+        fitted = self._fitted(request) if self._serves(ask) else _Unfit("")
+        if isinstance(fitted, _Unfit):
+            why = fitted.reason or f"{name} loaded another model meanwhile"
+            return control.NotAnswered(ask.request_id, why, refused=True)
+        return fitted
+
+    async def _give(
+        self, chan: ControlChannel, ask: control.Ask, request: em.Generate, loading: bool
+    ) -> None:
         request_id = ask.request_id
         # Replies go out in the order they were made, by one sender, whatever the socket's pace.
         out: asyncio.Queue[control.AskMessage | None] = asyncio.Queue()
+        if loading:
+            # Taken only once loaded: until then the request keeps its place in the host's line.
+            try:
+                ready = await self._loaded(ask, request)
+            except asyncio.CancelledError:
+                if asyncio.current_task() in self._switched_off:
+                    why = f"{self._node.identity.name} stopped answering other devices' apps"
+                    self.send(chan, control.NotAnswered(request_id, why, refused=True))
+                    self._switched_off.discard(asyncio.current_task())
+                raise
+            if isinstance(ready, control.NotAnswered):
+                self._status.refused += 1
+                self.send(chan, ready)
+                return
+            request = ready
         out.put_nowait(control.Taken(request_id))
         said: list[bool] = []
 

@@ -14,6 +14,7 @@ import msgspec
 from hearth.core.control import ComputeDevice, Offer
 from hearth.core.control import Telemetry as Sample
 from hearth.core.device_id import DeviceId, short_id
+from hearth.core.routing import MOST_LOADABLE
 from hearth.core.speed import Speed
 from hearth.mesh.discovery import Neighbour
 from hearth.mesh.identity import Identity
@@ -38,6 +39,7 @@ class DeviceView(msgspec.Struct, frozen=True, kw_only=True):
     compute: list[ComputeDevice] = []  # its accelerators and CPU with their memory, as ggml reports them
     served: list[ComputeDevice] = []  # while it donates: what its workers serve, capped to what it lends
     answers: Offer | None = None  # the model it answers other devices' apps with, while it allows it
+    loadable: list[str] = []  # with nothing loaded: the models it would load for other devices' apps
     latency_ms: float | None = None
     bytes_per_s: float = 0.0  # decode speed from the device's probe; 0 when not reported
     layer_ms: float = 0.0  # what each layer costs there beyond its weights (``core.speed``)
@@ -67,6 +69,7 @@ def this_device(
         compute=sample.compute,
         served=sample.served,
         answers=sample.answers,
+        loadable=[o.model for o in sample.loadable],
         latency_ms=0.0,
         bytes_per_s=speed.bytes_per_s if speed else 0.0,
         layer_ms=speed.layer_s * 1000 if speed else 0.0,
@@ -105,6 +108,7 @@ def other_devices(trust: TrustStore, peers: Peers, seen: dict[str, Neighbour]) -
                 compute=t.compute if t else [],
                 served=t.served if t else [],
                 answers=t.answers if t else None,
+                loadable=[o.model for o in t.loadable[:MOST_LOADABLE]] if t else [],
                 latency_ms=chan.latency_ms if chan else None,
                 bytes_per_s=t.bytes_per_s if t else 0.0,
                 layer_ms=t.layer_s * 1000 if t else 0.0,

@@ -47,6 +47,7 @@ class Models:
     async def import_file(self, path: str) -> ModelProfile:
         """Add a GGUF file (or MLX folder) from anywhere on this device to the library."""
         profile: ModelProfile = await self._on_disk(self._library.import_file, path)
+        self._emit(Event.LIBRARY)
         return profile
 
     async def delete(self, path: str) -> list[str]:

@@ -114,6 +114,7 @@ class Node:
         # Answers asked of and by paired devices, and what this device offers them in its telemetry.
         self.answering: Answering | None = None
         self.offer: Callable[[], control.Offer | None] = lambda: None
+        self.loadable: Callable[[], list[control.Offer]] = list
         self.discovery: Discovery | None = None
         self.port = 0
         self._background: set[asyncio.Task[None]] = set()
@@ -403,7 +404,7 @@ class Node:
     async def _telemetry_loop(self) -> None:
         while True:
             sample = telemetry.sample(self.donated_bytes, self.speed, self.donation)
-            sample = msgspec.structs.replace(sample, answers=self.offer())
+            sample = msgspec.structs.replace(sample, answers=self.offer(), loadable=self.loadable())
             self.last_sample = sample
             for chan in self.peers.all_channels():
                 await chan.send(sample)

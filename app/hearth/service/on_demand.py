@@ -100,17 +100,20 @@ class OnDemand:
         self._loading: asyncio.Task[Loaded] | None = None  # the load an app asked for, shared
         self._loading_path = ""
 
-    async def model(self, asked: str) -> Loaded:
-        """The loaded model that ``asked`` names, loaded for it first when that is allowed."""
+    async def model(self, asked: str, for_device: bool = False) -> Loaded:
+        """The loaded model that ``asked`` names, loaded for it first when that is allowed. With
+        ``for_device`` (a paired device's app asks) it is loaded only on this device alone, and only
+        while no other model is loaded or loading: another device's request never replaces this
+        device's own model."""
         try:
             async with asyncio.timeout(LOAD_WAIT_S):
-                return await self._model(asked)
+                return await self._model(asked, for_device)
         except TimeoutError:
             raise NotServed(
                 f"the model '{asked}' is still loading; ask again shortly", Refusal.BUSY
             ) from None
 
-    async def _model(self, asked: str) -> Loaded:
+    async def _model(self, asked: str, for_device: bool) -> Loaded:
         for _ in range(3):  # a load another finished may be of another model: then once more
             await self._settled()
             state = self._serving.state
@@ -118,8 +121,10 @@ class OnDemand:
                 return state
             entry = await self._allowed(asked, state)
             task = self._loading
+            if for_device and (isinstance(state, Loaded | Loading) or (task and not task.done())):
+                raise NotServed("another model is loaded or loading here now", Refusal.BUSY)
             if task is None or task.done():
-                task = self._start(entry, asked)
+                task = self._start(entry, asked, for_device)
             elif self._loading_path != entry.path:
                 # Another app's load is under way: this one comes after it.
                 with contextlib.suppress(Exception):
@@ -173,15 +178,15 @@ class OnDemand:
             )
         return entry
 
-    def _start(self, entry: LibraryEntry, asked: str) -> asyncio.Task[Loaded]:
-        task = asyncio.ensure_future(self._load(entry.path, asked))
+    def _start(self, entry: LibraryEntry, asked: str, alone: bool = False) -> asyncio.Task[Loaded]:
+        task = asyncio.ensure_future(self._load(entry.path, asked, alone))
         self._loading, self._loading_path = task, entry.path
         # Nobody may be waiting when it fails (every client left): its error is not lost unread.
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return task
 
-    async def _load(self, path: str, asked: str) -> Loaded:
-        choice = await self._plan(path, asked, self._settings().pool_on_request)
+    async def _load(self, path: str, asked: str, alone: bool) -> Loaded:
+        choice = await self._plan(path, asked, self._settings().pool_on_request and not alone)
         return await self._serving.load_between_answers(choice.profile, choice.prediction.plan, choice.n_ctx)
 
     async def _plan(self, path: str, asked: str, pooled: bool) -> PlanChoice:

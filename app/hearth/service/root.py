@@ -31,6 +31,7 @@ from hearth.service.donation import Donating
 from hearth.service.drafting import Drafting
 from hearth.service.embeddings import Embeddings
 from hearth.service.events import Event, Events
+from hearth.service.loadable import Loadable
 from hearth.service.memory_check import MemoryCheck
 from hearth.service.models import Models
 from hearth.service.node import Node, NodeOptions
@@ -69,7 +70,6 @@ class Hearth:
         )
         self.reservations = Reservations(NodePools(self._node))
         self.api = ApiControl(self._on_disk, self.events.emit, api_settings)
-        self.routing = Routing(self._node, self.serving, lambda: self.api.settings)
         self.models = Models(self._on_disk, self.events.emit, self._served_path)
         self.embeddings = Embeddings(EmbeddingClient(), self.models, self._served_profile)
         self.on_demand = OnDemand(
@@ -77,6 +77,15 @@ class Hearth:
             self.models.entries,
             lambda path, pooled: self.plans.choose(path, pooled=pooled),
             lambda: self.api.settings,
+        )
+        self.loadable = Loadable(self._node, self.serving, self.models.entries, lambda: self.api.settings)
+        self.events.subscribe(self.loadable.on_event)
+        self.routing = Routing(
+            self._node,
+            self.serving,
+            lambda: self.api.settings,
+            self.loadable,
+            lambda model: self.on_demand.model(model, for_device=True),
         )
         self.conversations = Conversations(
             self._on_disk,
@@ -111,6 +120,7 @@ class Hearth:
         await self._node.start()
 
     async def stop(self) -> None:
+        self.loadable.close()
         await self.models.close()
         await self.embeddings.close()
         with contextlib.suppress(Exception):

@@ -4,6 +4,8 @@ A household may load the same model on two devices. When every place of this dev
 (or the line already waits), an app's request goes to a paired device whose telemetry offers that
 model with a place free, over the control channel's mutual TLS: no port is opened for it. That device
 answers it as it would answer its own apps (``service.answering``), only while its user allows it.
+A paired device with nothing loaded that holds the same file is asked only when no device offers a
+place: it loads the model first, and the request keeps its place here until that device takes it.
 
 The host hands the engine's own request over and gets the engine's own tokens back, so an answer given
 elsewhere is the answer that device gives when asked directly. A refusal before any token falls back to
@@ -16,28 +18,33 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import msgspec
 
 from hearth.core import control
-from hearth.core.routing import Elsewhere, believable, choose, places
+from hearth.core.routing import MOST_LOADABLE, Elsewhere, believable, choose, choose_idle, places
 from hearth.engine import messages as em
 from hearth.engine.errors import BadRequest
 from hearth.mesh.channel import MAX_MESSAGE, ControlChannel
 from hearth.service import messages as m
 from hearth.service.answering import CHECK_S, MAX_PENDING, Answering
 from hearth.service.errors import DeviceRefused, NotRouted
+from hearth.service.loadable import Loadable
 from hearth.service.node import Node
 from hearth.service.on_demand import served_as
 from hearth.service.serving import Serving
+from hearth.service.serving_state import Loaded
 from hearth.store.settings import ApiSettings
 
 # How long a host waits for the device asked to take an answer (it takes one only with a place free,
 # so it says so at once), then for each next word of it; it checks the channel every ``CHECK_S``.
 TAKE_S = 15.0
 STALL_S = 120.0
+# How long a device with nothing loaded may take to load the model before it takes the request
+# (the request waits in the line here meanwhile, and is answered here should its place come first).
+LOAD_TAKE_S = 300.0
 # Telemetry older than this is not trusted to offer a place (it comes every second).
 FRESH_S = 5.0
 # What an answer from elsewhere may bring beyond what was asked: a few tokens, and text per token.
@@ -65,7 +72,16 @@ class RoutingStatus:
 
 
 class Routing:
-    def __init__(self, node: Node, serving: Serving, api_settings: Callable[[], ApiSettings]) -> None:
+    def __init__(
+        self,
+        node: Node,
+        serving: Serving,
+        api_settings: Callable[[], ApiSettings],
+        loadable: Loadable,
+        load: Callable[[str], Awaitable[Loaded]],
+    ) -> None:
+        """``loadable`` and ``load``: the models this device would load for another device's app
+        while nothing is loaded here, and how one is loaded for it."""
         self._node = node
         self._serving = serving
         self._api_settings = api_settings
@@ -77,9 +93,10 @@ class Routing:
         self.status = RoutingStatus()
         node.answering = self
         node.offer = self.offer
+        node.loadable = loadable.offers
         # As the device asked: answers given here; its sender also carries the host's stops, so that
         # both ways share one bound on what waits to be written to a device.
-        self._answering = Answering(node, serving, self.status, self.here, self.offer)
+        self._answering = Answering(node, serving, self.status, self.here, self.offer, loadable, load)
         serving.router = self
 
     # --- what this device offers ---
@@ -127,6 +144,27 @@ class Routing:
                 found.append(Elsewhere(dev_id, chan.peer.name, believable(offer)))
         return found
 
+    def idle(self) -> list[Elsewhere]:
+        """What connected paired devices with nothing loaded would load for a request, as their
+        fresh telemetry offers it, each model once per device; none while this device's Settings
+        send nothing elsewhere."""
+        if not self._api_settings().send_to_devices:
+            return []
+        now = time.monotonic()
+        found = []
+        for dev_id, chan in self._channels().items():
+            said = chan.telemetry
+            if said is None or now - chan.telemetry_at >= FRESH_S:
+                continue
+            if self._refused_at.get(dev_id, 0) >= chan.telemetry_at:
+                continue
+            for offer in said.loadable[:MOST_LOADABLE]:
+                offer = msgspec.structs.replace(
+                    believable(offer), loaded=False, at_once=1, answering=0, waiting=0
+                )
+                found.append(Elsewhere(dev_id, chan.peer.name, offer))
+        return found
+
     def sendable(self) -> list[Elsewhere]:
         """The offers this device may send its apps' requests to: ``elsewhere`` while its Settings
         allow sending, else none."""
@@ -134,8 +172,9 @@ class Routing:
 
     def place(self) -> Elsewhere | None:
         """Where the next app request should go; None: here."""
-        others = self.sendable()
-        return choose(self.here(), others, {e.device_id: self._asked_of(e.device_id) for e in others})
+        others, idle = self.sendable(), self.idle()
+        asked = {e.device_id: self._asked_of(e.device_id) for e in others + idle}
+        return choose(self.here(), others, asked) or choose_idle(self.here(), idle, asked)
 
     def device(self, name: str) -> str | None:
         """The ID of the connected paired device named ``name`` (by name or ID) that answers other
@@ -149,7 +188,7 @@ class Routing:
         dev_id, chan = found.popitem()
         if not self._api_settings().send_to_devices:
             raise DeviceRefused("this device's Settings do not send apps' requests to other devices")
-        if chan.telemetry is None or chan.telemetry.answers is None:
+        if chan.telemetry is None or (chan.telemetry.answers is None and not chan.telemetry.loadable):
             raise DeviceRefused(
                 f"{chan.peer.name} answers no other device's apps now: it has no model loaded, "
                 "or its Settings do not allow it"
@@ -162,11 +201,14 @@ class Routing:
         """The paired device ``name`` names, offering the model an app names ``asked``;
         ``DeviceRefused`` says why it cannot answer it."""
         dev_id = self.device(name)
-        there = next((e for e in self.elsewhere() if e.device_id == dev_id), None)
-        if dev_id is None or there is None:
+        offers = [e for e in self.elsewhere() + self.idle() if e.device_id == dev_id]
+        if dev_id is None or not offers:
             raise DeviceRefused(f"'{name}' offers no model to other devices' apps now")
-        if not served_as(asked, there.offer.model):
-            raise DeviceRefused(f"{there.name} answers with {there.offer.model}, not {asked}")
+        there = next((e for e in offers if served_as(asked, e.offer.model)), None)
+        if there is None:
+            how = "answers with" if offers[0].offer.loaded else "would load"
+            has = ", ".join(e.offer.model for e in offers[:4])
+            raise DeviceRefused(f"{offers[0].name} {how} {has}, not {asked}")
         return there
 
     def offered(self, asked: str) -> Elsewhere | None:
@@ -188,11 +230,13 @@ class Routing:
         """What to ask ``device_id`` for: the model the app named (``model``) as it offers it, or
         the model loaded here; ``NotRouted`` when it offers neither."""
         here = self.here()
-        there = next((e.offer for e in self.elsewhere() if e.device_id == device_id), None)
-        if model and there is not None and served_as(model, there.model):
+        offers = [e.offer for e in self.elsewhere() + self.idle() if e.device_id == device_id]
+        there = next((o for o in offers if model and served_as(model, o.model)), None)
+        if there is not None:
             return there
         if here is not None and (not model or served_as(model, here.model)):
-            return here
+            # As it offers this file: loaded, or to be loaded for the request.
+            return next((o for o in offers if (o.model, o.size) == (here.model, here.size)), here)
         raise NotRouted(f"that device does not offer {model or 'the model loaded here'}")
 
     async def ask(
@@ -225,7 +269,7 @@ class Routing:
             await chan.send(control.Ask(request_id, here.model, here.size, msgspec.Raw(body)))
             waited = 0.0
             while True:
-                limit = STALL_S if taken else TAKE_S
+                limit = STALL_S if taken else TAKE_S if here.loaded else LOAD_TAKE_S
                 try:
                     async with asyncio.timeout(min(CHECK_S, limit - waited)):
                         reply = await asked.replies.get()
@@ -236,7 +280,7 @@ class Routing:
                     reply = None
                     if waited >= limit:
                         if not taken:
-                            raise NotRouted(f"{name} did not take it in {TAKE_S:.0f} s") from None
+                            raise NotRouted(f"{name} did not take it in {limit:.0f} s") from None
                         raise m.EngineError(f"{name} said nothing for {STALL_S:.0f} s") from None
                 if asked.overflow:
                     raise m.EngineError(f"{name} sent more than this device could read")

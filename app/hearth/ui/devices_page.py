@@ -112,6 +112,14 @@ class DeviceCard(QFrame):
             )
             state += " · " + fill(said, offer.model)
             state += " " + fill(self.tr("(%1 of %2 places taken)"), offer.answering, offer.at_once)
+        elif row.loadable and (mine or row.connected):
+            said = (
+                self.tr("idle · would load %1 for paired devices' apps")
+                if mine
+                else self.tr("idle · would load %1 for your apps")
+            )
+            names = ", ".join(row.loadable[:2]) + (", …" if len(row.loadable) > 2 else "")
+            state += " · " + fill(said, names)
         self.state.setText(state)
 
     def _show_gpus(self, row: DeviceView) -> None:

