@@ -1,7 +1,8 @@
 """A paired device with nothing loaded answers an app's request when the model here is busy: it loads
 the same file from its own library, and answers as the model here would. A device that has not allowed
-it, or that holds another file, is not asked. `hearth serve` (one answer at a time, the real SmolLM2)
-and idle `hearth node` processes on loopback."""
+it, or that holds another file, is not asked; a paired device that takes another's name makes that
+name ambiguous. `hearth serve` (one answer at a time, the real SmolLM2) and idle `hearth node`
+processes on loopback."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ def household(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         assert wait_until(
             lambda: sorted(d["name"] for d in _health(url)["devices"]["idle"]) == ["beta", "delta"], 60
         ), _health(url)
-        yield {"url": url, "alpha": alpha}
+        yield {"url": url, "alpha": alpha, "beta": started[1], "gamma": started[2]}
     finally:
         for proc in started:
             proc.stop()
@@ -119,3 +120,30 @@ def test_a_device_that_has_not_allowed_it_or_holds_another_file_is_refused(house
         assert failed.value.status_code == 503
         assert said in str(failed.value), failed.value
 
+
+def _refusal(url: str, device: str) -> str:
+    """What asking ``device`` by name is refused with ("" when it is not refused)."""
+    try:
+        _ask(url, device=device, tokens=4)
+    except openai.APIStatusError as exc:
+        return str(exc)
+    return ""
+
+
+def test_a_paired_device_that_takes_another_ones_name_makes_the_name_ambiguous(household) -> None:
+    url, beta, gamma = household["url"], household["beta"], household["gamma"]
+    # beta is away; gamma comes back under beta's name. Asking for "beta" must not reach gamma.
+    beta.stop()
+    gamma.stop()
+    gamma.name = "beta"
+    gamma.start()
+    try:
+        assert wait_until(lambda: "2 paired devices are called 'beta'" in _refusal(url, "beta"), 60)
+        # By its ID, gamma is still the one device it is (and it answers no other device's apps).
+        assert "answers no other device's apps now" in _refusal(url, gamma.device_id)
+    finally:
+        gamma.stop()
+        gamma.name = "gamma"
+        gamma.start()
+        beta.start()
+    assert wait_until(lambda: "answers no other device's apps now" in _refusal(url, "gamma"), 60)

@@ -181,7 +181,14 @@ class Routing:
         devices' apps now; None: this one. ``DeviceRefused`` says why there is none."""
         if self.is_here(name):
             return None
+        # A name is the one device's only while no other paired device, connected or not, has it:
+        # a paired device that takes another's name makes the name ambiguous, not its own.
+        named = {d.device_id for d in self._node.trust.devices() if d.name == name}
         found = {i: c for i, c in self._channels().items() if name in (c.peer.name, c.peer_id)}
+        if name not in found and len(named | found.keys()) > 1:
+            raise DeviceRefused(
+                f"{len(named | found.keys())} paired devices are called '{name}': name one by its ID"
+            )
         if len(found) != 1:
             why = "no connected paired device" if not found else f"{len(found)} connected paired devices"
             raise DeviceRefused(f"{why} is called '{name}'")
