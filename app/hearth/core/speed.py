@@ -12,7 +12,6 @@ for others: on a CPU whose threads sleep between operations, a 1024-wide probe r
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,33 +57,12 @@ def fit(timings: Sequence[Timing]) -> Speed:
 
 
 def _least_squares(timings: Sequence[Timing], columns: tuple[int, ...]) -> list[float] | None:
-    """Solve the normal equations for the chosen columns of [GB, layers, 1]; None if singular."""
+    """Least squares over the chosen columns of [GB, layers, 1]; None when the probes cannot tell
+    those costs apart (fewer probes than costs, or shapes that make the columns dependent)."""
+    import numpy as np  # here: the CLI's quick commands never need it
 
-    def row(t: Timing) -> list[float]:
-        full = [t.bytes / _GB, float(t.layers), 1.0]  # in GB, so that no column dwarfs the others
-        return [full[c] for c in columns]
-
-    rows = [row(t) for t in timings]
-    n = len(columns)
-    if len(rows) < n:
-        return None
-    a = [[sum(r[i] * r[j] for r in rows) for j in range(n)] for i in range(n)]
-    b = [sum(r[i] * t.seconds for r, t in zip(rows, timings, strict=True)) for i in range(n)]
-    return _solve(a, b)
-
-
-def _solve(a: list[list[float]], b: list[float]) -> list[float] | None:
-    """Gaussian elimination with partial pivoting; None when the system is (nearly) singular."""
-    n = len(b)
-    m = [[*a[i], b[i]] for i in range(n)]
-    scale = max((abs(v) for v in itertools.chain.from_iterable(a)), default=0.0)
-    for col in range(n):
-        pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
-        if abs(m[pivot][col]) <= 1e-12 * max(scale, 1e-300):
-            return None
-        m[col], m[pivot] = m[pivot], m[col]
-        for r in range(n):
-            if r != col:
-                f = m[r][col] / m[col][col]
-                m[r] = [x - f * y for x, y in zip(m[r], m[col], strict=True)]
-    return [m[i][n] / m[i][i] for i in range(n)]
+    # In GB, so that no column dwarfs the others.
+    full = np.array([[t.bytes / _GB, float(t.layers), 1.0] for t in timings])[:, list(columns)]
+    seconds = np.array([t.seconds for t in timings])
+    solved, _, rank, _ = np.linalg.lstsq(full, seconds, rcond=None)
+    return [float(v) for v in solved] if rank == len(columns) else None
