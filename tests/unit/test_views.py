@@ -421,6 +421,21 @@ def test_choosing_a_model_plans_it_over_the_devices_there_are() -> None:
     assert view.profile is None and view.draft is None and not view.may_load()
 
 
+def test_the_library_read_again_keeps_the_plan_the_user_edited() -> None:
+    view, _ = _planner(_device(HOST, 4096 * MIB), _device("desk", 4096 * MIB))
+    assert view.choose(0)
+    view.set_context(1)
+    assert view.drop(0, 3, 1) and view.draft is not None
+    edited, n_ctx = view.draft.counts, view.n_ctx
+    # A download ends elsewhere in the library: every entry is read again, the same file among them.
+    view.listed([LibraryEntry(p.path, dataclasses.replace(p)) for p in (_profile(),)])
+    assert not view.choose(0)
+    assert view.draft.counts == edited and view.n_ctx == n_ctx
+    # The file itself changed (another size): it is planned anew.
+    view.listed([LibraryEntry(_profile().path, _profile(file_size=_profile().file_size + 1))])
+    assert view.choose(0)
+
+
 def test_llama_cpps_sizing_is_shown_only_for_the_plan_still_drafted(monkeypatch: pytest.MonkeyPatch) -> None:
     view, _ = _planner()
     view.choose(0)

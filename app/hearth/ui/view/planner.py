@@ -140,9 +140,9 @@ class PlannerView:
     def choose(self, index: int) -> bool:
         """The library's entry ``index`` (none when out of range) chosen; False when that changes
         nothing. A model chosen anew gets the planner's best plan at the default context over the
-        devices there are now."""
+        devices there are now; the same file read again (the library changed) keeps the user's plan."""
         profile = self.entries[index].profile if 0 <= index < len(self.entries) else None
-        if profile is self.profile and profile is not None:
+        if profile == self.profile and profile is not None:
             return False
         self.profile = profile
         self.note = None
