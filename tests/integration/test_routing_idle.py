@@ -141,6 +141,18 @@ def test_a_paired_device_that_takes_another_ones_name_makes_the_name_ambiguous(h
         assert wait_until(lambda: "2 paired devices are called 'beta'" in _refusal(url, "beta"), 60)
         # By its ID, gamma is still the one device it is (and it answers no other device's apps).
         assert "answers no other device's apps now" in _refusal(url, gamma.device_id)
+        # Named as beta's ID, gamma is not beta either: an ID names one device alone.
+        gamma.stop()
+        gamma.name = beta.device_id
+        gamma.start()
+        alpha = household["alpha"]
+
+        def gamma_back() -> bool:
+            seen = alpha.device(gamma.device_id)
+            return seen is not None and seen["connected"] and seen["name"] == beta.device_id
+
+        assert wait_until(gamma_back, 60)
+        assert "no connected paired device" in _refusal(url, beta.device_id)
     finally:
         gamma.stop()
         gamma.name = "gamma"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hearth.core.control import Offer
-from hearth.core.routing import Elsewhere, believable, choose, choose_idle
+from hearth.core.routing import MOST_NAME, Elsewhere, believable, choose, choose_idle, sane
 
 MODEL = ("SmolLM2-135M-Instruct.Q4_1", 100_000_000)
 
@@ -101,3 +101,9 @@ def test_an_idle_device_loads_for_one_request_and_only_the_same_file() -> None:
 def test_believable_keeps_whether_the_model_is_loaded() -> None:
     assert believable(offer(loaded=False)).loaded is False
     assert believable(offer()).loaded is True
+
+
+def test_an_offer_must_name_a_file() -> None:
+    assert sane(offer())
+    for model in (("", 1), ("x" * (MOST_NAME + 1), 1), ("a\x1b[2Jb", 1), ("a\nb", 1), ("ok", 0)):
+        assert not sane(offer(model=model)), model

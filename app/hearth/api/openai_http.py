@@ -111,6 +111,7 @@ class OpenAiApi(HttpApi):
         """Answers sent to paired devices and given here for theirs, and what each offers now."""
         routing = self.services.routing
         status = routing.status
+        idle = routing.idle()
         return {
             "sent": status.sent,
             "answered_for_them": status.answered,
@@ -128,8 +129,8 @@ class OpenAiApi(HttpApi):
             ],
             # Paired devices with nothing loaded, and the models each would load for a request.
             "idle": [
-                {"name": name, "would_load": [e.offer.model for e in routing.idle() if e.name == name]}
-                for name in dict.fromkeys(e.name for e in routing.idle())
+                {"name": e.name, "would_load": [o.offer.model for o in idle if o.device_id == e.device_id]}
+                for e in {e.device_id: e for e in idle}.values()
             ],
         }
 

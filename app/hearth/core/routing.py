@@ -41,6 +41,15 @@ def believable(offer: Offer) -> Offer:
     )
 
 
+# The longest model name an offer may carry (a file's name, as apps name it).
+MOST_NAME = 255
+
+
+def sane(offer: Offer) -> bool:
+    """Whether ``offer`` names a file at all: a printable name of a sensible length, and a size."""
+    return 0 < len(offer.model) <= MOST_NAME and offer.model.isprintable() and offer.size > 0
+
+
 def places(offer: Offer, asked: int) -> int:
     """Places the device offering ``offer`` has for one more answer of this device, which has
     ``asked`` answers there since: the free ones (its last telemetry may not count this device's

@@ -74,9 +74,9 @@ class Answering:
         here: Callable[[], control.Offer | None],
         offer: Callable[[], control.Offer | None],
         loadable: Loadable,
-        load: Callable[[str], Awaitable[Loaded]],
+        load: Callable[[str, int], Awaitable[Loaded]],
     ) -> None:
-        """``load(model)``: ``model`` loaded here for another device's app (``OnDemand``)."""
+        """``load(model, size)``: that file loaded here for another device's app (``OnDemand``)."""
         self._node = node
         self._serving = serving
         self._status = status
@@ -213,12 +213,16 @@ class Answering:
         it is not (a refusal: the host answers it itself)."""
         name = self._node.identity.name
         try:
-            loaded = await self._load(ask.model)
-            self._loadable.loaded_for_others(loaded.profile.path)
+            # The load goes on should this request go away meanwhile (``Loadable`` watches it).
+            await self._load(ask.model, ask.size)
         except NotServed as exc:
-            self._loadable.failed(ask.model, ask.size)
             return control.NotAnswered(
                 ask.request_id, f"{name} could not load {ask.model}: {exc}", refused=True
+            )
+        except Exception:  # a load for another device never takes this device down
+            log.exception("a load for another device's app failed")
+            return control.NotAnswered(
+                ask.request_id, f"{name} could not load {ask.model} (its log has the details)", refused=True
             )
         fitted = self._fitted(request) if self._serves(ask) else _Unfit("")
         if isinstance(fitted, _Unfit):

@@ -8,9 +8,10 @@ Other apps). Each is offered as the file it is (the name apps use and its size),
 load gets by default. A request for one loads it here alone, as an app here would (``OnDemand``).
 A file that could not be loaded is not offered again until the library changes.
 
-A model loaded for another device's app is unloaded again once it has answered nothing for
-``KEEP_S``, as Ollama keeps a model it loaded for a request, so that an idle device goes back to idle;
-once this device's own chat answers with it, it is this device's and stays.
+A load begun for another device's app is watched from its start, whoever still waits for it: the
+model is unloaded again once it has answered nothing for ``KEEP_S``, as Ollama keeps a model it loaded
+for a request, so that an idle device goes back to idle; once this device's own chat has answered
+with it, it is this device's and stays.
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ from hearth.core.routing import MOST_LOADABLE
 from hearth.models.library import LibraryEntry
 from hearth.service.events import Event
 from hearth.service.node import Node
-from hearth.service.on_demand import served_name
+from hearth.service.on_demand import NotServed, Refusal, served_name
 from hearth.service.serving import Serving
 from hearth.service.serving_state import Idle, Loaded
-from hearth.service.turns import Who
 from hearth.store.settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ REFRESH_S = 30.0
 # How long a model loaded for another device's app stays without answering, and how often that is seen.
 KEEP_S = 300.0
 WATCH_S = 5.0
-File = tuple[str, int]  # a model's name, as apps name it, and its size
 
 
 class Loadable:
@@ -49,20 +48,23 @@ class Loadable:
         serving: Serving,
         entries: Callable[[], Awaitable[list[LibraryEntry]]],
         settings: Callable[[], ApiSettings],
+        loading: Callable[[], bool] = lambda: False,
         keep_s: float = KEEP_S,
         watch_s: float = WATCH_S,
     ) -> None:
-        self._keep_s = keep_s
-        self._watch_s = watch_s
-        self._watching: asyncio.Task[None] | None = None
+        """``loading()``: whether a load an app asked for is under way here (``OnDemand.loading``)."""
         self._node = node
         self._serving = serving
         self._entries = entries
         self._settings = settings
-        self._library: list[control.Offer] = []
+        self._loading = loading
+        self._keep_s = keep_s
+        self._watch_s = watch_s
+        self._library: dict[str, control.Offer] = {}  # by path
         self._read_at = -REFRESH_S
         self._reading: asyncio.Task[None] | None = None
-        self._failed: set[File] = set()
+        self._failed: set[str] = set()  # paths
+        self._watching: set[asyncio.Task[None]] = set()
 
     def on_event(self, what: Event) -> None:
         if what is Event.LIBRARY:
@@ -75,50 +77,71 @@ class Loadable:
             self._node.donation.answers
             and self._settings().load_on_request
             and isinstance(self._serving.state, Idle)
+            and not self._loading()
             and self._node.workers.used_memory() == 0
         )
 
     def offers(self) -> list[control.Offer]:
         """What telemetry offers to load now: none unless ``idle()``."""
-        if not self.idle():
-            return []
-        self._read_if_old()
-        return [o for o in self._library if (o.model, o.size) not in self._failed][:MOST_LOADABLE]
+        return [offer for _, offer in self._offered()]
 
     def has(self, model: str, size: int) -> bool:
         return any((o.model, o.size) == (model, size) for o in self.offers())
 
-    def failed(self, model: str, size: int) -> None:
-        """Loading that file failed: it is not offered again until the library changes."""
-        self._failed.add((model, size))
+    def _offered(self) -> list[tuple[str, control.Offer]]:
+        if not self.idle():
+            return []
+        self._read_if_old()
+        return [(p, o) for p, o in self._library.items() if p not in self._failed][:MOST_LOADABLE]
 
-    def loaded_for_others(self, path: str) -> None:
-        """The model at ``path`` was loaded here for another device's app: it is unloaded again once
-        it has answered nothing for ``KEEP_S``, unless this device's own chat answers with it."""
-        self.close()
-        self._watching = asyncio.ensure_future(self._unload_when_unused(path))
-        self._watching.add_done_callback(lambda t: t.cancelled() or t.exception())
+    # --- loads begun for other devices ---
+
+    def loading_for_device(self, task: asyncio.Task[Loaded], path: str) -> None:
+        """``task`` loads the model at ``path`` for another device's app: once it ends, the model
+        is watched (or, when it could not be loaded, no longer offered)."""
+
+        def ended(done: asyncio.Task[Loaded]) -> None:
+            if done.cancelled():
+                return
+            failure = done.exception()
+            if failure is None:
+                self._watch(done.result())
+            elif not isinstance(failure, NotServed) or failure.refusal is Refusal.CANNOT_LOAD:
+                self._failed.add(path)
+
+        task.add_done_callback(ended)
 
     def close(self) -> None:
-        if self._watching is not None:
-            self._watching.cancel()
+        for task in self._watching:
+            task.cancel()
 
-    async def _unload_when_unused(self, path: str) -> None:
-        unused = 0.0
+    def _watch(self, loaded: Loaded) -> None:
+        # Counted now, as the load ends: the chat may take its first turn before the watch begins.
+        task = asyncio.ensure_future(self._unload_when_unused(loaded, self._serving.queue().chat_turns))
+        self._watching.add(task)
+        task.add_done_callback(self._watching.discard)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _unload_when_unused(self, loaded: Loaded, chat_turns: int) -> None:
+        since = time.monotonic()
         while True:
             await asyncio.sleep(self._watch_s)
             state = self._serving.state
-            if not (isinstance(state, Loaded) and state.profile.path == path):
-                return  # unloaded, or another model loaded: not this watch's any more
+            # This load's model still: the same engine load (a reload of the same file is another).
+            if not (isinstance(state, Loaded) and state.loaded is loaded.loaded):
+                return
             queue = self._serving.queue()
-            if queue.serving is Who.CHAT:
-                return  # this device's own chat answers with it: it stays
-            unused = 0.0 if queue.answering or queue.waiting else unused + self._watch_s
-            if unused >= self._keep_s:
+            if queue.chat_turns > chat_turns:
+                return  # this device's own chat has answered with it: it stays
+            now = time.monotonic()
+            since = now if queue.answering or queue.waiting else max(since, queue.last_ended)
+            if now - since >= self._keep_s:
                 log.info("unloading %s: loaded for a paired device's app, unused since", state.served_name)
                 with contextlib.suppress(Exception):
                     await self._serving.unload()
                 return
+
+    # --- the library ---
 
     def _read_if_old(self) -> None:
         if time.monotonic() - self._read_at < REFRESH_S or (self._reading and not self._reading.done()):
@@ -128,10 +151,10 @@ class Loadable:
 
     async def _read(self) -> None:
         self._read_at = time.monotonic()
-        self._library = [
-            control.Offer(
+        self._library = {
+            e.path: control.Offer(
                 served_name(e.path), e.profile.file_size, default_context(e.profile), 1, 0, 0, loaded=False
             )
             for e in await self._entries()
             if e.profile is not None and not e.problem and not e.profile.embedding_only
-        ]
+        }

@@ -22,7 +22,7 @@ from hearth.core.profile import ModelProfile
 from hearth.models.library import LibraryEntry
 from hearth.service.errors import ServiceError
 from hearth.service.planning import PlanChoice
-from hearth.service.serving_state import Loaded, Loading, ServingState
+from hearth.service.serving_state import Idle, Loaded, Loading, ServingState
 from hearth.store.settings import ApiSettings
 
 # How long a request waits for the model it named, the load included: a pooled 70B copies its weights
@@ -76,7 +76,9 @@ class _Serving(Protocol):
     @property
     def state(self) -> ServingState: ...
 
-    async def load_between_answers(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> Loaded: ...
+    async def load_between_answers(
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, only_if_idle: bool = False
+    ) -> Loaded: ...
 
 
 Choose = Callable[[str, bool], Awaitable[PlanChoice]]
@@ -90,9 +92,12 @@ class OnDemand:
         entries: Entries,
         choose: Choose,
         settings: Callable[[], ApiSettings],
+        for_device: Callable[[asyncio.Task[Loaded], str], None] | None = None,
     ) -> None:
         """``choose(path, pooled)``: the plan a load of the model at ``path`` would take (this
-        device's own pools alone when not ``pooled``)."""
+        device's own pools alone when not ``pooled``). ``for_device(task, path)`` is told of each
+        load begun for another device's app, whoever still waits for it."""
+        self._for_device = for_device
         self._serving = serving
         self._entries = entries
         self._choose = choose
@@ -100,28 +105,33 @@ class OnDemand:
         self._loading: asyncio.Task[Loaded] | None = None  # the load an app asked for, shared
         self._loading_path = ""
 
-    async def model(self, asked: str, for_device: bool = False) -> Loaded:
-        """The loaded model that ``asked`` names, loaded for it first when that is allowed. With
-        ``for_device`` (a paired device's app asks) it is loaded only on this device alone, and only
-        while no other model is loaded or loading: another device's request never replaces this
-        device's own model."""
+    @property
+    def loading(self) -> bool:
+        """Whether a load an app asked for is under way (planning included)."""
+        return self._loading is not None and not self._loading.done()
+
+    async def model(self, asked: str, for_device: bool = False, size: int | None = None) -> Loaded:
+        """The loaded model that ``asked`` names (the file of ``size`` bytes, when given), loaded for
+        it first when that is allowed. With ``for_device`` (a paired device's app asks) it is loaded
+        only on this device alone, and only while no other model is loaded or loading: another
+        device's request never replaces this device's own model."""
         try:
             async with asyncio.timeout(LOAD_WAIT_S):
-                return await self._model(asked, for_device)
+                return await self._model(asked, for_device, size)
         except TimeoutError:
             raise NotServed(
                 f"the model '{asked}' is still loading; ask again shortly", Refusal.BUSY
             ) from None
 
-    async def _model(self, asked: str, for_device: bool) -> Loaded:
+    async def _model(self, asked: str, for_device: bool, size: int | None) -> Loaded:
         for _ in range(3):  # a load another finished may be of another model: then once more
             await self._settled()
             state = self._serving.state
             if isinstance(state, Loaded) and served_as(asked, state.served_name):
                 return state
-            entry = await self._allowed(asked, state)
-            task = self._loading
-            if for_device and (isinstance(state, Loaded | Loading) or (task and not task.done())):
+            entry = await self._allowed(asked, state, size)
+            state, task = self._serving.state, self._loading  # read again: the library took a while
+            if for_device and (not isinstance(state, Idle) or (task and not task.done())):
                 raise NotServed("another model is loaded or loading here now", Refusal.BUSY)
             if task is None or task.done():
                 task = self._start(entry, asked, for_device)
@@ -145,8 +155,9 @@ class OnDemand:
                 return
             await asyncio.sleep(_POLL_S)
 
-    async def _allowed(self, asked: str, state: ServingState) -> LibraryEntry:
-        """The library's entry ``asked`` names, if apps may load it; refused with why otherwise."""
+    async def _allowed(self, asked: str, state: ServingState, size: int | None = None) -> LibraryEntry:
+        """The library's entry ``asked`` names (of ``size`` bytes, when given), if apps may load it;
+        refused with why otherwise."""
         serving_now = (
             f"Hearth is serving '{state.served_name}'" if isinstance(state, Loaded) else "no model is loaded"
         )
@@ -154,7 +165,10 @@ class OnDemand:
             (
                 e
                 for e in await self._entries()
-                if e.profile is not None and not e.problem and served_as(asked, served_name(e.path))
+                if e.profile is not None
+                and not e.problem
+                and served_as(asked, served_name(e.path))
+                and (size is None or e.profile.file_size == size)
             ),
             None,
         )
@@ -178,16 +192,20 @@ class OnDemand:
             )
         return entry
 
-    def _start(self, entry: LibraryEntry, asked: str, alone: bool = False) -> asyncio.Task[Loaded]:
-        task = asyncio.ensure_future(self._load(entry.path, asked, alone))
+    def _start(self, entry: LibraryEntry, asked: str, for_device: bool = False) -> asyncio.Task[Loaded]:
+        task = asyncio.ensure_future(self._load(entry.path, asked, for_device))
         self._loading, self._loading_path = task, entry.path
+        if for_device and self._for_device is not None:
+            self._for_device(task, entry.path)
         # Nobody may be waiting when it fails (every client left): its error is not lost unread.
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return task
 
-    async def _load(self, path: str, asked: str, alone: bool) -> Loaded:
-        choice = await self._plan(path, asked, self._settings().pool_on_request and not alone)
-        return await self._serving.load_between_answers(choice.profile, choice.prediction.plan, choice.n_ctx)
+    async def _load(self, path: str, asked: str, for_device: bool) -> Loaded:
+        choice = await self._plan(path, asked, self._settings().pool_on_request and not for_device)
+        return await self._serving.load_between_answers(
+            choice.profile, choice.prediction.plan, choice.n_ctx, only_if_idle=for_device
+        )
 
     async def _plan(self, path: str, asked: str, pooled: bool) -> PlanChoice:
         try:

@@ -77,15 +77,22 @@ class Hearth:
             self.models.entries,
             lambda path, pooled: self.plans.choose(path, pooled=pooled),
             lambda: self.api.settings,
+            lambda task, path: self.loadable.loading_for_device(task, path),
         )
-        self.loadable = Loadable(self._node, self.serving, self.models.entries, lambda: self.api.settings)
+        self.loadable = Loadable(
+            self._node,
+            self.serving,
+            self.models.entries,
+            lambda: self.api.settings,
+            lambda: self.on_demand.loading,
+        )
         self.events.subscribe(self.loadable.on_event)
         self.routing = Routing(
             self._node,
             self.serving,
             lambda: self.api.settings,
             self.loadable,
-            lambda model: self.on_demand.model(model, for_device=True),
+            lambda model, size: self.on_demand.model(model, for_device=True, size=size),
         )
         self.conversations = Conversations(
             self._on_disk,

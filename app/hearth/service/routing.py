@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 import msgspec
 
 from hearth.core import control
-from hearth.core.routing import MOST_LOADABLE, Elsewhere, believable, choose, choose_idle, places
+from hearth.core.routing import (
+    MOST_LOADABLE,
+    Elsewhere,
+    believable,
+    choose,
+    choose_idle,
+    places,
+    sane,
+)
 from hearth.engine import messages as em
 from hearth.engine.errors import BadRequest
 from hearth.mesh.channel import MAX_MESSAGE, ControlChannel
@@ -78,7 +86,7 @@ class Routing:
         serving: Serving,
         api_settings: Callable[[], ApiSettings],
         loadable: Loadable,
-        load: Callable[[str], Awaitable[Loaded]],
+        load: Callable[[str, int], Awaitable[Loaded]],
     ) -> None:
         """``loadable`` and ``load``: the models this device would load for another device's app
         while nothing is loaded here, and how one is loaded for it."""
@@ -141,7 +149,10 @@ class Routing:
                 said_at, offer = told
             # A refusal is newer word than the offer it answered: the offer waits for the next one.
             if offer is not None and now - said_at < FRESH_S and self._refused_at.get(dev_id, 0) < said_at:
-                found.append(Elsewhere(dev_id, chan.peer.name, believable(offer)))
+                if sane(offer):
+                    # Loaded, whatever it says: only ``idle`` offers wait for a load.
+                    offer = msgspec.structs.replace(believable(offer), loaded=True)
+                    found.append(Elsewhere(dev_id, chan.peer.name, offer))
         return found
 
     def idle(self) -> list[Elsewhere]:
@@ -158,7 +169,8 @@ class Routing:
                 continue
             if self._refused_at.get(dev_id, 0) >= chan.telemetry_at:
                 continue
-            for offer in said.loadable[:MOST_LOADABLE]:
+            files = {(o.model, o.size): o for o in said.loadable[:MOST_LOADABLE] if sane(o)}
+            for offer in files.values():
                 offer = msgspec.structs.replace(
                     believable(offer), loaded=False, at_once=1, answering=0, waiting=0
                 )
@@ -181,14 +193,19 @@ class Routing:
         devices' apps now; None: this one. ``DeviceRefused`` says why there is none."""
         if self.is_here(name):
             return None
-        # A name is the one device's only while no other paired device, connected or not, has it:
-        # a paired device that takes another's name makes the name ambiguous, not its own.
-        named = {d.device_id for d in self._node.trust.devices() if d.name == name}
-        found = {i: c for i, c in self._channels().items() if name in (c.peer.name, c.peer_id)}
-        if name not in found and len(named | found.keys()) > 1:
-            raise DeviceRefused(
-                f"{len(named | found.keys())} paired devices are called '{name}': name one by its ID"
-            )
+        channels = self._channels()
+        if self._node.trust.get(name) is not None or name in channels:
+            # A paired device's ID names that device alone, never one whose name looks like it.
+            found = {i: c for i, c in channels.items() if i == name}
+        else:
+            # A name is the one device's only while no other paired device, connected or not, has
+            # it: a paired device that takes another's name makes the name ambiguous, not its own.
+            named = {d.device_id for d in self._node.trust.devices() if d.name == name}
+            found = {i: c for i, c in channels.items() if c.peer.name == name}
+            if len(named | found.keys()) > 1:
+                raise DeviceRefused(
+                    f"{len(named | found.keys())} paired devices are called '{name}': name one by its ID"
+                )
         if len(found) != 1:
             why = "no connected paired device" if not found else f"{len(found)} connected paired devices"
             raise DeviceRefused(f"{why} is called '{name}'")

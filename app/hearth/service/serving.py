@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import msgspec
@@ -41,6 +41,9 @@ class Queue:
     answering: int = 0  # answers being given now
     at_once: int = 1  # how many answers the loaded model gives together
     chat_waiting: bool = False  # the window's own answer waits for a place
+    # Counts over time rather than the line's shape: left out when two are compared.
+    chat_turns: int = field(default=0, compare=False)  # places given to the window's chat so far
+    last_ended: float = field(default=0.0, compare=False)  # when the latest answer ended (monotonic)
 
 
 # How often an app's request waiting in the line here looks for a paired device with a place, and
@@ -146,7 +149,15 @@ class Serving:
     def queue(self) -> Queue:
         """Whom the model is answering now, how many answers it gives, and how many wait for it."""
         turns = self._turns
-        return Queue(turns.serving, turns.waiting, turns.answering, self._at_once(), turns.chat_waiting)
+        return Queue(
+            turns.serving,
+            turns.waiting,
+            turns.answering,
+            self._at_once(),
+            turns.chat_waiting,
+            turns.chat_turns,
+            turns.last_ended,
+        )
 
     def _become(self, state: ServingState) -> None:
         self._state = state
@@ -161,13 +172,19 @@ class Serving:
         n_ctx: int,
         on_progress: Callable[[dict[str, float]], None] | None = None,
         threads: int | None = None,
+        only_if_idle: bool = False,
     ) -> Loaded:
         """Reserve the plan's devices, then load; progress per plan device (``host`` for this one).
-        ``threads`` None: as many as llama.cpp itself would use."""
+        ``threads`` None: as many as llama.cpp itself would use. ``only_if_idle``: refused
+        (``ServiceError``) when a model is loaded or loading by the time it would begin."""
         devices = self._plans.devices()
         held, tokens_per_s, at_once = await self._expectation(profile, plan, n_ctx)
         before = self._state
+        if only_if_idle and not isinstance(before, Idle):
+            raise ServiceError("another model was loaded here meanwhile")
         await self._stop_engine()
+        if only_if_idle and not isinstance(self._state, Idle):
+            raise ServiceError("another model was loaded here meanwhile")
         after = before if isinstance(before, Lost) else before.after if isinstance(before, Loading) else None
         self._become(Loading(profile, plan, n_ctx, after))
         names = {d.key: d.name for d in devices}
@@ -221,11 +238,13 @@ class Serving:
         """How the loaded model's answers guess tokens ahead."""
         return self._guessing
 
-    async def load_between_answers(self, profile: ModelProfile, plan: Plan, n_ctx: int) -> Loaded:
+    async def load_between_answers(
+        self, profile: ModelProfile, plan: Plan, n_ctx: int, only_if_idle: bool = False
+    ) -> Loaded:
         """``load``, once the answers under way have ended; answers asked for meanwhile wait for the
         model that comes."""
         async with self._turns.alone():
-            return await self.load(profile, plan, n_ctx)
+            return await self.load(profile, plan, n_ctx, only_if_idle=only_if_idle)
 
     async def _expectation(
         self, profile: ModelProfile, plan: Plan, n_ctx: int
@@ -452,6 +471,10 @@ class Serving:
                 waiting = {t for t in (here, asking) if t is not None and not t.done()}
                 if waiting:
                     await asyncio.wait(waiting, timeout=ROUTE_CHECK_S, return_when=asyncio.FIRST_COMPLETED)
+                if winner == ["here"] and asking is not None:
+                    # Begun here: the device asked stops now (one loading for it stops waiting).
+                    await _withdrawn(asking)
+                    asking = None
                 if asking is not None and asking.done():
                     if winner == ["there"] or not isinstance(asking.exception(), NotRouted):
                         return asking.result()
@@ -480,6 +503,14 @@ class Serving:
         # A turn just given may not have reached the engine yet: then its task is stopped instead.
         if not (self._turns.is_answering(task) and await self._engine.cancel(task)):
             task.cancel()
+
+
+async def _withdrawn(task: asyncio.Task[Any]) -> None:
+    """``task`` cancelled and waited for; what it raised, if it ended first, is read (it lost)."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()
 
 
 def _with_failure(lost: Lost, why: str) -> Lost:

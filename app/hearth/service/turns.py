@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -55,6 +56,8 @@ class Turns:
         self._alone = asyncio.Lock()
         self._held = False
         self._drained: asyncio.Future[None] | None = None
+        self.chat_turns = 0  # turns given to the window's chat so far
+        self.last_ended = time.monotonic()  # when the latest turn ended (or the line was made)
 
     @property
     def at_once(self) -> int:
@@ -116,6 +119,7 @@ class Turns:
                 self._line.remove(turn)
                 self._answering.append(turn)
                 turn.granted.set_result(None)
+                self.chat_turns += turn.who is Who.CHAT
                 granted = True
         return granted
 
@@ -145,6 +149,7 @@ class Turns:
             yield
         finally:
             self._answering.remove(turn)
+            self.last_ended = time.monotonic()
             self._grant()
             self._on_change()
 
