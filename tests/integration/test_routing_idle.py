@@ -48,7 +48,9 @@ def household(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     root = tmp_path_factory.mktemp("idle")
     started: list[NodeProcess] = []
     try:
-        alpha, url = serve(root / "alpha", "alpha", "127.0.0.1", SMOL, "--parallel", "1", "--threads", "1")
+        alpha, url = serve(
+            root / "alpha", "alpha", "127.0.0.1", SMOL, "--parallel", "1", "--threads", "1", "--ctx", "8192"
+        )
         started.append(alpha)
         # beta and gamma hold the same file, and only beta lets paired devices' apps be answered;
         # delta lets them, but holds another model.
@@ -87,8 +89,10 @@ def test_an_idle_device_loads_the_model_and_answers_as_the_model_here_would(hous
     assert devices["sent"] == sent + 1, devices
     assert _health(url)["busy"], "the long answer here was still under way: beta answered"
     print(f"beta loaded SmolLM2 and answered in {took:.1f} s")
-    # Loaded now, beta offers its place like any device with the model loaded, and no longer as idle.
+    # Loaded now, beta offers its place like any device with the model loaded, and no longer as idle;
+    # it loaded the context the model here has (8,192), not its own default (4,096).
     assert wait_until(lambda: [d["name"] for d in _health(url)["devices"]["offering"]] == ["beta"], 15)
+    assert _health(url)["devices"]["offering"][0]["n_ctx"] == 8192
     assert "beta" not in [d["name"] for d in _health(url)["devices"]["idle"]]
     holder.join(timeout=180)
     assert not holder.is_alive()

@@ -36,8 +36,8 @@ def _on_demand(world: World, settings: list[ApiSettings]) -> OnDemand:
             LibraryEntry("/models/gone.gguf", None, "moved"),
         ]
 
-    async def choose(path: str, pooled: bool) -> PlanChoice:
-        choice = await world.plans.choose(path, pooled=pooled)
+    async def choose(path: str, pooled: bool, n_ctx: int | None = None) -> PlanChoice:
+        choice = await world.plans.choose(path, n_ctx, pooled=pooled)
         return dataclasses.replace(choice, profile=by_path[path])
 
     return OnDemand(world.serving, entries, choose, lambda: settings[-1])

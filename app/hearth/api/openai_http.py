@@ -121,6 +121,7 @@ class OpenAiApi(HttpApi):
                 {
                     "name": e.name,
                     "model": e.offer.model,
+                    "n_ctx": e.offer.n_ctx,
                     "answers_at_once": e.offer.at_once,
                     "answering": e.offer.answering,
                     "waiting": e.offer.waiting,

@@ -136,6 +136,9 @@ class Ask(msgspec.Struct, tag="ask", frozen=True):
     model: str
     size: int
     generate: msgspec.Raw  # the engine's request, as the engine encodes it
+    # The host's own context for this model: a device that loads it for the request loads at least
+    # as long a context (within the model's own); 0: the default.
+    n_ctx: int = 0
 
 
 class Taken(msgspec.Struct, tag="taken", frozen=True):

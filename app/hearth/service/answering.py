@@ -74,9 +74,9 @@ class Answering:
         here: Callable[[], control.Offer | None],
         offer: Callable[[], control.Offer | None],
         loadable: Loadable,
-        load: Callable[[str, int], Awaitable[Loaded]],
+        load: Callable[[control.Ask], Awaitable[Loaded]],
     ) -> None:
-        """``load(model, size)``: that file loaded here for another device's app (``OnDemand``)."""
+        """``load(ask)``: the file ``ask`` names loaded here for another device's app (``OnDemand``)."""
         self._node = node
         self._serving = serving
         self._status = status
@@ -214,7 +214,7 @@ class Answering:
         name = self._node.identity.name
         try:
             # The load goes on should this request go away meanwhile (``Loadable`` watches it).
-            await self._load(ask.model, ask.size)
+            await self._load(ask)
         except NotServed as exc:
             return control.NotAnswered(
                 ask.request_id, f"{name} could not load {ask.model}: {exc}", refused=True

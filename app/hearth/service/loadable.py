@@ -4,8 +4,9 @@ A second device that sits idle can still take a request whose model is busy else
 its library holds the same file. It offers the chat models of its library while four things hold:
 nothing is loaded or loading here, nothing is lent to a paired host, its user lets paired devices'
 apps ask (``Donation.answers``), and its user lets apps load the models they ask for (Settings →
-Other apps). Each is offered as the file it is (the name apps use and its size), at the context a
-load gets by default. A request for one loads it here alone, as an app here would (``OnDemand``).
+Other apps). Each is offered as the file it is (the name apps use and its size), with the model's
+own context: a request for it is loaded at the asking device's context when that is longer than the
+default. A request for one loads it here alone, as an app here would (``OnDemand``).
 A file that could not be loaded is not offered again until the library changes.
 
 A load begun for another device's app is watched from its start, whoever still waits for it: the
@@ -23,8 +24,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from hearth.core import control
-from hearth.core.profile import default_context
-from hearth.core.routing import MOST_LOADABLE
+from hearth.core.profile import ModelProfile, default_context
+from hearth.core.routing import MOST_CONTEXT, MOST_LOADABLE
 from hearth.models.library import LibraryEntry
 from hearth.service.events import Event
 from hearth.service.node import Node
@@ -96,9 +97,10 @@ class Loadable:
 
     # --- loads begun for other devices ---
 
-    def loading_for_device(self, task: asyncio.Task[Loaded], path: str) -> None:
-        """``task`` loads the model at ``path`` for another device's app: once it ends, the model
-        is watched (or, when it could not be loaded, no longer offered)."""
+    def loading_for_device(self, task: asyncio.Task[Loaded], path: str, n_ctx: int | None = None) -> None:
+        """``task`` loads the model at ``path`` for another device's app (at ``n_ctx``; None: the
+        default): once it ends, the model is watched (or, when it could not be loaded at the
+        default context, no longer offered)."""
 
         def ended(done: asyncio.Task[Loaded]) -> None:
             if done.cancelled():
@@ -106,7 +108,9 @@ class Loadable:
             failure = done.exception()
             if failure is None:
                 self._watch(done.result())
-            elif not isinstance(failure, NotServed) or failure.refusal is Refusal.CANNOT_LOAD:
+            elif not isinstance(failure, NotServed) or (
+                failure.refusal is Refusal.CANNOT_LOAD and n_ctx is None
+            ):
                 self._failed.add(path)
 
         task.add_done_callback(ended)
@@ -153,8 +157,13 @@ class Loadable:
         self._read_at = time.monotonic()
         self._library = {
             e.path: control.Offer(
-                served_name(e.path), e.profile.file_size, default_context(e.profile), 1, 0, 0, loaded=False
+                served_name(e.path), e.profile.file_size, _longest(e.profile), 1, 0, 0, loaded=False
             )
             for e in await self._entries()
             if e.profile is not None and not e.problem and not e.profile.embedding_only
         }
+
+
+def _longest(profile: ModelProfile) -> int:
+    """The longest context offered for ``profile``: its own, the default at least."""
+    return min(max(profile.context_length, default_context(profile)), MOST_CONTEXT)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Protocol
 
 from hearth.core.plan import Plan, PlanError
-from hearth.core.profile import ModelProfile
+from hearth.core.profile import ModelProfile, default_context
+from hearth.core.routing import MOST_CONTEXT
 from hearth.models.library import LibraryEntry
 from hearth.service.errors import ServiceError
 from hearth.service.planning import PlanChoice
@@ -81,7 +82,7 @@ class _Serving(Protocol):
     ) -> Loaded: ...
 
 
-Choose = Callable[[str, bool], Awaitable[PlanChoice]]
+Choose = Callable[[str, bool, int | None], Awaitable[PlanChoice]]
 Entries = Callable[[], Awaitable[list[LibraryEntry]]]
 
 
@@ -92,11 +93,12 @@ class OnDemand:
         entries: Entries,
         choose: Choose,
         settings: Callable[[], ApiSettings],
-        for_device: Callable[[asyncio.Task[Loaded], str], None] | None = None,
+        for_device: Callable[[asyncio.Task[Loaded], str, int | None], None] | None = None,
     ) -> None:
-        """``choose(path, pooled)``: the plan a load of the model at ``path`` would take (this
-        device's own pools alone when not ``pooled``). ``for_device(task, path)`` is told of each
-        load begun for another device's app, whoever still waits for it."""
+        """``choose(path, pooled, n_ctx)``: the plan a load of the model at ``path`` would take (this
+        device's own pools alone when not ``pooled``; None: the default context).
+        ``for_device(task, path, n_ctx)`` is told of each load begun for another device's app,
+        whoever still waits for it."""
         self._for_device = for_device
         self._serving = serving
         self._entries = entries
@@ -110,20 +112,23 @@ class OnDemand:
         """Whether a load an app asked for is under way (planning included)."""
         return self._loading is not None and not self._loading.done()
 
-    async def model(self, asked: str, for_device: bool = False, size: int | None = None) -> Loaded:
+    async def model(
+        self, asked: str, for_device: bool = False, size: int | None = None, n_ctx: int = 0
+    ) -> Loaded:
         """The loaded model that ``asked`` names (the file of ``size`` bytes, when given), loaded for
         it first when that is allowed. With ``for_device`` (a paired device's app asks) it is loaded
         only on this device alone, and only while no other model is loaded or loading: another
-        device's request never replaces this device's own model."""
+        device's request never replaces this device's own model; ``n_ctx``: the context that device
+        has, loaded here when longer than the default (within the model's own)."""
         try:
             async with asyncio.timeout(LOAD_WAIT_S):
-                return await self._model(asked, for_device, size)
+                return await self._model(asked, for_device, size, n_ctx)
         except TimeoutError:
             raise NotServed(
                 f"the model '{asked}' is still loading; ask again shortly", Refusal.BUSY
             ) from None
 
-    async def _model(self, asked: str, for_device: bool, size: int | None) -> Loaded:
+    async def _model(self, asked: str, for_device: bool, size: int | None, n_ctx: int) -> Loaded:
         for _ in range(3):  # a load another finished may be of another model: then once more
             await self._settled()
             state = self._serving.state
@@ -134,7 +139,7 @@ class OnDemand:
             if for_device and (not isinstance(state, Idle) or (task and not task.done())):
                 raise NotServed("another model is loaded or loading here now", Refusal.BUSY)
             if task is None or task.done():
-                task = self._start(entry, asked, for_device)
+                task = self._start(entry, asked, for_device, n_ctx)
             elif self._loading_path != entry.path:
                 # Another app's load is under way: this one comes after it.
                 with contextlib.suppress(Exception):
@@ -192,24 +197,29 @@ class OnDemand:
             )
         return entry
 
-    def _start(self, entry: LibraryEntry, asked: str, for_device: bool = False) -> asyncio.Task[Loaded]:
-        task = asyncio.ensure_future(self._load(entry.path, asked, for_device))
+    def _start(
+        self, entry: LibraryEntry, asked: str, for_device: bool = False, n_ctx: int = 0
+    ) -> asyncio.Task[Loaded]:
+        ctx = None
+        if for_device and entry.profile is not None and n_ctx > default_context(entry.profile):
+            ctx = min(n_ctx, entry.profile.context_length or n_ctx, MOST_CONTEXT)
+        task = asyncio.ensure_future(self._load(entry.path, asked, for_device, ctx))
         self._loading, self._loading_path = task, entry.path
         if for_device and self._for_device is not None:
-            self._for_device(task, entry.path)
+            self._for_device(task, entry.path, ctx)
         # Nobody may be waiting when it fails (every client left): its error is not lost unread.
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return task
 
-    async def _load(self, path: str, asked: str, for_device: bool) -> Loaded:
-        choice = await self._plan(path, asked, self._settings().pool_on_request and not for_device)
+    async def _load(self, path: str, asked: str, for_device: bool, n_ctx: int | None = None) -> Loaded:
+        choice = await self._plan(path, asked, self._settings().pool_on_request and not for_device, n_ctx)
         return await self._serving.load_between_answers(
             choice.profile, choice.prediction.plan, choice.n_ctx, only_if_idle=for_device
         )
 
-    async def _plan(self, path: str, asked: str, pooled: bool) -> PlanChoice:
+    async def _plan(self, path: str, asked: str, pooled: bool, n_ctx: int | None = None) -> PlanChoice:
         try:
-            choice = await self._choose(path, pooled)
+            choice = await self._choose(path, pooled, n_ctx)
             if choice.prediction.over:
                 raise PlanError("; ".join(o.message() for o in choice.prediction.over.values()))
         except (PlanError, ServiceError) as exc:

@@ -75,9 +75,9 @@ class Hearth:
         self.on_demand = OnDemand(
             self.serving,
             self.models.entries,
-            lambda path, pooled: self.plans.choose(path, pooled=pooled),
+            lambda path, pooled, n_ctx: self.plans.choose(path, n_ctx, pooled=pooled),
             lambda: self.api.settings,
-            lambda task, path: self.loadable.loading_for_device(task, path),
+            lambda task, path, n_ctx: self.loadable.loading_for_device(task, path, n_ctx),
         )
         self.loadable = Loadable(
             self._node,
@@ -92,7 +92,7 @@ class Hearth:
             self.serving,
             lambda: self.api.settings,
             self.loadable,
-            lambda model, size: self.on_demand.model(model, for_device=True, size=size),
+            lambda ask: self.on_demand.model(ask.model, for_device=True, size=ask.size, n_ctx=ask.n_ctx),
         )
         self.conversations = Conversations(
             self._on_disk,

@@ -86,7 +86,7 @@ class Routing:
         serving: Serving,
         api_settings: Callable[[], ApiSettings],
         loadable: Loadable,
-        load: Callable[[str, int], Awaitable[Loaded]],
+        load: Callable[[control.Ask], Awaitable[Loaded]],
     ) -> None:
         """``loadable`` and ``load``: the models this device would load for another device's app
         while nothing is loaded here, and how one is loaded for it."""
@@ -290,7 +290,10 @@ class Routing:
         most_tokens = request.max_tokens + EXTRA_TOKENS
         tokens = text = 0
         try:
-            await chan.send(control.Ask(request_id, here.model, here.size, msgspec.Raw(body)))
+            # A device that loads the file for it loads this device's context for it (or longer).
+            mine = self.here()
+            n_ctx = mine.n_ctx if mine and (mine.model, mine.size) == (here.model, here.size) else 0
+            await chan.send(control.Ask(request_id, here.model, here.size, msgspec.Raw(body), n_ctx))
             waited = 0.0
             while True:
                 limit = STALL_S if taken else TAKE_S if here.loaded else LOAD_TAKE_S
