@@ -230,6 +230,25 @@ class Answering:
             return control.NotAnswered(ask.request_id, why, refused=True)
         return fitted
 
+    async def _loaded_for(
+        self, chan: ControlChannel, ask: control.Ask, request: em.Generate
+    ) -> em.Generate | None:
+        """``_loaded``, its refusal sent to ``chan`` (None then); switched off meanwhile, the host
+        is told so."""
+        try:
+            ready = await self._loaded(ask, request)
+        except asyncio.CancelledError:
+            if asyncio.current_task() in self._switched_off:
+                why = f"{self._node.identity.name} stopped answering other devices' apps"
+                self.send(chan, control.NotAnswered(ask.request_id, why, refused=True))
+                self._switched_off.discard(asyncio.current_task())
+            raise
+        if isinstance(ready, control.NotAnswered):
+            self._status.refused += 1
+            self.send(chan, ready)
+            return None
+        return ready
+
     async def _give(
         self, chan: ControlChannel, ask: control.Ask, request: em.Generate, loading: bool
     ) -> None:
@@ -237,22 +256,20 @@ class Answering:
         # Replies go out in the order they were made, by one sender, whatever the socket's pace.
         out: asyncio.Queue[control.AskMessage | None] = asyncio.Queue()
         if loading:
-            # Taken only once loaded: until then the request keeps its place in the host's line.
-            try:
-                ready = await self._loaded(ask, request)
-            except asyncio.CancelledError:
-                if asyncio.current_task() in self._switched_off:
-                    why = f"{self._node.identity.name} stopped answering other devices' apps"
-                    self.send(chan, control.NotAnswered(request_id, why, refused=True))
-                    self._switched_off.discard(asyncio.current_task())
-                raise
-            if isinstance(ready, control.NotAnswered):
-                self._status.refused += 1
-                self.send(chan, ready)
+            # Taken only once loaded and placed: until then the request keeps its place in the host's line.
+            ready = await self._loaded_for(chan, ask, request)
+            if ready is None:
                 return
             request = ready
-        out.put_nowait(control.Taken(request_id))
         said: list[bool] = []
+
+        def placed() -> bool:
+            # Taken once the answer has its place here (at once when one was free), with the model
+            # it asked for: until then the host's line keeps the request.
+            if not self._serves(ask):
+                return False
+            out.put_nowait(control.Taken(request_id))
+            return True
 
         async def send_all() -> None:
             while (message := await out.get()) is not None:
@@ -274,7 +291,7 @@ class Answering:
                 Who.API,
                 client=f"device {chan.peer_id}",
                 route=False,
-                expect=lambda: self._serves(ask),
+                expect=placed,
             )
         )
         try:
