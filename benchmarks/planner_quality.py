@@ -3,22 +3,23 @@ splits and against the best contiguous plan found by measuring them all, on uneq
 
     uv run python -m benchmarks.planner_quality [--step 2] [--tokens 32] [--share 0.25] [--rounds 3]
 
-The host is the engine process (one thread) with memory for only half of the layers
-(``--host-share``); two llama.cpp RPC workers on loopback are the other devices: A with
-``--threads-a`` threads, B with one thread behind a relay that stretches every piece of its work to
-``1 / --share`` of its time (``benchmarks/_slow_device.py``), so that B is slow for one layer as for
-many, as a slower computer is. The host's and A's speeds are probed as a node does it (the probe model
-through llama.cpp, in a process with the device's threads); B's is the one-thread probe times the
-share. The per-token cost of a remote device is the node's RPC step probe (loopback's round trip is
-negligible). The auto plan comes from the probes taken before the run, as a node would have them; the
-devices are probed again after each pass over the plans, and the predictions printed at the end use
-the median of every probe, since one probe on a shared machine is at the mercy of the moment.
-Every contiguous plan that fits in memory, with the host first and the workers in either order, on a
-grid of ``--step`` layers, is timed once; then the fastest few and the compared plans (Hearth's auto
-plan, llama.cpp's default split by reported free memory, which is even over CPU workers since they
-report the same RAM, and exo's RAM-proportional split, even over all three) are timed again in
-interleaved rounds, and each plan's median decides, so that the machine's drift over the run does
-not. Targets: auto >= 0.95 x best measured, and >= 1.2 x the memory-proportional splits.
+The host is the engine process (one thread) with memory for only half of the layers (``--host-share``);
+two llama.cpp RPC workers on loopback are the other devices: A with ``--threads-a`` threads, B with one
+thread behind a relay that stretches every piece of its work to ``1 / --share`` of its time
+(``benchmarks/_slow_device.py``), so that B is slow for one layer as for many, as a slower computer is.
+The host's and A's speeds are probed as a node does it (the probe models through llama.cpp, in a process
+with the device's threads). B is probed as it would probe itself: the same probe models with every layer
+on B, through its relay, less what the host computes of each token; what is left over its layers is B's
+cost a token (the RPC step, stretched like the rest of its work). A's per-token cost is the node's RPC
+step probe (loopback's round trip is negligible). The auto plan comes from the probes taken before the
+run, as a node would have them; the devices are probed again after each pass over the plans, and the
+predictions printed at the end use the median of every probe, since one probe on a shared machine is at
+the mercy of the moment. Every contiguous plan that fits in memory, with the host first and the workers
+in either order, on a grid of ``--step`` layers, is timed once; then the fastest few and the compared
+plans (Hearth's auto plan, llama.cpp's default split by reported free memory, which is even over CPU
+workers since they report the same RAM, and exo's RAM-proportional split, even over all three) are timed
+again in interleaved rounds, and each plan's median decides, so that the machine's drift over the run
+does not. Targets: auto >= 0.95 x best measured, and >= 1.2 x the memory-proportional splits.
 """
 
 from __future__ import annotations
@@ -35,15 +36,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks._common import decode, median, medium_model, raw_worker, share_cores
+from benchmarks._common import CACHE, decode, median, medium_model, raw_worker, share_cores
 from hearth.core.memory import device_memory
 from hearth.core.plan import HOST, Assignment, Plan, PlanKey, even_plan
 from hearth.core.planner import DeviceSpec, auto_plan, predict
 from hearth.core.profile import ModelProfile, read_profile
-from hearth.core.speed import Speed
+from hearth.core.speed import Speed, Timing, fit
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
-from hearth.service.probe import measure_rpc_step
+from hearth.models import synthetic
+from hearth.service.probe import PROBE, PROBE_SHORT, PROBE_WIDE, measure_rpc_step
 from hearth.service.probe import probe_speed as probe_with
 
 
@@ -71,28 +73,47 @@ async def tokens_per_s(
 class Probed:
     speeds: dict[str, Speed]  # the host's, A's and B's
     hop_s: float  # the RPC step
+    hop_b_s: float  # what B costs a token beyond its layers, through its relay
 
 
-async def probe_all(args: argparse.Namespace, work: Path, i: int) -> Probed:
-    """The host's and A's speeds, B's, and the RPC step, probed as a node probes them."""
+async def probe_remote(engine: EngineClient, endpoint: str, host: Speed) -> tuple[Speed, float]:
+    """A device behind ``endpoint`` as it would probe itself: each probe model with every layer on
+    it, less the host's share of the token (its token cost and the output head, at ``host``'s
+    speed), fitted like a node's probes; the fixed cost left is what the device adds a token."""
+    timings = []
+    for spec in (PROBE, PROBE_WIDE, PROBE_SHORT):
+        model = await asyncio.to_thread(synthetic.ensure_model, CACHE, spec)
+        profile = read_profile(str(model))
+        n = profile.block_count
+        plan = Plan(n, (Assignment(HOST, 0, 0), Assignment(B, 0, n)))
+        seconds = median([1 / await tokens_per_s(engine, model, plan, {"B": endpoint}, 32) for _ in range(3)])
+        head = profile.output_bytes or profile.token_embd_bytes
+        here = host.token_s + head / host.bytes_per_s
+        timings.append(Timing(n, sum(profile.layer_bytes), max(seconds - here, 1e-6)))
+    fitted = fit(timings)
+    return Speed(fitted.bytes_per_s, fitted.layer_s), fitted.token_s
+
+
+async def probe_all(
+    args: argparse.Namespace, work: Path, i: int, engine: EngineClient, endpoint_b: str
+) -> Probed:
+    """The host's and A's speeds, and the RPC step, probed as a node probes them; B's through its relay."""
     one_thread = await probe_speed(1, work / f"probe-host-{i}.log")
-    # B's worker runs one thread behind the relay, which stretches every piece of its work.
-    stretched = Speed(
-        one_thread.bytes_per_s * args.share, one_thread.layer_s / args.share, one_thread.token_s / args.share
-    )
+    b, hop_b = await probe_remote(engine, endpoint_b, one_thread)
     speeds = {
         HOST: one_thread,
         "A": await probe_speed(args.threads_a, work / f"probe-A-{i}.log"),
-        "B": stretched,
+        "B": b,
     }
-    probed = Probed(speeds, await measure_rpc_step(f"planner-quality-{i}"))  # a new key: measured anew
+    # A new key: the step is measured anew.
+    probed = Probed(speeds, await measure_rpc_step(f"planner-quality-{i}"), hop_b)
     print(
         "probe: "
         + ", ".join(
             f"{k} {v.bytes_per_s / 1e9:.2f} GB/s + {v.layer_s * 1000:.2f} ms a layer"
             for k, v in speeds.items()
         )
-        + f"; a remote device costs {probed.hop_s * 1000:.2f} ms a token",
+        + f"; A costs {probed.hop_s * 1000:.2f} ms a token beyond its layers, B {probed.hop_b_s * 1000:.2f}",
         flush=True,
     )
     return probed
@@ -107,11 +128,13 @@ def specs(probes: list[Probed], room: int, big: int) -> tuple[DeviceSpec, list[D
     def mid(name: str, figure: str) -> float:
         return median([getattr(p.speeds[name], figure) for p in probes])
 
-    hop = median([p.hop_s for p in probes])
+    hops = {A: median([p.hop_s for p in probes]), B: median([p.hop_b_s for p in probes])}
     host = DeviceSpec(
         HOST, room, mid(HOST, "bytes_per_s"), layer_s=mid(HOST, "layer_s"), token_s=mid(HOST, "token_s")
     )
-    return host, [DeviceSpec(n, big, mid(n, "bytes_per_s"), hop, layer_s=mid(n, "layer_s")) for n in (A, B)]
+    return host, [
+        DeviceSpec(n, big, mid(n, "bytes_per_s"), hops[n], layer_s=mid(n, "layer_s")) for n in (A, B)
+    ]
 
 
 async def probe_speed(threads: int, log: Path) -> Speed:
@@ -190,7 +213,10 @@ async def main(args: argparse.Namespace, work: Path) -> None:
     endpoints = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
     engine = EngineClient(work / "engine.log")
     try:
-        probes = [await probe_all(args, work, 0), await probe_all(args, work, 1)]
+        probes = [
+            await probe_all(args, work, 0, engine, endpoints["B"]),
+            await probe_all(args, work, 1, engine, endpoints["B"]),
+        ]
         big = 1 << 40
         # The host has room for only part of the model, as in a household that needs the pool.
         room = device_memory(profile, 0, max(0, round(L * args.host_share)), 512, host=True).total
@@ -204,7 +230,7 @@ async def main(args: argparse.Namespace, work: Path) -> None:
         plans = {str(p): p for p in [*fitting, *named.values()]}
 
         async def probe_again() -> None:
-            probes.append(await probe_all(args, work, len(probes)))
+            probes.append(await probe_all(args, work, len(probes), engine, endpoints["B"]))
 
         measured = await measure(
             engine, model, plans, {str(p) for p in named.values()}, endpoints, args, probe_again
@@ -221,7 +247,8 @@ async def main(args: argparse.Namespace, work: Path) -> None:
         "probed speeds (median of "
         + f"{len(probes)} probes over the run): "
         + ", ".join(f"{d.name} {d.bytes_per_s / 1e9:.2f} GB/s" for d in [host, *remotes])
-        + f"; a remote device costs {remotes[0].hop_s * 1000:.2f} ms a token"
+        + f"; A costs {remotes[0].hop_s * 1000:.2f} ms a token beyond its layers, "
+        + f"B {remotes[1].hop_s * 1000:.2f}"
     )
     best_text = max(measured, key=measured.__getitem__)
     best = measured[best_text]
