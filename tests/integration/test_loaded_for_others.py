@@ -15,6 +15,8 @@ import pytest
 from hearth.core.plan import HOST, even_plan
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
+from hearth.engine.errors import LoadFailed
+from hearth.service.errors import ServiceError
 from hearth.service.node import NodeOptions
 from hearth.service.on_demand import NotServed, Refusal
 from hearth.service.root import Hearth
@@ -81,6 +83,44 @@ def test_a_model_loaded_for_another_device_goes_when_unused_and_stays_once_the_c
             await services.serving.load(profile, even_plan(profile.block_count, [HOST]), 512)
             await asyncio.sleep(KEEP_S * 3)
             assert isinstance(state(), Loaded)
+        finally:
+            await services.stop()
+
+    asyncio.run(scenario())
+
+
+def test_only_a_file_that_cannot_be_loaded_stops_being_offered(tiny_model: Path, tmp_path: Path) -> None:
+    other = tmp_path / "second-tiny.gguf"
+    shutil.copyfile(tiny_model, other)
+
+    async def failing(exc: BaseException) -> Loaded:
+        raise exc
+
+    async def scenario() -> None:
+        services = Hearth(NodeOptions(name="beta", host="127.0.0.1", port=0, discovery=False, probe=False))
+        await services.start()
+        try:
+            await services.donation.answer_devices(True)
+            for path in (tiny_model, other):
+                await services.models.import_file(str(path))
+            loadable = services.loadable
+            offered = {tiny_model.stem, other.stem}
+            await _until(lambda: {o.model for o in loadable.offers()} == offered, "the library offered")
+            # Passing refusals: busy, another model loaded meanwhile, too long a context for now.
+            for passing, n_ctx in (
+                (NotServed("busy", Refusal.BUSY), None),
+                (ServiceError("another model was loaded here meanwhile"), None),
+                (NotServed("does not fit", Refusal.CANNOT_LOAD), 8192),
+            ):
+                task = asyncio.ensure_future(failing(passing))
+                loadable.loading_for_device(task, str(tiny_model), n_ctx)
+                await asyncio.wait({task})
+                assert {o.model for o in loadable.offers()} == offered, passing
+            # The engine could not load it: that file is offered no more, the other still is.
+            task = asyncio.ensure_future(failing(LoadFailed("not a model")))
+            loadable.loading_for_device(task, str(tiny_model))
+            await asyncio.wait({task})
+            assert {o.model for o in loadable.offers()} == {other.stem}
         finally:
             await services.stop()
 

@@ -14,7 +14,7 @@ import msgspec
 from hearth.core.control import ComputeDevice, Offer
 from hearth.core.control import Telemetry as Sample
 from hearth.core.device_id import DeviceId, short_id
-from hearth.core.routing import MOST_LOADABLE
+from hearth.core.routing import MOST_LOADABLE, sane
 from hearth.core.speed import Speed
 from hearth.mesh.discovery import Neighbour
 from hearth.mesh.identity import Identity
@@ -69,7 +69,7 @@ def this_device(
         compute=sample.compute,
         served=sample.served,
         answers=sample.answers,
-        loadable=[o.model for o in sample.loadable],
+        loadable=[o.model for o in sample.loadable if sane(o)],
         latency_ms=0.0,
         bytes_per_s=speed.bytes_per_s if speed else 0.0,
         layer_ms=speed.layer_s * 1000 if speed else 0.0,
@@ -108,7 +108,7 @@ def other_devices(trust: TrustStore, peers: Peers, seen: dict[str, Neighbour]) -
                 compute=t.compute if t else [],
                 served=t.served if t else [],
                 answers=t.answers if t else None,
-                loadable=[o.model for o in t.loadable[:MOST_LOADABLE]] if t else [],
+                loadable=[o.model for o in t.loadable[:MOST_LOADABLE] if sane(o)] if t else [],
                 latency_ms=chan.latency_ms if chan else None,
                 bytes_per_s=t.bytes_per_s if t else 0.0,
                 layer_ms=t.layer_s * 1000 if t else 0.0,

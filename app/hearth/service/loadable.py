@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from hearth.core import control
 from hearth.core.profile import ModelProfile, default_context
 from hearth.core.routing import MOST_CONTEXT, MOST_LOADABLE
+from hearth.engine.errors import EngineDied, LoadFailed
 from hearth.models.library import LibraryEntry
 from hearth.service.events import Event
 from hearth.service.node import Node
@@ -99,8 +100,9 @@ class Loadable:
 
     def loading_for_device(self, task: asyncio.Task[Loaded], path: str, n_ctx: int | None = None) -> None:
         """``task`` loads the model at ``path`` for another device's app (at ``n_ctx``; None: the
-        default): once it ends, the model is watched (or, when it could not be loaded at the
-        default context, no longer offered)."""
+        default): once it ends, the model is watched. A file the engine could not load, or that
+        does not fit at the default context, is no longer offered; a passing refusal (busy, another
+        model loaded meanwhile, a longer context) changes nothing."""
 
         def ended(done: asyncio.Task[Loaded]) -> None:
             if done.cancelled():
@@ -108,8 +110,8 @@ class Loadable:
             failure = done.exception()
             if failure is None:
                 self._watch(done.result())
-            elif not isinstance(failure, NotServed) or (
-                failure.refusal is Refusal.CANNOT_LOAD and n_ctx is None
+            elif isinstance(failure, LoadFailed | EngineDied) or (
+                isinstance(failure, NotServed) and failure.refusal is Refusal.CANNOT_LOAD and n_ctx is None
             ):
                 self._failed.add(path)
 
