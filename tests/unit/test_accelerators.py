@@ -8,15 +8,18 @@ import msgspec
 import pytest
 
 from hearth.core.control import ComputeDevice, Telemetry
-from hearth.core.offload import Accelerator, gpu_headroom, local_plan
+from hearth.core.offload import GPU_BYTES_PER_S, Accelerator, gpu_headroom, local_plan
 from hearth.core.plan import HOST, Assignment, Plan, PlanError, PlanKey, parse_plan, pool_key
 from hearth.core.planner import CostModel, Role
 from hearth.core.profile import read_profile
+from hearth.core.speed import Speed
 from hearth.engine import messages as m
 from hearth.engine.errors import BadRequest
 from hearth.mesh import telemetry
 from hearth.models import synthetic
+from hearth.service import probe
 from hearth.service.planning import headroom, planning_devices
+from hearth.store.settings import Donation
 from tests.unit.test_planning import GIB, donor, row
 
 RTX = ComputeDevice("GPU", "CUDA0", "NVIDIA GeForce RTX 3060", 12 * GIB, 11 * GIB)
@@ -112,3 +115,28 @@ def test_apple_silicons_unified_memory_is_counted_once() -> None:
     host = planning_devices([row(this_device=True, compute=[metal, CPU])])[0]
     (gpu,) = host.spec.accelerators
     assert host.spec.memory_bytes + gpu.memory_bytes <= 8 * GIB - headroom(16 * GIB)
+
+
+def test_each_gpus_probe_is_reported_in_order_and_planned_at_its_speed() -> None:
+    arc = ComputeDevice("GPU", "Vulkan1", "Intel Arc A380", 6 * GIB, 6 * GIB)
+    probed = telemetry.with_speeds([RTX, arc, CPU], [Speed(300e9, 2e-5, 0.0), None])
+    assert [(c.bytes_per_s, c.layer_s) for c in probed] == [(300e9, 2e-5), (0.0, 0.0), (0.0, 0.0)]
+    again = msgspec.json.decode(msgspec.json.encode(probed), type=list[ComputeDevice])
+    assert again == probed
+    host = planning_devices([row(this_device=True, compute=probed)])[0]
+    rtx, unprobed = host.spec.accelerators
+    assert (rtx.bytes_per_s, rtx.layer_s) == (300e9, 2e-5)
+    assert unprobed.bytes_per_s == GPU_BYTES_PER_S  # assumed until it has a probe of its own
+    # A donor's probed GPU is planned at its speed too, beside its CPU at the CPU's.
+    served = telemetry.served_devices([*probed[:1], CPU], Donation(), donated_bytes=8 * GIB)
+    assert served[0].bytes_per_s == 300e9  # the cap keeps the probe
+    pc = donor("pc", compute=[*probed[:1], CPU], served=served, bytes_per_s=30e9)
+    spec = planning_devices([row(this_device=True), pc])[1].spec
+    assert spec.accelerators[0].bytes_per_s == 300e9 and spec.bytes_per_s == 30e9
+
+
+def test_the_cpus_probe_keeps_every_layer_on_the_cpu_and_a_gpus_every_layer_on_that_gpu() -> None:
+    cpu = probe.probe_load("p.gguf", 2, None)
+    assert cpu.n_gpu_layers == 0 and cpu.host_gpus == [] and cpu.n_threads == 2
+    gpu = probe.probe_load("p.gguf", None, 1)
+    assert gpu.n_gpu_layers == -1 and gpu.host_gpus == [1] and gpu.tensor_split is None

@@ -7,7 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hearth.core.plan import HOST, PlanError, PlanKey, device_of, parse_plan, pool_key, split_key
+from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import DeviceSpec, Pool, auto_plan, evaluate
+from hearth.engine import messages as m
 from tests.unit.planner_oracle import brute_force_pools
 from tests.unit.test_planner import profile
 
@@ -19,6 +21,31 @@ def test_pool_keys_name_a_device_and_its_accelerator() -> None:
     key = pool_key(PlanKey("pc"), 1)
     assert key == "pc/gpu1" and split_key(key) == ("pc", 1) and device_of(key) == "pc"
     assert split_key(HOST) == (HOST, None) and split_key(PlanKey("a/gpux")) == ("a/gpux", None)
+
+
+def test_a_donors_pools_come_together_its_gpus_first_one_server_for_them() -> None:
+    plan = parse_plan("host:0-1,pc/gpu0:2-4,pc:5,mac:6-7", 8)
+    assert plan.remote_devices == ("pc", "mac")
+    assert plan.rpc_targets() == [(0, 0), (0, -1), (1, -1)]
+    assert m.LoadModel.for_plan(profile([MIB] * 8), plan, 512, rpc_servers=["a:1", "b:2"]).rpc_targets == [
+        (0, 0),
+        (0, -1),
+        (1, -1),
+    ]
+    with pytest.raises(PlanError, match="comes after pc's CPU"):
+        parse_plan("host:0-1,pc:2-4,pc/gpu0:5-7", 8)
+    with pytest.raises(PlanError, match="comes after pc's GPU 1"):
+        parse_plan("host:0-1,pc/gpu1:2-4,pc/gpu0:5-7", 8)
+    with pytest.raises(PlanError, match="split by another device's"):
+        parse_plan("host:0-1,pc/gpu0:2-4,mac:5,pc:6-7", 8)
+    # The strip's draft keeps them so, whatever order the devices came in.
+    draft = PlanDraft.from_plan(
+        parse_plan("host:0-7", 8), [PlanKey("pc"), PlanKey("mac"), PlanKey("pc/gpu0")]
+    )
+    assert draft.devices == [HOST, "pc/gpu0", "pc", "mac"]
+    draft.move_layers(6, 8, 2)
+    draft.move_layers(4, 6, 1)
+    assert str(draft.plan()) == "host:0-3,pc/gpu0:4-5,pc:6-7"
 
 
 def test_a_host_with_a_roomy_gpu_puts_every_layer_and_the_head_there() -> None:

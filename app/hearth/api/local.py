@@ -276,7 +276,9 @@ class LocalApi:
         )
         n_gpu_layers, split = plan.llama_params()
         gpus = [i for a in plan.host_accelerators if a.count and (i := split_key(a.device)[1]) is not None]
-        return msg.PoolAnswer(str(plan), conn.pool.endpoints, conn.pool.devices, n_gpu_layers, split, gpus)
+        return msg.PoolAnswer(
+            str(plan), conn.pool.endpoints, conn.pool.devices, n_gpu_layers, split, gpus, plan.rpc_targets()
+        )
 
     async def _pool_failures(self, _: msg.PoolFailures, conn: _Connection) -> msg.Failures:
         return msg.Failures(self.services.reservations.failures(conn.pool) if conn.pool else [])

@@ -56,6 +56,8 @@ class PoolAnswer(msgspec.Struct, frozen=True):
     n_gpu_layers: int
     tensor_split: list[float] | None  # None: no split (the plan keeps every layer here)
     host_gpus: list[int] = []  # this machine's accelerators the plan uses, before the endpoints
+    # Which device of which endpoint takes each range after this machine's GPUs (``LoadModel.rpc_targets``).
+    rpc_targets: list[tuple[int, int]] = []
 
 
 class Failures(msgspec.Struct, frozen=True):

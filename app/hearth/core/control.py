@@ -39,6 +39,10 @@ class ComputeDevice(msgspec.Struct, frozen=True):
     description: str  # the product: "NVIDIA GeForce RTX 3060"
     memory_total: int
     memory_free: int
+    # An accelerator's own speed probe (``core.speed``), layers on it alone; 0: not probed (older
+    # versions, or not yet), and the planner assumes a typical GPU's.
+    bytes_per_s: float = 0.0
+    layer_s: float = 0.0
 
     @property
     def accelerator(self) -> bool:
@@ -101,9 +105,12 @@ class Reserve(msgspec.Struct, tag="reserve", frozen=True):
     """A host asks a donating device for a worker."""
 
     request_id: int
-    memory_bytes: int
+    memory_bytes: int  # what the plan's range on its CPU needs (with any GPU of its that shares the RAM)
     threads: int
     llama_build: str
+    # What the plan's ranges on its accelerators need, by their index among them (the order its
+    # worker serves them in); empty from older versions, which plan a donor's layers on one device.
+    accelerator_bytes: dict[int, int] = {}
 
 
 class Reserved(msgspec.Struct, tag="reserved", frozen=True):

@@ -35,13 +35,14 @@ class Accelerator:
     name: str
     memory_free: int
     memory_total: int
-    bytes_per_s: float = GPU_BYTES_PER_S
+    bytes_per_s: float = GPU_BYTES_PER_S  # from its own probe when it had one
+    layer_s: float = 0.0
 
 
 def pools(accelerators: Sequence[Accelerator]) -> tuple[Pool, ...]:
     """The planner's view of accelerators: their free memory less headroom."""
     return tuple(
-        Pool(a.name, max(0, a.memory_free - gpu_headroom(a.memory_total)), a.bytes_per_s)
+        Pool(a.name, max(0, a.memory_free - gpu_headroom(a.memory_total)), a.bytes_per_s, a.layer_s)
         for a in accelerators
     )
 

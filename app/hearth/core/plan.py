@@ -40,7 +40,7 @@ def pool_key(device: PlanKey, index: int) -> PlanKey:
 def split_key(key: PlanKey) -> tuple[PlanKey, int | None]:
     """``(device, accelerator index)`` of a plan key; the index is None for a device's CPU."""
     device, mark, index = key.rpartition(POOL_MARK)
-    if mark and device and index.isdigit():
+    if mark and device and index.isascii() and index.isdigit():
         return PlanKey(device), int(index)
     return key, None
 
@@ -83,6 +83,23 @@ class Plan:
     def remote(self) -> tuple[Assignment, ...]:
         """The ranges on other devices, each of their pools its own range."""
         return tuple(a for a in self.assignments if device_of(a.device) != HOST and a.count > 0)
+
+    @property
+    def remote_devices(self) -> tuple[PlanKey, ...]:
+        """The other devices holding layers, in pipeline order, each once however many of its pools
+        hold them: one RPC server each."""
+        return tuple(dict.fromkeys(device_of(a.device) for a in self.remote))
+
+    def rpc_targets(self) -> list[tuple[int, int]]:
+        """For each range on another device (``remote``, in order): which RPC server takes it (its
+        index in ``remote_devices``) and which of that server's devices, an accelerator's index or -1
+        for the server's CPU, which a worker lists after its accelerators."""
+        servers = {device: i for i, device in enumerate(self.remote_devices)}
+        out = []
+        for a in self.remote:
+            device, index = split_key(a.device)
+            out.append((servers[device], -1 if index is None else index))
+        return out
 
     @property
     def host_accelerators(self) -> tuple[Assignment, ...]:
@@ -133,12 +150,18 @@ def parse_plan(text: str, n_layers: int, is_host: Callable[[str], bool] | None =
     return validate(Plan(n_layers, tuple(assignments)))
 
 
+CPU_PLACE = 1 << 30  # where a device's CPU comes among its pools: after all of its GPUs
+
+
 def validate(plan: Plan) -> Plan:
     """Contiguous, in order, every layer exactly once, each device once, the host first, then its GPUs,
-    then the other devices."""
+    then the other devices, each of those with its GPUs' ranges together, in their order, before its
+    CPU's (the order its worker lists them in)."""
     expected = 0
     seen: set[PlanKey] = set()
     elsewhere = False  # a range on another device came already
+    last: tuple[PlanKey, int] | None = None  # the other device of the range before, and its pool's place
+    done: set[PlanKey] = set()  # other devices whose ranges have all come
     for i, a in enumerate(plan.assignments):
         if a.start != expected:
             what = (
@@ -158,7 +181,23 @@ def validate(plan: Plan) -> Plan:
                 f"{a} comes after another device's layers: this device's GPUs take the layers right "
                 "after its CPU's (llama.cpp lists them before other devices)"
             )
-        elsewhere = elsewhere or (a.count > 0 and device_of(a.device) != HOST)
+        device, index = split_key(a.device)
+        if a.count and device != HOST:
+            place = CPU_PLACE if index is None else index
+            if last is not None and last[0] == device:
+                if place <= last[1]:
+                    raise PlanError(
+                        f"{a} comes after {device}'s "
+                        f"{'CPU' if last[1] == CPU_PLACE else f'GPU {last[1]}'}: a device's GPUs take "
+                        "their layers in their order, then its CPU"
+                    )
+            else:
+                if device in done:
+                    raise PlanError(f"{device}'s layers are split by another device's; keep them together")
+                if last is not None:
+                    done.add(last[0])
+            last = (device, place)
+        elsewhere = elsewhere or (a.count > 0 and device != HOST)
         seen.add(a.device)
         expected = a.end
     if expected != plan.n_layers:

@@ -12,7 +12,17 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hearth.core.plan import HOST, Assignment, Plan, PlanError, PlanKey, device_of, validate
+from hearth.core.plan import (
+    CPU_PLACE,
+    HOST,
+    Assignment,
+    Plan,
+    PlanError,
+    PlanKey,
+    device_of,
+    split_key,
+    validate,
+)
 
 
 @dataclass
@@ -35,8 +45,17 @@ class PlanDraft:
         """A draft over ``devices`` (pipeline order from the plan first, then the rest)."""
         ordered = [HOST] + [a.device for a in plan.assignments if a.device != HOST]
         ordered += [d for d in devices if d not in ordered]
-        # This device's GPUs follow its CPU, before every other device, as llama.cpp lists them.
-        ordered.sort(key=lambda d: 0 if d == HOST else 1 if device_of(d) == HOST else 2)
+        # This device's GPUs follow its CPU, before every other device, as llama.cpp lists them; another
+        # device's pools stay together, its GPUs before its CPU, as its worker lists them.
+        first = {device: i for i, device in reversed(list(enumerate(device_of(d) for d in ordered)))}
+
+        def place(key: PlanKey) -> tuple[int, int, int]:
+            device, index = split_key(key)
+            if device == HOST:
+                return (0 if index is None else 1, 0, 0)  # its GPUs in the plan's order
+            return (2, first[device], CPU_PLACE if index is None else index)
+
+        ordered.sort(key=place)
         counts = dict.fromkeys(ordered, 0)
         for a in plan.assignments:
             counts[a.device] += a.count

@@ -104,6 +104,11 @@ def _model_params_hook(
         from hearth.engine import ggml, rpc
 
         ours = [ggml.accelerators()[i].handle for i in host_gpus]
+        if len(ours) + len(remote) > llama_lib.LLAMA_MAX_DEVICES:
+            raise BadRequest(
+                f"a load over {len(ours) + len(remote)} devices; llama.cpp takes at most "
+                f"{llama_lib.LLAMA_MAX_DEVICES}"
+            )
         devices = (ctypes.c_void_p * (len(ours) + len(remote) + 1))(*ours, *remote, None)
         # Keep the output head on the host, on its first accelerator when that holds layers: otherwise
         # the last device holds it and a worker sends back n_vocab logits a token. A model with tied
@@ -218,16 +223,48 @@ def _placement(req: LoadModel, rpc_servers: list[str]) -> tuple[int, list[float]
     return n_gpu_layers, split, host_gpus
 
 
-def spread_split(split: list[float] | None, host_gpus: int, per_server: list[int]) -> list[float] | None:
-    """``split`` (one entry per device of the plan: this machine's GPUs, then one per RPC server) over
-    the devices llama.cpp sees, where a server may serve several (a donor's GPU, then its CPU): each
-    server's layers go to its first device, the others get none."""
-    if split is None or len(split) != host_gpus + len(per_server) or all(n == 1 for n in per_server):
-        return split  # one entry per device already (or nothing to spread)
-    out = list(split[:host_gpus])
-    for i, count in enumerate(per_server):
-        out += [split[host_gpus + i], *([0.0] * (max(1, count) - 1))]
-    return out
+def spread_split(
+    split: list[float] | None,
+    host_gpus: int,
+    per_server: list[int],
+    targets: Sequence[tuple[int, int]] = (),
+) -> list[float] | None:
+    """``split`` (one entry per range of the plan: this machine's GPUs', then the other devices') over
+    the devices llama.cpp sees, where a server may serve several (a donor's GPUs, then its CPU).
+    ``targets``: the server and device of each range after this machine's GPUs (``LoadModel.
+    rpc_targets``); without them each server's range goes to its first device."""
+    if split is None:
+        return None
+    if not targets:
+        if all(n == 1 for n in per_server) or len(split) == host_gpus + sum(per_server):
+            return split  # one entry per device already
+        if len(split) != host_gpus + len(per_server):
+            raise BadRequest(
+                f"a split of {len(split)} ranges for {host_gpus} GPUs here and {len(per_server)} RPC servers"
+            )
+        out = list(split[:host_gpus])
+        for i, count in enumerate(per_server):
+            out += [split[host_gpus + i], *([0.0] * (max(1, count) - 1))]
+        return out
+    if len(split) != host_gpus + len(targets):
+        raise BadRequest(
+            f"a split of {len(split)} ranges for {host_gpus} GPUs here and {len(targets)} elsewhere"
+        )
+    rows = [[0.0] * max(1, n) for n in per_server]
+    before: tuple[int, int] = (-1, -1)
+    for share, (server, device) in zip(split[host_gpus:], targets, strict=True):
+        if not 0 <= server < len(rows):
+            raise BadRequest(f"a range for RPC server {server + 1}, of {len(rows)} connected")
+        count = len(rows[server])
+        place = count - 1 if device < 0 else device
+        # A worker lists its CPU last: an accelerator's index past its others is not one.
+        if device >= 0 and device >= count - 1:
+            raise BadRequest(f"RPC server {server + 1} serves {count - 1} GPUs, not a GPU number {device}")
+        if (server, place) <= before:
+            raise BadRequest("the ranges on other devices are out of their servers' order")
+        before = (server, place)
+        rows[server][place] = share
+    return [*split[:host_gpus], *(share for row in rows for share in row)]
 
 
 def _open(
@@ -241,7 +278,7 @@ def _open(
         from hearth.engine import rpc
 
         remote = [rpc.add_server(endpoint) for endpoint in rpc_servers]
-        split = spread_split(split, len(host_gpus), [len(devices) for devices in remote])
+        split = spread_split(split, len(host_gpus), [len(devices) for devices in remote], req.rpc_targets)
     speculating = bool(req.draft or req.lookup)
     with (
         _model_params_hook(progress, [d for devices in remote for d in devices], host_gpus, no_alloc),

@@ -89,6 +89,10 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
     # This machine's accelerators a plan puts layers on (their order among its GPUs), before the RPC
     # servers in the pipeline; the first computes the output head.
     host_gpus: list[int] = []
+    # For each ``tensor_split`` entry after this machine's GPUs: which RPC server takes it and which of
+    # that server's devices, an accelerator's index or -1 for its CPU (a worker lists it last).
+    # Empty: each server's range goes to its first device.
+    rpc_targets: list[tuple[int, int]] = []
     backend: Backend = "llama"
     # How many answers the model decodes at once (continuous batching), each with a context of
     # ``n_ctx`` tokens: the KV cache holds ``parallel`` times as much. 1: one answer at a time.
@@ -128,9 +132,9 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
         (``Plan.llama_params``), the backend chosen by the model's format. ``rpc_servers``: one endpoint
         per remote device of the plan, in pipeline order. ``threads`` None: as many as llama.cpp
         itself would use."""
-        if len(rpc_servers) != len(plan.remote):
+        if len(rpc_servers) != len(plan.remote_devices):
             raise BadRequest(
-                f"the plan {plan} places layers on {len(plan.remote)} other devices, "
+                f"the plan {plan} places layers on {len(plan.remote_devices)} other devices, "
                 f"but {len(rpc_servers)} are connected"
             )
         return cls._placed(profile, plan, n_ctx, list(rpc_servers), threads, cache_type, parallel)
@@ -162,6 +166,7 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
             tensor_split=split,
             rpc_servers=rpc_servers,
             host_gpus=host_gpus,
+            rpc_targets=plan.rpc_targets(),
             backend=BACKEND_OF[profile.format],
             # MLX decodes one answer at a time.
             parallel=parallel if profile.format.can_pool else 1,
@@ -221,7 +226,7 @@ class Estimate(msgspec.Struct, tag="estimate", frozen=True):
     def for_plan(cls, profile: ModelProfile, plan: Plan, n_ctx: int, *, cache_type: str = "f16") -> Estimate:
         """What loading ``profile`` as ``plan`` would allocate, before any of its devices is reserved."""
         load = LoadModel._placed(profile, plan, n_ctx, [], None, cache_type)
-        return cls(load, remote_devices=len(plan.remote))
+        return cls(load, remote_devices=len(plan.remote_devices))
 
 
 Request = LoadModel | Generate | Cancel | CancelLoad | Unload | Shutdown | Estimate

@@ -13,7 +13,7 @@ from hearth.core import control
 from hearth.core.device_id import DeviceId
 from hearth.core.errors import HearthError
 from hearth.core.memory import device_memory
-from hearth.core.plan import Assignment, Plan, PlanError, PlanKey
+from hearth.core.plan import Assignment, Plan, PlanError, PlanKey, device_of, split_key
 from hearth.core.profile import ModelProfile
 from hearth.mesh import tls
 from hearth.mesh.identity import Identity
@@ -51,7 +51,7 @@ class PoolError(HearthError):
 class Member:
     device_id: str
     name: str
-    assignment: Assignment
+    assignments: tuple[Assignment, ...]  # its ranges: on its GPUs in their order, then on its CPU
     reservation: str
     tunnel: TunnelClient
 
@@ -109,35 +109,54 @@ class PoolSession:
 def resolve_devices(node: Node, plan: Plan) -> dict[PlanKey, DeviceId]:
     """Plan device names (names or ID prefixes) -> device IDs of paired, connected devices."""
     out = {}
-    for a in plan.remote:
-        device = node.trust.find(a.device)
+    for key in plan.remote_devices:
+        device = node.trust.find(key)
         if device is None:
-            raise PoolError(f"'{a.device}' is not a paired device")
+            raise PoolError(f"'{key}' is not a paired device")
         if node.peers.channel(device.device_id) is None:
             raise PoolError(f"{device.name} is paired but not connected")
-        out[a.device] = device.device_id
+        out[key] = device.device_id
     return out
+
+
+def needs(
+    profile: ModelProfile, ranges: tuple[Assignment, ...], n_ctx: int, cache_type: str
+) -> tuple[int, dict[int, int]]:
+    """What a device's ranges of a plan need: on its CPU, and on each of its accelerators by index."""
+    cpu, gpus = 0, {}
+    for a in ranges:
+        need = device_memory(profile, a.start, a.end, n_ctx, cache_type).total
+        index = split_key(a.device)[1]
+        if index is None:
+            cpu += need
+        else:
+            gpus[index] = need
+    return cpu, gpus
 
 
 async def open_pool(
     node: Node, profile: ModelProfile, plan: Plan, n_ctx: int, cache_type: str = "f16", threads: int = 0
 ) -> PoolSession:
-    """Reserve a worker on every remote device of ``plan`` and open the tunnels, in pipeline order."""
+    """Reserve a worker on every remote device of ``plan`` and open the tunnels, in pipeline order: one
+    each, however many of its pools the plan uses."""
     if plan.n_layers != profile.block_count:
         raise PlanError(f"the plan is for {plan.n_layers} layers, the model has {profile.block_count}")
     ids = resolve_devices(node, plan)
     session = PoolSession(plan)
     build = node.hello().llama_build
     try:
-        for a in plan.remote:
-            dev_id = ids[a.device]
+        for key in plan.remote_devices:
+            dev_id = ids[key]
             device = node.trust.get(dev_id)
             chan = node.peers.channel(dev_id)
             assert device is not None and chan is not None
-            need = device_memory(profile, a.start, a.end, n_ctx, cache_type).total
+            ranges = tuple(a for a in plan.remote if device_of(a.device) == key)
+            need, on_gpus = needs(profile, ranges, n_ctx, cache_type)
 
-            def reserve(rid: int, need: int = need) -> control.ControlMessage:
-                return control.Reserve(rid, need, threads, build)
+            def reserve(
+                rid: int, need: int = need, on_gpus: dict[int, int] = on_gpus
+            ) -> control.ControlMessage:
+                return control.Reserve(rid, need, threads, build, on_gpus)
 
             try:
                 reply = await node.request(dev_id, reserve, RESERVE_TIMEOUT_S)
@@ -150,7 +169,7 @@ async def open_pool(
             host = chan.remote_host
             ctx = tls.pinned_client_context(node.identity, device.cert_pem)
             tunnel = TunnelClient((host, reply.tunnel_port), ctx, reply.ticket, device.name, node.bind_host)
-            session.members.append(Member(dev_id, device.name, a, reply.reservation, tunnel))
+            session.members.append(Member(dev_id, device.name, ranges, reply.reservation, tunnel))
     except BaseException:
         with contextlib.suppress(Exception):
             await asyncio.shield(session.close(node))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Sequence
 from functools import cache
 
+import msgspec
 import psutil
 
 from hearth.core.control import ComputeDevice, Telemetry
@@ -27,12 +29,18 @@ def hardware() -> tuple[str, list[str]]:
     return accelerator, sorted({d.name.rstrip("0123456789") or d.name for d in devs})
 
 
-def sample(donated_bytes: int = 0, speed: Speed | None = None, donation: Donation | None = None) -> Telemetry:
+def sample(
+    donated_bytes: int = 0,
+    speed: Speed | None = None,
+    donation: Donation | None = None,
+    gpu_speeds: Sequence[Speed | None] = (),
+) -> Telemetry:
     """This device now; with ``donation`` (while it donates ``donated_bytes``) the devices its
-    workers serve, each capped to what it lends."""
+    workers serve, each capped to what it lends. ``gpu_speeds``: each accelerator's probe, in
+    llama.cpp's order (None: not probed)."""
     mem = psutil.virtual_memory()
     accelerator, backends = hardware()
-    compute = compute_devices()
+    compute = with_speeds(compute_devices(), gpu_speeds)
     return Telemetry(
         time=time.time(),
         memory_total=int(mem.total),
@@ -58,16 +66,30 @@ def served_devices(
     the RAM, so it is held to the RAM donated as well."""
 
     def capped(c: ComputeDevice, cap: int) -> ComputeDevice:
-        return ComputeDevice(c.kind, c.name, c.description, min(c.memory_total, cap), min(c.memory_free, cap))
+        return msgspec.structs.replace(
+            c, memory_total=min(c.memory_total, cap), memory_free=min(c.memory_free, cap)
+        )
 
     out = [
-        capped(c, donation.effective_vram(c.memory_total) if c.kind == "GPU" else donated_bytes)
+        capped(c, donated_bytes if c.shares_ram else donation.effective_vram(c.memory_total))
         for c in compute
         if c.accelerator
     ]
     cpu = next((c for c in compute if c.kind == "CPU"), None)
     if cpu is not None:
         out.append(capped(cpu, donated_bytes))
+    return out
+
+
+def with_speeds(compute: list[ComputeDevice], gpu_speeds: Sequence[Speed | None]) -> list[ComputeDevice]:
+    """``compute`` with each accelerator's probe, the accelerators taken in order."""
+    speeds = iter(gpu_speeds)
+    out = []
+    for c in compute:
+        speed = next(speeds, None) if c.accelerator else None
+        if speed is not None:
+            c = msgspec.structs.replace(c, bytes_per_s=speed.bytes_per_s, layer_s=speed.layer_s)
+        out.append(c)
     return out
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import psutil
 
 from hearth.core import control, stall
+from hearth.core.control import ComputeDevice
 from hearth.core.device_id import device_id
 from hearth.core.rpc_filter import Ledger, RpcFilter
 from hearth.core.units import GIB, MIB
@@ -147,19 +148,22 @@ def _walk(folder: Path, topdown: bool) -> Iterator[tuple[_Folder, list[str], lis
 @cache
 def _workers_compute_on_gpu() -> bool:
     """Whether this machine's workers compute on a GPU (``rpc.served_devices``: its GPUs, then its CPU)."""
-    return any(kind != "CPU" for kind, _ in _served_devices())
+    return any(d.accelerator for d in _served_devices())
 
 
 @cache
-def _served_devices() -> tuple[tuple[str, int], ...]:
-    """(kind, memory) of each device a worker here serves, in its server's order; the CPU alone
-    without a usable llama.cpp (no worker would start then anyway)."""
+def _served_devices() -> tuple[ComputeDevice, ...]:
+    """Each device a worker here serves, in its server's order; the CPU alone without a usable
+    llama.cpp (no worker would start then anyway)."""
     try:
         from hearth.engine import rpc
 
-        return tuple((d.kind, d.memory_total) for d in rpc.served_devices())
+        return tuple(
+            ComputeDevice(d.kind, d.name, d.description, d.memory_total, d.memory_free)
+            for d in rpc.served_devices()
+        )
     except (OSError, AttributeError, RuntimeError):
-        return (("CPU", 0),)
+        return (ComputeDevice("CPU", "CPU", "CPU", 0, 0),)
 
 
 @dataclass
@@ -259,15 +263,30 @@ class Workers:
                 f"{self.name} already runs {MAX_RESERVATIONS} workers for other devices; ask again once "
                 "one of them is released"
             )
+        gpus = [d for d in _served_devices() if d.accelerator]
+        need = request.memory_bytes
+        for index, size in request.accelerator_bytes.items():
+            if not 0 <= index < len(gpus) or size < 0:
+                return refuse(
+                    f"{self.name} was asked for {size} bytes on its GPU number {index}; it lends "
+                    f"{len(gpus)} GPUs (plan again with the devices as they are now)"
+                )
+            if gpus[index].shares_ram:
+                need += size  # its memory is the RAM, held to the RAM's cap
+            elif size > (vram := donation.effective_vram(gpus[index].memory_total)):
+                return refuse(
+                    f"{self.name} lends {vram // MIB} MiB of its GPU number {index}; this plan needs "
+                    f"{size // MIB} MiB there"
+                )
         cap = donation.effective_memory(self._total_memory())
         left = cap - self.used_memory(except_host=host_id)
-        if request.memory_bytes > left:
+        if need > left:
             return refuse(
                 f"{self.name} donates {cap // MIB} MiB ({max(0, left) // MIB} MiB free of it); "
-                f"this plan needs {request.memory_bytes // MIB} MiB there"
+                f"this plan needs {need // MIB} MiB there"
             )
         threads = max(1, min(request.threads or donation.effective_threads(), donation.effective_threads()))
-        self._claims[host_id] = request.memory_bytes
+        self._claims[host_id] = need
         try:
             # A host holds one reservation per device; a new one replaces its old one.
             for old in [r for r in self.reservations.values() if r.host_id == host_id]:
@@ -291,7 +310,7 @@ class Workers:
                 id=secrets.token_hex(8),
                 host_id=host_id,
                 ticket=secrets.token_bytes(32),
-                memory=request.memory_bytes,
+                memory=need,
                 threads=threads,
                 worker=worker,
                 ledger=self._ledger,
@@ -313,12 +332,12 @@ class Workers:
     def _device_ledgers(self, donation: Donation) -> tuple[Ledger, ...]:
         """The ledger of each device a worker serves, their caps set from ``donation``."""
         out = []
-        for i, (kind, memory) in enumerate(_served_devices()):
-            if kind in ("CPU", "IGPU"):
-                out.append(self._ledger)
+        for i, device in enumerate(_served_devices()):
+            if not device.accelerator or device.shares_ram:
+                out.append(self._ledger)  # its memory is the RAM
                 continue
             ledger = self._gpu_ledgers.setdefault(i, Ledger(0))
-            ledger.set_cap(donation.effective_vram(memory))
+            ledger.set_cap(donation.effective_vram(device.memory_total))
             out.append(ledger)
         return tuple(out)
 

@@ -54,5 +54,5 @@ def fit(
         verdict = Verdict.ALONE
     except PlanError:
         verdict = Verdict.POOLED
-    devices = 1 + len(best.plan.remote)
+    devices = 1 + len(best.plan.remote_devices)
     return Fit(verdict, devices, best.tokens_per_s, str(best.plan), n_ctx)

@@ -121,6 +121,7 @@ class Node:
         self.pending_codes: list[CodeShown] = []
         self.last_sample: control.Telemetry | None = None
         self.speed: Speed | None = None  # from the probe; None until measured
+        self.gpu_speeds: list[Speed | None] = []  # each accelerator's probe, in llama.cpp's order
         self.rpc_step: float | None = None  # seconds a remote device adds to a token here, beyond the network
         self.listeners: list[Callable[[Event], None]] = []
         self._servers: list[Server] = []
@@ -235,8 +236,11 @@ class Node:
             control.PROTOCOL_VERSION, __version__, build, self.identity.device_id, self.identity.name
         )
 
+    def _sample(self) -> control.Telemetry:
+        return telemetry.sample(self.donated_bytes, self.speed, self.donation, self.gpu_speeds)
+
     def _info(self) -> DeviceInfo:
-        sample = self.last_sample or telemetry.sample(self.donated_bytes, self.speed, self.donation)
+        sample = self.last_sample or self._sample()
         ident = self.identity
         return DeviceInfo(
             ident.device_id,
@@ -338,6 +342,12 @@ class Node:
         except Exception as exc:  # a device that cannot be measured is planned with defaults
             log.warning("speed probe failed: %s", exc)
         self._notify(Event.DEVICES)
+        # Each GPU after the CPU and the RPC step, which every plan needs; one that fails is assumed.
+        try:
+            self.gpu_speeds = await probe.measure_gpus(build)
+        except Exception as exc:
+            log.warning("GPU speed probes failed: %s", exc)
+        self._notify(Event.DEVICES)
 
     async def set_donation(self, **changes: Any) -> Donation:
         """Change what this device donates; switching it off stops every worker at once."""
@@ -403,7 +413,7 @@ class Node:
 
     async def _telemetry_loop(self) -> None:
         while True:
-            sample = telemetry.sample(self.donated_bytes, self.speed, self.donation)
+            sample = self._sample()
             sample = msgspec.structs.replace(sample, answers=self.offer(), loadable=self.loadable())
             self.last_sample = sample
             for chan in self.peers.all_channels():
@@ -452,7 +462,7 @@ class Node:
 
     def devices(self) -> list[DeviceView]:
         """This device first, then every paired or visible one, with what is known of each."""
-        me = self.last_sample or telemetry.sample(self.donated_bytes, self.speed, self.donation)
+        me = self.last_sample or self._sample()
         address = f"{self.options.host or '*'}:{self.port}"
         return [
             this_device(self.identity, address, me, self.speed, self.rpc_step),

@@ -18,7 +18,7 @@ import msgspec
 from hearth.core import offload
 from hearth.core.control import ComputeDevice
 from hearth.core.offload import Accelerator
-from hearth.core.plan import HOST, Plan, PlanError, PlanKey, key_of, parse_plan, pool_key
+from hearth.core.plan import HOST, Plan, PlanError, PlanKey, key_of, parse_plan, pool_key, split_key
 from hearth.core.planner import (
     DeviceSpec,
     Overflow,
@@ -54,6 +54,11 @@ class Sizing(Protocol):
     ) -> dict[str, int] | None: ...
 
 
+# A paired device's GPUs the planner takes at most: llama.cpp lists every device of a load in one
+# list of its own bounded size, and a device's telemetry is not trusted to keep it small.
+MAX_LENT_GPUS = 4
+
+
 def headroom(memory_total: int) -> int:
     """Memory left to the operating system and other programs."""
     return max(512 * MIB, memory_total // 10)
@@ -87,27 +92,32 @@ class PlanColumn:
     usable: int
 
 
+def _gpu_columns(d: PlanningDevice) -> list[PlanColumn]:
+    return [
+        PlanColumn(
+            pool_key(d.key, i),
+            d.key,
+            d.name,
+            gpu.description or gpu.name,
+            gpu.shares_ram,
+            gpu.memory_total,
+            gpu.memory_free,
+            pool.memory_bytes,
+        )
+        for i, (gpu, pool) in enumerate(zip(d.gpus, d.spec.accelerators, strict=False))
+    ]
+
+
 def plan_columns(devices: list[PlanningDevice]) -> list[PlanColumn]:
-    """Each device's pools in pipeline order: the host's RAM, then its GPUs; then each other device,
-    whose worker computes on its first GPU if it has one, else on its CPU."""
+    """Each device's pools in pipeline order: the host's RAM, then its GPUs; then each other device's
+    GPUs, then its RAM (the order its worker serves them in)."""
     out = []
     for d in devices:
+        ram = PlanColumn(d.key, d.key, d.name, "", False, d.memory_total, d.memory_free, d.usable)
         if d.key == HOST:
-            out.append(PlanColumn(d.key, d.key, d.name, "", False, d.memory_total, d.memory_free, d.usable))
-            for i, (gpu, pool) in enumerate(zip(d.gpus, d.spec.accelerators, strict=False)):
-                out.append(
-                    PlanColumn(
-                        pool_key(HOST, i),
-                        d.key,
-                        d.name,
-                        gpu.description or gpu.name,
-                        gpu.shares_ram,
-                        gpu.memory_total,
-                        gpu.memory_free,
-                        pool.memory_bytes,
-                    )
-                )
-        elif d.gpus:
+            out += [ram, *_gpu_columns(d)]
+        elif d.gpus and not d.spec.accelerators:
+            # An older version's worker computes on its first GPU alone: its one column is that GPU.
             gpu = d.gpus[0]
             name = gpu.description or gpu.name
             out.append(
@@ -116,7 +126,7 @@ def plan_columns(devices: list[PlanningDevice]) -> list[PlanColumn]:
                 )
             )
         else:
-            out.append(PlanColumn(d.key, d.key, d.name, "", False, d.memory_total, d.memory_free, d.usable))
+            out += [*_gpu_columns(d), ram]
     return out
 
 
@@ -152,7 +162,7 @@ def planning_devices(
                 )
                 for i, c in enumerate(compute)
             ]
-        gpus = [Accelerator(c.description or c.name, c.memory_free, c.memory_total) for c in compute]
+        gpus = [_accelerator(c, c.memory_free) for c in compute]
         if key == HOST:
             # An integrated GPU's memory is the RAM (Apple Silicon's too): what the GPU may take is
             # free RAM, and not the CPU's as well.
@@ -162,7 +172,7 @@ def planning_devices(
                     pool = dataclasses.replace(pool, memory_bytes=min(pool.memory_bytes, left))
                     left -= pool.memory_bytes
                 pools.append(pool)
-            usable = left
+            usable, gpus_used = left, tuple(compute)
             spec = DeviceSpec(
                 HOST,
                 usable,
@@ -175,24 +185,64 @@ def planning_devices(
             )
         else:
             hop = (row.latency_ms or 0.0) / 1000 + step
-            if gpus:
-                # Its worker computes on its first GPU (one device a worker): layers there are held in
+            lent = [c for c in row.served if c.accelerator][:MAX_LENT_GPUS]
+            if lent:
+                if not any(c.bytes_per_s for c in compute):
+                    # No GPU of its probed yet, or an older version, whose CPU probe ran on its GPU:
+                    # its figure is not its CPU's for sure.
+                    speed = min(speed, DEFAULT_BYTES_PER_S)
+                spec, gpus_used = _lending(row, key, hop, held, lent, compute, min(donated, spare), speed)
+            elif gpus:
+                # An older version's worker computes on its first GPU alone: layers there are held in
                 # that GPU's memory, at its speed, whatever RAM it donates.
                 vram = offload.pools(gpus[:1])[0]
-                # Within its VRAM cap too, as its worker's filter holds it there (``served``: the
-                # first is that GPU, its memory capped); older versions report none.
-                capped = next((c.memory_total for c in row.served if c.accelerator), vram.memory_bytes)
-                usable = min(donated, vram.memory_bytes, capped)
-                spec = DeviceSpec(key, usable, vram.bytes_per_s, hop)
+                spec = DeviceSpec(key, min(donated, vram.memory_bytes), vram.bytes_per_s, hop)
+                gpus_used = tuple(compute[:1])
             else:
-                usable = min(donated, spare)
-                spec = DeviceSpec(key, usable, speed, hop, layer_s=row.layer_ms / 1000)
-        gpus_used = tuple(compute) if key == HOST else tuple(compute[:1])
+                spec = DeviceSpec(key, min(donated, spare), speed, hop, layer_s=row.layer_ms / 1000)
+                gpus_used = ()
+            usable = spec.memory_bytes
         out.append(
             PlanningDevice(key, row.name, row.memory_total, free, usable, spec, row.accelerator, gpus_used)
         )
     out.sort(key=lambda d: d.key != HOST)
     return out
+
+
+def _accelerator(c: ComputeDevice, free: int) -> Accelerator:
+    """A GPU as the planner takes it: at its probe's speed, or a typical GPU's until it has one."""
+    if c.bytes_per_s > 0:
+        return Accelerator(c.description or c.name, free, c.memory_total, c.bytes_per_s, c.layer_s)
+    return Accelerator(c.description or c.name, free, c.memory_total)
+
+
+def _lending(
+    row: DeviceView,
+    key: PlanKey,
+    hop: float,
+    held: Mapping[str, int],
+    lent: list[ComputeDevice],
+    compute: list[ComputeDevice],
+    ram: int,
+    speed: float,
+) -> tuple[DeviceSpec, tuple[ComputeDevice, ...]]:
+    """A donor whose worker serves its GPUs beside its CPU: a pool for each GPU, within what it lends
+    there (``lent``: as its worker serves them, capped) and what is free of it less the driver's
+    headroom, and its RAM within what it donates (``ram``), a GPU that shares the RAM taking from it."""
+    pools = []
+    shown = []
+    for i, served in enumerate(lent):
+        live = compute[i] if i < len(compute) else served
+        free = min(live.memory_total, live.memory_free + held.get(pool_key(key, i), 0))
+        (pool,) = offload.pools([_accelerator(live, free)])
+        room = min(pool.memory_bytes, served.memory_total)
+        if served.shares_ram:
+            room = min(room, ram)
+            ram -= room
+        pools.append(dataclasses.replace(pool, memory_bytes=room))
+        shown.append(msgspec.structs.replace(live, memory_free=free))
+    spec = DeviceSpec(key, ram, speed, hop, accelerators=tuple(pools), layer_s=row.layer_ms / 1000)
+    return spec, tuple(shown)
 
 
 def this_device_alone() -> DeviceSpec:
@@ -223,7 +273,8 @@ def named_specs(devices: list[PlanningDevice]) -> tuple[DeviceSpec, list[DeviceS
     names = [d.name for d in devices]
     specs = [
         dataclasses.replace(d.spec, name=PlanKey(d.name))
-        if names.count(d.name) == 1 and d.key != HOST
+        # A name that reads as a pool's key ("pc/gpu0") would be taken for another device's GPU.
+        if names.count(d.name) == 1 and d.key != HOST and split_key(PlanKey(d.name))[1] is None
         else d.spec
         for d in devices
     ]

@@ -72,7 +72,8 @@ def _cache_file() -> Path:
 
 
 def _key(build: str, threads: int) -> str:
-    return f"{build} / {threads} threads"
+    # "cpu": before, a machine with a GPU probed it instead of its CPU under the same key.
+    return f"{build} / cpu / {threads} threads"
 
 
 def _step_key(build: str) -> str:
@@ -119,16 +120,37 @@ def _remember(key: str, field: str, value: float, **more: Any) -> None:
 
 
 async def measure(build: str, threads: int | None = None, engine: EngineClient | None = None) -> Speed:
-    """This device's decode speed through llama.cpp: the medians of the last few probes for this build
-    and thread count, probing again when there are none or the newest is stale."""
-    key = _key(build, threads or 0)
+    """This device's decode speed through llama.cpp on its CPU: the medians of the last few probes for
+    this build and thread count, probing again when there are none or the newest is stale."""
+    return await _kept(_key(build, threads or 0), f"the CPU, {threads or 'all'} threads", engine, threads)
+
+
+async def measure_gpus(build: str, engine: EngineClient | None = None) -> list[Speed | None]:
+    """Each of this machine's accelerators' speed, layers on it alone, in llama.cpp's order, kept as
+    the CPU's is; None for one that could not be probed (the planner assumes a typical GPU's)."""
+    from hearth.engine import ggml
+
+    out: list[Speed | None] = []
+    for i, gpu in enumerate(ggml.accelerators()):
+        name = gpu.description or gpu.name
+        try:
+            out.append(await _kept(f"{build} / gpu {i} {name}", name, engine, None, gpu=i))
+        except Exception as exc:  # one GPU that fails its probe leaves the others' standing
+            log.warning("speed probe of %s failed: %s", name, exc)
+            out.append(None)
+    return out
+
+
+async def _kept(
+    key: str, what: str, engine: EngineClient | None, threads: int | None, gpu: int | None = None
+) -> Speed:
     samples, measured_at = _samples(key)
     if samples and time.time() - measured_at < STALE_S:
         return _typical(samples)
     own = engine is None
     client = engine or EngineClient(log_path=paths.logs_dir() / "probe.log")
     try:
-        speed = await probe_speed(client, threads)
+        speed = await probe_speed(client, threads, gpu)
     finally:
         if own:
             await client.close()
@@ -145,12 +167,12 @@ async def measure(build: str, threads: int | None = None, engine: EngineClient |
         token_samples=[s.token_s for s in samples],
     )
     log.info(
-        "speed probe: %.1f GB/s of weights, %.2f ms a layer, %.2f ms a token with %s threads "
+        "speed probe: %.1f GB/s of weights, %.2f ms a layer, %.2f ms a token on %s "
         "(medians of %d probes: %.1f GB/s, %.2f ms, %.2f ms)",
         speed.bytes_per_s / 1e9,
         speed.layer_s * 1000,
         speed.token_s * 1000,
-        threads or "all",
+        what,
         len(samples),
         typical.bytes_per_s / 1e9,
         typical.layer_s * 1000,
@@ -159,18 +181,29 @@ async def measure(build: str, threads: int | None = None, engine: EngineClient |
     return typical
 
 
-async def probe_speed(client: EngineClient, threads: int | None = None) -> Speed:
-    """Time a token of each probe model in ``client``, and fit this device's speed to them."""
-    return fit([await _time_token(client, spec, threads) for spec in (PROBE, PROBE_WIDE, PROBE_SHORT)])
+async def probe_speed(client: EngineClient, threads: int | None = None, gpu: int | None = None) -> Speed:
+    """Time a token of each probe model in ``client``, and fit the speed to them: of this device's
+    CPU, or with ``gpu`` of that accelerator (its index among this machine's)."""
+    return fit([await _time_token(client, spec, threads, gpu) for spec in (PROBE, PROBE_WIDE, PROBE_SHORT)])
 
 
-async def _time_token(client: EngineClient, spec: synthetic.SyntheticSpec, threads: int | None) -> Timing:
+def probe_load(path: str, threads: int | None, gpu: int | None) -> m.LoadModel:
+    """A probe model's load: every layer on the CPU, or with ``gpu`` every layer and the head on
+    that accelerator alone."""
+    if gpu is None:
+        return m.LoadModel(path, n_ctx=256, n_threads=threads, use_mmap=True, n_gpu_layers=0)
+    return m.LoadModel(path, n_ctx=256, n_threads=threads, use_mmap=True, n_gpu_layers=-1, host_gpus=[gpu])
+
+
+async def _time_token(
+    client: EngineClient, spec: synthetic.SyntheticSpec, threads: int | None, gpu: int | None = None
+) -> Timing:
     """Load a probe model and decode: a warm-up run, then the median of a few short runs (one run of
     a fraction of a second is at the mercy of whatever else the machine does at that moment)."""
     model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), spec)
     profile = read_profile(str(model))
     read = sum(profile.layer_bytes) + (profile.output_bytes or profile.token_embd_bytes)
-    await client.load(m.LoadModel(str(model), n_ctx=256, n_threads=threads, use_mmap=True))
+    await client.load(probe_load(str(model), threads, gpu))
     await _decode_rate(client, 4)
     rates = [await _decode_rate(client, TOKENS) for _ in range(ROUNDS)]
     return Timing(profile.block_count, read, 1 / statistics.median(rates))

@@ -210,7 +210,7 @@ class Serving:
             await self._close_pool()
             self._become(after or Idle())
             raise
-        serving = (names.get(HOST, "this device"), *(names.get(a.device, a.device) for a in plan.remote))
+        serving = (names.get(HOST, "this device"), *(names.get(d, d) for d in plan.remote_devices))
         model = Loaded(profile, plan, n_ctx, serving, loaded, held, tokens_per_s)
         self._become(model)
         return model
@@ -361,8 +361,8 @@ class Serving:
             best = self._plans.auto_plan(model.profile, model.n_ctx)
         except PlanError:
             return None
-        used = {a.device for a in model.plan.remote}
-        new = {a.device for a in best.plan.remote} - used
+        used = set(model.plan.remote_devices)
+        new = set(best.plan.remote_devices) - used
         return best if new and best.tokens_per_s >= model.tokens_per_s * gain else None
 
     def explain(self, exc: BaseException) -> str:

@@ -40,6 +40,9 @@ class Reservation(Protocol):
     @property
     def host_gpus(self) -> list[int]: ...  # this machine's accelerators in the plan, before the endpoints
 
+    @property
+    def rpc_targets(self) -> list[tuple[int, int]]: ...  # the endpoints' device for each range after them
+
 
 class SoloChat:
     """One conversation with a model in an engine process of this command's own.
@@ -96,6 +99,7 @@ class SoloChat:
             tensor_split=reservation.tensor_split,
             rpc_servers=reservation.endpoints,
             host_gpus=list(reservation.host_gpus),
+            rpc_targets=list(reservation.rpc_targets),
         )
 
     async def load(

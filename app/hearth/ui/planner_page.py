@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from hearth.core.fill import fill
 from hearth.core.memory import DeviceMemory
 from hearth.core.names import model_details, model_display_name
-from hearth.core.plan import HOST
+from hearth.core.plan import HOST, split_key
 from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import Overflow, Prediction
 from hearth.core.profile import ModelProfile
@@ -406,18 +406,26 @@ class PlannerPage(QWidget):
         used = {p.device for p in prediction.placements if p.end > p.start}
         devices = {d.key: d for d in self.plan.devices}
         said = []
+        reached: set[str] = set()
         for c in self.plan.columns:
             d = devices.get(c.device)
             if c.key not in used or d is None:
                 continue
             if c.key != c.device:
-                # The host's GPUs have no probe of their own yet.
-                part = fill(self.tr("%1 at an assumed speed (not probed yet)"), self._column_name(c))
+                index = split_key(c.key)[1] or 0
+                probed = index < len(d.gpus) and d.gpus[index].bytes_per_s > 0
+                if probed and index < len(d.spec.accelerators):
+                    speed = d.spec.accelerators[index].bytes_per_s
+                    part = fill(self.tr("%1 reads %2/s"), self._column_name(c), gib(speed))
+                else:
+                    part = fill(self.tr("%1 at an assumed speed (not probed yet)"), self._column_name(c))
             elif d.spec.bytes_per_s != DEFAULT_BYTES_PER_S:
                 part = fill(self.tr("%1 reads %2/s"), self._column_name(c), gib(d.spec.bytes_per_s))
             else:
                 part = fill(self.tr("%1 at an assumed speed (not probed yet)"), self._column_name(c))
-            if c.device != HOST:
+            if c.device != HOST and c.device not in reached:
+                # One round trip into a device, however many of its pools hold layers.
+                reached.add(c.device)
                 part += " · " + fill(self.tr("%1 ms a token over the network"), number(d.spec.hop_s * 1000))
             said.append(part)
         return fill(self.tr("Predicted from: %1"), "; ".join(said)) if said else ""
