@@ -175,7 +175,9 @@ def test_a_reservation_is_held_to_each_gpus_cap_and_names_the_gpus_it_lends(
         assert isinstance(reply, control.Refused)
         return reply.reason
 
-    assert "lends 4096 MiB of its GPU number 0; this plan needs 5120 MiB" in ask(GIB, {0: 5 * GIB})
+    assert "lends 4096 MiB of its GPU number 0 (4096 MiB free of it); this plan needs 5120 MiB" in ask(
+        GIB, {0: 5 * GIB}
+    )
     assert "GPU number 0" in ask(GIB, {0: -1})
     assert "GPU number 2; it lends 2 GPUs" in ask(GIB, {2: GIB})
     # The GPU's share is not the RAM's: the RAM's own need is what the donation is held to.
@@ -189,6 +191,10 @@ def test_a_reservation_is_held_to_each_gpus_cap_and_names_the_gpus_it_lends(
     here._start_worker = no_worker  # type: ignore[method-assign,assignment]
     # Within every cap, the checks pass and the worker is started.
     assert "could not start a worker: no worker in this test" in ask(GIB, {0: 4 * GIB, 1: 8 * GIB})
+    # Another host's claim on the GPU leaves the rest of its cap to this one.
+    here._gpu_claims["OTHER-ID"] = {0: 3 * GIB}
+    assert "(1024 MiB free of it); this plan needs 2048 MiB there" in ask(GIB, {0: 2 * GIB})
+    assert "could not start a worker" in ask(GIB, {0: GIB})
 
 
 def test_a_host_asks_a_donor_for_each_pool_of_its_plan_in_one_reservation(tmp_path: Path) -> None:

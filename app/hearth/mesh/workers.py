@@ -177,6 +177,7 @@ class Reservation:
     ledger: Ledger  # the CPU's (the RAM cap), shared with every reservation here; it locks itself
     # Every served device's, in the worker's device order (the CPU's last), shared likewise.
     ledgers: tuple[Ledger, ...] = ()
+    gpu_memory: dict[int, int] = field(default_factory=dict)  # by GPU (not sharing the RAM): its claim
     links: Links = field(default_factory=Links)  # the host's connections to the worker, open now
     watcher: asyncio.Task[None] | None = None
     guard: asyncio.Task[None] | None = None
@@ -210,6 +211,7 @@ class Workers:
         self._by_ticket: dict[bytes, Reservation] = {}
         # Hosts whose reservation is being made, with the memory it claims meanwhile.
         self._claims: dict[str, int] = {}
+        self._gpu_claims: dict[str, dict[int, int]] = {}  # likewise, on each GPU of its own memory
         # One ledger per served device for every reservation here: together they never allocate more
         # than the donation. An integrated GPU's memory is the RAM: it draws on the CPU's.
         self._ledger = Ledger(0)
@@ -226,6 +228,12 @@ class Workers:
         """Memory the reservations here (and those being made) are given, but ``except_host``'s."""
         held = sum(r.memory for r in self.reservations.values() if r.host_id != except_host)
         return held + sum(m for host, m in self._claims.items() if host != except_host)
+
+    def used_gpu_memory(self, index: int, except_host: str | None = None) -> int:
+        """What the reservations here (and those being made) are given on GPU ``index``, but
+        ``except_host``'s."""
+        held = sum(r.gpu_memory.get(index, 0) for r in self.reservations.values() if r.host_id != except_host)
+        return held + sum(c.get(index, 0) for host, c in self._gpu_claims.items() if host != except_host)
 
     def cache_quota(self) -> int:
         """What each host's weight cache may hold on this device's disk."""
@@ -265,6 +273,7 @@ class Workers:
             )
         gpus = [d for d in _served_devices() if d.accelerator]
         need = request.memory_bytes
+        on_gpus: dict[int, int] = {}
         for index, size in request.accelerator_bytes.items():
             if not 0 <= index < len(gpus) or size < 0:
                 return refuse(
@@ -273,11 +282,15 @@ class Workers:
                 )
             if gpus[index].shares_ram:
                 need += size  # its memory is the RAM, held to the RAM's cap
-            elif size > (vram := donation.effective_vram(gpus[index].memory_total)):
+                continue
+            vram = donation.effective_vram(gpus[index].memory_total)
+            free = vram - self.used_gpu_memory(index, except_host=host_id)
+            if size > free:
                 return refuse(
-                    f"{self.name} lends {vram // MIB} MiB of its GPU number {index}; this plan needs "
-                    f"{size // MIB} MiB there"
+                    f"{self.name} lends {vram // MIB} MiB of its GPU number {index} "
+                    f"({max(0, free) // MIB} MiB free of it); this plan needs {size // MIB} MiB there"
                 )
+            on_gpus[index] = size
         cap = donation.effective_memory(self._total_memory())
         left = cap - self.used_memory(except_host=host_id)
         if need > left:
@@ -287,6 +300,7 @@ class Workers:
             )
         threads = max(1, min(request.threads or donation.effective_threads(), donation.effective_threads()))
         self._claims[host_id] = need
+        self._gpu_claims[host_id] = on_gpus
         try:
             # A host holds one reservation per device; a new one replaces its old one.
             for old in [r for r in self.reservations.values() if r.host_id == host_id]:
@@ -311,6 +325,7 @@ class Workers:
                 host_id=host_id,
                 ticket=secrets.token_bytes(32),
                 memory=need,
+                gpu_memory=on_gpus,
                 threads=threads,
                 worker=worker,
                 ledger=self._ledger,
@@ -322,6 +337,7 @@ class Workers:
             self._by_ticket[reservation.ticket] = reservation
         finally:
             self._claims.pop(host_id, None)
+            self._gpu_claims.pop(host_id, None)
         reservation.watcher = asyncio.create_task(self._watch(reservation))
         reservation.guard = asyncio.create_task(self._guard(reservation))
         reservation.cache_keeper = asyncio.create_task(self._keep_cache(reservation))
