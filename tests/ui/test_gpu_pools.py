@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from harness.windows import close_window, open_window, run, until
+from harness.windows import close_window, open_window, pair_through_dialog, run, until
 from hearth.core.control import ComputeDevice
 from hearth.core.plan import HOST, pool_key
 from hearth.mesh import telemetry
+from hearth.service.device_view import DeviceView
+from hearth.store.settings import Donation
 
 GIB = 2**30
 GPU = ComputeDevice("GPU", "CUDA0", "NVIDIA GeForce RTX 3060", 12 * GIB, 11 * GIB)
@@ -56,6 +59,69 @@ def test_a_gpu_gets_its_own_bar_and_its_own_planner_column(qtbot, loop, rtx_pc, 
             assert page.plan.drop(0, 2, 0)
             assert str(draft.plan()) == f"host:0-1,{pool_key(HOST, 0)}:2-{n - 1}"
             assert "NVIDIA GeForce RTX 3060" in page.plan.named(str(draft.plan()))
+        finally:
+            await close_window(services, window)
+
+    run(loop, scenario())
+
+
+@pytest.fixture
+def donor_reports_an_rtx(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a paired PC with an RTX card reports of its compute devices, lending 6 GiB of its VRAM and
+    the RAM it donates (the donor here is a real node on a machine without a GPU)."""
+    from hearth.service import node
+
+    real = node.other_devices
+
+    def rows(*args: object) -> list[DeviceView]:
+        out = []
+        for row in real(*args):  # type: ignore[arg-type]
+            if row.paired and row.donated_bytes:
+                compute = [GPU, CPU]
+                served = telemetry.served_devices(compute, Donation(max_vram=6 * GIB), row.donated_bytes)
+                row = msgspec.structs.replace(row, compute=compute, served=served, memory_total=32 * GIB)
+            out.append(row)
+        return out
+
+    monkeypatch.setattr(node, "other_devices", rows)
+
+
+def test_a_donors_gpu_and_ram_are_columns_of_their_own(
+    qtbot, loop, roomy_donor, donor_reports_an_rtx, tiny_model: Path, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        services, window = await open_window()
+        try:
+            beta = await pair_through_dialog(window, services, roomy_donor)
+            await services.models.import_file(str(tiny_model))
+            page = window.planner
+            window.nav.setCurrentRow(1)
+            page.reload_models()
+            await until(lambda: page.profile is not None and len(page.columns) == 3, what="three pools")
+            here, rtx, ram = page.columns
+            assert rtx.pool.text() == "NVIDIA GeForce RTX 3060 · GPU memory"
+            assert ram.pool.text() == "CPU · RAM" and here.pool.text() == ""
+            assert rtx.bar.capacity == 12 * GIB  # the card's memory; the plan may use the 6 GiB lent
+            gpu = pool_key(beta, 0)
+            draft = page.draft
+            assert draft is not None and draft.devices == [HOST, gpu, beta]
+            # Layers dropped on the donor's RAM column go to its CPU, after its GPU's.
+            n = draft.n_layers
+            assert page.plan.drop(n - 2, n, 2) and page.plan.drop(n - 4, n - 2, 1)
+            plan = str(draft.plan())
+            assert plan == f"host:0-{n - 5},{gpu}:{n - 4}-{n - 3},{beta}:{n - 2}-{n - 1}"
+            named = page.plan.named(plan)
+            assert "beta (NVIDIA GeForce RTX 3060)" in named and f"beta:{n - 2}" in named
+            # The Planner predicts the plan as edited: one round trip into beta, both its pools named.
+            await until(lambda: "beta (NVIDIA" in page.basis.text(), what="the prediction of the edit")
+            assert page.basis.text().count("over the network") == 1
+            assert (
+                rtx.layers.text() == f"layers {n - 4}–{n - 3}"
+                and ram.layers.text() == f"layers {n - 2}–{n - 1}"
+            )
+            window.resize(1200, 800)
+            window.grab().save(str(tmp_path / "planner-donor-gpu.png"))
+            print(f"screenshot: {tmp_path / 'planner-donor-gpu.png'}")
         finally:
             await close_window(services, window)
 
