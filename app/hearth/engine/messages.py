@@ -217,16 +217,24 @@ class Shutdown(msgspec.Struct, tag="shutdown", frozen=True):
 
 class Estimate(msgspec.Struct, tag="estimate", frozen=True):
     """What ``load`` would allocate on each device, asked of llama.cpp without allocating anything.
-    ``load.rpc_servers`` is not used: the engine stands in for ``remote_devices`` devices itself."""
+    ``load.rpc_servers`` is not used: the engine stands in for ``remote_devices`` devices itself.
+    ``head_on_first``: the first of them computes the output head, as this machine's first GPU
+    would."""
 
     load: LoadModel
     remote_devices: int = 0
+    head_on_first: bool = False
 
     @classmethod
     def for_plan(cls, profile: ModelProfile, plan: Plan, n_ctx: int, *, cache_type: str = "f16") -> Estimate:
-        """What loading ``profile`` as ``plan`` would allocate, before any of its devices is reserved."""
+        """What loading ``profile`` as ``plan`` would allocate, before any of its devices is reserved:
+        every pool off this device's CPU a stand-in device of its own, this machine's GPUs and other
+        devices' alike (a device's buffers are its own whichever server serves it)."""
         load = LoadModel._placed(profile, plan, n_ctx, [], None, cache_type)
-        return cls(load, remote_devices=len(plan.remote_devices))
+        pools = len(plan.offloaded)
+        load = msgspec.structs.replace(load, host_gpus=[], rpc_targets=[(i, -1) for i in range(pools)])
+        head_on_first = any(device_of(a.device) == HOST for a in plan.offloaded)
+        return cls(load, remote_devices=pools, head_on_first=head_on_first)
 
 
 Request = LoadModel | Generate | Cancel | CancelLoad | Unload | Shutdown | Estimate

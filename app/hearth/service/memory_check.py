@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from hearth.core.plan import HOST, Plan, split_key
+from hearth.core.plan import HOST, Plan
 from hearth.core.profile import ModelProfile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient, EngineDied, EngineError
@@ -68,12 +68,6 @@ class MemoryCheck:
         estimate stands)."""
         if not profile.format.sizable:
             return None
-        if any(split_key(a.device)[1] is not None for a in plan.assignments):
-            # The dry run's stand-ins answer as CPU workers; an accelerator's buffers keep the estimate.
-            log.info(
-                "sizing %s as %s from the estimate: it places layers on accelerators", profile.path, plan
-            )
-            return None
         key = _key(profile, plan, n_ctx, cache_type, at_once)
         known = self.known(profile, plan, n_ctx, cache_type, at_once)
         if known is not None:
@@ -109,7 +103,7 @@ class MemoryCheck:
                 await engine.kill()  # an answer left in flight must not reach the next request
                 raise
             figures: dict[str, int] = {HOST: sized.host}
-            figures.update({a.device: size for a, size in zip(plan.remote, sized.remotes, strict=True)})
+            figures.update({a.device: size for a, size in zip(plan.offloaded, sized.remotes, strict=True)})
             self._known[key] = figures
             if len(self._known) > REMEMBERED:
                 self._known.popitem(last=False)
