@@ -8,8 +8,9 @@
         model's chat template, as a chat script would) and prints {"tok_s": ..., "ttft_s": ...,
         "tokens": ...} on stderr.
 
-Only the thread count and the context length are set, to the same values as the Hearth side; every other
-setting is llama-cpp-python's default. The environment is the caller's, as for Hearth's processes. A
+Only the thread count and the context length are set, to the same values as the Hearth side (and, for
+a GPU's comparisons, the layers on the GPU); every other setting is llama-cpp-python's default. The
+environment is the caller's, as for Hearth's processes. A
 portable build (backends as modules) has its backends loaded from its own folder first, as any program
 using that build must; a build with them compiled in is used as it is.
 """
@@ -31,8 +32,9 @@ from hearth.engine import backends
 
 def _llama(args: argparse.Namespace) -> llama_cpp.Llama:
     backends.load()
+    gpu = {} if args.gpu_layers is None else {"n_gpu_layers": args.gpu_layers}
     return llama_cpp.Llama(
-        args.model, n_ctx=args.ctx, n_threads=args.threads, n_threads_batch=args.threads, verbose=False
+        args.model, n_ctx=args.ctx, n_threads=args.threads, n_threads_batch=args.threads, verbose=False, **gpu
     )
 
 
@@ -96,6 +98,7 @@ def main() -> None:
     parser.add_argument("--ctx", type=int, default=1024)
     parser.add_argument("--prompt", default="")
     parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--gpu-layers", type=int, help="n_gpu_layers (default: llama-cpp-python's)")
     args = parser.parse_args()
     serve(args) if args.mode == "serve" else chat(args)
 

@@ -30,11 +30,20 @@ TARGET = 0.97
 class DirectProcess:
     """llama-cpp-python with its defaults, in its own process, answering decode requests."""
 
-    def __init__(self, model: Path, threads: int, ctx: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        model: Path,
+        threads: int,
+        ctx: int,
+        env: dict[str, str] | None = None,
+        gpu_layers: int | None = None,
+    ) -> None:
+        """``gpu_layers``: llama-cpp-python's ``n_gpu_layers`` (None: its default)."""
+        gpu = [] if gpu_layers is None else ["--gpu-layers", str(gpu_layers)]
         self.proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "benchmarks._llama_direct", "serve", "--model", str(model)),
-                *("--threads", str(threads), "--ctx", str(ctx)),
+                *("--threads", str(threads), "--ctx", str(ctx), *gpu),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

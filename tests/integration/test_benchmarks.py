@@ -160,3 +160,16 @@ def test_household_network_benchmark_measures_each_side_over_a_shaped_link(tiny_
     local, raw, hearth, _ = (float(x) for x in row.group(3).split())
     assert local > 0 and raw > 0 and hearth > 0, result.stdout
     assert re.search(r"Wi-Fi: prediction within 15%: (met|NOT met)", result.stdout), result.stdout
+
+
+def test_gpu_offload_benchmark_measures_on_a_gpu_or_says_there_is_none(tiny_model: Path) -> None:
+    result = run_benchmark(
+        "gpu_offload",
+        ["--model", str(tiny_model), "--rounds", "1", "--tokens", "16", "--ctx", "256"],
+        timeout=300,
+    )
+    if "no GPU here" in result.stdout:
+        return  # this machine's llama.cpp lists no GPU: nothing was measured, and it says so
+    assert re.search(r"ratio Hearth/llama-cpp-python on the GPU: [0-9.]+", result.stdout)
+    cases = re.findall(r"^hearth-synthetic-tiny\S*\s+(local|split|pooled)\s", result.stdout, re.M)
+    assert cases == ["local", "split", "pooled"]
