@@ -3,7 +3,8 @@
     uv run python -m benchmarks.gpu_offload [--rounds 6] [--tokens 96] [--model FILE ...]
 
 Needs a GPU build of llama.cpp (README, "GPU builds") and a GPU; on a machine without one it says so
-and measures nothing. Each comparison runs Hearth's engine process beside llama-cpp-python in a process
+and measures nothing. Meant for a machine with one GPU: with several, llama-cpp-python spreads the
+split case over all of them, while Hearth's plan names the first. Each comparison runs Hearth's engine process beside llama-cpp-python in a process
 of its own (same file, context and threads; every other setting llama-cpp-python's default), rounds
 alternating which goes first; tokens/s counts decode steps after the first token.
 

@@ -18,7 +18,7 @@ from hearth.core.offload import Accelerator, gpu_headroom, pools
 from hearth.core.plan import PlanKey, parse_plan, pool_key, split_key
 from hearth.core.profile import read_profile
 from hearth.mesh import pool, telemetry, workers
-from hearth.mesh.workers import Workers
+from hearth.mesh.workers import Reservation, Workers
 from hearth.models import synthetic
 from hearth.service.device_view import DeviceView
 from hearth.service.planning import (
@@ -195,6 +195,14 @@ def test_a_reservation_is_held_to_each_gpus_cap_and_names_the_gpus_it_lends(
     here._gpu_claims["OTHER-ID"] = {0: 3 * GIB}
     assert "(1024 MiB free of it); this plan needs 2048 MiB there" in ask(GIB, {0: 2 * GIB})
     assert "could not start a worker" in ask(GIB, {0: GIB})
+    # So does a reservation another host holds there; this host's own, which a new one replaces, not.
+    del here._gpu_claims["OTHER-ID"]
+    for host in ("OTHER-ID", "HOST-ID"):
+        held = Reservation("r-" + host, host, b"", 0, 1, None, here._ledger, gpu_memory={0: 3 * GIB})  # type: ignore[arg-type]
+        here.reservations[held.id] = held
+    assert here.used_gpu_memory(0, except_host="HOST-ID") == 3 * GIB
+    assert "(1024 MiB free of it)" in ask(GIB, {0: 2 * GIB})
+    here.reservations.clear()
 
 
 def test_a_host_asks_a_donor_for_each_pool_of_its_plan_in_one_reservation(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,6 +12,7 @@ from hearth.core.plan import HOST, PlanError, PlanKey, device_of, parse_plan, po
 from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import DeviceSpec, Pool, auto_plan, evaluate
 from hearth.engine import messages as m
+from hearth.service.planning import choose_sized
 from tests.unit.planner_oracle import brute_force_pools
 from tests.unit.test_planner import profile
 
@@ -144,3 +147,34 @@ def test_the_auto_plan_over_pools_is_the_brute_force_optimum(
     assert pred.seconds_per_token == pytest.approx(best, rel=1e-9)
     again = evaluate(p, host, list(remotes), pred.plan, n_ctx)
     assert again.seconds_per_token == pytest.approx(best, rel=1e-9)
+
+
+class _GpuSizedBigger:
+    """llama.cpp's dry run finding a GPU's compute buffer 100 MiB bigger than the estimate."""
+
+    def __init__(self, key: PlanKey) -> None:
+        self.key = key
+        self.asked: list[str] = []
+
+    def known(self, *_: object) -> None:
+        return None
+
+    async def compute(self, profile: object, plan: object, *_: object) -> dict[str, int]:
+        self.asked.append(str(plan))
+        return {self.key: 100 * MIB + 4 * MIB}
+
+
+def test_a_gpu_that_llama_cpp_sizes_bigger_than_the_estimate_takes_fewer_layers() -> None:
+    p = profile([50 * MIB] * 12)
+    gpu = pool_key(PlanKey("pc"), 0)
+    pc = DeviceSpec(PlanKey("pc"), 8 * GIB, 20e9, 0.001, accelerators=(Pool("RTX", 400 * MIB, 300e9),))
+    host = DeviceSpec(HOST, 8 * GIB, 10e9)
+    check = _GpuSizedBigger(gpu)
+    first = auto_plan(p, host, [pc], 512)
+    chosen = asyncio.run(choose_sized(p, host, [pc], 512, check))
+    on_gpu = {a.device: a.count for a in chosen.plan.assignments}.get(gpu, 0)
+    assert chosen.sized_by_llama and not chosen.over, chosen.over
+    assert (
+        0 < on_gpu < {a.device: a.count for a in first.plan.assignments}[gpu]
+    )  # moved off the GPU, not refused
+    assert next(pl for pl in chosen.placements if pl.device == gpu).memory.total <= 400 * MIB

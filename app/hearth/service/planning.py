@@ -21,7 +21,6 @@ from hearth.core.offload import Accelerator
 from hearth.core.plan import HOST, Plan, PlanError, PlanKey, key_of, parse_plan, pool_key, split_key
 from hearth.core.planner import (
     DeviceSpec,
-    Overflow,
     Prediction,
     auto_plan,
     capacities,
@@ -358,16 +357,29 @@ def caps(host: DeviceSpec, remotes: list[DeviceSpec]) -> dict[str, int]:
 
 
 def shrunk(
-    host: DeviceSpec, remotes: list[DeviceSpec], over: Mapping[PlanKey, Overflow]
+    host: DeviceSpec, remotes: list[DeviceSpec], short: Mapping[PlanKey, int]
 ) -> tuple[DeviceSpec, list[DeviceSpec]]:
-    """The devices with as much less room as llama.cpp found a plan to need beyond the estimate, to
-    plan again with."""
+    """The devices with as much less room on each pool (a GPU's as a RAM's) as llama.cpp's sizing
+    needs there beyond the estimate (``short``), to plan again with: a plan the estimate fits in
+    that room then fits as llama.cpp sizes it."""
+
+    def room(memory: int, key: PlanKey) -> int:
+        return max(0, memory - short.get(key, 0))
 
     def less(d: DeviceSpec) -> DeviceSpec:
-        o = over.get(d.name)
-        return dataclasses.replace(d, memory_bytes=max(0, d.memory_bytes - o.excess)) if o else d
+        pools = tuple(
+            dataclasses.replace(p, memory_bytes=room(p.memory_bytes, pool_key(d.name, i)))
+            for i, p in enumerate(d.accelerators)
+        )
+        return dataclasses.replace(d, memory_bytes=room(d.memory_bytes, d.name), accelerators=pools)
 
     return less(host), [less(d) for d in remotes]
+
+
+def beyond_estimate(estimate: Prediction, sized: Prediction) -> dict[PlanKey, int]:
+    """What llama.cpp's sizing of a plan needs on each of its pools beyond the estimate of it."""
+    guessed = {p.device: p.memory.total for p in estimate.placements}
+    return {p.device: p.memory.total - guessed[p.device] for p in sized.placements if p.device in guessed}
 
 
 # How many times a plan is made again when llama.cpp sizes the planner's pick bigger than it fits.
@@ -448,11 +460,15 @@ async def choose_sized(
     picked = choose_plan(profile, host, remotes, n_ctx, plan_text, is_host, chosen)
     sized = await size_at_once(check, profile, picked, n_ctx, host, remotes, chosen)
     room = caps(host, remotes)
-    less_host, less_remotes = host, remotes
+    short: dict[PlanKey, int] = {}
     for _ in range(REPLANS):
         if plan_text or not sized.over or not sized.sized_by_llama:
             break
-        less_host, less_remotes = shrunk(less_host, less_remotes, sized.over)
+        estimate = predict(profile, host, remotes, sized.plan, n_ctx, at_once=sized.at_once)
+        for key, extra in beyond_estimate(estimate, sized).items():
+            if key in sized.over:
+                short[key] = max(short.get(key, 0), extra)
+        less_host, less_remotes = shrunk(host, remotes, short)
         try:
             again = auto_plan(profile, less_host, less_remotes, n_ctx, at_once=sized.at_once)
         except PlanError:
