@@ -4,9 +4,10 @@
 
 Needs a GPU build of llama.cpp (README, "GPU builds") and a GPU; on a machine without one it says so
 and measures nothing. Meant for a machine with one GPU: with several, llama-cpp-python spreads the
-split case over all of them, while Hearth's plan names the first. Each comparison runs Hearth's engine process beside llama-cpp-python in a process
-of its own (same file, context and threads; every other setting llama-cpp-python's default), rounds
-alternating which goes first; tokens/s counts decode steps after the first token.
+split case over all of them, while Hearth's plan names the first. Each comparison runs Hearth's
+engine process beside llama-cpp-python in a process of its own (same file, context and threads;
+every other setting llama-cpp-python's default), rounds alternating which goes first; tokens/s counts
+decode steps after the first token.
 
 - **local**: a load with no flag, as the window, ``hearth chat`` and ``hearth serve`` make it (the
   engine offloads every layer that fits), against llama-cpp-python with ``n_gpu_layers=-1``, every
