@@ -340,3 +340,47 @@ def test_a_gpu_before_a_donors_gpu_and_cpu_keeps_each_range_where_planned(
     on = [weights.get(f"RPC0[{first}]", 0), weights.get(f"RPC0[{donor.endpoint}]", 0)]
     on.append(weights.get(f"RPC1[{donor.endpoint}]", 0))
     assert all(abs(w - 2 * layer) < 0.05 * layer for w in on), buffers  # llama.cpp logs MiB to 2 places
+
+
+def test_a_donor_with_two_gpus_takes_a_range_on_each_and_its_cpu_the_rest(tmp_path: Path) -> None:
+    """Two stand-in GPUs and the CPU of one worker: ranges on its second GPU and its CPU, none on its
+    first, land as planned (the first gets no layer) and answer as alone."""
+    path = synthetic.write_model(tmp_path / "tiny.gguf", synthetic.TINY)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        gpus = []
+        for i in range(2):
+            proc, port = _start(rpc_worker.command(1, str(tmp_path / f"gpu{i}")))
+            procs.append(proc)
+            gpus += ["--stand-in-gpu", str(port)]
+        worker, port = _start([*rpc_worker.command(1, str(tmp_path / "donor")), *gpus])
+        procs.append(worker)
+        endpoint = f"127.0.0.1:{port}"
+        plan = parse_plan("host:0-1,B/gpu1:2-4,B:5-7", synthetic.TINY.n_layer)
+        load = pooled_load(path, plan, [endpoint])
+        assert load.rpc_targets == [(0, 1), (0, -1)]
+
+        async def scenario() -> tuple[list[int], list[int], dict[str, int]]:
+            client = EngineClient()
+            try:
+                await client.load(m.LoadModel(str(path), n_ctx=512))
+                alone: list[int] = []
+                await client.generate(_greedy_request(), lambda t: alone.append(t.id))
+                loaded = await client.load(load)
+                pooled: list[int] = []
+                await client.generate(_greedy_request(), lambda t: pooled.append(t.id))
+                return alone, pooled, loaded.buffers
+            finally:
+                await client.close()
+
+        alone, pooled, buffers = asyncio.run(asyncio.wait_for(scenario(), 240))
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    assert pooled == alone
+    weights = {k.rsplit(" ", 1)[0]: v for k, v in buffers.items() if k.endswith(" model")}
+    layer = read_profile(str(path)).layer_bytes[0]
+    assert weights.get(f"RPC0[{endpoint}]", 0) == 0, buffers  # its first GPU: none
+    assert abs(weights[f"RPC1[{endpoint}]"] - 3 * layer) < 0.05 * layer, buffers
+    assert abs(weights[f"RPC2[{endpoint}]"] - 3 * layer) < 0.05 * layer, buffers
