@@ -18,7 +18,7 @@ from hearth.engine.errors import BadRequest
 from hearth.mesh import telemetry
 from hearth.models import synthetic
 from hearth.service import probe
-from hearth.service.planning import headroom, planning_devices
+from hearth.service.planning import MOST_BYTES_PER_S, headroom, planning_devices
 from hearth.store.settings import Donation
 from tests.unit.test_planning import GIB, donor, row
 
@@ -140,3 +140,13 @@ def test_the_cpus_probe_keeps_every_layer_on_the_cpu_and_a_gpus_every_layer_on_t
     assert cpu.n_gpu_layers == 0 and cpu.host_gpus == [] and cpu.n_threads == 2
     gpu = probe.probe_load("p.gguf", None, 1)
     assert gpu.n_gpu_layers == -1 and gpu.host_gpus == [1] and gpu.tensor_split is None
+
+
+def test_a_probe_past_belief_is_held_to_what_a_computer_can_read() -> None:
+    boast = ComputeDevice("GPU", "CUDA0", "RTX", 12 * GIB, 11 * GIB, bytes_per_s=1e300, layer_s=-5.0)
+    (gpu,) = planning_devices([row(this_device=True, compute=[boast, CPU])])[0].spec.accelerators
+    assert gpu.bytes_per_s == MOST_BYTES_PER_S and gpu.layer_s == 0.0
+    # A paired device's own CPU figures alike.
+    pc = donor("pc", bytes_per_s=1e300, layer_ms=-3.0)
+    spec = planning_devices([row(this_device=True), pc])[1].spec
+    assert spec.bytes_per_s == MOST_BYTES_PER_S and spec.layer_s == 0.0

@@ -151,7 +151,8 @@ def planning_devices(
             continue
         free = min(row.memory_total, (row.memory_free or 0) + held.get(key, 0))
         spare = max(0, free - headroom(row.memory_total))
-        speed = row.bytes_per_s or DEFAULT_BYTES_PER_S
+        speed = min(row.bytes_per_s, MOST_BYTES_PER_S) if row.bytes_per_s > 0 else DEFAULT_BYTES_PER_S
+        layer_s = min(max(0.0, row.layer_ms / 1000), MOST_LAYER_S)
         compute = [c for c in row.compute if c.accelerator]
         if key == HOST:
             # What the loaded model holds on a GPU is free to the next load, as its RAM is.
@@ -179,7 +180,7 @@ def planning_devices(
                 0.0,
                 repack=host_repack(),
                 accelerators=tuple(pools),
-                layer_s=row.layer_ms / 1000,
+                layer_s=layer_s,
                 token_s=row.token_ms / 1000,
             )
         else:
@@ -190,7 +191,8 @@ def planning_devices(
                     # No GPU of its probed yet, or an older version, whose CPU probe ran on its GPU:
                     # its figure is not its CPU's for sure.
                     speed = min(speed, DEFAULT_BYTES_PER_S)
-                spec, gpus_used = _lending(row, key, hop, held, lent, compute, min(donated, spare), speed)
+                cpu = DeviceSpec(key, min(donated, spare), speed, hop, layer_s=layer_s)
+                spec, gpus_used = _lending(cpu, held, lent, compute)
             elif gpus:
                 # An older version's worker computes on its first GPU alone: layers there are held in
                 # that GPU's memory, at its speed, whatever RAM it donates.
@@ -198,7 +200,7 @@ def planning_devices(
                 spec = DeviceSpec(key, min(donated, vram.memory_bytes), vram.bytes_per_s, hop)
                 gpus_used = tuple(compute[:1])
             else:
-                spec = DeviceSpec(key, min(donated, spare), speed, hop, layer_s=row.layer_ms / 1000)
+                spec = DeviceSpec(key, min(donated, spare), speed, hop, layer_s=layer_s)
                 gpus_used = ()
             usable = spec.memory_bytes
         out.append(
@@ -208,31 +210,34 @@ def planning_devices(
     return out
 
 
+# The fastest a probe is believed: past any memory a computer has (an H200 reads 4.8 TB/s), so a
+# device's telemetry cannot draw every layer to itself by claiming more; and the most a layer costs.
+MOST_BYTES_PER_S = 10e12
+MOST_LAYER_S = 1.0
+
+
 def _accelerator(c: ComputeDevice, free: int) -> Accelerator:
     """A GPU as the planner takes it: at its probe's speed, or a typical GPU's until it has one."""
-    if c.bytes_per_s > 0:
-        return Accelerator(c.description or c.name, free, c.memory_total, c.bytes_per_s, c.layer_s)
+    if 0 < c.bytes_per_s:
+        speed = min(c.bytes_per_s, MOST_BYTES_PER_S)
+        layer_s = min(max(0.0, c.layer_s), MOST_LAYER_S)
+        return Accelerator(c.description or c.name, free, c.memory_total, speed, layer_s)
     return Accelerator(c.description or c.name, free, c.memory_total)
 
 
 def _lending(
-    row: DeviceView,
-    key: PlanKey,
-    hop: float,
-    held: Mapping[str, int],
-    lent: list[ComputeDevice],
-    compute: list[ComputeDevice],
-    ram: int,
-    speed: float,
+    cpu: DeviceSpec, held: Mapping[str, int], lent: list[ComputeDevice], compute: list[ComputeDevice]
 ) -> tuple[DeviceSpec, tuple[ComputeDevice, ...]]:
-    """A donor whose worker serves its GPUs beside its CPU: a pool for each GPU, within what it lends
-    there (``lent``: as its worker serves them, capped) and what is free of it less the driver's
-    headroom, and its RAM within what it donates (``ram``), a GPU that shares the RAM taking from it."""
+    """A donor whose worker serves its GPUs beside its CPU (``cpu``: the donor as its CPU alone, with
+    the RAM it donates): a pool for each GPU, within what it lends there (``lent``: as its worker
+    serves them, capped) and what is free of it less the driver's headroom, a GPU that shares the RAM
+    taking from the RAM."""
     pools = []
     shown = []
+    ram = cpu.memory_bytes
     for i, served in enumerate(lent):
         live = compute[i] if i < len(compute) else served
-        free = min(live.memory_total, live.memory_free + held.get(pool_key(key, i), 0))
+        free = min(live.memory_total, live.memory_free + held.get(pool_key(cpu.name, i), 0))
         (pool,) = offload.pools([_accelerator(live, free)])
         room = min(pool.memory_bytes, served.memory_total)
         if served.shares_ram:
@@ -240,8 +245,7 @@ def _lending(
             ram -= room
         pools.append(dataclasses.replace(pool, memory_bytes=room))
         shown.append(msgspec.structs.replace(live, memory_free=free))
-    spec = DeviceSpec(key, ram, speed, hop, accelerators=tuple(pools), layer_s=row.layer_ms / 1000)
-    return spec, tuple(shown)
+    return dataclasses.replace(cpu, memory_bytes=ram, accelerators=tuple(pools)), tuple(shown)
 
 
 def this_device_alone() -> DeviceSpec:
