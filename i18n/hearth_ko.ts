@@ -439,12 +439,13 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="146"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="149"/>
         <source>Used</source>
         <translation>사용 중</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="82"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="151"/>
         <source>Donated</source>
         <translation>공유됨</translation>
     </message>
@@ -455,6 +456,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="88"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="161"/>
         <source>donates %1</source>
         <translation>%1 공유</translation>
     </message>
@@ -519,12 +521,12 @@
         <translation>유휴 · 내 앱을 위해 %1을(를) 로드함</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="143"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="145"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · RAM 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="149"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="154"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · GPU 메모리: %2 사용 · %4 중 %3 여유</translation>
     </message>
@@ -570,42 +572,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="164"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="171"/>
         <source>Add by address…</source>
         <translation>주소로 추가…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="176"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>이 집의 기기는 여기에 자동으로 나타납니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="212"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
         <source>Forget %1?</source>
         <translation>%1을(를) 삭제할까요?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="213"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="220"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1은(는) 더 이상 신뢰되지 않습니다. 다시 페어링하려면 새 코드가 필요합니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="227"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="234"/>
         <source>Add a device</source>
         <translation>기기 추가</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="235"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Hearth가 실행 중인 기기의 주소(호스트:포트)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="241"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="248"/>
         <source>Could not add it: %1</source>
         <translation>추가하지 못했습니다: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="236"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="243"/>
         <source>Found %1</source>
         <translation>%1 찾음</translation>
     </message>
@@ -1548,13 +1550,14 @@
         <translation>메모리가 부족해지는 기기가 있습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="417"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="419"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="423"/>
         <source>%1 reads %2/s</source>
         <translation>%1 읽기 %2/초</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="419"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="421"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="425"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 가정한 속도(아직 측정 안 함)</translation>
     </message>
@@ -1571,37 +1574,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="421"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="429"/>
         <source>%1 ms a token over the network</source>
         <translation>네트워크로 토큰당 %1ms</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="423"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="431"/>
         <source>Predicted from: %1</source>
         <translation>예측 근거: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="448"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · RAM 공유</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="449"/>
         <source>%1 · GPU memory</source>
         <translation>%1 · GPU 메모리</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="451"/>
         <source>CPU · RAM</source>
         <translation>CPU · RAM</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="454"/>
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="450"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="458"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1에는 %2이(가) 필요하지만 %3만 있습니다: %4 초과</translation>
     </message>

@@ -445,12 +445,13 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="146"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="149"/>
         <source>Used</source>
         <translation>Занято</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="82"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="151"/>
         <source>Donated</source>
         <translation>Отдано</translation>
     </message>
@@ -461,6 +462,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="88"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="161"/>
         <source>donates %1</source>
         <translation>отдаёт %1</translation>
     </message>
@@ -525,12 +527,12 @@
         <translation>свободно · загрузит %1 для ваших приложений</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="143"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="145"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · использует общую ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="149"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="154"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · память GPU: занято %2 · свободно %3 из %4</translation>
     </message>
@@ -576,42 +578,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="164"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="171"/>
         <source>Add by address…</source>
         <translation>Добавить по адресу…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="176"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>Устройства этого дома появляются здесь сами.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="212"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
         <source>Forget %1?</source>
         <translation>Забыть %1?</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="213"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="220"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>%1 больше не будет доверенным; для нового сопряжения понадобится новый код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="227"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="234"/>
         <source>Add a device</source>
         <translation>Добавить устройство</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="235"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>Адрес (хост:порт) устройства, на котором запущен Hearth</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="241"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="248"/>
         <source>Could not add it: %1</source>
         <translation>Не удалось добавить: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="236"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="243"/>
         <source>Found %1</source>
         <translation>Найдено: %1</translation>
     </message>
@@ -1562,13 +1564,14 @@
         <translation>Одному из устройств не хватит памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="417"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="419"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="423"/>
         <source>%1 reads %2/s</source>
         <translation>%1 читает %2/с</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="419"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="421"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="425"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 с предполагаемой скоростью (ещё не измерена)</translation>
     </message>
@@ -1587,37 +1590,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="421"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="429"/>
         <source>%1 ms a token over the network</source>
         <translation>%1 мс на токен по сети</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="423"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="431"/>
         <source>Predicted from: %1</source>
         <translation>Прогноз исходит из: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="448"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · использует общую ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="449"/>
         <source>%1 · GPU memory</source>
         <translation>%1 · память GPU</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="451"/>
         <source>CPU · RAM</source>
         <translation>ЦП · ОЗУ</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="454"/>
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="450"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="458"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 понадобится %2, а доступно %3: не хватает %4</translation>
     </message>

@@ -439,12 +439,13 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="81"/>
-        <location filename="../app/hearth/ui/devices_page.py" line="146"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="149"/>
         <source>Used</source>
         <translation>已用</translation>
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="82"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="151"/>
         <source>Donated</source>
         <translation>已共享</translation>
     </message>
@@ -455,6 +456,7 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/devices_page.py" line="88"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="161"/>
         <source>donates %1</source>
         <translation>共享 %1</translation>
     </message>
@@ -519,12 +521,12 @@
         <translation>空闲 · 会为你的应用加载 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="143"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="145"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · 与内存共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="149"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="154"/>
         <source>%1 · GPU memory: %2 used · %3 free of %4</source>
         <translation>%1 · 显存：已用 %2 · 可用 %3，共 %4</translation>
     </message>
@@ -570,42 +572,42 @@
 <context>
     <name>DevicesPage</name>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="164"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="171"/>
         <source>Add by address…</source>
         <translation>按地址添加…</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="169"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="176"/>
         <source>Devices in this home appear here by themselves.</source>
         <translation>家中的设备会自动出现在这里。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="212"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="219"/>
         <source>Forget %1?</source>
         <translation>要忘记 %1 吗？</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="213"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="220"/>
         <source>%1 will no longer be trusted; pairing again needs a new code.</source>
         <translation>将不再信任 %1；再次配对需要新的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="227"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="234"/>
         <source>Add a device</source>
         <translation>添加设备</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="228"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="235"/>
         <source>Address (host:port) of a device running Hearth</source>
         <translation>运行 Hearth 的设备地址（主机:端口）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="241"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="248"/>
         <source>Could not add it: %1</source>
         <translation>无法添加：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/devices_page.py" line="236"/>
+        <location filename="../app/hearth/ui/devices_page.py" line="243"/>
         <source>Found %1</source>
         <translation>已找到 %1</translation>
     </message>
@@ -1548,13 +1550,14 @@
         <translation>有设备内存将不足</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="417"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="419"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="423"/>
         <source>%1 reads %2/s</source>
         <translation>%1 读取 %2/秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="415"/>
-        <location filename="../app/hearth/ui/planner_page.py" line="419"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="421"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="425"/>
         <source>%1 at an assumed speed (not probed yet)</source>
         <translation>%1 按假定速度（尚未测速）</translation>
     </message>
@@ -1571,37 +1574,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="421"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="429"/>
         <source>%1 ms a token over the network</source>
         <translation>网络每个词元 %1 毫秒</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="423"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="431"/>
         <source>Predicted from: %1</source>
         <translation>预测依据：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="440"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="448"/>
         <source>%1 · shares the RAM</source>
         <translation>%1 · 与内存共享</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="441"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="449"/>
         <source>%1 · GPU memory</source>
         <translation>%1 · 显存</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="443"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="451"/>
         <source>CPU · RAM</source>
         <translation>CPU · 内存</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="446"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="454"/>
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/planner_page.py" line="450"/>
+        <location filename="../app/hearth/ui/planner_page.py" line="458"/>
         <source>%1 would need %2 but has %3: over by %4</source>
         <translation>%1 需要 %2，但只有 %3：超出 %4</translation>
     </message>

@@ -93,6 +93,13 @@ def test_a_donors_gpu_and_ram_are_columns_of_their_own(
         services, window = await open_window()
         try:
             beta = await pair_through_dialog(window, services, roomy_donor)
+            # Its card: the GPU's bar with what it lends there, as the RAM's shows what it donates.
+            card = window.devices.cards[beta]
+            await until(lambda: card.gpu_bars, what="beta's GPU bar")
+            ((label, bar),) = card.gpu_bars
+            assert label.text().startswith("NVIDIA GeForce RTX 3060 · GPU memory: 1.0 GiB used")
+            assert label.text().endswith("donates 6.0 GiB"), label.text()
+            assert [p.bytes for p in bar.parts] == [1 * GIB, 6 * GIB]
             await services.models.import_file(str(tiny_model))
             page = window.planner
             window.nav.setCurrentRow(1)

@@ -135,7 +135,9 @@ class DeviceCard(QFrame):
             self.gpus.addWidget(label)
             self.gpus.addWidget(bar)
             self.gpu_bars.append((label, bar))
-        for (label, bar), gpu in zip(self.gpu_bars, gpus, strict=True):
+        # While it donates: what its workers may use of each GPU, in the same order.
+        lent = [c.memory_total for c in row.served if c.accelerator]
+        for i, ((label, bar), gpu) in enumerate(zip(self.gpu_bars, gpus, strict=True)):
             name = gpu.description or gpu.name
             # Unified memory is the RAM above: counted once, no bar of its own.
             bar.setVisible(not gpu.shares_ram)
@@ -143,16 +145,21 @@ class DeviceCard(QFrame):
                 label.setText(fill(self.tr("%1 · shares the RAM"), name))
                 continue
             used = max(0, gpu.memory_total - gpu.memory_free)
-            bar.set_parts([Part(self.tr("Used"), used, colors.SYSTEM)], gpu.memory_total)
-            label.setText(
-                fill(
-                    self.tr("%1 · GPU memory: %2 used · %3 free of %4"),
-                    name,
-                    gib(used),
-                    gib(gpu.memory_free),
-                    gib(gpu.memory_total),
-                )
+            given = lent[i] if i < len(lent) else 0
+            parts = [Part(self.tr("Used"), used, colors.SYSTEM)]
+            if given:
+                parts.append(Part(self.tr("Donated"), min(given, gpu.memory_free), colors.DONATED))
+            bar.set_parts(parts, gpu.memory_total)
+            text = fill(
+                self.tr("%1 · GPU memory: %2 used · %3 free of %4"),
+                name,
+                gib(used),
+                gib(gpu.memory_free),
+                gib(gpu.memory_total),
             )
+            if given:
+                text += " · " + fill(self.tr("donates %1"), gib(given))
+            label.setText(text)
 
 
 class DevicesPage(QWidget):
