@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hearth.core.plan import HOST, PlanError, PlanKey, device_of, parse_plan, pool_key, split_key
+from hearth.core.plan import HOST, PlanError, PlanKey, device_of, parse_plan, pool_key, split_key, validate
 from hearth.core.plan_edit import PlanDraft
 from hearth.core.planner import DeviceSpec, Pool, auto_plan, evaluate
 from hearth.engine import messages as m
@@ -115,13 +115,14 @@ _pool = st.builds(
 
 
 @st.composite
-def _device(draw: st.DrawFn, name: str) -> DeviceSpec:
+def _device(draw: st.DrawFn, name: str, gpus: int = 1) -> DeviceSpec:
+    """A device of the strategy's drawing; ``gpus``: the most another device has (the host: 2)."""
     return DeviceSpec(
         PlanKey(name),
         draw(st.integers(50, 1500)) * MIB,
         draw(st.floats(1e9, 100e9)),
         0.0 if name == HOST else draw(st.floats(0.0, 0.01)),
-        accelerators=tuple(draw(st.lists(_pool, max_size=2 if name == HOST else 1))),
+        accelerators=tuple(draw(st.lists(_pool, max_size=2 if name == HOST else gpus))),
     )
 
 
@@ -178,3 +179,24 @@ def test_a_gpu_that_llama_cpp_sizes_bigger_than_the_estimate_takes_fewer_layers(
         0 < on_gpu < {a.device: a.count for a in first.plan.assignments}[gpu]
     )  # moved off the GPU, not refused
     assert next(pl for pl in chosen.placements if pl.device == gpu).memory.total <= 400 * MIB
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    layers=st.lists(st.integers(20, 200).map(lambda m: m * MIB), min_size=1, max_size=4),
+    host=_device(HOST),
+    donor=_device("pc", gpus=2),
+    n_ctx=st.sampled_from([256, 2048]),
+)
+def test_a_donor_with_two_gpus_and_its_ram_is_planned_at_the_brute_force_optimum(
+    layers: list[int], host: DeviceSpec, donor: DeviceSpec, n_ctx: int
+) -> None:
+    p = profile(layers)
+    best = brute_force_pools(p, host, [donor], n_ctx)
+    try:
+        pred = auto_plan(p, host, [donor], n_ctx)
+    except PlanError:
+        assert best == float("inf")
+        return
+    assert pred.seconds_per_token == pytest.approx(best, rel=1e-9)
+    validate(pred.plan)  # its pools in the order its worker serves them
