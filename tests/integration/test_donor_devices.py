@@ -125,6 +125,39 @@ def _greedy_request() -> m.Generate:
     return m.Generate(0, prompt="Once upon a time", max_tokens=12, temperature=0.0, ignore_eos=True)
 
 
+@dataclass
+class Compared:
+    """Greedy tokens of the model alone and pooled, what the pooled load allocated, and what the
+    donor's ledgers held while it was loaded (VRAM, RAM)."""
+
+    alone: list[int]
+    pooled: list[int]
+    buffers: dict[str, int]
+    held: tuple[int, int] = (0, 0)
+
+
+def _alone_then_pooled(
+    path: Path, load: m.LoadModel, greedy: m.Generate, donor: Donor | None = None
+) -> Compared:
+    """The same greedy request of the model loaded here alone, then loaded as ``load``."""
+
+    async def scenario() -> Compared:
+        client = EngineClient()
+        try:
+            await client.load(m.LoadModel(str(path), n_ctx=512))
+            alone: list[int] = []
+            await client.generate(greedy, lambda t: alone.append(t.id))
+            loaded = await client.load(load)
+            held = (donor.vram.used_bytes, donor.ram.used_bytes) if donor else (0, 0)
+            pooled: list[int] = []
+            await client.generate(greedy, lambda t: pooled.append(t.id))
+            return Compared(alone, pooled, loaded.buffers, held)
+        finally:
+            await client.close()
+
+    return asyncio.run(asyncio.wait_for(scenario(), 240))
+
+
 def _rows(vram_cap: int) -> list[DeviceView]:
     """This device, and the donor as its telemetry would show it: a GPU whose worker lends
     ``vram_cap`` of it, beside its CPU, which reads its RAM faster than this device's CPU does (both
@@ -161,8 +194,8 @@ def _rows(vram_cap: int) -> list[DeviceView]:
 def _by_device(
     buffers: dict[str, int], endpoint: str, kinds: tuple[str, ...] = ("model", "KV", "compute", "output")
 ) -> dict[str, int]:
-    """llama.cpp's allocations of ``kinds`` on each device of the server at ``endpoint``, by its
-    device name."""
+    """llama.cpp's allocations of ``kinds`` on each device of the server at ``endpoint`` ("": every
+    device), by its device name."""
     out: dict[str, int] = {}
     for key, size in buffers.items():
         device, kind = key.rsplit(" ", 1)
@@ -194,20 +227,6 @@ def test_the_planner_splits_a_donor_between_its_gpu_and_cpu_and_the_load_answers
     load = m.LoadModel.for_plan(profile, prediction.plan, 512, rpc_servers=[donor.endpoint])
     greedy = m.Generate(0, prompt="The capital of France is", max_tokens=12, temperature=0.0, ignore_eos=True)
 
-    async def scenario() -> tuple[list[int], list[int], dict[str, int], tuple[int, int]]:
-        client = EngineClient()
-        try:
-            await client.load(m.LoadModel(str(path), n_ctx=512))
-            alone: list[int] = []
-            await client.generate(greedy, lambda t: alone.append(t.id))
-            loaded = await client.load(load)
-            held = (donor.vram.used_bytes, donor.ram.used_bytes)
-            pooled: list[int] = []
-            await client.generate(greedy, lambda t: pooled.append(t.id))
-            return alone, pooled, loaded.buffers, held
-        finally:
-            await client.close()
-
     async def sized_by_llama() -> dict[str, int] | None:
         check = MemoryCheck()
         try:
@@ -216,7 +235,13 @@ def test_the_planner_splits_a_donor_between_its_gpu_and_cpu_and_the_load_answers
             await check.close()
 
     sized = asyncio.run(asyncio.wait_for(sized_by_llama(), 120))
-    alone, pooled, buffers, (vram_used, ram_used) = asyncio.run(asyncio.wait_for(scenario(), 240))
+    compared = _alone_then_pooled(path, load, greedy, donor)
+    alone, pooled, buffers, (vram_used, ram_used) = (
+        compared.alone,
+        compared.pooled,
+        compared.buffers,
+        compared.held,
+    )
     assert donor.refusals == []
     assert len(alone) == 12 and pooled == alone
     on_devices = _by_device(buffers, donor.endpoint)
@@ -315,26 +340,14 @@ def test_a_gpu_before_a_donors_gpu_and_cpu_keeps_each_range_where_planned(
     load = pooled_load(path, plan, [first, donor.endpoint])
     assert load.rpc_targets == [(0, -1), (1, 0), (1, -1)]
 
-    async def scenario() -> tuple[list[int], list[int], dict[str, int]]:
-        client = EngineClient()
-        try:
-            await client.load(m.LoadModel(str(path), n_ctx=512))
-            alone: list[int] = []
-            await client.generate(_greedy_request(), lambda t: alone.append(t.id))
-            loaded = await client.load(load)
-            pooled: list[int] = []
-            await client.generate(_greedy_request(), lambda t: pooled.append(t.id))
-            return alone, pooled, loaded.buffers
-        finally:
-            await client.close()
-
     try:
-        alone, pooled, buffers = asyncio.run(asyncio.wait_for(scenario(), 240))
+        compared = _alone_then_pooled(path, load, _greedy_request())
     finally:
         other.kill()
         other.wait()
-    assert pooled == alone
-    weights = {k.rsplit(" ", 1)[0]: v for k, v in buffers.items() if k.endswith(" model")}
+    assert compared.pooled == compared.alone
+    buffers = compared.buffers
+    weights = _by_device(buffers, "", ("model",))
     layer = read_profile(str(path)).layer_bytes[0]
     # Two layers on each: the stand-in for the host's GPU, the donor's GPU and its CPU.
     on = [weights.get(f"RPC0[{first}]", 0), weights.get(f"RPC0[{donor.endpoint}]", 0)]
@@ -360,26 +373,14 @@ def test_a_donor_with_two_gpus_takes_a_range_on_each_and_its_cpu_the_rest(tmp_pa
         load = pooled_load(path, plan, [endpoint])
         assert load.rpc_targets == [(0, 1), (0, -1)]
 
-        async def scenario() -> tuple[list[int], list[int], dict[str, int]]:
-            client = EngineClient()
-            try:
-                await client.load(m.LoadModel(str(path), n_ctx=512))
-                alone: list[int] = []
-                await client.generate(_greedy_request(), lambda t: alone.append(t.id))
-                loaded = await client.load(load)
-                pooled: list[int] = []
-                await client.generate(_greedy_request(), lambda t: pooled.append(t.id))
-                return alone, pooled, loaded.buffers
-            finally:
-                await client.close()
-
-        alone, pooled, buffers = asyncio.run(asyncio.wait_for(scenario(), 240))
+        compared = _alone_then_pooled(path, load, _greedy_request())
     finally:
         for proc in procs:
             proc.kill()
             proc.wait()
-    assert pooled == alone
-    weights = {k.rsplit(" ", 1)[0]: v for k, v in buffers.items() if k.endswith(" model")}
+    assert compared.pooled == compared.alone
+    buffers = compared.buffers
+    weights = _by_device(buffers, "", ("model",))
     layer = read_profile(str(path)).layer_bytes[0]
     assert weights.get(f"RPC0[{endpoint}]", 0) == 0, buffers  # its first GPU: none
     assert abs(weights[f"RPC1[{endpoint}]"] - 3 * layer) < 0.05 * layer, buffers
