@@ -6,6 +6,7 @@ import platform
 import time
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
 import msgspec
 import psutil
@@ -13,6 +14,9 @@ import psutil
 from hearth.core.control import ComputeDevice, Telemetry
 from hearth.core.speed import Speed
 from hearth.store.settings import Donation
+
+if TYPE_CHECKING:
+    from hearth.engine.ggml import Device
 
 
 @cache
@@ -102,7 +106,12 @@ def compute_devices() -> list[ComputeDevice]:
     except (OSError, AttributeError):
         return []
     return [
-        ComputeDevice(d.kind, d.name, d.description, d.memory_total, d.memory_free)
+        compute_device(d)
         for d in found
         if not d.name.startswith("RPC")  # other machines' devices, once a load added them
     ]
+
+
+def compute_device(d: Device) -> ComputeDevice:
+    """A device as ggml describes it, as telemetry carries it."""
+    return ComputeDevice(d.kind, d.name, d.description, d.memory_total, d.memory_free)

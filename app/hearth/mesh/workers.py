@@ -37,6 +37,7 @@ from hearth.core.device_id import device_id
 from hearth.core.rpc_filter import Ledger, RpcFilter
 from hearth.core.units import GIB, MIB
 from hearth.engine import rpc_worker
+from hearth.mesh.telemetry import compute_device
 from hearth.mesh.tunnel import Grant, Links, TunnelServer
 from hearth.store import paths
 from hearth.store.settings import Donation
@@ -158,10 +159,7 @@ def _served_devices() -> tuple[ComputeDevice, ...]:
     try:
         from hearth.engine import rpc
 
-        return tuple(
-            ComputeDevice(d.kind, d.name, d.description, d.memory_total, d.memory_free)
-            for d in rpc.served_devices()
-        )
+        return tuple(compute_device(d) for d in rpc.served_devices())
     except (OSError, AttributeError, RuntimeError):
         return (ComputeDevice("CPU", "CPU", "CPU", 0, 0),)
 
