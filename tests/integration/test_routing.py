@@ -27,6 +27,8 @@ from hearth.mesh.channel import ControlChannel, dial
 from hearth.mesh.identity import Identity, make_certificate
 from hearth.mesh.pairing_client import request_pairing
 from hearth.models import synthetic
+from hearth.service.answering import WORKING_S
+from hearth.service.routing import QUIET_S
 
 pytestmark = marks()
 
@@ -287,10 +289,10 @@ def test_bodies_the_api_refuses_are_refused_before_anything_is_sent(household) -
 class _Mallory:
     """A paired device that speaks the control channel itself, as a hostile one would."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "mallory") -> None:
         cert, key = make_certificate()
-        self.identity = Identity("mallory", cert, key, "file")
-        self.hello = control.Hello(control.PROTOCOL_VERSION, "0", "none", self.identity.device_id, "mallory")
+        self.identity = Identity(name, cert, key, "file")
+        self.hello = control.Hello(control.PROTOCOL_VERSION, "0", "none", self.identity.device_id, name)
 
     async def pair_and_dial(self, node: NodeProcess) -> ControlChannel:
         mark = len(node.lines)
@@ -357,6 +359,8 @@ def test_a_hostile_host_gets_clear_refusals_and_cannot_outrun_the_model(househol
             )
             assert (await _next(chan, control.Taken)).request_id == 4
             await _next(chan, control.Told)
+            # While it answers, beta says so every few seconds, tokens or not.
+            assert (await _next(chan, control.Working, 3 * WORKING_S)).request_id == 4
             await chan.ws.send(wire.encode(control.StopAsking(4)))
             assert await asyncio.to_thread(
                 wait_until, lambda: _health(beta)["devices"]["answering_for_them"] == 0, 10
@@ -409,3 +413,56 @@ def test_an_answering_device_that_says_too_much_fails_only_that_answer(household
     asyncio.run(asyncio.wait_for(scenario(), 180))
     # alpha answers its apps as before.
     assert _ask(alpha, device="alpha")
+
+
+def test_an_answering_device_that_goes_quiet_fails_its_answer_and_one_at_work_is_waited_for(
+    household,
+) -> None:
+    alpha_proc, alpha = household["alpha"]
+    size = read_profile(str(SMOL)).file_size
+
+    async def scenario() -> None:
+        chan = await _Mallory("trudy").pair_and_dial(alpha_proc)
+        offer = control.Offer(NAME, size, 4096, 2, 0, 0)
+        telemetry = control.Telemetry(time.time(), 1, 1, 0, 1, 0.0, "CPU", ["CPU"], answers=offer)
+
+        async def offering() -> None:
+            while True:
+                await chan.send(telemetry)
+                await asyncio.sleep(0.5)
+
+        offers = asyncio.create_task(offering())
+        try:
+            await asyncio.to_thread(
+                wait_until,
+                lambda: "trudy" in [d["name"] for d in _health(alpha)["devices"]["offering"]],
+                30,
+            )
+            at_work = asyncio.create_task(asyncio.to_thread(_ask, alpha, "trudy"))
+            first = await _next(chan, control.Ask)
+            quiet = asyncio.create_task(asyncio.to_thread(_ask, alpha, "trudy"))
+            second = await _next(chan, control.Ask)
+            for ask in (first, second):
+                await chan.send(control.Taken(ask.request_id))
+            # Past the time a quiet device is given, one that says it is at work is still waited for
+            # (as while it reads a long prompt), and the quiet one's answer has failed.
+            taken = time.monotonic()
+            while time.monotonic() - taken < QUIET_S + 4:
+                await chan.send(control.Working(first.request_id))
+                await asyncio.sleep(WORKING_S / 2)
+            assert quiet.done() and not at_work.done()
+            with pytest.raises(openai.APIStatusError) as failed:
+                await quiet
+            assert f"trudy said nothing of the answer for {QUIET_S:.0f} s" in str(failed.value)
+            assert (await _next(chan, control.StopAsking)).request_id == second.request_id
+            for piece in ("at ", "work"):
+                token = msgspec.Raw(msgspec.json.encode(em.Token(0, 1, piece)))
+                await chan.send(control.Told(first.request_id, token))
+            done = em.Done(0, "stop", 5, 2, 0.1, 0.1)
+            await chan.send(control.Answered(first.request_id, msgspec.Raw(msgspec.json.encode(done))))
+            assert await asyncio.wait_for(at_work, 30) == "at work"
+        finally:
+            offers.cancel()
+            await chan.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 120))

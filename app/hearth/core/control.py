@@ -161,6 +161,13 @@ class Told(msgspec.Struct, tag="told", frozen=True):
     token: msgspec.Raw
 
 
+class Working(msgspec.Struct, tag="working", frozen=True):
+    """The answer taken is still under way (sent every few seconds, tokens or not): while the device
+    reads a long prompt, the host can tell a device at work from one that went quiet."""
+
+    request_id: int
+
+
 class Answered(msgspec.Struct, tag="answered", frozen=True):
     request_id: int
     done: msgspec.Raw
@@ -195,11 +202,12 @@ ControlMessage = (
     | Ask
     | Taken
     | Told
+    | Working
     | Answered
     | NotAnswered
     | StopAsking
 )
-AskMessage = Ask | Taken | Told | Answered | NotAnswered | StopAsking
+AskMessage = Ask | Taken | Told | Working | Answered | NotAnswered | StopAsking
 _decoder: msgspec.json.Decoder[ControlMessage] = wire.decoder(ControlMessage)
 
 

@@ -6,6 +6,7 @@ Pure: it reads offers (from telemetry) and counts, and names a device or none.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from hearth.core.control import Offer
 
@@ -92,3 +93,48 @@ def choose_idle(here: Offer | None, idle: list[Elsewhere], asked: dict[str, int]
         if same and not offer.loaded and not asked.get(other.device_id, 0):
             return other
     return None
+
+
+class RanOut(Enum):
+    TAKE = "take"  # the device asked did not take the answer
+    QUIET = "quiet"  # it took it, then said nothing at all
+    STALL = "stall"  # it says it is at work, but no token comes
+
+
+@dataclass
+class Patience:
+    """How long a host still waits for the device it asked for an answer: ``take_s`` for it to take
+    the answer, then ``quiet_s`` for any word of it (a token, or a word that it is at work) and at most
+    ``stall_s`` for its next token. Pure: the times are given."""
+
+    take_s: float
+    quiet_s: float
+    stall_s: float
+    heard: float  # the last word of the device asked (at first: when it was asked)
+    told: float = 0.0  # its last token (at first: when it took the answer)
+    taken: bool = False
+
+    def take(self, now: float) -> None:
+        self.taken = True
+        self.heard = self.told = now
+
+    def word(self, now: float) -> None:
+        """A word that it is still at work: heard only once it took the answer, and no token."""
+        if self.taken:
+            self.heard = now
+
+    def token(self, now: float) -> None:
+        self.heard = self.told = now
+
+    def ran_out(self, now: float) -> RanOut | None:
+        if not self.taken:
+            return RanOut.TAKE if now - self.heard >= self.take_s else None
+        if now - self.told >= self.stall_s:
+            return RanOut.STALL
+        return RanOut.QUIET if now - self.heard >= self.quiet_s else None
+
+    def left(self, now: float) -> float:
+        """Seconds until it runs out."""
+        if not self.taken:
+            return self.heard + self.take_s - now
+        return min(self.told + self.stall_s, self.heard + self.quiet_s) - now

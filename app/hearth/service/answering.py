@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # How often the channel an answer goes over is checked, both here and at the host that waits for it.
 CHECK_S = 2.0
+# How often an answer under way says so (``Working``), between and beside its tokens: the host gives up
+# on a device that goes quiet for a few of these, not only after a whole prompt's worth of waiting.
+WORKING_S = 4.0
 # Replies waiting to be read for one answer, and refusals waiting to be sent, before more are dropped.
 MAX_PENDING = 1024
 MAX_SENDING = 256
@@ -262,6 +266,7 @@ class Answering:
                 return
             request = ready
         said: list[bool] = []
+        worked: list[float] = []  # when the answer last said it is under way; empty: not taken yet
 
         def placed() -> bool:
             # Taken once the answer has its place here (at once when one was free), with the model
@@ -269,6 +274,7 @@ class Answering:
             if not self._serves(ask):
                 return False
             out.put_nowait(control.Taken(request_id))
+            worked[:] = [time.monotonic()]
             return True
 
         async def send_all() -> None:
@@ -299,13 +305,8 @@ class Answering:
             # before the next request is judged by the places left.
             await asyncio.sleep(0)
             self._unplaced.discard(asyncio.current_task())
-            # The answer is this channel's: when it closes (another may stay open), the answer stops.
-            while not answer.done():
-                await asyncio.wait({answer}, timeout=CHECK_S)
-                if not answer.done() and chan not in self._node.peers.all_channels():
-                    answer.cancel()
-                    await asyncio.wait({answer})
-                    return
+            if not await self._watched(chan, answer, lambda: _working(out, request_id, worked)):
+                return
             done = answer.result()
             self._ended(chan.peer_id, request_id)
             body = msgspec.Raw(msgspec.json.encode(done))
@@ -345,6 +346,21 @@ class Answering:
                     answer.exception()  # read: what it raised was answered above
             await asyncio.wait({sender})
 
+    async def _watched(
+        self, chan: ControlChannel, answer: asyncio.Future[m.Done], every: Callable[[], None]
+    ) -> bool:
+        """Waits for ``answer``, with ``every()`` between looks; False when ``chan`` closed first
+        (the answer is this channel's: it stops then, whether or not another channel stays open)."""
+        while not answer.done():
+            await asyncio.wait({answer}, timeout=CHECK_S)
+            if not answer.done() and chan not in self._node.peers.all_channels():
+                answer.cancel()
+                await asyncio.wait({answer})
+                return False
+            if not answer.done():
+                every()
+        return True
+
     def _serves(self, ask: control.Ask) -> bool:
         """Whether the model loaded here is the file ``ask`` is for (checked again once its place
         is given: a load between answers may have changed the model)."""
@@ -355,6 +371,13 @@ class Answering:
         """The answer's place is free again: it no longer counts against what ``dev_id`` may ask,
         even while its last words are still being sent."""
         self._for.get(dev_id, {}).pop(request_id, None)
+
+
+def _working(out: asyncio.Queue[control.AskMessage | None], request_id: int, worked: list[float]) -> None:
+    """Says the answer is under way, once it was taken and ``WORKING_S`` after it last said so."""
+    if worked and time.monotonic() - worked[0] >= WORKING_S:
+        out.put_nowait(control.Working(request_id))
+        worked[:] = [time.monotonic()]
 
 
 def _sane(request: em.Generate) -> bool:

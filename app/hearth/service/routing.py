@@ -27,6 +27,8 @@ from hearth.core import control
 from hearth.core.routing import (
     MOST_LOADABLE,
     Elsewhere,
+    Patience,
+    RanOut,
     believable,
     choose,
     choose_idle,
@@ -37,7 +39,7 @@ from hearth.engine import messages as em
 from hearth.engine.errors import BadRequest
 from hearth.mesh.channel import MAX_MESSAGE, ControlChannel
 from hearth.service import messages as m
-from hearth.service.answering import CHECK_S, MAX_PENDING, Answering
+from hearth.service.answering import CHECK_S, MAX_PENDING, WORKING_S, Answering
 from hearth.service.errors import DeviceRefused, NotRouted
 from hearth.service.loadable import Loadable
 from hearth.service.node import Node
@@ -47,8 +49,10 @@ from hearth.service.serving_state import Loaded
 from hearth.store.settings import ApiSettings
 
 # How long a host waits for the device asked to take an answer (it takes one only with a place free,
-# so it says so at once), then for each next word of it; it checks the channel every ``CHECK_S``.
+# so it says so at once); then for any word of it (a token, or ``Working`` every ``WORKING_S``), and at
+# most for its next token (a long prompt read on a slow device); it checks the channel every ``CHECK_S``.
 TAKE_S = 15.0
+QUIET_S = 5 * WORKING_S
 STALL_S = 120.0
 # How long a device with nothing loaded may take to load the model before it takes the request
 # (the request waits in the line here meanwhile, and is answered here should its place come first).
@@ -286,7 +290,7 @@ class Routing:
         asked = _Asked(device_id, chan)
         self._asked[request_id] = asked
         name = chan.peer.name
-        taken, ended = False, False
+        ended = False
         most_tokens = request.max_tokens + EXTRA_TOKENS
         tokens = text = 0
         try:
@@ -294,35 +298,35 @@ class Routing:
             mine = self.here()
             n_ctx = mine.n_ctx if mine and (mine.model, mine.size) == (here.model, here.size) else 0
             await chan.send(control.Ask(request_id, here.model, here.size, msgspec.Raw(body), n_ctx))
-            waited = 0.0
+            take_s = TAKE_S if here.loaded else LOAD_TAKE_S
+            patience = Patience(take_s, QUIET_S, STALL_S, time.monotonic())
             while True:
-                limit = STALL_S if taken else TAKE_S if here.loaded else LOAD_TAKE_S
+                now = time.monotonic()
+                if (out_of := patience.ran_out(now)) is not None:
+                    raise _gave_up(name, out_of, take_s)
                 try:
-                    async with asyncio.timeout(min(CHECK_S, limit - waited)):
+                    async with asyncio.timeout(min(CHECK_S, patience.left(now))):
                         reply = await asked.replies.get()
                 except TimeoutError:
-                    waited += CHECK_S
-                    if chan in self._node.peers.all_channels() and waited < limit:
+                    if chan in self._node.peers.all_channels():
                         continue
                     reply = None
-                    if waited >= limit:
-                        if not taken:
-                            raise NotRouted(f"{name} did not take it in {limit:.0f} s") from None
-                        raise m.EngineError(f"{name} said nothing for {STALL_S:.0f} s") from None
                 if asked.overflow:
                     raise m.EngineError(f"{name} sent more than this device could read")
                 if reply is None:
-                    if not taken:
+                    if not patience.taken:
                         raise NotRouted(f"{name} left before it answered")
                     raise m.EngineError(f"{name}, which was answering, left in the middle of the answer")
-                # One Taken counts (a device that keeps sending it gains no time); a token is progress.
-                if isinstance(reply, control.Taken | control.Told) and not taken:
-                    taken = True
-                    waited = 0.0
+                # One Taken counts: after it, Taken or Working only say the device is still there,
+                # and only a token is progress (a device that keeps saying so gains no more time).
+                if isinstance(reply, control.Taken | control.Told) and not patience.taken:
+                    patience.take(time.monotonic())
                     if on_taken is not None and not on_taken():
                         raise NotRouted(f"answered here before {name} began")
+                elif isinstance(reply, control.Taken | control.Working):
+                    patience.word(time.monotonic())
                 if isinstance(reply, control.Told):
-                    waited = 0.0
+                    patience.token(time.monotonic())
                     token = _token.decode(reply.token)
                     tokens += token.id >= 0
                     text += len(token.text)
@@ -338,7 +342,7 @@ class Routing:
                     return _bounded(_done.decode(reply.done), most_tokens)
                 elif isinstance(reply, control.NotAnswered):
                     ended = True
-                    if reply.refused and not taken:
+                    if reply.refused and not patience.taken:
                         self._refused_at[device_id] = time.monotonic()
                         raise NotRouted(f"{name} did not take it: {reply.reason}")
                     raise _FAILURES.get(reply.kind, m.EngineError)(f"{name} could not answer: {reply.reason}")
@@ -373,6 +377,14 @@ class Routing:
         self._answering.lost(dev_id)
         self._told.pop(dev_id, None)
         self._refused_at.pop(dev_id, None)
+
+
+def _gave_up(name: str, out_of: RanOut, take_s: float) -> Exception:
+    if out_of is RanOut.TAKE:
+        return NotRouted(f"{name} did not take it in {take_s:.0f} s")
+    if out_of is RanOut.STALL:
+        return m.EngineError(f"{name} sent no token of the answer for {STALL_S:.0f} s")
+    return m.EngineError(f"{name} said nothing of the answer for {QUIET_S:.0f} s")
 
 
 def _bounded(done: m.Done, most_tokens: int) -> m.Done:
