@@ -327,42 +327,42 @@
         <translation>일시 중지됨: 같은 명령을 다시 실행하면 이어서 받습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="176"/>
+        <location filename="../app/hearth/cli/node.py" line="180"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1에 6자리 코드가 표시됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="187"/>
+        <location filename="../app/hearth/cli/node.py" line="191"/>
         <source>pairing failed: %1</source>
         <translation>페어링 실패: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="189"/>
+        <location filename="../app/hearth/cli/node.py" line="193"/>
         <source>paired with %1</source>
         <translation>%1과(와) 페어링했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="195"/>
+        <location filename="../app/hearth/cli/node.py" line="199"/>
         <source>Code: </source>
         <translation>코드: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="198"/>
+        <location filename="../app/hearth/cli/node.py" line="202"/>
         <source>no code was entered</source>
         <translation>코드를 입력하지 않았습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <location filename="../app/hearth/cli/node.py" line="219"/>
         <source>forgot %1</source>
         <translation>%1을(를) 지웠습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="224"/>
+        <location filename="../app/hearth/cli/node.py" line="228"/>
         <source>added %1 at %2</source>
         <translation>%1을(를) %2 주소로 추가했습니다</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="225"/>
+        <location filename="../app/hearth/cli/node.py" line="229"/>
         <source>pair with: %1</source>
         <translation>페어링하려면: %1</translation>
     </message>
@@ -1678,66 +1678,76 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="75"/>
-        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them. With nothing loaded, the same file from this device&apos;s library is loaded for them, when apps may load models (Other apps).</source>
-        <translation>여기에 로드된 모델이 그 기기의 것과 같은 파일일 때, 그 순간 비어 있는 자리에만 답합니다. 이 창과 이 기기의 앱은 그 뒤에서 기다리지 않습니다. 아무것도 로드되지 않았을 때는 앱이 모델을 로드할 수 있으면(다른 앱) 이 기기 라이브러리의 같은 파일을 로드해 답합니다.</translation>
+        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them.</source>
+        <translation>여기에 로드된 모델이 그 기기의 것과 같은 파일일 때, 그 순간 비어 있는 자리에만 답합니다. 이 창과 이 기기의 앱은 그 뒤에서 기다리지 않습니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <source>With nothing loaded here, load the same model from this library for them</source>
+        <translation>여기에 아무것도 로드되지 않았을 때 이 라이브러리의 같은 모델을 로드해 답하기</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
+        <source>Only while nothing is loaded or loading here and nothing is lent to a paired device. The model takes this device&apos;s memory, and is unloaded again after 5 minutes without answers, unless this window&apos;s chat answers with it.</source>
+        <translation>여기에 로드되었거나 로드 중인 것이 없고 페어링된 기기에 빌려준 것도 없을 때만 그렇게 합니다. 모델은 이 기기의 메모리를 차지하며, 5분 동안 답이 없으면 다시 언로드됩니다. 단, 이 창의 채팅이 그 모델로 답했다면 남습니다.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
         <source>Apply</source>
         <translation>적용</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="100"/>
         <source>Language</source>
         <translation>언어</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
         <source>Theme</source>
         <translation>테마</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="104"/>
         <source>Memory cap</source>
         <translation>메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="105"/>
         <source>GPU memory cap</source>
         <translation>GPU 메모리 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="94"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="106"/>
         <source>Thread cap</source>
         <translation>스레드 한도</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="112"/>
         <source>Guess tokens ahead</source>
         <translation>토큰 미리 추측</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="114"/>
         <source>As many as memory allows</source>
         <translation>메모리가 허용하는 만큼</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="107"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="120"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>모델이 이 창과 다른 앱에 동시에 하는 답변 수: 각 답변은 메모리에 자신의 컨텍스트를 가집니다. 다음 로드부터 적용됩니다.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="112"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="125"/>
         <source>Answers at once</source>
         <translation>동시 답변 수</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="144"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="159"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>격리되지 않음: 이 컴퓨터의 다른 계정이 페어링된 기기를 위해 실행하는 작업 프로세스에 접근할 수 있습니다(%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="164"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="179"/>
         <source>Saved.</source>
         <translation>저장했습니다.</translation>
     </message>

@@ -333,42 +333,42 @@
         <translation>приостановлено: запустите ту же команду ещё раз, чтобы продолжить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="176"/>
+        <location filename="../app/hearth/cli/node.py" line="180"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 показывает 6-значный код.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="187"/>
+        <location filename="../app/hearth/cli/node.py" line="191"/>
         <source>pairing failed: %1</source>
         <translation>сопряжение не удалось: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="189"/>
+        <location filename="../app/hearth/cli/node.py" line="193"/>
         <source>paired with %1</source>
         <translation>сопряжено с %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="195"/>
+        <location filename="../app/hearth/cli/node.py" line="199"/>
         <source>Code: </source>
         <translation>Код: </translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="198"/>
+        <location filename="../app/hearth/cli/node.py" line="202"/>
         <source>no code was entered</source>
         <translation>код не введён</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <location filename="../app/hearth/cli/node.py" line="219"/>
         <source>forgot %1</source>
         <translation>забыто: %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="224"/>
+        <location filename="../app/hearth/cli/node.py" line="228"/>
         <source>added %1 at %2</source>
         <translation>добавлено: %1 по адресу %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="225"/>
+        <location filename="../app/hearth/cli/node.py" line="229"/>
         <source>pair with: %1</source>
         <translation>для сопряжения: %1</translation>
     </message>
@@ -1694,66 +1694,76 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="75"/>
-        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them. With nothing loaded, the same file from this device&apos;s library is loaded for them, when apps may load models (Other apps).</source>
-        <translation>Моделью, загруженной здесь, если это тот же файл, что у них, и только на свободное в этот момент место: это окно и приложения этого устройства никогда не ждут за ними. Если ничего не загружено, для них загружается тот же файл из библиотеки этого устройства, если приложениям разрешено загружать модели (Другие приложения).</translation>
+        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them.</source>
+        <translation>Моделью, загруженной здесь, если это тот же файл, что у них, и только на свободное в этот момент место: это окно и приложения этого устройства никогда не ждут за ними.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <source>With nothing loaded here, load the same model from this library for them</source>
+        <translation>Если здесь ничего не загружено, загружать для них ту же модель из этой библиотеки</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
+        <source>Only while nothing is loaded or loading here and nothing is lent to a paired device. The model takes this device&apos;s memory, and is unloaded again after 5 minutes without answers, unless this window&apos;s chat answers with it.</source>
+        <translation>Только пока здесь ничего не загружено и не загружается и ничего не отдано сопряжённому устройству. Модель занимает память этого устройства и выгружается через 5 минут без ответов, если только чат этого окна не отвечал с ней.</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
         <source>Apply</source>
         <translation>Применить</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="100"/>
         <source>Language</source>
         <translation>Язык</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
         <source>Theme</source>
         <translation>Тема</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="104"/>
         <source>Memory cap</source>
         <translation>Предел памяти</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="105"/>
         <source>GPU memory cap</source>
         <translation>Предел памяти GPU</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="94"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="106"/>
         <source>Thread cap</source>
         <translation>Предел потоков</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="112"/>
         <source>Guess tokens ahead</source>
         <translation>Угадывать токены заранее</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="114"/>
         <source>As many as memory allows</source>
         <translation>Сколько позволяет память</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="107"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="120"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>Сколько ответов модель даёт одновременно этому окну и другим приложениям: каждый держит в памяти свой контекст. Действует со следующей загрузки.</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="112"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="125"/>
         <source>Answers at once</source>
         <translation>Ответов одновременно</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="144"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="159"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>Без изоляции: другие учётные записи на этом компьютере могут обращаться к рабочим процессам, которые он запускает для сопряжённых устройств (%1).</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="164"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="179"/>
         <source>Saved.</source>
         <translation>Сохранено.</translation>
     </message>

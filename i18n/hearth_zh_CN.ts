@@ -327,42 +327,42 @@
         <translation>已暂停：再次运行同一命令即可继续</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="176"/>
+        <location filename="../app/hearth/cli/node.py" line="180"/>
         <source>%1 shows a 6-digit code.</source>
         <translation>%1 上显示了一个 6 位数字的代码。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="187"/>
+        <location filename="../app/hearth/cli/node.py" line="191"/>
         <source>pairing failed: %1</source>
         <translation>配对失败：%1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="189"/>
+        <location filename="../app/hearth/cli/node.py" line="193"/>
         <source>paired with %1</source>
         <translation>已与 %1 配对</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="195"/>
+        <location filename="../app/hearth/cli/node.py" line="199"/>
         <source>Code: </source>
         <translation>代码：</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="198"/>
+        <location filename="../app/hearth/cli/node.py" line="202"/>
         <source>no code was entered</source>
         <translation>未输入代码</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="215"/>
+        <location filename="../app/hearth/cli/node.py" line="219"/>
         <source>forgot %1</source>
         <translation>已忘记 %1</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="224"/>
+        <location filename="../app/hearth/cli/node.py" line="228"/>
         <source>added %1 at %2</source>
         <translation>已添加 %1，地址 %2</translation>
     </message>
     <message>
-        <location filename="../app/hearth/cli/node.py" line="225"/>
+        <location filename="../app/hearth/cli/node.py" line="229"/>
         <source>pair with: %1</source>
         <translation>配对命令：%1</translation>
     </message>
@@ -1678,66 +1678,76 @@
     </message>
     <message>
         <location filename="../app/hearth/ui/settings_page.py" line="75"/>
-        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them. With nothing loaded, the same file from this device&apos;s library is loaded for them, when apps may load models (Other apps).</source>
-        <translation>用此处加载的模型（与它们的是同一文件），且只占用当时空闲的位置：本窗口和本设备的应用永远不会排在它们后面。若此处未加载模型，且允许应用加载模型（其他应用），则为它们加载本设备库中的同一文件。</translation>
+        <source>With the model loaded here, when it is the file theirs is, and only into a place free at that moment: this window and this device&apos;s apps never wait behind them.</source>
+        <translation>用此处加载的模型（与它们的是同一文件），且只占用当时空闲的位置：本窗口和本设备的应用永远不会排在它们后面。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="83"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="82"/>
+        <source>With nothing loaded here, load the same model from this library for them</source>
+        <translation>此处未加载模型时，为它们加载本库中的同一模型</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="86"/>
+        <source>Only while nothing is loaded or loading here and nothing is lent to a paired device. The model takes this device&apos;s memory, and is unloaded again after 5 minutes without answers, unless this window&apos;s chat answers with it.</source>
+        <translation>仅当此处没有已加载或正在加载的模型、也没有借给配对设备任何资源时。该模型占用本设备的内存，5 分钟内没有回答就会再次卸载，除非本窗口的聊天用它回答过。</translation>
+    </message>
+    <message>
+        <location filename="../app/hearth/ui/settings_page.py" line="95"/>
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="88"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="100"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="89"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="92"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="104"/>
         <source>Memory cap</source>
         <translation>内存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="93"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="105"/>
         <source>GPU memory cap</source>
         <translation>GPU 显存上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="94"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="106"/>
         <source>Thread cap</source>
         <translation>线程上限</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="99"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="112"/>
         <source>Guess tokens ahead</source>
         <translation>提前猜测词元</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="101"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="114"/>
         <source>As many as memory allows</source>
         <translation>内存允许的最大数量</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="107"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="120"/>
         <source>How many answers the model gives together, to this window and other apps: each one holds a context of its own in memory. Applies from the next load.</source>
         <translation>模型同时为此窗口和其他应用给出多少个回答：每个回答在内存中占用自己的上下文。从下次加载起生效。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="112"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="125"/>
         <source>Answers at once</source>
         <translation>同时回答数</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="144"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="159"/>
         <source>Not isolated: other accounts on this computer can reach the workers it runs for paired devices (%1).</source>
         <translation>未隔离：此电脑上的其他帐户可以访问它为已配对设备运行的工作进程（%1）。</translation>
     </message>
     <message>
-        <location filename="../app/hearth/ui/settings_page.py" line="164"/>
+        <location filename="../app/hearth/ui/settings_page.py" line="179"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>

@@ -49,6 +49,7 @@ def test_a_model_loaded_for_another_device_goes_when_unused_and_stays_once_the_c
             return services.serving.state
 
         try:
+            await services.donation.answer_devices(True, loads=True)
             for path in (tiny_model, other):
                 await services.models.import_file(str(path))
             # The paired device that asked goes away while the model loads: the load goes on, and
@@ -104,6 +105,15 @@ def test_only_a_file_that_cannot_be_loaded_stops_being_offered(tiny_model: Path,
             for path in (tiny_model, other):
                 await services.models.import_file(str(path))
             loadable = services.loadable
+            # Answering allowed, loading for other devices not (a consent of its own): nothing is
+            # offered, and a request for a model of the library loads nothing.
+            assert not loadable.idle() and loadable.offers() == []
+            with pytest.raises(NotServed) as refused:
+                await services.on_demand.model(tiny_model.stem, for_device=True)
+            assert refused.value.refusal is Refusal.NOT_ALLOWED
+            assert "do not let models be loaded for other devices' apps" in str(refused.value)
+            assert isinstance(services.serving.state, Idle)
+            await services.donation.answer_devices(loads=True)
             offered = {tiny_model.stem, other.stem}
             await _until(lambda: {o.model for o in loadable.offers()} == offered, "the library offered")
             # Passing refusals: busy, another model loaded meanwhile, too long a context for now.

@@ -52,15 +52,17 @@ def household(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             root / "alpha", "alpha", "127.0.0.1", SMOL, "--parallel", "1", "--threads", "1", "--ctx", "8192"
         )
         started.append(alpha)
-        # beta and gamma hold the same file, and only beta lets paired devices' apps be answered;
-        # delta lets them, but holds another model.
+        # beta and gamma hold the same file, and only beta lets a model be loaded to answer paired
+        # devices' apps (gamma lets them be answered, with a model loaded only); delta lets it, but
+        # holds another model.
         other = synthetic.write_model(root / "other.gguf", synthetic.TINY)
+        loads = ("--answer-devices", "--load-for-devices")
         for name, host, model, allowed in (
-            ("beta", "127.0.0.2", SMOL, "--answer-devices"),
-            ("gamma", "127.0.0.3", SMOL, "--no-answer-devices"),
-            ("delta", "127.0.0.4", other, "--answer-devices"),
+            ("beta", "127.0.0.2", SMOL, loads),
+            ("gamma", "127.0.0.3", SMOL, ("--answer-devices",)),
+            ("delta", "127.0.0.4", other, loads),
         ):
-            started.append(_idle(root / name, name, host, model, allowed))
+            started.append(_idle(root / name, name, host, model, *allowed))
             assert pair(alpha, started[-1]).returncode == 0
         assert wait_until(
             lambda: sorted(d["name"] for d in _health(url)["devices"]["idle"]) == ["beta", "delta"], 60

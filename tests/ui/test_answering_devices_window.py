@@ -49,11 +49,13 @@ def test_settings_allow_answering_and_the_devices_page_shows_who_offers(qtbot, l
 
             page = window.settings
             assert not page.answers.isChecked() and not services.donation.settings.answers
+            # Loading for them is a consent of its own, offered once answering is allowed.
+            assert not page.loads.isEnabled() and not page.loads.isChecked()
             page.answers.setChecked(True)
             await until(lambda: load_donation().answers, 15, "the setting saved")
-            assert services.donation.settings.answers
-            # Nothing is loaded here yet: nothing is offered loaded, but the library's model is
-            # offered to be loaded for a request.
+            assert services.donation.settings.answers and page.loads.isEnabled()
+            # Nothing is loaded here yet: nothing is offered loaded, and the library's model is
+            # offered to be loaded for a request only once that is allowed too.
             assert services.routing.offer() is None
             mine = window.devices.cards[services.devices.status().device_id]
 
@@ -63,6 +65,10 @@ def test_settings_allow_answering_and_the_devices_page_shows_who_offers(qtbot, l
 
             await services.models.import_file(str(SMOL))
             idle = f"idle · would load {NAME} for paired devices' apps"
+            await asyncio.sleep(0.5)
+            assert services.loadable.offers() == [] and idle not in i_say()
+            page.loads.setChecked(True)
+            await until(lambda: load_donation().loads, 15, "loading for them saved")
             await until(lambda: idle in i_say(), 15, "this device's library offered")
             profile = read_profile(str(SMOL))
             whole = Plan(profile.block_count, (Assignment(HOST, 0, profile.block_count),))

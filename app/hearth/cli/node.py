@@ -41,7 +41,11 @@ def cmd_node(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    answers = {} if args.answer_devices is None else {"answers": args.answer_devices}
+    answers = {
+        key: value
+        for key, value in (("answers", args.answer_devices), ("loads", args.load_for_devices))
+        if value is not None
+    }
     update_donation(
         enabled=args.donate, max_memory=max_memory, max_vram=max_vram, threads=args.threads or 0, **answers
     )
@@ -266,8 +270,13 @@ def add_commands(sub: Any) -> None:
     node.add_argument(
         "--answer-devices",
         action=argparse.BooleanOptionalAction,
-        help="while nothing is loaded here, load a model of the library to answer a paired device's app "
-        "when its model is busy (saved, as in Settings)",
+        help="answer paired devices' apps when their model is busy (saved, as in Settings)",
+    )
+    node.add_argument(
+        "--load-for-devices",
+        action=argparse.BooleanOptionalAction,
+        help="with --answer-devices: while nothing is loaded here, load the same model from this "
+        "device's library to answer them; unloaded after 5 minutes unused (saved, as in Settings)",
     )
     node.add_argument("-v", "--verbose", action="store_true")
     node.set_defaults(func=cmd_node)

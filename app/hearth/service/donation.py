@@ -48,10 +48,13 @@ class Donating:
         donation = await self._node.set_donation(**changes)
         return DonationStatus(donation.enabled, self._node.donated_bytes)
 
-    async def answer_devices(self, allowed: bool) -> None:
+    async def answer_devices(self, allowed: bool | None = None, loads: bool | None = None) -> None:
         """Whether paired devices may send their apps' requests to the model loaded here (when theirs
-        is busy); saved."""
-        await self._node.set_donation(answers=allowed)
+        is busy), and whether, with nothing loaded here, the same file of this library is loaded for
+        them (``loads``); None keeps what is stored; saved."""
+        changes = {k: v for k, v in (("answers", allowed), ("loads", loads)) if v is not None}
+        if changes:
+            await self._node.set_donation(**changes)
 
     @property
     def workers_exposed(self) -> str | None:

@@ -3,10 +3,11 @@
 A second device that sits idle can still take a request whose model is busy elsewhere, as long as
 its library holds the same file. It offers the chat models of its library while four things hold:
 nothing is loaded or loading here, nothing is lent to a paired host, its user lets paired devices'
-apps ask (``Donation.answers``), and its user lets apps load the models they ask for (Settings →
-Other apps). Each is offered as the file it is (the name apps use and its size), with the model's
-own context: a request for it is loaded at the asking device's context when that is longer than the
-default. A request for one loads it here alone, as an app here would (``OnDemand``).
+apps ask (``Donation.answers``), and its user lets models be loaded for them (``Donation.loads``: a
+consent of its own, apart from letting this device's own apps load models). Each is offered as the
+file it is (the name apps use and its size), with the model's own context: a request for it is loaded
+at the asking device's context when that is longer than the default. A request for one loads it
+here alone, as an app here would (``OnDemand``).
 A file that could not be loaded is not offered again until the library changes.
 
 A load begun for another device's app is watched from its start, whoever still waits for it: the
@@ -33,7 +34,6 @@ from hearth.service.node import Node
 from hearth.service.on_demand import NotServed, Refusal, served_name
 from hearth.service.serving import Serving
 from hearth.service.serving_state import Idle, Loaded
-from hearth.store.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 # How old the library's list may be before it is read again (another process may have added to it).
@@ -49,7 +49,6 @@ class Loadable:
         node: Node,
         serving: Serving,
         entries: Callable[[], Awaitable[list[LibraryEntry]]],
-        settings: Callable[[], ApiSettings],
         loading: Callable[[], bool] = lambda: False,
         keep_s: float = KEEP_S,
         watch_s: float = WATCH_S,
@@ -58,7 +57,6 @@ class Loadable:
         self._node = node
         self._serving = serving
         self._entries = entries
-        self._settings = settings
         self._loading = loading
         self._keep_s = keep_s
         self._watch_s = watch_s
@@ -77,7 +75,7 @@ class Loadable:
         """Whether this device would load a model for a paired device's app now."""
         return (
             self._node.donation.answers
-            and self._settings().load_on_request
+            and self._node.donation.loads
             and isinstance(self._serving.state, Idle)
             and not self._loading()
             and self._node.workers.used_memory() == 0

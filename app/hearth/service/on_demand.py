@@ -94,12 +94,15 @@ class OnDemand:
         choose: Choose,
         settings: Callable[[], ApiSettings],
         for_device: Callable[[asyncio.Task[Loaded], str, int | None], None] | None = None,
+        device_loads: Callable[[], bool] = lambda: False,
     ) -> None:
         """``choose(path, pooled, n_ctx)``: the plan a load of the model at ``path`` would take (this
         device's own pools alone when not ``pooled``; None: the default context).
         ``for_device(task, path, n_ctx)`` is told of each load begun for another device's app,
-        whoever still waits for it."""
+        whoever still waits for it; ``device_loads()``: whether this device's user lets models be
+        loaded for other devices' apps (apart from this device's own apps, ``load_on_request``)."""
         self._for_device = for_device
+        self._device_loads = device_loads
         self._serving = serving
         self._entries = entries
         self._choose = choose
@@ -134,7 +137,7 @@ class OnDemand:
             state = self._serving.state
             if isinstance(state, Loaded) and served_as(asked, state.served_name):
                 return state
-            entry = await self._allowed(asked, state, size)
+            entry = await self._allowed(asked, state, size, for_device)
             state, task = self._serving.state, self._loading  # read again: the library took a while
             if for_device and (not isinstance(state, Idle) or (task and not task.done())):
                 raise NotServed("another model is loaded or loading here now", Refusal.BUSY)
@@ -160,9 +163,11 @@ class OnDemand:
                 return
             await asyncio.sleep(_POLL_S)
 
-    async def _allowed(self, asked: str, state: ServingState, size: int | None = None) -> LibraryEntry:
-        """The library's entry ``asked`` names (of ``size`` bytes, when given), if apps may load it;
-        refused with why otherwise."""
+    async def _allowed(
+        self, asked: str, state: ServingState, size: int | None = None, for_device: bool = False
+    ) -> LibraryEntry:
+        """The library's entry ``asked`` names (of ``size`` bytes, when given), if apps (or, with
+        ``for_device``, other devices' apps) may load it; refused with why otherwise."""
         serving_now = (
             f"Hearth is serving '{state.served_name}'" if isinstance(state, Loaded) else "no model is loaded"
         )
@@ -189,7 +194,13 @@ class OnDemand:
                 "/api/embed), not answers",
                 Refusal.NOT_CHAT,
             )
-        if not self._settings().load_on_request:
+        if for_device and not self._device_loads():
+            raise NotServed(
+                f"the model '{asked}' is not loaded, and this device's Settings do not let models be "
+                "loaded for other devices' apps",
+                Refusal.NOT_ALLOWED,
+            )
+        if not for_device and not self._settings().load_on_request:
             raise NotServed(
                 f"the model '{asked}' is not loaded; {serving_now}. To let apps load the models they ask "
                 "for, turn it on in Settings → Other apps",

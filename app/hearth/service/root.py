@@ -78,12 +78,12 @@ class Hearth:
             lambda path, pooled, n_ctx: self.plans.choose(path, n_ctx, pooled=pooled),
             lambda: self.api.settings,
             lambda task, path, n_ctx: self.loadable.loading_for_device(task, path, n_ctx),
+            lambda: self._node.donation.answers and self._node.donation.loads,
         )
         self.loadable = Loadable(
             self._node,
             self.serving,
             self.models.entries,
-            lambda: self.api.settings,
             lambda: self.on_demand.loading,
         )
         self.events.subscribe(self.loadable.on_event)

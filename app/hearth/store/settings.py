@@ -45,6 +45,9 @@ class Donation:
     max_vram: int = 0  # bytes on each GPU; 0: its memory less what its driver and desktop keep
     # Answer paired devices' apps with the model loaded here, when theirs is busy or elsewhere.
     answers: bool = False
+    # And with nothing loaded here, load the same file of this device's library for them: a load
+    # takes this device's memory, so it is a consent of its own.
+    loads: bool = False
 
     def effective_memory(self, total_memory: int) -> int:
         return self.max_memory or total_memory // 2

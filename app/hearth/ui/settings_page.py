@@ -73,13 +73,25 @@ class SettingsPage(QWidget):
         self.answers.setToolTip(
             self.tr(
                 "With the model loaded here, when it is the file theirs is, and only into a place free "
-                "at that moment: this window and this device's apps never wait behind them. With "
-                "nothing loaded, the same file from this device's library is loaded for them, when "
-                "apps may load models (Other apps)."
+                "at that moment: this window and this device's apps never wait behind them."
             )
         )
         self.answers.setChecked(services.donation.settings.answers)
         self.answers.toggled.connect(self._answers_chosen)
+        self.loads = QCheckBox(
+            self.tr("With nothing loaded here, load the same model from this library for them")
+        )
+        self.loads.setToolTip(
+            self.tr(
+                "Only while nothing is loaded or loading here and nothing is lent to a paired device. "
+                "The model takes this device's memory, and is unloaded again after 5 minutes without "
+                "answers, unless this window's chat answers with it."
+            )
+        )
+        self.loads.setChecked(services.donation.settings.loads)
+        self.loads.setEnabled(services.donation.settings.answers)
+        self.loads.toggled.connect(self._loads_chosen)
+        self.answers.toggled.connect(self.loads.setEnabled)
         apply = QPushButton(self.tr("Apply"))
         apply.clicked.connect(self.apply)
         self.status = plain_label()  # or an error
@@ -95,6 +107,7 @@ class SettingsPage(QWidget):
         form.addRow(apply)
         form.addRow(self.replan)
         form.addRow(self.answers)
+        form.addRow(self.loads)
         self.guessing = GuessingBox(services.drafting)
         form.addRow(self.tr("Guess tokens ahead"), self.guessing)
         self.at_once = QComboBox()
@@ -134,9 +147,11 @@ class SettingsPage(QWidget):
         self.memory.setValue(d.max_memory / GIB)
         self.vram.setValue(d.max_vram / GIB)
         self.threads.setValue(d.threads)
-        blocked = self.answers.blockSignals(True)
-        self.answers.setChecked(d.answers)
-        self.answers.blockSignals(blocked)
+        for box, on in ((self.answers, d.answers), (self.loads, d.loads)):
+            blocked = box.blockSignals(True)
+            box.setChecked(on)
+            box.blockSignals(blocked)
+        self.loads.setEnabled(d.answers)
         why = self.services.donation.workers_exposed
         self.not_isolated.setText(
             fill(
@@ -166,6 +181,9 @@ class SettingsPage(QWidget):
 
     def _answers_chosen(self, on: bool) -> None:
         spawn(self.services.donation.answer_devices(on), self._error, lambda _: self._applied())
+
+    def _loads_chosen(self, on: bool) -> None:
+        spawn(self.services.donation.answer_devices(loads=on), self._error, lambda _: self._applied())
 
     def _at_once_chosen(self) -> None:
         try:
