@@ -5,12 +5,13 @@ allowed it. Three `hearth serve` processes with the real SmolLM2 on loopback, on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import msgspec
@@ -302,6 +303,35 @@ class _Mallory:
         return await dial(node.address, self.identity, cert, node.device_id, self.hello)
 
 
+@contextlib.asynccontextmanager
+async def _offering(
+    node: NodeProcess, url: str, mallory: _Mallory, places: int
+) -> AsyncIterator[ControlChannel]:
+    """``mallory`` paired with ``node`` (its API at ``url``), its telemetry offering SmolLM2 with
+    ``places`` free, once ``node`` lists it as offering; the channel is closed after."""
+    chan = await mallory.pair_and_dial(node)
+    offer = control.Offer(NAME, read_profile(str(SMOL)).file_size, 4096, places, 0, 0)
+    telemetry = control.Telemetry(time.time(), 1, 1, 0, 1, 0.0, "CPU", ["CPU"], answers=offer)
+
+    async def offering() -> None:
+        while True:
+            await chan.send(telemetry)
+            await asyncio.sleep(0.5)
+
+    offers = asyncio.create_task(offering())
+    name = mallory.identity.name
+    try:
+        await asyncio.to_thread(
+            wait_until,
+            lambda: name in [d["name"] for d in _health(url)["devices"]["offering"]],
+            30,
+        )
+        yield chan
+    finally:
+        offers.cancel()
+        await chan.close()
+
+
 async def _next(chan: ControlChannel, kind: type, timeout: float = 60) -> Any:
     """The next message of ``kind`` (others, such as telemetry, are skipped; a refusal is not)."""
     async with asyncio.timeout(timeout):
@@ -375,25 +405,9 @@ def test_a_hostile_host_gets_clear_refusals_and_cannot_outrun_the_model(househol
 
 def test_an_answering_device_that_says_too_much_fails_only_that_answer(household) -> None:
     alpha_proc, alpha = household["alpha"]
-    size = read_profile(str(SMOL)).file_size
 
     async def scenario() -> None:
-        chan = await _Mallory().pair_and_dial(alpha_proc)
-        offer = control.Offer(NAME, size, 4096, 1, 0, 0)
-        telemetry = control.Telemetry(time.time(), 1, 1, 0, 1, 0.0, "CPU", ["CPU"], answers=offer)
-
-        async def offering() -> None:
-            while True:
-                await chan.send(telemetry)
-                await asyncio.sleep(0.5)
-
-        offers = asyncio.create_task(offering())
-        try:
-            await asyncio.to_thread(
-                wait_until,
-                lambda: "mallory" in [d["name"] for d in _health(alpha)["devices"]["offering"]],
-                30,
-            )
+        async with _offering(alpha_proc, alpha, _Mallory(), 1) as chan:
             asked = asyncio.create_task(asyncio.to_thread(_ask, alpha, "mallory"))
             ask = await _next(chan, control.Ask)
             await chan.send(control.Taken(ask.request_id))
@@ -406,9 +420,6 @@ def test_an_answering_device_that_says_too_much_fails_only_that_answer(household
             assert "mallory sent more than the 24 tokens asked for" in str(failed.value), failed.value
             stopped = await _next(chan, control.StopAsking)
             assert stopped.request_id == ask.request_id
-        finally:
-            offers.cancel()
-            await chan.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 180))
     # alpha answers its apps as before.
@@ -419,25 +430,9 @@ def test_an_answering_device_that_goes_quiet_fails_its_answer_and_one_at_work_is
     household,
 ) -> None:
     alpha_proc, alpha = household["alpha"]
-    size = read_profile(str(SMOL)).file_size
 
     async def scenario() -> None:
-        chan = await _Mallory("trudy").pair_and_dial(alpha_proc)
-        offer = control.Offer(NAME, size, 4096, 2, 0, 0)
-        telemetry = control.Telemetry(time.time(), 1, 1, 0, 1, 0.0, "CPU", ["CPU"], answers=offer)
-
-        async def offering() -> None:
-            while True:
-                await chan.send(telemetry)
-                await asyncio.sleep(0.5)
-
-        offers = asyncio.create_task(offering())
-        try:
-            await asyncio.to_thread(
-                wait_until,
-                lambda: "trudy" in [d["name"] for d in _health(alpha)["devices"]["offering"]],
-                30,
-            )
+        async with _offering(alpha_proc, alpha, _Mallory("trudy"), 2) as chan:
             at_work = asyncio.create_task(asyncio.to_thread(_ask, alpha, "trudy"))
             first = await _next(chan, control.Ask)
             quiet = asyncio.create_task(asyncio.to_thread(_ask, alpha, "trudy"))
@@ -461,8 +456,5 @@ def test_an_answering_device_that_goes_quiet_fails_its_answer_and_one_at_work_is
             done = em.Done(0, "stop", 5, 2, 0.1, 0.1)
             await chan.send(control.Answered(first.request_id, msgspec.Raw(msgspec.json.encode(done))))
             assert await asyncio.wait_for(at_work, 30) == "at work"
-        finally:
-            offers.cancel()
-            await chan.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 120))

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
+from hearth.core import routing
 from hearth.core.control import Offer
-from hearth.core.routing import (
-    MOST_NAME,
-    Elsewhere,
-    Patience,
-    RanOut,
-    believable,
-    choose,
-    choose_idle,
-    sane,
-)
+from hearth.core.routing import MOST_NAME, Elsewhere, believable, choose, choose_idle, sane
 
 MODEL = ("SmolLM2-135M-Instruct.Q4_1", 100_000_000)
 
@@ -119,15 +111,15 @@ def test_an_offer_must_name_a_file() -> None:
 
 
 def test_a_device_asked_is_given_its_time_to_take_then_to_say_anything_then_to_send_a_token() -> None:
-    p = Patience(take_s=15, quiet_s=20, stall_s=120, heard=0.0)
+    p = routing.Patience(take_s=15, quiet_s=20, stall_s=120, heard=0.0)
     # Before it takes the answer, a word that it is at work gains it nothing.
     p.word(10.0)
-    assert (p.ran_out(14.9), p.ran_out(15.0), p.left(5.0)) == (None, RanOut.TAKE, 10.0)
+    assert (p.ran_out(14.9), p.ran_out(15.0), p.left(5.0)) == (None, routing.RanOut.TAKE, 10.0)
     p.take(14.0)
-    assert (p.ran_out(33.9), p.ran_out(34.0), p.left(14.0)) == (None, RanOut.QUIET, 20.0)
+    assert (p.ran_out(33.9), p.ran_out(34.0), p.left(14.0)) == (None, routing.RanOut.QUIET, 20.0)
     # At work: each word gives it the quiet time again, never past its next token's time.
     for now in range(30, 134, 15):
         p.word(float(now))
-    assert (p.ran_out(133.9), p.ran_out(134.0), p.left(130.0)) == (None, RanOut.STALL, 4.0)
+    assert (p.ran_out(133.9), p.ran_out(134.0), p.left(130.0)) == (None, routing.RanOut.STALL, 4.0)
     p.token(135.0)
-    assert (p.ran_out(154.9), p.ran_out(155.0)) == (None, RanOut.QUIET)
+    assert (p.ran_out(154.9), p.ran_out(155.0)) == (None, routing.RanOut.QUIET)
