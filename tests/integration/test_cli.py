@@ -249,6 +249,27 @@ def test_self_test_checks_what_a_support_request_needs(tmp_path: Path) -> None:
     assert text.returncode == 0 and "ok   RPC support" in text.stdout
 
 
+def test_without_a_display_the_window_says_what_runs_instead_and_self_test_only_notes_it(
+    tmp_path: Path,
+) -> None:
+    # As over SSH: no display named, and Qt told of no platform (nor a Wayland socket to find).
+    hidden = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "XDG_RUNTIME_DIR")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    env["HEARTH_HOME"] = str(tmp_path / "home")
+    window = subprocess.run([HEARTH], capture_output=True, text=True, timeout=120, env=env)
+    assert window.returncode == 1, window
+    assert window.stderr.startswith("Hearth's window cannot start: this session has no display"), (
+        window.stderr
+    )
+    assert "`hearth node`" in window.stderr and "qt.qpa" not in window.stderr, window.stderr
+    result = subprocess.run(
+        [HEARTH, "self-test", "--json"], capture_output=True, text=True, timeout=300, env=env
+    )
+    qt = {c["name"]: c for c in json.loads(result.stdout)}["Qt platform"]
+    assert (qt["ok"], qt["fatal"]) == (False, False) and "hearth node" in qt["detail"], qt
+    assert result.returncode == 0, result.stdout
+
+
 def test_a_device_whose_key_cannot_be_read_stops_instead_of_becoming_another(hearth_home: Path) -> None:
     from hearth.mesh import identity
 

@@ -66,7 +66,7 @@ def test_the_command_prints_one_aligned_line_per_check(
         Check("accelerator", False, "none", fatal=False),
         Check("data folder", False, "read-only"),
     ]
-    monkeypatch.setattr(command, "run_checks", lambda window, engine: found)
+    monkeypatch.setattr(command, "run_checks", lambda window, engine, window_needed: found)
     assert command.cmd_self_test(argparse.Namespace(engine=False, json=False)) == 1
     assert capsys.readouterr().out.splitlines() == [
         "ok   version      hearth 1",

@@ -194,8 +194,9 @@ def _engine() -> tuple[bool, str]:
         return True, asyncio.run(answer(model))
 
 
-def run_checks(window: Probe, engine: bool = False) -> list[Check]:
-    """Every check in order; ``window``: whether the window can start here (the Qt platform)."""
+def run_checks(window: Probe, engine: bool = False, window_needed: bool = True) -> list[Check]:
+    """Every check in order; ``window``: whether the window can start here (the Qt platform), a
+    failure only worth a note where no window is ``window_needed``."""
     checks = [
         Check("version", True, f"hearth {__version__} · Python {sys.version.split()[0]} · {sys.platform}"),
         check("llama.cpp", _llama),
@@ -204,7 +205,7 @@ def run_checks(window: Probe, engine: bool = False) -> list[Check]:
         check("CPU backend", _cpu),
         check("accelerator", _accelerator, fatal=False),
         check("ggml loaded once", _once),
-        check("Qt platform", window),
+        check("Qt platform", window, fatal=window_needed),
         check("keyring", _keyring, fatal=False),
         check("mDNS socket", _mdns, fatal=False),
         check("data folder", _data),

@@ -69,6 +69,9 @@ async def _run_window(hearth: Hearth) -> None:
 
 
 def run(options: NodeOptions) -> int:
+    if (headless := platform_check.no_display()) is not None:
+        print(headless, file=sys.stderr)
+        return 1
     if platform_check.uses_xcb() and (missing := platform_check.missing_xcb_libraries()):
         print(platform_check.xcb_advice(missing), file=sys.stderr)
         return 1

@@ -35,6 +35,23 @@ def uses_xcb() -> bool:
     return not os.environ.get("WAYLAND_DISPLAY")
 
 
+def no_display() -> str | None:
+    """Why the window has no screen to open on here, as over SSH: Linux, Qt told of no platform, and
+    no X11 or Wayland display named or found; None when there is one (or it cannot be told)."""
+    if sys.platform != "linux" or any(
+        os.environ.get(name) for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
+    ):
+        return None
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and (Path(runtime) / "wayland-0").exists():  # Wayland's own default display
+        return None
+    return (
+        "Hearth's window cannot start: this session has no display (neither DISPLAY nor "
+        "WAYLAND_DISPLAY is set, as over SSH). `hearth node` runs this device without a window "
+        "(`hearth node --donate` lends it to paired devices); `hearth --help` lists the rest."
+    )
+
+
 def missing_xcb_libraries(plugin: Path | None = None) -> list[str]:
     """System libraries that Qt's X11 plugin needs and this machine lacks (asked of ldd)."""
     if plugin is None:
