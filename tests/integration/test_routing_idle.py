@@ -63,6 +63,9 @@ def household(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             ("delta", "127.0.0.4", other, loads),
         ):
             started.append(_idle(root / name, name, host, model, *allowed))
+            # Each says what it does for paired devices as it starts.
+            said = started[-1].wait_for(r"^answering paired devices' apps", 60)
+            assert ("loading the same model" in said) == ("--load-for-devices" in allowed), said
             assert pair(alpha, started[-1]).returncode == 0
         assert wait_until(
             lambda: sorted(d["name"] for d in _health(url)["devices"]["idle"]) == ["beta", "delta"], 60

@@ -70,6 +70,17 @@ async def _said_donation(services: Hearth) -> None:
         )
         if services.devices.status().rdma_compiled:
             print("this llama.cpp can use RDMA; Hearth keeps every worker on its TLS tunnel", flush=True)
+    if donation.settings.answers:
+        loads = donation.settings.loads
+        print(
+            "answering paired devices' apps when their model is busy"
+            + (
+                ", loading the same model of this library for them while nothing is loaded here"
+                if loads
+                else ""
+            ),
+            flush=True,
+        )
 
 
 async def run_service(
