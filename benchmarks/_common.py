@@ -94,3 +94,14 @@ def thirds_load(model: Path, ctx: int, threads: int, workers: list[str], paralle
     n = profile.block_count
     plan = parse_plan(f"host:0-{n // 3 - 1},A:{n // 3}-{2 * n // 3 - 1},B:{2 * n // 3}-{n - 1}", n)
     return m.LoadModel.for_plan(profile, plan, ctx, rpc_servers=workers, threads=threads, parallel=parallel)
+
+
+def gpus() -> list[str]:
+    """This machine's GPUs as llama.cpp lists them; empty without a GPU build or a GPU."""
+    try:
+        from hearth.engine import backends, ggml
+
+        backends.load()
+        return [d.description or d.name for d in ggml.accelerators()]
+    except (OSError, AttributeError, RuntimeError):
+        return []

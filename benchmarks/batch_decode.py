@@ -29,6 +29,7 @@ from pathlib import Path
 from benchmarks._common import (
     CACHE,
     PROMPT,
+    gpus,
     median,
     medium_model,
     raw_workers,
@@ -132,7 +133,9 @@ async def measure(model: Path, args: argparse.Namespace) -> dict[str, float]:
             one: DirectProcess | _OneAtATime = _OneAtATime(before)
             load = thirds_load(model, args.ctx, threads, mine, args.streams)
         else:
-            one = DirectProcess(model, threads, args.ctx)
+            # On a GPU build with a GPU, Hearth's engine offloads every layer that fits unasked;
+            # llama-cpp-python only when told, so it is told to.
+            one = DirectProcess(model, threads, args.ctx, gpu_layers=-1 if gpus() else None)
             load = m.LoadModel(str(model), n_ctx=args.ctx, n_threads=threads, parallel=args.streams)
         try:
             return await _measure(one, load, args)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks._common import decode, median, medium_model, real_model
+from benchmarks._common import decode, gpus, median, medium_model, real_model
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
 from hearth.engine.threads import default_threads
@@ -74,7 +74,8 @@ class DirectProcess:
 
 async def measure(model: Path, threads: int, args: argparse.Namespace) -> tuple[float, float]:
     """Median tokens/s of (llama-cpp-python, Hearth's engine) for one model and thread count."""
-    direct = DirectProcess(model, threads, args.ctx)
+    # With a GPU, Hearth's engine offloads every layer that fits unasked; llama-cpp-python when told.
+    direct = DirectProcess(model, threads, args.ctx, gpu_layers=-1 if gpus() else None)
     engine = EngineClient()
     try:
         await engine.load(m.LoadModel(str(model), n_ctx=args.ctx, n_threads=threads))

@@ -27,7 +27,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from benchmarks._common import decode, median, medium_model, raw_workers, real_model
+from benchmarks._common import decode, gpus, median, medium_model, raw_workers, real_model
 from benchmarks.engine_overhead import DirectProcess
 from hearth.core.plan import HOST, Assignment, Plan, PlanKey, parse_plan, validate
 from hearth.core.profile import read_profile
@@ -36,17 +36,6 @@ from hearth.engine.client import EngineClient
 from hearth.engine.threads import default_threads
 
 TARGET = 0.97
-
-
-def gpus() -> list[str]:
-    """This machine's GPUs as llama.cpp lists them; empty without a GPU build or a GPU."""
-    try:
-        from hearth.engine import backends, ggml
-
-        backends.load()
-        return [d.description or d.name for d in ggml.accelerators()]
-    except (OSError, AttributeError, RuntimeError):
-        return []
 
 
 async def _side_by_side(
