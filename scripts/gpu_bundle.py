@@ -71,16 +71,24 @@ export PYTHONUNBUFFERED=1
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" \
     "$bundle"/wheels/*.whl
 if [ -z "${HEARTH_GPU_CMAKE+set}" ]; then
+    if ! command -v nvidia-smi > /dev/null; then
+        echo "no nvidia-smi here: set HEARTH_GPU_CMAKE to the backend's CMake flags" >&2
+        exit 1
+    fi
     arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -n 1 | tr -d ' .')
     HEARTH_GPU_CMAKE="-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=$arch"
 fi
-if [ ! -f "$site/llama_cpp/__init__.py" ]; then
+flags="@BASE_CMAKE@ -DLLAVA_BUILD=OFF $HEARTH_GPU_CMAKE"
+# Built once per set of flags: another set builds again.
+if [ ! -f "$site/llama_cpp/__init__.py" ] || [ "$(cat "$site/.cmake-flags" 2>/dev/null)" != "$flags" ]; then
     echo "building llama-cpp-python ($HEARTH_GPU_CMAKE)"
     start=$(date +%s)
-    CMAKE_ARGS="@BASE_CMAKE@ -DLLAVA_BUILD=OFF $HEARTH_GPU_CMAKE" \
+    rm -rf "$site/llama_cpp" "$site"/llama_cpp_python-*
+    CMAKE_ARGS="$flags" \
     CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) \
         python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-cache-dir \
         --target "$site" "$bundle"/@SDIST@
+    echo "$flags" > "$site/.cmake-flags"
     echo "built in $(( $(date +%s) - start )) s"
 fi
 export PYTHONPATH="$PWD/app:$PWD:$site${PYTHONPATH:+:$PYTHONPATH}"

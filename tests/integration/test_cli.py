@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import psutil
+import pytest
 
 from harness.nodes import read_at_least
 from hearth.engine import backends
@@ -249,6 +250,7 @@ def test_self_test_checks_what_a_support_request_needs(tmp_path: Path) -> None:
     assert text.returncode == 0 and "ok   RPC support" in text.stdout
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="a Linux session without a display")
 def test_without_a_display_the_window_says_what_runs_instead_and_self_test_only_notes_it(
     tmp_path: Path,
 ) -> None:

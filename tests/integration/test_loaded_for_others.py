@@ -135,3 +135,25 @@ def test_only_a_file_that_cannot_be_loaded_stops_being_offered(tiny_model: Path,
             await services.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_model_loaded_for_another_device_goes_once_unused_when_loading_for_them_is_switched_off(
+    tiny_model: Path,
+) -> None:
+    async def scenario() -> None:
+        services = Hearth(NodeOptions(name="beta", host="127.0.0.1", port=0, discovery=False, probe=False))
+        await services.start()
+        # The product's keep time (5 minutes), looked at often: only the switch can make it go sooner.
+        services.loadable._watch_s = 0.05
+        try:
+            await services.donation.answer_devices(True, loads=True)
+            await services.models.import_file(str(tiny_model))
+            await services.on_demand.model(tiny_model.stem, for_device=True)
+            await asyncio.sleep(0.5)
+            assert isinstance(services.serving.state, Loaded), "kept while loading for them is allowed"
+            await services.donation.answer_devices(loads=False)
+            await _until(lambda: isinstance(services.serving.state, Idle), "unloaded once the switch is off")
+        finally:
+            await services.stop()
+
+    asyncio.run(scenario())

@@ -332,14 +332,17 @@ async def _offering(
         await chan.close()
 
 
-async def _next(chan: ControlChannel, kind: type, timeout: float = 60) -> Any:
-    """The next message of ``kind`` (others, such as telemetry, are skipped; a refusal is not)."""
+async def _next(chan: ControlChannel, kind: type, timeout: float = 60, skipped: list | None = None) -> Any:
+    """The next message of ``kind`` (others, such as telemetry, are skipped, and kept in ``skipped``;
+    a refusal is not)."""
     async with asyncio.timeout(timeout):
         while True:
             message = control.decode(await chan.ws.recv())
             if isinstance(message, kind):
                 return message
             assert not isinstance(message, control.NotAnswered), message
+            if skipped is not None:
+                skipped.append(message)
 
 
 def _generate(**kw: Any) -> msgspec.Raw:
@@ -366,10 +369,11 @@ def test_a_hostile_host_gets_clear_refusals_and_cannot_outrun_the_model(househol
             refused = await _next(chan, control.NotAnswered)
             assert refused.refused and f"has {NAME} loaded, not another-model" in refused.reason
             # Asked never to stop: the length is held to the context and the model's end is kept.
+            # Asked as a version before ``Working`` would ask, it is never sent one.
             await chan.ws.send(
                 wire.encode(control.Ask(3, NAME, size, _generate(max_tokens=10**9, ignore_eos=True)))
             )
-            assert (await _next(chan, control.Taken)).request_id == 3
+            assert await _next(chan, control.Taken) == control.Taken(3, working=False)
             # The same request again while it is answered, and replies for requests beta never
             # asked: refused, and dropped.
             await chan.ws.send(wire.encode(control.Ask(3, NAME, size, _generate())))
@@ -378,16 +382,19 @@ def test_a_hostile_host_gets_clear_refusals_and_cannot_outrun_the_model(househol
             again = await _next(chan, control.NotAnswered)
             assert again.request_id == 3 and again.refused, again
             assert again.reason == "that request is already being answered", again
-            done = msgspec.json.decode((await _next(chan, control.Answered, 120)).done, type=em.Done)
+            skipped: list[Any] = []
+            answered_3 = await _next(chan, control.Answered, 120, skipped)
+            done = msgspec.json.decode(answered_3.done, type=em.Done)
             assert done.reason == "stop" and 0 < done.completion_tokens < 4096, done
+            assert not [s for s in skipped if isinstance(s, control.Working)], skipped
             # Stopping an answer it asked for (one that would run on for 1,500 tokens) frees beta's
             # place at once, and the answer is not given.
             answered = _counts(beta)[0]
             long = em.Generate(0, messages=[em.ChatMessage("user", LONG)], temperature=0, max_tokens=1500)
             await chan.ws.send(
-                wire.encode(control.Ask(4, NAME, size, msgspec.Raw(msgspec.json.encode(long))))
+                wire.encode(control.Ask(4, NAME, size, msgspec.Raw(msgspec.json.encode(long)), working=True))
             )
-            assert (await _next(chan, control.Taken)).request_id == 4
+            assert await _next(chan, control.Taken) == control.Taken(4, working=True)
             await _next(chan, control.Told)
             # While it answers, beta says so every few seconds, tokens or not.
             assert (await _next(chan, control.Working, 3 * WORKING_S)).request_id == 4
@@ -420,6 +427,18 @@ def test_an_answering_device_that_says_too_much_fails_only_that_answer(household
             assert "mallory sent more than the 24 tokens asked for" in str(failed.value), failed.value
             stopped = await _next(chan, control.StopAsking)
             assert stopped.request_id == ask.request_id
+            # Empty words are no tokens, but they count: sent without end, they fail the answer too
+            # (and never pass for progress).
+            asked = asyncio.create_task(asyncio.to_thread(_ask, alpha, "mallory"))
+            ask = await _next(chan, control.Ask)
+            await chan.send(control.Taken(ask.request_id))
+            empty = msgspec.Raw(msgspec.json.encode(em.Token(0, -1, "")))
+            for _ in range(200):
+                await chan.send(control.Told(ask.request_id, empty))
+            with pytest.raises(openai.APIStatusError) as failed:
+                await asyncio.wait_for(asked, 60)
+            assert "mallory sent more than the 24 tokens asked for" in str(failed.value), failed.value
+            assert (await _next(chan, control.StopAsking)).request_id == ask.request_id
 
     asyncio.run(asyncio.wait_for(scenario(), 180))
     # alpha answers its apps as before.
@@ -437,8 +456,9 @@ def test_an_answering_device_that_goes_quiet_fails_its_answer_and_one_at_work_is
             first = await _next(chan, control.Ask)
             quiet = asyncio.create_task(asyncio.to_thread(_ask, alpha, "trudy"))
             second = await _next(chan, control.Ask)
+            assert first.working and second.working
             for ask in (first, second):
-                await chan.send(control.Taken(ask.request_id))
+                await chan.send(control.Taken(ask.request_id, working=True))
             # Past the time a quiet device is given, one that says it is at work is still waited for
             # (as while it reads a long prompt), and the quiet one's answer has failed.
             taken = time.monotonic()

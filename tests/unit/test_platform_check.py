@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hearth.ui.platform_check import missing_xcb_libraries, no_display, xcb_advice
+from hearth.ui.platform_check import missing_xcb_libraries, xcb_advice
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux" or shutil.which("cc") is None or shutil.which("ldd") is None,
@@ -37,24 +37,3 @@ def test_a_missing_library_is_named_with_its_package(tmp_path: Path) -> None:
     advice = xcb_advice(["libxcb-cursor.so.0", "libxcb-icccm.so.4"])
     assert "libxcb-cursor.so.0, libxcb-icccm.so.4" in advice
     assert "sudo apt install libxcb-cursor0 libxcb-icccm4" in advice
-
-
-def test_no_display_is_told_unless_one_is_named_or_wayland_has_its_own(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
-    said = no_display()
-    assert said is not None and "no display" in said and "`hearth node`" in said
-    (tmp_path / "wayland-0").touch()
-    assert no_display() is None
-    (tmp_path / "wayland-0").unlink()
-    for name, value in (
-        ("DISPLAY", ":0"),
-        ("WAYLAND_DISPLAY", "wayland-1"),
-        ("QT_QPA_PLATFORM", "offscreen"),
-    ):
-        with monkeypatch.context() as m:
-            m.setenv(name, value)
-            assert no_display() is None, name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hearth.core import routing
+from hearth.core import control, routing
 from hearth.core.control import Offer
 from hearth.core.routing import MOST_NAME, Elsewhere, believable, choose, choose_idle, sane
 
@@ -115,7 +115,7 @@ def test_a_device_asked_is_given_its_time_to_take_then_to_say_anything_then_to_s
     # Before it takes the answer, a word that it is at work gains it nothing.
     p.word(10.0)
     assert (p.ran_out(14.9), p.ran_out(15.0), p.left(5.0)) == (None, routing.RanOut.TAKE, 10.0)
-    p.take(14.0)
+    p.take(14.0, heartbeats=True)
     assert (p.ran_out(33.9), p.ran_out(34.0), p.left(14.0)) == (None, routing.RanOut.QUIET, 20.0)
     # At work: each word gives it the quiet time again, never past its next token's time.
     for now in range(30, 134, 15):
@@ -123,3 +123,17 @@ def test_a_device_asked_is_given_its_time_to_take_then_to_say_anything_then_to_s
     assert (p.ran_out(133.9), p.ran_out(134.0), p.left(130.0)) == (None, routing.RanOut.STALL, 4.0)
     p.token(135.0)
     assert (p.ran_out(154.9), p.ran_out(155.0)) == (None, routing.RanOut.QUIET)
+
+
+def test_a_device_that_sends_no_words_of_work_is_given_its_next_tokens_time_alone() -> None:
+    # A version before ``Working``: its silence while it reads a long prompt is not taken for a stall.
+    p = routing.Patience(take_s=15, quiet_s=20, stall_s=120, heard=0.0)
+    p.take(1.0, heartbeats=False)
+    assert (p.ran_out(120.9), p.ran_out(121.0), p.left(21.0)) == (None, routing.RanOut.STALL, 100.0)
+
+
+def test_messages_of_a_version_before_working_still_read() -> None:
+    ask = control.decode(b'{"type":"ask","request_id":1,"model":"m","size":2,"generate":{}}')
+    taken = control.decode(b'{"type":"taken","request_id":1}')
+    assert isinstance(ask, control.Ask) and not ask.working
+    assert taken == control.Taken(1, working=False)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from hearth.service.selftest import Check, broken, check, loaded_libraries, run_checks
+from hearth.ui.platform_check import no_display
 
 
 def test_a_second_copy_of_a_library_is_seen(tmp_path: Path) -> None:
@@ -80,3 +82,29 @@ def test_the_command_prints_one_aligned_line_per_check(
         "detail": "none",
         "fatal": False,
     }
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a Linux session's display")
+def test_no_display_is_told_unless_one_is_named_or_wayland_has_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setenv("XDG_SESSION_TYPE", "tty")
+    said = no_display()
+    assert said is not None and "no display" in said and "`hearth node`" in said
+    # Wayland's own default display counts in a Wayland session, not in another (over SSH, say).
+    (tmp_path / "wayland-0").touch()
+    assert no_display() is not None
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+    assert no_display() is None
+    (tmp_path / "wayland-0").unlink()
+    for name, value in (
+        ("DISPLAY", ":0"),
+        ("WAYLAND_DISPLAY", "wayland-1"),
+        ("QT_QPA_PLATFORM", "offscreen"),
+    ):
+        with monkeypatch.context() as m:
+            m.setenv(name, value)
+            assert no_display() is None, name

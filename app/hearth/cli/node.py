@@ -70,6 +70,10 @@ async def _said_donation(services: Hearth) -> None:
         )
         if services.devices.status().rdma_compiled:
             print("this llama.cpp can use RDMA; Hearth keeps every worker on its TLS tunnel", flush=True)
+    if donation.settings.loads and not donation.settings.answers:
+        print(
+            "loading models for paired devices' apps needs answering them too (--answer-devices)", flush=True
+        )
     if donation.settings.answers:
         loads = donation.settings.loads
         print(

@@ -146,12 +146,16 @@ class Ask(msgspec.Struct, tag="ask", frozen=True):
     # The host's own context for this model: a device that loads it for the request loads at least
     # as long a context (within the model's own); 0: the default.
     n_ctx: int = 0
+    # The host reads ``Working`` (a version before it would count one as a malformed message).
+    working: bool = False
 
 
 class Taken(msgspec.Struct, tag="taken", frozen=True):
     """The device asked has a place for the answer and begins it."""
 
     request_id: int
+    # It will say ``Working`` while the answer is under way (a version before it never does).
+    working: bool = False
 
 
 class Told(msgspec.Struct, tag="told", frozen=True):

@@ -104,8 +104,8 @@ class RanOut(Enum):
 @dataclass
 class Patience:
     """How long a host still waits for the device it asked for an answer: ``take_s`` for it to take
-    the answer, then ``quiet_s`` for any word of it (a token, or a word that it is at work) and at most
-    ``stall_s`` for its next token. Pure: the times are given."""
+    the answer, then at most ``stall_s`` for its next token, and where it said it sends words that it
+    is at work (``Taken.working``), ``quiet_s`` for any word of it. Pure: the times are given."""
 
     take_s: float
     quiet_s: float
@@ -113,9 +113,10 @@ class Patience:
     heard: float  # the last word of the device asked (at first: when it was asked)
     told: float = 0.0  # its last token (at first: when it took the answer)
     taken: bool = False
+    heartbeats: bool = False  # it said it sends words that it is at work
 
-    def take(self, now: float) -> None:
-        self.taken = True
+    def take(self, now: float, heartbeats: bool = False) -> None:
+        self.taken, self.heartbeats = True, heartbeats
         self.heard = self.told = now
 
     def word(self, now: float) -> None:
@@ -131,10 +132,11 @@ class Patience:
             return RanOut.TAKE if now - self.heard >= self.take_s else None
         if now - self.told >= self.stall_s:
             return RanOut.STALL
-        return RanOut.QUIET if now - self.heard >= self.quiet_s else None
+        return RanOut.QUIET if self.heartbeats and now - self.heard >= self.quiet_s else None
 
     def left(self, now: float) -> float:
         """Seconds until it runs out."""
         if not self.taken:
             return self.heard + self.take_s - now
-        return min(self.told + self.stall_s, self.heard + self.quiet_s) - now
+        stall = self.told + self.stall_s
+        return (min(stall, self.heard + self.quiet_s) if self.heartbeats else stall) - now

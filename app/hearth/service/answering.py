@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -88,11 +88,12 @@ class Answering:
         self._offer = offer
         self._loadable = loadable
         self._load = load
-        self._loads: set[asyncio.Task[None]] = set()  # answers that load their model first
+        self._loads: set[asyncio.Task[Any]] = set()  # answers that load their model first
         # The answers under way for each device, by its request ID.
         self._for: dict[str, dict[int, asyncio.Task[None]]] = {}
         self._sending: dict[str, set[asyncio.Task[None]]] = {}  # replies not yet written, by device
-        self._switched_off: set[asyncio.Task[None]] = set()  # answers stopped by the setting
+        # Answers stopped by a setting switched off, and what the host is told of it.
+        self._switched_off: dict[asyncio.Task[Any], str] = {}
         self._unplaced: set[asyncio.Task[None]] = set()  # answers taken, not yet at their place
         node.listeners.append(self._on_event)
 
@@ -118,12 +119,21 @@ class Answering:
         task.add_done_callback(sending.discard)
 
     def _on_event(self, what: Event) -> None:
-        # Answering other devices switched off: the answers given for them stop now, not at their end.
-        if what is Event.DONATION and not self._node.donation.answers:
-            for answers in self._for.values():
-                for task in answers.values():
-                    self._switched_off.add(task)
-                    task.cancel()
+        # Answering other devices switched off: the answers given for them stop now, not at their end;
+        # loading for them switched off: the answers still waiting for their model's load.
+        if what is not Event.DONATION:
+            return
+        name, donation = self._node.identity.name, self._node.donation
+        if not donation.answers:
+            stopped = [task for answers in self._for.values() for task in answers.values()]
+            why = f"{name} stopped answering other devices' apps"
+        elif not donation.loads:
+            stopped, why = list(self._loads), f"{name} stopped loading models for other devices' apps"
+        else:
+            return
+        for task in stopped:
+            self._switched_off[task] = why
+            task.cancel()
 
     def _checked(self, chan: ControlChannel, ask: control.Ask) -> em.Generate | str | _Unfit:
         """The request ``ask`` carries, as this device will run it, or why it is refused (``_Unfit``:
@@ -242,10 +252,8 @@ class Answering:
         try:
             ready = await self._loaded(ask, request)
         except asyncio.CancelledError:
-            if asyncio.current_task() in self._switched_off:
-                why = f"{self._node.identity.name} stopped answering other devices' apps"
+            if (why := self._switched_off.pop(_this_task(), None)) is not None:
                 self.send(chan, control.NotAnswered(ask.request_id, why, refused=True))
-                self._switched_off.discard(asyncio.current_task())
             raise
         if isinstance(ready, control.NotAnswered):
             self._status.refused += 1
@@ -264,6 +272,7 @@ class Answering:
             ready = await self._loaded_for(chan, ask, request)
             if ready is None:
                 return
+            self._loads.discard(_this_task())
             request = ready
         said: list[bool] = []
         worked: list[float] = []  # when the answer last said it is under way; empty: not taken yet
@@ -273,8 +282,10 @@ class Answering:
             # it asked for: until then the host's line keeps the request.
             if not self._serves(ask):
                 return False
-            out.put_nowait(control.Taken(request_id))
-            worked[:] = [time.monotonic()]
+            # A host that knows ``Working`` is told it will come (an older one would refuse it).
+            out.put_nowait(control.Taken(request_id, working=ask.working))
+            if ask.working:
+                worked[:] = [time.monotonic()]
             return True
 
         async def send_all() -> None:
@@ -323,8 +334,7 @@ class Answering:
         except HearthError as exc:
             out.put_nowait(control.NotAnswered(request_id, str(exc), refused=False))
         except asyncio.CancelledError:
-            if asyncio.current_task() in self._switched_off:
-                why = f"{self._node.identity.name} stopped answering other devices' apps"
+            if (why := self._switched_off.get(_this_task())) is not None:
                 out.put_nowait(control.NotAnswered(request_id, why, refused=not said))
             raise
         except Exception:  # an answer for another device never takes this device down
@@ -340,7 +350,7 @@ class Answering:
             finally:
                 # Even when cancelled again meanwhile: the sender ends after what is queued.
                 self._ended(chan.peer_id, request_id)
-                self._switched_off.discard(asyncio.current_task())
+                self._switched_off.pop(_this_task(), None)
                 out.put_nowait(None)
                 if not answer.cancelled() and answer.done():
                     answer.exception()  # read: what it raised was answered above
@@ -371,6 +381,12 @@ class Answering:
         """The answer's place is free again: it no longer counts against what ``dev_id`` may ask,
         even while its last words are still being sent."""
         self._for.get(dev_id, {}).pop(request_id, None)
+
+
+def _this_task() -> asyncio.Task[Any]:
+    task = asyncio.current_task()
+    assert task is not None  # called from the answer's own task
+    return task
 
 
 def _working(out: asyncio.Queue[control.AskMessage | None], request_id: int, worked: list[float]) -> None:

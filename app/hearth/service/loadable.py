@@ -12,8 +12,9 @@ A file that could not be loaded is not offered again until the library changes.
 
 A load begun for another device's app is watched from its start, whoever still waits for it: the
 model is unloaded again once it has answered nothing for ``KEEP_S``, as Ollama keeps a model it loaded
-for a request, so that an idle device goes back to idle; once this device's own chat has answered
-with it, it is this device's and stays.
+for a request, so that an idle device goes back to idle (at once, once nothing uses it, when its
+user no longer allows loads for other devices); once this device's own chat has answered with it, it
+is this device's and stays.
 """
 
 from __future__ import annotations
@@ -139,7 +140,10 @@ class Loadable:
                 return  # this device's own chat has answered with it: it stays
             now = time.monotonic()
             since = now if queue.answering or queue.waiting else max(since, queue.last_ended)
-            if now - since >= self._keep_s:
+            # With loading for other devices no longer allowed, it goes as soon as nothing uses it.
+            donation = self._node.donation
+            keep = self._keep_s if donation.answers and donation.loads else 0.0
+            if now - since >= keep:
                 log.info("unloading %s: loaded for a paired device's app, unused since", state.served_name)
                 with contextlib.suppress(Exception):
                     await self._serving.unload()

@@ -292,12 +292,13 @@ class Routing:
         name = chan.peer.name
         ended = False
         most_tokens = request.max_tokens + EXTRA_TOKENS
-        tokens = text = 0
+        counted = _Counted(most_tokens)
         try:
             # A device that loads the file for it loads this device's context for it (or longer).
             mine = self.here()
             n_ctx = mine.n_ctx if mine and (mine.model, mine.size) == (here.model, here.size) else 0
-            await chan.send(control.Ask(request_id, here.model, here.size, msgspec.Raw(body), n_ctx))
+            ask = control.Ask(request_id, here.model, here.size, msgspec.Raw(body), n_ctx, working=True)
+            await chan.send(ask)
             take_s = TAKE_S if here.loaded else LOAD_TAKE_S
             patience = Patience(take_s, QUIET_S, STALL_S, time.monotonic())
             while True:
@@ -320,17 +321,14 @@ class Routing:
                 # One Taken counts: after it, Taken or Working only say the device is still there,
                 # and only a token is progress (a device that keeps saying so gains no more time).
                 if isinstance(reply, control.Taken | control.Told) and not patience.taken:
-                    patience.take(time.monotonic())
+                    patience.take(time.monotonic(), isinstance(reply, control.Taken) and reply.working)
                     if on_taken is not None and not on_taken():
                         raise NotRouted(f"answered here before {name} began")
                 elif isinstance(reply, control.Taken | control.Working):
                     patience.word(time.monotonic())
                 if isinstance(reply, control.Told):
-                    patience.token(time.monotonic())
                     token = _token.decode(reply.token)
-                    tokens += token.id >= 0
-                    text += len(token.text)
-                    if tokens > most_tokens or text > most_tokens * TEXT_PER_TOKEN:
+                    if not counted.add(token, patience):
                         raise m.EngineError(
                             f"{name} sent more than the {request.max_tokens} tokens asked for"
                         )
@@ -377,6 +375,26 @@ class Routing:
         self._answering.lost(dev_id)
         self._told.pop(dev_id, None)
         self._refused_at.pop(dev_id, None)
+
+
+@dataclass
+class _Counted:
+    """What an answer from elsewhere has brought so far, against what can be true of it."""
+
+    most_tokens: int
+    tokens: int = 0
+    text: int = 0
+    words: int = 0  # every ``Told``, empty ones too
+
+    def add(self, token: em.Token, patience: Patience) -> bool:
+        """Counts ``token`` (only a token, or text, is progress: an empty word only says the device is
+        still there); False once the answer brought more than was asked."""
+        self.words += 1
+        self.tokens += token.id >= 0
+        self.text += len(token.text)
+        (patience.token if token.id >= 0 or token.text else patience.word)(time.monotonic())
+        most = self.most_tokens
+        return self.tokens <= most and self.text <= most * TEXT_PER_TOKEN and self.words <= 2 * most
 
 
 def _gave_up(name: str, out_of: RanOut, take_s: float) -> Exception:

@@ -42,8 +42,10 @@ def no_display() -> str | None:
         os.environ.get(name) for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
     ):
         return None
+    # A Wayland session's own default display (over SSH the session is a "tty" one, whatever the
+    # desktop a user is logged into meanwhile).
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and (Path(runtime) / "wayland-0").exists():  # Wayland's own default display
+    if os.environ.get("XDG_SESSION_TYPE") == "wayland" and runtime and (Path(runtime) / "wayland-0").exists():
         return None
     return (
         "Hearth's window cannot start: this session has no display (neither DISPLAY nor "
