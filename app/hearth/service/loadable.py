@@ -75,8 +75,7 @@ class Loadable:
     def idle(self) -> bool:
         """Whether this device would load a model for a paired device's app now."""
         return (
-            self._node.donation.answers
-            and self._node.donation.loads
+            self._node.donation.loads_for_devices
             and isinstance(self._serving.state, Idle)
             and not self._loading()
             and self._node.workers.used_memory() == 0
@@ -141,8 +140,7 @@ class Loadable:
             now = time.monotonic()
             since = now if queue.answering or queue.waiting else max(since, queue.last_ended)
             # With loading for other devices no longer allowed, it goes as soon as nothing uses it.
-            donation = self._node.donation
-            keep = self._keep_s if donation.answers and donation.loads else 0.0
+            keep = self._keep_s if self._node.donation.loads_for_devices else 0.0
             if now - since >= keep:
                 log.info("unloading %s: loaded for a paired device's app, unused since", state.served_name)
                 with contextlib.suppress(Exception):

@@ -78,7 +78,7 @@ class Hearth:
             lambda path, pooled, n_ctx: self.plans.choose(path, n_ctx, pooled=pooled),
             lambda: self.api.settings,
             lambda task, path, n_ctx: self.loadable.loading_for_device(task, path, n_ctx),
-            lambda: self._node.donation.answers and self._node.donation.loads,
+            lambda: self._node.donation.loads_for_devices,
         )
         self.loadable = Loadable(
             self._node,

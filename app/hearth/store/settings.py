@@ -49,6 +49,11 @@ class Donation:
     # takes this device's memory, so it is a consent of its own.
     loads: bool = False
 
+    @property
+    def loads_for_devices(self) -> bool:
+        """Whether a model of the library may be loaded here for paired devices' apps: both consents."""
+        return self.answers and self.loads
+
     def effective_memory(self, total_memory: int) -> int:
         return self.max_memory or total_memory // 2
 
