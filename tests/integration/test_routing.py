@@ -361,10 +361,13 @@ def test_a_hostile_host_gets_clear_refusals_and_cannot_outrun_the_model(househol
             await chan.ws.send(wire.encode(control.Ask(1, NAME, size, msgspec.Raw(b'{"type": "generate"}'))))
             refused = await _next(chan, control.NotAnswered)
             assert (refused.request_id, refused.refused) == (1, True) and "malformed" in refused.reason
-            for wild in ({"temperature": -1.0}, {"top_p": 7.0}, {"seed": 1 << 70}, {"repeat_penalty": 0.0}):
+            # Out of the ranges this device's own APIs accept, and only those: each refusal names its field.
+            wilds = ({"temperature": -1.0}, {"temperature": 2.5}, {"top_p": 7.0}, {"seed": 1 << 70})
+            for wild in (*wilds, {"top_k": 1 << 31}, {"repeat_penalty": -1.0}, {"min_p": float("nan")}):
                 await chan.ws.send(wire.encode(control.Ask(1, NAME, size, _generate(**wild))))
                 refused = await _next(chan, control.NotAnswered)
-                assert refused.refused and "sampling is out of range" in refused.reason, (wild, refused)
+                assert refused.refused and "malformed" in refused.reason, (wild, refused)
+                assert f"$.{next(iter(wild))}" in refused.reason, (wild, refused)
             await chan.ws.send(wire.encode(control.Ask(2, "another-model", size, _generate())))
             refused = await _next(chan, control.NotAnswered)
             assert refused.refused and f"has {NAME} loaded, not another-model" in refused.reason

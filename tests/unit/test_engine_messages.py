@@ -177,3 +177,39 @@ def test_an_estimate_of_a_plan_stands_in_for_its_remote_devices() -> None:
     assert estimate.remote_devices == 2 and estimate.load.rpc_servers == []
     assert (estimate.load.n_gpu_layers, estimate.load.tensor_split) == plan.llama_params()
     assert estimate.load.cache_type == "q4_0" and estimate.load.n_ctx == 4096
+
+
+# The edges of what OpenAI's and Ollama's APIs accept, and one step past each.
+_EDGES = [
+    ("temperature", 2.0, 2.01),
+    ("temperature", 0.0, -0.01),
+    ("top_p", 1.0, 1.5),
+    ("min_p", 0.0, -0.5),
+    ("top_k", 2**31 - 1, 2**31),
+    ("repeat_penalty", 0.0, -1.0),
+    ("repeat_penalty", 100.0, 101.0),
+    ("seed", 2**63 - 1, 2**63),
+    ("seed", -(2**63), -(2**63) - 1),
+]
+
+
+@pytest.mark.parametrize(("field", "inside", "outside"), _EDGES)
+def test_a_request_from_another_device_keeps_to_what_the_apis_accept(
+    field: str, inside: float, outside: float
+) -> None:
+    from hearth.api.ollama_messages import Options
+
+    assert m.sampling_problem(m.Sampling(**{field: inside})) is None
+    assert f"$.{field}" in (m.sampling_problem(m.Sampling(**{field: outside})) or "")
+    # Ollama's options take every sampling number: the same edges, refused and accepted alike.
+    assert msgspec.convert({field: inside}, Options).sampling(512, "", "") == m.Sampling(
+        **{"max_tokens": 512, field: inside}
+    )
+    with pytest.raises(msgspec.ValidationError, match=field):
+        msgspec.convert({field: outside}, Options)
+
+
+def test_numbers_that_are_not_numbers_are_out_of_range() -> None:
+    for value in (float("nan"), float("inf"), -float("inf")):
+        assert m.sampling_problem(m.Sampling(temperature=value)) is not None
+        assert m.sampling_problem(m.Sampling(top_p=value)) is not None

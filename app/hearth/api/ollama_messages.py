@@ -18,8 +18,6 @@ from hearth.api.openai_messages import (
     ANY_OBJECT,
     MAX_STOPS,
     BadRequest,
-    Probability,
-    Seed,
     Tool,
     schema_text,
 )
@@ -28,20 +26,18 @@ from hearth.service import messages as m
 
 # The Ollama release whose API this one follows; clients check it before using tools and formats.
 VERSION = "0.9.0"
-NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=100.0)]
-TopK = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 # num_predict: -1 without a limit, -2 until the context is full; both mean the context's room here.
 Predict = Annotated[int, msgspec.Meta(ge=-2, le=2**31 - 1)]
 ContextSize = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 
 
 class Options(msgspec.Struct, kw_only=True):
-    temperature: Annotated[float, msgspec.Meta(ge=0.0, le=2.0)] | None = None
-    top_p: Probability | None = None
-    top_k: TopK | None = None
-    min_p: Probability | None = None
-    repeat_penalty: NonNegative | None = None
-    seed: Seed | None = None
+    temperature: m.Temperature | None = None
+    top_p: m.Probability | None = None
+    top_k: m.TopK | None = None
+    min_p: m.Probability | None = None
+    repeat_penalty: m.Penalty | None = None
+    seed: m.Seed | None = None
     num_predict: Predict | None = None
     num_ctx: ContextSize | None = None
     stop: list[str] | None = None

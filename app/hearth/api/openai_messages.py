@@ -18,9 +18,6 @@ from hearth.service import messages as m
 # Every integer has bounds: one the engine's messages cannot carry (past 64 bits) would otherwise fail
 # only on its way to the engine, as a server error.
 Positive = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
-Seed = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # OpenAI's: a 64-bit integer
-Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
 MAX_STOPS = 4  # as OpenAI allows
 
 
@@ -135,9 +132,9 @@ class Generation(msgspec.Struct, kw_only=True):
     stream: bool = False
     stream_options: StreamOptions | None = None
     max_tokens: Positive | None = None
-    temperature: Temperature | None = None
-    top_p: Probability | None = None
-    seed: Seed | None = None
+    temperature: m.Temperature | None = None
+    top_p: m.Probability | None = None
+    seed: m.Seed | None = None
     stop: str | list[str] | None = None
     n: Positive = 1
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 import msgspec
 
@@ -171,6 +171,35 @@ class LoadModel(msgspec.Struct, tag="load", frozen=True):
             # MLX decodes one answer at a time.
             parallel=parallel if profile.format.can_pool else 1,
         )
+
+
+# The ranges of the sampling numbers: the widest any of the APIs accepts (OpenAI's and Ollama's), so
+# that a request another device routes here is refused only where this device's own API would refuse it.
+Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
+Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+TopK = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+Penalty = Annotated[float, msgspec.Meta(ge=0.0, le=100.0)]
+Seed = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # OpenAI's: a 64-bit integer
+
+
+class _Drawn(msgspec.Struct, frozen=True):
+    temperature: Temperature
+    top_k: TopK
+    top_p: Probability
+    min_p: Probability
+    repeat_penalty: Penalty
+    seed: Seed | None
+
+
+def sampling_problem(sampling: Sampling) -> str | None:
+    """What is out of range in ``sampling`` (naming the field), or None when every number is within
+    what the APIs accept."""
+    drawn = {name: getattr(sampling, name) for name in _Drawn.__struct_fields__}
+    try:
+        msgspec.convert(drawn, _Drawn)
+    except msgspec.ValidationError as exc:
+        return str(exc)
+    return None
 
 
 class Sampling(msgspec.Struct, frozen=True, kw_only=True):

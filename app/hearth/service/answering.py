@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -166,8 +165,9 @@ class Answering:
             return "the request is malformed: it needs messages or a prompt, and a length"
         if len(request.stop) > MAX_STOPS:
             return f"the request is malformed: more than {MAX_STOPS} stop texts"
-        if not _sane(request):
-            return "the request is malformed: its sampling is out of range"
+        problem = em.sampling_problem(request)
+        if problem is not None:
+            return f"the request is malformed: {problem}"
         if request.tools:
             try:
                 if not isinstance(json.loads(request.tools), list):
@@ -394,18 +394,3 @@ def _working(out: asyncio.Queue[control.AskMessage | None], request_id: int, wor
     if worked and time.monotonic() - worked[0] >= WORKING_S:
         out.put_nowait(control.Working(request_id))
         worked[:] = [time.monotonic()]
-
-
-def _sane(request: em.Generate) -> bool:
-    """Whether a request from another device draws within the ranges this device's own APIs
-    allow: its sampler is built from these numbers as they come."""
-    floats = (request.temperature, request.top_p, request.min_p, request.repeat_penalty)
-    return (
-        all(math.isfinite(x) for x in floats)
-        and 0.0 <= request.temperature <= 100.0
-        and 0.0 <= request.top_p <= 1.0
-        and 0.0 <= request.min_p <= 1.0
-        and 0 <= request.top_k <= 1 << 20
-        and 0.0 < request.repeat_penalty <= 100.0
-        and (request.seed is None or -(1 << 63) <= request.seed < 1 << 64)
-    )

@@ -14,10 +14,15 @@ from hearth.engine.messages import (
     Generate,
     Loaded,
     LoadModel,
+    Penalty,
+    Probability,
     Sampling,
+    Seed,
     StopReason,
+    Temperature,
     Token,
     ToolCall,
+    TopK,
 )
 
 __all__ = [
@@ -28,9 +33,14 @@ __all__ = [
     "Generate",
     "LoadModel",
     "Loaded",
+    "Penalty",
+    "Probability",
     "PromptTooLong",
     "Sampling",
+    "Seed",
     "StopReason",
+    "Temperature",
     "Token",
     "ToolCall",
+    "TopK",
 ]
