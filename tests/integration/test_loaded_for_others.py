@@ -1,5 +1,6 @@
 """A model loaded on an idle device for a paired device's app: loaded there alone, never in place of
-that device's own model, and unloaded again once unused, unless that device's own chat answers with it.
+that device's own model, and unloaded again once unused, unless that device's own chat answers with it;
+switching loading off stops a load under way, and the device that asked is told why.
 A real service with a real engine on the tiny synthetic model; the keep time is shortened here.
 A short answer of the chat is enough to keep it, however rarely the watch looks."""
 
@@ -10,12 +11,17 @@ import shutil
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from hearth.core import control, wire
 from hearth.core.plan import HOST, even_plan
 from hearth.core.profile import read_profile
 from hearth.engine import messages as m
 from hearth.engine.errors import LoadFailed
+from hearth.mesh.channel import ControlChannel, dial
+from hearth.mesh.identity import Identity, make_certificate
+from hearth.mesh.pairing_client import request_pairing
 from hearth.service.errors import ServiceError
 from hearth.service.node import NodeOptions
 from hearth.service.on_demand import NotServed, Refusal
@@ -153,6 +159,50 @@ def test_a_model_loaded_for_another_device_goes_once_unused_when_loading_for_the
             assert isinstance(services.serving.state, Loaded), "kept while loading for them is allowed"
             await services.donation.answer_devices(loads=False)
             await _until(lambda: isinstance(services.serving.state, Idle), "unloaded once the switch is off")
+        finally:
+            await services.stop()
+
+    asyncio.run(scenario())
+
+
+async def _paired_host(services: Hearth) -> ControlChannel:
+    """A device paired with ``services`` now, its control channel to it open: a host that asks it."""
+    cert, key = make_certificate()
+    identity = Identity("alpha", cert, key, "file")
+    node = services._node
+    address = f"127.0.0.1:{node.port}"
+    attempt = await request_pairing(address, identity)
+    await _until(lambda: services.devices.pending_codes(), "the pairing code shown")
+    await attempt.finish(services.devices.pending_codes()[0].code)
+    hello = control.Hello(control.PROTOCOL_VERSION, "0", "none", identity.device_id, identity.name)
+    return await dial(address, identity, node.identity.cert_pem.decode(), node.identity.device_id, hello)
+
+
+def test_switching_loading_off_mid_load_stops_it_and_the_host_is_told_why(tiny_model: Path) -> None:
+    async def scenario() -> None:
+        services = Hearth(NodeOptions(name="beta", host="127.0.0.1", port=0, discovery=False, probe=False))
+        await services.start()
+        try:
+            await services.donation.answer_devices(True, loads=True)
+            await services.models.import_file(str(tiny_model))
+            chan = await _paired_host(services)
+            try:
+                request = m.Generate(0, prompt="Once upon a", max_tokens=8, temperature=0.0)
+                generate = msgspec.Raw(msgspec.json.encode(request))
+                size = read_profile(str(tiny_model)).file_size
+                await chan.ws.send(wire.encode(control.Ask(1, tiny_model.stem, size, generate, working=True)))
+                await _until(lambda: services.on_demand.loading, "the load for alpha begun", poll=0.001)
+                await services.donation.answer_devices(loads=False)
+                async with asyncio.timeout(60):
+                    while not isinstance(said := control.decode(await chan.ws.recv()), control.NotAnswered):
+                        assert not isinstance(said, control.Told), "nothing is said of a stopped load"
+                assert said.request_id == 1 and said.refused, said
+                assert "beta stopped loading models for other devices' apps" in said.reason
+                await _until(lambda: isinstance(services.serving.state, Idle), "nothing left loaded")
+                # Answering with a model loaded here is still allowed: only the loads stopped.
+                assert services._node.donation.answers and not services._node.donation.loads
+            finally:
+                await chan.close()
         finally:
             await services.stop()
 
