@@ -22,7 +22,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from typing import cast
+from typing import Any, cast
 
 import llama_cpp
 
@@ -32,7 +32,10 @@ from hearth.engine import backends
 
 def _llama(args: argparse.Namespace) -> llama_cpp.Llama:
     backends.load()
-    gpu = {} if args.gpu_layers is None else {"n_gpu_layers": args.gpu_layers}
+    gpu: dict[str, Any] = {} if args.gpu_layers is None else {"n_gpu_layers": args.gpu_layers}
+    if args.first_gpu:
+        # Every offloaded layer on the first GPU alone, as a plan naming ``host/gpu0`` puts them.
+        gpu |= {"split_mode": llama_cpp.LLAMA_SPLIT_MODE_NONE, "main_gpu": 0}
     return llama_cpp.Llama(
         args.model, n_ctx=args.ctx, n_threads=args.threads, n_threads_batch=args.threads, verbose=False, **gpu
     )
@@ -99,6 +102,7 @@ def main() -> None:
     parser.add_argument("--prompt", default="")
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--gpu-layers", type=int, help="n_gpu_layers (default: llama-cpp-python's)")
+    parser.add_argument("--first-gpu", action="store_true", help="offload to the first GPU only")
     args = parser.parse_args()
     serve(args) if args.mode == "serve" else chat(args)
 

@@ -37,9 +37,12 @@ class DirectProcess:
         ctx: int,
         env: dict[str, str] | None = None,
         gpu_layers: int | None = None,
+        first_gpu: bool = False,
     ) -> None:
-        """``gpu_layers``: llama-cpp-python's ``n_gpu_layers`` (None: its default)."""
+        """``gpu_layers``: llama-cpp-python's ``n_gpu_layers`` (None: its default); ``first_gpu``:
+        offloaded to the first GPU alone."""
         gpu = [] if gpu_layers is None else ["--gpu-layers", str(gpu_layers)]
+        gpu += ["--first-gpu"] if first_gpu else []
         self.proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "benchmarks._llama_direct", "serve", "--model", str(model)),

@@ -3,8 +3,8 @@
     uv run python -m benchmarks.gpu_offload [--rounds 6] [--tokens 96] [--model FILE ...]
 
 Needs a GPU build of llama.cpp (README, "GPU builds") and a GPU; on a machine without one it says so
-and measures nothing. Meant for a machine with one GPU: with several, llama-cpp-python spreads the
-split case over all of them, while Hearth's plan names the first. Each comparison runs Hearth's
+and measures nothing. With several GPUs, the local case spreads the layers over all of them on both
+sides (llama.cpp's default), and the split case keeps them on the first on both. Each comparison runs Hearth's
 engine process beside llama-cpp-python in a process of its own (same file, context and threads;
 every other setting llama-cpp-python's default), rounds alternating which goes first; tokens/s counts
 decode steps after the first token.
@@ -69,7 +69,8 @@ async def _side_by_side(
     return median(sides["other"]), median(sides["hearth"])
 
 
-async def measure(model: Path, args: argparse.Namespace) -> list[tuple[str, float, float]]:
+async def measure(model: Path, args: argparse.Namespace, several: bool) -> list[tuple[str, float, float]]:
+    """The three cases on ``model``; ``several``: this machine has more than one GPU."""
     profile = read_profile(str(model))
     n = profile.block_count
     threads = default_threads()
@@ -87,7 +88,7 @@ async def measure(model: Path, args: argparse.Namespace) -> list[tuple[str, floa
     k = n // 2
     split = parse_plan(f"host:0-{k - 1},host/gpu0:{k}-{n - 1}", n)
     n_gpu_layers, _ = split.llama_params()
-    direct = DirectProcess(model, threads, args.ctx, gpu_layers=n_gpu_layers)
+    direct = DirectProcess(model, threads, args.ctx, gpu_layers=n_gpu_layers, first_gpu=several)
     engine = EngineClient()
     try:
         await engine.load(m.LoadModel.for_plan(profile, split, args.ctx, threads=threads))
@@ -133,7 +134,7 @@ async def main() -> int:
     results: list[tuple[str, str, float, float]] = []
     for model in models:
         print(f"{model.name} ({model.stat().st_size / 2**20:.0f} MiB), {args.tokens} tokens a round")
-        results += [(model.name, *r) for r in await measure(model, args)]
+        results += [(model.name, *r) for r in await measure(model, args, len(found) > 1)]
     print()
     print(f"{'model':<40} {'case':<7} {'other':>12} {'Hearth':>12} {'ratio':>6}")
     for name, case, other, hearth in results:
