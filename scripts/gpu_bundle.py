@@ -106,7 +106,7 @@ done
 def _pinned_llama() -> str:
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     pin = next(d for d in deps if d.startswith("llama-cpp-python=="))
-    return pin.split("==", 1)[1]
+    return str(pin.split("==", 1)[1])
 
 
 def _base_cmake() -> str:

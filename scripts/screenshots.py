@@ -67,6 +67,7 @@ async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> N
         planner = window.planner
         await until(lambda: planner.profile is not None and len(planner.columns) == 3)
         keys = [d.key for d in planner.devices]
+        assert planner.profile is not None
         n = planner.profile.block_count
         planner.plan.set_draft(PlanDraft(keys, [n - 2 * (n // 3), n // 3, n // 3]))
         planner._after()
@@ -83,7 +84,9 @@ async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> N
             await until(lambda: not window._retranslating, what="the window in the new language")
             window.models.search("demo")
             await until(lambda: found(window.models.results), what="the hub's answer, its fit judged")
-            window.models.results.setCurrentItem(window.models.results.topLevelItem(0))
+            first = window.models.results.topLevelItem(0)
+            assert first is not None
+            window.models.results.setCurrentItem(first)
             for choice in THEMES:
                 theme.choose(choice)
                 for row, page in enumerate(PAGES):

@@ -170,7 +170,7 @@ def test_gpu_offload_benchmark_measures_on_a_gpu_or_says_there_is_none(tiny_mode
     )
     if "no GPU here" in result.stdout:
         # Only where this machine's llama.cpp lists no GPU: nothing was measured, and it says so.
-        from benchmarks.gpu_offload import gpus
+        from benchmarks._common import gpus
 
         assert gpus() == []
         return

@@ -13,7 +13,7 @@ import pytest
 
 from harness.windows import close_window, open_window, pair_through_dialog, run, until
 from hearth.core.control import ComputeDevice
-from hearth.core.plan import HOST, pool_key
+from hearth.core.plan import HOST, PlanKey, pool_key
 from hearth.mesh import telemetry
 from hearth.service.device_view import DeviceView
 from hearth.store.settings import Donation
@@ -69,9 +69,9 @@ def test_a_gpu_gets_its_own_bar_and_its_own_planner_column(qtbot, loop, rtx_pc, 
 def donor_reports_an_rtx(monkeypatch: pytest.MonkeyPatch) -> None:
     """What a paired PC with an RTX card reports of its compute devices, lending 6 GiB of its VRAM and
     the RAM it donates (the donor here is a real node on a machine without a GPU)."""
-    from hearth.service import node
+    from hearth.service import device_view, node
 
-    real = node.other_devices
+    real = device_view.other_devices
 
     def rows(*args: object) -> list[DeviceView]:
         out = []
@@ -109,7 +109,7 @@ def test_a_donors_gpu_and_ram_are_columns_of_their_own(
             assert rtx.pool.text() == "NVIDIA GeForce RTX 3060 · GPU memory"
             assert ram.pool.text() == "CPU · RAM" and here.pool.text() == ""
             assert rtx.bar.capacity == 12 * GIB  # the card's memory; the plan may use the 6 GiB lent
-            gpu = pool_key(beta, 0)
+            gpu = pool_key(PlanKey(beta), 0)
             draft = page.draft
             assert draft is not None and draft.devices == [HOST, gpu, beta]
             # Layers dropped on the donor's RAM column go to its CPU, after its GPU's.

@@ -113,7 +113,7 @@ def test_what_the_loaded_model_holds_on_a_donors_gpu_is_free_to_the_next_plan() 
     busy = ComputeDevice("GPU", "CUDA0", GPU.description, 12 * GIB, 2 * GIB)
     row = _donor(served=served, compute=[busy, CPU])
     alone = planning_devices([_host(), row])[1].spec.accelerators[0].memory_bytes
-    held = {pool_key(PlanKey("BETA-ID"), 0): 9 * GIB}
+    held: dict[str, int] = {pool_key(PlanKey("BETA-ID"), 0): 9 * GIB}
     again = planning_devices([_host(), row], held)[1].spec.accelerators[0].memory_bytes
     assert again == alone + 9 * GIB
 
@@ -168,7 +168,7 @@ def test_a_reservation_is_held_to_each_gpus_cap_and_names_the_gpus_it_lends(
     metal = ComputeDevice("GPU", "MTL0", "Apple M2", 24 * GIB, 24 * GIB)
     monkeypatch.setattr(workers, "_served_devices", lambda: (_gpu(12), metal, CPU))
     here = _workers()
-    here._donation = lambda: Donation(enabled=True, max_vram=4 * GIB)  # type: ignore[method-assign]
+    here._donation = lambda: Donation(enabled=True, max_vram=4 * GIB)
 
     def ask(memory: int, on_gpus: dict[int, int]) -> str:
         reply = asyncio.run(here.reserve("HOST-ID", control.Reserve(1, memory, 1, "build", on_gpus)))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-from typing import get_args
+from typing import Any, get_args
 
 import msgspec
 import pytest
@@ -199,14 +199,15 @@ def test_a_request_from_another_device_keeps_to_what_the_apis_accept(
 ) -> None:
     from hearth.api.ollama_messages import Options
 
-    assert m.sampling_problem(m.Sampling(**{field: inside})) is None
-    assert f"$.{field}" in (m.sampling_problem(m.Sampling(**{field: outside})) or "")
+    inside_kw: dict[str, Any] = {field: inside}
+    outside_kw: dict[str, Any] = {field: outside}
+    assert m.sampling_problem(m.Sampling(**inside_kw)) is None
+    assert f"$.{field}" in (m.sampling_problem(m.Sampling(**outside_kw)) or "")
     # Ollama's options take every sampling number: the same edges, refused and accepted alike.
-    assert msgspec.convert({field: inside}, Options).sampling(512, "", "") == m.Sampling(
-        **{"max_tokens": 512, field: inside}
-    )
+    drawn = msgspec.convert(inside_kw, Options).sampling(512, "", "")
+    assert drawn == m.Sampling(max_tokens=512, **inside_kw)
     with pytest.raises(msgspec.ValidationError, match=field):
-        msgspec.convert({field: outside}, Options)
+        msgspec.convert(outside_kw, Options)
 
 
 def test_numbers_that_are_not_numbers_are_out_of_range() -> None:
