@@ -150,6 +150,11 @@ def test_plan_edits_by_mouse_drop_and_keys(qtbot, loop, donor, tiny_model: Path)
             answer = chat.conversation.messages[-1]
             assert answer.text and answer.status is MessageStatus.DONE and answer.error is None
             assert chat.stats.text().endswith("alpha, beta")
+
+            # Unloaded from elsewhere (an app's request, the tray): the Planner no longer says it is loaded.
+            await services.serving.unload()
+            await until(lambda: not page.status.text().startswith("Loaded"), what="the status after unload")
+            assert page.load_button.isEnabled()
         finally:
             await close_window(services, window)
 

@@ -275,6 +275,7 @@ class MainWindow(QMainWindow):
             self.settings.show_donation()
         if Event.MODEL in dirty:
             self.chat.model_changed()
+            self.planner.model_changed()
             if isinstance(self.services.serving.state, Lost):
                 self.planner.propose_after_loss()
         if dirty & {Event.API, Event.OLLAMA, Event.MODEL}:

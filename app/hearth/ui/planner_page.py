@@ -271,6 +271,11 @@ class PlannerPage(QWidget):
     def restore(self, kept: Proposal | None) -> None:
         self.plan.proposal = kept
 
+    def model_changed(self) -> None:
+        model = self.services.serving.loaded()
+        self.plan.served(model.profile.path if model else None)
+        self._draw()
+
     def propose_after_loss(self) -> None:
         lost = self.services.serving.state
         if isinstance(lost, Lost):

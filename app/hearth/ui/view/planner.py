@@ -361,6 +361,13 @@ class PlannerView:
         self._finish_loading()
         self.status, self.loaded_on = PlanStatus.LOADED, devices
 
+    def served(self, path: str | None) -> None:
+        """What is loaded now (``path``; None: nothing), however it was loaded or unloaded: by an app's
+        request, a paired device's, the tray or a lost device. A plan said to be loaded that is no
+        longer served stops saying so."""
+        if self.status is PlanStatus.LOADED and (self.profile is None or path != self.profile.path):
+            self.status, self.loaded_on = PlanStatus.NOTE, ()
+
     def load_failed(self, why: str) -> None:
         self._finish_loading()
         self.status, self.problem = PlanStatus.LOAD_FAILED, self.named(why)
