@@ -8,8 +8,9 @@ screen as a person would see it; ``--offscreen`` draws into memory instead. The 
 ``hearth node`` processes on 127.0.0.2 and 127.0.0.3, paired and donating; the model is loaded across all
 three and answers one question; a second answer, with a code block and a table, is streamed into the
 chat as the engine would (a model this small writes neither reliably). The Models page searches a hub
-stand-in on 127.0.0.1 (nothing leaves the machine). Files: ``PAGE-LANGUAGE-THEME.png``, with ``@2x``
-for ``--scale 2``.
+stand-in on 127.0.0.1 (nothing leaves the machine). Then the Devices page and the Planner once more,
+with the desktop described as a PC with an RTX card (this machine has none). Files:
+``PAGE-LANGUAGE-THEME.png`` and ``PAGE-gpu-LANGUAGE-THEME.png``, with ``@2x`` for ``--scale 2``.
 """
 
 from __future__ import annotations
@@ -95,10 +96,53 @@ async def main(out: Path, workdir: Path, suffix: str, languages: list[str]) -> N
                         window.models.tabs.setCurrentIndex(2)
                     await asyncio.sleep(0.4)  # a redraw, and a telemetry round for the bars
                     grab(window).save(str(out / f"{page}-{language}-{choice}{suffix}.png"))
+        await services.serving.unload()
+        await gpu_pages(window, out, suffix, languages)
     finally:
         i18n.install(app, "en")
         await close_window(services, window, tuple(donors))
         hub.stop()
+
+
+async def gpu_pages(window: Any, out: Path, suffix: str, languages: list[str]) -> None:
+    """The Devices page and the Planner as a household with a gaming PC sees them (``PAGE-gpu-…``):
+    the desktop described as a PC with an RTX card that lends 6 GiB of it, and a plan over every pool.
+    Nothing is loaded: the desktop's worker has no GPU to load onto here."""
+    from PySide6.QtWidgets import QApplication
+
+    from harness.described import donors_report_an_rtx
+    from harness.windows import until
+    from hearth.core.plan import HOST
+    from hearth.core.plan_edit import PlanDraft
+    from hearth.ui import i18n, theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    with donors_report_an_rtx({"desktop"}):
+        cards = window.devices.cards
+        await until(lambda: any(card.gpu_bars for card in cards.values()), what="the desktop's GPU bar")
+        planner = window.planner
+        window.nav.setCurrentRow(PAGES.index("planner"))
+        planner.reload_models()
+        await until(lambda: planner.draft is not None and len(planner.columns) == 4, what="four pools")
+        assert planner.profile is not None
+        keys = planner.draft.devices  # this device, the desktop's GPU and its CPU, the laptop
+        n = planner.profile.block_count
+        on_gpu = {key: n // 2 for key in keys if "/gpu" in key}
+        counts = [on_gpu.get(key, n // 10) for key in keys]
+        counts[keys.index(HOST)] += n - sum(counts)
+        planner.plan.set_draft(PlanDraft(keys, counts))
+        planner._after()
+        for language in languages:
+            i18n.install(app, language)
+            await asyncio.sleep(0.5)
+            await until(lambda: not window._retranslating, what="the window in the new language")
+            for choice in THEMES:
+                theme.choose(choice)
+                for page in ("devices", "planner"):
+                    window.nav.setCurrentRow(PAGES.index(page))
+                    await asyncio.sleep(0.4)
+                    grab(window).save(str(out / f"{page}-gpu-{language}-{choice}{suffix}.png"))
 
 
 DEMO_QUESTION = "Write a Python function that counts words, and compare two ways in a table."

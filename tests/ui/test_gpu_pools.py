@@ -6,26 +6,20 @@ reports them (the edge of the outside world: what the hardware says). Nothing is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-import msgspec
 import pytest
 
+from harness.described import GIB, RTX, RYZEN, donors_report_an_rtx
 from harness.windows import close_window, open_window, pair_through_dialog, run, until
-from hearth.core.control import ComputeDevice
 from hearth.core.plan import HOST, PlanKey, pool_key
 from hearth.mesh import telemetry
-from hearth.service.device_view import DeviceView
-from hearth.store.settings import Donation
-
-GIB = 2**30
-GPU = ComputeDevice("GPU", "CUDA0", "NVIDIA GeForce RTX 3060", 12 * GIB, 11 * GIB)
-CPU = ComputeDevice("CPU", "CPU", "AMD Ryzen 7 5800X", 32 * GIB, 20 * GIB)
 
 
 @pytest.fixture
 def rtx_pc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telemetry, "compute_devices", lambda: [GPU, CPU])
+    monkeypatch.setattr(telemetry, "compute_devices", lambda: [RTX, RYZEN])
 
 
 def test_a_gpu_gets_its_own_bar_and_its_own_planner_column(qtbot, loop, rtx_pc, tiny_model: Path) -> None:
@@ -66,24 +60,11 @@ def test_a_gpu_gets_its_own_bar_and_its_own_planner_column(qtbot, loop, rtx_pc, 
 
 
 @pytest.fixture
-def donor_reports_an_rtx(monkeypatch: pytest.MonkeyPatch) -> None:
+def donor_reports_an_rtx() -> Iterator[None]:
     """What a paired PC with an RTX card reports of its compute devices, lending 6 GiB of its VRAM and
     the RAM it donates (the donor here is a real node on a machine without a GPU)."""
-    from hearth.service import device_view, node
-
-    real = device_view.other_devices
-
-    def rows(*args: object) -> list[DeviceView]:
-        out = []
-        for row in real(*args):  # type: ignore[arg-type]
-            if row.paired and row.donated_bytes:
-                compute = [GPU, CPU]
-                served = telemetry.served_devices(compute, Donation(max_vram=6 * GIB), row.donated_bytes)
-                row = msgspec.structs.replace(row, compute=compute, served=served, memory_total=32 * GIB)
-            out.append(row)
-        return out
-
-    monkeypatch.setattr(node, "other_devices", rows)
+    with donors_report_an_rtx():
+        yield
 
 
 def test_a_donors_gpu_and_ram_are_columns_of_their_own(
