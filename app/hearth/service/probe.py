@@ -60,11 +60,11 @@ PROBE = synthetic.SyntheticSpec(
 PROBE_WIDE = dataclasses.replace(PROBE, name="probe-wide", n_layer=2, n_embd=2048, n_ff=5632)
 PROBE_SHORT = dataclasses.replace(PROBE, name="probe-short", n_layer=2)
 TOKENS = 24
-ROUNDS = 3
+ROUNDS = 5
 SAMPLES = 5  # probes kept per build and thread count
 STALE_S = 24 * 3600  # a node that starts probes again when its newest probe is older than this
 STEP_TOKENS = 64
-STEP_ROUNDS = 3
+STEP_ROUNDS = 5
 
 
 def _cache_file() -> Path:
@@ -183,8 +183,29 @@ async def _kept(
 
 async def probe_speed(client: EngineClient, threads: int | None = None, gpu: int | None = None) -> Speed:
     """Time a token of each probe model in ``client``, and fit the speed to them: of this device's
-    CPU, or with ``gpu`` of that accelerator (its index among this machine's)."""
-    return fit([await _time_token(client, spec, threads, gpu) for spec in (PROBE, PROBE_WIDE, PROBE_SHORT)])
+    CPU, or with ``gpu`` of that accelerator (its index among this machine's).
+
+    Three probes fix three costs exactly, so a machine that slows down while one of them runs (another
+    program, a shared host) would bend the fit rather than just slow it: the models take turns, round
+    by round (reloading one of them from the page cache takes tens of milliseconds), and each keeps the
+    median of its rounds."""
+    specs = (PROBE, PROBE_WIDE, PROBE_SHORT)
+    files = [await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), spec) for spec in specs]
+    profiles = [read_profile(str(path)) for path in files]
+    rates: list[list[float]] = [[] for _ in specs]
+    for round_ in range(ROUNDS):
+        for path, kept in zip(files, rates, strict=True):
+            await client.load(probe_load(str(path), threads, gpu))
+            if round_ == 0:
+                await _decode_rate(client, 4)  # the weights into the page cache, a GPU's kernels built
+            kept.append(await _decode_rate(client, TOKENS))
+    reads = [sum(p.layer_bytes) + (p.output_bytes or p.token_embd_bytes) for p in profiles]
+    return fit(
+        [
+            Timing(p.block_count, read, 1 / statistics.median(r))
+            for p, read, r in zip(profiles, reads, rates, strict=True)
+        ]
+    )
 
 
 def probe_load(path: str, threads: int | None, gpu: int | None) -> m.LoadModel:
@@ -193,20 +214,6 @@ def probe_load(path: str, threads: int | None, gpu: int | None) -> m.LoadModel:
     if gpu is None:
         return m.LoadModel(path, n_ctx=256, n_threads=threads, use_mmap=True, n_gpu_layers=0)
     return m.LoadModel(path, n_ctx=256, n_threads=threads, use_mmap=True, n_gpu_layers=-1, host_gpus=[gpu])
-
-
-async def _time_token(
-    client: EngineClient, spec: synthetic.SyntheticSpec, threads: int | None, gpu: int | None = None
-) -> Timing:
-    """Load a probe model and decode: a warm-up run, then the median of a few short runs (one run of
-    a fraction of a second is at the mercy of whatever else the machine does at that moment)."""
-    model = await asyncio.to_thread(synthetic.ensure_model, paths.cache_dir(), spec)
-    profile = read_profile(str(model))
-    read = sum(profile.layer_bytes) + (profile.output_bytes or profile.token_embd_bytes)
-    await client.load(probe_load(str(model), threads, gpu))
-    await _decode_rate(client, 4)
-    rates = [await _decode_rate(client, TOKENS) for _ in range(ROUNDS)]
-    return Timing(profile.block_count, read, 1 / statistics.median(rates))
 
 
 async def _decode_rate(client: EngineClient, tokens: int) -> float:
