@@ -1,6 +1,7 @@
 """A model loaded on an idle device for a paired device's app: loaded there alone, never in place of
 that device's own model, and unloaded again once unused, unless that device's own chat answers with it;
-switching loading off stops a load under way, and the device that asked is told why.
+switching loading off mid-load refuses the answer waiting for it, telling the device that asked why,
+and the model goes once the load ends, unused.
 A real service with a real engine on the tiny synthetic model; the keep time is shortened here.
 A short answer of the chat is enough to keep it, however rarely the watch looks."""
 
