@@ -130,15 +130,16 @@ class Nodes:
 
     @staticmethod
     def _measured(node: NodeProcess) -> bool:
-        """Whether the node has probed its speed (and, the host, what a remote device costs it), read
+        """Whether the node has probed its speed and what a remote device costs it, read
         from the file it keeps them in: asking the node would start a CLI process every time, on the
         cores its probe is timing (that made the probes up to 3x slower and the predictions as low)."""
         try:
             kept = json.loads((node.home / "cache" / "speed.json").read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             return False
+        # Every node measures its RPC step after its CPU: the next node starts once both are done.
         cpu = any(" / cpu / " in key for key in kept)
-        return cpu and (node.name != "host" or any(key.endswith(" / rpc step") for key in kept))
+        return cpu and any(key.endswith(" / rpc step") for key in kept)
 
     def _ready(self, donor: NodeProcess) -> bool:
         seen = self.host.device(donor.device_id) or {}

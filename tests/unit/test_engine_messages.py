@@ -214,3 +214,12 @@ def test_numbers_that_are_not_numbers_are_out_of_range() -> None:
     for value in (float("nan"), float("inf"), -float("inf")):
         assert m.sampling_problem(m.Sampling(temperature=value)) is not None
         assert m.sampling_problem(m.Sampling(top_p=value)) is not None
+
+
+def test_every_number_a_sampler_draws_from_has_a_range() -> None:
+    numbers = {
+        f
+        for f, t in zip(m.Sampling.__struct_fields__, m.Sampling.__annotations__.values(), strict=True)
+        if str(t) in ("float", "int", "int | None") and f != "max_tokens"
+    }
+    assert numbers == set(m._Drawn.__struct_fields__)
