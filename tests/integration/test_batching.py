@@ -292,20 +292,23 @@ def test_each_answer_keeps_its_own_sampling_seed_and_grammar() -> None:
         greedy(PROMPTS[3], 30, repeat_penalty=1.3),
     ]
 
-    async def scenario() -> tuple[list[str], list[str]]:
+    async def scenario() -> tuple[list[str], list[str], list[str]]:
         client = EngineClient()
         try:
             await client.load(m.LoadModel(str(SMOL), n_ctx=256, n_threads=THREADS, parallel=4))
             alone = [await _text(client, r) for r in requests]
             together = await asyncio.gather(*(_text(client, r) for r in requests))
-            return alone, list(together)
+            # A repeat penalty of 0 (which an Ollama client may send) leaves repeats alone, as 1 does.
+            penalties = [await _text(client, greedy(PROMPTS[3], 30, repeat_penalty=p)) for p in (0.0, 1.0)]
+            return alone, list(together), penalties
         finally:
             await client.close()
 
-    alone, together = run(scenario())
+    alone, together, penalties = run(scenario())
     assert together == alone
     assert alone[0] != alone[1]
     assert alone[2].startswith("{")
+    assert penalties[0] == penalties[1] != alone[3], penalties
 
 
 async def _text(client: EngineClient, req: m.Generate) -> str:

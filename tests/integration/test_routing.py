@@ -368,6 +368,11 @@ def test_a_hostile_host_gets_clear_refusals_and_cannot_outrun_the_model(househol
                 refused = await _next(chan, control.NotAnswered)
                 assert refused.refused and "malformed" in refused.reason, (wild, refused)
                 assert f"$.{next(iter(wild))}" in refused.reason, (wild, refused)
+            # No token asked for: answered with none, as beta's own engine answers it.
+            await chan.ws.send(wire.encode(control.Ask(5, NAME, size, _generate(max_tokens=0))))
+            assert await _next(chan, control.Taken) == control.Taken(5, working=False)
+            nothing = msgspec.json.decode((await _next(chan, control.Answered)).done, type=em.Done)
+            assert (nothing.reason, nothing.completion_tokens) == ("length", 0), nothing
             await chan.ws.send(wire.encode(control.Ask(2, "another-model", size, _generate())))
             refused = await _next(chan, control.NotAnswered)
             assert refused.refused and f"has {NAME} loaded, not another-model" in refused.reason

@@ -210,6 +210,17 @@ def test_a_request_from_another_device_keeps_to_what_the_apis_accept(
         msgspec.convert(outside_kw, Options)
 
 
+def test_ollama_limits_an_answer_only_by_a_positive_num_predict() -> None:
+    from hearth.api.ollama_messages import Options
+
+    for num_predict, limit in ((None, 512), (-2, 512), (-1, 512), (0, 512), (1, 1), (24, 24)):
+        assert Options(num_predict=num_predict).sampling(512, "", "").max_tokens == limit, num_predict
+
+
+def test_a_repeat_penalty_of_0_leaves_repeats_alone_as_1_does() -> None:
+    assert [m.Sampling(repeat_penalty=p).repeat_factor for p in (0.0, 1.0, 1.3)] == [1.0, 1.0, 1.3]
+
+
 def test_numbers_that_are_not_numbers_are_out_of_range() -> None:
     for value in (float("nan"), float("inf"), -float("inf")):
         assert m.sampling_problem(m.Sampling(temperature=value)) is not None

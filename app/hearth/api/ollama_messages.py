@@ -55,9 +55,11 @@ class Options(msgspec.Struct, kw_only=True):
                 "options.num_ctx",
             )
         d = m.Sampling()
+        # Ollama limits an answer only by a positive num_predict: -1, -2 and 0 all run to the
+        # context's end (or the model's).
         limit = self.num_predict if self.num_predict is not None and self.num_predict > 0 else n_ctx
         return m.Sampling(
-            max_tokens=limit if self.num_predict != 0 else 0,
+            max_tokens=limit,
             temperature=d.temperature if self.temperature is None else self.temperature,
             top_k=d.top_k if self.top_k is None else self.top_k,
             top_p=d.top_p if self.top_p is None else self.top_p,

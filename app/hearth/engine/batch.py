@@ -86,7 +86,7 @@ class SamplerChain:
         add = self._add
         add(
             llama_lib.llama_sampler_init_penalties(
-                llm.n_vocab(), PENALTY_LAST_N, sampling.repeat_penalty, 0.0, 0.0
+                llm.n_vocab(), PENALTY_LAST_N, sampling.repeat_factor, 0.0, 0.0
             )
         )
         if grammar is not None:

@@ -557,7 +557,7 @@ class _LlamaStream(Detokenizer):
             top_p=sampling.top_p,
             min_p=sampling.min_p,
             temp=sampling.temperature,
-            repeat_penalty=sampling.repeat_penalty,
+            repeat_penalty=sampling.repeat_factor,
             reset=True,
             grammar=grammar,
         )

@@ -220,6 +220,12 @@ class Sampling(msgspec.Struct, frozen=True, kw_only=True):
     # "function": {...}}), rendered by the model's own chat template. "": none.
     tools: str = ""
 
+    @property
+    def repeat_factor(self) -> float:
+        """The repeat penalty as llama.cpp and mlx-lm apply it: 1 leaves repeats alone, and so does 0,
+        which llama.cpp would divide by (every repeated token's logit would become infinite)."""
+        return self.repeat_penalty or 1.0
+
 
 class Generate(Sampling, tag="generate", frozen=True):
     request_id: int

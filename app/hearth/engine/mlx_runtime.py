@@ -108,8 +108,8 @@ class MlxRuntime:
             temp=sampling.temperature, top_p=sampling.top_p, min_p=sampling.min_p, top_k=sampling.top_k
         )
         processors = (
-            make_logits_processors(repetition_penalty=sampling.repeat_penalty)
-            if sampling.repeat_penalty != 1.0
+            make_logits_processors(repetition_penalty=sampling.repeat_factor)
+            if sampling.repeat_factor != 1.0
             else None
         )
         # No limit of mlx-lm's own (its default is 256 tokens): the decode loop ends the answer at

@@ -161,8 +161,9 @@ class Answering:
             request = _generate.decode(ask.generate)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return f"the request is malformed: {exc}"
-        if (request.messages is None) == (request.prompt is None) or request.max_tokens < 1:
-            return "the request is malformed: it needs messages or a prompt, and a length"
+        # A length of 0 is answered with no token, as this device's engine answers it.
+        if (request.messages is None) == (request.prompt is None) or request.max_tokens < 0:
+            return "the request is malformed: it needs messages or a prompt, and a length of 0 or more"
         if len(request.stop) > MAX_STOPS:
             return f"the request is malformed: more than {MAX_STOPS} stop texts"
         problem = em.sampling_problem(request)
