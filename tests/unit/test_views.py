@@ -503,6 +503,10 @@ def test_the_status_line_through_a_load() -> None:
     view.loaded(("alpha", "desk-name"))
     assert (view.status, view.loaded_on) == (PlanStatus.LOADED, ("alpha", "desk-name"))
     assert not view.loading and view.progress is None and view.may_load()
+    # Told of what is served, as after every model change: the same file on the same devices keeps it.
+    assert view.profile is not None
+    view.served(view.profile.path, ("alpha", "desk-name"))
+    assert view.status is PlanStatus.LOADED
     # Redrawn every second as the devices report, the plan keeps saying the model loaded...
     view.refresh()
     view.update()
@@ -514,6 +518,17 @@ def test_the_status_line_through_a_load() -> None:
     )
     view.update()
     assert view.status is PlanStatus.OVER
+
+    # The same file loaded again elsewhere, by another plan (an app's request, a paired device's):
+    # this plan is not what is loaded.
+    view.begin_load()
+    view.loaded(("alpha", "desk-name"))
+    view.served(view.profile.path, ("alpha",))
+    assert (view.status, view.loaded_on) == (PlanStatus.NOTE, ())
+    view.begin_load()
+    view.loaded(("alpha", "desk-name"))
+    view.served(None)
+    assert (view.status, view.loaded_on) == (PlanStatus.NOTE, ())
 
     view.begin_load()
     view.load_failed("desk stopped answering")

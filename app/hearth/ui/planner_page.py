@@ -273,7 +273,10 @@ class PlannerPage(QWidget):
 
     def model_changed(self) -> None:
         model = self.services.serving.loaded()
-        self.plan.served(model.profile.path if model else None)
+        if model is None:
+            self.plan.served(None)
+        else:
+            self.plan.served(model.profile.path, tuple(model.devices))
         self._draw()
 
     def propose_after_loss(self) -> None:

@@ -361,11 +361,13 @@ class PlannerView:
         self._finish_loading()
         self.status, self.loaded_on = PlanStatus.LOADED, devices
 
-    def served(self, path: str | None) -> None:
-        """What is loaded now (``path``; None: nothing), however it was loaded or unloaded: by an app's
-        request, a paired device's, the tray or a lost device. A plan said to be loaded that is no
-        longer served stops saying so."""
-        if self.status is PlanStatus.LOADED and (self.profile is None or path != self.profile.path):
+    def served(self, path: str | None, devices: tuple[str, ...] = ()) -> None:
+        """What is loaded now (``path`` on ``devices``; None: nothing), however it was loaded or
+        unloaded: by an app's request, a paired device's, the tray or a lost device. A plan said to be
+        loaded that is no longer served, or is served on other devices, stops saying so."""
+        if self.status is PlanStatus.LOADED and (
+            self.profile is None or path != self.profile.path or devices != self.loaded_on
+        ):
             self.status, self.loaded_on = PlanStatus.NOTE, ()
 
     def load_failed(self, why: str) -> None:
