@@ -3,11 +3,12 @@
     uv run python -m benchmarks.gpu_offload [--rounds 6] [--tokens 96] [--model FILE ...]
 
 Needs a GPU build of llama.cpp (README, "GPU builds") and a GPU; on a machine without one it says so
-and measures nothing. With several GPUs, the local case spreads the layers over all of them on both
-sides (llama.cpp's default), and the split case keeps them on the first on both. Each comparison runs Hearth's
-engine process beside llama-cpp-python in a process of its own (same file, context and threads;
-every other setting llama-cpp-python's default), rounds alternating which goes first; tokens/s counts
-decode steps after the first token.
+and measures nothing. With several GPUs, the local case compares each side's default:
+llama-cpp-python spreads the layers over every GPU, Hearth's plan fills the first GPU before it uses
+the next; the split case keeps them on the first on both. Each comparison runs Hearth's engine
+process beside llama-cpp-python in a process of its own (same file, context and threads; every other
+setting llama-cpp-python's default), rounds alternating which goes first; tokens/s counts decode steps
+after the first token.
 
 - **local**: a load with no flag, as the window, ``hearth chat`` and ``hearth serve`` make it (the
   engine offloads every layer that fits), against llama-cpp-python with ``n_gpu_layers=-1``, every

@@ -196,8 +196,10 @@ async def probe_speed(client: EngineClient, threads: int | None = None, gpu: int
     for round_ in range(ROUNDS):
         for path, kept in zip(files, rates, strict=True):
             await client.load(probe_load(str(path), threads, gpu))
-            if round_ == 0:
-                await _decode_rate(client, 4)  # the weights into the page cache, a GPU's kernels built
+            # The weights into the page cache once; a GPU uploads them and builds its kernels again
+            # with every load.
+            if round_ == 0 or gpu is not None:
+                await _decode_rate(client, 4)
             kept.append(await _decode_rate(client, TOKENS))
     reads = [sum(p.layer_bytes) + (p.output_bytes or p.token_embd_bytes) for p in profiles]
     return fit(
