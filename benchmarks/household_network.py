@@ -19,8 +19,12 @@ For each profile, side by side in one run, rounds alternating the order:
 Measured: the link's round trip (an echo across it), the first load of the weights over the link and
 the reload from the donors' caches, decode tokens/s, and prompt processing tokens/s. The planner's
 prediction is the host node's own (``hearth plan``), from what it has measured: its probe, its donors'
-probes and the control channels' round trips. Every device computes with the same thread count, and
-runs one after another for a token as a pipeline does, so the local side uses the same cores.
+probes and the control channels' round trips. Every device computes with the same thread count
+(``--threads``, 1 by default) on the same cores, which the whole run is pinned to: devices of a
+pipeline take turns for a token, as machines of their own would, and the local side uses the same
+cores. One thread each keeps OpenMP's waits out of it: with two threads a device, several processes
+on two cores need passive waits, which made every device 1.6x slower and the probes' costs per layer
+larger than a wide model's (the predictions were off by up to 21 %; with one thread, 6 % at most).
 Targets: the prediction within 15 % of Hearth's measured decode on each profile; pooled prompt
 processing on "1 GbE" at least 0.9 x local, and no slower than raw RPC.
 """
@@ -32,6 +36,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -47,7 +52,6 @@ from hearth.core.plan import parse_plan
 from hearth.core.profile import ModelProfile, read_profile
 from hearth.engine import messages as m
 from hearth.engine.client import EngineClient
-from hearth.engine.threads import default_threads
 from hearth.models import synthetic
 
 PREDICTION_TARGET = 0.15
@@ -64,7 +68,7 @@ WIDE = dataclasses.replace(synthetic.MEDIUM, name="wide", n_embd=2048, n_ff=5632
 class Measured:
     profile: Profile
     rtt_ms: float = 0.0
-    seen_ms: list[float] = field(default_factory=list)  # the host's channel round trip to each donor
+    hop_ms: list[float] = field(default_factory=list)  # what the host's planner prices each donor's hop at
     loads: dict[str, list[float]] = field(default_factory=dict)  # first load, reload
     decode: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in SIDES})
     prefill: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in SIDES})
@@ -147,8 +151,10 @@ class Nodes:
             (seen.get("donated_bytes") or 0) > 0 and seen.get("bytes_per_s") and seen.get("latency_ms")
         )
 
-    def latency_ms(self) -> list[float]:
-        return [float((self.host.device(d.device_id) or {}).get("latency_ms") or 0) for d in self.donors]
+    def hop_ms(self) -> list[float]:
+        """What the host's channel to each donor measured of the link (``DeviceView.hop_ms``)."""
+        rows = [self.host.device(d.device_id) or {} for d in self.donors]
+        return [float(row.get("hop_ms") or row.get("latency_ms") or 0) for row in rows]
 
     def stop(self, logs: Path) -> None:
         for node in self.all:
@@ -172,7 +178,6 @@ async def measure(
         address, _, echo_port = household.reach(0, 1, ("127.0.0.1", echo.port)).rpartition(":")
         out.rtt_ms = round_trip((address, int(echo_port))) * 1000
         await nodes.start(household)
-        out.seen_ms = nodes.latency_ms()
         plan = parse_plan(args.plan, info.block_count)
         threads = args.threads
 
@@ -200,6 +205,7 @@ async def measure(
             out.loads["hearth"].append(time.perf_counter() - started)
         report = await client.call(msg.PlanRequest(model=str(model), plan=str(plan), n_ctx=args.ctx))
         out.predicted = report.tokens_per_s
+        out.hop_ms = nodes.hop_ms()
 
         await engines["local"].load(m.LoadModel(str(model), n_ctx=args.ctx, n_threads=threads))
         for engine in engines.values():
@@ -235,15 +241,15 @@ def report(results: list[Measured], plan: str) -> None:
     print()
     print(f"plan {plan}; tok/s are medians; each profile's sides were measured in the same rounds")
     print(
-        f"{'profile':10} {'rtt':>7} {'seen':>7} {'load':>7} {'reload':>7} {'raw load':>8} "
+        f"{'profile':10} {'rtt':>7} {'hop':>7} {'load':>7} {'reload':>7} {'raw load':>8} "
         f"{'local':>7} {'raw':>7} {'Hearth':>7} {'H/raw':>6} {'pred':>7} {'err':>6}"
     )
     for r in results:
         d = {s: median(r.decode[s]) for s in SIDES}
         err = r.predicted / d["hearth"] - 1 if d["hearth"] else float("nan")
-        seen = median(r.seen_ms)
+        hop = median(r.hop_ms)
         print(
-            f"{r.profile.name:10} {r.rtt_ms:5.2f}ms {seen:5.2f}ms {r.loads['hearth'][0]:6.2f}s "
+            f"{r.profile.name:10} {r.rtt_ms:5.2f}ms {hop:5.2f}ms {r.loads['hearth'][0]:6.2f}s "
             f"{r.loads['hearth'][1]:6.2f}s {r.loads['raw'][0]:7.2f}s {d['local']:7.2f} {d['raw']:7.2f} "
             f"{d['hearth']:7.2f} {d['hearth'] / d['raw']:6.3f} {r.predicted:7.2f} {err:+6.1%}"
         )
@@ -257,8 +263,9 @@ def report(results: list[Measured], plan: str) -> None:
             f"{p['hearth'] / p['local']:8.3f} {p['hearth'] / p['raw']:6.3f}"
         )
     print()
-    print("rtt: the link's round trip as emulated (an echo across it); seen: the host node's measured")
-    print("round trip on its control channels, which the planner adds to each remote device's token;")
+    print("rtt: the link's round trip as emulated (an echo across it); hop: what the host node's control")
+    print("channels measured of the link when it predicted (their median round trip plus the spread of")
+    print("its middle half), which the planner adds to each remote device's token with the RPC step;")
     print("load: Hearth's first load, the weights crossing the link; reload: from the donors' caches;")
     print("pred: the host node's predicted decode tok/s for the plan; err: pred over Hearth measured.")
     for r in results:
@@ -278,23 +285,35 @@ def report(results: list[Measured], plan: str) -> None:
         )
 
 
+def _pin(threads: int) -> list[int]:
+    """This process, and so every node, worker and engine it starts, on the first ``threads`` of the
+    cores it may use; called before any thread is started, so that all of them inherit it."""
+    cores = sorted(os.sched_getaffinity(0))[: max(1, threads)]
+    os.sched_setaffinity(0, cores)
+    return cores
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", default=",".join(PROFILES))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--ctx", type=int, default=1024)
-    parser.add_argument("--threads", type=int, default=default_threads())
+    parser.add_argument("--threads", type=int, default=1, help="threads a device, and cores for the run")
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--wide", action="store_true", help="a model with matrices the donors cache")
     parser.add_argument("--plan", default="host:0-3,A:4-7,B:8-11")
     parser.add_argument("--keep", type=Path, default=None, help="keep the nodes' state and logs here")
     args = parser.parse_args()
     share_cores()  # three devices on this one machine, one computing at a time
+    cores = _pin(args.threads)
     model = args.model or (synthetic.ensure_model(CACHE, WIDE) if args.wide else medium_model())
     info = read_profile(str(model))
     profiles = [PROFILES[p] for p in args.profiles.split(",")]
-    print(f"model: {model.name}, plan {args.plan}, {args.threads} threads a device, {args.tokens} tokens")
+    print(
+        f"model: {model.name}, plan {args.plan}, threads a device: {args.threads} "
+        f"(on cores {','.join(map(str, cores))}), {args.tokens} tokens"
+    )
     results = []
     with contextlib.ExitStack() as stack:
         root = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hearth-household-")))

@@ -1,5 +1,6 @@
 """A control channel's round trip is the median of its recent pings: one ping that lands while the
-other device is busy does not price every pooled token as if the network were slow."""
+other device is busy does not price every pooled token as if the network were slow. A link whose
+round trips vary prices each hop above that median, by the pings' spread below it."""
 
 from __future__ import annotations
 
@@ -54,6 +55,41 @@ async def _slow_ping(ws: object, stall: threading.Event) -> float | None:
             if latency >= SLOW_S:
                 return latency
     return None
+
+
+def test_a_link_whose_round_trips_vary_prices_a_hop_above_the_median_ping() -> None:
+    from benchmarks._links import PROFILES, Relay
+
+    wifi = PROFILES["wifi"]  # 4 ms +- 2 ms: a ping's round trip is anything from 2 to 6 ms
+    ready, stall, done = threading.Event(), threading.Event(), threading.Event()
+    port: list[int] = []
+    thread = threading.Thread(target=_other_device, args=(ready, port, stall, done), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    relay = Relay(wifi, ("127.0.0.1", 0), ("127.0.0.1", port[0]))
+
+    async def scenario() -> tuple[float | None, float | None]:
+        ws = await connect(f"ws://127.0.0.1:{relay.port}", ping_interval=PING_S, ping_timeout=5)
+        hello = control.Hello(control.PROTOCOL_VERSION, "test", "test", "a" * 16, "here")
+        chan = ControlChannel(ws, control.ControlSession(hello, "b" * 16))
+        run = asyncio.create_task(chan.run())
+        try:
+            await asyncio.sleep(PING_S * (ROUND_TRIPS + 2))
+            return chan.latency_ms, chan.hop_ms
+        finally:
+            await ws.close()
+            await run
+
+    try:
+        median, hop = asyncio.run(scenario())
+    finally:
+        relay.close()
+        done.set()
+        thread.join(10)
+    assert median is not None and hop is not None
+    assert 2.0 <= median < 6.0 + 20, median
+    # The relay's jitter is seeded: the middle half of nine pings spans most of a millisecond.
+    assert median + 0.3 < hop < 2 * (wifi.rtt_s + wifi.jitter_s) * 1000 + 20, (median, hop)
 
 
 def test_one_slow_ping_does_not_become_the_channels_round_trip() -> None:

@@ -53,6 +53,11 @@ def test_donation_is_capped_by_free_memory_less_headroom() -> None:
     assert beta.spec.hop_s == pytest.approx(0.001 + DEFAULT_RPC_STEP_S)
 
 
+def test_a_hop_is_priced_with_the_links_variation_once_measured() -> None:
+    rows = [row(this_device=True, name="alpha", rpc_step_ms=1.0), donor("beta", latency_ms=4.0, hop_ms=5.5)]
+    assert planning_devices(rows)[1].spec.hop_s == pytest.approx(0.0055 + 0.001)
+
+
 def test_a_measured_step_of_nothing_is_not_taken_for_unknown() -> None:
     rows = [row(this_device=True, name="alpha", rpc_step_ms=0.0), donor("beta", latency_ms=1.0)]
     assert planning_devices(rows)[1].spec.hop_s == pytest.approx(0.001)

@@ -26,7 +26,7 @@ MAX_MESSAGE = 256 * 1024
 HELLO_TIMEOUT_S = 10.0
 PING_INTERVAL_S = 2.0
 PING_TIMEOUT_S = 10.0
-ROUND_TRIPS = 9  # keepalive round trips the channel's latency is the median of (about 18 s of them)
+ROUND_TRIPS = 9  # keepalive round trips the channel's latency and hop are taken from (about 18 s of them)
 
 Connection = ClientConnection | ServerConnection
 
@@ -81,9 +81,28 @@ class ControlChannel:
     @property
     def latency_ms(self) -> float | None:
         """The round trip to the other device: the median of the last few keepalive pings. One ping
-        can land while either side is busy; the planner prices every token's hop with this."""
+        can land while either side is busy."""
         self._note_round_trip()
         return statistics.median(self._round_trips) * 1000 if self._round_trips else None
+
+    @property
+    def hop_ms(self) -> float | None:
+        """What the network adds to each pooled token's hop to the other device: the median of the
+        last few pings plus their spread. A token's messages take several packets each way and TCP
+        hands them over in order, so on a link whose round trips vary a hop waits for the slowest of
+        its packets, not for a median one. The spread is read below the median (twice the gap down to
+        the lower quartile, which is the middle half's width where the variation is even), because a
+        busy moment on either device only ever delays a ping: pings that land while a load's weights
+        cross the link move neither figure much."""
+        self._note_round_trip()
+        trips = list(self._round_trips)
+        if not trips:
+            return None
+        median = statistics.median(trips)
+        if len(trips) < 4:
+            return median * 1000
+        low = statistics.quantiles(trips, n=4)[0]
+        return (median + 2 * (median - low)) * 1000
 
     def _note_round_trip(self) -> None:
         # websockets keeps only its last ping's round trip; each new ping gives a new value.

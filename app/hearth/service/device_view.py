@@ -41,6 +41,7 @@ class DeviceView(msgspec.Struct, frozen=True, kw_only=True):
     answers: Offer | None = None  # the model it answers other devices' apps with, while it allows it
     loadable: list[str] = []  # with nothing loaded: the models it would load for other devices' apps
     latency_ms: float | None = None
+    hop_ms: float | None = None  # what the network adds to a pooled token's hop there (``ControlChannel``)
     bytes_per_s: float = 0.0  # decode speed from the device's probe; 0 when not reported
     layer_ms: float = 0.0  # what each layer costs there beyond its weights (``core.speed``)
     token_ms: float = 0.0  # this device only: what each token costs beyond its layers
@@ -110,6 +111,7 @@ def other_devices(trust: TrustStore, peers: Peers, seen: dict[str, Neighbour]) -
                 answers=t.answers if t else None,
                 loadable=[o.model for o in t.loadable[:MOST_LOADABLE] if sane(o)] if t else [],
                 latency_ms=chan.latency_ms if chan else None,
+                hop_ms=chan.hop_ms if chan else None,
                 bytes_per_s=t.bytes_per_s if t else 0.0,
                 layer_ms=t.layer_s * 1000 if t else 0.0,
                 telemetry_count=chan.telemetry_count if chan else 0,

@@ -3,7 +3,8 @@
 This device is the host: it may use its free memory less a headroom the system keeps. A paired device
 takes part when it is connected and donating: it may use what it donates, and never more than its free
 memory less the same headroom. Speed comes from each device's probe when it has reported one. A remote
-device costs each token its link's round trip plus llama.cpp's own RPC step, as this device measured it.
+device costs each token what the control channel measured of its link (``ControlChannel.hop_ms``: the
+round trip, raised where it varies) plus llama.cpp's own RPC step, as this device measured it.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def planning_devices(
                 token_s=row.token_ms / 1000,
             )
         else:
-            hop = (row.latency_ms or 0.0) / 1000 + step
+            hop = (row.hop_ms or row.latency_ms or 0.0) / 1000 + step
             lent = [c for c in row.served if c.accelerator][:MAX_LENT_GPUS]
             if lent:
                 if not any(c.bytes_per_s for c in compute):
