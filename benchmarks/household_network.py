@@ -23,8 +23,10 @@ probes and the control channels' round trips. Every device computes with the sam
 (``--threads``, 1 by default) on the same cores, which the whole run is pinned to: devices of a
 pipeline take turns for a token, as machines of their own would, and the local side uses the same
 cores. One thread each keeps OpenMP's waits out of it: with two threads a device, several processes
-on two cores need passive waits, which made every device 1.6x slower and the probes' costs per layer
-larger than a wide model's (the predictions were off by up to 21 %; with one thread, 6 % at most).
+on two cores need passive waits, which made every device 1.6x slower and its probe's timings add up
+wrongly across processes (the predictions were off by up to 21 %; with one thread and hops priced
+with the link's spread, by 13 % at most). The relays run on the same core, so a hop as measured
+includes their share of it.
 Targets: the prediction within 15 % of Hearth's measured decode on each profile; pooled prompt
 processing on "1 GbE" at least 0.9 x local, and no slower than raw RPC.
 """

@@ -157,7 +157,7 @@ def test_household_network_benchmark_measures_each_side_over_a_shaped_link(tiny_
     row = re.search(r"Wi-Fi\s+([0-9.]+)ms\s+([0-9.]+)ms(?:\s+[0-9.]+s){3}((?:\s+[0-9.]+){4})", result.stdout)
     assert row, result.stdout
     # The emulated link's round trip is at least the profile's least delay there and back (2 x 1 ms),
-    # and the host node measured its channels across it, pricing a hop at least as high.
+    # and the host node measured its channels across it: the hop it prices is at least that too.
     assert float(row.group(1)) >= 2.0 and float(row.group(2)) >= 2.0, result.stdout
     local, raw, hearth, _ = (float(x) for x in row.group(3).split())
     assert local > 0 and raw > 0 and hearth > 0, result.stdout

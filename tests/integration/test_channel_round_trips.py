@@ -88,8 +88,8 @@ def test_a_link_whose_round_trips_vary_prices_a_hop_above_the_median_ping() -> N
         thread.join(10)
     assert median is not None and hop is not None
     assert 2.0 <= median < 6.0 + 20, median
-    # The relay's jitter is seeded: the middle half of nine pings spans most of a millisecond.
-    assert median + 0.3 < hop < 2 * (wifi.rtt_s + wifi.jitter_s) * 1000 + 20, (median, hop)
+    # Pings that vary by up to 2 ms either way spread below their median (``hop_s`` has the exact rule).
+    assert median < hop < 2 * (wifi.rtt_s + wifi.jitter_s) * 1000 + 40, (median, hop)
 
 
 def test_one_slow_ping_does_not_become_the_channels_round_trip() -> None:

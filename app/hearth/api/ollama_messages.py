@@ -26,7 +26,8 @@ from hearth.service import messages as m
 
 # The Ollama release whose API this one follows; clients check it before using tools and formats.
 VERSION = "0.9.0"
-# num_predict: -1 without a limit, -2 until the context is full; both mean the context's room here.
+# num_predict: -1 without a limit, -2 until the context is full, and 0 (which Ollama's runner does
+# not limit either): all three mean the context's room here.
 Predict = Annotated[int, msgspec.Meta(ge=-2, le=2**31 - 1)]
 ContextSize = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 

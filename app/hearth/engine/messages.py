@@ -223,7 +223,7 @@ class Sampling(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def repeat_factor(self) -> float:
         """The repeat penalty as llama.cpp and mlx-lm apply it: 1 leaves repeats alone, and so does 0,
-        which llama.cpp would divide by (every repeated token's logit would become infinite)."""
+        which llama.cpp would divide a repeated token's positive logit by (making it infinite)."""
         return self.repeat_penalty or 1.0
 
 

@@ -9,7 +9,7 @@ import logging
 import statistics
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection
@@ -29,6 +29,23 @@ PING_TIMEOUT_S = 10.0
 ROUND_TRIPS = 9  # keepalive round trips the channel's latency and hop are taken from (about 18 s of them)
 
 Connection = ClientConnection | ServerConnection
+
+
+def hop_s(round_trips: Sequence[float]) -> float | None:
+    """What a hop waits for the network, from ping ``round_trips``: their median plus their spread.
+    A token's messages take several packets each way and TCP hands them over in order, so on a link
+    whose round trips vary a hop waits for the slowest of its packets, not for a median one. The
+    spread is read below the median (twice the gap down to the lower quartile, which is the middle
+    half's width where the variation is even), because a busy moment on either device only ever
+    delays a ping: while fewer than half the pings were delayed, they move neither figure much.
+    Fewer than four pings: the median alone."""
+    if not round_trips:
+        return None
+    median = statistics.median(round_trips)
+    if len(round_trips) < 4:
+        return median
+    low = statistics.quantiles(round_trips, n=4)[0]
+    return median + 2 * (median - low)
 
 
 class ChannelError(HearthError):
@@ -87,22 +104,11 @@ class ControlChannel:
 
     @property
     def hop_ms(self) -> float | None:
-        """What the network adds to each pooled token's hop to the other device: the median of the
-        last few pings plus their spread. A token's messages take several packets each way and TCP
-        hands them over in order, so on a link whose round trips vary a hop waits for the slowest of
-        its packets, not for a median one. The spread is read below the median (twice the gap down to
-        the lower quartile, which is the middle half's width where the variation is even), because a
-        busy moment on either device only ever delays a ping: pings that land while a load's weights
-        cross the link move neither figure much."""
+        """What the network adds to each pooled token's hop to the other device (``hop_s`` of the
+        last few pings)."""
         self._note_round_trip()
-        trips = list(self._round_trips)
-        if not trips:
-            return None
-        median = statistics.median(trips)
-        if len(trips) < 4:
-            return median * 1000
-        low = statistics.quantiles(trips, n=4)[0]
-        return (median + 2 * (median - low)) * 1000
+        hop = hop_s(list(self._round_trips))
+        return None if hop is None else hop * 1000
 
     def _note_round_trip(self) -> None:
         # websockets keeps only its last ping's round trip; each new ping gives a new value.
