@@ -525,6 +525,15 @@ def test_the_status_line_through_a_load() -> None:
     view.loaded(("alpha", "desk-name"))
     view.served(view.profile.path, ("alpha",))
     assert (view.status, view.loaded_on) == (PlanStatus.NOTE, ())
+    # On the same devices, split another way: told by the plan the service loaded.
+    loaded_as = view.draft.plan()
+    other = dataclasses.replace(loaded_as, assignments=loaded_as.assignments[::-1])
+    view.begin_load()
+    view.loaded(("alpha", "desk-name"), loaded_as)
+    view.served(view.profile.path, ("alpha", "desk-name"), loaded_as)
+    assert view.status is PlanStatus.LOADED
+    view.served(view.profile.path, ("alpha", "desk-name"), other)
+    assert (view.status, view.loaded_on, view.loaded_plan) == (PlanStatus.NOTE, (), None)
     view.begin_load()
     view.loaded(("alpha", "desk-name"))
     view.served(None)

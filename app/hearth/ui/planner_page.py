@@ -276,7 +276,7 @@ class PlannerPage(QWidget):
         if model is None:
             self.plan.served(None)
         else:
-            self.plan.served(model.profile.path, tuple(model.devices))
+            self.plan.served(model.profile.path, tuple(model.devices), model.plan)
         self._draw()
 
     def propose_after_loss(self) -> None:
@@ -495,7 +495,7 @@ class PlannerPage(QWidget):
 
     def _load_done(self, model: Any) -> None:
         self._loading = None
-        self.plan.loaded(tuple(model.devices))
+        self.plan.loaded(tuple(model.devices), model.plan)
         self._finished_loading()
         self.loaded.emit()
 

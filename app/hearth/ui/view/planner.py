@@ -127,6 +127,7 @@ class PlannerView:
         self.status = PlanStatus.NOTE
         self.problem = ""
         self.loaded_on: tuple[str, ...] = ()
+        self.loaded_plan: Plan | None = None  # as the service loaded it
         self.loading = False
         self.progress: dict[str, float] | None = None  # per plan device while loading
         self.proposal: Proposal | None = None  # to show once the library is read
@@ -357,18 +358,20 @@ class PlannerView:
     def load_progress(self, per_device: dict[str, float]) -> None:
         self.progress = per_device
 
-    def loaded(self, devices: tuple[str, ...]) -> None:
+    def loaded(self, devices: tuple[str, ...], plan: Plan | None = None) -> None:
         self._finish_loading()
-        self.status, self.loaded_on = PlanStatus.LOADED, devices
+        self.status, self.loaded_on, self.loaded_plan = PlanStatus.LOADED, devices, plan
 
-    def served(self, path: str | None, devices: tuple[str, ...] = ()) -> None:
-        """What is loaded now (``path`` on ``devices``; None: nothing), however it was loaded or
-        unloaded: by an app's request, a paired device's, the tray or a lost device. A plan said to be
-        loaded that is no longer served, or is served on other devices, stops saying so."""
-        if self.status is PlanStatus.LOADED and (
-            self.profile is None or path != self.profile.path or devices != self.loaded_on
-        ):
-            self.status, self.loaded_on = PlanStatus.NOTE, ()
+    def served(self, path: str | None, devices: tuple[str, ...] = (), plan: Plan | None = None) -> None:
+        """What is loaded now (``path`` on ``devices`` as ``plan``; None: nothing), however it was
+        loaded or unloaded: by an app's request, a paired device's, the tray or a lost device. A plan
+        said to be loaded that is no longer served, or is served on other devices or by another plan,
+        stops saying so."""
+        if self.status is not PlanStatus.LOADED:
+            return
+        other_plan = plan is not None and self.loaded_plan is not None and plan != self.loaded_plan
+        if self.profile is None or path != self.profile.path or devices != self.loaded_on or other_plan:
+            self.status, self.loaded_on, self.loaded_plan = PlanStatus.NOTE, (), None
 
     def load_failed(self, why: str) -> None:
         self._finish_loading()
