@@ -265,8 +265,8 @@ def report(results: list[Measured], plan: str) -> None:
         )
     print()
     print("rtt: the link's round trip as emulated (an echo across it); hop: what the host node's control")
-    print("channels measured of the link when it predicted (their median round trip plus the spread of")
-    print("its middle half), which the planner adds to each remote device's token with the RPC step;")
+    print("channels measured of the link when it predicted (their median round trip plus their spread")
+    print("below it), which the planner adds to each remote device's token with the RPC step;")
     print("load: Hearth's first load, the weights crossing the link; reload: from the donors' caches;")
     print("pred: the host node's predicted decode tok/s for the plan; err: pred over Hearth measured.")
     for r in results:

